@@ -1,0 +1,102 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  decodePem,
+  digestOf,
+  encodePem,
+  formatReference,
+  fromBase64,
+  fromBase64Url,
+  fromHex,
+  isVouchError,
+  parseDigest,
+  parseReference,
+  toBase64,
+  toBase64Url,
+  toHex,
+  utf8,
+  VouchError,
+  verifyDigest,
+} from './index.js';
+
+const codeOf = (f: () => unknown) => {
+  try {
+    f();
+  } catch (e) {
+    return isVouchError(e) ? e.code : `not a VouchError: ${e}`;
+  }
+  return 'no error';
+};
+
+describe('bytes', () => {
+  it('round-trips base64, base64url and hex for any bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (b) => {
+        expect(fromBase64(toBase64(b))).toEqual(b);
+        expect(fromBase64Url(toBase64Url(b))).toEqual(b);
+        expect(fromHex(toHex(b))).toEqual(b);
+      }),
+    );
+  });
+  it('matches known encodings', () => {
+    expect(toBase64(utf8('{}'))).toBe('e30=');
+    expect(toBase64Url(new Uint8Array([0xfb, 0xff]))).toBe('-_8');
+  });
+  it('rejects bad base64 with ERR_MALFORMED_INPUT, never another exception', () => {
+    expect(codeOf(() => fromBase64Url('ab+c'))).toBe('ERR_MALFORMED_INPUT');
+    expect(codeOf(() => fromBase64('abc'))).toBe('ERR_MALFORMED_INPUT');
+    expect(codeOf(() => fromBase64Url('a'))).toBe('ERR_MALFORMED_INPUT');
+    fc.assert(
+      fc.property(fc.string(), (s) => {
+        try {
+          fromBase64Url(s);
+          fromBase64(s);
+        } catch (e) {
+          expect(e).toBeInstanceOf(VouchError);
+        }
+      }),
+    );
+  });
+});
+
+describe('digest', () => {
+  it('computes the empty-JSON config digest', () => {
+    expect(digestOf(utf8('{}'))).toBe('sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a');
+  });
+  it('validates digest syntax', () => {
+    expect(parseDigest(`sha384:${'a'.repeat(96)}`).algorithm).toBe('sha384');
+    expect(codeOf(() => parseDigest('md5:abc'))).toBe('ERR_INVALID_DIGEST');
+    expect(codeOf(() => parseDigest(`sha256:${'A'.repeat(64)}`))).toBe('ERR_INVALID_DIGEST');
+    expect(codeOf(() => verifyDigest(utf8('x'), digestOf(utf8('y'))))).toBe('ERR_DIGEST_MISMATCH');
+  });
+});
+
+describe('pem', () => {
+  it('round-trips several blocks', () => {
+    const text = encodePem('CERTIFICATE', new Uint8Array([1, 2, 3])) + encodePem('CERTIFICATE', new Uint8Array([4]));
+    expect(decodePem(text).map((b) => [...b.der])).toEqual([[1, 2, 3], [4]]);
+  });
+});
+
+describe('reference', () => {
+  const d = `sha256:${'0'.repeat(64)}`;
+  it('parses notation-style references', () => {
+    expect(parseReference(`localhost:5000/net-monitor@${d}`)).toEqual({ registry: 'localhost:5000', repository: 'net-monitor', digest: d });
+    expect(parseReference('registry.io/a/b:v1')).toEqual({ registry: 'registry.io', repository: 'a/b', tag: 'v1' });
+    expect(formatReference(parseReference(`r.io/a:t@${d}`))).toBe(`r.io/a:t@${d}`);
+  });
+  it('normalizes like docker when asked', () => {
+    expect(parseReference('nginx', { normalize: true })).toEqual({ registry: 'docker.io', repository: 'library/nginx' });
+    expect(parseReference('org/app:1', { normalize: true })).toEqual({ registry: 'docker.io', repository: 'org/app', tag: '1' });
+    expect(parseReference('ghcr.io/x/y', { normalize: true }).registry).toBe('ghcr.io');
+  });
+  it('rejects malformed references with ERR_INVALID_REFERENCE', () => {
+    for (const bad of ['', 'nginx', 'r.io/UPPER', 'r.io/a@sha256:zz', 'r.io/a:', 'r.io//a', 'r.io/a b']) {
+      expect(codeOf(() => parseReference(bad)), bad).toBe('ERR_INVALID_REFERENCE');
+    }
+    fc.assert(fc.property(fc.string(), (s) => {
+      const c = codeOf(() => parseReference(s, { normalize: true }));
+      expect(['no error', 'ERR_INVALID_REFERENCE']).toContain(c);
+    }));
+  });
+});

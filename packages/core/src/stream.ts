@@ -1,0 +1,49 @@
+import { VouchError } from './errors.js';
+import type { FetchResponse } from './types.js';
+
+/**
+ * Read a response body fully, failing with ERR_SIZE_LIMIT_EXCEEDED as soon as more than
+ * `limit` bytes arrive (the rest is not buffered), and with ERR_NETWORK on a truncated body.
+ */
+export async function readLimited(
+  res: Pick<FetchResponse, 'body' | 'arrayBuffer' | 'headers'>,
+  limit: number,
+  what = 'response',
+): Promise<Uint8Array> {
+  const declared = res.headers.get('content-length');
+  if (declared !== null && Number(declared) > limit) {
+    await res.body?.cancel().catch(() => {});
+    throw new VouchError('ERR_SIZE_LIMIT_EXCEEDED', `${what} is ${declared} bytes, over the ${limit}-byte limit`, {
+      details: { limit, declared: Number(declared) },
+    });
+  }
+  if (!res.body) return new Uint8Array(await res.arrayBuffer());
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      n += value.length;
+      if (n > limit) {
+        await reader.cancel().catch(() => {});
+        throw new VouchError('ERR_SIZE_LIMIT_EXCEEDED', `${what} exceeds the ${limit}-byte limit`, { details: { limit } });
+      }
+      chunks.push(value);
+    }
+  } catch (e) {
+    if (e instanceof VouchError) throw e;
+    throw new VouchError('ERR_NETWORK', `reading ${what} failed: ${(e as Error).message}`, { cause: e });
+  }
+  if (declared !== null && Number(declared) !== n) {
+    throw new VouchError('ERR_NETWORK', `${what} truncated: expected ${declared} bytes, got ${n}`);
+  }
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}

@@ -1,0 +1,54 @@
+/**
+ * The certificate model of vouch. No pkijs type appears here: callers get plain data.
+ * (Contract shared by @vouch/envelope, @vouch/trust-policy, @vouch/notation: extend it by adding
+ * optional fields; do not rename.)
+ */
+
+export type KeyType = 'RSA' | 'EC';
+export type NamedCurve = 'P-256' | 'P-384' | 'P-521';
+
+export interface PublicKeyInfo {
+  type: KeyType;
+  /** RSA modulus size or EC field size in bits (2048, 3072, 4096, 256, 384, 521). */
+  bits: number;
+  curve?: NamedCurve;
+  /** DER SubjectPublicKeyInfo, importable with WebCrypto `importKey('spki', …)`. */
+  spki: Uint8Array;
+}
+
+/** One attribute of a relative distinguished name, e.g. `{ type: 'CN', value: 'Alice' }`. */
+export interface DnAttribute {
+  /** Short name (CN, O, OU, C, ST, L, …) when known, else the dotted OID. */
+  type: string;
+  value: string;
+}
+
+export interface Certificate {
+  /** The exact DER bytes. */
+  readonly der: Uint8Array;
+  /** Subject in RFC 4514 form, most specific first (`CN=…,O=…,C=…`), as notation prints it. */
+  readonly subject: string;
+  readonly issuer: string;
+  /** Subject RDNs in certificate order (least specific first); each RDN may hold several attributes. */
+  readonly subjectRdns: readonly (readonly DnAttribute[])[];
+  readonly issuerRdns: readonly (readonly DnAttribute[])[];
+  /** Serial number, lowercase hex. */
+  readonly serialNumber: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly publicKey: PublicKeyInfo;
+  /** OID of the certificate's signature algorithm. */
+  readonly signatureAlgorithm: string;
+  /** SHA-256 of `der`, lowercase hex (the thumbprint annotation format). */
+  readonly sha256Fingerprint: string;
+  readonly selfSigned: boolean;
+  readonly basicConstraints?: { critical: boolean; ca: boolean; pathLenConstraint?: number };
+  /** Key usage names present (digitalSignature, keyCertSign, cRLSign, …). */
+  readonly keyUsage?: { critical: boolean; usages: readonly string[] };
+  /** Extended key usage OIDs. */
+  readonly extKeyUsage?: { critical: boolean; oids: readonly string[] };
+  /** OIDs of critical extensions present. */
+  readonly criticalExtensions: readonly string[];
+  readonly ocspUrls: readonly string[];
+  readonly crlUrls: readonly string[];
+}
