@@ -1,0 +1,4 @@
+export * from './config/index.js';
+export * from './plugin/index.js';
+export * from './registry/index.js';
+export * from './truststore/index.js';
