@@ -1,1 +1,3 @@
 export * from './types.js';
+export * from './verify.js';
+export * from "./sign.js";

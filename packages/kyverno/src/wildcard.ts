@@ -1,0 +1,44 @@
+/**
+ * Kyverno's wildcard matching: `*` matches any run of characters (including none, `/`, `:` and `@`),
+ * `?` exactly one character. Case-sensitive, anchored at both ends, no escaping and no character
+ * classes. An empty pattern matches only the empty string.
+ */
+export function wildcardMatch(pattern: string, text: string): boolean {
+  if (pattern === '') return text === '';
+  if (pattern === '*' || pattern === text) return true;
+  const p = Array.from(pattern);
+  const s = Array.from(text);
+  // Iterative glob with backtracking to the last `*` (linear-ish, no recursion blow-up).
+  let pi = 0;
+  let si = 0;
+  let starP = -1;
+  let starS = 0;
+  while (si < s.length) {
+    if (pi < p.length && (p[pi] === '?' || (p[pi] !== '*' && p[pi] === s[si]))) {
+      pi++;
+      si++;
+    } else if (pi < p.length && p[pi] === '*') {
+      starP = pi++;
+      starS = si;
+    } else if (starP >= 0) {
+      pi = starP + 1;
+      si = ++starS;
+    } else {
+      return false;
+    }
+  }
+  while (pi < p.length && p[pi] === '*') pi++;
+  return pi === p.length;
+}
+
+/** True when `s` contains a wildcard character (`*` or `?`). */
+export function containsWildcard(s: string): boolean {
+  return s.includes('*') || s.includes('?');
+}
+
+/** True when `text` matches at least one of `patterns` (Kyverno `ImageMatches` / name lists). */
+export function matchesAny(patterns: readonly string[] | undefined, text: string): boolean {
+  if (!patterns) return false;
+  for (const p of patterns) if (wildcardMatch(p, text)) return true;
+  return false;
+}
