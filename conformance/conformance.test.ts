@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { note } from './notes.js';
 import { handlers, pendingKinds } from './registry.js';
 import type { CaseContext, VectorCase } from './types.js';
 
@@ -34,7 +35,9 @@ describe.skipIf(!present)('conformance: ../shared/vectors', () => {
     it(`${c.kind} ${c.id}`, async (t) => {
       const handler = handlers[c.kind];
       if (!handler) {
-        t.skip(pendingKinds[c.kind] ?? `no handler for kind ${c.kind}`);
+        const why = pendingKinds[c.kind] ?? `no handler yet for kind ${c.kind}`;
+        note('skip', c.id, why);
+        t.skip(why);
         return;
       }
       const ctx: CaseContext = {
@@ -45,12 +48,12 @@ describe.skipIf(!present)('conformance: ../shared/vectors', () => {
       };
       const out = await handler(c, ctx);
       if (out.status === 'skipped') {
+        note('skip', c.id, out.reason);
         t.skip(out.reason);
         return;
       }
       if (out.status === 'undetermined') {
-        console.log(`conformance undetermined ${c.id}: vouch ${out.vouchDid}`);
-        t.annotate?.(`undetermined upstream; vouch ${out.vouchDid}`);
+        note('undetermined', c.id, out.vouchDid);
         expect(c.expect.result).toBe('undetermined');
         return;
       }

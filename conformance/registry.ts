@@ -1,3 +1,4 @@
+import { handlers as trustPolicy } from './trust-policy.js';
 import type { Handlers } from './types.js';
 
 /**
@@ -5,7 +6,7 @@ import type { Handlers } from './types.js';
  *   import { handlers as x509 } from './x509.js';
  */
 export const handlers: Handlers = {
-  ...{},
+  ...trustPolicy,
 };
 
 /** Kinds that belong to a later issue: reported as skipped with this reason, never as passed. */

@@ -1,1 +1,2 @@
-export {};
+export type { CliIo, GlobalOptions, TextSink } from './context.js';
+export { runCli, VERSION } from './run.js';

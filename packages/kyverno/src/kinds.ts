@@ -85,24 +85,17 @@ export function checkKind(
  */
 export function getKindFromGVK(str: string): { apiVersion: string; kind: string } {
   const parts = str.split('/');
-  const count = parts.length;
-  const versionRe = /^v\d((alpha|beta)\d)?|\*$/;
-  if (count === 2) {
-    if (versionRe.test(parts[0]!) && /^(v\d+((alpha|beta)\d+)?|\*)$/.test(parts[0]!) && parts[0] !== '*') {
-      return { apiVersion: parts[0]!, kind: formatSub(parts[1]!) };
-    }
-    if (parts[0] === '*' && parts[1] !== '*' && /^[A-Z]/.test(parts[1]!)) {
-      return { apiVersion: '*', kind: formatSub(parts[1]!) };
-    }
+  const looksVersion = (s: string) => /v\d((alpha|beta)\d)?/.test(s) || s === '*';
+  if (parts.length === 2) {
+    if (str === '*/*') return { apiVersion: '', kind: '*/*' };
+    if (looksVersion(parts[0]!)) return { apiVersion: parts[0]!, kind: formatSub(parts[1]!) };
     return { apiVersion: '', kind: `${parts[0]}/${parts[1]}` };
   }
-  if (count === 3) {
-    if (/^(v\d+((alpha|beta)\d+)?)$/.test(parts[0]!) || parts[0] === '*') {
-      return { apiVersion: parts[0]!, kind: `${parts[1]}/${parts[2]}` };
-    }
+  if (parts.length === 3) {
+    if (looksVersion(parts[0]!)) return { apiVersion: parts[0]!, kind: `${parts[1]}/${parts[2]}` };
     return { apiVersion: `${parts[0]}/${parts[1]}`, kind: formatSub(parts[2]!) };
   }
-  if (count === 4) return { apiVersion: `${parts[0]}/${parts[1]}`, kind: `${parts[2]}/${parts[3]}` };
+  if (parts.length === 4) return { apiVersion: `${parts[0]}/${parts[1]}`, kind: `${parts[2]}/${parts[3]}` };
   return { apiVersion: '', kind: formatSub(str) };
 }
 

@@ -25,8 +25,9 @@ import {
   type TrustPolicyStatement,
   type TrustStore,
   type TrustStoreType,
+  verifyTrustedIdentity,
 } from '@vouch/trust-policy';
-import { type Certificate, matchesTrustedIdentity, parseTrustedIdentity, validateSigningChain } from '@vouch/x509';
+import { type Certificate, validateSigningChain } from '@vouch/x509';
 import type { CheckOutcome, SignatureOutcome, SignerInfo, ValidationAction, ValidationType, VerificationLevel, VerifyResult } from './types.js';
 
 /** Checks revocation of a signing chain; `@vouch/x509/revocation` provides the OCSP/CRL one. */
@@ -138,7 +139,7 @@ export function createVerifier(config: VerifierConfig): Verifier {
   const policy = parseOciTrustPolicy(config.trustPolicy);
   const now = config.now ?? systemClock;
   const logger = config.logger ?? noopLogger;
-  const codecs = new Map(config.envelopes.map((c) => [c.mediaType, c]));
+  const codecs = new Map<string, EnvelopeCodec>(config.envelopes.map((c) => [c.mediaType, c]));
   if (codecs.size === 0) throw new VouchError('ERR_INVALID_ARGUMENT', 'createVerifier needs at least one envelope codec (jws or cose)');
   const defaultMax = positive(config.maxSignatureAttempts, 'maxSignatureAttempts', Limits.MAX_SIGNATURE_ATTEMPTS);
   const maxManifestBytes = positive(config.maxManifestBytes, 'maxManifestBytes', Limits.MAX_MANIFEST_BYTES);
@@ -454,22 +455,12 @@ export function createVerifier(config: VerifierConfig): Verifier {
 }
 
 function identityError(statement: SignatureInput['statement'], leaf: Certificate): VouchError | undefined {
-  const ids = statement.trustedIdentities ?? [];
-  if (ids.includes('*')) return undefined;
-  const x509 = ids.filter((i) => /^x509\.subject\s*:/.test(i)).map((i) => parseTrustedIdentity(i));
-  if (x509.length === 0) {
-    return new VouchError('ERR_IDENTITY_UNTRUSTED', `no x509 trusted identities are configured in the trust policy "${statement.name}"`);
-  }
   try {
-    if (x509.some((id) => matchesTrustedIdentity(id, leaf))) return undefined;
+    verifyTrustedIdentity(statement.trustedIdentities ?? [], leaf, { policyName: statement.name });
+    return undefined;
   } catch (e) {
     return toVouchError(e, 'ERR_IDENTITY_UNTRUSTED', `signing certificate subject "${leaf.subject}" cannot be matched`);
   }
-  return new VouchError(
-    'ERR_IDENTITY_UNTRUSTED',
-    `signing certificate from the digital signature does not match the X.509 trusted identities ${JSON.stringify(ids)} defined in the trust policy "${statement.name}"`,
-    { details: { subject: leaf.subject } },
-  );
 }
 
 function splitReference(reference: string, scope: string | undefined): { scope: string; target: string; parsed?: Reference } {

@@ -6,11 +6,11 @@ import {
   EMPTY_JSON,
   type EnvelopeMediaType,
   fromUtf8,
+  hashBytes,
   type ImageIndex,
   type ImageManifest,
   MediaType,
   toHex,
-  hashBytes,
   utf8,
   VouchError,
 } from '@vouch/core';
@@ -375,8 +375,9 @@ export type ReferrerRejection = 'too-large' | 'subject-mismatch' | 'artifact-typ
 /**
  * The filter notation applies when it lists signatures by walking a store (notes §1.3):
  * manifest ≤ `maxManifestBytes`, `subject` equal to the target (mediaType, digest, size), the
- * requested artifactType (manifest artifactType, else config media type), and for Notary
- * signatures the form rules (artifactType + empty config, or no artifactType + notary config).
+ * requested artifactType (manifest artifactType, else config media type), and when Notary
+ * signatures are requested, the form rules (artifactType + empty config, or no artifactType +
+ * notary config).
  */
 export function acceptReferrer(
   descriptor: Descriptor,
@@ -390,7 +391,7 @@ export function acceptReferrer(
   if (!s || s.digest !== target.digest || s.size !== target.size || s.mediaType !== target.mediaType) return 'subject-mismatch';
   const effective = summary.artifactType ?? summary.configMediaType;
   if (artifactType !== undefined && effective !== artifactType) return 'artifact-type';
-  if (effective === MediaType.NOTARY_SIGNATURE && summary.mediaType !== MediaType.OCI_ARTIFACT_MANIFEST) {
+  if (artifactType === MediaType.NOTARY_SIGNATURE && summary.mediaType !== MediaType.OCI_ARTIFACT_MANIFEST) {
     if (summary.artifactType !== undefined && summary.configMediaType !== MediaType.OCI_EMPTY) return 'notary-non-empty-config';
   }
   return undefined;

@@ -22,18 +22,43 @@ export interface Repository {
 
 /** A Repository that can also store content (OCI layout, remote registry, memory). */
 export interface WritableRepository extends Repository {
-  pushBlob(mediaType: string, bytes: Uint8Array, options?: RequestOptions): Promise<Descriptor>;
-  pushManifest(mediaType: string, bytes: Uint8Array, options?: RequestOptions & { tag?: string }): Promise<Descriptor>;
+  /** Store a blob (skipped when already present); resolves its descriptor. */
+  pushBlob(mediaType: string, bytes: Uint8Array, options?: PushBlobOptions): Promise<Descriptor>;
+  /**
+   * Store a manifest (by digest, or under `tag`); resolves its descriptor. A manifest with a
+   * `subject` becomes discoverable through `referrers(subject)` (remote: Referrers API, else
+   * the tag-schema index).
+   */
+  pushManifest(mediaType: string, bytes: Uint8Array, options?: PushManifestOptions): Promise<Descriptor>;
 }
 
+/** Options of {@link WritableRepository.pushBlob}. */
+export interface PushBlobOptions extends RequestOptions {
+  /** Remote only: try a cross-repository mount from this repository of the same registry first. */
+  mountFrom?: string;
+}
+
+/** Options of {@link WritableRepository.pushManifest}. */
+export interface PushManifestOptions extends RequestOptions {
+  tag?: string;
+  /** Remote only: also maintain the referrers tag-schema index when the registry has the Referrers API (notation `--force-referrers-tag`). */
+  forceReferrersTag?: boolean;
+}
+
+/** Options every repository call takes. */
 export interface RequestOptions {
+  /** Cancels the call (ERR_ABORTED). */
   signal?: AbortSignal;
 }
 
+/** Options of fetches. */
 export interface FetchOptions extends RequestOptions {
+  /** Cap in bytes (manifest default 4 MiB, blob default 32 MiB); larger content fails with ERR_SIZE_LIMIT_EXCEEDED. */
   maxBytes?: number;
 }
 
+/** Options of {@link Repository.referrers}. */
 export interface ReferrersOptions extends RequestOptions {
+  /** Keep only referrers of this artifact type (e.g. `application/vnd.cncf.notary.signature`). */
   artifactType?: string;
 }

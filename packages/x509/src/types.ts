@@ -14,6 +14,16 @@ export interface PublicKeyInfo {
   curve?: NamedCurve;
   /** DER SubjectPublicKeyInfo, importable with WebCrypto `importKey('spki', …)`. */
   spki: Uint8Array;
+  /** EC only: the named curve OID (set also for curves outside {@link NamedCurve}, e.g. P-224). */
+  curveOid?: string;
+}
+
+/** One extension as it appears in the certificate (raw `extnValue` contents). */
+export interface CertificateExtension {
+  oid: string;
+  critical: boolean;
+  /** The DER inside the extnValue OCTET STRING. */
+  value: Uint8Array;
 }
 
 /** One attribute of a relative distinguished name, e.g. `{ type: 'CN', value: 'Alice' }`. */
@@ -51,4 +61,22 @@ export interface Certificate {
   readonly criticalExtensions: readonly string[];
   readonly ocspUrls: readonly string[];
   readonly crlUrls: readonly string[];
+  /** X.509 version (1, 2 or 3). */
+  readonly version?: number;
+  /** Every extension, in certificate order (for callers that need one vouch does not model, e.g. freshestCRL). */
+  readonly extensions?: readonly CertificateExtension[];
+  /**
+   * OIDs of extensions vouch interprets (basicConstraints, keyUsage, extKeyUsage, AIA, CRL
+   * distribution points, key identifiers) whose value could not be decoded. A non-critical
+   * malformed extension does not stop parsing (Go ignores several); chain validation rejects a
+   * certificate whose basicConstraints/keyUsage/extKeyUsage is malformed, and revocation should
+   * treat malformed AIA/CRLDP as "status unknown".
+   */
+  readonly malformedExtensions?: readonly string[];
+  /** Subject key identifier, lowercase hex. */
+  readonly subjectKeyIdentifier?: string;
+  /** Authority key identifier (keyIdentifier field), lowercase hex. */
+  readonly authorityKeyIdentifier?: string;
+  /** caIssuers URLs from the authority information access extension. */
+  readonly issuingCertificateUrls?: readonly string[];
 }

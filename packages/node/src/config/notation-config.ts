@@ -21,7 +21,7 @@ function malformed(path: string, message: string): VouchError {
 }
 
 /** Validate a parsed `config.json` value. Throws ERR_CONFIG_INVALID. */
-export function parseNotationConfig(value: unknown, path = ConfigPaths.CONFIG): NotationConfig {
+export function parseNotationConfig(value: unknown, path: string = ConfigPaths.CONFIG): NotationConfig {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw malformed(path, 'expected a JSON object');
   const v = value as NotationConfig;
   if (v.insecureRegistries !== undefined && v.insecureRegistries !== null) {

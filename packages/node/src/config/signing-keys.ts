@@ -120,11 +120,7 @@ export async function saveSigningKeys(configDir: string, keys: SigningKeys): Pro
  * Add a key entry (name must be new: ERR_INVALID_ARGUMENT "<name>: already exists"),
  * optionally marking it default, and save. Returns the new document.
  */
-export async function addSigningKey(
-  configDir: string,
-  key: KeySuite,
-  options: { makeDefault?: boolean } = {},
-): Promise<SigningKeys> {
+export async function addSigningKey(configDir: string, key: KeySuite, options: { makeDefault?: boolean } = {}): Promise<SigningKeys> {
   const doc = await loadSigningKeys(configDir);
   if (doc.keys.some((k) => k.name === key.name)) {
     throw new VouchError('ERR_INVALID_ARGUMENT', `${key.name}: already exists`, { details: { name: key.name } });

@@ -1,1 +1,3 @@
-export {};
+export * from './docker-credentials.js';
+export * from './layout-fs.js';
+export * from './undici-fetch.js';

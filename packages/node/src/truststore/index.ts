@@ -1,1 +1,2 @@
-export {};
+export * from './file-trust-store.js';
+export * from './manage.js';

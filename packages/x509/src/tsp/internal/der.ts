@@ -124,7 +124,7 @@ export function decode(bytes: Uint8Array): Asn1 {
 }
 
 /** True when `n` is a context-specific tag `[num]`. */
-export function isContext(n: Asn1 | undefined, num: number): n is Asn1 {
+export function isContext(n: Asn1 | undefined, num: number): boolean {
   return n !== undefined && n.cls === 2 && n.tagNumber === num;
 }
 
@@ -158,8 +158,11 @@ export function readOid(n: Asn1 | undefined, what = 'object identifier'): string
 }
 
 /** INTEGER as bigint. */
-export function readInt(n: Asn1 | undefined, what = 'integer', tag: number = TAG.INTEGER): bigint {
-  const c = expect(n, tag, what).content;
+export function readInt(n: Asn1 | undefined, what = 'integer', tag: number | null = TAG.INTEGER): bigint {
+  if (!n) throw new Asn1Error(`${what}: missing`);
+  if (tag !== null && n.tag !== tag) throw new Asn1Error(`${what}: unexpected ASN.1 tag`);
+  if (n.constructed) throw new Asn1Error(`${what}: constructed INTEGER`);
+  const c = n.content;
   if (c.length === 0) throw new Asn1Error(`${what}: empty INTEGER`);
   let v = 0n;
   for (const b of c) v = (v << 8n) | BigInt(b);
@@ -168,7 +171,7 @@ export function readInt(n: Asn1 | undefined, what = 'integer', tag: number = TAG
 }
 
 /** INTEGER as a small number. */
-export function readSmallInt(n: Asn1 | undefined, what = 'integer', tag: number = TAG.INTEGER): number {
+export function readSmallInt(n: Asn1 | undefined, what = 'integer', tag: number | null = TAG.INTEGER): number {
   const v = readInt(n, what, tag);
   if (v > 2n ** 31n || v < -(2n ** 31n)) throw new Asn1Error(`${what}: value out of range`);
   return Number(v);

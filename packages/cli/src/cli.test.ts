@@ -1,0 +1,407 @@
+import { existsSync } from 'node:fs';
+import { lstat, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type FetchLike, MediaType, utf8 } from '@vouch/core';
+import { nodeOciLayout } from '@vouch/node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliIo, runCli } from './index.js';
+
+let root: string;
+let cfg: string;
+let work: string;
+let layout: string;
+let digest: string;
+let unsignedDigest: string;
+const NAME = 'test.example';
+
+// biome-ignore lint/suspicious/noExplicitAny: JSON output is inspected loosely in tests
+type Json = Record<string, any>;
+
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+  json(): Json;
+}
+
+async function vouch(args: string[], extra: Partial<CliIo> = {}): Promise<Run> {
+  let out = '';
+  let err = '';
+  const code = await runCli(['--config-dir', cfg, ...args], {
+    stdout: { write: (s: string) => (out += s) },
+    stderr: { write: (s: string) => (err += s) },
+    env: { HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker') },
+    cwd: work,
+    ...extra,
+  });
+  return { code, out, err, json: () => JSON.parse(out) };
+}
+
+function stdin(text: string): AsyncIterable<string> {
+  return (async function* () {
+    yield text;
+  })();
+}
+
+const POLICY = (stores: string[], level = 'strict', identities = ['*']) => ({
+  version: '1.0',
+  trustPolicies: [
+    {
+      name: 'local',
+      registryScopes: ['local.io/app'],
+      signatureVerification: { level },
+      trustStores: stores,
+      trustedIdentities: identities,
+    },
+  ],
+});
+
+async function makeImage(dir: string, tag: string, content: string): Promise<string> {
+  const repo = nodeOciLayout(dir);
+  const config = await repo.pushBlob(MediaType.OCI_CONFIG, utf8('{}'));
+  const layer = await repo.pushBlob(MediaType.OCI_LAYER_TAR, utf8(content));
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: MediaType.OCI_MANIFEST,
+    config: { mediaType: config.mediaType, digest: config.digest, size: config.size },
+    layers: [{ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }],
+  };
+  const d = await repo.pushManifest(MediaType.OCI_MANIFEST, utf8(JSON.stringify(manifest)), { tag });
+  return d.digest;
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'vouch-cli-'));
+  cfg = join(root, 'config');
+  work = join(root, 'work');
+  layout = join(work, 'layout');
+  await mkdir(work, { recursive: true });
+  await mkdir(layout, { recursive: true });
+  await writeFile(join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  await writeFile(join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [] }));
+  digest = await makeImage(layout, 'v1', 'hello');
+  unsignedDigest = await makeImage(layout, 'unsigned', 'other');
+});
+afterAll(() => rm(root, { recursive: true, force: true }));
+
+describe('vouch CLI: generate-test, sign, policy, verify, inspect, list (OCI layout)', () => {
+  it('cert generate-test writes the key (0600), certificate, ca store and default signing key', async () => {
+    const r = await vouch(['cert', 'generate-test', NAME, '--default']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('generating RSA Key with 2048 bits');
+    expect(r.out).toContain(`Successfully added ${NAME}.crt to named store ${NAME} of type ca`);
+    expect(r.out).toContain(`${NAME}: mark as default signing key`);
+    const keyPath = join(cfg, 'localkeys', `${NAME}.key`);
+    expect((await lstat(keyPath)).mode & 0o777).toBe(0o600);
+    expect(existsSync(join(cfg, 'truststore', 'x509', 'ca', NAME, `${NAME}.crt`))).toBe(true);
+    const keys = JSON.parse(await readFile(join(cfg, 'signingkeys.json'), 'utf8'));
+    expect(keys).toEqual({ default: NAME, keys: [{ name: NAME, keyPath, certPath: join(cfg, 'localkeys', `${NAME}.crt`) }] });
+    const again = await vouch(['cert', 'generate-test', NAME, '-o', 'json']);
+    expect(again.code).toBe(1);
+    expect(again.json().error.code).toBe('ERR_INVALID_ARGUMENT');
+  });
+
+  it('sign --oci-layout signs by digest and warns about tags', async () => {
+    const r = await vouch(['sign', '--oci-layout', 'layout:v1']);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain('Warning: Always sign the artifact using digest');
+    expect(r.out).toContain(`Successfully signed layout@${digest}`);
+    const j = await vouch(['sign', '--oci-layout', `layout@${digest}`, '--signature-format', 'cose', '-m', 'build=42', '-o', 'json']);
+    expect(j.code).toBe(0);
+    expect(j.err).toBe('');
+    expect(j.json()).toMatchObject({ reference: `layout@${digest}`, signature: { envelopeMediaType: 'application/cose' } });
+  });
+
+  it('policy import validates before writing; show prints the file', async () => {
+    await writeFile(join(work, 'bad.json'), JSON.stringify({ version: '1.0', trustPolicies: [] }));
+    const bad = await vouch(['policy', 'import', 'bad.json']);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/^Error: /);
+    expect(existsSync(join(cfg, 'trustpolicy.oci.json'))).toBe(false);
+    const missing = await vouch(['policy', 'show', '-o', 'json']);
+    expect(missing.code).toBe(1);
+    expect(missing.json().error.code).toBe('ERR_CONFIG_INVALID');
+
+    const text = JSON.stringify(POLICY([`ca:${NAME}`]), null, 2);
+    await writeFile(join(work, 'policy.json'), text);
+    const ok = await vouch(['policy', 'import', 'policy.json']);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toContain('Successfully imported OCI trust policy file.');
+    const show = await vouch(['policy', 'show']);
+    expect(show.code).toBe(0);
+    expect(show.out).toBe(text);
+    // existing policy: without --force and without input, nothing is overwritten
+    await writeFile(join(work, 'policy2.json'), JSON.stringify(POLICY([`ca:${NAME}`], 'audit')));
+    expect((await vouch(['policy', 'import', 'policy2.json'])).code).toBe(1);
+    expect((await vouch(['policy', 'import', 'policy2.json'], { stdin: stdin('n\n') })).code).toBe(0);
+    expect(await readFile(join(cfg, 'trustpolicy.oci.json'), 'utf8')).toBe(text);
+    const forced = await vouch(['policy', 'import', '--force', 'policy.json', '-o', 'json']);
+    expect(forced.code).toBe(0);
+    expect(forced.json()).toMatchObject({ imported: true, path: join(cfg, 'trustpolicy.oci.json') });
+  });
+
+  it('verify succeeds with notation wording and a json shape', async () => {
+    const r = await vouch(['verify', '--oci-layout', `layout@${digest}`, '--scope', 'local.io/app']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(`Successfully verified signature for layout@${digest}\n`);
+    const m = await vouch(['verify', '--oci-layout', `layout@${digest}`, '--scope', 'local.io/app', '-m', 'build=42']);
+    expect(m.code).toBe(0);
+    expect(m.out).toContain('The artifact was signed with the following user metadata.');
+    expect(m.out).toMatch(/metadata\.\n\nKEY {5}VALUE {3}\nbuild {3}42 {6}\n$/);
+    const j = await vouch(['verify', '--oci-layout', `layout@${digest}`, '--scope', 'local.io/app', '--output', 'json']);
+    expect(j.code).toBe(0);
+    expect(j.json()).toMatchObject({ reference: `layout@${digest}`, verified: true, policy: { name: 'local', level: 'strict' } });
+    const tag = await vouch(['verify', '--oci-layout', 'layout:v1', '--scope', 'local.io/app']);
+    expect(tag.code).toBe(0);
+    expect(tag.err).toContain('Warning: Always verify the artifact using digest(@sha256:...) rather than a tag(:v1)');
+  });
+
+  it('verify fails with exit 1 and the error code', async () => {
+    const meta = await vouch(['verify', '--oci-layout', `layout@${digest}`, '--scope', 'local.io/app', '-m', 'build=43', '-o', 'json']);
+    expect(meta.code).toBe(1);
+    expect(meta.json().error.code).toBe('ERR_VERIFICATION_FAILED');
+    expect(meta.err).toContain(`Error: signature verification failed for all the signatures associated with layout@${digest}`);
+    const none = await vouch(['verify', '--oci-layout', `layout@${unsignedDigest}`, '--scope', 'local.io/app', '-o', 'json']);
+    expect(none.code).toBe(1);
+    expect(none.json().error.code).toBe('ERR_SIGNATURE_NOT_FOUND');
+    const scope = await vouch(['verify', '--oci-layout', `layout@${digest}`, '--scope', 'other.io/app', '-o', 'json']);
+    expect(scope.code).toBe(1);
+    expect(scope.json().error.code).toBe('ERR_NO_APPLICABLE_TRUST_POLICY');
+    const noScope = await vouch(['verify', '--oci-layout', `layout@${digest}`]);
+    expect(noScope.code).toBe(1);
+    expect(noScope.err).toContain("Run 'vouch verify --help' for usage.");
+    const remote = await vouch(['verify', `local.io/app@${digest}`, '-o', 'json']);
+    expect(remote.code).toBe(1);
+    expect(remote.json().error.code).toBe('ERR_UNSUPPORTED');
+    const max = await vouch(['verify', '--oci-layout', `layout@${digest}`, '--scope', 'local.io/app', '--max-signatures', '0']);
+    expect(max.code).toBe(1);
+  });
+
+  it('list and inspect print notation trees', async () => {
+    const ls = await vouch(['ls', '--oci-layout', `layout@${digest}`]);
+    expect(ls.code).toBe(0);
+    const lines = ls.out.trimEnd().split('\n');
+    expect(lines[0]).toBe(`layout@${digest}`);
+    expect(lines[1]).toBe('└── application/vnd.cncf.notary.signature');
+    expect(lines.slice(2)).toHaveLength(2);
+    expect(lines[2]).toMatch(/^ {4}├── sha256:[0-9a-f]{64}$/);
+    expect(lines[3]).toMatch(/^ {4}└── sha256:[0-9a-f]{64}$/);
+    const none = await vouch(['list', '--oci-layout', `layout@${unsignedDigest}`]);
+    expect(none.out).toBe(`layout@${unsignedDigest} has no associated signatures\n`);
+    const ins = await vouch(['inspect', '--oci-layout', `layout@${digest}`]);
+    expect(ins.code).toBe(0);
+    expect(
+      ins.out.startsWith(`Inspecting all signatures for signed artifact\nlayout@${digest}\n└── application/vnd.cncf.notary.signature\n`),
+    ).toBe(true);
+    expect(ins.out).toContain('├── signature algorithm: RSASSA-PSS-SHA-256');
+    expect(ins.out).toContain('signature envelope type: application/cose');
+    expect(ins.out).toContain('│   └── build: 42');
+    expect(ins.out).toContain(`issued to: CN=${NAME},O=Notary,L=Seattle,ST=WA,C=US`);
+    const j = await vouch(['inspect', '--oci-layout', `layout@${digest}`, '-o', 'json']);
+    expect(j.code).toBe(0);
+    const sigs = j.json().signatures as Json[];
+    expect(sigs).toHaveLength(2);
+    expect(sigs.map((s) => s.mediaType).sort()).toEqual(['application/cose', 'application/jose+json']);
+    expect(sigs[0]!.signedArtifact).toEqual({ mediaType: MediaType.OCI_MANIFEST, digest, size: expect.any(Number) });
+  });
+});
+
+describe('vouch cert', () => {
+  it('add, list, show, delete with notation messages and exit codes', async () => {
+    const crt = join(cfg, 'localkeys', `${NAME}.crt`);
+    const add = await vouch(['cert', 'add', '--type', 'ca', '--store', 'extra', crt]);
+    expect(add.code).toBe(0);
+    expect(add.out).toBe(`Successfully added following certificates to named store extra of type ca:\n${crt}\n`);
+    const dup = await vouch(['cert', 'add', '-t', 'ca', '-s', 'extra', crt]);
+    expect(dup.code).toBe(1);
+    expect(dup.err).toContain('Failed to add following certificates to named store extra of type ca:');
+    const badType = await vouch(['cert', 'add', '-t', 'root', '-s', 'extra', crt, '-o', 'json']);
+    expect(badType.code).toBe(1);
+    expect(badType.json().error.code).toBe('ERR_INVALID_ARGUMENT');
+    const noType = await vouch(['cert', 'add', '-s', 'extra', crt]);
+    expect(noType.code).toBe(1);
+    expect(noType.err).toContain('required flag(s) "type" not set');
+
+    const ls = await vouch(['cert', 'ls']);
+    expect(ls.code).toBe(0);
+    expect(ls.out.split('\n')[0]).toMatch(/^STORE TYPE {3}STORE NAME {3,}CERTIFICATE {3,}$/);
+    expect(ls.out).toMatch(/\nca {11}extra {10}test\.example\.crt {3}\n/);
+    const lsJson = await vouch(['cert', 'list', '--store', 'extra', '-o', 'json']);
+    expect(lsJson.json().certificates).toEqual([
+      { type: 'ca', store: 'extra', file: `${NAME}.crt`, path: join(cfg, 'truststore', 'x509', 'ca', 'extra', `${NAME}.crt`) },
+    ]);
+
+    const show = await vouch(['cert', 'show', '-t', 'ca', '-s', 'extra', `${NAME}.crt`]);
+    expect(show.code).toBe(0);
+    expect(show.out).toContain(`Subject: CN=${NAME},O=Notary,L=Seattle,ST=WA,C=US`);
+    expect(show.out).toMatch(/Valid to: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0000 UTC/);
+    expect(show.out).toContain('IsCA: false');
+    expect(show.out).toMatch(/SHA1 Thumbprint: [0-9a-f]{40}/);
+
+    const noConfirm = await vouch(['cert', 'delete', '-t', 'ca', '-s', 'extra', `${NAME}.crt`]);
+    expect(noConfirm.code).toBe(1);
+    const declined = await vouch(['cert', 'delete', '-t', 'ca', '-s', 'extra', `${NAME}.crt`], { stdin: stdin('no\n') });
+    expect(declined.code).toBe(0);
+    expect(existsSync(join(cfg, 'truststore', 'x509', 'ca', 'extra', `${NAME}.crt`))).toBe(true);
+    const del = await vouch(['cert', 'delete', '-t', 'ca', '-s', 'extra', `${NAME}.crt`, '-y']);
+    expect(del.code).toBe(0);
+    expect(del.out).toBe(`Successfully deleted ${join(cfg, 'truststore', 'x509', 'ca', 'extra', `${NAME}.crt`)}\n`);
+    const both = await vouch(['cert', 'delete', '-t', 'ca', '-s', 'extra', 'x.crt', '--all']);
+    expect(both.code).toBe(1);
+    const all = await vouch(['cert', 'delete', '-t', 'ca', '-s', 'extra', '--all'], { stdin: stdin('y\n') });
+    expect(all.code).toBe(0);
+    expect(existsSync(join(cfg, 'truststore', 'x509', 'ca', 'extra'))).toBe(false);
+    const gone = await vouch(['cert', 'delete', '-t', 'ca', '-s', 'extra', '--all', '-y', '-o', 'json']);
+    expect(gone.json().error.code).toBe('ERR_TRUST_STORE_NOT_FOUND');
+  });
+});
+
+describe('vouch key', () => {
+  it('add (local and plugin), list, update, delete', async () => {
+    const crt = join(cfg, 'localkeys', `${NAME}.crt`);
+    const key = join(cfg, 'localkeys', `${NAME}.key`);
+    const add = await vouch(['key', 'add', 'second', '--key-path', key, '--cert-path', crt]);
+    expect(add.code).toBe(0);
+    expect(add.out).toBe('second\n');
+    const noPlugin = await vouch(['key', 'add', 'kms', '--plugin', 'com.example.kms', '--id', 'k1', '-o', 'json']);
+    expect(noPlugin.code).toBe(1);
+    expect(noPlugin.json().error.code).toBe('ERR_PLUGIN_NOT_FOUND');
+    const pdir = join(cfg, 'plugins', 'com.example.kms');
+    await mkdir(pdir, { recursive: true });
+    await writeFile(join(pdir, 'notation-com.example.kms'), '#!/bin/sh\n', { mode: 0o755 });
+    const plugin = await vouch([
+      'key',
+      'add',
+      'kms',
+      '--plugin',
+      'com.example.kms',
+      '--id',
+      'k1',
+      '--plugin-config',
+      'region=eu',
+      '--default',
+    ]);
+    expect(plugin.code).toBe(0);
+    expect(plugin.out).toBe('kms: marked as default\n');
+    const dup = await vouch(['key', 'add', 'kms', '--plugin', 'com.example.kms', '--id', 'k1']);
+    expect(dup.code).toBe(1);
+    expect(dup.err).toBe('Error: kms: already exists\n');
+    const noId = await vouch(['key', 'add', 'x', '--plugin', 'com.example.kms']);
+    expect(noId.code).toBe(1);
+
+    const ls = await vouch(['key', 'ls']);
+    expect(ls.code).toBe(0);
+    const rows = ls.out.trimEnd().split('\n');
+    expect(rows[0]).toMatch(/^NAME\s+KEY PATH\s+CERTIFICATE PATH\s+ID\s+PLUGIN NAME\s+$/);
+    expect(rows.find((r) => r.startsWith('* kms'))).toMatch(/k1\s+com\.example\.kms/);
+    const lsJson = await vouch(['key', 'list', '-o', 'json']);
+    expect(lsJson.json().default).toBe('kms');
+    expect(lsJson.json().keys).toContainEqual({ name: 'kms', id: 'k1', pluginName: 'com.example.kms', pluginConfig: { region: 'eu' } });
+
+    const upd = await vouch(['key', 'update', 'second', '--default']);
+    expect(upd.out).toBe('second: marked as default\n');
+    expect((await vouch(['key', 'update', 'nope', '--default', '-o', 'json'])).json().error.code).toBe('ERR_KEY_NOT_FOUND');
+
+    const del = await vouch(['key', 'delete', 'second', 'kms']);
+    expect(del.code).toBe(0);
+    expect(del.out).toBe('second: unmarked as default\nkms\n');
+    const again = await vouch(['key', 'rm', 'kms']);
+    expect(again.code).toBe(1);
+    expect(again.err).toBe('Error: kms: not found\n');
+  });
+});
+
+describe('vouch login / logout', () => {
+  function fakeRegistry(user: string, pass: string): { fetch: FetchLike; calls: string[] } {
+    const calls: string[] = [];
+    const fetch: FetchLike = async (url, init) => {
+      calls.push(`${init?.method ?? 'GET'} ${url}`);
+      const auth = init?.headers?.authorization;
+      const ok = auth === `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+      const status = ok ? 200 : 401;
+      return {
+        status,
+        headers: { get: (h: string) => (h.toLowerCase() === 'www-authenticate' ? 'Basic realm="test"' : null) },
+        body: null,
+        arrayBuffer: async () => new ArrayBuffer(0),
+        text: async () => '',
+      };
+    };
+    return { fetch, calls };
+  }
+
+  it('checks the credentials, writes the docker config (0600) and removes them on logout', async () => {
+    const reg = fakeRegistry('testuser', 'testpassword');
+    const bad = await vouch(['login', '-u', 'testuser', '--password-stdin', 'localhost:5000', '-o', 'json'], {
+      fetch: reg.fetch,
+      stdin: stdin('wrong\n'),
+    });
+    expect(bad.code).toBe(1);
+    expect(bad.json().error.code).toBe('ERR_REGISTRY_UNAUTHORIZED');
+    const dockerConfig = join(root, 'docker', 'config.json');
+    expect(existsSync(dockerConfig)).toBe(false);
+    await mkdir(join(root, 'docker'), { recursive: true });
+    await writeFile(dockerConfig, JSON.stringify({ auths: { 'other.io': { auth: 'eA==' } }, extra: true }));
+    const ok = await vouch(['login', '-u', 'testuser', '--password-stdin', 'localhost:5000'], {
+      fetch: reg.fetch,
+      stdin: stdin('testpassword\n'),
+    });
+    expect(ok.code).toBe(0);
+    expect(ok.out).toBe('Login Succeeded\n');
+    expect(reg.calls.every((c) => c.startsWith('GET http://localhost:5000/v2/'))).toBe(true);
+    const saved = JSON.parse(await readFile(dockerConfig, 'utf8'));
+    expect(saved.extra).toBe(true);
+    expect(saved.auths['other.io']).toEqual({ auth: 'eA==' });
+    expect(Buffer.from(saved.auths['localhost:5000'].auth, 'base64').toString()).toBe('testuser:testpassword');
+    expect((await lstat(dockerConfig)).mode & 0o777).toBe(0o600);
+    const warn = await vouch(['login', '-u', 'testuser', '-p', 'testpassword', 'localhost:5000'], { fetch: reg.fetch });
+    expect(warn.err).toContain('WARNING! Using --password via the CLI is insecure');
+    const out = await vouch(['logout', 'localhost:5000']);
+    expect(out.code).toBe(0);
+    expect(out.out).toBe('Logout Succeeded\n');
+    const after = JSON.parse(await readFile(dockerConfig, 'utf8'));
+    expect(after.auths['localhost:5000']).toBeUndefined();
+    expect(after.auths['other.io']).toEqual({ auth: 'eA==' });
+  });
+});
+
+describe('vouch: usage and global behaviour', () => {
+  it('help exits 0; no arguments, unknown verbs and options exit 1 with Error:', async () => {
+    const help = await vouch(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.out).toContain('verify');
+    expect((await vouch([])).code).toBe(1);
+    const unknown = await vouch(['frobnicate']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toMatch(/^Error: unknown command 'frobnicate'/);
+    const opt = await vouch(['verify', '--bogus', 'x']);
+    expect(opt.code).toBe(1);
+    expect(opt.err).toMatch(/^Error: unknown option '--bogus'/);
+    const fmt = await vouch(['key', 'ls', '-o', 'yaml']);
+    expect(fmt.code).toBe(1);
+    expect(fmt.err).toContain('unrecognized output format');
+    expect((await vouch(['--version'])).out).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+  it('resolves the config dir from XDG_CONFIG_HOME when --config-dir is absent', async () => {
+    let out = '';
+    const xdg = join(root, 'xdg');
+    const code = await runCli(['key', 'ls', '-o', 'json'], {
+      stdout: { write: (s: string) => (out += s) },
+      stderr: { write: () => {} },
+      env: { XDG_CONFIG_HOME: xdg, HOME: join(root, 'home') },
+    });
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toEqual({ default: null, keys: [] });
+    await mkdir(join(xdg, 'notation'), { recursive: true });
+    await writeFile(join(xdg, 'notation', 'signingkeys.json'), '{"keys":[{"name":"x"}]}');
+    const bad = await runCli(['key', 'ls'], { stdout: { write: () => {} }, stderr: { write: () => {} }, env: { XDG_CONFIG_HOME: xdg } });
+    expect(bad).toBe(1);
+  });
+  it('the bin module runs the CLI', async () => {
+    const src = await readFile(join(import.meta.dirname, 'bin.ts'), 'utf8');
+    expect(src.startsWith('#!/usr/bin/env node\n')).toBe(true);
+  });
+});

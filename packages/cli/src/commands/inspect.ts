@@ -1,0 +1,155 @@
+import { type Descriptor, MediaType, toHex, toVouchError, VouchError } from '@vouch/core';
+import type { ParsedEnvelope } from '@vouch/envelope';
+import { parseSignatureManifest } from '@vouch/registry';
+import type { Command } from 'commander';
+import { act, positiveInt, required } from '../command.js';
+import type { CliContext } from '../context.js';
+import { codecFor, openTarget } from '../deps.js';
+import { formatAnsic, formatRfc3339 } from '../format/time.js';
+import { add, addPair, node, renderTree, type TreeNode } from '../format/tree.js';
+import { listSignatureManifests } from '../signatures.js';
+
+const ALGORITHM_NAMES: Record<string, string> = {
+  PS256: 'RSASSA-PSS-SHA-256',
+  PS384: 'RSASSA-PSS-SHA-384',
+  PS512: 'RSASSA-PSS-SHA-512',
+  ES256: 'ECDSA-SHA-256',
+  ES384: 'ECDSA-SHA-384',
+  ES512: 'ECDSA-SHA-512',
+};
+
+interface Inspected {
+  manifest: Descriptor;
+  envelopeMediaType: string;
+  envelope: ParsedEnvelope;
+}
+
+function extendedValue(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v instanceof Uint8Array) return toHex(v);
+  return JSON.stringify(v) ?? String(v);
+}
+
+function signatureNode(s: Inspected): TreeNode {
+  const env = s.envelope;
+  const sig = node(s.manifest.digest);
+  addPair(sig, 'signature algorithm', ALGORITHM_NAMES[env.algorithm] ?? env.algorithm);
+  addPair(sig, 'signature envelope type', s.envelopeMediaType);
+  const signed = add(sig, 'signed attributes');
+  addPair(signed, 'content type', env.payloadContentType);
+  addPair(signed, 'signing scheme', env.signedAttributes.signingScheme);
+  const time = env.signedAttributes.signingTime ?? env.signedAttributes.authenticSigningTime;
+  if (time) addPair(signed, 'signing time', formatAnsic(time));
+  if (env.signedAttributes.expiry) addPair(signed, 'expiry', formatAnsic(env.signedAttributes.expiry));
+  for (const a of env.signedAttributes.extended) addPair(signed, a.key, extendedValue(a.value));
+  const user = add(sig, 'user defined attributes');
+  const annotations = env.payload.targetArtifact.annotations ?? {};
+  const keys = Object.keys(annotations).sort();
+  if (keys.length === 0) add(user, '(empty)');
+  for (const k of keys) addPair(user, k, annotations[k]!);
+  const unsigned = add(sig, 'unsigned attributes');
+  if (env.unsignedAttributes.signingAgent) addPair(unsigned, 'signing agent', env.unsignedAttributes.signingAgent);
+  if (env.unsignedAttributes.timestampSignature) {
+    const ts = add(unsigned, 'timestamp signature');
+    addPair(ts, 'error', 'timestamp countersignature display is not yet supported by this build of vouch');
+  }
+  const certs = add(sig, 'certificates');
+  for (const c of env.certificateChain) {
+    const cn = addPair(certs, 'SHA256 fingerprint', c.sha256Fingerprint);
+    addPair(cn, 'issued to', c.subject);
+    addPair(cn, 'issued by', c.issuer);
+    addPair(cn, 'expiry', formatAnsic(c.notAfter));
+  }
+  const art = add(sig, 'signed artifact');
+  const t = env.payload.targetArtifact;
+  addPair(art, 'media type', t.mediaType);
+  addPair(art, 'digest', t.digest);
+  addPair(art, 'size', String(t.size));
+  return sig;
+}
+
+function signatureJson(s: Inspected): Record<string, unknown> {
+  const env = s.envelope;
+  const signedAttributes: Record<string, unknown> = {
+    contentType: env.payloadContentType,
+    signingScheme: env.signedAttributes.signingScheme,
+  };
+  const time = env.signedAttributes.signingTime ?? env.signedAttributes.authenticSigningTime;
+  if (time) signedAttributes.signingTime = formatRfc3339(time);
+  if (env.signedAttributes.expiry) signedAttributes.expiry = formatRfc3339(env.signedAttributes.expiry);
+  for (const a of env.signedAttributes.extended) signedAttributes[a.key] = extendedValue(a.value);
+  const unsignedAttributes: Record<string, unknown> = {};
+  if (env.unsignedAttributes.signingAgent) unsignedAttributes.signingAgent = env.unsignedAttributes.signingAgent;
+  const t = env.payload.targetArtifact;
+  return {
+    mediaType: s.envelopeMediaType,
+    digest: s.manifest.digest,
+    signatureAlgorithm: ALGORITHM_NAMES[env.algorithm] ?? env.algorithm,
+    signedAttributes,
+    userDefinedAttributes: t.annotations ?? null,
+    unsignedAttributes,
+    certificates: env.certificateChain.map((c) => ({
+      SHA256Fingerprint: c.sha256Fingerprint,
+      issuedTo: c.subject,
+      issuedBy: c.issuer,
+      expiry: formatRfc3339(c.notAfter),
+    })),
+    signedArtifact: { mediaType: t.mediaType, digest: t.digest, size: t.size },
+  };
+}
+
+/** `vouch inspect`: show the signatures of an artifact as notation's tree (or JSON). */
+export function registerInspect(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command('inspect')
+    .description('Inspect all signatures associated with the signed artifact')
+    .argument('<reference>', 'artifact reference (with --oci-layout: <path>@<digest> or <path>:<tag>)')
+    .option('--oci-layout', 'the artifact is in an OCI image layout directory')
+    .option('--max-signatures <n>', 'maximum number of signatures to inspect', '100')
+    .option('--insecure-registry', 'use HTTP for the registry');
+  act(cmd, ctx, async ([reference], opts) => {
+    const ref = required(reference, 'reference');
+    const max = positiveInt(opts.maxSignatures, '--max-signatures') ?? 100;
+    const target = openTarget(ctx, ref, { ociLayout: !!opts.ociLayout });
+    if (target.isTag) {
+      ctx.warn(
+        `Warning: Always inspect the artifact using digest(@sha256:...) rather than a tag(:${target.reference}) because resolved digest may not point to the same signed artifact, as tags are mutable.`,
+      );
+    }
+    const artifact = await target.repository.resolve(target.reference);
+    const display = `${target.display}@${artifact.digest}`;
+    const sigs = await listSignatureManifests(ctx, target.repository, artifact, max);
+    const inspected: Inspected[] = [];
+    let skipped = 0;
+    for (const d of sigs) {
+      try {
+        const { bytes } = await target.repository.fetchManifest(d);
+        const sm = parseSignatureManifest(bytes, d.mediaType);
+        const codec = codecFor(sm.envelope.mediaType);
+        if (!codec) throw new VouchError('ERR_ENVELOPE_UNSUPPORTED', `unsupported signature envelope type ${sm.envelope.mediaType}`);
+        const envBytes = await target.repository.fetchBlob(sm.envelope);
+        inspected.push({ manifest: d, envelopeMediaType: sm.envelope.mediaType, envelope: codec.parse(envBytes) });
+      } catch (e) {
+        skipped++;
+        const err = toVouchError(e, 'ERR_SIGNATURE_RETRIEVAL_FAILED', `signature ${d.digest} could not be read`);
+        ctx.warn(`Warning: Skipping signature ${d.digest} because of error: ${err.message}`);
+      }
+    }
+    if (ctx.json) {
+      ctx.result({ reference: display, mediaType: artifact.mediaType, signatures: inspected.map(signatureJson) });
+    } else if (inspected.length === 0 && skipped === 0) {
+      ctx.line(`${display} has no associated signature`);
+    } else if (inspected.length > 0) {
+      ctx.line('Inspecting all signatures for signed artifact');
+      const root = node(display);
+      const type = add(root, MediaType.NOTARY_SIGNATURE);
+      for (const s of inspected) type.children.push(signatureNode(s));
+      ctx.out(renderTree(root));
+    }
+    if (skipped > 0) {
+      throw new VouchError('ERR_SIGNATURE_RETRIEVAL_FAILED', 'at least one signature was skipped and not displayed', {
+        details: { skipped },
+      });
+    }
+  });
+}

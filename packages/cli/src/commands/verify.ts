@@ -1,0 +1,127 @@
+import { isVouchError, VouchError } from '@vouch/core';
+import { fileTrustStore, loadOciTrustPolicy } from '@vouch/node';
+import { createVerifier, outcomeToJson, type VerifyResult } from '@vouch/notation';
+import type { Command } from 'commander';
+import { act, collect, parseKeyValues, positiveInt, required } from '../command.js';
+import type { CliContext } from '../context.js';
+import { UsageError } from '../context.js';
+import { envelopeCodecs, openTarget } from '../deps.js';
+import { renderTable } from '../format/table.js';
+
+/** `vouch verify`: verify the signatures of an artifact against the trust policy. */
+export function registerVerify(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command('verify')
+    .description('Verify OCI artifacts')
+    .argument('<reference>', 'artifact reference: registry/repository@digest, or with --oci-layout <path>@<digest> / <path>:<tag>')
+    .option('--oci-layout', 'the artifact is in an OCI image layout directory')
+    .option('--scope <scope>', 'trust policy scope for an OCI layout artifact (registry/repository); required with --oci-layout')
+    .option('-m, --user-metadata <key=value>', 'user defined metadata that must be in the signature (repeatable)', collect)
+    .option('--plugin-config <key=value>', 'plugin configuration (repeatable)', collect)
+    .option('--max-signatures <n>', 'maximum number of signatures to evaluate', '100')
+    .option('--insecure-registry', 'use HTTP for the registry');
+  act(cmd, ctx, async ([reference], opts) => {
+    const ref = required(reference, 'reference');
+    const ociLayout = !!opts.ociLayout;
+    const scope = opts.scope as string | undefined;
+    if (ociLayout && !scope)
+      throw new UsageError('if any flags in the group [oci-layout scope] are set they must all be set; missing [scope]');
+    if (!ociLayout && scope) throw new UsageError('--scope is only used with --oci-layout');
+    const userMetadata = parseKeyValues(opts.userMetadata as string[] | undefined, '--user-metadata');
+    const maxSignatureAttempts = positiveInt(opts.maxSignatures, '--max-signatures');
+    if (opts.pluginConfig) parseKeyValues(opts.pluginConfig as string[], '--plugin-config');
+
+    const configDir = ctx.configDir();
+    const trustPolicy = await loadOciTrustPolicy(configDir);
+    const target = openTarget(ctx, ref, { ociLayout });
+    if (target.isTag) {
+      ctx.warn(
+        `Warning: Always verify the artifact using digest(@sha256:...) rather than a tag(:${target.reference}) because resolved digest may not point to the same signed artifact, as tags are mutable.`,
+      );
+    }
+    let display = ref;
+    if (target.layout) {
+      const desc = await target.repository.resolve(target.reference);
+      display = `${target.display}@${desc.digest}`;
+    }
+    const verifier = createVerifier({
+      trustPolicy,
+      trustStore: fileTrustStore(configDir),
+      envelopes: envelopeCodecs(),
+      logger: ctx.logger(),
+      ...(ctx.io.now ? { now: ctx.io.now } : {}),
+    });
+    let result: VerifyResult;
+    try {
+      result = await verifier.verify(target.reference, {
+        repository: target.repository,
+        ...(scope ? { scope } : {}),
+        ...(userMetadata ? { userMetadata } : {}),
+        ...(maxSignatureAttempts ? { maxSignatureAttempts } : {}),
+      });
+    } catch (e) {
+      throw summarize(ctx, e, display);
+    }
+    if (!target.layout) display = result.reference;
+    report(ctx, result, display);
+  });
+}
+
+function summarize(ctx: CliContext, e: unknown, display: string): unknown {
+  if (!isVouchError(e)) return e;
+  const verbose = ctx.globals.verbose || ctx.globals.debug;
+  const outcomes = (e.details?.outcomes as { signature?: string; error?: { message?: string } }[] | undefined) ?? [];
+  if (verbose && !ctx.json) {
+    for (const o of outcomes) {
+      if (o.error?.message) ctx.warn(`Signature ${o.signature ?? '(unknown)'} failed: ${o.error.message}`);
+    }
+  }
+  if (e.code === 'ERR_VERIFICATION_FAILED') {
+    return new VouchError('ERR_VERIFICATION_FAILED', `signature verification failed for all the signatures associated with ${display}`, {
+      cause: e,
+      details: { ...e.details, reason: e.message },
+    });
+  }
+  if (e.code === 'ERR_SIGNATURE_NOT_FOUND') {
+    return new VouchError(
+      'ERR_SIGNATURE_NOT_FOUND',
+      `no signature is associated with "${display}", make sure the artifact was signed successfully`,
+      { cause: e, ...(e.details ? { details: e.details } : {}) },
+    );
+  }
+  return e;
+}
+
+function report(ctx: CliContext, result: VerifyResult, display: string): void {
+  const warnings: { type: string; action: string; message: string; code: string }[] = [];
+  for (const c of result.signature?.checks ?? []) {
+    if (c.result === 'failed' && c.action === 'log' && c.error) {
+      warnings.push({ type: c.type, action: c.action, message: c.error.message, code: c.error.code });
+    }
+  }
+  const metadata = result.signature?.userMetadata ?? {};
+  if (ctx.json) {
+    ctx.result({
+      reference: display,
+      verified: true,
+      artifact: { mediaType: result.artifact.mediaType, digest: result.artifact.digest, size: result.artifact.size },
+      policy: result.policy,
+      ...(result.signature ? { signature: outcomeToJson(result.signature) } : {}),
+      userMetadata: metadata,
+      warnings,
+    });
+    return;
+  }
+  for (const w of warnings) ctx.warn(`Warning: ${w.type} was set to "${w.action}" and failed with error: ${w.message}`);
+  if (warnings.length > 0) ctx.warn('');
+  if (result.policy.level === 'skip') {
+    ctx.line(`Trust policy is configured to skip signature verification for ${display}`);
+    return;
+  }
+  ctx.line(`Successfully verified signature for ${display}`);
+  const keys = Object.keys(metadata);
+  if (keys.length > 0) {
+    ctx.line('\nThe artifact was signed with the following user metadata.');
+    ctx.out(`\n${renderTable([['KEY', 'VALUE'], ...keys.map((k) => [k, metadata[k]!])])}`);
+  }
+}

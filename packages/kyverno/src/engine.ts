@@ -1,0 +1,835 @@
+import { VouchError, isVouchError } from '@vouch/core';
+import { computeRules } from './autogen.js';
+import { type ExtractedImages, type ImageConfig, type ImageInfo, extractImages, imageInfoString, listImages } from './images.js';
+import { type JmesEngine, createJmesEngine } from './jmespath.js';
+import { applyJsonPatch } from './jsonpatch.js';
+import type { GroupVersionKind } from './kinds.js';
+import { checkSelector, matchRule, resourceGVK } from './match.js';
+import {
+  type ImageVerificationMetadata,
+  type JsonPatchOperation,
+  addImageVerification,
+  imageMetadataPatches,
+  isImageVerifiedForPolicy,
+  newImageVerificationMetadata,
+  parseImageMetadata,
+  VERIFY_IMAGES_SCOPED_ANNOTATION,
+} from './metadata.js';
+import { matchPattern } from './pattern.js';
+import type {
+  Attestation,
+  AttestorSet,
+  ImageVerification,
+  KubeObject,
+  KyvernoPolicy,
+  PolicyResponse,
+  RequestInfo,
+  Rule,
+  RuleResponse,
+  RuleStatus,
+} from './types.js';
+import { type Condition, type ConditionBlock, evaluateConditions, substituteVariables } from './variables.js';
+import {
+  type NotaryAttestation,
+  type NotaryAttestorMaterial,
+  type NotaryImageVerifier,
+  type VerificationCache,
+  type VerificationCacheOptions,
+  createVerificationCache,
+  isInconclusive,
+  materialKey,
+} from './verifier.js';
+import { matchesAny, wildcardMatch } from './wildcard.js';
+
+/** Loads rule `context` entries that need the cluster (configMap, apiCall, …). */
+export interface ContextLoader {
+  /** Returns the ConfigMap object (`{data: {...}}`) or undefined when it does not exist. */
+  configMap?(namespace: string, name: string, signal?: AbortSignal): Promise<unknown> | unknown;
+  /** Performs an `apiCall` entry (already variable-substituted) and returns its JSON result. */
+  apiCall?(entry: Record<string, unknown>, signal?: AbortSignal): Promise<unknown> | unknown;
+  /** Resolves a `globalReference` entry. */
+  globalReference?(entry: Record<string, unknown>, signal?: AbortSignal): Promise<unknown> | unknown;
+  /** Resolves an `imageRegistry` entry. */
+  imageRegistry?(entry: Record<string, unknown>, signal?: AbortSignal): Promise<unknown> | unknown;
+}
+
+/** Options of {@link createKyvernoEngine}. */
+export interface KyvernoEngineOptions {
+  /** Parsed policies (see `parsePolicies`). */
+  policies: readonly KyvernoPolicy[];
+  /** Notary signature verifier; without one, Notary rules produce `error` responses. */
+  verifier?: NotaryImageVerifier;
+  /** Cluster data for rule `context` entries. */
+  contextLoader?: ContextLoader;
+  /** Image normalization settings (default registry docker.io, mutation on). */
+  imageConfig?: ImageConfig;
+  /** Cross-review verification cache (default on); `false` disables caching (single-flight stays). */
+  cache?: VerificationCacheOptions | false;
+  /**
+   * A full notation trust policy to use for a rule's Notary attestors instead of Kyverno's synthesized
+   * one (vouch extension; passed to the verifier as `trustPolicy`).
+   */
+  trustPolicyFor?(policy: KyvernoPolicy, ruleName: string, entryIndex: number): unknown;
+  /** Clock for JMESPath time functions. */
+  now?: () => Date;
+}
+
+/** A reusable policy engine (parsed policies, JMESPath instance, verification cache). */
+export interface KyvernoEngine {
+  readonly policies: readonly KyvernoPolicy[];
+  readonly options: KyvernoEngineOptions;
+  readonly jmes: JmesEngine;
+  readonly cache: VerificationCache;
+}
+
+/** Creates an engine. No global state: every engine has its own JMESPath functions and cache. */
+export function createKyvernoEngine(options: KyvernoEngineOptions): KyvernoEngine {
+  if (!options || !Array.isArray(options.policies)) {
+    throw new VouchError('ERR_INVALID_ARGUMENT', 'createKyvernoEngine needs { policies: KyvernoPolicy[] }');
+  }
+  const cacheOpts = options.cache === false ? { ttlMs: 0, negativeTtlMs: 0 } : (options.cache ?? {});
+  return {
+    policies: options.policies,
+    options,
+    jmes: createJmesEngine({ now: options.now }),
+    cache: createVerificationCache(cacheOpts),
+  };
+}
+
+/** One resource to evaluate, with its request facts. */
+export interface EngineRequest {
+  /** The new object (for DELETE: leave empty and set `oldResource`). */
+  resource: KubeObject;
+  oldResource?: KubeObject;
+  /** CREATE (default), UPDATE, DELETE or CONNECT. */
+  operation?: string;
+  requestInfo?: RequestInfo;
+  /** Labels of the resource's namespace, for namespaceSelector and overrides. */
+  namespaceLabels?: Record<string, string>;
+  /** GVK for kind matching (default from the resource; the parent's for subresources). */
+  gvk?: GroupVersionKind;
+  subresource?: string;
+  /** Extra fields merged into the `request` variable (uid, dryRun, …). */
+  admissionRequest?: Record<string, unknown>;
+  /** Variable values (CLI Values file): dotted keys are set as paths in the JSON context. */
+  values?(policy: KyvernoPolicy, ruleName: string): Record<string, unknown> | undefined;
+  signal?: AbortSignal;
+}
+
+/** Result of the verify-images (mutating) phase. */
+export interface VerifyImagesResult {
+  responses: PolicyResponse[];
+  /** Annotation ops first, then image digest ops. */
+  patches: JsonPatchOperation[];
+  /** The resource with the patches applied. */
+  patchedResource: KubeObject;
+  metadata: ImageVerificationMetadata;
+  /** `policy <name>.<rule>: <message>` for fail/error/warning responses and skipped images. */
+  warnings: string[];
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function setPath(obj: Record<string, unknown>, dotted: string, value: unknown): void {
+  const parts = dotted.split('.');
+  let cur = obj;
+  for (const p of parts.slice(0, -1)) {
+    if (!isObj(cur[p])) cur[p] = {};
+    cur = cur[p] as Record<string, unknown>;
+  }
+  cur[parts[parts.length - 1]!] = value;
+}
+
+function operationOf(req: EngineRequest, policy: KyvernoPolicy, rule: string): string {
+  const v = req.values?.(policy, rule);
+  const op = v?.['request.operation'];
+  return typeof op === 'string' ? op : (req.operation ?? 'CREATE');
+}
+
+function effectiveResource(req: EngineRequest): KubeObject {
+  const r = req.resource;
+  if ((!r || Object.keys(r).length === 0) && req.oldResource) return req.oldResource;
+  return r;
+}
+
+function baseContext(req: EngineRequest, operation: string): Record<string, unknown> {
+  const resource = effectiveResource(req);
+  const gvk = req.gvk ?? resourceGVK(resource);
+  const username = req.requestInfo?.userInfo?.username ?? '';
+  const sa = /^system:serviceaccount:([^:]*):([^:]*)$/.exec(username);
+  return {
+    request: {
+      operation,
+      object: operation === 'DELETE' ? null : (req.resource ?? null),
+      oldObject: req.oldResource ?? null,
+      userInfo: req.requestInfo?.userInfo ?? {},
+      roles: req.requestInfo?.roles ?? null,
+      clusterRoles: req.requestInfo?.clusterRoles ?? null,
+      namespace: resource.metadata?.namespace ?? '',
+      name: resource.metadata?.name ?? '',
+      kind: gvk,
+      subResource: req.subresource ?? '',
+      ...(req.admissionRequest ?? {}),
+    },
+    serviceAccountName: sa ? sa[2] : '',
+    serviceAccountNamespace: sa ? sa[1] : '',
+  };
+}
+
+function policyNamespaceOf(policy: KyvernoPolicy): string {
+  return policy.kind === 'Policy' ? (policy.metadata.namespace ?? 'default') : '';
+}
+
+function ruleMatches(policy: KyvernoPolicy, rule: Rule, req: EngineRequest, operation: string): boolean {
+  const resource = effectiveResource(req);
+  const input = {
+    resource,
+    operation,
+    requestInfo: req.requestInfo,
+    namespaceLabels: req.namespaceLabels,
+    gvk: req.gvk,
+    subresource: req.subresource,
+    policyNamespace: policyNamespaceOf(policy),
+  };
+  let r = matchRule(rule, input);
+  if (!r.matched && req.oldResource && (!req.resource || Object.keys(req.resource).length === 0)) {
+    r = matchRule(rule, { ...input, resource: req.oldResource });
+  }
+  return r.matched;
+}
+
+async function loadContext(
+  engine: KyvernoEngine,
+  policy: KyvernoPolicy,
+  rule: Rule,
+  ctx: Record<string, unknown>,
+  req: EngineRequest,
+): Promise<void> {
+  const values = req.values?.(policy, rule.name) ?? {};
+  for (const [k, v] of Object.entries(values)) if (k !== 'request.operation') setPath(ctx, k, v);
+  const loader = engine.options.contextLoader;
+  for (const entry of rule.context ?? []) {
+    if (Object.hasOwn(values, entry.name)) continue;
+    let value: unknown;
+    if (entry.variable) {
+      const v = entry.variable;
+      let base = v.value === undefined ? undefined : substituteVariables(v.value, ctx, engine.jmes);
+      if (v.jmesPath) {
+        const expr = String(substituteVariables(v.jmesPath, ctx, engine.jmes));
+        base = engine.jmes.search(expr, base === undefined ? ctx : base);
+      }
+      value = base ?? (v.default === undefined ? undefined : substituteVariables(v.default, ctx, engine.jmes));
+      if (value === undefined || value === null) throw new Error(`failed to add resource with key ${entry.name}: no value`);
+    } else if (entry.configMap) {
+      const ns = String(substituteVariables(entry.configMap.namespace ?? '', ctx, engine.jmes));
+      const name = String(substituteVariables(entry.configMap.name, ctx, engine.jmes));
+      const cm = loader?.configMap ? await loader.configMap(ns, name, req.signal) : undefined;
+      if (cm === undefined || cm === null) {
+        throw new Error(`failed to retrieve config map for context entry ${entry.name}: configmaps "${name}" not found`);
+      }
+      value = cm;
+    } else {
+      const kind = entry.apiCall ? 'apiCall' : entry.globalReference ? 'globalReference' : entry.imageRegistry ? 'imageRegistry' : '';
+      const fn = kind ? (loader as Record<string, unknown> | undefined)?.[kind] : undefined;
+      if (!kind) throw new Error(`context entry ${entry.name} has no supported source`);
+      if (typeof fn !== 'function') {
+        throw new Error(`context entry ${entry.name} (${kind}) needs a value: no ${kind} loader is configured`);
+      }
+      const spec = substituteVariables((entry as unknown as Record<string, unknown>)[kind], ctx, engine.jmes, { skipKeys: ['jmesPath'] }) as Record<string, unknown>;
+      let res = await (fn as (e: Record<string, unknown>, s?: AbortSignal) => unknown).call(loader, spec, req.signal);
+      if (typeof spec.jmesPath === 'string' && spec.jmesPath !== '') res = engine.jmes.search(spec.jmesPath, res);
+      value = res;
+    }
+    ctx[entry.name] = value;
+  }
+}
+
+function ruleResponse(name: string, type: RuleResponse['type'], status: RuleStatus, message: string, extra: Partial<RuleResponse> = {}): RuleResponse {
+  return { name, type, status, message, ...extra };
+}
+
+function imageFields(info: ImageInfo): Record<string, unknown> {
+  return { ...info };
+}
+
+function selectImages(rule: Rule, images: ExtractedImages): { info: ImageInfo; extractor: string; key: string }[] {
+  const seen = new Set<string>();
+  const out: { info: ImageInfo; extractor: string; key: string }[] = [];
+  for (const img of listImages(images)) {
+    const s = imageInfoString(img.info);
+    const ok = (rule.verifyImages ?? []).some((iv) => matchesAny(iv.imageReferences ?? (typeof iv.image === 'string' ? [iv.image] : []), s));
+    const id = `${img.info.jsonPointer ?? ''}|${s}`;
+    if (ok && !seen.has(id)) {
+      seen.add(id);
+      out.push(img);
+    }
+  }
+  return out;
+}
+
+function attestorMaterial(entry: { certificates?: { cert?: string; certChain?: string; tsaCertChain?: string } }): NotaryAttestorMaterial {
+  const c = entry.certificates ?? {};
+  const m: NotaryAttestorMaterial = {};
+  if (c.cert) m.certificates = c.cert;
+  if (c.certChain) m.certificateChain = c.certChain;
+  if (c.tsaCertChain) m.tsaCertChain = c.tsaCertChain;
+  return m;
+}
+
+function errMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+interface EntryOutcome {
+  status: 'pass' | 'fail' | 'error';
+  message: string;
+  digest?: string;
+  details?: Record<string, unknown>;
+}
+
+async function verifyAttestorSets(
+  engine: KyvernoEngine,
+  sets: readonly AttestorSet[],
+  image: string,
+  prefix: string,
+  trustPolicy: unknown,
+  useCache: boolean,
+  signal: AbortSignal | undefined,
+): Promise<{ ok: boolean; inconclusive: boolean; errors: string[]; digest?: string; causes: unknown[] }> {
+  const verifier = engine.options.verifier;
+  let digest: string | undefined;
+  for (let si = 0; si < sets.length; si++) {
+    const set = sets[si]!;
+    const entries = set.entries ?? [];
+    const required = set.count && set.count > 0 ? set.count : entries.length;
+    let verified = 0;
+    const errors: string[] = [];
+    const causes: unknown[] = [];
+    let inconclusive = false;
+    for (let ei = 0; ei < entries.length && verified < required; ei++) {
+      const entry = entries[ei]!;
+      const path = `${prefix}.attestors[${si}].entries[${ei}]`;
+      try {
+        if (entry.attestor) {
+          const r = await verifyAttestorSets(engine, [entry.attestor], image, `${path}.attestor`, trustPolicy, useCache, signal);
+          if (!r.ok) {
+            if (r.inconclusive) inconclusive = true;
+            errors.push(...r.errors);
+            causes.push(...r.causes);
+            continue;
+          }
+          digest = r.digest ?? digest;
+          verified++;
+          continue;
+        }
+        if (!verifier) throw new VouchError('ERR_INVALID_ARGUMENT', 'no NotaryImageVerifier is configured for the Kyverno engine');
+        const material = attestorMaterial(entry);
+        const key = `sig|${image}|${materialKey(material, trustPolicy)}`;
+        const res = await engine.cache.run(key, () => verifier.verifyImage({ image, attestor: material, trustPolicy, signal }), { useCache });
+        digest = res.digest;
+        verified++;
+      } catch (e) {
+        if (isInconclusive(e)) inconclusive = true;
+        errors.push(`${path}: ${errMessage(e)}`);
+        causes.push(e);
+      }
+    }
+    if (verified < required) return { ok: false, inconclusive, errors, causes };
+  }
+  return { ok: true, inconclusive: false, errors: [], digest, causes: [] };
+}
+
+function causeDetails(causes: unknown[]): Record<string, unknown> | undefined {
+  if (causes.length === 0) return undefined;
+  return { causes: causes.map((c) => (isVouchError(c) ? c.toJSON() : { message: errMessage(c) })) };
+}
+
+async function verifyAttestations(
+  engine: KyvernoEngine,
+  iv: ImageVerification,
+  image: string,
+  ctx: Record<string, unknown>,
+  trustPolicy: unknown,
+  signal: AbortSignal | undefined,
+): Promise<EntryOutcome> {
+  const verifier = engine.options.verifier;
+  const attestations = iv.attestations ?? [];
+  for (let ai = 0; ai < attestations.length; ai++) {
+    const at: Attestation = attestations[ai]!;
+    const type = at.type ?? at.predicateType ?? '';
+    if (type === '') return { status: 'fail', message: `.attestations[${ai}]: missing type` };
+    const sets = at.attestors && at.attestors.length > 0 ? at.attestors : [{ entries: [{}] }];
+    for (let si = 0; si < sets.length; si++) {
+      const set = sets[si]!;
+      const entries = set.entries ?? [];
+      const required = set.count && set.count > 0 ? set.count : entries.length;
+      let verified = 0;
+      const errors: string[] = [];
+      const causes: unknown[] = [];
+      let inconclusive = false;
+      for (let ei = 0; ei < entries.length && verified < required; ei++) {
+        const entry = entries[ei]!;
+        const path = `.attestations[${ai}].attestors[${si}].entries[${ai}]`;
+        try {
+          if (!verifier?.verifyAttestations) {
+            throw new VouchError('ERR_UNSUPPORTED', 'the configured NotaryImageVerifier cannot verify attestations (verifyAttestations is missing)');
+          }
+          const material = attestorMaterial(entry);
+          const key = `att|${image}|${type}|${materialKey(material, trustPolicy)}`;
+          const res = await engine.cache.run(key, () => verifier.verifyAttestations!({ image, type, attestor: material, trustPolicy, signal }), {
+            useCache: iv.useCache !== false,
+          });
+          const list: NotaryAttestation[] = res.attestations.filter((a) => a.type === type);
+          if (list.length === 0) throw new VouchError('ERR_SIGNATURE_NOT_FOUND', `no matching attestations found for image ${image} with type ${type}`);
+          if (at.name) ctx[at.name] = list[0]!.predicate;
+          // vouch checks EVERY matching attestation (Kyverno only the first one).
+          for (const a of list) {
+            const predicate = isObj(a.predicate) ? a.predicate : {};
+            const statement = { ...(a.manifest ?? {}), type: a.type, predicate: a.predicate };
+            const condCtx = { ...ctx, ...predicate, statement };
+            const msgs: string[] = [];
+            let ok = true;
+            for (const block of at.conditions ?? []) {
+              const r = evaluateConditions(block as ConditionBlock, condCtx, engine.jmes);
+              if (!r.passed) {
+                ok = false;
+                msgs.push(...r.messages);
+              }
+            }
+            if (!ok) throw new VouchError('ERR_VERIFICATION_FAILED', `attestation checks failed for ${image} and predicate ${type}: ${msgs.join('; ')}`);
+          }
+          verified++;
+        } catch (e) {
+          if (isInconclusive(e) && !(isVouchError(e) && e.code === 'ERR_UNSUPPORTED')) inconclusive = true;
+          errors.push(`${path}: ${errMessage(e)}`);
+          causes.push(e);
+        }
+      }
+      if (verified < required) {
+        const joined = errors.join('; ');
+        return {
+          status: inconclusive ? 'error' : 'fail',
+          message: joined
+            ? `image attestations verification failed, verifiedCount: ${verified}, requiredCount: ${required}, error: ${joined}`
+            : 'attestations verification failed',
+          details: causeDetails(causes),
+        };
+      }
+    }
+  }
+  return { status: 'pass', message: `verified image attestations for ${image}` };
+}
+
+function validateDeny(engine: KyvernoEngine, rule: Rule, entries: readonly ImageVerification[], ctx: Record<string, unknown>): EntryOutcome | undefined {
+  if (!entries.some((iv) => iv.validate && Object.keys(iv.validate).length > 0)) return undefined;
+  const messages: string[] = [];
+  let denied = false;
+  for (const iv of entries) {
+    const v = iv.validate;
+    if (!v) continue;
+    const r = evaluateConditions(v.deny?.conditions, ctx, engine.jmes);
+    if (r.passed) {
+      denied = true;
+      if (v.message) messages.push(String(substituteVariables(v.message, ctx, engine.jmes, { nullOnMissing: true }) ?? ''));
+      messages.push(...r.messages);
+    }
+  }
+  if (denied) {
+    const msg = messages.filter((m) => m !== '').join('; ');
+    return { status: 'fail', message: `validation in verifyImages failed: ${msg || 'validation error: imageVerify  failed'}` };
+  }
+  return { status: 'pass', message: `verifyImages validation is passed in ${rule.name} rule` };
+}
+
+function oldImageAt(old: KubeObject | undefined, pointer: string | undefined): unknown {
+  if (!old || !pointer) return undefined;
+  let cur: unknown = old;
+  for (const p of pointer.split('/').slice(1)) {
+    const k = p.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (Array.isArray(cur)) cur = cur[Number(k)];
+    else if (isObj(cur)) cur = cur[k];
+    else return undefined;
+  }
+  return cur;
+}
+
+function pointerValue(obj: KubeObject, pointer: string | undefined): unknown {
+  return oldImageAt(obj, pointer);
+}
+
+async function runVerifyImagesRule(
+  engine: KyvernoEngine,
+  policy: KyvernoPolicy,
+  rule: Rule,
+  req: EngineRequest,
+  resource: KubeObject,
+  ivm: ImageVerificationMetadata,
+  imagePatches: JsonPatchOperation[],
+  warnings: string[],
+): Promise<RuleResponse[]> {
+  const operation = operationOf(req, policy, rule.name);
+  if (!ruleMatches(policy, rule, req, operation)) return [];
+  const out: RuleResponse[] = [];
+  const resp = (status: RuleStatus, message: string, extra: Partial<RuleResponse> = {}) => {
+    const r = ruleResponse(rule.name, 'ImageVerify', status, message, extra);
+    if (status === 'fail' || status === 'error' || status === 'warning' || extra.emitWarning) {
+      r.emitWarning = true;
+      warnings.push(`policy ${policy.metadata.name}.${rule.name}: ${message}`);
+    }
+    out.push(r);
+    return r;
+  };
+  let images: ExtractedImages;
+  try {
+    images = extractImages(resource, rule.imageExtractors, engine.options.imageConfig, (e, v) => engine.jmes.search(e, v));
+  } catch (e) {
+    resp('error', `failed to extract images: ${errMessage(e)}`);
+    return out;
+  }
+  const selected = selectImages(rule, images);
+  if (selected.length === 0) return [];
+  const ctx = baseContext(req, operation);
+  ctx.images = images;
+  try {
+    await loadContext(engine, policy, rule, ctx, req);
+  } catch (e) {
+    resp('error', `failed to load context: ${errMessage(e)}`);
+    return out;
+  }
+  if (rule.preconditions) {
+    const r = evaluateConditions(rule.preconditions, ctx, engine.jmes);
+    if (!r.passed) {
+      resp('skip', r.messages.length > 0 ? `preconditions not met; ${r.messages.join('; ')}` : 'preconditions not met');
+      return out;
+    }
+  }
+  let entries: ImageVerification[];
+  try {
+    entries = substituteVariables(rule.verifyImages ?? [], ctx, engine.jmes, { skipKeys: ['conditions', 'deny'] }) as ImageVerification[];
+  } catch (e) {
+    resp('error', `failed to substitute variables: ${errMessage(e)}`);
+    return out;
+  }
+  const policyKeyScoped = `${policyNamespaceOf(policy) === '' ? '' : policyNamespaceOf(policy)}/${policy.metadata.name}`;
+  for (let i = 0; i < entries.length; i++) {
+    const iv = entries[i]!;
+    const trustPolicy = engine.options.trustPolicyFor?.(policy, rule.name, i);
+    for (const sel of selected) {
+      const info = sel.info;
+      const img = imageInfoString(info);
+      const hasChecks = (iv.attestors?.length ?? 0) > 0 || (iv.attestations?.length ?? 0) > 0;
+      // UPDATE shortcut: unchanged image already verified for this policy+rule.
+      if (operation === 'UPDATE' && req.oldResource && hasChecks) {
+        const before = oldImageAt(req.oldResource, info.jsonPointer);
+        if (before !== undefined && before === pointerValue(resource, info.jsonPointer)) {
+          let prev: string | undefined;
+          try {
+            prev = isImageVerifiedForPolicy(req.oldResource.metadata?.annotations, policyNamespaceOf(policy), policy.metadata.name, rule.name, img);
+          } catch {
+            prev = undefined;
+          }
+          if (prev === 'pass' || prev === 'skip') {
+            addImageVerification(ivm, policyKeyScoped, rule.name, img, 'pass');
+            continue;
+          }
+        }
+      }
+      let outcome: EntryOutcome | undefined;
+      let recordSkip = false;
+      let digest: string | undefined;
+      if (hasChecks) {
+        ctx.image = imageFields(info);
+        if (!matchesAny(iv.imageReferences ?? [], img)) {
+          outcome = undefined;
+          resp('skip', `skipping image reference image ${img}, policy ${policy.metadata.name} ruleName ${rule.name}`);
+          recordSkip = true;
+        } else if (matchesAny(iv.skipImageReferences, img)) {
+          resp('skip', `skipping image reference image ${img}, policy ${policy.metadata.name} ruleName ${rule.name}`, { emitWarning: true });
+          recordSkip = true;
+        } else if ((iv.type ?? 'Cosign') !== 'Notary') {
+          outcome = {
+            status: 'error',
+            message: `failed to verify image ${img}: verifyImages type ${iv.type ?? 'Cosign'} is not supported by vouch (only type Notary)`,
+          };
+        } else {
+          if (iv.attestors && iv.attestors.length > 0) {
+            const r = await verifyAttestorSets(engine, iv.attestors, img, '', trustPolicy, iv.useCache !== false, req.signal);
+            if (!r.ok) {
+              outcome = {
+                status: r.inconclusive ? 'error' : 'fail',
+                message: `failed to verify image ${img}: ${r.errors.join('; ')}`,
+                details: causeDetails(r.causes),
+              };
+            } else {
+              digest = r.digest;
+              if (!iv.attestations || iv.attestations.length === 0) outcome = { status: 'pass', message: `verified image signatures for ${img}`, digest };
+            }
+          }
+          if (!outcome && iv.attestations && iv.attestations.length > 0) {
+            const ref = digest && info.digest === '' ? `${info.registry ? `${info.registry}/` : ''}${info.path}@${digest}` : img;
+            outcome = await verifyAttestations(engine, iv, ref, ctx, trustPolicy, req.signal);
+            if (outcome.status === 'pass') {
+              const d = validateDeny(engine, rule, entries, ctx);
+              if (d) outcome = d;
+            }
+          }
+        }
+        if (outcome) resp(outcome.status, outcome.message, outcome.details ? { details: outcome.details } : {});
+      }
+      // mutateDigest runs whatever the verification result.
+      let finalImg = img;
+      if (iv.mutateDigest && info.digest === '') {
+        let d = digest;
+        if (!d) {
+          try {
+            const resolver = engine.options.verifier?.resolveDigest;
+            if (!resolver) throw new VouchError('ERR_INVALID_ARGUMENT', 'no digest resolver is configured (NotaryImageVerifier.resolveDigest)');
+            d = await engine.cache.run(`digest|${img}`, () => resolver.call(engine.options.verifier, img, req.signal), { useCache: false });
+          } catch (e) {
+            resp('error', `failed to update digest: ${errMessage(e)}`);
+          }
+        }
+        if (d) {
+          imagePatches.push({ op: 'replace', path: info.jsonPointer ?? '', value: `${info.referenceWithTag}@${d}` });
+          if (!hasChecks && out.length === 0) resp('pass', 'mutated image digest');
+          finalImg = `${info.registry ? `${info.registry}/` : ''}${info.path}@${d}`;
+        }
+      }
+      if (hasChecks) {
+        const st = recordSkip ? 'skip' : outcome?.status === 'pass' ? 'pass' : 'fail';
+        addImageVerification(ivm, policyKeyScoped, rule.name, finalImg, st);
+      }
+    }
+  }
+  return out;
+}
+
+/** Rules of the policy (with autogen) in evaluation order. */
+export function policyRules(policy: KyvernoPolicy): Rule[] {
+  return computeRules(policy, '');
+}
+
+/**
+ * Phase 1 (mutating webhook / "verify-images"): verifies signatures and attestations, computes digest
+ * patches and the `kyverno.io/verify-images(-scoped)` annotations.
+ */
+export async function verifyAndPatchImages(engine: KyvernoEngine, req: EngineRequest): Promise<VerifyImagesResult> {
+  const resource = effectiveResource(req);
+  const ivm = newImageVerificationMetadata();
+  const imagePatches: JsonPatchOperation[] = [];
+  const warnings: string[] = [];
+  const responses: PolicyResponse[] = [];
+  let current = resource;
+  for (const policy of engine.policies) {
+    if (policy.spec.admission === false && req.admissionRequest) continue;
+    const rules: RuleResponse[] = [];
+    for (const rule of policyRules(policy)) {
+      if (!rule.verifyImages || rule.verifyImages.length === 0) continue;
+      const before = imagePatches.length;
+      const rr = await runVerifyImagesRule(engine, policy, rule, { ...req, resource: current }, current, ivm, imagePatches, warnings);
+      if (imagePatches.length > before) current = applyJsonPatch(current, imagePatches.slice(before));
+      rules.push(...rr);
+      if (policy.spec.applyRules === 'One' && rr.some((r) => r.status === 'pass' || r.status === 'fail')) break;
+    }
+    responses.push({ policy, resource, rules });
+  }
+  const patches: JsonPatchOperation[] = [];
+  const hasData = Object.keys(ivm.data ?? {}).length > 0;
+  if (hasData) {
+    const hasAnnotations = isObj(resource.metadata?.annotations);
+    patches.push(...imageMetadataPatches(ivm, hasAnnotations));
+  }
+  patches.push(...imagePatches);
+  const patchedResource = patches.length > 0 ? applyJsonPatch(resource, patches) : resource;
+  return { responses, patches, patchedResource, metadata: ivm, warnings };
+}
+
+function imageCheckRule(engine: KyvernoEngine, policy: KyvernoPolicy, rule: Rule, req: EngineRequest, resource: KubeObject): RuleResponse[] {
+  const entries = rule.verifyImages ?? [];
+  if (!entries.some((iv) => iv.verifyDigest || iv.required)) return [];
+  let images: ExtractedImages;
+  try {
+    images = extractImages(resource, rule.imageExtractors, engine.options.imageConfig, (e, v) => engine.jmes.search(e, v));
+  } catch (e) {
+    return [ruleResponse(rule.name, 'Validation', 'error', `failed to extract images: ${errMessage(e)}`)];
+  }
+  const selected = selectImages(rule, images);
+  if (selected.length === 0) return [];
+  const passed: string[] = [];
+  const skipped: string[] = [];
+  for (const iv of entries) {
+    for (const { info } of selected) {
+      const img = imageInfoString(info);
+      if (!matchesAny(iv.imageReferences ?? [], img)) continue;
+      if (iv.verifyDigest && info.digest === '') {
+        return [ruleResponse(rule.name, 'Validation', 'fail', `missing digest for ${img}`, { emitWarning: true })];
+      }
+      if (iv.required) {
+        let st: string;
+        try {
+          st = isImageVerifiedForPolicy(resource.metadata?.annotations, policyNamespaceOf(policy), policy.metadata.name, rule.name, img);
+        } catch (e) {
+          return [ruleResponse(rule.name, 'Validation', 'fail', errMessage(e), { emitWarning: true })];
+        }
+        if (st === 'fail') return [ruleResponse(rule.name, 'Validation', 'fail', `unverified image ${img}`, { emitWarning: true })];
+        if (st === 'skip') skipped.push(img);
+        else passed.push(img);
+      } else passed.push(img);
+    }
+  }
+  if (passed.length === 0 && skipped.length > 0) {
+    return [ruleResponse(rule.name, 'Validation', 'skip', `image skipped, skipped images: ${skipped.join(' ')}`)];
+  }
+  const msg = skipped.length > 0 ? `image verified, skipped images: ${skipped.join(' ')}` : 'image verified';
+  return [ruleResponse(rule.name, 'Validation', 'pass', msg)];
+}
+
+const UNSUPPORTED_VALIDATE = ['foreach', 'cel', 'podSecurity', 'manifests', 'assert'];
+
+/** The `validate` sub-features vouch's validate engine does not evaluate (empty when supported). */
+export function unsupportedValidateFeatures(rule: Rule): string[] {
+  const v = rule.validate;
+  if (!v) return [];
+  return UNSUPPORTED_VALIDATE.filter((k) => v[k] !== undefined);
+}
+
+async function validateRule(engine: KyvernoEngine, policy: KyvernoPolicy, rule: Rule, req: EngineRequest, resource: KubeObject): Promise<RuleResponse[]> {
+  const v = rule.validate as Record<string, unknown>;
+  const operation = operationOf(req, policy, rule.name);
+  const resp = (status: RuleStatus, message: string) => [ruleResponse(rule.name, 'Validation', status, message)];
+  const ctx = baseContext({ ...req, resource }, operation);
+  try {
+    ctx.images = extractImages(resource, undefined, engine.options.imageConfig);
+  } catch {
+    ctx.images = {};
+  }
+  try {
+    await loadContext(engine, policy, rule, ctx, req);
+  } catch (e) {
+    return resp('error', `failed to load context: ${errMessage(e)}`);
+  }
+  if (rule.preconditions) {
+    const r = evaluateConditions(rule.preconditions, ctx, engine.jmes);
+    if (!r.passed) return resp('skip', r.messages.length > 0 ? `preconditions not met; ${r.messages.join('; ')}` : 'preconditions not met');
+  }
+  const unsupported = unsupportedValidateFeatures(rule);
+  if (unsupported.length > 0) return resp('error', `vouch does not evaluate validate.${unsupported[0]} rules`);
+  const message = String(substituteVariables(v.message ?? '', ctx, engine.jmes, { nullOnMissing: true }) ?? '');
+  const target = operation === 'DELETE' ? (req.oldResource ?? resource) : resource;
+  if (v.deny !== undefined) {
+    const deny = (v.deny ?? {}) as { conditions?: ConditionBlock };
+    const r = evaluateConditions(deny.conditions as ConditionBlock | undefined, ctx, engine.jmes);
+    const conds = deny.conditions;
+    const empty = !conds || (Array.isArray(conds) ? conds.length === 0 : !(conds.any?.length || conds.all?.length));
+    if (empty || r.passed) return resp('fail', message);
+    return resp('pass', `validation rule '${rule.name}' passed.`);
+  }
+  const patterns: unknown[] = v.pattern !== undefined ? [v.pattern] : Array.isArray(v.anyPattern) ? v.anyPattern : [];
+  if (patterns.length === 0) return resp('error', `vouch does not evaluate this validate rule (no pattern, anyPattern or deny)`);
+  let sub: unknown[];
+  try {
+    sub = substituteVariables(patterns, ctx, engine.jmes) as unknown[];
+  } catch (e) {
+    return resp('error', `failed to substitute variables: ${errMessage(e)}`);
+  }
+  let lastFail: { path: string; skip?: boolean } | undefined;
+  let allSkip = true;
+  for (const p of sub) {
+    const r = matchPattern(target, p);
+    if (r.ok) return resp('pass', `validation rule '${rule.name}' passed.`);
+    if (!r.skip) allSkip = false;
+    lastFail = r;
+  }
+  if (allSkip) return resp('skip', `validation rule '${rule.name}' anchor not satisfied, resource does not match pattern`);
+  return resp('fail', `validation error: ${message}. rule ${rule.name} failed at path ${lastFail?.path ?? '/'}`);
+}
+
+/**
+ * Phase 2 (validating webhook): the verify-image checks (`verifyDigest`, `required`, reading the scoped
+ * annotation) and `validate` rules (pattern, anyPattern, deny) on the (patched) resource.
+ */
+export async function validateResource(engine: KyvernoEngine, req: EngineRequest): Promise<PolicyResponse[]> {
+  const resource = effectiveResource(req);
+  const out: PolicyResponse[] = [];
+  for (const policy of engine.policies) {
+    if (policy.spec.admission === false && req.admissionRequest) continue;
+    const rules: RuleResponse[] = [];
+    for (const rule of policyRules(policy)) {
+      const operation = operationOf(req, policy, rule.name);
+      if (rule.verifyImages && rule.verifyImages.length > 0) {
+        if (operation === 'DELETE') continue;
+        if (!ruleMatches(policy, rule, req, operation)) continue;
+        rules.push(...imageCheckRule(engine, policy, rule, req, resource));
+      } else if (rule.validate) {
+        if (!ruleMatches(policy, rule, req, operation)) continue;
+        rules.push(...(await validateRule(engine, policy, rule, req, resource)));
+      }
+      if (policy.spec.applyRules === 'One' && rules.some((r) => r.status === 'pass' || r.status === 'fail')) break;
+    }
+    out.push({ policy, resource, rules });
+  }
+  return out;
+}
+
+/** Both phases for one resource (what `kyverno apply/test` and the admission handler run). */
+export interface EvaluationResult {
+  verifyImages: VerifyImagesResult;
+  validation: PolicyResponse[];
+}
+
+/** Runs phase 1, applies its patches, then runs phase 2 on the patched resource. */
+export async function evaluateResource(engine: KyvernoEngine, req: EngineRequest): Promise<EvaluationResult> {
+  const verifyImages = await verifyAndPatchImages(engine, req);
+  const validation = await validateResource(engine, { ...req, resource: verifyImages.patchedResource });
+  return { verifyImages, validation };
+}
+
+/**
+ * The failure action for a failing rule: for verifyImages rules any entry's `failureAction: Enforce`
+ * wins, else the first one set; for validate rules `validate.failureAction`; then the first matching
+ * `validationFailureActionOverrides` (ClusterPolicy); then `spec.validationFailureAction`.
+ */
+export function ruleFailureAction(
+  policy: KyvernoPolicy,
+  ruleName: string,
+  resourceNamespace: string,
+  namespaceLabels?: Record<string, string>,
+): 'Enforce' | 'Audit' {
+  const rule = policyRules(policy).find((r) => r.name === ruleName);
+  const norm = (a: unknown) => (a === 'Enforce' || a === 'enforce' ? 'Enforce' : 'Audit');
+  if (rule?.verifyImages && rule.verifyImages.length > 0) {
+    if (rule.verifyImages.some((iv) => iv.failureAction === 'Enforce')) return 'Enforce';
+    const first = rule.verifyImages.find((iv) => iv.failureAction !== undefined);
+    if (first) return norm(first.failureAction);
+  }
+  const v = rule?.validate as { failureAction?: string; failureActionOverrides?: { action?: string; namespaces?: string[] }[] } | undefined;
+  if (v?.failureAction) return norm(v.failureAction);
+  const overrides = [...((v?.failureActionOverrides as typeof policy.spec.validationFailureActionOverrides) ?? []), ...(policy.kind === 'ClusterPolicy' ? (policy.spec.validationFailureActionOverrides ?? []) : [])];
+  for (const o of overrides) {
+    if (!o || (o.action !== 'Enforce' && o.action !== 'enforce' && o.action !== 'Audit' && o.action !== 'audit')) continue;
+    const nsOk = !o.namespaces || o.namespaces.some((p) => wildcardMatch(p, resourceNamespace));
+    let selOk = true;
+    const sel = (o as { namespaceSelector?: Parameters<typeof checkSelector>[0] }).namespaceSelector;
+    if (sel) {
+      try {
+        selOk = checkSelector(sel, namespaceLabels);
+      } catch {
+        selOk = false;
+      }
+    }
+    if (nsOk && selOk) return norm(o.action);
+  }
+  return norm(policy.spec.validationFailureAction);
+}
+
+/** The policy's failure policy (`webhookConfiguration.failurePolicy` ?? `failurePolicy` ?? Fail). */
+export function policyFailurePolicy(policy: KyvernoPolicy): 'Fail' | 'Ignore' {
+  return policy.spec.webhookConfiguration?.failurePolicy ?? policy.spec.failurePolicy ?? 'Fail';
+}
+
+
+/** Parses the scoped annotation of a resource (helper for callers and tests). */
+export function scopedAnnotation(resource: KubeObject): ImageVerificationMetadata | undefined {
+  const raw = resource.metadata?.annotations?.[VERIFY_IMAGES_SCOPED_ANNOTATION];
+  return raw === undefined ? undefined : parseImageMetadata(raw);
+}

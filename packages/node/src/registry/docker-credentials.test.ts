@@ -1,0 +1,93 @@
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { hasCode } from '@vouch/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dockerConfigPath, dockerCredentials, runCredentialHelper } from './docker-credentials.js';
+
+let dir: string;
+const oldPath = process.env.PATH;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vouch-dockercfg-'));
+  // a credential helper: answers for reg.example and hub, "not found" otherwise, logs its stdin
+  const helper = `#!/usr/bin/env node
+let input = '';
+process.stdin.on('data', (d) => (input += d));
+process.stdin.on('end', () => {
+  require('fs').appendFileSync(${JSON.stringify(join(dir ?? '', 'helper.log'))}, process.argv.slice(2).join(' ') + ' ' + input + '\\n');
+  if (input === 'reg.example') { process.stdout.write(JSON.stringify({ ServerURL: input, Username: 'helper-user', Secret: 'helper-pass' })); return; }
+  if (input === 'https://index.docker.io/v1/') { process.stdout.write(JSON.stringify({ ServerURL: input, Username: '<token>', Secret: 'refresh' })); return; }
+  if (input === 'slow.example') { setTimeout(() => {}, 60000); return; }
+  process.stdout.write('credentials not found in native keychain');
+  process.exit(1);
+});
+`;
+  await writeFile(join(dir, 'docker-credential-vouchtest'), helper);
+  await chmod(join(dir, 'docker-credential-vouchtest'), 0o755);
+  process.env.PATH = `${dir}${delimiter}${oldPath}`;
+});
+afterAll(async () => {
+  process.env.PATH = oldPath;
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+  } catch (e) {
+    return hasCode(e, (e as { code: never }).code) ? (e as { code: string }).code : `not-a-vouch-error: ${e}`;
+  }
+  return undefined;
+}
+
+describe('dockerConfigPath', () => {
+  it('honours DOCKER_CONFIG', () => {
+    expect(dockerConfigPath({ DOCKER_CONFIG: '/x/y' })).toBe('/x/y/config.json');
+    expect(dockerConfigPath({})).toMatch(/\.docker\/config\.json$/);
+  });
+});
+
+describe('dockerCredentials', () => {
+  it('reads auths (base64 auth, username/password, identity token) by host', async () => {
+    const configPath = join(dir, 'auths.json');
+    await writeFile(
+      configPath,
+      JSON.stringify({
+        auths: {
+          'https://reg.a:5000/v1/': { auth: Buffer.from('alice:pa:ss').toString('base64') },
+          'reg.b': { username: 'bob', password: 'pw' },
+          'reg.c': { identitytoken: 'tok' },
+          'https://index.docker.io/v1/': { auth: Buffer.from('hubuser:hubpass').toString('base64') },
+        },
+      }),
+    );
+    const p = dockerCredentials({ configPath });
+    expect(await p.get('reg.a:5000')).toEqual({ username: 'alice', password: 'pa:ss' });
+    expect(await p.get('reg.b')).toEqual({ username: 'bob', password: 'pw' });
+    expect(await p.get('reg.c')).toEqual({ identityToken: 'tok' });
+    expect(await p.get('docker.io')).toEqual({ username: 'hubuser', password: 'hubpass' });
+    expect(await p.get('reg.unknown')).toBeUndefined();
+  });
+
+  it('runs credHelpers / credsStore without a shell', async () => {
+    const configPath = join(dir, 'helpers.json');
+    await writeFile(configPath, JSON.stringify({ credsStore: 'vouchtest', credHelpers: { 'reg.other': 'missing-helper' } }));
+    const p = dockerCredentials({ configPath });
+    expect(await p.get('reg.example')).toEqual({ username: 'helper-user', password: 'helper-pass' });
+    expect(await p.get('docker.io')).toEqual({ identityToken: 'refresh' });
+    expect(await p.get('reg.none')).toBeUndefined();
+    expect(await codeOf(p.get('reg.other'))).toBe('ERR_CONFIG_INVALID');
+  });
+
+  it('times out a hanging helper and rejects unsafe helper names', async () => {
+    expect(await codeOf(runCredentialHelper('vouchtest', 'slow.example', 300))).toBe('ERR_TIMEOUT');
+    expect(await codeOf(runCredentialHelper('../evil', 'x'))).toBe('ERR_CONFIG_INVALID');
+    expect(await codeOf(runCredentialHelper('a;rm -rf /', 'x'))).toBe('ERR_CONFIG_INVALID');
+  });
+
+  it('treats a missing config as anonymous and a broken one as ERR_CONFIG_INVALID', async () => {
+    expect(await dockerCredentials({ configPath: join(dir, 'nope.json') }).get('reg.a')).toBeUndefined();
+    await writeFile(join(dir, 'bad.json'), '{');
+    expect(await codeOf(dockerCredentials({ configPath: join(dir, 'bad.json') }).get('reg.a'))).toBe('ERR_CONFIG_INVALID');
+  });
+});

@@ -1,0 +1,53 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hasCode, MediaType, utf8 } from '@vouch/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nodeLayoutFs, nodeOciLayout } from './layout-fs.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vouch-layoutfs-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+  } catch (e) {
+    return hasCode(e, (e as { code: never }).code) ? (e as { code: string }).code : `not-a-vouch-error: ${e}`;
+  }
+  return undefined;
+}
+
+describe('nodeLayoutFs', () => {
+  it('writes atomically (no temp files left), creates parents, reads back', async () => {
+    const fs = nodeLayoutFs(dir);
+    await fs.writeFile('blobs/sha256/abc', utf8('one'));
+    await fs.writeFile('blobs/sha256/abc', utf8('two'));
+    expect(new TextDecoder().decode(await fs.readFile('blobs/sha256/abc'))).toBe('two');
+    expect(await readdir(join(dir, 'blobs/sha256'))).toEqual(['abc']);
+    expect(await fs.exists('blobs/sha256/abc')).toBe(true);
+    expect(await fs.exists('blobs/sha256/nope')).toBe(false);
+    expect(await fs.readFile('nope')).toBeUndefined();
+  });
+
+  it('refuses paths outside the layout and files over the cap', async () => {
+    const fs = nodeLayoutFs(dir);
+    expect(await codeOf(fs.readFile('../etc/passwd'))).toBe('ERR_INVALID_ARGUMENT');
+    expect(await codeOf(fs.writeFile('/abs', utf8('x')))).toBe('ERR_INVALID_ARGUMENT');
+    await writeFile(join(dir, 'big'), new Uint8Array(100));
+    expect(await codeOf(fs.readFile('big', { maxBytes: 10 }))).toBe('ERR_SIZE_LIMIT_EXCEEDED');
+  });
+
+  it('creates a layout on first push and reopens it', async () => {
+    const sub = join(dir, 'new-layout');
+    const repo = nodeOciLayout(sub);
+    const manifest = utf8(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OCI_INDEX, manifests: [] }));
+    const d = await repo.pushManifest(MediaType.OCI_INDEX, manifest, { tag: 'empty' });
+    expect(JSON.parse(await readFile(join(sub, 'oci-layout'), 'utf8'))).toEqual({ imageLayoutVersion: '1.0.0' });
+    expect(await nodeOciLayout(sub).resolve('empty')).toEqual(d);
+  });
+});

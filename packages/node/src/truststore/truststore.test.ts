@@ -1,0 +1,160 @@
+import { existsSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  addTrustStoreCertificate,
+  deleteTrustStore,
+  deleteTrustStoreCertificate,
+  fileTrustStore,
+  listTrustStoreCertificates,
+  readTrustStoreCertificates,
+  showTrustStoreCertificate,
+} from './index.js';
+
+const shared = resolve(process.env.VOUCH_SHARED_DIR ?? join(import.meta.dirname, '..', '..', '..', '..', '..', 'shared'));
+const testdata = join(shared, 'vectors', 'notation-go', 'verifier', 'testdata');
+const present = existsSync(join(testdata, 'truststore', 'x509'));
+if (!present) {
+  if (process.env.CI === 'true') throw new Error(`${testdata} is missing; under CI=true the shared vectors are required`);
+  console.warn(`NOTICE: ${testdata} not found (set VOUCH_SHARED_DIR); trust store tests skipped`);
+}
+
+const x509 = (cfg: string, ...p: string[]): string => join(cfg, 'truststore', 'x509', ...p);
+const SRC = (...p: string[]): string => join(testdata, 'truststore', 'x509', ...p);
+
+async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+  } catch (e) {
+    return (e as { code?: string }).code ?? `not a VouchError: ${e}`;
+  }
+  return undefined;
+}
+
+let root: string;
+let cfg: string;
+let n = 0;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'vouch-truststore-'));
+});
+afterAll(() => rm(root, { recursive: true, force: true }));
+beforeEach(async () => {
+  cfg = join(root, `cfg${n++}`);
+  await mkdir(cfg, { recursive: true });
+  if (present) await cp(join(testdata, 'truststore'), join(cfg, 'truststore'), { recursive: true });
+});
+
+describe.skipIf(!present)('fileTrustStore (notation layout)', () => {
+  it('loads every certificate of a valid store, PEM and DER', async () => {
+    const store = fileTrustStore(cfg);
+    expect(await store.getCertificates('ca', 'valid-trust-store')).toHaveLength(6);
+    expect(await store.getCertificates('signingAuthority', 'valid-trust-store')).toHaveLength(3);
+    expect(await store.getCertificates('tsa', 'test-timestamp')).toHaveLength(1);
+  });
+  it('rejects unparsable files, leaf certificates and non-root TSA certificates', async () => {
+    const store = fileTrustStore(cfg);
+    expect(await codeOf(store.getCertificates('ca', 'trust-store-with-invalid-certs'))).toBe('ERR_TRUST_STORE_INVALID');
+    expect(await codeOf(store.getCertificates('ca', 'trust-store-with-leaf-certs'))).toBe('ERR_TRUST_STORE_INVALID');
+    expect(await codeOf(store.getCertificates('ca', 'trust-store-with-leaf-certs-in-single-file'))).toBe('ERR_TRUST_STORE_INVALID');
+    expect(await codeOf(store.getCertificates('tsa', 'test-nonCA'))).toBe('ERR_TRUST_STORE_INVALID');
+    expect(await codeOf(store.getCertificates('tsa', 'test-nonSelfIssued'))).toBe('ERR_TRUST_STORE_INVALID');
+    const err = await store.getCertificates('ca', 'trust-store-with-leaf-certs').catch((e) => e);
+    expect(err.message).toContain('non-ca.crt');
+  });
+  it('reports absent or empty stores as ERR_TRUST_STORE_NOT_FOUND and bad names as ERR_INVALID_ARGUMENT', async () => {
+    const store = fileTrustStore(cfg);
+    expect(await codeOf(store.getCertificates('ca', 'absent'))).toBe('ERR_TRUST_STORE_NOT_FOUND');
+    await mkdir(x509(cfg, 'ca', 'empty'));
+    expect(await codeOf(store.getCertificates('ca', 'empty'))).toBe('ERR_TRUST_STORE_NOT_FOUND');
+    expect(await codeOf(store.getCertificates('ca', '../ca'))).toBe('ERR_INVALID_ARGUMENT');
+    expect(await codeOf(store.getCertificates('ca', '..'))).toBe('ERR_INVALID_ARGUMENT');
+    expect(await codeOf(store.getCertificates('bogus' as 'ca', 'x'))).toBe('ERR_INVALID_ARGUMENT');
+  });
+  it('rejects symlinked certificate files, symlinked stores and sub-directories', async () => {
+    const store = fileTrustStore(cfg);
+    await mkdir(x509(cfg, 'ca', 'with-link'));
+    await symlink(SRC('ca', 'valid-trust-store', 'GlobalSignRootCA.crt'), x509(cfg, 'ca', 'with-link', 'link.crt'));
+    expect(await codeOf(store.getCertificates('ca', 'with-link'))).toBe('ERR_TRUST_STORE_INVALID');
+    await symlink(x509(cfg, 'ca', 'valid-trust-store'), x509(cfg, 'ca', 'linked-store'));
+    expect(await codeOf(store.getCertificates('ca', 'linked-store'))).toBe('ERR_TRUST_STORE_INVALID');
+    await mkdir(x509(cfg, 'ca', 'valid-trust-store-2', 'sub-dir'));
+    expect(await codeOf(store.getCertificates('ca', 'valid-trust-store-2'))).toBe('ERR_TRUST_STORE_INVALID');
+  });
+  it('caches a store and re-reads it when its files change', async () => {
+    const store = fileTrustStore(cfg);
+    const first = await store.getCertificates('ca', 'valid-trust-store-2');
+    expect(first).toHaveLength(2);
+    expect(await store.getCertificates('ca', 'valid-trust-store-2')).toBe(first);
+    await cp(SRC('ca', 'valid-trust-store', 'NotationTestRoot.pem'), x509(cfg, 'ca', 'valid-trust-store-2', 'NotationTestRoot.pem'));
+    const later = new Date(Date.now() + 5000);
+    await utimes(x509(cfg, 'ca', 'valid-trust-store-2'), later, later);
+    expect(await store.getCertificates('ca', 'valid-trust-store-2')).toHaveLength(3);
+    // an edited file invalidates too
+    await writeFile(x509(cfg, 'ca', 'valid-trust-store-2', 'NotationTestRoot.pem'), 'garbage');
+    expect(await codeOf(store.getCertificates('ca', 'valid-trust-store-2'))).toBe('ERR_TRUST_STORE_INVALID');
+    // with revalidate off, the first read stays
+    const frozen = fileTrustStore(cfg, { revalidate: false });
+    const a = await frozen.getCertificates('ca', 'valid-trust-store');
+    await rm(x509(cfg, 'ca', 'valid-trust-store', 'GlobalSign.der'));
+    expect(await frozen.getCertificates('ca', 'valid-trust-store')).toBe(a);
+    frozen.invalidate('ca', 'valid-trust-store');
+    expect(await frozen.getCertificates('ca', 'valid-trust-store')).toHaveLength(5);
+  });
+  it('shares one read between concurrent first calls', async () => {
+    const store = fileTrustStore(cfg);
+    const [a, b] = await Promise.all([store.getCertificates('ca', 'valid-trust-store'), store.getCertificates('ca', 'valid-trust-store')]);
+    expect(a).toBe(b);
+  });
+  it('readTrustStoreCertificates reads without a cache', async () => {
+    expect(await readTrustStoreCertificates(cfg, 'ca', 'valid-trust-store-self-signed')).toHaveLength(1);
+  });
+});
+
+describe.skipIf(!present)('trust store management (vouch cert)', () => {
+  it('adds CA and self-signed certificates, rejects duplicates, leaves and missing files', async () => {
+    const empty = join(root, `mgmt${n++}`);
+    const e = await addTrustStoreCertificate(empty, 'ca', 'acme', SRC('ca', 'valid-trust-store', 'GlobalSign.der'));
+    expect(e).toMatchObject({ type: 'ca', store: 'acme', file: 'GlobalSign.der' });
+    await addTrustStoreCertificate(empty, 'ca', 'acme', SRC('ca', 'valid-trust-store', 'wabbit-networks.io.crt'));
+    expect(await codeOf(addTrustStoreCertificate(empty, 'ca', 'acme', SRC('ca', 'valid-trust-store', 'GlobalSign.der')))).toBe(
+      'ERR_INVALID_ARGUMENT',
+    );
+    expect(await codeOf(addTrustStoreCertificate(empty, 'ca', 'acme', SRC('ca', 'trust-store-with-leaf-certs', 'non-ca.crt')))).toBe(
+      'ERR_TRUST_STORE_INVALID',
+    );
+    expect(await codeOf(addTrustStoreCertificate(empty, 'ca', 'acme', join(root, 'nope.pem')))).toBe('ERR_INVALID_ARGUMENT');
+    expect(await codeOf(addTrustStoreCertificate(empty, 'ca', 'acme', SRC('ca', 'trust-store-with-invalid-certs', 'invalid')))).toBe(
+      'ERR_CERT_INVALID',
+    );
+    expect(await codeOf(addTrustStoreCertificate(empty, 'tsa', 'ts', SRC('ca', 'valid-trust-store', 'wabbit-networks.io.crt')))).toBe(
+      'ERR_TRUST_STORE_INVALID',
+    );
+    expect(await codeOf(addTrustStoreCertificate(empty, 'ca', 'bad/name', SRC('ca', 'valid-trust-store', 'GlobalSign.der')))).toBe(
+      'ERR_INVALID_ARGUMENT',
+    );
+    expect(await fileTrustStore(empty).getCertificates('ca', 'acme')).toHaveLength(2);
+  });
+  it('lists by type and store, shows, deletes a file and a whole store', async () => {
+    const all = await listTrustStoreCertificates(cfg);
+    // the unparsable 'invalid' file is not listed
+    expect(all.some((e) => e.file === 'invalid')).toBe(false);
+    expect(all.filter((e) => e.type === 'ca' && e.store === 'valid-trust-store')).toHaveLength(6);
+    expect((await listTrustStoreCertificates(cfg, { type: 'tsa' })).every((e) => e.type === 'tsa')).toBe(true);
+    const byStore = await listTrustStoreCertificates(cfg, { store: 'valid-trust-store' });
+    expect(new Set(byStore.map((e) => e.type))).toEqual(new Set(['ca', 'signingAuthority']));
+    expect(await listTrustStoreCertificates(join(root, 'nothing-here'))).toEqual([]);
+    const shown = await showTrustStoreCertificate(cfg, 'ca', 'valid-trust-store', 'NotationTestRoot.pem');
+    expect(shown.certificates[0]?.subject).toContain('Notation Test Root');
+    expect(await codeOf(showTrustStoreCertificate(cfg, 'ca', 'valid-trust-store', 'absent.pem'))).toBe('ERR_TRUST_STORE_NOT_FOUND');
+    expect(await codeOf(showTrustStoreCertificate(cfg, 'ca', 'valid-trust-store', '../x'))).toBe('ERR_INVALID_ARGUMENT');
+    const p = await deleteTrustStoreCertificate(cfg, 'ca', 'valid-trust-store', 'GlobalSign.der');
+    expect(p).toBe(x509(cfg, 'ca', 'valid-trust-store', 'GlobalSign.der'));
+    expect(await readdir(x509(cfg, 'ca', 'valid-trust-store'))).not.toContain('GlobalSign.der');
+    expect(await codeOf(deleteTrustStoreCertificate(cfg, 'ca', 'valid-trust-store', 'GlobalSign.der'))).toBe('ERR_TRUST_STORE_NOT_FOUND');
+    await deleteTrustStore(cfg, 'ca', 'valid-trust-store');
+    expect(existsSync(x509(cfg, 'ca', 'valid-trust-store'))).toBe(false);
+    expect(await codeOf(deleteTrustStore(cfg, 'ca', 'valid-trust-store'))).toBe('ERR_TRUST_STORE_NOT_FOUND');
+  });
+});

@@ -1,0 +1,207 @@
+/**
+ * Constants of the Notary Project plugin contract (spec "Plugin Extensibility", contract
+ * version 1.0): commands, capabilities, key specs, algorithms and error codes, with the
+ * exact strings that cross the wire.
+ */
+
+/** The contract version vouch speaks (as a caller and as a plugin SDK). */
+export const CONTRACT_VERSION = '1.0';
+
+/** The commands of the plugin contract, as passed in `argv[1]` of `notation-<name>`. */
+export const PluginCommand = {
+  GET_PLUGIN_METADATA: 'get-plugin-metadata',
+  DESCRIBE_KEY: 'describe-key',
+  GENERATE_SIGNATURE: 'generate-signature',
+  GENERATE_ENVELOPE: 'generate-envelope',
+  VERIFY_SIGNATURE: 'verify-signature',
+} as const;
+
+/** One command name of the contract. */
+export type PluginCommand = (typeof PluginCommand)[keyof typeof PluginCommand];
+
+/** Every command name, in spec order. */
+export const PLUGIN_COMMANDS: readonly PluginCommand[] = Object.freeze(Object.values(PluginCommand));
+
+/** Capabilities a plugin advertises in `get-plugin-metadata`. */
+export const Capability = {
+  /** The plugin signs raw bytes (`describe-key` + `generate-signature`); the caller builds the envelope. */
+  SIGNATURE_GENERATOR_RAW: 'SIGNATURE_GENERATOR.RAW',
+  /** The plugin builds the whole envelope (`generate-envelope`). */
+  SIGNATURE_GENERATOR_ENVELOPE: 'SIGNATURE_GENERATOR.ENVELOPE',
+  /** Newest spec only: envelope generation for blobs (`describe-key` + `generate-envelope`). */
+  SIGNATURE_GENERATOR_ENVELOPE_FOR_BLOB: 'SIGNATURE_GENERATOR.ENVELOPE_FOR_BLOB',
+  /** The plugin decides whether the signing identity is trusted (`verify-signature`). */
+  SIGNATURE_VERIFIER_TRUSTED_IDENTITY: 'SIGNATURE_VERIFIER.TRUSTED_IDENTITY',
+  /** The plugin checks revocation of the signing identity (`verify-signature`). */
+  SIGNATURE_VERIFIER_REVOCATION_CHECK: 'SIGNATURE_VERIFIER.REVOCATION_CHECK',
+} as const;
+
+/** One capability string. */
+export type Capability = (typeof Capability)[keyof typeof Capability];
+
+/** The capabilities handled by `verify-signature`. */
+export type VerifierCapability =
+  | typeof Capability.SIGNATURE_VERIFIER_TRUSTED_IDENTITY
+  | typeof Capability.SIGNATURE_VERIFIER_REVOCATION_CHECK;
+
+/** Every known capability. Anything else in metadata is rejected. */
+export const CAPABILITIES: readonly Capability[] = Object.freeze(Object.values(Capability));
+
+/** The verifier capabilities (valid in `trustPolicy.signatureVerification` and `verificationResults`). */
+export const VERIFIER_CAPABILITIES: readonly VerifierCapability[] = Object.freeze([
+  Capability.SIGNATURE_VERIFIER_TRUSTED_IDENTITY,
+  Capability.SIGNATURE_VERIFIER_REVOCATION_CHECK,
+]);
+
+/** Key specs of the contract. */
+export type KeySpec = 'RSA-2048' | 'RSA-3072' | 'RSA-4096' | 'EC-256' | 'EC-384' | 'EC-521';
+/** Every key spec. */
+export const KEY_SPECS: readonly KeySpec[] = Object.freeze(['RSA-2048', 'RSA-3072', 'RSA-4096', 'EC-256', 'EC-384', 'EC-521']);
+
+/** Hash algorithms of the contract. */
+export type HashAlgorithm = 'SHA-256' | 'SHA-384' | 'SHA-512';
+/** Every hash algorithm. */
+export const HASH_ALGORITHMS: readonly HashAlgorithm[] = Object.freeze(['SHA-256', 'SHA-384', 'SHA-512']);
+
+/** Signing algorithms of the contract (PSS salt length = hash length; ECDSA signatures are r||s). */
+export type SigningAlgorithm =
+  | 'RSASSA-PSS-SHA-256'
+  | 'RSASSA-PSS-SHA-384'
+  | 'RSASSA-PSS-SHA-512'
+  | 'ECDSA-SHA-256'
+  | 'ECDSA-SHA-384'
+  | 'ECDSA-SHA-512';
+/** Every signing algorithm. */
+export const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = Object.freeze([
+  'RSASSA-PSS-SHA-256',
+  'RSASSA-PSS-SHA-384',
+  'RSASSA-PSS-SHA-512',
+  'ECDSA-SHA-256',
+  'ECDSA-SHA-384',
+  'ECDSA-SHA-512',
+]);
+
+/** JWS `alg` names used by Notary JWS envelopes. */
+export type JwsAlgorithm = 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512';
+
+/** Error codes a plugin may put in its error body. TIMEOUT and THROTTLED are retryable by the caller. */
+export type PluginErrorCode = 'VALIDATION_ERROR' | 'UNSUPPORTED_CONTRACT_VERSION' | 'ACCESS_DENIED' | 'TIMEOUT' | 'THROTTLED' | 'ERROR';
+/** Every plugin error code. */
+export const PLUGIN_ERROR_CODES: readonly PluginErrorCode[] = Object.freeze([
+  'VALIDATION_ERROR',
+  'UNSUPPORTED_CONTRACT_VERSION',
+  'ACCESS_DENIED',
+  'TIMEOUT',
+  'THROTTLED',
+  'ERROR',
+]);
+
+const KEY_SPEC_INFO: Readonly<
+  Record<KeySpec, { type: 'RSA' | 'EC'; bits: number; hash: HashAlgorithm; alg: SigningAlgorithm; curve?: 'P-256' | 'P-384' | 'P-521' }>
+> = {
+  'RSA-2048': { type: 'RSA', bits: 2048, hash: 'SHA-256', alg: 'RSASSA-PSS-SHA-256' },
+  'RSA-3072': { type: 'RSA', bits: 3072, hash: 'SHA-384', alg: 'RSASSA-PSS-SHA-384' },
+  'RSA-4096': { type: 'RSA', bits: 4096, hash: 'SHA-512', alg: 'RSASSA-PSS-SHA-512' },
+  'EC-256': { type: 'EC', bits: 256, hash: 'SHA-256', alg: 'ECDSA-SHA-256', curve: 'P-256' },
+  'EC-384': { type: 'EC', bits: 384, hash: 'SHA-384', alg: 'ECDSA-SHA-384', curve: 'P-384' },
+  'EC-521': { type: 'EC', bits: 521, hash: 'SHA-512', alg: 'ECDSA-SHA-512', curve: 'P-521' },
+};
+
+const JWS_ALG: Readonly<Record<SigningAlgorithm, JwsAlgorithm>> = {
+  'RSASSA-PSS-SHA-256': 'PS256',
+  'RSASSA-PSS-SHA-384': 'PS384',
+  'RSASSA-PSS-SHA-512': 'PS512',
+  'ECDSA-SHA-256': 'ES256',
+  'ECDSA-SHA-384': 'ES384',
+  'ECDSA-SHA-512': 'ES512',
+};
+
+const COSE_ALG: Readonly<Record<SigningAlgorithm, number>> = {
+  'RSASSA-PSS-SHA-256': -37,
+  'RSASSA-PSS-SHA-384': -38,
+  'RSASSA-PSS-SHA-512': -39,
+  'ECDSA-SHA-256': -7,
+  'ECDSA-SHA-384': -35,
+  'ECDSA-SHA-512': -36,
+};
+
+/** True when `value` is one of the contract's key specs. */
+export function isKeySpec(value: unknown): value is KeySpec {
+  return typeof value === 'string' && (KEY_SPECS as readonly string[]).includes(value);
+}
+
+/** True when `value` is one of the contract's hash algorithms. */
+export function isHashAlgorithm(value: unknown): value is HashAlgorithm {
+  return typeof value === 'string' && (HASH_ALGORITHMS as readonly string[]).includes(value);
+}
+
+/** True when `value` is one of the contract's signing algorithms. */
+export function isSigningAlgorithm(value: unknown): value is SigningAlgorithm {
+  return typeof value === 'string' && (SIGNING_ALGORITHMS as readonly string[]).includes(value);
+}
+
+/** True when `value` is a known capability. */
+export function isCapability(value: unknown): value is Capability {
+  return typeof value === 'string' && (CAPABILITIES as readonly string[]).includes(value);
+}
+
+/** True when `value` is a capability handled by `verify-signature`. */
+export function isVerifierCapability(value: unknown): value is VerifierCapability {
+  return typeof value === 'string' && (VERIFIER_CAPABILITIES as readonly string[]).includes(value);
+}
+
+/** True when `value` is one of the spec's plugin error codes. */
+export function isPluginErrorCode(value: unknown): value is PluginErrorCode {
+  return typeof value === 'string' && (PLUGIN_ERROR_CODES as readonly string[]).includes(value);
+}
+
+/** The hash algorithm the spec pairs with a key spec (RSA-2048/EC-256 → SHA-256, …). */
+export function hashAlgorithmForKeySpec(keySpec: KeySpec): HashAlgorithm {
+  return KEY_SPEC_INFO[keySpec].hash;
+}
+
+/** The signing algorithm the spec pairs with a key spec (RSA → RSASSA-PSS, EC → ECDSA, hash by size). */
+export function signingAlgorithmForKeySpec(keySpec: KeySpec): SigningAlgorithm {
+  return KEY_SPEC_INFO[keySpec].alg;
+}
+
+/** Key type, size and curve of a key spec. */
+export function keySpecInfo(keySpec: KeySpec): { type: 'RSA' | 'EC'; bits: number; curve?: 'P-256' | 'P-384' | 'P-521' } {
+  const { type, bits, curve } = KEY_SPEC_INFO[keySpec];
+  return curve ? { type, bits, curve } : { type, bits };
+}
+
+/** The hash algorithm inside a signing algorithm (`ECDSA-SHA-384` → `SHA-384`). */
+export function hashAlgorithmOf(alg: SigningAlgorithm): HashAlgorithm {
+  return alg.slice(alg.indexOf('SHA-')) as HashAlgorithm;
+}
+
+/** The JWS `alg` name of a signing algorithm (`RSASSA-PSS-SHA-256` → `PS256`, `ECDSA-SHA-512` → `ES512`). */
+export function jwsAlgorithmOf(alg: SigningAlgorithm): JwsAlgorithm {
+  return JWS_ALG[alg];
+}
+
+/** The signing algorithm of a JWS `alg` name, or `undefined` when Notary does not allow it. */
+export function signingAlgorithmFromJws(jwsAlg: string): SigningAlgorithm | undefined {
+  for (const [k, v] of Object.entries(JWS_ALG)) if (v === jwsAlg) return k as SigningAlgorithm;
+  return undefined;
+}
+
+/** The COSE algorithm identifier of a signing algorithm (`RSASSA-PSS-SHA-256` → -37, `ECDSA-SHA-256` → -7). */
+export function coseAlgorithmOf(alg: SigningAlgorithm): number {
+  return COSE_ALG[alg];
+}
+
+/** The commands a plugin advertising `capability` must implement. */
+export function commandsForCapability(capability: Capability): readonly PluginCommand[] {
+  switch (capability) {
+    case Capability.SIGNATURE_GENERATOR_RAW:
+      return [PluginCommand.DESCRIBE_KEY, PluginCommand.GENERATE_SIGNATURE];
+    case Capability.SIGNATURE_GENERATOR_ENVELOPE:
+      return [PluginCommand.GENERATE_ENVELOPE];
+    case Capability.SIGNATURE_GENERATOR_ENVELOPE_FOR_BLOB:
+      return [PluginCommand.DESCRIBE_KEY, PluginCommand.GENERATE_ENVELOPE];
+    default:
+      return [PluginCommand.VERIFY_SIGNATURE];
+  }
+}

@@ -1,0 +1,207 @@
+import { Annotation, digestOf, fromUtf8, hasCode, MediaType, utf8 } from '@vouch/core';
+import { describe, expect, it } from 'vitest';
+import { type LayoutFs, ociLayoutRepository, parseLayoutReference } from './layout.js';
+import { buildSignatureManifest } from './manifest.js';
+import { memoryRepository } from './memory.js';
+import type { Repository, WritableRepository } from './types.js';
+
+function memFs(initial: Record<string, string | Uint8Array> = {}): LayoutFs & { files: Map<string, Uint8Array> } {
+  const files = new Map<string, Uint8Array>();
+  for (const [k, v] of Object.entries(initial)) files.set(k, typeof v === 'string' ? utf8(v) : v);
+  return {
+    files,
+    async readFile(p, o) {
+      const f = files.get(p);
+      if (f && o?.maxBytes !== undefined && f.length > o.maxBytes) throw Object.assign(new Error('too big'), {});
+      return f?.slice();
+    },
+    async writeFile(p, d) {
+      files.set(p, d.slice());
+    },
+    async exists(p) {
+      return files.has(p);
+    },
+  };
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+  } catch (e) {
+    return hasCode(e, (e as { code: never }).code) ? (e as { code: string }).code : `not-a-vouch-error: ${e}`;
+  }
+  return undefined;
+}
+
+async function collect(it: AsyncIterable<unknown[]>): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for await (const page of it) out.push(...page);
+  return out;
+}
+
+const image = utf8(
+  JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MediaType.OCI_MANIFEST,
+    config: { mediaType: MediaType.OCI_CONFIG, digest: digestOf(utf8('{"a":1}')), size: 7 },
+    layers: [],
+  }),
+);
+const imageDesc = { mediaType: MediaType.OCI_MANIFEST, digest: digestOf(image), size: image.length };
+
+async function seed(repo: WritableRepository): Promise<void> {
+  await repo.pushBlob(MediaType.OCI_CONFIG, utf8('{"a":1}'));
+  await repo.pushManifest(MediaType.OCI_MANIFEST, image, { tag: 'v1' });
+}
+
+async function sign(repo: WritableRepository, envelope: string, form: 'current' | 'legacy' = 'current') {
+  const env = await repo.pushBlob(MediaType.JWS, utf8(envelope));
+  await repo.pushBlob(MediaType.OCI_EMPTY, utf8('{}'));
+  const built = buildSignatureManifest({
+    subject: imageDesc,
+    envelopeDescriptor: env,
+    annotations: { [Annotation.THUMBPRINT_S256]: '[]' },
+    form,
+  });
+  await repo.pushManifest(MediaType.OCI_MANIFEST, built.bytes);
+  return built;
+}
+
+const kinds: [string, () => { repo: WritableRepository; tamper(digest: string): void }][] = [
+  [
+    'ociLayoutRepository',
+    () => {
+      const fs = memFs({ 'oci-layout': '{"imageLayoutVersion":"1.0.0"}' });
+      return {
+        repo: ociLayoutRepository(fs),
+        tamper: (d) => fs.files.set(`blobs/sha256/${d.slice(7)}`, utf8('tampered')),
+      };
+    },
+  ],
+  [
+    'memoryRepository',
+    () => {
+      const repo = memoryRepository();
+      return { repo, tamper: (d) => repo.corrupt(d, utf8('tampered')) };
+    },
+  ],
+];
+
+describe.each(kinds)('%s', (_name, make) => {
+  it('resolves a tag and a digest, fetches verified content', async () => {
+    const { repo } = make();
+    await seed(repo);
+    expect(await repo.resolve('v1')).toEqual(imageDesc);
+    expect(await repo.resolve(imageDesc.digest)).toEqual(imageDesc);
+    const { bytes } = await repo.fetchManifest('v1');
+    expect(fromUtf8(bytes)).toBe(fromUtf8(image));
+    expect(await codeOf(repo.resolve('nope'))).toBe('ERR_REGISTRY_NOT_FOUND');
+    expect(await codeOf(repo.resolve('sha256:zz'))).toBe('ERR_INVALID_DIGEST');
+  });
+
+  it('rejects tampered or truncated content and oversized descriptors', async () => {
+    const { repo, tamper } = make();
+    await seed(repo);
+    const env = await repo.pushBlob(MediaType.JWS, utf8('envelope-bytes'));
+    tamper(env.digest);
+    expect(await codeOf(repo.fetchBlob(env))).toBe('ERR_DIGEST_MISMATCH');
+    expect(await codeOf(repo.fetchManifest({ ...imageDesc, size: imageDesc.size - 1 }))).toBe('ERR_DIGEST_MISMATCH');
+    expect(await codeOf(repo.fetchBlob({ ...env, size: 100 }, { maxBytes: 10 }))).toBe('ERR_SIZE_LIMIT_EXCEEDED');
+    expect(await codeOf(repo.fetchManifest({ ...imageDesc, size: 5 * 1024 * 1024 }))).toBe('ERR_SIZE_LIMIT_EXCEEDED');
+  });
+
+  it('lists referrers: both Notary forms, filtered by artifactType and subject', async () => {
+    const { repo } = make();
+    await seed(repo);
+    const a = await sign(repo, 'env-a');
+    const b = await sign(repo, 'env-b', 'legacy');
+    // another artifact type, and a Notary artifactType with a non-empty config: both skipped for Notary
+    const sbom = await repo.pushBlob('application/json', utf8('{}'));
+    const other = utf8(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaType.OCI_MANIFEST,
+        artifactType: 'application/vnd.example.sbom',
+        config: { mediaType: MediaType.OCI_EMPTY, digest: sbom.digest, size: 2 },
+        layers: [sbom],
+        subject: imageDesc,
+      }),
+    );
+    await repo.pushManifest(MediaType.OCI_MANIFEST, other);
+    const bad = utf8(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaType.OCI_MANIFEST,
+        artifactType: MediaType.NOTARY_SIGNATURE,
+        config: { mediaType: MediaType.OCI_CONFIG, digest: sbom.digest, size: 2 },
+        layers: [sbom],
+        subject: imageDesc,
+      }),
+    );
+    await repo.pushManifest(MediaType.OCI_MANIFEST, bad);
+    const sigs = (await collect(repo.referrers(imageDesc, { artifactType: MediaType.NOTARY_SIGNATURE }))) as {
+      digest: string;
+      artifactType: string;
+    }[];
+    expect(sigs.map((s) => s.digest).sort()).toEqual([a.descriptor.digest, b.descriptor.digest].sort());
+    expect(sigs.every((s) => s.artifactType === MediaType.NOTARY_SIGNATURE)).toBe(true);
+    const all = await collect(repo.referrers(imageDesc));
+    expect(all).toHaveLength(4);
+    expect(await collect(repo.referrers({ ...imageDesc, digest: digestOf(utf8('x')) }))).toHaveLength(0);
+  });
+
+  it('honours an aborted signal', async () => {
+    const { repo } = make();
+    await seed(repo);
+    const ac = new AbortController();
+    ac.abort();
+    expect(await codeOf(repo.resolve('v1', { signal: ac.signal }))).toBe('ERR_ABORTED');
+  });
+});
+
+describe('ociLayoutRepository specifics', () => {
+  it('keeps existing index.json entries and moves a tag', async () => {
+    const fs = memFs({ 'oci-layout': '{"imageLayoutVersion":"1.0.0"}' });
+    const repo = ociLayoutRepository(fs);
+    await seed(repo);
+    const img2 = utf8(fromUtf8(image).replace('"layers":[]', '"layers":[],"annotations":{"n":"2"}'));
+    const d2 = await repo.pushManifest(MediaType.OCI_MANIFEST, img2, { tag: 'v1' });
+    await repo.pushManifest(MediaType.OCI_MANIFEST, img2, { tag: 'v2' });
+    await repo.pushManifest(MediaType.OCI_MANIFEST, img2);
+    expect((await repo.resolve('v1')).digest).toBe(d2.digest);
+    expect(await repo.tags()).toEqual(['v1', 'v2']);
+    const index = JSON.parse(fromUtf8(fs.files.get('index.json')!));
+    // the old v1 manifest stays as an untagged entry
+    expect(index.manifests.map((m: { digest: string }) => m.digest)).toContain(imageDesc.digest);
+    expect(index.manifests).toHaveLength(3);
+  });
+
+  it('finds referrers of manifests nested in an index', async () => {
+    const fs = memFs({ 'oci-layout': '{"imageLayoutVersion":"1.0.0"}' });
+    const repo = ociLayoutRepository(fs);
+    await repo.pushBlob(MediaType.OCI_CONFIG, utf8('{"a":1}'));
+    // store the image only inside an index; the signature only inside another index
+    await fs.writeFile(`blobs/sha256/${imageDesc.digest.slice(7)}`, image);
+    const env = await repo.pushBlob(MediaType.JWS, utf8('env'));
+    const sig = buildSignatureManifest({ subject: imageDesc, envelopeDescriptor: env, annotations: {} });
+    await fs.writeFile(`blobs/sha256/${sig.descriptor.digest.slice(7)}`, sig.bytes);
+    const inner = utf8(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OCI_INDEX, manifests: [imageDesc, sig.descriptor] }));
+    await repo.pushManifest(MediaType.OCI_INDEX, inner, { tag: 'multi' });
+    const found = (await collect(repo.referrers(imageDesc))) as { digest: string }[];
+    expect(found.map((f) => f.digest)).toEqual([sig.descriptor.digest]);
+  });
+
+  it('fails with ERR_IO when the directory is not an OCI layout', async () => {
+    expect(await codeOf(ociLayoutRepository(memFs()).resolve('v1'))).toBe('ERR_IO');
+  });
+
+  it('parses layout references like notation', () => {
+    expect(parseLayoutReference('/tmp/a:b/layout:v1')).toEqual({ path: '/tmp/a:b/layout', reference: 'v1' });
+    expect(parseLayoutReference(`C:\\x\\layout@${imageDesc.digest}`)).toEqual({ path: 'C:\\x\\layout', reference: imageDesc.digest });
+    expect(() => parseLayoutReference('C:\\x\\layout')).toThrow();
+    expect(() => parseLayoutReference('layout')).toThrow();
+  });
+});
+
+// keep the type-only import used
+export type _R = Repository;

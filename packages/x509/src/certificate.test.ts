@@ -1,0 +1,156 @@
+import { encodePem, hashBytes, toHex, VouchError } from '@vouch/core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createCertificate, createTestPki, generateKeyPair, generateTestCertificate, type TestPki } from './builder.js';
+import { certificatesToPem, parseCertificate, parseCertificates } from './certificate.js';
+import { encOctets, encSeq, tlv } from './der.js';
+import { OID } from './oids.js';
+
+let pki: TestPki;
+beforeAll(async () => {
+  pki = await createTestPki({ keySpec: 'EC-256', ocspUrls: ['http://127.0.0.1:1/ocsp'], crlUrls: ['http://127.0.0.1:1/ca.crl'] });
+});
+
+function expectCode(fn: () => unknown, code: string): void {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(VouchError);
+    expect((e as VouchError).code).toBe(code);
+    return;
+  }
+  throw new Error('expected an error');
+}
+
+describe('parseCertificate', () => {
+  it('fills every field of the model', () => {
+    const c = pki.leaf.certificate;
+    expect(c.subject).toBe('CN=vouch test signer,O=vouch,ST=WA,C=US');
+    expect(c.issuer).toBe('CN=vouch test intermediate,O=vouch,ST=WA,C=US');
+    expect(c.subjectRdns.map((r) => r.map((a) => `${a.type}=${a.value}`).join('+'))).toEqual([
+      'C=US',
+      'ST=WA',
+      'O=vouch',
+      'CN=vouch test signer',
+    ]);
+    expect(c.sha256Fingerprint).toBe(toHex(hashBytes(c.der)));
+    expect(c.serialNumber).toMatch(/^[0-9a-f]+$/);
+    expect(c.publicKey).toMatchObject({ type: 'EC', bits: 256, curve: 'P-256' });
+    expect(c.signatureAlgorithm).toBe(OID.ecdsaWithSha256);
+    expect(c.selfSigned).toBe(false);
+    expect(c.basicConstraints).toEqual({ critical: true, ca: false });
+    expect(c.keyUsage).toEqual({ critical: true, usages: ['digitalSignature'] });
+    expect(c.extKeyUsage).toEqual({ critical: false, oids: [OID.codeSigning] });
+    expect(c.criticalExtensions).toEqual([OID.basicConstraints, OID.keyUsage]);
+    expect(c.ocspUrls).toEqual(['http://127.0.0.1:1/ocsp']);
+    expect(c.crlUrls).toEqual(['http://127.0.0.1:1/ca.crl']);
+    expect(c.authorityKeyIdentifier).toBe(pki.intermediate.certificate.subjectKeyIdentifier);
+    expect(c.version).toBe(3);
+    expect(pki.root.certificate.selfSigned).toBe(true);
+    expect(pki.root.certificate.basicConstraints).toEqual({ critical: true, ca: true, pathLenConstraint: 1 });
+  });
+
+  it('renders subjects like Go pkix.Name.String(): fixed order, escaping, multi-valued, unknown OIDs', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('EC-256');
+    const c = await createCertificate({
+      subject: [
+        { type: '0.9.2342.19200300.100.1.1', value: 'uid-1' },
+        { type: 'CN', value: ' Acme, Inc.' },
+        { type: 'OU', value: 'b' },
+        { type: 'O', value: '#org' },
+        { type: 'OU', value: 'a' },
+        { type: 'C', value: 'US' },
+      ],
+      publicKey,
+      privateKey,
+    });
+    // DER order is reversed (C first); Go prints CN, OU (grouped), O, C, then unknown types.
+    expect(c.subject).toBe('CN=\\ Acme\\, Inc.,OU=a+OU=b,O=\\#org,C=US,0.9.2342.19200300.100.1.1=#13057569642d31');
+  });
+
+  it('parses a certificate with a malformed non-critical extension and records it', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('EC-256');
+    const c = await createCertificate({
+      subject: 'CN=odd',
+      publicKey,
+      privateKey,
+      extensions: [
+        { oid: OID.crlDistributionPoints, critical: false, value: new Uint8Array([0x30, 0x03, 0xa0, 0x01]) },
+        { oid: OID.freshestCrl, critical: false, value: new Uint8Array([0x30, 0x04, 0x30, 0x02, 0xa0, 0x00]) },
+        { oid: '1.2.3.4.5', critical: false, value: new Uint8Array([0xff]) },
+      ],
+    });
+    expect(c.crlUrls).toEqual([]);
+    expect(c.malformedExtensions).toEqual([OID.crlDistributionPoints]);
+    expect(c.extensions?.map((e) => e.oid)).toContain(OID.freshestCrl);
+  });
+
+  it('rejects a malformed critical extension it interprets', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('EC-256');
+    const c = await createCertificate({
+      subject: 'CN=bad',
+      publicKey,
+      privateKey,
+      extensions: [{ oid: OID.authorityInfoAccess, critical: true, value: encSeq(encSeq(tlv(0x06, new Uint8Array(0)))) }],
+    }).catch((e) => e);
+    expect(c).toBeInstanceOf(VouchError);
+    expect(c.code).toBe('ERR_CERT_INVALID');
+  });
+
+  it('rejects trailing bytes, truncation and non-certificates', () => {
+    const der = pki.leaf.certificate.der;
+    expectCode(() => parseCertificate(new Uint8Array([...der, 0])), 'ERR_CERT_INVALID');
+    expectCode(() => parseCertificate(der.subarray(0, der.length - 1)), 'ERR_CERT_INVALID');
+    expectCode(() => parseCertificate(encSeq(encOctets(new Uint8Array(3)))), 'ERR_CERT_INVALID');
+    expectCode(() => parseCertificate(new Uint8Array(0)), 'ERR_CERT_INVALID');
+  });
+});
+
+describe('parseCertificates', () => {
+  it('reads PEM (string or bytes) with several blocks and ignores other block types', () => {
+    const pem = `${encodePem('PRIVATE KEY', new Uint8Array([1, 2, 3]))}${certificatesToPem(pki.chain)}`;
+    const fromString = parseCertificates(pem);
+    expect(fromString.map((c) => c.sha256Fingerprint)).toEqual(pki.chain.map((c) => c.sha256Fingerprint));
+    expect(parseCertificates(new TextEncoder().encode(pem))).toHaveLength(3);
+  });
+
+  it('reads concatenated DER', () => {
+    const all = new Uint8Array(pki.chain.reduce((n, c) => n + c.der.length, 0));
+    let o = 0;
+    for (const c of pki.chain) {
+      all.set(c.der, o);
+      o += c.der.length;
+    }
+    expect(parseCertificates(all).map((c) => c.subject)).toEqual(pki.chain.map((c) => c.subject));
+  });
+
+  it('rejects empty input, junk, PEM without certificates and a bad certificate among good ones', () => {
+    expectCode(() => parseCertificates(''), 'ERR_CERT_INVALID');
+    expectCode(() => parseCertificates(new Uint8Array(0)), 'ERR_CERT_INVALID');
+    expectCode(() => parseCertificates(new TextEncoder().encode('invalid\ninvalid\n')), 'ERR_CERT_INVALID');
+    expectCode(() => parseCertificates(encodePem('PUBLIC KEY', new Uint8Array([1]))), 'ERR_CERT_INVALID');
+    expectCode(
+      () => parseCertificates(`${certificatesToPem([pki.root.certificate])}${encodePem('CERTIFICATE', new Uint8Array([0x30, 0]))}`),
+      'ERR_CERT_INVALID',
+    );
+    expectCode(() => parseCertificates('-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n'), 'ERR_CERT_INVALID');
+  });
+});
+
+describe('generateTestCertificate', () => {
+  it('produces the notation generate-test profile', async () => {
+    const now = new Date('2025-03-01T00:00:00Z');
+    const g = await generateTestCertificate('wabbit-networks.io', { now });
+    const c = g.certificate;
+    expect(c.subject).toBe('CN=wabbit-networks.io,O=Notary,L=Seattle,ST=WA,C=US');
+    expect(c.issuer).toBe(c.subject);
+    expect(c.selfSigned).toBe(true);
+    expect(c.publicKey).toMatchObject({ type: 'RSA', bits: 2048 });
+    expect(c.signatureAlgorithm).toBe(OID.sha256WithRsa);
+    expect(c.basicConstraints).toBeUndefined();
+    expect(c.keyUsage).toEqual({ critical: true, usages: ['digitalSignature'] });
+    expect(c.extKeyUsage).toEqual({ critical: false, oids: [OID.codeSigning] });
+    expect(c.notBefore.toISOString()).toBe(now.toISOString());
+    expect(c.notAfter.getTime() - c.notBefore.getTime()).toBe(86_400_000);
+    expect(g.pkcs8[0]).toBe(0x30);
+  });
+});
