@@ -15,11 +15,10 @@ if (!name || !file) {
 const dir = mkdtempSync(join(tmpdir(), `vouch-${name}-`));
 const out = join(dir, 'report.json');
 const notes = join(dir, 'notes.jsonl');
-const r = spawnSync(
-  join('node_modules', '.bin', 'vitest'),
-  ['run', file, '--reporter=json', `--outputFile.json=${out}`, ...rest],
-  { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, VOUCH_SUITE_NOTES: notes } },
-);
+const r = spawnSync(join('node_modules', '.bin', 'vitest'), ['run', file, '--reporter=json', `--outputFile.json=${out}`, ...rest], {
+  stdio: ['ignore', 'ignore', 'inherit'],
+  env: { ...process.env, VOUCH_SUITE_NOTES: notes },
+});
 let report;
 try {
   report = JSON.parse(readFileSync(out, 'utf8'));
@@ -35,7 +34,10 @@ const reasons = new Map();
 // Suites append {kind: 'skip'|'undetermined', id, reason} lines to VOUCH_SUITE_NOTES.
 let noteLines = [];
 try {
-  noteLines = readFileSync(notes, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  noteLines = readFileSync(notes, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 } catch {}
 for (const n of noteLines.filter((n) => n.kind === 'skip')) reasons.set(n.reason, (reasons.get(n.reason) ?? 0) + 1);
 const undetermined = noteLines.filter((n) => n.kind === 'undetermined');

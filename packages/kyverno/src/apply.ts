@@ -337,6 +337,11 @@ export interface TestRunResult {
   invalidPolicies: Record<string, string>;
 }
 
+/** Parses multi-document YAML into its object documents (null/scalar documents dropped). Throws ERR_MALFORMED_INPUT. */
+export function parseYamlObjects(text: string): KubeObject[] {
+  return loadObjects(text);
+}
+
 function loadObjects(text: string): KubeObject[] {
   const out: KubeObject[] = [];
   for (const d of parseAllDocuments(text) as unknown as { contents: unknown; errors: { message: string }[]; toJS(): unknown }[]) {

@@ -1,3 +1,3 @@
+export * from './sign.js';
 export * from './types.js';
 export * from './verify.js';
-export * from "./sign.js";

@@ -1,5 +1,6 @@
 import {
   Annotation,
+  type Clock,
   type Descriptor,
   type Logger,
   MediaType,
@@ -8,7 +9,6 @@ import {
   systemClock,
   toVouchError,
   VouchError,
-  type Clock,
 } from '@vouch/core';
 import type { EnvelopeCodec, RawSigner, SigningScheme } from '@vouch/envelope';
 import { buildSignatureManifest, thumbprintAnnotation, type WritableRepository } from '@vouch/registry';
@@ -82,7 +82,10 @@ export async function sign(reference: string, options: SignOptions): Promise<Sig
   const annotations: Record<string, string> = {};
   for (const [k, v] of Object.entries(options.userMetadata ?? {})) {
     if (k.startsWith(Annotation.NOTARY_PREFIX)) {
-      throw new VouchError('ERR_INVALID_ARGUMENT', `user metadata key "${k}" is reserved: keys starting with "io.cncf.notary" cannot be used`);
+      throw new VouchError(
+        'ERR_INVALID_ARGUMENT',
+        `user metadata key "${k}" is reserved: keys starting with "io.cncf.notary" cannot be used`,
+      );
     }
     annotations[k] = v;
   }

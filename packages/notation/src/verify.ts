@@ -28,7 +28,15 @@ import {
   verifyTrustedIdentity,
 } from '@vouch/trust-policy';
 import { type Certificate, validateSigningChain } from '@vouch/x509';
-import type { CheckOutcome, SignatureOutcome, SignerInfo, ValidationAction, ValidationType, VerificationLevel, VerifyResult } from './types.js';
+import type {
+  CheckOutcome,
+  SignatureOutcome,
+  SignerInfo,
+  ValidationAction,
+  ValidationType,
+  VerificationLevel,
+  VerifyResult,
+} from './types.js';
 
 /** Checks revocation of a signing chain; `@vouch/x509/revocation` provides the OCSP/CRL one. */
 export type RevocationChecker = (
@@ -39,7 +47,13 @@ export type RevocationChecker = (
 /** Verifies an RFC 3161 timestamp attached to a signature (issue 4 wires `@vouch/x509/tsp`). */
 export type TimestampVerifier = (
   token: Uint8Array,
-  options: { signature: Uint8Array; trustedRoots: readonly Certificate[]; signingChain: readonly Certificate[]; now: Date; signal?: AbortSignal },
+  options: {
+    signature: Uint8Array;
+    trustedRoots: readonly Certificate[];
+    signingChain: readonly Certificate[];
+    now: Date;
+    signal?: AbortSignal;
+  },
 ) => Promise<{ notBefore: Date; notAfter: Date }>;
 
 export interface VerifierConfig {
@@ -104,7 +118,10 @@ function assertUserMetadata(md: Record<string, string> | undefined): void {
   if (!md) return;
   for (const [k, v] of Object.entries(md)) {
     if (k.startsWith(Annotation.NOTARY_PREFIX)) {
-      throw new VouchError('ERR_INVALID_ARGUMENT', `user metadata key "${k}" is reserved: keys starting with "io.cncf.notary" cannot be used`);
+      throw new VouchError(
+        'ERR_INVALID_ARGUMENT',
+        `user metadata key "${k}" is reserved: keys starting with "io.cncf.notary" cannot be used`,
+      );
     }
     if (typeof v !== 'string') throw new VouchError('ERR_INVALID_ARGUMENT', `user metadata "${k}" must be a string`);
   }
@@ -158,14 +175,22 @@ export function createVerifier(config: VerifierConfig): Verifier {
     return p;
   }
 
-  async function trustedCertificates(statement: SignatureInput['statement'], type: TrustStoreType, signal?: AbortSignal): Promise<Certificate[]> {
+  async function trustedCertificates(
+    statement: SignatureInput['statement'],
+    type: TrustStoreType,
+    signal?: AbortSignal,
+  ): Promise<Certificate[]> {
     const refs = (statement.trustStores ?? []).map((r) => parseTrustStoreReference(r)).filter((r) => r.type === type);
     if (refs.length === 0) {
-      throw new VouchError('ERR_CERT_UNTRUSTED', `trust policy "${statement.name}" lists no "${type}" trust store, which signatures with this signing scheme need`);
+      throw new VouchError(
+        'ERR_CERT_UNTRUSTED',
+        `trust policy "${statement.name}" lists no "${type}" trust store, which signatures with this signing scheme need`,
+      );
     }
     const out: Certificate[] = [];
     for (const r of refs) out.push(...(await storeCertificates(r.type, r.name, signal)));
-    if (out.length === 0) throw new VouchError('ERR_TRUST_STORE_NOT_FOUND', `the "${type}" trust stores of policy "${statement.name}" hold no certificates`);
+    if (out.length === 0)
+      throw new VouchError('ERR_TRUST_STORE_NOT_FOUND', `the "${type}" trust stores of policy "${statement.name}" hold no certificates`);
     return out;
   }
 
@@ -198,7 +223,10 @@ export function createVerifier(config: VerifierConfig): Verifier {
       record(
         'integrity',
         'enforce',
-        new VouchError('ERR_ENVELOPE_UNSUPPORTED', `signature envelope media type "${input.envelopeMediaType}" is not supported (expected ${[...codecs.keys()].join(' or ')})`),
+        new VouchError(
+          'ERR_ENVELOPE_UNSUPPORTED',
+          `signature envelope media type "${input.envelopeMediaType}" is not supported (expected ${[...codecs.keys()].join(' or ')})`,
+        ),
       );
       return outcome;
     }
@@ -279,7 +307,10 @@ export function createVerifier(config: VerifierConfig): Verifier {
           if (sa.signingScheme === 'notary.x509.signingAuthority' && sa.authenticSigningTime) opts.signingTime = sa.authenticSigningTime;
           if (input.signal) opts.signal = input.signal;
           const r = await config.revocation(env.certificateChain, opts);
-          if (r.result !== 'ok') revError = r.error ?? new VouchError(r.result === 'revoked' ? 'ERR_CERT_REVOKED' : 'ERR_REVOCATION_UNKNOWN', `revocation status: ${r.result}`);
+          if (r.result !== 'ok')
+            revError =
+              r.error ??
+              new VouchError(r.result === 'revoked' ? 'ERR_CERT_REVOKED' : 'ERR_REVOCATION_UNKNOWN', `revocation status: ${r.result}`);
         } catch (e) {
           revError = toVouchError(e, 'ERR_REVOCATION_UNKNOWN', 'revocation check failed');
         }
@@ -330,22 +361,41 @@ export function createVerifier(config: VerifierConfig): Verifier {
       const triggered = tsaStores.length > 0 && (mode === 'always' || anyExpired);
       if (!triggered) {
         for (const c of chain) {
-          if (t < c.notBefore) return new VouchError('ERR_CERT_EXPIRED', `verification time is before certificate "${c.subject}" validity period, it will be valid from "${c.notBefore.toISOString()}"`);
-          if (t > c.notAfter) return new VouchError('ERR_CERT_EXPIRED', `verification time is after certificate "${c.subject}" validity period, it was expired at "${c.notAfter.toISOString()}"`);
+          if (t < c.notBefore)
+            return new VouchError(
+              'ERR_CERT_EXPIRED',
+              `verification time is before certificate "${c.subject}" validity period, it will be valid from "${c.notBefore.toISOString()}"`,
+            );
+          if (t > c.notAfter)
+            return new VouchError(
+              'ERR_CERT_EXPIRED',
+              `verification time is after certificate "${c.subject}" validity period, it was expired at "${c.notAfter.toISOString()}"`,
+            );
         }
         return undefined;
       }
       const token = envelope.unsignedAttributes.timestampSignature;
       if (!token || token.length === 0) {
-        return new VouchError('ERR_TIMESTAMP_INVALID', 'no timestamp countersignature was found in the signature envelope, and the trust policy requires one (it lists a "tsa" trust store)');
+        return new VouchError(
+          'ERR_TIMESTAMP_INVALID',
+          'no timestamp countersignature was found in the signature envelope, and the trust policy requires one (it lists a "tsa" trust store)',
+        );
       }
       if (!config.timestamp) {
-        return new VouchError('ERR_UNSUPPORTED', 'the signature carries an RFC 3161 timestamp that must be verified, and this verifier has no timestamp verifier configured');
+        return new VouchError(
+          'ERR_UNSUPPORTED',
+          'the signature carries an RFC 3161 timestamp that must be verified, and this verifier has no timestamp verifier configured',
+        );
       }
       try {
         const roots: Certificate[] = [];
         for (const r of tsaStores) roots.push(...(await storeCertificates('tsa', r.name, inp.signal)));
-        const tsOpts: Parameters<TimestampVerifier>[1] = { signature: envelope.signature, trustedRoots: roots, signingChain: chain, now: t };
+        const tsOpts: Parameters<TimestampVerifier>[1] = {
+          signature: envelope.signature,
+          trustedRoots: roots,
+          signingChain: chain,
+          now: t,
+        };
         if (inp.signal) tsOpts.signal = inp.signal;
         const range = await config.timestamp(token, tsOpts);
         for (const c of chain) {
@@ -365,7 +415,8 @@ export function createVerifier(config: VerifierConfig): Verifier {
 
   async function verify(reference: string, options: VerifyCallOptions): Promise<VerifyResult> {
     const { repository, signal } = options;
-    if (!repository) throw new VouchError('ERR_INVALID_ARGUMENT', 'verify needs a repository (an OCI layout, a remote registry or a memory repository)');
+    if (!repository)
+      throw new VouchError('ERR_INVALID_ARGUMENT', 'verify needs a repository (an OCI layout, a remote registry or a memory repository)');
     assertUserMetadata(options.userMetadata);
     const maxAttempts = positive(options.maxSignatureAttempts, 'maxSignatureAttempts', defaultMax);
     const { scope, target, parsed } = splitReference(reference, options.scope);
@@ -374,9 +425,14 @@ export function createVerifier(config: VerifierConfig): Verifier {
 
     const artifact = await repository.resolve(target, signal ? { signal } : undefined);
     if (parsed?.digest && parsed.digest !== artifact.digest) {
-      throw new VouchError('ERR_DIGEST_MISMATCH', `user input digest ${parsed.digest} does not match the resolved digest ${artifact.digest}`);
+      throw new VouchError(
+        'ERR_DIGEST_MISMATCH',
+        `user input digest ${parsed.digest} does not match the resolved digest ${artifact.digest}`,
+      );
     }
-    const resolvedRef = parsed ? formatReference({ registry: parsed.registry, repository: parsed.repository, digest: artifact.digest }) : `${scope}@${artifact.digest}`;
+    const resolvedRef = parsed
+      ? formatReference({ registry: parsed.registry, repository: parsed.repository, digest: artifact.digest })
+      : `${scope}@${artifact.digest}`;
     const result: VerifyResult = {
       reference: resolvedRef,
       artifact: pick(artifact),
@@ -389,7 +445,10 @@ export function createVerifier(config: VerifierConfig): Verifier {
     let attempts = 0;
     let limitHit = false;
     let retrievalFailures = 0;
-    outer: for await (const page of repository.referrers(artifact, { artifactType: MediaType.NOTARY_SIGNATURE, ...(signal ? { signal } : {}) })) {
+    outer: for await (const page of repository.referrers(artifact, {
+      artifactType: MediaType.NOTARY_SIGNATURE,
+      ...(signal ? { signal } : {}),
+    })) {
       for (const sigDesc of page) {
         if (attempts >= maxAttempts) {
           limitHit = true;
@@ -402,7 +461,10 @@ export function createVerifier(config: VerifierConfig): Verifier {
           const { bytes } = await repository.fetchManifest(sigDesc, { maxBytes: maxManifestBytes, ...(signal ? { signal } : {}) });
           const sm = parseSignatureManifest(bytes, sigDesc.mediaType);
           if (sm.subject && sm.subject.digest !== artifact.digest) {
-            throw new VouchError('ERR_SIGNATURE_RETRIEVAL_FAILED', `signature manifest ${sigDesc.digest} is for ${sm.subject.digest}, not ${artifact.digest}`);
+            throw new VouchError(
+              'ERR_SIGNATURE_RETRIEVAL_FAILED',
+              `signature manifest ${sigDesc.digest} is for ${sm.subject.digest}, not ${artifact.digest}`,
+            );
           }
           envDesc = sm.envelope;
           envelope = await repository.fetchBlob(envDesc, { maxBytes: maxEnvelopeBytes, ...(signal ? { signal } : {}) });
@@ -433,7 +495,11 @@ export function createVerifier(config: VerifierConfig): Verifier {
     }
     const details = { reference: resolvedRef, policy: statement.name, outcomes: result.outcomes.map(outcomeToJson) };
     if (attempts === 0) {
-      throw new VouchError('ERR_SIGNATURE_NOT_FOUND', `no signature is associated with "${resolvedRef}", make sure the artifact was signed successfully`, { details });
+      throw new VouchError(
+        'ERR_SIGNATURE_NOT_FOUND',
+        `no signature is associated with "${resolvedRef}", make sure the artifact was signed successfully`,
+        { details },
+      );
     }
     if (limitHit) {
       throw new VouchError(
@@ -446,9 +512,13 @@ export function createVerifier(config: VerifierConfig): Verifier {
       throw new VouchError('ERR_VERIFICATION_INCONCLUSIVE', `no signature of "${resolvedRef}" could be retrieved`, { details });
     }
     const reasons = result.outcomes.map((o) => o.error?.message).filter(Boolean);
-    throw new VouchError('ERR_VERIFICATION_FAILED', `signature verification failed for all the signatures associated with ${resolvedRef}: ${reasons.join('; ')}`, {
-      details,
-    });
+    throw new VouchError(
+      'ERR_VERIFICATION_FAILED',
+      `signature verification failed for all the signatures associated with ${resolvedRef}: ${reasons.join('; ')}`,
+      {
+        details,
+      },
+    );
   }
 
   return { verify, verifySignature };
@@ -472,7 +542,8 @@ function splitReference(reference: string, scope: string | undefined): { scope: 
   }
   const parsed = parseReference(reference);
   const target = parsed.digest ?? parsed.tag;
-  if (!target) throw new VouchError('ERR_INVALID_REFERENCE', `reference "${reference}" has no tag or digest: write ${reference}@sha256:<digest>`);
+  if (!target)
+    throw new VouchError('ERR_INVALID_REFERENCE', `reference "${reference}" has no tag or digest: write ${reference}@sha256:<digest>`);
   return { scope: `${parsed.registry}/${parsed.repository}`, target, parsed };
 }
 
@@ -500,4 +571,3 @@ export function outcomeToJson(o: SignatureOutcome): Record<string, unknown> {
 export async function verify(reference: string, options: VerifierConfig & VerifyCallOptions): Promise<VerifyResult> {
   return createVerifier(options).verify(reference, options);
 }
-

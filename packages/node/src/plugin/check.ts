@@ -1,5 +1,10 @@
 import { isVouchError, VouchError } from '@vouch/core';
-import { type GenerateSignatureRequest, type GenerateSignatureResponse, jwsAlgorithmOf, verifyGenerateSignatureResponse } from '@vouch/plugin';
+import {
+  type GenerateSignatureRequest,
+  type GenerateSignatureResponse,
+  jwsAlgorithmOf,
+  verifyGenerateSignatureResponse,
+} from '@vouch/plugin';
 import { type Certificate, keySpecOf, parseCertificate, validateSigningChain } from '@vouch/x509';
 
 /** Options of {@link checkRawSignatureResponse}. */
@@ -44,10 +49,14 @@ export async function checkRawSignatureResponse(
     try {
       return parseCertificate(der);
     } catch (e) {
-      throw new VouchError('ERR_PLUGIN_PROTOCOL', `certificate ${i} of the chain returned by the plugin cannot be parsed: ${(e as Error).message}`, {
-        cause: e,
-        details: { check: 'certificateChain', index: i },
-      });
+      throw new VouchError(
+        'ERR_PLUGIN_PROTOCOL',
+        `certificate ${i} of the chain returned by the plugin cannot be parsed: ${(e as Error).message}`,
+        {
+          cause: e,
+          details: { check: 'certificateChain', index: i },
+        },
+      );
     }
   });
   let leafSpec: string;
@@ -57,9 +66,13 @@ export async function checkRawSignatureResponse(
     throw isVouchError(e) ? e : new VouchError('ERR_CERT_INVALID', String(e), { cause: e });
   }
   if (leafSpec !== request.keySpec) {
-    throw new VouchError('ERR_PLUGIN_PROTOCOL', `the plugin's leaf certificate holds a ${leafSpec} key, but key spec ${request.keySpec} was requested`, {
-      details: { check: 'keySpec' },
-    });
+    throw new VouchError(
+      'ERR_PLUGIN_PROTOCOL',
+      `the plugin's leaf certificate holds a ${leafSpec} key, but key spec ${request.keySpec} was requested`,
+      {
+        details: { check: 'keySpec' },
+      },
+    );
   }
   if (options.signingTime !== false) {
     await validateSigningChain(certificates, { signingTime: options.signingTime ?? new Date() });

@@ -37,7 +37,9 @@ export function assertPluginName(name: string): void {
 
 async function checkCandidate(path: string, name: string): Promise<void> {
   const notFound = (why: string) =>
-    new VouchError('ERR_PLUGIN_NOT_FOUND', `plugin ${name} ${why}; install it with \`vouch plugin install\``, { details: { plugin: name, path } });
+    new VouchError('ERR_PLUGIN_NOT_FOUND', `plugin ${name} ${why}; install it with \`vouch plugin install\``, {
+      details: { plugin: name, path },
+    });
   let st: Awaited<ReturnType<typeof lstat>>;
   try {
     st = await lstat(path);
@@ -48,7 +50,8 @@ async function checkCandidate(path: string, name: string): Promise<void> {
   }
   if (st.isSymbolicLink()) throw notFound(`is not a valid plugin: ${path} is a symbolic link, which the plugin specification forbids`);
   if (!st.isFile()) throw notFound(`is not a valid plugin: ${path} is not a regular file`);
-  if (process.platform !== 'win32' && (st.mode & 0o111) === 0) throw notFound(`is not a valid plugin: ${path} is not executable (chmod +x)`);
+  if (process.platform !== 'win32' && (st.mode & 0o111) === 0)
+    throw notFound(`is not a valid plugin: ${path} is not executable (chmod +x)`);
 }
 
 /** Options of {@link findPlugin}. */
@@ -66,7 +69,9 @@ export async function findPlugin(name: string, options: FindPluginOptions = {}):
   try {
     const st = await lstat(dir);
     if (st.isSymbolicLink() || !st.isDirectory()) {
-      throw new VouchError('ERR_PLUGIN_NOT_FOUND', `plugin ${name} is not a valid plugin: ${dir} is not a real directory`, { details: { plugin: name } });
+      throw new VouchError('ERR_PLUGIN_NOT_FOUND', `plugin ${name} is not a valid plugin: ${dir} is not a real directory`, {
+        details: { plugin: name },
+      });
     }
   } catch (e) {
     if (isVouchError(e)) throw e;

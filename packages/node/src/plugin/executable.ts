@@ -72,7 +72,8 @@ function parseJson(bytes: Uint8Array): unknown {
  * signal; ERR_PLUGIN_NOT_FOUND when the file does not exist; ERR_IO when it cannot be run.
  */
 export function executablePlugin(path: string, options: ExecutablePluginOptions = {}): ExecutablePluginClient {
-  if (typeof path !== 'string' || path === '') throw new VouchError('ERR_INVALID_ARGUMENT', 'executablePlugin needs the path of a plugin executable');
+  if (typeof path !== 'string' || path === '')
+    throw new VouchError('ERR_INVALID_ARGUMENT', 'executablePlugin needs the path of a plugin executable');
   const timeoutMs = options.timeoutMs ?? DEFAULT_PLUGIN_TIMEOUT_MS;
   const maxOutput = options.maxOutputBytes ?? Limits.MAX_PLUGIN_OUTPUT_BYTES;
   if (!(timeoutMs > 0) || !(maxOutput > 0)) throw new VouchError('ERR_INVALID_ARGUMENT', 'timeoutMs and maxOutputBytes must be positive');
@@ -117,7 +118,8 @@ export function executablePlugin(path: string, options: ExecutablePluginOptions 
         finish(() => reject(e));
         kill();
       };
-      const onAbort = () => failWith(new VouchError('ERR_ABORTED', `call to plugin ${label} (${command}) was aborted; the process was killed`));
+      const onAbort = () =>
+        failWith(new VouchError('ERR_ABORTED', `call to plugin ${label} (${command}) was aborted; the process was killed`));
       signal?.addEventListener('abort', onAbort, { once: true });
       timer = setTimeout(
         () =>
@@ -139,9 +141,13 @@ export function executablePlugin(path: string, options: ExecutablePluginOptions 
         }
         if (outN > maxOutput || errN > maxOutput) {
           failWith(
-            new VouchError('ERR_PLUGIN_PROTOCOL', `plugin ${label} wrote more than ${maxOutput} bytes to ${which} for ${command}; the process was killed`, {
-              details: { plugin: label, command, stream: which, limit: maxOutput },
-            }),
+            new VouchError(
+              'ERR_PLUGIN_PROTOCOL',
+              `plugin ${label} wrote more than ${maxOutput} bytes to ${which} for ${command}; the process was killed`,
+              {
+                details: { plugin: label, command, stream: which, limit: maxOutput },
+              },
+            ),
           );
         }
       };
@@ -152,7 +158,9 @@ export function executablePlugin(path: string, options: ExecutablePluginOptions 
         if (e.code === 'ENOENT') {
           failWith(new VouchError('ERR_PLUGIN_NOT_FOUND', `plugin executable ${path} does not exist`, { cause: e, details: { path } }));
         } else {
-          failWith(new VouchError('ERR_IO', `cannot run plugin executable ${path}: ${e.message}`, { cause: e, details: { path, errno: e.code } }));
+          failWith(
+            new VouchError('ERR_IO', `cannot run plugin executable ${path}: ${e.message}`, { cause: e, details: { path, errno: e.code } }),
+          );
         }
       });
       // A plugin may exit without reading its input: ignore EPIPE on stdin.
@@ -170,10 +178,14 @@ export function executablePlugin(path: string, options: ExecutablePluginOptions 
           } catch (e) {
             finish(() =>
               reject(
-                new VouchError('ERR_PLUGIN_PROTOCOL', `plugin ${label} answered ${command} with output that is not JSON: ${printable(stdout, 200)}`, {
-                  cause: e,
-                  details: { plugin: label, command },
-                }),
+                new VouchError(
+                  'ERR_PLUGIN_PROTOCOL',
+                  `plugin ${label} answered ${command} with output that is not JSON: ${printable(stdout, 200)}`,
+                  {
+                    cause: e,
+                    details: { plugin: label, command },
+                  },
+                ),
               ),
             );
             return;

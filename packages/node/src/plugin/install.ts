@@ -110,24 +110,38 @@ export async function installPlugin(source: string, options: InstallPluginOption
   }
   const bytes = new Uint8Array(await readFile(source));
   if (options.sha256 !== undefined) {
-    const want = options.sha256.trim().toLowerCase().replace(/^sha256:/, '');
-    if (!/^[0-9a-f]{64}$/.test(want)) throw new VouchError('ERR_INVALID_ARGUMENT', `"${options.sha256}" is not a SHA-256 checksum (64 hex digits)`);
+    const want = options.sha256
+      .trim()
+      .toLowerCase()
+      .replace(/^sha256:/, '');
+    if (!/^[0-9a-f]{64}$/.test(want))
+      throw new VouchError('ERR_INVALID_ARGUMENT', `"${options.sha256}" is not a SHA-256 checksum (64 hex digits)`);
     const got = createHash('sha256').update(bytes).digest('hex');
     if (got !== want) {
-      throw new VouchError('ERR_DIGEST_MISMATCH', `${source} has SHA-256 ${got}, but ${want} was expected; the file is not the one the vendor published`, {
-        details: { expected: want, actual: got },
-      });
+      throw new VouchError(
+        'ERR_DIGEST_MISMATCH',
+        `${source} has SHA-256 ${got}, but ${want} was expected; the file is not the one the vendor published`,
+        {
+          details: { expected: want, actual: got },
+        },
+      );
     }
   }
 
   let files: StagedFile[];
   if (isZip(bytes)) {
-    throw new VouchError('ERR_UNSUPPORTED', `${source} is a .zip archive; vouch installs single executables and .tar.gz archives (unpack it and install notation-<name>)`);
+    throw new VouchError(
+      'ERR_UNSUPPORTED',
+      `${source} is a .zip archive; vouch installs single executables and .tar.gz archives (unpack it and install notation-<name>)`,
+    );
   } else if (isGzip(bytes)) {
     files = filesFromArchive(bytes, source);
   } else {
     if (pluginNameFromExecutable(source) === undefined) {
-      throw new VouchError('ERR_INVALID_ARGUMENT', `${basename(source)} is not named notation-<plugin name>; rename it to the executable name the vendor documents`);
+      throw new VouchError(
+        'ERR_INVALID_ARGUMENT',
+        `${basename(source)} is not named notation-<plugin name>; rename it to the executable name the vendor documents`,
+      );
     }
     files = [{ name: basename(source), data: bytes, executable: true }];
   }
@@ -170,9 +184,13 @@ export async function installPlugin(source: string, options: InstallPluginOption
       if (previousVersion !== undefined && !options.force) {
         const cmp = compareVersions(metadata.version, previousVersion);
         if (metadata.version === previousVersion || cmp === 0) {
-          throw new VouchError('ERR_INVALID_ARGUMENT', `plugin ${name} ${previousVersion} is already installed; use force to reinstall it`, {
-            details: { plugin: name, installed: previousVersion },
-          });
+          throw new VouchError(
+            'ERR_INVALID_ARGUMENT',
+            `plugin ${name} ${previousVersion} is already installed; use force to reinstall it`,
+            {
+              details: { plugin: name, installed: previousVersion },
+            },
+          );
         }
         if (cmp !== undefined && cmp < 0) {
           throw new VouchError(

@@ -71,11 +71,16 @@ export function readTar(archive: Uint8Array, maxEntries = 10_000): TarEntry[] {
     const headerOff = off;
     const h = archive.subarray(off, off + BLOCK);
     if (h.every((x) => x === 0)) break; // end-of-archive marker
-    if (!checksumOk(archive, off)) throw new VouchError('ERR_MALFORMED_INPUT', `tar header at offset ${off} has a bad checksum; the archive is corrupt or not a tar file`);
+    if (!checksumOk(archive, off))
+      throw new VouchError(
+        'ERR_MALFORMED_INPUT',
+        `tar header at offset ${off} has a bad checksum; the archive is corrupt or not a tar file`,
+      );
     const size = octal(archive, off + 124, 12, 'size');
     const flag = String.fromCharCode(h[156]!);
     const dataStart = off + BLOCK;
-    if (dataStart + size > archive.length) throw new VouchError('ERR_MALFORMED_INPUT', 'tar entry runs past the end of the archive (truncated)');
+    if (dataStart + size > archive.length)
+      throw new VouchError('ERR_MALFORMED_INPUT', 'tar entry runs past the end of the archive (truncated)');
     const data = archive.subarray(dataStart, dataStart + size);
     off = dataStart + Math.ceil(size / BLOCK) * BLOCK;
 
@@ -105,7 +110,12 @@ export function readTar(archive: Uint8Array, maxEntries = 10_000): TarEntry[] {
             : flag === '1'
               ? 'hardlink'
               : 'other';
-    entries.push({ path, type, mode: octal(archive, headerOff + 100, 8, 'mode') & 0o7777, data: type === 'file' ? data : new Uint8Array(0) });
+    entries.push({
+      path,
+      type,
+      mode: octal(archive, headerOff + 100, 8, 'mode') & 0o7777,
+      data: type === 'file' ? data : new Uint8Array(0),
+    });
     if (entries.length > maxEntries) throw new VouchError('ERR_SIZE_LIMIT_EXCEEDED', `tar archive has more than ${maxEntries} entries`);
   }
   return entries;

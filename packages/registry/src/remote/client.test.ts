@@ -99,7 +99,7 @@ describe('createRegistryClient', () => {
   });
 
   it('sends the manifest Accept list on HEAD and verifies a digest-resolved manifest', async () => {
-    const { f, calls } = fakeFetch((url, init) => {
+    const { f, calls } = fakeFetch((_url, init) => {
       if (init.method === 'HEAD') {
         return response(200, {
           'docker-content-digest': mdigest,

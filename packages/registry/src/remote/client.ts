@@ -372,7 +372,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     return new VouchError('ERR_NETWORK', `${what}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
   }
 
-  async function authorization(registry: string, state: AuthState, scopes: string[], signal?: AbortSignal): Promise<string | undefined> {
+  async function authorization(registry: string, state: AuthState, scopes: string[]): Promise<string | undefined> {
     if (state.scheme === undefined) {
       const cred = await credentialOf(registry, state);
       return cred?.registryToken ? `Bearer ${cred.registryToken}` : undefined;
@@ -383,7 +383,8 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     const key = scopes.join(' ');
     const cached = state.tokens.get(key);
     if (cached && cached.expires > now()) return `Bearer ${cached.token}`;
-    const entry = await internals.flight(`token ${registry} ${key}`, () => fetchToken(registry, state, scopes, signal));
+    // shared by concurrent callers, so not bound to one caller's signal
+    const entry = await internals.flight(`token ${registry} ${key}`, () => fetchToken(registry, state, scopes, undefined));
     state.tokens.set(key, entry);
     if (state.tokens.size > 256) state.tokens.delete(state.tokens.keys().next().value!);
     return `Bearer ${entry.token}`;
@@ -427,7 +428,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       if (body === undefined) delete headers['Content-Type'];
       sentAuth = undefined;
       if (sameHost) {
-        const a = await authorization(registry, state, scopes, req.signal);
+        const a = await authorization(registry, state, scopes);
         if (a) headers.Authorization = sentAuth = a;
       }
       const what = `${method} ${target.origin}${target.pathname}`;

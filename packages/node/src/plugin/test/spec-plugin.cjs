@@ -7,7 +7,9 @@
 // (base64 DER leaf certificate), SPEC_PLUGIN_KEY_SPEC (e.g. EC-256). Key id: "spec-key".
 // Verification: TRUSTED_IDENTITY succeeds when the leaf is the configured certificate;
 // REVOCATION_CHECK fails with a reason when pluginConfig.revoked is "true".
-import { constants, createPrivateKey, sign } from 'node:crypto';
+// CommonJS on purpose: the installed file is named notation-<name> and a dotted plugin name
+// looks like an unknown file extension to Node's ES module loader.
+const { constants, createPrivateKey, sign } = require('node:crypto');
 
 const NAME = 'io.vouch.test.spec';
 const KEY_ID = 'spec-key';
@@ -109,7 +111,8 @@ const commands = {
             ? { success: true, reason: '' }
             : { success: false, reason: 'signing identity is not trusted by the spec plugin' };
       } else {
-        results[cap] = req.pluginConfig?.revoked === 'true' ? { success: false, reason: 'certificate revoked' } : { success: true, reason: '' };
+        results[cap] =
+          req.pluginConfig?.revoked === 'true' ? { success: false, reason: 'certificate revoked' } : { success: true, reason: '' };
       }
     }
     return { verificationResults: results, processedAttributes: Array.isArray(sig.unprocessedAttributes) ? sig.unprocessedAttributes : [] };
@@ -132,7 +135,10 @@ async function main() {
     }
     process.stdout.write(JSON.stringify(handler(req)));
   } catch (e) {
-    const body = e instanceof ContractError ? { errorCode: e.code, errorMessage: e.message } : { errorCode: 'ERROR', errorMessage: String(e?.message ?? e) };
+    const body =
+      e instanceof ContractError
+        ? { errorCode: e.code, errorMessage: e.message }
+        : { errorCode: 'ERROR', errorMessage: String(e?.message ?? e) };
     process.stderr.write(JSON.stringify(body));
     process.exitCode = 1;
   }

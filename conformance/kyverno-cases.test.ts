@@ -1,0 +1,69 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'vitest';
+import { SkipCase, runChainsawDir, runKyvernoTestDir } from './kyverno/dirs.js';
+import { tableRows } from './kyverno/tables.js';
+
+// Replays ../shared/kyverno-cases (Kyverno's own fixtures) through @vouch/kyverno. One `it` per case
+// (engine tables: one per row); cases that need a registry or a Kyverno feature vouch does not
+// implement are skipped with the reason.
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const shared = process.env.VOUCH_SHARED_DIR ?? resolve(repo, '../shared');
+const root = join(shared, 'kyverno-cases');
+const indexPath = join(root, 'index.json');
+
+interface CaseEntry {
+  id: string;
+  dir: string;
+  files: string[];
+  category: string;
+  needsRegistry: boolean;
+  harness: string;
+  whatItTests: string;
+}
+
+if (!existsSync(indexPath)) {
+  if (process.env.CI === 'true') {
+    it('kyverno-cases data is present', () => {
+      throw new Error(`missing ${indexPath} (set VOUCH_SHARED_DIR)`);
+    });
+  } else {
+    console.warn(`NOTICE: ${indexPath} not found; kyverno-cases skipped (set VOUCH_SHARED_DIR)`);
+    it.skip('kyverno-cases (shared data missing)', () => {});
+  }
+} else {
+  const index = JSON.parse(readFileSync(indexPath, 'utf8')) as CaseEntry[];
+  describe('kyverno-cases', () => {
+    for (const c of index) {
+      if (c.category === 'support') continue; // chainsaw step templates, not a case
+      if (c.harness.startsWith('engine-table')) {
+        const file = c.files[0]!;
+        const table = JSON.parse(readFileSync(join(root, c.dir, file), 'utf8'));
+        describe(c.id, () => {
+          for (const row of tableRows(file, table)) {
+            it(row.name, async (ctx) => {
+              if (row.skip) ctx.skip(row.skip);
+              await row.run!();
+            });
+          }
+        });
+        continue;
+      }
+      it(c.id, async (ctx) => {
+        if (c.category === 'ivpol') ctx.skip('ImageValidatingPolicy (policies.kyverno.io) is not implemented by vouch');
+        if (c.needsRegistry) ctx.skip(`needs internet: ${c.whatItTests.slice(0, 160)}`);
+        const dir = join(root, c.dir);
+        try {
+          if (c.harness === 'kyverno-test') await runKyvernoTestDir(dir);
+          else if (c.harness.startsWith('chainsaw')) await runChainsawDir(dir);
+          else ctx.skip(`harness ${c.harness} has no offline runner`);
+        } catch (e) {
+          if (e instanceof SkipCase) ctx.skip(e.message);
+          throw e;
+        }
+      });
+    }
+  });
+}

@@ -1,0 +1,426 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { encodePem, hasCode, toBase64, utf8 } from '@vouch/core';
+import { type GenerateSignatureRequest, isPluginError, type PluginClient, pluginConformance } from '@vouch/plugin';
+import { type GeneratedCertificate, generateTestCertificate } from '@vouch/x509';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  checkRawSignatureResponse,
+  compareVersions,
+  executablePlugin,
+  findPlugin,
+  installPlugin,
+  listPlugins,
+  pluginExecutablePath,
+  readTar,
+  uninstallPlugin,
+} from './index.js';
+
+const fixtures = fileURLToPath(new URL('./test/', import.meta.url));
+let tmp: string;
+let key: GeneratedCertificate;
+let other: GeneratedCertificate;
+let env: Record<string, string>;
+
+/** Copy a fixture script to `path` as an executable with this node as interpreter. */
+function placeScript(fixture: string, path: string): string {
+  const src = readFileSync(join(fixtures, fixture), 'utf8').replace(/^#!.*\n/, `#!${process.execPath}\n`);
+  mkdirSync(join(path, '..'), { recursive: true });
+  writeFileSync(path, src, { mode: 0o755 });
+  return path;
+}
+
+function scriptBytes(fixture: string, version = '1.0.0'): Uint8Array {
+  const text = readFileSync(join(fixtures, fixture), 'utf8').replace(/^#!.*\n/, `#!${process.execPath}\n`);
+  return utf8(text.replace("process.env.FAKE_VERSION ?? '1.0.0'", `'${version}'`));
+}
+
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a rejection');
+}
+
+beforeAll(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'vouch-plugin-host-'));
+  key = await generateTestCertificate('spec plugin', { keySpec: 'EC-256' });
+  other = await generateTestCertificate('someone else', { keySpec: 'EC-256' });
+  env = {
+    SPEC_PLUGIN_KEY_PEM: encodePem('PRIVATE KEY', key.pkcs8),
+    SPEC_PLUGIN_CERT_B64: toBase64(key.certificate.der),
+    SPEC_PLUGIN_KEY_SPEC: 'EC-256',
+    FAKE_OTHER_CERT_B64: toBase64(other.certificate.der),
+  };
+});
+afterAll(() => {
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('executablePlugin with a plugin written from the spec (not the SDK)', () => {
+  let configDir: string;
+  let client: PluginClient;
+  beforeAll(async () => {
+    configDir = join(tmp, 'spec-config');
+    placeScript('spec-plugin.cjs', pluginExecutablePath('io.vouch.test.spec', { configDir }));
+    client = await findPlugin('io.vouch.test.spec', { configDir, env, timeoutMs: 20_000 });
+  });
+
+  it('drives get-plugin-metadata, describe-key, generate-signature and verify-signature', async () => {
+    const md = await client.metadata();
+    expect(md).toMatchObject({
+      name: 'io.vouch.test.spec',
+      capabilities: ['SIGNATURE_GENERATOR.RAW', 'SIGNATURE_VERIFIER.TRUSTED_IDENTITY', 'SIGNATURE_VERIFIER.REVOCATION_CHECK'],
+    });
+    const dk = await client.describeKey({ keyId: 'spec-key' });
+    expect(dk).toEqual({ keyId: 'spec-key', keySpec: 'EC-256' });
+    const req: GenerateSignatureRequest = {
+      keyId: 'spec-key',
+      keySpec: dk.keySpec,
+      hashAlgorithm: 'SHA-256',
+      payload: utf8('eyJhbGciOiJFUzI1NiJ9.e30'),
+    };
+    const res = await client.generateSignature(req);
+    const checked = await checkRawSignatureResponse(req, res);
+    expect(checked.jwsAlgorithm).toBe('ES256');
+    expect(checked.certificates[0]!.sha256Fingerprint).toBe(key.certificate.sha256Fingerprint);
+
+    const verifyReq = {
+      signature: {
+        criticalAttributes: {
+          contentType: 'application/vnd.cncf.notary.payload.v1+json',
+          signingScheme: 'notary.x509',
+          verificationPlugin: 'io.vouch.test.spec',
+        },
+        unprocessedAttributes: ['io.example.custom'],
+        certificateChain: res.certificateChain,
+      },
+      trustPolicy: {
+        trustedIdentities: ['*'],
+        signatureVerification: ['SIGNATURE_VERIFIER.TRUSTED_IDENTITY' as const, 'SIGNATURE_VERIFIER.REVOCATION_CHECK' as const],
+      },
+    };
+    expect(await client.verifySignature(verifyReq)).toEqual({
+      verificationResults: {
+        'SIGNATURE_VERIFIER.TRUSTED_IDENTITY': { success: true },
+        'SIGNATURE_VERIFIER.REVOCATION_CHECK': { success: true },
+      },
+      processedAttributes: ['io.example.custom'],
+    });
+    const revoked = await client.verifySignature({ ...verifyReq, pluginConfig: { revoked: 'true' } });
+    expect(revoked.verificationResults['SIGNATURE_VERIFIER.REVOCATION_CHECK']).toEqual({ success: false, reason: 'certificate revoked' });
+    const stranger = await client.verifySignature({
+      ...verifyReq,
+      signature: { ...verifyReq.signature, certificateChain: [other.certificate.der] },
+    });
+    expect(stranger.verificationResults['SIGNATURE_VERIFIER.TRUSTED_IDENTITY']?.success).toBe(false);
+  });
+
+  it('maps the plugin error body to PluginError', async () => {
+    const e = await rejection(client.describeKey({ keyId: 'nope' }));
+    expect(hasCode(e, 'ERR_PLUGIN_FAILED')).toBe(true);
+    expect(e).toMatchObject({
+      pluginErrorCode: 'VALIDATION_ERROR',
+      details: { pluginErrorCode: 'VALIDATION_ERROR', plugin: 'io.vouch.test.spec' },
+    });
+  });
+
+  it('passes the conformance helper', { timeout: 120_000 }, async () => {
+    const checks = await pluginConformance(client, { keyId: 'spec-key' });
+    expect(checks.filter((c) => c.status !== 'passed')).toEqual([]);
+  });
+
+  it('is listed with its metadata', async () => {
+    const list = await listPlugins({ configDir, env });
+    expect(list.map((p) => [p.name, p.metadata?.version, p.error?.code])).toEqual([['io.vouch.test.spec', '1.0.0', undefined]]);
+  });
+});
+
+describe('executablePlugin rejects misbehaving plugins with typed errors', () => {
+  const fake = (mode: string, opts: { timeoutMs?: number; maxOutputBytes?: number; extra?: Record<string, string> } = {}) => {
+    const path = join(tmp, 'fakes', mode, 'notation-io.vouch.test.fake');
+    if (!existsSync(path)) placeScript('fake-plugin.cjs', path);
+    return executablePlugin(path, {
+      env: { ...env, FAKE_MODE: mode, ...(opts.extra ?? {}) },
+      timeoutMs: opts.timeoutMs ?? 20_000,
+      ...(opts.maxOutputBytes ? { maxOutputBytes: opts.maxOutputBytes } : {}),
+    });
+  };
+  const sigReq: GenerateSignatureRequest = { keyId: 'k', keySpec: 'EC-256', hashAlgorithm: 'SHA-256', payload: utf8('a.b') };
+
+  it.each([
+    ['stdout that is not JSON', 'bad-json'],
+    ['a response of the wrong shape', 'bad-shape'],
+    ['an error body that breaks the contract', 'bad-error-body'],
+    ['stderr that is not an error body', 'stderr-garbage'],
+  ])('%s → ERR_PLUGIN_PROTOCOL', async (_what, mode) => {
+    expect(hasCode(await rejection(fake(mode).metadata()), 'ERR_PLUGIN_PROTOCOL')).toBe(true);
+  });
+
+  it.each([['oversized-stdout'], ['oversized-stderr']])('%s over maxOutputBytes → ERR_PLUGIN_PROTOCOL', async (mode) => {
+    const e = await rejection(fake(mode, { maxOutputBytes: 1024 * 1024 }).metadata());
+    expect(e).toMatchObject({ code: 'ERR_PLUGIN_PROTOCOL', details: { limit: 1024 * 1024 } });
+  });
+
+  it('kills a plugin that outlives the timeout → ERR_TIMEOUT', async () => {
+    const pidFile = join(tmp, 'slow.pid');
+    const e = await rejection(fake('slow', { timeoutMs: 1500, extra: { FAKE_PID_FILE: pidFile } }).metadata());
+    expect(hasCode(e, 'ERR_TIMEOUT')).toBe(true);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(() => process.kill(pid, 0)).toThrow();
+  });
+
+  it('aborts a running call through its signal → ERR_ABORTED', async () => {
+    const ac = new AbortController();
+    const p = fake('slow').metadata({}, { signal: ac.signal });
+    setTimeout(() => ac.abort(), 300);
+    expect(hasCode(await rejection(p), 'ERR_ABORTED')).toBe(true);
+  });
+
+  it('an error body → PluginError with code and metadata', async () => {
+    const e = await rejection(fake('error-body').metadata());
+    expect(isPluginError(e)).toBe(true);
+    expect(e).toMatchObject({
+      code: 'ERR_PLUGIN_FAILED',
+      pluginErrorCode: 'THROTTLED',
+      pluginErrorMetadata: { retryAfter: '7' },
+      retryable: true,
+    });
+  });
+
+  it.each([['silent-failure'], ['crash']])('%s (non-zero exit without a body) → ERR_PLUGIN_FAILED with ERROR', async (mode) => {
+    expect(await rejection(fake(mode).metadata())).toMatchObject({ code: 'ERR_PLUGIN_FAILED', pluginErrorCode: 'ERROR' });
+  });
+
+  it('a plugin whose metadata name differs from its executable name → ERR_PLUGIN_PROTOCOL', async () => {
+    const e = await rejection(fake('ok', { extra: { FAKE_NAME: 'io.vouch.test.impostor' } }).metadata());
+    expect(e).toMatchObject({ code: 'ERR_PLUGIN_PROTOCOL', details: { reportedName: 'io.vouch.test.impostor' } });
+  });
+
+  it('runs without a shell and passes the configured environment', async () => {
+    const md = await fake('env', { extra: { FAKE_ECHO: '$(touch /tmp/should-not-exist); `id`' } }).metadata();
+    expect(md.description.split('|')[0]).toBe('$(touch /tmp/should-not-exist); `id`');
+    const isolated = executablePlugin(join(tmp, 'fakes', 'env', 'notation-io.vouch.test.fake'), {
+      inheritEnv: false,
+      env: { FAKE_MODE: 'env' },
+    });
+    expect((await isolated.metadata()).description).toBe('|no-home');
+  });
+
+  it('a missing executable → ERR_PLUGIN_NOT_FOUND', async () => {
+    expect(hasCode(await rejection(executablePlugin(join(tmp, 'nowhere', 'notation-x')).metadata()), 'ERR_PLUGIN_NOT_FOUND')).toBe(true);
+  });
+
+  it('lying RAW responses are caught by checkRawSignatureResponse', async () => {
+    const honest = await fake('ok').generateSignature(sigReq);
+    await expect(checkRawSignatureResponse(sigReq, honest)).resolves.toMatchObject({ jwsAlgorithm: 'ES256' });
+
+    const wrongAlg = await fake('wrong-alg').generateSignature(sigReq);
+    expect(await rejection(checkRawSignatureResponse(sigReq, wrongAlg))).toMatchObject({
+      code: 'ERR_PLUGIN_PROTOCOL',
+      details: { check: 'signingAlgorithm' },
+    });
+
+    const wrongCert = await fake('wrong-cert').generateSignature(sigReq);
+    expect(await rejection(checkRawSignatureResponse(sigReq, wrongCert))).toMatchObject({
+      code: 'ERR_PLUGIN_PROTOCOL',
+      details: { check: 'signature' },
+    });
+  });
+
+  it('checkRawSignatureResponse validates the chain at the signing time', async () => {
+    const honest = await fake('ok').generateSignature(sigReq);
+    const later = new Date(Date.now() + 400 * 24 * 3600 * 1000);
+    expect(hasCode(await rejection(checkRawSignatureResponse(sigReq, honest, { signingTime: later })), 'ERR_CERT_EXPIRED')).toBe(true);
+    await expect(checkRawSignatureResponse(sigReq, honest, { signingTime: false })).resolves.toBeDefined();
+  });
+});
+
+// ------------------------------------------------------------------ discovery and install
+
+/** A minimal ustar writer for test archives. */
+function tar(files: { name: string; data: Uint8Array; mode?: number; type?: string }[]): Uint8Array {
+  const blocks: Uint8Array[] = [];
+  for (const f of files) {
+    const h = new Uint8Array(512);
+    const put = (s: string, off: number) => h.set(utf8(s), off);
+    put(f.name, 0);
+    put(`${(f.mode ?? 0o644).toString(8).padStart(7, '0')}\0`, 100);
+    put('0000000\0', 108);
+    put('0000000\0', 116);
+    put(`${f.data.length.toString(8).padStart(11, '0')}\0`, 124);
+    put('00000000000\0', 136);
+    put(f.type ?? '0', 156);
+    put('ustar\0', 257);
+    put('00', 263);
+    h.fill(0x20, 148, 156);
+    let sum = 0;
+    for (const b of h) sum += b;
+    put(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+    blocks.push(h);
+    const padded = new Uint8Array(Math.ceil(f.data.length / 512) * 512);
+    padded.set(f.data);
+    blocks.push(padded);
+  }
+  blocks.push(new Uint8Array(1024));
+  const out = new Uint8Array(blocks.reduce((n, b) => n + b.length, 0));
+  let o = 0;
+  for (const b of blocks) {
+    out.set(b, o);
+    o += b.length;
+  }
+  return out;
+}
+
+describe('readTar', () => {
+  it('reads ustar entries and rejects a corrupt header', () => {
+    const t = tar([
+      { name: './notation-a', data: utf8('#!x'), mode: 0o755 },
+      { name: 'dir', data: new Uint8Array(0), type: '5' },
+    ]);
+    expect(readTar(t).map((e) => [e.path, e.type, e.mode, e.data.length])).toEqual([
+      ['notation-a', 'file', 0o755, 3],
+      ['dir', 'directory', 0o755 & 0o644, 0],
+    ]);
+    const bad = t.slice();
+    bad[10] = 0x41;
+    expect(
+      hasCode(
+        (() => {
+          try {
+            readTar(bad);
+          } catch (e) {
+            return e;
+          }
+        })(),
+        'ERR_MALFORMED_INPUT',
+      ),
+    ).toBe(true);
+  });
+});
+
+describe('installPlugin / listPlugins / uninstallPlugin', () => {
+  let configDir: string;
+  let src: string;
+  beforeAll(() => {
+    configDir = join(tmp, 'install-config');
+    src = join(tmp, 'install-src');
+    mkdirSync(src, { recursive: true });
+  });
+  const opts = (extra: object = {}) => ({ configDir, env: { ...env, FAKE_MODE: 'ok' }, timeoutMs: 20_000, ...extra });
+
+  it('installs a single executable, verifying its checksum', async () => {
+    const file = join(src, 'notation-io.vouch.test.fake');
+    writeFileSync(file, scriptBytes('fake-plugin.cjs'));
+    const { createHash } = await import('node:crypto');
+    const sum = createHash('sha256').update(readFileSync(file)).digest('hex');
+    expect(hasCode(await rejection(installPlugin(file, opts({ sha256: '0'.repeat(64) }))), 'ERR_DIGEST_MISMATCH')).toBe(true);
+    const r = await installPlugin(file, opts({ sha256: sum.toUpperCase() }));
+    expect(r).toMatchObject({
+      name: 'io.vouch.test.fake',
+      version: '1.0.0',
+      path: pluginExecutablePath('io.vouch.test.fake', { configDir }),
+    });
+    expect((await findPlugin('io.vouch.test.fake', opts())).path).toBe(r.path);
+  });
+
+  it('refuses a same-version reinstall or a downgrade unless forced, and upgrades', async () => {
+    const file = join(src, 'notation-io.vouch.test.fake');
+    expect(hasCode(await rejection(installPlugin(file, opts())), 'ERR_INVALID_ARGUMENT')).toBe(true);
+    await expect(installPlugin(file, opts({ force: true }))).resolves.toMatchObject({ previousVersion: '1.0.0' });
+    const newer = join(src, 'v1.1.0', 'notation-io.vouch.test.fake');
+    mkdirSync(join(newer, '..'), { recursive: true });
+    writeFileSync(newer, scriptBytes('fake-plugin.cjs', '1.1.0'));
+    await expect(installPlugin(newer, opts())).resolves.toMatchObject({ version: '1.1.0', previousVersion: '1.0.0' });
+    expect(hasCode(await rejection(installPlugin(file, opts())), 'ERR_INVALID_ARGUMENT')).toBe(true);
+    await expect(installPlugin(file, opts({ force: true }))).resolves.toMatchObject({ version: '1.0.0', previousVersion: '1.1.0' });
+  });
+
+  it('installs from a .tar.gz with exactly one notation-<name> and its LICENSE', async () => {
+    const archive = join(src, 'spec.tar.gz');
+    writeFileSync(
+      archive,
+      gzipSync(
+        tar([
+          { name: 'notation-io.vouch.test.spec', data: scriptBytes('spec-plugin.cjs'), mode: 0o755 },
+          { name: 'LICENSE', data: utf8('Apache-2.0') },
+          { name: 'nested/notation-io.vouch.test.nested', data: utf8('ignored') },
+        ]),
+      ),
+    );
+    const r = await installPlugin(archive, opts());
+    expect(r.name).toBe('io.vouch.test.spec');
+    expect(readFileSync(join(r.path, '..', 'LICENSE'), 'utf8')).toBe('Apache-2.0');
+    expect(existsSync(join(r.path, '..', 'nested'))).toBe(false);
+  });
+
+  it('rejects archives without exactly one executable, zip archives and misnamed files', async () => {
+    const none = join(src, 'none.tar.gz');
+    writeFileSync(none, gzipSync(tar([{ name: 'README', data: utf8('hi') }])));
+    expect(hasCode(await rejection(installPlugin(none, opts())), 'ERR_INVALID_ARGUMENT')).toBe(true);
+    const two = join(src, 'two.tar.gz');
+    writeFileSync(
+      two,
+      gzipSync(
+        tar([
+          { name: 'notation-a', data: utf8('1') },
+          { name: 'notation-b', data: utf8('2') },
+        ]),
+      ),
+    );
+    expect(hasCode(await rejection(installPlugin(two, opts())), 'ERR_INVALID_ARGUMENT')).toBe(true);
+    const zip = join(src, 'plugin.zip');
+    writeFileSync(zip, new Uint8Array([0x50, 0x4b, 3, 4, 0, 0]));
+    expect(hasCode(await rejection(installPlugin(zip, opts())), 'ERR_UNSUPPORTED')).toBe(true);
+    const misnamed = join(src, 'my-plugin');
+    writeFileSync(misnamed, scriptBytes('fake-plugin.cjs'));
+    expect(hasCode(await rejection(installPlugin(misnamed, opts())), 'ERR_INVALID_ARGUMENT')).toBe(true);
+  });
+
+  it('refuses a plugin whose metadata name does not match its file name, leaving nothing behind', async () => {
+    const file = join(src, 'notation-io.vouch.test.liar');
+    writeFileSync(file, scriptBytes('fake-plugin.cjs'));
+    expect(hasCode(await rejection(installPlugin(file, opts())), 'ERR_PLUGIN_PROTOCOL')).toBe(true);
+    expect(existsSync(join(configDir, 'plugins', 'io.vouch.test.liar'))).toBe(false);
+  });
+
+  it('lists plugins, skipping files and symlinked directories, and reports broken ones', async () => {
+    const plugins = join(configDir, 'plugins');
+    writeFileSync(join(plugins, 'stray-file'), 'x');
+    symlinkSync(join(plugins, 'io.vouch.test.spec'), join(plugins, 'io.vouch.test.link'));
+    mkdirSync(join(plugins, 'io.vouch.test.broken'));
+    const target = join(plugins, 'io.vouch.test.symexe');
+    mkdirSync(target);
+    symlinkSync(pluginExecutablePath('io.vouch.test.fake', { configDir }), join(target, 'notation-io.vouch.test.symexe'));
+    const list = await listPlugins(opts());
+    expect(list.map((p) => [p.name, p.metadata?.name, p.error?.code])).toEqual([
+      ['io.vouch.test.broken', undefined, 'ERR_PLUGIN_NOT_FOUND'],
+      ['io.vouch.test.fake', 'io.vouch.test.fake', undefined],
+      ['io.vouch.test.spec', 'io.vouch.test.spec', undefined],
+      ['io.vouch.test.symexe', undefined, 'ERR_PLUGIN_NOT_FOUND'],
+    ]);
+    expect(hasCode(await rejection(findPlugin('io.vouch.test.link', opts())), 'ERR_PLUGIN_NOT_FOUND')).toBe(true);
+  });
+
+  it('uninstalls, and rejects unknown or invalid names', async () => {
+    await uninstallPlugin('io.vouch.test.fake', { configDir });
+    expect(existsSync(join(configDir, 'plugins', 'io.vouch.test.fake'))).toBe(false);
+    expect(hasCode(await rejection(uninstallPlugin('io.vouch.test.fake', { configDir })), 'ERR_PLUGIN_NOT_FOUND')).toBe(true);
+    expect(hasCode(await rejection(uninstallPlugin('../etc', { configDir })), 'ERR_INVALID_ARGUMENT')).toBe(true);
+  });
+});
+
+describe('compareVersions', () => {
+  it('orders semantic versions and gives up on others', () => {
+    expect(compareVersions('1.2.3', '1.10.0')).toBe(-1);
+    expect(compareVersions('2.0.0', '2.0.0-rc.1')).toBe(1);
+    expect(compareVersions('v1.0.0', '1.0.0')).toBe(0);
+    expect(compareVersions('latest', '1.0.0')).toBeUndefined();
+  });
+});
