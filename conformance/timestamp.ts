@@ -99,7 +99,8 @@ async function timestampCase(c: VectorCase, ctx: CaseContext): Promise<CaseOutco
       const u = new Date(`2021-09-17T${row.u}Z`);
       const before = range.latest.getTime() <= u.getTime();
       const after = range.earliest.getTime() >= u.getTime();
-      if (before !== row.boundedBefore || after !== row.boundedAfter) return failed(`at ${row.u}: boundedBefore=${before} boundedAfter=${after}`);
+      if (before !== row.boundedBefore || after !== row.boundedAfter)
+        return failed(`at ${row.u}: boundedBefore=${before} boundedAfter=${after}`);
     }
     return passed();
   }
@@ -107,7 +108,8 @@ async function timestampCase(c: VectorCase, ctx: CaseContext): Promise<CaseOutco
   if (id === 'tspclient-go/cms/verify-signer/user-supplied-cert') {
     return {
       status: 'skipped',
-      reason: 'VerifySigner with a caller-supplied certificate has no public equivalent: vouch always resolves the signer through ESS signing-certificate-v2',
+      reason:
+        'VerifySigner with a caller-supplied certificate has no public equivalent: vouch always resolves the signer through ESS signing-certificate-v2',
     };
   }
 
@@ -126,7 +128,9 @@ async function timestampCase(c: VectorCase, ctx: CaseContext): Promise<CaseOutco
       return passed(`rejected at step ${step}`);
     }
     if (c.expect.result === 'error') return failed('the malformed response decoded');
-    const roots = id.endsWith('signing-certificate-v1') ? resp.token.certificates.filter((x) => x.selfSigned) : await certsOf(ctx, c, /\.crt$/);
+    const roots = id.endsWith('signing-certificate-v1')
+      ? resp.token.certificates.filter((x) => x.selfSigned)
+      : await certsOf(ctx, c, /\.crt$/);
     const r = await runVerify(resp.token.der, roots, id.endsWith('granted') ? notation : enc.encode('test'), ctx.verificationTime);
     if (c.expect.result === 'invalid') return expectRejected(c, r, 'signingCertificate');
     if (!r.ok) return failed(describeError(r.error));
@@ -134,10 +138,15 @@ async function timestampCase(c: VectorCase, ctx: CaseContext): Promise<CaseOutco
       return failed(`chain length ${r.chainLength}, expected ${c.expect.verifiedChainLength}`);
     }
     const t = resp.token;
-    if (c.expect.timestampValue && t.genTime.toISOString().replace('.000', '') !== c.expect.timestampValue) return failed(`genTime ${t.genTime.toISOString()}`);
+    if (c.expect.timestampValue && t.genTime.toISOString().replace('.000', '') !== c.expect.timestampValue)
+      return failed(`genTime ${t.genTime.toISOString()}`);
     if (c.expect.timestampAccuracy === '1s' && t.accuracy !== 1000) return failed(`accuracy ${t.accuracy} ms`);
     if (c.expect.tsaLeafSha256) {
-      const v = await verifyTimestampToken(t, { message: notation, trustedRoots: roots, ...(ctx.verificationTime ? { at: ctx.verificationTime } : {}) });
+      const v = await verifyTimestampToken(t, {
+        message: notation,
+        trustedRoots: roots,
+        ...(ctx.verificationTime ? { at: ctx.verificationTime } : {}),
+      });
       if (v.signerCertificate.sha256Fingerprint !== c.expect.tsaLeafSha256) return failed('TSA leaf fingerprint differs');
     }
     return passed();
@@ -186,12 +195,17 @@ async function timestampCase(c: VectorCase, ctx: CaseContext): Promise<CaseOutco
         certReq: token.certificates.length > 0,
       });
       if (c.expect.result === 'valid') {
-        if (token.genTime.toISOString().replace('.000', '') !== c.expect.timestampValue) return failed(`genTime ${token.genTime.toISOString()}`);
+        if (token.genTime.toISOString().replace('.000', '') !== c.expect.timestampValue)
+          return failed(`genTime ${token.genTime.toISOString()}`);
         if (token.accuracy !== 1000) return failed(`accuracy ${token.accuracy} ms, expected 1 s`);
         const other = await parseTimestampToken(bytes);
         let mismatch = false;
         try {
-          validateTimestampResponse(other, { hashAlgorithm: 'SHA-256', messageImprint: await sha256(enc.encode('invalid')), certReq: true });
+          validateTimestampResponse(other, {
+            hashAlgorithm: 'SHA-256',
+            messageImprint: await sha256(enc.encode('invalid')),
+            certReq: true,
+          });
         } catch {
           mismatch = true;
         }
@@ -208,7 +222,11 @@ async function timestampCase(c: VectorCase, ctx: CaseContext): Promise<CaseOutco
   if (c.expect.result === 'undetermined') {
     try {
       const roots = await tokenRoots(bytes);
-      if (roots.length === 0) return { status: 'undetermined', vouchDid: 'parsed the token; it carries no self-signed root, so it cannot be verified without an external root' };
+      if (roots.length === 0)
+        return {
+          status: 'undetermined',
+          vouchDid: 'parsed the token; it carries no self-signed root, so it cannot be verified without an external root',
+        };
       const r = await runVerify(bytes, roots, notation, ctx.verificationTime);
       return { status: 'undetermined', vouchDid: r.ok ? 'verified it against its own root' : `rejected it: ${describeError(r.error)}` };
     } catch (e) {
@@ -260,7 +278,10 @@ async function timestampCase(c: VectorCase, ctx: CaseContext): Promise<CaseOutco
       return passed(`signing certificate resolved (then stopped at ${step}: the token was edited after signing)`);
     }
     if (named === 'signedAttributes' && (step === 'signature' || step === 'chain')) {
-      return { status: 'skipped', reason: `the token's CMS signature is broken on purpose (vectors README); the signing-time check runs after the signature in vouch, which rejected it at ${step}` };
+      return {
+        status: 'skipped',
+        reason: `the token's CMS signature is broken on purpose (vectors README); the signing-time check runs after the signature in vouch, which rejected it at ${step}`,
+      };
     }
     return failed(describeError(r.error));
   }
@@ -295,10 +316,13 @@ async function crlCase(c: VectorCase, ctx: CaseContext): Promise<CaseOutcome> {
       }
       // fetchDeltaCRL with the upstream HTTP mock replayed here
       if (urls.length === 0) return c.expect.result === 'error' ? passed('no delta CRL URL: delta not found') : failed('no delta URL');
-      if (/fails/.test(String(c.inputs.httpMock))) return c.expect.result === 'error' ? passed('every delta URL failed') : failed('mock fails');
+      if (/fails/.test(String(c.inputs.httpMock)))
+        return c.expect.result === 'error' ? passed('every delta URL failed') : failed('mock fails');
       const delta = inspectCrl(await ctx.readFile(file(/delta\.crl$/)));
       if (delta.deltaCrlIndicator === undefined) return failed('served CRL is not a delta CRL');
-      return c.expect.result === 'valid' ? passed(`delta CRL ${delta.crlNumber} for base ${delta.deltaCrlIndicator}`) : failed('delta obtained');
+      return c.expect.result === 'valid'
+        ? passed(`delta CRL ${delta.crlNumber} for base ${delta.deltaCrlIndicator}`)
+        : failed('delta obtained');
     }
     if (op.startsWith('HTTPFetcher.Fetch')) {
       const base = inspectCrl(await ctx.readFile(file(/\.crl$/)));

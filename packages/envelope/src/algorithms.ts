@@ -1,4 +1,4 @@
-import { VouchError, isVouchError } from '@vouch/core';
+import { isVouchError, VouchError } from '@vouch/core';
 import type { Certificate, PublicKeyInfo } from '@vouch/x509';
 import type { RawSigner, SignatureAlgorithm } from './model.js';
 
@@ -75,9 +75,7 @@ function subtle(): SubtleCrypto {
 
 function signParams(alg: SignatureAlgorithm): RsaPssParams | EcdsaParams {
   const s = SPECS[alg];
-  return s.keyType === 'RSA'
-    ? { name: 'RSA-PSS', saltLength: Number(s.hash.slice(4)) / 8 }
-    : { name: 'ECDSA', hash: s.hash };
+  return s.keyType === 'RSA' ? { name: 'RSA-PSS', saltLength: Number(s.hash.slice(4)) / 8 } : { name: 'ECDSA', hash: s.hash };
 }
 
 function importParams(alg: SignatureAlgorithm): RsaHashedImportParams | EcKeyImportParams {
@@ -106,7 +104,12 @@ export async function importVerificationKey(pub: PublicKeyInfo, alg: SignatureAl
  * Verify a raw signature (RSASSA-PSS with salt = hash length, or ECDSA r||s) over `data`.
  * Resolves false on a bad signature (including a wrongly sized ECDSA value).
  */
-export async function verifyRawSignature(alg: SignatureAlgorithm, key: CryptoKey, signature: Uint8Array, data: Uint8Array): Promise<boolean> {
+export async function verifyRawSignature(
+  alg: SignatureAlgorithm,
+  key: CryptoKey,
+  signature: Uint8Array,
+  data: Uint8Array,
+): Promise<boolean> {
   const s = SPECS[alg];
   if (s.coordinateBytes !== undefined && signature.length !== 2 * s.coordinateBytes) return false;
   try {

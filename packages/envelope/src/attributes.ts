@@ -1,5 +1,5 @@
 import { VouchError } from '@vouch/core';
-import { HeaderName, type ExtendedAttribute, type SignRequest, type SignedAttributes, type SigningScheme } from './model.js';
+import { type ExtendedAttribute, HeaderName, type SignedAttributes, type SigningScheme, type SignRequest } from './model.js';
 
 /** The two signing schemes. */
 export const SIGNING_SCHEMES: readonly SigningScheme[] = ['notary.x509', 'notary.x509.signingAuthority'];
@@ -9,13 +9,19 @@ export function isSigningScheme(s: unknown): s is SigningScheme {
   return s === 'notary.x509' || s === 'notary.x509.signingAuthority';
 }
 
-const malformed = (msg: string, details?: Record<string, unknown>) => new VouchError('ERR_ENVELOPE_MALFORMED', msg, details ? { details } : {});
+const malformed = (msg: string, details?: Record<string, unknown>) =>
+  new VouchError('ERR_ENVELOPE_MALFORMED', msg, details ? { details } : {});
 
 /**
  * Signed attribute names that have a fixed meaning in Notary and may never be used as
  * extended attributes (verificationPlugin and its min version are extended attributes by design).
  */
-const NOTARY_FIXED = new Set<string>([HeaderName.SIGNING_SCHEME, HeaderName.SIGNING_TIME, HeaderName.AUTHENTIC_SIGNING_TIME, HeaderName.EXPIRY]);
+const NOTARY_FIXED = new Set<string>([
+  HeaderName.SIGNING_SCHEME,
+  HeaderName.SIGNING_TIME,
+  HeaderName.AUTHENTIC_SIGNING_TIME,
+  HeaderName.EXPIRY,
+]);
 
 /** Unsigned attribute names: never allowed in the signed bucket. */
 const NOTARY_UNSIGNED = new Set<string>([HeaderName.SIGNING_AGENT, HeaderName.TIMESTAMP_SIGNATURE]);
@@ -112,7 +118,8 @@ export function buildSignedAttributes(v: ProtectedView): SignedAttributes {
     if (NOTARY_FIXED.has(name) || NOTARY_UNSIGNED.has(name) || v.reserved.has(name)) {
       throw malformed(`"crit" must not list ${JSON.stringify(name)}`, { header: name });
     }
-    if (!extendedKeys.has(name)) throw malformed(`${JSON.stringify(name)} is marked critical but not present in the protected header`, { header: name });
+    if (!extendedKeys.has(name))
+      throw malformed(`${JSON.stringify(name)} is marked critical but not present in the protected header`, { header: name });
   }
   const missing = [...required].filter((n) => !listed.has(n));
   if (missing.length > 0) throw malformed(`these headers must be marked critical: ${missing.join(', ')}`, { headers: missing });
@@ -194,7 +201,10 @@ function validDate(d: unknown, what: string): Date {
  */
 export function signedAttributesForRequest(req: SignRequest, reserved: ReadonlySet<string>): SignedAttributes {
   if (!isSigningScheme(req.signingScheme)) {
-    throw new VouchError('ERR_INVALID_ARGUMENT', `signingScheme must be notary.x509 or notary.x509.signingAuthority, got ${JSON.stringify(req.signingScheme)}`);
+    throw new VouchError(
+      'ERR_INVALID_ARGUMENT',
+      `signingScheme must be notary.x509 or notary.x509.signingAuthority, got ${JSON.stringify(req.signingScheme)}`,
+    );
   }
   const time = validDate(req.signingTime, 'signingTime');
   const out: SignedAttributes = { signingScheme: req.signingScheme, extended: [] };
@@ -209,9 +219,13 @@ export function signedAttributesForRequest(req: SignRequest, reserved: ReadonlyS
   }
   const seen = new Set<string>();
   for (const a of req.extendedAttributes ?? []) {
-    if (typeof a?.key !== 'string' || a.key === '') throw new VouchError('ERR_INVALID_ARGUMENT', 'extended attribute keys must be non-empty strings');
+    if (typeof a?.key !== 'string' || a.key === '')
+      throw new VouchError('ERR_INVALID_ARGUMENT', 'extended attribute keys must be non-empty strings');
     if (NOTARY_FIXED.has(a.key) || NOTARY_UNSIGNED.has(a.key) || reserved.has(a.key)) {
-      throw new VouchError('ERR_INVALID_ARGUMENT', `extended attribute ${JSON.stringify(a.key)} collides with a registered or Notary header`);
+      throw new VouchError(
+        'ERR_INVALID_ARGUMENT',
+        `extended attribute ${JSON.stringify(a.key)} collides with a registered or Notary header`,
+      );
     }
     if (seen.has(a.key)) throw new VouchError('ERR_INVALID_ARGUMENT', `extended attribute ${JSON.stringify(a.key)} is given twice`);
     seen.add(a.key);

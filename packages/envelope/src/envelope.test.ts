@@ -1,4 +1,4 @@
-import { type VouchErrorCode, fromUtf8, hasCode, utf8 } from '@vouch/core';
+import { fromUtf8, hasCode, utf8, type VouchErrorCode } from '@vouch/core';
 import { generateKeyPair } from '@vouch/x509';
 import { describe, expect, it } from 'vitest';
 import { cose } from './cose/index.js';
@@ -90,8 +90,12 @@ describe('payload', () => {
 
   it('encodes in notation struct order or sorted order', () => {
     const d = { mediaType: 'm/t', digest: `sha256:${'a'.repeat(64)}`, size: 3 };
-    expect(fromUtf8(encodePayload({ targetArtifact: d }, 'struct'))).toBe(`{"targetArtifact":{"mediaType":"m/t","digest":"sha256:${'a'.repeat(64)}","size":3}}`);
-    expect(fromUtf8(encodePayload({ targetArtifact: d }, 'sorted'))).toBe(`{"targetArtifact":{"digest":"sha256:${'a'.repeat(64)}","mediaType":"m/t","size":3}}`);
+    expect(fromUtf8(encodePayload({ targetArtifact: d }, 'struct'))).toBe(
+      `{"targetArtifact":{"mediaType":"m/t","digest":"sha256:${'a'.repeat(64)}","size":3}}`,
+    );
+    expect(fromUtf8(encodePayload({ targetArtifact: d }, 'sorted'))).toBe(
+      `{"targetArtifact":{"digest":"sha256:${'a'.repeat(64)}","mediaType":"m/t","size":3}}`,
+    );
     expect(fromUtf8(encodePayload({ targetArtifact: { ...d, annotations: {} } }, 'struct'))).not.toContain('annotations');
     expectCode(() => encodePayload({ targetArtifact: { ...d, size: -1 } }, 'struct'), 'ERR_INVALID_ARGUMENT');
   });
@@ -108,12 +112,21 @@ describe('RFC 3339', () => {
     expect(parseRfc3339(s)?.toISOString()).toBe(iso);
   });
 
-  it.each(['2022-08-29 13:50:00Z', '2022-08-29T13:50:00', '2022-08-29t13:50:00z', '2023-02-29T00:00:00Z', '2022-13-01T00:00:00Z', '2022-01-01T24:00:00Z', '2022-01-01T00:60:00Z', '2022-01-01T00:00:60Z', '2022-01-01T00:00:00+24:00', '22-01-01T00:00:00Z', ''])(
-    'rejects %j',
-    (s) => {
-      expect(parseRfc3339(s)).toBeUndefined();
-    },
-  );
+  it.each([
+    '2022-08-29 13:50:00Z',
+    '2022-08-29T13:50:00',
+    '2022-08-29t13:50:00z',
+    '2023-02-29T00:00:00Z',
+    '2022-13-01T00:00:00Z',
+    '2022-01-01T24:00:00Z',
+    '2022-01-01T00:60:00Z',
+    '2022-01-01T00:00:60Z',
+    '2022-01-01T00:00:00+24:00',
+    '22-01-01T00:00:00Z',
+    '',
+  ])('rejects %j', (s) => {
+    expect(parseRfc3339(s)).toBeUndefined();
+  });
 
   it('formats whole seconds in UTC', () => {
     expect(formatRfc3339(new Date('2022-08-29T13:50:00.999Z'))).toBe('2022-08-29T13:50:00Z');
@@ -138,7 +151,23 @@ describe('JSON helpers', () => {
     const o = parseStrictJson('{"__proto__":{"polluted":true}}', 'ERR_ENVELOPE_MALFORMED', 'x') as Record<string, unknown>;
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.hasOwn(o, '__proto__')).toBe(true);
-    for (const bad of ['{"a":1,"a":2}', '{"a":1,}', '[1,]', '01', '1.', '"\\x"', '"a\nb"', '{a:1}', 'nul', '[', '"', '1 2', 'NaN', '1e999', '[[[[' + '[]'.repeat(1) + ']]]]x']) {
+    for (const bad of [
+      '{"a":1,"a":2}',
+      '{"a":1,}',
+      '[1,]',
+      '01',
+      '1.',
+      '"\\x"',
+      '"a\nb"',
+      '{a:1}',
+      'nul',
+      '[',
+      '"',
+      '1 2',
+      'NaN',
+      '1e999',
+      '[[[[' + '[]'.repeat(1) + ']]]]x',
+    ]) {
       expectCode(() => parseStrictJson(bad, 'ERR_ENVELOPE_MALFORMED', 'x'), 'ERR_ENVELOPE_MALFORMED');
     }
     expectCode(() => parseStrictJson('['.repeat(100) + ']'.repeat(100), 'ERR_ENVELOPE_MALFORMED', 'x'), 'ERR_ENVELOPE_MALFORMED');

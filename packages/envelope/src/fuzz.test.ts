@@ -5,8 +5,8 @@
 import { isVouchError, toBase64Url, utf8 } from '@vouch/core';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cose } from './cose/index.js';
 import { decodeCbor } from './cose/cbor.js';
+import { cose } from './cose/index.js';
 import type { EnvelopeCodec } from './index.js';
 import { jws } from './jws/index.js';
 import { request, testSigner } from './test/fixtures.js';
@@ -106,7 +106,10 @@ describe('property: parsers never throw anything but VouchError', () => {
       fc.jsonValue().map((v) => toBase64Url(utf8(JSON.stringify(v)))),
       fc.string(),
     );
-    const shaped = fc.record({ payload: b64, protected: b64, header: fc.oneof(fc.object(), fc.jsonValue()), signature: b64 }, { requiredKeys: [] });
+    const shaped = fc.record(
+      { payload: b64, protected: b64, header: fc.oneof(fc.object(), fc.jsonValue()), signature: b64 },
+      { requiredKeys: [] },
+    );
     await fc.assert(
       fc.asyncProperty(fc.oneof(fc.jsonValue(), shaped), async (v) => {
         expect(await outcome(jws, utf8(JSON.stringify(v) ?? 'null'))).toBe('rejected');

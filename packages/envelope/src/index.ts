@@ -4,26 +4,27 @@
  * The codecs themselves are separate entry points so a bundle carries only what it uses:
  * `@vouch/envelope/jws` (JWS, via jose) and `@vouch/envelope/cose` (COSE).
  */
-export * from './model.js';
-export { parsePayload, encodePayload, sanitizeTargetArtifact } from './payload.js';
+
 export {
   algorithmForKey,
-  hashForAlgorithm,
-  coseAlgorithmId,
   algorithmFromCoseId,
-  isSignatureAlgorithm,
+  coseAlgorithmId,
+  type HashName,
+  hashForAlgorithm,
   importVerificationKey,
-  verifyRawSignature,
+  isSignatureAlgorithm,
   localRawSigner,
   SIGNATURE_ALGORITHMS,
-  type HashName,
+  verifyRawSignature,
 } from './algorithms.js';
 export {
-  SIGNING_SCHEMES,
-  isSigningScheme,
-  unprocessedCriticalAttributes,
   assertCriticalAttributesProcessed,
-  parseRfc3339,
   formatRfc3339,
+  isSigningScheme,
+  parseRfc3339,
+  SIGNING_SCHEMES,
+  unprocessedCriticalAttributes,
 } from './attributes.js';
+export * from './model.js';
+export { encodePayload, parsePayload, sanitizeTargetArtifact } from './payload.js';
 export { codecForMediaType } from './registry.js';

@@ -297,7 +297,10 @@ export function encodeGoJson(value: unknown, sortKeys = true, depth = 0): string
       if (Array.isArray(value)) return `[${value.map((v) => encodeGoJson(v, sortKeys, depth + 1)).join(',')}]`;
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) {
-        throw new VouchError('ERR_INVALID_ARGUMENT', 'only plain objects, arrays, strings, numbers, booleans and null can be encoded as JSON');
+        throw new VouchError(
+          'ERR_INVALID_ARGUMENT',
+          'only plain objects, arrays, strings, numbers, booleans and null can be encoded as JSON',
+        );
       }
       const keys = Object.keys(value);
       if (sortKeys) keys.sort(compareUtf8);

@@ -1,4 +1,4 @@
-import { type Descriptor, VouchError, assertDescriptor, fromUtf8, isVouchError, utf8 } from '@vouch/core';
+import { assertDescriptor, type Descriptor, fromUtf8, isVouchError, utf8, VouchError } from '@vouch/core';
 import { encodeGoJson, isJsonObject, parseStrictJson } from './json.js';
 import type { NotaryPayload } from './model.js';
 

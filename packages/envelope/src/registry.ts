@@ -8,9 +8,13 @@ import type { EnvelopeCodec } from './model.js';
 export function codecForMediaType(mediaType: string, codecs: readonly EnvelopeCodec[]): EnvelopeCodec {
   const c = codecs.find((x) => x.mediaType === mediaType);
   if (!c) {
-    throw new VouchError('ERR_ENVELOPE_UNSUPPORTED', `signature envelope format with media type ${JSON.stringify(mediaType)} is not supported`, {
-      details: { mediaType, supported: codecs.map((x) => x.mediaType) },
-    });
+    throw new VouchError(
+      'ERR_ENVELOPE_UNSUPPORTED',
+      `signature envelope format with media type ${JSON.stringify(mediaType)} is not supported`,
+      {
+        details: { mediaType, supported: codecs.map((x) => x.mediaType) },
+      },
+    );
   }
   return c;
 }

@@ -1,4 +1,4 @@
-import { Limits, VouchError, isVouchError } from '@vouch/core';
+import { isVouchError, Limits, VouchError } from '@vouch/core';
 import type { Certificate } from '@vouch/x509';
 import { parseCertificate } from '@vouch/x509';
 import { algorithmForKey, importVerificationKey, verifyRawSignature } from './algorithms.js';
@@ -10,7 +10,10 @@ import { encodePayload } from './payload.js';
 export function checkEnvelopeSize(bytes: Uint8Array, mediaType: string): void {
   if (!(bytes instanceof Uint8Array)) throw new VouchError('ERR_INVALID_ARGUMENT', 'envelope bytes must be a Uint8Array');
   if (bytes.length > Limits.MAX_ENVELOPE_BYTES) {
-    throw new VouchError('ERR_SIZE_LIMIT_EXCEEDED', `the ${mediaType} envelope is ${bytes.length} bytes, over the ${Limits.MAX_ENVELOPE_BYTES}-byte limit`);
+    throw new VouchError(
+      'ERR_SIZE_LIMIT_EXCEEDED',
+      `the ${mediaType} envelope is ${bytes.length} bytes, over the ${Limits.MAX_ENVELOPE_BYTES}-byte limit`,
+    );
   }
 }
 
@@ -21,9 +24,13 @@ export function parseChain(ders: Uint8Array[]): Certificate[] {
     try {
       return parseCertificate(der);
     } catch (e) {
-      throw new VouchError('ERR_ENVELOPE_MALFORMED', `certificate #${i + 1} of the envelope's chain could not be parsed: ${(e as Error).message}`, {
-        cause: e,
-      });
+      throw new VouchError(
+        'ERR_ENVELOPE_MALFORMED',
+        `certificate #${i + 1} of the envelope's chain could not be parsed: ${(e as Error).message}`,
+        {
+          cause: e,
+        },
+      );
     }
   });
 }
@@ -61,12 +68,17 @@ export async function signEnvelope(codec: EnvelopeCodec, hooks: SignHooks, req: 
     throw new VouchError('ERR_INVALID_ARGUMENT', 'SignRequest.signer must be a RawSigner ({ certificateChain, algorithm, sign })');
   }
   const leaf = signer.certificateChain[0];
-  if (!leaf) throw new VouchError('ERR_INVALID_ARGUMENT', "the signer's certificate chain is empty; it must start with the signing certificate");
+  if (!leaf)
+    throw new VouchError('ERR_INVALID_ARGUMENT', "the signer's certificate chain is empty; it must start with the signing certificate");
   const algorithm = algorithmForKey(leaf.publicKey);
   if (signer.algorithm !== algorithm) {
-    throw new VouchError('ERR_SIGNING_FAILED', `the signer reports algorithm ${signer.algorithm} but its certificate's key implies ${algorithm}`, {
-      details: { reported: signer.algorithm, expected: algorithm },
-    });
+    throw new VouchError(
+      'ERR_SIGNING_FAILED',
+      `the signer reports algorithm ${signer.algorithm} but its certificate's key implies ${algorithm}`,
+      {
+        details: { reported: signer.algorithm, expected: algorithm },
+      },
+    );
   }
   if (req.signingAgent !== undefined && typeof req.signingAgent !== 'string') {
     throw new VouchError('ERR_INVALID_ARGUMENT', 'signingAgent must be a string');
@@ -104,9 +116,12 @@ export async function signEnvelope(codec: EnvelopeCodec, hooks: SignHooks, req: 
       token = await req.timestamper(signature, algorithm);
     } catch (e) {
       if (isVouchError(e)) throw e;
-      throw new VouchError('ERR_TIMESTAMP_INVALID', `timestamping the signature failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      throw new VouchError('ERR_TIMESTAMP_INVALID', `timestamping the signature failed: ${e instanceof Error ? e.message : String(e)}`, {
+        cause: e,
+      });
     }
-    if (!(token instanceof Uint8Array) || token.length === 0) throw new VouchError('ERR_TIMESTAMP_INVALID', 'the timestamper returned no token');
+    if (!(token instanceof Uint8Array) || token.length === 0)
+      throw new VouchError('ERR_TIMESTAMP_INVALID', 'the timestamper returned no token');
     unsigned.timestampSignature = token;
   }
   const bytes = codec.serialize({

@@ -1,4 +1,4 @@
-import { VouchError, concatBytes } from '@vouch/core';
+import { concatBytes, VouchError } from '@vouch/core';
 
 /*
  * A small, strict CBOR (RFC 8949) codec for the COSE envelope.
@@ -74,7 +74,9 @@ class Reader {
     }
     if (ai === 26) {
       this.need(4);
-      const v = (((b[this.p] as number) << 24) >>> 0) + (((b[this.p + 1] as number) << 16) | ((b[this.p + 2] as number) << 8) | (b[this.p + 3] as number));
+      const v =
+        (((b[this.p] as number) << 24) >>> 0) +
+        (((b[this.p + 1] as number) << 16) | ((b[this.p + 2] as number) << 8) | (b[this.p + 3] as number));
       this.p += 4;
       return v;
     }
@@ -316,7 +318,9 @@ function encodeInto(v: unknown, parts: Uint8Array[], depth: number): void {
   const encoded = entries.map(([k, x]) => [encodeCbor(k as CborInput, depth + 1), encodeCbor(x as CborInput, depth + 1)] as const);
   encoded.sort((a, b) => compareEncoded(a[0], b[0]));
   for (let i = 1; i < encoded.length; i++) {
-    if (compareEncoded((encoded[i - 1] as readonly [Uint8Array, Uint8Array])[0], (encoded[i] as readonly [Uint8Array, Uint8Array])[0]) === 0) {
+    if (
+      compareEncoded((encoded[i - 1] as readonly [Uint8Array, Uint8Array])[0], (encoded[i] as readonly [Uint8Array, Uint8Array])[0]) === 0
+    ) {
       throw new VouchError('ERR_INVALID_ARGUMENT', 'duplicate map key');
     }
   }
@@ -340,7 +344,8 @@ export function cborToJs(v: CborValue): unknown {
   if (v instanceof CborMap) {
     if (v.entries.every(([k]) => typeof k === 'string')) {
       const o: Record<string, unknown> = {};
-      for (const [k, x] of v.entries) Object.defineProperty(o, k as string, { value: cborToJs(x), enumerable: true, writable: true, configurable: true });
+      for (const [k, x] of v.entries)
+        Object.defineProperty(o, k as string, { value: cborToJs(x), enumerable: true, writable: true, configurable: true });
       return o;
     }
     return new Map(v.entries.map(([k, x]) => [cborToJs(k), cborToJs(x)]));

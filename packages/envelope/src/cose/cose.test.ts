@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type VouchErrorCode, concatBytes, fromHex, fromUtf8, hasCode, toHex, utf8 } from '@vouch/core';
+import { concatBytes, fromHex, fromUtf8, hasCode, toHex, utf8, type VouchErrorCode } from '@vouch/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ALGORITHMS, EXPIRY, PAYLOAD, type TestSigner, request, testChainSigner, testSigner, vectorsDir } from '../test/fixtures.js';
+import { ALGORITHMS, EXPIRY, PAYLOAD, request, type TestSigner, testChainSigner, testSigner, vectorsDir } from '../test/fixtures.js';
 import { CborMap, CborTag, type CborValue, decodeCbor, encodeCbor } from './cbor.js';
 import { cose } from './index.js';
 
@@ -181,10 +181,25 @@ describe('cose: parse rules (each envelope breaks exactly one rule)', () => {
     ['empty protected header', (m) => void (m.protectedBytes = new Uint8Array(0)), M],
     [
       'duplicate key in the protected header',
-      (m) => void (m.protectedBytes = concatBytes(new Uint8Array([0xa0 + m.prot.entries.length + 1]), ...m.prot.entries.flatMap(([k, v]) => [encodeCbor(k as never), encodeCbor(v as never)]), encodeCbor(1), encodeCbor(-7))),
+      (m) =>
+        void (m.protectedBytes = concatBytes(
+          new Uint8Array([0xa0 + m.prot.entries.length + 1]),
+          ...m.prot.entries.flatMap(([k, v]) => [encodeCbor(k as never), encodeCbor(v as never)]),
+          encodeCbor(1),
+          encodeCbor(-7),
+        )),
       M,
     ],
-    ['indefinite-length map in the protected header', (m) => void (m.protectedBytes = concatBytes(new Uint8Array([0xbf]), ...m.prot.entries.flatMap(([k, v]) => [encodeCbor(k as never), encodeCbor(v as never)]), new Uint8Array([0xff]))), M],
+    [
+      'indefinite-length map in the protected header',
+      (m) =>
+        void (m.protectedBytes = concatBytes(
+          new Uint8Array([0xbf]),
+          ...m.prot.entries.flatMap(([k, v]) => [encodeCbor(k as never), encodeCbor(v as never)]),
+          new Uint8Array([0xff]),
+        )),
+      M,
+    ],
     ['alg missing', (m) => void del(m.prot, 1), M],
     ['alg RS256 (-257)', (m) => void set(m.prot, 1, -257), U],
     ['alg as text', (m) => void set(m.prot, 1, 'ES256'), U],
@@ -195,7 +210,15 @@ describe('cose: parse rules (each envelope breaks exactly one rule)', () => {
     ['crit not an array', (m) => void set(m.prot, 2, SCHEME), M],
     ['crit lists COSE label 1', (m) => void set(m.prot, 2, [...crit(m), 1]), M],
     ['crit lists an absent integer label', (m) => void set(m.prot, 2, [...crit(m), 100]), M],
-    ['crit lists an unknown integer label', (m) => void (set(m.prot, 100, 'x'), set(m.prot, 2, [...crit(m), 100])), U],
+    [
+      'crit lists an unknown integer label',
+      (m) => {
+        set(m.prot, 100, 'x');
+        set(m.prot, 2, [...crit(m), 100]);
+        return undefined;
+      },
+      U,
+    ],
     ['crit lists a byte string', (m) => void set(m.prot, 2, [...crit(m), new Uint8Array([1])]), M],
     ['crit lists an absent text label', (m) => void set(m.prot, 2, [...crit(m), 'ghost']), M],
     ['crit lists signingTime', (m) => void set(m.prot, 2, [...crit(m), STIME]), M],
@@ -213,7 +236,11 @@ describe('cose: parse rules (each envelope breaks exactly one rule)', () => {
     ['signingTime tag 1 with text', (m) => void set(m.prot, STIME, new CborTag(1, '1714558830')), M],
     [
       'authenticSigningTime under notary.x509 (notation-core-go ignores it; vouch rejects)',
-      (m) => void (set(m.prot, ASTIME, new CborTag(1, 1714558830)), set(m.prot, 2, [...crit(m), ASTIME])),
+      (m) => {
+        set(m.prot, ASTIME, new CborTag(1, 1714558830));
+        set(m.prot, 2, [...crit(m), ASTIME]);
+        return undefined;
+      },
       M,
     ],
     ['expiry before signingTime', (m) => void set(m.prot, EXP, new CborTag(1, 1000)), M],
@@ -223,7 +250,15 @@ describe('cose: parse rules (each envelope breaks exactly one rule)', () => {
     ['x5chain empty', (m) => void set(m.unprot, 33, []), M],
     ['x5chain with a text entry', (m) => void set(m.unprot, 33, ['cert']), M],
     ['x5chain entry not a certificate', (m) => void set(m.unprot, 33, [new Uint8Array([0x30, 0])]), M],
-    ['x5chain only in the protected header', (m) => void (set(m.prot, 33, m.unprot.get(33) as CborValue), del(m.unprot, 33)), M],
+    [
+      'x5chain only in the protected header',
+      (m) => {
+        set(m.prot, 33, m.unprot.get(33) as CborValue);
+        del(m.unprot, 33);
+        return undefined;
+      },
+      M,
+    ],
     ['timestampSignature as text', (m) => void set(m.unprot, 'io.cncf.notary.timestampSignature', 'abc'), M],
     ['signingAgent as an integer', (m) => void set(m.unprot, 'io.cncf.notary.signingAgent', 1), M],
     ['label in both buckets', (m) => void set(m.unprot, 3, 'application/vnd.cncf.notary.payload.v1+json'), M],
@@ -231,7 +266,14 @@ describe('cose: parse rules (each envelope breaks exactly one rule)', () => {
     ['unprotected header label of another type', (m) => void m.unprot.entries.push([new Uint8Array([1]), 1]), M],
     ['detached payload (nil)', (m) => void (m.payload = null), M],
     ['payload as text', (m) => void (m.payload = 'x'), M],
-    ['empty signature', (m) => ((m.signature = new Uint8Array(0)), false), M],
+    [
+      'empty signature',
+      (m) => {
+        m.signature = new Uint8Array(0);
+        return false;
+      },
+      M,
+    ],
     ['payload not JSON', (m) => void (m.payload = utf8('hello COSE')), M],
     ['payload without targetArtifact', (m) => void (m.payload = utf8('{"x":1}')), M],
   ];
@@ -241,7 +283,13 @@ describe('cose: parse rules (each envelope breaks exactly one rule)', () => {
   });
 
   it.each([
-    ['signingAuthority without authenticSigningTime', (m: Msg) => void (del(m.prot, ASTIME), set(m.prot, 2, [SCHEME, EXP]))],
+    [
+      'signingAuthority without authenticSigningTime',
+      (m: Msg) => {
+        del(m.prot, ASTIME);
+        set(m.prot, 2, [SCHEME, EXP]);
+      },
+    ],
     ['signingAuthority with signingTime', (m: Msg) => void set(m.prot, STIME, new CborTag(1, 1714558830))],
     ['signingAuthority with authenticSigningTime not critical', (m: Msg) => void set(m.prot, 2, [SCHEME, EXP])],
   ])('%s', async (_name, fn) => {
@@ -362,7 +410,12 @@ describe('cose: upstream vectors', () => {
     expect(toHex(e.protectedHeader)).toBe(f.protectedHeaders.cborHex.toLowerCase());
     const expected = fromHex(f.expectedOutput.cborHex);
     const signature = (open(expected).signature as Uint8Array).slice();
-    const out = cose.serialize({ ...e, signature, certificateChain: [], unsignedAttributes: { signingAgent: 'NotationConformanceTest/1.0.0' } });
+    const out = cose.serialize({
+      ...e,
+      signature,
+      certificateChain: [],
+      unsignedAttributes: { signingAgent: 'NotationConformanceTest/1.0.0' },
+    });
     expect(toHex(out)).toBe(toHex(expected));
   });
 
@@ -399,7 +452,26 @@ describe('cbor codec', () => {
   });
 
   it('round-trips values', () => {
-    for (const v of [0, 1, -1, 255, 256, 65535, 65536, 2 ** 32, -(2 ** 32), 2 ** 53 - 1, -(2 ** 53) + 1, 'héllo', new Uint8Array([1, 2, 3]), [1, [2, [3]]], true, false, null, 0.1]) {
+    for (const v of [
+      0,
+      1,
+      -1,
+      255,
+      256,
+      65535,
+      65536,
+      2 ** 32,
+      -(2 ** 32),
+      2 ** 53 - 1,
+      -(2 ** 53) + 1,
+      'héllo',
+      new Uint8Array([1, 2, 3]),
+      [1, [2, [3]]],
+      true,
+      false,
+      null,
+      0.1,
+    ]) {
       const back = decodeCbor(encodeCbor(v as never), 'x');
       expect(back).toEqual(v);
     }

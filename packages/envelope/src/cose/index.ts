@@ -8,7 +8,7 @@
  * await cose.verifyIntegrity(env);
  * ```
  */
-import { VouchError, bytesEqual } from '@vouch/core';
+import { bytesEqual, VouchError } from '@vouch/core';
 import { algorithmFromCoseId, coseAlgorithmId, importVerificationKey, verifyRawSignature } from '../algorithms.js';
 import { buildSignedAttributes, critOrder } from '../attributes.js';
 import {
@@ -18,9 +18,9 @@ import {
   HeaderName,
   NOTARY_PAYLOAD_CONTENT_TYPE,
   type ParsedEnvelope,
-  type SignRequest,
   type SignatureAlgorithm,
   type SigningInput,
+  type SignRequest,
   type UnsignedAttributes,
 } from '../model.js';
 import { parsePayload } from '../payload.js';
@@ -40,7 +40,12 @@ const TAG_EPOCH = 1;
 const malformed = (msg: string) => new VouchError('ERR_ENVELOPE_MALFORMED', msg);
 
 /** Text labels with a fixed meaning in the protected header. */
-const NOTARY_PROTECTED = new Set<string>([HeaderName.SIGNING_SCHEME, HeaderName.SIGNING_TIME, HeaderName.AUTHENTIC_SIGNING_TIME, HeaderName.EXPIRY]);
+const NOTARY_PROTECTED = new Set<string>([
+  HeaderName.SIGNING_SCHEME,
+  HeaderName.SIGNING_TIME,
+  HeaderName.AUTHENTIC_SIGNING_TIME,
+  HeaderName.EXPIRY,
+]);
 /** COSE has no text-labelled registered headers; integer labels are handled separately. */
 const RESERVED = new Set<string>();
 
@@ -109,12 +114,17 @@ function parse(bytes: Uint8Array): ParsedEnvelope {
     if (!isLabel(k)) throw malformed('COSE header labels must be integers or text strings');
     protectedLabels.add(labelId(k));
     if (k === LABEL_ALG) {
-      if (typeof v !== 'number') throw new VouchError('ERR_ENVELOPE_UNSUPPORTED', 'the COSE alg must be one of -37, -38, -39, -7, -35, -36');
+      if (typeof v !== 'number')
+        throw new VouchError('ERR_ENVELOPE_UNSUPPORTED', 'the COSE alg must be one of -37, -38, -39, -7, -35, -36');
       algorithm = algorithmFromCoseId(v);
       if (!algorithm) {
-        throw new VouchError('ERR_ENVELOPE_UNSUPPORTED', `COSE algorithm ${v} is not supported; Notary allows PS256/384/512 and ES256/384/512`, {
-          details: { alg: v },
-        });
+        throw new VouchError(
+          'ERR_ENVELOPE_UNSUPPORTED',
+          `COSE algorithm ${v} is not supported; Notary allows PS256/384/512 and ES256/384/512`,
+          {
+            details: { alg: v },
+          },
+        );
       }
     } else if (k === LABEL_CRIT) {
       if (!Array.isArray(v) || v.length === 0) throw malformed('the COSE crit header must be a non-empty array');
@@ -138,7 +148,8 @@ function parse(bytes: Uint8Array): ParsedEnvelope {
   if (!algorithm) throw malformed('the COSE protected header has no alg (label 1)');
   if (cty === undefined) throw malformed('the COSE protected header has no content type (label 3)');
   if (typeof cty !== 'string') throw malformed('the COSE content type must be a text string');
-  if (cty !== NOTARY_PAYLOAD_CONTENT_TYPE) throw malformed(`the payload content type is ${JSON.stringify(cty)}; expected ${NOTARY_PAYLOAD_CONTENT_TYPE}`);
+  if (cty !== NOTARY_PAYLOAD_CONTENT_TYPE)
+    throw malformed(`the payload content type is ${JSON.stringify(cty)}; expected ${NOTARY_PAYLOAD_CONTENT_TYPE}`);
   if (!crit) throw malformed('the COSE protected header has no crit (label 2)');
   const critNames: string[] = [];
   for (const c of crit) {
@@ -168,7 +179,8 @@ function parse(bytes: Uint8Array): ParsedEnvelope {
   const unsignedAttributes: UnsignedAttributes = {};
   for (const [k, v] of unprotected.entries) {
     if (!isLabel(k)) throw malformed('COSE header labels must be integers or text strings');
-    if (protectedLabels.has(labelId(k))) throw malformed(`COSE header label ${String(k)} appears in both the protected and unprotected headers`);
+    if (protectedLabels.has(labelId(k)))
+      throw malformed(`COSE header label ${String(k)} appears in both the protected and unprotected headers`);
     if (k === LABEL_X5CHAIN) {
       if (!Array.isArray(v)) throw malformed('x5chain (label 33) must be an array of DER certificates');
       if (!v.every((c): c is Uint8Array => c instanceof Uint8Array)) throw malformed('x5chain (label 33) must hold byte strings only');
@@ -212,7 +224,10 @@ async function verifyIntegrity(env: ParsedEnvelope): Promise<void> {
   }
   const key = await importVerificationKey(leaf.publicKey, env.algorithm);
   if (!(await verifyRawSignature(env.algorithm, key, env.signature, tbs))) {
-    throw new VouchError('ERR_SIGNATURE_INTEGRITY', `the COSE signature (${env.algorithm}) does not verify with the signing certificate's key: the envelope was altered`);
+    throw new VouchError(
+      'ERR_SIGNATURE_INTEGRITY',
+      `the COSE signature (${env.algorithm}) does not verify with the signing certificate's key: the envelope was altered`,
+    );
   }
 }
 
@@ -236,12 +251,14 @@ function serialize(parts: EnvelopeParts): Uint8Array {
   const u = new Map<CborInput, CborInput>();
   if (parts.certificateChain.length > 0) u.set(LABEL_X5CHAIN, parts.certificateChain);
   if (parts.unsignedAttributes?.signingAgent !== undefined) u.set(HeaderName.SIGNING_AGENT, parts.unsignedAttributes.signingAgent);
-  if (parts.unsignedAttributes?.timestampSignature !== undefined) u.set(HeaderName.TIMESTAMP_SIGNATURE, parts.unsignedAttributes.timestampSignature);
+  if (parts.unsignedAttributes?.timestampSignature !== undefined)
+    u.set(HeaderName.TIMESTAMP_SIGNATURE, parts.unsignedAttributes.timestampSignature);
   return encodeCbor(new CborTag(TAG_SIGN1, [parts.protectedHeader, u, parts.payloadBytes, parts.signature]));
 }
 
 function attachTimestamp(envelope: Uint8Array, token: Uint8Array): Uint8Array {
-  if (!(token instanceof Uint8Array) || token.length === 0) throw new VouchError('ERR_INVALID_ARGUMENT', 'the timestamp token must be non-empty bytes');
+  if (!(token instanceof Uint8Array) || token.length === 0)
+    throw new VouchError('ERR_INVALID_ARGUMENT', 'the timestamp token must be non-empty bytes');
   const env = parse(envelope);
   if (env.signedAttributes.signingScheme !== 'notary.x509') {
     throw new VouchError('ERR_INVALID_ARGUMENT', 'RFC 3161 timestamps apply to the notary.x509 signing scheme only');

@@ -8,10 +8,10 @@
  * await jws.verifyIntegrity(env);
  * ```
  */
-import { VouchError, bytesEqual, fromBase64, fromBase64Url, fromUtf8, isVouchError, toBase64, toBase64Url, utf8 } from '@vouch/core';
+import { bytesEqual, fromBase64, fromBase64Url, fromUtf8, isVouchError, toBase64, toBase64Url, utf8, VouchError } from '@vouch/core';
 import { flattenedVerify } from 'jose';
 import { importVerificationKey, isSignatureAlgorithm } from '../algorithms.js';
-import { JOSE_REGISTERED, buildSignedAttributes, critOrder, formatRfc3339, parseRfc3339 } from '../attributes.js';
+import { buildSignedAttributes, critOrder, formatRfc3339, JOSE_REGISTERED, parseRfc3339 } from '../attributes.js';
 import { encodeGoJson, isJsonObject, parseStrictJson } from '../json.js';
 import {
   type EncodedSigningInput,
@@ -20,8 +20,8 @@ import {
   HeaderName,
   NOTARY_PAYLOAD_CONTENT_TYPE,
   type ParsedEnvelope,
-  type SignRequest,
   type SigningInput,
+  type SignRequest,
   type UnsignedAttributes,
 } from '../model.js';
 import { parsePayload } from '../payload.js';
@@ -49,7 +49,9 @@ function b64url(s: unknown, member: string): Uint8Array {
   try {
     return fromBase64Url(s);
   } catch (e) {
-    throw new VouchError('ERR_ENVELOPE_MALFORMED', `the JWS "${member}" member is not unpadded base64url: ${(e as Error).message}`, { cause: e });
+    throw new VouchError('ERR_ENVELOPE_MALFORMED', `the JWS "${member}" member is not unpadded base64url: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
 }
 
@@ -82,7 +84,9 @@ function parse(bytes: Uint8Array): ParsedEnvelope {
   if (!isJsonObject(top)) throw malformed('the JWS envelope must be a JSON object (flattened JWS JSON serialization)');
   for (const k of Object.keys(top)) {
     if (!TOP_LEVEL.includes(k)) {
-      throw malformed(`the JWS envelope has the member ${JSON.stringify(k)}; only the flattened serialization with payload, protected, header and signature is allowed`);
+      throw malformed(
+        `the JWS envelope has the member ${JSON.stringify(k)}; only the flattened serialization with payload, protected, header and signature is allowed`,
+      );
     }
   }
   for (const k of TOP_LEVEL) if (!(k in top)) throw malformed(`the JWS envelope has no "${k}" member`);
@@ -105,24 +109,31 @@ function parse(bytes: Uint8Array): ParsedEnvelope {
   const h = parseStrictJson(protectedText, 'ERR_ENVELOPE_MALFORMED', 'the JWS protected header');
   if (!isJsonObject(h)) throw malformed('the JWS protected header must be a JSON object');
   for (const k of Object.keys(header)) {
-    if (Object.hasOwn(h, k)) throw malformed(`the header parameter ${JSON.stringify(k)} appears in both the protected and unprotected headers`);
+    if (Object.hasOwn(h, k))
+      throw malformed(`the header parameter ${JSON.stringify(k)} appears in both the protected and unprotected headers`);
   }
 
   const alg = h.alg;
   if (alg === undefined) throw malformed('the JWS protected header has no "alg"');
   if (!isSignatureAlgorithm(alg)) {
-    throw new VouchError('ERR_ENVELOPE_UNSUPPORTED', `JWS algorithm ${JSON.stringify(alg)} is not supported; Notary allows PS256/384/512 and ES256/384/512`, {
-      details: { alg },
-    });
+    throw new VouchError(
+      'ERR_ENVELOPE_UNSUPPORTED',
+      `JWS algorithm ${JSON.stringify(alg)} is not supported; Notary allows PS256/384/512 and ES256/384/512`,
+      {
+        details: { alg },
+      },
+    );
   }
   const cty = h.cty;
   if (cty === undefined) throw malformed('the JWS protected header has no "cty"');
   if (typeof cty !== 'string') throw malformed('the JWS "cty" header must be a string');
-  if (cty !== NOTARY_PAYLOAD_CONTENT_TYPE) throw malformed(`the payload content type is ${JSON.stringify(cty)}; expected ${NOTARY_PAYLOAD_CONTENT_TYPE}`);
+  if (cty !== NOTARY_PAYLOAD_CONTENT_TYPE)
+    throw malformed(`the payload content type is ${JSON.stringify(cty)}; expected ${NOTARY_PAYLOAD_CONTENT_TYPE}`);
   if (Object.hasOwn(h, 'b64')) throw malformed('the JWS "b64" header (unencoded payload) is not allowed in Notary envelopes');
   const crit = h.crit;
   if (crit === undefined) throw malformed('the JWS protected header has no "crit"');
-  if (!Array.isArray(crit) || !crit.every((c) => typeof c === 'string' && c !== '')) throw malformed('the JWS "crit" header must be an array of non-empty strings');
+  if (!Array.isArray(crit) || !crit.every((c) => typeof c === 'string' && c !== ''))
+    throw malformed('the JWS "crit" header must be an array of non-empty strings');
   for (const c of crit as string[]) {
     if (!Object.hasOwn(h, c)) throw malformed(`${JSON.stringify(c)} is marked critical but not present in the protected header`);
   }
@@ -204,14 +215,19 @@ async function verifyIntegrity(env: ParsedEnvelope): Promise<void> {
     if (isVouchError(e)) throw e;
     const code = (e as { code?: string }).code;
     if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') {
-      throw new VouchError('ERR_SIGNATURE_INTEGRITY', `the JWS signature (${env.algorithm}) does not verify with the signing certificate's key: the envelope was altered`, {
-        cause: e,
-      });
+      throw new VouchError(
+        'ERR_SIGNATURE_INTEGRITY',
+        `the JWS signature (${env.algorithm}) does not verify with the signing certificate's key: the envelope was altered`,
+        {
+          cause: e,
+        },
+      );
     }
     throw new VouchError('ERR_SIGNATURE_INTEGRITY', `the JWS signature could not be verified: ${(e as Error).message}`, { cause: e });
   }
   // The payload the caller will use must be the one the signature covers.
-  if (!bytesEqual(verifiedPayload, env.payloadBytes)) throw new VouchError('ERR_SIGNATURE_INTEGRITY', 'the payload is not the one covered by the signature');
+  if (!bytesEqual(verifiedPayload, env.payloadBytes))
+    throw new VouchError('ERR_SIGNATURE_INTEGRITY', 'the payload is not the one covered by the signature');
 }
 
 function encodeSigningInput(input: SigningInput): EncodedSigningInput {
@@ -226,7 +242,8 @@ function encodeSigningInput(input: SigningInput): EncodedSigningInput {
   if (a.authenticSigningTime) header[HeaderName.AUTHENTIC_SIGNING_TIME] = formatRfc3339(a.authenticSigningTime);
   if (a.expiry) header[HeaderName.EXPIRY] = formatRfc3339(a.expiry);
   for (const x of a.extended) {
-    if (Object.hasOwn(header, x.key)) throw new VouchError('ERR_INVALID_ARGUMENT', `extended attribute ${JSON.stringify(x.key)} repeats a header`);
+    if (Object.hasOwn(header, x.key))
+      throw new VouchError('ERR_INVALID_ARGUMENT', `extended attribute ${JSON.stringify(x.key)} repeats a header`);
     Object.defineProperty(header, x.key, { value: x.value, enumerable: true, writable: true, configurable: true });
   }
   const protectedHeader = utf8(encodeGoJson(header, true));
@@ -241,7 +258,8 @@ function serialize(parts: EnvelopeParts): Uint8Array {
   // Go struct order of notation's envelope: payload, protected, header{timestampSignature, x5c, signingAgent}, signature.
   const u = parts.unsignedAttributes ?? {};
   const header: string[] = [];
-  if (u.timestampSignature !== undefined) header.push(`${encodeGoJson(HeaderName.TIMESTAMP_SIGNATURE)}:${encodeGoJson(toBase64(u.timestampSignature))}`);
+  if (u.timestampSignature !== undefined)
+    header.push(`${encodeGoJson(HeaderName.TIMESTAMP_SIGNATURE)}:${encodeGoJson(toBase64(u.timestampSignature))}`);
   if (parts.certificateChain.length > 0) header.push(`"x5c":${encodeGoJson(parts.certificateChain.map(toBase64))}`);
   if (u.signingAgent !== undefined) header.push(`${encodeGoJson(HeaderName.SIGNING_AGENT)}:${encodeGoJson(u.signingAgent)}`);
   return utf8(
@@ -250,7 +268,8 @@ function serialize(parts: EnvelopeParts): Uint8Array {
 }
 
 function attachTimestamp(envelope: Uint8Array, token: Uint8Array): Uint8Array {
-  if (!(token instanceof Uint8Array) || token.length === 0) throw new VouchError('ERR_INVALID_ARGUMENT', 'the timestamp token must be non-empty bytes');
+  if (!(token instanceof Uint8Array) || token.length === 0)
+    throw new VouchError('ERR_INVALID_ARGUMENT', 'the timestamp token must be non-empty bytes');
   const env = parse(envelope);
   if (env.signedAttributes.signingScheme !== 'notary.x509') {
     throw new VouchError('ERR_INVALID_ARGUMENT', 'RFC 3161 timestamps apply to the notary.x509 signing scheme only');

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type VouchErrorCode, fromBase64Url, fromUtf8, hasCode, toBase64, toBase64Url, utf8 } from '@vouch/core';
+import { fromBase64Url, fromUtf8, hasCode, toBase64, toBase64Url, utf8, type VouchErrorCode } from '@vouch/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assertCriticalAttributesProcessed, hashForAlgorithm, type RawSigner, unprocessedCriticalAttributes } from '../index.js';
-import { ALGORITHMS, EXPIRY, PAYLOAD, type TestSigner, request, testChainSigner, testSigner, vectorsDir } from '../test/fixtures.js';
+import { ALGORITHMS, EXPIRY, PAYLOAD, request, type TestSigner, testChainSigner, testSigner, vectorsDir } from '../test/fixtures.js';
 import { jws } from './index.js';
 
 type JwsObject = { payload: string; protected: string; header: Record<string, unknown>; signature: string; [k: string]: unknown };
@@ -26,7 +26,11 @@ async function expectCode(p: Promise<unknown> | (() => unknown), code: VouchErro
  * Mutate a good envelope: `fn` edits the decoded protected header (re-encoded afterwards) and/or
  * the envelope object; the result is re-signed with `ts` so only the rule under test is broken.
  */
-async function mutate(good: Uint8Array, ts: TestSigner, fn: (o: JwsObject, prot: Record<string, unknown>) => undefined | false): Promise<Uint8Array> {
+async function mutate(
+  good: Uint8Array,
+  ts: TestSigner,
+  fn: (o: JwsObject, prot: Record<string, unknown>) => undefined | false,
+): Promise<Uint8Array> {
   const o = decode(good);
   const prot = JSON.parse(fromUtf8(fromBase64Url(o.protected)));
   const before = o.protected;
@@ -216,8 +220,19 @@ describe('jws: signing checks', () => {
     ['extended key = alg', { extendedAttributes: [{ key: 'alg', value: 'x', critical: false }] }],
     ['extended key = a Notary header', { extendedAttributes: [{ key: 'io.cncf.notary.expiry', value: 'x', critical: true }] }],
     ['extended key = signing agent', { extendedAttributes: [{ key: 'io.cncf.notary.signingAgent', value: 'x', critical: false }] }],
-    ['duplicate extended key', { extendedAttributes: [{ key: 'k', value: 1, critical: false }, { key: 'k', value: 2, critical: false }] }],
-    ['non-critical verification plugin', { extendedAttributes: [{ key: 'io.cncf.notary.verificationPlugin', value: 'p', critical: false }] }],
+    [
+      'duplicate extended key',
+      {
+        extendedAttributes: [
+          { key: 'k', value: 1, critical: false },
+          { key: 'k', value: 2, critical: false },
+        ],
+      },
+    ],
+    [
+      'non-critical verification plugin',
+      { extendedAttributes: [{ key: 'io.cncf.notary.verificationPlugin', value: 'p', critical: false }] },
+    ],
     ['unencodable value', { extendedAttributes: [{ key: 'k', value: Number.NaN, critical: false }] }],
     ['invalid descriptor', { payload: { targetArtifact: { mediaType: 'x', digest: 'nope', size: 1 } } }],
   ])('rejects a bad request: %s', async (_name, over) => {
@@ -268,7 +283,11 @@ describe('jws: parse rules (each envelope breaks exactly one rule)', () => {
     ['crit lists an absent header', (_o, p) => void (p.crit = [...(p.crit as string[]), 'ghost']), M],
     ['crit lists alg', (_o, p) => void (p.crit = [...(p.crit as string[]), 'alg']), M],
     ['crit lists signingTime', (_o, p) => void (p.crit = [...(p.crit as string[]), 'io.cncf.notary.signingTime']), M],
-    ['crit lists a registered header that is present', (_o, p) => void Object.assign(p, { kid: 'k', crit: [...(p.crit as string[]), 'kid'] }), M],
+    [
+      'crit lists a registered header that is present',
+      (_o, p) => void Object.assign(p, { kid: 'k', crit: [...(p.crit as string[]), 'kid'] }),
+      M,
+    ],
     ['crit twice the same name', (_o, p) => void (p.crit = [...(p.crit as string[]), 'io.cncf.notary.signingScheme']), M],
     ['crit without signingScheme', (_o, p) => void (p.crit = (p.crit as string[]).filter((c) => c !== 'io.cncf.notary.signingScheme')), M],
     ['expiry present but not critical', (_o, p) => void (p.crit = ['io.cncf.notary.signingScheme']), M],
@@ -291,15 +310,14 @@ describe('jws: parse rules (each envelope breaks exactly one rule)', () => {
     ['signingTime impossible date', (_o, p) => void (p['io.cncf.notary.signingTime'] = '2023-02-29T00:00:00Z'), M],
     ['expiry before signingTime', (_o, p) => void (p['io.cncf.notary.expiry'] = '2020-01-01T00:00:00Z'), M],
     ['expiry equal to signingTime', (_o, p) => void (p['io.cncf.notary.expiry'] = p['io.cncf.notary.signingTime']), M],
-    [
-      'verification plugin not critical',
-      (_o, p) => void Object.assign(p, { 'io.cncf.notary.verificationPlugin': 'plugin' }),
-      M,
-    ],
+    ['verification plugin not critical', (_o, p) => void Object.assign(p, { 'io.cncf.notary.verificationPlugin': 'plugin' }), M],
     [
       'verification plugin not a string',
       (_o, p) =>
-        void Object.assign(p, { 'io.cncf.notary.verificationPlugin': 7, crit: [...(p.crit as string[]), 'io.cncf.notary.verificationPlugin'] }),
+        void Object.assign(p, {
+          'io.cncf.notary.verificationPlugin': 7,
+          crit: [...(p.crit as string[]), 'io.cncf.notary.verificationPlugin'],
+        }),
       M,
     ],
     [
@@ -323,7 +341,11 @@ describe('jws: parse rules (each envelope breaks exactly one rule)', () => {
     ],
     [
       'signing agent in the protected header',
-      (o, p) => void (Object.assign(p, { 'io.cncf.notary.signingAgent': 'x' }), delete o.header['io.cncf.notary.signingAgent']),
+      (o, p) => {
+        Object.assign(p, { 'io.cncf.notary.signingAgent': 'x' });
+        delete o.header['io.cncf.notary.signingAgent'];
+        return undefined;
+      },
       M,
     ],
     ['x5c missing', (o) => void delete o.header.x5c, M],
@@ -332,11 +354,26 @@ describe('jws: parse rules (each envelope breaks exactly one rule)', () => {
     ['x5c entry not base64', (o) => void (o.header.x5c = ['***']), M],
     ['x5c entry base64url instead of base64', (o) => void (o.header.x5c = [(o.header.x5c as string[])[0]?.replace(/=+$/, '')]), M],
     ['x5c entry not a certificate', (o) => void (o.header.x5c = [toBase64(new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x01]))]), M],
-    ['x5c only in the protected header', (o, p) => void ((p.x5c = o.header.x5c), delete o.header.x5c), M],
+    [
+      'x5c only in the protected header',
+      (o, p) => {
+        p.x5c = o.header.x5c;
+        delete o.header.x5c;
+        return undefined;
+      },
+      M,
+    ],
     ['timestampSignature not base64', (o) => void (o.header['io.cncf.notary.timestampSignature'] = '!!'), M],
     ['timestampSignature not a string', (o) => void (o.header['io.cncf.notary.timestampSignature'] = [1]), M],
     ['signingAgent not a string', (o) => void (o.header['io.cncf.notary.signingAgent'] = 1), M],
-    ['empty signature', (o) => ((o.signature = ''), false), M],
+    [
+      'empty signature',
+      (o) => {
+        o.signature = '';
+        return false;
+      },
+      M,
+    ],
     ['payload not JSON', (o) => void (o.payload = toBase64Url(utf8('not json'))), M],
     ['payload not an object', (o) => void (o.payload = toBase64Url(utf8('[1]'))), M],
     ['payload without targetArtifact', (o) => void (o.payload = toBase64Url(utf8('{"subject":{}}'))), M],
@@ -347,7 +384,10 @@ describe('jws: parse rules (each envelope breaks exactly one rule)', () => {
     ],
     [
       'payload descriptor with a negative size',
-      (o) => void (o.payload = toBase64Url(utf8(`{"targetArtifact":{"mediaType":"a/b","digest":"${PAYLOAD.targetArtifact.digest}","size":-1}}`))),
+      (o) =>
+        void (o.payload = toBase64Url(
+          utf8(`{"targetArtifact":{"mediaType":"a/b","digest":"${PAYLOAD.targetArtifact.digest}","size":-1}}`),
+        )),
       M,
     ],
     [
@@ -367,10 +407,7 @@ describe('jws: parse rules (each envelope breaks exactly one rule)', () => {
 
   const saCases: [string, Mut][] = [
     ['signingAuthority without authenticSigningTime', (_o, p) => void delete p['io.cncf.notary.authenticSigningTime']],
-    [
-      'signingAuthority with signingTime',
-      (_o, p) => void (p['io.cncf.notary.signingTime'] = p['io.cncf.notary.authenticSigningTime']),
-    ],
+    ['signingAuthority with signingTime', (_o, p) => void (p['io.cncf.notary.signingTime'] = p['io.cncf.notary.authenticSigningTime'])],
     [
       'signingAuthority with authenticSigningTime not critical',
       (_o, p) => void (p.crit = (p.crit as string[]).filter((c) => c !== 'io.cncf.notary.authenticSigningTime')),
@@ -424,7 +461,12 @@ describe('jws: parse rules (each envelope breaks exactly one rule)', () => {
     )) as CryptoKeyPair;
     let cert: Awaited<ReturnType<typeof createCertificate>>;
     try {
-      cert = await createCertificate({ subject: 'CN=small,O=x,ST=WA,C=US', publicKey: kp.publicKey, privateKey: kp.privateKey, signatureAlgorithm: 'PS256' });
+      cert = await createCertificate({
+        subject: 'CN=small,O=x,ST=WA,C=US',
+        publicKey: kp.publicKey,
+        privateKey: kp.privateKey,
+        signatureAlgorithm: 'PS256',
+      });
     } catch (e) {
       throw new Error(`could not build an RSA-1024 test certificate: ${(e as Error).message}`);
     }
@@ -504,7 +546,12 @@ describe('jws: upstream vectors', () => {
       },
     });
     const out = decode(
-      jws.serialize({ ...e, signature: fromBase64Url(f.signature), certificateChain: [], unsignedAttributes: { signingAgent: 'NotationConformanceTest/1.0.0' } }),
+      jws.serialize({
+        ...e,
+        signature: fromBase64Url(f.signature),
+        certificateChain: [],
+        unsignedAttributes: { signingAgent: 'NotationConformanceTest/1.0.0' },
+      }),
     );
     expect(out.protected).toBe(f.protected);
     expect(out.payload).toBe(f.payload);
@@ -521,4 +568,3 @@ describe('jws: upstream vectors', () => {
     await expectCode(() => jws.parse(padded), 'ERR_ENVELOPE_MALFORMED');
   });
 });
-

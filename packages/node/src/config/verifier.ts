@@ -33,18 +33,22 @@ export interface NodeVerifier extends Verifier {
  */
 export async function createNodeVerifier(options: NodeVerifierOptions = {}): Promise<NodeVerifier> {
   const configDir = notationConfigDir(options.configDir ? { configDir: options.configDir } : {});
-  const { configDir: _c, trustPolicy, trustStore, envelopes, ...rest } = options;
-  const store: TrustStore | FileTrustStore = trustStore ?? fileTrustStore(configDir);
+  const rest: NodeVerifierOptions = { ...options };
+  delete rest.configDir;
+  delete rest.trustPolicy;
+  delete rest.trustStore;
+  delete rest.envelopes;
+  const store: TrustStore | FileTrustStore = options.trustStore ?? fileTrustStore(configDir);
   const verifier = createVerifier({
     ...rest,
-    trustPolicy: trustPolicy ?? (await loadOciTrustPolicy(configDir)),
+    trustPolicy: options.trustPolicy ?? (await loadOciTrustPolicy(configDir)),
     trustStore: store,
-    envelopes: envelopes ?? [jws, cose],
+    envelopes: options.envelopes ?? [jws, cose],
   });
-  return Object.assign(Object.create(null) as object, {
-    verify: verifier.verify.bind(verifier),
-    verifySignature: verifier.verifySignature.bind(verifier),
+  return {
+    verify: (reference, callOptions) => verifier.verify(reference, callOptions),
+    verifySignature: (input) => verifier.verifySignature(input),
     configDir,
     trustStore: store,
-  }) as NodeVerifier;
+  };
 }

@@ -12,16 +12,18 @@ import {
   type WritableRepository,
 } from '@vouch/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nodeOciLayout } from './layout-fs.js';
 import { startFakeRegistry } from './testing/fake-registry.js';
 import { startFaultProxy } from './testing/fault-proxy.js';
 import { requireTool } from './testing/process.js';
-import { type RunningRegistry, startRegistry } from './testing/registry-server.js';
+import { type RunningRegistry, skopeoCopy, startRegistry } from './testing/registry-server.js';
 import { startTokenServer } from './testing/token-server.js';
 import { undiciFetch } from './undici-fetch.js';
 
 const hasRegistry = requireTool('docker-registry', 'the real-registry tests need CNCF distribution');
 const hasHtpasswd = hasRegistry && requireTool('htpasswd', 'the basic-auth registry test needs htpasswd');
 const hasOpenssl = hasRegistry && requireTool('openssl', 'the token-auth registry test needs openssl');
+const hasSkopeo = hasRegistry && requireTool('skopeo', 'the skopeo interop test needs skopeo');
 
 const http = undiciFetch();
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -173,6 +175,20 @@ describe.skipIf(!hasRegistry)('remote repository against CNCF distribution (dock
     const d = await repo.pushBlob('application/octet-stream', big);
     const fresh = remoteRepository(client(), `${reg.host}/demo/chunks`);
     expect(await fresh.fetchBlob(d)).toEqual(big);
+  });
+
+  it.skipIf(!hasSkopeo)('reads an image seeded with skopeo from an OCI layout vouch wrote', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vouch-skopeo-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const layout = nodeOciLayout(join(dir, 'layout'));
+    const image = await seedImage(layout, 'v1', 'skopeo');
+    await skopeoCopy(`oci:${join(dir, 'layout')}:v1`, `docker://${reg.host}/seeded/app:v1`);
+    const repo = remoteRepository(client(), `${reg.host}/seeded/app`);
+    expect(await repo.resolve('v1')).toEqual(image);
+    // sign it remotely and copy the signature back into the layout through the same API
+    const { desc } = await pushSignature(repo, image, 'skopeo-seeded');
+    const sigs = await collect(repo.referrers(image, { artifactType: MediaType.NOTARY_SIGNATURE }));
+    expect(sigs.map((d) => d.digest)).toEqual([desc.digest]);
   });
 
   it('honours an AbortSignal', async () => {

@@ -267,14 +267,48 @@ export async function createTestPki(options: CreateTestPkiOptions): Promise<Test
   const direct = async (n: string, issuer: string, ext: string, subject: string) => {
     await csr(n, subject);
     await run([
-      'x509', '-req', '-in', `${n}.csr`, '-CA', `${issuer}.crt`, '-CAkey', `${issuer}.key`, '-set_serial', String(extSerial++),
-      '-days', '825', `-${md}`, '-extfile', 'ca.cnf', '-extensions', ext, '-out', `${n}.crt`,
+      'x509',
+      '-req',
+      '-in',
+      `${n}.csr`,
+      '-CA',
+      `${issuer}.crt`,
+      '-CAkey',
+      `${issuer}.key`,
+      '-set_serial',
+      String(extSerial++),
+      '-days',
+      '825',
+      `-${md}`,
+      '-extfile',
+      'ca.cnf',
+      '-extensions',
+      ext,
+      '-out',
+      `${n}.crt`,
     ]);
   };
   const subj = (cn: string) => `/CN=vouch test ${cn} ${alg}/O=vouch test/C=US/ST=WA`;
 
   await key('root.key');
-  await run(['req', '-x509', '-new', '-config', 'ca.cnf', '-key', 'root.key', '-subj', subj('root'), '-days', '3650', `-${md}`, '-extensions', 'v3_root', '-out', 'root.crt']);
+  await run([
+    'req',
+    '-x509',
+    '-new',
+    '-config',
+    'ca.cnf',
+    '-key',
+    'root.key',
+    '-subj',
+    subj('root'),
+    '-days',
+    '3650',
+    `-${md}`,
+    '-extensions',
+    'v3_root',
+    '-out',
+    'root.crt',
+  ]);
   await viaCa('int', 'rootca', 'v3_int', subj('intermediate'));
   await viaCa('intRevoked', 'rootca', 'v3_int', subj('revoked intermediate'));
   await direct('intUnknown', 'root', 'v3_int_ocsponly', subj('unknown intermediate'));
@@ -304,7 +338,21 @@ export async function createTestPki(options: CreateTestPkiOptions): Promise<Test
       await run(['ca', '-batch', '-config', 'ca.cnf', '-name', ca, '-gencrl', '-crlexts', 'crl_ext', '-out', `${out}.crl.pem`]);
       await run(['crl', '-in', `${out}.crl.pem`, '-outform', 'DER', '-out', `${out}.crl`]);
     }
-    await run(['ca', '-batch', '-config', 'ca.cnf', '-name', 'intca', '-gencrl', '-crlhours', '1', '-crlexts', 'crl_ext', '-out', 'int-short.crl.pem']);
+    await run([
+      'ca',
+      '-batch',
+      '-config',
+      'ca.cnf',
+      '-name',
+      'intca',
+      '-gencrl',
+      '-crlhours',
+      '1',
+      '-crlexts',
+      'crl_ext',
+      '-out',
+      'int-short.crl.pem',
+    ]);
     await run(['crl', '-in', 'int-short.crl.pem', '-outform', 'DER', '-out', 'int-short.crl']);
   };
   await revokeIn('intRevoked', 'rootca', 'keyCompromise');
@@ -315,9 +363,24 @@ export async function createTestPki(options: CreateTestPkiOptions): Promise<Test
   writeFileSync(join(dir, 'chain.pem'), readFileSync(join(dir, 'int.crt')));
 
   const names: PkiCertName[] = [
-    'root', 'int', 'intRevoked', 'intUnknown', 'leafUnderRevoked', 'leafUnderUnknown', 'leaf', 'leafRevoked', 'leafCrlOnly',
-    'leafCrlOnlyRevoked', 'leafUnknown', 'leafUnreachable', 'leafOversized', 'leafShortCrl', 'leafNoRevocationInfo', 'tsa',
-    'tsaRevoked', 'ocsp',
+    'root',
+    'int',
+    'intRevoked',
+    'intUnknown',
+    'leafUnderRevoked',
+    'leafUnderUnknown',
+    'leaf',
+    'leafRevoked',
+    'leafCrlOnly',
+    'leafCrlOnlyRevoked',
+    'leafUnknown',
+    'leafUnreachable',
+    'leafOversized',
+    'leafShortCrl',
+    'leafNoRevocationInfo',
+    'tsa',
+    'tsaRevoked',
+    'ocsp',
   ];
   const certs = {} as Record<PkiCertName, PkiCert>;
   for (const n of names) {

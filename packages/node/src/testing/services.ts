@@ -81,7 +81,18 @@ function ocspReply(pki: TestPki, ca: 'int' | 'root', request: Uint8Array): Promi
   const signer = ca === 'int' ? ['-rsigner', 'ocsp.crt', '-rkey', 'ocsp.key'] : ['-rsigner', 'root.crt', '-rkey', 'root.key'];
   const db = ca === 'int' ? 'db-intca' : 'db-rootca';
   return withFiles(pki, request, (i, o) => [
-    'ocsp', '-index', `${db}/index.txt`, ...signer, '-CA', `${ca}.crt`, '-ndays', '1', '-reqin', i, '-respout', o,
+    'ocsp',
+    '-index',
+    `${db}/index.txt`,
+    ...signer,
+    '-CA',
+    `${ca}.crt`,
+    '-ndays',
+    '1',
+    '-reqin',
+    i,
+    '-respout',
+    o,
   ]);
 }
 
@@ -102,7 +113,11 @@ export async function startPkiServer(): Promise<PkiHttpServer> {
   const server: Server = createServer((req, res) => {
     void (async () => {
       const url = req.url ?? '/';
-      log.push({ method: req.method ?? '', path: url, ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}) });
+      log.push({
+        method: req.method ?? '',
+        path: url,
+        ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}),
+      });
       const body = await readBody(req);
       const m = /^\/([^/]+)\/(.*)$/.exec(url);
       const pki = m ? pkis.get(m[1]!) : undefined;

@@ -2,7 +2,7 @@
  * RFC 3161 round trips against a real TSA (`openssl ts -reply` behind ./services.ts) with
  * RSA and ECDSA TSA chains, through the public API of @vouch/x509/tsp.
  */
-import { hasCode, isVouchError } from '@vouch/core';
+import { type FetchLike, hasCode, isVouchError } from '@vouch/core';
 import { parseCertificate } from '@vouch/x509';
 import {
   createTimestampRequest,
@@ -12,6 +12,9 @@ import {
   verifyTimestampToken,
 } from '@vouch/x509/tsp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/** globalThis.fetch as a FetchLike (the DOM and FetchLike types differ only nominally). */
+const http: FetchLike = (url, init) => fetch(url, init as RequestInit) as unknown as ReturnType<FetchLike>;
 import type { TestPki } from './pki.js';
 import { type PkiHttpServer, requireOpenssl, startPkiServer } from './services.js';
 
@@ -39,7 +42,7 @@ describe.skipIf(!ok)('RFC 3161 with a real openssl TSA', () => {
       it('requests a timestamp and verifies it against the root', async () => {
         const req = await createTimestampRequest({ message, hashAlgorithm: 'SHA-384' });
         expect(req.nonce).toMatch(/^[0-9a-f]+$/);
-        const token = await requestTimestamp(`${server.url}/${name}/tsa`, req, { fetch });
+        const token = await requestTimestamp(`${server.url}/${name}/tsa`, req, { fetch: http });
         expect(token.nonce).toBe(req.nonce);
         expect(token.certificates.length).toBeGreaterThan(0);
         const v = await verifyTimestampToken(token.der, { message, trustedRoots: [cert('root')] });
@@ -55,8 +58,10 @@ describe.skipIf(!ok)('RFC 3161 with a real openssl TSA', () => {
 
       it('rejects the token for a different message', async () => {
         const req = await createTimestampRequest({ message });
-        const token = await requestTimestamp(`${server.url}/${name}/tsa`, req, { fetch });
-        const e = await verifyTimestampToken(token, { message: new TextEncoder().encode('other'), trustedRoots: [cert('root')] }).catch((x) => x);
+        const token = await requestTimestamp(`${server.url}/${name}/tsa`, req, { fetch: http });
+        const e = await verifyTimestampToken(token, { message: new TextEncoder().encode('other'), trustedRoots: [cert('root')] }).catch(
+          (x) => x,
+        );
         expect(hasCode(e, 'ERR_TIMESTAMP_INVALID')).toBe(true);
         expect(e.details.step).toBe('messageImprint');
       });
@@ -64,7 +69,7 @@ describe.skipIf(!ok)('RFC 3161 with a real openssl TSA', () => {
       it('rejects the token under an untrusted root', async () => {
         const other = parseCertificate(pkis[name === 'rsa' ? 'ec' : 'rsa']!.certs.root.der);
         const req = await createTimestampRequest({ message });
-        const token = await requestTimestamp(`${server.url}/${name}/tsa`, req, { fetch });
+        const token = await requestTimestamp(`${server.url}/${name}/tsa`, req, { fetch: http });
         const e = await verifyTimestampToken(token, { message, trustedRoots: [other] }).catch((x) => x);
         expect(hasCode(e, 'ERR_TIMESTAMP_INVALID')).toBe(true);
         expect(e.details.step).toBe('chain');
@@ -72,15 +77,17 @@ describe.skipIf(!ok)('RFC 3161 with a real openssl TSA', () => {
 
       it('does not accept an intermediate as a TSA trust anchor', async () => {
         const req = await createTimestampRequest({ message });
-        const token = await requestTimestamp(`${server.url}/${name}/tsa`, req, { fetch });
+        const token = await requestTimestamp(`${server.url}/${name}/tsa`, req, { fetch: http });
         const e = await verifyTimestampToken(token, { message, trustedRoots: [cert('int')] }).catch((x) => x);
         expect(hasCode(e, 'ERR_TIMESTAMP_INVALID')).toBe(true);
       });
 
       it('rejects a TSA chain that is not valid at the requested instant', async () => {
         const req = await createTimestampRequest({ message });
-        const token = await requestTimestamp(`${server.url}/${name}/tsa`, req, { fetch });
-        const e = await verifyTimestampToken(token, { message, trustedRoots: [cert('root')], at: new Date('2001-01-01T00:00:00Z') }).catch((x) => x);
+        const token = await requestTimestamp(`${server.url}/${name}/tsa`, req, { fetch: http });
+        const e = await verifyTimestampToken(token, { message, trustedRoots: [cert('root')], at: new Date('2001-01-01T00:00:00Z') }).catch(
+          (x) => x,
+        );
         expect(hasCode(e, 'ERR_TIMESTAMP_INVALID')).toBe(true);
         expect(e.details.step).toBe('chain');
       });
@@ -90,7 +97,7 @@ describe.skipIf(!ok)('RFC 3161 with a real openssl TSA', () => {
   it('detects a tampered token signature', async () => {
     const message = new TextEncoder().encode('tamper');
     const req = await createTimestampRequest({ message });
-    const token = await requestTimestamp(`${server.url}/rsa/tsa`, req, { fetch });
+    const token = await requestTimestamp(`${server.url}/rsa/tsa`, req, { fetch: http });
     const bytes = token.der.slice();
     bytes[bytes.length - 5]! ^= 0x01; // inside the RSA signature value (last field of the token)
     const e = await verifyTimestampToken(bytes, { message, trustedRoots: [parseCertificate(pkis.rsa!.certs.root.der)] }).catch((x) => x);
@@ -101,7 +108,7 @@ describe.skipIf(!ok)('RFC 3161 with a real openssl TSA', () => {
   it('rejects a reply whose nonce differs from the request', async () => {
     const message = new TextEncoder().encode('nonce');
     const req = await createTimestampRequest({ message });
-    const token = await requestTimestamp(`${server.url}/rsa/tsa`, req, { fetch });
+    const token = await requestTimestamp(`${server.url}/rsa/tsa`, req, { fetch: http });
     const other = await createTimestampRequest({ message });
     expect(other.nonce).not.toBe(req.nonce);
     expect(() => validateTimestampResponse(token, other)).toThrow(expect.objectContaining({ code: 'ERR_TIMESTAMP_INVALID' }));
@@ -109,16 +116,16 @@ describe.skipIf(!ok)('RFC 3161 with a real openssl TSA', () => {
 
   it('reports a TSA rejection (unaccepted policy) as ERR_TIMESTAMP_INVALID', async () => {
     const req = await createTimestampRequest({ message: new Uint8Array([1]), policy: '1.2.3.4.99' });
-    const e = await requestTimestamp(`${server.url}/rsa/tsa`, req, { fetch }).catch((x) => x);
+    const e = await requestTimestamp(`${server.url}/rsa/tsa`, req, { fetch: http }).catch((x) => x);
     expect(hasCode(e, 'ERR_TIMESTAMP_INVALID')).toBe(true);
     expect(e.details.step).toBe('status');
   });
 
   it('fails with ERR_NETWORK when the TSA is unreachable and ERR_SIZE_LIMIT_EXCEEDED for oversized replies', async () => {
     const req = await createTimestampRequest({ message: new Uint8Array([1]) });
-    const e1 = await requestTimestamp(`${server.closedUrl}/tsa`, req, { fetch }).catch((x) => x);
+    const e1 = await requestTimestamp(`${server.closedUrl}/tsa`, req, { fetch: http }).catch((x) => x);
     expect(isVouchError(e1) && e1.code).toBe('ERR_NETWORK');
-    const e2 = await requestTimestamp(`${server.url}/rsa/tsa`, req, { fetch, maxBytes: 100 }).catch((x) => x);
+    const e2 = await requestTimestamp(`${server.url}/rsa/tsa`, req, { fetch: http, maxBytes: 100 }).catch((x) => x);
     expect(isVouchError(e2) && e2.code).toBe('ERR_SIZE_LIMIT_EXCEEDED');
   });
 });

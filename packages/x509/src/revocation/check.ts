@@ -71,7 +71,11 @@ async function viaOcsp(cert: Certificate, issuer: Certificate, o: Opts, out: Cer
       out.attempts.push({ via: 'ocsp', url, outcome: `error: ${lastError.message}` });
     }
   }
-  Object.assign(out, { result: 'unknown', via: 'ocsp', error: lastError ?? { code: 'ERR_REVOCATION_UNKNOWN', message: 'no usable OCSP URL' } });
+  Object.assign(out, {
+    result: 'unknown',
+    via: 'ocsp',
+    error: lastError ?? { code: 'ERR_REVOCATION_UNKNOWN', message: 'no usable OCSP URL' },
+  });
   return false;
 }
 
@@ -120,7 +124,11 @@ async function viaCrl(cert: Certificate, issuer: Certificate, o: Opts, out: Cert
     out.via = 'crl';
     if (out.fallback) delete out.error; // the OCSP failure stays in attempts
   } else {
-    Object.assign(out, { result: 'unknown', via: 'crl', error: lastError ?? { code: 'ERR_REVOCATION_UNKNOWN', message: 'no usable CRL URL' } });
+    Object.assign(out, {
+      result: 'unknown',
+      via: 'crl',
+      error: lastError ?? { code: 'ERR_REVOCATION_UNKNOWN', message: 'no usable CRL URL' },
+    });
   }
 }
 
@@ -177,9 +185,13 @@ export async function checkRevocation(chain: readonly Certificate[], options: Ch
     }
   } catch (e) {
     if (e instanceof VouchError && e.code === 'ERR_CERT_CHAIN_INVALID') throw e;
-    throw new VouchError('ERR_CERT_CHAIN_INVALID', `the ${mode} chain is invalid, so its revocation cannot be checked: ${(e as Error).message}`, {
-      cause: e,
-    });
+    throw new VouchError(
+      'ERR_CERT_CHAIN_INVALID',
+      `the ${mode} chain is invalid, so its revocation cannot be checked: ${(e as Error).message}`,
+      {
+        cause: e,
+      },
+    );
   }
   const o: Opts = {
     ...options,

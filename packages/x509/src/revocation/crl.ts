@@ -1,6 +1,19 @@
 import { bytesEqual, type FetchLike, readLimited, VouchError } from '@vouch/core';
 import { verifySignature } from '../tsp/internal/crypto.js';
-import { type Asn1, decode, expect, isContext, readBitString, readInt, readOctets, readOid, readSmallInt, readTime, seq, TAG } from '../tsp/internal/der.js';
+import {
+  type Asn1,
+  decode,
+  expect,
+  isContext,
+  readBitString,
+  readInt,
+  readOctets,
+  readOid,
+  readSmallInt,
+  readTime,
+  seq,
+  TAG,
+} from '../tsp/internal/der.js';
 import { fetchWithDeadline } from '../tsp/internal/http.js';
 import { certParts } from '../tsp/internal/x509.js';
 import type { Certificate } from '../types.js';
@@ -113,7 +126,8 @@ export function parseCrl(bytes: Uint8Array): ParsedCrl {
         for (const e of extensions(p[2])) {
           if (e.oid === OID_REASON_CODE) entry.reason = readSmallInt(decode(e.value), 'reasonCode', TAG.ENUMERATED);
           else if (e.oid === OID_INVALIDITY_DATE) entry.invalidityDate = readTime(decode(e.value), 'invalidityDate');
-          else if (e.oid === OID_CERTIFICATE_ISSUER && e.critical) crl.entryErrors.push('indirect CRL entries (certificateIssuer) are not supported');
+          else if (e.oid === OID_CERTIFICATE_ISSUER && e.critical)
+            crl.entryErrors.push('indirect CRL entries (certificateIssuer) are not supported');
           else if (e.critical) crl.entryErrors.push(`unknown critical CRL entry extension ${e.oid}`);
         }
         crl.entries.push(entry);
@@ -188,12 +202,7 @@ export interface CrlSet {
  * names Freshest CRL URLs (a delta that cannot be fetched or validated makes the CRL
  * unusable). Successful downloads are written to the cache.
  */
-export async function obtainCrl(
-  url: string,
-  issuer: Certificate,
-  at: Date,
-  opts: CrlFetchOptions & { cache?: CrlCache },
-): Promise<CrlSet> {
+export async function obtainCrl(url: string, issuer: Certificate, at: Date, opts: CrlFetchOptions & { cache?: CrlCache }): Promise<CrlSet> {
   let entry: CrlCacheEntry | undefined;
   if (opts.cache) {
     try {

@@ -1,6 +1,4 @@
 import { bytesEqual, type FetchLike, readLimited, toBase64, VouchError } from '@vouch/core';
-import { issuedBy } from '../tsp/verify.js';
-import type { Certificate } from '../types.js';
 import { digest, HASH_OID, hashByOid, verifySignature } from '../tsp/internal/crypto.js';
 import {
   type Asn1,
@@ -24,6 +22,8 @@ import {
 } from '../tsp/internal/der.js';
 import { fetchWithDeadline } from '../tsp/internal/http.js';
 import { certParts, parseCertificate } from '../tsp/internal/x509.js';
+import { issuedBy } from '../tsp/verify.js';
+import type { Certificate } from '../types.js';
 
 const OID_OCSP_BASIC = '1.3.6.1.5.5.7.48.1.1';
 const OID_OCSP_NONCE = '1.3.6.1.5.5.7.48.1.2';
@@ -199,11 +199,13 @@ export async function evaluateOcspResponse(
   else {
     for (const c of responderCerts) {
       if (!(await matchesResponderId(c))) continue;
-      if (!(await issuedBy(c, issuer))) return unknown(`the OCSP responder certificate "${c.subject}" is not issued by "${issuer.subject}"`);
+      if (!(await issuedBy(c, issuer)))
+        return unknown(`the OCSP responder certificate "${c.subject}" is not issued by "${issuer.subject}"`);
       if (!c.extKeyUsage?.oids.includes(OID_EKU_OCSP_SIGNING)) {
         return unknown(`the OCSP responder certificate "${c.subject}" lacks the OCSPSigning extended key usage`);
       }
-      if (at < c.notBefore || at > c.notAfter) return unknown(`the OCSP responder certificate "${c.subject}" is not valid at ${at.toISOString()}`);
+      if (at < c.notBefore || at > c.notAfter)
+        return unknown(`the OCSP responder certificate "${c.subject}" is not valid at ${at.toISOString()}`);
       signer = c;
       break;
     }

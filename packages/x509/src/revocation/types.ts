@@ -95,4 +95,3 @@ export interface RevocationOutcome {
   /** Non-root certificates without OCSP or CRL information (Quarkslab INFO-9): callers should warn. */
   nonRevokable: string[];
 }
-

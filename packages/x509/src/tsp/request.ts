@@ -1,7 +1,21 @@
 import { bytesEqual, readLimited, VouchError } from '@vouch/core';
 import { digest, HASH_OID } from './internal/crypto.js';
+import {
+  Asn1Error,
+  decode,
+  encBool,
+  encInt,
+  encNull,
+  encOctets,
+  encOid,
+  encSeq,
+  intHex,
+  readSmallInt,
+  seq,
+  stringContent,
+  TAG,
+} from './internal/der.js';
 import { fetchWithDeadline } from './internal/http.js';
-import { Asn1Error, decode, encBool, encInt, encNull, encOctets, encOid, encSeq, intHex, readSmallInt, seq, stringContent, TAG } from './internal/der.js';
 import { parseTokenInternal, tsError } from './token.js';
 import type {
   CreateTimestampRequestOptions,
@@ -38,13 +52,19 @@ function randomNonce(): bigint {
 export async function createTimestampRequest(options: CreateTimestampRequestOptions): Promise<TimestampRequest> {
   const hashAlgorithm = options.hashAlgorithm ?? 'SHA-256';
   if (!(hashAlgorithm in DIGEST_LEN)) {
-    throw new VouchError('ERR_INVALID_ARGUMENT', `unsupported timestamp hash algorithm "${hashAlgorithm}"; use SHA-256, SHA-384 or SHA-512`);
+    throw new VouchError(
+      'ERR_INVALID_ARGUMENT',
+      `unsupported timestamp hash algorithm "${hashAlgorithm}"; use SHA-256, SHA-384 or SHA-512`,
+    );
   }
   let imprint: Uint8Array;
   if (options.digest instanceof Uint8Array) {
     if (options.message !== undefined) throw new VouchError('ERR_INVALID_ARGUMENT', 'give either message or digest, not both');
     if (options.digest.length !== DIGEST_LEN[hashAlgorithm]) {
-      throw new VouchError('ERR_INVALID_ARGUMENT', `a ${hashAlgorithm} digest is ${DIGEST_LEN[hashAlgorithm]} bytes, got ${options.digest.length}`);
+      throw new VouchError(
+        'ERR_INVALID_ARGUMENT',
+        `a ${hashAlgorithm} digest is ${DIGEST_LEN[hashAlgorithm]} bytes, got ${options.digest.length}`,
+      );
     }
     imprint = options.digest.slice();
   } else if (options.message instanceof Uint8Array) {
@@ -181,36 +201,37 @@ function validateUrl(url: string): URL {
  * @throws VouchError ERR_INVALID_ARGUMENT (bad URL), ERR_NETWORK, ERR_TIMEOUT, ERR_ABORTED,
  *   ERR_SIZE_LIMIT_EXCEEDED, ERR_TIMESTAMP_INVALID.
  */
-export async function requestTimestamp(
-  url: string,
-  request: TimestampRequest,
-  options: RequestTimestampOptions,
-): Promise<TimestampToken> {
+export async function requestTimestamp(url: string, request: TimestampRequest, options: RequestTimestampOptions): Promise<TimestampToken> {
   const u = validateUrl(url);
   if (typeof options?.fetch !== 'function') throw new VouchError('ERR_INVALID_ARGUMENT', 'requestTimestamp needs options.fetch');
   const timeoutMs = options.timeoutMs ?? 15_000;
   const maxBytes = options.maxBytes ?? 1024 * 1024;
-  const body = await fetchWithDeadline(options.fetch, `timestamp request to ${u.origin}`, timeoutMs, options.signal, async (fetch, signal) => {
-    const res = await fetch(u.href, {
-      method: 'POST',
-      headers: { 'content-type': 'application/timestamp-query', accept: 'application/timestamp-reply' },
-      body: request.der,
-      signal,
-      redirect: 'error',
-    });
-    if (res.status !== 200) {
-      await res.body?.cancel().catch(() => {});
-      throw tsError('http', `the TSA at ${u.origin} answered HTTP ${res.status}; expected 200`, { status: res.status });
-    }
-    const ct = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-    if (ct !== 'application/timestamp-reply') {
-      await res.body?.cancel().catch(() => {});
-      throw tsError('http', `the TSA at ${u.origin} answered with content type "${ct}"; expected application/timestamp-reply`);
-    }
-    return readLimited(res, maxBytes, 'timestamp response');
-  });
+  const body = await fetchWithDeadline(
+    options.fetch,
+    `timestamp request to ${u.origin}`,
+    timeoutMs,
+    options.signal,
+    async (fetch, signal) => {
+      const res = await fetch(u.href, {
+        method: 'POST',
+        headers: { 'content-type': 'application/timestamp-query', accept: 'application/timestamp-reply' },
+        body: request.der,
+        signal,
+        redirect: 'error',
+      });
+      if (res.status !== 200) {
+        await res.body?.cancel().catch(() => {});
+        throw tsError('http', `the TSA at ${u.origin} answered HTTP ${res.status}; expected 200`, { status: res.status });
+      }
+      const ct = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+      if (ct !== 'application/timestamp-reply') {
+        await res.body?.cancel().catch(() => {});
+        throw tsError('http', `the TSA at ${u.origin} answered with content type "${ct}"; expected application/timestamp-reply`);
+      }
+      return readLimited(res, maxBytes, 'timestamp response');
+    },
+  );
   const { token } = await parseTimestampResponse(body);
   validateTimestampResponse(token, request);
   return token;
 }
-

@@ -198,7 +198,10 @@ export async function resolveSigningCertificate(parsed: ParsedToken, si: ParsedS
       const names = seq(is[0], 'IssuerSerial issuer');
       const dn = names.find((g) => isContext(g, 4));
       if (!dn || !dn.children[0]) throw tsError(step, 'the issuer name is missing in the signing-certificate-v2 IssuerSerial');
-      issuerSerial = { issuer: expect(dn.children[0], TAG.SEQUENCE, 'IssuerSerial directoryName').raw, serial: readInt(is[1], 'IssuerSerial serial') };
+      issuerSerial = {
+        issuer: expect(dn.children[0], TAG.SEQUENCE, 'IssuerSerial directoryName').raw,
+        serial: readInt(is[1], 'IssuerSerial serial'),
+      };
     }
   } catch (e) {
     if (e instanceof VouchError) throw e;
@@ -206,10 +209,14 @@ export async function resolveSigningCertificate(parsed: ParsedToken, si: ParsedS
   }
   const hash = hashByOid(hashOid);
   if (!hash || hash === 'SHA-1') {
-    throw tsError(step, `unsupported certificate hash algorithm ${hashOid} in the signing-certificate-v2 attribute (SHA-256/384/512 are accepted)`);
+    throw tsError(
+      step,
+      `unsupported certificate hash algorithm ${hashOid} in the signing-certificate-v2 attribute (SHA-256/384/512 are accepted)`,
+    );
   }
   const ref = issuerSerial ?? si.sid;
-  if (!ref) throw tsError(step, 'the signer is identified by subject key identifier, which is not supported (SignerInfo version 1 is required)');
+  if (!ref)
+    throw tsError(step, 'the signer is identified by subject key identifier, which is not supported (SignerInfo version 1 is required)');
   const cert = findByIssuerSerial(parsed.token.certificates, ref.issuer, ref.serial);
   if (!cert) throw tsError(step, 'the TSA signing certificate is not included in the timestamp token');
   if (!bytesEqual(await digest(hash, cert.der), certHash)) {

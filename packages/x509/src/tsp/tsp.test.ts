@@ -12,7 +12,9 @@ import {
 
 const bytesResponse = (status: number, type: string, body: Uint8Array): FetchResponse => ({
   status,
-  headers: { get: (n: string) => (n.toLowerCase() === 'content-type' ? type : n.toLowerCase() === 'content-length' ? String(body.length) : null) },
+  headers: {
+    get: (n: string) => (n.toLowerCase() === 'content-type' ? type : n.toLowerCase() === 'content-length' ? String(body.length) : null),
+  },
   body: null,
   arrayBuffer: async () => body.slice().buffer,
   text: async () => new TextDecoder().decode(body),
@@ -70,7 +72,9 @@ describe('requestTimestamp transport rules', () => {
 
   it('enforces the size cap and the timeout', async () => {
     const big = async () => bytesResponse(200, 'application/timestamp-reply', new Uint8Array(2 * 1024 * 1024));
-    await expect(requestTimestamp('http://tsa.example/tsa', await req, { fetch: big })).rejects.toMatchObject({ code: 'ERR_SIZE_LIMIT_EXCEEDED' });
+    await expect(requestTimestamp('http://tsa.example/tsa', await req, { fetch: big })).rejects.toMatchObject({
+      code: 'ERR_SIZE_LIMIT_EXCEEDED',
+    });
     const never = (_u: string, init?: { signal?: AbortSignal }) =>
       new Promise<FetchResponse>((_r, reject) => init?.signal?.addEventListener('abort', () => reject(new Error('aborted'))));
     await expect(requestTimestamp('http://tsa.example/tsa', await req, { fetch: never, timeoutMs: 20 })).rejects.toMatchObject({
@@ -112,9 +116,9 @@ describe('parsers never throw anything but VouchError', () => {
 
   it('on DER-shaped input (nested sequences with random content)', async () => {
     const tlv = (tag: number, body: Uint8Array) => new Uint8Array([tag, body.length, ...body]);
-    const arb = fc.uint8Array({ maxLength: 60 }).chain((inner) =>
-      fc.constantFrom(0x30, 0x31, 0xa0, 0x06, 0x02, 0x04).map((t) => tlv(0x30, tlv(t, inner))),
-    );
+    const arb = fc
+      .uint8Array({ maxLength: 60 })
+      .chain((inner) => fc.constantFrom(0x30, 0x31, 0xa0, 0x06, 0x02, 0x04).map((t) => tlv(0x30, tlv(t, inner))));
     await fc.assert(
       fc.asyncProperty(arb, async (b) => {
         await check(() => parseTimestampToken(b));

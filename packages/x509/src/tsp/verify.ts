@@ -85,7 +85,10 @@ async function verifySigner(parsed: ParsedToken, si: ParsedSignerInfo, roots: re
     throw tsError('signedAttributes', `a signed attribute is malformed: ${(e as Error).message}`, {}, e);
   }
   if (ct !== parsed.eContentType) {
-    throw tsError('signedAttributes', `the content-type signed attribute (${ct}) differs from the encapsulated content type (${parsed.eContentType})`);
+    throw tsError(
+      'signedAttributes',
+      `the content-type signed attribute (${ct}) differs from the encapsulated content type (${parsed.eContentType})`,
+    );
   }
   const hash = hashByOid(si.digestAlgorithm);
   if (!hash || hash === 'SHA-1') {
@@ -113,9 +116,13 @@ async function verifySigner(parsed: ParsedToken, si: ParsedSignerInfo, roots: re
   }
   for (const c of chain) {
     if (at < c.notBefore || at > c.notAfter) {
-      throw tsError('chain', `TSA chain certificate "${c.subject}" is not valid at ${at.toISOString()} (valid ${c.notBefore.toISOString()} to ${c.notAfter.toISOString()})`, {
-        subject: c.subject,
-      });
+      throw tsError(
+        'chain',
+        `TSA chain certificate "${c.subject}" is not valid at ${at.toISOString()} (valid ${c.notBefore.toISOString()} to ${c.notAfter.toISOString()})`,
+        {
+          subject: c.subject,
+        },
+      );
     }
   }
   try {

@@ -120,3 +120,17 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
   }
   return { host: `127.0.0.1:${port}`, url, dir, stop };
 }
+
+/**
+ * Copy an image with skopeo (e.g. `oci:/path/layout:v1` → `docker://127.0.0.1:5000/demo:v1`),
+ * keeping digests (`--preserve-digests`), TLS verification off (the test registry is plain HTTP on 127.0.0.1).
+ * `destCreds` is `user:password` for a registry with auth.
+ */
+export async function skopeoCopy(source: string, destination: string, destCreds?: string): Promise<void> {
+  const skopeo = which('skopeo');
+  if (!skopeo) throw new Error('skopeo is not installed');
+  const args = ['copy', '--quiet', '--preserve-digests', '--dest-tls-verify=false', '--src-tls-verify=false'];
+  if (destCreds) args.push('--dest-creds', destCreds);
+  args.push(source, destination);
+  await run(skopeo, args, 60_000);
+}

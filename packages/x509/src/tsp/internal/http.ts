@@ -29,4 +29,3 @@ export async function fetchWithDeadline<T>(
     signal?.removeEventListener('abort', onAbort);
   }
 }
-

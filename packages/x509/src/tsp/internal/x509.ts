@@ -54,4 +54,3 @@ export function certParts(cert: Certificate): CertParts {
   cache.set(cert.der, parts);
   return parts;
 }
-

@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// pnpm bench [NAME…]: bundles bench/index.ts with esbuild (workspace packages resolved to their
+// sources through tsconfig.base.json `paths`), runs it with node, and prints one line per figure:
+//   bench NAME: VALUE (details)
+// Figures are ratios against a baseline measured in the same run, never absolute times.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// esbuild comes with tsup; resolve it from tsup's real location (pnpm keeps it out of the root).
+const require = createRequire(realpathSync(join(process.cwd(), 'node_modules', 'tsup', 'package.json')));
+const esbuild = require('esbuild');
+const dir = mkdtempSync(join(tmpdir(), 'vouch-bench-'));
+const out = join(dir, 'bench.mjs');
+try {
+  esbuild.buildSync({
+    entryPoints: ['bench/index.ts'],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile: out,
+    tsconfig: 'tsconfig.base.json',
+    logLevel: 'warning',
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  });
+  const r = spawnSync(process.execPath, [...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), '--expose-gc', out, ...process.argv.slice(2)], { stdio: 'inherit', cwd: process.cwd() });
+  process.exitCode = r.status ?? 1;
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
