@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'vitest';
-import { SkipCase, runChainsawDir, runKyvernoTestDir } from './kyverno/dirs.js';
+import { runChainsawDir, runKyvernoTestDir, SkipCase } from './kyverno/dirs.js';
 import { tableRows } from './kyverno/tables.js';
 
 // Replays ../shared/kyverno-cases (Kyverno's own fixtures) through @vouch/kyverno. One `it` per case

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  type KubeObject,
-  type KyvernoPolicy,
   applyJsonPatch,
   createKyvernoEngine,
   generateAutogenRules,
   handleAdmissionReview,
+  type KubeObject,
+  type KyvernoPolicy,
   parseKyvernoTest,
   parsePolicies,
   parseYamlObjects,
@@ -15,19 +15,24 @@ import {
 } from '@vouch/kyverno';
 import { subsetMismatch } from './util.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: upstream YAML fixtures are untyped
+type Json = Record<string, any>;
+
 /** Thrown to mark a case as skipped with a precise reason. */
 export class SkipCase extends Error {}
 
-function docs(text: string): Record<string, any>[] {
-  return parseYamlObjects(text) as Record<string, any>[];
+function docs(text: string): Json[] {
+  return parseYamlObjects(text) as Json[];
 }
 
 /** Throws SkipCase when a policy uses a Kyverno feature vouch's engine does not evaluate. */
 export function checkSupported(policies: readonly KyvernoPolicy[]): void {
   for (const p of policies) {
     for (const r of p.spec.rules) {
-      if (r.mutate) throw new SkipCase(`policy ${p.metadata.name} rule ${r.name} is a mutate rule; vouch does not implement Kyverno mutation`);
-      if (r.generate) throw new SkipCase(`policy ${p.metadata.name} rule ${r.name} is a generate rule; vouch does not implement Kyverno generation`);
+      if (r.mutate)
+        throw new SkipCase(`policy ${p.metadata.name} rule ${r.name} is a mutate rule; vouch does not implement Kyverno mutation`);
+      if (r.generate)
+        throw new SkipCase(`policy ${p.metadata.name} rule ${r.name} is a generate rule; vouch does not implement Kyverno generation`);
       const u = unsupportedValidateFeatures(r);
       if (u.length > 0) throw new SkipCase(`policy ${p.metadata.name} rule ${r.name} uses validate.${u[0]}, which vouch does not evaluate`);
     }
@@ -114,8 +119,8 @@ async function admit(state: ChainsawState, obj: KubeObject, expectError: boolean
   state.objects.set(objKey(patched), patched);
 }
 
-function expectsError(op: Record<string, any>): boolean {
-  return (op.expect ?? []).some((e: Record<string, any>) => e?.check?.['($error != null)'] === true);
+function expectsError(op: Json): boolean {
+  return (op.expect ?? []).some((e: Json) => e?.check?.['($error != null)'] === true);
 }
 
 async function applyFile(state: ChainsawState, file: string, expectError: boolean): Promise<void> {
@@ -137,13 +142,14 @@ async function applyFile(state: ChainsawState, file: string, expectError: boolea
   }
 }
 
-function policyAssertMismatch(state: ChainsawState, d: Record<string, any>): string | undefined {
+function policyAssertMismatch(state: ChainsawState, d: Json): string | undefined {
   const p = state.policies.find((x) => x.metadata.name === d.metadata?.name);
   if (!p) return `policy ${d.metadata?.name} not found`;
   const autogen = d.status?.autogen;
   if (autogen === undefined) return undefined;
   const rules = JSON.parse(JSON.stringify(generateAutogenRules(p)));
-  if (autogen && Object.keys(autogen).length === 0) return rules.length === 0 ? undefined : `expected no autogen rules, got ${rules.map((r: { name: string }) => r.name)}`;
+  if (autogen && Object.keys(autogen).length === 0)
+    return rules.length === 0 ? undefined : `expected no autogen rules, got ${rules.map((r: { name: string }) => r.name)}`;
   return subsetMismatch({ rules }, autogen);
 }
 
@@ -173,7 +179,10 @@ function kubectlObject(cmd: string): KubeObject {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: m[1] },
-      spec: { selector: { matchLabels: { app: m[1] } }, template: { metadata: { labels: { app: m[1] } }, spec: { containers: [{ name: img.split(/[/:]/).slice(-2)[0], image: img }] } } },
+      spec: {
+        selector: { matchLabels: { app: m[1] } },
+        template: { metadata: { labels: { app: m[1] } }, spec: { containers: [{ name: img.split(/[/:]/).slice(-2)[0], image: img }] } },
+      },
     };
   }
   m = /^kubectl create cronjob (\S+)/.exec(cmd);
@@ -182,7 +191,10 @@ function kubectlObject(cmd: string): KubeObject {
       apiVersion: 'batch/v1',
       kind: 'CronJob',
       metadata: { name: m[1] },
-      spec: { schedule: '*/1 * * * *', jobTemplate: { spec: { template: { spec: { containers: [{ name: m[1], image: img }], restartPolicy: 'OnFailure' } } } } },
+      spec: {
+        schedule: '*/1 * * * *',
+        jobTemplate: { spec: { template: { spec: { containers: [{ name: m[1], image: img }], restartPolicy: 'OnFailure' } } } },
+      },
     };
   }
   throw new SkipCase(`chainsaw script ${JSON.stringify(cmd)} is not simulated offline`);
@@ -195,7 +207,14 @@ function kubectlObject(cmd: string): KubeObject {
  */
 export async function runChainsawDir(dir: string): Promise<void> {
   const test = docs(readFileSync(join(dir, 'chainsaw-test.yaml'), 'utf8'))[0]!;
-  const state: ChainsawState = { testName: test.metadata.name, dir, policies: [], configMaps: new Map(), namespaces: new Map(), objects: new Map() };
+  const state: ChainsawState = {
+    testName: test.metadata.name,
+    dir,
+    policies: [],
+    configMaps: new Map(),
+    namespaces: new Map(),
+    objects: new Map(),
+  };
   for (const step of test.spec.steps ?? []) {
     if (step.use) {
       const tpl = String(step.use.template).split('/').pop();

@@ -1,5 +1,4 @@
 import {
-  POD_CONTROLLERS,
   addDefaultRegistry,
   autogenRuleName,
   canAutoGen,
@@ -21,10 +20,11 @@ import {
   isImageVerified,
   isImageVerifiedForPolicy,
   kyvernoNotaryTrustPolicy,
-  matchRule,
   matchesAny,
   matchesArtifactType,
+  matchRule,
   mergeImageVerification,
+  POD_CONTROLLERS,
   parseImageMetadata,
   parseKindSelector,
   policyFromObject,
@@ -34,6 +34,9 @@ import {
 } from '@vouch/kyverno';
 import { assertEqual, assertTrue, subsetMismatch } from './util.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: upstream JSON tables are untyped
+type Json = Record<string, any>;
+
 /** One runnable row: either `run` or a `skip` reason. */
 export interface CaseRow {
   name: string;
@@ -41,9 +44,17 @@ export interface CaseRow {
   run?: () => void | Promise<void>;
 }
 
-type Json = Record<string, any>;
-
-const IMAGE_FIELDS = ['registry', 'name', 'path', 'tag', 'digest', 'reference', 'referenceWithTag', 'jsonPointer', 'imagePullSecrets'] as const;
+const IMAGE_FIELDS = [
+  'registry',
+  'name',
+  'path',
+  'tag',
+  'digest',
+  'reference',
+  'referenceWithTag',
+  'jsonPointer',
+  'imagePullSecrets',
+] as const;
 
 function normImage(v: Json): Json {
   const o: Json = {};
@@ -76,7 +87,11 @@ function imageInfoRows(t: Json): CaseRow[] {
         case 'getImageInfo': {
           const info = getImageInfo(c.input, cfg);
           const e = c.expected;
-          assertEqual({ name: info.name, path: info.path, registry: info.registry, tag: info.tag, digest: info.digest, string: info.reference }, e, 'image info');
+          assertEqual(
+            { name: info.name, path: info.path, registry: info.registry, tag: info.tag, digest: info.digest, string: info.reference },
+            e,
+            'image info',
+          );
           return;
         }
         case 'referenceWithTag':
@@ -86,7 +101,10 @@ function imageInfoRows(t: Json): CaseRow[] {
           return assertEqual({ reference: info.reference, referenceWithTag: info.referenceWithTag }, c.expected, 'reference');
         }
         case 'parseError':
-          return assertTrue(throws(() => getImageInfo(c.input, cfg)), 'expected a parse error');
+          return assertTrue(
+            throws(() => getImageInfo(c.input, cfg)),
+            'expected a parse error',
+          );
         case 'addDefaultRegistry':
           return assertEqual(addDefaultRegistry(c.input, cfg), c.expected.withDefaultRegistry, 'addDefaultRegistry');
         default:
@@ -101,8 +119,19 @@ function imageExtractionRows(t: Json): CaseRow[] {
   return t.cases.map((c: Json, i: number) => ({
     name: `${i} ${c.resource.kind} ${c.resource.metadata?.name ?? ''}`,
     run: () => {
-      const got = extractImages(c.resource, c.imageExtractors, { defaultRegistry: 'docker.io', enableDefaultRegistryMutation: true }, (e, v) => jmes.search(e, v));
-      const norm = (m: Json) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Object.fromEntries(Object.entries(v as Json).map(([kk, vv]) => [kk, normImage(vv as Json)]))]));
+      const got = extractImages(
+        c.resource,
+        c.imageExtractors,
+        { defaultRegistry: 'docker.io', enableDefaultRegistryMutation: true },
+        (e, v) => jmes.search(e, v),
+      );
+      const norm = (m: Json) =>
+        Object.fromEntries(
+          Object.entries(m).map(([k, v]) => [
+            k,
+            Object.fromEntries(Object.entries(v as Json).map(([kk, vv]) => [kk, normImage(vv as Json)])),
+          ]),
+        );
       assertEqual(norm(got), norm(c.expectedImages), 'extracted images');
     },
   }));
@@ -127,7 +156,11 @@ function matchPrimitiveRows(t: Json): CaseRow[] {
             case 'checkAnnotations':
               return assertEqual(checkAnnotations(c.expected, c.actual), c.want, 'checkAnnotations');
             case 'checkSelector': {
-              if (c.wantErr) return assertTrue(throws(() => checkSelector(c.selector, c.labels)), 'expected a selector error');
+              if (c.wantErr)
+                return assertTrue(
+                  throws(() => checkSelector(c.selector, c.labels)),
+                  'expected a selector error',
+                );
               return assertEqual(checkSelector(c.selector, c.labels), c.want, 'checkSelector');
             }
             case 'checkSubjects':
@@ -218,14 +251,23 @@ function metadataRows(t: Json): CaseRow[] {
         run: () => {
           switch (group) {
             case 'parse': {
-              if (c.wantErr) return assertTrue(throws(() => parseImageMetadata(c.input)), 'expected a parse error');
+              if (c.wantErr)
+                return assertTrue(
+                  throws(() => parseImageMetadata(c.input)),
+                  'expected a parse error',
+                );
               const m = parseImageMetadata(c.input);
               if (c.expected.policies) return assertEqual(m.policies, c.expected.policies, 'policies');
               return assertEqual(m.data, c.expected.data, 'data');
             }
             case 'patches': {
               const ops = imageMetadataPatches({ data: c.data, policies: c.policies }, c.hasAnnotations);
-              if (c.expectedOps) return assertEqual(ops.map((o) => JSON.stringify(o)), c.expectedOps, 'patch ops');
+              if (c.expectedOps)
+                return assertEqual(
+                  ops.map((o) => JSON.stringify(o)),
+                  c.expectedOps,
+                  'patch ops',
+                );
               assertEqual(ops.length, c.expectedOpCount, 'op count');
               assertEqual(ops[0]!.value, c.expectedFirstValue, 'first value');
               assertEqual(ops[1]!.path, c.expectedSecondPath, 'second path');
@@ -242,7 +284,11 @@ function metadataRows(t: Json): CaseRow[] {
             }
             case 'isImageVerified': {
               const resource = c.resource === null ? null : { metadata: { annotations: c.annotations } };
-              if (c.wantErr) return assertTrue(throws(() => isImageVerified(resource, c.image)), 'expected an error');
+              if (c.wantErr)
+                return assertTrue(
+                  throws(() => isImageVerified(resource, c.image)),
+                  'expected an error',
+                );
               return assertEqual(isImageVerified(resource, c.image), c.expected, 'status');
             }
             default:

@@ -20,7 +20,8 @@ export function assertTrue(cond: boolean, what: string): void {
 export function subsetMismatch(actual: unknown, expected: unknown, path = ''): string | undefined {
   if (expected !== null && typeof expected === 'object' && !Array.isArray(expected)) {
     if (Object.keys(expected).length === 0 && (actual === undefined || actual === null)) return undefined;
-    if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) return `${path || '/'}: expected an object, got ${JSON.stringify(actual)}`;
+    if (actual === null || typeof actual !== 'object' || Array.isArray(actual))
+      return `${path || '/'}: expected an object, got ${JSON.stringify(actual)}`;
     for (const [k, v] of Object.entries(expected)) {
       if (k.startsWith('(')) continue;
       const m = subsetMismatch((actual as Record<string, unknown>)[k], v, `${path}/${k}`);
@@ -30,7 +31,8 @@ export function subsetMismatch(actual: unknown, expected: unknown, path = ''): s
   }
   if (Array.isArray(expected)) {
     if (!Array.isArray(actual)) return `${path}: expected a list, got ${JSON.stringify(actual)}`;
-    if (actual.length !== expected.length) return `${path}: expected ${expected.length} items, got ${actual.length}: ${JSON.stringify(actual)}`;
+    if (actual.length !== expected.length)
+      return `${path}: expected ${expected.length} items, got ${actual.length}: ${JSON.stringify(actual)}`;
     for (let i = 0; i < expected.length; i++) {
       const m = subsetMismatch(actual[i], expected[i], `${path}/${i}`);
       if (m) return m;

@@ -1,4 +1,4 @@
-import { VouchError, toBase64, utf8 } from '@vouch/core';
+import { toBase64, utf8, VouchError } from '@vouch/core';
 import { stringify } from 'yaml';
 import {
   type EngineRequest,
@@ -50,7 +50,9 @@ export interface AdmissionOptions {
   /** Labels of a namespace (for namespaceSelector / overrides); undefined when unknown. */
   namespaceLabels?(namespace: string): Record<string, string> | undefined | Promise<Record<string, string> | undefined>;
   /** RBAC roles/clusterRoles of the requesting user (Kyverno resolves them from bindings). */
-  roles?(userInfo: NonNullable<AdmissionRequest['userInfo']>): Pick<RequestInfo, 'roles' | 'clusterRoles'> | Promise<Pick<RequestInfo, 'roles' | 'clusterRoles'>>;
+  roles?(
+    userInfo: NonNullable<AdmissionRequest['userInfo']>,
+  ): Pick<RequestInfo, 'roles' | 'clusterRoles'> | Promise<Pick<RequestInfo, 'roles' | 'clusterRoles'>>;
   /** Deadline for the whole review; reaching it aborts verification (→ `error` → failurePolicy). */
   signal?: AbortSignal;
 }
@@ -110,7 +112,7 @@ export async function handleAdmissionReview(
   options: AdmissionOptions = {},
 ): Promise<AdmissionReview> {
   const req = review?.request;
-  if (!review || review.kind !== 'AdmissionReview' || !req || typeof req.uid !== 'string') {
+  if (review?.kind !== 'AdmissionReview' || !req || typeof req.uid !== 'string') {
     throw new VouchError('ERR_INVALID_ARGUMENT', 'expected an AdmissionReview with request.uid (admission.k8s.io/v1)');
   }
   const apiVersion = review.apiVersion || 'admission.k8s.io/v1';
@@ -153,7 +155,9 @@ export async function handleAdmissionReview(
       }
       for (const pr of phase2) {
         if (!pr.policy.spec.emitWarning) continue;
-        for (const r of pr.rules) if (r.status === 'fail' || r.status === 'error' || r.status === 'warning') warnings.push(`policy ${pr.policy.metadata.name}.${r.name}: ${r.message}`);
+        for (const r of pr.rules)
+          if (r.status === 'fail' || r.status === 'error' || r.status === 'warning')
+            warnings.push(`policy ${pr.policy.metadata.name}.${r.name}: ${r.message}`);
       }
       const res: AdmissionResponse = { uid: req.uid, allowed: true };
       if (patches.length > 0) {

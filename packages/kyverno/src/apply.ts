@@ -1,6 +1,6 @@
 import { VouchError } from '@vouch/core';
 import { parseAllDocuments } from 'yaml';
-import { type ContextLoader, type KyvernoEngine, createKyvernoEngine, evaluateResource, ruleFailureAction } from './engine.js';
+import { type ContextLoader, createKyvernoEngine, evaluateResource, type KyvernoEngine, ruleFailureAction } from './engine.js';
 import type { ImageConfig } from './images.js';
 import type { GroupVersionKind } from './kinds.js';
 import { parsePolicies, policyKey } from './policy.js';
@@ -18,7 +18,11 @@ export interface APIResource {
 /** The CLI `Values` document (`cli.kyverno.io/v1alpha1`, kind Values). */
 export interface KyvernoValues {
   globalValues?: Record<string, unknown>;
-  policies?: { name: string; rules?: { name: string; values?: Record<string, unknown> }[]; resources?: { name: string; values?: Record<string, unknown> }[] }[];
+  policies?: {
+    name: string;
+    rules?: { name: string; values?: Record<string, unknown> }[];
+    resources?: { name: string; values?: Record<string, unknown> }[];
+  }[];
   namespaceSelector?: { name: string; labels?: Record<string, string> }[];
   namespaces?: KubeObject[];
   subresources?: { subresource: APIResource; parentResource: APIResource }[];
@@ -97,7 +101,11 @@ function valuesFn(values: KyvernoValues | undefined, resource: KubeObject) {
  * Offline `kyverno apply`: evaluates every policy against every resource (verify-images phase, patches
  * applied, then validation phase) and returns the responses per resource.
  */
-export async function applyPolicies(policies: readonly KyvernoPolicy[], resources: readonly KubeObject[], options: ApplyOptions = {}): Promise<ResourceResult[]> {
+export async function applyPolicies(
+  policies: readonly KyvernoPolicy[],
+  resources: readonly KubeObject[],
+  options: ApplyOptions = {},
+): Promise<ResourceResult[]> {
   const engine =
     options.engine ??
     createKyvernoEngine({
@@ -179,7 +187,10 @@ export function toReportResult(pr: PolicyResponse, r: RuleResponse, options: Rep
     if (ruleFailureAction(pr.policy, r.name, ns) === 'Audit') result = 'warn';
   }
   const meta = pr.resource.metadata ?? {};
-  const props: Record<string, string> = { ...(findRule(pr, r.name)?.reportProperties ?? {}), process: options.process ?? 'background scan' };
+  const props: Record<string, string> = {
+    ...(findRule(pr, r.name)?.reportProperties ?? {}),
+    process: options.process ?? 'background scan',
+  };
   const out: PolicyReportResult = {
     source: 'kyverno',
     policy: policyKey(pr.policy),
@@ -207,7 +218,9 @@ export function toReportResult(pr: PolicyResponse, r: RuleResponse, options: Rep
 }
 
 function findRule(pr: PolicyResponse, name: string) {
-  return pr.policy.spec.rules.find((x) => x.name === name || `autogen-${x.name}`.slice(0, 63) === name || `autogen-cronjob-${x.name}`.slice(0, 63) === name);
+  return pr.policy.spec.rules.find(
+    (x) => x.name === name || `autogen-${x.name}`.slice(0, 63) === name || `autogen-cronjob-${x.name}`.slice(0, 63) === name,
+  );
 }
 
 function summarize(results: PolicyReportResult[]): PolicyReport['summary'] {
@@ -380,7 +393,12 @@ export async function runKyvernoTest(test: KyvernoTestFile, options: RunTestOpti
   let requestInfo: RequestInfo | undefined;
   if (test.userinfo) {
     const u = loadObjects(await options.readFile(test.userinfo))[0] as Record<string, unknown> | undefined;
-    if (u) requestInfo = { roles: u.roles as string[] | undefined, clusterRoles: u.clusterRoles as string[] | undefined, userInfo: u.userInfo as RequestInfo['userInfo'] };
+    if (u)
+      requestInfo = {
+        roles: u.roles as string[] | undefined,
+        clusterRoles: u.clusterRoles as string[] | undefined,
+        userInfo: u.userInfo as RequestInfo['userInfo'],
+      };
   }
   const applied = await applyPolicies(policies, resources, { ...options, values, requestInfo });
   const rows: TestRow[] = [];
@@ -391,20 +409,38 @@ export async function runKyvernoTest(test: KyvernoTestFile, options: RunTestOpti
     const want = (spec.result ?? spec.status ?? '').toLowerCase();
     const ruleName = spec.rule ?? '';
     if (spec.isImageValidatingPolicy || spec.isValidatingAdmissionPolicy) {
-      push({ policy: policyName, rule: ruleName, resource: (spec.resources ?? []).join(','), result: 'Skip', reason: 'Unsupported policy type' });
+      push({
+        policy: policyName,
+        rule: ruleName,
+        resource: (spec.resources ?? []).join(','),
+        result: 'Skip',
+        reason: 'Unsupported policy type',
+      });
       continue;
     }
     const policy = policies.find((p) => p.metadata.name === policyName);
     const names = spec.resources ?? spec.resourceSpecs?.map((r) => (r.namespace ? `${r.namespace}/${r.name}` : r.name)) ?? [];
-    const targets = names.length > 0 ? names : resources.filter((r) => !spec.kind || r.kind === spec.kind).map((r) => r.metadata?.name ?? '');
+    const targets =
+      names.length > 0 ? names : resources.filter((r) => !spec.kind || r.kind === spec.kind).map((r) => r.metadata?.name ?? '');
     for (const name of targets) {
-      const [ns, nm] = name.includes('/') ? [name.slice(0, name.lastIndexOf('/')), name.slice(name.lastIndexOf('/') + 1)] : [undefined, name];
+      const [ns, nm] = name.includes('/')
+        ? [name.slice(0, name.lastIndexOf('/')), name.slice(name.lastIndexOf('/') + 1)]
+        : [undefined, name];
       if (!policy) {
-        push({ policy: policyName, rule: ruleName, resource: name, result: Object.keys(invalidPolicies).length > 0 ? 'Skip' : 'Fail', reason: Object.keys(invalidPolicies).length > 0 ? 'Invalid Policy' : 'Not found' });
+        push({
+          policy: policyName,
+          rule: ruleName,
+          resource: name,
+          result: Object.keys(invalidPolicies).length > 0 ? 'Skip' : 'Fail',
+          reason: Object.keys(invalidPolicies).length > 0 ? 'Invalid Policy' : 'Not found',
+        });
         continue;
       }
       const rr = applied.find(
-        (a) => a.resource.metadata?.name === nm && (!spec.kind || a.resource.kind === spec.kind) && (ns === undefined || (a.resource.metadata?.namespace ?? '') === ns),
+        (a) =>
+          a.resource.metadata?.name === nm &&
+          (!spec.kind || a.resource.kind === spec.kind) &&
+          (ns === undefined || (a.resource.metadata?.namespace ?? '') === ns),
       );
       if (!rr) {
         push({ policy: policyName, rule: ruleName, resource: name, result: 'Fail', reason: 'Not found' });

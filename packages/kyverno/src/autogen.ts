@@ -88,7 +88,7 @@ export function rewriteFields(text: string, kind: 'Pod' | 'Cronjob', cel: boolea
 function setKinds(m: MatchResources | undefined, kinds: string[], onlyWithPod: boolean): MatchResources | undefined {
   if (!m) return m;
   const fix = (rd: ResourceDescription | undefined): ResourceDescription | undefined => {
-    if (!rd || !rd.kinds || rd.kinds.length === 0) return rd;
+    if (!rd?.kinds || rd.kinds.length === 0) return rd;
     if (onlyWithPod && !containsKind(rd.kinds, 'Pod')) return rd;
     return { ...rd, kinds: [...kinds] };
   };

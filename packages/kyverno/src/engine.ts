@@ -1,16 +1,16 @@
-import { VouchError, isVouchError } from '@vouch/core';
+import { isVouchError, VouchError } from '@vouch/core';
 import { computeRules } from './autogen.js';
-import { type ExtractedImages, type ImageConfig, type ImageInfo, extractImages, imageInfoString, listImages } from './images.js';
-import { type JmesEngine, createJmesEngine } from './jmespath.js';
+import { type ExtractedImages, extractImages, type ImageConfig, type ImageInfo, imageInfoString, listImages } from './images.js';
+import { createJmesEngine, type JmesEngine } from './jmespath.js';
 import { applyJsonPatch } from './jsonpatch.js';
 import type { GroupVersionKind } from './kinds.js';
 import { checkSelector, matchRule, resourceGVK } from './match.js';
 import {
-  type ImageVerificationMetadata,
-  type JsonPatchOperation,
   addImageVerification,
+  type ImageVerificationMetadata,
   imageMetadataPatches,
   isImageVerifiedForPolicy,
+  type JsonPatchOperation,
   newImageVerificationMetadata,
   parseImageMetadata,
   VERIFY_IMAGES_SCOPED_ANNOTATION,
@@ -28,16 +28,16 @@ import type {
   RuleResponse,
   RuleStatus,
 } from './types.js';
-import { type Condition, type ConditionBlock, evaluateConditions, substituteVariables } from './variables.js';
+import { type ConditionBlock, evaluateConditions, substituteVariables } from './variables.js';
 import {
+  createVerificationCache,
+  isInconclusive,
+  materialKey,
   type NotaryAttestation,
   type NotaryAttestorMaterial,
   type NotaryImageVerifier,
   type VerificationCache,
   type VerificationCacheOptions,
-  createVerificationCache,
-  isInconclusive,
-  materialKey,
 } from './verifier.js';
 import { matchesAny, wildcardMatch } from './wildcard.js';
 
@@ -235,7 +235,9 @@ async function loadContext(
       if (typeof fn !== 'function') {
         throw new Error(`context entry ${entry.name} (${kind}) needs a value: no ${kind} loader is configured`);
       }
-      const spec = substituteVariables((entry as unknown as Record<string, unknown>)[kind], ctx, engine.jmes, { skipKeys: ['jmesPath'] }) as Record<string, unknown>;
+      const spec = substituteVariables((entry as unknown as Record<string, unknown>)[kind], ctx, engine.jmes, {
+        skipKeys: ['jmesPath'],
+      }) as Record<string, unknown>;
       let res = await (fn as (e: Record<string, unknown>, s?: AbortSignal) => unknown).call(loader, spec, req.signal);
       if (typeof spec.jmesPath === 'string' && spec.jmesPath !== '') res = engine.jmes.search(spec.jmesPath, res);
       value = res;
@@ -244,7 +246,13 @@ async function loadContext(
   }
 }
 
-function ruleResponse(name: string, type: RuleResponse['type'], status: RuleStatus, message: string, extra: Partial<RuleResponse> = {}): RuleResponse {
+function ruleResponse(
+  name: string,
+  type: RuleResponse['type'],
+  status: RuleStatus,
+  message: string,
+  extra: Partial<RuleResponse> = {},
+): RuleResponse {
   return { name, type, status, message, ...extra };
 }
 
@@ -257,7 +265,9 @@ function selectImages(rule: Rule, images: ExtractedImages): { info: ImageInfo; e
   const out: { info: ImageInfo; extractor: string; key: string }[] = [];
   for (const img of listImages(images)) {
     const s = imageInfoString(img.info);
-    const ok = (rule.verifyImages ?? []).some((iv) => matchesAny(iv.imageReferences ?? (typeof iv.image === 'string' ? [iv.image] : []), s));
+    const ok = (rule.verifyImages ?? []).some((iv) =>
+      matchesAny(iv.imageReferences ?? (typeof iv.image === 'string' ? [iv.image] : []), s),
+    );
     const id = `${img.info.jsonPointer ?? ''}|${s}`;
     if (ok && !seen.has(id)) {
       seen.add(id);
@@ -325,7 +335,9 @@ async function verifyAttestorSets(
         if (!verifier) throw new VouchError('ERR_INVALID_ARGUMENT', 'no NotaryImageVerifier is configured for the Kyverno engine');
         const material = attestorMaterial(entry);
         const key = `sig|${image}|${materialKey(material, trustPolicy)}`;
-        const res = await engine.cache.run(key, () => verifier.verifyImage({ image, attestor: material, trustPolicy, signal }), { useCache });
+        const res = await engine.cache.run(key, () => verifier.verifyImage({ image, attestor: material, trustPolicy, signal }), {
+          useCache,
+        });
         digest = res.digest;
         verified++;
       } catch (e) {
@@ -372,15 +384,23 @@ async function verifyAttestations(
         const path = `.attestations[${ai}].attestors[${si}].entries[${ai}]`;
         try {
           if (!verifier?.verifyAttestations) {
-            throw new VouchError('ERR_UNSUPPORTED', 'the configured NotaryImageVerifier cannot verify attestations (verifyAttestations is missing)');
+            throw new VouchError(
+              'ERR_UNSUPPORTED',
+              'the configured NotaryImageVerifier cannot verify attestations (verifyAttestations is missing)',
+            );
           }
           const material = attestorMaterial(entry);
           const key = `att|${image}|${type}|${materialKey(material, trustPolicy)}`;
-          const res = await engine.cache.run(key, () => verifier.verifyAttestations!({ image, type, attestor: material, trustPolicy, signal }), {
-            useCache: iv.useCache !== false,
-          });
+          const res = await engine.cache.run(
+            key,
+            () => verifier.verifyAttestations!({ image, type, attestor: material, trustPolicy, signal }),
+            {
+              useCache: iv.useCache !== false,
+            },
+          );
           const list: NotaryAttestation[] = res.attestations.filter((a) => a.type === type);
-          if (list.length === 0) throw new VouchError('ERR_SIGNATURE_NOT_FOUND', `no matching attestations found for image ${image} with type ${type}`);
+          if (list.length === 0)
+            throw new VouchError('ERR_SIGNATURE_NOT_FOUND', `no matching attestations found for image ${image} with type ${type}`);
           if (at.name) ctx[at.name] = list[0]!.predicate;
           // vouch checks EVERY matching attestation (Kyverno only the first one).
           for (const a of list) {
@@ -396,7 +416,11 @@ async function verifyAttestations(
                 msgs.push(...r.messages);
               }
             }
-            if (!ok) throw new VouchError('ERR_VERIFICATION_FAILED', `attestation checks failed for ${image} and predicate ${type}: ${msgs.join('; ')}`);
+            if (!ok)
+              throw new VouchError(
+                'ERR_VERIFICATION_FAILED',
+                `attestation checks failed for ${image} and predicate ${type}: ${msgs.join('; ')}`,
+              );
           }
           verified++;
         } catch (e) {
@@ -420,7 +444,12 @@ async function verifyAttestations(
   return { status: 'pass', message: `verified image attestations for ${image}` };
 }
 
-function validateDeny(engine: KyvernoEngine, rule: Rule, entries: readonly ImageVerification[], ctx: Record<string, unknown>): EntryOutcome | undefined {
+function validateDeny(
+  engine: KyvernoEngine,
+  rule: Rule,
+  entries: readonly ImageVerification[],
+  ctx: Record<string, unknown>,
+): EntryOutcome | undefined {
   if (!entries.some((iv) => iv.validate && Object.keys(iv.validate).length > 0)) return undefined;
   const messages: string[] = [];
   let denied = false;
@@ -524,7 +553,13 @@ async function runVerifyImagesRule(
         if (before !== undefined && before === pointerValue(resource, info.jsonPointer)) {
           let prev: string | undefined;
           try {
-            prev = isImageVerifiedForPolicy(req.oldResource.metadata?.annotations, policyNamespaceOf(policy), policy.metadata.name, rule.name, img);
+            prev = isImageVerifiedForPolicy(
+              req.oldResource.metadata?.annotations,
+              policyNamespaceOf(policy),
+              policy.metadata.name,
+              rule.name,
+              img,
+            );
           } catch {
             prev = undefined;
           }
@@ -544,7 +579,9 @@ async function runVerifyImagesRule(
           resp('skip', `skipping image reference image ${img}, policy ${policy.metadata.name} ruleName ${rule.name}`);
           recordSkip = true;
         } else if (matchesAny(iv.skipImageReferences, img)) {
-          resp('skip', `skipping image reference image ${img}, policy ${policy.metadata.name} ruleName ${rule.name}`, { emitWarning: true });
+          resp('skip', `skipping image reference image ${img}, policy ${policy.metadata.name} ruleName ${rule.name}`, {
+            emitWarning: true,
+          });
           recordSkip = true;
         } else if ((iv.type ?? 'Cosign') !== 'Notary') {
           outcome = {
@@ -562,7 +599,8 @@ async function runVerifyImagesRule(
               };
             } else {
               digest = r.digest;
-              if (!iv.attestations || iv.attestations.length === 0) outcome = { status: 'pass', message: `verified image signatures for ${img}`, digest };
+              if (!iv.attestations || iv.attestations.length === 0)
+                outcome = { status: 'pass', message: `verified image signatures for ${img}`, digest };
             }
           }
           if (!outcome && iv.attestations && iv.attestations.length > 0) {
@@ -583,7 +621,8 @@ async function runVerifyImagesRule(
         if (!d) {
           try {
             const resolver = engine.options.verifier?.resolveDigest;
-            if (!resolver) throw new VouchError('ERR_INVALID_ARGUMENT', 'no digest resolver is configured (NotaryImageVerifier.resolveDigest)');
+            if (!resolver)
+              throw new VouchError('ERR_INVALID_ARGUMENT', 'no digest resolver is configured (NotaryImageVerifier.resolveDigest)');
             d = await engine.cache.run(`digest|${img}`, () => resolver.call(engine.options.verifier, img, req.signal), { useCache: false });
           } catch (e) {
             resp('error', `failed to update digest: ${errMessage(e)}`);
@@ -644,7 +683,13 @@ export async function verifyAndPatchImages(engine: KyvernoEngine, req: EngineReq
   return { responses, patches, patchedResource, metadata: ivm, warnings };
 }
 
-function imageCheckRule(engine: KyvernoEngine, policy: KyvernoPolicy, rule: Rule, req: EngineRequest, resource: KubeObject): RuleResponse[] {
+function imageCheckRule(
+  engine: KyvernoEngine,
+  policy: KyvernoPolicy,
+  rule: Rule,
+  _req: EngineRequest,
+  resource: KubeObject,
+): RuleResponse[] {
   const entries = rule.verifyImages ?? [];
   if (!entries.some((iv) => iv.verifyDigest || iv.required)) return [];
   let images: ExtractedImages;
@@ -693,7 +738,13 @@ export function unsupportedValidateFeatures(rule: Rule): string[] {
   return UNSUPPORTED_VALIDATE.filter((k) => v[k] !== undefined);
 }
 
-async function validateRule(engine: KyvernoEngine, policy: KyvernoPolicy, rule: Rule, req: EngineRequest, resource: KubeObject): Promise<RuleResponse[]> {
+async function validateRule(
+  engine: KyvernoEngine,
+  policy: KyvernoPolicy,
+  rule: Rule,
+  req: EngineRequest,
+  resource: KubeObject,
+): Promise<RuleResponse[]> {
   const v = rule.validate as Record<string, unknown>;
   const operation = operationOf(req, policy, rule.name);
   const resp = (status: RuleStatus, message: string) => [ruleResponse(rule.name, 'Validation', status, message)];
@@ -804,7 +855,10 @@ export function ruleFailureAction(
   }
   const v = rule?.validate as { failureAction?: string; failureActionOverrides?: { action?: string; namespaces?: string[] }[] } | undefined;
   if (v?.failureAction) return norm(v.failureAction);
-  const overrides = [...((v?.failureActionOverrides as typeof policy.spec.validationFailureActionOverrides) ?? []), ...(policy.kind === 'ClusterPolicy' ? (policy.spec.validationFailureActionOverrides ?? []) : [])];
+  const overrides = [
+    ...((v?.failureActionOverrides as typeof policy.spec.validationFailureActionOverrides) ?? []),
+    ...(policy.kind === 'ClusterPolicy' ? (policy.spec.validationFailureActionOverrides ?? []) : []),
+  ];
   for (const o of overrides) {
     if (!o || (o.action !== 'Enforce' && o.action !== 'enforce' && o.action !== 'Audit' && o.action !== 'audit')) continue;
     const nsOk = !o.namespaces || o.namespaces.some((p) => wildcardMatch(p, resourceNamespace));
@@ -826,7 +880,6 @@ export function ruleFailureAction(
 export function policyFailurePolicy(policy: KyvernoPolicy): 'Fail' | 'Ignore' {
   return policy.spec.webhookConfiguration?.failurePolicy ?? policy.spec.failurePolicy ?? 'Fail';
 }
-
 
 /** Parses the scoped annotation of a resource (helper for callers and tests). */
 export function scopedAnnotation(resource: KubeObject): ImageVerificationMetadata | undefined {

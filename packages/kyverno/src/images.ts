@@ -232,7 +232,9 @@ function walk(
   if (obj === null || typeof obj !== 'object') return;
   if (head === '*') {
     if (Array.isArray(obj)) {
-      obj.forEach((v, i) => walk(v, rest, `${pointer}/${i}`, sec, visit));
+      obj.forEach((v, i) => {
+        walk(v, rest, `${pointer}/${i}`, sec, visit);
+      });
     } else {
       for (const [k, v] of Object.entries(obj)) walk(v, rest, `${pointer}/${escapePointer(k)}`, sec, visit);
     }

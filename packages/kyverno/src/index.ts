@@ -9,28 +9,28 @@ export * from './apply.js';
 export * from './autogen.js';
 export {
   type ContextLoader,
+  createKyvernoEngine,
   type EngineRequest,
   type EvaluationResult,
+  evaluateResource,
   type KyvernoEngine,
   type KyvernoEngineOptions,
-  type VerifyImagesResult,
-  createKyvernoEngine,
-  evaluateResource,
   policyFailurePolicy,
   policyRules,
   ruleFailureAction,
   scopedAnnotation,
   unsupportedValidateFeatures,
+  type VerifyImagesResult,
   validateResource,
   verifyAndPatchImages,
 } from './engine.js';
 export * from './images.js';
-export { type JmesEngine, createJmesEngine } from './jmespath.js';
+export { createJmesEngine, type JmesEngine } from './jmespath.js';
 export { applyJsonPatch } from './jsonpatch.js';
 export * from './kinds.js';
 export * from './match.js';
 export * from './metadata.js';
-export { type PatternResult, matchPattern } from './pattern.js';
+export { matchPattern, type PatternResult } from './pattern.js';
 export * from './policy.js';
 export * from './types.js';
 export * from './variables.js';

@@ -1,7 +1,7 @@
 import { VouchError } from '@vouch/core';
 import type { JsonPatchOperation } from './metadata.js';
 
-function unescape(s: string): string {
+function unescapePointer(s: string): string {
   return s.replace(/~1/g, '/').replace(/~0/g, '~');
 }
 
@@ -10,7 +10,7 @@ export function applyJsonPatch<T>(doc: T, ops: readonly JsonPatchOperation[]): T
   const root = JSON.parse(JSON.stringify(doc)) as unknown;
   let out = root;
   for (const op of ops) {
-    const parts = op.path === '' ? [] : op.path.split('/').slice(1).map(unescape);
+    const parts = op.path === '' ? [] : op.path.split('/').slice(1).map(unescapePointer);
     if (parts.length === 0) {
       if (op.op === 'add' || op.op === 'replace') out = JSON.parse(JSON.stringify(op.value));
       continue;

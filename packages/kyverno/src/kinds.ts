@@ -66,14 +66,9 @@ export function checkKind(
 ): boolean {
   for (const k of kinds) {
     const sel = parseKindSelector(k);
-    if (
-      wildcardMatch(sel.group, gvk.group) &&
-      wildcardMatch(sel.version, gvk.version) &&
-      wildcardMatch(sel.kind, gvk.kind)
-    ) {
+    if (wildcardMatch(sel.group, gvk.group) && wildcardMatch(sel.version, gvk.version) && wildcardMatch(sel.kind, gvk.kind)) {
       if (wildcardMatch(sel.subresource, subresource)) return true;
-      if (allowEphemeralContainers && gvk.kind === 'Pod' && subresource === 'ephemeralcontainers' && sel.subresource === '')
-        return true;
+      if (allowEphemeralContainers && gvk.kind === 'Pod' && subresource === 'ephemeralcontainers' && sel.subresource === '') return true;
     }
   }
   return false;

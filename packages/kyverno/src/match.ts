@@ -1,5 +1,14 @@
-import { type GroupVersionKind, checkKind, splitApiVersion } from './kinds.js';
-import type { KubeObject, LabelSelector, MatchResources, RequestInfo, ResourceDescription, ResourceFilter, Rule, Subject } from './types.js';
+import { checkKind, type GroupVersionKind, splitApiVersion } from './kinds.js';
+import type {
+  KubeObject,
+  LabelSelector,
+  MatchResources,
+  RequestInfo,
+  ResourceDescription,
+  ResourceFilter,
+  Rule,
+  Subject,
+} from './types.js';
 import { containsWildcard, wildcardMatch } from './wildcard.js';
 
 /** Everything match/exclude evaluation depends on. */
@@ -41,7 +50,9 @@ export function checkNamespace(namespaces: readonly string[], resource: { kind?:
 export function checkAnnotations(expected: Record<string, string>, actual: Record<string, string> | undefined): boolean {
   const act = actual ?? {};
   if (Object.keys(expected).length > 0 && Object.keys(act).length === 0) return false;
-  return Object.entries(expected).every(([k, v]) => Object.entries(act).some(([ak, av]) => wildcardMatch(k, ak) && wildcardMatch(v, String(av))));
+  return Object.entries(expected).every(([k, v]) =>
+    Object.entries(act).some(([ak, av]) => wildcardMatch(k, ak) && wildcardMatch(v, String(av))),
+  );
 }
 
 const LABEL_NAME_RE = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
@@ -169,7 +180,11 @@ function conditionBlock(rd: ResourceDescription, f: ResourceFilter, input: Match
   const name = meta.name || meta.generateName || '';
   if (rd.name && !checkName(rd.name, name)) errs.push('name does not match');
   if (rd.names && rd.names.length > 0 && !rd.names.some((n) => checkName(n, name))) errs.push('none of the names match');
-  if (rd.namespaces && rd.namespaces.length > 0 && !checkNamespace(rd.namespaces, { kind: resource.kind, name: meta.name, namespace: meta.namespace })) {
+  if (
+    rd.namespaces &&
+    rd.namespaces.length > 0 &&
+    !checkNamespace(rd.namespaces, { kind: resource.kind, name: meta.name, namespace: meta.namespace })
+  ) {
     errs.push('namespace does not match');
   }
   if (rd.annotations && Object.keys(rd.annotations).length > 0 && !checkAnnotations(rd.annotations, meta.annotations)) {

@@ -92,7 +92,11 @@ function sortedStringify(v: unknown): string {
 export function imageMetadataPatches(ivm: ImageVerificationMetadata, hasAnnotations: boolean): JsonPatchOperation[] {
   const ops: JsonPatchOperation[] = [];
   if (!hasAnnotations) ops.push({ op: 'add', path: '/metadata/annotations', value: {} });
-  ops.push({ op: 'add', path: '/metadata/annotations/kyverno.io~1verify-images', value: ivm.data === null ? 'null' : sortedStringify(ivm.data) });
+  ops.push({
+    op: 'add',
+    path: '/metadata/annotations/kyverno.io~1verify-images',
+    value: ivm.data === null ? 'null' : sortedStringify(ivm.data),
+  });
   if (ivm.policies && Object.keys(ivm.policies).length > 0) {
     ops.push({
       op: 'add',
@@ -121,7 +125,10 @@ export function isImageVerifiedForPolicy(
 }
 
 /** Legacy `IsImageVerified` over the flat annotation. Throws like Kyverno when the annotation is absent. */
-export function isImageVerified(resource: { metadata?: { annotations?: Record<string, string> } } | null, image: string): ImageVerificationStatus {
+export function isImageVerified(
+  resource: { metadata?: { annotations?: Record<string, string> } } | null,
+  image: string,
+): ImageVerificationStatus {
   if (!resource) throw new VouchError('ERR_INVALID_ARGUMENT', 'nil resource');
   const ann = resource.metadata?.annotations ?? {};
   if (Object.keys(ann).length === 0) return 'fail';

@@ -85,7 +85,9 @@ function matchValue(value: unknown, pattern: unknown, path: string): PatternResu
     }
     return { ok: true };
   }
-  return scalarMatch(value, pattern) ? { ok: true } : { ok: false, path, reason: `value ${JSON.stringify(value)} does not match ${JSON.stringify(pattern)}` };
+  return scalarMatch(value, pattern)
+    ? { ok: true }
+    : { ok: false, path, reason: `value ${JSON.stringify(value)} does not match ${JSON.stringify(pattern)}` };
 }
 
 function matchMap(value: Record<string, unknown>, pattern: Record<string, unknown>, path: string): PatternResult {
@@ -93,7 +95,9 @@ function matchMap(value: Record<string, unknown>, pattern: Record<string, unknow
   for (const [k, p] of Object.entries(pattern)) {
     const a = parseAnchor(k);
     if (a.kind !== 'cond' && a.kind !== 'global') continue;
-    const r = Object.hasOwn(value, a.key) ? matchValue(value[a.key], p, `${path}${a.key}/`) : { ok: false as const, path, reason: 'anchor key missing' };
+    const r = Object.hasOwn(value, a.key)
+      ? matchValue(value[a.key], p, `${path}${a.key}/`)
+      : { ok: false as const, path, reason: 'anchor key missing' };
     if (!r.ok) return { ok: false, path: `${path}${a.key}/`, skip: true, reason: `conditional anchor mismatch at ${path}${a.key}` };
   }
   for (const [k, p] of Object.entries(pattern)) {

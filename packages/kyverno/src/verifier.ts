@@ -1,4 +1,4 @@
-import { type VouchError, digestOf, isVouchError, utf8 } from '@vouch/core';
+import { digestOf, isVouchError, utf8, type VouchError } from '@vouch/core';
 
 /** Trust material of one Notary attestor entry (from `certificates.cert` / `certChain` / vouch's `tsaCertChain`). */
 export interface NotaryAttestorMaterial {
@@ -97,7 +97,13 @@ export function matchesArtifactType(artifactType: string | undefined, expected: 
  */
 export function kyvernoNotaryTrustPolicy(options: { tsa?: boolean } = {}): {
   version: string;
-  trustPolicies: { name: string; registryScopes: string[]; signatureVerification: { level: string }; trustStores: string[]; trustedIdentities: string[] }[];
+  trustPolicies: {
+    name: string;
+    registryScopes: string[];
+    signatureVerification: { level: string };
+    trustStores: string[];
+    trustedIdentities: string[];
+  }[];
 } {
   return {
     version: '1.0',
@@ -115,7 +121,9 @@ export function kyvernoNotaryTrustPolicy(options: { tsa?: boolean } = {}): {
 
 /** Stable hash of attestor material (+ trust policy), for cache keys. */
 export function materialKey(material: NotaryAttestorMaterial, trustPolicy?: unknown): string {
-  return digestOf(utf8(JSON.stringify([material.certificates ?? '', material.certificateChain ?? '', material.tsaCertChain ?? '', trustPolicy ?? null])));
+  return digestOf(
+    utf8(JSON.stringify([material.certificates ?? '', material.certificateChain ?? '', material.tsaCertChain ?? '', trustPolicy ?? null])),
+  );
 }
 
 /** Options of {@link createVerificationCache}. */

@@ -2,6 +2,7 @@ import {
   Annotation,
   type Clock,
   type Descriptor,
+  type FetchLike,
   formatReference,
   hasCode,
   Limits,
@@ -28,6 +29,8 @@ import {
   verifyTrustedIdentity,
 } from '@vouch/trust-policy';
 import { type Certificate, validateSigningChain } from '@vouch/x509';
+import { type CrlCache, checkRevocation, revocationOutcome } from '@vouch/x509/revocation';
+import { verifyTimestampToken } from '@vouch/x509/tsp';
 import type {
   CheckOutcome,
   SignatureOutcome,
@@ -38,11 +41,37 @@ import type {
   VerifyResult,
 } from './types.js';
 
-/** Checks revocation of a signing chain; `@vouch/x509/revocation` provides the OCSP/CRL one. */
+/** Checks revocation of a signing or timestamping chain (see {@link ocspCrlRevocation}). */
 export type RevocationChecker = (
   chain: readonly Certificate[],
-  options: { at: Date; signingTime?: Date; signal?: AbortSignal },
+  options: { at: Date; mode: 'code-signing' | 'timestamping'; signingTime?: Date; signal?: AbortSignal },
 ) => Promise<{ result: 'ok' | 'revoked' | 'unknown'; error?: VouchError }>;
+
+/**
+ * The spec's revocation check (OCSP first, CRL as fallback, HTTP only, 2 s / 5 s timeouts,
+ * size caps) over `fetch`, from `@vouch/x509/revocation`.
+ */
+export function ocspCrlRevocation(options: { fetch: FetchLike; crlCache?: CrlCache }): RevocationChecker {
+  return async (chain, o) => {
+    const report = await checkRevocation([...chain], {
+      fetch: options.fetch,
+      at: o.at,
+      mode: o.mode,
+      ...(o.signingTime ? { signingTime: o.signingTime } : {}),
+      ...(options.crlCache ? { crlCache: options.crlCache } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    const out = revocationOutcome(report);
+    if (out.result === 'ok') return { result: 'ok' };
+    return { result: out.result, error: new VouchError(out.code!, out.message!, { details: { certificates: report.certificates } }) };
+  };
+}
+
+/** RFC 3161 verification of the timestamp countersignature, from `@vouch/x509/tsp`. */
+export const rfc3161Timestamp: TimestampVerifier = async (token, o) => {
+  const r = await verifyTimestampToken(token, { message: o.signature, trustedRoots: [...o.trustedRoots] });
+  return { notBefore: r.range.earliest, notAfter: r.range.latest, tsaChain: r.chain };
+};
 
 /** Verifies an RFC 3161 timestamp attached to a signature (issue 4 wires `@vouch/x509/tsp`). */
 export type TimestampVerifier = (
@@ -54,7 +83,7 @@ export type TimestampVerifier = (
     now: Date;
     signal?: AbortSignal;
   },
-) => Promise<{ notBefore: Date; notAfter: Date }>;
+) => Promise<{ notBefore: Date; notAfter: Date; tsaChain?: readonly Certificate[] }>;
 
 export interface VerifierConfig {
   /** A parsed document, or JSON text/bytes/object to parse and validate. */
@@ -62,8 +91,13 @@ export interface VerifierConfig {
   trustStore: TrustStore;
   /** Envelope codecs (`jws` from `@vouch/envelope/jws`, `cose` from `@vouch/envelope/cose`). */
   envelopes: readonly EnvelopeCodec[];
-  /** OCSP/CRL checker; `false` or absent: revocation is reported as skipped with a warning. */
+  /**
+   * Revocation checker. Default: {@link ocspCrlRevocation} over `globalThis.fetch` (as notation
+   * does, this contacts the OCSP/CRL URLs in the certificates). `false` turns checking off: the
+   * revocation check is then reported as skipped.
+   */
   revocation?: RevocationChecker | false;
+  /** Timestamp verifier; default {@link rfc3161Timestamp}. */
   timestamp?: TimestampVerifier;
   now?: Clock;
   logger?: Logger;
@@ -162,6 +196,9 @@ export function createVerifier(config: VerifierConfig): Verifier {
   const maxManifestBytes = positive(config.maxManifestBytes, 'maxManifestBytes', Limits.MAX_MANIFEST_BYTES);
   const maxEnvelopeBytes = positive(config.maxEnvelopeBytes, 'maxEnvelopeBytes', Limits.MAX_ENVELOPE_BYTES);
   const storeCache = new Map<string, Promise<readonly Certificate[]>>();
+  const revocation: RevocationChecker | false =
+    config.revocation ?? (typeof globalThis.fetch === 'function' ? ocspCrlRevocation({ fetch: globalThis.fetch.bind(globalThis) as FetchLike }) : false);
+  const timestamp = config.timestamp ?? rfc3161Timestamp;
 
   function storeCertificates(type: TrustStoreType, name: string, signal?: AbortSignal): Promise<readonly Certificate[]> {
     const key = `${type}:${name}`;
@@ -300,13 +337,13 @@ export function createVerifier(config: VerifierConfig): Verifier {
 
     // 5. Revocation.
     if (actions.revocation !== 'skip') {
-      if (config.revocation) {
+      if (revocation) {
         let revError: VouchError | undefined;
         try {
-          const opts: { at: Date; signingTime?: Date; signal?: AbortSignal } = { at };
+          const opts: Parameters<RevocationChecker>[1] = { at, mode: 'code-signing' };
           if (sa.signingScheme === 'notary.x509.signingAuthority' && sa.authenticSigningTime) opts.signingTime = sa.authenticSigningTime;
           if (input.signal) opts.signal = input.signal;
-          const r = await config.revocation(env.certificateChain, opts);
+          const r = await revocation(env.certificateChain, opts);
           if (r.result !== 'ok')
             revError =
               r.error ??
@@ -397,7 +434,7 @@ export function createVerifier(config: VerifierConfig): Verifier {
           now: t,
         };
         if (inp.signal) tsOpts.signal = inp.signal;
-        const range = await config.timestamp(token, tsOpts);
+        const range = await timestamp(token, tsOpts);
         for (const c of chain) {
           if (range.notBefore < c.notBefore || range.notAfter > c.notAfter) {
             return new VouchError(
@@ -405,6 +442,11 @@ export function createVerifier(config: VerifierConfig): Verifier {
               `timestamp [${range.notBefore.toISOString()}, ${range.notAfter.toISOString()}] is not within certificate "${c.subject}" validity period [${c.notBefore.toISOString()}, ${c.notAfter.toISOString()}]`,
             );
           }
+        }
+        // The TSA chain's revocation (no signing time): revoked or unknown fails the timestamp.
+        if (revocation && range.tsaChain && range.tsaChain.length > 1) {
+          const r = await revocation(range.tsaChain, { at: t, mode: 'timestamping', ...(inp.signal ? { signal: inp.signal } : {}) });
+          if (r.result !== 'ok') return r.error ?? new VouchError('ERR_TIMESTAMP_INVALID', `timestamping certificate revocation status: ${r.result}`);
         }
         return undefined;
       } catch (e) {

@@ -1,6 +1,9 @@
-import { type Descriptor, MediaType, toHex, toVouchError, VouchError } from '@vouch/core';
+import { createHash } from 'node:crypto';
+import { bytesEqual, type Descriptor, MediaType, toHex, toVouchError, VouchError } from '@vouch/core';
 import type { ParsedEnvelope } from '@vouch/envelope';
 import { parseSignatureManifest } from '@vouch/registry';
+import type { Certificate } from '@vouch/x509';
+import { parseTimestampToken, type TimestampToken, timestampRange } from '@vouch/x509/tsp';
 import type { Command } from 'commander';
 import { act, positiveInt, required } from '../command.js';
 import type { CliContext } from '../context.js';
@@ -22,12 +25,43 @@ interface Inspected {
   manifest: Descriptor;
   envelopeMediaType: string;
   envelope: ParsedEnvelope;
+  timestamp?: { token?: TimestampToken; error?: string };
+}
+
+const NODE_HASH: Record<string, string> = { 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
+
+/** Parse the timestamp countersignature and check that it covers the signature, as notation does before showing it. */
+async function readTimestamp(env: ParsedEnvelope): Promise<Inspected['timestamp']> {
+  const bytes = env.unsignedAttributes.timestampSignature;
+  if (!bytes) return undefined;
+  try {
+    const token = await parseTimestampToken(bytes);
+    const hash = NODE_HASH[token.hashAlgorithm];
+    if (!hash) return { error: `failed to parse timestamp countersignature: unsupported hash algorithm ${token.hashAlgorithm}` };
+    const imprint = createHash(hash).update(env.signature).digest();
+    if (!bytesEqual(new Uint8Array(imprint), token.messageImprint)) {
+      return { error: 'failed to parse timestamp countersignature: invalid TSTInfo: mismatched message' };
+    }
+    return { token };
+  } catch (e) {
+    return { error: `failed to parse timestamp countersignature: ${(e as Error).message}` };
+  }
 }
 
 function extendedValue(v: unknown): string {
   if (typeof v === 'string') return v;
   if (v instanceof Uint8Array) return toHex(v);
   return JSON.stringify(v) ?? String(v);
+}
+
+function addCertificates(parent: TreeNode, chain: readonly Certificate[]): void {
+  const certs = add(parent, 'certificates');
+  for (const c of chain) {
+    const cn = addPair(certs, 'SHA256 fingerprint', c.sha256Fingerprint);
+    addPair(cn, 'issued to', c.subject);
+    addPair(cn, 'issued by', c.issuer);
+    addPair(cn, 'expiry', formatAnsic(c.notAfter));
+  }
 }
 
 function signatureNode(s: Inspected): TreeNode {
@@ -49,23 +83,27 @@ function signatureNode(s: Inspected): TreeNode {
   for (const k of keys) addPair(user, k, annotations[k]!);
   const unsigned = add(sig, 'unsigned attributes');
   if (env.unsignedAttributes.signingAgent) addPair(unsigned, 'signing agent', env.unsignedAttributes.signingAgent);
-  if (env.unsignedAttributes.timestampSignature) {
+  if (s.timestamp) {
     const ts = add(unsigned, 'timestamp signature');
-    addPair(ts, 'error', 'timestamp countersignature display is not yet supported by this build of vouch');
+    if (s.timestamp.token) {
+      const { earliest, latest } = timestampRange(s.timestamp.token);
+      addPair(ts, 'timestamp', `[${formatAnsic(earliest)}, ${formatAnsic(latest)}]`);
+      addCertificates(ts, s.timestamp.token.certificates);
+    } else {
+      addPair(ts, 'error', s.timestamp.error ?? 'unknown error');
+    }
   }
-  const certs = add(sig, 'certificates');
-  for (const c of env.certificateChain) {
-    const cn = addPair(certs, 'SHA256 fingerprint', c.sha256Fingerprint);
-    addPair(cn, 'issued to', c.subject);
-    addPair(cn, 'issued by', c.issuer);
-    addPair(cn, 'expiry', formatAnsic(c.notAfter));
-  }
+  addCertificates(sig, env.certificateChain);
   const art = add(sig, 'signed artifact');
   const t = env.payload.targetArtifact;
   addPair(art, 'media type', t.mediaType);
   addPair(art, 'digest', t.digest);
   addPair(art, 'size', String(t.size));
   return sig;
+}
+
+function certJson(c: Certificate): Record<string, string> {
+  return { SHA256Fingerprint: c.sha256Fingerprint, issuedTo: c.subject, issuedBy: c.issuer, expiry: formatRfc3339(c.notAfter) };
 }
 
 function signatureJson(s: Inspected): Record<string, unknown> {
@@ -80,6 +118,15 @@ function signatureJson(s: Inspected): Record<string, unknown> {
   for (const a of env.signedAttributes.extended) signedAttributes[a.key] = extendedValue(a.value);
   const unsignedAttributes: Record<string, unknown> = {};
   if (env.unsignedAttributes.signingAgent) unsignedAttributes.signingAgent = env.unsignedAttributes.signingAgent;
+  if (s.timestamp?.token) {
+    const { earliest, latest } = timestampRange(s.timestamp.token);
+    unsignedAttributes.timestampSignature = {
+      timestamp: `[${formatRfc3339(earliest)}, ${formatRfc3339(latest)}]`,
+      certificates: s.timestamp.token.certificates.map(certJson),
+    };
+  } else if (s.timestamp?.error) {
+    unsignedAttributes.timestampSignature = { error: s.timestamp.error };
+  }
   const t = env.payload.targetArtifact;
   return {
     mediaType: s.envelopeMediaType,
@@ -88,12 +135,7 @@ function signatureJson(s: Inspected): Record<string, unknown> {
     signedAttributes,
     userDefinedAttributes: t.annotations ?? null,
     unsignedAttributes,
-    certificates: env.certificateChain.map((c) => ({
-      SHA256Fingerprint: c.sha256Fingerprint,
-      issuedTo: c.subject,
-      issuedBy: c.issuer,
-      expiry: formatRfc3339(c.notAfter),
-    })),
+    certificates: env.certificateChain.map(certJson),
     signedArtifact: { mediaType: t.mediaType, digest: t.digest, size: t.size },
   };
 }
@@ -128,7 +170,9 @@ export function registerInspect(program: Command, ctx: CliContext): void {
         const codec = codecFor(sm.envelope.mediaType);
         if (!codec) throw new VouchError('ERR_ENVELOPE_UNSUPPORTED', `unsupported signature envelope type ${sm.envelope.mediaType}`);
         const envBytes = await target.repository.fetchBlob(sm.envelope);
-        inspected.push({ manifest: d, envelopeMediaType: sm.envelope.mediaType, envelope: codec.parse(envBytes) });
+        const envelope = codec.parse(envBytes);
+        const timestamp = await readTimestamp(envelope);
+        inspected.push({ manifest: d, envelopeMediaType: sm.envelope.mediaType, envelope, ...(timestamp ? { timestamp } : {}) });
       } catch (e) {
         skipped++;
         const err = toVouchError(e, 'ERR_SIGNATURE_RETRIEVAL_FAILED', `signature ${d.digest} could not be read`);

@@ -1,6 +1,6 @@
 import { isVouchError, VouchError } from '@vouch/core';
-import { fileTrustStore, loadOciTrustPolicy } from '@vouch/node';
-import { createVerifier, outcomeToJson, type VerifyResult } from '@vouch/notation';
+import { createNodeVerifier } from '@vouch/node';
+import { outcomeToJson, type VerifyResult } from '@vouch/notation';
 import type { Command } from 'commander';
 import { act, collect, parseKeyValues, positiveInt, required } from '../command.js';
 import type { CliContext } from '../context.js';
@@ -31,8 +31,12 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     const maxSignatureAttempts = positiveInt(opts.maxSignatures, '--max-signatures');
     if (opts.pluginConfig) parseKeyValues(opts.pluginConfig as string[], '--plugin-config');
 
-    const configDir = ctx.configDir();
-    const trustPolicy = await loadOciTrustPolicy(configDir);
+    const verifier = await createNodeVerifier({
+      configDir: ctx.configDir(),
+      envelopes: envelopeCodecs(),
+      logger: ctx.logger(),
+      ...(ctx.io.now ? { now: ctx.io.now } : {}),
+    });
     const target = openTarget(ctx, ref, { ociLayout });
     if (target.isTag) {
       ctx.warn(
@@ -44,13 +48,6 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       const desc = await target.repository.resolve(target.reference);
       display = `${target.display}@${desc.digest}`;
     }
-    const verifier = createVerifier({
-      trustPolicy,
-      trustStore: fileTrustStore(configDir),
-      envelopes: envelopeCodecs(),
-      logger: ctx.logger(),
-      ...(ctx.io.now ? { now: ctx.io.now } : {}),
-    });
     let result: VerifyResult;
     try {
       result = await verifier.verify(target.reference, {

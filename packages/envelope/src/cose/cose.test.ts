@@ -288,6 +288,7 @@ describe('cose: parse rules (each envelope breaks exactly one rule)', () => {
       (m: Msg) => {
         del(m.prot, ASTIME);
         set(m.prot, 2, [SCHEME, EXP]);
+        return undefined;
       },
     ],
     ['signingAuthority with signingTime', (m: Msg) => void set(m.prot, STIME, new CborTag(1, 1714558830))],

@@ -5,6 +5,7 @@ import { utf8 } from '@vouch/core';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   addSigningKey,
+  createNodeVerifier,
   importOciTrustPolicy,
   loadBlobTrustPolicy,
   loadNotationConfig,
@@ -172,5 +173,19 @@ describe('config.json', () => {
     expect((await lstat(p)).mode & 0o777).toBe(0o600);
     expect((await lstat(join(dir, 'sub'))).mode & 0o777).toBe(0o700);
     expect(await readdir(join(dir, 'sub'))).toEqual(['f.key']);
+  });
+});
+
+describe('createNodeVerifier', () => {
+  it('reads the trust policy of the config dir once, at construction', async () => {
+    expect(await codeOf(createNodeVerifier({ configDir: dir }))).toBe('ERR_CONFIG_INVALID');
+    await writeFile(join(dir, 'trustpolicy.oci.json'), JSON.stringify({ version: '1.0', trustPolicies: [{ name: 'x' }] }));
+    expect(await codeOf(createNodeVerifier({ configDir: dir }))).toBe('ERR_TRUST_POLICY_INVALID');
+    await writeFile(join(dir, 'trustpolicy.oci.json'), JSON.stringify(POLICY));
+    const v = await createNodeVerifier({ configDir: dir });
+    expect(v.configDir).toBe(dir);
+    expect(typeof v.verify).toBe('function');
+    // the trust store is the config dir's: a missing store is reported by name
+    expect(await codeOf(v.trustStore.getCertificates('ca', 's'))).toBe('ERR_TRUST_STORE_NOT_FOUND');
   });
 });

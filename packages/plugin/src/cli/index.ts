@@ -79,6 +79,12 @@ async function readAll(stdin: AsyncIterable<Uint8Array | string>, max: number): 
  * import plugin from './plugin.js';
  * await runPluginCli(plugin);
  * ```
+ *
+ * Packaging note: the installed file is named `notation-<name>`, and a reverse-domain name
+ * (`notation-com.example.kms`) looks like an unknown file extension to Node's ES module
+ * loader. Ship either a CommonJS bundle under that name, or a small shell wrapper
+ * `notation-<name>` that runs `node "$(dirname "$0")/plugin.mjs" "$@"` with `plugin.mjs`
+ * beside it (a `.tar.gz` plugin archive may carry extra top-level files).
  */
 export async function runPluginCli(plugin: Plugin, options: RunPluginCliOptions = {}): Promise<number> {
   const argv = options.argv ?? process.argv;

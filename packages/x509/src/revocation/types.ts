@@ -1,5 +1,4 @@
 import type { FetchLike, VouchErrorCode } from '@vouch/core';
-import type { Certificate } from '../types.js';
 
 /** Which chain is being checked: decides the chain profile re-validated first and the wording of outcomes. */
 export type RevocationMode = 'code-signing' | 'timestamping';

@@ -197,7 +197,7 @@ export async function resolveSigningCertificate(parsed: ParsedToken, si: ParsedS
       const is = seq(id[j], 'IssuerSerial');
       const names = seq(is[0], 'IssuerSerial issuer');
       const dn = names.find((g) => isContext(g, 4));
-      if (!dn || !dn.children[0]) throw tsError(step, 'the issuer name is missing in the signing-certificate-v2 IssuerSerial');
+      if (!dn?.children[0]) throw tsError(step, 'the issuer name is missing in the signing-certificate-v2 IssuerSerial');
       issuerSerial = {
         issuer: expect(dn.children[0], TAG.SEQUENCE, 'IssuerSerial directoryName').raw,
         serial: readInt(is[1], 'IssuerSerial serial'),
