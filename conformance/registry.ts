@@ -1,3 +1,4 @@
+import { handlers as config } from './config.js';
 import { handlers as ociLayout } from './oci-layout.js';
 import { handlers as timestamp } from './timestamp.js';
 import { handlers as trustPolicy } from './trust-policy.js';
@@ -11,6 +12,7 @@ export const handlers: Handlers = {
   ...trustPolicy,
   ...timestamp,
   ...ociLayout,
+  ...config,
 };
 
 /** Kinds that belong to a later issue: reported as skipped with this reason, never as passed. */

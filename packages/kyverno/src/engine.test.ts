@@ -164,7 +164,7 @@ describe('handleAdmissionReview', () => {
     expect(res.allowed).toBe(false);
     expect(res.status!.status).toBe('Failure');
     expect(res.status!.message).toMatch(
-      /^\n\nresource Pod\/default\/app was blocked due to the following policies \n\ncheck-image-signature:\n {2}verify-signature: failed to verify image registry\.example\.com\/unsigned:1: /,
+      /^\n\nresource Pod\/default\/app was blocked due to the following policies \n\ncheck-image-signature:\n {2}verify-signature: '?failed to verify image registry\.example\.com\/unsigned:1: /,
     );
   });
 
@@ -198,8 +198,9 @@ describe('applyPolicies + reports', () => {
     expect(reports[0]).toMatchObject({ apiVersion: 'wgpolicyk8s.io/v1alpha2', kind: 'PolicyReport', metadata: { namespace: 'default' } });
     expect(reports[0]!.results.map((r) => [r.policy, r.rule, r.result])).toEqual([
       ['check-image-signature', 'verify-signature', 'fail'],
-      ['check-image-signature', 'verify-signature', 'pass'],
+      ['check-image-signature', 'verify-signature', 'fail'],
     ]);
-    expect(reports[0]!.summary).toEqual({ pass: 1, fail: 1, warn: 0, error: 0, skip: 0 });
+    expect(reports[0]!.results[1]!.message).toBe(`unverified image registry.example.com/unsigned@${DIGEST}`);
+    expect(reports[0]!.summary).toEqual({ pass: 0, fail: 2, warn: 0, error: 0, skip: 0 });
   });
 });

@@ -339,6 +339,8 @@ async function verifyAttestorSets(
           useCache,
         });
         digest = res.digest;
+        const byDigest = digestForm(image, res.digest);
+        if (useCache && byDigest) engine.cache.prime(`sig|${byDigest}|${materialKey(material, trustPolicy)}`, res);
         verified++;
       } catch (e) {
         if (isInconclusive(e)) inconclusive = true;
@@ -349,6 +351,15 @@ async function verifyAttestorSets(
     if (verified < required) return { ok: false, inconclusive, errors, causes };
   }
   return { ok: true, inconclusive: false, errors: [], digest, causes: [] };
+}
+
+/** `registry/path@digest` for a tag reference `registry/path:tag` (undefined when already by digest). */
+function digestForm(image: string, digest: string | undefined): string | undefined {
+  if (!digest || image.includes('@')) return undefined;
+  const slash = image.lastIndexOf('/');
+  const colon = image.lastIndexOf(':');
+  const repo = colon > slash ? image.slice(0, colon) : image;
+  return `${repo}@${digest}`;
 }
 
 function causeDetails(causes: unknown[]): Record<string, unknown> | undefined {
@@ -635,7 +646,10 @@ async function runVerifyImagesRule(
         }
       }
       if (hasChecks) {
-        const st = recordSkip ? 'skip' : outcome?.status === 'pass' ? 'pass' : 'fail';
+        // vouch GAP: an undecidable verification under failurePolicy Ignore is recorded as `skip`, so the
+        // `required` check does not turn "could not decide" back into a denial (Kyverno records `fail`).
+        const ignoreError = outcome?.status === 'error' && policyFailurePolicy(policy) === 'Ignore';
+        const st = recordSkip || ignoreError ? 'skip' : outcome?.status === 'pass' ? 'pass' : 'fail';
         addImageVerification(ivm, policyKeyScoped, rule.name, finalImg, st);
       }
     }

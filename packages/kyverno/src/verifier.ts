@@ -142,6 +142,8 @@ export interface VerificationCacheOptions {
 export interface VerificationCache {
   /** Returns the cached/in-flight result for `key`, or runs `fn` once for all concurrent callers. */
   run<T>(key: string, fn: () => Promise<T>, options?: { useCache?: boolean }): Promise<T>;
+  /** Stores a successful result under `key` (e.g. the digest form of a verified tag reference). */
+  prime(key: string, value: unknown): void;
   /** Number of `fn` executions so far (for tests and benchmarks). */
   readonly misses: number;
   /** Drops everything. */
@@ -163,6 +165,9 @@ export function createVerificationCache(options: VerificationCacheOptions = {}):
     },
     clear() {
       done.clear();
+    },
+    prime(key: string, value: unknown) {
+      store(key, true, value, ttl);
     },
     run<T>(key: string, fn: () => Promise<T>, opts: { useCache?: boolean } = {}): Promise<T> {
       const useCache = opts.useCache !== false;
