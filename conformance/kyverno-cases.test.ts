@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'vitest';
 import { runChainsawDir, runKyvernoTestDir, SkipCase } from './kyverno/dirs.js';
 import { tableRows } from './kyverno/tables.js';
+import { note } from './notes.js';
 
 // Replays ../shared/kyverno-cases (Kyverno's own fixtures) through @vouch/kyverno. One `it` per case
 // (engine tables: one per row); cases that need a registry or a Kyverno feature vouch does not
@@ -44,7 +45,7 @@ if (!existsSync(indexPath)) {
         describe(c.id, () => {
           for (const row of tableRows(file, table)) {
             it(row.name, async (ctx) => {
-              if (row.skip) ctx.skip(row.skip);
+              if (row.skip) skipWith(ctx, 'engine-table', row.skip);
               await row.run!();
             });
           }
@@ -52,18 +53,23 @@ if (!existsSync(indexPath)) {
         continue;
       }
       it(c.id, async (ctx) => {
-        if (c.category === 'ivpol') ctx.skip('ImageValidatingPolicy (policies.kyverno.io) is not implemented by vouch');
-        if (c.needsRegistry) ctx.skip(`needs internet: ${c.whatItTests.slice(0, 160)}`);
+        if (c.category === 'ivpol') skipWith(ctx, c.id, 'ImageValidatingPolicy (policies.kyverno.io) is not implemented by vouch');
+        if (c.needsRegistry) skipWith(ctx, c.id, 'needs internet (ghcr.io images)');
         const dir = join(root, c.dir);
         try {
           if (c.harness === 'kyverno-test') await runKyvernoTestDir(dir);
           else if (c.harness.startsWith('chainsaw')) await runChainsawDir(dir);
-          else ctx.skip(`harness ${c.harness} has no offline runner`);
+          else skipWith(ctx, c.id, `harness ${c.harness} has no offline runner`);
         } catch (e) {
-          if (e instanceof SkipCase) ctx.skip(e.message);
+          if (e instanceof SkipCase) skipWith(ctx, c.id, e.message);
           throw e;
         }
       });
     }
   });
+}
+
+function skipWith(ctx: { skip(reason: string): never }, id: string, reason: string): never {
+  note('skip', id, reason);
+  return ctx.skip(reason);
 }

@@ -1,8 +1,10 @@
 import { handlers as config } from './config.js';
+import { handlers as envelope } from './envelope.js';
 import { handlers as ociLayout } from './oci-layout.js';
 import { handlers as timestamp } from './timestamp.js';
 import { handlers as trustPolicy } from './trust-policy.js';
 import type { Handlers } from './types.js';
+import { handlers as verifyFacade } from './verify-facade.js';
 
 /**
  * Every area's handlers, merged. Areas add themselves here:
@@ -13,6 +15,8 @@ export const handlers: Handlers = {
   ...timestamp,
   ...ociLayout,
   ...config,
+  ...envelope,
+  ...verifyFacade,
 };
 
 /** Kinds that belong to a later issue: reported as skipped with this reason, never as passed. */

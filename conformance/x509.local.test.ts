@@ -9,7 +9,9 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { note } from './notes.js';
 import { handlers } from './x509.js';
+
 const pendingKinds: Record<string, string> = {};
+
 import type { CaseContext, VectorCase } from './types.js';
 
 const shared = resolve(process.env.VOUCH_SHARED_DIR ?? join(import.meta.dirname, '..', '..', 'shared'));

@@ -1,6 +1,7 @@
 import { VouchError } from '@vouch/core';
 import type { Command } from 'commander';
 import { type CliContext, UsageError } from './context.js';
+import type { RegistryFlags } from './registry.js';
 
 /** Options as commander hands them over. */
 export type Opts = Record<string, unknown>;
@@ -67,4 +68,43 @@ export function required(value: unknown, flag: string): string {
 /** The feature exists in notation but is not wired in this build. */
 export function unsupported(what: string): never {
   throw new VouchError('ERR_UNSUPPORTED', `${what} is not yet supported by this build of vouch`);
+}
+
+/**
+ * notation gates experimental flags behind `NOTATION_EXPERIMENTAL=1`: without it the command
+ * fails; with it a warning is printed. `flags` are the experimental flags the user set.
+ */
+export function requireExperimental(ctx: CliContext, flags: readonly string[]): void {
+  if (flags.length === 0) return;
+  if (ctx.env.NOTATION_EXPERIMENTAL !== '1') {
+    throw new VouchError(
+      'ERR_INVALID_ARGUMENT',
+      `flag(s) ${flags.map((f) => `--${f}`).join(',')} in "${ctx.displayPath()}" is experimental and not enabled by default. To use, please set NOTATION_EXPERIMENTAL=1 environment variable`,
+      { details: { flags } },
+    );
+  }
+  const where = ctx.programName === 'notation' ? '"https://github/notaryproject/notation"' : 'the vouch project';
+  ctx.warn(
+    `Warning: This feature is experimental and may not be fully tested or completed and may be deprecated. Report any issues to ${where}`,
+  );
+}
+
+/** Add notation's registry flags: `--insecure-registry`, `-u/--username`, `-p/--password`, `--password-stdin`. */
+export function addRegistryOptions(cmd: Command): Command {
+  return cmd
+    .option('--insecure-registry', 'use HTTP protocol while connecting to registries (testing only)')
+    .option('-u, --username <username>', 'username for registry operations (default: NOTATION_USERNAME)')
+    .option('-p, --password <password>', 'password for registry operations (default: NOTATION_PASSWORD)')
+    .option('--password-stdin', 'take the registry password from stdin');
+}
+
+/** The registry flags of a verb's options. */
+export function registryFlags(opts: Opts): RegistryFlags {
+  const f: RegistryFlags = {};
+  if (opts.insecureRegistry) f.insecureRegistry = true;
+  if (opts.forceReferrersTag) f.forceReferrersTag = true;
+  if (typeof opts.username === 'string') f.username = opts.username;
+  if (typeof opts.password === 'string') f.password = opts.password;
+  if (opts.passwordStdin) f.passwordStdin = true;
+  return f;
 }

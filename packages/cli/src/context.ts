@@ -20,7 +20,16 @@ export interface CliIo {
   fetch?: FetchLike;
   /** Clock used for verification and certificate generation; default the system clock. */
   now?: () => Date;
+  /**
+   * Name the CLI presents itself under in usage hints and messages that name a command
+   * (default `vouch`). `bin.ts` passes `notation` when vouch is installed as a drop-in
+   * `notation` executable, so that scripts reading notation's wording keep working.
+   */
+  programName?: string;
 }
+
+/** The version `vouch --version` prints. */
+export const VERSION = '0.1.0';
 
 /** Options every verb accepts. */
 export interface GlobalOptions {
@@ -52,6 +61,12 @@ export class CliContext {
   commandPath = 'vouch';
   /** Exit code to use when the verb reported an error itself but returned normally. */
   exitCode = 0;
+  /** `vouch`, or `notation` in drop-in mode (see {@link CliIo.programName}). */
+  readonly programName: string;
+  readonly version = VERSION;
+  /** The registry of the command's remote reference and whether credentials were found for it. */
+  remote?: { registry: string; credentials: { found(): boolean } };
+  private readonly closers: (() => Promise<unknown>)[] = [];
 
   constructor(io: CliIo) {
     this.io = io;
@@ -59,6 +74,22 @@ export class CliContext {
     this.stderr = io.stderr ?? process.stderr;
     this.env = io.env ?? process.env;
     this.cwd = io.cwd ?? process.cwd();
+    this.programName = io.programName ?? 'vouch';
+  }
+
+  /** Run `fn` when the command ends (close connection pools …). */
+  onClose(fn: () => Promise<unknown>): void {
+    this.closers.push(fn);
+  }
+
+  /** Release what the command opened. Never throws. */
+  async close(): Promise<void> {
+    for (const fn of this.closers.splice(0).reverse()) await fn().catch(() => {});
+  }
+
+  /** `vouch sign` as the user typed it (`notation sign` in drop-in mode). */
+  displayPath(): string {
+    return this.commandPath.replace(/^vouch\b/, this.programName);
   }
 
   /** `json` when `--output json`, else `text` (`tree` is accepted as text). */

@@ -12,6 +12,7 @@ import { nodeOciLayout } from '@vouch/node';
 import { type OciLayoutRepository, parseLayoutReference, type Repository } from '@vouch/registry';
 import { type Certificate, generateTestCertificate, type KeySpec } from '@vouch/x509';
 import type { CliContext } from './context.js';
+import { openRemoteRepository, type RegistryFlags } from './registry.js';
 
 /** The envelope codecs vouch verifies and inspects with. */
 export function envelopeCodecs(): EnvelopeCodec[] {
@@ -33,6 +34,8 @@ export interface ArtifactTarget {
   display: string;
   /** True when the user named a tag rather than a digest. */
   isTag: boolean;
+  /** The tag the user named, if any. */
+  tag?: string;
   layout: boolean;
 }
 
@@ -40,7 +43,11 @@ export interface ArtifactTarget {
  * Open the artifact named on the command line: `--oci-layout` with `<path>@<digest>` or
  * `<path>:<tag>`, else a remote registry reference.
  */
-export function openTarget(ctx: CliContext, reference: string, options: { ociLayout?: boolean; writable?: boolean }): ArtifactTarget {
+export function openTarget(
+  ctx: CliContext,
+  reference: string,
+  options: { ociLayout?: boolean; writable?: boolean; registry?: RegistryFlags },
+): ArtifactTarget {
   if (options.ociLayout) {
     const { path, reference: ref } = parseLayoutReference(reference);
     const dir = ctx.resolvePath(path);
@@ -49,13 +56,23 @@ export function openTarget(ctx: CliContext, reference: string, options: { ociLay
         details: { path: dir },
       });
     }
-    return { repository: nodeOciLayout(dir), reference: ref, display: path, isTag: !ref.includes(':'), layout: true };
+    const isTag = !ref.includes(':');
+    return { repository: nodeOciLayout(dir), reference: ref, display: path, isTag, ...(isTag ? { tag: ref } : {}), layout: true };
   }
-  throw new VouchError(
-    'ERR_UNSUPPORTED',
-    `artifacts in a remote registry are not yet supported by this build of vouch; use --oci-layout <path>@<digest>${options.writable ? '' : ' --scope <scope>'}`,
-    { details: { reference } },
-  );
+  const { ref, repository } = openRemoteRepository(ctx, reference, options.registry ?? {});
+  if (!ref.digest && !ref.tag) {
+    throw new VouchError('ERR_INVALID_REFERENCE', `"${reference}": invalid reference: missing tag or digest; use ${reference}@sha256:<digest>`, {
+      details: { reference },
+    });
+  }
+  return {
+    repository,
+    reference,
+    display: `${ref.registry}/${ref.repository}`,
+    isTag: !ref.digest,
+    ...(ref.digest ? {} : { tag: ref.tag! }),
+    layout: false,
+  };
 }
 
 /**

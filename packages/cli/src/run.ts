@@ -1,17 +1,21 @@
 import { isVouchError } from '@vouch/core';
 import { Command, CommanderError } from 'commander';
 import { registerAuth } from './commands/auth.js';
+import { registerBlob } from './commands/blob.js';
 import { registerCert } from './commands/cert.js';
+import { registerDemo } from './commands/demo.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerKey } from './commands/key.js';
+import { registerKyverno } from './commands/kyverno.js';
 import { registerList } from './commands/list.js';
+import { registerPlugin } from './commands/plugin.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerSign } from './commands/sign.js';
 import { registerVerify } from './commands/verify.js';
-import { CliContext, type CliIo, errorJson } from './context.js';
+import { registerWebhook } from './commands/webhook.js';
+import { CliContext, type CliIo, errorJson, VERSION } from './context.js';
 
-/** The version `vouch --version` prints. */
-export const VERSION = '0.1.0';
+export { VERSION };
 
 function buildProgram(ctx: CliContext): Command {
   const program = new Command('vouch')
@@ -36,6 +40,11 @@ function buildProgram(ctx: CliContext): Command {
   registerCert(program, ctx);
   registerKey(program, ctx);
   registerAuth(program, ctx);
+  registerBlob(program, ctx);
+  registerPlugin(program, ctx);
+  registerKyverno(program, ctx);
+  registerWebhook(program, ctx);
+  registerDemo(program, ctx);
   return program;
 }
 
@@ -52,11 +61,49 @@ function usageMessage(e: CommanderError): string {
  */
 export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<number> {
   const ctx = new CliContext(io);
+  try {
+    return await runProgram(ctx, argv);
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** Long names of the boolean flags of every verb (`force-referrers-tag`, `insecure-registry` …). */
+function booleanFlags(cmd: Command, out = new Set<string>()): Set<string> {
+  for (const o of cmd.options) if (!o.required && !o.optional && o.long) out.add(o.long.replace(/^--/, ''));
+  for (const c of cmd.commands) booleanFlags(c, out);
+  return out;
+}
+
+/**
+ * notation (Go pflag) accepts `--flag=true` and `--flag=false` for boolean flags; commander does
+ * not. Rewrite them: `=true` is the bare flag, `=false` is dropped (every boolean flag defaults to false).
+ */
+function normalizeBooleanFlags(program: Command, argv: readonly string[]): string[] {
+  const bools = booleanFlags(program);
+  const out: string[] = [];
+  for (const a of argv) {
+    if (a === '--') {
+      out.push(...argv.slice(argv.indexOf(a)));
+      break;
+    }
+    const m = /^--([A-Za-z0-9-]+)=(true|false|1|0|t|f|TRUE|FALSE|True|False)$/.exec(a);
+    if (m && bools.has(m[1]!)) {
+      if (/^(true|1|t)$/i.test(m[2]!)) out.push(`--${m[1]}`);
+      continue;
+    }
+    out.push(a);
+  }
+  return out;
+}
+
+async function runProgram(ctx: CliContext, rawArgv: readonly string[]): Promise<number> {
   const program = buildProgram(ctx);
-  if (argv.length === 0) {
+  if (rawArgv.length === 0) {
     ctx.stderr.write(program.helpInformation());
     return 1;
   }
+  const argv = normalizeBooleanFlags(program, rawArgv);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return ctx.exitCode;
@@ -72,7 +119,9 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
         );
       }
       ctx.stderr.write(`Error: ${usageMessage(e)}\n`);
-      ctx.stderr.write(`Run '${ctx.commandPath === 'vouch' ? guessCommand(argv) : ctx.commandPath} --help' for usage.\n`);
+      ctx.stderr.write(
+        `Run '${ctx.commandPath === 'vouch' ? guessCommand(ctx.programName, argv) : ctx.displayPath()} --help' for usage.\n`,
+      );
       return 1;
     }
     let json = false;
@@ -83,8 +132,8 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
     }
     if (json) ctx.stdout.write(`${JSON.stringify(errorJson(e), null, 2)}\n`);
     const message = e instanceof Error ? e.message : String(e);
-    ctx.stderr.write(`Error: ${message}\n`);
-    if (isVouchError(e) && e.details?.usage === true) ctx.stderr.write(`Run '${ctx.commandPath} --help' for usage.\n`);
+    ctx.stderr.write(`Error: ${message}${credentialHint(ctx, e)}\n`);
+    if (isVouchError(e) && e.details?.usage === true) ctx.stderr.write(`Run '${ctx.displayPath()} --help' for usage.\n`);
     if (ctx.globals.debug && e instanceof Error) {
       if (e.stack) ctx.stderr.write(`${e.stack}\n`);
       if (isVouchError(e) && e.details) ctx.stderr.write(`details: ${JSON.stringify(e.details, null, 2)}\n`);
@@ -93,8 +142,14 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
   }
 }
 
-function guessCommand(argv: readonly string[]): string {
-  const words = ['vouch'];
+/** When the registry refused us and no credentials were found, say so (notation: "credential required for basic auth"). */
+function credentialHint(ctx: CliContext, e: unknown): string {
+  if (!isVouchError(e) || e.code !== 'ERR_REGISTRY_UNAUTHORIZED' || !ctx.remote || ctx.remote.credentials.found()) return '';
+  return `; no credentials were found for ${ctx.remote.registry} (credential required for basic auth): log in with \`${ctx.programName} login\`, pass -u/-p or set NOTATION_USERNAME and NOTATION_PASSWORD`;
+}
+
+function guessCommand(programName: string, argv: readonly string[]): string {
+  const words = [programName];
   for (const a of argv) {
     if (a.startsWith('-')) break;
     words.push(a);

@@ -1,5 +1,5 @@
 import { isVouchError, VouchError } from '@vouch/core';
-import type { Certificate, PublicKeyInfo } from '@vouch/x509';
+import { type Certificate, importPublicKey, type PublicKeyInfo } from '@vouch/x509';
 import type { RawSigner, SignatureAlgorithm } from './model.js';
 
 /** WebCrypto hash name of each algorithm. */
@@ -78,13 +78,9 @@ function signParams(alg: SignatureAlgorithm): RsaPssParams | EcdsaParams {
   return s.keyType === 'RSA' ? { name: 'RSA-PSS', saltLength: Number(s.hash.slice(4)) / 8 } : { name: 'ECDSA', hash: s.hash };
 }
 
-function importParams(alg: SignatureAlgorithm): RsaHashedImportParams | EcKeyImportParams {
-  const s = SPECS[alg];
-  return s.keyType === 'RSA' ? { name: 'RSA-PSS', hash: s.hash } : { name: 'ECDSA', namedCurve: s.curve as string };
-}
-
 /**
- * Import a certificate's public key as a WebCrypto verification key for `alg`.
+ * Import a certificate's public key as a WebCrypto verification key for `alg`, after checking
+ * that the key's type and size imply exactly `alg` (the Notary table).
  * Throws ERR_ENVELOPE_UNSUPPORTED when the key does not fit `alg`.
  */
 export async function importVerificationKey(pub: PublicKeyInfo, alg: SignatureAlgorithm): Promise<CryptoKey> {
@@ -92,7 +88,7 @@ export async function importVerificationKey(pub: PublicKeyInfo, alg: SignatureAl
     throw new VouchError('ERR_ENVELOPE_UNSUPPORTED', `a ${pub.type} ${pub.bits}-bit key cannot verify ${alg}`);
   }
   try {
-    return await subtle().importKey('spki', pub.spki as BufferSource, importParams(alg), false, ['verify']);
+    return await importPublicKey(pub, alg);
   } catch (e) {
     throw new VouchError('ERR_ENVELOPE_UNSUPPORTED', `the signing certificate's ${pub.type} key could not be imported for ${alg}`, {
       cause: e,

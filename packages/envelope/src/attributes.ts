@@ -129,7 +129,7 @@ export function buildSignedAttributes(v: ProtectedView): SignedAttributes {
     if (NOTARY_UNSIGNED.has(key)) throw malformed(`${key} is an unsigned attribute and must not be in the protected header`);
     const critical = listed.has(key);
     if (key === HeaderName.VERIFICATION_PLUGIN || key === HeaderName.VERIFICATION_PLUGIN_MIN_VERSION) {
-      if (typeof value !== 'string' || value === '') throw malformed(`${key} must be a non-empty string`);
+      if (typeof value !== 'string' || value.trim() === '') throw malformed(`${key} must be a non-empty string`);
       if (!critical) throw malformed(`${key} must be marked critical`);
       if (key === HeaderName.VERIFICATION_PLUGIN_MIN_VERSION && !SEMVER.test(value)) {
         throw malformed(`${key} ${JSON.stringify(value)} is not a SemVer version`);

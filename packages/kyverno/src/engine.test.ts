@@ -1,4 +1,4 @@
-import { VouchError, fromBase64, fromUtf8 } from '@vouch/core';
+import { fromBase64, fromUtf8, VouchError } from '@vouch/core';
 import { describe, expect, it } from 'vitest';
 import { type AdmissionReview, handleAdmissionReview } from './admission.js';
 import { applyPolicies, buildPolicyReports } from './apply.js';
@@ -20,7 +20,8 @@ function fakeVerifier(): NotaryImageVerifier & { calls: NotaryVerifyRequest[] } 
       calls.push(req);
       await new Promise((r) => setTimeout(r, 5));
       if (req.image.startsWith('down.example.com/')) throw new VouchError('ERR_NETWORK', 'connect ECONNREFUSED down.example.com');
-      if (req.attestor.certificates !== GOOD) throw new VouchError('ERR_CERT_UNTRUSTED', `failed to verify ${req.image}: signature is not trusted`);
+      if (req.attestor.certificates !== GOOD)
+        throw new VouchError('ERR_CERT_UNTRUSTED', `failed to verify ${req.image}: signature is not trusted`);
       if (!req.image.includes('/signed')) throw new VouchError('ERR_SIGNATURE_NOT_FOUND', `no signature is associated with "${req.image}"`);
       return { digest: DIGEST };
     },
@@ -39,7 +40,15 @@ function fakeVerifier(): NotaryImageVerifier & { calls: NotaryVerifyRequest[] } 
   };
 }
 
-function policy(opts: { action?: 'Enforce' | 'Audit'; entries?: { cert: string }[]; count?: number; failurePolicy?: 'Fail' | 'Ignore'; attestations?: unknown[] } = {}) {
+function policy(
+  opts: {
+    action?: 'Enforce' | 'Audit';
+    entries?: { cert: string }[];
+    count?: number;
+    failurePolicy?: 'Fail' | 'Ignore';
+    attestations?: unknown[];
+  } = {},
+) {
   const action = opts.action ?? 'Enforce';
   return policyFromObject({
     apiVersion: 'kyverno.io/v1',
@@ -57,9 +66,16 @@ function policy(opts: { action?: 'Enforce' | 'Audit'; entries?: { cert: string }
               type: 'Notary',
               imageReferences: ['registry.example.com/*', 'down.example.com/*'],
               mutateDigest: action === 'Enforce',
-              ...(opts.attestations ? { attestations: opts.attestations } : {
-                attestors: [{ ...(opts.count ? { count: opts.count } : {}), entries: (opts.entries ?? [{ cert: GOOD }]).map((e) => ({ certificates: { cert: e.cert } })) }],
-              }),
+              ...(opts.attestations
+                ? { attestations: opts.attestations }
+                : {
+                    attestors: [
+                      {
+                        ...(opts.count ? { count: opts.count } : {}),
+                        entries: (opts.entries ?? [{ cert: GOOD }]).map((e) => ({ certificates: { cert: e.cert } })),
+                      },
+                    ],
+                  }),
             },
           ],
         },
@@ -78,20 +94,33 @@ const podWith = (...images: string[]): KubeObject => ({
 const review = (object: KubeObject, uid = 'u1'): AdmissionReview => ({
   apiVersion: 'admission.k8s.io/v1',
   kind: 'AdmissionReview',
-  request: { uid, kind: { group: '', version: 'v1', kind: 'Pod' }, namespace: 'default', name: 'app', operation: 'CREATE', userInfo: { username: 'u' }, object },
+  request: {
+    uid,
+    kind: { group: '', version: 'v1', kind: 'Pod' },
+    namespace: 'default',
+    name: 'app',
+    operation: 'CREATE',
+    userInfo: { username: 'u' },
+    object,
+  },
 });
 
 describe('verifyImages engine', () => {
   it('attestor set count: entries in order until count verified; unset count requires every entry', async () => {
     const v = fakeVerifier();
-    const one = createKyvernoEngine({ policies: [policy({ entries: [{ cert: OTHER }, { cert: GOOD }, { cert: GOOD }], count: 1 })], verifier: v });
+    const one = createKyvernoEngine({
+      policies: [policy({ entries: [{ cert: OTHER }, { cert: GOOD }, { cert: GOOD }], count: 1 })],
+      verifier: v,
+    });
     const r1 = await verifyAndPatchImages(one, { resource: podWith('registry.example.com/signed:1') });
     expect(r1.responses[0]!.rules[0]!.status).toBe('pass');
     expect(v.calls.length).toBe(2); // short-circuit: the third entry is not evaluated
     const all = createKyvernoEngine({ policies: [policy({ entries: [{ cert: GOOD }, { cert: OTHER }] })], verifier: fakeVerifier() });
     const r2 = await verifyAndPatchImages(all, { resource: podWith('registry.example.com/signed:1') });
     expect(r2.responses[0]!.rules[0]!.status).toBe('fail');
-    expect(r2.responses[0]!.rules[0]!.message).toMatch(/^failed to verify image registry\.example\.com\/signed:1: \.attestors\[0\]\.entries\[1\]: /);
+    expect(r2.responses[0]!.rules[0]!.message).toMatch(
+      /^failed to verify image registry\.example\.com\/signed:1: \.attestors\[0\]\.entries\[1\]: /,
+    );
   });
 
   it('keeps "error" (network) distinct from "fail" (not trusted)', async () => {
@@ -141,9 +170,13 @@ describe('verifyImages engine', () => {
           },
         ],
       });
-    const ok = await verifyAndPatchImages(createKyvernoEngine({ policies: [att(['MIT', 'GPL'])], verifier: fakeVerifier() }), { resource: podWith('registry.example.com/signed:1') });
+    const ok = await verifyAndPatchImages(createKyvernoEngine({ policies: [att(['MIT', 'GPL'])], verifier: fakeVerifier() }), {
+      resource: podWith('registry.example.com/signed:1'),
+    });
     expect(ok.responses[0]!.rules[0]!.status).toBe('pass');
-    const bad = await verifyAndPatchImages(createKyvernoEngine({ policies: [att(['MIT'])], verifier: fakeVerifier() }), { resource: podWith('registry.example.com/signed:1') });
+    const bad = await verifyAndPatchImages(createKyvernoEngine({ policies: [att(['MIT'])], verifier: fakeVerifier() }), {
+      resource: podWith('registry.example.com/signed:1'),
+    });
     expect(bad.responses[0]!.rules[0]!.status).toBe('fail');
     expect(bad.responses[0]!.rules[0]!.message).toContain('image attestations verification failed, verifiedCount: 0, requiredCount: 1');
   });
@@ -186,14 +219,19 @@ describe('handleAdmissionReview', () => {
 
   it('rejects a malformed review with ERR_INVALID_ARGUMENT', async () => {
     const e = createKyvernoEngine({ policies: [] });
-    await expect(handleAdmissionReview({ kind: 'AdmissionReview', apiVersion: 'admission.k8s.io/v1' } as AdmissionReview, e)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    await expect(
+      handleAdmissionReview({ kind: 'AdmissionReview', apiVersion: 'admission.k8s.io/v1' } as AdmissionReview, e),
+    ).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
   });
 });
 
 describe('applyPolicies + reports', () => {
   it('produces PolicyReport results with policy, rule, resources, result and message', async () => {
     const results = await applyPolicies([policy()], [podWith('registry.example.com/unsigned:1')], { verifier: fakeVerifier() });
-    const reports = buildPolicyReports(results.flatMap((r) => r.policyResponses), { now: new Date(0) });
+    const reports = buildPolicyReports(
+      results.flatMap((r) => r.policyResponses),
+      { now: new Date(0) },
+    );
     expect(reports).toHaveLength(1);
     expect(reports[0]).toMatchObject({ apiVersion: 'wgpolicyk8s.io/v1alpha2', kind: 'PolicyReport', metadata: { namespace: 'default' } });
     expect(reports[0]!.results.map((r) => [r.policy, r.rule, r.result])).toEqual([

@@ -38,8 +38,15 @@ describe('matchRule', () => {
 
   it('exclude.any excludes on one filter, exclude.all only when every filter matches', () => {
     const base = { match: { any: [{ resources: { kinds: ['Pod'] } }] } };
-    expect(matchRule({ ...base, exclude: { any: [{ resources: { selector: { matchLabels: { app: 'w*' } } } }] } }, { resource: pod() }).matched).toBe(false);
-    expect(matchRule({ ...base, exclude: { all: [{ resources: { names: ['web-*'] } }, { resources: { namespaces: ['dev'] } }] } }, { resource: pod() }).matched).toBe(true);
+    expect(
+      matchRule({ ...base, exclude: { any: [{ resources: { selector: { matchLabels: { app: 'w*' } } } }] } }, { resource: pod() }).matched,
+    ).toBe(false);
+    expect(
+      matchRule(
+        { ...base, exclude: { all: [{ resources: { names: ['web-*'] } }, { resources: { namespaces: ['dev'] } }] } },
+        { resource: pod() },
+      ).matched,
+    ).toBe(true);
     expect(matchRule({ ...base, exclude: {} }, { resource: pod() }).matched).toBe(true);
   });
 
@@ -51,7 +58,11 @@ describe('matchRule', () => {
   });
 
   it('namespaceSelector uses the given namespace labels; annotations are wildcard pairs; operations gate first', () => {
-    const rule = { match: { any: [{ resources: { kinds: ['Pod'], namespaceSelector: { matchLabels: { env: 'prod' } }, annotations: { 'team.io/*': '?' } } }] } };
+    const rule = {
+      match: {
+        any: [{ resources: { kinds: ['Pod'], namespaceSelector: { matchLabels: { env: 'prod' } }, annotations: { 'team.io/*': '?' } } }],
+      },
+    };
     expect(matchRule(rule, { resource: pod(), namespaceLabels: { env: 'prod' } }).matched).toBe(true);
     expect(matchRule(rule, { resource: pod(), namespaceLabels: { env: 'dev' } }).matched).toBe(false);
     const ops = { match: { any: [{ resources: { kinds: ['Pod'], operations: ['DELETE'] } }] } };
@@ -64,8 +75,13 @@ describe('matchRule', () => {
     expect(matchRule(rule, { resource: pod() }).matched).toBe(true);
     expect(matchRule(rule, { resource: pod(), requestInfo: { userInfo: { username: 'bob' } } }).matched).toBe(false);
     expect(matchRule(rule, { resource: pod(), requestInfo: { userInfo: { username: 'alice' } } }).matched).toBe(true);
-    const sa = { match: { any: [{ resources: { kinds: ['Pod'] } }] }, exclude: { any: [{ subjects: [{ kind: 'ServiceAccount', name: '?*', namespace: 'kube-*' }] }] } };
-    expect(matchRule(sa, { resource: pod(), requestInfo: { userInfo: { username: 'system:serviceaccount:kube-system:x' } } }).matched).toBe(false);
+    const sa = {
+      match: { any: [{ resources: { kinds: ['Pod'] } }] },
+      exclude: { any: [{ subjects: [{ kind: 'ServiceAccount', name: '?*', namespace: 'kube-*' }] }] },
+    };
+    expect(matchRule(sa, { resource: pod(), requestInfo: { userInfo: { username: 'system:serviceaccount:kube-system:x' } } }).matched).toBe(
+      false,
+    );
     const roles = { match: { any: [{ resources: { kinds: ['Pod'] }, clusterRoles: ['cluster-admin'] }] } };
     expect(matchRule(roles, { resource: pod(), requestInfo: { clusterRoles: ['view'], userInfo: { username: 'u' } } }).matched).toBe(false);
   });
@@ -88,7 +104,13 @@ describe('autogen', () => {
           {
             name: 'check',
             match: { any: [{ resources: { kinds } }] },
-            verifyImages: [{ type: 'Notary', imageReferences: ['*'], attestors: [{ entries: [{ certificates: { cert: '{{ request.object.metadata.annotations.cert }}' } }] }] }],
+            verifyImages: [
+              {
+                type: 'Notary',
+                imageReferences: ['*'],
+                attestors: [{ entries: [{ certificates: { cert: '{{ request.object.metadata.annotations.cert }}' } }] }],
+              },
+            ],
           },
         ],
       },
@@ -106,12 +128,18 @@ describe('autogen', () => {
       'apps/v1/StatefulSet',
     ]);
     expect(rules[1]!.match.any![0]!.resources!.kinds).toEqual(['batch/v1/CronJob']);
-    expect(rules[0]!.verifyImages![0]!.attestors![0]!.entries[0]!.certificates!.cert).toBe('{{ request.object.spec.template.metadata.annotations.cert }}');
-    expect(rules[1]!.verifyImages![0]!.attestors![0]!.entries[0]!.certificates!.cert).toBe('{{ request.object.spec.jobTemplate.spec.template.metadata.annotations.cert }}');
+    expect(rules[0]!.verifyImages![0]!.attestors![0]!.entries[0]!.certificates!.cert).toBe(
+      '{{ request.object.spec.template.metadata.annotations.cert }}',
+    );
+    expect(rules[1]!.verifyImages![0]!.attestors![0]!.entries[0]!.certificates!.cert).toBe(
+      '{{ request.object.spec.jobTemplate.spec.template.metadata.annotations.cert }}',
+    );
   });
 
   it('honours the autogen-controllers annotation and disables autogen for mixed kinds', () => {
-    expect(generateAutogenRules(policy({ 'pod-policies.kyverno.io/autogen-controllers': 'Deployment' })).map((r) => r.name)).toEqual(['autogen-check']);
+    expect(generateAutogenRules(policy({ 'pod-policies.kyverno.io/autogen-controllers': 'Deployment' })).map((r) => r.name)).toEqual([
+      'autogen-check',
+    ]);
     expect(generateAutogenRules(policy({ 'pod-policies.kyverno.io/autogen-controllers': 'none' }))).toEqual([]);
     expect(generateAutogenRules(policy(undefined, ['Pod', 'Deployment']))).toEqual([]);
     expect(computeRules(policy(), 'CronJob').map((r) => r.name)).toEqual(['check', 'autogen-cronjob-check']);
@@ -142,7 +170,10 @@ describe('images', () => {
           spec: {
             imagePullSecrets: [{ name: 's' }],
             initContainers: [{ name: 'i', image: 'busybox' }],
-            containers: [{ name: 'a', image: 'ghcr.io/x/a:1' }, { name: 'blank', image: ' ' }],
+            containers: [
+              { name: 'a', image: 'ghcr.io/x/a:1' },
+              { name: 'blank', image: ' ' },
+            ],
           },
         },
       },

@@ -97,7 +97,10 @@ describe('parsePolicies', () => {
   });
 
   it('`keys` for type Notary gives Kyverno’s message and the fix', () => {
-    const text = seedPolicy().replace('                - certificates:', '                - keys:\n                    publicKeys: abc\n                  certificates:');
+    const text = seedPolicy().replace(
+      '                - certificates:',
+      '                - keys:\n                    publicKeys: abc\n                  certificates:',
+    );
     const e = parseError(text);
     const problems = (e.details as { problems: { message: string; hint: string }[] }).problems;
     const keys = problems.find((p) => p.message === 'Keys field is not allowed for type notary');
@@ -120,7 +123,9 @@ describe('parsePolicies', () => {
   });
 
   it('reports the line inside the second YAML document', () => {
-    const second = seedPolicy().replace('check-image-signature', 'second').replace('name: verify-signature', 'name: verify-signature\n      mutate: {}');
+    const second = seedPolicy()
+      .replace('check-image-signature', 'second')
+      .replace('name: verify-signature', 'name: verify-signature\n      mutate: {}');
     const text = `${seedPolicy()}---\n${second}`;
     const e = parseError(text);
     expect(e.message).toContain("Multiple operations defined in the rule 'verify-signature'");
@@ -152,14 +157,21 @@ describe('parsePolicies', () => {
 
   it('property: returns policies or throws VouchError on arbitrary YAML', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.jsonValue().map((v) => stringify(v)), fc.jsonValue().map((v) => stringify({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: 'x' }, spec: v }))), (text) => {
-        try {
-          const out = parsePolicies(text);
-          expect(Array.isArray(out)).toBe(true);
-        } catch (e) {
-          expect(e).toBeInstanceOf(VouchError);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.jsonValue().map((v) => stringify(v)),
+          fc.jsonValue().map((v) => stringify({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: 'x' }, spec: v })),
+        ),
+        (text) => {
+          try {
+            const out = parsePolicies(text);
+            expect(Array.isArray(out)).toBe(true);
+          } catch (e) {
+            expect(e).toBeInstanceOf(VouchError);
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -2,3 +2,4 @@ export * from './config/index.js';
 export * from './plugin/index.js';
 export * from './registry/index.js';
 export * from './truststore/index.js';
+export * from './docker-config/index.js';

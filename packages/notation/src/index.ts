@@ -1,3 +1,5 @@
+export * from './blob.js';
 export * from './sign.js';
+export * from './timestamp-sign.js';
 export * from './types.js';
 export * from './verify.js';

@@ -12,6 +12,7 @@ import {
 } from '@vouch/core';
 import type { EnvelopeCodec, RawSigner, SigningScheme } from '@vouch/envelope';
 import { buildSignatureManifest, thumbprintAnnotation, type WritableRepository } from '@vouch/registry';
+import { checkTimestampAuthority, rfc3161Timestamper, type TimestampAuthority } from './timestamp-sign.js';
 
 export interface SignOptions {
   /** Where the artifact lives and the signature goes. */
@@ -26,6 +27,14 @@ export interface SignOptions {
   /** Added to the payload's targetArtifact annotations (signed). Keys may not start with `io.cncf.notary`. */
   userMetadata?: Record<string, string>;
   signingAgent?: string;
+  /**
+   * Countersign the signature with an RFC 3161 timestamp from this TSA (notation's
+   * `--timestamp-url` + `--timestamp-root-cert`; `notary.x509` only). The token is verified
+   * against the given root, including the TSA chain's revocation, before it is attached as
+   * `io.cncf.notary.timestampSignature`; any failure fails signing (ERR_TIMESTAMP_INVALID).
+   * See {@link rfc3161Timestamper}.
+   */
+  timestamper?: TimestampAuthority;
   /** Extra manifest annotations (unsigned); notation's own keys win on collision. */
   manifestAnnotations?: Record<string, string>;
   now?: Clock;
@@ -58,6 +67,7 @@ export async function sign(reference: string, options: SignOptions): Promise<Sig
   if (options.expirySeconds !== undefined && (!Number.isSafeInteger(options.expirySeconds) || options.expirySeconds < 0)) {
     throw new VouchError('ERR_INVALID_ARGUMENT', `expiry must be a whole, non-negative number of seconds, got ${options.expirySeconds}`);
   }
+  if (options.timestamper !== undefined) checkTimestampAuthority(options.timestamper);
   let target = reference.startsWith('@') ? reference.slice(1) : reference;
   let userDigest: string | undefined;
   let prefix = '';
@@ -103,6 +113,14 @@ export async function sign(reference: string, options: SignOptions): Promise<Sig
       ...(options.expirySeconds ? { expiry: new Date(signingTime.getTime() + options.expirySeconds * 1000) } : {}),
       signingAgent: options.signingAgent ?? DEFAULT_SIGNING_AGENT,
       signer,
+      ...(options.timestamper
+        ? {
+            timestamper: rfc3161Timestamper(options.timestamper, {
+              ...(options.now ? { now: options.now } : {}),
+              ...(signal ? { signal } : {}),
+            }),
+          }
+        : {}),
     });
   } catch (e) {
     throw toVouchError(e, 'ERR_SIGNING_FAILED', 'signing failed');

@@ -15,7 +15,7 @@ import {
   toVouchError,
   VouchError,
 } from '@vouch/core';
-import type { EnvelopeCodec, ParsedEnvelope } from '@vouch/envelope';
+import { assertCriticalAttributesProcessed, type EnvelopeCodec, type ParsedEnvelope } from '@vouch/envelope';
 import { parseSignatureManifest, type Repository } from '@vouch/registry';
 import {
   type OciTrustPolicyDocument,
@@ -197,7 +197,8 @@ export function createVerifier(config: VerifierConfig): Verifier {
   const maxEnvelopeBytes = positive(config.maxEnvelopeBytes, 'maxEnvelopeBytes', Limits.MAX_ENVELOPE_BYTES);
   const storeCache = new Map<string, Promise<readonly Certificate[]>>();
   const revocation: RevocationChecker | false =
-    config.revocation ?? (typeof globalThis.fetch === 'function' ? ocspCrlRevocation({ fetch: globalThis.fetch.bind(globalThis) as FetchLike }) : false);
+    config.revocation ??
+    (typeof globalThis.fetch === 'function' ? ocspCrlRevocation({ fetch: globalThis.fetch.bind(globalThis) as FetchLike }) : false);
   const timestamp = config.timestamp ?? rfc3161Timestamp;
 
   function storeCertificates(type: TrustStoreType, name: string, signal?: AbortSignal): Promise<readonly Certificate[]> {
@@ -290,6 +291,15 @@ export function createVerifier(config: VerifierConfig): Verifier {
     outcome.userMetadata = { ...(env.payload.targetArtifact.annotations ?? {}) };
     const binding = (input.compareArtifact ?? compareOciArtifact)(env.payload.targetArtifact, input.artifact);
     if (!record('integrity', 'enforce', binding)) return outcome;
+    // Spec-strict (GAP in notation-go): an unknown critical attribute that nobody processes fails.
+    try {
+      assertCriticalAttributesProcessed(env.signedAttributes, []);
+    } catch (e) {
+      if (!env.signedAttributes.extended.some((a) => a.key === 'io.cncf.notary.verificationPlugin')) {
+        record('integrity', 'enforce', toVouchError(e, 'ERR_ENVELOPE_MALFORMED', 'unprocessed critical attribute'));
+        return outcome;
+      }
+    }
     if (env.signedAttributes.extended.some((a) => a.key === 'io.cncf.notary.verificationPlugin')) {
       record(
         'integrity',
@@ -446,7 +456,8 @@ export function createVerifier(config: VerifierConfig): Verifier {
         // The TSA chain's revocation (no signing time): revoked or unknown fails the timestamp.
         if (revocation && range.tsaChain && range.tsaChain.length > 1) {
           const r = await revocation(range.tsaChain, { at: t, mode: 'timestamping', ...(inp.signal ? { signal: inp.signal } : {}) });
-          if (r.result !== 'ok') return r.error ?? new VouchError('ERR_TIMESTAMP_INVALID', `timestamping certificate revocation status: ${r.result}`);
+          if (r.result !== 'ok')
+            return r.error ?? new VouchError('ERR_TIMESTAMP_INVALID', `timestamping certificate revocation status: ${r.result}`);
         }
         return undefined;
       } catch (e) {

@@ -1,0 +1,148 @@
+/**
+ * How the CLI reaches remote registries: the HTTP transport (undici, or `CliIo.fetch`), the
+ * registry client, and notation's credential order (flags, then NOTATION_USERNAME /
+ * NOTATION_PASSWORD, then the credential helper of notation's config.json, then the docker
+ * config). Plain HTTP only for loopback registries, `insecureRegistries` of config.json and
+ * `--insecure-registry`.
+ */
+import { readFileSync } from 'node:fs';
+import { type FetchLike, parseReference, type Reference, VouchError } from '@vouch/core';
+import {
+  dockerConfigPath,
+  dockerCredentials,
+  dockerServerKey,
+  type NotationConfig,
+  notationConfigPath,
+  parseNotationConfig,
+  runCredentialHelper,
+  undiciFetch,
+} from '@vouch/node';
+import { type Credential, type CredentialProvider, createRegistryClient, type RemoteRepository, remoteRepository } from '@vouch/registry';
+import type { CliContext } from './context.js';
+
+/** Registry flags shared by sign, verify, inspect and list. */
+export interface RegistryFlags {
+  /** `--insecure-registry`: plain HTTP for this command's registry. */
+  insecureRegistry?: boolean;
+  /** `--force-referrers-tag`: always maintain the referrers tag-schema index when pushing. */
+  forceReferrersTag?: boolean;
+  /** `-u/--username`. */
+  username?: string;
+  /** `-p/--password`. */
+  password?: string;
+  /** `--password-stdin`. */
+  passwordStdin?: boolean;
+}
+
+/** notation's config.json of the context's config dir (empty when absent), read synchronously. */
+export function readNotationConfigSync(ctx: CliContext): NotationConfig {
+  const path = notationConfigPath(ctx.configDir());
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ENOENT') return {};
+    throw new VouchError('ERR_IO', `cannot read config file ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new VouchError('ERR_CONFIG_INVALID', `malformed config file ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  return parseNotationConfig(doc, path);
+}
+
+/** The transport of this invocation: `CliIo.fetch`, else one pooled undici transport closed when the command ends. */
+export function cliFetch(ctx: CliContext): FetchLike {
+  let base = ctx.io.fetch;
+  if (!base) {
+    const pooled = undiciFetch();
+    ctx.onClose(() => pooled.close());
+    base = pooled;
+  }
+  if (!ctx.globals.debug) return base;
+  const inner = base;
+  return async (url, init) => {
+    const method = init?.method ?? 'GET';
+    ctx.stderr.write(`DEBUG: > Request: ${method} ${url}\n`);
+    const res = await inner(url, init);
+    ctx.stderr.write(`DEBUG: < Response: ${res.status} ${method} ${url}\n`);
+    return res;
+  };
+}
+
+/** Credentials given on the command line or in the environment, read once (the env variables are then removed). */
+async function explicitCredential(ctx: CliContext, flags: RegistryFlags): Promise<Credential | undefined> {
+  let username = flags.username;
+  let password = flags.password;
+  if (flags.passwordStdin) {
+    if (password !== undefined) throw new VouchError('ERR_INVALID_ARGUMENT', '--password and --password-stdin cannot be used together');
+    password = (await ctx.readStdin()).replace(/\r?\n$/, '');
+  }
+  const envUser = ctx.env.NOTATION_USERNAME;
+  const envPass = ctx.env.NOTATION_PASSWORD;
+  // read once and forget, so that child processes (plugins) never inherit them (ADA-NOT-23-5)
+  delete ctx.env.NOTATION_USERNAME;
+  delete ctx.env.NOTATION_PASSWORD;
+  if (username === undefined && password === undefined) {
+    username = envUser;
+    password = envPass;
+  }
+  if (password === undefined || password === '') {
+    if (username) throw new VouchError('ERR_INVALID_ARGUMENT', `a password is required for user "${username}": use -p, --password-stdin or NOTATION_PASSWORD`);
+    return undefined;
+  }
+  // notation: an empty user name makes the password a refresh (identity) token
+  return username ? { username, password } : { identityToken: password };
+}
+
+/**
+ * notation's credential order for `registry`: explicit credentials (flags / env) for the
+ * reference's registry, then the helper named by notation's config.json (`credHelpers`,
+ * `credsStore`), then the docker config.json. Records whether any credential was found.
+ */
+export function cliCredentials(ctx: CliContext, registry: string, flags: RegistryFlags, config: NotationConfig): CredentialProvider & { found(): boolean } {
+  const explicit = explicitCredential(ctx, flags);
+  explicit.catch(() => {});
+  const docker = dockerCredentials({ configPath: dockerConfigPath(ctx.env) });
+  let found = false;
+  return {
+    found: () => found,
+    async get(host) {
+      let c: Credential | undefined;
+      if (host === registry) c = await explicit;
+      if (!c) {
+        const helper = config.credHelpers?.[host] || config.credsStore;
+        c = helper ? await runCredentialHelper(helper, dockerServerKey(host)) : await docker.get(host);
+      }
+      if (c) found = true;
+      return c;
+    },
+  };
+}
+
+/** A remote repository for `reference` with the CLI's transport, credentials and HTTP policy. */
+export function openRemoteRepository(
+  ctx: CliContext,
+  reference: string,
+  flags: RegistryFlags,
+): { ref: Reference; repository: RemoteRepository; credentials: { found(): boolean } } {
+  const ref = parseReference(reference);
+  const config = readNotationConfigSync(ctx);
+  const credentials = cliCredentials(ctx, ref.registry, flags, config);
+  const client = createRegistryClient({
+    fetch: cliFetch(ctx),
+    credentials,
+    insecureRegistries: config.insecureRegistries ?? [],
+    plainHttp: !!flags.insecureRegistry,
+    logger: ctx.logger(),
+    userAgent: `vouch/${ctx.version}`,
+    retry: { retries: 2 },
+  });
+  ctx.remote = { registry: ref.registry, credentials };
+  const repository = remoteRepository(client, `${ref.registry}/${ref.repository}`, {
+    ...(flags.forceReferrersTag ? { forceReferrersTag: true } : {}),
+  });
+  return { ref, repository, credentials };
+}

@@ -1,0 +1,296 @@
+import { digestOf, isVouchError, utf8, type VouchError } from '@vouch/core';
+import { type EnvelopeCodec, localRawSigner } from '@vouch/envelope';
+import { cose } from '@vouch/envelope/cose';
+import { jws } from '@vouch/envelope/jws';
+import { memoryTrustStore } from '@vouch/trust-policy';
+import { createTestPki, type TestPki } from '@vouch/x509';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  compareBlobArtifact,
+  createBlobVerifier,
+  digestBlob,
+  formatFromSignatureFileName,
+  signatureFileName,
+  signBlob,
+  verifyBlob,
+  verifyBlobDescriptor,
+} from './index.js';
+
+let ec: TestPki;
+let rsa384: TestPki;
+let other: TestPki;
+beforeAll(async () => {
+  [ec, rsa384, other] = await Promise.all([
+    createTestPki({ keySpec: 'EC-256' }),
+    createTestPki({ keySpec: 'RSA-3072', name: 'rsa' }),
+    createTestPki({ keySpec: 'EC-384', name: 'other' }),
+  ]);
+});
+
+const signerOf = (p: TestPki) => localRawSigner(p.leaf.privateKey, p.chain);
+const store = () => memoryTrustStore({ ca: { test: [ec.root.certificate, rsa384.root.certificate] } });
+
+function blobPolicy(statements: Record<string, unknown>[]) {
+  return { version: '1.0', trustPolicies: statements };
+}
+const strict = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  signatureVerification: { level: 'strict' },
+  trustStores: ['ca:test'],
+  trustedIdentities: ['*'],
+  ...extra,
+});
+
+async function code(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'resolved';
+  } catch (e) {
+    return isVouchError(e) ? e.code : `not a VouchError: ${String(e)}`;
+  }
+}
+
+async function* chunked(bytes: Uint8Array, size: number): AsyncIterable<Uint8Array> {
+  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+}
+
+const content = utf8('hello blob, signed detached\n'.repeat(1000));
+
+describe('signature file names', () => {
+  it('appends .<format>.sig to the base name', () => {
+    expect(signatureFileName('/tmp/dir/app.tar.gz', 'jws')).toBe('app.tar.gz.jws.sig');
+    expect(signatureFileName('C:\\x\\sbom.json', 'cose')).toBe('sbom.json.cose.sig');
+    expect(() => signatureFileName('/tmp/dir/', 'jws')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    expect(() => signatureFileName('a', 'pgp' as 'jws')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+  });
+
+  it('derives the format from the second-to-last segment, case-insensitively', () => {
+    expect(formatFromSignatureFileName('/x/app.tar.gz.jws.sig')).toBe('jws');
+    expect(formatFromSignatureFileName('app.COSE.SIG')).toBe('cose');
+    expect(formatFromSignatureFileName('dir.jws.sig/app.cose.sig')).toBe('cose');
+    for (const bad of ['app.jws', 'jws.sig', 'app.sig.jws']) {
+      expect(() => formatFromSignatureFileName(bad)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    }
+    expect(() => formatFromSignatureFileName('app.pgp.sig')).toThrow(expect.objectContaining({ code: 'ERR_ENVELOPE_UNSUPPORTED' }));
+  });
+});
+
+describe('digestBlob', () => {
+  it('streams bytes, async iterables and ReadableStreams to the same digest', async () => {
+    const want = { digest: digestOf(content, 'sha384'), size: content.length };
+    expect(await digestBlob(content, 'sha384')).toEqual(want);
+    expect(await digestBlob(chunked(content, 1000), 'sha384')).toEqual(want);
+    const rs = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(content.subarray(0, 7));
+        c.enqueue(content.subarray(7));
+        c.close();
+      },
+    });
+    expect(await digestBlob(rs, 'sha384')).toEqual(want);
+  });
+
+  it('wraps stream failures and aborts', async () => {
+    async function* failing(): AsyncIterable<Uint8Array> {
+      yield new Uint8Array(3);
+      throw new Error('disk gone');
+    }
+    expect(await code(digestBlob(failing(), 'sha256'))).toBe('ERR_IO');
+    expect(await code(digestBlob(chunked(content, 10), 'sha256', { signal: AbortSignal.abort() }))).toBe('ERR_ABORTED');
+    expect(await code(digestBlob(42 as unknown as Uint8Array, 'sha256'))).toBe('ERR_INVALID_ARGUMENT');
+  });
+});
+
+describe('signBlob / verifyBlob round trip', () => {
+  for (const envelope of [jws, cose] as EnvelopeCodec[]) {
+    it(`${envelope.mediaType}: sign streaming, verify streaming (global policy)`, async () => {
+      const signed = await signBlob(chunked(content, 4096), {
+        signer: signerOf(ec),
+        envelope,
+        mediaType: 'text/plain',
+        userMetadata: { build: '7' },
+      });
+      expect(signed.envelopeMediaType).toBe(envelope.mediaType);
+      expect(signed.descriptor).toEqual({
+        mediaType: 'text/plain',
+        digest: digestOf(content, 'sha256'),
+        size: content.length,
+        annotations: { build: '7' },
+      });
+      const r = await verifyBlob(chunked(content, 333), signed.envelope, {
+        trustPolicy: blobPolicy([strict('global', { globalPolicy: true })]),
+        trustStore: store(),
+        envelopes: [jws, cose],
+        revocation: false,
+        envelopeMediaType: envelope.mediaType,
+        userMetadata: { build: '7' },
+      });
+      expect(r.skipped).toBe(false);
+      expect(r.policy).toEqual({ name: 'global', level: 'strict' });
+      expect(r.artifact).toEqual({ mediaType: 'text/plain', digest: digestOf(content, 'sha256'), size: content.length });
+      expect(r.signature?.checks.find((c) => c.type === 'authenticity')?.result).toBe('passed');
+      expect(r.signature?.userMetadata).toEqual({ build: '7' });
+      expect(r.warnings).toEqual([]);
+    });
+  }
+
+  it('uses the digest the signing key implies (RSA-3072 → sha384) and tries every codec without a media type', async () => {
+    const signed = await signBlob(content, { signer: signerOf(rsa384), envelope: cose });
+    expect(signed.descriptor.digest).toBe(digestOf(content, 'sha384'));
+    expect(signed.descriptor.mediaType).toBe('application/octet-stream');
+    const v = createBlobVerifier({
+      trustPolicy: blobPolicy([strict('named')]),
+      trustStore: store(),
+      envelopes: [jws, cose],
+      revocation: false,
+    });
+    const r = await v.verifyBlob(content, signed.envelope, { policyName: 'named' });
+    expect(r.artifact?.digest).toBe(digestOf(content, 'sha384'));
+  });
+
+  it('rejects a wrong blob, a wrong size and a wrong media type as an integrity failure', async () => {
+    const signed = await signBlob(content, { signer: signerOf(ec), envelope: jws, mediaType: 'application/x-tar' });
+    const v = createBlobVerifier({
+      trustPolicy: blobPolicy([strict('global', { globalPolicy: true })]),
+      trustStore: store(),
+      envelopes: [jws],
+      revocation: false,
+    });
+    const tampered = content.slice();
+    tampered[10]! ^= 1;
+    expect(await code(v.verifyBlob(tampered, signed.envelope))).toBe('ERR_ARTIFACT_MISMATCH');
+    expect(await code(v.verifyBlob(content.subarray(1), signed.envelope))).toBe('ERR_ARTIFACT_MISMATCH');
+    expect(await code(v.verifyBlob(content, signed.envelope, { mediaType: 'application/json' }))).toBe('ERR_ARTIFACT_MISMATCH');
+    // media type is compared only when given
+    expect((await v.verifyBlob(content, signed.envelope)).artifact?.mediaType).toBe('application/x-tar');
+    expect((await v.verifyBlob(content, signed.envelope, { mediaType: 'application/x-tar' })).skipped).toBe(false);
+    try {
+      await v.verifyBlob(tampered, signed.envelope);
+      expect.unreachable();
+    } catch (e) {
+      const err = e as VouchError;
+      expect(err.message).toContain('integrity check failed. signature does not match the given blob');
+      const outcome = err.details?.outcome as { checks: { type: string; result: string }[] };
+      expect(outcome.checks).toContainEqual(expect.objectContaining({ type: 'integrity', result: 'failed' }));
+    }
+  });
+
+  it('descriptor path: wrong size or digest fails, right descriptor passes', async () => {
+    const signed = await signBlob(content, { signer: signerOf(ec), envelope: jws });
+    const opts = {
+      trustPolicy: blobPolicy([strict('global', { globalPolicy: true })]),
+      trustStore: store(),
+      envelopes: [jws],
+      revocation: false as const,
+    };
+    const good = { digest: digestOf(content, 'sha256'), size: content.length };
+    expect((await verifyBlobDescriptor(good, signed.envelope, opts)).skipped).toBe(false);
+    expect(await code(verifyBlobDescriptor({ ...good, size: 1 }, signed.envelope, opts))).toBe('ERR_ARTIFACT_MISMATCH');
+    expect(await code(verifyBlobDescriptor({ ...good, digest: digestOf(content, 'sha384') }, signed.envelope, opts))).toBe(
+      'ERR_ARTIFACT_MISMATCH',
+    );
+    expect(await code(verifyBlobDescriptor({ ...good, digest: 'md5:abc' }, signed.envelope, opts))).toBe('ERR_INVALID_DIGEST');
+  });
+
+  it('user metadata must be present and equal', async () => {
+    const signed = await signBlob(content, { signer: signerOf(ec), envelope: jws, userMetadata: { a: '1' } });
+    const opts = {
+      trustPolicy: blobPolicy([strict('global', { globalPolicy: true })]),
+      trustStore: store(),
+      envelopes: [jws],
+      revocation: false as const,
+    };
+    expect(await code(verifyBlob(content, signed.envelope, { ...opts, userMetadata: { a: '2' } }))).toBe('ERR_USER_METADATA_MISMATCH');
+    expect(await code(verifyBlob(content, signed.envelope, { ...opts, userMetadata: { b: '1' } }))).toBe('ERR_USER_METADATA_MISMATCH');
+    expect((await verifyBlob(content, signed.envelope, { ...opts, userMetadata: { a: '1' } })).skipped).toBe(false);
+    expect(await code(signBlob(content, { signer: signerOf(ec), envelope: jws, userMetadata: { 'io.cncf.notary.x': '1' } }))).toBe(
+      'ERR_INVALID_ARGUMENT',
+    );
+  });
+
+  it('policy selection: named, global, missing, and skip returns an explicit skipped result without reading anything', async () => {
+    const signed = await signBlob(content, { signer: signerOf(other), envelope: jws });
+    const v = createBlobVerifier({
+      trustPolicy: blobPolicy([
+        strict('global', { globalPolicy: true }),
+        { name: 'skipper', signatureVerification: { level: 'skip' } },
+        { ...strict('audit'), signatureVerification: { level: 'audit' } },
+      ]),
+      trustStore: store(),
+      envelopes: [jws],
+      revocation: false,
+    });
+    // untrusted signer under the global (strict) policy
+    expect(await code(v.verifyBlob(content, signed.envelope))).toBe('ERR_CERT_UNTRUSTED');
+    // audit: authenticity only logged
+    const audited = await v.verifyBlob(content, signed.envelope, { policyName: 'audit' });
+    expect(audited.warnings.map((w) => w.code)).toContain('ERR_CERT_UNTRUSTED');
+    // skip: no blob read, no envelope parsed (garbage accepted), explicit result
+    async function* never(): AsyncIterable<Uint8Array> {
+      yield* [];
+      throw new Error('the blob must not be read under skip');
+    }
+    const skipped = await v.verifyBlob(never(), new Uint8Array(0), { policyName: 'skipper' });
+    expect(skipped).toEqual({ policy: { name: 'skipper', level: 'skip' }, skipped: true, warnings: [] });
+    expect(await code(v.verifyBlob(content, signed.envelope, { policyName: 'nope' }))).toBe('ERR_NO_APPLICABLE_TRUST_POLICY');
+    expect(await code(v.verifyBlob(content, signed.envelope, { policyName: ' ' }))).toBe('ERR_INVALID_ARGUMENT');
+    const noGlobal = createBlobVerifier({ trustPolicy: blobPolicy([strict('only')]), trustStore: store(), envelopes: [jws] });
+    expect(await code(noGlobal.verifyBlob(content, signed.envelope))).toBe('ERR_NO_APPLICABLE_TRUST_POLICY');
+    // a global skip statement is invalid (notation's check never fires)
+    expect(() =>
+      createBlobVerifier({
+        trustPolicy: blobPolicy([{ name: 'g', globalPolicy: true, signatureVerification: { level: 'skip' } }]),
+        trustStore: store(),
+        envelopes: [jws],
+      }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_TRUST_POLICY_INVALID' }));
+  });
+
+  it('malformed or unsupported signatures are errors, not verification results', async () => {
+    const v = createBlobVerifier({
+      trustPolicy: blobPolicy([strict('global', { globalPolicy: true })]),
+      trustStore: store(),
+      envelopes: [jws],
+    });
+    expect(await code(v.verifyBlob(content, new Uint8Array(0)))).toBe('ERR_ENVELOPE_MALFORMED');
+    expect(await code(v.verifyBlob(content, utf8('{"payload":1}'), { envelopeMediaType: 'application/jose+json' }))).toBe(
+      'ERR_ENVELOPE_MALFORMED',
+    );
+    expect(await code(v.verifyBlob(content, utf8('{}'), { envelopeMediaType: 'application/cose' }))).toBe('ERR_ENVELOPE_UNSUPPORTED');
+  });
+
+  it('signing validates its options', async () => {
+    const s = signerOf(ec);
+    expect(await code(signBlob(content, { signer: s, envelope: jws, mediaType: 'not a media type' }))).toBe('ERR_INVALID_ARGUMENT');
+    expect(await code(signBlob(content, { signer: s, envelope: jws, expirySeconds: -1 }))).toBe('ERR_INVALID_ARGUMENT');
+    expect(await code(signBlob(content, { signer: { ...s, certificateChain: [] }, envelope: jws }))).toBe('ERR_INVALID_ARGUMENT');
+    expect(await code(signBlob(chunked(content, 10), { signer: s, envelope: jws, signal: AbortSignal.abort() }))).toBe('ERR_ABORTED');
+  });
+
+  it('an expired signature fails under strict and is logged under permissive', async () => {
+    const t0 = new Date();
+    const signed = await signBlob(content, { signer: signerOf(ec), envelope: jws, expirySeconds: 60, now: () => t0 });
+    const later = () => new Date(t0.getTime() + 120_000);
+    const mk = (level: string) =>
+      createBlobVerifier({
+        trustPolicy: blobPolicy([{ ...strict('p', { globalPolicy: true }), signatureVerification: { level } }]),
+        trustStore: store(),
+        envelopes: [jws],
+        revocation: false,
+        now: later,
+      });
+    expect(await code(mk('strict').verifyBlob(content, signed.envelope))).toBe('ERR_SIGNATURE_EXPIRED');
+    const r = await mk('permissive').verifyBlob(content, signed.envelope);
+    expect(r.warnings.map((w) => w.code)).toContain('ERR_SIGNATURE_EXPIRED');
+  });
+});
+
+describe('compareBlobArtifact', () => {
+  it('ignores an empty media type and names every difference', () => {
+    const signed = { mediaType: 'a/b', digest: 'sha256:00', size: 1 };
+    expect(compareBlobArtifact(signed, { mediaType: '', digest: 'sha256:00', size: 1 })).toBeUndefined();
+    const e = compareBlobArtifact(signed, { mediaType: 'c/d', digest: 'sha256:11', size: 2 });
+    expect(e?.code).toBe('ERR_ARTIFACT_MISMATCH');
+    expect(e?.details?.blob).toEqual({ mediaType: 'c/d', digest: 'sha256:11', size: 2 });
+  });
+});
