@@ -5,7 +5,7 @@ import { parseSignatureManifest } from '@vouch/registry';
 import type { Certificate } from '@vouch/x509';
 import { parseTimestampToken, type TimestampToken, timestampRange } from '@vouch/x509/tsp';
 import type { Command } from 'commander';
-import { act, positiveInt, required } from '../command.js';
+import { act, addRegistryOptions, positiveInt, registryFlags, requireExperimental, required } from '../command.js';
 import type { CliContext } from '../context.js';
 import { codecFor, openTarget } from '../deps.js';
 import { formatAnsic, formatRfc3339 } from '../format/time.js';
@@ -147,15 +147,16 @@ export function registerInspect(program: Command, ctx: CliContext): void {
     .description('Inspect all signatures associated with the signed artifact')
     .argument('<reference>', 'artifact reference (with --oci-layout: <path>@<digest> or <path>:<tag>)')
     .option('--oci-layout', 'the artifact is in an OCI image layout directory')
-    .option('--max-signatures <n>', 'maximum number of signatures to inspect', '100')
-    .option('--insecure-registry', 'use HTTP for the registry');
+    .option('--max-signatures <n>', 'maximum number of signatures to inspect', '100');
+  addRegistryOptions(cmd);
   act(cmd, ctx, async ([reference], opts) => {
     const ref = required(reference, 'reference');
+    requireExperimental(ctx, opts.ociLayout ? ['oci-layout'] : []);
     const max = positiveInt(opts.maxSignatures, '--max-signatures') ?? 100;
-    const target = openTarget(ctx, ref, { ociLayout: !!opts.ociLayout });
+    const target = openTarget(ctx, ref, { ociLayout: !!opts.ociLayout, registry: registryFlags(opts) });
     if (target.isTag) {
       ctx.warn(
-        `Warning: Always inspect the artifact using digest(@sha256:...) rather than a tag(:${target.reference}) because resolved digest may not point to the same signed artifact, as tags are mutable.`,
+        `Warning: Always inspect the artifact using digest(@sha256:...) rather than a tag(:${target.tag}) because resolved digest may not point to the same signed artifact, as tags are mutable.`,
       );
     }
     const artifact = await target.repository.resolve(target.reference);

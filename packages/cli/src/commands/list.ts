@@ -1,6 +1,6 @@
 import { MediaType } from '@vouch/core';
 import type { Command } from 'commander';
-import { act, positiveInt, required } from '../command.js';
+import { act, addRegistryOptions, positiveInt, registryFlags, requireExperimental, required } from '../command.js';
 import type { CliContext } from '../context.js';
 import { openTarget } from '../deps.js';
 import { add, node, renderTree } from '../format/tree.js';
@@ -14,15 +14,16 @@ export function registerList(program: Command, ctx: CliContext): void {
     .description('List signatures of the signed artifact')
     .argument('<reference>', 'artifact reference (with --oci-layout: <path>@<digest> or <path>:<tag>)')
     .option('--oci-layout', 'the artifact is in an OCI image layout directory')
-    .option('--max-signatures <n>', 'maximum number of signatures to list', '100')
-    .option('--insecure-registry', 'use HTTP for the registry');
+    .option('--max-signatures <n>', 'maximum number of signatures to list', '100');
+  addRegistryOptions(cmd);
   act(cmd, ctx, async ([reference], opts) => {
     const ref = required(reference, 'reference');
+    requireExperimental(ctx, opts.ociLayout ? ['oci-layout'] : []);
     const max = positiveInt(opts.maxSignatures, '--max-signatures') ?? 100;
-    const target = openTarget(ctx, ref, { ociLayout: !!opts.ociLayout });
+    const target = openTarget(ctx, ref, { ociLayout: !!opts.ociLayout, registry: registryFlags(opts) });
     if (target.isTag) {
       ctx.warn(
-        `Warning: Always list the artifact using digest(@sha256:...) rather than a tag(:${target.reference}) because resolved digest may not point to the same signed artifact, as tags are mutable.`,
+        `Warning: Always list the artifact using digest(@sha256:...) rather than a tag(:${target.tag}) because resolved digest may not point to the same signed artifact, as tags are mutable.`,
       );
     }
     const artifact = await target.repository.resolve(target.reference);

@@ -5,27 +5,49 @@ import { isPluginKey, loadNotationConfig, loadSigningKeys } from '@vouch/node';
 import { sign } from '@vouch/notation';
 import { importPrivateKey, parseCertificates } from '@vouch/x509';
 import type { Command } from 'commander';
-import { act, collect, parseKeyValues, required, unsupported } from '../command.js';
+import {
+  act,
+  addRegistryOptions,
+  collect,
+  parseKeyValues,
+  registryFlags,
+  requireExperimental,
+  required,
+  unsupported,
+} from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
 import { codecFor, openTarget } from '../deps.js';
 
-/** Parse a Go-style duration made of h/m/s parts (`24h`, `1h30m`, `90s`) into whole seconds. */
+const UNIT_SECONDS: Record<string, number> = { d: 86400, h: 3600, m: 60, s: 1 };
+
+/**
+ * Parse notation's `--expiry` duration (Go duration syntax plus days: `24h`, `2d`, `1h30m`,
+ * `90s`) into whole seconds. `0` means no expiry.
+ */
 export function parseExpiry(value: string): number {
-  const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(value.trim());
-  if (!m || value.trim() === '' || (!m[1] && !m[2] && !m[3])) {
-    throw new UsageError(`invalid --expiry "${value}": use a duration such as 24h, 30m or 1h30m`);
+  const v = value.trim();
+  if (v === '0') return 0;
+  const re = /(\d+(?:\.\d+)?)(d|h|m|s)/gy;
+  let seconds = 0;
+  let m: RegExpExecArray | null;
+  let end = 0;
+  for (m = re.exec(v); m; m = re.exec(v)) {
+    seconds += Number(m[1]) * UNIT_SECONDS[m[2]!]!;
+    end = re.lastIndex;
   }
-  const seconds = Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
-  if (seconds <= 0) throw new UsageError(`--expiry must be positive, got "${value}"`);
+  if (v === '' || end !== v.length) {
+    throw new UsageError(`invalid argument "${value}" for "-e, --expiry" flag: use a duration such as 24h, 2d, 30m or 1h30m`);
+  }
+  if (!Number.isInteger(seconds)) throw new UsageError(`--expiry "${value}" is not a whole number of seconds`);
   return seconds;
 }
 
-/** `vouch sign`: sign an artifact with a key from signingkeys.json (OCI layouts in this build). */
+/** `vouch sign`: sign an artifact (remote registry, or `--oci-layout`) with a key from signingkeys.json. */
 export function registerSign(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('sign')
     .description('Sign artifacts')
-    .argument('<reference>', 'artifact reference (with --oci-layout: <path>@<digest> or <path>:<tag>)')
+    .argument('<reference>', 'artifact reference: <registry>/<repository>(:<tag>|@<digest>); with --oci-layout: <path>@<digest> or <path>:<tag>')
     .option('-k, --key <name>', 'signing key name in signingkeys.json (default: the default key)')
     .option('--signature-format <format>', 'signature envelope format: jws or cose')
     .option('-e, --expiry <duration>', 'signature validity, e.g. 24h')
@@ -36,16 +58,18 @@ export function registerSign(program: Command, ctx: CliContext): void {
     .option('--timestamp-url <url>', 'RFC 3161 timestamping authority URL')
     .option('--timestamp-root-cert <file>', 'root certificate of the timestamping authority')
     .option('--oci-layout', 'the artifact is in an OCI image layout directory')
-    .option('--force-referrers-tag', 'store the signature with the referrers tag schema')
-    .option('--insecure-registry', 'use HTTP for the registry');
+    .option('--force-referrers-tag', 'always maintain the referrers tag-schema index, even when the registry has the Referrers API');
+  addRegistryOptions(cmd);
   act(cmd, ctx, async ([reference], opts) => {
     const ref = required(reference, 'reference');
+    requireExperimental(ctx, opts.ociLayout ? ['oci-layout'] : []);
     if ((opts.plugin && !opts.id) || (!opts.plugin && opts.id)) {
-      throw new UsageError('if any flags in the group [id plugin] are set they must all be set');
+      throw new UsageError(`if any flags in the group [id plugin] are set they must all be set; missing [${opts.plugin ? 'id' : 'plugin'}]`);
     }
     if (opts.plugin && opts.key) throw new UsageError('--key cannot be used with --plugin and --id');
-    if (!!opts.timestampUrl !== !!opts.timestampRootCert) {
-      throw new UsageError('if any flags in the group [timestamp-url timestamp-root-cert] are set they must all be set');
+    if ((opts.timestampUrl === undefined) !== (opts.timestampRootCert === undefined)) {
+      const missing = opts.timestampUrl === undefined ? 'timestamp-url' : 'timestamp-root-cert';
+      throw new UsageError(`if any flags in the group [timestamp-url timestamp-root-cert] are set they must all be set; missing [${missing}]`);
     }
     const userMetadata = parseKeyValues(opts.userMetadata as string[] | undefined, '--user-metadata');
     const expirySeconds = opts.expiry ? parseExpiry(opts.expiry as string) : undefined;
@@ -56,8 +80,7 @@ export function registerSign(program: Command, ctx: CliContext): void {
     const codec = codecFor(format === 'jws' ? 'application/jose+json' : 'application/cose');
     if (!codec) throw new VouchError('ERR_UNSUPPORTED', `the ${format} envelope format is not available in this build`);
     if (opts.plugin) unsupported('signing with a plugin (--plugin)');
-    if (opts.timestampUrl) unsupported('RFC 3161 timestamping (--timestamp-url)');
-    if (!opts.ociLayout) unsupported('signing artifacts in a remote registry (use --oci-layout)');
+    if (opts.timestampUrl !== undefined) unsupported('RFC 3161 timestamping (--timestamp-url)');
 
     const keys = await loadSigningKeys(configDir);
     const keyName = (opts.key as string | undefined) ?? keys.default;
@@ -82,7 +105,7 @@ export function registerSign(program: Command, ctx: CliContext): void {
     const chain = parseCertificates(new Uint8Array(certBytes));
     const signer = localRawSigner(await importPrivateKey(keyPem), chain);
 
-    const target = openTarget(ctx, ref, { ociLayout: true, writable: true });
+    const target = openTarget(ctx, ref, { ociLayout: !!opts.ociLayout, writable: true, registry: registryFlags(opts) });
     const result = await sign(target.reference, {
       repository: target.repository as Parameters<typeof sign>[1]['repository'],
       signer,

@@ -2,7 +2,7 @@ import { isVouchError, VouchError } from '@vouch/core';
 import { createNodeVerifier } from '@vouch/node';
 import { outcomeToJson, type VerifyResult } from '@vouch/notation';
 import type { Command } from 'commander';
-import { act, collect, parseKeyValues, positiveInt, required } from '../command.js';
+import { act, addRegistryOptions, collect, parseKeyValues, positiveInt, registryFlags, requireExperimental, required } from '../command.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../context.js';
 import { envelopeCodecs, openTarget } from '../deps.js';
@@ -18,12 +18,13 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     .option('--scope <scope>', 'trust policy scope for an OCI layout artifact (registry/repository); required with --oci-layout')
     .option('-m, --user-metadata <key=value>', 'user defined metadata that must be in the signature (repeatable)', collect)
     .option('--plugin-config <key=value>', 'plugin configuration (repeatable)', collect)
-    .option('--max-signatures <n>', 'maximum number of signatures to evaluate', '100')
-    .option('--insecure-registry', 'use HTTP for the registry');
+    .option('--max-signatures <n>', 'maximum number of signatures to evaluate', '100');
+  addRegistryOptions(cmd);
   act(cmd, ctx, async ([reference], opts) => {
     const ref = required(reference, 'reference');
     const ociLayout = !!opts.ociLayout;
     const scope = opts.scope as string | undefined;
+    requireExperimental(ctx, [...(ociLayout ? ['oci-layout'] : []), ...(scope !== undefined ? ['scope'] : [])]);
     if (ociLayout && !scope)
       throw new UsageError('if any flags in the group [oci-layout scope] are set they must all be set; missing [scope]');
     if (!ociLayout && scope) throw new UsageError('--scope is only used with --oci-layout');
@@ -37,10 +38,10 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       logger: ctx.logger(),
       ...(ctx.io.now ? { now: ctx.io.now } : {}),
     });
-    const target = openTarget(ctx, ref, { ociLayout });
+    const target = openTarget(ctx, ref, { ociLayout, registry: registryFlags(opts) });
     if (target.isTag) {
       ctx.warn(
-        `Warning: Always verify the artifact using digest(@sha256:...) rather than a tag(:${target.reference}) because resolved digest may not point to the same signed artifact, as tags are mutable.`,
+        `Warning: Always verify the artifact using digest(@sha256:...) rather than a tag(:${target.tag}) because resolved digest may not point to the same signed artifact, as tags are mutable.`,
       );
     }
     let display = ref;
@@ -60,12 +61,40 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       throw summarize(ctx, e, display);
     }
     if (!target.layout) display = result.reference;
+    if (ctx.globals.debug) debugTrace(ctx, result);
     report(ctx, result, display);
   });
 }
 
+const CHECK_NAMES: Record<string, string> = {
+  integrity: 'integrity',
+  authenticity: 'cert chain',
+  trustedIdentity: 'trust identity',
+  expiry: 'expiry',
+  authenticTimestamp: 'authentic timestamp',
+  revocation: 'revocation',
+};
+
+/** With --debug: what the verifier did, one line per signature and check (after the fact, from the result). */
+function debugTrace(ctx: CliContext, result: VerifyResult): void {
+  ctx.warn(`DEBUG: Check verification level: policy "${result.policy.name}" has level ${result.policy.level}`);
+  for (const o of result.outcomes) {
+    ctx.warn(
+      `DEBUG: Verify signature against artifact ${result.artifact.digest} (signature ${o.descriptor.digest}) in signature media type ${o.envelopeMediaType}`,
+    );
+    for (const c of o.checks) {
+      const name = CHECK_NAMES[c.type] ?? c.type;
+      ctx.warn(`DEBUG: Validating ${name}: ${c.result}${c.action !== 'enforce' ? ` (action ${c.action})` : ''}${c.error ? `: ${c.error.message}` : ''}`);
+    }
+  }
+}
+
 function summarize(ctx: CliContext, e: unknown, display: string): unknown {
   if (!isVouchError(e)) return e;
+  if (ctx.globals.debug && e.details?.outcomes) {
+    const policy = e.details.policy as string | undefined;
+    ctx.warn(`DEBUG: Check verification level: policy "${policy ?? '?'}"`);
+  }
   const verbose = ctx.globals.verbose || ctx.globals.debug;
   const outcomes = (e.details?.outcomes as { signature?: string; error?: { message?: string } }[] | undefined) ?? [];
   if (verbose && !ctx.json) {
