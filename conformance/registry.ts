@@ -5,6 +5,7 @@ import { handlers as timestamp } from './timestamp.js';
 import { handlers as trustPolicy } from './trust-policy.js';
 import type { Handlers } from './types.js';
 import { handlers as verifyFacade } from './verify-facade.js';
+import { handlers as x509 } from './x509.js';
 
 /**
  * Every area's handlers, merged. Areas add themselves here:
@@ -17,6 +18,7 @@ export const handlers: Handlers = {
   ...config,
   ...envelope,
   ...verifyFacade,
+  ...x509,
 };
 
 /** Kinds that belong to a later issue: reported as skipped with this reason, never as passed. */

@@ -14,6 +14,8 @@ let layout: string;
 let digest: string;
 let unsignedDigest: string;
 const NAME = 'test.example';
+const EXPERIMENTAL =
+  'Warning: This feature is experimental and may not be fully tested or completed and may be deprecated. Report any issues to the vouch project';
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON output is inspected loosely in tests
 type Json = Record<string, any>;
@@ -31,7 +33,7 @@ async function vouch(args: string[], extra: Partial<CliIo> = {}): Promise<Run> {
   const code = await runCli(['--config-dir', cfg, ...args], {
     stdout: { write: (s: string) => (out += s) },
     stderr: { write: (s: string) => (err += s) },
-    env: { HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker') },
+    env: { HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker'), NOTATION_EXPERIMENTAL: '1' },
     cwd: work,
     ...extra,
   });
@@ -110,8 +112,13 @@ describe('vouch CLI: generate-test, sign, policy, verify, inspect, list (OCI lay
     expect(r.out).toContain(`Successfully signed layout@${digest}`);
     const j = await vouch(['sign', '--oci-layout', `layout@${digest}`, '--signature-format', 'cose', '-m', 'build=42', '-o', 'json']);
     expect(j.code).toBe(0);
-    expect(j.err).toBe('');
+    expect(j.err).toBe(`${EXPERIMENTAL}\n`);
     expect(j.json()).toMatchObject({ reference: `layout@${digest}`, signature: { envelopeMediaType: 'application/cose' } });
+    const gated = await vouch(['sign', '--oci-layout', `layout@${digest}`], { env: { HOME: join(root, 'home') } });
+    expect(gated.code).toBe(1);
+    expect(gated.err).toBe(
+      'Error: flag(s) --oci-layout in "vouch sign" is experimental and not enabled by default. To use, please set NOTATION_EXPERIMENTAL=1 environment variable\n',
+    );
   });
 
   it('policy import validates before writing; show prints the file', async () => {
@@ -144,7 +151,7 @@ describe('vouch CLI: generate-test, sign, policy, verify, inspect, list (OCI lay
 
   it('verify succeeds with notation wording and a json shape', async () => {
     const r = await vouch(['verify', '--oci-layout', `layout@${digest}`, '--scope', 'local.io/app']);
-    expect(r.err).toBe('');
+    expect(r.err).toBe(`${EXPERIMENTAL}\n`);
     expect(r.code).toBe(0);
     expect(r.out).toBe(`Successfully verified signature for layout@${digest}\n`);
     const m = await vouch(['verify', '--oci-layout', `layout@${digest}`, '--scope', 'local.io/app', '-m', 'build=42']);
@@ -173,9 +180,12 @@ describe('vouch CLI: generate-test, sign, policy, verify, inspect, list (OCI lay
     const noScope = await vouch(['verify', '--oci-layout', `layout@${digest}`]);
     expect(noScope.code).toBe(1);
     expect(noScope.err).toContain("Run 'vouch verify --help' for usage.");
-    const remote = await vouch(['verify', `local.io/app@${digest}`, '-o', 'json']);
+    const offline: FetchLike = async () => {
+      throw new Error('offline');
+    };
+    const remote = await vouch(['verify', `local.io/app@${digest}`, '-o', 'json'], { fetch: offline });
     expect(remote.code).toBe(1);
-    expect(remote.json().error.code).toBe('ERR_UNSUPPORTED');
+    expect(remote.json().error.code).toBe('ERR_NETWORK');
     const max = await vouch(['verify', '--oci-layout', `layout@${digest}`, '--scope', 'local.io/app', '--max-signatures', '0']);
     expect(max.code).toBe(1);
   });
@@ -204,7 +214,7 @@ describe('vouch CLI: generate-test, sign, policy, verify, inspect, list (OCI lay
     expect(j.code).toBe(0);
     const sigs = j.json().signatures as Json[];
     expect(sigs).toHaveLength(2);
-    expect(sigs.map((s) => s.mediaType).sort()).toEqual(['application/cose', 'application/jose+json']);
+    expect(sigs.map((s) => s.signatureEnvelopeType).sort()).toEqual(['application/cose', 'application/jose+json']);
     expect(sigs[0]!.signedArtifact).toEqual({ mediaType: MediaType.OCI_MANIFEST, digest, size: expect.any(Number) });
   });
 });

@@ -30,6 +30,7 @@ export { applyJsonPatch } from './jsonpatch.js';
 export * from './kinds.js';
 export * from './match.js';
 export * from './metadata.js';
+export { type NotationImageVerifierOptions, notationImageVerifier } from './notary-verifier.js';
 export { matchPattern, type PatternResult } from './pattern.js';
 export * from './policy.js';
 export * from './types.js';

@@ -14,6 +14,7 @@ import {
   type NotaryVerifyRequest,
 } from './verifier.js';
 
+/** Options of {@link notationImageVerifier}. */
 export interface NotationImageVerifierOptions {
   /** The repository holding `ref` (a remote registry client, an OCI layout mapped to the reference, …). */
   repositoryFor(ref: Reference): Repository;

@@ -34,7 +34,14 @@ import {
 import { DEFAULT_SIGNING_AGENT } from './sign.js';
 import { checkTimestampAuthority, rfc3161Timestamper, type TimestampAuthority } from './timestamp-sign.js';
 import type { SignatureOutcome, VerificationLevel } from './types.js';
-import { createVerifier, outcomeToJson, type RevocationChecker, type TimestampVerifier, type Verifier } from './verify.js';
+import {
+  createVerifier,
+  outcomeToJson,
+  type RevocationChecker,
+  rfc3161Timestamp,
+  type TimestampVerifier,
+  type Verifier,
+} from './verify.js';
 
 /**
  * A blob to sign or verify: bytes, a WHATWG `ReadableStream`, or any async iterable of chunks
@@ -415,7 +422,7 @@ export function createBlobVerifier(config: BlobVerifierConfig): BlobVerifier {
     trustStore: config.trustStore,
     envelopes: config.envelopes,
     ...(config.revocation !== undefined ? { revocation: config.revocation } : {}),
-    ...(config.timestamp ? { timestamp: config.timestamp } : {}),
+    timestamp: config.timestamp ?? rfc3161Timestamp,
     ...(config.now ? { now: config.now } : {}),
     ...(config.logger ? { logger: config.logger } : {}),
   });

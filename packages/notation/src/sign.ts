@@ -12,13 +12,17 @@ import {
 } from '@vouch/core';
 import type { EnvelopeCodec, RawSigner, SigningScheme } from '@vouch/envelope';
 import { buildSignatureManifest, thumbprintAnnotation, type WritableRepository } from '@vouch/registry';
+import { type EnvelopeSigner, isEnvelopeSigner } from './plugin-signer.js';
 import { checkTimestampAuthority, rfc3161Timestamper, type TimestampAuthority } from './timestamp-sign.js';
 
 export interface SignOptions {
   /** Where the artifact lives and the signature goes. */
   repository: WritableRepository;
-  /** Produces the signature (local key, or a plugin through the same interface). */
-  signer: RawSigner;
+  /**
+   * Produces the signature: a {@link RawSigner} (local key), or an {@link EnvelopeSigner}
+   * (a plugin, see `pluginSigner`) that returns the whole envelope.
+   */
+  signer: RawSigner | EnvelopeSigner;
   /** `jws` from `@vouch/envelope/jws` or `cose` from `@vouch/envelope/cose`. */
   envelope: EnvelopeCodec;
   signingScheme?: SigningScheme;
@@ -105,14 +109,15 @@ export async function sign(reference: string, options: SignOptions): Promise<Sig
   if (Object.keys(annotations).length) targetArtifact.annotations = annotations;
 
   let bytes: Uint8Array;
+  let chainDer: Uint8Array[] = isEnvelopeSigner(signer) ? [] : signer.certificateChain.map((c) => c.der);
+  let signerAnnotations: Record<string, string> = {};
   try {
-    bytes = await envelope.sign({
+    const request = {
       payload: { targetArtifact },
       signingScheme: options.signingScheme ?? 'notary.x509',
       signingTime,
       ...(options.expirySeconds ? { expiry: new Date(signingTime.getTime() + options.expirySeconds * 1000) } : {}),
       signingAgent: options.signingAgent ?? DEFAULT_SIGNING_AGENT,
-      signer,
       ...(options.timestamper
         ? {
             timestamper: rfc3161Timestamper(options.timestamper, {
@@ -121,7 +126,16 @@ export async function sign(reference: string, options: SignOptions): Promise<Sig
             }),
           }
         : {}),
-    });
+    };
+    if (isEnvelopeSigner(signer)) {
+      // A plugin: it returns the envelope (already checked) and its chain.
+      const out = await signer.signEnvelope({ ...request, codec: envelope, ...(signal ? { signal } : {}) });
+      bytes = out.envelope;
+      chainDer = out.certificateChain.map((c) => c.der);
+      signerAnnotations = out.annotations ?? {};
+    } else {
+      bytes = await envelope.sign({ ...request, signer });
+    }
   } catch (e) {
     throw toVouchError(e, 'ERR_SIGNING_FAILED', 'signing failed');
   }
@@ -134,7 +148,8 @@ export async function sign(reference: string, options: SignOptions): Promise<Sig
       envelopeDescriptor,
       annotations: {
         ...(options.manifestAnnotations ?? {}),
-        [Annotation.THUMBPRINT_S256]: thumbprintAnnotation(signer.certificateChain.map((c) => c.der)),
+        ...signerAnnotations,
+        [Annotation.THUMBPRINT_S256]: thumbprintAnnotation(chainDer),
         [Annotation.CREATED]: signingTime.toISOString().replace(/\.\d{3}Z$/, 'Z'),
       },
     });

@@ -31,6 +31,14 @@ import {
 import { type Certificate, validateSigningChain } from '@vouch/x509';
 import { type CrlCache, checkRevocation, revocationOutcome } from '@vouch/x509/revocation';
 import { verifyTimestampToken } from '@vouch/x509/tsp';
+import {
+  assertPluginProcessedAttributes,
+  capabilitiesToVerify,
+  type PluginResolver,
+  resolveVerificationPlugin,
+  runVerificationPlugin,
+  type VerificationPlugin,
+} from './plugin-verify.js';
 import type {
   CheckOutcome,
   SignatureOutcome,
@@ -99,6 +107,12 @@ export interface VerifierConfig {
   revocation?: RevocationChecker | false;
   /** Timestamp verifier; default {@link rfc3161Timestamp}. */
   timestamp?: TimestampVerifier;
+  /**
+   * Verification plugins by name, for signatures that name one (`io.cncf.notary.verificationPlugin`).
+   * Without it such signatures fail with ERR_PLUGIN_NOT_FOUND. `createNodeVerifier` wires the
+   * plugins installed in the notation config dir.
+   */
+  plugins?: PluginResolver;
   now?: Clock;
   logger?: Logger;
   maxSignatureAttempts?: number;
@@ -116,6 +130,8 @@ export interface VerifyCallOptions {
   scope?: string;
   userMetadata?: Record<string, string>;
   maxSignatureAttempts?: number;
+  /** `pluginConfig` sent to verification plugins (notation's `verify --plugin-config`). */
+  pluginConfig?: Record<string, string>;
   signal?: AbortSignal;
 }
 
@@ -140,6 +156,8 @@ export interface SignatureInput {
   userMetadata?: Record<string, string>;
   /** Custom payload binding (blob verification compares digest/size/optional mediaType). */
   compareArtifact?: (payload: Descriptor, artifact: Descriptor) => VouchError | undefined;
+  /** `pluginConfig` sent to a verification plugin. */
+  pluginConfig?: Record<string, string>;
   signal?: AbortSignal;
 }
 
@@ -292,25 +310,29 @@ export function createVerifier(config: VerifierConfig): Verifier {
     const binding = (input.compareArtifact ?? compareOciArtifact)(env.payload.targetArtifact, input.artifact);
     if (!record('integrity', 'enforce', binding)) return outcome;
     // Spec-strict (GAP in notation-go): an unknown critical attribute that nobody processes fails.
-    try {
-      assertCriticalAttributesProcessed(env.signedAttributes, []);
-    } catch (e) {
-      if (!env.signedAttributes.extended.some((a) => a.key === 'io.cncf.notary.verificationPlugin')) {
+    // A signature naming a verification plugin delegates its other critical attributes to it.
+    let vp: VerificationPlugin | undefined;
+    if (!env.signedAttributes.extended.some((a) => a.key === 'io.cncf.notary.verificationPlugin')) {
+      try {
+        assertCriticalAttributesProcessed(env.signedAttributes, []);
+      } catch (e) {
         record('integrity', 'enforce', toVouchError(e, 'ERR_ENVELOPE_MALFORMED', 'unprocessed critical attribute'));
         return outcome;
       }
+    } else {
+      // Verification-plugin discovery: any failure is fatal, whatever the level.
+      try {
+        vp = await resolveVerificationPlugin(env.signedAttributes, {
+          ...(config.plugins ? { plugins: config.plugins } : {}),
+          ...(input.pluginConfig ? { pluginConfig: input.pluginConfig } : {}),
+          ...(input.signal ? { signal: input.signal } : {}),
+        });
+      } catch (e) {
+        record('integrity', 'enforce', toVouchError(e, 'ERR_VERIFICATION_INCONCLUSIVE', 'verification plugin discovery failed'));
+        return outcome;
+      }
     }
-    if (env.signedAttributes.extended.some((a) => a.key === 'io.cncf.notary.verificationPlugin')) {
-      record(
-        'integrity',
-        'enforce',
-        new VouchError(
-          'ERR_PLUGIN_NOT_FOUND',
-          'the signature names a verification plugin (io.cncf.notary.verificationPlugin), and no plugin is configured for this verifier',
-        ),
-      );
-      return outcome;
-    }
+    const pluginHas = (c: string) => vp?.capabilities.some((x) => x === c) === true;
 
     // 2. Authenticity: chain ends in a trusted certificate, leaf matches a trusted identity.
     const storeType = SCHEME_STORE[sa.signingScheme]!;
@@ -324,7 +346,8 @@ export function createVerifier(config: VerifierConfig): Verifier {
           `signature is not produced by a trusted signer: no certificate of the chain (leaf "${env.certificateChain[0]!.subject}") is in the "${storeType}" trust stores of policy "${input.statement.name}"`,
         );
       } else {
-        authError = identityError(input.statement, env.certificateChain[0]!);
+        // The plugin decides the trusted identity when it has that capability.
+        authError = pluginHas('SIGNATURE_VERIFIER.TRUSTED_IDENTITY') ? undefined : identityError(input.statement, env.certificateChain[0]!);
       }
     } catch (e) {
       authError = toVouchError(e, 'ERR_CERT_UNTRUSTED', 'authenticity check failed');
@@ -345,8 +368,8 @@ export function createVerifier(config: VerifierConfig): Verifier {
     }
     if (!record('authenticTimestamp', actions.authenticTimestamp, tsError)) return outcome;
 
-    // 5. Revocation.
-    if (actions.revocation !== 'skip') {
+    // 5. Revocation (the plugin checks it when it has that capability).
+    if (actions.revocation !== 'skip' && !pluginHas('SIGNATURE_VERIFIER.REVOCATION_CHECK')) {
       if (revocation) {
         let revError: VouchError | undefined;
         try {
@@ -364,6 +387,33 @@ export function createVerifier(config: VerifierConfig): Verifier {
         if (!record('revocation', actions.revocation, revError)) return outcome;
       } else {
         outcome.checks.push({ type: 'revocation', action: actions.revocation, result: 'skipped' });
+      }
+    }
+
+    // 5b. Verification plugin: verify-signature with the capabilities still needed.
+    if (vp) {
+      const caps = capabilitiesToVerify(vp, actions);
+      // As notation-go: when the policy skips all the plugin would check, it is not invoked.
+      if (caps.length > 0) {
+        let res: Awaited<ReturnType<typeof runVerificationPlugin>>;
+        try {
+          res = await runVerificationPlugin(vp, env, {
+            capabilities: caps,
+            trustedIdentities: input.statement.trustedIdentities ?? [],
+            ...(input.pluginConfig ? { pluginConfig: input.pluginConfig } : {}),
+            ...(input.signal ? { signal: input.signal } : {}),
+          });
+        } catch (e) {
+          record('integrity', 'enforce', toVouchError(e, 'ERR_VERIFICATION_INCONCLUSIVE', 'verification plugin failed'));
+          return outcome;
+        }
+        if (res.trustedIdentity !== undefined && !record('trustedIdentity', actions.authenticity, res.trustedIdentity ?? undefined)) {
+          return outcome;
+        }
+        if (res.revocation !== undefined && !record('revocation', actions.revocation, res.revocation ?? undefined)) return outcome;
+        if (!record('integrity', 'enforce', assertPluginProcessedAttributes(vp, env.signedAttributes, res.processedAttributes))) {
+          return outcome;
+        }
       }
     }
 
@@ -536,6 +586,7 @@ export function createVerifier(config: VerifierConfig): Verifier {
           artifact,
           statement,
           ...(options.userMetadata ? { userMetadata: options.userMetadata } : {}),
+          ...(options.pluginConfig ? { pluginConfig: options.pluginConfig } : {}),
           ...(signal ? { signal } : {}),
         });
         result.outcomes.push(outcome);

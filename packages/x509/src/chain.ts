@@ -397,7 +397,8 @@ async function validateChain(chain: readonly Certificate[], options: ChainValida
         );
       }
     } else {
-      if ((await issuedBy(cert, cert)) === true) {
+      // Self-signed needs self-issued names too, so the signature is only checked when they match.
+      if (cert.selfSigned && (await issuedBy(cert, cert)) === true) {
         const kind = i === 0 ? 'leaf' : 'intermediate';
         throw chainError(
           `${kind} certificate with subject ${q(cert.subject)} is self-signed. Certificate chain must not contain self-signed ${kind} certificate`,

@@ -51,6 +51,10 @@ export interface Certificate {
   readonly signatureAlgorithm: string;
   /** SHA-256 of `der`, lowercase hex (the thumbprint annotation format). */
   readonly sha256Fingerprint: string;
+  /**
+   * Raw subject DER equals raw issuer DER (self-issued). Parsing is synchronous, so the
+   * self-signature is not checked here; chain validation and trust stores verify it.
+   */
   readonly selfSigned: boolean;
   readonly basicConstraints?: { critical: boolean; ca: boolean; pathLenConstraint?: number };
   /** Key usage names present (digitalSignature, keyCertSign, cRLSign, …). */

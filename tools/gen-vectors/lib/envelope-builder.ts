@@ -123,13 +123,17 @@ function coseValue(name: string, v: HeaderValue): CborItem | undefined {
 
 const COSE_LABEL: Record<string, number> = { alg: 1, crit: 2, cty: 3 };
 
-export function encodeCoseProtected(h: Header): Uint8Array {
+export function coseProtectedEntries(h: Header): [CborItem, CborItem][] {
   const entries: [CborItem, CborItem][] = [];
   for (const [k, v] of h) {
     const cv = coseValue(k, v);
     if (cv !== undefined) entries.push([COSE_LABEL[k] ?? k, cv]);
   }
-  return encode(new Entries(entries));
+  return entries;
+}
+
+export function encodeCoseProtected(h: Header): Uint8Array {
+  return encode(new Entries(coseProtectedEntries(h)));
 }
 
 function flip(b: Uint8Array): Uint8Array {

@@ -544,15 +544,15 @@ function trustStoreCases(ec: Pki, other: Pki, selfSigned: Issued): void {
     add({ id: `trust-store-${id}`, kind: 'trust-store', description, rule: '5: trust store', inputs: { certificates: file }, params: { type, name }, expect });
   }
   const badRoot = writeCerts('pki/chains/bad-root-signature-alone.pem', [parseCertificate(corruptSignature(ec.root.certificate.der))]);
-  add({
-    id: 'trust-store-ca-bad-self-signature',
-    kind: 'trust-store',
-    description: 'a root whose self-signature does not verify',
-    rule: '5: trust store',
-    inputs: { certificates: badRoot },
-    params: { type: 'ca', name: 'vectors' },
-    expect: INVALID_STORE,
-  });
+  const badSelfSigned = writeCerts('pki/chains/bad-self-signed-leaf-alone.pem', [parseCertificate(corruptSignature(selfSigned.certificate.der))]);
+  const badCases: [string, string, 'ca' | 'tsa', string, { ok: true } | { code: string }][] = [
+    ['tsa-bad-self-signature', 'a tsa root whose self-signature does not verify', 'tsa', badRoot, INVALID_STORE],
+    ['ca-self-signed-leaf-bad-signature', 'a self-signed (non-CA) certificate whose self-signature does not verify', 'ca', badSelfSigned, INVALID_STORE],
+    ['ca-root-bad-signature', 'a CA root with a broken self-signature is accepted in a ca store (only CA-ness is checked, as notation does; a chain ending in it never validates)', 'ca', badRoot, OK],
+  ];
+  for (const [id, description, type, file, expect] of badCases) {
+    add({ id: `trust-store-${id}`, kind: 'trust-store', description, rule: '5: trust store', inputs: { certificates: file }, params: { type, name: 'vectors' }, expect });
+  }
   add({
     id: 'trust-store-missing',
     kind: 'trust-store',

@@ -1,9 +1,15 @@
 import { type FetchLike, VouchError } from '@vouch/core';
-import { loadNotationConfig } from '@vouch/node';
+import { dockerConfigPath, eraseDockerCredentials, loadNotationConfig, type NotationConfig, storeDockerCredentials } from '@vouch/node';
 import type { Command } from 'commander';
 import { act, required } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
-import { eraseDockerCredentials, storeDockerCredentials } from '../docker-config.js';
+import { cliFetch } from '../registry.js';
+
+/** Where login/logout keep credentials: notation's config.json helper when it names one, else the docker config. */
+function storeOptions(ctx: CliContext, config: NotationConfig, host: string) {
+  const helper = config.credHelpers?.[host] || config.credsStore || undefined;
+  return { configPath: dockerConfigPath(ctx.env), ...(helper ? { helper } : {}) };
+}
 
 function validHost(server: string): string {
   const host = server.replace(/^https?:\/\//, '').replace(/\/+$/, '');
@@ -26,7 +32,9 @@ function challengeParams(header: string): { scheme: string; params: Record<strin
  */
 async function checkCredentials(fetchFn: FetchLike, base: string, username: string, secret: string): Promise<void> {
   const unauthorized = (why: string): VouchError =>
-    new VouchError('ERR_REGISTRY_UNAUTHORIZED', `login to ${base} failed: ${why}`, { details: { registry: base } });
+    new VouchError('ERR_REGISTRY_UNAUTHORIZED', `failed to validate the credential for ${base}: unauthorized (${why}); check the user name and password`, {
+      details: { registry: base },
+    });
   let res: Awaited<ReturnType<FetchLike>>;
   try {
     res = await fetchFn(`${base}/v2/`, { method: 'GET', redirect: 'manual' });
@@ -77,7 +85,7 @@ export function registerAuth(program: Command, ctx: CliContext): void {
     .option('--insecure-registry', 'use HTTP for the registry');
   act(login, ctx, async ([server], opts) => {
     const host = validHost(required(server, 'server'));
-    let username = (opts.username as string | undefined) ?? ctx.env.NOTATION_USERNAME ?? '';
+    let username = (opts.username as string | undefined) ?? ctx.env.NOTATION_USERNAME;
     let password = opts.password as string | undefined;
     if (opts.passwordStdin) {
       if (password) throw new UsageError('--password and --password-stdin cannot be used together');
@@ -89,14 +97,24 @@ export function registerAuth(program: Command, ctx: CliContext): void {
     // Read once and forget, so child processes do not inherit them (ADA-NOT-23-5).
     delete ctx.env.NOTATION_USERNAME;
     delete ctx.env.NOTATION_PASSWORD;
-    username = username.trim();
+    if (password === undefined && ctx.io.stdin) {
+      // notation prompts for what is missing; answers come one per line
+      const lines = (await ctx.readStdin()).split(/\r?\n/);
+      if (username === undefined) {
+        ctx.stderr.write('Username: ');
+        username = lines.shift() ?? '';
+      }
+      ctx.stderr.write('Password: ');
+      password = lines.shift() ?? '';
+      ctx.stderr.write('\n');
+    }
+    username = (username ?? '').trim();
     if (!password) throw new UsageError('password is required: use --password-stdin (or -p)');
     const config = await loadNotationConfig(ctx.configDir());
     const plain =
       !!opts.insecureRegistry || (config.insecureRegistries ?? []).includes(host) || /^(localhost|127\.0\.0\.1)(:\d+)?$/.test(host);
-    const fetchFn = ctx.io.fetch ?? (globalThis.fetch as unknown as FetchLike);
-    await checkCredentials(fetchFn, `${plain ? 'http' : 'https'}://${host}`, username, password);
-    const saved = await storeDockerCredentials(ctx.env, host, username, password);
+    await checkCredentials(cliFetch(ctx), `${plain ? 'http' : 'https'}://${host}`, username, password);
+    const saved = await storeDockerCredentials(host, username, password, storeOptions(ctx, config, host));
     ctx.line('Login Succeeded');
     ctx.result({ registry: host, status: 'Login Succeeded', store: saved.helper ?? saved.path });
   });
@@ -104,7 +122,8 @@ export function registerAuth(program: Command, ctx: CliContext): void {
   const logout = program.command('logout').description('Log out from the logged in registries').argument('<server>', 'registry host');
   act(logout, ctx, async ([server]) => {
     const host = validHost(required(server, 'server'));
-    const r = await eraseDockerCredentials(ctx.env, host);
+    const config = await loadNotationConfig(ctx.configDir());
+    const r = await eraseDockerCredentials(host, storeOptions(ctx, config, host));
     ctx.line('Logout Succeeded');
     ctx.result({ registry: host, status: 'Logout Succeeded', removed: r.removed });
   });

@@ -106,34 +106,49 @@ function certJson(c: Certificate): Record<string, string> {
   return { SHA256Fingerprint: c.sha256Fingerprint, issuedTo: c.subject, issuedBy: c.issuer, expiry: formatRfc3339(c.notAfter) };
 }
 
+/** Go's RFC 3339 with nanoseconds (as `time.Time` marshals to JSON): fractional seconds without trailing zeros. */
+function rfc3339Nano(d: Date): string {
+  const iso = d.toISOString();
+  return iso.replace(/\.(\d+)Z$/, (_m, frac: string) => {
+    const f = frac.replace(/0+$/, '');
+    return f ? `.${f}Z` : 'Z';
+  });
+}
+
+function sortedObject(entries: [string, unknown][]): Record<string, unknown> {
+  return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** One signature in notation's `inspect -o json` shape (field order as notation prints it; attribute maps sorted by key). */
 function signatureJson(s: Inspected): Record<string, unknown> {
   const env = s.envelope;
-  const signedAttributes: Record<string, unknown> = {
-    contentType: env.payloadContentType,
-    signingScheme: env.signedAttributes.signingScheme,
-  };
+  const signed: [string, unknown][] = [
+    ['contentType', env.payloadContentType],
+    ['signingScheme', env.signedAttributes.signingScheme],
+  ];
   const time = env.signedAttributes.signingTime ?? env.signedAttributes.authenticSigningTime;
-  if (time) signedAttributes.signingTime = formatRfc3339(time);
-  if (env.signedAttributes.expiry) signedAttributes.expiry = formatRfc3339(env.signedAttributes.expiry);
-  for (const a of env.signedAttributes.extended) signedAttributes[a.key] = extendedValue(a.value);
+  if (time) signed.push(['signingTime', formatRfc3339(time)]);
+  if (env.signedAttributes.expiry) signed.push(['expiry', formatRfc3339(env.signedAttributes.expiry)]);
+  for (const a of env.signedAttributes.extended) signed.push([a.key, extendedValue(a.value)]);
   const unsignedAttributes: Record<string, unknown> = {};
   if (env.unsignedAttributes.signingAgent) unsignedAttributes.signingAgent = env.unsignedAttributes.signingAgent;
   if (s.timestamp?.token) {
     const { earliest, latest } = timestampRange(s.timestamp.token);
     unsignedAttributes.timestampSignature = {
-      timestamp: `[${formatRfc3339(earliest)}, ${formatRfc3339(latest)}]`,
+      timestamp: `[${rfc3339Nano(earliest)}, ${rfc3339Nano(latest)}]`,
       certificates: s.timestamp.token.certificates.map(certJson),
     };
   } else if (s.timestamp?.error) {
     unsignedAttributes.timestampSignature = { error: s.timestamp.error };
   }
   const t = env.payload.targetArtifact;
+  const annotations = t.annotations && Object.keys(t.annotations).length > 0 ? sortedObject(Object.entries(t.annotations)) : null;
   return {
-    mediaType: s.envelopeMediaType,
     digest: s.manifest.digest,
     signatureAlgorithm: ALGORITHM_NAMES[env.algorithm] ?? env.algorithm,
-    signedAttributes,
-    userDefinedAttributes: t.annotations ?? null,
+    signatureEnvelopeType: s.envelopeMediaType,
+    signedAttributes: sortedObject(signed),
+    userDefinedAttributes: annotations,
     unsignedAttributes,
     certificates: env.certificateChain.map(certJson),
     signedArtifact: { mediaType: t.mediaType, digest: t.digest, size: t.size },
@@ -181,7 +196,7 @@ export function registerInspect(program: Command, ctx: CliContext): void {
       }
     }
     if (ctx.json) {
-      ctx.result({ reference: display, mediaType: artifact.mediaType, signatures: inspected.map(signatureJson) });
+      ctx.result({ mediaType: artifact.mediaType, signatures: inspected.map(signatureJson) });
     } else if (inspected.length === 0 && skipped === 0) {
       ctx.line(`${display} has no associated signature`);
     } else if (inspected.length > 0) {

@@ -1,0 +1,595 @@
+/**
+ * The `vouch demo` story, as data: every step runs real vouch code (no mocks) against an OCI
+ * layout or a registry, records what happened, what it proves and whether that is what the
+ * story expects. Rendering (text or JSON) is separate, see render.ts.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  type Descriptor,
+  encodePem,
+  type FetchLike,
+  fromBase64,
+  fromBase64Url,
+  fromUtf8,
+  isVouchError,
+  MediaType,
+  toBase64Url,
+  utf8,
+  VouchError,
+} from '@vouch/core';
+import { localRawSigner } from '@vouch/envelope';
+import { cose } from '@vouch/envelope/cose';
+import { jws } from '@vouch/envelope/jws';
+import {
+  type AdmissionReview,
+  createKyvernoEngine,
+  handleAdmissionReview,
+  type KubeObject,
+  notationImageVerifier,
+  parsePolicies,
+} from '@vouch/kyverno';
+import { fileTrustStore } from '@vouch/node';
+import { createVerifier, ocspCrlRevocation, sign, type VerifyResult } from '@vouch/notation';
+import { buildSignatureManifest, type WritableRepository } from '@vouch/registry';
+import { memoryTrustStore, parseOciTrustPolicy } from '@vouch/trust-policy';
+import { certificatesToPem, createTestPki, exportPrivateKeyPkcs8, type TestPki } from '@vouch/x509';
+import { stringify } from 'yaml';
+import { type DemoImage, pushDemoImage } from './image.js';
+
+/** One step of the story and what came of it. */
+export interface DemoStep {
+  /** Stable id (`build-image`, `sign-jws`, `deny-unsigned` …). */
+  id: string;
+  title: string;
+  /** What the step demonstrates when it behaves as expected. */
+  proves: string;
+  /** The outcome the story expects (`verified`, `rejected`, `admitted`, `denied` …). */
+  expected: string;
+  /** What happened (`error` when the step itself failed, `not run` after a failed prerequisite). */
+  outcome: string;
+  /** True when `outcome` is `expected` and the step's own checks hold. */
+  ok: boolean;
+  /** Human-readable account of what happened. */
+  lines: string[];
+  /** Machine-readable facts (digests, error codes, messages, patches). */
+  details: Record<string, unknown>;
+  /** The unexpected error that ended the step, if any. */
+  error?: { code: string; message: string };
+}
+
+/** The whole run. */
+export interface DemoReport {
+  mode: 'oci-layout' | 'registry';
+  /** Registry host used in image references (`registry.example.com` for the OCI layout, else HOST:PORT). */
+  registry: string;
+  /** Where the demo wrote its files. */
+  dir: string;
+  images: Record<'signed' | 'unsigned' | 'tampered', { reference: string; digest?: string }>;
+  steps: DemoStep[];
+  verdict: { ok: boolean; total: number; asExpected: number; unexpected: string[] };
+}
+
+/** Options of {@link runDemo}. */
+export interface DemoOptions {
+  mode: 'oci-layout' | 'registry';
+  /** Registry part of every image reference. */
+  registry: string;
+  /** Directory for the files the demo writes (keys, certificates, trust policy, Kyverno policy). */
+  dir: string;
+  /** The repository `registry/<path>` is stored in (`demo/app` …). Called once per path. */
+  openRepository(path: string): WritableRepository;
+  now?: () => Date;
+  /** Called after each step (for streaming output). */
+  onStep?(step: DemoStep, index: number, total: number): void;
+}
+
+/** The three repositories of the story. */
+export const DEMO_REPOSITORIES = { signed: 'demo/app', unsigned: 'demo/unsigned', tampered: 'demo/tampered' } as const;
+const TAG = 'v1';
+const PLATFORMS = [
+  { architecture: 'amd64', os: 'linux' },
+  { architecture: 'arm64', os: 'linux' },
+];
+
+/** A fetch that refuses: the demo never needs the network for revocation (its certificates name no OCSP/CRL URL). */
+const offlineFetch: FetchLike = async (url) => {
+  throw new VouchError('ERR_NETWORK', `the demo does not use the network, but ${url} was requested`);
+};
+
+interface StepDef {
+  id: string;
+  title: string;
+  proves: string;
+  expected: string;
+  /** Later steps cannot run when this one fails. */
+  prerequisite?: boolean;
+  run(): Promise<{ outcome: string; ok?: boolean; lines: string[]; details?: Record<string, unknown> }>;
+}
+
+/** The seed policy (`check-image-signature`) with the demo CA as its Notary attestor certificate. */
+export function demoClusterPolicy(registry: string, caPem: string): string {
+  return stringify(
+    {
+      apiVersion: 'kyverno.io/v1',
+      kind: 'ClusterPolicy',
+      metadata: { name: 'check-image-signature' },
+      spec: {
+        validationFailureAction: 'Enforce',
+        webhookTimeoutSeconds: 30,
+        failurePolicy: 'Fail',
+        rules: [
+          {
+            name: 'verify-signature',
+            match: { any: [{ resources: { kinds: ['Pod'] } }] },
+            verifyImages: [
+              {
+                type: 'Notary',
+                imageReferences: [`${registry}/*`],
+                attestors: [{ count: 1, entries: [{ certificates: { cert: caPem.trim() } }] }],
+              },
+            ],
+          },
+        ],
+      },
+    },
+    { lineWidth: 0 },
+  );
+}
+
+function pod(name: string, image: string): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default' },
+    spec: { containers: [{ name: 'app', image }] },
+  };
+}
+
+function review(uid: string, object: KubeObject): AdmissionReview {
+  return {
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid,
+      kind: { group: '', version: 'v1', kind: 'Pod' },
+      resource: { group: '', version: 'v1', resource: 'pods' },
+      namespace: 'default',
+      name: object.metadata?.name as string,
+      operation: 'CREATE',
+      userInfo: { username: 'demo-user' },
+      object,
+    },
+  };
+}
+
+function errorOf(e: unknown): { code: string; message: string } {
+  return isVouchError(e) ? { code: e.code, message: e.message } : { code: 'ERR_INTERNAL', message: e instanceof Error ? e.message : String(e) };
+}
+
+/** Codes of every signature outcome in a verification error's details. */
+function outcomeCodes(e: unknown): string[] {
+  const outcomes = (isVouchError(e) ? (e.details?.outcomes as { error?: { code?: string } }[] | undefined) : undefined) ?? [];
+  return outcomes.map((o) => o.error?.code ?? 'none');
+}
+
+function short(digest: string): string {
+  return digest.length > 19 ? `${digest.slice(0, 19)}…` : digest;
+}
+
+/**
+ * Rewrite a JWS envelope's payload to name `target` instead of the signed artifact, keeping
+ * the signature: what an attacker does to reuse a signature for other content.
+ */
+export function retargetJwsEnvelope(envelope: Uint8Array, target: Descriptor): Uint8Array {
+  const env = JSON.parse(fromUtf8(envelope)) as { payload: string; [k: string]: unknown };
+  const payload = JSON.parse(fromUtf8(fromBase64Url(env.payload))) as { targetArtifact: Descriptor };
+  payload.targetArtifact = { ...payload.targetArtifact, mediaType: target.mediaType, digest: target.digest, size: target.size };
+  return utf8(JSON.stringify({ ...env, payload: toBase64Url(utf8(JSON.stringify(payload))) }));
+}
+
+/** Runs the story. Never throws for a step that misbehaves: the report says so. */
+export async function runDemo(options: DemoOptions): Promise<DemoReport> {
+  const now = options.now ?? (() => new Date());
+  const reg = options.registry;
+  const ref = (path: string) => `${reg}/${path}`;
+  const repos = new Map<string, WritableRepository>();
+  const repo = (path: string): WritableRepository => {
+    let r = repos.get(path);
+    if (!r) {
+      r = options.openRepository(path);
+      repos.set(path, r);
+    }
+    return r;
+  };
+  const images: DemoReport['images'] = {
+    signed: { reference: `${ref(DEMO_REPOSITORIES.signed)}:${TAG}` },
+    unsigned: { reference: `${ref(DEMO_REPOSITORIES.unsigned)}:${TAG}` },
+    tampered: { reference: `${ref(DEMO_REPOSITORIES.tampered)}:${TAG}` },
+  };
+  const runId = crypto.randomUUID();
+  const files = {
+    ca: join(options.dir, 'pki', 'demo-ca.crt'),
+    chain: join(options.dir, 'pki', 'demo-signer.crt'),
+    key: join(options.dir, 'pki', 'demo-signer.key'),
+    configDir: join(options.dir, 'notation'),
+    policy: join(options.dir, 'kyverno', 'check-image-signature.yaml'),
+    pods: join(options.dir, 'kyverno', 'pods.yaml'),
+  };
+
+  // State filled in by the steps.
+  let signed!: DemoImage;
+  let unsigned!: DemoImage;
+  let tampered!: DemoImage;
+  let pki!: TestPki;
+  let other!: TestPki;
+  let jwsEnvelope!: Uint8Array;
+  const signatures: Record<string, Descriptor> = {};
+  let trustPolicy!: ReturnType<typeof parseOciTrustPolicy>;
+  let policyDoc!: { version: string; trustPolicies: { trustedIdentities: string[]; [k: string]: unknown }[] };
+  let engine!: ReturnType<typeof createKyvernoEngine>;
+
+  const scope = ref(DEMO_REPOSITORIES.signed);
+  const pinned = () => `${ref(DEMO_REPOSITORIES.signed)}@${signed.index.digest}`;
+
+  const verifyLines = (r: VerifyResult): string[] => {
+    const sig = r.signature;
+    const leaf = sig?.signer?.certificateChain[0];
+    return [
+      `verified ${r.reference}`,
+      `trust policy "${r.policy.name}" at level ${r.policy.level}; signature ${short(sig?.descriptor.digest ?? '')} (${sig?.envelopeMediaType}) by "${leaf?.subject}"`,
+      `checks: ${(sig?.checks ?? []).map((c) => `${c.type} ${c.result}`).join(', ')}`,
+    ];
+  };
+  const verifyDetails = (r: VerifyResult): Record<string, unknown> => ({
+    reference: r.reference,
+    policy: r.policy,
+    signature: r.signature?.descriptor.digest,
+    envelopeMediaType: r.signature?.envelopeMediaType,
+    signer: r.signature?.signer?.certificateChain[0]?.subject,
+    checks: (r.signature?.checks ?? []).map((c) => ({ type: c.type, action: c.action, result: c.result })),
+  });
+
+  const expectRejection = async (
+    what: Promise<unknown>,
+    code: string,
+  ): Promise<{ outcome: string; ok: boolean; lines: string[]; details: Record<string, unknown> }> => {
+    try {
+      const r = (await what) as VerifyResult;
+      return { outcome: 'verified', ok: false, lines: [`unexpectedly verified ${r.reference}`], details: verifyDetails(r) };
+    } catch (e) {
+      const err = errorOf(e);
+      const codes = outcomeCodes(e);
+      const ok = err.code === 'ERR_VERIFICATION_FAILED' && codes.length > 0 && codes.every((c) => c === code);
+      return {
+        outcome: 'rejected',
+        ok,
+        lines: [`rejected: ${err.code}`, `per signature: ${codes.join(', ') || 'none'}`, err.message],
+        details: { error: err, signatureErrors: codes },
+      };
+    }
+  };
+
+  const admission = async (name: string, image: string) => {
+    const res = (await handleAdmissionReview(review(`demo-${name}`, pod(name, image)), engine)).response!;
+    const patch = res.patch ? (JSON.parse(fromUtf8(fromBase64(res.patch))) as { op: string; path: string; value?: unknown }[]) : [];
+    return { res, patch };
+  };
+
+  const defs: StepDef[] = [
+    {
+      id: 'build-image',
+      title: 'Build an image into the store',
+      proves: 'The artifact under protection. Its identity is the digest of its index: tags can move, digests cannot.',
+      expected: 'built',
+      prerequisite: true,
+      async run() {
+        const opts = { tag: TAG, runId, platforms: PLATFORMS };
+        signed = await pushDemoImage(repo(DEMO_REPOSITORIES.signed), { ...opts, message: 'hello from a signed image' });
+        unsigned = await pushDemoImage(repo(DEMO_REPOSITORIES.unsigned), { ...opts, message: 'nobody signed me' });
+        tampered = await pushDemoImage(repo(DEMO_REPOSITORIES.tampered), { ...opts, message: 'malicious payload' });
+        images.signed.digest = signed.index.digest;
+        images.unsigned.digest = unsigned.index.digest;
+        images.tampered.digest = tampered.index.digest;
+        return {
+          outcome: 'built',
+          lines: [
+            `${images.signed.reference} → ${signed.index.digest}`,
+            `  image index for ${signed.manifests.map((m) => `${m.platform.os}/${m.platform.architecture}`).join(' and ')}: one config and one tar layer each`,
+            `${images.unsigned.reference} → ${short(unsigned.index.digest)} (will stay unsigned)`,
+            `${images.tampered.reference} → ${short(tampered.index.digest)} (an attacker's image)`,
+          ],
+          details: {
+            images: { signed, unsigned, tampered },
+          },
+        };
+      },
+    },
+    {
+      id: 'create-pki',
+      title: 'Create a test CA and a signing key',
+      proves:
+        'The signer’s identity: a root CA you decide to trust, and a leaf certificate (code-signing EKU) under it whose key signs.',
+      expected: 'created',
+      prerequisite: true,
+      async run() {
+        const t = now();
+        [pki, other] = await Promise.all([
+          createTestPki({ keySpec: 'EC-256', name: 'vouch demo', notBefore: new Date(t.getTime() - 3_600_000) }),
+          createTestPki({ keySpec: 'EC-256', name: 'someone else', notBefore: new Date(t.getTime() - 3_600_000) }),
+        ]);
+        await mkdir(join(options.dir, 'pki'), { recursive: true });
+        await writeFile(files.ca, certificatesToPem([pki.root.certificate]));
+        await writeFile(files.chain, certificatesToPem([pki.leaf.certificate, pki.intermediate.certificate]));
+        await writeFile(files.key, encodePem('PRIVATE KEY', await exportPrivateKeyPkcs8(pki.leaf.privateKey)), { mode: 0o600 });
+        return {
+          outcome: 'created',
+          lines: [
+            `CA      ${pki.root.certificate.subject} (SHA-256 ${pki.root.certificate.sha256Fingerprint.slice(0, 16)}…)`,
+            `signer  ${pki.leaf.certificate.subject}, ECDSA P-256, via ${pki.intermediate.certificate.subject}`,
+            `written ${files.ca}, ${files.chain}, ${files.key}`,
+          ],
+          details: {
+            ca: { subject: pki.root.certificate.subject, sha256: pki.root.certificate.sha256Fingerprint, file: files.ca },
+            signer: { subject: pki.leaf.certificate.subject, chainFile: files.chain, keyFile: files.key },
+          },
+        };
+      },
+    },
+    ...(['jws', 'cose'] as const).map(
+      (format): StepDef => ({
+        id: `sign-${format}`,
+        title: `Sign the image by digest (${format.toUpperCase()} envelope)`,
+        proves:
+          format === 'jws'
+            ? 'A Notary signature is an OCI referrer of the image: a manifest whose subject is the image digest, carrying an envelope that signs {mediaType, digest, size}.'
+            : 'The same signature in the other Notary envelope format (COSE_Sign1); one image can carry several signatures.',
+        expected: 'signed',
+        prerequisite: true,
+        async run() {
+          const r = await sign(`${scope}@${signed.index.digest}`, {
+            repository: repo(DEMO_REPOSITORIES.signed),
+            signer: localRawSigner(pki.leaf.privateKey, pki.chain),
+            envelope: format === 'jws' ? jws : cose,
+            userMetadata: { 'dev.vouch.demo': 'true' },
+            now,
+          });
+          signatures[format] = r.signatureManifest;
+          if (format === 'jws') jwsEnvelope = r.envelope;
+          return {
+            outcome: 'signed',
+            ok: r.artifact.digest === signed.index.digest,
+            lines: [
+              `signed ${r.reference}`,
+              `signature manifest ${r.signatureManifest.digest}`,
+              `envelope ${r.envelopeDescriptor.mediaType}, ${r.envelopeDescriptor.size} bytes, ${r.envelopeDescriptor.digest}`,
+            ],
+            details: {
+              reference: r.reference,
+              signatureManifest: r.signatureManifest.digest,
+              envelope: { mediaType: r.envelopeDescriptor.mediaType, digest: r.envelopeDescriptor.digest, size: r.envelopeDescriptor.size },
+            },
+          };
+        },
+      }),
+    ),
+    {
+      id: 'tamper',
+      title: 'Forge a signature for the attacker’s image',
+      proves:
+        'Setting the stage: the attacker copies the JWS signature, rewrites its payload to name their own image and pushes it as that image’s signature. Nothing stops a push; verification must.',
+      expected: 'forged',
+      prerequisite: true,
+      async run() {
+        const r = repo(DEMO_REPOSITORIES.tampered);
+        const forged = retargetJwsEnvelope(jwsEnvelope, tampered.index);
+        const envelopeDescriptor = await r.pushBlob(MediaType.JWS, forged);
+        const { bytes } = buildSignatureManifest({ subject: tampered.index, envelopeDescriptor, annotations: {} });
+        const manifest = await r.pushManifest(MediaType.OCI_MANIFEST, bytes);
+        return {
+          outcome: 'forged',
+          lines: [`pushed signature ${short(manifest.digest)} for ${ref(DEMO_REPOSITORIES.tampered)}@${short(tampered.index.digest)}`],
+          details: { signatureManifest: manifest.digest, envelope: envelopeDescriptor.digest },
+        };
+      },
+    },
+    ...(['jws', 'cose'] as const).map(
+      (format): StepDef => ({
+        id: `verify-${format}`,
+        title: `Verify with a trust policy (${format.toUpperCase()} signature)`,
+        proves:
+          'At level strict every check is enforced: integrity (the signature covers a payload naming exactly this digest), authenticity (the chain ends at a CA in the trust store), trusted identity (the leaf subject is pinned), expiry.',
+        expected: 'verified',
+        async run() {
+          if (!trustPolicy) {
+            // notation's configuration layout, readable by `vouch verify --config-dir` and `notation verify`
+            const doc = {
+              version: '1.0',
+              trustPolicies: [
+                {
+                  name: 'demo-images',
+                  registryScopes: [scope],
+                  signatureVerification: { level: 'strict' },
+                  trustStores: ['ca:demo'],
+                  trustedIdentities: [`x509.subject: ${pki.leaf.certificate.subject}`],
+                },
+              ],
+            };
+            const storeDir = join(files.configDir, 'truststore', 'x509', 'ca', 'demo');
+            await mkdir(storeDir, { recursive: true });
+            await writeFile(join(storeDir, 'demo-ca.crt'), certificatesToPem([pki.root.certificate]));
+            await writeFile(join(files.configDir, 'trustpolicy.oci.json'), `${JSON.stringify(doc, null, 2)}\n`);
+            policyDoc = doc;
+            trustPolicy = parseOciTrustPolicy(doc);
+          }
+          // A verifier that reads only one envelope format, so each signature is verified on its own.
+          const verifier = createVerifier({
+            trustPolicy,
+            trustStore: fileTrustStore(files.configDir),
+            envelopes: [format === 'jws' ? jws : cose],
+            revocation: ocspCrlRevocation({ fetch: offlineFetch }),
+            now,
+          });
+          const r = await verifier.verify(pinned(), { repository: repo(DEMO_REPOSITORIES.signed), userMetadata: { 'dev.vouch.demo': 'true' } });
+          const want = format === 'jws' ? MediaType.JWS : MediaType.COSE;
+          return {
+            outcome: 'verified',
+            ok: r.signature?.envelopeMediaType === want && r.signature?.descriptor.digest === signatures[format]?.digest,
+            lines: [...verifyLines(r), `trust policy and store: ${files.configDir} (notation's layout)`],
+            details: verifyDetails(r),
+          };
+        },
+      }),
+    ),
+    {
+      id: 'verify-wrong-store',
+      title: 'Verify with a trust store holding a different CA',
+      proves: 'A valid signature from a key you have not chosen to trust counts for nothing: authenticity fails for every signature.',
+      expected: 'rejected',
+      async run() {
+        const verifier = createVerifier({
+          trustPolicy,
+          trustStore: memoryTrustStore({ ca: { demo: [other.root.certificate] } }),
+          envelopes: [jws, cose],
+          revocation: false,
+          now,
+        });
+        return expectRejection(verifier.verify(pinned(), { repository: repo(DEMO_REPOSITORIES.signed) }), 'ERR_CERT_UNTRUSTED');
+      },
+    },
+    {
+      id: 'verify-wrong-identity',
+      title: 'Verify with a trusted identity the signer does not have',
+      proves:
+        'Trusting a CA is not trusting everyone it certifies: trustedIdentities pins the signer’s subject, and a chain to the right CA with another subject is rejected.',
+      expected: 'rejected',
+      async run() {
+        const doc = structuredClone(policyDoc);
+        doc.trustPolicies[0]!.trustedIdentities = ['x509.subject: CN=release-bot,O=vouch,ST=WA,C=US'];
+        const verifier = createVerifier({
+          trustPolicy: doc,
+          trustStore: memoryTrustStore({ ca: { demo: [pki.root.certificate] } }),
+          envelopes: [jws, cose],
+          revocation: false,
+          now,
+        });
+        return expectRejection(verifier.verify(pinned(), { repository: repo(DEMO_REPOSITORIES.signed) }), 'ERR_IDENTITY_UNTRUSTED');
+      },
+    },
+    {
+      id: 'admit-signed',
+      title: 'Kyverno: admit a Pod running the signed image',
+      proves:
+        'The ClusterPolicy check-image-signature (verifyImages, type Notary) turns its certificate into trust store ca:kyverno under a strict, any-identity trust policy; the tag is replaced by tag@digest so the node runs exactly what was verified.',
+      expected: 'admitted',
+      prerequisite: true,
+      async run() {
+        const caPem = certificatesToPem([pki.root.certificate]);
+        const policyYaml = demoClusterPolicy(reg, caPem);
+        const pods = [
+          pod('signed-app', images.signed.reference),
+          pod('unsigned-app', images.unsigned.reference),
+          pod('tampered-app', images.tampered.reference),
+        ];
+        await mkdir(join(options.dir, 'kyverno'), { recursive: true });
+        await writeFile(files.policy, policyYaml);
+        await writeFile(files.pods, pods.map((p) => stringify(p)).join('---\n'));
+        engine = createKyvernoEngine({
+          policies: parsePolicies(policyYaml, { source: files.policy }),
+          verifier: notationImageVerifier({
+            repositoryFor: (r) => repo(r.repository),
+            envelopes: [jws, cose],
+            revocation: ocspCrlRevocation({ fetch: offlineFetch }),
+            now,
+          }),
+          cache: false,
+          now,
+        });
+        const { res, patch } = await admission('signed-app', images.signed.reference);
+        const imageOp = patch.find((p) => p.path === '/spec/containers/0/image');
+        const want = `${images.signed.reference}@${signed.index.digest}`;
+        const ok = res.allowed === true && imageOp?.op === 'replace' && imageOp.value === want;
+        return {
+          outcome: res.allowed ? 'admitted' : 'denied',
+          ok,
+          lines: [
+            `policy ${files.policy}`,
+            res.allowed ? 'AdmissionReview response: allowed' : `AdmissionReview response: denied: ${res.status?.message ?? ''}`,
+            `digest pinned: ${JSON.stringify(imageOp ?? null)}`,
+            ...patch.filter((p) => p !== imageOp).map((p) => `  also: ${p.op} ${p.path}`),
+          ],
+          details: { allowed: res.allowed, patch, pinnedImage: imageOp?.value, ...(res.status ? { status: res.status } : {}) },
+        };
+      },
+    },
+    {
+      id: 'deny-unsigned',
+      title: 'Kyverno: deny a Pod running an unsigned image',
+      proves: 'No signature, no admission: the policy is enforced and the reason names the image and the missing signature.',
+      expected: 'denied',
+      async run() {
+        const { res } = await admission('unsigned-app', images.unsigned.reference);
+        const message = res.status?.message ?? '';
+        const ok =
+          !res.allowed &&
+          message.includes(`failed to verify image ${images.unsigned.reference}`) &&
+          message.includes('no signature is associated with');
+        return {
+          outcome: res.allowed ? 'admitted' : 'denied',
+          ok,
+          lines: res.allowed ? ['AdmissionReview response: allowed'] : ['AdmissionReview response: denied:', ...message.trim().split('\n')],
+          details: { allowed: res.allowed, ...(res.status ? { status: res.status } : {}) },
+        };
+      },
+    },
+    {
+      id: 'deny-tampered',
+      title: 'Kyverno: deny a Pod running the image with the forged signature',
+      proves:
+        'A signature cannot be moved to other content: the rewritten payload no longer matches the signature, so integrity fails before any trust decision.',
+      expected: 'denied',
+      async run() {
+        const { res } = await admission('tampered-app', images.tampered.reference);
+        const message = res.status?.message ?? '';
+        const ok =
+          !res.allowed && message.includes(`failed to verify image ${images.tampered.reference}`) && /altered|integrity/.test(message);
+        return {
+          outcome: res.allowed ? 'admitted' : 'denied',
+          ok,
+          lines: res.allowed ? ['AdmissionReview response: allowed'] : ['AdmissionReview response: denied:', ...message.trim().split('\n')],
+          details: { allowed: res.allowed, ...(res.status ? { status: res.status } : {}) },
+        };
+      },
+    },
+  ];
+
+  const steps: DemoStep[] = [];
+  let blocked: string | undefined;
+  for (const def of defs) {
+    const base = { id: def.id, title: def.title, proves: def.proves, expected: def.expected };
+    let step: DemoStep;
+    if (blocked) {
+      step = { ...base, outcome: 'not run', ok: false, lines: [`not run: step ${blocked} failed`], details: {} };
+    } else {
+      try {
+        const r = await def.run();
+        step = { ...base, outcome: r.outcome, ok: r.outcome === def.expected && r.ok !== false, lines: r.lines, details: r.details ?? {} };
+      } catch (e) {
+        const error = errorOf(e);
+        step = { ...base, outcome: 'error', ok: false, lines: [`${error.code}: ${error.message}`], details: {}, error };
+      }
+      if (!step.ok && def.prerequisite) blocked = def.id;
+    }
+    steps.push(step);
+    options.onStep?.(step, steps.length, defs.length);
+  }
+  const unexpected = steps.filter((s) => !s.ok).map((s) => s.id);
+  return {
+    mode: options.mode,
+    registry: reg,
+    dir: options.dir,
+    images,
+    steps,
+    verdict: { ok: unexpected.length === 0, total: steps.length, asExpected: steps.length - unexpected.length, unexpected },
+  };
+}

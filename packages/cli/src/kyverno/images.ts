@@ -1,0 +1,134 @@
+/**
+ * Where `vouch kyverno` and `vouch webhook` fetch images and signatures from: the registries
+ * (with the CLI's transport, notation's credential order and HTTP policy), or OCI image
+ * layouts mapped to image references with `--oci-layout-map REF=PATH` so that CI needs no
+ * live registry.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { parseReference, type Reference, VouchError } from '@vouch/core';
+import { type NotaryImageVerifier, notationImageVerifier } from '@vouch/kyverno';
+import { ocspCrlRevocation } from '@vouch/notation';
+import { nodeOciLayout } from '@vouch/node';
+import { createRegistryClient, type Repository, remoteRepository } from '@vouch/registry';
+import { UsageError } from '../context.js';
+import type { CliContext } from '../context.js';
+import { envelopeCodecs } from '../deps.js';
+import { cliCredentials, cliFetch, readNotationConfigSync } from '../registry.js';
+
+/** One `--oci-layout-map` entry. */
+export interface OciLayoutMapping {
+  /** `registry/repository` (normalized, docker.io/library/… for Docker Hub names). */
+  repository: string;
+  /** Set when the key named one reference (`repo:tag` / `repo@digest`): only that reference maps. */
+  tag?: string;
+  digest?: string;
+  /** Absolute path of the OCI layout directory. */
+  path: string;
+}
+
+/**
+ * Parse `--oci-layout-map REF=PATH` values: REF is an image repository (`ghcr.io/org/app`,
+ * every tag and digest of it) or one reference (`ghcr.io/org/app:v1`, `…@sha256:…`), PATH an
+ * OCI image layout directory. Inside the layout the image is looked up by its own tag or digest.
+ */
+export function parseOciLayoutMap(ctx: CliContext, values: readonly string[] | undefined): OciLayoutMapping[] {
+  const out: OciLayoutMapping[] = [];
+  for (const v of values ?? []) {
+    const eq = v.lastIndexOf('=');
+    const key = eq < 0 ? '' : v.slice(0, eq).trim();
+    const dir = eq < 0 ? '' : v.slice(eq + 1).trim();
+    if (!key || !dir) {
+      throw new UsageError(`could not parse flag --oci-layout-map: "${v}" is not REF=PATH (e.g. ghcr.io/org/app=./layouts/app)`);
+    }
+    let ref: Reference;
+    try {
+      ref = parseReference(key, { normalize: true });
+    } catch (e) {
+      throw new UsageError(`could not parse flag --oci-layout-map: "${key}" is not an image reference: ${(e as Error).message}`);
+    }
+    const path = ctx.resolvePath(dir);
+    if (!existsSync(path) || !statSync(path).isDirectory() || !existsSync(`${path}/index.json`)) {
+      throw new VouchError('ERR_INVALID_ARGUMENT', `--oci-layout-map ${v}: ${dir} is not an OCI image layout directory (no index.json)`, {
+        details: { path },
+      });
+    }
+    out.push({
+      repository: `${ref.registry}/${ref.repository}`,
+      ...(ref.tag && !ref.digest ? { tag: ref.tag } : {}),
+      ...(ref.digest ? { digest: ref.digest } : {}),
+      path,
+    });
+  }
+  return out;
+}
+
+/** Options of {@link cliImageVerifier}. */
+export interface CliImageVerifierOptions {
+  /** `--insecure-registry HOST:PORT` values: plain HTTP for these registries. */
+  insecureRegistries?: readonly string[];
+  /** `--oci-layout-map` entries, consulted before any registry. */
+  layouts?: readonly OciLayoutMapping[];
+  /** Per-request registry deadline in ms (default the registry client's). */
+  registryTimeoutMs?: number;
+}
+
+/** The layout mapped to `ref`, if any: a one-reference mapping wins over a repository mapping. */
+export function layoutFor(layouts: readonly OciLayoutMapping[], ref: Reference): OciLayoutMapping | undefined {
+  const repo = `${ref.registry}/${ref.repository}`;
+  const candidates = layouts.filter((l) => l.repository === repo);
+  return (
+    candidates.find((l) => (l.digest && l.digest === ref.digest) || (l.tag && !ref.digest && l.tag === (ref.tag ?? 'latest'))) ??
+    candidates.find((l) => !l.tag && !l.digest)
+  );
+}
+
+/**
+ * The Notary verifier behind `vouch kyverno` and `vouch webhook`: @vouch/kyverno's
+ * `notationImageVerifier` over OCI layouts (`--oci-layout-map`) and remote registries (one
+ * pooled registry client; credentials from notation's config.json helpers and the docker
+ * config; revocation over the same transport).
+ */
+export function cliImageVerifier(ctx: CliContext, options: CliImageVerifierOptions = {}): NotaryImageVerifier {
+  const layouts = options.layouts ?? [];
+  const fetch = cliFetch(ctx);
+  let client: ReturnType<typeof createRegistryClient> | undefined;
+  const remotes = new Map<string, Repository>();
+  const layoutRepos = new Map<string, Repository>();
+  const registryClient = () => {
+    if (client) return client;
+    const config = readNotationConfigSync(ctx);
+    client = createRegistryClient({
+      fetch,
+      credentials: cliCredentials(ctx, '', {}, config),
+      insecureRegistries: [...(config.insecureRegistries ?? []), ...(options.insecureRegistries ?? [])],
+      logger: ctx.logger(),
+      userAgent: `vouch/${ctx.version}`,
+      retry: { retries: 2 },
+      ...(options.registryTimeoutMs ? { timeoutMs: options.registryTimeoutMs } : {}),
+    });
+    return client;
+  };
+  return notationImageVerifier({
+    envelopes: envelopeCodecs(),
+    revocation: ocspCrlRevocation({ fetch }),
+    ...(ctx.io.now ? { now: ctx.io.now } : {}),
+    repositoryFor(ref) {
+      const layout = layoutFor(layouts, ref);
+      if (layout) {
+        let r = layoutRepos.get(layout.path);
+        if (!r) {
+          r = nodeOciLayout(layout.path);
+          layoutRepos.set(layout.path, r);
+        }
+        return r;
+      }
+      const name = `${ref.registry}/${ref.repository}`;
+      let r = remotes.get(name);
+      if (!r) {
+        r = remoteRepository(registryClient(), name);
+        remotes.set(name, r);
+      }
+      return r;
+    },
+  });
+}

@@ -1,0 +1,56 @@
+/**
+ * The page script of the browser run (bundled by tools/browser/build.mjs): runs the smoke
+ * scenarios and the conformance handlers over the embedded vectors, then publishes
+ * `window.__results` for the driver to collect.
+ */
+import { handlerModules } from 'vouch:handlers';
+import { cases, files } from 'vouch:vectors';
+import type { Handlers } from '../../conformance/types.js';
+import { type CaseResult, runCases } from './cases.js';
+import { runSmoke, type SmokeResult } from './smoke.js';
+
+/** What the page publishes on `window.__results`. */
+export interface BrowserResults {
+  done: true;
+  userAgent: string;
+  smoke: SmokeResult[];
+  modules: { name: string; kinds: string[] }[];
+  cases: CaseResult[];
+  error?: string;
+}
+
+function decodeBase64(b64: string): Uint8Array {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+async function main(): Promise<BrowserResults> {
+  const smoke = await runSmoke();
+  const handlers: Handlers = {};
+  const modules = handlerModules.map((m) => {
+    Object.assign(handlers, m.handlers);
+    return { name: m.name, kinds: Object.keys(m.handlers) };
+  });
+  const results = await runCases(cases, handlers, {
+    vectorsDir: '/vectors',
+    path: (rel) => `/vectors/${rel}`,
+    readFile: async (rel) => {
+      const b64 = files[rel];
+      if (b64 === undefined) throw new Error(`vector file ${rel} is not embedded in the browser bundle`);
+      return decodeBase64(b64);
+    },
+  });
+  return { done: true, userAgent: navigator.userAgent, smoke, modules, cases: results };
+}
+
+const w = globalThis as unknown as { __results?: BrowserResults };
+main().then(
+  (r) => {
+    w.__results = r;
+  },
+  (e) => {
+    w.__results = { done: true, userAgent: navigator.userAgent, smoke: [], modules: [], cases: [], error: String(e?.stack ?? e) };
+  },
+);
