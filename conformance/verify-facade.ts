@@ -13,6 +13,7 @@ import { createVerifier, type RevocationChecker } from '@vouch/notation';
 import { parseOciTrustPolicy, selectOciPolicy } from '@vouch/trust-policy';
 import { handlers as envelopeHandlers } from './envelope.js';
 import type { CaseOutcome, Handler, VectorCase } from './types.js';
+import { verifyPluginHandler } from './verify-plugin.js';
 
 const noNetworkRevocation: RevocationChecker = async (chain) => {
   if (chain.some((c) => c.ocspUrls.length || c.crlUrls.length)) {
@@ -71,7 +72,7 @@ function expected(v: unknown): 'valid' | 'invalid' | 'error' {
 export const verifyFacadeHandler: Handler = async (c, ctx): Promise<CaseOutcome> => {
   const inputs = c.inputs as unknown as VerifyInputs;
   if (inputs.installedPlugin !== undefined || c.id.includes('verification-plugin')) {
-    return { status: 'skipped', reason: 'belongs to issue 5 (verification plugins)' };
+    return verifyPluginHandler(c, ctx);
   }
   const perLevel = c.expect.perLevel as Record<string, unknown> | undefined;
   const levels: [string | undefined, 'valid' | 'invalid' | 'error'][] = perLevel

@@ -30,6 +30,33 @@ export const GO_SPECIFIC: Readonly<Record<string, string>> = {
   'trustpolicy/verification_level/permissive-level-with-expired-authentic-timestamp': 'expects Go pkix.Name ordering',
   'trustpolicy/verification_level/audit-level-with-expired-authentic-timestamp': 'expects Go pkix.Name ordering',
   'trustpolicy/verification_level/strict-level-with-authentic-timestamp-overridden-as-log-level': 'expects Go pkix.Name ordering',
+  // the trusted identity value is quoted with %q including the blank after "x509.subject:"
+  'trustpolicy/trusted_identity/with-trusted-identities-missing-organization': 'quotes the untrimmed DN with %q',
+  'trustpolicy/trusted_identity/with-trusted-identities-missing-state': 'quotes the untrimmed DN with %q',
+  'trustpolicy/trusted_identity/with-trusted-identities-missing-country': 'quotes the untrimmed DN with %q',
+  // store name and type quoted with %q in the Go error text
+  'trustpolicy/trust_store/invalid-trust-store': 'quotes store name and type with %q',
+};
+
+/**
+ * Scenarios vouch cannot pass by design; they run and fail with this explanation appended (no
+ * reason of the fixed skip list applies). The lead decides whether the list grows.
+ */
+export const KNOWN_DEVIATIONS: Readonly<Record<string, string>> = {
+  'trustpolicy/verification_level/skip-level-with-invalid-integrity':
+    'the policy uses level "skip" with registry scope "*", which the trust policy spec forbids and vouch rejects (GAP: notation-go accepts it)',
+  'command/policy/importing-configuration-with-existing-trust-policy-configuration/should-cancel-import-with-n':
+    'imports skip_trustpolicy.json (level "skip" with registry scope "*"), which the spec forbids and vouch rejects (GAP)',
+  'command/policy/importing-configuration-with-existing-trust-policy-configuration/should-cancel-import-by-default':
+    'imports skip_trustpolicy.json (level "skip" with registry scope "*"), which the spec forbids and vouch rejects (GAP)',
+  'command/policy/importing-configuration-with-existing-trust-policy-configuration/should-skip-confirmation-if-existing-policy-is-malformed':
+    'imports skip_trustpolicy.json (level "skip" with registry scope "*"), which the spec forbids and vouch rejects (GAP)',
+  'command/policy/importing-configuration-with-existing-trust-policy-configuration/should-confirm-import':
+    'imports skip_trustpolicy.json (level "skip" with registry scope "*"), which the spec forbids and vouch rejects (GAP)',
+  'command/policy/importing-configuration-with-existing-trust-policy-configuration/should-confirm-import-by-force':
+    'imports skip_trustpolicy.json (level "skip" with registry scope "*"), which the spec forbids and vouch rejects (GAP)',
+  'trustpolicy/trust_store/overlapped-trust-stores':
+    'upstream skips it ("overlapped trust stores were not checked"); its setup configures no signing key, so its first step (sign) cannot succeed in any implementation',
 };
 
 function hasAction(s: Scenario, action: string): boolean {
@@ -52,6 +79,7 @@ export function skipReason(s: Scenario, opts: { root: boolean; referrersApi: boo
   if (usesFlag(s, '--timestamp-url') && usesFlag(s, '--timestamp-root-cert')) return SKIP_REASONS.issue4;
   if (opts.root && hasAction(s, 'chmod')) return SKIP_REASONS.nonRoot;
   if (!opts.referrersApi && hasAction(s, 'assert_registry_referrers')) return SKIP_REASONS.referrersApi;
-  if (GO_SPECIFIC[s.id]) return SKIP_REASONS.goText;
+  // E2E_CHECK_GO_TEXT=1 runs them anyway (to re-check the list)
+  if (GO_SPECIFIC[s.id] && process.env.E2E_CHECK_GO_TEXT !== '1') return SKIP_REASONS.goText;
   return undefined;
 }

@@ -55,6 +55,11 @@ export class ScenarioState {
     });
   }
 
+  /** Point `{TESTDATA}` at the vectors' testdata folder. */
+  setTestdata(dir: string): void {
+    this.placeholders.TESTDATA = dir;
+  }
+
   async dispose(): Promise<void> {
     for (const r of this.restores) await chmod(r.path, r.mode).catch(() => {});
     for (const d of this.dirs) await rm(d, { recursive: true, force: true }).catch(() => {});
@@ -166,6 +171,7 @@ export class ScenarioRunner {
   async setup(): Promise<void> {
     const s = this.scenario.setup;
     const ph = this.state.placeholders;
+    this.state.setTestdata(this.testdata);
     // registry artifacts: a repository per artifact, seeded when the steps use it
     for (const a of s.registry_artifacts ?? []) {
       const repoKey = a.repo_placeholder.replace(/[{}]/g, '');

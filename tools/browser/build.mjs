@@ -125,6 +125,7 @@ export async function buildBrowserRun() {
     const lines = [...r.errors, ...r.nodeImports.map((n) => `Node built-in ${n.path} imported by ${n.importer}`)];
     throw new Error(`browser bundle failed:\n  ${lines.join('\n  ')}`);
   }
-  const html = '<!doctype html><html><head><meta charset="utf-8"><title>vouch browser run</title><link rel="icon" href="data:,"></head><body><script type="module" src="/bundle.js"></script></body></html>';
+  const html =
+    '<!doctype html><html><head><meta charset="utf-8"><title>vouch browser run</title><link rel="icon" href="data:,"></head><body><script type="module" src="/bundle.js"></script></body></html>';
   return { code: r.code, bytes: r.bytes, html, included, excluded, vectors: { present: vectors.present, cases: vectors.cases.length } };
 }

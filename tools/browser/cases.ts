@@ -41,7 +41,12 @@ export async function runCases(
           timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
         }),
       ]);
-      const detail = outcome.status === 'failed' || outcome.status === 'skipped' ? outcome.reason : outcome.status === 'undetermined' ? outcome.vouchDid : undefined;
+      const detail =
+        outcome.status === 'failed' || outcome.status === 'skipped'
+          ? outcome.reason
+          : outcome.status === 'undetermined'
+            ? outcome.vouchDid
+            : undefined;
       out.push({ id: c.id, kind: c.kind, status: outcome.status, ...(detail ? { detail } : {}) });
     } catch (e) {
       out.push({ id: c.id, kind: c.kind, status: 'threw', detail: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });

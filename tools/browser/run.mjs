@@ -73,7 +73,11 @@ export async function runInBrowser({ executablePath = CHROMIUM, timeoutMs = 300_
     await page.goto(`http://127.0.0.1:${port}/`, { waitUntil: 'load' });
     await page.waitForFunction(() => globalThis.__results?.done === true, null, { timeout: timeoutMs, polling: 250 });
     const results = await page.evaluate(() => globalThis.__results);
-    return { ...results, consoleErrors, build: { bytes: build.bytes, included: build.included, excluded: build.excluded, vectors: build.vectors } };
+    return {
+      ...results,
+      consoleErrors,
+      build: { bytes: build.bytes, included: build.included, excluded: build.excluded, vectors: build.vectors },
+    };
   } finally {
     if (context) await context.close().catch(() => {});
     await new Promise((ok) => server.close(() => ok()));
@@ -84,13 +88,21 @@ export async function runInBrowser({ executablePath = CHROMIUM, timeoutMs = 300_
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const r = await runInBrowser();
   console.log(`browser: ${r.userAgent}`);
-  console.log(`bundle: ${(r.build.bytes / 1024).toFixed(0)} KiB; handler modules: ${r.build.included.map((m) => m.name).join(', ') || 'none'}`);
+  console.log(
+    `bundle: ${(r.build.bytes / 1024).toFixed(0)} KiB; handler modules: ${r.build.included.map((m) => m.name).join(', ') || 'none'}`,
+  );
   for (const x of r.build.excluded) console.log(`  not runtime-agnostic: conformance/${x.name}.ts: ${x.reason}`);
   if (r.error) console.log(`page error: ${r.error}`);
   for (const s of r.smoke) console.log(`${s.ok ? 'ok  ' : 'FAIL'} ${s.name}${s.detail ? `: ${s.detail}` : ''}`);
   const by = {};
   for (const c of r.cases) by[c.status] = (by[c.status] ?? 0) + 1;
-  console.log(`conformance in browser: ${Object.entries(by).map(([k, v]) => `${v} ${k}`).join(', ') || 'no cases'}`);
+  console.log(
+    `conformance in browser: ${
+      Object.entries(by)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(', ') || 'no cases'
+    }`,
+  );
   for (const c of r.cases.filter((x) => x.status === 'failed' || x.status === 'threw')) console.log(`  ${c.status} ${c.id}: ${c.detail}`);
   process.exitCode = r.error || r.smoke.some((s) => !s.ok) ? 1 : 0;
 }

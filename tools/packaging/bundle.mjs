@@ -3,8 +3,9 @@
 // package.json "exports" map (what npm users get), or to their TypeScript sources through the
 // `paths` map of tsconfig.base.json (what tests use). Node built-ins are never allowed: every
 // attempt to import one is recorded with its importer and fails the bundle.
-import { builtinModules } from 'node:module';
+
 import { existsSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { repoRoot, requireModule } from './modules.mjs';
@@ -71,6 +72,8 @@ export function workspacePlugin(mode, nodeImports, extra = {}) {
  * Bundle `contents` (an ES module importing @vouch/*) for browsers. Returns the code, sizes,
  * the modules that contribute code to it (repo-relative paths from esbuild's metafile) and any
  * Node built-in imports (then ok is false).
+ * @param {{ contents: string, mode?: 'sources' | 'dist', minify?: boolean, plugins?: object[],
+ *   shims?: (args: { path: string, importer: string }) => object | undefined, define?: Record<string, string> }} options
  */
 export async function bundleForBrowser({ contents, mode = 'sources', minify = true, plugins = [], shims, define = {} }) {
   const esbuild = await loadEsbuild();
@@ -106,7 +109,9 @@ export async function bundleForBrowser({ contents, mode = 'sources', minify = tr
       errors: [],
     };
   } catch (e) {
-    const errors = (e.errors ?? [{ text: String(e.message ?? e) }]).map((x) => (x.location ? `${x.text} (${x.location.file}:${x.location.line})` : x.text));
+    const errors = (e.errors ?? [{ text: String(e.message ?? e) }]).map((x) =>
+      x.location ? `${x.text} (${x.location.file}:${x.location.line})` : x.text,
+    );
     return { ok: false, code: '', bytes: 0, gzipBytes: 0, inputs: [], nodeImports, errors };
   }
 }

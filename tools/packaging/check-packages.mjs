@@ -58,7 +58,8 @@ export function checkManifest(pkg, dir) {
     const v = pkg[f];
     if (v === undefined || v === '' || (typeof v === 'object' && !Object.keys(v).length)) bad(`"${f}" is missing or empty`);
   }
-  if (typeof pkg.repository === 'object' && pkg.repository && !pkg.repository.directory) bad('"repository.directory" is missing (monorepo packages name their folder)');
+  if (typeof pkg.repository === 'object' && pkg.repository && !pkg.repository.directory)
+    bad('"repository.directory" is missing (monorepo packages name their folder)');
   for (const s of INSTALL_SCRIPTS) if (pkg.scripts?.[s]) bad(`install-time script "${s}": ${pkg.scripts[s]}`);
   if ('main' in pkg || 'module' in pkg) bad('"main"/"module" beside "exports" (ESM-only packages use exports alone)');
   const exp = pkg.exports;
@@ -84,15 +85,21 @@ export function checkManifest(pkg, dir) {
     }
   }
   const bins = typeof pkg.bin === 'string' ? { [pkg.name]: pkg.bin } : (pkg.bin ?? {});
-  for (const [name, file] of Object.entries(bins)) if (!existsSync(join(dir, file))) bad(`bin "${name}": ${file} does not exist (run pnpm build)`);
-  if (!readdirSync(dir).some((f) => /^licen[cs]e/i.test(f))) bad('no LICENSE file in the package folder (the tarball ships without the licence text)');
+  for (const [name, file] of Object.entries(bins))
+    if (!existsSync(join(dir, file))) bad(`bin "${name}": ${file} does not exist (run pnpm build)`);
+  if (!readdirSync(dir).some((f) => /^licen[cs]e/i.test(f)))
+    bad('no LICENSE file in the package folder (the tarball ships without the licence text)');
   return problems;
 }
 
 /** Run a tool, returning { ok, out } (stdout + stderr). */
 async function tool(cmd, args, cwd) {
   try {
-    const { stdout, stderr } = await run(cmd, args, { cwd, maxBuffer: 32 * 1024 * 1024, env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
+    const { stdout, stderr } = await run(cmd, args, {
+      cwd,
+      maxBuffer: 32 * 1024 * 1024,
+      env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
+    });
     return { ok: true, out: `${stdout}${stderr}`.trim() };
   } catch (e) {
     return { ok: false, out: `${e.stdout ?? ''}${e.stderr ?? ''}`.trim() || String(e.message) };
@@ -131,11 +138,17 @@ export async function checkBundles({ size = true } = {}) {
   if (size) {
     const dist = await bundleForBrowser({ contents: VERIFY_PATH_ENTRY, mode: 'dist' });
     if (dist.errors.length || !dist.ok) {
-      problems.push(`verify-path bundle (dist) failed:\n${indent([...dist.errors, ...dist.nodeImports.map((n) => `Node built-in ${n.path} from ${n.importer}`)].join('\n'))}`);
+      problems.push(
+        `verify-path bundle (dist) failed:\n${indent([...dist.errors, ...dist.nodeImports.map((n) => `Node built-in ${n.path} from ${n.importer}`)].join('\n'))}`,
+      );
     } else {
-      lines.push(`size: verify-path ${kib(dist.bytes)} KiB min, ${kib(dist.gzipBytes)} KiB gzip (budget ${budget.minKiB} KiB min, ${budget.gzipKiB} KiB gzip)`);
-      if (dist.bytes > budget.minKiB * 1024) problems.push(`verify path is ${kib(dist.bytes)} KiB minified, over its budget of ${budget.minKiB} KiB`);
-      if (dist.gzipBytes > budget.gzipKiB * 1024) problems.push(`verify path is ${kib(dist.gzipBytes)} KiB gzipped, over its budget of ${budget.gzipKiB} KiB`);
+      lines.push(
+        `size: verify-path ${kib(dist.bytes)} KiB min, ${kib(dist.gzipBytes)} KiB gzip (budget ${budget.minKiB} KiB min, ${budget.gzipKiB} KiB gzip)`,
+      );
+      if (dist.bytes > budget.minKiB * 1024)
+        problems.push(`verify path is ${kib(dist.bytes)} KiB minified, over its budget of ${budget.minKiB} KiB`);
+      if (dist.gzipBytes > budget.gzipKiB * 1024)
+        problems.push(`verify path is ${kib(dist.gzipBytes)} KiB gzipped, over its budget of ${budget.gzipKiB} KiB`);
     }
   }
   const src = await bundleForBrowser({ contents: VERIFY_PATH_ENTRY, mode: 'sources' });
@@ -177,7 +190,9 @@ async function main(argv) {
         rmSync(tmp, { recursive: true, force: true });
       }
     }
-    console.log(`${problems.length ? 'FAIL' : 'ok  '} ${pkg.name}${problems.length ? '' : pack ? ' (manifest, publint --strict, attw esm-only)' : ' (manifest)'}`);
+    console.log(
+      `${problems.length ? 'FAIL' : 'ok  '} ${pkg.name}${problems.length ? '' : pack ? ' (manifest, publint --strict, attw esm-only)' : ' (manifest)'}`,
+    );
     for (const p of problems) console.log(`    - ${p}`);
     if (problems.length) failed++;
   }

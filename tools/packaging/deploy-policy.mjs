@@ -41,7 +41,8 @@ export function checkDeployment(objects, options = {}) {
   if (options.requireNamespace && !ofKind('Namespace').some((n) => n.metadata?.name === ns)) bad(`no Namespace ${ns}`);
   for (const o of objects) {
     const clusterScoped = ['Namespace', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'].includes(o.kind);
-    if (!clusterScoped && o.metadata?.namespace !== ns) bad(`${o.kind}/${o.metadata?.name} is in namespace ${o.metadata?.namespace}, not ${ns}`);
+    if (!clusterScoped && o.metadata?.namespace !== ns)
+      bad(`${o.kind}/${o.metadata?.name} is in namespace ${o.metadata?.namespace}, not ${ns}`);
   }
 
   const dep = one('Deployment');
@@ -56,7 +57,8 @@ export function checkDeployment(objects, options = {}) {
   // Deployment: replicas, selector, rollout
   if (!(dep.spec?.replicas >= 2)) bad(`Deployment ${name}: replicas ${dep.spec?.replicas} < 2`);
   if (!matches(dep.spec?.selector?.matchLabels, podLabels)) bad(`Deployment ${name}: selector does not match the pod template labels`);
-  if (dep.spec?.strategy?.rollingUpdate?.maxUnavailable !== 0) bad(`Deployment ${name}: rolling updates may take a ready replica away (maxUnavailable ≠ 0)`);
+  if (dep.spec?.strategy?.rollingUpdate?.maxUnavailable !== 0)
+    bad(`Deployment ${name}: rolling updates may take a ready replica away (maxUnavailable ≠ 0)`);
 
   // Pod security
   const psc = pod.securityContext ?? {};
@@ -88,7 +90,8 @@ export function checkDeployment(objects, options = {}) {
       const lim = c.resources?.limits?.[r];
       if (req === undefined) bad(`${where}: no ${r} request`);
       if (lim === undefined) bad(`${where}: no ${r} limit`);
-      if (req !== undefined && lim !== undefined && !(parseQuantity(req) <= parseQuantity(lim))) bad(`${where}: ${r} request ${req} above limit ${lim}`);
+      if (req !== undefined && lim !== undefined && !(parseQuantity(req) <= parseQuantity(lim)))
+        bad(`${where}: ${r} request ${req} above limit ${lim}`);
     }
     const portNames = new Map((c.ports ?? []).map((p) => [p.name, p.containerPort]));
     for (const [probe, path] of [
@@ -100,7 +103,8 @@ export function checkDeployment(objects, options = {}) {
       else {
         if (p.path !== path) bad(`${where}: ${probe} path ${p.path}, expected ${path}`);
         if (p.scheme !== 'HTTPS') bad(`${where}: ${probe} is not HTTPS`);
-        if (!(portNames.has(p.port) || [...portNames.values()].includes(p.port))) bad(`${where}: ${probe} port ${p.port} is not a container port`);
+        if (!(portNames.has(p.port) || [...portNames.values()].includes(p.port)))
+          bad(`${where}: ${probe} port ${p.port} is not a container port`);
       }
     }
     // Arguments: vouch webhook --policies DIR --tls-cert FILE --tls-key FILE --port N
@@ -111,21 +115,26 @@ export function checkDeployment(objects, options = {}) {
     if (!policiesMount) bad(`${where}: --policies ${args.policies} is not a mounted volume`);
     else {
       const v = volumes.get(policiesMount.name);
-      if (!v?.configMap || !ofKind('ConfigMap').some((m) => m.metadata?.name === v.configMap.name)) bad(`${where}: policies are not mounted from a ConfigMap in the render`);
+      if (!v?.configMap || !ofKind('ConfigMap').some((m) => m.metadata?.name === v.configMap.name))
+        bad(`${where}: policies are not mounted from a ConfigMap in the render`);
     }
     for (const flag of ['tls-cert', 'tls-key']) {
       const m = mountOf(args[flag]);
       if (!m || !volumes.get(m.name)?.secret) bad(`${where}: --${flag} ${args[flag]} is not mounted from a Secret`);
     }
-    for (const m of mounts) if (m.mountPath !== '/tmp' && m.readOnly !== true && !volumes.get(m.name)?.emptyDir) bad(`${where}: mount ${m.mountPath} is writable`);
+    for (const m of mounts)
+      if (m.mountPath !== '/tmp' && m.readOnly !== true && !volumes.get(m.name)?.emptyDir)
+        bad(`${where}: mount ${m.mountPath} is writable`);
     if (!args.port || ![...portNames.values()].includes(Number(args.port))) bad(`${where}: --port ${args.port} is not a container port`);
   }
 
   // Service → pods
   if (svc) {
-    if (!matches(svc.spec?.selector, podLabels) || !Object.keys(svc.spec?.selector ?? {}).length) bad(`Service ${svc.metadata.name}: selector does not select the webhook pods`);
+    if (!matches(svc.spec?.selector, podLabels) || !Object.keys(svc.spec?.selector ?? {}).length)
+      bad(`Service ${svc.metadata.name}: selector does not select the webhook pods`);
     const names = new Set(containers.flatMap((c) => (c.ports ?? []).map((p) => p.name)));
-    for (const p of svc.spec?.ports ?? []) if (typeof p.targetPort === 'string' && !names.has(p.targetPort)) bad(`Service: targetPort ${p.targetPort} is not a container port`);
+    for (const p of svc.spec?.ports ?? [])
+      if (typeof p.targetPort === 'string' && !names.has(p.targetPort)) bad(`Service: targetPort ${p.targetPort} is not a container port`);
   }
 
   // PodDisruptionBudget
@@ -161,9 +170,11 @@ export function checkDeployment(objects, options = {}) {
       if (!(h.timeoutSeconds < 10)) bad(`${where}: timeoutSeconds ${h.timeoutSeconds} is not below 10`);
       if (h.failurePolicy !== 'Fail') bad(`${where}: failurePolicy ${h.failurePolicy}, expected Fail`);
       if (h.sideEffects !== 'None') bad(`${where}: sideEffects ${h.sideEffects}, expected None`);
-      if (JSON.stringify(h.admissionReviewVersions) !== '["v1"]') bad(`${where}: admissionReviewVersions ${JSON.stringify(h.admissionReviewVersions)}, expected ["v1"]`);
+      if (JSON.stringify(h.admissionReviewVersions) !== '["v1"]')
+        bad(`${where}: admissionReviewVersions ${JSON.stringify(h.admissionReviewVersions)}, expected ["v1"]`);
       const s = h.clientConfig?.service;
-      if (!s || !svc || s.name !== svc.metadata.name || s.namespace !== svc.metadata.namespace) bad(`${where}: clientConfig does not point at the webhook Service`);
+      if (!s || !svc || s.name !== svc.metadata.name || s.namespace !== svc.metadata.namespace)
+        bad(`${where}: clientConfig does not point at the webhook Service`);
       else if (!(svc.spec?.ports ?? []).some((p) => p.port === (s.port ?? 443))) bad(`${where}: port ${s.port} is not a Service port`);
       if (s?.path !== path) bad(`${where}: path ${s?.path}, expected ${path}`);
       const excluded = (h.namespaceSelector?.matchExpressions ?? [])
@@ -172,26 +183,35 @@ export function checkDeployment(objects, options = {}) {
       for (const n of ['kube-system', ns]) if (!excluded.includes(n)) bad(`${where}: namespace ${n} is not excluded`);
       for (const [group, resources] of Object.entries(REQUIRED_RESOURCES)) {
         for (const r of resources) {
-          const rule = (h.rules ?? []).find((x) => x.apiGroups?.includes(group) && (x.resources?.includes(r) || x.resources?.includes('*')));
+          const rule = (h.rules ?? []).find(
+            (x) => x.apiGroups?.includes(group) && (x.resources?.includes(r) || x.resources?.includes('*')),
+          );
           if (!rule) bad(`${where}: ${group || 'core'}/${r} is not covered`);
-          else for (const op of ['CREATE', 'UPDATE']) if (!rule.operations?.includes(op) && !rule.operations?.includes('*')) bad(`${where}: ${r} ${op} is not covered`);
+          else
+            for (const op of ['CREATE', 'UPDATE'])
+              if (!rule.operations?.includes(op) && !rule.operations?.includes('*')) bad(`${where}: ${r} ${op} is not covered`);
         }
       }
-      if (options.requireCaSource !== false && !h.clientConfig?.caBundle && !inject) bad(`${where}: no caBundle and no cert-manager CA injection`);
+      if (options.requireCaSource !== false && !h.clientConfig?.caBundle && !inject)
+        bad(`${where}: no caBundle and no cert-manager CA injection`);
     }
     if (inject) {
       const [cns, cname] = inject.split('/');
-      if (!certificates.some((c) => c.metadata?.namespace === cns && c.metadata?.name === cname)) bad(`${kind}: inject-ca-from ${inject} names no Certificate in the render`);
+      if (!certificates.some((c) => c.metadata?.namespace === cns && c.metadata?.name === cname))
+        bad(`${kind}: inject-ca-from ${inject} names no Certificate in the render`);
     }
   }
 
   // cert-manager Certificate ↔ Secret ↔ Service DNS name
   for (const cert of certificates) {
     const tls = (pod.volumes ?? []).find((v) => v.secret)?.secret?.secretName;
-    if (cert.spec?.secretName !== tls) bad(`Certificate ${cert.metadata.name}: secretName ${cert.spec?.secretName} is not the mounted TLS Secret ${tls}`);
-    if (svc && !(cert.spec?.dnsNames ?? []).includes(`${svc.metadata.name}.${ns}.svc`)) bad(`Certificate ${cert.metadata.name}: no dnsName ${svc.metadata.name}.${ns}.svc`);
+    if (cert.spec?.secretName !== tls)
+      bad(`Certificate ${cert.metadata.name}: secretName ${cert.spec?.secretName} is not the mounted TLS Secret ${tls}`);
+    if (svc && !(cert.spec?.dnsNames ?? []).includes(`${svc.metadata.name}.${ns}.svc`))
+      bad(`Certificate ${cert.metadata.name}: no dnsName ${svc.metadata.name}.${ns}.svc`);
     const ref = cert.spec?.issuerRef ?? {};
-    if ((ref.kind ?? 'Issuer') === 'Issuer' && !ofKind('Issuer').some((i) => i.metadata?.name === ref.name)) bad(`Certificate ${cert.metadata.name}: Issuer ${ref.name} is not in the render`);
+    if ((ref.kind ?? 'Issuer') === 'Issuer' && !ofKind('Issuer').some((i) => i.metadata?.name === ref.name))
+      bad(`Certificate ${cert.metadata.name}: Issuer ${ref.name} is not in the render`);
   }
   return problems;
 }

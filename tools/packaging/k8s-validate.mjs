@@ -92,7 +92,7 @@ export async function checkUnknownFields(objects, options = {}) {
       if (!d.file || d.start === undefined) return msg;
       // Name the object the error is in: the nearest preceding "// Kind/name" comment.
       const text = d.file.text.slice(0, d.start);
-      const owner = /\/\/ (\S+)\n[^]*$/.exec(text.slice(text.lastIndexOf('\n// ')))?.[1] ?? '?';
+      const owner = /\/\/ (\S+)\n[\s\S]*$/.exec(text.slice(text.lastIndexOf('\n// ')))?.[1] ?? '?';
       const { line } = d.file.getLineAndCharacterOfPosition(d.start);
       const src = d.file.text.split('\n')[line]?.trim();
       return `${owner}: ${msg.split('\n')[0]} (at ${src})`;

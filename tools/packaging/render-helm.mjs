@@ -97,7 +97,8 @@ function tokens(expr, file) {
       else if (w === 'nil') out.push({ k: 'lit', v: null });
       else if (w === '.' || w.startsWith('.')) out.push({ k: 'field', root: false, path: w === '.' ? [] : w.slice(1).split('.') });
       else if (w === '$' || w.startsWith('$.')) out.push({ k: 'field', root: true, path: w === '$' ? [] : w.slice(2).split('.') });
-      else if (w.startsWith('$') || w.includes(':=') || w === '=') throw new Error(`render-helm: ${file}: variables are not supported ("${expr}")`);
+      else if (w.startsWith('$') || w.includes(':=') || w === '=')
+        throw new Error(`render-helm: ${file}: variables are not supported ("${expr}")`);
       else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(w)) out.push({ k: 'ident', v: w });
       else throw new Error(`render-helm: ${file}: cannot read "${w}" in "${expr}"`);
     }
@@ -322,7 +323,13 @@ function exec(nodes, dot, env) {
       out += truthy(v) ? exec(n.body, v, env) : exec(n.else, dot, env);
     } else if (n.k === 'range') {
       const v = evalPipe(n.pipe, dot, env);
-      const items = Array.isArray(v) ? v : isObject(v) ? Object.keys(v).sort().map((key) => v[key]) : [];
+      const items = Array.isArray(v)
+        ? v
+        : isObject(v)
+          ? Object.keys(v)
+              .sort()
+              .map((key) => v[key])
+          : [];
       out += items.length ? items.map((item) => exec(n.body, item, env)).join('') : exec(n.else, dot, env);
     }
   }

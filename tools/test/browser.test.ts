@@ -13,6 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Handlers } from '../../conformance/types.js';
 import { loadVectors, vectorsDir } from '../browser/build.mjs';
 import { type CaseResult, runCases } from '../browser/cases.js';
+import type { BrowserResults } from '../browser/entry.js';
 import { CHROMIUM, loadPlaywright, runInBrowser } from '../browser/run.mjs';
 import { requirement } from './support.js';
 
@@ -20,9 +21,14 @@ import { requirement } from './support.js';
 const RUNTIME_AGNOSTIC = ['x509', 'trust-policy', 'envelope', 'timestamp'];
 
 const hasChromium = requirement(existsSync(CHROMIUM), `Chromium (${CHROMIUM}, Debian package chromium)`, 'the browser run is skipped');
-const hasPlaywright = hasChromium && requirement((await loadPlaywright()) !== undefined, 'the npm package playwright-core', 'the browser run is skipped');
+const hasPlaywright =
+  hasChromium && requirement((await loadPlaywright()) !== undefined, 'the npm package playwright-core', 'the browser run is skipped');
 
-type Run = Awaited<ReturnType<typeof runInBrowser>>;
+/** What runInBrowser resolves with: the page's results plus what the build found. */
+type Run = BrowserResults & {
+  consoleErrors: string[];
+  build: { bytes: number; included: { name: string; file: string }[]; excluded: { name: string; reason: string }[] };
+};
 
 describe.skipIf(!hasChromium || !hasPlaywright)('browser run (headless Chromium)', () => {
   let run: Run;
@@ -30,7 +36,7 @@ describe.skipIf(!hasChromium || !hasPlaywright)('browser run (headless Chromium)
   const vectorsPresent = existsSync(join(vectorsDir(), 'index.json'));
 
   beforeAll(async () => {
-    run = await runInBrowser();
+    run = (await runInBrowser()) as Run;
     // The same handler modules, over the same cases, in this Node process.
     const handlers: Handlers = {};
     for (const m of run.build.included) Object.assign(handlers, (await import(pathToFileURL(m.file).href)).handlers);
@@ -60,17 +66,23 @@ describe.skipIf(!hasChromium || !hasPlaywright)('browser run (headless Chromium)
   });
 
   it('every conformance case ends the same way in Chromium as in Node', (t) => {
-    if (!requirement(vectorsPresent, `the upstream vectors (${vectorsDir()}/index.json)`, 'conformance cases are not replayed in Chromium')) {
+    if (
+      !requirement(vectorsPresent, `the upstream vectors (${vectorsDir()}/index.json)`, 'conformance cases are not replayed in Chromium')
+    ) {
       t.skip();
       return;
     }
     expect(run.cases.length).toBeGreaterThan(0);
     expect(run.cases.filter((c) => c.status === 'threw')).toEqual([]);
     const inNode = new Map(nodeCases.map((c) => [c.id, c.status]));
-    const differ = run.cases.filter((c) => inNode.get(c.id) !== c.status).map((c) => `${c.id}: chromium ${c.status} (${c.detail ?? ''}), node ${inNode.get(c.id)}`);
+    const differ = run.cases
+      .filter((c) => inNode.get(c.id) !== c.status)
+      .map((c) => `${c.id}: chromium ${c.status} (${c.detail ?? ''}), node ${inNode.get(c.id)}`);
     expect(differ).toEqual([]);
     expect(run.cases.map((c) => c.id).sort()).toEqual(nodeCases.map((c) => c.id).sort());
     const passed = run.cases.filter((c) => c.status === 'passed').length;
-    console.log(`browser: ${passed} of ${run.cases.length} conformance cases passed in Chromium (${run.build.included.map((m) => m.name).join(', ')})`);
+    console.log(
+      `browser: ${passed} of ${run.cases.length} conformance cases passed in Chromium (${run.build.included.map((m) => m.name).join(', ')})`,
+    );
   });
 });

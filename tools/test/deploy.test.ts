@@ -9,7 +9,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkDeployment, parseQuantity } from '../packaging/deploy-policy.mjs';
 import { checkUnknownFields, kubernetesModelsDir, validateSchemas } from '../packaging/k8s-validate.mjs';
@@ -35,7 +34,8 @@ const renders: Record<string, K8sObject[]> = {};
 beforeAll(async () => {
   renders.base = await renderKustomization(base);
   renders.overlay = await renderKustomization(overlay);
-  const helm = async (set: string[]) => (await renderChart(chart, { name: 'vouch', namespace: 'vouch-system', set })).objects as K8sObject[];
+  const helm = async (set: string[]) =>
+    (await renderChart(chart, { name: 'vouch', namespace: 'vouch-system', set })).objects as K8sObject[];
   renders.helmDefault = await helm(['webhook.caBundle=Q0E=']);
   renders.helmWithNamespace = await helm(['namespace.create=true']);
   renders.helmCertManager = await helm(['certManager.enabled=true']);
@@ -219,7 +219,11 @@ describe('deploy: rules every rendering keeps', () => {
 
 describe('deploy: Kubernetes API schemas (kubernetes-models)', () => {
   const present = kubernetesModelsDir() !== undefined;
-  const run = requirement(present, 'the npm package kubernetes-models', 'rendered objects are not validated against the Kubernetes schemas');
+  const run = requirement(
+    present,
+    'the npm package kubernetes-models',
+    'rendered objects are not validated against the Kubernetes schemas',
+  );
 
   it.skipIf(!run)('every rendered object validates against its API schema', async () => {
     for (const [name, objs] of Object.entries(renders)) {
@@ -227,25 +231,33 @@ describe('deploy: Kubernetes API schemas (kubernetes-models)', () => {
     }
   });
 
-  it.skipIf(!run)('no rendered object carries a field its API type does not declare', async () => {
-    const labels = new Map<K8sObject, string>();
-    for (const [name, objs] of Object.entries(renders)) for (const o of objs) labels.set(o, `${name}:${o.kind}/${o.metadata.name}`);
-    const all = Object.values(renders).flat();
-    expect(await checkUnknownFields(all, { skipKinds: CRDS, labelOf: (o: K8sObject) => labels.get(o)! })).toEqual([]);
-  }, 120_000);
+  it.skipIf(!run)(
+    'no rendered object carries a field its API type does not declare',
+    async () => {
+      const labels = new Map<K8sObject, string>();
+      for (const [name, objs] of Object.entries(renders)) for (const o of objs) labels.set(o, `${name}:${o.kind}/${o.metadata.name}`);
+      const all = Object.values(renders).flat();
+      expect(await checkUnknownFields(all, { skipKinds: CRDS, labelOf: (o: K8sObject) => labels.get(o)! })).toEqual([]);
+    },
+    120_000,
+  );
 
-  it.skipIf(!run)('the schema checks reject a wrong type, a bad enum and an unknown field', async () => {
-    const objs = clone(renders.base);
-    const dep = find(objs, 'Deployment');
-    dep.spec.replicas = 'two';
-    dep.spec.template.spec.containers[0].securityContext.readOnlyRootFileSystem = true;
-    find(objs, 'MutatingWebhookConfiguration').webhooks[0].sideEffects = 'Maybe';
-    const schema = (await validateSchemas(objs)).join('\n');
-    expect(schema).toContain('replicas must be integer');
-    expect(schema).toContain('sideEffects must be equal to one of the allowed values');
-    const fields = (await checkUnknownFields([dep])).join('\n');
-    expect(fields).toContain("'\"readOnlyRootFileSystem\"' does not exist");
-  }, 120_000);
+  it.skipIf(!run)(
+    'the schema checks reject a wrong type, a bad enum and an unknown field',
+    async () => {
+      const objs = clone(renders.base);
+      const dep = find(objs, 'Deployment');
+      dep.spec.replicas = 'two';
+      dep.spec.template.spec.containers[0].securityContext.readOnlyRootFileSystem = true;
+      find(objs, 'MutatingWebhookConfiguration').webhooks[0].sideEffects = 'Maybe';
+      const schema = (await validateSchemas(objs)).join('\n');
+      expect(schema).toContain('replicas must be integer');
+      expect(schema).toContain('sideEffects must be equal to one of the allowed values');
+      const fields = (await checkUnknownFields([dep])).join('\n');
+      expect(fields).toContain('\'"readOnlyRootFileSystem"\' does not exist');
+    },
+    120_000,
+  );
 
   it('cert-manager objects (CRDs, not in the Kubernetes schemas) have the fields cert-manager requires', () => {
     for (const objs of [renders.overlay, renders.helmCertManager]) {

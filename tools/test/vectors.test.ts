@@ -12,12 +12,12 @@ import { isVouchError, MediaType } from '@vouch/core';
 import { assertCriticalAttributesProcessed, type EnvelopeCodec } from '@vouch/envelope';
 import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';
-import { createVerifier } from '@vouch/notation';
 import { nodeOciLayout } from '@vouch/node';
+import { createVerifier } from '@vouch/notation';
 import { parseSignatureManifest } from '@vouch/registry';
 import {
-  memoryTrustStore,
   type MemoryTrustStoreInit,
+  memoryTrustStore,
   parseBlobTrustPolicy,
   parseOciTrustPolicy,
   resolveVerificationLevel,
@@ -61,7 +61,9 @@ function trustStoreAt(rel: string): TrustStore {
     for (const type of readdirSync(base)) {
       init[type] = {};
       for (const name of readdirSync(join(base, type))) {
-        init[type]![name] = readdirSync(join(base, type, name)).flatMap((f) => parseCertificates(readFileSync(join(base, type, name, f), 'utf8')));
+        init[type]![name] = readdirSync(join(base, type, name)).flatMap((f) =>
+          parseCertificates(readFileSync(join(base, type, name, f), 'utf8')),
+        );
       }
     }
     s = memoryTrustStore(init as MemoryTrustStoreInit);
@@ -80,6 +82,7 @@ function verifierFor(e: Entry) {
     revocation: false,
     now: () => now,
     ...(typeof p.maxEnvelopeBytes === 'number' ? { maxEnvelopeBytes: p.maxEnvelopeBytes } : {}),
+    ...(typeof p.maxManifestBytes === 'number' ? { maxManifestBytes: p.maxManifestBytes } : {}),
   });
 }
 
@@ -120,7 +123,8 @@ const handlers: Record<string, (e: Entry) => Promise<Record<string, unknown> | u
   },
   'trust-policy-select'(e) {
     const p = e.params!;
-    if (p.type === 'blob') return { statement: selectBlobPolicy(parseBlobTrustPolicy(file(e.inputs.policy!)), p.name as string | undefined).name };
+    if (p.type === 'blob')
+      return { statement: selectBlobPolicy(parseBlobTrustPolicy(file(e.inputs.policy!)), p.name as string | undefined).name };
     const scope = typeof p.reference === 'string' ? scopeOfReference(p.reference) : (p.scope as string);
     return { statement: selectOciPolicy(parseOciTrustPolicy(file(e.inputs.policy!)), scope).name };
   },
@@ -153,7 +157,7 @@ const handlers: Record<string, (e: Entry) => Promise<Record<string, unknown> | u
       ...(p.userMetadata ? { userMetadata: p.userMetadata as Record<string, string> } : {}),
       ...(p.maxSignatureAttempts !== undefined ? { maxSignatureAttempts: p.maxSignatureAttempts as number } : {}),
     });
-    return { level: r.policy.level, warnings: r.warnings.map((w) => w.code) };
+    return { level: r.policy.level, warnings: r.warnings.map((w) => w.code), outcomes: r.outcomes.map((o) => o.error?.code ?? 'ok') };
   },
   async 'oci-referrers'(e) {
     const repo = nodeOciLayout(join(ROOT, e.inputs.layout!));
@@ -194,7 +198,9 @@ function check(e: Entry, r: Result): void {
     }
     return;
   }
-  expect(r.ok ? 'ok' : `${r.code}${r.outcomeCodes.length ? ` (${r.outcomeCodes.join(', ')})` : ''}`, `${e.id}: ${e.description}`).toBe('ok');
+  expect(r.ok ? 'ok' : `${r.code}${r.outcomeCodes.length ? ` (${r.outcomeCodes.join(', ')})` : ''}`, `${e.id}: ${e.description}`).toBe(
+    'ok',
+  );
   if (!r.ok) return;
   for (const [k, v] of Object.entries(want)) if (k !== 'ok') expect(r.facts[k], `${e.id}: ${k}`).toEqual(v);
 }

@@ -623,7 +623,6 @@ async function runVerifyImagesRule(
             }
           }
         }
-        if (outcome) resp(outcome.status, outcome.message, outcome.details ? { details: outcome.details } : {});
       }
       // mutateDigest runs whatever the verification result.
       let finalImg = img;
@@ -645,6 +644,9 @@ async function runVerifyImagesRule(
           finalImg = `${info.registry ? `${info.registry}/` : ''}${info.path}@${d}`;
         }
       }
+      // Kyverno appends a "failed to update digest" error before the verification response, so the
+      // verification message is the one the blocked message (keyed by rule name) shows.
+      if (outcome) resp(outcome.status, outcome.message, outcome.details ? { details: outcome.details } : {});
       if (hasChecks) {
         // vouch GAP: an undecidable verification under failurePolicy Ignore is recorded as `skip`, so the
         // `required` check does not turn "could not decide" back into a denial (Kyverno records `fail`).
@@ -697,6 +699,15 @@ export async function verifyAndPatchImages(engine: KyvernoEngine, req: EngineReq
   return { responses, patches, patchedResource, metadata: ivm, warnings };
 }
 
+/** The image's status in the scoped verify-images annotation for this policy and rule (undefined when absent or unreadable). */
+function recordedStatus(resource: KubeObject, policy: KyvernoPolicy, rule: Rule, img: string): string | undefined {
+  try {
+    return isImageVerifiedForPolicy(resource.metadata?.annotations, policyNamespaceOf(policy), policy.metadata.name, rule.name, img);
+  } catch {
+    return undefined;
+  }
+}
+
 function imageCheckRule(
   engine: KyvernoEngine,
   policy: KyvernoPolicy,
@@ -721,6 +732,13 @@ function imageCheckRule(
       const img = imageInfoString(info);
       if (!matchesAny(iv.imageReferences ?? [], img)) continue;
       if (iv.verifyDigest && info.digest === '') {
+        // vouch GAP (continued from phase 1): under failurePolicy Ignore, an image whose verification could
+        // not be decided (registry down) is recorded `skip`, and its digest could not be resolved either;
+        // skip the digest check too instead of turning "could not decide" into a denial (Kyverno fails it).
+        if (policyFailurePolicy(policy) === 'Ignore' && recordedStatus(resource, policy, rule, img) === 'skip') {
+          skipped.push(img);
+          continue;
+        }
         return [ruleResponse(rule.name, 'Validation', 'fail', `missing digest for ${img}`, { emitWarning: true })];
       }
       if (iv.required) {

@@ -69,43 +69,68 @@ describe('notationImageVerifier', () => {
   });
 
   it('drives handleAdmissionReview: signed image allowed with the digest patch, unsigned denied', async () => {
-    const policy = policyFromObject({
-      apiVersion: 'kyverno.io/v1',
-      kind: 'ClusterPolicy',
-      metadata: { name: 'check-image-signature' },
-      spec: {
-        validationFailureAction: 'Enforce',
-        rules: [
-          {
-            name: 'verify-signature',
-            match: { any: [{ resources: { kinds: ['Pod'] } }] },
-            verifyImages: [{ type: 'Notary', imageReferences: [`${REG}/*`], attestors: [{ count: 1, entries: [{ certificates: { cert: attestor().certificates } }] }] }],
-          },
-        ],
-      },
-    });
-    const engine = createKyvernoEngine({
-      policies: [policy],
-      verifier: notationImageVerifier({ repositoryFor, envelopes: [jws, cose], revocation: false }),
-    });
-    const review = (image: string) => ({
-      apiVersion: 'admission.k8s.io/v1',
-      kind: 'AdmissionReview' as const,
-      request: {
-        uid: 'u',
-        kind: { group: '', version: 'v1', kind: 'Pod' },
-        namespace: 'default',
-        name: 'p',
-        operation: 'CREATE',
-        object: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' }, spec: { containers: [{ name: 'c', image }] } },
-      },
-    });
+    const engine = engineWith('Fail');
     const ok = await handleAdmissionReview(review(`${REG}/cose:v1`), engine);
     expect(ok.response!.allowed).toBe(true);
     const patch = JSON.parse(fromUtf8(fromBase64(ok.response!.patch!))) as { op: string; path: string; value: unknown }[];
     expect(patch).toContainEqual({ op: 'replace', path: '/spec/containers/0/image', value: `${REG}/cose:v1@${digests.cose}` });
     const denied = await handleAdmissionReview(review(`${REG}/unsigned:v1`), engine);
     expect(denied.response!.allowed).toBe(false);
-    expect(denied.response!.status!.message).toContain('no signature is associated with');
+    const ref = `${REG}/unsigned@${digests.unsigned}`;
+    expect(denied.response!.status!.message).toContain(
+      `failed to verify image ${REG}/unsigned:v1: .attestors[0].entries[0]: failed to verify ${ref}: no signature is associated with "${ref}"`,
+    );
   });
+
+  it('registry down (digest unresolvable too): Fail denies with the verification message, Ignore admits', async () => {
+    const fail = await handleAdmissionReview(review(`${REG}/gone:v1`), engineWith('Fail'));
+    expect(fail.response!.allowed).toBe(false);
+    // Kyverno records "failed to update digest" before the verification response; the latter is shown
+    expect(fail.response!.status!.message).toContain(`verify-signature: "failed to verify image ${REG}/gone:v1: .attestors[0].entries[0]: failed to resolve digest: no route to`);
+    const ignore = await handleAdmissionReview(review(`${REG}/gone:v1`), engineWith('Ignore'));
+    expect(ignore.response!.allowed).toBe(true);
+    expect(ignore.response!.warnings!.join('\n')).toContain(`failed to verify image ${REG}/gone:v1`);
+  });
+});
+
+function engineWith(failurePolicy: 'Fail' | 'Ignore') {
+  const policy = policyFromObject({
+    apiVersion: 'kyverno.io/v1',
+    kind: 'ClusterPolicy',
+    metadata: { name: 'check-image-signature' },
+    spec: {
+      validationFailureAction: 'Enforce',
+      failurePolicy,
+      rules: [
+        {
+          name: 'verify-signature',
+          match: { any: [{ resources: { kinds: ['Pod'] } }] },
+          verifyImages: [
+            {
+              type: 'Notary',
+              imageReferences: [`${REG}/*`],
+              attestors: [{ count: 1, entries: [{ certificates: { cert: attestor().certificates } }] }],
+            },
+          ],
+        },
+      ],
+    },
+  });
+  return createKyvernoEngine({
+    policies: [policy],
+    verifier: notationImageVerifier({ repositoryFor, envelopes: [jws, cose], revocation: false }),
+  });
+}
+
+const review = (image: string) => ({
+  apiVersion: 'admission.k8s.io/v1',
+  kind: 'AdmissionReview' as const,
+  request: {
+    uid: 'u',
+    kind: { group: '', version: 'v1', kind: 'Pod' },
+    namespace: 'default',
+    name: 'p',
+    operation: 'CREATE',
+    object: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' }, spec: { containers: [{ name: 'c', image }] } },
+  },
 });

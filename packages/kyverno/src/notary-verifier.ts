@@ -1,4 +1,4 @@
-import { type Clock, fromUtf8, parseReference, type Reference, VouchError } from '@vouch/core';
+import { type Clock, fromUtf8, isVouchError, parseReference, type Reference, VouchError } from '@vouch/core';
 import type { EnvelopeCodec } from '@vouch/envelope';
 import { createVerifier, type RevocationChecker, type TimestampVerifier, type Verifier } from '@vouch/notation';
 import type { Repository } from '@vouch/registry';
@@ -66,17 +66,38 @@ export function notationImageVerifier(options: NotationImageVerifierOptions): No
     return v;
   }
 
+  /** Wraps `e` as Kyverno's Notary verifier does (`<prefix>: <error>`), keeping its code and details. */
+  function wrap(e: unknown, prefix: string): VouchError {
+    if (isVouchError(e)) return new VouchError(e.code, `${prefix}: ${e.message}`, { cause: e, ...(e.details ? { details: e.details } : {}) });
+    return new VouchError('ERR_INTERNAL', `${prefix}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+
+  /**
+   * Kyverno's flow: resolve the digest (`failed to resolve digest: …`), then verify the digest
+   * reference (`failed to verify <registry/repo@digest>: <notation error>`).
+   */
   async function verifyRef(
     ref: Reference,
     req: Pick<NotaryVerifyRequest, 'attestor' | 'trustPolicy' | 'signal'>,
     target: string,
   ): Promise<string> {
-    const repository = options.repositoryFor(ref);
-    const r = await verifierFor(req).verify(`${ref.registry}/${ref.repository}${target}`, {
-      repository,
-      ...(req.signal ? { signal: req.signal } : {}),
-    });
-    return r.artifact.digest;
+    const signal = req.signal ? { signal: req.signal } : undefined;
+    const verifier = verifierFor(req);
+    let repository: Repository;
+    let digest: string;
+    try {
+      repository = options.repositoryFor(ref);
+      digest = target.startsWith('@') ? target.slice(1) : (await repository.resolve(target.slice(1), signal)).digest;
+    } catch (e) {
+      throw wrap(e, 'failed to resolve digest');
+    }
+    const digestRef = `${ref.registry}/${ref.repository}@${digest}`;
+    try {
+      const r = await verifier.verify(digestRef, { repository, ...(req.signal ? { signal: req.signal } : {}) });
+      return r.artifact.digest;
+    } catch (e) {
+      throw wrap(e, `failed to verify ${digestRef}`);
+    }
   }
 
   return {

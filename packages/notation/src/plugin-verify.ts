@@ -240,7 +240,9 @@ export async function runVerificationPlugin(
       throw inconclusive(`verification plugin "${plugin.name}" failed to verify "${missing[0]}"`, { plugin: plugin.name, missing }, e);
     }
     const v = toVouchError(e, 'ERR_PLUGIN_FAILED', 'verification plugin failed');
-    throw inconclusive(`failed to verify with plugin ${plugin.name}: ${v.message}`, { plugin: plugin.name, pluginErrorCode: v.code }, e);
+    // A plugin error body reads "plugin <name> failed (<CODE>): <message>": keep the plugin's message.
+    const why = v.code === 'ERR_PLUGIN_FAILED' ? v.message.replace(/^plugin \S+ failed \([A-Z_]+\): /, '') : v.message;
+    throw inconclusive(`failed to verify with plugin ${plugin.name}: ${why}`, { plugin: plugin.name, errorCode: v.code }, e);
   }
   const out: VerificationPluginResult = { processedAttributes: [...(response.processedAttributes ?? [])] };
   for (const cap of options.capabilities) {

@@ -1,4 +1,4 @@
-import { type FetchLike, isVouchError, MediaType, utf8 } from '@vouch/core';
+import { type FetchLike, isVouchError, MediaType, toHex, utf8 } from '@vouch/core';
 import { localRawSigner } from '@vouch/envelope';
 import { jws } from '@vouch/envelope/jws';
 import { memoryRepository } from '@vouch/registry';
@@ -62,7 +62,7 @@ describe('timestamping failures fail signing', () => {
     expect(seen).toHaveLength(1);
     expect(seen[0]!.type).toBe('application/timestamp-query');
     // an ES256 signature is stamped with SHA-256: the OID 2.16.840.1.101.3.4.2.1 is in the query
-    expect(Buffer.from(seen[0]!.body!).includes(Buffer.from('0609608648016503040201', 'hex'))).toBe(true);
+    expect(toHex(seen[0]!.body!)).toContain('0609608648016503040201');
 
     const repo = memoryRepository();
     const cfg = await repo.pushBlob(MediaType.OCI_EMPTY, utf8('{}'));

@@ -65,6 +65,8 @@ export function ocspCrlRevocation(options: { fetch: FetchLike; crlCache?: CrlCac
       fetch: options.fetch,
       at: o.at,
       mode: o.mode,
+      // verify() validated the signing chain (integrity) and the TSA chain (timestamp) already
+      chainValidated: true,
       ...(o.signingTime ? { signingTime: o.signingTime } : {}),
       ...(options.crlCache ? { crlCache: options.crlCache } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
@@ -399,7 +401,7 @@ export function createVerifier(config: VerifierConfig): Verifier {
         try {
           res = await runVerificationPlugin(vp, env, {
             capabilities: caps,
-            trustedIdentities: input.statement.trustedIdentities ?? [],
+            trustedIdentities: [...(input.statement.trustedIdentities ?? [])],
             ...(input.pluginConfig ? { pluginConfig: input.pluginConfig } : {}),
             ...(input.signal ? { signal: input.signal } : {}),
           });

@@ -2,7 +2,7 @@
  * Keys: WebCrypto import/export, the Notary key specs, and certificate signature checks.
  * Runs anywhere `globalThis.crypto.subtle` exists (browsers, Deno, Bun, Node ≥ 20, edge).
  */
-import { decodePem, isVouchError, VouchError } from '@vouch/core';
+import { toHex, decodePem, isVouchError, VouchError } from '@vouch/core';
 import { certificateParts } from './certificate.js';
 import {
   children,
@@ -110,7 +110,7 @@ export async function importPublicKey(key: PublicKeyInfo | Certificate, algorith
     throw new VouchError('ERR_ENVELOPE_UNSUPPORTED', `algorithm ${algorithm} cannot be used with an ${pk.type} key`);
   }
   try {
-    return await subtle().importKey('spki', buf(pk.spki), webCryptoParams(algorithm, pk.curve), true, ['verify']);
+    return await importSpkiCached(pk.spki, webCryptoParams(algorithm, pk.curve));
   } catch (e) {
     if (isVouchError(e)) throw e;
     throw new VouchError('ERR_CERT_INVALID', `public key could not be imported for ${algorithm}: ${(e as Error).message}`, {
@@ -118,6 +118,29 @@ export async function importPublicKey(key: PublicKeyInfo | Certificate, algorith
     });
   }
 }
+
+/**
+ * Imported verification keys are a pure function of (SPKI, parameters): memoise them so warm
+ * verification does not re-import the same chain keys. Bounded; least recently used goes first.
+ * Failed imports are not kept.
+ */
+function importSpkiCached(spki: Uint8Array, params: Parameters<SubtleCrypto['importKey']>[2]): Promise<CryptoKey> {
+  const cacheKey = `${JSON.stringify(params)}:${toHex(spki)}`;
+  const hit = KEY_CACHE.get(cacheKey);
+  if (hit) {
+    KEY_CACHE.delete(cacheKey);
+    KEY_CACHE.set(cacheKey, hit);
+    return hit;
+  }
+  const p = subtle().importKey('spki', buf(spki), params, false, ['verify']);
+  KEY_CACHE.set(cacheKey, p);
+  p.catch(() => KEY_CACHE.delete(cacheKey));
+  if (KEY_CACHE.size > KEY_CACHE_MAX) KEY_CACHE.delete(KEY_CACHE.keys().next().value!);
+  return p;
+}
+
+const KEY_CACHE_MAX = 512;
+const KEY_CACHE = new Map<string, Promise<CryptoKey>>();
 
 // ---------------------------------------------------------------- private keys
 
@@ -396,7 +419,7 @@ export async function verifyCertificateSignature(cert: Certificate, issuer: Cert
   }
   let key: CryptoKey;
   try {
-    key = await subtle().importKey('spki', buf(issuer.publicKey.spki), plan.keyParams, false, ['verify']);
+    key = await importSpkiCached(issuer.publicKey.spki, plan.keyParams);
   } catch (e) {
     throw new VouchError('ERR_CERT_INVALID', `issuer public key could not be imported: ${(e as Error).message}`, { cause: e });
   }

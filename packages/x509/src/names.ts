@@ -117,7 +117,8 @@ function goMarshalString(s: string): Uint8Array {
 export function escapeGoValue(value: string): string {
   let out = '';
   const chars = [...value];
-  const byteLen = new TextEncoder().encode(value).length;
+  let byteLen = 0;
+  for (const c of chars) byteLen += utf8Length(c);
   let k = 0;
   for (const c of chars) {
     let esc = false;
@@ -125,9 +126,15 @@ export function escapeGoValue(value: string): string {
     else if (c === ' ') esc = k === 0 || k === byteLen - 1;
     else if (c === '#') esc = k === 0;
     out += esc ? `\\${c}` : c;
-    k += new TextEncoder().encode(c).length;
+    k += utf8Length(c);
   }
   return out;
+}
+
+/** UTF-8 length of one code point (as a string from the string iterator). */
+function utf8Length(c: string): number {
+  const cp = c.codePointAt(0)!;
+  return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
 }
 
 function renderAttribute(a: ParsedAttribute): string {

@@ -67,6 +67,8 @@ export const utf8 = (s: string) => new Uint8Array(Buffer.from(s, 'utf8'));
 export const sha256hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 export function pem(label: string, der: Uint8Array): string {
-  const body = b64(der).match(/.{1,64}/g)!.join('\n');
+  const body = b64(der)
+    .match(/.{1,64}/g)!
+    .join('\n');
   return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
 }

@@ -5,8 +5,8 @@
  * encoders.
  */
 import type { Certificate } from '@vouch/x509';
-import { b64, b64url, utf8 } from './common.js';
 import { type CborItem, Entries, encode, Tag } from './cbor.js';
+import { b64, b64url, utf8 } from './common.js';
 
 export type Alg = 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512';
 export const COSE_ALG: Record<Alg, number> = { PS256: -37, PS384: -38, PS512: -39, ES256: -7, ES384: -35, ES512: -36 };
@@ -149,7 +149,9 @@ function otherPayload(p: Uint8Array): Uint8Array {
 }
 
 export async function buildJws(spec: EnvelopeSpec): Promise<Uint8Array> {
-  const text = spec.jwsProtectedText ?? JSON.stringify(Object.fromEntries(spec.header.map(([k, v]) => [k, jwsValue(v)]).filter(([, v]) => v !== undefined)));
+  const text =
+    spec.jwsProtectedText ??
+    JSON.stringify(Object.fromEntries(spec.header.map(([k, v]) => [k, jwsValue(v)]).filter(([, v]) => v !== undefined)));
   let protectedB64 = b64url(text);
   let payloadB64 = b64url(spec.payload);
   let signature = await rawSign(spec.signer.privateKey, utf8(`${protectedB64}.${payloadB64}`));

@@ -4,21 +4,21 @@
  * (hand-built and signed with the real key, so only the intended rule is broken). Adds the
  * `envelope` and `verify-signature` cases.
  */
+
+import { type ExtendedAttribute, localRawSigner, type SigningScheme } from '@vouch/envelope';
 import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';
-import { localRawSigner, type ExtendedAttribute, type SigningScheme } from '@vouch/envelope';
 import { type Certificate, KEY_SPECS, signatureAlgorithmOf } from '@vouch/x509';
-import { add, sha256hex, T, utf8, write } from './common.js';
 import { Entries, encode, Raw, Tag } from './cbor.js';
+import { add, sha256hex, T, utf8, write } from './common.js';
 import {
   type Alg,
   buildCose,
   buildJws,
   CTY,
-  type EnvelopeSpec,
   coseProtectedEntries,
+  type EnvelopeSpec,
   encodeCoseProtected,
-  getCrit,
   type Header,
   N,
   PerFormat,
@@ -105,7 +105,13 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
   const ec = pkis.bySpec['EC-256'];
 
   // ---------------------------------------------------------------- valid (package-signed)
-  const valid: { name: string; description: string; rule: string; opts: Omit<SignOptions, 'format'>; expectExtra: Record<string, unknown> }[] = [];
+  const valid: {
+    name: string;
+    description: string;
+    rule: string;
+    opts: Omit<SignOptions, 'format'>;
+    expectExtra: Record<string, unknown>;
+  }[] = [];
   for (const spec of KEY_SPECS) {
     const p = pkis.bySpec[spec];
     const alg = signatureAlgorithmOf(spec);
@@ -197,8 +203,20 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
       expect: { code: '' },
       spec: () => spec(base({ expiry: T.expiryFuture })),
     },
-    { id: 'alg-mismatch-curve', description: 'alg ES384 while the leaf key is P-256', rule: '4: alg must match the leaf key', expect: MAL, spec: () => spec(setHeader(base(), 'alg', 'ES384')) },
-    { id: 'alg-mismatch-type', description: 'alg PS256 while the leaf key is EC P-256', rule: '4: alg must match the leaf key', expect: MAL, spec: () => spec(setHeader(base(), 'alg', 'PS256')) },
+    {
+      id: 'alg-mismatch-curve',
+      description: 'alg ES384 while the leaf key is P-256',
+      rule: '4: alg must match the leaf key',
+      expect: MAL,
+      spec: () => spec(setHeader(base(), 'alg', 'ES384')),
+    },
+    {
+      id: 'alg-mismatch-type',
+      description: 'alg PS256 while the leaf key is EC P-256',
+      rule: '4: alg must match the leaf key',
+      expect: MAL,
+      spec: () => spec(setHeader(base(), 'alg', 'PS256')),
+    },
     {
       id: 'alg-rsa-size-mismatch',
       description: 'alg PS256 with an RSA-3072 leaf (which implies PS384)',
@@ -206,10 +224,18 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
       expect: MAL,
       spec: () => {
         const p = pkis.bySpec['RSA-3072'];
-        return spec(stdHeader({ alg: 'PS256', time: T.signingTime }), { signer: { alg: 'PS384', privateKey: p.leaf.privateKey, chain: p.chain } });
+        return spec(stdHeader({ alg: 'PS256', time: T.signingTime }), {
+          signer: { alg: 'PS384', privateKey: p.leaf.privateKey, chain: p.chain },
+        });
       },
     },
-    { id: 'alg-missing', description: 'no alg header', rule: '4: alg required', expect: MAL, spec: () => spec(setHeader(base(), 'alg', undefined)) },
+    {
+      id: 'alg-missing',
+      description: 'no alg header',
+      rule: '4: alg required',
+      expect: MAL,
+      spec: () => spec(setHeader(base(), 'alg', undefined)),
+    },
     {
       id: 'alg-unsupported',
       description: 'alg RS256 (RSASSA-PKCS1-v1_5) / COSE -257',
@@ -217,8 +243,21 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
       expect: UNS,
       spec: () => spec(setHeader(base(), 'alg', new PerFormat('RS256', -257))),
     },
-    { id: 'alg-none', description: 'alg none', rule: '4: alg none rejected', expect: UNS, only: 'jws', spec: () => spec(setHeader(base(), 'alg', 'none')) },
-    { id: 'alg-hmac', description: 'alg HS256 / COSE 5 (HMAC 256/256)', rule: '4: HMAC rejected', expect: UNS, spec: () => spec(setHeader(base(), 'alg', new PerFormat('HS256', 5))) },
+    {
+      id: 'alg-none',
+      description: 'alg none',
+      rule: '4: alg none rejected',
+      expect: UNS,
+      only: 'jws',
+      spec: () => spec(setHeader(base(), 'alg', 'none')),
+    },
+    {
+      id: 'alg-hmac',
+      description: 'alg HS256 / COSE 5 (HMAC 256/256)',
+      rule: '4: HMAC rejected',
+      expect: UNS,
+      spec: () => spec(setHeader(base(), 'alg', new PerFormat('HS256', 5))),
+    },
     {
       id: 'leaf-key-rsa-1024',
       description: 'leaf with an RSA-1024 key, alg PS256',
@@ -231,11 +270,42 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
         });
       },
     },
-    { id: 'cty-wrong', description: 'cty application/json', rule: '4: cty must be the Notary payload type', expect: MAL, spec: () => spec(setHeader(base(), 'cty', 'application/json')) },
-    { id: 'cty-missing', description: 'no cty header', rule: '4: cty required', expect: MAL, spec: () => spec(setHeader(base(), 'cty', undefined)) },
-    { id: 'cty-not-text', description: 'COSE content type as an integer (CoAP 50)', rule: '4: cty must be a text string', expect: MAL, only: 'cose', spec: () => spec(setHeader(base(), 'cty', 50)) },
-    { id: 'crit-missing', description: 'no crit header', rule: '4: crit required', expect: MAL, spec: () => spec(setHeader(base(), 'crit', undefined)) },
-    { id: 'crit-empty', description: 'crit is an empty list', rule: '4: crit lists signingScheme', expect: MAL, spec: () => spec(withCrit(base(), [])) },
+    {
+      id: 'cty-wrong',
+      description: 'cty application/json',
+      rule: '4: cty must be the Notary payload type',
+      expect: MAL,
+      spec: () => spec(setHeader(base(), 'cty', 'application/json')),
+    },
+    {
+      id: 'cty-missing',
+      description: 'no cty header',
+      rule: '4: cty required',
+      expect: MAL,
+      spec: () => spec(setHeader(base(), 'cty', undefined)),
+    },
+    {
+      id: 'cty-not-text',
+      description: 'COSE content type as an integer (CoAP 50)',
+      rule: '4: cty must be a text string',
+      expect: MAL,
+      only: 'cose',
+      spec: () => spec(setHeader(base(), 'cty', 50)),
+    },
+    {
+      id: 'crit-missing',
+      description: 'no crit header',
+      rule: '4: crit required',
+      expect: MAL,
+      spec: () => spec(setHeader(base(), 'crit', undefined)),
+    },
+    {
+      id: 'crit-empty',
+      description: 'crit is an empty list',
+      rule: '4: crit lists signingScheme',
+      expect: MAL,
+      spec: () => spec(withCrit(base(), [])),
+    },
     {
       id: 'crit-missing-signing-scheme',
       description: 'crit lists expiry but not io.cncf.notary.signingScheme',
@@ -285,7 +355,13 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
       expect: MAL,
       spec: () => spec(withCrit(base(), new PerFormat([N.scheme, 'alg'], [N.scheme, 1]))),
     },
-    { id: 'crit-duplicate', description: 'crit lists signingScheme twice', rule: '4: crit entries unique', expect: MAL, spec: () => spec(withCrit(base(), [N.scheme, N.scheme])) },
+    {
+      id: 'crit-duplicate',
+      description: 'crit lists signingScheme twice',
+      rule: '4: crit entries unique',
+      expect: MAL,
+      spec: () => spec(withCrit(base(), [N.scheme, N.scheme])),
+    },
     {
       id: 'unknown-critical-header',
       description: 'an unknown signed attribute marked critical (no verification plugin processes it)',
@@ -300,7 +376,13 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
       expect: UNS,
       spec: () => spec(base({ extended: [[N.plugin, 'com.example.plugin', true]] })),
     },
-    { id: 'signing-scheme-missing', description: 'no io.cncf.notary.signingScheme', rule: '4: signingScheme required', expect: MAL, spec: () => spec(withCrit(setHeader(base({ expiry: T.expiryFuture }), N.scheme, undefined), [N.expiry])) },
+    {
+      id: 'signing-scheme-missing',
+      description: 'no io.cncf.notary.signingScheme',
+      rule: '4: signingScheme required',
+      expect: MAL,
+      spec: () => spec(withCrit(setHeader(base({ expiry: T.expiryFuture }), N.scheme, undefined), [N.expiry])),
+    },
     {
       id: 'signing-scheme-unknown',
       description: 'signingScheme notary.x509.unknown',
@@ -327,7 +409,17 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
       description: 'notary.x509.signingAuthority with signingTime instead of authenticSigningTime',
       rule: '4: authenticSigningTime required for signingAuthority',
       expect: MAL,
-      spec: () => spec(withCrit(setHeader(setHeader(base({ scheme: 'notary.x509.signingAuthority' }), N.authenticSigningTime, undefined), N.signingTime, T.signingTime), [N.scheme])),
+      spec: () =>
+        spec(
+          withCrit(
+            setHeader(
+              setHeader(base({ scheme: 'notary.x509.signingAuthority' }), N.authenticSigningTime, undefined),
+              N.signingTime,
+              T.signingTime,
+            ),
+            [N.scheme],
+          ),
+        ),
     },
     {
       id: 'signing-authority-with-signing-time',
@@ -358,8 +450,20 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
       only: 'cose',
       spec: () => spec(setHeader(base(), N.signingTime, 1748779200)),
     },
-    { id: 'payload-not-json', description: 'payload is not JSON', rule: '4: payload is the Notary payload', expect: MAL, spec: () => spec(base(), { payload: utf8('not json at all') }) },
-    { id: 'payload-not-object', description: 'payload is a JSON array', rule: '4: payload is a JSON object', expect: MAL, spec: () => spec(base(), { payload: utf8('[1,2,3]') }) },
+    {
+      id: 'payload-not-json',
+      description: 'payload is not JSON',
+      rule: '4: payload is the Notary payload',
+      expect: MAL,
+      spec: () => spec(base(), { payload: utf8('not json at all') }),
+    },
+    {
+      id: 'payload-not-object',
+      description: 'payload is a JSON array',
+      rule: '4: payload is a JSON object',
+      expect: MAL,
+      spec: () => spec(base(), { payload: utf8('[1,2,3]') }),
+    },
     {
       id: 'payload-no-target-artifact',
       description: 'payload without targetArtifact',
@@ -372,11 +476,30 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
       description: 'targetArtifact without digest',
       rule: '4: targetArtifact is a descriptor',
       expect: MAL,
-      spec: () => spec(base(), { payload: utf8(JSON.stringify({ targetArtifact: { mediaType: ARTIFACT.mediaType, size: ARTIFACT.size } })) }),
+      spec: () =>
+        spec(base(), { payload: utf8(JSON.stringify({ targetArtifact: { mediaType: ARTIFACT.mediaType, size: ARTIFACT.size } })) }),
     },
-    { id: 'tampered-payload', description: 'payload changed after signing', rule: '4: integrity', expect: INT, spec: () => spec(base(), { tamper: 'payload' }) },
-    { id: 'tampered-signature', description: 'signature value altered', rule: '4: integrity', expect: INT, spec: () => spec(base(), { tamper: 'signature' }) },
-    { id: 'tampered-protected-header', description: 'protected header (signing time) changed after signing', rule: '4: integrity', expect: INT, spec: () => spec(base(), { tamper: 'protected' }) },
+    {
+      id: 'tampered-payload',
+      description: 'payload changed after signing',
+      rule: '4: integrity',
+      expect: INT,
+      spec: () => spec(base(), { tamper: 'payload' }),
+    },
+    {
+      id: 'tampered-signature',
+      description: 'signature value altered',
+      rule: '4: integrity',
+      expect: INT,
+      spec: () => spec(base(), { tamper: 'signature' }),
+    },
+    {
+      id: 'tampered-protected-header',
+      description: 'protected header (signing time) changed after signing',
+      rule: '4: integrity',
+      expect: INT,
+      spec: () => spec(base(), { tamper: 'protected' }),
+    },
     {
       id: 'wrong-signing-key',
       description: "signed with another PKI's key, chain of the EC-256 PKI",
@@ -384,7 +507,13 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
       expect: INT,
       spec: () => spec(base(), { signer: { ...S, privateKey: pkis.other.leaf.privateKey } }),
     },
-    { id: 'chain-empty', description: 'x5c / x5chain is an empty array', rule: '4: certificate chain required', expect: MAL, spec: () => spec(base(), { chain: [] }) },
+    {
+      id: 'chain-empty',
+      description: 'x5c / x5chain is an empty array',
+      rule: '4: certificate chain required',
+      expect: MAL,
+      spec: () => spec(base(), { chain: [] }),
+    },
     {
       id: 'chain-missing',
       description: 'no x5c / x5chain',
@@ -422,7 +551,8 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
       description: 'leaf with EKU serverAuth (same key), signed correctly',
       rule: '3/4: envelope chain leaf profile',
       expect: CHAIN,
-      spec: () => spec(base(), { chain: [ext['leaf-eku-server-auth']!.certificate, ec.intermediate.certificate, ec.root.certificate].map(der) }),
+      spec: () =>
+        spec(base(), { chain: [ext['leaf-eku-server-auth']!.certificate, ec.intermediate.certificate, ec.root.certificate].map(der) }),
     },
     // JWS-only structure
     {
@@ -439,7 +569,10 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
       rule: '4: flattened serialization only',
       expect: MAL,
       only: 'jws',
-      spec: () => spec(base(), { jwsPost: (e) => ({ payload: e.payload, signatures: [{ protected: e.protected, header: e.header, signature: e.signature }] }) }),
+      spec: () =>
+        spec(base(), {
+          jwsPost: (e) => ({ payload: e.payload, signatures: [{ protected: e.protected, header: e.header, signature: e.signature }] }),
+        }),
     },
     {
       id: 'jws-compact-serialization',
@@ -455,7 +588,13 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
       rule: '4: unpadded base64url',
       expect: MAL,
       only: 'jws',
-      spec: () => spec(base(), { jwsPost: (e) => ({ ...e, signature: `${e.signature as string}${'='.repeat((4 - ((e.signature as string).length % 4)) % 4 || 4)}` }) }),
+      spec: () =>
+        spec(base(), {
+          jwsPost: (e) => ({
+            ...e,
+            signature: `${e.signature as string}${'='.repeat((4 - ((e.signature as string).length % 4)) % 4 || 4)}`,
+          }),
+        }),
     },
     {
       id: 'jws-header-in-both',
@@ -472,9 +611,16 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
       expect: MAL,
       only: 'jws',
       spec: () =>
-        spec(setHeader(base(), 'x5c', ec.chain.map((c) => Buffer.from(c.der).toString('base64'))), {
-          jwsPost: (e) => ({ ...e, header: { [N.agent]: 'vouch-vectors/1.0' } }),
-        }),
+        spec(
+          setHeader(
+            base(),
+            'x5c',
+            ec.chain.map((c) => Buffer.from(c.der).toString('base64')),
+          ),
+          {
+            jwsPost: (e) => ({ ...e, header: { [N.agent]: 'vouch-vectors/1.0' } }),
+          },
+        ),
     },
     {
       id: 'jws-duplicate-protected-member',
@@ -554,7 +700,10 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
       rule: '4: x5chain is an array of certificates',
       expect: MAL,
       only: 'cose',
-      spec: () => spec(base(), { cosePost: (p) => encode(new Tag(18, [p.protectedBytes, new Entries([[33, ec.leaf.certificate.der]]), p.payload, p.signature])) }),
+      spec: () =>
+        spec(base(), {
+          cosePost: (p) => encode(new Tag(18, [p.protectedBytes, new Entries([[33, ec.leaf.certificate.der]]), p.payload, p.signature])),
+        }),
     },
     {
       id: 'cose-x5chain-protected-only',
@@ -580,14 +729,21 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
     },
     {
       id: 'cose-signed-attribute-unprotected',
-      description: 'signingTime in the unprotected header',
+      description: 'expiry in the unprotected header (not signed)',
       rule: '4: signed attributes are protected',
       expect: MAL,
       only: 'cose',
       spec: () =>
         spec(base(), {
           cosePost: (p) =>
-            encode(new Tag(18, [p.protectedBytes, new Entries([...p.unprotected.entries, [N.signingTime, new Tag(1, 1748779200)]]), p.payload, p.signature])),
+            encode(
+              new Tag(18, [
+                p.protectedBytes,
+                new Entries([...p.unprotected.entries, [N.expiry, new Tag(1, 1893456000)]]),
+                p.payload,
+                p.signature,
+              ]),
+            ),
         }),
     },
   ];
@@ -622,18 +778,25 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
     },
     {
       name: 'leaf-not-yet-valid',
-      opts: { chain: [ext['leaf-not-yet-valid']!.certificate, ec.intermediate.certificate, ec.root.certificate], privateKey: ec.leaf.privateKey },
+      opts: {
+        chain: [ext['leaf-not-yet-valid']!.certificate, ec.intermediate.certificate, ec.root.certificate],
+        privateKey: ec.leaf.privateKey,
+      },
     },
     {
       name: 'signing-authority-time-outside-validity',
-      opts: { chain: ec.chain, privateKey: ec.leaf.privateKey, scheme: 'notary.x509.signingAuthority', time: new Date('2024-06-01T00:00:00Z') },
+      opts: {
+        chain: ec.chain,
+        privateKey: ec.leaf.privateKey,
+        scheme: 'notary.x509.signingAuthority',
+        time: new Date('2024-06-01T00:00:00Z'),
+      },
     },
     { name: 'untrusted-signer', opts: { chain: pkis.other.chain, privateKey: pkis.other.leaf.privateKey } },
   ];
   for (const s of special) {
     for (const format of FORMATS) record('valid', s.name, format, write(envPath(format, s.name), await packageSign({ ...s.opts, format })));
   }
-  void getCrit;
   return index;
 }
 

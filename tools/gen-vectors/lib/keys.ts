@@ -81,7 +81,10 @@ export async function key(name: string, kind: KeyKind): Promise<KeyMaterial> {
   }
   const ko = createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' });
   const d = ko.asymmetricKeyDetails ?? {};
-  const actual = ko.asymmetricKeyType === 'ec' ? `EC-${{ prime256v1: 256, secp384r1: 384, secp521r1: 521, secp224r1: 224 }[d.namedCurve as string]}` : `RSA-${d.modulusLength}`;
+  const actual =
+    ko.asymmetricKeyType === 'ec'
+      ? `EC-${{ prime256v1: 256, secp384r1: 384, secp521r1: 521, secp224r1: 224 }[d.namedCurve as string]}`
+      : `RSA-${d.modulusLength}`;
   if (actual !== kind) throw new Error(`${rel} holds a ${actual} key, expected ${kind}; delete it or run with --new-keys`);
   const spki = new Uint8Array(createPublicKey(ko).export({ type: 'spki', format: 'der' }));
   const m: KeyMaterial = { name, kind, spki, pkcs8 };

@@ -9,14 +9,14 @@ import { join } from 'node:path';
 import { Annotation, type Descriptor, MediaType } from '@vouch/core';
 import { localRawSigner } from '@vouch/envelope';
 import { jws } from '@vouch/envelope/jws';
-import { sign } from '@vouch/notation';
 import { nodeOciLayout } from '@vouch/node';
+import { sign } from '@vouch/notation';
 import { buildSignatureManifest, thumbprintAnnotation, type WritableRepository } from '@vouch/registry';
-import { KEY_SPECS } from '@vouch/x509';
 import type { Certificate } from '@vouch/x509';
+import { KEY_SPECS } from '@vouch/x509';
 import { add, OUT, sha256hex, T, utf8, write, writeJson } from './common.js';
-import { ARTIFACT, build, type EnvelopeIndex, FORMATS, type Format, packageSign, payloadFor } from './envelopes.js';
 import { stdHeader } from './envelope-builder.js';
+import { ARTIFACT, build, type EnvelopeIndex, FORMATS, type Format, packageSign, payloadFor } from './envelopes.js';
 import type { Pkis } from './pki.js';
 import { specSlug } from './pki.js';
 import { VERIFY_SCOPES as V } from './policies.js';
@@ -24,7 +24,12 @@ import { VERIFY_SCOPES as V } from './policies.js';
 const LAYOUT = 'oci/layout';
 const MT = { jws: MediaType.JWS, cose: MediaType.COSE } as const;
 
-async function pushImage(repo: WritableRepository, name: string, platform = { architecture: 'amd64', os: 'linux' }, tag: string | undefined = name) {
+async function pushImage(
+  repo: WritableRepository,
+  name: string,
+  platform = { architecture: 'amd64', os: 'linux' },
+  tag: string | undefined = name,
+) {
   const config = await repo.pushBlob(
     'application/vnd.oci.image.config.v1+json',
     utf8(JSON.stringify({ ...platform, config: {}, rootfs: { type: 'layers', diff_ids: [] }, 'vouch.vectors': name })),
@@ -46,7 +51,10 @@ async function attach(
   const built = buildSignatureManifest({
     subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
     envelopeDescriptor: env,
-    annotations: { [Annotation.THUMBPRINT_S256]: thumbprintAnnotation(chain.map((c) => c.der)), [Annotation.CREATED]: '2025-06-01T12:00:00Z' },
+    annotations: {
+      [Annotation.THUMBPRINT_S256]: thumbprintAnnotation(chain.map((c) => c.der)),
+      [Annotation.CREATED]: '2025-06-01T12:00:00Z',
+    },
     form,
   });
   const manifest = await repo.pushManifest(MediaType.OCI_MANIFEST, built.bytes);
@@ -89,7 +97,14 @@ export async function generateOci(pkis: Pkis, envs: EnvelopeIndex, vp: { policy:
 
   // signed-cose-legacy: COSE, RSA-3072, legacy manifest form.
   const coseLegacy = await pushImage(repo, 'signed-cose-legacy');
-  await attach(repo, coseLegacy, await packageSign({ format: 'cose', chain: rsa3072.chain, privateKey: rsa3072.leaf.privateKey, artifact: art(coseLegacy) }), 'cose', rsa3072.chain, 'legacy');
+  await attach(
+    repo,
+    coseLegacy,
+    await packageSign({ format: 'cose', chain: rsa3072.chain, privateKey: rsa3072.leaf.privateKey, artifact: art(coseLegacy) }),
+    'cose',
+    rsa3072.chain,
+    'legacy',
+  );
 
   // multiarch: index of two platform images, the index is signed (JWS, EC-384).
   const amd64 = await pushImage(repo, 'multiarch-amd64', { architecture: 'amd64', os: 'linux' }, undefined);
@@ -105,7 +120,13 @@ export async function generateOci(pkis: Pkis, envs: EnvelopeIndex, vp: { policy:
     }),
   );
   const multiarch = await repo.pushManifest(MediaType.OCI_INDEX, indexBytes, { tag: 'multiarch' });
-  await attach(repo, multiarch, await packageSign({ format: 'jws', chain: ec384.chain, privateKey: ec384.leaf.privateKey, artifact: art(multiarch) }), 'jws', ec384.chain);
+  await attach(
+    repo,
+    multiarch,
+    await packageSign({ format: 'jws', chain: ec384.chain, privateKey: ec384.leaf.privateKey, artifact: art(multiarch) }),
+    'jws',
+    ec384.chain,
+  );
 
   await pushImage(repo, 'unsigned');
 
@@ -117,7 +138,12 @@ export async function generateOci(pkis: Pkis, envs: EnvelopeIndex, vp: { policy:
   await attach(
     repo,
     tampered,
-    await build('jws', { header: stdHeader({ alg: 'ES256', time: T.signingTime }), payload: payloadFor(art(tampered)), signer: { alg: 'ES256', privateKey: ec.leaf.privateKey, chain: ec.chain }, tamper: 'signature' }),
+    await build('jws', {
+      header: stdHeader({ alg: 'ES256', time: T.signingTime }),
+      payload: payloadFor(art(tampered)),
+      signer: { alg: 'ES256', privateKey: ec.leaf.privateKey, chain: ec.chain },
+      tamper: 'signature',
+    }),
     'jws',
     ec.chain,
   );
@@ -136,7 +162,13 @@ export async function generateOci(pkis: Pkis, envs: EnvelopeIndex, vp: { policy:
   await attach(repo, expired, await ecSigned(expired, 'jws', { expiry: T.expiryPast }), 'jws', ec.chain);
 
   const untrusted = await pushImage(repo, 'untrusted');
-  await attach(repo, untrusted, await packageSign({ format: 'jws', chain: pkis.other.chain, privateKey: pkis.other.leaf.privateKey, artifact: art(untrusted) }), 'jws', pkis.other.chain);
+  await attach(
+    repo,
+    untrusted,
+    await packageSign({ format: 'jws', chain: pkis.other.chain, privateKey: pkis.other.leaf.privateKey, artifact: art(untrusted) }),
+    'jws',
+    pkis.other.chain,
+  );
 
   // artifact-mismatch: the manifest's subject is this image, the envelope signs signed-jws.
   const mismatch = await pushImage(repo, 'artifact-mismatch');
@@ -145,7 +177,19 @@ export async function generateOci(pkis: Pkis, envs: EnvelopeIndex, vp: { policy:
   // many-signatures: two untrusted signatures, then a valid one.
   const many = await pushImage(repo, 'many-signatures');
   for (let i = 0; i < 2; i++) {
-    await attach(repo, many, await packageSign({ format: 'jws', chain: pkis.other.chain, privateKey: pkis.other.leaf.privateKey, artifact: art(many), time: new Date(T.signingTime.getTime() + i * 1000) }), 'jws', pkis.other.chain);
+    await attach(
+      repo,
+      many,
+      await packageSign({
+        format: 'jws',
+        chain: pkis.other.chain,
+        privateKey: pkis.other.leaf.privateKey,
+        artifact: art(many),
+        time: new Date(T.signingTime.getTime() + i * 1000),
+      }),
+      'jws',
+      pkis.other.chain,
+    );
   }
   await attach(repo, many, await ecSigned(many, 'cose'), 'cose', ec.chain);
 
@@ -154,7 +198,19 @@ export async function generateOci(pkis: Pkis, envs: EnvelopeIndex, vp: { policy:
 
   const certExpired = await pushImage(repo, 'cert-expired');
   const expiredChain = [pkis.extra['leaf-expired']!.certificate, ec.intermediate.certificate, ec.root.certificate];
-  await attach(repo, certExpired, await packageSign({ format: 'cose', chain: expiredChain, privateKey: ec.leaf.privateKey, artifact: art(certExpired), time: new Date('2020-06-01T00:00:00Z') }), 'cose', expiredChain);
+  await attach(
+    repo,
+    certExpired,
+    await packageSign({
+      format: 'cose',
+      chain: expiredChain,
+      privateKey: ec.leaf.privateKey,
+      artifact: art(certExpired),
+      time: new Date('2020-06-01T00:00:00Z'),
+    }),
+    'cose',
+    expiredChain,
+  );
 
   const unknownCritical = await pushImage(repo, 'unknown-critical');
   await attach(
@@ -180,7 +236,12 @@ export async function generateOci(pkis: Pkis, envs: EnvelopeIndex, vp: { policy:
     await attach(
       repo,
       mixed,
-      await build('jws', { header: stdHeader({ alg: 'ES256', time: T.signingTime }), payload: payloadFor(art(mixed)), signer: { alg: 'ES256', privateKey: ec.leaf.privateKey, chain: ec.chain }, tamper: 'signature' }),
+      await build('jws', {
+        header: stdHeader({ alg: 'ES256', time: T.signingTime }),
+        payload: payloadFor(art(mixed)),
+        signer: { alg: 'ES256', privateKey: ec.leaf.privateKey, chain: ec.chain },
+        tamper: 'signature',
+      }),
       'jws',
       ec.chain,
     );
@@ -189,88 +250,510 @@ export async function generateOci(pkis: Pkis, envs: EnvelopeIndex, vp: { policy:
 
   // ---------------------------------------------------------------- verify cases
   const inputs = { layout: LAYOUT, policy: vp.policy, truststore: vp.truststore };
-  type VExpect = { ok: true; level?: string; warnings?: string[] } | { code: string; outcomeCode?: string };
+  type VExpect = { ok: true; level?: string; warnings?: string[]; outcomes?: string[] } | { code: string; outcomeCode?: string };
   const VF = (outcomeCode: string): VExpect => ({ code: 'ERR_VERIFICATION_FAILED', outcomeCode });
   const vcases: [string, string, Record<string, unknown>, VExpect, string][] = [
-    ['signed-jws-strict', 'JWS signature (current manifest form) made by notation.sign, strict', { reference: 'signed-jws', scope: V.strict }, { ok: true, level: 'strict', warnings: [] }, '7: verify OCI layout'],
-    ['signed-jws-identity', 'trusted identity matches the leaf', { reference: 'signed-jws', scope: V.identity }, { ok: true }, '7: identity'],
-    ['signed-jws-identity-mismatch', 'trusted identity does not match the leaf', { reference: 'signed-jws', scope: V.identityMismatch }, VF('ERR_IDENTITY_UNTRUSTED'), '7: identity'],
-    ['user-metadata-match', 'required user metadata present in the payload', { reference: 'signed-jws', scope: V.strict, userMetadata: { buildId: '123' } }, { ok: true }, '7: user metadata'],
-    ['user-metadata-mismatch', 'required user metadata value differs', { reference: 'signed-jws', scope: V.strict, userMetadata: { buildId: '999' } }, VF('ERR_USER_METADATA_MISMATCH'), '7: user metadata'],
-    ['user-metadata-missing-key', 'required user metadata key absent', { reference: 'signed-jws', scope: V.strict, userMetadata: { branch: 'main' } }, VF('ERR_USER_METADATA_MISMATCH'), '7: user metadata'],
-    ['user-metadata-reserved-key', 'user metadata keys starting with io.cncf.notary are refused', { reference: 'signed-jws', scope: V.strict, userMetadata: { 'io.cncf.notary.buildId': '123' } }, { code: 'ERR_INVALID_ARGUMENT' }, '7: user metadata'],
-    ['by-digest', 'reference by digest inside the layout', { reference: `@${signedJws.digest}`, scope: V.strict }, { ok: true }, '6: resolve digest'],
-    ['digest-not-found', 'digest that is not in the layout', { reference: `@sha256:${'0'.repeat(64)}`, scope: V.strict }, { code: 'ERR_REGISTRY_NOT_FOUND' }, '6: resolve digest'],
-    ['tag-not-found', 'tag that is not in the layout', { reference: 'no-such-tag', scope: V.strict }, { code: 'ERR_REGISTRY_NOT_FOUND' }, '6: resolve tag'],
-    ['no-applicable-policy', 'scope without a statement (and no "*")', { reference: 'signed-jws', scope: 'local/unlisted' }, { code: 'ERR_NO_APPLICABLE_TRUST_POLICY' }, '7: select policy'],
-    ['envelope-over-size-limit', 'envelope larger than maxEnvelopeBytes counts as a failed attempt', { reference: 'signed-jws', scope: V.strict, maxEnvelopeBytes: 100 }, { code: 'ERR_VERIFICATION_INCONCLUSIVE', outcomeCode: 'ERR_SIZE_LIMIT_EXCEEDED' }, '7: size limit'],
-    ['signed-cose-legacy', 'COSE signature (RSA-3072) in the legacy manifest form', { reference: 'signed-cose-legacy', scope: V.strict }, { ok: true }, '6: legacy signature manifest form'],
-    ['cose-untrusted-root', 'RSA-3072 signer against a store holding only the EC-256 root', { reference: 'signed-cose-legacy', scope: V.ec256Only }, VF('ERR_CERT_UNTRUSTED'), '7: authenticity'],
+    [
+      'signed-jws-strict',
+      'JWS signature (current manifest form) made by notation.sign, strict',
+      { reference: 'signed-jws', scope: V.strict },
+      { ok: true, level: 'strict', warnings: [] },
+      '7: verify OCI layout',
+    ],
+    [
+      'signed-jws-identity',
+      'trusted identity matches the leaf',
+      { reference: 'signed-jws', scope: V.identity },
+      { ok: true },
+      '7: identity',
+    ],
+    [
+      'signed-jws-identity-mismatch',
+      'trusted identity does not match the leaf',
+      { reference: 'signed-jws', scope: V.identityMismatch },
+      VF('ERR_IDENTITY_UNTRUSTED'),
+      '7: identity',
+    ],
+    [
+      'user-metadata-match',
+      'required user metadata present in the payload',
+      { reference: 'signed-jws', scope: V.strict, userMetadata: { buildId: '123' } },
+      { ok: true },
+      '7: user metadata',
+    ],
+    [
+      'user-metadata-mismatch',
+      'required user metadata value differs',
+      { reference: 'signed-jws', scope: V.strict, userMetadata: { buildId: '999' } },
+      VF('ERR_USER_METADATA_MISMATCH'),
+      '7: user metadata',
+    ],
+    [
+      'user-metadata-missing-key',
+      'required user metadata key absent',
+      { reference: 'signed-jws', scope: V.strict, userMetadata: { branch: 'main' } },
+      VF('ERR_USER_METADATA_MISMATCH'),
+      '7: user metadata',
+    ],
+    [
+      'user-metadata-reserved-key',
+      'user metadata keys starting with io.cncf.notary are refused',
+      { reference: 'signed-jws', scope: V.strict, userMetadata: { 'io.cncf.notary.buildId': '123' } },
+      { code: 'ERR_INVALID_ARGUMENT' },
+      '7: user metadata',
+    ],
+    [
+      'by-digest',
+      'reference by digest inside the layout',
+      { reference: `@${signedJws.digest}`, scope: V.strict },
+      { ok: true },
+      '6: resolve digest',
+    ],
+    [
+      'digest-not-found',
+      'digest that is not in the layout',
+      { reference: `@sha256:${'0'.repeat(64)}`, scope: V.strict },
+      { code: 'ERR_REGISTRY_NOT_FOUND' },
+      '6: resolve digest',
+    ],
+    [
+      'tag-not-found',
+      'tag that is not in the layout',
+      { reference: 'no-such-tag', scope: V.strict },
+      { code: 'ERR_REGISTRY_NOT_FOUND' },
+      '6: resolve tag',
+    ],
+    [
+      'no-applicable-policy',
+      'scope without a statement (and no "*")',
+      { reference: 'signed-jws', scope: 'local/unlisted' },
+      { code: 'ERR_NO_APPLICABLE_TRUST_POLICY' },
+      '7: select policy',
+    ],
+    [
+      'envelope-over-size-limit',
+      'envelope larger than maxEnvelopeBytes counts as a failed attempt',
+      { reference: 'signed-jws', scope: V.strict, maxEnvelopeBytes: 100 },
+      { code: 'ERR_VERIFICATION_INCONCLUSIVE', outcomeCode: 'ERR_SIZE_LIMIT_EXCEEDED' },
+      '7: size limit',
+    ],
+    [
+      'manifest-over-size-limit',
+      'signature manifest larger than maxManifestBytes counts as a failed attempt',
+      { reference: 'signed-jws', scope: V.strict, maxManifestBytes: 100 },
+      { code: 'ERR_VERIFICATION_INCONCLUSIVE', outcomeCode: 'ERR_SIZE_LIMIT_EXCEEDED' },
+      '7: size limit',
+    ],
+    [
+      'signed-cose-legacy',
+      'COSE signature (RSA-3072) in the legacy manifest form',
+      { reference: 'signed-cose-legacy', scope: V.strict },
+      { ok: true },
+      '6: legacy signature manifest form',
+    ],
+    [
+      'cose-untrusted-root',
+      'RSA-3072 signer against a store holding only the EC-256 root',
+      { reference: 'signed-cose-legacy', scope: V.ec256Only },
+      VF('ERR_CERT_UNTRUSTED'),
+      '7: authenticity',
+    ],
     ['multiarch-index', 'signed multi-arch index', { reference: 'multiarch', scope: V.strict }, { ok: true }, '6: index'],
-    ['multiarch-child-unsigned', 'a platform manifest of the signed index has no signature of its own', { reference: `@${amd64.digest}`, scope: V.strict }, { code: 'ERR_SIGNATURE_NOT_FOUND' }, '7: no signature'],
-    ['unsigned-strict', 'unsigned image, strict', { reference: 'unsigned', scope: V.strict }, { code: 'ERR_SIGNATURE_NOT_FOUND' }, '7: no signature'],
-    ['unsigned-skip', 'unsigned image, level skip succeeds without a signature', { reference: 'unsigned', scope: V.skip }, { ok: true, level: 'skip' }, '7: skip'],
-    ['tampered-envelope-strict', 'signature value altered', { reference: 'tampered-envelope', scope: V.strict }, VF('ERR_SIGNATURE_INTEGRITY'), '7: integrity'],
-    ['tampered-envelope-audit', 'integrity is enforced even under audit', { reference: 'tampered-envelope', scope: V.audit }, VF('ERR_SIGNATURE_INTEGRITY'), '7: integrity always enforced'],
-    ['tampered-blob', 'envelope blob does not match its digest: retrieval fails', { reference: 'tampered-blob', scope: V.strict }, { code: 'ERR_VERIFICATION_INCONCLUSIVE', outcomeCode: 'ERR_DIGEST_MISMATCH' }, '6: digest verification'],
-    ['expired-signature-strict', 'expiry in the past, strict', { reference: 'expired-signature', scope: V.strict }, VF('ERR_SIGNATURE_EXPIRED'), '7: expiry'],
-    ['expired-signature-permissive', 'expiry in the past is only logged under permissive', { reference: 'expired-signature', scope: V.permissive }, { ok: true, level: 'permissive', warnings: ['ERR_SIGNATURE_EXPIRED'] }, '7: permissive logging'],
-    ['expired-signature-override-log', 'strict with override expiry: log', { reference: 'expired-signature', scope: V.expiryLog }, { ok: true, warnings: ['ERR_SIGNATURE_EXPIRED'] }, '7: override'],
-    ['untrusted-strict', 'signer from a PKI in no trust store', { reference: 'untrusted', scope: V.strict }, VF('ERR_CERT_UNTRUSTED'), '7: authenticity'],
-    ['untrusted-audit', 'untrusted signer is only logged under audit', { reference: 'untrusted', scope: V.audit }, { ok: true, level: 'audit', warnings: ['ERR_CERT_UNTRUSTED'] }, '7: audit logging'],
-    ['artifact-mismatch', 'envelope signs another artifact than the manifest subject', { reference: 'artifact-mismatch', scope: V.strict }, VF('ERR_ARTIFACT_MISMATCH'), '7: payload binding'],
-    ['many-signatures', 'two untrusted signatures then a valid one', { reference: 'many-signatures', scope: V.strict }, { ok: true }, '7: any valid signature suffices'],
-    ['many-signatures-limit', 'maxSignatureAttempts 2 stops before the valid signature', { reference: 'many-signatures', scope: V.strict, maxSignatureAttempts: 2 }, { code: 'ERR_SIGNATURE_LIMIT_EXCEEDED', outcomeCode: 'ERR_CERT_UNTRUSTED' }, '7: max signatures'],
-    ['many-signatures-limit-enough', 'maxSignatureAttempts 3 reaches the valid signature', { reference: 'many-signatures', scope: V.strict, maxSignatureAttempts: 3 }, { ok: true }, '7: max signatures'],
-    ['max-signatures-invalid', 'maxSignatureAttempts 0 is rejected', { reference: 'many-signatures', scope: V.strict, maxSignatureAttempts: 0 }, { code: 'ERR_INVALID_ARGUMENT' }, '7: max signatures'],
-    ['signing-authority', 'signingAuthority scheme against a signingAuthority store', { reference: 'signing-authority', scope: V.signingAuthority }, { ok: true }, '7: signingAuthority'],
-    ['signing-authority-ca-store', 'signingAuthority signature against a policy with ca stores only', { reference: 'signing-authority', scope: V.strict }, VF('ERR_CERT_UNTRUSTED'), '7: scheme/store separation'],
-    ['cert-expired-strict', 'leaf expired before the verification time', { reference: 'cert-expired', scope: V.strict }, VF('ERR_CERT_EXPIRED'), '7: authentic timestamp / validity'],
-    ['cert-expired-permissive', 'expired leaf is only logged under permissive', { reference: 'cert-expired', scope: V.permissive }, { ok: true, warnings: ['ERR_CERT_EXPIRED'] }, '7: permissive logging'],
-    ['mixed', 'malformed manifest and tampered signature are failed attempts; the valid one verifies', { reference: 'mixed', scope: V.strict }, { ok: true }, '7: failed attempts move on'],
-    ['tsa-store-requires-timestamp', 'a tsa store in the policy makes a timestamp mandatory', { reference: 'signed-jws', scope: V.tsa }, VF('ERR_TIMESTAMP_INVALID'), '7: authentic timestamp'],
-    ['tsa-after-cert-expiry', 'verifyTimestamp afterCertExpiry with valid certificates needs no timestamp', { reference: 'signed-jws', scope: V.tsaAfterExpiry }, { ok: true }, '7: authentic timestamp'],
-    ['missing-trust-store', 'policy names a trust store that does not exist', { reference: 'signed-jws', scope: V.missingStore }, VF('ERR_TRUST_STORE_NOT_FOUND'), '7: authenticity'],
-    ['unknown-critical-attribute', 'COSE signature with an unknown critical signed attribute', { reference: 'unknown-critical', scope: V.strict }, VF('ERR_ENVELOPE_UNSUPPORTED'), '4/7: unknown critical header fails'],
+    [
+      'multiarch-child-unsigned',
+      'a platform manifest of the signed index has no signature of its own',
+      { reference: `@${amd64.digest}`, scope: V.strict },
+      { code: 'ERR_SIGNATURE_NOT_FOUND' },
+      '7: no signature',
+    ],
+    [
+      'unsigned-strict',
+      'unsigned image, strict',
+      { reference: 'unsigned', scope: V.strict },
+      { code: 'ERR_SIGNATURE_NOT_FOUND' },
+      '7: no signature',
+    ],
+    [
+      'unsigned-skip',
+      'unsigned image, level skip succeeds without a signature',
+      { reference: 'unsigned', scope: V.skip },
+      { ok: true, level: 'skip' },
+      '7: skip',
+    ],
+    [
+      'tampered-envelope-strict',
+      'signature value altered',
+      { reference: 'tampered-envelope', scope: V.strict },
+      VF('ERR_SIGNATURE_INTEGRITY'),
+      '7: integrity',
+    ],
+    [
+      'tampered-envelope-audit',
+      'integrity is enforced even under audit',
+      { reference: 'tampered-envelope', scope: V.audit },
+      VF('ERR_SIGNATURE_INTEGRITY'),
+      '7: integrity always enforced',
+    ],
+    [
+      'tampered-blob',
+      'envelope blob does not match its digest: retrieval fails',
+      { reference: 'tampered-blob', scope: V.strict },
+      { code: 'ERR_VERIFICATION_INCONCLUSIVE', outcomeCode: 'ERR_DIGEST_MISMATCH' },
+      '6: digest verification',
+    ],
+    [
+      'expired-signature-strict',
+      'expiry in the past, strict',
+      { reference: 'expired-signature', scope: V.strict },
+      VF('ERR_SIGNATURE_EXPIRED'),
+      '7: expiry',
+    ],
+    [
+      'expired-signature-permissive',
+      'expiry in the past is only logged under permissive',
+      { reference: 'expired-signature', scope: V.permissive },
+      { ok: true, level: 'permissive', warnings: ['ERR_SIGNATURE_EXPIRED'] },
+      '7: permissive logging',
+    ],
+    [
+      'expired-signature-override-log',
+      'strict with override expiry: log',
+      { reference: 'expired-signature', scope: V.expiryLog },
+      { ok: true, warnings: ['ERR_SIGNATURE_EXPIRED'] },
+      '7: override',
+    ],
+    [
+      'untrusted-strict',
+      'signer from a PKI in no trust store',
+      { reference: 'untrusted', scope: V.strict },
+      VF('ERR_CERT_UNTRUSTED'),
+      '7: authenticity',
+    ],
+    [
+      'untrusted-audit',
+      'untrusted signer is only logged under audit',
+      { reference: 'untrusted', scope: V.audit },
+      { ok: true, level: 'audit', warnings: ['ERR_CERT_UNTRUSTED'] },
+      '7: audit logging',
+    ],
+    [
+      'artifact-mismatch',
+      'envelope signs another artifact than the manifest subject',
+      { reference: 'artifact-mismatch', scope: V.strict },
+      VF('ERR_ARTIFACT_MISMATCH'),
+      '7: payload binding',
+    ],
+    [
+      'many-signatures',
+      'two untrusted signatures then a valid one',
+      { reference: 'many-signatures', scope: V.strict },
+      { ok: true, outcomes: ['ERR_CERT_UNTRUSTED', 'ERR_CERT_UNTRUSTED', 'ok'] },
+      '7: any valid signature suffices',
+    ],
+    [
+      'many-signatures-limit',
+      'maxSignatureAttempts 2 stops before the valid signature',
+      { reference: 'many-signatures', scope: V.strict, maxSignatureAttempts: 2 },
+      { code: 'ERR_SIGNATURE_LIMIT_EXCEEDED', outcomeCode: 'ERR_CERT_UNTRUSTED' },
+      '7: max signatures',
+    ],
+    [
+      'many-signatures-limit-enough',
+      'maxSignatureAttempts 3 reaches the valid signature',
+      { reference: 'many-signatures', scope: V.strict, maxSignatureAttempts: 3 },
+      { ok: true },
+      '7: max signatures',
+    ],
+    [
+      'max-signatures-invalid',
+      'maxSignatureAttempts 0 is rejected',
+      { reference: 'many-signatures', scope: V.strict, maxSignatureAttempts: 0 },
+      { code: 'ERR_INVALID_ARGUMENT' },
+      '7: max signatures',
+    ],
+    [
+      'signing-authority',
+      'signingAuthority scheme against a signingAuthority store',
+      { reference: 'signing-authority', scope: V.signingAuthority },
+      { ok: true },
+      '7: signingAuthority',
+    ],
+    [
+      'signing-authority-ca-store',
+      'signingAuthority signature against a policy with ca stores only',
+      { reference: 'signing-authority', scope: V.strict },
+      VF('ERR_CERT_UNTRUSTED'),
+      '7: scheme/store separation',
+    ],
+    [
+      'cert-expired-strict',
+      'leaf expired before the verification time',
+      { reference: 'cert-expired', scope: V.strict },
+      VF('ERR_CERT_EXPIRED'),
+      '7: authentic timestamp / validity',
+    ],
+    [
+      'cert-expired-permissive',
+      'expired leaf is only logged under permissive',
+      { reference: 'cert-expired', scope: V.permissive },
+      { ok: true, warnings: ['ERR_CERT_EXPIRED'] },
+      '7: permissive logging',
+    ],
+    [
+      'mixed',
+      'malformed manifest and tampered signature are failed attempts; the valid one verifies',
+      { reference: 'mixed', scope: V.strict },
+      { ok: true, outcomes: ['ERR_MALFORMED_INPUT', 'ERR_SIGNATURE_INTEGRITY', 'ok'] },
+      '7: failed attempts move on',
+    ],
+    [
+      'tsa-store-requires-timestamp',
+      'a tsa store in the policy makes a timestamp mandatory',
+      { reference: 'signed-jws', scope: V.tsa },
+      VF('ERR_TIMESTAMP_INVALID'),
+      '7: authentic timestamp',
+    ],
+    [
+      'tsa-after-cert-expiry',
+      'verifyTimestamp afterCertExpiry with valid certificates needs no timestamp',
+      { reference: 'signed-jws', scope: V.tsaAfterExpiry },
+      { ok: true },
+      '7: authentic timestamp',
+    ],
+    [
+      'missing-trust-store',
+      'policy names a trust store that does not exist',
+      { reference: 'signed-jws', scope: V.missingStore },
+      VF('ERR_TRUST_STORE_NOT_FOUND'),
+      '7: authenticity',
+    ],
+    [
+      'unknown-critical-attribute',
+      'COSE signature with an unknown critical signed attribute',
+      { reference: 'unknown-critical', scope: V.strict },
+      VF('ERR_ENVELOPE_UNSUPPORTED'),
+      '4/7: unknown critical header fails',
+    ],
   ];
-  for (const [id, description, params, expect, rule] of vcases) add({ id: `verify-${id}`, kind: 'verify', description, rule, inputs, params, expect });
+  for (const [id, description, params, expect, rule] of vcases)
+    add({ id: `verify-${id}`, kind: 'verify', description, rule, inputs, params, expect });
 
   // ---------------------------------------------------------------- verify-signature cases
   const vsInputs = (rel: string) => ({ envelope: rel, policy: vp.policy, truststore: vp.truststore });
-  type VS = [id: string, description: string, env: string, statement: string, expect: VExpect, rule: string, extra?: Record<string, unknown>];
+  type VS = [
+    id: string,
+    description: string,
+    env: string,
+    statement: string,
+    expect: VExpect,
+    rule: string,
+    extra?: Record<string, unknown>,
+  ];
   const vs: VS[] = [];
   for (const spec of KEY_SPECS) {
-    vs.push([`${specSlug(spec)}-x509`, `${spec} notary.x509`, `valid-${specSlug(spec)}-x509`, 'strict', { ok: true, warnings: [] }, '7: six algorithms verify']);
-    vs.push([`${specSlug(spec)}-signing-authority`, `${spec} signingAuthority`, `valid-${specSlug(spec)}-signing-authority`, 'signing-authority', { ok: true, warnings: [] }, '7: six algorithms verify']);
+    vs.push([
+      `${specSlug(spec)}-x509`,
+      `${spec} notary.x509`,
+      `valid-${specSlug(spec)}-x509`,
+      'strict',
+      { ok: true, warnings: [] },
+      '7: six algorithms verify',
+    ]);
+    vs.push([
+      `${specSlug(spec)}-signing-authority`,
+      `${spec} signingAuthority`,
+      `valid-${specSlug(spec)}-signing-authority`,
+      'signing-authority',
+      { ok: true, warnings: [] },
+      '7: six algorithms verify',
+    ]);
   }
   const VSF = (code: string): VExpect => ({ code });
   vs.push(
     ['identity', 'trusted identity matches', 'valid-ec-256-x509', 'identity', { ok: true }, '7: identity'],
-    ['identity-mismatch', 'trusted identity does not match', 'valid-ec-256-x509', 'identity-mismatch', VSF('ERR_IDENTITY_UNTRUSTED'), '7: identity'],
-    ['untrusted-root', 'RSA-2048 signer, store holds the EC-256 root only', 'valid-rsa-2048-x509', 'ec256-only', VSF('ERR_CERT_UNTRUSTED'), '7: authenticity'],
-    ['x509-against-signing-authority-store', 'notary.x509 signature with only signingAuthority stores', 'valid-ec-256-x509', 'signing-authority', VSF('ERR_CERT_UNTRUSTED'), '7: scheme/store separation'],
-    ['signing-authority-against-ca-store', 'signingAuthority signature with only ca stores', 'valid-ec-256-signing-authority', 'strict', VSF('ERR_CERT_UNTRUSTED'), '7: scheme/store separation'],
+    [
+      'identity-mismatch',
+      'trusted identity does not match',
+      'valid-ec-256-x509',
+      'identity-mismatch',
+      VSF('ERR_IDENTITY_UNTRUSTED'),
+      '7: identity',
+    ],
+    [
+      'untrusted-root',
+      'RSA-2048 signer, store holds the EC-256 root only',
+      'valid-rsa-2048-x509',
+      'ec256-only',
+      VSF('ERR_CERT_UNTRUSTED'),
+      '7: authenticity',
+    ],
+    [
+      'x509-against-signing-authority-store',
+      'notary.x509 signature with only signingAuthority stores',
+      'valid-ec-256-x509',
+      'signing-authority',
+      VSF('ERR_CERT_UNTRUSTED'),
+      '7: scheme/store separation',
+    ],
+    [
+      'signing-authority-against-ca-store',
+      'signingAuthority signature with only ca stores',
+      'valid-ec-256-signing-authority',
+      'strict',
+      VSF('ERR_CERT_UNTRUSTED'),
+      '7: scheme/store separation',
+    ],
     ['expired-signature-strict', 'expiry in the past', 'expired-signature', 'strict', VSF('ERR_SIGNATURE_EXPIRED'), '7: expiry'],
-    ['expired-signature-permissive', 'expiry in the past, logged', 'expired-signature', 'permissive', { ok: true, warnings: ['ERR_SIGNATURE_EXPIRED'] }, '7: permissive logging'],
-    ['leaf-expired-strict', 'leaf expired at verification time', 'leaf-expired', 'strict', VSF('ERR_CERT_EXPIRED'), '7: certificate validity at verification time'],
-    ['leaf-expired-permissive', 'leaf expired, logged', 'leaf-expired', 'permissive', { ok: true, warnings: ['ERR_CERT_EXPIRED'] }, '7: permissive logging'],
-    ['leaf-not-yet-valid', 'leaf not yet valid at verification time', 'leaf-not-yet-valid', 'strict', VSF('ERR_CERT_EXPIRED'), '7: certificate validity at verification time'],
-    ['signing-authority-time-outside-validity', 'authenticSigningTime before the chain was valid', 'signing-authority-time-outside-validity', 'signing-authority', VSF('ERR_CERT_EXPIRED'), '7: authentic signing time'],
+    [
+      'expired-signature-permissive',
+      'expiry in the past, logged',
+      'expired-signature',
+      'permissive',
+      { ok: true, warnings: ['ERR_SIGNATURE_EXPIRED'] },
+      '7: permissive logging',
+    ],
+    [
+      'leaf-expired-strict',
+      'leaf expired at verification time',
+      'leaf-expired',
+      'strict',
+      VSF('ERR_CERT_EXPIRED'),
+      '7: certificate validity at verification time',
+    ],
+    [
+      'leaf-expired-permissive',
+      'leaf expired, logged',
+      'leaf-expired',
+      'permissive',
+      { ok: true, warnings: ['ERR_CERT_EXPIRED'] },
+      '7: permissive logging',
+    ],
+    [
+      'leaf-not-yet-valid',
+      'leaf not yet valid at verification time',
+      'leaf-not-yet-valid',
+      'strict',
+      VSF('ERR_CERT_EXPIRED'),
+      '7: certificate validity at verification time',
+    ],
+    [
+      'signing-authority-time-outside-validity',
+      'authenticSigningTime before the chain was valid',
+      'signing-authority-time-outside-validity',
+      'signing-authority',
+      VSF('ERR_CERT_EXPIRED'),
+      '7: authentic signing time',
+    ],
     ['untrusted-strict', 'signer in no trust store', 'untrusted-signer', 'strict', VSF('ERR_CERT_UNTRUSTED'), '7: authenticity'],
-    ['untrusted-audit', 'signer in no trust store, logged under audit', 'untrusted-signer', 'audit', { ok: true, warnings: ['ERR_CERT_UNTRUSTED'] }, '7: audit logging'],
-    ['unknown-critical-header', 'unknown critical signed attribute', 'unknown-critical-header', 'strict', VSF('ERR_ENVELOPE_UNSUPPORTED'), '4: unknown critical header fails'],
-    ['verification-plugin', 'signature names a verification plugin that is not installed', 'verification-plugin', 'strict', VSF('ERR_PLUGIN_NOT_FOUND'), '7: verification plugin'],
-    ['tampered-payload-audit', 'integrity failure under audit', 'tampered-payload', 'audit', VSF('ERR_SIGNATURE_INTEGRITY'), '7: integrity always enforced'],
-    ['chain-invalid-audit', 'invalid chain under audit', 'chain-out-of-order', 'audit', VSF('ERR_CERT_CHAIN_INVALID'), '7: integrity always enforced'],
-    ['user-metadata-match', 'required annotations present', 'valid-ec-256-annotations', 'strict', { ok: true }, '7: user metadata', { userMetadata: { buildId: '123', team: 'vouch' } }],
-    ['user-metadata-mismatch', 'required annotation differs', 'valid-ec-256-annotations', 'strict', VSF('ERR_USER_METADATA_MISMATCH'), '7: user metadata', { userMetadata: { buildId: '124' } }],
-    ['artifact-mismatch', 'payload describes another artifact', 'valid-ec-256-x509', 'strict', VSF('ERR_ARTIFACT_MISMATCH'), '7: payload binding', { artifact: { ...ARTIFACT, digest: `sha256:${'1'.repeat(64)}` } }],
-    ['missing-trust-store', 'policy names a store that does not exist', 'valid-ec-256-x509', 'missing-store', VSF('ERR_TRUST_STORE_NOT_FOUND'), '7: authenticity'],
+    [
+      'untrusted-audit',
+      'signer in no trust store, logged under audit',
+      'untrusted-signer',
+      'audit',
+      { ok: true, warnings: ['ERR_CERT_UNTRUSTED'] },
+      '7: audit logging',
+    ],
+    [
+      'unknown-critical-header',
+      'unknown critical signed attribute',
+      'unknown-critical-header',
+      'strict',
+      VSF('ERR_ENVELOPE_UNSUPPORTED'),
+      '4: unknown critical header fails',
+    ],
+    [
+      'verification-plugin',
+      'signature names a verification plugin that is not installed',
+      'verification-plugin',
+      'strict',
+      VSF('ERR_PLUGIN_NOT_FOUND'),
+      '7: verification plugin',
+    ],
+    [
+      'tampered-payload-audit',
+      'integrity failure under audit',
+      'tampered-payload',
+      'audit',
+      VSF('ERR_SIGNATURE_INTEGRITY'),
+      '7: integrity always enforced',
+    ],
+    [
+      'chain-invalid-audit',
+      'invalid chain under audit',
+      'chain-out-of-order',
+      'audit',
+      VSF('ERR_CERT_CHAIN_INVALID'),
+      '7: integrity always enforced',
+    ],
+    [
+      'user-metadata-match',
+      'required annotations present',
+      'valid-ec-256-annotations',
+      'strict',
+      { ok: true },
+      '7: user metadata',
+      { userMetadata: { buildId: '123', team: 'vouch' } },
+    ],
+    [
+      'user-metadata-mismatch',
+      'required annotation differs',
+      'valid-ec-256-annotations',
+      'strict',
+      VSF('ERR_USER_METADATA_MISMATCH'),
+      '7: user metadata',
+      { userMetadata: { buildId: '124' } },
+    ],
+    [
+      'artifact-mismatch',
+      'payload describes another artifact',
+      'valid-ec-256-x509',
+      'strict',
+      VSF('ERR_ARTIFACT_MISMATCH'),
+      '7: payload binding',
+      { artifact: { ...ARTIFACT, digest: `sha256:${'1'.repeat(64)}` } },
+    ],
+    [
+      'missing-trust-store',
+      'policy names a store that does not exist',
+      'valid-ec-256-x509',
+      'missing-store',
+      VSF('ERR_TRUST_STORE_NOT_FOUND'),
+      '7: authenticity',
+    ],
     ['skip', 'level skip performs no check', 'tampered-signature', 'skip', { ok: true }, '7: skip'],
-    ['tsa-store-requires-timestamp', 'tsa store configured and no timestamp', 'valid-ec-256-x509', 'tsa', VSF('ERR_TIMESTAMP_INVALID'), '7: authentic timestamp'],
-    ['self-signed', 'self-signed signer whose certificate is in the store', 'valid-self-signed', 'self-signed', { ok: true }, '7: self-signed signer'],
-    ['self-signed-not-in-store', 'self-signed signer not in the store', 'valid-self-signed', 'strict', VSF('ERR_CERT_UNTRUSTED'), '7: authenticity'],
-    ['unsupported-media-type', 'envelope media type application/json', 'valid-ec-256-x509', 'strict', VSF('ERR_ENVELOPE_UNSUPPORTED'), '7: envelope media type', { envelopeMediaType: 'application/json' }],
+    [
+      'tsa-store-requires-timestamp',
+      'tsa store configured and no timestamp',
+      'valid-ec-256-x509',
+      'tsa',
+      VSF('ERR_TIMESTAMP_INVALID'),
+      '7: authentic timestamp',
+    ],
+    [
+      'self-signed',
+      'self-signed signer whose certificate is in the store',
+      'valid-self-signed',
+      'self-signed',
+      { ok: true },
+      '7: self-signed signer',
+    ],
+    [
+      'self-signed-not-in-store',
+      'self-signed signer not in the store',
+      'valid-self-signed',
+      'strict',
+      VSF('ERR_CERT_UNTRUSTED'),
+      '7: authenticity',
+    ],
+    [
+      'unsupported-media-type',
+      'envelope media type application/json',
+      'valid-ec-256-x509',
+      'strict',
+      VSF('ERR_ENVELOPE_UNSUPPORTED'),
+      '7: envelope media type',
+      { envelopeMediaType: 'application/json' },
+    ],
   );
   for (const [id, description, env, statement, expect, rule, extra] of vs) {
     for (const format of FORMATS) {
@@ -297,28 +780,74 @@ export async function generateOci(pkis: Pkis, envs: EnvelopeIndex, vp: { policy:
     ['unsigned', 'no referrers', 0],
   ];
   for (const [tag, description, count] of refs) {
-    add({ id: `oci-referrers-${tag}`, kind: 'oci-referrers', description, rule: '6: referrers by scanning the layout', inputs: { layout: LAYOUT }, params: { reference: tag }, expect: { ok: true, count } });
+    add({
+      id: `oci-referrers-${tag}`,
+      kind: 'oci-referrers',
+      description,
+      rule: '6: referrers by scanning the layout',
+      inputs: { layout: LAYOUT },
+      params: { reference: tag },
+      expect: { ok: true, count },
+    });
   }
   const envDesc = { mediaType: MediaType.JWS, digest: `sha256:${'b'.repeat(64)}`, size: 1000 };
   const subject = art(signedJws);
-  const current = buildSignatureManifest({ subject, envelopeDescriptor: envDesc, annotations: { [Annotation.THUMBPRINT_S256]: '["00"]' } }).manifest as unknown as Record<string, unknown>;
-  const legacy = buildSignatureManifest({ subject, envelopeDescriptor: envDesc, annotations: {}, form: 'legacy' }).manifest as unknown as Record<string, unknown>;
+  const current = buildSignatureManifest({ subject, envelopeDescriptor: envDesc, annotations: { [Annotation.THUMBPRINT_S256]: '["00"]' } })
+    .manifest as unknown as Record<string, unknown>;
+  const legacy = buildSignatureManifest({ subject, envelopeDescriptor: envDesc, annotations: {}, form: 'legacy' })
+    .manifest as unknown as Record<string, unknown>;
   const manifests: [string, string, unknown, { ok: true; form: string } | { code: string }][] = [
     ['current', 'artifactType + empty config', current, { ok: true, form: 'current' }],
     ['legacy', 'config media type application/vnd.cncf.notary.signature', legacy, { ok: true, form: 'legacy' }],
-    ['cose-layer', 'COSE envelope layer', { ...current, layers: [{ ...envDesc, mediaType: MediaType.COSE }] }, { ok: true, form: 'current' }],
-    ['artifact-manifest', 'old OCI artifact manifest form', { mediaType: MediaType.OCI_ARTIFACT_MANIFEST, artifactType: MediaType.NOTARY_SIGNATURE, blobs: [envDesc], subject }, { ok: true, form: 'artifact' }],
+    [
+      'cose-layer',
+      'COSE envelope layer',
+      { ...current, layers: [{ ...envDesc, mediaType: MediaType.COSE }] },
+      { ok: true, form: 'current' },
+    ],
+    [
+      'artifact-manifest',
+      'old OCI artifact manifest form',
+      { mediaType: MediaType.OCI_ARTIFACT_MANIFEST, artifactType: MediaType.NOTARY_SIGNATURE, blobs: [envDesc], subject },
+      { ok: true, form: 'artifact' },
+    ],
     ['two-layers', 'two layers', { ...current, layers: [envDesc, envDesc] }, { code: 'ERR_MALFORMED_INPUT' }],
     ['no-layers', 'no layers', { ...current, layers: [] }, { code: 'ERR_MALFORMED_INPUT' }],
-    ['other-artifact-type', 'artifactType of an SBOM', { ...current, artifactType: 'application/spdx+json' }, { code: 'ERR_MALFORMED_INPUT' }],
-    ['non-empty-config', 'Notary artifactType with a non-empty config', { ...current, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: envDesc.digest, size: 10 } }, { code: 'ERR_MALFORMED_INPUT' }],
-    ['unsupported-envelope', 'layer media type application/json', { ...current, layers: [{ ...envDesc, mediaType: 'application/json' }] }, { code: 'ERR_ENVELOPE_UNSUPPORTED' }],
-    ['legacy-wrong-config', 'no artifactType and an image config', { ...legacy, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: envDesc.digest, size: 10 } }, { code: 'ERR_MALFORMED_INPUT' }],
+    [
+      'other-artifact-type',
+      'artifactType of an SBOM',
+      { ...current, artifactType: 'application/spdx+json' },
+      { code: 'ERR_MALFORMED_INPUT' },
+    ],
+    [
+      'non-empty-config',
+      'Notary artifactType with a non-empty config',
+      { ...current, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: envDesc.digest, size: 10 } },
+      { code: 'ERR_MALFORMED_INPUT' },
+    ],
+    [
+      'unsupported-envelope',
+      'layer media type application/json',
+      { ...current, layers: [{ ...envDesc, mediaType: 'application/json' }] },
+      { code: 'ERR_ENVELOPE_UNSUPPORTED' },
+    ],
+    [
+      'legacy-wrong-config',
+      'no artifactType and an image config',
+      { ...legacy, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: envDesc.digest, size: 10 } },
+      { code: 'ERR_MALFORMED_INPUT' },
+    ],
   ];
   for (const [id, description, value, expect] of manifests) {
     const rel = writeJson(`oci/signature-manifests/${id}.json`, value);
-    add({ id: `signature-manifest-${id}`, kind: 'signature-manifest', description, rule: '6: both signature manifest forms', inputs: { manifest: rel }, expect });
+    add({
+      id: `signature-manifest-${id}`,
+      kind: 'signature-manifest',
+      description,
+      rule: '6: both signature manifest forms',
+      inputs: { manifest: rel },
+      expect,
+    });
   }
   write('oci/README', 'layout/ is an OCI image layout; see test-vectors/README.md for its images and tags.\n');
-  void ARTIFACT;
 }

@@ -15,7 +15,7 @@ import {
   type KeySpec,
   parseCertificate,
 } from '@vouch/x509';
-import { add, pem, serialFor, T, write } from './common.js';
+import { add, serialFor, T, write } from './common.js';
 import { ALGORITHM_ID, corruptSignature, resign, subjectName } from './der.js';
 import { type KeyKind, type KeyMaterial, key } from './keys.js';
 
@@ -94,7 +94,12 @@ async function buildPki(label: string, spec: KeySpec, slug: string): Promise<Pki
     issuer: root,
     profile: INTERMEDIATE,
   });
-  const leaf = await issue(`${slug}-leaf`, { subject: leafSubject(label), key: await key(`${slug}-leaf`, spec), issuer: intermediate, profile: LEAF });
+  const leaf = await issue(`${slug}-leaf`, {
+    subject: leafSubject(label),
+    key: await key(`${slug}-leaf`, spec),
+    issuer: intermediate,
+    profile: LEAF,
+  });
   const tsa = await issue(`${slug}-tsa`, {
     subject: `CN=vouch vectors ${label} tsa,O=vouch,ST=WA,C=US`,
     key: await key(`${slug}-tsa`, spec),
@@ -211,11 +216,41 @@ export async function generatePki(): Promise<Pkis> {
     profile: { keyUsage: { usages: ['digitalSignature'] }, extKeyUsage: { usages: ['codeSigning'] } },
   });
   writeCerts('pki/self-signed/cert.pem', [selfSigned.certificate]);
-  chainCase('self-signed-leaf', 'single self-signed code-signing certificate (generate-test style)', '3: single-cert chain satisfies leaf rules', [selfSigned.certificate], OK);
-  chainCase('self-signed-root-alone', 'a CA root alone is not a valid signing chain (leaf rules apply)', '3: single-cert chain satisfies leaf rules', [root.certificate], INVALID);
-  chainCase('leaf-alone-not-self-signed', 'a leaf alone that is not self-signed', '3: chain must end in a self-signed root', [ec.leaf.certificate], INVALID);
-  chainCase('missing-root', 'leaf → intermediate without the root', '3: chain must end in a self-signed root', [ec.leaf.certificate, int.certificate], INVALID);
-  chainCase('out-of-order', 'leaf, root, intermediate', '3: chain order', [ec.leaf.certificate, root.certificate, int.certificate], INVALID);
+  chainCase(
+    'self-signed-leaf',
+    'single self-signed code-signing certificate (generate-test style)',
+    '3: single-cert chain satisfies leaf rules',
+    [selfSigned.certificate],
+    OK,
+  );
+  chainCase(
+    'self-signed-root-alone',
+    'a CA root alone is not a valid signing chain (leaf rules apply)',
+    '3: single-cert chain satisfies leaf rules',
+    [root.certificate],
+    INVALID,
+  );
+  chainCase(
+    'leaf-alone-not-self-signed',
+    'a leaf alone that is not self-signed',
+    '3: chain must end in a self-signed root',
+    [ec.leaf.certificate],
+    INVALID,
+  );
+  chainCase(
+    'missing-root',
+    'leaf → intermediate without the root',
+    '3: chain must end in a self-signed root',
+    [ec.leaf.certificate, int.certificate],
+    INVALID,
+  );
+  chainCase(
+    'out-of-order',
+    'leaf, root, intermediate',
+    '3: chain order',
+    [ec.leaf.certificate, root.certificate, int.certificate],
+    INVALID,
+  );
   chainCase('reversed', 'root, intermediate, leaf', '3: chain order', [root.certificate, int.certificate, ec.leaf.certificate], INVALID);
   chainCase(
     'unrelated-cert-appended',
@@ -231,8 +266,8 @@ export async function generatePki(): Promise<Pkis> {
   });
   chainCase(
     'self-signed-leaf-in-chain',
-    'a self-signed leaf followed by an intermediate and root',
-    '3: leaf must not be self-signed in a longer chain',
+    'a self-signed (non-CA) leaf followed by an intermediate and root: it is not issued by the intermediate',
+    '3: each certificate is issued by the next',
     [selfSignedMiddle.certificate, int.certificate, root.certificate],
     INVALID,
   );
@@ -254,7 +289,10 @@ export async function generatePki(): Promise<Pkis> {
     [parseCertificate(wrongKeyDer), int.certificate, root.certificate],
     INVALID,
   );
-  const wrongName = await resign(ec.leaf.certificate.der, { replace: { issuer: subjectName(other.intermediate.certificate.der) }, sign: ecdsaSigner(int.key) });
+  const wrongName = await resign(ec.leaf.certificate.der, {
+    replace: { issuer: subjectName(other.intermediate.certificate.der) },
+    sign: ecdsaSigner(int.key),
+  });
   chainCase(
     'broken-link-issuer-name',
     "leaf signed by the intermediate's key but naming another issuer",
@@ -290,14 +328,24 @@ export async function generatePki(): Promise<Pkis> {
 
   // ---- CA rules
   const caNoBc = await caWith('ca-no-basic-constraints', { keyUsage: INTERMEDIATE.keyUsage });
-  const caBcNotCritical = await caWith('ca-basic-constraints-not-critical', { ...INTERMEDIATE, basicConstraints: { ca: true, pathLen: 0, critical: false } });
+  const caBcNotCritical = await caWith('ca-basic-constraints-not-critical', {
+    ...INTERMEDIATE,
+    basicConstraints: { ca: true, pathLen: 0, critical: false },
+  });
   const caFalse = await caWith('ca-basic-constraints-ca-false', { ...INTERMEDIATE, basicConstraints: { ca: false } });
   const caNoKu = await caWith('ca-no-key-usage', { basicConstraints: INTERMEDIATE.basicConstraints });
   const caNoKeyCertSign = await caWith('ca-no-keycertsign', { ...INTERMEDIATE, keyUsage: { usages: ['cRLSign', 'digitalSignature'] } });
-  const caKuNotCritical = await caWith('ca-key-usage-not-critical', { ...INTERMEDIATE, keyUsage: { usages: ['keyCertSign', 'cRLSign'], critical: false } });
+  const caKuNotCritical = await caWith('ca-key-usage-not-critical', {
+    ...INTERMEDIATE,
+    keyUsage: { usages: ['keyCertSign', 'cRLSign'], critical: false },
+  });
   for (const [ca, desc, rule] of [
     [caNoBc, 'intermediate without basicConstraints', '3: CA basicConstraints present'],
-    [caBcNotCritical, 'intermediate with non-critical basicConstraints (GAP: notation does not check criticality)', '3: CA basicConstraints critical'],
+    [
+      caBcNotCritical,
+      'intermediate with non-critical basicConstraints (GAP: notation does not check criticality)',
+      '3: CA basicConstraints critical',
+    ],
     [caFalse, 'intermediate with cA=false', '3: CA basicConstraints cA=true'],
     [caNoKu, 'intermediate without keyUsage', '3: CA keyUsage present'],
     [caNoKeyCertSign, 'intermediate whose keyUsage lacks keyCertSign', '3: CA keyUsage keyCertSign'],
@@ -348,27 +396,117 @@ export async function generatePki(): Promise<Pkis> {
       return [leaf.certificate, int2.certificate, int1.certificate, rootNoLimit.certificate];
     };
     chainCase('pathlen-ok', 'four-certificate chain, upper intermediate pathLen 1', '3: pathLenConstraint', await mk('ok', 1), OK);
-    chainCase('pathlen-unbounded', 'four-certificate chain without pathLen limits', '3: pathLenConstraint optional', await mk('unbounded', undefined), OK);
-    chainCase('pathlen-exceeded', 'four-certificate chain, upper intermediate pathLen 0 with a CA below it', '3: pathLenConstraint', await mk('exceeded', 0), INVALID);
+    chainCase(
+      'pathlen-unbounded',
+      'four-certificate chain without pathLen limits',
+      '3: pathLenConstraint optional',
+      await mk('unbounded', undefined),
+      OK,
+    );
+    chainCase(
+      'pathlen-exceeded',
+      'four-certificate chain, upper intermediate pathLen 0 with a CA below it',
+      '3: pathLenConstraint',
+      await mk('exceeded', 0),
+      INVALID,
+    );
   }
 
   // ---- leaf rules (code signing)
   const leafCases: [string, string, string, Profile, { ok: true } | { code: string }][] = [
-    ['leaf-ca-true', 'leaf with basicConstraints cA=true', '3: leaf basicConstraints cA=false', { ...LEAF, basicConstraints: { ca: true } }, INVALID],
-    ['leaf-no-basic-constraints', 'leaf without basicConstraints (optional)', '3: leaf basicConstraints optional', { ...LEAF, basicConstraints: undefined }, OK],
+    [
+      'leaf-ca-true',
+      'leaf with basicConstraints cA=true',
+      '3: leaf basicConstraints cA=false',
+      { ...LEAF, basicConstraints: { ca: true } },
+      INVALID,
+    ],
+    [
+      'leaf-no-basic-constraints',
+      'leaf without basicConstraints (optional)',
+      '3: leaf basicConstraints optional',
+      { ...LEAF, basicConstraints: undefined },
+      OK,
+    ],
     ['leaf-no-eku', 'leaf without extendedKeyUsage (optional)', '3: code-signing EKU optional', { ...LEAF, extKeyUsage: undefined }, OK],
-    ['leaf-eku-critical', 'leaf with a critical codeSigning EKU', '3: code-signing EKU may be critical', { ...LEAF, extKeyUsage: { usages: ['codeSigning'], critical: true } }, OK],
+    [
+      'leaf-eku-critical',
+      'leaf with a critical codeSigning EKU',
+      '3: code-signing EKU may be critical',
+      { ...LEAF, extKeyUsage: { usages: ['codeSigning'], critical: true } },
+      OK,
+    ],
     ['leaf-no-key-usage', 'leaf without keyUsage', '3: leaf keyUsage present', { ...LEAF, keyUsage: undefined }, INVALID],
-    ['leaf-key-usage-not-critical', 'leaf with non-critical keyUsage', '3: code-signing leaf keyUsage critical', { ...LEAF, keyUsage: { usages: ['digitalSignature'], critical: false } }, INVALID],
-    ['leaf-no-digital-signature', 'leaf keyUsage without digitalSignature', '3: leaf keyUsage digitalSignature', { ...LEAF, keyUsage: { usages: ['nonRepudiation'] } }, INVALID],
-    ['leaf-keycertsign', 'leaf keyUsage with keyCertSign', '3: leaf keyUsage forbidden bits', { ...LEAF, keyUsage: { usages: ['digitalSignature', 'keyCertSign'] } }, INVALID],
-    ['leaf-key-encipherment', 'leaf keyUsage with keyEncipherment', '3: leaf keyUsage forbidden bits', { ...LEAF, keyUsage: { usages: ['digitalSignature', 'keyEncipherment'] } }, INVALID],
-    ['leaf-crlsign', 'leaf keyUsage with cRLSign', '3: leaf keyUsage forbidden bits', { ...LEAF, keyUsage: { usages: ['digitalSignature', 'cRLSign'] } }, INVALID],
-    ['leaf-eku-server-auth', 'leaf EKU serverAuth only', '3: code-signing EKU', { ...LEAF, extKeyUsage: { usages: ['serverAuth'] } }, INVALID],
-    ['leaf-eku-client-auth', 'leaf EKU codeSigning + clientAuth', '3: code-signing EKU', { ...LEAF, extKeyUsage: { usages: ['codeSigning', 'clientAuth'] } }, INVALID],
-    ['leaf-eku-email-protection', 'leaf EKU emailProtection', '3: code-signing EKU', { ...LEAF, extKeyUsage: { usages: ['emailProtection'] } }, INVALID],
-    ['leaf-eku-timestamping', 'code-signing leaf with EKU timeStamping', '3: code-signing EKU', { ...LEAF, extKeyUsage: { usages: ['codeSigning', 'timeStamping'] } }, INVALID],
-    ['leaf-eku-any', 'leaf EKU anyExtendedKeyUsage (GAP: notation accepts it)', '3: anyEKU rejected', { ...LEAF, extKeyUsage: { usages: ['2.5.29.37.0'] } }, INVALID],
+    [
+      'leaf-key-usage-not-critical',
+      'leaf with non-critical keyUsage',
+      '3: code-signing leaf keyUsage critical',
+      { ...LEAF, keyUsage: { usages: ['digitalSignature'], critical: false } },
+      INVALID,
+    ],
+    [
+      'leaf-no-digital-signature',
+      'leaf keyUsage without digitalSignature',
+      '3: leaf keyUsage digitalSignature',
+      { ...LEAF, keyUsage: { usages: ['nonRepudiation'] } },
+      INVALID,
+    ],
+    [
+      'leaf-keycertsign',
+      'leaf keyUsage with keyCertSign',
+      '3: leaf keyUsage forbidden bits',
+      { ...LEAF, keyUsage: { usages: ['digitalSignature', 'keyCertSign'] } },
+      INVALID,
+    ],
+    [
+      'leaf-key-encipherment',
+      'leaf keyUsage with keyEncipherment',
+      '3: leaf keyUsage forbidden bits',
+      { ...LEAF, keyUsage: { usages: ['digitalSignature', 'keyEncipherment'] } },
+      INVALID,
+    ],
+    [
+      'leaf-crlsign',
+      'leaf keyUsage with cRLSign',
+      '3: leaf keyUsage forbidden bits',
+      { ...LEAF, keyUsage: { usages: ['digitalSignature', 'cRLSign'] } },
+      INVALID,
+    ],
+    [
+      'leaf-eku-server-auth',
+      'leaf EKU serverAuth only',
+      '3: code-signing EKU',
+      { ...LEAF, extKeyUsage: { usages: ['serverAuth'] } },
+      INVALID,
+    ],
+    [
+      'leaf-eku-client-auth',
+      'leaf EKU codeSigning + clientAuth',
+      '3: code-signing EKU',
+      { ...LEAF, extKeyUsage: { usages: ['codeSigning', 'clientAuth'] } },
+      INVALID,
+    ],
+    [
+      'leaf-eku-email-protection',
+      'leaf EKU emailProtection',
+      '3: code-signing EKU',
+      { ...LEAF, extKeyUsage: { usages: ['emailProtection'] } },
+      INVALID,
+    ],
+    [
+      'leaf-eku-timestamping',
+      'code-signing leaf with EKU timeStamping',
+      '3: code-signing EKU',
+      { ...LEAF, extKeyUsage: { usages: ['codeSigning', 'timeStamping'] } },
+      INVALID,
+    ],
+    [
+      'leaf-eku-any',
+      'leaf EKU anyExtendedKeyUsage (GAP: notation accepts it)',
+      '3: anyEKU rejected',
+      { ...LEAF, extKeyUsage: { usages: ['2.5.29.37.0'] } },
+      INVALID,
+    ],
     [
       'leaf-unknown-critical-extension',
       'leaf with an unknown critical extension (RFC 5280 §4.2; GAP: notation ignores it)',
@@ -394,13 +532,25 @@ export async function generatePki(): Promise<Pkis> {
   const rsa1024 = await key('rsa-1024-leaf', 'RSA-1024');
   const leaf1024 = await leafWith('leaf-rsa-1024', LEAF, leafSubject('RSA-1024'), int, rsa1024);
   extra['leaf-rsa-1024'] = leaf1024;
-  chainCase('leaf-rsa-1024', 'leaf with an RSA-1024 key', '3: RSA ≥ 2048 and the six key types', [leaf1024.certificate, int.certificate, root.certificate], INVALID);
+  chainCase(
+    'leaf-rsa-1024',
+    'leaf with an RSA-1024 key',
+    '3: RSA ≥ 2048 and the six key types',
+    [leaf1024.certificate, int.certificate, root.certificate],
+    INVALID,
+  );
   const p224 = await key('ec-224-leaf', 'EC-224');
   const p224Der = await resign((await leafWith('leaf-p224', LEAF, leafSubject('EC-224'))).certificate.der, {
     replace: { spki: p224.spki },
     sign: ecdsaSigner(int.key),
   });
-  chainCase('leaf-ec-p224', 'leaf with a P-224 key (unsupported curve)', '3: the six key types', [parseCertificate(p224Der), int.certificate, root.certificate], INVALID);
+  chainCase(
+    'leaf-ec-p224',
+    'leaf with a P-224 key (unsupported curve)',
+    '3: the six key types',
+    [parseCertificate(p224Der), int.certificate, root.certificate],
+    INVALID,
+  );
 
   // ---- validity at the verification time
   const expiredLeaf = await issue('bad-leaf-expired', {
@@ -423,30 +573,89 @@ export async function generatePki(): Promise<Pkis> {
     issuer: root,
     profile: { ...INTERMEDIATE, notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2021-01-01T00:00:00Z') },
   });
-  const underExpired = await leafWith('leaf-under-expired-intermediate', LEAF, leafSubject('EC-256 under expired intermediate'), expiredInt);
+  const underExpired = await leafWith(
+    'leaf-under-expired-intermediate',
+    LEAF,
+    leafSubject('EC-256 under expired intermediate'),
+    expiredInt,
+  );
   const outliving = await issue('bad-leaf-outlives-issuer', {
     subject: leafSubject('EC-256 outlives issuer'),
     key: leafKey,
     issuer: int,
     profile: { ...LEAF, notAfter: new Date('2040-01-01T00:00:00Z') },
   });
-  chainCase('leaf-expired', 'leaf valid 2020–2021, verified in 2026', '3: validity at a given time', [expiredLeaf.certificate, int.certificate, root.certificate], EXPIRED);
-  chainCase('leaf-not-yet-valid', 'leaf valid 2030–2031, verified in 2026', '3: validity at a given time', [futureLeaf.certificate, int.certificate, root.certificate], EXPIRED);
-  chainCase('intermediate-expired', 'intermediate valid 2020–2021, verified in 2026', '3: validity at a given time', [underExpired.certificate, expiredInt.certificate, root.certificate], EXPIRED);
-  chainCase('validity-not-nested', 'leaf outliving its issuer (nesting is not enforced)', '3: validity nesting not enforced', [outliving.certificate, int.certificate, root.certificate], OK);
+  chainCase(
+    'leaf-expired',
+    'leaf valid 2020–2021, verified in 2026',
+    '3: validity at a given time',
+    [expiredLeaf.certificate, int.certificate, root.certificate],
+    EXPIRED,
+  );
+  chainCase(
+    'leaf-not-yet-valid',
+    'leaf valid 2030–2031, verified in 2026',
+    '3: validity at a given time',
+    [futureLeaf.certificate, int.certificate, root.certificate],
+    EXPIRED,
+  );
+  chainCase(
+    'intermediate-expired',
+    'intermediate valid 2020–2021, verified in 2026',
+    '3: validity at a given time',
+    [underExpired.certificate, expiredInt.certificate, root.certificate],
+    EXPIRED,
+  );
+  chainCase(
+    'validity-not-nested',
+    'leaf outliving its issuer (nesting is not enforced)',
+    '3: validity nesting not enforced',
+    [outliving.certificate, int.certificate, root.certificate],
+    OK,
+  );
 
   // ---- TSA leaf rules
   const tsaCases: [string, string, Profile, { ok: true } | { code: string }][] = [
-    ['tsa-eku-not-critical', 'TSA leaf with a non-critical timeStamping EKU', { ...TSA, extKeyUsage: { usages: ['timeStamping'], critical: false } }, INVALID],
+    [
+      'tsa-eku-not-critical',
+      'TSA leaf with a non-critical timeStamping EKU',
+      { ...TSA, extKeyUsage: { usages: ['timeStamping'], critical: false } },
+      INVALID,
+    ],
     ['tsa-no-eku', 'TSA leaf without EKU', { ...TSA, extKeyUsage: undefined }, INVALID],
-    ['tsa-eku-code-signing', 'TSA leaf with EKU codeSigning instead of timeStamping', { ...TSA, extKeyUsage: { usages: ['codeSigning'], critical: true } }, INVALID],
-    ['tsa-eku-extra', 'TSA leaf with timeStamping and another EKU', { ...TSA, extKeyUsage: { usages: ['timeStamping', 'codeSigning'], critical: true } }, INVALID],
-    ['tsa-key-usage-not-critical', 'TSA leaf with non-critical keyUsage (SHOULD only)', { ...TSA, keyUsage: { usages: ['digitalSignature'], critical: false } }, OK],
+    [
+      'tsa-eku-code-signing',
+      'TSA leaf with EKU codeSigning instead of timeStamping',
+      { ...TSA, extKeyUsage: { usages: ['codeSigning'], critical: true } },
+      INVALID,
+    ],
+    [
+      'tsa-eku-extra',
+      'TSA leaf with timeStamping and another EKU',
+      { ...TSA, extKeyUsage: { usages: ['timeStamping', 'codeSigning'], critical: true } },
+      INVALID,
+    ],
+    [
+      'tsa-key-usage-not-critical',
+      'TSA leaf with non-critical keyUsage (SHOULD only)',
+      { ...TSA, keyUsage: { usages: ['digitalSignature'], critical: false } },
+      OK,
+    ],
     ['tsa-ca-true', 'TSA leaf with cA=true', { ...TSA, basicConstraints: { ca: true } }, INVALID],
-    ['tsa-no-digital-signature', 'TSA leaf keyUsage without digitalSignature', { ...TSA, keyUsage: { usages: ['nonRepudiation'] } }, INVALID],
+    [
+      'tsa-no-digital-signature',
+      'TSA leaf keyUsage without digitalSignature',
+      { ...TSA, keyUsage: { usages: ['nonRepudiation'] } },
+      INVALID,
+    ],
   ];
   for (const [name, desc, profile, expect] of tsaCases) {
-    const t = await issue(`bad-${name}`, { subject: `CN=vouch vectors EC-256 ${name},O=vouch,ST=WA,C=US`, key: ec.tsa.key, issuer: int, profile });
+    const t = await issue(`bad-${name}`, {
+      subject: `CN=vouch vectors EC-256 ${name},O=vouch,ST=WA,C=US`,
+      key: ec.tsa.key,
+      issuer: int,
+      profile,
+    });
     chainCase(name, desc, '3: TSA leaf rules', [t.certificate, int.certificate, root.certificate], expect, 'timestamping');
   }
 
@@ -474,7 +683,6 @@ export async function generatePki(): Promise<Pkis> {
   identityCases(certs);
   trustStoreCases(ec, other, selfSigned);
   write('pki/other/README', 'An unrelated EC-256 PKI: its root is in no trust store of the vectors.\n');
-  void pem;
   return { bySpec, other, selfSigned, extra };
 }
 
@@ -496,22 +704,54 @@ function identityCases(certs: Record<string, string>): void {
     ['trailing-separator', 'x509.subject: C=US, ST=WA, O=vouch,', TPI, 'trailing separator'],
   ];
   for (const [id, identity, expect, rule] of parse) {
-    add({ id: `identity-parse-${id}`, kind: 'trusted-identity', description: `parse ${JSON.stringify(identity)}`, rule: `3: DN rules: ${rule}`, inputs: {}, params: { identity }, expect });
+    add({
+      id: `identity-parse-${id}`,
+      kind: 'trusted-identity',
+      description: `parse ${JSON.stringify(identity)}`,
+      rule: `3: DN rules: ${rule}`,
+      inputs: {},
+      params: { identity },
+      expect,
+    });
   }
   const UNTRUSTED = { code: 'ERR_IDENTITY_UNTRUSTED' } as const;
   const match: [string, string[], string, { ok: true } | { code: string }, string][] = [
     ['order-insensitive', ['x509.subject: C=US, ST=WA, O=vouch'], 'standard', OK, 'attributes compared as a set'],
-    ['full-subject', ['x509.subject: C=US, ST=WA, L=Seattle, O=vouch, OU=Vectors, CN=vouch vectors EC-256 signer'], 'standard', OK, 'full subject in another order'],
+    [
+      'full-subject',
+      ['x509.subject: C=US, ST=WA, L=Seattle, O=vouch, OU=Vectors, CN=vouch vectors EC-256 signer'],
+      'standard',
+      OK,
+      'full subject in another order',
+    ],
     ['s-alias', ['x509.subject: C=US, S=WA, O=vouch'], 'standard', OK, 'S matches ST'],
-    ['second-identity', ['x509.subject: C=US, ST=WA, O=other', 'x509.subject: C=US, ST=WA, O=vouch, OU=Vectors'], 'standard', OK, 'any identity may match'],
+    [
+      'second-identity',
+      ['x509.subject: C=US, ST=WA, O=other', 'x509.subject: C=US, ST=WA, O=vouch, OU=Vectors'],
+      'standard',
+      OK,
+      'any identity may match',
+    ],
     ['wildcard', ['*'], 'standard', OK, '"*" trusts any leaf'],
     ['wildcard-email-subject', ['*'], 'subject-email', OK, '"*" trusts a subject that cannot be matched'],
     ['value-mismatch', ['x509.subject: C=US, ST=WA, O=other'], 'standard', UNTRUSTED, 'values compared exactly'],
     ['case-sensitive', ['x509.subject: C=US, ST=WA, O=VOUCH'], 'standard', UNTRUSTED, 'values are case-sensitive'],
-    ['extra-attribute', ['x509.subject: C=US, ST=WA, O=vouch, OU=Other'], 'standard', UNTRUSTED, 'every identity attribute must be in the subject'],
+    [
+      'extra-attribute',
+      ['x509.subject: C=US, ST=WA, O=vouch, OU=Other'],
+      'standard',
+      UNTRUSTED,
+      'every identity attribute must be in the subject',
+    ],
     ['leaf-missing-st', ['x509.subject: C=US, ST=WA, O=vouch'], 'subject-no-st', UNTRUSTED, 'the leaf subject needs C, ST and O'],
     ['leaf-two-ou', ['x509.subject: C=US, ST=WA, O=vouch'], 'subject-two-ou', UNTRUSTED, 'duplicate attributes in the leaf subject'],
-    ['leaf-email-attribute', ['x509.subject: C=US, ST=WA, O=vouch'], 'subject-email', UNTRUSTED, 'attributes outside CN,O,OU,L,ST,C,STREET,POSTALCODE,SERIALNUMBER'],
+    [
+      'leaf-email-attribute',
+      ['x509.subject: C=US, ST=WA, O=vouch'],
+      'subject-email',
+      UNTRUSTED,
+      'attributes outside CN,O,OU,L,ST,C,STREET,POSTALCODE,SERIALNUMBER',
+    ],
     ['escaped-value', ['x509.subject: C=US, ST=WA, O=vouch\\, Inc.'], 'subject-escaped', OK, 'escaped comma matches the decoded value'],
     ['foreign-prefix-only', ['x509.other: C=US'], 'standard', UNTRUSTED, 'no x509.subject identity configured'],
   ];
@@ -537,21 +777,58 @@ function trustStoreCases(ec: Pki, other: Pki, selfSigned: Issued): void {
     ['ca-leaf', 'a leaf that is neither CA nor self-signed in a ca store', 'ca', 'vectors', `${ec.dir}/leaf.pem`, INVALID_STORE],
     ['signing-authority-root', 'a root in a signingAuthority store', 'signingAuthority', 'vectors', `${ec.dir}/root.pem`, OK],
     ['tsa-root', 'a root in a tsa store', 'tsa', 'vectors', `${other.dir}/root.pem`, OK],
-    ['tsa-intermediate', 'an intermediate in a tsa store (tsa stores hold roots only)', 'tsa', 'vectors', `${ec.dir}/intermediate.pem`, INVALID_STORE],
+    [
+      'tsa-intermediate',
+      'an intermediate in a tsa store (tsa stores hold roots only)',
+      'tsa',
+      'vectors',
+      `${ec.dir}/intermediate.pem`,
+      INVALID_STORE,
+    ],
     ['bad-name', 'a store name outside [a-zA-Z0-9_.-]', 'ca', 'bad name!', `${ec.dir}/root.pem`, INVALID_STORE],
   ];
   for (const [id, description, type, name, file, expect] of cases) {
-    add({ id: `trust-store-${id}`, kind: 'trust-store', description, rule: '5: trust store', inputs: { certificates: file }, params: { type, name }, expect });
+    add({
+      id: `trust-store-${id}`,
+      kind: 'trust-store',
+      description,
+      rule: '5: trust store',
+      inputs: { certificates: file },
+      params: { type, name },
+      expect,
+    });
   }
   const badRoot = writeCerts('pki/chains/bad-root-signature-alone.pem', [parseCertificate(corruptSignature(ec.root.certificate.der))]);
-  const badSelfSigned = writeCerts('pki/chains/bad-self-signed-leaf-alone.pem', [parseCertificate(corruptSignature(selfSigned.certificate.der))]);
+  const badSelfSigned = writeCerts('pki/chains/bad-self-signed-leaf-alone.pem', [
+    parseCertificate(corruptSignature(selfSigned.certificate.der)),
+  ]);
   const badCases: [string, string, 'ca' | 'tsa', string, { ok: true } | { code: string }][] = [
     ['tsa-bad-self-signature', 'a tsa root whose self-signature does not verify', 'tsa', badRoot, INVALID_STORE],
-    ['ca-self-signed-leaf-bad-signature', 'a self-signed (non-CA) certificate whose self-signature does not verify', 'ca', badSelfSigned, INVALID_STORE],
-    ['ca-root-bad-signature', 'a CA root with a broken self-signature is accepted in a ca store (only CA-ness is checked, as notation does; a chain ending in it never validates)', 'ca', badRoot, OK],
+    [
+      'ca-self-signed-leaf-bad-signature',
+      'a self-signed (non-CA) certificate whose self-signature does not verify',
+      'ca',
+      badSelfSigned,
+      INVALID_STORE,
+    ],
+    [
+      'ca-root-bad-signature',
+      'a CA root with a broken self-signature is accepted in a ca store (only CA-ness is checked, as notation does; a chain ending in it never validates)',
+      'ca',
+      badRoot,
+      OK,
+    ],
   ];
   for (const [id, description, type, file, expect] of badCases) {
-    add({ id: `trust-store-${id}`, kind: 'trust-store', description, rule: '5: trust store', inputs: { certificates: file }, params: { type, name: 'vectors' }, expect });
+    add({
+      id: `trust-store-${id}`,
+      kind: 'trust-store',
+      description,
+      rule: '5: trust store',
+      inputs: { certificates: file },
+      params: { type, name: 'vectors' },
+      expect,
+    });
   }
   add({
     id: 'trust-store-missing',
@@ -562,7 +839,6 @@ function trustStoreCases(ec: Pki, other: Pki, selfSigned: Issued): void {
     params: { type: 'ca', name: 'vectors', lookup: 'absent' },
     expect: { code: 'ERR_TRUST_STORE_NOT_FOUND' },
   });
-  void selfSigned;
 }
 
 export type { KeyKind };

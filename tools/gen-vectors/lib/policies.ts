@@ -35,20 +35,44 @@ export function generatePolicies(): void {
           trustStores: ['ca:wabbit-networks', 'tsa:trusted-tsa'],
           trustedIdentities: ['x509.subject: C=US, ST=WA, L=Seattle, O=wabbit-networks.io, OU=Security Tools'],
         },
-        { name: 'unsigned-image', registryScopes: ['registry.wabbit-networks.io/software/unsigned/net-utils'], signatureVerification: { level: 'skip' } },
+        {
+          name: 'unsigned-image',
+          registryScopes: ['registry.wabbit-networks.io/software/unsigned/net-utils'],
+          signatureVerification: { level: 'skip' },
+        },
       ),
       OK,
     ],
-    ['all-levels', 'strict, permissive, audit, skip and a wildcard statement', doc(
-      st('strict', ['r.example/strict']),
-      st('permissive', ['r.example/permissive'], { signatureVerification: { level: 'permissive' } }),
-      st('audit', ['r.example/audit', 'localhost:5000/a/b'], { signatureVerification: { level: 'audit' } }),
-      { name: 'skip', registryScopes: ['r.example/skip'], signatureVerification: { level: 'skip' } },
-      st('global', ['*'], { trustedIdentities: ['*'] }),
-    ), OK],
-    ['revocation-skip-override', 'override revocation: skip (the only skippable validation)', doc(st('p', ['r.example/a'], { signatureVerification: { level: 'strict', override: { revocation: 'skip', authenticity: 'log' } } })), OK],
-    ['identity-s-alias-and-foreign-prefix', 'S alias and an identity with an unknown prefix (ignored)', doc(st('p', ['r.example/a'], { trustedIdentities: ['x509.subject: C=US, S=WA, O=vouch', 'x509.other: anything'] })), OK],
-    ['signing-authority-and-tsa-stores', 'ca, signingAuthority and tsa stores', doc(st('p', ['r.example/a'], { trustStores: ['ca:a', 'signingAuthority:b', 'tsa:c.d_e-f'] })), OK],
+    [
+      'all-levels',
+      'strict, permissive, audit, skip and a wildcard statement',
+      doc(
+        st('strict', ['r.example/strict']),
+        st('permissive', ['r.example/permissive'], { signatureVerification: { level: 'permissive' } }),
+        st('audit', ['r.example/audit', 'localhost:5000/a/b'], { signatureVerification: { level: 'audit' } }),
+        { name: 'skip', registryScopes: ['r.example/skip'], signatureVerification: { level: 'skip' } },
+        st('global', ['*'], { trustedIdentities: ['*'] }),
+      ),
+      OK,
+    ],
+    [
+      'revocation-skip-override',
+      'override revocation: skip (the only skippable validation)',
+      doc(st('p', ['r.example/a'], { signatureVerification: { level: 'strict', override: { revocation: 'skip', authenticity: 'log' } } })),
+      OK,
+    ],
+    [
+      'identity-s-alias-and-foreign-prefix',
+      'S alias and an identity with an unknown prefix (ignored)',
+      doc(st('p', ['r.example/a'], { trustedIdentities: ['x509.subject: C=US, S=WA, O=vouch', 'x509.other: anything'] })),
+      OK,
+    ],
+    [
+      'signing-authority-and-tsa-stores',
+      'ca, signingAuthority and tsa stores',
+      doc(st('p', ['r.example/a'], { trustStores: ['ca:a', 'signingAuthority:b', 'tsa:c.d_e-f'] })),
+      OK,
+    ],
     // invalid: document
     ['version-missing', 'no version', { trustPolicies: [st('p', ['r.example/a'])] }, TPI],
     ['version-unsupported', 'version 2.0', { version: '2.0', trustPolicies: [st('p', ['r.example/a'])] }, TPI],
@@ -61,31 +85,116 @@ export function generatePolicies(): void {
     // signatureVerification
     ['level-missing', 'no signatureVerification', doc({ ...st('p', ['r.example/a']), signatureVerification: undefined }), TPI],
     ['level-unknown', 'level "lenient"', doc(st('p', ['r.example/a'], { signatureVerification: { level: 'lenient' } })), TPI],
-    ['override-on-skip', 'override with level skip', doc({ name: 'p', registryScopes: ['r.example/a'], signatureVerification: { level: 'skip', override: { expiry: 'log' } } }), TPI],
-    ['override-integrity', 'override integrity', doc(st('p', ['r.example/a'], { signatureVerification: { level: 'strict', override: { integrity: 'log' } } })), TPI],
-    ['override-unknown-type', 'override "signature"', doc(st('p', ['r.example/a'], { signatureVerification: { level: 'strict', override: { signature: 'log' } } })), TPI],
-    ['override-unknown-action', 'override expiry "warn"', doc(st('p', ['r.example/a'], { signatureVerification: { level: 'strict', override: { expiry: 'warn' } } })), TPI],
-    ['override-skip-not-revocation', 'override expiry "skip" (only revocation may be skipped)', doc(st('p', ['r.example/a'], { signatureVerification: { level: 'strict', override: { expiry: 'skip' } } })), TPI],
-    ['verify-timestamp-invalid', 'verifyTimestamp "never"', doc(st('p', ['r.example/a'], { signatureVerification: { level: 'strict', verifyTimestamp: 'never' } })), TPI],
+    [
+      'override-on-skip',
+      'override with level skip',
+      doc({ name: 'p', registryScopes: ['r.example/a'], signatureVerification: { level: 'skip', override: { expiry: 'log' } } }),
+      TPI,
+    ],
+    [
+      'override-integrity',
+      'override integrity',
+      doc(st('p', ['r.example/a'], { signatureVerification: { level: 'strict', override: { integrity: 'log' } } })),
+      TPI,
+    ],
+    [
+      'override-unknown-type',
+      'override "signature"',
+      doc(st('p', ['r.example/a'], { signatureVerification: { level: 'strict', override: { signature: 'log' } } })),
+      TPI,
+    ],
+    [
+      'override-unknown-action',
+      'override expiry "warn"',
+      doc(st('p', ['r.example/a'], { signatureVerification: { level: 'strict', override: { expiry: 'warn' } } })),
+      TPI,
+    ],
+    [
+      'override-skip-not-revocation',
+      'override expiry "skip" (only revocation may be skipped)',
+      doc(st('p', ['r.example/a'], { signatureVerification: { level: 'strict', override: { expiry: 'skip' } } })),
+      TPI,
+    ],
+    [
+      'verify-timestamp-invalid',
+      'verifyTimestamp "never"',
+      doc(st('p', ['r.example/a'], { signatureVerification: { level: 'strict', verifyTimestamp: 'never' } })),
+      TPI,
+    ],
     // stores and identities vs level
-    ['skip-with-trust-stores', 'skip statement with trustStores', doc({ name: 'p', registryScopes: ['r.example/a'], signatureVerification: { level: 'skip' }, trustStores: ['ca:vectors'] }), TPI],
-    ['skip-with-identities', 'skip statement with trustedIdentities', doc({ name: 'p', registryScopes: ['r.example/a'], signatureVerification: { level: 'skip' }, trustedIdentities: ['*'] }), TPI],
+    [
+      'skip-with-trust-stores',
+      'skip statement with trustStores',
+      doc({ name: 'p', registryScopes: ['r.example/a'], signatureVerification: { level: 'skip' }, trustStores: ['ca:vectors'] }),
+      TPI,
+    ],
+    [
+      'skip-with-identities',
+      'skip statement with trustedIdentities',
+      doc({ name: 'p', registryScopes: ['r.example/a'], signatureVerification: { level: 'skip' }, trustedIdentities: ['*'] }),
+      TPI,
+    ],
     ['strict-without-trust-stores', 'strict statement without trustStores', doc({ ...st('p', ['r.example/a']), trustStores: [] }), TPI],
-    ['strict-without-identities', 'strict statement without trustedIdentities', doc({ ...st('p', ['r.example/a']), trustedIdentities: undefined }), TPI],
+    [
+      'strict-without-identities',
+      'strict statement without trustedIdentities',
+      doc({ ...st('p', ['r.example/a']), trustedIdentities: undefined }),
+      TPI,
+    ],
     // trust store references
     ['trust-store-no-type', 'trust store reference without a type', doc(st('p', ['r.example/a'], { trustStores: ['vectors'] })), TPI],
     ['trust-store-unknown-type', 'trust store type "x509"', doc(st('p', ['r.example/a'], { trustStores: ['x509:vectors'] })), TPI],
     ['trust-store-bad-name', 'trust store name with a space', doc(st('p', ['r.example/a'], { trustStores: ['ca:my store'] })), TPI],
     // identities
-    ['identity-wildcard-with-others', '"*" together with an x509 identity', doc(st('p', ['r.example/a'], { trustedIdentities: ['*', ID] })), TPI],
+    [
+      'identity-wildcard-with-others',
+      '"*" together with an x509 identity',
+      doc(st('p', ['r.example/a'], { trustedIdentities: ['*', ID] })),
+      TPI,
+    ],
     ['identity-empty', 'empty identity string', doc(st('p', ['r.example/a'], { trustedIdentities: [''] })), TPI],
-    ['identity-missing-separator', 'identity without "prefix:"', doc(st('p', ['r.example/a'], { trustedIdentities: ['C=US, ST=WA, O=vouch'] })), TPI],
-    ['identity-x509-empty-value', '"x509.subject:" without a DN', doc(st('p', ['r.example/a'], { trustedIdentities: ['x509.subject:'] })), TPI],
-    ['identity-missing-mandatory', 'DN without ST', doc(st('p', ['r.example/a'], { trustedIdentities: ['x509.subject: C=US, O=vouch'] })), TPI],
-    ['identity-hex-value', 'DN with "=#" (CVE-2023-25656)', doc(st('p', ['r.example/a'], { trustedIdentities: ['x509.subject: C=US, ST=WA, O=#0c05766f756368'] })), TPI],
-    ['identity-multi-valued', 'DN with a multi-valued RDN', doc(st('p', ['r.example/a'], { trustedIdentities: ['x509.subject: C=US, ST=WA, O=vouch+OU=x'] })), TPI],
-    ['identity-duplicate-attribute', 'DN with O twice', doc(st('p', ['r.example/a'], { trustedIdentities: ['x509.subject: C=US, ST=WA, O=a, O=b'] })), TPI],
-    ['identity-overlap', 'one identity a subset of another', doc(st('p', ['r.example/a'], { trustedIdentities: [ID, `${ID}, OU=Vectors`] })), TPI],
+    [
+      'identity-missing-separator',
+      'identity without "prefix:"',
+      doc(st('p', ['r.example/a'], { trustedIdentities: ['C=US, ST=WA, O=vouch'] })),
+      TPI,
+    ],
+    [
+      'identity-x509-empty-value',
+      '"x509.subject:" without a DN',
+      doc(st('p', ['r.example/a'], { trustedIdentities: ['x509.subject:'] })),
+      TPI,
+    ],
+    [
+      'identity-missing-mandatory',
+      'DN without ST',
+      doc(st('p', ['r.example/a'], { trustedIdentities: ['x509.subject: C=US, O=vouch'] })),
+      TPI,
+    ],
+    [
+      'identity-hex-value',
+      'DN with "=#" (CVE-2023-25656)',
+      doc(st('p', ['r.example/a'], { trustedIdentities: ['x509.subject: C=US, ST=WA, O=#0c05766f756368'] })),
+      TPI,
+    ],
+    [
+      'identity-multi-valued',
+      'DN with a multi-valued RDN',
+      doc(st('p', ['r.example/a'], { trustedIdentities: ['x509.subject: C=US, ST=WA, O=vouch+OU=x'] })),
+      TPI,
+    ],
+    [
+      'identity-duplicate-attribute',
+      'DN with O twice',
+      doc(st('p', ['r.example/a'], { trustedIdentities: ['x509.subject: C=US, ST=WA, O=a, O=b'] })),
+      TPI,
+    ],
+    [
+      'identity-overlap',
+      'one identity a subset of another',
+      doc(st('p', ['r.example/a'], { trustedIdentities: [ID, `${ID}, OU=Vectors`] })),
+      TPI,
+    ],
     ['identity-not-string', 'identity that is a number', doc(st('p', ['r.example/a'], { trustedIdentities: [42] })), TPI],
     // registry scopes
     ['scopes-missing', 'no registryScopes', doc({ ...st('p', undefined) }), TPI],
@@ -99,29 +208,82 @@ export function generatePolicies(): void {
     ['scope-uppercase-repository', 'repository path with upper-case letters', doc(st('p', ['r.example/MyRepo'])), TPI],
     ['scope-duplicate', 'a scope in two statements', doc(st('p', ['r.example/a']), st('q', ['r.example/a'])), TPI],
     ['scope-wildcard-twice', '"*" in two statements', doc(st('p', ['*']), st('q', ['*'])), TPI],
-    ['scope-wildcard-skip', '"*" with level skip (spec forbids; GAP: notation accepts)', doc({ name: 'p', registryScopes: ['*'], signatureVerification: { level: 'skip' } }), TPI],
+    [
+      'scope-wildcard-skip',
+      '"*" with level skip (spec forbids; GAP: notation accepts)',
+      doc({ name: 'p', registryScopes: ['*'], signatureVerification: { level: 'skip' } }),
+      TPI,
+    ],
   ];
   for (const [id, description, value, expect] of oci) {
     const rel = writeJson(`trust-policies/oci/${'ok' in expect ? 'valid' : 'invalid'}/${id}.json`, value);
-    add({ id: `trust-policy-oci-${id}`, kind: 'trust-policy', description, rule: '5: OCI trust policy validation', inputs: { policy: rel }, params: { type: 'oci' }, expect });
+    add({
+      id: `trust-policy-oci-${id}`,
+      kind: 'trust-policy',
+      description,
+      rule: '5: OCI trust policy validation',
+      inputs: { policy: rel },
+      params: { type: 'oci' },
+      expect,
+    });
   }
   const malformed = write('trust-policies/oci/invalid/malformed-json.json', '{"version": "1.0", "trustPolicies": [\n');
-  add({ id: 'trust-policy-oci-malformed-json', kind: 'trust-policy', description: 'not JSON', rule: '5: OCI trust policy validation', inputs: { policy: malformed }, params: { type: 'oci' }, expect: TPI });
+  add({
+    id: 'trust-policy-oci-malformed-json',
+    kind: 'trust-policy',
+    description: 'not JSON',
+    rule: '5: OCI trust policy validation',
+    inputs: { policy: malformed },
+    params: { type: 'oci' },
+    expect: TPI,
+  });
 
-  const blobSt = (name: string, more: Statement = {}): Statement => ({ name, signatureVerification: { level: 'strict' }, trustStores: ['ca:vectors'], trustedIdentities: [ID], ...more });
+  const blobSt = (name: string, more: Statement = {}): Statement => ({
+    name,
+    signatureVerification: { level: 'strict' },
+    trustStores: ['ca:vectors'],
+    trustedIdentities: [ID],
+    ...more,
+  });
   const blob: [string, string, unknown, { ok: true } | { code: string }][] = [
-    ['spec-example', 'the blob example of the specification', doc(blobSt('wabbit-networks-blobs'), blobSt('global-policy-for-all-blobs', { globalPolicy: true, signatureVerification: { level: 'audit' }, trustedIdentities: ['*'] })), OK],
+    [
+      'spec-example',
+      'the blob example of the specification',
+      doc(
+        blobSt('wabbit-networks-blobs'),
+        blobSt('global-policy-for-all-blobs', { globalPolicy: true, signatureVerification: { level: 'audit' }, trustedIdentities: ['*'] }),
+      ),
+      OK,
+    ],
     ['no-global', 'named statements only', doc(blobSt('a'), blobSt('b', { signatureVerification: { level: 'permissive' } })), OK],
     ['two-global', 'two globalPolicy statements', doc(blobSt('a', { globalPolicy: true }), blobSt('b', { globalPolicy: true })), TPI],
-    ['global-skip', 'global statement with level skip (GAP: notation never rejects it)', doc({ name: 'a', globalPolicy: true, signatureVerification: { level: 'skip' } }), TPI],
+    [
+      'global-skip',
+      'global statement with level skip (GAP: notation never rejects it)',
+      doc({ name: 'a', globalPolicy: true, signatureVerification: { level: 'skip' } }),
+      TPI,
+    ],
     ['registry-scopes', 'a blob statement with registryScopes', doc(blobSt('a', { registryScopes: ['r.example/a'] })), TPI],
     ['global-not-boolean', 'globalPolicy "yes"', doc(blobSt('a', { globalPolicy: 'yes' })), TPI],
     ['name-duplicate', 'two statements named alike', doc(blobSt('a'), blobSt('a')), TPI],
-    ['skip-with-identities', 'skip statement with identities', doc({ name: 'a', signatureVerification: { level: 'skip' }, trustedIdentities: ['*'] }), TPI],
+    [
+      'skip-with-identities',
+      'skip statement with identities',
+      doc({ name: 'a', signatureVerification: { level: 'skip' }, trustedIdentities: ['*'] }),
+      TPI,
+    ],
   ];
   for (const [id, description, value, expect] of blob) {
     const rel = writeJson(`trust-policies/blob/${'ok' in expect ? 'valid' : 'invalid'}/${id}.json`, value);
-    add({ id: `trust-policy-blob-${id}`, kind: 'trust-policy', description, rule: '5: blob trust policy validation', inputs: { policy: rel }, params: { type: 'blob' }, expect });
+    add({
+      id: `trust-policy-blob-${id}`,
+      kind: 'trust-policy',
+      description,
+      rule: '5: blob trust policy validation',
+      inputs: { policy: rel },
+      params: { type: 'blob' },
+      expect,
+    });
   }
 
   // ---- selection
@@ -149,7 +311,15 @@ export function generatePolicies(): void {
     ['invalid-scope', sel, { scope: 'not a scope' }, { code: 'ERR_INVALID_REFERENCE' }],
   ];
   for (const [id, policy, params, expect] of selections) {
-    add({ id: `trust-policy-select-oci-${id}`, kind: 'trust-policy-select', description: `select for ${JSON.stringify(params)}`, rule: '5: policy selection', inputs: { policy }, params: { type: 'oci', ...params }, expect });
+    add({
+      id: `trust-policy-select-oci-${id}`,
+      kind: 'trust-policy-select',
+      description: `select for ${JSON.stringify(params)}`,
+      rule: '5: policy selection',
+      inputs: { policy },
+      params: { type: 'oci', ...params },
+      expect,
+    });
   }
   const blobSel = 'trust-policies/blob/valid/spec-example.json';
   const blobNoGlobal = 'trust-policies/blob/valid/no-global.json';
@@ -160,7 +330,15 @@ export function generatePolicies(): void {
     ['no-global', blobNoGlobal, {}, { code: 'ERR_NO_APPLICABLE_TRUST_POLICY' }],
   ];
   for (const [id, policy, params, expect] of blobSelections) {
-    add({ id: `trust-policy-select-blob-${id}`, kind: 'trust-policy-select', description: `select blob policy ${JSON.stringify(params)}`, rule: '5: blob policy selection', inputs: { policy }, params: { type: 'blob', ...params }, expect });
+    add({
+      id: `trust-policy-select-blob-${id}`,
+      kind: 'trust-policy-select',
+      description: `select blob policy ${JSON.stringify(params)}`,
+      rule: '5: blob policy selection',
+      inputs: { policy },
+      params: { type: 'blob', ...params },
+      expect,
+    });
   }
 
   // ---- level table
@@ -172,8 +350,16 @@ export function generatePolicies(): void {
     ['permissive', { level: 'permissive' }, { integrity: E, authenticity: E, authenticTimestamp: L, expiry: L, revocation: L }],
     ['audit', { level: 'audit' }, { integrity: E, authenticity: L, authenticTimestamp: L, expiry: L, revocation: L }],
     ['skip', { level: 'skip' }, { integrity: S, authenticity: S, authenticTimestamp: S, expiry: S, revocation: S }],
-    ['strict-override', { level: 'strict', override: { expiry: 'log', revocation: 'skip' } }, { integrity: E, authenticity: E, authenticTimestamp: E, expiry: L, revocation: S }],
-    ['audit-override', { level: 'audit', override: { authenticity: 'enforce' } }, { integrity: E, authenticity: E, authenticTimestamp: L, expiry: L, revocation: L }],
+    [
+      'strict-override',
+      { level: 'strict', override: { expiry: 'log', revocation: 'skip' } },
+      { integrity: E, authenticity: E, authenticTimestamp: E, expiry: L, revocation: S },
+    ],
+    [
+      'audit-override',
+      { level: 'audit', override: { authenticity: 'enforce' } },
+      { integrity: E, authenticity: E, authenticTimestamp: L, expiry: L, revocation: L },
+    ],
   ];
   for (const [id, sv, actions] of levels) {
     add({
@@ -236,7 +422,10 @@ export function generateVerifyPolicy(pkis: Pkis): { policy: string; truststore: 
       s('signing-authority', V.signingAuthority, { trustStores: ['signingAuthority:vectors-all'] }),
       s('ec256-only', V.ec256Only, { trustStores: ['ca:vectors-ec256'] }),
       s('tsa', V.tsa, { trustStores: ['ca:vectors-all', 'tsa:vectors-tsa'] }),
-      s('tsa-after-expiry', V.tsaAfterExpiry, { trustStores: ['ca:vectors-all', 'tsa:vectors-tsa'], signatureVerification: { level: 'strict', verifyTimestamp: 'afterCertExpiry' } }),
+      s('tsa-after-expiry', V.tsaAfterExpiry, {
+        trustStores: ['ca:vectors-all', 'tsa:vectors-tsa'],
+        signatureVerification: { level: 'strict', verifyTimestamp: 'afterCertExpiry' },
+      }),
       s('expiry-log', V.expiryLog, { signatureVerification: { level: 'strict', override: { expiry: 'log' } } }),
       s('missing-store', V.missingStore, { trustStores: ['ca:does-not-exist'] }),
       s('self-signed', V.selfSigned, { trustStores: ['ca:vectors-self-signed'] }),

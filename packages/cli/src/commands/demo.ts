@@ -1,8 +1,8 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRegistryClient, remoteRepository, type WritableRepository } from '@vouch/registry';
 import { nodeOciLayout } from '@vouch/node';
+import { createRegistryClient, remoteRepository, type WritableRepository } from '@vouch/registry';
 import type { Command } from 'commander';
 import { act } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
@@ -74,7 +74,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
           const signed = report.images.signed;
           const tryIt =
             mode === 'oci-layout'
-              ? `${ctx.programName} --config-dir ${join(dir, 'notation')} verify --oci-layout ${join(dir, 'layout', 'demo', 'app')}@${signed.digest} --scope ${registry}/demo/app`
+              ? `NOTATION_EXPERIMENTAL=1 ${ctx.programName} --config-dir ${join(dir, 'notation')} verify --oci-layout ${join(dir, 'layout', 'demo', 'app')}@${signed.digest} --scope ${registry}/demo/app`
               : `${ctx.programName} --config-dir ${join(dir, 'notation')} verify ${registry}/demo/app@${signed.digest}`;
           ctx.line(`\nFiles kept in ${dir}. Try it yourself:\n  ${tryIt}`);
         } else {

@@ -1,9 +1,10 @@
-import { readFile } from 'node:fs/promises';
+import { lstat, readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { fromUtf8, hasCode, isVouchError, VouchError } from '@vouch/core';
-import { importOciTrustPolicy, loadOciTrustPolicy, readOciTrustPolicyFile } from '@vouch/node';
+import { ConfigPaths, importOciTrustPolicy, loadOciTrustPolicy, readOciTrustPolicyFile } from '@vouch/node';
 import type { Command } from 'commander';
-import { act, required } from '../command.js';
-import type { CliContext } from '../context.js';
+import { act } from '../command.js';
+import { type CliContext, UsageError } from '../context.js';
 
 async function readInput(ctx: CliContext, file: string): Promise<Uint8Array> {
   try {
@@ -20,31 +21,47 @@ export function registerPolicy(program: Command, ctx: CliContext): void {
   const imp = policy
     .command('import')
     .description('Import OCI trust policy configuration from a JSON file')
-    .argument('<file>', 'path of the trust policy JSON file')
+    .argument('[file...]', 'path of the trust policy JSON file')
     .option('--force', 'override the existing OCI trust policy configuration without prompt');
-  act(imp, ctx, async ([file], opts) => {
-    const path = required(file, 'file');
+  act(imp, ctx, async ([files], opts) => {
+    const list = (files as string[] | undefined) ?? [];
+    if (list.length !== 1) throw new UsageError(`requires 1 argument but received ${list.length}`);
+    const path = list[0]!;
     const bytes = await readInput(ctx, path);
     const configDir = ctx.configDir();
+    const importing = (overwrite: boolean) =>
+      importOciTrustPolicy(configDir, bytes, { overwrite, source: path }).catch((e: unknown) => {
+        if (hasCode(e, 'ERR_TRUST_POLICY_INVALID') || hasCode(e, 'ERR_CONFIG_INVALID') || hasCode(e, 'ERR_MALFORMED_INPUT')) {
+          throw new VouchError(e.code, `failed to parse OCI trust policy configuration: ${e.message}`, { cause: e, details: e.details });
+        }
+        if (hasCode(e, 'ERR_IO')) throw new VouchError('ERR_IO', `failed to write OCI trust policy configuration: ${e.message}`, { cause: e });
+        throw e;
+      });
     let result: Awaited<ReturnType<typeof importOciTrustPolicy>>;
     if (opts.force) {
-      ctx.warn('Warning: existing OCI trust policy file will be overwritten');
-      result = await importOciTrustPolicy(configDir, bytes, { overwrite: true, source: path });
+      ctx.warn('Warning: existing OCI trust policy configuration will be overwritten');
+      result = await importing(true);
     } else {
-      try {
-        result = await importOciTrustPolicy(configDir, bytes, { source: path });
-      } catch (e) {
-        if (!(hasCode(e, 'ERR_INVALID_ARGUMENT') && e.details?.exists === true)) throw e;
-        const ok = await ctx.confirm('The OCI trust policy file already exists, do you want to overwrite it?', false);
+      // an existing policy that does not load is replaced without asking, as notation does
+      const existing = await readOciTrustPolicyFile(configDir);
+      const valid = existing ? await loadOciTrustPolicy(configDir).then(() => true, () => false) : false;
+      if (valid) {
+        await importing(false).catch((e: unknown) => {
+          if (!(hasCode(e, 'ERR_INVALID_ARGUMENT') && e.details?.exists === true)) throw e;
+        });
+        const ok = await ctx.confirm('The OCI trust policy configuration already exists, do you want to overwrite it?', false);
         if (!ok) {
           ctx.result({ imported: false, reason: 'not confirmed' });
           return;
         }
-        result = await importOciTrustPolicy(configDir, bytes, { overwrite: true, source: path });
       }
+      result = await importing(true);
     }
-    if (result.removedLegacy) ctx.line('Cleaned old trust policy file.');
-    ctx.line('Successfully imported OCI trust policy file.');
+    const legacy = join(configDir, ConfigPaths.LEGACY_TRUST_POLICY);
+    if (!result.removedLegacy && (await lstat(legacy).then(() => true, () => false))) {
+      ctx.warn(`Warning: failed to delete old trust policy configuration ${legacy}`);
+    }
+    ctx.line(`Successfully imported OCI trust policy configuration to ${result.path}`);
     ctx.result({ imported: true, path: result.path, removedLegacy: result.removedLegacy });
   });
 
@@ -55,8 +72,13 @@ export function registerPolicy(program: Command, ctx: CliContext): void {
     if (!file) {
       throw new VouchError(
         'ERR_CONFIG_INVALID',
-        'failed to show trust policy as the trust policy file does not exist.\nYou can import one using `vouch policy import <path-to-policy.json>`',
+        `failed to show OCI trust policy configuration as the trust policy file does not exist.\nYou can import one using \`${ctx.programName} policy import <path-to-policy.json>\``,
         { details: { configDir } },
+      );
+    }
+    if (basename(file.path) === ConfigPaths.LEGACY_TRUST_POLICY) {
+      ctx.warn(
+        `Warning: old trust policy \`${ConfigPaths.LEGACY_TRUST_POLICY}\` is deprecated; please update the trust policy configuration via \`${ctx.programName} policy import\`.`,
       );
     }
     let error: unknown;
@@ -85,7 +107,7 @@ export function registerPolicy(program: Command, ctx: CliContext): void {
       if (error) {
         ctx.warn(`Error: ${error instanceof Error ? error.message : String(error)}`);
         ctx.warn(
-          'Existing OCI trust policy configuration is invalid, you may update or create a new one via `vouch policy import <path-to-policy.json>`',
+          `Existing OCI trust policy configuration is invalid, you may update or create a new one via \`${ctx.programName} policy import <path-to-policy.json>\``,
         );
       }
       ctx.out(text);

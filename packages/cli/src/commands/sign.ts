@@ -5,18 +5,10 @@ import { isPluginKey, loadNotationConfig, loadSigningKeys } from '@vouch/node';
 import { sign } from '@vouch/notation';
 import { importPrivateKey, parseCertificates } from '@vouch/x509';
 import type { Command } from 'commander';
-import {
-  act,
-  addRegistryOptions,
-  collect,
-  parseKeyValues,
-  registryFlags,
-  requireExperimental,
-  required,
-  unsupported,
-} from '../command.js';
+import { act, addRegistryOptions, collect, parseKeyValues, registryFlags, required, requireExperimental, unsupported } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
 import { codecFor, openTarget } from '../deps.js';
+import { pluginKeySigner, pluginSignerFor } from '../plugin-signing.js';
 
 const UNIT_SECONDS: Record<string, number> = { d: 86400, h: 3600, m: 60, s: 1 };
 
@@ -47,7 +39,10 @@ export function registerSign(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('sign')
     .description('Sign artifacts')
-    .argument('<reference>', 'artifact reference: <registry>/<repository>(:<tag>|@<digest>); with --oci-layout: <path>@<digest> or <path>:<tag>')
+    .argument(
+      '<reference>',
+      'artifact reference: <registry>/<repository>(:<tag>|@<digest>); with --oci-layout: <path>@<digest> or <path>:<tag>',
+    )
     .option('-k, --key <name>', 'signing key name in signingkeys.json (default: the default key)')
     .option('--signature-format <format>', 'signature envelope format: jws or cose')
     .option('-e, --expiry <duration>', 'signature validity, e.g. 24h')
@@ -64,12 +59,16 @@ export function registerSign(program: Command, ctx: CliContext): void {
     const ref = required(reference, 'reference');
     requireExperimental(ctx, opts.ociLayout ? ['oci-layout'] : []);
     if ((opts.plugin && !opts.id) || (!opts.plugin && opts.id)) {
-      throw new UsageError(`if any flags in the group [id plugin] are set they must all be set; missing [${opts.plugin ? 'id' : 'plugin'}]`);
+      throw new UsageError(
+        `if any flags in the group [id plugin] are set they must all be set; missing [${opts.plugin ? 'id' : 'plugin'}]`,
+      );
     }
     if (opts.plugin && opts.key) throw new UsageError('--key cannot be used with --plugin and --id');
     if ((opts.timestampUrl === undefined) !== (opts.timestampRootCert === undefined)) {
       const missing = opts.timestampUrl === undefined ? 'timestamp-url' : 'timestamp-root-cert';
-      throw new UsageError(`if any flags in the group [timestamp-url timestamp-root-cert] are set they must all be set; missing [${missing}]`);
+      throw new UsageError(
+        `if any flags in the group [timestamp-url timestamp-root-cert] are set they must all be set; missing [${missing}]`,
+      );
     }
     const userMetadata = parseKeyValues(opts.userMetadata as string[] | undefined, '--user-metadata');
     const expirySeconds = opts.expiry ? parseExpiry(opts.expiry as string) : undefined;
@@ -79,31 +78,41 @@ export function registerSign(program: Command, ctx: CliContext): void {
     if (format !== 'jws' && format !== 'cose') throw new UsageError(`signature format "${format}" is not supported (jws, cose)`);
     const codec = codecFor(format === 'jws' ? 'application/jose+json' : 'application/cose');
     if (!codec) throw new VouchError('ERR_UNSUPPORTED', `the ${format} envelope format is not available in this build`);
-    if (opts.plugin) unsupported('signing with a plugin (--plugin)');
     if (opts.timestampUrl !== undefined) unsupported('RFC 3161 timestamping (--timestamp-url)');
 
-    const keys = await loadSigningKeys(configDir);
-    const keyName = (opts.key as string | undefined) ?? keys.default;
-    if (!keyName) {
-      throw new VouchError(
-        'ERR_KEY_NOT_FOUND',
-        'no signing key was specified and no default signing key is configured; use --key or `vouch key update --default <name>`',
-      );
-    }
-    const key = keys.keys.find((k) => k.name === keyName);
-    if (!key) throw new VouchError('ERR_KEY_NOT_FOUND', `signing key ${keyName} not found`, { details: { name: keyName } });
-    if (isPluginKey(key)) unsupported(`signing with the plugin key ${key.name}`);
-    const local = key as { keyPath: string; certPath: string };
-    const [keyPem, certBytes] = await Promise.all([
-      readFile(local.keyPath, 'utf8').catch((e: Error) => {
-        throw new VouchError('ERR_KEY_NOT_FOUND', `cannot read key file ${local.keyPath}: ${e.message}`, { cause: e });
-      }),
-      readFile(local.certPath).catch((e: Error) => {
-        throw new VouchError('ERR_KEY_NOT_FOUND', `cannot read certificate file ${local.certPath}: ${e.message}`, { cause: e });
-      }),
-    ]);
-    const chain = parseCertificates(new Uint8Array(certBytes));
-    const signer = localRawSigner(await importPrivateKey(keyPem), chain);
+    let keyName: string | undefined;
+    // A key of signingkeys.json: local (key + certificate files) or held by a plugin.
+    const loadSigner = async () => {
+      const keys = await loadSigningKeys(configDir);
+      keyName = (opts.key as string | undefined) ?? keys.default;
+      if (!keyName) {
+        throw new VouchError(
+          'ERR_KEY_NOT_FOUND',
+          'no signing key was specified and no default signing key is configured; use --key or `vouch key update --default <name>`',
+        );
+      }
+      const key = keys.keys.find((k) => k.name === keyName);
+      if (!key) throw new VouchError('ERR_KEY_NOT_FOUND', `signing key ${keyName} not found`, { details: { name: keyName } });
+      if (isPluginKey(key)) return pluginKeySigner(ctx, key, opts.pluginConfig as string[] | undefined);
+      const local = key as { keyPath: string; certPath: string };
+      const [keyPem, certBytes] = await Promise.all([
+        readFile(local.keyPath, 'utf8').catch((e: Error) => {
+          throw new VouchError('ERR_KEY_NOT_FOUND', `cannot read key file ${local.keyPath}: ${e.message}`, { cause: e });
+        }),
+        readFile(local.certPath).catch((e: Error) => {
+          throw new VouchError('ERR_KEY_NOT_FOUND', `cannot read certificate file ${local.certPath}: ${e.message}`, { cause: e });
+        }),
+      ]);
+      const chain = parseCertificates(new Uint8Array(certBytes));
+      return localRawSigner(await importPrivateKey(keyPem), chain);
+    };
+    const signer = opts.plugin
+      ? await pluginSignerFor(ctx, {
+          plugin: opts.plugin as string,
+          id: opts.id as string,
+          ...(opts.pluginConfig ? { pluginConfigFlags: opts.pluginConfig as string[] } : {}),
+        })
+      : await loadSigner();
 
     const target = openTarget(ctx, ref, { ociLayout: !!opts.ociLayout, writable: true, registry: registryFlags(opts) });
     const result = await sign(target.reference, {

@@ -2,11 +2,12 @@ import { isVouchError, VouchError } from '@vouch/core';
 import { createNodeVerifier } from '@vouch/node';
 import { outcomeToJson, type VerifyResult } from '@vouch/notation';
 import type { Command } from 'commander';
-import { act, addRegistryOptions, collect, parseKeyValues, positiveInt, registryFlags, requireExperimental, required } from '../command.js';
+import { act, addRegistryOptions, collect, parseKeyValues, positiveInt, registryFlags, required, requireExperimental } from '../command.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../context.js';
 import { envelopeCodecs, openTarget } from '../deps.js';
 import { renderTable } from '../format/table.js';
+import { pluginResolver } from '../plugin-signing.js';
 
 /** `vouch verify`: verify the signatures of an artifact against the trust policy. */
 export function registerVerify(program: Command, ctx: CliContext): void {
@@ -30,13 +31,16 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     if (!ociLayout && scope) throw new UsageError('--scope is only used with --oci-layout');
     const userMetadata = parseKeyValues(opts.userMetadata as string[] | undefined, '--user-metadata');
     const maxSignatureAttempts = positiveInt(opts.maxSignatures, '--max-signatures');
-    if (opts.pluginConfig) parseKeyValues(opts.pluginConfig as string[], '--plugin-config');
+    const pluginConfig = parseKeyValues(opts.pluginConfig as string[] | undefined, '--plugin-config');
 
     const verifier = await createNodeVerifier({
       configDir: ctx.configDir(),
       envelopes: envelopeCodecs(),
       logger: ctx.logger(),
+      plugins: pluginResolver(ctx),
       ...(ctx.io.now ? { now: ctx.io.now } : {}),
+    }).catch((e: unknown) => {
+      throw policyError(e);
     });
     const target = openTarget(ctx, ref, { ociLayout, registry: registryFlags(opts) });
     if (target.isTag) {
@@ -56,9 +60,10 @@ export function registerVerify(program: Command, ctx: CliContext): void {
         ...(scope ? { scope } : {}),
         ...(userMetadata ? { userMetadata } : {}),
         ...(maxSignatureAttempts ? { maxSignatureAttempts } : {}),
+        ...(pluginConfig ? { pluginConfig } : {}),
       });
     } catch (e) {
-      throw summarize(ctx, e, display);
+      throw policyError(summarize(ctx, e, display, ref));
     }
     if (!target.layout) display = result.reference;
     if (ctx.globals.debug) debugTrace(ctx, result);
@@ -83,27 +88,58 @@ function debugTrace(ctx: CliContext, result: VerifyResult): void {
       `DEBUG: Verify signature against artifact ${result.artifact.digest} (signature ${o.descriptor.digest}) in signature media type ${o.envelopeMediaType}`,
     );
     for (const c of o.checks) {
-      const name = CHECK_NAMES[c.type] ?? c.type;
-      ctx.warn(`DEBUG: Validating ${name}: ${c.result}${c.action !== 'enforce' ? ` (action ${c.action})` : ''}${c.error ? `: ${c.error.message}` : ''}`);
+      const line = (name: string) =>
+        ctx.warn(
+          `DEBUG: Validating ${name}: ${c.result}${c.action !== 'enforce' ? ` (action ${c.action})` : ''}${c.error ? `: ${c.error.message}` : ''}`,
+        );
+      line(CHECK_NAMES[c.type] ?? c.type);
+      // vouch checks the trusted identity as part of authenticity
+      if (c.type === 'authenticity' && !o.checks.some((x) => x.type === 'trustedIdentity')) line(CHECK_NAMES.trustedIdentity!);
     }
   }
 }
 
-function summarize(ctx: CliContext, e: unknown, display: string): unknown {
+interface OutcomeJson {
+  signature?: string;
+  checks?: { type: string; action: string; result: string; error?: { code?: string; message?: string } }[];
+  error?: { code?: string; message?: string };
+}
+
+const ENVELOPE_CODES = new Set(['ERR_ENVELOPE_UNSUPPORTED', 'ERR_ENVELOPE_MALFORMED', 'ERR_SIGNATURE_INTEGRITY']);
+
+/** notation's name of a validation (identity is part of authenticity there). */
+function notationType(type: string): string {
+  return type === 'trustedIdentity' ? 'authenticity' : type;
+}
+
+/** A check's failure in notation's words (the vouch detail follows where notation's is terser). */
+export function notationReason(code: string | undefined, message: string): string {
+  if (code === 'ERR_CERT_UNTRUSTED') return `the signature's certificate chain does not contain any trusted certificate: ${message}`;
+  return message;
+}
+
+function summarize(ctx: CliContext, e: unknown, display: string, userReference: string): unknown {
   if (!isVouchError(e)) return e;
-  if (ctx.globals.debug && e.details?.outcomes) {
-    const policy = e.details.policy as string | undefined;
-    ctx.warn(`DEBUG: Check verification level: policy "${policy ?? '?'}"`);
-  }
   const verbose = ctx.globals.verbose || ctx.globals.debug;
-  const outcomes = (e.details?.outcomes as { signature?: string; error?: { message?: string } }[] | undefined) ?? [];
+  const outcomes = (e.details?.outcomes as OutcomeJson[] | undefined) ?? [];
   if (verbose && !ctx.json) {
     for (const o of outcomes) {
-      if (o.error?.message) ctx.warn(`Signature ${o.signature ?? '(unknown)'} failed: ${o.error.message}`);
+      const failed = (o.checks ?? []).filter((c) => c.result === 'failed' && c.action === 'enforce' && c.error);
+      for (const c of failed) {
+        ctx.warn(`${notationType(c.type)} validation failed. Failure reason: ${notationReason(c.error?.code, c.error?.message ?? '')}`);
+      }
+      if (failed.length === 0 && o.error?.message) {
+        const kind = ENVELOPE_CODES.has(o.error.code ?? '') || /envelope/i.test(o.error.message) ? 'integrity' : undefined;
+        ctx.warn(
+          kind
+            ? `${kind} validation failed. Failure reason: ${o.error.message} (signature ${o.signature ?? 'unknown'})`
+            : `Signature ${o.signature ?? '(unknown)'} failed: ${o.error.message}`,
+        );
+      }
     }
   }
-  if (e.code === 'ERR_VERIFICATION_FAILED') {
-    return new VouchError('ERR_VERIFICATION_FAILED', `signature verification failed for all the signatures associated with ${display}`, {
+  if (e.code === 'ERR_VERIFICATION_FAILED' || e.code === 'ERR_VERIFICATION_INCONCLUSIVE') {
+    return new VouchError(e.code, `signature verification failed for all the signatures associated with ${display}`, {
       cause: e,
       details: { ...e.details, reason: e.message },
     });
@@ -115,7 +151,21 @@ function summarize(ctx: CliContext, e: unknown, display: string): unknown {
       { cause: e, ...(e.details ? { details: e.details } : {}) },
     );
   }
+  if (e.code === 'ERR_NO_APPLICABLE_TRUST_POLICY') {
+    return new VouchError(
+      e.code,
+      `signature verification failed: artifact "${userReference}" has no applicable oci trust policy statement. Trust policy applicability for a given artifact is determined by registryScopes. To create a trust policy, see: https://notaryproject.dev/docs/quickstart/#create-a-trust-policy`,
+      { cause: e, ...(e.details ? { details: e.details } : {}) },
+    );
+  }
   return e;
+}
+
+/** notation prints a trust policy's validation error as is, without naming the file. */
+function policyError(e: unknown): unknown {
+  if (!isVouchError(e) || e.code !== 'ERR_TRUST_POLICY_INVALID') return e;
+  const bare = e.message.replace(/^trust policy file .*? is invalid: (oci trust policy: )?/, '');
+  return bare === e.message ? e : new VouchError(e.code, bare, { cause: e, ...(e.details ? { details: e.details } : {}) });
 }
 
 function report(ctx: CliContext, result: VerifyResult, display: string): void {
@@ -138,7 +188,9 @@ function report(ctx: CliContext, result: VerifyResult, display: string): void {
     });
     return;
   }
-  for (const w of warnings) ctx.warn(`Warning: ${w.type} was set to "${w.action}" and failed with error: ${w.message}`);
+  for (const w of warnings) {
+    ctx.warn(`Warning: ${notationType(w.type)} was set to "${w.action}" and failed with error: ${notationReason(w.code, w.message)}`);
+  }
   if (warnings.length > 0) ctx.warn('');
   if (result.policy.level === 'skip') {
     ctx.line(`Trust policy is configured to skip signature verification for ${display}`);

@@ -95,7 +95,9 @@ export async function pushDemoImage(
     const descriptor = await repository.pushManifest(MediaType.OCI_MANIFEST, utf8(JSON.stringify(manifest)), req);
     manifests.push({ platform, descriptor: plain(descriptor), layer: plain(layer) });
   }
-  const indexBytes = buildIndex(manifests.map((m) => ({ ...m.descriptor, platform: { architecture: m.platform.architecture, os: m.platform.os } })));
+  const indexBytes = buildIndex(
+    manifests.map((m) => ({ ...m.descriptor, platform: { architecture: m.platform.architecture, os: m.platform.os } })),
+  );
   const index = await repository.pushManifest(MediaType.OCI_INDEX, indexBytes, { tag: options.tag, ...(req ?? {}) });
   return { index: plain(index), manifests };
 }

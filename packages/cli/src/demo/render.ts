@@ -10,12 +10,7 @@ export function renderHeader(info: { mode: DemoReport['mode']; registry: string;
     info.mode === 'oci-layout'
       ? `OCI image layouts under ${info.store} (no services, no network)`
       : `the registry ${info.registry} (files in ${info.dir})`;
-  return [
-    'vouch demo: sign an image, verify it, and let a Kyverno policy decide which Pods may run',
-    `store: ${where}`,
-    '',
-    '',
-  ].join('\n');
+  return ['vouch demo: sign an image, verify it, and let a Kyverno policy decide which Pods may run', `store: ${where}`, '', ''].join('\n');
 }
 
 /** One step as it is printed when it completes. */

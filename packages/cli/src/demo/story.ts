@@ -31,7 +31,7 @@ import {
 } from '@vouch/kyverno';
 import { fileTrustStore } from '@vouch/node';
 import { createVerifier, ocspCrlRevocation, sign, type VerifyResult } from '@vouch/notation';
-import { buildSignatureManifest, type WritableRepository } from '@vouch/registry';
+import { buildSignatureManifest, EMPTY_CONFIG_BYTES, type WritableRepository } from '@vouch/registry';
 import { memoryTrustStore, parseOciTrustPolicy } from '@vouch/trust-policy';
 import { certificatesToPem, createTestPki, exportPrivateKeyPkcs8, type TestPki } from '@vouch/x509';
 import { stringify } from 'yaml';
@@ -164,7 +164,9 @@ function review(uid: string, object: KubeObject): AdmissionReview {
 }
 
 function errorOf(e: unknown): { code: string; message: string } {
-  return isVouchError(e) ? { code: e.code, message: e.message } : { code: 'ERR_INTERNAL', message: e instanceof Error ? e.message : String(e) };
+  return isVouchError(e)
+    ? { code: e.code, message: e.message }
+    : { code: 'ERR_INTERNAL', message: e instanceof Error ? e.message : String(e) };
 }
 
 /** Codes of every signature outcome in a verification error's details. */
@@ -308,8 +310,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     {
       id: 'create-pki',
       title: 'Create a test CA and a signing key',
-      proves:
-        'The signer’s identity: a root CA you decide to trust, and a leaf certificate (code-signing EKU) under it whose key signs.',
+      proves: 'The signer’s identity: a root CA you decide to trust, and a leaf certificate (code-signing EKU) under it whose key signs.',
       expected: 'created',
       prerequisite: true,
       async run() {
@@ -320,7 +321,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
         ]);
         await mkdir(join(options.dir, 'pki'), { recursive: true });
         await writeFile(files.ca, certificatesToPem([pki.root.certificate]));
-        await writeFile(files.chain, certificatesToPem([pki.leaf.certificate, pki.intermediate.certificate]));
+        await writeFile(files.chain, certificatesToPem(pki.chain));
         await writeFile(files.key, encodePem('PRIVATE KEY', await exportPrivateKeyPkcs8(pki.leaf.privateKey)), { mode: 0o600 });
         return {
           outcome: 'created',
@@ -347,6 +348,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
         expected: 'signed',
         prerequisite: true,
         async run() {
+          // The signature manifest's empty config `{}` must exist in the repository before the manifest
+          // is pushed (registries reject manifests naming unknown blobs); sign() does not push it (yet).
+          await repo(DEMO_REPOSITORIES.signed).pushBlob(MediaType.OCI_EMPTY, EMPTY_CONFIG_BYTES);
           const r = await sign(`${scope}@${signed.index.digest}`, {
             repository: repo(DEMO_REPOSITORIES.signed),
             signer: localRawSigner(pki.leaf.privateKey, pki.chain),
@@ -383,6 +387,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       async run() {
         const r = repo(DEMO_REPOSITORIES.tampered);
         const forged = retargetJwsEnvelope(jwsEnvelope, tampered.index);
+        await r.pushBlob(MediaType.OCI_EMPTY, EMPTY_CONFIG_BYTES);
         const envelopeDescriptor = await r.pushBlob(MediaType.JWS, forged);
         const { bytes } = buildSignatureManifest({ subject: tampered.index, envelopeDescriptor, annotations: {} });
         const manifest = await r.pushManifest(MediaType.OCI_MANIFEST, bytes);
@@ -430,7 +435,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
             revocation: ocspCrlRevocation({ fetch: offlineFetch }),
             now,
           });
-          const r = await verifier.verify(pinned(), { repository: repo(DEMO_REPOSITORIES.signed), userMetadata: { 'dev.vouch.demo': 'true' } });
+          const r = await verifier.verify(pinned(), {
+            repository: repo(DEMO_REPOSITORIES.signed),
+            userMetadata: { 'dev.vouch.demo': 'true' },
+          });
           const want = format === 'jws' ? MediaType.JWS : MediaType.COSE;
           return {
             outcome: 'verified',

@@ -50,7 +50,10 @@ describe('fileStream', () => {
     }
     expect(sizes).toEqual([65536, 65536, 65536, 17]);
     expect(h.digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
-    expect(await digestBlob(fileStream(p), 'sha512', { hasher: nodeHasher })).toEqual({ digest: digestOf(data, 'sha512'), size: data.length });
+    expect(await digestBlob(fileStream(p), 'sha512', { hasher: nodeHasher })).toEqual({
+      digest: digestOf(data, 'sha512'),
+      size: data.length,
+    });
   });
 
   it('an empty file yields nothing; errors are VouchErrors', async () => {
@@ -128,7 +131,13 @@ describe('blob sign/verify over files (the Node path: fileStream + nodeHasher)',
         trustPolicy: {
           version: '1.0',
           trustPolicies: [
-            { name: 'files', globalPolicy: true, signatureVerification: { level: 'strict' }, trustStores: ['ca:t'], trustedIdentities: ['*'] },
+            {
+              name: 'files',
+              globalPolicy: true,
+              signatureVerification: { level: 'strict' },
+              trustStores: ['ca:t'],
+              trustedIdentities: ['*'],
+            },
           ],
         },
         trustStore: memoryTrustStore({ ca: { t: [pki.root.certificate] } }),
@@ -137,7 +146,11 @@ describe('blob sign/verify over files (the Node path: fileStream + nodeHasher)',
         hasher: nodeHasher,
       });
       const r = await v.verifyBlob(fileStream(blob), sig.bytes, { envelopeMediaType: sig.envelopeMediaType });
-      expect(r.artifact).toEqual({ mediaType: 'application/vnd.example+bin', digest: signed.descriptor.digest, size: signed.descriptor.size });
+      expect(r.artifact).toEqual({
+        mediaType: 'application/vnd.example+bin',
+        digest: signed.descriptor.digest,
+        size: signed.descriptor.size,
+      });
       // append one byte: wrong size and digest
       writeFileSync(blob, Buffer.concat([readFileSync(blob), Buffer.from([0])]));
       expect(await code(v.verifyBlob(fileStream(blob), sig.bytes, { envelopeMediaType: sig.envelopeMediaType }))).toBe(

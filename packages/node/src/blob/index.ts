@@ -161,7 +161,10 @@ export async function readSignatureFile(path: string): Promise<SignatureFile> {
     throw ioError(path, e);
   }
   if (size > Limits.MAX_ENVELOPE_BYTES) {
-    throw new VouchError('ERR_SIZE_LIMIT_EXCEEDED', `signature file ${path} is ${size} bytes, over the ${Limits.MAX_ENVELOPE_BYTES}-byte limit`);
+    throw new VouchError(
+      'ERR_SIZE_LIMIT_EXCEEDED',
+      `signature file ${path} is ${size} bytes, over the ${Limits.MAX_ENVELOPE_BYTES}-byte limit`,
+    );
   }
   const bytes = await readRegularFile(path, 'signature file', 'ERR_IO');
   if (!bytes) throw ioError(path, Object.assign(new Error('no such file'), { code: 'ENOENT' }));

@@ -11,11 +11,21 @@ import { type FetchLike, isVouchError, MediaType, utf8, type VouchError } from '
 import { type EnvelopeCodec, localRawSigner } from '@vouch/envelope';
 import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';
-import { createBlobVerifier, createVerifier, type RevocationChecker, rfc3161Timestamp, sign, signBlob, type TimestampAuthority } from '@vouch/notation';
+import {
+  createBlobVerifier,
+  createVerifier,
+  ocspCrlRevocation,
+  type RevocationChecker,
+  rfc3161Timestamp,
+  sign,
+  signBlob,
+  type TimestampAuthority,
+} from '@vouch/notation';
 import { memoryRepository } from '@vouch/registry';
 import { memoryTrustStore } from '@vouch/trust-policy';
 import { type Certificate, importPrivateKey, parseCertificates } from '@vouch/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { crlCacheKey, fileCrlCache } from '../crl-cache/index.js';
 import type { PkiCertName, TestPki } from '../testing/pki.js';
 import { type PkiHttpServer, requireOpenssl, startPkiServer } from '../testing/services.js';
 
@@ -109,7 +119,8 @@ describe.skipIf(!ok)('trust over time with real TSA / OCSP / CRL services', () =
 
   const signerFor = async (f: Fixture, leaf: string | Certificate, keyName = typeof leaf === 'string' ? leaf : 'leaf') => {
     const leafCert = typeof leaf === 'string' ? f.cert(leaf) : leaf;
-    const issuer = leafCert.issuer === f.cert('int').subject ? 'int' : leafCert.issuer === f.cert('intRevoked').subject ? 'intRevoked' : 'intUnknown';
+    const issuer =
+      leafCert.issuer === f.cert('int').subject ? 'int' : leafCert.issuer === f.cert('intRevoked').subject ? 'intRevoked' : 'intUnknown';
     return localRawSigner(await f.key(keyName), [leafCert, f.cert(issuer), f.cert('root')]);
   };
 
@@ -117,7 +128,11 @@ describe.skipIf(!ok)('trust over time with real TSA / OCSP / CRL services', () =
     version: '1.0',
     trustPolicies: [{ name: 'p', globalPolicy: true, signatureVerification, trustStores: stores, trustedIdentities: ['*'] }],
   });
-  const verifierFor = (f: Fixture, signatureVerification: Record<string, unknown>, opts: { now?: Date; stores?: string[]; revocation?: RevocationChecker | false } = {}) =>
+  const verifierFor = (
+    f: Fixture,
+    signatureVerification: Record<string, unknown>,
+    opts: { now?: Date; stores?: string[]; revocation?: RevocationChecker | false } = {},
+  ) =>
     createBlobVerifier({
       trustPolicy: policy(signatureVerification, opts.stores),
       trustStore: memoryTrustStore({ ca: { ca: [f.cert('root')] }, tsa: { tsa: [f.cert('root')] } }),
@@ -165,13 +180,24 @@ describe.skipIf(!ok)('trust over time with real TSA / OCSP / CRL services', () =
           MediaType.OCI_MANIFEST,
           utf8(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OCI_MANIFEST, config: cfg, layers: [] })),
         );
-        const signed = await sign(m.digest, { repository: repo, signer: await signerFor(f, short, 'leaf'), envelope: cose, timestamper: f.tsa });
+        const signed = await sign(m.digest, {
+          repository: repo,
+          signer: await signerFor(f, short, 'leaf'),
+          envelope: cose,
+          timestamper: f.tsa,
+        });
         expect(cose.parse(signed.envelope).unsignedAttributes.timestampSignature?.length).toBeGreaterThan(100);
         const v = createVerifier({
           trustPolicy: {
             version: '1.0',
             trustPolicies: [
-              { name: 'oci', registryScopes: ['*'], signatureVerification: { level: 'strict' }, trustStores: ['ca:ca', 'tsa:tsa'], trustedIdentities: ['*'] },
+              {
+                name: 'oci',
+                registryScopes: ['*'],
+                signatureVerification: { level: 'strict' },
+                trustStores: ['ca:ca', 'tsa:tsa'],
+                trustedIdentities: ['*'],
+              },
             ],
           },
           trustStore: memoryTrustStore({ ca: { ca: [f.cert('root')] }, tsa: { tsa: [f.cert('root')] } }),
@@ -237,7 +263,18 @@ describe.skipIf(!ok)('trust over time with real TSA / OCSP / CRL services', () =
         if (!url.endsWith('/tsa-revoked')) return http(url, init);
         const dir = mkdtempSync(join(scratch, 'q-'));
         writeFileSync(join(dir, 'q.der'), init!.body as Uint8Array);
-        await f.pki.run(['ts', '-reply', '-config', 'tsa-revoked.cnf', '-section', 'tsa_config', '-queryfile', join(dir, 'q.der'), '-out', join(dir, 'r.der')]);
+        await f.pki.run([
+          'ts',
+          '-reply',
+          '-config',
+          'tsa-revoked.cnf',
+          '-section',
+          'tsa_config',
+          '-queryfile',
+          join(dir, 'q.der'),
+          '-out',
+          join(dir, 'r.der'),
+        ]);
         return new Response(readFileSync(join(dir, 'r.der')), {
           status: 200,
           headers: { 'content-type': 'application/timestamp-reply' },
@@ -306,11 +343,45 @@ describe.skipIf(!ok)('trust over time with real TSA / OCSP / CRL services', () =
           expect(check?.result).toBe(c.result === 'ok' ? 'passed' : 'failed');
           if (c.result !== 'ok') expect(r.warnings.map((w) => w.code)).toContain(codeOf[c.result]);
         }
-        const skipped = await verifierFor(f, { level: 'strict', override: { revocation: 'skip' } }, stores).verifyBlob(blob, signed.envelope);
+        const skipped = await verifierFor(f, { level: 'strict', override: { revocation: 'skip' } }, stores).verifyBlob(
+          blob,
+          signed.envelope,
+        );
         // the revocation step does not run: even a revoked chain verifies
         expect(skipped.signature?.checks.find((x) => x.type === 'revocation')?.result ?? 'skipped').toBe('skipped');
         expect(skipped.warnings).toEqual([]);
       });
     }
+  });
+
+  it('the file CRL cache (notation layout) serves a CRL-only chain when the CRL server is unreachable', async () => {
+    const f = fx.ec;
+    const dir = join(scratch, 'crl-cache');
+    const blob = utf8('cached crl');
+    const signed = await signBlob(blob, { signer: await signerFor(f, 'leafCrlOnlyRevoked'), envelope: jws });
+    const crlFetches: string[] = [];
+    const counting: FetchLike = async (url, init) => {
+      crlFetches.push(url);
+      return http(url, init);
+    };
+    const refusing: FetchLike = async (url) => {
+      throw new TypeError(`offline: ${url}`);
+    };
+    const run = (fetchImpl: FetchLike) =>
+      verifierFor(
+        f,
+        { level: 'strict' },
+        { stores: ['ca:ca'], revocation: ocspCrlRevocation({ fetch: fetchImpl, crlCache: fileCrlCache(dir) }) },
+      ).verifyBlob(blob, signed.envelope);
+    expect(await code(run(counting))).toBe('ERR_CERT_REVOKED');
+    expect(crlFetches.some((u) => u.endsWith('/int.crl'))).toBe(true);
+    const file = join(dir, crlCacheKey(`${server.url}/ec/int.crl`));
+    expect(Object.keys(JSON.parse(readFileSync(file, 'utf8')))).toEqual(['baseCRL']);
+    // second run: no network for CRLs, the cached CRL still says revoked (not unknown)
+    expect(await code(run(refusing))).toBe('ERR_CERT_REVOKED');
+    // a corrupt entry is ignored: without network the status becomes unknown, and the entry is gone
+    writeFileSync(file, '{"baseCRL":"not base64!"}');
+    expect(await code(run(refusing))).toBe('ERR_REVOCATION_UNKNOWN');
+    expect(() => readFileSync(file)).toThrow();
   });
 });

@@ -77,6 +77,11 @@ export interface CheckRevocationOptions {
   maxCrlBytes?: number;
   /** Optional CRL cache (e.g. {@link memoryCrlCache}); default none. */
   crlCache?: CrlCache;
+  /**
+   * The caller has already validated this chain for its purpose (profile and signature links),
+   * as the verification facade does before revocation: skip re-validating it here.
+   */
+  chainValidated?: boolean;
   /** Send an OCSP nonce and require it echoed when the responder returns one (default false). */
   ocspNonce?: boolean;
   signal?: AbortSignal;

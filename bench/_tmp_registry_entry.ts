@@ -1,0 +1,2 @@
+import { benchRegistry } from './registry.js';
+await benchRegistry(process.argv.slice(2));
