@@ -10,7 +10,7 @@ const tsc = join('node_modules', '.bin', 'tsc');
 const configs = [];
 for (const dir of ['packages', 'examples', '.']) {
   if (!existsSync(dir)) continue;
-  for (const name of dir === '.' ? ['conformance', 'bench', 'tools/gen-vectors'] : readdirSync(dir)) {
+  for (const name of dir === '.' ? ['conformance', 'bench', 'tools/gen-vectors', 'tools/test'] : readdirSync(dir)) {
     for (const file of ['tsconfig.json', 'tsconfig.cli.json', 'tsconfig.test.json']) {
       const p = join(dir, name, file);
       if (existsSync(p)) configs.push(p);

@@ -5,7 +5,6 @@ export default defineConfig({
   format: ['esm'],
   dts: { entry: { index: 'src/index.ts' } },
   clean: true,
-  sourcemap: true,
   target: 'es2022',
   platform: 'node',
 });

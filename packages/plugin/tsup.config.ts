@@ -7,7 +7,6 @@ export default defineConfig({
   // typechecks it with Node types, and the declaration build needs them too.
   dts: { compilerOptions: { types: ['node'] } },
   clean: true,
-  sourcemap: true,
   target: 'es2022',
   platform: 'neutral',
 });

@@ -5,7 +5,6 @@ export default defineConfig({
   format: ['esm'],
   dts: true,
   clean: true,
-  sourcemap: true,
   target: 'es2022',
   platform: 'neutral',
 });
