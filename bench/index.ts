@@ -1,9 +1,11 @@
+import { benchBlob } from './blob.js';
 import { benchVerifyWarm } from './verify-warm.js';
 
 const only = process.argv.slice(2);
 const benches: Record<string, () => Promise<void>> = {
   'verify-warm-es256-vs-crypto': () => benchVerifyWarm('EC-256', 'ES256', 'verify-warm-es256-vs-crypto'),
   'verify-warm-ps384-vs-crypto': () => benchVerifyWarm('RSA-3072', 'PS384', 'verify-warm-ps384-vs-crypto'),
+  'blob-1gib': () => benchBlob(),
 };
 for (const [name, run] of Object.entries(benches)) {
   if (only.length && !only.includes(name)) continue;

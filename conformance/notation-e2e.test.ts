@@ -91,32 +91,28 @@ describe.skipIf(!present)('notation e2e scenarios', () => {
       it.skip(`${s.id} [${reason}]`, () => {});
       continue;
     }
-    it(
-      s.id,
-      async () => {
-        if (setupError) throw setupError;
-        if (s.needs.includes('tls-proxy') && !env.domainFetch) throw new Error(`${DOMAIN_REGISTRY} front end not started`);
-        if (s.needs.includes('credential-helper')) await resetHelper?.();
-        let state = s.ordered_group ? groups.get(s.ordered_group) : undefined;
-        const own = !state;
-        if (!state) {
-          state = new ScenarioState();
-          await state.init();
-          if (s.ordered_group) groups.set(s.ordered_group, state);
-        }
-        try {
-          const runner = new ScenarioRunner(s, env, state);
-          await runner.setup();
-          await runner.run();
-        } catch (e) {
-          const why = KNOWN_DEVIATIONS[s.id];
-          if (why && e instanceof Error) e.message = `known deviation: ${why}\n${e.message}`;
-          throw e;
-        } finally {
-          if (own && !s.ordered_group) await state.dispose();
-        }
-      },
-      120_000,
-    );
+    it(s.id, async () => {
+      if (setupError) throw setupError;
+      if (s.needs.includes('tls-proxy') && !env.domainFetch) throw new Error(`${DOMAIN_REGISTRY} front end not started`);
+      if (s.needs.includes('credential-helper')) await resetHelper?.();
+      let state = s.ordered_group ? groups.get(s.ordered_group) : undefined;
+      const own = !state;
+      if (!state) {
+        state = new ScenarioState();
+        await state.init();
+        if (s.ordered_group) groups.set(s.ordered_group, state);
+      }
+      try {
+        const runner = new ScenarioRunner(s, env, state);
+        await runner.setup();
+        await runner.run();
+      } catch (e) {
+        const why = KNOWN_DEVIATIONS[s.id];
+        if (why && e instanceof Error) e.message = `known deviation: ${why}\n${e.message}`;
+        throw e;
+      } finally {
+        if (own && !s.ordered_group) await state.dispose();
+      }
+    }, 120_000);
   }
 });

@@ -176,7 +176,8 @@ export class ScenarioRunner {
     for (const a of s.registry_artifacts ?? []) {
       const repoKey = a.repo_placeholder.replace(/[{}]/g, '');
       const digestKey = a.digest_placeholder.replace(/[{}]/g, '');
-      if (!(repoKey in ph)) ph[repoKey] = a.repo_name === 'e2e-<random>' ? `e2e-${BigInt(`0x${randomBytes(8).toString('hex')}`)}` : a.repo_name;
+      if (!(repoKey in ph))
+        ph[repoKey] = a.repo_name === 'e2e-<random>' ? `e2e-${BigInt(`0x${randomBytes(8).toString('hex')}`)}` : a.repo_name;
       ph[digestKey] = a.digest;
       const used = a.used_by_steps !== false && this.scenario.needs.includes('registry');
       if (used && !this.state.seeded.has(repoKey)) {
@@ -209,7 +210,8 @@ export class ScenarioRunner {
       [e.stdout_contains, r.out, 'stdout'],
       [e.stderr_contains, r.err, 'stderr'],
     ] as const) {
-      for (const k of want ?? []) if (!got.toLowerCase().includes(f(k).toLowerCase())) problems.push(`${name} lacks ${JSON.stringify(f(k))}`);
+      for (const k of want ?? [])
+        if (!got.toLowerCase().includes(f(k).toLowerCase())) problems.push(`${name} lacks ${JSON.stringify(f(k))}`);
     }
     for (const [bad, got, name] of [
       [e.stdout_not_contains, r.out, 'stdout'],
@@ -227,7 +229,8 @@ export class ScenarioRunner {
     switch (step.action) {
       case 'chmod': {
         const path = p('path');
-        if (step.restore_mode_after_test) this.state.restores.push({ path, mode: Number.parseInt(String(step.restore_mode_after_test), 8) });
+        if (step.restore_mode_after_test)
+          this.state.restores.push({ path, mode: Number.parseInt(String(step.restore_mode_after_test), 8) });
         await chmod(path, Number.parseInt(String(step.mode), 8));
         return;
       }
@@ -236,7 +239,9 @@ export class ScenarioRunner {
         return;
       case 'write_file':
         await mkdir(dirname(p('path')), { recursive: true });
-        await writeFile(p('path'), this.fill(String(step.content ?? '')), { mode: step.mode ? Number.parseInt(String(step.mode), 8) : 0o644 });
+        await writeFile(p('path'), this.fill(String(step.content ?? '')), {
+          mode: step.mode ? Number.parseInt(String(step.mode), 8) : 0o644,
+        });
         return;
       case 'remove':
         await rm(p('path'), { recursive: true, force: true });

@@ -76,7 +76,10 @@ function keySpecOf(cert: X509Certificate): KeySpec {
   }
   const curve = { prime256v1: 'EC-256', secp384r1: 'EC-384', secp521r1: 'EC-521' }[d.namedCurve ?? ''];
   if (cert.publicKey.asymmetricKeyType === 'ec' && curve) return curve as KeySpec;
-  throw new PluginError('VALIDATION_ERROR', `the certificate's ${cert.publicKey.asymmetricKeyType} key is not one the Notary Project allows`);
+  throw new PluginError(
+    'VALIDATION_ERROR',
+    `the certificate's ${cert.publicKey.asymmetricKeyType} key is not one the Notary Project allows`,
+  );
 }
 
 /** Leaf (the certificate of `key`) first, then each issuer in turn. */
@@ -123,7 +126,8 @@ export async function loadKey(keyId: string, config: PluginConfig = {}, options:
     text = await readPkcs12(path, config, env);
   }
   const keys = pemBlocks(text, /PRIVATE KEY$/);
-  if (keys.length !== 1) throw new PluginError('VALIDATION_ERROR', `the key store ${path} must hold exactly one private key, found ${keys.length}`);
+  if (keys.length !== 1)
+    throw new PluginError('VALIDATION_ERROR', `the key store ${path} must hold exactly one private key, found ${keys.length}`);
   let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey(keys[0]!);

@@ -14,7 +14,11 @@ export const PLUGIN_NAME = 'vouch-pkcs12';
 /** The plugin version. */
 export const PLUGIN_VERSION = '0.1.0';
 
-const NODE_HASH: Record<HashAlgorithm, [string, number]> = { 'SHA-256': ['sha256', 32], 'SHA-384': ['sha384', 48], 'SHA-512': ['sha512', 64] };
+const NODE_HASH: Record<HashAlgorithm, [string, number]> = {
+  'SHA-256': ['sha256', 32],
+  'SHA-384': ['sha384', 48],
+  'SHA-512': ['sha512', 64],
+};
 
 /**
  * A SIGNATURE_GENERATOR.RAW plugin whose keys are PKCS#12 files (or PEM key directories): the
@@ -38,13 +42,21 @@ export function createPkcs12Plugin(options: KeyStoreOptions = {}): Plugin {
       const key = await loadKey(keyId, pluginConfig, options);
       if (keySpec !== key.keySpec) throw new PluginError('VALIDATION_ERROR', `key ${keyId} is ${key.keySpec}, not ${keySpec}`);
       if (hashAlgorithm !== hashAlgorithmForKeySpec(keySpec)) {
-        throw new PluginError('VALIDATION_ERROR', `key spec ${keySpec} signs with ${hashAlgorithmForKeySpec(keySpec)}, not ${hashAlgorithm}`);
+        throw new PluginError(
+          'VALIDATION_ERROR',
+          `key spec ${keySpec} signs with ${hashAlgorithmForKeySpec(keySpec)}, not ${hashAlgorithm}`,
+        );
       }
       const [hash, saltLength] = NODE_HASH[hashAlgorithm];
       const signature = keySpec.startsWith('RSA')
         ? sign(hash, payload, { key: key.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength })
         : sign(hash, payload, { key: key.privateKey, dsaEncoding: 'ieee-p1363' });
-      return { keyId, signature: new Uint8Array(signature), signingAlgorithm: signingAlgorithmForKeySpec(keySpec), certificateChain: key.chain };
+      return {
+        keyId,
+        signature: new Uint8Array(signature),
+        signingAlgorithm: signingAlgorithmForKeySpec(keySpec),
+        certificateChain: key.chain,
+      };
     },
   });
 }

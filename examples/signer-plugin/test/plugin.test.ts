@@ -42,7 +42,18 @@ beforeAll(async () => {
     p12 = join(dir, 'signer.p12');
     execFileSync(
       'openssl',
-      ['pkcs12', '-export', '-inkey', join(pemDir, 'key.pem'), '-in', join(pemDir, 'cert.pem'), '-passout', `env:${PASSWORD_ENV}`, '-out', p12],
+      [
+        'pkcs12',
+        '-export',
+        '-inkey',
+        join(pemDir, 'key.pem'),
+        '-in',
+        join(pemDir, 'cert.pem'),
+        '-passout',
+        `env:${PASSWORD_ENV}`,
+        '-out',
+        p12,
+      ],
       { env: { ...process.env } },
     );
   }

@@ -43,7 +43,10 @@ function path(cmd: Command): string {
 }
 
 function anchor(p: string): string {
-  return p.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-');
+  return p
+    .toLowerCase()
+    .replace(/[^a-z0-9 -]/g, '')
+    .replace(/ /g, '-');
 }
 
 const out: string[] = [];
@@ -86,7 +89,14 @@ for (const c of all) {
   out.push(`## ${p}`, '');
   if (c.description()) out.push(esc(c.description()), '');
   out.push('```', `${p} ${c.usage()}`.trim(), '```', '');
-  if (c.aliases().length > 0) out.push(`Aliases: ${c.aliases().map((a) => code(a)).join(', ')}`, '');
+  if (c.aliases().length > 0)
+    out.push(
+      `Aliases: ${c
+        .aliases()
+        .map((a) => code(a))
+        .join(', ')}`,
+      '',
+    );
   const args = c.registeredArguments;
   if (args.length > 0) {
     out.push('| argument | description |', '|---|---|');

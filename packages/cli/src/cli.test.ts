@@ -94,7 +94,7 @@ describe('vouch CLI: generate-test, sign, policy, verify, inspect, list (OCI lay
     expect(r.code).toBe(0);
     expect(r.out).toContain('generating RSA Key with 2048 bits');
     expect(r.out).toContain(`Successfully added ${NAME}.crt to named store ${NAME} of type ca`);
-    expect(r.out).toContain(`${NAME}: mark as default signing key`);
+    expect(r.out).toContain(`${NAME}: marked as default signing key`);
     const keyPath = join(cfg, 'localkeys', `${NAME}.key`);
     expect((await lstat(keyPath)).mode & 0o777).toBe(0o600);
     expect(existsSync(join(cfg, 'truststore', 'x509', 'ca', NAME, `${NAME}.crt`))).toBe(true);
@@ -135,7 +135,7 @@ describe('vouch CLI: generate-test, sign, policy, verify, inspect, list (OCI lay
     await writeFile(join(work, 'policy.json'), text);
     const ok = await vouch(['policy', 'import', 'policy.json']);
     expect(ok.code).toBe(0);
-    expect(ok.out).toContain('Successfully imported OCI trust policy file.');
+    expect(ok.out).toContain(`Successfully imported OCI trust policy configuration to ${join(cfg, 'trustpolicy.oci.json')}`);
     const show = await vouch(['policy', 'show']);
     expect(show.code).toBe(0);
     expect(show.out).toBe(text);
@@ -258,7 +258,10 @@ describe('vouch cert', () => {
     expect(existsSync(join(cfg, 'truststore', 'x509', 'ca', 'extra', `${NAME}.crt`))).toBe(true);
     const del = await vouch(['cert', 'delete', '-t', 'ca', '-s', 'extra', `${NAME}.crt`, '-y']);
     expect(del.code).toBe(0);
-    expect(del.out).toBe(`Successfully deleted ${join(cfg, 'truststore', 'x509', 'ca', 'extra', `${NAME}.crt`)}\n`);
+    expect(del.out).toBe(`Successfully deleted ${NAME}.crt from trust store extra of type ca\n`);
+    // the store held only that certificate: its directory is gone too, as with notation
+    expect(existsSync(join(cfg, 'truststore', 'x509', 'ca', 'extra'))).toBe(false);
+    expect((await vouch(['cert', 'add', '-t', 'ca', '-s', 'extra', join(cfg, 'localkeys', `${NAME}.crt`)])).code).toBe(0);
     const both = await vouch(['cert', 'delete', '-t', 'ca', '-s', 'extra', 'x.crt', '--all']);
     expect(both.code).toBe(1);
     const all = await vouch(['cert', 'delete', '-t', 'ca', '-s', 'extra', '--all'], { stdin: stdin('y\n') });

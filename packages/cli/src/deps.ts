@@ -61,9 +61,13 @@ export function openTarget(
   }
   const { ref, repository } = openRemoteRepository(ctx, reference, options.registry ?? {});
   if (!ref.digest && !ref.tag) {
-    throw new VouchError('ERR_INVALID_REFERENCE', `"${reference}": invalid reference: missing tag or digest; use ${reference}@sha256:<digest>`, {
-      details: { reference },
-    });
+    throw new VouchError(
+      'ERR_INVALID_REFERENCE',
+      `"${reference}": invalid reference: missing tag or digest; use ${reference}@sha256:<digest>`,
+      {
+        details: { reference },
+      },
+    );
   }
   return {
     repository,

@@ -90,7 +90,11 @@ async function explicitCredential(ctx: CliContext, flags: RegistryFlags): Promis
     password = envPass;
   }
   if (password === undefined || password === '') {
-    if (username) throw new VouchError('ERR_INVALID_ARGUMENT', `a password is required for user "${username}": use -p, --password-stdin or NOTATION_PASSWORD`);
+    if (username)
+      throw new VouchError(
+        'ERR_INVALID_ARGUMENT',
+        `a password is required for user "${username}": use -p, --password-stdin or NOTATION_PASSWORD`,
+      );
     return undefined;
   }
   // notation: an empty user name makes the password a refresh (identity) token
@@ -102,7 +106,12 @@ async function explicitCredential(ctx: CliContext, flags: RegistryFlags): Promis
  * reference's registry, then the helper named by notation's config.json (`credHelpers`,
  * `credsStore`), then the docker config.json. Records whether any credential was found.
  */
-export function cliCredentials(ctx: CliContext, registry: string, flags: RegistryFlags, config: NotationConfig): CredentialProvider & { found(): boolean } {
+export function cliCredentials(
+  ctx: CliContext,
+  registry: string,
+  flags: RegistryFlags,
+  config: NotationConfig,
+): CredentialProvider & { found(): boolean } {
   const explicit = explicitCredential(ctx, flags);
   explicit.catch(() => {});
   const docker = dockerCredentials({ configPath: dockerConfigPath(ctx.env) });

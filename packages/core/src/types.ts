@@ -43,3 +43,14 @@ export interface FetchResponse {
   arrayBuffer(): Promise<ArrayBuffer>;
   text(): Promise<string>;
 }
+
+/**
+ * Adapt a WHATWG `fetch` (browsers, Deno, Bun, workers, Node's global) to {@link FetchLike}.
+ * Redirects are never followed by the transport: callers that need them follow them
+ * themselves (so credentials are not forwarded to another host).
+ */
+export function fetchLike(f: typeof globalThis.fetch = globalThis.fetch): FetchLike {
+  if (typeof f !== 'function') throw new TypeError('no fetch implementation is available in this runtime; pass one');
+  const bound = f.bind(globalThis);
+  return (input, init) => bound(input, init as RequestInit) as unknown as Promise<FetchResponse>;
+}

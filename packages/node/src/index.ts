@@ -4,3 +4,4 @@ export * from './docker-config/index.js';
 export * from './plugin/index.js';
 export * from './registry/index.js';
 export * from './truststore/index.js';
+export * from './blob/index.js';

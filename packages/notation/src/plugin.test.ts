@@ -97,7 +97,11 @@ function envelopePlugin(tamper?: (payload: Uint8Array) => Uint8Array, extraCaps:
         signingAgent: 'in-process envelope plugin',
         signer: localRawSigner(pki.leaf.privateKey, pki.chain),
       });
-      return { signatureEnvelope: envelope, signatureEnvelopeType: codec.mediaType, annotations: { signer: 'inproc', 'io.cncf.notary.x509chain.thumbprint#S256': 'x' } };
+      return {
+        signatureEnvelope: envelope,
+        signatureEnvelopeType: codec.mediaType,
+        annotations: { signer: 'inproc', 'io.cncf.notary.x509chain.thumbprint#S256': 'x' },
+      };
     },
   };
   if (extraCaps.length) def.verifySignature = verifierHandler();
@@ -163,7 +167,12 @@ describe('pluginSigner: SIGNATURE_GENERATOR.RAW', () => {
       const env = codec.parse(signed.envelope);
       expect(env.certificateChain[0]!.sha256Fingerprint).toBe(pki.leaf.certificate.sha256Fingerprint);
       expect(env.signedAttributes.expiry).toBeDefined();
-      const v = createVerifier({ trustPolicy: policy(), trustStore: memoryTrustStore({ ca: { test: [pki.root.certificate] } }), envelopes: [codec], revocation: false });
+      const v = createVerifier({
+        trustPolicy: policy(),
+        trustStore: memoryTrustStore({ ca: { test: [pki.root.certificate] } }),
+        envelopes: [codec],
+        revocation: false,
+      });
       const r = await v.verify(`@${artifact.digest}`, { repository: repo, scope: SCOPE });
       expect(r.signature?.signer?.certificateChain[0]?.subject).toBe(pki.leaf.certificate.subject);
     });
@@ -190,7 +199,12 @@ describe('pluginSigner: SIGNATURE_GENERATOR.RAW', () => {
 
   it('rejects a chain that breaks the Notary profile (leaf only, issued by a CA that is not sent)', async () => {
     const signer = pluginSigner(
-      inProcessPlugin(rawPlugin(() => pki, (r) => ({ ...r, certificateChain: [r.certificateChain[0]!, r.certificateChain[2]!] }))),
+      inProcessPlugin(
+        rawPlugin(
+          () => pki,
+          (r) => ({ ...r, certificateChain: [r.certificateChain[0]!, r.certificateChain[2]!] }),
+        ),
+      ),
       { keyId: 'k1' },
     );
     const repo = memoryRepository();
@@ -228,7 +242,12 @@ describe('pluginSigner: SIGNATURE_GENERATOR.ENVELOPE', () => {
       const manifest = JSON.parse(new TextDecoder().decode(bytes));
       expect(manifest.annotations.signer).toBe('inproc');
       expect(manifest.annotations['io.cncf.notary.x509chain.thumbprint#S256']).not.toBe('x');
-      const v = createVerifier({ trustPolicy: policy(), trustStore: memoryTrustStore({ ca: { test: [pki.root.certificate] } }), envelopes: [codec], revocation: false });
+      const v = createVerifier({
+        trustPolicy: policy(),
+        trustStore: memoryTrustStore({ ca: { test: [pki.root.certificate] } }),
+        envelopes: [codec],
+        revocation: false,
+      });
       const r = await v.verify(`@${artifact.digest}`, { repository: repo, scope: SCOPE, userMetadata: { team: 'a' } });
       expect(r.signature?.signer?.signingAgent).toBe('in-process envelope plugin');
     });
@@ -334,14 +353,19 @@ describe('verification plugins in verify()', () => {
     const old = await run({ ...NAMED, 'io.cncf.notary.verificationPluginMinVersion': '1.0.1' }, verifierPlugin({}, undefined, '1.0.0'));
     expect(old).toMatchObject({ ok: false, code: 'ERR_VERIFICATION_INCONCLUSIVE' });
     expect(old.ok === false && old.message).toMatch(/greater than or equal to 1\.0\.1/);
-    const fine = await run({ ...NAMED, 'io.cncf.notary.verificationPluginMinVersion': '1.0.0-alpha' }, verifierPlugin({}, undefined, '1.0.0'));
+    const fine = await run(
+      { ...NAMED, 'io.cncf.notary.verificationPluginMinVersion': '1.0.0-alpha' },
+      verifierPlugin({}, undefined, '1.0.0'),
+    );
     expect(fine.ok).toBe(true);
   });
 
   it('identity failure is enforced under strict and logged under audit', async () => {
     const strict = await run(NAMED, verifierPlugin({ identity: 'nope' }));
     expect(strict).toMatchObject({ ok: false, code: 'ERR_IDENTITY_UNTRUSTED' });
-    expect(strict.ok === false && strict.message).toBe('trusted identify verification by plugin "io.vouch.test.verifier" failed with reason "nope"');
+    expect(strict.ok === false && strict.message).toBe(
+      'trusted identify verification by plugin "io.vouch.test.verifier" failed with reason "nope"',
+    );
     const audit = await run(NAMED, verifierPlugin({ identity: 'nope' }), { level: 'audit' });
     expect(audit.ok && audit.r.warnings.map((w) => w.code)).toEqual(['ERR_IDENTITY_UNTRUSTED']);
   });
@@ -370,7 +394,10 @@ describe('verification plugins in verify()', () => {
   it('a plugin that fails or breaks the contract makes the signature inconclusive', async () => {
     const broken = definePlugin({
       metadata: metadata([...VERIFIER_CAPS], '1.0.0', 'io.vouch.test.verifier'),
-      verifySignature: () => ({ verificationResults: { 'SIGNATURE_VERIFIER.TRUSTED_IDENTITY': { success: true } }, processedAttributes: [] }),
+      verifySignature: () => ({
+        verificationResults: { 'SIGNATURE_VERIFIER.TRUSTED_IDENTITY': { success: true } },
+        processedAttributes: [],
+      }),
     });
     const res = await run(NAMED, broken as ReturnType<typeof verifierPlugin>);
     expect(res).toMatchObject({ ok: false, code: 'ERR_VERIFICATION_INCONCLUSIVE' });

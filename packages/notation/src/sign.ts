@@ -11,7 +11,7 @@ import {
   VouchError,
 } from '@vouch/core';
 import type { EnvelopeCodec, RawSigner, SigningScheme } from '@vouch/envelope';
-import { buildSignatureManifest, thumbprintAnnotation, type WritableRepository } from '@vouch/registry';
+import { buildSignatureManifest, EMPTY_CONFIG_BYTES, thumbprintAnnotation, type WritableRepository } from '@vouch/registry';
 import { type EnvelopeSigner, isEnvelopeSigner } from './plugin-signer.js';
 import { checkTimestampAuthority, rfc3161Timestamper, type TimestampAuthority } from './timestamp-sign.js';
 
@@ -143,6 +143,9 @@ export async function sign(reference: string, options: SignOptions): Promise<Sig
   let signatureManifest: Descriptor;
   try {
     envelopeDescriptor = await repository.pushBlob(envelope.mediaType, bytes, signal ? { signal } : undefined);
+    // The signature manifest's config is the 2-byte `{}` blob: registries reject a manifest whose
+    // blobs are missing (repositories skip the upload when it is already there).
+    await repository.pushBlob(MediaType.OCI_EMPTY, EMPTY_CONFIG_BYTES, signal ? { signal } : undefined);
     const { bytes: manifestBytes } = buildSignatureManifest({
       subject: { mediaType: artifact.mediaType, digest: artifact.digest, size: artifact.size },
       envelopeDescriptor,

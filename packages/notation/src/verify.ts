@@ -3,6 +3,7 @@ import {
   type Clock,
   type Descriptor,
   type FetchLike,
+  fetchLike,
   formatReference,
   hasCode,
   Limits,
@@ -39,15 +40,7 @@ import {
   runVerificationPlugin,
   type VerificationPlugin,
 } from './plugin-verify.js';
-import type {
-  CheckOutcome,
-  SignatureOutcome,
-  SignerInfo,
-  ValidationAction,
-  ValidationType,
-  VerificationLevel,
-  VerifyResult,
-} from './types.js';
+import type { CheckOutcome, SignatureOutcome, SignerInfo, ValidationAction, VerificationLevel, VerifyResult } from './types.js';
 
 /** Checks revocation of a signing or timestamping chain (see {@link ocspCrlRevocation}). */
 export type RevocationChecker = (
@@ -218,7 +211,7 @@ export function createVerifier(config: VerifierConfig): Verifier {
   const storeCache = new Map<string, Promise<readonly Certificate[]>>();
   const revocation: RevocationChecker | false =
     config.revocation ??
-    (typeof globalThis.fetch === 'function' ? ocspCrlRevocation({ fetch: globalThis.fetch.bind(globalThis) as FetchLike }) : false);
+    (typeof globalThis.fetch === 'function' ? ocspCrlRevocation({ fetch: fetchLike() }) : false);
   const timestamp = config.timestamp ?? rfc3161Timestamp;
 
   function storeCertificates(type: TrustStoreType, name: string, signal?: AbortSignal): Promise<readonly Certificate[]> {
@@ -390,6 +383,8 @@ export function createVerifier(config: VerifierConfig): Verifier {
       } else {
         outcome.checks.push({ type: 'revocation', action: actions.revocation, result: 'skipped' });
       }
+    } else if (actions.revocation === 'skip') {
+      outcome.checks.push({ type: 'revocation', action: 'skip', result: 'skipped' });
     }
 
     // 5b. Verification plugin: verify-signature with the capabilities still needed.
@@ -478,12 +473,6 @@ export function createVerifier(config: VerifierConfig): Verifier {
         return new VouchError(
           'ERR_TIMESTAMP_INVALID',
           'no timestamp countersignature was found in the signature envelope, and the trust policy requires one (it lists a "tsa" trust store)',
-        );
-      }
-      if (!config.timestamp) {
-        return new VouchError(
-          'ERR_UNSUPPORTED',
-          'the signature carries an RFC 3161 timestamp that must be verified, and this verifier has no timestamp verifier configured',
         );
       }
       try {

@@ -32,9 +32,13 @@ function challengeParams(header: string): { scheme: string; params: Record<strin
  */
 async function checkCredentials(fetchFn: FetchLike, base: string, username: string, secret: string): Promise<void> {
   const unauthorized = (why: string): VouchError =>
-    new VouchError('ERR_REGISTRY_UNAUTHORIZED', `failed to validate the credential for ${base}: unauthorized (${why}); check the user name and password`, {
-      details: { registry: base },
-    });
+    new VouchError(
+      'ERR_REGISTRY_UNAUTHORIZED',
+      `failed to validate the credential for ${base}: unauthorized (${why}); check the user name and password`,
+      {
+        details: { registry: base },
+      },
+    );
   let res: Awaited<ReturnType<FetchLike>>;
   try {
     res = await fetchFn(`${base}/v2/`, { method: 'GET', redirect: 'manual' });

@@ -202,7 +202,9 @@ export function registerCert(program: Command, ctx: CliContext): void {
       report.certificateInStore = true;
     } catch (e) {
       if (!hasCode(e, 'ERR_TRUST_STORE_NOT_FOUND')) {
-        throw new VouchError('ERR_IO', `failed to delete certificate ${crt} from trust store ${n} of type ca: ${(e as Error).message}`, { cause: e });
+        throw new VouchError('ERR_IO', `failed to delete certificate ${crt} from trust store ${n} of type ca: ${(e as Error).message}`, {
+          cause: e,
+        });
       }
       ctx.line(`Certificate ${crt} does not exist in trust store ${n} of type ca`);
       report.certificateInStore = false;

@@ -5,7 +5,7 @@ import { parseSignatureManifest } from '@vouch/registry';
 import type { Certificate } from '@vouch/x509';
 import { parseTimestampToken, type TimestampToken, timestampRange } from '@vouch/x509/tsp';
 import type { Command } from 'commander';
-import { act, addRegistryOptions, positiveInt, registryFlags, requireExperimental, required } from '../command.js';
+import { act, addRegistryOptions, positiveInt, registryFlags, required, requireExperimental } from '../command.js';
 import type { CliContext } from '../context.js';
 import { codecFor, openTarget } from '../deps.js';
 import { formatAnsic, formatRfc3339 } from '../format/time.js';

@@ -1,6 +1,6 @@
 import { MediaType } from '@vouch/core';
 import type { Command } from 'commander';
-import { act, addRegistryOptions, positiveInt, registryFlags, requireExperimental, required } from '../command.js';
+import { act, addRegistryOptions, positiveInt, registryFlags, required, requireExperimental } from '../command.js';
 import type { CliContext } from '../context.js';
 import { openTarget } from '../deps.js';
 import { add, node, renderTree } from '../format/tree.js';

@@ -34,7 +34,8 @@ export function registerPolicy(program: Command, ctx: CliContext): void {
         if (hasCode(e, 'ERR_TRUST_POLICY_INVALID') || hasCode(e, 'ERR_CONFIG_INVALID') || hasCode(e, 'ERR_MALFORMED_INPUT')) {
           throw new VouchError(e.code, `failed to parse OCI trust policy configuration: ${e.message}`, { cause: e, details: e.details });
         }
-        if (hasCode(e, 'ERR_IO')) throw new VouchError('ERR_IO', `failed to write OCI trust policy configuration: ${e.message}`, { cause: e });
+        if (hasCode(e, 'ERR_IO'))
+          throw new VouchError('ERR_IO', `failed to write OCI trust policy configuration: ${e.message}`, { cause: e });
         throw e;
       });
     let result: Awaited<ReturnType<typeof importOciTrustPolicy>>;
@@ -44,7 +45,12 @@ export function registerPolicy(program: Command, ctx: CliContext): void {
     } else {
       // an existing policy that does not load is replaced without asking, as notation does
       const existing = await readOciTrustPolicyFile(configDir);
-      const valid = existing ? await loadOciTrustPolicy(configDir).then(() => true, () => false) : false;
+      const valid = existing
+        ? await loadOciTrustPolicy(configDir).then(
+            () => true,
+            () => false,
+          )
+        : false;
       if (valid) {
         await importing(false).catch((e: unknown) => {
           if (!(hasCode(e, 'ERR_INVALID_ARGUMENT') && e.details?.exists === true)) throw e;
@@ -58,7 +64,13 @@ export function registerPolicy(program: Command, ctx: CliContext): void {
       result = await importing(true);
     }
     const legacy = join(configDir, ConfigPaths.LEGACY_TRUST_POLICY);
-    if (!result.removedLegacy && (await lstat(legacy).then(() => true, () => false))) {
+    if (
+      !result.removedLegacy &&
+      (await lstat(legacy).then(
+        () => true,
+        () => false,
+      ))
+    ) {
       ctx.warn(`Warning: failed to delete old trust policy configuration ${legacy}`);
     }
     ctx.line(`Successfully imported OCI trust policy configuration to ${result.path}`);

@@ -1,2 +1,0 @@
-import { benchRegistry } from './registry.js';
-await benchRegistry(process.argv.slice(2));
