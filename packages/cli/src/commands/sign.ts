@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { MediaType, utf8, VouchError } from '@vouch/core';
+import { VouchError } from '@vouch/core';
 import { localRawSigner } from '@vouch/envelope';
 import { isPluginKey, loadNotationConfig, loadSigningKeys } from '@vouch/node';
 import { sign } from '@vouch/notation';
@@ -116,9 +116,6 @@ export function registerSign(program: Command, ctx: CliContext): void {
 
     const target = openTarget(ctx, ref, { ociLayout: !!opts.ociLayout, writable: true, registry: registryFlags(opts) });
     const repository = target.repository as Parameters<typeof sign>[1]['repository'];
-    // The signature manifest's config is the empty JSON blob `{}`; registries refuse a manifest
-    // whose blobs are missing, so make sure it is there (skipped when present) before signing.
-    await repository.pushBlob(MediaType.OCI_EMPTY, utf8('{}'));
     const result = await sign(target.reference, {
       repository,
       signer,
