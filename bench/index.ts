@@ -1,4 +1,5 @@
 import { benchBlob } from './blob.js';
+import { benchRegistry } from './registry.js';
 import { benchVerifyWarm } from './verify-warm.js';
 
 const only = process.argv.slice(2);
@@ -11,3 +12,4 @@ for (const [name, run] of Object.entries(benches)) {
   if (only.length && !only.includes(name)) continue;
   await run();
 }
+await benchRegistry(only);
