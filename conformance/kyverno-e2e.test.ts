@@ -26,7 +26,14 @@ import { createRegistryClient, remoteRepository } from '@vouch/registry';
 import { certificatesToPem, createTestPki, type TestPki } from '@vouch/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../packages/cli/src/index.js';
-import { admissionReviewFor, pushTestImage, seedPolicyYaml, selfSignedTls, signTestImage, workloads } from '../packages/cli/src/kyverno/testing.js';
+import {
+  admissionReviewFor,
+  pushTestImage,
+  seedPolicyYaml,
+  selfSignedTls,
+  signTestImage,
+  workloads,
+} from '../packages/cli/src/kyverno/testing.js';
 import { freePort, requireTool } from '../packages/node/src/registry/testing/process.js';
 import { type RunningRegistry, startRegistry } from '../packages/node/src/registry/testing/registry-server.js';
 
@@ -51,7 +58,11 @@ const IMAGE_POINTER: Record<string, string> = {
   Deployment: '/spec/template/spec/containers/0/image',
   CronJob: '/spec/jobTemplate/spec/template/spec/containers/0/image',
 };
-const RULE: Record<string, string> = { Pod: 'verify-signature', Deployment: 'autogen-verify-signature', CronJob: 'autogen-cronjob-verify-signature' };
+const RULE: Record<string, string> = {
+  Pod: 'verify-signature',
+  Deployment: 'autogen-verify-signature',
+  CronJob: 'autogen-cronjob-verify-signature',
+};
 
 function patchOf(review: AdmissionReview): Json[] {
   return JSON.parse(fromUtf8(fromBase64(review.response!.patch!)));
@@ -111,7 +122,7 @@ describe.runIf(hasRegistry)('Kyverno verifyImages end to end (real registry)', (
           const patch = patchOf(review);
           expect(patch).toContainEqual({ op: 'replace', path: IMAGE_POINTER[kind], value: `${host}/${name}:v1@${digests[name]}` });
           const scoped = patch.find((p) => p.path === '/metadata/annotations/kyverno.io~1verify-images-scoped');
-          expect(JSON.parse(scoped.value).policies['/check-image-signature'][RULE[kind]!]).toEqual({
+          expect(JSON.parse(scoped?.value).policies['/check-image-signature'][RULE[kind]!]).toEqual({
             [`${host}/${name}@${digests[name]}`]: 'pass',
           });
         }
@@ -123,7 +134,11 @@ describe.runIf(hasRegistry)('Kyverno verifyImages end to end (real registry)', (
         expect(review.response!.allowed).toBe(false);
         const ref = `${host}/prod/unsigned@${digests['prod/unsigned']}`;
         const message = review.response!.status!.message;
-        expect(message.startsWith(`\n\nresource ${kind}/default/app was blocked due to the following policies \n\ncheck-image-signature:\n  ${RULE[kind]}: `)).toBe(true);
+        expect(
+          message.startsWith(
+            `\n\nresource ${kind}/default/app was blocked due to the following policies \n\ncheck-image-signature:\n  ${RULE[kind]}: `,
+          ),
+        ).toBe(true);
         expect(message.replace(/\s+/g, ' ')).toContain(
           `failed to verify image ${host}/prod/unsigned:v1: .attestors[0].entries[0]: failed to verify ${ref}: no signature is associated with "${ref}", make sure the artifact was signed successfully`.replace(
             /\s+/g,
@@ -227,7 +242,10 @@ describe.runIf(hasRegistry)('Kyverno verifyImages end to end (real registry)', (
     }
 
     it('against the registry: signed workloads pass (exit 0), an unsigned Pod fails the Enforce rule (exit 1)', async () => {
-      const docs = (image: string, name: string) => workloads(image, name).map((w) => JSON.stringify(w)).join('\n---\n');
+      const docs = (image: string, name: string) =>
+        workloads(image, name)
+          .map((w) => JSON.stringify(w))
+          .join('\n---\n');
       await writeFile(join(root, 'signed.yaml'), docs(`${host}/prod/signed-cose:v1`, 'good'));
       await writeFile(join(root, 'unsigned.yaml'), docs(`${host}/prod/unsigned:v1`, 'bad'));
       const ok = await apply(['--resource', 'signed.yaml', '--insecure-registry', host]);

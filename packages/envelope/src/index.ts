@@ -2,7 +2,7 @@
  * @vouch/envelope — the envelope-agnostic Notary signature model: payload, signed and unsigned
  * attributes, signing schemes, the algorithm table, the codec and raw-signer contracts.
  * The codecs themselves are separate entry points so a bundle carries only what it uses:
- * `@vouch/envelope/jws` (JWS, via jose) and `@vouch/envelope/cose` (COSE).
+ * `@vouch/envelope/jws` (JWS) and `@vouch/envelope/cose` (COSE).
  */
 
 export {

@@ -13,6 +13,9 @@ import { VouchError, type VouchErrorCode } from '@vouch/core';
 
 const MAX_DEPTH = 64;
 
+/** A run of string characters that need no attention: not `"`, `\\` or a control character. */
+const PLAIN_RUN = /[^"\\\u0000-\u001f]*/y;
+
 class Parser {
   i = 0;
   constructor(
@@ -82,6 +85,11 @@ class Parser {
     let out = '';
     let start = this.i;
     for (;;) {
+      // Skip a run of ordinary characters in one native regex step (base64 certificate chains
+      // are long strings); the loop below handles the quote, escapes and control characters.
+      PLAIN_RUN.lastIndex = this.i;
+      PLAIN_RUN.test(s);
+      this.i = PLAIN_RUN.lastIndex;
       if (this.i >= s.length) this.fail('unterminated string');
       const c = s.charCodeAt(this.i);
       if (c === 0x22) {

@@ -96,6 +96,113 @@ export function createKyvernoEngine(options: KyvernoEngineOptions): KyvernoEngin
   };
 }
 
+/** Derived data an engine computes once: autogen rules per policy, hashed attestor material, images per resource object. */
+interface EngineMemo {
+  rules: WeakMap<KyvernoPolicy, Rule[]>;
+  /** cert → certChain → tsaCertChain → materialKey (nested so that no long key string is built per lookup). */
+  materialKeys: Map<string, Map<string, Map<string, string>>>;
+  materialCount: number;
+  /** Built-in extraction per (immutable) resource object; patched resources are new objects. */
+  images: WeakMap<KubeObject, ExtractedImages>;
+  selected: WeakMap<ExtractedImages, Map<string, SelectedImage[]>>;
+  selectionKeys: WeakMap<Rule, string>;
+}
+
+// Keyed by engine object (weakly): no state is shared between engines.
+const memos = new WeakMap<KyvernoEngine, EngineMemo>();
+
+function memoOf(engine: KyvernoEngine): EngineMemo {
+  let m = memos.get(engine);
+  if (!m) {
+    m = {
+      rules: new WeakMap(),
+      materialKeys: new Map(),
+      materialCount: 0,
+      images: new WeakMap(),
+      selected: new WeakMap(),
+      selectionKeys: new WeakMap(),
+    };
+    memos.set(engine, m);
+  }
+  return m;
+}
+
+/** Images of `resource` for `rule` (built-in extractors memoized per resource object). */
+function imagesOf(engine: KyvernoEngine, resource: KubeObject, rule: Rule): ExtractedImages {
+  const search = (e: string, v: unknown) => engine.jmes.search(e, v);
+  if (rule.imageExtractors) return extractImages(resource, rule.imageExtractors, engine.options.imageConfig, search);
+  const m = memoOf(engine).images;
+  let v = m.get(resource);
+  if (!v) {
+    v = extractImages(resource, undefined, engine.options.imageConfig, search);
+    m.set(resource, v);
+  }
+  return v;
+}
+
+/** The part of a rule {@link selectImages} depends on: its image reference patterns. */
+function selectionKey(engine: KyvernoEngine, rule: Rule): string {
+  const m = memoOf(engine).selectionKeys;
+  let k = m.get(rule);
+  if (k === undefined) {
+    k = JSON.stringify((rule.verifyImages ?? []).map((iv) => iv.imageReferences ?? (typeof iv.image === 'string' ? [iv.image] : [])));
+    m.set(rule, k);
+  }
+  return k;
+}
+
+/** {@link selectImages}, memoized per extraction result and image reference patterns. The result must not be mutated. */
+function selectedOf(engine: KyvernoEngine, rule: Rule, images: ExtractedImages): SelectedImage[] {
+  const m = memoOf(engine).selected;
+  let byKey = m.get(images);
+  if (!byKey) {
+    byKey = new Map();
+    m.set(images, byKey);
+  }
+  const key = selectionKey(engine, rule);
+  let v = byKey.get(key);
+  if (!v) {
+    v = selectImages(rule, images);
+    byKey.set(key, v);
+  }
+  return v;
+}
+
+/** {@link policyRules}, computed once per engine and policy (policies are treated as immutable). */
+function rulesOf(engine: KyvernoEngine, policy: KyvernoPolicy): Rule[] {
+  const m = memoOf(engine);
+  let r = m.rules.get(policy);
+  if (!r) {
+    r = policyRules(policy);
+    m.rules.set(policy, r);
+  }
+  return r;
+}
+
+/** {@link materialKey}, memoized per engine (hashing the PEM text on every image would dominate warm reviews). */
+function materialKeyOf(engine: KyvernoEngine, material: NotaryAttestorMaterial, trustPolicy: unknown): string {
+  if (trustPolicy !== undefined) return materialKey(material, trustPolicy);
+  const memo = memoOf(engine);
+  if (memo.materialCount >= 1024) {
+    memo.materialKeys.clear();
+    memo.materialCount = 0;
+  }
+  const a = material.certificates ?? '';
+  const b = material.certificateChain ?? '';
+  const c = material.tsaCertChain ?? '';
+  let byChain = memo.materialKeys.get(a);
+  if (!byChain) memo.materialKeys.set(a, (byChain = new Map()));
+  let byTsa = byChain.get(b);
+  if (!byTsa) byChain.set(b, (byTsa = new Map()));
+  let k = byTsa.get(c);
+  if (k === undefined) {
+    k = materialKey(material, trustPolicy);
+    byTsa.set(c, k);
+    memo.materialCount++;
+  }
+  return k;
+}
+
 /** One resource to evaluate, with its request facts. */
 export interface EngineRequest {
   /** The new object (for DELETE: leave empty and set `oldResource`). */
@@ -260,9 +367,11 @@ function imageFields(info: ImageInfo): Record<string, unknown> {
   return { ...info };
 }
 
-function selectImages(rule: Rule, images: ExtractedImages): { info: ImageInfo; extractor: string; key: string }[] {
+type SelectedImage = { info: ImageInfo; extractor: string; key: string };
+
+function selectImages(rule: Rule, images: ExtractedImages): SelectedImage[] {
   const seen = new Set<string>();
-  const out: { info: ImageInfo; extractor: string; key: string }[] = [];
+  const out: SelectedImage[] = [];
   for (const img of listImages(images)) {
     const s = imageInfoString(img.info);
     const ok = (rule.verifyImages ?? []).some((iv) =>
@@ -305,6 +414,7 @@ async function verifyAttestorSets(
   trustPolicy: unknown,
   useCache: boolean,
   signal: AbortSignal | undefined,
+  cache: VerificationCache = engine.cache,
 ): Promise<{ ok: boolean; inconclusive: boolean; errors: string[]; digest?: string; causes: unknown[] }> {
   const verifier = engine.options.verifier;
   let digest: string | undefined;
@@ -321,7 +431,7 @@ async function verifyAttestorSets(
       const path = `${prefix}.attestors[${si}].entries[${ei}]`;
       try {
         if (entry.attestor) {
-          const r = await verifyAttestorSets(engine, [entry.attestor], image, `${path}.attestor`, trustPolicy, useCache, signal);
+          const r = await verifyAttestorSets(engine, [entry.attestor], image, `${path}.attestor`, trustPolicy, useCache, signal, cache);
           if (!r.ok) {
             if (r.inconclusive) inconclusive = true;
             errors.push(...r.errors);
@@ -334,13 +444,13 @@ async function verifyAttestorSets(
         }
         if (!verifier) throw new VouchError('ERR_INVALID_ARGUMENT', 'no NotaryImageVerifier is configured for the Kyverno engine');
         const material = attestorMaterial(entry);
-        const key = `sig|${image}|${materialKey(material, trustPolicy)}`;
-        const res = await engine.cache.run(key, () => verifier.verifyImage({ image, attestor: material, trustPolicy, signal }), {
+        const key = `sig|${image}|${materialKeyOf(engine, material, trustPolicy)}`;
+        const res = await cache.run(key, () => verifier.verifyImage({ image, attestor: material, trustPolicy, signal }), {
           useCache,
         });
         digest = res.digest;
         const byDigest = digestForm(image, res.digest);
-        if (useCache && byDigest) engine.cache.prime(`sig|${byDigest}|${materialKey(material, trustPolicy)}`, res);
+        if (useCache && byDigest) cache.prime(`sig|${byDigest}|${materialKeyOf(engine, material, trustPolicy)}`, res);
         verified++;
       } catch (e) {
         if (isInconclusive(e)) inconclusive = true;
@@ -374,6 +484,7 @@ async function verifyAttestations(
   ctx: Record<string, unknown>,
   trustPolicy: unknown,
   signal: AbortSignal | undefined,
+  cache: VerificationCache = engine.cache,
 ): Promise<EntryOutcome> {
   const verifier = engine.options.verifier;
   const attestations = iv.attestations ?? [];
@@ -401,14 +512,10 @@ async function verifyAttestations(
             );
           }
           const material = attestorMaterial(entry);
-          const key = `att|${image}|${type}|${materialKey(material, trustPolicy)}`;
-          const res = await engine.cache.run(
-            key,
-            () => verifier.verifyAttestations!({ image, type, attestor: material, trustPolicy, signal }),
-            {
-              useCache: iv.useCache !== false,
-            },
-          );
+          const key = `att|${image}|${type}|${materialKeyOf(engine, material, trustPolicy)}`;
+          const res = await cache.run(key, () => verifier.verifyAttestations!({ image, type, attestor: material, trustPolicy, signal }), {
+            useCache: iv.useCache !== false,
+          });
           const list: NotaryAttestation[] = res.attestations.filter((a) => a.type === type);
           if (list.length === 0)
             throw new VouchError('ERR_SIGNATURE_NOT_FOUND', `no matching attestations found for image ${image} with type ${type}`);
@@ -506,6 +613,7 @@ async function runVerifyImagesRule(
   ivm: ImageVerificationMetadata,
   imagePatches: JsonPatchOperation[],
   warnings: string[],
+  cache: VerificationCache = engine.cache,
 ): Promise<RuleResponse[]> {
   const operation = operationOf(req, policy, rule.name);
   if (!ruleMatches(policy, rule, req, operation)) return [];
@@ -521,12 +629,12 @@ async function runVerifyImagesRule(
   };
   let images: ExtractedImages;
   try {
-    images = extractImages(resource, rule.imageExtractors, engine.options.imageConfig, (e, v) => engine.jmes.search(e, v));
+    images = imagesOf(engine, resource, rule);
   } catch (e) {
     resp('error', `failed to extract images: ${errMessage(e)}`);
     return out;
   }
-  const selected = selectImages(rule, images);
+  const selected = selectedOf(engine, rule, images);
   if (selected.length === 0) return [];
   const ctx = baseContext(req, operation);
   ctx.images = images;
@@ -551,6 +659,7 @@ async function runVerifyImagesRule(
     return out;
   }
   const policyKeyScoped = `${policyNamespaceOf(policy) === '' ? '' : policyNamespaceOf(policy)}/${policy.metadata.name}`;
+  const setResults = new Map<string, ReturnType<typeof verifyAttestorSets>>();
   for (let i = 0; i < entries.length; i++) {
     const iv = entries[i]!;
     const trustPolicy = engine.options.trustPolicyFor?.(policy, rule.name, i);
@@ -601,7 +710,14 @@ async function runVerifyImagesRule(
           };
         } else {
           if (iv.attestors && iv.attestors.length > 0) {
-            const r = await verifyAttestorSets(engine, iv.attestors, img, '', trustPolicy, iv.useCache !== false, req.signal);
+            // containers running the same image share one evaluation of the attestor sets
+            const setKey = `${i}|${img}`;
+            let pending = setResults.get(setKey);
+            if (!pending) {
+              pending = verifyAttestorSets(engine, iv.attestors, img, '', trustPolicy, iv.useCache !== false, req.signal, cache);
+              setResults.set(setKey, pending);
+            }
+            const r = await pending;
             if (!r.ok) {
               outcome = {
                 status: r.inconclusive ? 'error' : 'fail',
@@ -616,7 +732,7 @@ async function runVerifyImagesRule(
           }
           if (!outcome && iv.attestations && iv.attestations.length > 0) {
             const ref = digest && info.digest === '' ? `${info.registry ? `${info.registry}/` : ''}${info.path}@${digest}` : img;
-            outcome = await verifyAttestations(engine, iv, ref, ctx, trustPolicy, req.signal);
+            outcome = await verifyAttestations(engine, iv, ref, ctx, trustPolicy, req.signal, cache);
             if (outcome.status === 'pass') {
               const d = validateDeny(engine, rule, entries, ctx);
               if (d) outcome = d;
@@ -633,7 +749,7 @@ async function runVerifyImagesRule(
             const resolver = engine.options.verifier?.resolveDigest;
             if (!resolver)
               throw new VouchError('ERR_INVALID_ARGUMENT', 'no digest resolver is configured (NotaryImageVerifier.resolveDigest)');
-            d = await engine.cache.run(`digest|${img}`, () => resolver.call(engine.options.verifier, img, req.signal), { useCache: false });
+            d = await cache.run(`digest|${img}`, () => resolver.call(engine.options.verifier, img, req.signal), { useCache: false });
           } catch (e) {
             resp('error', `failed to update digest: ${errMessage(e)}`);
           }
@@ -659,6 +775,32 @@ async function runVerifyImagesRule(
   return out;
 }
 
+/** A per-review view of `base`: every key runs at most once per review (errors included). */
+function reviewCache(base: VerificationCache): VerificationCache {
+  const local = new Map<string, Promise<unknown>>();
+  return {
+    get misses() {
+      return base.misses;
+    },
+    clear() {
+      local.clear();
+    },
+    prime(key, value) {
+      base.prime(key, value);
+      local.set(key, Promise.resolve(value));
+    },
+    run<T>(key: string, fn: () => Promise<T>, options?: { useCache?: boolean }): Promise<T> {
+      let p = local.get(key) as Promise<T> | undefined;
+      if (!p) {
+        p = base.run(key, fn, options);
+        p.catch(() => {});
+        local.set(key, p);
+      }
+      return p;
+    },
+  };
+}
+
 /** Rules of the policy (with autogen) in evaluation order. */
 export function policyRules(policy: KyvernoPolicy): Rule[] {
   return computeRules(policy, '');
@@ -669,6 +811,9 @@ export function policyRules(policy: KyvernoPolicy): Rule[] {
  * patches and the `kyverno.io/verify-images(-scoped)` annotations.
  */
 export async function verifyAndPatchImages(engine: KyvernoEngine, req: EngineRequest): Promise<VerifyImagesResult> {
+  // One verification per (image, attestor material) per review, whatever the outcome, however many
+  // containers, rules and policies ask; decided results also go to the engine's cross-review cache.
+  const cache = reviewCache(engine.cache);
   const resource = effectiveResource(req);
   const ivm = newImageVerificationMetadata();
   const imagePatches: JsonPatchOperation[] = [];
@@ -678,10 +823,20 @@ export async function verifyAndPatchImages(engine: KyvernoEngine, req: EngineReq
   for (const policy of engine.policies) {
     if (policy.spec.admission === false && req.admissionRequest) continue;
     const rules: RuleResponse[] = [];
-    for (const rule of policyRules(policy)) {
+    for (const rule of rulesOf(engine, policy)) {
       if (!rule.verifyImages || rule.verifyImages.length === 0) continue;
       const before = imagePatches.length;
-      const rr = await runVerifyImagesRule(engine, policy, rule, { ...req, resource: current }, current, ivm, imagePatches, warnings);
+      const rr = await runVerifyImagesRule(
+        engine,
+        policy,
+        rule,
+        { ...req, resource: current },
+        current,
+        ivm,
+        imagePatches,
+        warnings,
+        cache,
+      );
       if (imagePatches.length > before) current = applyJsonPatch(current, imagePatches.slice(before));
       rules.push(...rr);
       if (policy.spec.applyRules === 'One' && rr.some((r) => r.status === 'pass' || r.status === 'fail')) break;
@@ -699,10 +854,31 @@ export async function verifyAndPatchImages(engine: KyvernoEngine, req: EngineReq
   return { responses, patches, patchedResource, metadata: ivm, warnings };
 }
 
-/** The image's status in the scoped verify-images annotation for this policy and rule (undefined when absent or unreadable). */
-function recordedStatus(resource: KubeObject, policy: KyvernoPolicy, rule: Rule, img: string): string | undefined {
+/** Reads image statuses from the scoped verify-images annotation, parsing it once (same results as `isImageVerifiedForPolicy`). */
+type ScopedStatus = (policy: KyvernoPolicy, rule: string, img: string) => string;
+
+function scopedStatusReader(resource: KubeObject): ScopedStatus {
+  const raw = resource.metadata?.annotations?.[VERIFY_IMAGES_SCOPED_ANNOTATION];
+  let parsed: ImageVerificationMetadata | undefined;
+  let error: unknown;
+  return (policy, rule, img) => {
+    if (raw === undefined) return 'fail';
+    if (!parsed && error === undefined) {
+      try {
+        parsed = parseImageMetadata(raw);
+      } catch (e) {
+        error = e;
+      }
+    }
+    if (error !== undefined) throw error;
+    return parsed!.policies?.[`${policyNamespaceOf(policy)}/${policy.metadata.name}`]?.[rule]?.[img] ?? 'fail';
+  };
+}
+
+/** The image's status in the scoped annotation for this policy and rule (undefined when unreadable). */
+function recordedStatus(status: ScopedStatus, policy: KyvernoPolicy, rule: Rule, img: string): string | undefined {
   try {
-    return isImageVerifiedForPolicy(resource.metadata?.annotations, policyNamespaceOf(policy), policy.metadata.name, rule.name, img);
+    return status(policy, rule.name, img);
   } catch {
     return undefined;
   }
@@ -714,16 +890,17 @@ function imageCheckRule(
   rule: Rule,
   _req: EngineRequest,
   resource: KubeObject,
+  status: ScopedStatus,
 ): RuleResponse[] {
   const entries = rule.verifyImages ?? [];
   if (!entries.some((iv) => iv.verifyDigest || iv.required)) return [];
   let images: ExtractedImages;
   try {
-    images = extractImages(resource, rule.imageExtractors, engine.options.imageConfig, (e, v) => engine.jmes.search(e, v));
+    images = imagesOf(engine, resource, rule);
   } catch (e) {
     return [ruleResponse(rule.name, 'Validation', 'error', `failed to extract images: ${errMessage(e)}`)];
   }
-  const selected = selectImages(rule, images);
+  const selected = selectedOf(engine, rule, images);
   if (selected.length === 0) return [];
   const passed: string[] = [];
   const skipped: string[] = [];
@@ -735,7 +912,7 @@ function imageCheckRule(
         // vouch GAP (continued from phase 1): under failurePolicy Ignore, an image whose verification could
         // not be decided (registry down) is recorded `skip`, and its digest could not be resolved either;
         // skip the digest check too instead of turning "could not decide" into a denial (Kyverno fails it).
-        if (policyFailurePolicy(policy) === 'Ignore' && recordedStatus(resource, policy, rule, img) === 'skip') {
+        if (policyFailurePolicy(policy) === 'Ignore' && recordedStatus(status, policy, rule, img) === 'skip') {
           skipped.push(img);
           continue;
         }
@@ -744,7 +921,7 @@ function imageCheckRule(
       if (iv.required) {
         let st: string;
         try {
-          st = isImageVerifiedForPolicy(resource.metadata?.annotations, policyNamespaceOf(policy), policy.metadata.name, rule.name, img);
+          st = status(policy, rule.name, img);
         } catch (e) {
           return [ruleResponse(rule.name, 'Validation', 'fail', errMessage(e), { emitWarning: true })];
         }
@@ -833,16 +1010,17 @@ async function validateRule(
  */
 export async function validateResource(engine: KyvernoEngine, req: EngineRequest): Promise<PolicyResponse[]> {
   const resource = effectiveResource(req);
+  const status = scopedStatusReader(resource);
   const out: PolicyResponse[] = [];
   for (const policy of engine.policies) {
     if (policy.spec.admission === false && req.admissionRequest) continue;
     const rules: RuleResponse[] = [];
-    for (const rule of policyRules(policy)) {
+    for (const rule of rulesOf(engine, policy)) {
       const operation = operationOf(req, policy, rule.name);
       if (rule.verifyImages && rule.verifyImages.length > 0) {
         if (operation === 'DELETE') continue;
         if (!ruleMatches(policy, rule, req, operation)) continue;
-        rules.push(...imageCheckRule(engine, policy, rule, req, resource));
+        rules.push(...imageCheckRule(engine, policy, rule, req, resource, status));
       } else if (rule.validate) {
         if (!ruleMatches(policy, rule, req, operation)) continue;
         rules.push(...(await validateRule(engine, policy, rule, req, resource)));

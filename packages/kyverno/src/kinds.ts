@@ -54,6 +54,18 @@ export function parseKindSelector(input: string): KindSelector {
   }
 }
 
+// Parsed selectors per kinds list (policy arrays are not mutated after parsing); weak, so nothing outlives its policy.
+const parsedKinds = new WeakMap<readonly string[], KindSelector[]>();
+
+function selectorsOf(kinds: readonly string[]): KindSelector[] {
+  let v = parsedKinds.get(kinds);
+  if (!v || v.length !== kinds.length) {
+    v = kinds.map(parseKindSelector);
+    parsedKinds.set(kinds, v);
+  }
+  return v;
+}
+
 /**
  * Kyverno `CheckKind`: true when any selector in `kinds` matches the resource's GVK and subresource.
  * With `allowEphemeralContainers`, a `Pod` selector also matches the `ephemeralcontainers` subresource.
@@ -64,8 +76,7 @@ export function checkKind(
   subresource: string,
   allowEphemeralContainers: boolean,
 ): boolean {
-  for (const k of kinds) {
-    const sel = parseKindSelector(k);
+  for (const sel of selectorsOf(kinds)) {
     if (wildcardMatch(sel.group, gvk.group) && wildcardMatch(sel.version, gvk.version) && wildcardMatch(sel.kind, gvk.kind)) {
       if (wildcardMatch(sel.subresource, subresource)) return true;
       if (allowEphemeralContainers && gvk.kind === 'Pod' && subresource === 'ephemeralcontainers' && sel.subresource === '') return true;

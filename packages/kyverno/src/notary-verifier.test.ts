@@ -86,7 +86,9 @@ describe('notationImageVerifier', () => {
     const fail = await handleAdmissionReview(review(`${REG}/gone:v1`), engineWith('Fail'));
     expect(fail.response!.allowed).toBe(false);
     // Kyverno records "failed to update digest" before the verification response; the latter is shown
-    expect(fail.response!.status!.message).toContain(`verify-signature: "failed to verify image ${REG}/gone:v1: .attestors[0].entries[0]: failed to resolve digest: no route to`);
+    expect(fail.response!.status!.message).toContain(
+      `verify-signature: "failed to verify image ${REG}/gone:v1: .attestors[0].entries[0]: failed to resolve digest: no route to`,
+    );
     const ignore = await handleAdmissionReview(review(`${REG}/gone:v1`), engineWith('Ignore'));
     expect(ignore.response!.allowed).toBe(true);
     expect(ignore.response!.warnings!.join('\n')).toContain(`failed to verify image ${REG}/gone:v1`);

@@ -37,8 +37,22 @@ export function notationImageVerifier(options: NotationImageVerifierOptions): No
   const max = options.maxVerifiers ?? 256;
   const verifiers = new Map<string, Verifier>();
 
+  // materialKey hashes the PEM text; remember it per distinct material (no trust policy) instead of hashing per call
+  const keys = new Map<string, string>();
+  function keyOf(attestor: NotaryVerifyRequest['attestor'], trustPolicy: unknown): string {
+    if (trustPolicy !== undefined) return materialKey(attestor, trustPolicy);
+    const raw = `${attestor.certificates ?? ''}\u0000${attestor.certificateChain ?? ''}\u0000${attestor.tsaCertChain ?? ''}`;
+    let k = keys.get(raw);
+    if (k === undefined) {
+      if (keys.size >= max) keys.clear();
+      k = materialKey(attestor, trustPolicy);
+      keys.set(raw, k);
+    }
+    return k;
+  }
+
   function verifierFor(req: Pick<NotaryVerifyRequest, 'attestor' | 'trustPolicy'>): Verifier {
-    const key = materialKey(req.attestor, req.trustPolicy);
+    const key = keyOf(req.attestor, req.trustPolicy);
     let v = verifiers.get(key);
     if (v) {
       verifiers.delete(key);
@@ -68,7 +82,8 @@ export function notationImageVerifier(options: NotationImageVerifierOptions): No
 
   /** Wraps `e` as Kyverno's Notary verifier does (`<prefix>: <error>`), keeping its code and details. */
   function wrap(e: unknown, prefix: string): VouchError {
-    if (isVouchError(e)) return new VouchError(e.code, `${prefix}: ${e.message}`, { cause: e, ...(e.details ? { details: e.details } : {}) });
+    if (isVouchError(e))
+      return new VouchError(e.code, `${prefix}: ${e.message}`, { cause: e, ...(e.details ? { details: e.details } : {}) });
     return new VouchError('ERR_INTERNAL', `${prefix}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
 

@@ -6,8 +6,15 @@
 export function wildcardMatch(pattern: string, text: string): boolean {
   if (pattern === '') return text === '';
   if (pattern === '*' || pattern === text) return true;
-  const p = Array.from(pattern);
-  const s = Array.from(text);
+  const star = pattern.indexOf('*');
+  const q = pattern.indexOf('?');
+  if (star < 0 && q < 0) return false;
+  // `prefix*` (the usual imageReferences form): no backtracking needed
+  if (q < 0 && star === pattern.length - 1) return text.startsWith(pattern.slice(0, -1));
+  // Match on code points: index strings directly unless they hold surrogate pairs.
+  const astral = /[\uD800-\uDFFF]/;
+  const p: ArrayLike<string> = astral.test(pattern) ? Array.from(pattern) : pattern;
+  const s: ArrayLike<string> = astral.test(text) ? Array.from(text) : text;
   // Iterative glob with backtracking to the last `*` (linear-ish, no recursion blow-up).
   let pi = 0;
   let si = 0;

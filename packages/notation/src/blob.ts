@@ -181,11 +181,13 @@ export async function digestBlob(
   return { digest: `${algorithm}:${toHex(h.digest())}`, size };
 }
 
-const MEDIA_TYPE_RE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(\s*;.*)?$/;
+// A media type as notation accepts it (Go's mime.ParseMediaType): `type/subtype` or a lone
+// token, with optional parameters. The payload spec only says "any user-chosen type".
+const MEDIA_TYPE_RE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126})?(\s*;.*)?$/;
 
 function checkMediaType(mediaType: string, what: string): void {
   if (typeof mediaType !== 'string' || !MEDIA_TYPE_RE.test(mediaType)) {
-    throw new VouchError('ERR_INVALID_ARGUMENT', `${what} ${JSON.stringify(mediaType)} is not a valid media type (type/subtype)`);
+    throw new VouchError('ERR_INVALID_ARGUMENT', `${what} ${JSON.stringify(mediaType)} is not a valid media type (type/subtype or a token)`);
   }
 }
 

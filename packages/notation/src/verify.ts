@@ -284,8 +284,10 @@ export function createVerifier(config: VerifierConfig): Verifier {
     let env: ParsedEnvelope;
     try {
       env = codec.parse(input.envelope);
-      await codec.verifyIntegrity(env);
-      await validateSigningChain(env.certificateChain);
+      // Independent checks, run concurrently; the envelope signature's failure is reported first.
+      const [sig, chain] = await Promise.allSettled([codec.verifyIntegrity(env), validateSigningChain(env.certificateChain)]);
+      if (sig.status === 'rejected') throw sig.reason;
+      if (chain.status === 'rejected') throw chain.reason;
     } catch (e) {
       record('integrity', 'enforce', toVouchError(e, 'ERR_SIGNATURE_INTEGRITY', 'signature integrity check failed'));
       return outcome;

@@ -22,13 +22,7 @@ export function checkDeclaredSize(descriptor: Pick<Descriptor, 'digest' | 'size'
  */
 export async function verifyContent(bytes: Uint8Array, digest: string, size: number | undefined, what: string): Promise<Uint8Array> {
   const { algorithm } = parseDigest(digest);
-  if (size !== undefined && bytes.length !== size) {
-    throw new VouchError(
-      'ERR_DIGEST_MISMATCH',
-      `${what} ${digest}: expected ${size} bytes, got ${bytes.length}; the content was truncated or replaced and is not used`,
-      { details: { digest, expectedSize: size, actualSize: bytes.length } },
-    );
-  }
+  checkContentSize(bytes, digest, size, what);
   const actual = await digestAsync(bytes, algorithm);
   if (actual !== digest) {
     throw new VouchError(
@@ -38,6 +32,17 @@ export async function verifyContent(bytes: Uint8Array, digest: string, size: num
     );
   }
   return bytes;
+}
+
+/** Throws ERR_DIGEST_MISMATCH when `size` is given and `bytes` has another length. */
+export function checkContentSize(bytes: Uint8Array, digest: string, size: number | undefined, what: string): void {
+  if (size !== undefined && bytes.length !== size) {
+    throw new VouchError(
+      'ERR_DIGEST_MISMATCH',
+      `${what} ${digest}: expected ${size} bytes, got ${bytes.length}; the content was truncated or replaced and is not used`,
+      { details: { digest, expectedSize: size, actualSize: bytes.length } },
+    );
+  }
 }
 
 /** ERR_REGISTRY_NOT_FOUND for a missing tag, manifest or blob. */

@@ -11,6 +11,7 @@ import {
   VouchError,
 } from '@vouch/core';
 import {
+  checkContentSize,
   checkDeclaredSize,
   createMutex,
   DEFAULT_MAX_BLOB_BYTES,
@@ -47,6 +48,12 @@ export interface LayoutFs {
   writeFile(path: string, data: Uint8Array): Promise<void>;
   /** True when the file exists. */
   exists(path: string): Promise<boolean>;
+  /**
+   * Optional: an opaque token that changes whenever the file may have changed (e.g. device,
+   * inode, size, modification and change times), or `undefined` when the file does not exist.
+   * With it, the repository re-reads and re-parses index.json only when its token changes.
+   */
+  version?(path: string): Promise<string | undefined>;
 }
 
 /** Options of {@link ociLayoutRepository}. */
@@ -55,6 +62,12 @@ export interface OciLayoutOptions {
   maxManifestBytes?: number;
   /** Default blob cap (32 MiB). */
   maxBlobBytes?: number;
+  /**
+   * Bytes of verified content (manifests, signature envelopes, small blobs) kept in memory by
+   * digest, so repeated reads skip the file and the digest check: content addressed by digest
+   * never changes. Items over 1/8 of it are not kept. Default 8 MiB; 0 turns it off.
+   */
+  contentCacheBytes?: number;
   logger?: Logger;
 }
 
@@ -104,6 +117,21 @@ function dedupe(list: Record<string, unknown>[]): Record<string, unknown>[] {
   });
 }
 
+/** Default of {@link OciLayoutOptions.contentCacheBytes}. */
+const DEFAULT_CONTENT_CACHE_BYTES = 8 * 1024 * 1024;
+
+function overLimit(what: string, digest: string, size: number, limit: number): VouchError {
+  return new VouchError('ERR_SIZE_LIMIT_EXCEEDED', `${what} ${digest} is ${size} bytes, over the ${limit}-byte limit`, {
+    details: { digest, limit },
+  });
+}
+
+function copyDescriptor(d: Descriptor): Descriptor {
+  const out = { ...d };
+  if (d.annotations) out.annotations = { ...d.annotations };
+  return out;
+}
+
 function plain(d: Record<string, unknown>): Descriptor {
   return { mediaType: String(d.mediaType), digest: String(d.digest), size: Number(d.size) };
 }
@@ -132,6 +160,13 @@ export function ociLayoutRepository(fs: LayoutFs, options: OciLayoutOptions = {}
   const logger = options.logger ?? noopLogger;
   const lock = createMutex();
   const summaries = new Map<string, ManifestSummary>();
+  // Verified content by digest (immutable), least recently used evicted first.
+  const contentMax = options.contentCacheBytes ?? DEFAULT_CONTENT_CACHE_BYTES;
+  const content = new Map<string, Uint8Array>();
+  let contentBytes = 0;
+  // index.json parsed at a file version; referrer lists computed from that parse.
+  let indexCache: { version: string; doc: IndexDoc } | undefined;
+  const referrerCache = new WeakMap<IndexDoc, Map<string, Descriptor[]>>();
 
   async function io<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
@@ -142,7 +177,43 @@ export function ociLayoutRepository(fs: LayoutFs, options: OciLayoutOptions = {}
     }
   }
 
-  async function readIndex(): Promise<IndexDoc> {
+  function cachedContent(digest: string): Uint8Array | undefined {
+    const hit = content.get(digest);
+    if (hit) {
+      content.delete(digest);
+      content.set(digest, hit);
+    }
+    return hit;
+  }
+
+  function keepContent(digest: string, bytes: Uint8Array): void {
+    if (contentMax <= 0 || bytes.length > contentMax / 8 || content.has(digest)) return;
+    content.set(digest, bytes.slice());
+    contentBytes += bytes.length;
+    for (const [d, b] of content) {
+      if (contentBytes <= contentMax) break;
+      content.delete(d);
+      contentBytes -= b.length;
+    }
+  }
+
+  /**
+   * index.json, re-read only when the file's version token changed (when the LayoutFs has
+   * `version`). Writers pass `fresh` to always read the file.
+   */
+  async function readIndex(fresh = false): Promise<IndexDoc> {
+    const versionOf = fs.version;
+    if (fresh || !versionOf) return readIndexFile();
+    const version = await io('reading index.json of the OCI layout', () => versionOf.call(fs, INDEX_FILE));
+    if (version !== undefined && indexCache?.version === version) return indexCache.doc;
+    // The version is taken before the read: a change during the read gives a newer version,
+    // so the next call reads again.
+    const doc = await readIndexFile();
+    if (version !== undefined) indexCache = { version, doc };
+    return doc;
+  }
+
+  async function readIndexFile(): Promise<IndexDoc> {
     const bytes = await io('reading index.json of the OCI layout', () => fs.readFile(INDEX_FILE, { maxBytes: maxManifest * 16 }));
     if (bytes === undefined) {
       const isLayout = await io('reading the OCI layout', () => fs.exists(LAYOUT_FILE));
@@ -158,16 +229,20 @@ export function ociLayoutRepository(fs: LayoutFs, options: OciLayoutOptions = {}
     return { raw, manifests };
   }
 
-  async function readBlobFile(d: { digest: string; size?: number }, limit: number, what: string) {
+  async function readBlobFile(d: { digest: string; size?: number }, limit: number, what: string): Promise<Uint8Array> {
+    const hit = cachedContent(d.digest);
+    if (hit) {
+      if (hit.length > limit) throw overLimit(what, d.digest, hit.length, limit);
+      checkContentSize(hit, d.digest, d.size, what);
+      return hit.slice();
+    }
     const path = blobPath(d.digest);
     const bytes = await io(`reading ${what} ${d.digest}`, () => fs.readFile(path, { maxBytes: limit }));
     if (bytes === undefined) throw notFound(`${what} ${d.digest} in the OCI layout`, { digest: d.digest });
-    if (bytes.length > limit) {
-      throw new VouchError('ERR_SIZE_LIMIT_EXCEEDED', `${what} ${d.digest} is ${bytes.length} bytes, over the ${limit}-byte limit`, {
-        details: { digest: d.digest, limit },
-      });
-    }
-    return verifyContent(bytes, d.digest, d.size, what);
+    if (bytes.length > limit) throw overLimit(what, d.digest, bytes.length, limit);
+    await verifyContent(bytes, d.digest, d.size, what);
+    keepContent(d.digest, bytes);
+    return bytes;
   }
 
   async function resolve(reference: string, opts: RequestOptions = {}): Promise<Descriptor> {
@@ -231,9 +306,18 @@ export function ociLayoutRepository(fs: LayoutFs, options: OciLayoutOptions = {}
   async function* referrers(subject: Descriptor, opts: ReferrersOptions = {}): AsyncIterable<Descriptor[]> {
     throwIfAborted(opts.signal);
     const index = await readIndex();
+    // The answer is a function of index.json and manifests (immutable by digest): reuse it
+    // while index.json is unchanged and every listed manifest could be read.
+    const key = `${subject.mediaType}\n${subject.digest}\n${subject.size}\n${opts.artifactType ?? ''}`;
+    const known = indexCache?.doc === index ? referrerCache.get(index)?.get(key) : undefined;
+    if (known) {
+      if (known.length > 0) yield known.map(copyDescriptor);
+      return;
+    }
     const queue: Descriptor[] = index.manifests.map(plain);
     const seen = new Set<string>();
     const found: Descriptor[] = [];
+    let complete = true;
     while (queue.length > 0) {
       throwIfAborted(opts.signal);
       const d = queue.shift()!;
@@ -244,13 +328,24 @@ export function ociLayoutRepository(fs: LayoutFs, options: OciLayoutOptions = {}
         continue;
       }
       const s = await summary(d);
-      if (!s) continue;
+      if (!s) {
+        complete = false;
+        continue;
+      }
       if (s.manifests) queue.push(...s.manifests);
       const why = acceptReferrer(d, s, subject, opts.artifactType, maxManifest);
       if (why === 'notary-non-empty-config') {
         logger.warn('OCI layout: Notary signature manifest with artifactType but a non-empty config, skipped', { digest: d.digest });
       }
       if (why === undefined) found.push(referrerDescriptor(d, s));
+    }
+    if (complete && indexCache?.doc === index) {
+      let byKey = referrerCache.get(index);
+      if (!byKey) {
+        byKey = new Map();
+        referrerCache.set(index, byKey);
+      }
+      if (byKey.size < 1_000) byKey.set(key, found.map(copyDescriptor));
     }
     if (found.length > 0) yield found;
   }
@@ -290,7 +385,7 @@ export function ociLayoutRepository(fs: LayoutFs, options: OciLayoutOptions = {}
       io('writing a manifest to the OCI layout', async () => {
         await ensureLayoutFile();
         await writeBlob(bytes, digest);
-        const index = await readIndex();
+        const index = await readIndex(true);
         const tag = opts.tag;
         let manifests = index.manifests;
         if (tag !== undefined) {
@@ -313,6 +408,7 @@ export function ociLayoutRepository(fs: LayoutFs, options: OciLayoutOptions = {}
         // keep every entry of the original list, including ones we could not parse
         const original = Array.isArray(index.raw.manifests) ? (index.raw.manifests as unknown[]).filter((e) => !validEntry(e)) : [];
         raw.manifests = [...original, ...manifests];
+        indexCache = undefined;
         await fs.writeFile(INDEX_FILE, utf8(goJson(raw)));
       }),
     );

@@ -12,7 +12,9 @@ import {
   decodeOid,
   decodeSmallInt,
   decodeTime,
+  BytesCache,
   expectTag,
+  hashOfBytes,
   parseOne,
   readTlv,
   seq,
@@ -338,13 +340,103 @@ export function serialHex(content: Uint8Array): string {
  */
 export function parseCertificate(der: Uint8Array): Certificate {
   if (!(der instanceof Uint8Array)) throw new VouchError('ERR_INVALID_ARGUMENT', 'parseCertificate expects DER bytes (Uint8Array)');
-  try {
-    return parseDer(der);
-  } catch (e) {
-    if (isVouchError(e)) throw e;
-    const why = e instanceof Error ? e.message : String(e);
-    throw new VouchError('ERR_CERT_INVALID', `certificate could not be parsed: ${why}`, { cause: e });
+  const hash = hashOfBytes(der);
+  let t = PARSED.get(der, hash);
+  if (!t) {
+    let cert: Certificate;
+    try {
+      cert = parseDer(der);
+    } catch (e) {
+      if (isVouchError(e)) throw e;
+      const why = e instanceof Error ? e.message : String(e);
+      throw new VouchError('ERR_CERT_INVALID', `certificate could not be parsed: ${why}`, { cause: e });
+    }
+    t = templateOf(cert);
+    PARSED.set(t.der, t, hash, true);
   }
+  return instantiate(t, der);
+}
+
+// ---------------------------------------------------------------- parsed-certificate memo
+//
+// Parsing is a pure function of the DER bytes, and warm verification sees the same chain on
+// every call: certificates are parsed once per distinct DER (compared byte for byte, not by a
+// digest) and each call gets its own object. Everything an object shares with other calls'
+// objects is frozen; its `der` (and the `spki` and extension values, views into it) are the
+// caller's own bytes, and its dates are fresh.
+
+interface CertificateTemplate {
+  /** A private copy of the DER the model was parsed from. */
+  readonly der: Uint8Array;
+  /** The model with frozen shared parts; byte and date fields are filled in per object. */
+  readonly shared: Certificate;
+  readonly notBefore: number;
+  readonly notAfter: number;
+  readonly spki: readonly [number, number];
+  readonly extensions: readonly { oid: string; critical: boolean; start: number; end: number }[];
+  parts?: CertificateParts;
+}
+
+const NO_BYTES = new Uint8Array(0);
+const NO_DATE = new Date(0);
+const PARSED = new BytesCache<CertificateTemplate>(1024);
+const TEMPLATES = new WeakMap<Certificate, CertificateTemplate>();
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v !== 'object' || v === null || Object.isFrozen(v) || ArrayBuffer.isView(v) || v instanceof Date) return v;
+  for (const x of Object.values(v)) deepFreeze(x);
+  return Object.freeze(v);
+}
+
+function span(view: Uint8Array, der: Uint8Array): [number, number] {
+  const start = view.byteOffset - der.byteOffset;
+  return [start, start + view.length];
+}
+
+function templateOf(cert: Certificate): CertificateTemplate {
+  const der = cert.der;
+  const exts = (cert.extensions ?? []).map((e) => {
+    const [start, end] = span(e.value, der);
+    return { oid: e.oid, critical: e.critical, start, end };
+  });
+  const { spki: _spki, ...publicKey } = cert.publicKey;
+  // Placeholders keep the property order; `instantiate` fills them in for each object.
+  const shared = { ...cert, der: NO_BYTES, notBefore: NO_DATE, notAfter: NO_DATE, publicKey: publicKey as PublicKeyInfo, extensions: [] };
+  return {
+    der: der.slice(),
+    shared: deepFreeze(shared),
+    notBefore: cert.notBefore.getTime(),
+    notAfter: cert.notAfter.getTime(),
+    spki: span(cert.publicKey.spki, der),
+    extensions: exts,
+  };
+}
+
+function instantiate(t: CertificateTemplate, der: Uint8Array): Certificate {
+  const cert: Certificate = Object.freeze({
+    ...t.shared,
+    der,
+    notBefore: new Date(t.notBefore),
+    notAfter: new Date(t.notAfter),
+    publicKey: Object.freeze({ ...t.shared.publicKey, spki: der.subarray(t.spki[0], t.spki[1]) }),
+    extensions: Object.freeze(
+      t.extensions.map((e) => Object.freeze({ oid: e.oid, critical: e.critical, value: der.subarray(e.start, e.end) })),
+    ),
+  });
+  TEMPLATES.set(cert, t);
+  return cert;
+}
+
+/**
+ * {@link certificateParts} of a certificate (internal). For an object from
+ * {@link parseCertificate} these are the parts of the bytes its model was parsed from, decoded
+ * once per distinct DER; for any other object they are decoded from `cert.der`.
+ */
+export function certificatePartsOf(cert: Certificate): CertificateParts {
+  const t = TEMPLATES.get(cert);
+  if (!t) return certificateParts(cert.der);
+  t.parts ??= Object.freeze(certificateParts(t.der));
+  return t.parts;
 }
 
 function splitDer(buf: Uint8Array): Uint8Array[] {

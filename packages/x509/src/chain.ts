@@ -7,7 +7,7 @@
  * follows the specification (see the GAP notes on each rule).
  */
 import { isVouchError, VouchError } from '@vouch/core';
-import { certificateParts } from './certificate.js';
+import { certificatePartsOf } from './certificate.js';
 import { verifyCertificateSignature } from './keys.js';
 import { OID } from './oids.js';
 import type { Certificate } from './types.js';
@@ -107,8 +107,8 @@ function validateAt(cert: Certificate, at: Date): void {
 }
 
 function rawNamesEqual(child: Certificate, parent: Certificate): boolean {
-  const a = certificateParts(parent.der).rawSubject;
-  const b = certificateParts(child.der).rawIssuer;
+  const a = certificatePartsOf(parent).rawSubject;
+  const b = certificatePartsOf(child).rawIssuer;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
@@ -120,7 +120,7 @@ function rawNamesEqual(child: Certificate, parent: Certificate): boolean {
  * raw subject equals the child's raw issuer. Returns an error text, `false` for a name mismatch
  * only, or `true`.
  */
-async function issuedBy(child: Certificate, parent: Certificate): Promise<true | false | string> {
+async function issuedBy(child: Certificate, parent: Certificate, signature?: Promise<true | string>): Promise<true | false | string> {
   const v3 = (parent.version ?? 3) === 3;
   if ((v3 && !parent.basicConstraints) || (parent.basicConstraints && !parent.basicConstraints.ca)) {
     return 'parent certificate cannot sign this kind of certificate (it is not a CA)';
@@ -128,7 +128,7 @@ async function issuedBy(child: Certificate, parent: Certificate): Promise<true |
   if (parent.keyUsage && !parent.keyUsage.usages.includes('keyCertSign')) {
     return 'parent certificate cannot sign this kind of certificate (keyUsage lacks keyCertSign)';
   }
-  const sig = await checkSignature(child, parent);
+  const sig = await (signature ?? checkSignature(child, parent));
   if (sig !== true) return sig;
   return rawNamesEqual(child, parent);
 }
@@ -377,11 +377,15 @@ async function validateChain(chain: readonly Certificate[], options: ChainValida
     return;
   }
 
+  // The link signatures are independent: start every check at once (WebCrypto runs them
+  // concurrently), then apply the rules in chain order, so the first failing rule is reported
+  // exactly as if the checks had run one by one. checkSignature never rejects.
+  const signatures = chain.map((cert, i) => checkSignature(cert, chain[Math.min(i + 1, chain.length - 1)]!));
   for (let i = 0; i < chain.length; i++) {
     const cert = chain[i]!;
     timeChecks(cert);
     if (i === chain.length - 1) {
-      const self = await issuedBy(cert, cert);
+      const self = await issuedBy(cert, cert, signatures[i]);
       if (typeof self === 'string') {
         throw chainError(
           `root certificate with subject ${q(cert.subject)} is invalid or not self-signed. Certificate chain must end with a valid self-signed root certificate. Error: ${self}`,
@@ -407,7 +411,7 @@ async function validateChain(chain: readonly Certificate[], options: ChainValida
         );
       }
       const parent = chain[i + 1]!;
-      const link = await issuedBy(cert, parent);
+      const link = await issuedBy(cert, parent, signatures[i]);
       if (typeof link === 'string') {
         throw chainError(
           `invalid certificates or certificate with subject ${q(cert.subject)} is not issued by ${q(parent.subject)}. Error: ${link}`,

@@ -2,9 +2,10 @@
  * Keys: WebCrypto import/export, the Notary key specs, and certificate signature checks.
  * Runs anywhere `globalThis.crypto.subtle` exists (browsers, Deno, Bun, Node ≥ 20, edge).
  */
-import { toHex, decodePem, isVouchError, VouchError } from '@vouch/core';
-import { certificateParts } from './certificate.js';
+import { decodePem, isVouchError, VouchError } from '@vouch/core';
+import { certificatePartsOf } from './certificate.js';
 import {
+  BytesCache,
   children,
   DerError,
   decodeOid,
@@ -121,26 +122,27 @@ export async function importPublicKey(key: PublicKeyInfo | Certificate, algorith
 
 /**
  * Imported verification keys are a pure function of (SPKI, parameters): memoise them so warm
- * verification does not re-import the same chain keys. Bounded; least recently used goes first.
- * Failed imports are not kept.
+ * verification does not re-import the same chain keys. Keyed by the exact SPKI bytes; bounded,
+ * least recently used goes first. Failed imports are not kept.
  */
-function importSpkiCached(spki: Uint8Array, params: Parameters<SubtleCrypto['importKey']>[2]): Promise<CryptoKey> {
-  const cacheKey = `${JSON.stringify(params)}:${toHex(spki)}`;
-  const hit = KEY_CACHE.get(cacheKey);
-  if (hit) {
-    KEY_CACHE.delete(cacheKey);
-    KEY_CACHE.set(cacheKey, hit);
-    return hit;
+function importSpkiCached(spki: Uint8Array, params: RsaHashedImportParams | EcKeyImportParams): Promise<CryptoKey> {
+  const p = params as { name: string; hash?: unknown; namedCurve?: string };
+  const paramsKey = `${p.name}/${typeof p.hash === 'string' ? p.hash : JSON.stringify(p.hash ?? '')}/${p.namedCurve ?? ''}`;
+  let byParams = KEY_CACHE.get(spki);
+  const hit = byParams?.get(paramsKey);
+  if (hit) return hit;
+  const imported = subtle().importKey('spki', buf(spki), params, false, ['verify']);
+  if (!byParams) {
+    byParams = new Map();
+    KEY_CACHE.set(spki, byParams);
   }
-  const p = subtle().importKey('spki', buf(spki), params, false, ['verify']);
-  KEY_CACHE.set(cacheKey, p);
-  p.catch(() => KEY_CACHE.delete(cacheKey));
-  if (KEY_CACHE.size > KEY_CACHE_MAX) KEY_CACHE.delete(KEY_CACHE.keys().next().value!);
-  return p;
+  const entry = byParams;
+  entry.set(paramsKey, imported);
+  imported.catch(() => entry.delete(paramsKey));
+  return imported;
 }
 
-const KEY_CACHE_MAX = 512;
-const KEY_CACHE = new Map<string, Promise<CryptoKey>>();
+const KEY_CACHE = new BytesCache<Map<string, Promise<CryptoKey>>>(512);
 
 // ---------------------------------------------------------------- private keys
 
@@ -394,7 +396,7 @@ function planFor(sigOid: string, params: Uint8Array | undefined, issuerKey: Publ
  *   or when the key type does not fit the signature algorithm.
  */
 export async function verifyCertificateSignature(cert: Certificate, issuer: Certificate): Promise<boolean> {
-  const parts = certificateParts(cert.der);
+  const parts = certificatePartsOf(cert);
   let plan: VerifyPlan;
   let signature = parts.signature;
   try {

@@ -1,14 +1,16 @@
 import { readFile } from 'node:fs/promises';
-import { VouchError } from '@vouch/core';
+import { isVouchError, VouchError } from '@vouch/core';
 import { localRawSigner } from '@vouch/envelope';
 import { isPluginKey, loadNotationConfig, loadSigningKeys } from '@vouch/node';
-import { sign } from '@vouch/notation';
+import { ocspCrlRevocation, sign, type TimestampAuthority } from '@vouch/notation';
 import { importPrivateKey, parseCertificates } from '@vouch/x509';
 import type { Command } from 'commander';
-import { act, addRegistryOptions, collect, parseKeyValues, registryFlags, required, requireExperimental, unsupported } from '../command.js';
+import { loadTsaRootCertificate } from '../blob/tsa.js';
+import { act, addRegistryOptions, collect, parseKeyValues, registryFlags, required, requireExperimental } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
 import { codecFor, openTarget } from '../deps.js';
 import { pluginKeySigner, pluginSignerFor } from '../plugin-signing.js';
+import { cliFetch } from '../registry.js';
 
 const UNIT_SECONDS: Record<string, number> = { d: 86400, h: 3600, m: 60, s: 1 };
 
@@ -32,6 +34,16 @@ export function parseExpiry(value: string): number {
   }
   if (!Number.isInteger(seconds)) throw new UsageError(`--expiry "${value}" is not a whole number of seconds`);
   return seconds;
+}
+
+/** `timestamp: Post "<url>": …`, notation's wording for a TSA that could not be reached or answered badly. */
+function timestampError(e: unknown, url: string): unknown {
+  if (!isVouchError(e) || e.code !== 'ERR_TIMESTAMP_INVALID' || e.details?.step !== 'request') return e;
+  const cause = e.cause instanceof Error ? e.cause.message : e.message;
+  return new VouchError('ERR_TIMESTAMP_INVALID', `timestamp: Post "${url}": ${cause}`, {
+    cause: e,
+    ...(e.details ? { details: e.details } : {}),
+  });
 }
 
 /** `vouch sign`: sign an artifact (remote registry, or `--oci-layout`) with a key from signingkeys.json. */
@@ -78,7 +90,16 @@ export function registerSign(program: Command, ctx: CliContext): void {
     if (format !== 'jws' && format !== 'cose') throw new UsageError(`signature format "${format}" is not supported (jws, cose)`);
     const codec = codecFor(format === 'jws' ? 'application/jose+json' : 'application/cose');
     if (!codec) throw new VouchError('ERR_UNSUPPORTED', `the ${format} envelope format is not available in this build`);
-    if (opts.timestampUrl !== undefined) unsupported('RFC 3161 timestamping (--timestamp-url)');
+    // notation checks the TSA flags and loads the TSA root certificate before anything else
+    let timestamper: TimestampAuthority | undefined;
+    if (opts.timestampUrl !== undefined) {
+      if (opts.timestampUrl === '') throw new UsageError('timestamping: tsa url cannot be empty');
+      if (opts.timestampRootCert === '') throw new UsageError('timestamping: tsa root certificate path cannot be empty');
+      const rootPath = String(opts.timestampRootCert);
+      const root = await loadTsaRootCertificate(ctx.resolvePath(rootPath), rootPath);
+      const fetch = cliFetch(ctx);
+      timestamper = { url: String(opts.timestampUrl), rootCertificates: [root], fetch, revocation: ocspCrlRevocation({ fetch }) };
+    }
 
     let keyName: string | undefined;
     // A key of signingkeys.json: local (key + certificate files) or held by a plugin.
@@ -122,7 +143,10 @@ export function registerSign(program: Command, ctx: CliContext): void {
       envelope: codec,
       ...(expirySeconds ? { expirySeconds } : {}),
       ...(userMetadata ? { userMetadata } : {}),
+      ...(timestamper ? { timestamper } : {}),
       ...(ctx.io.now ? { now: ctx.io.now } : {}),
+    }).catch((e: unknown) => {
+      throw timestampError(e, String(opts.timestampUrl));
     });
     for (const w of result.warnings) ctx.warn(`Warning: ${w}`);
     const signed = `${target.display}@${result.artifact.digest}`;

@@ -35,11 +35,19 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
     .option('--tls-key <file>', 'PEM server private key')
     .option('--port <port>', 'port to listen on', '9443')
     .option('--address <address>', 'address to listen on', '0.0.0.0')
-    .option('--timeout-ms <ms>', 'deadline for one review, below the webhook timeout; reached: answered by failurePolicy', String(DEFAULT_WEBHOOK_TIMEOUT_MS))
+    .option(
+      '--timeout-ms <ms>',
+      'deadline for one review, below the webhook timeout; reached: answered by failurePolicy',
+      String(DEFAULT_WEBHOOK_TIMEOUT_MS),
+    )
     .option('--max-body-bytes <n>', 'request body limit', String(DEFAULT_MAX_BODY_BYTES))
     .option('--watch', 'reload the policies when the directory changes')
     .option('--insecure-registry <host:port>', 'use plain HTTP for this registry (repeatable)', collect)
-    .option('--oci-layout-map <ref=path>', 'resolve an image repository (or one reference) from an OCI image layout directory (repeatable)', collect);
+    .option(
+      '--oci-layout-map <ref=path>',
+      'resolve an image repository (or one reference) from an OCI image layout directory (repeatable)',
+      collect,
+    );
   act(cmd, ctx, async (_args, opts) => {
     const policyDir = ctx.resolvePath(required(opts.policies, 'policies'));
     const cert = readPem(ctx, required(opts.tlsCert, 'tls-cert'), '--tls-cert');

@@ -7,11 +7,11 @@
 import { existsSync, statSync } from 'node:fs';
 import { parseReference, type Reference, VouchError } from '@vouch/core';
 import { type NotaryImageVerifier, notationImageVerifier } from '@vouch/kyverno';
-import { ocspCrlRevocation } from '@vouch/notation';
 import { nodeOciLayout } from '@vouch/node';
+import { ocspCrlRevocation } from '@vouch/notation';
 import { createRegistryClient, type Repository, remoteRepository } from '@vouch/registry';
-import { UsageError } from '../context.js';
 import type { CliContext } from '../context.js';
+import { UsageError } from '../context.js';
 import { envelopeCodecs } from '../deps.js';
 import { cliCredentials, cliFetch, readNotationConfigSync } from '../registry.js';
 

@@ -28,7 +28,12 @@ async function vouch(args: string[]): Promise<{ code: number; out: string; err: 
 }
 
 const yamlDocs = (objs: unknown[]) => objs.map((o) => JSON.stringify(o)).join('\n---\n');
-const maps = () => ['--oci-layout-map', 'registry.example.com/signed=layouts/signed', '--oci-layout-map', 'registry.example.com/unsigned=layouts/unsigned'];
+const maps = () => [
+  '--oci-layout-map',
+  'registry.example.com/signed=layouts/signed',
+  '--oci-layout-map',
+  'registry.example.com/unsigned=layouts/unsigned',
+];
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'vouch-kyverno-cli-'));
@@ -67,7 +72,18 @@ describe('vouch kyverno apply', () => {
   });
 
   it('prints a PolicyReport in JSON and exits 1 when an Enforce rule fails', async () => {
-    const r = await vouch(['kyverno', 'apply', 'policies/enforce.yaml', '-r', 'resources', '-r', 'unsigned-pod.yaml', ...maps(), '-o', 'json']);
+    const r = await vouch([
+      'kyverno',
+      'apply',
+      'policies/enforce.yaml',
+      '-r',
+      'resources',
+      '-r',
+      'unsigned-pod.yaml',
+      ...maps(),
+      '-o',
+      'json',
+    ]);
     expect(r.code).toBe(1);
     expect(r.err).toContain('exit as there are policy violations');
     const report = r.json();

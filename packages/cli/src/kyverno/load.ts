@@ -50,7 +50,8 @@ export async function manifestFilesAsync(dir: string): Promise<string[]> {
     }
   };
   try {
-    if (!(await stat(dir)).isDirectory()) throw new VouchError('ERR_INVALID_ARGUMENT', `${dir} is not a directory`, { details: { path: dir } });
+    if (!(await stat(dir)).isDirectory())
+      throw new VouchError('ERR_INVALID_ARGUMENT', `${dir} is not a directory`, { details: { path: dir } });
     await walk(dir);
   } catch (e) {
     if (e instanceof VouchError) throw e;

@@ -33,7 +33,10 @@ function fakeVerifier(): NotaryImageVerifier & { calls: number } {
         });
       }
       if (req.image.includes('/signed') || req.image.includes('/slow')) return { digest: DIGEST };
-      throw new VouchError('ERR_SIGNATURE_NOT_FOUND', `no signature is associated with "${req.image}", make sure the artifact was signed successfully`);
+      throw new VouchError(
+        'ERR_SIGNATURE_NOT_FOUND',
+        `no signature is associated with "${req.image}", make sure the artifact was signed successfully`,
+      );
     },
     async resolveDigest() {
       return DIGEST;
@@ -114,7 +117,12 @@ describe('startWebhookServer', () => {
     const gate = new Promise<void>((r) => {
       release = r;
     });
-    const s = await start({ loadPolicies: async () => (await gate, policies()) });
+    const s = await start({
+      loadPolicies: async () => {
+        await gate;
+        return policies();
+      },
+    });
     expect((await call(s, '/healthz')).status).toBe(200);
     expect((await call(s, '/readyz')).status).toBe(503);
     const early = (await call(s, '/mutate', pod('registry.example.com/signed:v1'))).json();
@@ -143,7 +151,9 @@ describe('startWebhookServer', () => {
     expect(v.patch).toBeUndefined();
     const d = (await call(s, '/', pod('registry.example.com/unsigned:v1'))).json().response!;
     expect(d.allowed).toBe(false);
-    expect(d.status!.message).toMatch(/^\n\nresource Pod\/default\/app was blocked due to the following policies \n\ncheck-image-signature:\n {2}verify-signature: /);
+    expect(d.status!.message).toMatch(
+      /^\n\nresource Pod\/default\/app was blocked due to the following policies \n\ncheck-image-signature:\n {2}verify-signature: /,
+    );
     const decisions = logs.filter((l) => l.msg === 'admission decision');
     expect(decisions.map((l) => [l.path, l.allowed, l.kind])).toEqual([
       ['/mutate', true, 'Pod'],
@@ -218,7 +228,8 @@ describe('startWebhookServer', () => {
     for (let i = 0; i < 200 && s.policies().length < 2; i++) await new Promise((r) => setTimeout(r, 25));
     expect(s.policies().map((p) => p.metadata.name)).toEqual(['check-image-signature', 'second']);
     await writeFile(join(pdir, 'c.yaml'), 'apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata:\n  name: bad\nspec:\n  rules: 3\n');
-    for (let i = 0; i < 200 && !logs.some((l) => l.msg.startsWith('policy reload failed')); i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 200 && !logs.some((l) => l.msg.startsWith('policy reload failed')); i++)
+      await new Promise((r) => setTimeout(r, 25));
     expect(logs.some((l) => l.msg.startsWith('policy reload failed'))).toBe(true);
     expect(s.policies()).toHaveLength(2);
   });
@@ -254,7 +265,21 @@ describe('vouch webhook', () => {
     let out = '';
     let err = '';
     const done = runCli(
-      ['webhook', '--policies', pdir, '--tls-cert', 'tls.crt', '--tls-key', 'tls.key', '--port', '0', '--address', '127.0.0.1', '--timeout-ms', '3000'],
+      [
+        'webhook',
+        '--policies',
+        pdir,
+        '--tls-cert',
+        'tls.crt',
+        '--tls-key',
+        'tls.key',
+        '--port',
+        '0',
+        '--address',
+        '127.0.0.1',
+        '--timeout-ms',
+        '3000',
+      ],
       { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, cwd: dir, env: { HOME: dir } },
     );
     const lines = () =>
@@ -279,7 +304,11 @@ describe('vouch webhook', () => {
 
   it('refuses to start without TLS material', async () => {
     let err = '';
-    const code = await runCli(['webhook', '--policies', dir], { stderr: { write: (s: string) => (err += s) }, stdout: { write: () => {} }, cwd: dir });
+    const code = await runCli(['webhook', '--policies', dir], {
+      stderr: { write: (s: string) => (err += s) },
+      stdout: { write: () => {} },
+      cwd: dir,
+    });
     expect(code).toBe(1);
     expect(err).toContain('tls-cert');
   });

@@ -5,8 +5,8 @@
  * policy reload and graceful shutdown.
  */
 import { type FSWatcher, watch } from 'node:fs';
-import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { VouchError } from '@vouch/core';
 import {
@@ -164,14 +164,16 @@ function failurePolicyOf(engine: KyvernoEngine | undefined): 'Fail' | 'Ignore' {
  * Throws ERR_INVALID_ARGUMENT for bad options and ERR_IO when it cannot listen.
  */
 export async function startWebhookServer(options: WebhookServerOptions): Promise<WebhookServer> {
-  if (!options || !options.verifier || !options.tls) throw new VouchError('ERR_INVALID_ARGUMENT', 'startWebhookServer needs verifier and tls');
+  if (!options?.verifier || !options.tls) throw new VouchError('ERR_INVALID_ARGUMENT', 'startWebhookServer needs verifier and tls');
   if ((options.policyDir === undefined) === (options.loadPolicies === undefined)) {
     throw new VouchError('ERR_INVALID_ARGUMENT', 'startWebhookServer needs exactly one of policyDir and loadPolicies');
   }
   const timeoutMs = options.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS;
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new VouchError('ERR_INVALID_ARGUMENT', `timeoutMs must be positive, got ${timeoutMs}`);
-  if (!Number.isFinite(maxBody) || maxBody <= 0) throw new VouchError('ERR_INVALID_ARGUMENT', `maxBodyBytes must be positive, got ${maxBody}`);
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
+    throw new VouchError('ERR_INVALID_ARGUMENT', `timeoutMs must be positive, got ${timeoutMs}`);
+  if (!Number.isFinite(maxBody) || maxBody <= 0)
+    throw new VouchError('ERR_INVALID_ARGUMENT', `maxBodyBytes must be positive, got ${maxBody}`);
   const log = options.log ?? (() => {});
   const load = options.loadPolicies ?? (() => loadPolicyDir(options.policyDir!));
   let engine: KyvernoEngine | undefined;
@@ -242,7 +244,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     let review: AdmissionReview;
     try {
       review = JSON.parse(Buffer.from(body).toString('utf8')) as AdmissionReview;
-      if (!review || review.kind !== 'AdmissionReview' || !review.request || typeof review.request.uid !== 'string') {
+      if (review?.kind !== 'AdmissionReview' || !review.request || typeof review.request.uid !== 'string') {
         throw new Error('expected an AdmissionReview (admission.k8s.io/v1) with request.uid');
       }
     } catch (e) {
@@ -292,9 +294,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
         apiVersion,
         kind: 'AdmissionReview',
         response:
-          fp === 'Ignore'
-            ? { uid, allowed: true, warnings: [message] }
-            : { uid, allowed: false, status: { status: 'Failure', message } },
+          fp === 'Ignore' ? { uid, allowed: true, warnings: [message] } : { uid, allowed: false, status: { status: 'Failure', message } },
       };
     };
     if (!current) return { review: byFailurePolicy('policies are not loaded yet'), timedOut: false };
@@ -333,7 +333,10 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   }
 
   await new Promise<void>((resolve, reject) => {
-    const onError = (e: Error) => reject(new VouchError('ERR_IO', `cannot listen on ${options.address ?? '0.0.0.0'}:${options.port ?? 9443}: ${e.message}`, { cause: e }));
+    const onError = (e: Error) =>
+      reject(
+        new VouchError('ERR_IO', `cannot listen on ${options.address ?? '0.0.0.0'}:${options.port ?? 9443}: ${e.message}`, { cause: e }),
+      );
     server.once('error', onError);
     server.listen(options.port ?? 9443, options.address ?? '0.0.0.0', () => {
       server.off('error', onError);
@@ -356,7 +359,11 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
         clearTimeout(debounce);
         debounce = setTimeout(() => {
           reload().catch((e) =>
-            log({ level: 'error', msg: 'policy reload failed; keeping the previous policies', error: e instanceof Error ? e.message : String(e) }),
+            log({
+              level: 'error',
+              msg: 'policy reload failed; keeping the previous policies',
+              error: e instanceof Error ? e.message : String(e),
+            }),
           );
         }, 200);
       });

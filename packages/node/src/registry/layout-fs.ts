@@ -12,7 +12,8 @@ function isNotFound(e: unknown): boolean {
 /**
  * A {@link LayoutFs} over a directory on disk. Paths are confined to `rootDir`; writes go to a
  * temporary file in the same directory, are flushed, then renamed over the target (atomic on
- * POSIX file systems).
+ * POSIX file systems). `version` is the file's device, inode, size and nanosecond modification
+ * and change times.
  */
 export function nodeLayoutFs(rootDir: string): LayoutFs {
   const root = resolve(rootDir);
@@ -67,6 +68,16 @@ export function nodeLayoutFs(rootDir: string): LayoutFs {
       } catch (e) {
         await rm(tmp, { force: true }).catch(() => {});
         throw new VouchError('ERR_IO', `cannot write ${p}: ${(e as Error).message}`, { cause: e });
+      }
+    },
+    async version(rel) {
+      try {
+        const s = await stat(full(rel), { bigint: true });
+        return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+      } catch (e) {
+        if (isNotFound(e)) return undefined;
+        if (e instanceof VouchError) throw e;
+        throw new VouchError('ERR_IO', `cannot stat ${rel}: ${(e as Error).message}`, { cause: e });
       }
     },
     async exists(rel) {

@@ -1,0 +1,203 @@
+import { readFile, stat } from 'node:fs/promises';
+import { bytesEqual, isVouchError, Limits, toHex, VouchError } from '@vouch/core';
+import type { ParsedEnvelope } from '@vouch/envelope';
+import { nodeHasher } from '@vouch/node';
+import type { Certificate } from '@vouch/x509';
+import { parseTimestampToken, type TimestampToken, timestampRange } from '@vouch/x509/tsp';
+import type { CliContext } from '../context.js';
+import { codecFor } from '../deps.js';
+import { formatAnsic, formatRfc3339 } from '../format/time.js';
+import { add, addPair, node, renderTree, type TreeNode } from '../format/tree.js';
+import { inspectSignatureFormat, positional } from './flags.js';
+
+/** notation's display names of the signature algorithms. */
+const ALGORITHM_NAMES: Readonly<Record<string, string>> = {
+  PS256: 'RSASSA-PSS-SHA-256',
+  PS384: 'RSASSA-PSS-SHA-384',
+  PS512: 'RSASSA-PSS-SHA-512',
+  ES256: 'ECDSA-SHA-256',
+  ES384: 'ECDSA-SHA-384',
+  ES512: 'ECDSA-SHA-512',
+};
+
+const DIGEST_OF: Readonly<Record<string, 'sha256' | 'sha384' | 'sha512'>> = {
+  'SHA-256': 'sha256',
+  'SHA-384': 'sha384',
+  'SHA-512': 'sha512',
+};
+
+/** What `blob inspect` shows of the timestamp countersignature: the token, or why it is unusable. */
+interface TimestampView {
+  token?: TimestampToken;
+  error?: string;
+}
+
+/** Parse the countersignature and check that its message imprint covers this signature (as notation does before showing it). */
+async function timestampView(env: ParsedEnvelope): Promise<TimestampView | undefined> {
+  const bytes = env.unsignedAttributes.timestampSignature;
+  if (!bytes) return undefined;
+  try {
+    const token = await parseTimestampToken(bytes);
+    const alg = DIGEST_OF[token.hashAlgorithm];
+    if (!alg) return { error: `failed to parse timestamp countersignature: unsupported hash algorithm ${token.hashAlgorithm}` };
+    if (!bytesEqual(nodeHasher(alg).update(env.signature).digest(), token.messageImprint)) {
+      return { error: 'failed to parse timestamp countersignature: invalid TSTInfo: mismatched message' };
+    }
+    return { token };
+  } catch (e) {
+    return { error: `failed to parse timestamp countersignature: ${(e as Error).message}` };
+  }
+}
+
+function attributeValue(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v instanceof Uint8Array) return toHex(v);
+  return JSON.stringify(v) ?? String(v);
+}
+
+/** Go's RFC 3339 with nanoseconds: fractional seconds without trailing zeros. */
+function rfc3339Nano(d: Date): string {
+  return d.toISOString().replace(/\.(\d+)Z$/, (_m, frac: string) => {
+    const f = frac.replace(/0+$/, '');
+    return f ? `.${f}Z` : 'Z';
+  });
+}
+
+function signingTimeLabel(env: ParsedEnvelope): { label: string; key: string; time: Date } | undefined {
+  const sa = env.signedAttributes;
+  if (sa.signingTime) return { label: 'signing time', key: 'signingTime', time: sa.signingTime };
+  if (sa.authenticSigningTime) return { label: 'authentic signing time', key: 'authenticSigningTime', time: sa.authenticSigningTime };
+  return undefined;
+}
+
+function certificatesNode(parent: TreeNode, chain: readonly Certificate[]): void {
+  const certs = add(parent, 'certificates');
+  for (const c of chain) {
+    const cn = addPair(certs, 'SHA256 fingerprint', c.sha256Fingerprint);
+    addPair(cn, 'issued to', c.subject);
+    addPair(cn, 'issued by', c.issuer);
+    addPair(cn, 'expiry', formatAnsic(c.notAfter));
+  }
+}
+
+/** notation's `blob inspect` tree (times in UTC, `Mon Jan _2 15:04:05 2006`). */
+export function blobInspectTree(
+  signaturePath: string,
+  envelopeMediaType: string,
+  env: ParsedEnvelope,
+  ts: TimestampView | undefined,
+): string {
+  const root = node(signaturePath);
+  addPair(root, 'signature algorithm', ALGORITHM_NAMES[env.algorithm] ?? env.algorithm);
+  addPair(root, 'signature envelope type', envelopeMediaType);
+  const signed = add(root, 'signed attributes');
+  addPair(signed, 'content type', env.payloadContentType);
+  addPair(signed, 'signing scheme', env.signedAttributes.signingScheme);
+  const time = signingTimeLabel(env);
+  if (time) addPair(signed, time.label, formatAnsic(time.time));
+  if (env.signedAttributes.expiry) addPair(signed, 'expiry', formatAnsic(env.signedAttributes.expiry));
+  for (const a of env.signedAttributes.extended) addPair(signed, a.key, attributeValue(a.value));
+  const user = add(root, 'user defined attributes');
+  const annotations = env.payload.targetArtifact.annotations ?? {};
+  const keys = Object.keys(annotations).sort();
+  if (keys.length === 0) add(user, '(empty)');
+  for (const k of keys) addPair(user, k, annotations[k]!);
+  const unsigned = add(root, 'unsigned attributes');
+  if (env.unsignedAttributes.signingAgent) addPair(unsigned, 'signing agent', env.unsignedAttributes.signingAgent);
+  if (ts) {
+    const tsNode = add(unsigned, 'timestamp signature');
+    if (ts.token) {
+      const { earliest, latest } = timestampRange(ts.token);
+      addPair(tsNode, 'timestamp', `[${formatAnsic(earliest)}, ${formatAnsic(latest)}]`);
+      certificatesNode(tsNode, ts.token.certificates);
+    } else {
+      addPair(tsNode, 'error', ts.error ?? 'unknown error');
+    }
+  }
+  certificatesNode(root, env.certificateChain);
+  const artifact = add(root, 'signed artifact');
+  const t = env.payload.targetArtifact;
+  addPair(artifact, 'media type', t.mediaType);
+  addPair(artifact, 'digest', t.digest);
+  addPair(artifact, 'size', String(t.size));
+  return renderTree(root);
+}
+
+function certJson(c: Certificate): Record<string, string> {
+  return { SHA256Fingerprint: c.sha256Fingerprint, issuedTo: c.subject, issuedBy: c.issuer, expiry: formatRfc3339(c.notAfter) };
+}
+
+function sorted(entries: [string, unknown][]): Record<string, unknown> {
+  return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** notation's `blob inspect -o json` document (field order as notation prints it; attribute maps sorted by key). */
+export function blobInspectJson(envelopeMediaType: string, env: ParsedEnvelope, ts: TimestampView | undefined): Record<string, unknown> {
+  const signed: [string, unknown][] = [
+    ['contentType', env.payloadContentType],
+    ['signingScheme', env.signedAttributes.signingScheme],
+  ];
+  const time = signingTimeLabel(env);
+  if (time) signed.push([time.key, formatRfc3339(time.time)]);
+  if (env.signedAttributes.expiry) signed.push(['expiry', formatRfc3339(env.signedAttributes.expiry)]);
+  for (const a of env.signedAttributes.extended) signed.push([a.key, attributeValue(a.value)]);
+  const unsigned: Record<string, unknown> = {};
+  if (env.unsignedAttributes.signingAgent) unsigned.signingAgent = env.unsignedAttributes.signingAgent;
+  if (ts?.token) {
+    const { earliest, latest } = timestampRange(ts.token);
+    unsigned.timestampSignature = {
+      timestamp: `[${rfc3339Nano(earliest)}, ${rfc3339Nano(latest)}]`,
+      certificates: ts.token.certificates.map(certJson),
+    };
+  } else if (ts?.error) {
+    unsigned.timestampSignature = { error: ts.error };
+  }
+  const t = env.payload.targetArtifact;
+  const annotations = t.annotations && Object.keys(t.annotations).length > 0 ? sorted(Object.entries(t.annotations)) : null;
+  return {
+    signatureAlgorithm: ALGORITHM_NAMES[env.algorithm] ?? env.algorithm,
+    signatureEnvelopeType: envelopeMediaType,
+    signedAttributes: sorted(signed),
+    userDefinedAttributes: annotations,
+    unsignedAttributes: unsigned,
+    certificates: env.certificateChain.map(certJson),
+    signedArtifact: { mediaType: t.mediaType, digest: t.digest, size: t.size },
+  };
+}
+
+/** `vouch blob inspect`: show a detached signature file as notation's tree, or JSON with `--output json`. */
+export async function runBlobInspect(ctx: CliContext, sigArg: unknown): Promise<void> {
+  const sigPath = positional(
+    sigArg,
+    `missing signature path: use \`${ctx.programName} blob inspect --help\` to see what parameters are required`,
+    'signature path cannot be empty',
+  );
+  const { envelopeMediaType } = inspectSignatureFormat(sigPath);
+  const file = ctx.resolvePath(sigPath);
+  let bytes: Uint8Array;
+  try {
+    const st = await stat(file);
+    if (st.size > Limits.MAX_ENVELOPE_BYTES) {
+      throw new VouchError(
+        'ERR_SIZE_LIMIT_EXCEEDED',
+        `failed to read signature file: ${sigPath} is ${st.size} bytes, over the ${Limits.MAX_ENVELOPE_BYTES}-byte limit`,
+      );
+    }
+    bytes = new Uint8Array(await readFile(file));
+  } catch (e) {
+    if (isVouchError(e)) throw e;
+    throw new VouchError('ERR_IO', `failed to read signature file: ${(e as Error).message}`, { cause: e, details: { path: file } });
+  }
+  const codec = codecFor(envelopeMediaType);
+  if (!codec) throw new VouchError('ERR_UNSUPPORTED', `the ${envelopeMediaType} envelope format is not available in this build`);
+  let env: ParsedEnvelope;
+  try {
+    env = codec.parse(bytes);
+  } catch (e) {
+    const code = isVouchError(e) ? e.code : 'ERR_ENVELOPE_MALFORMED';
+    throw new VouchError(code, `failed to parse signature: ${(e as Error).message}`, { cause: e, details: { path: file } });
+  }
+  const ts = await timestampView(env);
+  if (ctx.json) ctx.result(blobInspectJson(envelopeMediaType, env, ts));
+  else ctx.out(blobInspectTree(sigPath, envelopeMediaType, env, ts));
+}
