@@ -1,3 +1,4 @@
+import { benchAdmissionRegistryDown, benchAdmissionVerifications, benchAdmissionWarm } from './admission.js';
 import { benchBlob } from './blob.js';
 import { benchRegistry } from './registry.js';
 import { benchVerifyWarm } from './verify-warm.js';
@@ -7,6 +8,9 @@ const benches: Record<string, () => Promise<void>> = {
   'verify-warm-es256-vs-crypto': () => benchVerifyWarm('EC-256', 'ES256', 'verify-warm-es256-vs-crypto'),
   'verify-warm-ps384-vs-crypto': () => benchVerifyWarm('RSA-3072', 'PS384', 'verify-warm-ps384-vs-crypto'),
   'blob-1gib': () => benchBlob(),
+  'admission-warm-p99-ms': benchAdmissionWarm,
+  'admission-verifications-per-review': benchAdmissionVerifications,
+  'admission-registry-down-peak-rss-mib': benchAdmissionRegistryDown,
 };
 for (const [name, run] of Object.entries(benches)) {
   if (only.length && !only.includes(name)) continue;

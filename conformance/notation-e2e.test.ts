@@ -6,8 +6,8 @@
  * docker-registry on 127.0.0.1:5000 with htpasswd testuser/testpassword, as upstream's), the
  * TLS front end, the credential helper stand-in, the e2e plugin (built with vouch's plugin SDK,
  * conformance/e2e-plugin), and the CRL server and OCSP responder on the loopback ports the
- * testdata certificates name (conformance/e2e-services). Scenarios run one after the other:
- * the serial ones share CRL/OCSP state, the rest share the registry.
+ * testdata certificates name (conformance/e2e-services). Scenarios that share state (upstream's
+ * serial ones, ordered groups, the login pair) run alone; the others run concurrently.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -125,7 +125,12 @@ describe.skipIf(!present)('notation e2e scenarios', () => {
       it.skip(`${s.id} [${reason}]`, () => {});
       continue;
     }
-    it(s.id, async () => {
+    // Scenarios run concurrently (vitest's maxConcurrency at a time) unless they share state:
+    // upstream's serial ones (CRL/OCSP server state), ordered groups (one config dir), and the
+    // login scenarios (one credential store). Each other scenario has its own config dir and
+    // repositories.
+    const alone = !!s.serial || !!s.ordered_group || s.needs.includes('credential-helper');
+    (alone ? it : it.concurrent)(s.id, async () => {
       if (setupError) throw setupError;
       if (s.needs.includes('tls-proxy') && !env.domainFetch) throw new Error(`${DOMAIN_REGISTRY} front end not started`);
       if (s.needs.includes('credential-helper')) await resetHelper?.();

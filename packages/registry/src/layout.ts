@@ -52,8 +52,9 @@ export interface LayoutFs {
    * Optional: an opaque token that changes whenever the file may have changed (e.g. device,
    * inode, size, modification and change times), or `undefined` when the file does not exist.
    * With it, the repository re-reads and re-parses index.json only when its token changes.
+   * May answer synchronously (a local `stat` is cheaper than a round trip to a thread pool).
    */
-  version?(path: string): Promise<string | undefined>;
+  version?(path: string): string | undefined | Promise<string | undefined>;
 }
 
 /** Options of {@link ociLayoutRepository}. */
@@ -204,7 +205,7 @@ export function ociLayoutRepository(fs: LayoutFs, options: OciLayoutOptions = {}
   async function readIndex(fresh = false): Promise<IndexDoc> {
     const versionOf = fs.version;
     if (fresh || !versionOf) return readIndexFile();
-    const version = await io('reading index.json of the OCI layout', () => versionOf.call(fs, INDEX_FILE));
+    const version = await io('reading index.json of the OCI layout', async () => versionOf.call(fs, INDEX_FILE));
     if (version !== undefined && indexCache?.version === version) return indexCache.doc;
     // The version is taken before the read: a change during the read gives a newer version,
     // so the next call reads again.

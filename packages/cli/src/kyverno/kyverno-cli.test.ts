@@ -139,9 +139,9 @@ describe('vouch kyverno apply', () => {
     const r = await vouch(['kyverno', 'apply', 'down-policy.yaml', '-r', 'down-pod.yaml', '-o', 'json']);
     expect(r.code).toBe(1);
     expect(r.err).toContain('exit as there are policy');
-    const first = r.json().results[0];
-    expect(first.result).toBe('error');
-    expect(first.message).toMatch(/^failed to verify image 127\.0\.0\.1:9\/app:v1: /);
+    // Kyverno's order: the digest lookup error, then the verification error
+    const errors = r.json().results.filter((x: Json) => x.result === 'error');
+    expect(errors.map((x: Json) => x.message.split(':')[0])).toEqual(['failed to update digest', 'failed to verify image 127.0.0.1']);
   });
 
   it('rejects the seed typo with a message naming the line and the fix', async () => {

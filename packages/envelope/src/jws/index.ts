@@ -186,12 +186,6 @@ function parse(bytes: Uint8Array): ParsedEnvelope {
   };
 }
 
-function latin1(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i += 4096) s += String.fromCharCode(...b.subarray(i, i + 4096));
-  return s;
-}
-
 /**
  * The signature check, done directly with WebCrypto: `parse` has already enforced every header
  * rule (alg, crit, cty, b64, the Notary attributes), so all that is left is the signature over
@@ -201,12 +195,12 @@ function latin1(b: Uint8Array): string {
 async function verifyIntegrity(env: ParsedEnvelope): Promise<void> {
   const leaf = env?.certificateChain?.[0];
   if (!leaf) throw new VouchError('ERR_SIGNATURE_INTEGRITY', 'the envelope has no signing certificate');
-  const input = latin1(env.toBeSigned);
-  const dot = input.indexOf('.');
-  if (dot < 0 || input.indexOf('.', dot + 1) >= 0) throw new VouchError('ERR_SIGNATURE_INTEGRITY', 'the JWS signing input is malformed');
   let header: unknown;
   let signedPayload: Uint8Array;
   try {
+    const input = fromUtf8(env.toBeSigned);
+    const dot = input.indexOf('.');
+    if (dot < 0 || input.indexOf('.', dot + 1) >= 0) throw new Error('expected one "." between header and payload');
     header = JSON.parse(fromUtf8(fromBase64Url(input.slice(0, dot))));
     signedPayload = fromBase64Url(input.slice(dot + 1));
   } catch (e) {
