@@ -15,11 +15,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { startCrlServer, startOcspResponder } from './e2e-services/revocation.js';
 import { GO_ONLY_TEXT, KNOWN_DEVIATIONS, SKIP_REASONS, skipReason } from './e2e/classify.js';
 import { type E2eEnv, ScenarioRunner, ScenarioState } from './e2e/runner.js';
 import { DOMAIN_REGISTRY, domainFetch, installCredentialHelper, startDomainProxy, startE2eRegistry } from './e2e/services.js';
 import type { Scenario } from './e2e/types.js';
+import { startCrlServer, startOcspResponder } from './e2e-services/revocation.js';
 import { note } from './notes.js';
 
 process.env.TZ = 'UTC';
@@ -35,7 +35,6 @@ if (!present) {
 
 const scenarios: Scenario[] = present ? (JSON.parse(readFileSync(scenariosPath, 'utf8')) as Scenario[]) : [];
 const root = typeof process.getuid === 'function' && process.getuid() === 0;
-const referrersApi = process.env.E2E_REFERRERS_API === '1';
 
 // ordered groups (quickstart) run in their order and share one state
 const ordered = [...scenarios].sort((a, b) => {
@@ -43,15 +42,7 @@ const ordered = [...scenarios].sort((a, b) => {
   return 0;
 });
 
-// blob verbs are built in packages/cli/src/commands/blob.ts; until then their scenarios belong to issue 4
-const blobPending = (() => {
-  try {
-    return !/\.command\(\s*['"]blob/.test(readFileSync(join(repoRoot, 'packages', 'cli', 'src', 'commands', 'blob.ts'), 'utf8'));
-  } catch {
-    return true;
-  }
-})();
-const plan = ordered.map((s) => ({ s, reason: skipReason(s, { root, referrersApi, blobPending }) }));
+const plan = ordered.map((s) => ({ s, reason: skipReason(s, { root }) }));
 const running = (need: string) => plan.some((p) => !p.reason && p.s.needs.includes(need));
 const needsRegistry = running('registry');
 const needsDomain = running('tls-proxy');
@@ -130,29 +121,33 @@ describe.skipIf(!present)('notation e2e scenarios', () => {
     // login scenarios (one credential store). Each other scenario has its own config dir and
     // repositories.
     const alone = !!s.serial || !!s.ordered_group || s.needs.includes('credential-helper');
-    (alone ? it : it.concurrent)(s.id, async () => {
-      if (setupError) throw setupError;
-      if (s.needs.includes('tls-proxy') && !env.domainFetch) throw new Error(`${DOMAIN_REGISTRY} front end not started`);
-      if (s.needs.includes('credential-helper')) await resetHelper?.();
-      let state = s.ordered_group ? groups.get(s.ordered_group) : undefined;
-      const own = !state;
-      if (!state) {
-        state = new ScenarioState();
-        await state.init();
-        if (s.ordered_group) groups.set(s.ordered_group, state);
-      }
-      try {
-        const relaxed = process.env.E2E_CHECK_GO_TEXT === 'relaxed' ? (GO_ONLY_TEXT[s.id] ?? []) : [];
-        const runner = new ScenarioRunner(s, env, state, relaxed);
-        await runner.setup();
-        await runner.run();
-      } catch (e) {
-        const why = KNOWN_DEVIATIONS[s.id];
-        if (why && e instanceof Error) e.message = `known deviation: ${why}\n${e.message}`;
-        throw e;
-      } finally {
-        if (own && !s.ordered_group) await state.dispose();
-      }
-    }, 120_000);
+    (alone ? it : it.concurrent)(
+      s.id,
+      async () => {
+        if (setupError) throw setupError;
+        if (s.needs.includes('tls-proxy') && !env.domainFetch) throw new Error(`${DOMAIN_REGISTRY} front end not started`);
+        if (s.needs.includes('credential-helper')) await resetHelper?.();
+        let state = s.ordered_group ? groups.get(s.ordered_group) : undefined;
+        const own = !state;
+        if (!state) {
+          state = new ScenarioState();
+          await state.init();
+          if (s.ordered_group) groups.set(s.ordered_group, state);
+        }
+        try {
+          const relaxed = process.env.E2E_CHECK_GO_TEXT === 'relaxed' ? (GO_ONLY_TEXT[s.id] ?? []) : [];
+          const runner = new ScenarioRunner(s, env, state, relaxed);
+          await runner.setup();
+          await runner.run();
+        } catch (e) {
+          const why = KNOWN_DEVIATIONS[s.id];
+          if (why && e instanceof Error) e.message = `known deviation: ${why}\n${e.message}`;
+          throw e;
+        } finally {
+          if (own && !s.ordered_group) await state.dispose();
+        }
+      },
+      120_000,
+    );
   }
 });

@@ -110,7 +110,8 @@ export async function startCrlServer(crlDir: string): Promise<RunningService> {
 }
 
 /** The index line upstream's ocsp_server.py writes for each control POST (`\t`-separated). */
-const LEAF_LINE = '21250121012109Z\t250214013720Z\t520D9B1364D98367711DA2B6A0A0F34B23E3D02A\tunknown\t/C=US/ST=State/L=City/O=Organization/OU=OrgUnit/CN=LeafCert';
+const LEAF_LINE =
+  '21250121012109Z\t250214013720Z\t520D9B1364D98367711DA2B6A0A0F34B23E3D02A\tunknown\t/C=US/ST=State/L=City/O=Organization/OU=OrgUnit/CN=LeafCert';
 const INDEX_LINES: Record<string, string> = {
   '/revoke': `R\t${LEAF_LINE}`,
   '/unrevoke': `V\t${LEAF_LINE}`,
@@ -152,7 +153,23 @@ export async function startOcspResponder(ocspDir: string): Promise<RunningServic
       try {
         await writeFile(i, request);
         await openssl(
-          ['ocsp', '-index', 'demoCA/index.txt', '-CA', 'root.crt', '-rkey', 'ocsp.key', '-rsigner', 'ocsp.crt', '-nmin', '5', '-reqin', i, '-respout', o],
+          [
+            'ocsp',
+            '-index',
+            'demoCA/index.txt',
+            '-CA',
+            'root.crt',
+            '-rkey',
+            'ocsp.key',
+            '-rsigner',
+            'ocsp.crt',
+            '-nmin',
+            '5',
+            '-reqin',
+            i,
+            '-respout',
+            o,
+          ],
           work,
         );
         return await readFile(o);

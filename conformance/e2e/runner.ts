@@ -10,7 +10,7 @@ import { basename, dirname, join } from 'node:path';
 import type { FetchLike } from '@vouch/core';
 import { runCli } from '../../packages/cli/src/index.js';
 import { controlPost } from '../e2e-services/revocation.js';
-import { DOMAIN_REGISTRY, PASSWORD, seedArtifact, USERNAME } from './services.js';
+import { DOMAIN_REGISTRY, listReferrers, PASSWORD, seedArtifact, USERNAME } from './services.js';
 import { type ActionStep, type CliStep, type Expect, type HostSetup, isCliStep, type Scenario } from './types.js';
 
 /** What the runner shares between scenarios. */
@@ -300,6 +300,25 @@ export class ScenarioRunner {
         await writeFile(dest, Buffer.from(text.replace(/\s+/g, ''), 'base64'), {
           mode: step.mode ? Number.parseInt(String(step.mode), 8) : 0o644,
         });
+        return;
+      }
+      case 'assert_registry_referrers': {
+        const subject = p('subject');
+        const at = subject.lastIndexOf('@');
+        const name = subject.slice(0, at);
+        const slash = name.indexOf('/');
+        const found = await listReferrers(name.slice(0, slash), name.slice(slash + 1), subject.slice(at + 1), String(step.artifact_type));
+        const want = (step.annotations_include ?? {}) as Record<string, string>;
+        const problems: string[] = [];
+        if (step.count !== undefined && found.length !== Number(step.count))
+          problems.push(`${found.length} referrers, expected ${String(step.count)}`);
+        for (const r of found) {
+          for (const [k, v] of Object.entries(want)) {
+            if (r.annotations[k] !== v)
+              problems.push(`referrer ${r.digest} has annotation ${k}=${JSON.stringify(r.annotations[k])}, expected ${JSON.stringify(v)}`);
+          }
+        }
+        if (problems.length > 0) throw new Error(`referrers of ${subject} (${String(step.artifact_type)}): ${problems.join('; ')}`);
         return;
       }
       case 'set_env':

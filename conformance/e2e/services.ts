@@ -84,6 +84,41 @@ export async function seedArtifact(layoutDir: string, registry: string, repo: st
   }
 }
 
+/**
+ * The scenarios' `assert_registry_referrers` check: the referrers of `repo@digest` with this
+ * artifact type, each with the annotations of its manifest. Read with vouch's registry client:
+ * the Referrers API when the registry has it (zot upstream), else the referrers tag schema,
+ * which is where a registry without the API keeps the same list.
+ */
+export async function listReferrers(
+  registry: string,
+  repo: string,
+  digest: string,
+  artifactType: string,
+): Promise<{ digest: string; annotations: Record<string, string> }[]> {
+  const fetch = undiciFetch();
+  try {
+    const client = createRegistryClient({
+      fetch,
+      credentials: staticCredentials({ [registry]: { username: USERNAME, password: PASSWORD } }),
+      plainHttp: true,
+    });
+    const target = remoteRepository(client, `${registry}/${repo}`);
+    const subject = await target.resolve(digest);
+    const out: { digest: string; annotations: Record<string, string> }[] = [];
+    for await (const page of target.referrers(subject, { artifactType })) {
+      for (const d of page) {
+        const { bytes } = await target.fetchManifest(d);
+        const doc = JSON.parse(new TextDecoder().decode(bytes)) as { annotations?: Record<string, string> };
+        out.push({ digest: d.digest, annotations: { ...(d.annotations ?? {}), ...(doc.annotations ?? {}) } });
+      }
+    }
+    return out;
+  } finally {
+    await fetch.close();
+  }
+}
+
 /** HTTP and HTTPS front ends for `notation-e2e.registry.io`, forwarding to the registry (nginx upstream). */
 export async function startDomainProxy(
   upstream: string,

@@ -3,7 +3,7 @@ import { computeRules } from './autogen.js';
 import { type ExtractedImages, extractImages, type ImageConfig, type ImageInfo, imageInfoString, listImages } from './images.js';
 import { createJmesEngine, type JmesEngine } from './jmespath.js';
 import { applyJsonPatch } from './jsonpatch.js';
-import type { GroupVersionKind } from './kinds.js';
+import { checkKind, type GroupVersionKind } from './kinds.js';
 import { checkSelector, matchRule, resourceGVK } from './match.js';
 import {
   addImageVerification,
@@ -106,6 +106,68 @@ interface EngineMemo {
   images: WeakMap<KubeObject, ExtractedImages>;
   selected: WeakMap<ExtractedImages, Map<string, SelectedImage[]>>;
   selectionKeys: WeakMap<Rule, string>;
+  kindGates: WeakMap<Rule, KindGate>;
+  /** Rules whose `verifyImages` hold no `{{ }}` variable (substitution would only copy them). */
+  constantImageVerifications: WeakMap<Rule, boolean>;
+}
+
+/**
+ * The kinds a rule's match blocks require: a block with a non-empty `kinds` list that rejects the
+ * request's GVK never matches, so the rule cannot match when one (`any`, inline) / every (`all`) such
+ * block rejects it. `undefined` entries are blocks without kinds (they may match anything).
+ */
+interface KindGate {
+  all: boolean;
+  blocks: (readonly string[] | undefined)[];
+}
+
+function kindGateOf(rule: Rule): KindGate {
+  const match = rule.match ?? {};
+  const kindsOf = (f: { resources?: { kinds?: string[] } } | undefined) => {
+    const k = f?.resources?.kinds;
+    return Array.isArray(k) && k.length > 0 ? k : undefined;
+  };
+  if (match.any && match.any.length > 0) return { all: false, blocks: match.any.map(kindsOf) };
+  if (match.all && match.all.length > 0) return { all: true, blocks: match.all.map(kindsOf) };
+  return { all: false, blocks: [kindsOf(match)] };
+}
+
+/** False only when the rule's kinds rule out the GVK (then {@link matchRule} would not match either). */
+function kindsMayMatch(engine: KyvernoEngine, rule: Rule, gvk: GroupVersionKind, subresource: string): boolean {
+  const m = memoOf(engine).kindGates;
+  let gate = m.get(rule);
+  if (!gate) {
+    gate = kindGateOf(rule);
+    m.set(rule, gate);
+  }
+  if (gate.all) {
+    for (const k of gate.blocks) if (k && !checkKind(k, gvk, subresource, true)) return false;
+    return true;
+  }
+  for (const k of gate.blocks) if (!k || checkKind(k, gvk, subresource, true)) return true;
+  return false;
+}
+
+function hasVariable(v: unknown): boolean {
+  if (typeof v === 'string') return v.includes('{{');
+  if (Array.isArray(v)) return v.some(hasVariable);
+  if (v && typeof v === 'object') {
+    for (const k in v) if (Object.hasOwn(v, k) && hasVariable((v as Record<string, unknown>)[k])) return true;
+  }
+  return false;
+}
+
+/** The rule's verifyImages entries with variables substituted (the rule's own entries when there are none: read only). */
+function imageVerificationsOf(engine: KyvernoEngine, rule: Rule, ctx: Record<string, unknown>): ImageVerification[] {
+  const list = rule.verifyImages ?? [];
+  const m = memoOf(engine).constantImageVerifications;
+  let constant = m.get(rule);
+  if (constant === undefined) {
+    constant = !hasVariable(list);
+    m.set(rule, constant);
+  }
+  if (constant) return list;
+  return substituteVariables(list, ctx, engine.jmes, { skipKeys: ['conditions', 'deny'] }) as ImageVerification[];
 }
 
 // Keyed by engine object (weakly): no state is shared between engines.
@@ -121,6 +183,8 @@ function memoOf(engine: KyvernoEngine): EngineMemo {
       images: new WeakMap(),
       selected: new WeakMap(),
       selectionKeys: new WeakMap(),
+      kindGates: new WeakMap(),
+      constantImageVerifications: new WeakMap(),
     };
     memos.set(engine, m);
   }
@@ -253,9 +317,15 @@ function operationOf(req: EngineRequest, policy: KyvernoPolicy, rule: string): s
   return typeof op === 'string' ? op : (req.operation ?? 'CREATE');
 }
 
+function isEmptyObject(o: object | undefined | null): boolean {
+  if (!o) return true;
+  for (const k in o) if (Object.hasOwn(o, k)) return false;
+  return true;
+}
+
 function effectiveResource(req: EngineRequest): KubeObject {
   const r = req.resource;
-  if ((!r || Object.keys(r).length === 0) && req.oldResource) return req.oldResource;
+  if (req.oldResource && isEmptyObject(r)) return req.oldResource;
   return r;
 }
 
@@ -287,8 +357,13 @@ function policyNamespaceOf(policy: KyvernoPolicy): string {
   return policy.kind === 'Policy' ? (policy.metadata.namespace ?? 'default') : '';
 }
 
-function ruleMatches(policy: KyvernoPolicy, rule: Rule, req: EngineRequest, operation: string): boolean {
+function ruleMatches(engine: KyvernoEngine, policy: KyvernoPolicy, rule: Rule, req: EngineRequest, operation: string): boolean {
   const resource = effectiveResource(req);
+  const retryOld = !!req.oldResource && isEmptyObject(req.resource);
+  // Cheap kind check first (same answer as matchRule's for rules whose kinds exclude the request).
+  if (resource && typeof resource === 'object' && (req.gvk || !retryOld)) {
+    if (!kindsMayMatch(engine, rule, req.gvk ?? resourceGVK(resource), req.subresource ?? '')) return false;
+  }
   const input = {
     resource,
     operation,
@@ -299,8 +374,8 @@ function ruleMatches(policy: KyvernoPolicy, rule: Rule, req: EngineRequest, oper
     policyNamespace: policyNamespaceOf(policy),
   };
   let r = matchRule(rule, input);
-  if (!r.matched && req.oldResource && (!req.resource || Object.keys(req.resource).length === 0)) {
-    r = matchRule(rule, { ...input, resource: req.oldResource });
+  if (!r.matched && retryOld) {
+    r = matchRule(rule, { ...input, resource: req.oldResource! });
   }
   return r.matched;
 }
@@ -616,7 +691,7 @@ async function runVerifyImagesRule(
   cache: VerificationCache = engine.cache,
 ): Promise<RuleResponse[]> {
   const operation = operationOf(req, policy, rule.name);
-  if (!ruleMatches(policy, rule, req, operation)) return [];
+  if (!ruleMatches(engine, policy, rule, req, operation)) return [];
   const out: RuleResponse[] = [];
   const resp = (status: RuleStatus, message: string, extra: Partial<RuleResponse> = {}) => {
     const r = ruleResponse(rule.name, 'ImageVerify', status, message, extra);
@@ -653,7 +728,7 @@ async function runVerifyImagesRule(
   }
   let entries: ImageVerification[];
   try {
-    entries = substituteVariables(rule.verifyImages ?? [], ctx, engine.jmes, { skipKeys: ['conditions', 'deny'] }) as ImageVerification[];
+    entries = imageVerificationsOf(engine, rule, ctx);
   } catch (e) {
     resp('error', `failed to substitute variables: ${errMessage(e)}`);
     return out;
@@ -1019,10 +1094,10 @@ export async function validateResource(engine: KyvernoEngine, req: EngineRequest
       const operation = operationOf(req, policy, rule.name);
       if (rule.verifyImages && rule.verifyImages.length > 0) {
         if (operation === 'DELETE') continue;
-        if (!ruleMatches(policy, rule, req, operation)) continue;
+        if (!ruleMatches(engine, policy, rule, req, operation)) continue;
         rules.push(...imageCheckRule(engine, policy, rule, req, resource, status));
       } else if (rule.validate) {
-        if (!ruleMatches(policy, rule, req, operation)) continue;
+        if (!ruleMatches(engine, policy, rule, req, operation)) continue;
         rules.push(...(await validateRule(engine, policy, rule, req, resource)));
       }
       if (policy.spec.applyRules === 'One' && rules.some((r) => r.status === 'pass' || r.status === 'fail')) break;

@@ -5,14 +5,54 @@ function unescapePointer(s: string): string {
   return s.replace(/~1/g, '/').replace(/~0/g, '~');
 }
 
+/**
+ * `JSON.parse(JSON.stringify(v))` for JSON data without the text round trip: undefined/function/symbol
+ * members are dropped (array elements become null), non-finite numbers become null, -0 becomes 0.
+ * Values that are not plain data (Dates, class instances, toJSON, bigint) take the text round trip.
+ */
+export function jsonClone(v: unknown): unknown {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return v;
+    case 'number':
+      return Number.isFinite(v) ? (v === 0 ? 0 : v) : null;
+    case 'object': {
+      if (v === null) return null;
+      if (Array.isArray(v)) {
+        const out = new Array(v.length);
+        for (let i = 0; i < v.length; i++) {
+          const e = v[i];
+          out[i] = e === undefined || typeof e === 'function' || typeof e === 'symbol' ? null : jsonClone(e);
+        }
+        return out;
+      }
+      const proto = Object.getPrototypeOf(v);
+      if ((proto === Object.prototype || proto === null) && typeof (v as { toJSON?: unknown }).toJSON !== 'function') {
+        const out: Record<string, unknown> = {};
+        for (const k of Object.keys(v)) {
+          const e = (v as Record<string, unknown>)[k];
+          if (e === undefined || typeof e === 'function' || typeof e === 'symbol') continue;
+          if (k === '__proto__') Object.defineProperty(out, k, { value: jsonClone(e), enumerable: true, writable: true, configurable: true });
+          else out[k] = jsonClone(e);
+        }
+        return out;
+      }
+      return JSON.parse(JSON.stringify(v));
+    }
+    default:
+      return JSON.parse(JSON.stringify(v) as string);
+  }
+}
+
 /** Applies RFC 6902 `add` / `replace` / `remove` operations to a deep copy of `doc`. */
 export function applyJsonPatch<T>(doc: T, ops: readonly JsonPatchOperation[]): T {
-  const root = JSON.parse(JSON.stringify(doc)) as unknown;
+  const root = jsonClone(doc);
   let out = root;
   for (const op of ops) {
     const parts = op.path === '' ? [] : op.path.split('/').slice(1).map(unescapePointer);
     if (parts.length === 0) {
-      if (op.op === 'add' || op.op === 'replace') out = JSON.parse(JSON.stringify(op.value));
+      if (op.op === 'add' || op.op === 'replace') out = jsonClone(op.value);
       continue;
     }
     let parent: unknown = out;
@@ -23,7 +63,7 @@ export function applyJsonPatch<T>(doc: T, ops: readonly JsonPatchOperation[]): T
       if (parent === undefined) throw new VouchError('ERR_INVALID_ARGUMENT', `JSON patch path ${op.path} does not exist`);
     }
     const last = parts[parts.length - 1]!;
-    const value = op.value === undefined ? undefined : JSON.parse(JSON.stringify(op.value));
+    const value = op.value === undefined ? undefined : jsonClone(op.value);
     if (Array.isArray(parent)) {
       const idx = last === '-' ? parent.length : Number(last);
       if (op.op === 'add') parent.splice(idx, 0, value);

@@ -1,3 +1,12 @@
+const ASTRAL = /[\uD800-\uDFFF]/;
+
+/** `text.startsWith(pattern.slice(0, n))` without allocating the prefix. */
+function hasPrefix(text: string, pattern: string, n: number): boolean {
+  if (text.length < n) return false;
+  for (let i = 0; i < n; i++) if (text.charCodeAt(i) !== pattern.charCodeAt(i)) return false;
+  return true;
+}
+
 /**
  * Kyverno's wildcard matching: `*` matches any run of characters (including none, `/`, `:` and `@`),
  * `?` exactly one character. Case-sensitive, anchored at both ends, no escaping and no character
@@ -10,11 +19,10 @@ export function wildcardMatch(pattern: string, text: string): boolean {
   const q = pattern.indexOf('?');
   if (star < 0 && q < 0) return false;
   // `prefix*` (the usual imageReferences form): no backtracking needed
-  if (q < 0 && star === pattern.length - 1) return text.startsWith(pattern.slice(0, -1));
+  if (q < 0 && star === pattern.length - 1) return hasPrefix(text, pattern, star);
   // Match on code points: index strings directly unless they hold surrogate pairs.
-  const astral = /[\uD800-\uDFFF]/;
-  const p: ArrayLike<string> = astral.test(pattern) ? Array.from(pattern) : pattern;
-  const s: ArrayLike<string> = astral.test(text) ? Array.from(text) : text;
+  const p: ArrayLike<string> = ASTRAL.test(pattern) ? Array.from(pattern) : pattern;
+  const s: ArrayLike<string> = ASTRAL.test(text) ? Array.from(text) : text;
   // Iterative glob with backtracking to the last `*` (linear-ish, no recursion blow-up).
   let pi = 0;
   let si = 0;

@@ -54,6 +54,8 @@ export type RevocationChecker = (
  */
 export function ocspCrlRevocation(options: { fetch: FetchLike; crlCache?: CrlCache }): RevocationChecker {
   return async (chain, o) => {
+    // Nothing to ask when no certificate names an OCSP responder or a CRL (all non-revokable).
+    if (chain.length > 0 && chain.every((c) => c.ocspUrls.length === 0 && c.crlUrls.length === 0)) return { result: 'ok' };
     const report = await checkRevocation([...chain], {
       fetch: options.fetch,
       at: o.at,

@@ -63,6 +63,27 @@ function b64std(s: unknown, what: string): Uint8Array {
   }
 }
 
+/**
+ * DER of x5c entries decoded before, by their exact (canonical base64) text: warm verification
+ * sees the same chain on every call. Bounded; each parse gets its own copy of the bytes.
+ */
+const X5C_DER = new Map<string, Uint8Array>();
+const X5C_DER_MAX = 256;
+
+function x5cDer(entry: unknown, i: number): Uint8Array {
+  if (typeof entry === 'string') {
+    const hit = X5C_DER.get(entry);
+    if (hit) return hit.slice();
+  }
+  const der = b64std(entry, `x5c[${i}]`);
+  if (der.length <= 64 * 1024) {
+    // Re-encoded so that the key does not keep a slice of the whole envelope text alive.
+    X5C_DER.set(fromUtf8(utf8(entry as string)), der.slice());
+    if (X5C_DER.size > X5C_DER_MAX) X5C_DER.delete(X5C_DER.keys().next().value!);
+  }
+  return der;
+}
+
 function time(v: unknown, name: string): Date | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'string') throw malformed(`${name} must be an RFC 3339 date-time string`);
@@ -152,7 +173,7 @@ function parse(bytes: Uint8Array): ParsedEnvelope {
   const x5c = header.x5c;
   if (x5c === undefined) throw malformed('the certificate chain ("x5c" in the unprotected header) is not present');
   if (!Array.isArray(x5c) || x5c.length === 0) throw malformed('"x5c" must be a non-empty array of base64 DER certificates');
-  const certificateChain = parseChain(x5c.map((c, i) => b64std(c, `x5c[${i}]`)));
+  const certificateChain = parseChain(x5c.map(x5cDer));
   const unsignedAttributes: UnsignedAttributes = {};
   const tst = header[HeaderName.TIMESTAMP_SIGNATURE];
   if (tst !== undefined) {

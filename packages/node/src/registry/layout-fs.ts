@@ -26,6 +26,7 @@ export function nodeLayoutFs(rootDir: string): LayoutFs {
     if (!p.startsWith(root + sep)) throw new VouchError('ERR_INVALID_ARGUMENT', `path "${rel}" escapes the OCI layout`);
     return p;
   }
+  const versionPaths = new Map<string, string>();
   return {
     async readFile(rel, options = {}) {
       const p = full(rel);
@@ -75,8 +76,13 @@ export function nodeLayoutFs(rootDir: string): LayoutFs {
       // Synchronous on purpose: one stat of a local file (no content read) costs a few
       // microseconds, far less than a round trip through libuv's thread pool, and warm
       // verification calls it on every verify.
+      let p = versionPaths.get(rel);
+      if (p === undefined) {
+        p = full(rel);
+        if (versionPaths.size < 64) versionPaths.set(rel, p);
+      }
       try {
-        const s = statSync(full(rel), { bigint: true, throwIfNoEntry: false });
+        const s = statSync(p, { bigint: true, throwIfNoEntry: false });
         if (s === undefined) return undefined;
         return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
       } catch (e) {
