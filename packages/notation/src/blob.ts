@@ -187,7 +187,10 @@ const MEDIA_TYPE_RE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(\/[A-Za-z0-9][A-Z
 
 function checkMediaType(mediaType: string, what: string): void {
   if (typeof mediaType !== 'string' || !MEDIA_TYPE_RE.test(mediaType)) {
-    throw new VouchError('ERR_INVALID_ARGUMENT', `${what} ${JSON.stringify(mediaType)} is not a valid media type (type/subtype or a token)`);
+    throw new VouchError(
+      'ERR_INVALID_ARGUMENT',
+      `${what} ${JSON.stringify(mediaType)} is not a valid media type (type/subtype or a token)`,
+    );
   }
 }
 
