@@ -22,29 +22,40 @@ export function emit(name: string, value: number, details: string): void {
 }
 
 /**
- * Median-of-runs throughput of several async operations whose runs are interleaved (A B C A B C
- * …), so that load from other processes on the machine affects each about equally and their
- * ratios stay meaningful. Each run lasts about `ms`.
+ * Throughput of several async operations measured in interleaved rounds (A B C, A B C, …):
+ * each round gives every operation a slice of about `ms`, so load from other processes on the
+ * machine hits all of them about equally, and a ratio taken within a round compares like with
+ * like. Returns, per operation and round, the rate (operations per second of wall time) and the
+ * process CPU time per operation in microseconds (all threads: it counts work, not waiting).
  */
-export async function measureInterleaved(
+export async function measureRounds(
   ops: readonly (() => Promise<void>)[],
-  { runs = 7, ms = 300 } = {},
-): Promise<{ opsPerSec: number }[]> {
+  { rounds = 41, ms = 50 } = {},
+): Promise<{ rate: number[]; cpuMicros: number[] }[]> {
   for (const op of ops) for (let i = 0; i < 20; i++) await op(); // warm-up
-  const rates: number[][] = ops.map(() => []);
-  for (let r = 0; r < runs; r++) {
+  const out = ops.map(() => ({ rate: [] as number[], cpuMicros: [] as number[] }));
+  for (let r = 0; r < rounds; r++) {
     for (const [k, op] of ops.entries()) {
       let n = 0;
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
-      while (performance.now() - t0 < ms) {
+      let t = t0;
+      while (t - t0 < ms) {
         await op();
         n++;
+        t = performance.now();
       }
-      rates[k]!.push((n * 1000) / (performance.now() - t0));
+      const c = process.cpuUsage(c0);
+      out[k]!.rate.push((n * 1000) / (t - t0));
+      out[k]!.cpuMicros.push((c.user + c.system) / n);
     }
   }
-  return rates.map((r) => {
-    r.sort((a, b) => a - b);
-    return { opsPerSec: r[Math.floor(r.length / 2)]! };
-  });
+  return out;
+}
+
+/** The median of a list of numbers. */
+export function median(values: readonly number[]): number {
+  const v = [...values].sort((a, b) => a - b);
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
 }

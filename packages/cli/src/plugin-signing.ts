@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import { isVouchError, VouchError } from '@vouch/core';
-import { findPlugin, type PluginKeySuite, pluginExecutablePath } from '@vouch/node';
+import { assertRunnable, findPlugin, type PluginKeySuite, pluginExecutablePath } from '@vouch/node';
 import { type EnvelopeSigner, type PluginResolver, pluginSigner } from '@vouch/notation';
 import { createPluginClient, type PluginClient } from '@vouch/plugin';
 import { parseKeyValues } from './command.js';
@@ -28,43 +28,7 @@ export function pluginEnv(ctx: CliContext): Record<string, string> {
   return out;
 }
 
-const ELF = [0x7f, 0x45, 0x4c, 0x46];
-const MACHO = [
-  [0xfe, 0xed, 0xfa, 0xce],
-  [0xfe, 0xed, 0xfa, 0xcf],
-  [0xce, 0xfa, 0xed, 0xfe],
-  [0xcf, 0xfa, 0xed, 0xfe],
-  [0xca, 0xfe, 0xba, 0xbe],
-];
-
-/**
- * Refuse a plugin file that is neither a native executable nor a `#!` script: the OS would
- * reject it (exec format error), and Node's spawn would then run it with /bin/sh instead.
- */
-export async function assertRunnable(path: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  let head: Uint8Array;
-  try {
-    const fh = await open(path, 'r');
-    try {
-      const buf = new Uint8Array(4);
-      const { bytesRead } = await fh.read(buf, 0, 4, 0);
-      head = buf.subarray(0, bytesRead);
-    } finally {
-      await fh.close();
-    }
-  } catch (e) {
-    throw new VouchError('ERR_PLUGIN_NOT_FOUND', `cannot read plugin executable ${path}: ${(e as Error).message}`, { cause: e });
-  }
-  const starts = (m: readonly number[]) => m.every((b, i) => head[i] === b);
-  if (head[0] === 0x23 && head[1] === 0x21) return; // #!
-  if (starts(ELF) || MACHO.some(starts)) return;
-  throw new VouchError(
-    'ERR_PLUGIN_NOT_FOUND',
-    `plugin executable file ${path} is not executable: it is neither a native executable nor a script starting with #! (exec format error)`,
-    { details: { path } },
-  );
-}
+export { assertRunnable } from '@vouch/node';
 
 /** Wrap a client so that, with `--debug`, every plugin request and response is printed to stderr. */
 function withDebug(ctx: CliContext, client: PluginClient, name: string): PluginClient {

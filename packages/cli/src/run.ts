@@ -134,7 +134,9 @@ async function runProgram(ctx: CliContext, rawArgv: readonly string[]): Promise<
     const message = e instanceof Error ? e.message : String(e);
     ctx.stderr.write(`Error: ${message}${credentialHint(ctx, e)}\n`);
     if (isVouchError(e) && e.details?.usage === true) ctx.stderr.write(`Run '${ctx.displayPath()} --help' for usage.\n`);
-    if (ctx.globals.debug && e instanceof Error) {
+    // notation prints only the Error line, even with --debug (scripts compare stderr); set
+    // VOUCH_STACK_TRACE=1 to also get the stack and the error details.
+    if (ctx.env.VOUCH_STACK_TRACE === '1' && e instanceof Error) {
       if (e.stack) ctx.stderr.write(`${e.stack}\n`);
       if (isVouchError(e) && e.details) ctx.stderr.write(`details: ${JSON.stringify(e.details, null, 2)}\n`);
     }

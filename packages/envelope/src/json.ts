@@ -172,7 +172,6 @@ class Parser {
   object(depth: number): Record<string, unknown> {
     this.i++;
     const out: Record<string, unknown> = {};
-    const seen = new Set<string>();
     this.ws();
     if (this.s[this.i] === '}') {
       this.i++;
@@ -182,14 +181,15 @@ class Parser {
       this.ws();
       if (this.s[this.i] !== '"') this.fail('expected a member name');
       const key = this.string();
-      if (seen.has(key)) this.fail(`duplicate member name ${JSON.stringify(key)}`);
-      seen.add(key);
+      if (Object.hasOwn(out, key)) this.fail(`duplicate member name ${JSON.stringify(key)}`);
       this.ws();
       if (this.s[this.i] !== ':') this.fail("expected ':'");
       this.i++;
       const v = this.value(depth + 1);
-      // defineProperty: a member named "__proto__" stays an ordinary own property.
-      Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+      // defineProperty for "__proto__", so that it stays an ordinary own property (as JSON.parse
+      // makes it); a plain assignment creates the same own data property for any other name.
+      if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+      else out[key] = v;
       this.ws();
       const c = this.s[this.i];
       if (c === ',') {

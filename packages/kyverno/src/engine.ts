@@ -1,6 +1,14 @@
 import { isVouchError, VouchError } from '@vouch/core';
 import { computeRules } from './autogen.js';
-import { type ExtractedImages, extractImages, type ImageConfig, type ImageInfo, imageInfoString, listImages } from './images.js';
+import {
+  type ExtractedImages,
+  extractImages,
+  getImageInfo,
+  type ImageConfig,
+  type ImageInfo,
+  imageInfoString,
+  listImages,
+} from './images.js';
 import { createJmesEngine, type JmesEngine } from './jmespath.js';
 import { applyJsonPatch } from './jsonpatch.js';
 import { checkKind, type GroupVersionKind } from './kinds.js';
@@ -106,7 +114,11 @@ interface EngineMemo {
   images: WeakMap<KubeObject, ExtractedImages>;
   selected: WeakMap<ExtractedImages, Map<string, SelectedImage[]>>;
   selectionKeys: WeakMap<Rule, string>;
+  /** Parsed image references by image string (engine's imageConfig). */
+  imageInfos: Map<string, ImageInfo>;
   kindGates: WeakMap<Rule, KindGate>;
+  /** The last scoped verify-images annotation text read in phase 2 and its parsed form. */
+  lastScoped?: { raw: string; parsed: ImageVerificationMetadata };
   /** Rules whose `verifyImages` hold no `{{ }}` variable (substitution would only copy them). */
   constantImageVerifications: WeakMap<Rule, boolean>;
 }
@@ -119,6 +131,8 @@ interface EngineMemo {
 interface KindGate {
   all: boolean;
   blocks: (readonly string[] | undefined)[];
+  /** The last GVK/subresource asked about and its answer (requests mostly repeat the same kind). */
+  last?: { group: string; version: string; kind: string; subresource: string; result: boolean };
 }
 
 function kindGateOf(rule: Rule): KindGate {
@@ -140,12 +154,30 @@ function kindsMayMatch(engine: KyvernoEngine, rule: Rule, gvk: GroupVersionKind,
     gate = kindGateOf(rule);
     m.set(rule, gate);
   }
-  if (gate.all) {
-    for (const k of gate.blocks) if (k && !checkKind(k, gvk, subresource, true)) return false;
-    return true;
+  const last = gate.last;
+  if (last && last.kind === gvk.kind && last.group === gvk.group && last.version === gvk.version && last.subresource === subresource) {
+    return last.result;
   }
-  for (const k of gate.blocks) if (!k || checkKind(k, gvk, subresource, true)) return true;
-  return false;
+  let result: boolean;
+  if (gate.all) {
+    result = true;
+    for (const k of gate.blocks) {
+      if (k && !checkKind(k, gvk, subresource, true)) {
+        result = false;
+        break;
+      }
+    }
+  } else {
+    result = false;
+    for (const k of gate.blocks) {
+      if (!k || checkKind(k, gvk, subresource, true)) {
+        result = true;
+        break;
+      }
+    }
+  }
+  gate.last = { group: gvk.group, version: gvk.version, kind: gvk.kind, subresource, result };
+  return result;
 }
 
 function hasVariable(v: unknown): boolean {
@@ -183,6 +215,7 @@ function memoOf(engine: KyvernoEngine): EngineMemo {
       images: new WeakMap(),
       selected: new WeakMap(),
       selectionKeys: new WeakMap(),
+      imageInfos: new Map(),
       kindGates: new WeakMap(),
       constantImageVerifications: new WeakMap(),
     };
@@ -193,15 +226,67 @@ function memoOf(engine: KyvernoEngine): EngineMemo {
 
 /** Images of `resource` for `rule` (built-in extractors memoized per resource object). */
 function imagesOf(engine: KyvernoEngine, resource: KubeObject, rule: Rule): ExtractedImages {
+  const memo = memoOf(engine);
   const search = (e: string, v: unknown) => engine.jmes.search(e, v);
-  if (rule.imageExtractors) return extractImages(resource, rule.imageExtractors, engine.options.imageConfig, search);
-  const m = memoOf(engine).images;
+  if (rule.imageExtractors) return extractImages(resource, rule.imageExtractors, engine.options.imageConfig, search, memo.imageInfos);
+  const m = memo.images;
   let v = m.get(resource);
   if (!v) {
-    v = extractImages(resource, undefined, engine.options.imageConfig, search);
+    v = extractImages(resource, undefined, engine.options.imageConfig, search, memo.imageInfos);
     m.set(resource, v);
   }
   return v;
+}
+
+/**
+ * After `patched = applyJsonPatch(original, ops)`: when the built-in extraction of `original` is known and
+ * every op either replaces an extracted image field with a string or touches `/metadata/annotations`
+ * (never on a built-in extraction path), derives the extraction of `patched` from it instead of walking
+ * the resource again. Otherwise leaves `patched` to be extracted on demand.
+ */
+function carryImages(engine: KyvernoEngine, original: KubeObject, patched: KubeObject, ops: readonly JsonPatchOperation[]): void {
+  const memo = memoOf(engine);
+  const before = memo.images.get(original);
+  if (!before || original.kind !== patched.kind) return;
+  const replaced = new Map<string, string>();
+  for (const op of ops) {
+    if (op.path === '/metadata/annotations' || op.path.startsWith('/metadata/annotations/')) continue;
+    if (op.op !== 'replace' || typeof op.value !== 'string' || op.value.trim() === '') return;
+    replaced.set(op.path, op.value);
+  }
+  const config = engine.options.imageConfig ?? {};
+  const after: ExtractedImages = {};
+  let found = 0;
+  try {
+    for (const name of Object.keys(before)) {
+      const src = before[name]!;
+      const dst: Record<string, ImageInfo> = {};
+      for (const key of Object.keys(src)) {
+        const info = src[key]!;
+        const value = info.jsonPointer === undefined ? undefined : replaced.get(info.jsonPointer);
+        if (value === undefined) {
+          dst[key] = info;
+          continue;
+        }
+        found++;
+        let cached = memo.imageInfos.get(value);
+        if (!cached) {
+          cached = getImageInfo(value, config);
+          if (memo.imageInfos.size >= 1024) memo.imageInfos.clear();
+          memo.imageInfos.set(value, { ...cached });
+        }
+        const next: ImageInfo = { ...cached, jsonPointer: info.jsonPointer };
+        if (info.imagePullSecrets) next.imagePullSecrets = [...info.imagePullSecrets];
+        dst[key] = next;
+      }
+      after[name] = dst;
+    }
+  } catch {
+    return; // an unparsable patched image: let the extraction report it
+  }
+  // every replaced path must be an extracted image field (else the patch changed something else)
+  if (found !== replaced.size) return;
+  memo.images.set(patched, after);
 }
 
 /** The part of a rule {@link selectImages} depends on: its image reference patterns. */
@@ -442,7 +527,7 @@ function imageFields(info: ImageInfo): Record<string, unknown> {
   return { ...info };
 }
 
-type SelectedImage = { info: ImageInfo; extractor: string; key: string };
+type SelectedImage = { info: ImageInfo; extractor: string; key: string /** imageInfoString(info) */; ref: string };
 
 function selectImages(rule: Rule, images: ExtractedImages): SelectedImage[] {
   const seen = new Set<string>();
@@ -455,7 +540,7 @@ function selectImages(rule: Rule, images: ExtractedImages): SelectedImage[] {
     const id = `${img.info.jsonPointer ?? ''}|${s}`;
     if (ok && !seen.has(id)) {
       seen.add(id);
-      out.push(img);
+      out.push({ ...img, ref: s });
     }
   }
   return out;
@@ -734,13 +819,15 @@ async function runVerifyImagesRule(
     return out;
   }
   const policyKeyScoped = `${policyNamespaceOf(policy) === '' ? '' : policyNamespaceOf(policy)}/${policy.metadata.name}`;
-  const setResults = new Map<string, ReturnType<typeof verifyAttestorSets>>();
   for (let i = 0; i < entries.length; i++) {
     const iv = entries[i]!;
+    // containers running the same image share one evaluation of this entry's attestor sets (by image)
+    const setResults = new Map<string, ReturnType<typeof verifyAttestorSets>>();
+    const settled = new Map<string, Awaited<ReturnType<typeof verifyAttestorSets>>>();
     const trustPolicy = engine.options.trustPolicyFor?.(policy, rule.name, i);
     for (const sel of selected) {
       const info = sel.info;
-      const img = imageInfoString(info);
+      const img = sel.ref;
       const hasChecks = (iv.attestors?.length ?? 0) > 0 || (iv.attestations?.length ?? 0) > 0;
       // UPDATE shortcut: unchanged image already verified for this policy+rule.
       if (operation === 'UPDATE' && req.oldResource && hasChecks) {
@@ -768,7 +855,8 @@ async function runVerifyImagesRule(
       let recordSkip = false;
       let digest: string | undefined;
       if (hasChecks) {
-        ctx.image = imageFields(info);
+        // ctx is only read by attestation conditions and verifyImages.validate (attestation branch below)
+        if (iv.attestations && iv.attestations.length > 0) ctx.image = imageFields(info);
         if (!matchesAny(iv.imageReferences ?? [], img)) {
           outcome = undefined;
           resp('skip', `skipping image reference image ${img}, policy ${policy.metadata.name} ruleName ${rule.name}`);
@@ -785,14 +873,17 @@ async function runVerifyImagesRule(
           };
         } else {
           if (iv.attestors && iv.attestors.length > 0) {
-            // containers running the same image share one evaluation of the attestor sets
-            const setKey = `${i}|${img}`;
-            let pending = setResults.get(setKey);
-            if (!pending) {
-              pending = verifyAttestorSets(engine, iv.attestors, img, '', trustPolicy, iv.useCache !== false, req.signal, cache);
-              setResults.set(setKey, pending);
+            const setKey = img;
+            let r = settled.get(setKey);
+            if (!r) {
+              let pending = setResults.get(setKey);
+              if (!pending) {
+                pending = verifyAttestorSets(engine, iv.attestors, img, '', trustPolicy, iv.useCache !== false, req.signal, cache);
+                setResults.set(setKey, pending);
+              }
+              r = await pending;
+              settled.set(setKey, r);
             }
-            const r = await pending;
             if (!r.ok) {
               outcome = {
                 status: r.inconclusive ? 'error' : 'fail',
@@ -900,6 +991,8 @@ export async function verifyAndPatchImages(engine: KyvernoEngine, req: EngineReq
     const rules: RuleResponse[] = [];
     for (const rule of rulesOf(engine, policy)) {
       if (!rule.verifyImages || rule.verifyImages.length === 0) continue;
+      // runVerifyImagesRule answers [] for a rule whose kinds exclude the request: skip it before any work
+      if (req.gvk && !kindsMayMatch(engine, rule, req.gvk, req.subresource ?? '')) continue;
       const before = imagePatches.length;
       const rr = await runVerifyImagesRule(
         engine,
@@ -912,7 +1005,12 @@ export async function verifyAndPatchImages(engine: KyvernoEngine, req: EngineReq
         warnings,
         cache,
       );
-      if (imagePatches.length > before) current = applyJsonPatch(current, imagePatches.slice(before));
+      if (imagePatches.length > before) {
+        const ops = imagePatches.slice(before);
+        const next = applyJsonPatch(current, ops);
+        carryImages(engine, current, next, ops);
+        current = next;
+      }
       rules.push(...rr);
       if (policy.spec.applyRules === 'One' && rr.some((r) => r.status === 'pass' || r.status === 'fail')) break;
     }
@@ -926,13 +1024,14 @@ export async function verifyAndPatchImages(engine: KyvernoEngine, req: EngineReq
   }
   patches.push(...imagePatches);
   const patchedResource = patches.length > 0 ? applyJsonPatch(resource, patches) : resource;
+  if (patchedResource !== resource) carryImages(engine, resource, patchedResource, patches);
   return { responses, patches, patchedResource, metadata: ivm, warnings };
 }
 
 /** Reads image statuses from the scoped verify-images annotation, parsing it once (same results as `isImageVerifiedForPolicy`). */
 type ScopedStatus = (policy: KyvernoPolicy, rule: string, img: string) => string;
 
-function scopedStatusReader(resource: KubeObject): ScopedStatus {
+function scopedStatusReader(engine: KyvernoEngine, resource: KubeObject): ScopedStatus {
   const raw = resource.metadata?.annotations?.[VERIFY_IMAGES_SCOPED_ANNOTATION];
   let parsed: ImageVerificationMetadata | undefined;
   let error: unknown;
@@ -940,7 +1039,13 @@ function scopedStatusReader(resource: KubeObject): ScopedStatus {
     if (raw === undefined) return 'fail';
     if (!parsed && error === undefined) {
       try {
-        parsed = parseImageMetadata(raw);
+        // the same annotation text comes back review after review: parse it once (the result is only read)
+        const memo = memoOf(engine);
+        if (memo.lastScoped?.raw === raw) parsed = memo.lastScoped.parsed;
+        else {
+          parsed = parseImageMetadata(raw);
+          memo.lastScoped = { raw, parsed };
+        }
       } catch (e) {
         error = e;
       }
@@ -980,8 +1085,7 @@ function imageCheckRule(
   const passed: string[] = [];
   const skipped: string[] = [];
   for (const iv of entries) {
-    for (const { info } of selected) {
-      const img = imageInfoString(info);
+    for (const { info, ref: img } of selected) {
       if (!matchesAny(iv.imageReferences ?? [], img)) continue;
       if (iv.verifyDigest && info.digest === '') {
         // vouch GAP (continued from phase 1): under failurePolicy Ignore, an image whose verification could
@@ -1085,12 +1189,13 @@ async function validateRule(
  */
 export async function validateResource(engine: KyvernoEngine, req: EngineRequest): Promise<PolicyResponse[]> {
   const resource = effectiveResource(req);
-  const status = scopedStatusReader(resource);
+  const status = scopedStatusReader(engine, resource);
   const out: PolicyResponse[] = [];
   for (const policy of engine.policies) {
     if (policy.spec.admission === false && req.admissionRequest) continue;
     const rules: RuleResponse[] = [];
     for (const rule of rulesOf(engine, policy)) {
+      if (req.gvk && (rule.verifyImages?.length || rule.validate) && !kindsMayMatch(engine, rule, req.gvk, req.subresource ?? '')) continue;
       const operation = operationOf(req, policy, rule.name);
       if (rule.verifyImages && rule.verifyImages.length > 0) {
         if (operation === 'DELETE') continue;

@@ -148,6 +148,7 @@ function builtinExtractors(kind: string): ImageExtractorConfig[] | undefined {
 }
 
 function escapePointer(s: string): string {
+  if (!s.includes('~') && !s.includes('/')) return s;
   return s.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
@@ -155,12 +156,14 @@ function escapePointer(s: string): string {
  * Kyverno `ExtractImagesFromResource`: built-in extractors for pods and pod controllers, replaced per
  * kind by custom `imageExtractors`. Blank images are skipped; unparsable ones throw
  * ERR_INVALID_REFERENCE (`invalid image '<v>' (<err>)`). `jmesSearch` evaluates extractor `jmesPath`.
+ * `infoCache` (optional, for one `config` only) keeps parsed references by image string across calls.
  */
 export function extractImages(
   resource: Record<string, unknown>,
   extractors: Record<string, ImageExtractorConfig[]> | undefined,
   config: ImageConfig = {},
   jmesSearch?: (expression: string, value: unknown) => unknown,
+  infoCache?: Map<string, ImageInfo>,
 ): ExtractedImages {
   const kind = typeof resource.kind === 'string' ? resource.kind : '';
   const configs = extractors?.[kind] ?? builtinExtractors(kind);
@@ -187,7 +190,15 @@ export function extractImages(
       const ptr = `${pointer}/${escapePointer(valueField)}`;
       let info: ImageInfo;
       try {
-        info = getImageInfo(value as string, config);
+        const cached = infoCache?.get(value as string);
+        if (cached) info = { ...cached };
+        else {
+          info = getImageInfo(value as string, config);
+          if (infoCache) {
+            if (infoCache.size >= 1024) infoCache.clear();
+            infoCache.set(value as string, { ...info });
+          }
+        }
       } catch (e) {
         throw new VouchError('ERR_INVALID_REFERENCE', `invalid image '${value}' (${(e as Error).message})`, { cause: e });
       }

@@ -2,7 +2,7 @@ import { VouchError } from '@vouch/core';
 import type { JsonPatchOperation } from './metadata.js';
 
 function unescapePointer(s: string): string {
-  return s.replace(/~1/g, '/').replace(/~0/g, '~');
+  return s.includes('~') ? s.replace(/~1/g, '/').replace(/~0/g, '~') : s;
 }
 
 /**
@@ -33,7 +33,8 @@ export function jsonClone(v: unknown): unknown {
         for (const k of Object.keys(v)) {
           const e = (v as Record<string, unknown>)[k];
           if (e === undefined || typeof e === 'function' || typeof e === 'symbol') continue;
-          if (k === '__proto__') Object.defineProperty(out, k, { value: jsonClone(e), enumerable: true, writable: true, configurable: true });
+          if (k === '__proto__')
+            Object.defineProperty(out, k, { value: jsonClone(e), enumerable: true, writable: true, configurable: true });
           else out[k] = jsonClone(e);
         }
         return out;

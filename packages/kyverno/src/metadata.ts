@@ -80,9 +80,18 @@ export function parseImageMetadata(value: string): ImageVerificationMetadata {
 
 function sortedStringify(v: unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.map(sortedStringify).join(',')}]`;
+  if (Array.isArray(v)) {
+    let out = '[';
+    for (let i = 0; i < v.length; i++) out += (i > 0 ? ',' : '') + sortedStringify(v[i]);
+    return `${out}]`;
+  }
   const keys = Object.keys(v as object).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${sortedStringify((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    out += `${i > 0 ? ',' : ''}${JSON.stringify(k)}:${sortedStringify((v as Record<string, unknown>)[k])}`;
+  }
+  return `${out}}`;
 }
 
 /**

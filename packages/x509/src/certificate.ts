@@ -362,13 +362,18 @@ export function parseCertificate(der: Uint8Array): Certificate {
 // Parsing is a pure function of the DER bytes, and warm verification sees the same chain on
 // every call: certificates are parsed once per distinct DER (compared byte for byte, not by a
 // digest) and each call gets its own object. Everything an object shares with other calls'
-// objects is frozen; its `der` (and the `spki` and extension values, views into it) are the
-// caller's own bytes, and its dates are fresh.
+// objects (names, RDNs, URL lists, extension summaries) is frozen; its `der` (and the `spki`
+// and extension values, views into it) are the caller's own bytes, and its dates are fresh.
+// (The per-call objects themselves are not frozen: they are not shared, and freezing a new
+// object costs more than parsing saves.)
 
 interface CertificateTemplate {
   /** A private copy of the DER the model was parsed from. */
   readonly der: Uint8Array;
-  /** The model with frozen shared parts; byte and date fields are filled in per object. */
+  /**
+   * The model with frozen shared parts; byte and date fields are filled in per object. Never
+   * handed out (and not itself frozen, so that copying it stays on V8's fast path).
+   */
   readonly shared: Certificate;
   readonly notBefore: number;
   readonly notAfter: number;
@@ -380,12 +385,19 @@ interface CertificateTemplate {
 const NO_BYTES = new Uint8Array(0);
 const NO_DATE = new Date(0);
 const PARSED = new BytesCache<CertificateTemplate>(1024);
-const TEMPLATES = new WeakMap<Certificate, CertificateTemplate>();
+/** The template of each object handed out, with the `der` it was given. */
+const TEMPLATES = new WeakMap<Certificate, { t: CertificateTemplate; der: Uint8Array }>();
 
 function deepFreeze<T>(v: T): T {
   if (typeof v !== 'object' || v === null || Object.isFrozen(v) || ArrayBuffer.isView(v) || v instanceof Date) return v;
   for (const x of Object.values(v)) deepFreeze(x);
   return Object.freeze(v);
+}
+
+/** Freeze the values of `o` (not `o` itself). */
+function freezeValues<T extends object>(o: T): T {
+  for (const x of Object.values(o)) deepFreeze(x);
+  return o;
 }
 
 function span(view: Uint8Array, der: Uint8Array): [number, number] {
@@ -404,7 +416,7 @@ function templateOf(cert: Certificate): CertificateTemplate {
   const shared = { ...cert, der: NO_BYTES, notBefore: NO_DATE, notAfter: NO_DATE, publicKey: publicKey as PublicKeyInfo, extensions: [] };
   return {
     der: der.slice(),
-    shared: deepFreeze(shared),
+    shared: freezeValues(shared),
     notBefore: cert.notBefore.getTime(),
     notAfter: cert.notAfter.getTime(),
     spki: span(cert.publicKey.spki, der),
@@ -413,17 +425,15 @@ function templateOf(cert: Certificate): CertificateTemplate {
 }
 
 function instantiate(t: CertificateTemplate, der: Uint8Array): Certificate {
-  const cert: Certificate = Object.freeze({
+  const cert: Certificate = {
     ...t.shared,
     der,
     notBefore: new Date(t.notBefore),
     notAfter: new Date(t.notAfter),
-    publicKey: Object.freeze({ ...t.shared.publicKey, spki: der.subarray(t.spki[0], t.spki[1]) }),
-    extensions: Object.freeze(
-      t.extensions.map((e) => Object.freeze({ oid: e.oid, critical: e.critical, value: der.subarray(e.start, e.end) })),
-    ),
-  });
-  TEMPLATES.set(cert, t);
+    publicKey: { ...t.shared.publicKey, spki: der.subarray(t.spki[0], t.spki[1]) },
+    extensions: t.extensions.map((e) => ({ oid: e.oid, critical: e.critical, value: der.subarray(e.start, e.end) })),
+  };
+  TEMPLATES.set(cert, { t, der });
   return cert;
 }
 
@@ -433,8 +443,10 @@ function instantiate(t: CertificateTemplate, der: Uint8Array): Certificate {
  * once per distinct DER; for any other object they are decoded from `cert.der`.
  */
 export function certificatePartsOf(cert: Certificate): CertificateParts {
-  const t = TEMPLATES.get(cert);
-  if (!t) return certificateParts(cert.der);
+  const known = TEMPLATES.get(cert);
+  // An object whose `der` was replaced is decoded from what it holds now.
+  if (!known || known.der !== cert.der) return certificateParts(cert.der);
+  const t = known.t;
   t.parts ??= Object.freeze(certificateParts(t.der));
   return t.parts;
 }

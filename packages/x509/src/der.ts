@@ -315,10 +315,14 @@ export const ctx = (n: number, constructed: boolean): number => 0x80 | (construc
 
 // ---------------------------------------------------------------- caches keyed by bytes
 
-/** 32-bit FNV-1a of `b` (bucket selection only: lookups always compare the whole key). */
+/**
+ * 32-bit FNV-1a of the length and of at most the last 64 bytes of `b` — for DER certificates
+ * and keys the signature or key bits, which differ between any two of them. For bucket
+ * selection only: lookups always compare the whole key.
+ */
 export function hashOfBytes(b: Uint8Array): number {
   let h = 0x811c9dc5 ^ b.length;
-  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  for (let i = Math.max(0, b.length - 64); i < b.length; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
   return h >>> 0;
 }
 

@@ -43,8 +43,8 @@ export function registerPolicy(program: Command, ctx: CliContext): void {
       ctx.warn('Warning: existing OCI trust policy configuration will be overwritten');
       result = await importing(true);
     } else {
-      // an existing policy that does not load is replaced without asking, as notation does
-      const existing = await readOciTrustPolicyFile(configDir);
+      // an existing policy that does not load (or cannot be read) is replaced without asking, as notation does
+      const existing = await readOciTrustPolicyFile(configDir).catch(() => undefined);
       const valid = existing
         ? await loadOciTrustPolicy(configDir).then(
             () => true,
@@ -80,7 +80,10 @@ export function registerPolicy(program: Command, ctx: CliContext): void {
   const show = policy.command('show').description('Show the OCI trust policy configuration');
   act(show, ctx, async () => {
     const configDir = ctx.configDir();
-    const file = await readOciTrustPolicyFile(configDir);
+    const file = await readOciTrustPolicyFile(configDir).catch((e: unknown) => {
+      const why = e instanceof Error ? e.message : String(e);
+      throw new VouchError(isVouchError(e) ? e.code : 'ERR_IO', `failed to show OCI trust policy configuration: ${why}`, { cause: e });
+    });
     if (!file) {
       throw new VouchError(
         'ERR_CONFIG_INVALID',

@@ -1,6 +1,7 @@
+import { join } from 'node:path';
 import { isVouchError, VouchError } from '@vouch/core';
-import { createNodeVerifier } from '@vouch/node';
-import { outcomeToJson, type VerifyResult } from '@vouch/notation';
+import { createNodeVerifier, fileCrlCache, notationCacheDir } from '@vouch/node';
+import { ocspCrlRevocation, outcomeToJson, type VerifyResult } from '@vouch/notation';
 import type { Command } from 'commander';
 import { act, addRegistryOptions, collect, parseKeyValues, positiveInt, registryFlags, required, requireExperimental } from '../command.js';
 import type { CliContext } from '../context.js';
@@ -8,6 +9,7 @@ import { UsageError } from '../context.js';
 import { envelopeCodecs, openTarget } from '../deps.js';
 import { renderTable } from '../format/table.js';
 import { pluginResolver } from '../plugin-signing.js';
+import { cliFetch } from '../registry.js';
 
 /** `vouch verify`: verify the signatures of an artifact against the trust policy. */
 export function registerVerify(program: Command, ctx: CliContext): void {
@@ -38,6 +40,8 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       envelopes: envelopeCodecs(),
       logger: ctx.logger(),
       plugins: pluginResolver(ctx),
+      // OCSP/CRL over the CLI's transport, with notation's file CRL cache (as `blob verify`)
+      revocation: ocspCrlRevocation({ fetch: cliFetch(ctx), crlCache: fileCrlCache(join(notationCacheDir({ env: ctx.env }), 'crl')) }),
       ...(ctx.io.now ? { now: ctx.io.now } : {}),
     }).catch((e: unknown) => {
       throw policyError(e);

@@ -24,6 +24,7 @@ import {
   type UnsignedAttributes,
 } from '../model.js';
 import { parsePayload } from '../payload.js';
+import { memoizeParse } from '../parse-cache.js';
 import { checkAlgorithmMatchesLeaf, checkEnvelopeSize, parseChain, signEnvelope } from '../sign.js';
 import { type CborInput, CborMap, CborTag, type CborValue, cborToJs, decodeCbor, encodeCbor } from './cbor.js';
 
@@ -281,7 +282,8 @@ function attachTimestamp(envelope: Uint8Array, token: Uint8Array): Uint8Array {
  */
 export const cose: EnvelopeCodec = {
   mediaType: COSE_MEDIA_TYPE,
-  parse,
+  // Decoding is memoised per distinct envelope bytes (see parse-cache.ts); integrity is not.
+  parse: memoizeParse(parse),
   verifyIntegrity,
   sign: (req: SignRequest) => signEnvelope(cose, { payloadStyle: 'struct', reserved: RESERVED }, req),
   attachTimestamp,

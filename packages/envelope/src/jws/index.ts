@@ -10,6 +10,8 @@
  */
 import { bytesEqual, fromBase64, fromBase64Url, fromUtf8, toBase64, toBase64Url, utf8, VouchError } from '@vouch/core';
 import { importVerificationKey, isSignatureAlgorithm, verifyRawSignature } from '../algorithms.js';
+import { decodeBase64Url } from '../base64.js';
+import { memoizeParse } from '../parse-cache.js';
 import { buildSignedAttributes, critOrder, formatRfc3339, JOSE_REGISTERED, parseRfc3339 } from '../attributes.js';
 import { encodeGoJson, isJsonObject, parseStrictJson } from '../json.js';
 import {
@@ -45,6 +47,8 @@ const SYSTEM = new Set<string>([
 
 function b64url(s: unknown, member: string): Uint8Array {
   if (typeof s !== 'string') throw malformed(`the JWS "${member}" member must be a string`);
+  const fast = decodeBase64Url(s);
+  if (fast) return fast;
   try {
     return fromBase64Url(s);
   } catch (e) {
@@ -222,8 +226,8 @@ async function verifyIntegrity(env: ParsedEnvelope): Promise<void> {
     const input = fromUtf8(env.toBeSigned);
     const dot = input.indexOf('.');
     if (dot < 0 || input.indexOf('.', dot + 1) >= 0) throw new Error('expected one "." between header and payload');
-    header = JSON.parse(fromUtf8(fromBase64Url(input.slice(0, dot))));
-    signedPayload = fromBase64Url(input.slice(dot + 1));
+    header = JSON.parse(fromUtf8(decodeBase64Url(input.slice(0, dot)) ?? fromBase64Url(input.slice(0, dot))));
+    signedPayload = decodeBase64Url(input.slice(dot + 1)) ?? fromBase64Url(input.slice(dot + 1));
   } catch (e) {
     throw new VouchError('ERR_SIGNATURE_INTEGRITY', 'the JWS signing input is malformed', { cause: e });
   }
@@ -306,7 +310,8 @@ function attachTimestamp(envelope: Uint8Array, token: Uint8Array): Uint8Array {
  */
 export const jws: EnvelopeCodec = {
   mediaType: JWS_MEDIA_TYPE,
-  parse,
+  // Decoding is memoised per distinct envelope bytes (see parse-cache.ts); integrity is not.
+  parse: memoizeParse(parse),
   verifyIntegrity,
   sign: (req: SignRequest) => signEnvelope(jws, { payloadStyle: 'sorted', reserved: JOSE_REGISTERED }, req),
   attachTimestamp,

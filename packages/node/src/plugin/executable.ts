@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Limits, VouchError } from '@vouch/core';
 import { createPluginClient, fromErrorBody, type PluginClient, type PluginTransport, validateErrorBody } from '@vouch/plugin';
@@ -81,7 +82,13 @@ export function executablePlugin(path: string, options: ExecutablePluginOptions 
   const label = name ?? path;
   const env = { ...(options.inheritEnv === false ? {} : process.env), ...(options.env ?? {}) };
 
-  const transport: PluginTransport = (command, request, callOptions) =>
+  let runnable: Promise<void> | undefined;
+  const transport: PluginTransport = async (command, request, callOptions) => {
+    runnable ??= assertRunnable(path);
+    await runnable;
+    return spawnOnce(command, request, callOptions);
+  };
+  const spawnOnce: PluginTransport = (command, request, callOptions) =>
     new Promise<unknown>((resolve, reject) => {
       const signal = callOptions.signal;
       if (signal?.aborted) {
@@ -228,4 +235,42 @@ export function executablePlugin(path: string, options: ExecutablePluginOptions 
 
   const client = createPluginClient(transport, name === undefined ? {} : { name });
   return Object.freeze({ ...client, path });
+}
+
+const ELF = [0x7f, 0x45, 0x4c, 0x46];
+const MACHO = [
+  [0xfe, 0xed, 0xfa, 0xce],
+  [0xfe, 0xed, 0xfa, 0xcf],
+  [0xce, 0xfa, 0xed, 0xfe],
+  [0xcf, 0xfa, 0xed, 0xfe],
+  [0xca, 0xfe, 0xba, 0xbe],
+];
+
+/**
+ * Refuse a plugin file that is neither a native executable nor a `#!` script: the OS would
+ * reject it (exec format error), and Node's spawn would then run it with /bin/sh instead.
+ */
+export async function assertRunnable(path: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  let head: Uint8Array;
+  try {
+    const fh = await open(path, 'r');
+    try {
+      const buf = new Uint8Array(4);
+      const { bytesRead } = await fh.read(buf, 0, 4, 0);
+      head = buf.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    throw new VouchError('ERR_PLUGIN_NOT_FOUND', `cannot read plugin executable ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  const starts = (m: readonly number[]) => m.every((b, i) => head[i] === b);
+  if (head[0] === 0x23 && head[1] === 0x21) return; // #!
+  if (starts(ELF) || MACHO.some(starts)) return;
+  throw new VouchError(
+    'ERR_PLUGIN_NOT_FOUND',
+    `plugin executable file ${path} is not executable: it is neither a native executable nor a script starting with #! (exec format error)`,
+    { details: { path } },
+  );
 }
