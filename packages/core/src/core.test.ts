@@ -92,11 +92,16 @@ describe('reference', () => {
   });
   it('rejects malformed references with ERR_INVALID_REFERENCE', () => {
     for (const bad of ['', 'nginx', 'r.io/UPPER', 'r.io/a@sha256:zz', 'r.io/a:', 'r.io//a', 'r.io/a b']) {
-      expect(codeOf(() => parseReference(bad)), bad).toBe('ERR_INVALID_REFERENCE');
+      expect(
+        codeOf(() => parseReference(bad)),
+        bad,
+      ).toBe('ERR_INVALID_REFERENCE');
     }
-    fc.assert(fc.property(fc.string(), (s) => {
-      const c = codeOf(() => parseReference(s, { normalize: true }));
-      expect(['no error', 'ERR_INVALID_REFERENCE']).toContain(c);
-    }));
+    fc.assert(
+      fc.property(fc.string(), (s) => {
+        const c = codeOf(() => parseReference(s, { normalize: true }));
+        expect(['no error', 'ERR_INVALID_REFERENCE']).toContain(c);
+      }),
+    );
   });
 });
