@@ -53,8 +53,12 @@ describe.skipIf(!present)('conformance: ../shared/vectors', () => {
         return;
       }
       if (out.status === 'undetermined') {
-        note('undetermined', c.id, out.vouchDid);
+        // only cases upstream marks undetermined may end here; they are listed, not counted as passed
         expect(c.expect.result).toBe('undetermined');
+        note('undetermined', c.id, out.vouchDid);
+        const why = 'upstream expectation undetermined (listed separately with what vouch does)';
+        note('skip', c.id, why);
+        t.skip(why);
         return;
       }
       expect(out.status === 'failed' ? out.reason : 'passed').toBe('passed');
