@@ -28,8 +28,8 @@ import { MediaType, utf8 } from '@vouch/core';
 import { type EnvelopeCodec, localRawSigner, type SignatureAlgorithm } from '@vouch/envelope';
 import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';
-import { createVerifier, sign } from '@vouch/notation';
 import { nodeLayoutFs } from '@vouch/node';
+import { createVerifier, sign } from '@vouch/notation';
 import { type LayoutFs, ociLayoutRepository, parseSignatureManifest, type Repository } from '@vouch/registry';
 import { memoryTrustStore } from '@vouch/trust-policy';
 import { type Certificate, createTestPki, ecdsaDerToP1363, type KeySpec, OID } from '@vouch/x509';
@@ -67,10 +67,15 @@ function splitCertificate(der: Uint8Array): { tbs: Uint8Array; signature: Uint8A
 }
 
 /** The WebCrypto verify a certificate signature needs (the algorithms the test PKI uses). */
-function certificateCheck(cert: Certificate, issuer: Certificate): { importParams: RsaHashedImportParams | EcKeyImportParams; params: RsaPssParams | EcdsaParams | AlgorithmIdentifier; ecCoord?: number } {
+function certificateCheck(
+  cert: Certificate,
+  issuer: Certificate,
+): { importParams: RsaHashedImportParams | EcKeyImportParams; params: RsaPssParams | EcdsaParams | AlgorithmIdentifier; ecCoord?: number } {
   const rsa = { [OID.sha256WithRsa]: 'SHA-256', [OID.sha384WithRsa]: 'SHA-384', [OID.sha512WithRsa]: 'SHA-512' }[cert.signatureAlgorithm];
   if (rsa) return { importParams: { name: 'RSASSA-PKCS1-v1_5', hash: rsa }, params: { name: 'RSASSA-PKCS1-v1_5' } };
-  const ec = { [OID.ecdsaWithSha256]: 'SHA-256', [OID.ecdsaWithSha384]: 'SHA-384', [OID.ecdsaWithSha512]: 'SHA-512' }[cert.signatureAlgorithm];
+  const ec = { [OID.ecdsaWithSha256]: 'SHA-256', [OID.ecdsaWithSha384]: 'SHA-384', [OID.ecdsaWithSha512]: 'SHA-512' }[
+    cert.signatureAlgorithm
+  ];
   if (ec) {
     return {
       importParams: { name: 'ECDSA', namedCurve: issuer.publicKey.curve! },
@@ -81,7 +86,10 @@ function certificateCheck(cert: Certificate, issuer: Certificate): { importParam
   throw new Error(`bench: certificate signature algorithm ${cert.signatureAlgorithm} not handled`);
 }
 
-const ENVELOPE_PARAMS: Record<SignatureAlgorithm, { importParams: RsaHashedImportParams | EcKeyImportParams; params: RsaPssParams | EcdsaParams }> = {
+const ENVELOPE_PARAMS: Record<
+  SignatureAlgorithm,
+  { importParams: RsaHashedImportParams | EcKeyImportParams; params: RsaPssParams | EcdsaParams }
+> = {
   PS256: { importParams: { name: 'RSA-PSS', hash: 'SHA-256' }, params: { name: 'RSA-PSS', saltLength: 32 } },
   PS384: { importParams: { name: 'RSA-PSS', hash: 'SHA-384' }, params: { name: 'RSA-PSS', saltLength: 48 } },
   PS512: { importParams: { name: 'RSA-PSS', hash: 'SHA-512' }, params: { name: 'RSA-PSS', saltLength: 64 } },
@@ -180,7 +188,15 @@ export async function benchVerifyWarm(keySpec: KeySpec, alg: SignatureAlgorithm,
     const verifier = createVerifier({
       trustPolicy: {
         version: '1.0',
-        trustPolicies: [{ name: 'b', registryScopes: [SCOPE], signatureVerification: { level: 'strict' }, trustStores: ['ca:b'], trustedIdentities: ['*'] }],
+        trustPolicies: [
+          {
+            name: 'b',
+            registryScopes: [SCOPE],
+            signatureVerification: { level: 'strict' },
+            trustStores: ['ca:b'],
+            trustedIdentities: ['*'],
+          },
+        ],
       },
       trustStore: memoryTrustStore({ ca: { b: [pki.root.certificate] } }),
       envelopes: [jws, cose],

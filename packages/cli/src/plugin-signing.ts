@@ -1,4 +1,3 @@
-import { open } from 'node:fs/promises';
 import { isVouchError, VouchError } from '@vouch/core';
 import { assertRunnable, findPlugin, type PluginKeySuite, pluginExecutablePath } from '@vouch/node';
 import { type EnvelopeSigner, type PluginResolver, pluginSigner } from '@vouch/notation';

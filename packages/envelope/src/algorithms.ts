@@ -79,16 +79,18 @@ function signParams(alg: SignatureAlgorithm): RsaPssParams | EcdsaParams {
 }
 
 /**
- * Import a certificate's public key as a WebCrypto verification key for `alg`, after checking
- * that the key's type and size imply exactly `alg` (the Notary table).
+ * Import a public key (or a certificate's) as a WebCrypto verification key for `alg`, after
+ * checking that the key's type and size imply exactly `alg` (the Notary table).
  * Throws ERR_ENVELOPE_UNSUPPORTED when the key does not fit `alg`.
  */
-export async function importVerificationKey(pub: PublicKeyInfo, alg: SignatureAlgorithm): Promise<CryptoKey> {
+export async function importVerificationKey(key: PublicKeyInfo | Certificate, alg: SignatureAlgorithm): Promise<CryptoKey> {
+  const pub = 'publicKey' in key ? key.publicKey : key;
   if (algorithmForKey(pub) !== alg) {
     throw new VouchError('ERR_ENVELOPE_UNSUPPORTED', `a ${pub.type} ${pub.bits}-bit key cannot verify ${alg}`);
   }
   try {
-    return await importPublicKey(pub, alg);
+    // A certificate (rather than its key) lets x509 reuse the key it imported for that certificate.
+    return await importPublicKey(key, alg);
   } catch (e) {
     throw new VouchError('ERR_ENVELOPE_UNSUPPORTED', `the signing certificate's ${pub.type} key could not be imported for ${alg}`, {
       cause: e,

@@ -1,7 +1,7 @@
-import { fromBase64Url, toBase64Url } from '@vouch/core';
+import { fromBase64Url, toBase64Url, utf8 } from '@vouch/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeBase64Url } from './base64.js';
+import { decodeBase64Url, isBase64UrlOf } from './base64.js';
 
 /** core's strict decoder as the reference: bytes, or undefined when it rejects the input. */
 function reference(s: string): Uint8Array | undefined {
@@ -36,5 +36,23 @@ describe('decodeBase64Url', () => {
     for (const s of ['QQ==', 'a+b/', 'QR', 'QUF', 'QUFBQ', 'QUJD\u0141']) expect(decodeBase64Url(s)).toBeUndefined();
     expect(decodeBase64Url('')).toEqual(new Uint8Array(0));
     expect(decodeBase64Url('QUJD')).toEqual(new Uint8Array([65, 66, 67]));
+  });
+});
+
+describe('isBase64UrlOf', () => {
+  it('is true exactly for the unpadded base64url encoding of the bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 100 }), fc.uint8Array({ maxLength: 100 }), fc.nat(), (a, b, pos) => {
+        const text = utf8(`x.${toBase64Url(a)}`);
+        expect(isBase64UrlOf(a, text, 2, text.length)).toBe(true);
+        expect(isBase64UrlOf(b, text, 2, text.length)).toBe(toBase64Url(a) === toBase64Url(b));
+        if (text.length > 2) {
+          const changed = text.slice();
+          const i = 2 + (pos % (text.length - 2));
+          changed[i] = changed[i] === 0x41 ? 0x42 : 0x41;
+          expect(isBase64UrlOf(a, changed, 2, changed.length)).toBe(false);
+        }
+      }),
+    );
   });
 });

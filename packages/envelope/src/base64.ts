@@ -55,3 +55,34 @@ export function decodeBase64Url(s: string): Uint8Array | undefined {
   }
   return check < 0 || check > 255 ? undefined : out;
 }
+
+/**
+ * True when `text[start..end)` (ASCII bytes) is exactly the unpadded base64url encoding of
+ * `bytes`. Compares without allocating.
+ */
+export function isBase64UrlOf(bytes: Uint8Array, text: Uint8Array, start: number, end: number): boolean {
+  const n = bytes.length;
+  const rem = n % 3;
+  if (end - start !== ((n - rem) / 3) * 4 + (rem === 0 ? 0 : rem + 1)) return false;
+  const A = URL_CODES;
+  let o = start;
+  let i = 0;
+  for (; i + 3 <= n; i += 3) {
+    const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    if (text[o] !== A[v >> 18] || text[o + 1] !== A[(v >> 12) & 63] || text[o + 2] !== A[(v >> 6) & 63] || text[o + 3] !== A[v & 63]) {
+      return false;
+    }
+    o += 4;
+  }
+  if (rem === 1) {
+    const v = bytes[i]! << 16;
+    return text[o] === A[v >> 18] && text[o + 1] === A[(v >> 12) & 63];
+  }
+  if (rem === 2) {
+    const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
+    return text[o] === A[v >> 18] && text[o + 1] === A[(v >> 12) & 63] && text[o + 2] === A[(v >> 6) & 63];
+  }
+  return true;
+}
+
+const URL_CODES = Uint8Array.from(URL_ALPHABET, (c) => c.charCodeAt(0));

@@ -14,6 +14,7 @@ import { VouchError, type VouchErrorCode } from '@vouch/core';
 const MAX_DEPTH = 64;
 
 /** A run of string characters that need no attention: not `"`, `\\` or a control character. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the class excludes the control characters JSON forbids in strings
 const PLAIN_RUN = /[^"\\\u0000-\u001f]*/y;
 
 class Parser {

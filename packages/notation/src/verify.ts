@@ -212,8 +212,7 @@ export function createVerifier(config: VerifierConfig): Verifier {
   const maxEnvelopeBytes = positive(config.maxEnvelopeBytes, 'maxEnvelopeBytes', Limits.MAX_ENVELOPE_BYTES);
   const storeCache = new Map<string, Promise<readonly Certificate[]>>();
   const revocation: RevocationChecker | false =
-    config.revocation ??
-    (typeof globalThis.fetch === 'function' ? ocspCrlRevocation({ fetch: fetchLike() }) : false);
+    config.revocation ?? (typeof globalThis.fetch === 'function' ? ocspCrlRevocation({ fetch: fetchLike() }) : false);
   const timestamp = config.timestamp ?? rfc3161Timestamp;
 
   function storeCertificates(type: TrustStoreType, name: string, signal?: AbortSignal): Promise<readonly Certificate[]> {

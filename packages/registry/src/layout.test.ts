@@ -205,3 +205,95 @@ describe('ociLayoutRepository specifics', () => {
 
 // keep the type-only import used
 export type _R = Repository;
+
+/** memFs with `version` (bumped on every write, also by `touch`) and read counts per path. */
+function versionedFs(): LayoutFs & { files: Map<string, Uint8Array>; reads: Map<string, number>; touch(p: string): void } {
+  const base = memFs({ 'oci-layout': '{"imageLayoutVersion":"1.0.0"}' });
+  const versions = new Map<string, number>();
+  const reads = new Map<string, number>();
+  const touch = (p: string) => versions.set(p, (versions.get(p) ?? 0) + 1);
+  return {
+    files: base.files,
+    reads,
+    touch,
+    async readFile(p, o) {
+      reads.set(p, (reads.get(p) ?? 0) + 1);
+      return base.readFile(p, o);
+    },
+    async writeFile(p, d) {
+      touch(p);
+      return base.writeFile(p, d);
+    },
+    exists: base.exists,
+    version: (p) => (base.files.has(p) ? String(versions.get(p) ?? 0) : undefined),
+  };
+}
+
+describe('ociLayoutRepository caches', () => {
+  it('re-reads index.json only when its version changes', async () => {
+    const fs = versionedFs();
+    const repo = ociLayoutRepository(fs);
+    await seed(repo);
+    const before = fs.reads.get('index.json') ?? 0;
+    await repo.resolve('v1');
+    await repo.resolve('v1');
+    await collect(repo.referrers(imageDesc));
+    expect(fs.reads.get('index.json')).toBe(before + 1);
+    // changed behind the repository's back: seen as soon as the version moves
+    const index = JSON.parse(fromUtf8(fs.files.get('index.json')!));
+    index.manifests[0].annotations[Annotation.REF_NAME] = 'v9';
+    fs.files.set('index.json', utf8(JSON.stringify(index)));
+    expect((await repo.resolve('v1')).digest).toBe(imageDesc.digest);
+    fs.touch('index.json');
+    expect(await codeOf(repo.resolve('v1'))).toBe('ERR_REGISTRY_NOT_FOUND');
+    expect(await repo.resolve('v9')).toEqual(imageDesc);
+  });
+
+  it('reads index.json on every call when the LayoutFs has no version', async () => {
+    const fs = memFs({ 'oci-layout': '{"imageLayoutVersion":"1.0.0"}' });
+    const repo = ociLayoutRepository(fs);
+    await seed(repo);
+    const index = JSON.parse(fromUtf8(fs.files.get('index.json')!));
+    index.manifests[0].annotations[Annotation.REF_NAME] = 'v9';
+    fs.files.set('index.json', utf8(JSON.stringify(index)));
+    expect(await repo.resolve('v9')).toEqual(imageDesc);
+  });
+
+  it('recomputes referrers when index.json changes and hands out copies', async () => {
+    const fs = versionedFs();
+    const repo = ociLayoutRepository(fs);
+    await seed(repo);
+    const a = await sign(repo, 'env-a');
+    const first = (await collect(repo.referrers(imageDesc))) as { digest: string; annotations?: Record<string, string> }[];
+    expect(first.map((d) => d.digest)).toEqual([a.descriptor.digest]);
+    first[0]!.digest = 'sha256:changed';
+    first[0]!.annotations![Annotation.THUMBPRINT_S256] = 'changed';
+    const again = (await collect(repo.referrers(imageDesc))) as { digest: string; annotations?: Record<string, string> }[];
+    expect(again[0]!.digest).toBe(a.descriptor.digest);
+    expect(again[0]!.annotations![Annotation.THUMBPRINT_S256]).toBe('[]');
+    const b = await sign(repo, 'env-b');
+    const after = (await collect(repo.referrers(imageDesc))) as { digest: string }[];
+    expect(after.map((d) => d.digest).sort()).toEqual([a.descriptor.digest, b.descriptor.digest].sort());
+  });
+
+  it('keeps verified content by digest and hands out copies; contentCacheBytes: 0 reads every time', async () => {
+    for (const contentCacheBytes of [undefined, 0]) {
+      const fs = versionedFs();
+      const repo = ociLayoutRepository(fs, contentCacheBytes === undefined ? {} : { contentCacheBytes });
+      const d = await repo.pushBlob(MediaType.JWS, utf8('envelope-bytes'));
+      const got = await repo.fetchBlob(d);
+      got[0] = 0;
+      fs.files.set(`blobs/sha256/${d.digest.slice(7)}`, utf8('tampered'));
+      if (contentCacheBytes === 0) {
+        expect(await codeOf(repo.fetchBlob(d))).toBe('ERR_DIGEST_MISMATCH');
+      } else {
+        // the verified bytes of that digest, not the caller's modified copy nor the file's new content
+        expect(fromUtf8(await repo.fetchBlob(d))).toBe('envelope-bytes');
+        expect(fs.reads.get(`blobs/sha256/${d.digest.slice(7)}`)).toBe(1);
+        // limits and declared sizes still apply to cached content
+        expect(await codeOf(repo.fetchBlob(d, { maxBytes: 4 }))).toBe('ERR_SIZE_LIMIT_EXCEEDED');
+        expect(await codeOf(repo.fetchBlob({ ...d, size: d.size + 1 }))).toBe('ERR_DIGEST_MISMATCH');
+      }
+    }
+  });
+});

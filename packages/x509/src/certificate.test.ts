@@ -154,3 +154,41 @@ describe('generateTestCertificate', () => {
     expect(g.pkcs8[0]).toBe(0x30);
   });
 });
+
+describe('parseCertificate memo (same DER parsed again)', () => {
+  it('gives each call its own object over the caller bytes, with frozen shared parts and fresh dates', () => {
+    const der = pki.leaf.certificate.der;
+    const a = parseCertificate(der.slice());
+    const copy = der.slice();
+    const b = parseCertificate(copy);
+    expect(b).not.toBe(a);
+    expect(b).toEqual(a);
+    expect(b.der).toBe(copy);
+    expect(b.publicKey.spki.buffer).toBe(copy.buffer);
+    expect(b.notBefore).not.toBe(a.notBefore);
+    expect(Object.isFrozen(b.subjectRdns)).toBe(true);
+    expect(Object.isFrozen(b.ocspUrls)).toBe(true);
+    expect(Object.isFrozen(b.keyUsage)).toBe(true);
+    expect(() => (b.ocspUrls as string[]).push('http://evil')).toThrow(TypeError);
+    // what one caller changes in its own object does not reach the next one
+    a.notBefore.setTime(0);
+    copy.fill(0);
+    const c = parseCertificate(der.slice());
+    expect(c.notBefore.getTime()).toBe(pki.leaf.certificate.notBefore.getTime());
+    expect(c.sha256Fingerprint).toBe(toHex(hashBytes(der, 'sha256')));
+    expect(c.der).toEqual(der);
+  });
+
+  it('matches on the exact bytes: a one-byte change is parsed (and rejected or read) on its own', () => {
+    const der = pki.leaf.certificate.der;
+    parseCertificate(der);
+    const changed = der.slice();
+    // flip a bit inside the subject's CN value (the certificate stays well-formed)
+    const cn = new TextEncoder().encode('vouch test signer');
+    const at = changed.findIndex((_, i) => cn.every((x, j) => changed[i + j] === x));
+    changed[at] = 'W'.charCodeAt(0);
+    expect(parseCertificate(changed).subject).toBe('CN=Wouch test signer,O=vouch,ST=WA,C=US');
+    expect(parseCertificate(der.slice()).subject).toBe('CN=vouch test signer,O=vouch,ST=WA,C=US');
+    expectCode(() => parseCertificate(der.subarray(0, der.length - 1)), 'ERR_CERT_INVALID');
+  });
+});

@@ -5,6 +5,7 @@
  */
 import { decodePem, encodePem, hashBytes, isVouchError, toHex, VouchError } from '@vouch/core';
 import {
+  BytesCache,
   children,
   DerError,
   decodeBitString,
@@ -12,7 +13,6 @@ import {
   decodeOid,
   decodeSmallInt,
   decodeTime,
-  BytesCache,
   expectTag,
   hashOfBytes,
   parseOne,
@@ -380,13 +380,15 @@ interface CertificateTemplate {
   readonly spki: readonly [number, number];
   readonly extensions: readonly { oid: string; critical: boolean; start: number; end: number }[];
   parts?: CertificateParts;
+  /** Values derived from the DER alone (imported keys, signature plans), see {@link certificateMemo}. */
+  memo?: Map<string, unknown>;
 }
 
 const NO_BYTES = new Uint8Array(0);
 const NO_DATE = new Date(0);
 const PARSED = new BytesCache<CertificateTemplate>(1024);
-/** The template of each object handed out, with the `der` it was given. */
-const TEMPLATES = new WeakMap<Certificate, { t: CertificateTemplate; der: Uint8Array }>();
+/** The template of each object handed out, with the `der` and `publicKey` it was given. */
+const TEMPLATES = new WeakMap<Certificate, { t: CertificateTemplate; der: Uint8Array; publicKey: PublicKeyInfo }>();
 
 function deepFreeze<T>(v: T): T {
   if (typeof v !== 'object' || v === null || Object.isFrozen(v) || ArrayBuffer.isView(v) || v instanceof Date) return v;
@@ -425,16 +427,29 @@ function templateOf(cert: Certificate): CertificateTemplate {
 }
 
 function instantiate(t: CertificateTemplate, der: Uint8Array): Certificate {
+  const publicKey = { ...t.shared.publicKey, spki: der.subarray(t.spki[0], t.spki[1]) };
   const cert: Certificate = {
     ...t.shared,
     der,
     notBefore: new Date(t.notBefore),
     notAfter: new Date(t.notAfter),
-    publicKey: { ...t.shared.publicKey, spki: der.subarray(t.spki[0], t.spki[1]) },
+    publicKey,
     extensions: t.extensions.map((e) => ({ oid: e.oid, critical: e.critical, value: der.subarray(e.start, e.end) })),
   };
-  TEMPLATES.set(cert, { t, der });
+  TEMPLATES.set(cert, { t, der, publicKey });
   return cert;
+}
+
+/**
+ * A scratch map shared by every object parsed from the same DER, for values that are a pure
+ * function of that DER (internal: imported public keys, prepared signature checks). Undefined
+ * for objects not from {@link parseCertificate}, or whose `der` or `publicKey` was replaced.
+ */
+export function certificateMemo(cert: Certificate): Map<string, unknown> | undefined {
+  const known = TEMPLATES.get(cert);
+  if (!known || known.der !== cert.der || known.publicKey !== cert.publicKey) return undefined;
+  known.t.memo ??= new Map();
+  return known.t.memo;
 }
 
 /**

@@ -3,7 +3,7 @@
  * Runs anywhere `globalThis.crypto.subtle` exists (browsers, Deno, Bun, Node ≥ 20, edge).
  */
 import { decodePem, isVouchError, VouchError } from '@vouch/core';
-import { certificatePartsOf } from './certificate.js';
+import { certificateMemo, certificatePartsOf } from './certificate.js';
 import {
   BytesCache,
   children,
@@ -111,7 +111,7 @@ export async function importPublicKey(key: PublicKeyInfo | Certificate, algorith
     throw new VouchError('ERR_ENVELOPE_UNSUPPORTED', `algorithm ${algorithm} cannot be used with an ${pk.type} key`);
   }
   try {
-    return await importSpkiCached(pk.spki, webCryptoParams(algorithm, pk.curve));
+    return await importSpkiCached(pk.spki, webCryptoParams(algorithm, pk.curve), isCertificate(key) ? certificateMemo(key) : undefined);
   } catch (e) {
     if (isVouchError(e)) throw e;
     throw new VouchError('ERR_CERT_INVALID', `public key could not be imported for ${algorithm}: ${(e as Error).message}`, {
@@ -125,9 +125,26 @@ export async function importPublicKey(key: PublicKeyInfo | Certificate, algorith
  * verification does not re-import the same chain keys. Keyed by the exact SPKI bytes; bounded,
  * least recently used goes first. Failed imports are not kept.
  */
-function importSpkiCached(spki: Uint8Array, params: RsaHashedImportParams | EcKeyImportParams): Promise<CryptoKey> {
+function importSpkiCached(
+  spki: Uint8Array,
+  params: RsaHashedImportParams | EcKeyImportParams,
+  memo?: Map<string, unknown>,
+): Promise<CryptoKey> {
   const p = params as { name: string; hash?: unknown; namedCurve?: string };
   const paramsKey = `${p.name}/${typeof p.hash === 'string' ? p.hash : JSON.stringify(p.hash ?? '')}/${p.namedCurve ?? ''}`;
+  // The certificate's own memo first (no lookup by bytes), then the shared cache.
+  const memoKey = `key:${paramsKey}`;
+  const known = memo?.get(memoKey) as Promise<CryptoKey> | undefined;
+  if (known) return known;
+  const imported = importSpkiShared(spki, params, paramsKey);
+  if (memo) {
+    memo.set(memoKey, imported);
+    imported.catch(() => memo.delete(memoKey));
+  }
+  return imported;
+}
+
+function importSpkiShared(spki: Uint8Array, params: RsaHashedImportParams | EcKeyImportParams, paramsKey: string): Promise<CryptoKey> {
   let byParams = KEY_CACHE.get(spki);
   const hit = byParams?.get(paramsKey);
   if (hit) return hit;
@@ -397,31 +414,42 @@ function planFor(sigOid: string, params: Uint8Array | undefined, issuerKey: Publ
  */
 export async function verifyCertificateSignature(cert: Certificate, issuer: Certificate): Promise<boolean> {
   const parts = certificatePartsOf(cert);
+  // The prepared check depends only on this DER and on the issuer key's type and size.
+  const memo = certificateMemo(cert);
+  const ik = issuer.publicKey;
+  const memoKey = `check:${ik.type}/${ik.bits}/${ik.curve ?? ''}`;
+  const prepared = memo?.get(memoKey) as { plan: VerifyPlan; signature: Uint8Array } | undefined;
   let plan: VerifyPlan;
   let signature = parts.signature;
-  try {
-    plan = planFor(parts.signatureAlgorithm, parts.signatureParams, issuer.publicKey);
-    const wantRsa = plan.keyParams.name !== 'ECDSA';
-    if ((issuer.publicKey.type === 'RSA') !== wantRsa) {
-      throw new VouchError(
-        'ERR_CERT_INVALID',
-        `signature algorithm ${parts.signatureAlgorithm} does not fit the issuer's ${issuer.publicKey.type} key`,
-      );
-    }
-    if (plan.ecCoord) {
-      try {
-        signature = ecdsaDerToP1363(signature, plan.ecCoord);
-      } catch {
-        return false;
+  if (prepared) {
+    plan = prepared.plan;
+    signature = prepared.signature;
+  } else {
+    try {
+      plan = planFor(parts.signatureAlgorithm, parts.signatureParams, issuer.publicKey);
+      const wantRsa = plan.keyParams.name !== 'ECDSA';
+      if ((issuer.publicKey.type === 'RSA') !== wantRsa) {
+        throw new VouchError(
+          'ERR_CERT_INVALID',
+          `signature algorithm ${parts.signatureAlgorithm} does not fit the issuer's ${issuer.publicKey.type} key`,
+        );
       }
+      if (plan.ecCoord) {
+        try {
+          signature = ecdsaDerToP1363(signature, plan.ecCoord);
+        } catch {
+          return false;
+        }
+      }
+    } catch (e) {
+      if (isVouchError(e)) throw e;
+      throw new VouchError('ERR_CERT_INVALID', `certificate signature cannot be checked: ${(e as Error).message}`, { cause: e });
     }
-  } catch (e) {
-    if (isVouchError(e)) throw e;
-    throw new VouchError('ERR_CERT_INVALID', `certificate signature cannot be checked: ${(e as Error).message}`, { cause: e });
+    memo?.set(memoKey, { plan, signature });
   }
   let key: CryptoKey;
   try {
-    key = await importSpkiCached(issuer.publicKey.spki, plan.keyParams);
+    key = await importSpkiCached(issuer.publicKey.spki, plan.keyParams, certificateMemo(issuer));
   } catch (e) {
     throw new VouchError('ERR_CERT_INVALID', `issuer public key could not be imported: ${(e as Error).message}`, { cause: e });
   }

@@ -23,8 +23,8 @@ import {
   type SignRequest,
   type UnsignedAttributes,
 } from '../model.js';
-import { parsePayload } from '../payload.js';
 import { memoizeParse } from '../parse-cache.js';
+import { parsePayload } from '../payload.js';
 import { checkAlgorithmMatchesLeaf, checkEnvelopeSize, parseChain, signEnvelope } from '../sign.js';
 import { type CborInput, CborMap, CborTag, type CborValue, cborToJs, decodeCbor, encodeCbor } from './cbor.js';
 
@@ -223,7 +223,7 @@ async function verifyIntegrity(env: ParsedEnvelope): Promise<void> {
   if (tbs.length < tail.length || !bytesEqual(tbs.subarray(tbs.length - tail.length), tail)) {
     throw new VouchError('ERR_SIGNATURE_INTEGRITY', 'the payload is not the one covered by the signature');
   }
-  const key = await importVerificationKey(leaf.publicKey, env.algorithm);
+  const key = await importVerificationKey(leaf, env.algorithm);
   if (!(await verifyRawSignature(env.algorithm, key, env.signature, tbs))) {
     throw new VouchError(
       'ERR_SIGNATURE_INTEGRITY',

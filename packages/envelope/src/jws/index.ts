@@ -8,11 +8,10 @@
  * await jws.verifyIntegrity(env);
  * ```
  */
-import { bytesEqual, fromBase64, fromBase64Url, fromUtf8, toBase64, toBase64Url, utf8, VouchError } from '@vouch/core';
+import { fromBase64, fromBase64Url, fromUtf8, toBase64, toBase64Url, utf8, VouchError } from '@vouch/core';
 import { importVerificationKey, isSignatureAlgorithm, verifyRawSignature } from '../algorithms.js';
-import { decodeBase64Url } from '../base64.js';
-import { memoizeParse } from '../parse-cache.js';
 import { buildSignedAttributes, critOrder, formatRfc3339, JOSE_REGISTERED, parseRfc3339 } from '../attributes.js';
+import { decodeBase64Url, isBase64UrlOf } from '../base64.js';
 import { encodeGoJson, isJsonObject, parseStrictJson } from '../json.js';
 import {
   type EncodedSigningInput,
@@ -25,6 +24,7 @@ import {
   type SignRequest,
   type UnsignedAttributes,
 } from '../model.js';
+import { memoizeParse } from '../parse-cache.js';
 import { parsePayload } from '../payload.js';
 import { checkAlgorithmMatchesLeaf, checkEnvelopeSize, parseChain, signEnvelope } from '../sign.js';
 
@@ -213,32 +213,23 @@ function parse(bytes: Uint8Array): ParsedEnvelope {
 
 /**
  * The signature check, done directly with WebCrypto: `parse` has already enforced every header
- * rule (alg, crit, cty, b64, the Notary attributes), so all that is left is the signature over
- * the JWS signing input with the leaf key, and that the envelope's payload and algorithm are the
- * ones that input carries (a ParsedEnvelope may have been altered after parsing).
+ * rule (alg, crit, cty, b64, the Notary attributes), and the algorithm is the one the leaf key
+ * implies, so all that is left is the signature over the JWS signing input with the leaf key,
+ * and that the envelope's payload is the one that input carries (a ParsedEnvelope may have been
+ * altered after parsing).
  */
 async function verifyIntegrity(env: ParsedEnvelope): Promise<void> {
   const leaf = env?.certificateChain?.[0];
   if (!leaf) throw new VouchError('ERR_SIGNATURE_INTEGRITY', 'the envelope has no signing certificate');
-  let header: unknown;
-  let signedPayload: Uint8Array;
-  try {
-    const input = fromUtf8(env.toBeSigned);
-    const dot = input.indexOf('.');
-    if (dot < 0 || input.indexOf('.', dot + 1) >= 0) throw new Error('expected one "." between header and payload');
-    header = JSON.parse(fromUtf8(decodeBase64Url(input.slice(0, dot)) ?? fromBase64Url(input.slice(0, dot))));
-    signedPayload = decodeBase64Url(input.slice(dot + 1)) ?? fromBase64Url(input.slice(dot + 1));
-  } catch (e) {
-    throw new VouchError('ERR_SIGNATURE_INTEGRITY', 'the JWS signing input is malformed', { cause: e });
-  }
-  if (!isJsonObject(header) || header.alg !== env.algorithm) {
-    throw new VouchError('ERR_SIGNATURE_INTEGRITY', `the JWS signing input does not name the algorithm ${env.algorithm}`);
-  }
+  const tbs = env.toBeSigned;
+  const dot = tbs.indexOf(0x2e);
+  if (dot < 0 || tbs.lastIndexOf(0x2e) !== dot) throw new VouchError('ERR_SIGNATURE_INTEGRITY', 'the JWS signing input is malformed');
   // The payload the caller will use must be the one the signature covers.
-  if (!bytesEqual(signedPayload, env.payloadBytes))
+  if (!isBase64UrlOf(env.payloadBytes, tbs, dot + 1, tbs.length)) {
     throw new VouchError('ERR_SIGNATURE_INTEGRITY', 'the payload is not the one covered by the signature');
-  const key = await importVerificationKey(leaf.publicKey, env.algorithm);
-  if (!(await verifyRawSignature(env.algorithm, key, env.signature, env.toBeSigned))) {
+  }
+  const key = await importVerificationKey(leaf, env.algorithm);
+  if (!(await verifyRawSignature(env.algorithm, key, env.signature, tbs))) {
     throw new VouchError(
       'ERR_SIGNATURE_INTEGRITY',
       `the JWS signature (${env.algorithm}) does not verify with the signing certificate's key: the envelope was altered`,

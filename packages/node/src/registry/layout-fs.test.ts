@@ -34,6 +34,21 @@ describe('nodeLayoutFs', () => {
     expect(await fs.readFile('nope')).toBeUndefined();
   });
 
+  it('gives a version that changes when a file is replaced or rewritten in place', async () => {
+    const fs = nodeLayoutFs(dir);
+    expect(await fs.version!('versioned.json')).toBeUndefined();
+    await fs.writeFile('versioned.json', utf8('{"a":1}'));
+    const v1 = await fs.version!('versioned.json');
+    expect(v1).toEqual(expect.any(String));
+    expect(await fs.version!('versioned.json')).toBe(v1);
+    await fs.writeFile('versioned.json', utf8('{"a":2}'));
+    const v2 = await fs.version!('versioned.json');
+    expect(v2).not.toBe(v1);
+    await writeFile(join(dir, 'versioned.json'), '{"a":3,"b":4}');
+    expect(await fs.version!('versioned.json')).not.toBe(v2);
+    expect(() => fs.version!('../etc/passwd')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+  });
+
   it('refuses paths outside the layout and files over the cap', async () => {
     const fs = nodeLayoutFs(dir);
     expect(await codeOf(fs.readFile('../etc/passwd'))).toBe('ERR_INVALID_ARGUMENT');
