@@ -1,83 +1,28 @@
 import { readFile, stat } from 'node:fs/promises';
-import { bytesEqual, isVouchError, Limits, toHex, VouchError } from '@vouch/core';
+import { isVouchError, Limits, VouchError } from '@vouch/core';
 import type { ParsedEnvelope } from '@vouch/envelope';
-import { nodeHasher } from '@vouch/node';
-import type { Certificate } from '@vouch/x509';
-import { parseTimestampToken, type TimestampToken, timestampRange } from '@vouch/x509/tsp';
+import { timestampRange } from '@vouch/x509/tsp';
 import type { CliContext } from '../context.js';
 import { codecFor } from '../deps.js';
+import {
+  ALGORITHM_NAMES,
+  addCertificates,
+  attributeValue,
+  certJson,
+  readTimestamp,
+  rfc3339Nano,
+  sortedObject,
+  type TimestampView,
+} from '../format/envelope.js';
 import { formatAnsic, formatRfc3339 } from '../format/time.js';
-import { add, addPair, node, renderTree, type TreeNode } from '../format/tree.js';
+import { add, addPair, node, renderTree } from '../format/tree.js';
 import { inspectSignatureFormat, positional } from './flags.js';
-
-/** notation's display names of the signature algorithms. */
-const ALGORITHM_NAMES: Readonly<Record<string, string>> = {
-  PS256: 'RSASSA-PSS-SHA-256',
-  PS384: 'RSASSA-PSS-SHA-384',
-  PS512: 'RSASSA-PSS-SHA-512',
-  ES256: 'ECDSA-SHA-256',
-  ES384: 'ECDSA-SHA-384',
-  ES512: 'ECDSA-SHA-512',
-};
-
-const DIGEST_OF: Readonly<Record<string, 'sha256' | 'sha384' | 'sha512'>> = {
-  'SHA-256': 'sha256',
-  'SHA-384': 'sha384',
-  'SHA-512': 'sha512',
-};
-
-/** What `blob inspect` shows of the timestamp countersignature: the token, or why it is unusable. */
-interface TimestampView {
-  token?: TimestampToken;
-  error?: string;
-}
-
-/** Parse the countersignature and check that its message imprint covers this signature (as notation does before showing it). */
-async function timestampView(env: ParsedEnvelope): Promise<TimestampView | undefined> {
-  const bytes = env.unsignedAttributes.timestampSignature;
-  if (!bytes) return undefined;
-  try {
-    const token = await parseTimestampToken(bytes);
-    const alg = DIGEST_OF[token.hashAlgorithm];
-    if (!alg) return { error: `failed to parse timestamp countersignature: unsupported hash algorithm ${token.hashAlgorithm}` };
-    if (!bytesEqual(nodeHasher(alg).update(env.signature).digest(), token.messageImprint)) {
-      return { error: 'failed to parse timestamp countersignature: invalid TSTInfo: mismatched message' };
-    }
-    return { token };
-  } catch (e) {
-    return { error: `failed to parse timestamp countersignature: ${(e as Error).message}` };
-  }
-}
-
-function attributeValue(v: unknown): string {
-  if (typeof v === 'string') return v;
-  if (v instanceof Uint8Array) return toHex(v);
-  return JSON.stringify(v) ?? String(v);
-}
-
-/** Go's RFC 3339 with nanoseconds: fractional seconds without trailing zeros. */
-function rfc3339Nano(d: Date): string {
-  return d.toISOString().replace(/\.(\d+)Z$/, (_m, frac: string) => {
-    const f = frac.replace(/0+$/, '');
-    return f ? `.${f}Z` : 'Z';
-  });
-}
 
 function signingTimeLabel(env: ParsedEnvelope): { label: string; key: string; time: Date } | undefined {
   const sa = env.signedAttributes;
   if (sa.signingTime) return { label: 'signing time', key: 'signingTime', time: sa.signingTime };
   if (sa.authenticSigningTime) return { label: 'authentic signing time', key: 'authenticSigningTime', time: sa.authenticSigningTime };
   return undefined;
-}
-
-function certificatesNode(parent: TreeNode, chain: readonly Certificate[]): void {
-  const certs = add(parent, 'certificates');
-  for (const c of chain) {
-    const cn = addPair(certs, 'SHA256 fingerprint', c.sha256Fingerprint);
-    addPair(cn, 'issued to', c.subject);
-    addPair(cn, 'issued by', c.issuer);
-    addPair(cn, 'expiry', formatAnsic(c.notAfter));
-  }
 }
 
 /** notation's `blob inspect` tree (times in UTC, `Mon Jan _2 15:04:05 2006`). */
@@ -109,26 +54,18 @@ export function blobInspectTree(
     if (ts.token) {
       const { earliest, latest } = timestampRange(ts.token);
       addPair(tsNode, 'timestamp', `[${formatAnsic(earliest)}, ${formatAnsic(latest)}]`);
-      certificatesNode(tsNode, ts.token.certificates);
+      addCertificates(tsNode, ts.token.certificates);
     } else {
       addPair(tsNode, 'error', ts.error ?? 'unknown error');
     }
   }
-  certificatesNode(root, env.certificateChain);
+  addCertificates(root, env.certificateChain);
   const artifact = add(root, 'signed artifact');
   const t = env.payload.targetArtifact;
   addPair(artifact, 'media type', t.mediaType);
   addPair(artifact, 'digest', t.digest);
   addPair(artifact, 'size', String(t.size));
   return renderTree(root);
-}
-
-function certJson(c: Certificate): Record<string, string> {
-  return { SHA256Fingerprint: c.sha256Fingerprint, issuedTo: c.subject, issuedBy: c.issuer, expiry: formatRfc3339(c.notAfter) };
-}
-
-function sorted(entries: [string, unknown][]): Record<string, unknown> {
-  return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /** notation's `blob inspect -o json` document (field order as notation prints it; attribute maps sorted by key). */
@@ -153,11 +90,11 @@ export function blobInspectJson(envelopeMediaType: string, env: ParsedEnvelope, 
     unsigned.timestampSignature = { error: ts.error };
   }
   const t = env.payload.targetArtifact;
-  const annotations = t.annotations && Object.keys(t.annotations).length > 0 ? sorted(Object.entries(t.annotations)) : null;
+  const annotations = t.annotations && Object.keys(t.annotations).length > 0 ? sortedObject(Object.entries(t.annotations)) : null;
   return {
     signatureAlgorithm: ALGORITHM_NAMES[env.algorithm] ?? env.algorithm,
     signatureEnvelopeType: envelopeMediaType,
-    signedAttributes: sorted(signed),
+    signedAttributes: sortedObject(signed),
     userDefinedAttributes: annotations,
     unsignedAttributes: unsigned,
     certificates: env.certificateChain.map(certJson),
@@ -197,7 +134,7 @@ export async function runBlobInspect(ctx: CliContext, sigArg: unknown): Promise<
     const code = isVouchError(e) ? e.code : 'ERR_ENVELOPE_MALFORMED';
     throw new VouchError(code, `failed to parse signature: ${(e as Error).message}`, { cause: e, details: { path: file } });
   }
-  const ts = await timestampView(env);
+  const ts = await readTimestamp(env);
   if (ctx.json) ctx.result(blobInspectJson(envelopeMediaType, env, ts));
   else ctx.out(blobInspectTree(sigPath, envelopeMediaType, env, ts));
 }

@@ -1,67 +1,30 @@
-import { createHash } from 'node:crypto';
-import { bytesEqual, type Descriptor, MediaType, toHex, toVouchError, VouchError } from '@vouch/core';
+import { type Descriptor, MediaType, toVouchError, VouchError } from '@vouch/core';
 import type { ParsedEnvelope } from '@vouch/envelope';
 import { parseSignatureManifest } from '@vouch/registry';
-import type { Certificate } from '@vouch/x509';
-import { parseTimestampToken, type TimestampToken, timestampRange } from '@vouch/x509/tsp';
+import { timestampRange } from '@vouch/x509/tsp';
 import type { Command } from 'commander';
 import { act, addRegistryOptions, positiveInt, registryFlags, required, requireExperimental } from '../command.js';
 import type { CliContext } from '../context.js';
 import { codecFor, openTarget } from '../deps.js';
+import {
+  ALGORITHM_NAMES,
+  addCertificates,
+  attributeValue,
+  certJson,
+  readTimestamp,
+  rfc3339Nano,
+  sortedObject,
+  type TimestampView,
+} from '../format/envelope.js';
 import { formatAnsic, formatRfc3339 } from '../format/time.js';
 import { add, addPair, node, renderTree, type TreeNode } from '../format/tree.js';
 import { listSignatureManifests } from '../signatures.js';
-
-const ALGORITHM_NAMES: Record<string, string> = {
-  PS256: 'RSASSA-PSS-SHA-256',
-  PS384: 'RSASSA-PSS-SHA-384',
-  PS512: 'RSASSA-PSS-SHA-512',
-  ES256: 'ECDSA-SHA-256',
-  ES384: 'ECDSA-SHA-384',
-  ES512: 'ECDSA-SHA-512',
-};
 
 interface Inspected {
   manifest: Descriptor;
   envelopeMediaType: string;
   envelope: ParsedEnvelope;
-  timestamp?: { token?: TimestampToken; error?: string };
-}
-
-const NODE_HASH: Record<string, string> = { 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
-
-/** Parse the timestamp countersignature and check that it covers the signature, as notation does before showing it. */
-async function readTimestamp(env: ParsedEnvelope): Promise<Inspected['timestamp']> {
-  const bytes = env.unsignedAttributes.timestampSignature;
-  if (!bytes) return undefined;
-  try {
-    const token = await parseTimestampToken(bytes);
-    const hash = NODE_HASH[token.hashAlgorithm];
-    if (!hash) return { error: `failed to parse timestamp countersignature: unsupported hash algorithm ${token.hashAlgorithm}` };
-    const imprint = createHash(hash).update(env.signature).digest();
-    if (!bytesEqual(new Uint8Array(imprint), token.messageImprint)) {
-      return { error: 'failed to parse timestamp countersignature: invalid TSTInfo: mismatched message' };
-    }
-    return { token };
-  } catch (e) {
-    return { error: `failed to parse timestamp countersignature: ${(e as Error).message}` };
-  }
-}
-
-function extendedValue(v: unknown): string {
-  if (typeof v === 'string') return v;
-  if (v instanceof Uint8Array) return toHex(v);
-  return JSON.stringify(v) ?? String(v);
-}
-
-function addCertificates(parent: TreeNode, chain: readonly Certificate[]): void {
-  const certs = add(parent, 'certificates');
-  for (const c of chain) {
-    const cn = addPair(certs, 'SHA256 fingerprint', c.sha256Fingerprint);
-    addPair(cn, 'issued to', c.subject);
-    addPair(cn, 'issued by', c.issuer);
-    addPair(cn, 'expiry', formatAnsic(c.notAfter));
-  }
+  timestamp?: TimestampView | undefined;
 }
 
 function signatureNode(s: Inspected): TreeNode {
@@ -75,7 +38,7 @@ function signatureNode(s: Inspected): TreeNode {
   const time = env.signedAttributes.signingTime ?? env.signedAttributes.authenticSigningTime;
   if (time) addPair(signed, 'signing time', formatAnsic(time));
   if (env.signedAttributes.expiry) addPair(signed, 'expiry', formatAnsic(env.signedAttributes.expiry));
-  for (const a of env.signedAttributes.extended) addPair(signed, a.key, extendedValue(a.value));
+  for (const a of env.signedAttributes.extended) addPair(signed, a.key, attributeValue(a.value));
   const user = add(sig, 'user defined attributes');
   const annotations = env.payload.targetArtifact.annotations ?? {};
   const keys = Object.keys(annotations).sort();
@@ -102,23 +65,6 @@ function signatureNode(s: Inspected): TreeNode {
   return sig;
 }
 
-function certJson(c: Certificate): Record<string, string> {
-  return { SHA256Fingerprint: c.sha256Fingerprint, issuedTo: c.subject, issuedBy: c.issuer, expiry: formatRfc3339(c.notAfter) };
-}
-
-/** Go's RFC 3339 with nanoseconds (as `time.Time` marshals to JSON): fractional seconds without trailing zeros. */
-function rfc3339Nano(d: Date): string {
-  const iso = d.toISOString();
-  return iso.replace(/\.(\d+)Z$/, (_m, frac: string) => {
-    const f = frac.replace(/0+$/, '');
-    return f ? `.${f}Z` : 'Z';
-  });
-}
-
-function sortedObject(entries: [string, unknown][]): Record<string, unknown> {
-  return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
 /** One signature in notation's `inspect -o json` shape (field order as notation prints it; attribute maps sorted by key). */
 function signatureJson(s: Inspected): Record<string, unknown> {
   const env = s.envelope;
@@ -129,7 +75,7 @@ function signatureJson(s: Inspected): Record<string, unknown> {
   const time = env.signedAttributes.signingTime ?? env.signedAttributes.authenticSigningTime;
   if (time) signed.push(['signingTime', formatRfc3339(time)]);
   if (env.signedAttributes.expiry) signed.push(['expiry', formatRfc3339(env.signedAttributes.expiry)]);
-  for (const a of env.signedAttributes.extended) signed.push([a.key, extendedValue(a.value)]);
+  for (const a of env.signedAttributes.extended) signed.push([a.key, attributeValue(a.value)]);
   const unsignedAttributes: Record<string, unknown> = {};
   if (env.unsignedAttributes.signingAgent) unsignedAttributes.signingAgent = env.unsignedAttributes.signingAgent;
   if (s.timestamp?.token) {
