@@ -54,21 +54,30 @@ export function fromHex(s: string): Uint8Array {
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const B64_LOOKUP = new Int16Array(128).fill(-1);
 for (let i = 0; i < 64; i++) B64_LOOKUP[B64.charCodeAt(i)] = i;
+const B64_CODES = new Uint8Array(64);
+for (let i = 0; i < 64; i++) B64_CODES[i] = B64.charCodeAt(i);
 
 /** Standard base64 with padding. */
 export function toBase64(b: Uint8Array): string {
-  let s = '';
+  // ASCII bytes decoded once: string concatenation per group builds a rope that costs far more.
+  const out = new Uint8Array(Math.ceil(b.length / 3) * 4);
   let i = 0;
+  let o = 0;
   for (; i + 2 < b.length; i += 3) {
     const n = (b[i]! << 16) | (b[i + 1]! << 8) | b[i + 2]!;
-    s += B64[n >> 18]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]! + B64[n & 63]!;
+    out[o++] = B64_CODES[n >> 18]!;
+    out[o++] = B64_CODES[(n >> 12) & 63]!;
+    out[o++] = B64_CODES[(n >> 6) & 63]!;
+    out[o++] = B64_CODES[n & 63]!;
   }
   if (i < b.length) {
     const n = (b[i]! << 16) | ((b[i + 1] ?? 0) << 8);
-    s += B64[n >> 18]! + B64[(n >> 12) & 63]!;
-    s += i + 1 < b.length ? `${B64[(n >> 6) & 63]!}=` : '==';
+    out[o++] = B64_CODES[n >> 18]!;
+    out[o++] = B64_CODES[(n >> 12) & 63]!;
+    out[o++] = i + 1 < b.length ? B64_CODES[(n >> 6) & 63]! : 61; // '='
+    out[o++] = 61;
   }
-  return s;
+  return decoder.decode(out);
 }
 
 function decode64(s: string, url: boolean): Uint8Array {

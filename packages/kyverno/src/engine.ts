@@ -7,10 +7,10 @@ import {
   type ImageConfig,
   type ImageInfo,
   imageInfoString,
-  listImages,
+  withPointer,
 } from './images.js';
 import { createJmesEngine, type JmesEngine } from './jmespath.js';
-import { applyJsonPatch } from './jsonpatch.js';
+import { applyJsonPatch, patchInPlace } from './jsonpatch.js';
 import { checkKind, type GroupVersionKind } from './kinds.js';
 import { checkSelector, matchRule, resourceGVK } from './match.js';
 import {
@@ -121,6 +121,10 @@ interface EngineMemo {
   lastScoped?: { raw: string; parsed: ImageVerificationMetadata };
   /** Rules whose `verifyImages` hold no `{{ }}` variable (substitution would only copy them). */
   constantImageVerifications: WeakMap<Rule, boolean>;
+  /** Wildcard results per pattern list (a rule's own `imageReferences` arrays) and image string. */
+  refMatches: WeakMap<readonly string[], Map<string, boolean>>;
+  /** Rules whose phase-1 evaluation reads the JSON context (context entries, preconditions, variables, attestations). */
+  needsContext: WeakMap<Rule, boolean>;
 }
 
 /**
@@ -218,10 +222,43 @@ function memoOf(engine: KyvernoEngine): EngineMemo {
       imageInfos: new Map(),
       kindGates: new WeakMap(),
       constantImageVerifications: new WeakMap(),
+      refMatches: new WeakMap(),
+      needsContext: new WeakMap(),
     };
     memos.set(engine, m);
   }
   return m;
+}
+
+/** `matchesAny(patterns, img)`, memoized per pattern list (rules are immutable; substituted lists are new arrays). */
+function matchRefs(engine: KyvernoEngine, patterns: readonly string[] | undefined, img: string): boolean {
+  if (!patterns || patterns.length === 0) return false;
+  const m = memoOf(engine).refMatches;
+  let byImg = m.get(patterns);
+  if (!byImg) m.set(patterns, (byImg = new Map()));
+  let r = byImg.get(img);
+  if (r === undefined) {
+    r = matchesAny(patterns, img);
+    if (byImg.size >= 256) byImg.clear();
+    byImg.set(img, r);
+  }
+  return r;
+}
+
+/** True when phase 1 of `rule` reads the JSON context (else building it would be wasted work). */
+function ruleNeedsContext(engine: KyvernoEngine, rule: Rule): boolean {
+  const m = memoOf(engine).needsContext;
+  let v = m.get(rule);
+  if (v === undefined) {
+    const list = rule.verifyImages ?? [];
+    v =
+      (rule.context?.length ?? 0) > 0 ||
+      rule.preconditions !== undefined ||
+      hasVariable(list) ||
+      list.some((iv) => (iv.attestations?.length ?? 0) > 0 || iv.validate !== undefined);
+    m.set(rule, v);
+  }
+  return v;
 }
 
 /** Images of `resource` for `rule` (built-in extractors memoized per resource object). */
@@ -258,10 +295,10 @@ function carryImages(engine: KyvernoEngine, original: KubeObject, patched: KubeO
   const after: ExtractedImages = {};
   let found = 0;
   try {
-    for (const name of Object.keys(before)) {
+    for (const name in before) {
       const src = before[name]!;
       const dst: Record<string, ImageInfo> = {};
-      for (const key of Object.keys(src)) {
+      for (const key in src) {
         const info = src[key]!;
         const value = info.jsonPointer === undefined ? undefined : replaced.get(info.jsonPointer);
         if (value === undefined) {
@@ -273,11 +310,9 @@ function carryImages(engine: KyvernoEngine, original: KubeObject, patched: KubeO
         if (!cached) {
           cached = getImageInfo(value, config);
           if (memo.imageInfos.size >= 1024) memo.imageInfos.clear();
-          memo.imageInfos.set(value, { ...cached });
+          memo.imageInfos.set(value, cached);
         }
-        const next: ImageInfo = { ...cached, jsonPointer: info.jsonPointer };
-        if (info.imagePullSecrets) next.imagePullSecrets = [...info.imagePullSecrets];
-        dst[key] = next;
+        dst[key] = withPointer(cached, info.jsonPointer, info.imagePullSecrets?.slice());
       }
       after[name] = dst;
     }
@@ -311,7 +346,7 @@ function selectedOf(engine: KyvernoEngine, rule: Rule, images: ExtractedImages):
   const key = selectionKey(engine, rule);
   let v = byKey.get(key);
   if (!v) {
-    v = selectImages(rule, images);
+    v = selectImages(engine, rule, images);
     byKey.set(key, v);
   }
   return v;
@@ -529,18 +564,27 @@ function imageFields(info: ImageInfo): Record<string, unknown> {
 
 type SelectedImage = { info: ImageInfo; extractor: string; key: string /** imageInfoString(info) */; ref: string };
 
-function selectImages(rule: Rule, images: ExtractedImages): SelectedImage[] {
+function selectImages(engine: KyvernoEngine, rule: Rule, images: ExtractedImages): SelectedImage[] {
   const seen = new Set<string>();
   const out: SelectedImage[] = [];
-  for (const img of listImages(images)) {
-    const s = imageInfoString(img.info);
-    const ok = (rule.verifyImages ?? []).some((iv) =>
-      matchesAny(iv.imageReferences ?? (typeof iv.image === 'string' ? [iv.image] : []), s),
-    );
-    const id = `${img.info.jsonPointer ?? ''}|${s}`;
-    if (ok && !seen.has(id)) {
+  const entries = rule.verifyImages ?? [];
+  for (const extractor in images) {
+    const m = images[extractor]!;
+    for (const key in m) {
+      const info = m[key]!;
+      const s = info.reference || imageInfoString(info);
+      let ok = false;
+      for (const iv of entries) {
+        if (iv.imageReferences ? matchRefs(engine, iv.imageReferences, s) : typeof iv.image === 'string' && wildcardMatch(iv.image, s)) {
+          ok = true;
+          break;
+        }
+      }
+      if (!ok) continue;
+      const id = `${info.jsonPointer ?? ''}|${s}`;
+      if (seen.has(id)) continue;
       seen.add(id);
-      out.push({ ...img, ref: s });
+      out.push({ info, extractor, key, ref: s });
     }
   }
   return out;
@@ -796,13 +840,16 @@ async function runVerifyImagesRule(
   }
   const selected = selectedOf(engine, rule, images);
   if (selected.length === 0) return [];
-  const ctx = baseContext(req, operation);
+  // The JSON context is built only for rules that read it (most Notary rules do not).
+  const ctx: Record<string, unknown> = ruleNeedsContext(engine, rule) ? baseContext(req, operation) : {};
   ctx.images = images;
-  try {
-    await loadContext(engine, policy, rule, ctx, req);
-  } catch (e) {
-    resp('error', `failed to load context: ${errMessage(e)}`);
-    return out;
+  if (rule.context?.length || req.values) {
+    try {
+      await loadContext(engine, policy, rule, ctx, req);
+    } catch (e) {
+      resp('error', `failed to load context: ${errMessage(e)}`);
+      return out;
+    }
   }
   if (rule.preconditions) {
     const r = evaluateConditions(rule.preconditions, ctx, engine.jmes);
@@ -824,6 +871,8 @@ async function runVerifyImagesRule(
     // containers running the same image share one evaluation of this entry's attestor sets (by image)
     const setResults = new Map<string, ReturnType<typeof verifyAttestorSets>>();
     const settled = new Map<string, Awaited<ReturnType<typeof verifyAttestorSets>>>();
+    // the (read-only) passing outcome of an image for this entry, shared by the containers running it
+    const signatureOutcomes = new Map<string, EntryOutcome>();
     const trustPolicy = engine.options.trustPolicyFor?.(policy, rule.name, i);
     for (const sel of selected) {
       const info = sel.info;
@@ -857,11 +906,11 @@ async function runVerifyImagesRule(
       if (hasChecks) {
         // ctx is only read by attestation conditions and verifyImages.validate (attestation branch below)
         if (iv.attestations && iv.attestations.length > 0) ctx.image = imageFields(info);
-        if (!matchesAny(iv.imageReferences ?? [], img)) {
+        if (!matchRefs(engine, iv.imageReferences, img)) {
           outcome = undefined;
           resp('skip', `skipping image reference image ${img}, policy ${policy.metadata.name} ruleName ${rule.name}`);
           recordSkip = true;
-        } else if (matchesAny(iv.skipImageReferences, img)) {
+        } else if (matchRefs(engine, iv.skipImageReferences, img)) {
           resp('skip', `skipping image reference image ${img}, policy ${policy.metadata.name} ruleName ${rule.name}`, {
             emitWarning: true,
           });
@@ -892,8 +941,13 @@ async function runVerifyImagesRule(
               };
             } else {
               digest = r.digest;
-              if (!iv.attestations || iv.attestations.length === 0)
-                outcome = { status: 'pass', message: `verified image signatures for ${img}`, digest };
+              if (!iv.attestations || iv.attestations.length === 0) {
+                outcome = signatureOutcomes.get(img);
+                if (!outcome) {
+                  outcome = { status: 'pass', message: `verified image signatures for ${img}`, digest };
+                  signatureOutcomes.set(img, outcome);
+                }
+              }
             }
           }
           if (!outcome && iv.attestations && iv.attestations.length > 0) {
@@ -986,6 +1040,7 @@ export async function verifyAndPatchImages(engine: KyvernoEngine, req: EngineReq
   const warnings: string[] = [];
   const responses: PolicyResponse[] = [];
   let current = resource;
+  let currentReq = current === req.resource ? req : { ...req, resource: current };
   for (const policy of engine.policies) {
     if (policy.spec.admission === false && req.admissionRequest) continue;
     const rules: RuleResponse[] = [];
@@ -998,7 +1053,7 @@ export async function verifyAndPatchImages(engine: KyvernoEngine, req: EngineReq
         engine,
         policy,
         rule,
-        { ...req, resource: current },
+        currentReq,
         current,
         ivm,
         imagePatches,
@@ -1010,6 +1065,7 @@ export async function verifyAndPatchImages(engine: KyvernoEngine, req: EngineReq
         const next = applyJsonPatch(current, ops);
         carryImages(engine, current, next, ops);
         current = next;
+        currentReq = { ...req, resource: current };
       }
       rules.push(...rr);
       if (policy.spec.applyRules === 'One' && rr.some((r) => r.status === 'pass' || r.status === 'fail')) break;
@@ -1022,9 +1078,17 @@ export async function verifyAndPatchImages(engine: KyvernoEngine, req: EngineReq
     const hasAnnotations = isObj(resource.metadata?.annotations);
     patches.push(...imageMetadataPatches(ivm, hasAnnotations));
   }
+  const annotationOps = patches.length;
   patches.push(...imagePatches);
-  const patchedResource = patches.length > 0 ? applyJsonPatch(resource, patches) : resource;
-  if (patchedResource !== resource) carryImages(engine, resource, patchedResource, patches);
+  let patchedResource = resource;
+  if (current !== resource) {
+    // `current` is this review's own copy with the image ops applied: add the annotations to it in place
+    // (disjoint paths, so the order of the two op groups does not matter) instead of copying again.
+    patchedResource = annotationOps > 0 ? patchInPlace(current, patches.slice(0, annotationOps)) : current;
+  } else if (patches.length > 0) {
+    patchedResource = applyJsonPatch(resource, patches);
+    carryImages(engine, resource, patchedResource, patches);
+  }
   return { responses, patches, patchedResource, metadata: ivm, warnings };
 }
 
@@ -1035,6 +1099,8 @@ function scopedStatusReader(engine: KyvernoEngine, resource: KubeObject): Scoped
   const raw = resource.metadata?.annotations?.[VERIFY_IMAGES_SCOPED_ANNOTATION];
   let parsed: ImageVerificationMetadata | undefined;
   let error: unknown;
+  let lastPolicy: KyvernoPolicy | undefined;
+  let lastKey = '';
   return (policy, rule, img) => {
     if (raw === undefined) return 'fail';
     if (!parsed && error === undefined) {
@@ -1051,7 +1117,11 @@ function scopedStatusReader(engine: KyvernoEngine, resource: KubeObject): Scoped
       }
     }
     if (error !== undefined) throw error;
-    return parsed!.policies?.[`${policyNamespaceOf(policy)}/${policy.metadata.name}`]?.[rule]?.[img] ?? 'fail';
+    if (policy !== lastPolicy) {
+      lastPolicy = policy;
+      lastKey = `${policyNamespaceOf(policy)}/${policy.metadata.name}`;
+    }
+    return parsed!.policies?.[lastKey]?.[rule]?.[img] ?? 'fail';
   };
 }
 
@@ -1086,7 +1156,7 @@ function imageCheckRule(
   const skipped: string[] = [];
   for (const iv of entries) {
     for (const { info, ref: img } of selected) {
-      if (!matchesAny(iv.imageReferences ?? [], img)) continue;
+      if (!matchRefs(engine, iv.imageReferences, img)) continue;
       if (iv.verifyDigest && info.digest === '') {
         // vouch GAP (continued from phase 1): under failurePolicy Ignore, an image whose verification could
         // not be decided (registry down) is recorded `skip`, and its digest could not be resolved either;

@@ -152,6 +152,32 @@ function escapePointer(s: string): string {
   return s.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
+interface CompiledExtractor {
+  name: string;
+  segments: string[];
+  valueField: string;
+  key?: string;
+  jmesPath?: string;
+}
+
+function compileExtractor(cfg: ImageExtractorConfig): CompiledExtractor {
+  const name = cfg.name && cfg.name !== '' ? cfg.name : 'custom';
+  const segments = cfg.path.split('/').filter((s, i) => !(i === 0 && s === ''));
+  let valueField = cfg.value ?? '';
+  if (valueField === '' && segments.length > 0) valueField = segments.pop() as string;
+  return { name, segments, valueField, key: cfg.key, jmesPath: cfg.jmesPath };
+}
+
+// Built-in extractors compiled once per kind (they are constants).
+const builtinCompiled = new Map<string, CompiledExtractor[] | undefined>();
+
+function builtinCompiledFor(kind: string): CompiledExtractor[] | undefined {
+  if (builtinCompiled.has(kind)) return builtinCompiled.get(kind);
+  const list = builtinExtractors(kind)?.map(compileExtractor);
+  if (builtinCompiled.size < 64) builtinCompiled.set(kind, list);
+  return list;
+}
+
 /**
  * Kyverno `ExtractImagesFromResource`: built-in extractors for pods and pod controllers, replaced per
  * kind by custom `imageExtractors`. Blank images are skipped; unparsable ones throw
@@ -166,18 +192,15 @@ export function extractImages(
   infoCache?: Map<string, ImageInfo>,
 ): ExtractedImages {
   const kind = typeof resource.kind === 'string' ? resource.kind : '';
-  const configs = extractors?.[kind] ?? builtinExtractors(kind);
+  const custom = extractors?.[kind];
+  const configs = custom ? custom.map(compileExtractor) : builtinCompiledFor(kind);
   const out: ExtractedImages = {};
   if (!configs) return out;
   for (const cfg of configs) {
-    const name = cfg.name && cfg.name !== '' ? cfg.name : 'custom';
-    const segments = cfg.path.split('/').filter((s, i) => !(i === 0 && s === ''));
-    let valueField = cfg.value ?? '';
-    if (valueField === '' && segments.length > 0) valueField = segments.pop() as string;
-    walk(resource, segments, '', [], (obj, pointer, secrets) => {
+    const visit = (obj: unknown, pointer: string, secrets: readonly string[]) => {
       if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return;
       const rec = obj as Record<string, unknown>;
-      let value = rec[valueField];
+      let value = rec[cfg.valueField];
       if (typeof value !== 'string') return;
       if (cfg.jmesPath && jmesSearch) {
         const r = jmesSearch(cfg.jmesPath, value);
@@ -187,36 +210,55 @@ export function extractImages(
         value = r;
       }
       if ((value as string).trim() === '') return;
-      const ptr = `${pointer}/${escapePointer(valueField)}`;
-      let info: ImageInfo;
+      const ptr = `${pointer}/${escapePointer(cfg.valueField)}`;
+      let base: ImageInfo;
       try {
         const cached = infoCache?.get(value as string);
-        if (cached) info = { ...cached };
+        if (cached) base = cached;
         else {
-          info = getImageInfo(value as string, config);
+          base = getImageInfo(value as string, config);
           if (infoCache) {
             if (infoCache.size >= 1024) infoCache.clear();
-            infoCache.set(value as string, { ...info });
+            infoCache.set(value as string, base);
           }
         }
       } catch (e) {
         throw new VouchError('ERR_INVALID_REFERENCE', `invalid image '${value}' (${(e as Error).message})`, { cause: e });
       }
-      info.jsonPointer = ptr;
-      info.imagePullSecrets = [...secrets];
       const key = cfg.key ? rec[cfg.key] : undefined;
       const k = typeof key === 'string' ? key : ptr;
-      (out[name] ??= {})[k] = info;
-    });
+      (out[cfg.name] ??= {})[k] = withPointer(base, ptr, secrets.slice());
+    };
+    walk(resource, cfg.segments, 0, '', EMPTY, visit);
   }
   return out;
 }
 
-function collectSecrets(obj: unknown, acc: string[]): string[] {
+/** A copy of `info` located at `jsonPointer` (one fixed shape for every extracted image). */
+export function withPointer(info: ImageInfo, jsonPointer: string | undefined, imagePullSecrets: string[] | undefined): ImageInfo {
+  const out: ImageInfo = {
+    registry: info.registry,
+    name: info.name,
+    path: info.path,
+    tag: info.tag,
+    digest: info.digest,
+    reference: info.reference,
+    referenceWithTag: info.referenceWithTag,
+    jsonPointer,
+    imagePullSecrets,
+  };
+  if (jsonPointer === undefined) delete out.jsonPointer;
+  if (imagePullSecrets === undefined) delete out.imagePullSecrets;
+  return out;
+}
+
+const EMPTY: readonly string[] = Object.freeze([]);
+
+function collectSecrets(obj: unknown, acc: readonly string[]): readonly string[] {
   if (obj && typeof obj === 'object' && !Array.isArray(obj)) {
     const ips = (obj as Record<string, unknown>).imagePullSecrets;
     if (Array.isArray(ips)) {
-      const next = [...acc];
+      const next = acc.slice();
       for (const s of ips) {
         const n = s && typeof s === 'object' ? (s as Record<string, unknown>).name : undefined;
         if (typeof n === 'string') next.push(n);
@@ -229,34 +271,33 @@ function collectSecrets(obj: unknown, acc: string[]): string[] {
 
 function walk(
   obj: unknown,
-  segments: string[],
+  segments: readonly string[],
+  at: number,
   pointer: string,
-  secrets: string[],
-  visit: (obj: unknown, pointer: string, secrets: string[]) => void,
+  secrets: readonly string[],
+  visit: (obj: unknown, pointer: string, secrets: readonly string[]) => void,
 ): void {
   const sec = collectSecrets(obj, secrets);
-  if (segments.length === 0) {
+  if (at === segments.length) {
     visit(obj, pointer, sec);
     return;
   }
-  const [head, ...rest] = segments as [string, ...string[]];
+  const head = segments[at]!;
   if (obj === null || typeof obj !== 'object') return;
   if (head === '*') {
     if (Array.isArray(obj)) {
-      obj.forEach((v, i) => {
-        walk(v, rest, `${pointer}/${i}`, sec, visit);
-      });
+      for (let i = 0; i < obj.length; i++) walk(obj[i], segments, at + 1, `${pointer}/${i}`, sec, visit);
     } else {
-      for (const [k, v] of Object.entries(obj)) walk(v, rest, `${pointer}/${escapePointer(k)}`, sec, visit);
+      for (const k of Object.keys(obj)) walk((obj as Record<string, unknown>)[k], segments, at + 1, `${pointer}/${escapePointer(k)}`, sec, visit);
     }
     return;
   }
   if (Array.isArray(obj)) {
     const idx = Number(head);
-    if (Number.isInteger(idx)) walk(obj[idx], rest, `${pointer}/${head}`, sec, visit);
+    if (Number.isInteger(idx)) walk(obj[idx], segments, at + 1, `${pointer}/${head}`, sec, visit);
     return;
   }
-  walk((obj as Record<string, unknown>)[head], rest, `${pointer}/${escapePointer(head)}`, sec, visit);
+  walk((obj as Record<string, unknown>)[head], segments, at + 1, `${pointer}/${escapePointer(head)}`, sec, visit);
 }
 
 /** Every extracted image as a flat list (extractor name, key, info), in extraction order. */

@@ -48,8 +48,15 @@ export function jsonClone(v: unknown): unknown {
 
 /** Applies RFC 6902 `add` / `replace` / `remove` operations to a deep copy of `doc`. */
 export function applyJsonPatch<T>(doc: T, ops: readonly JsonPatchOperation[]): T {
-  const root = jsonClone(doc);
-  let out = root;
+  return patchInPlace(jsonClone(doc) as T, ops);
+}
+
+/**
+ * Applies the operations to `doc` itself (which must be a plain JSON copy the caller owns) and returns
+ * the result (a different value only when an op replaces the root).
+ */
+export function patchInPlace<T>(doc: T, ops: readonly JsonPatchOperation[]): T {
+  let out: unknown = doc;
   for (const op of ops) {
     const parts = op.path === '' ? [] : op.path.split('/').slice(1).map(unescapePointer);
     if (parts.length === 0) {
