@@ -1,12 +1,14 @@
 import { toBase64, utf8, VouchError } from '@vouch/core';
 import { stringify } from 'yaml';
+import { type Co, driveAsync, settled } from './drive.js';
 import {
   type EngineRequest,
   type KyvernoEngine,
   policyFailurePolicy,
   ruleFailureAction,
-  validateResource,
-  verifyAndPatchImages,
+  newReviewMemo,
+  validateResourceCo,
+  verifyAndPatchImagesCo,
 } from './engine.js';
 import type { KubeObject, PolicyResponse, RequestInfo } from './types.js';
 
@@ -106,11 +108,16 @@ function deny(uid: string, message: string, warnings: string[]): AdmissionRespon
  * patch, warnings and audit annotations. Engine failures never escape: they are answered according to
  * the policies' failurePolicy. Throws VouchError ERR_INVALID_ARGUMENT only for a malformed review.
  */
-export async function handleAdmissionReview(
+export function handleAdmissionReview(
   review: AdmissionReview,
   engine: KyvernoEngine,
   options: AdmissionOptions = {},
 ): Promise<AdmissionReview> {
+  // a coroutine: a warm review (every verification decided) is answered without waiting on anything
+  return driveAsync(admissionCo(review, engine, options));
+}
+
+function* admissionCo(review: AdmissionReview, engine: KyvernoEngine, options: AdmissionOptions): Co<AdmissionReview> {
   const req = review?.request;
   if (review?.kind !== 'AdmissionReview' || !req || typeof req.uid !== 'string') {
     throw new VouchError('ERR_INVALID_ARGUMENT', 'expected an AdmissionReview with request.uid (admission.k8s.io/v1)');
@@ -125,8 +132,8 @@ export async function handleAdmissionReview(
   const name = req.name || object.metadata?.name || object.metadata?.generateName || oldObject?.metadata?.name || '';
   const warnings: string[] = [];
   try {
-    const nsLabels = namespace ? await options.namespaceLabels?.(namespace) : undefined;
-    const roles = req.userInfo && options.roles ? await options.roles(req.userInfo) : {};
+    const nsLabels = namespace && options.namespaceLabels ? yield* settled(options.namespaceLabels(namespace)) : undefined;
+    const roles = req.userInfo && options.roles ? yield* settled(options.roles(req.userInfo)) : {};
     const ereq: EngineRequest = {
       resource: object,
       oldResource: oldObject,
@@ -141,7 +148,8 @@ export async function handleAdmissionReview(
     let patched = object;
     let patches: unknown[] = [];
     if (operation === 'CREATE' || operation === 'UPDATE') {
-      const phase1 = await verifyAndPatchImages(engine, ereq);
+      const rm = newReviewMemo();
+      const phase1 = yield* verifyAndPatchImagesCo(engine, ereq, rm);
       warnings.push(...phase1.warnings);
       if (isBlocked(phase1.responses, namespace, nsLabels)) {
         return respond(deny(req.uid, blockedMessage(kind, namespace, name, phase1.responses), warnings));
@@ -149,7 +157,7 @@ export async function handleAdmissionReview(
       patched = phase1.patchedResource;
       patches = phase1.patches;
       const audit1 = auditAnnotations(phase1.responses);
-      const phase2 = await validateResource(engine, { ...ereq, resource: patched });
+      const phase2 = yield* validateResourceCo(engine, { ...ereq, resource: patched }, rm);
       if (isBlocked(phase2, namespace, nsLabels)) {
         return respond(deny(req.uid, blockedMessage(kind, namespace, name, phase2), warnings));
       }
@@ -169,7 +177,7 @@ export async function handleAdmissionReview(
       if (Object.keys(audit).length > 0) res.auditAnnotations = audit;
       return respond(res);
     }
-    const phase2 = await validateResource(engine, ereq);
+    const phase2 = yield* validateResourceCo(engine, ereq);
     if (isBlocked(phase2, namespace, nsLabels)) return respond(deny(req.uid, blockedMessage(kind, namespace, name, phase2), warnings));
     const res: AdmissionResponse = { uid: req.uid, allowed: true };
     const audit = auditAnnotations(phase2);

@@ -1,5 +1,6 @@
 import { isVouchError, VouchError } from '@vouch/core';
 import { computeRules } from './autogen.js';
+import { type Co, driveAsync, settled } from './drive.js';
 import {
   type ExtractedImages,
   extractImages,
@@ -12,7 +13,7 @@ import {
 import { createJmesEngine, type JmesEngine } from './jmespath.js';
 import { applyJsonPatch, patchInPlace } from './jsonpatch.js';
 import { checkKind, type GroupVersionKind } from './kinds.js';
-import { checkSelector, matchRule, resourceGVK } from './match.js';
+import { checkSelector, resourceGVK, ruleMatchesInput } from './match.js';
 import {
   addImageVerification,
   type ImageVerificationMetadata,
@@ -38,6 +39,7 @@ import type {
 } from './types.js';
 import { type ConditionBlock, evaluateConditions, substituteVariables } from './variables.js';
 import {
+  type CachedOutcome,
   createVerificationCache,
   isInconclusive,
   materialKey,
@@ -110,9 +112,6 @@ interface EngineMemo {
   /** cert → certChain → tsaCertChain → materialKey (nested so that no long key string is built per lookup). */
   materialKeys: Map<string, Map<string, Map<string, string>>>;
   materialCount: number;
-  /** Built-in extraction per (immutable) resource object; patched resources are new objects. */
-  images: WeakMap<KubeObject, ExtractedImages>;
-  selected: WeakMap<ExtractedImages, Map<string, SelectedImage[]>>;
   selectionKeys: WeakMap<Rule, string>;
   /** Parsed image references by image string (engine's imageConfig). */
   imageInfos: Map<string, ImageInfo>;
@@ -125,6 +124,8 @@ interface EngineMemo {
   refMatches: WeakMap<readonly string[], Map<string, boolean>>;
   /** Rules whose phase-1 evaluation reads the JSON context (context entries, preconditions, variables, attestations). */
   needsContext: WeakMap<Rule, boolean>;
+  /** Per attestor entry: the last signature cache key built (image, trust policy, key). */
+  signatureKeys: WeakMap<object, { image: string; trustPolicy: unknown; key: string }>;
 }
 
 /**
@@ -216,14 +217,13 @@ function memoOf(engine: KyvernoEngine): EngineMemo {
       rules: new WeakMap(),
       materialKeys: new Map(),
       materialCount: 0,
-      images: new WeakMap(),
-      selected: new WeakMap(),
       selectionKeys: new WeakMap(),
       imageInfos: new Map(),
       kindGates: new WeakMap(),
       constantImageVerifications: new WeakMap(),
       refMatches: new WeakMap(),
       needsContext: new WeakMap(),
+      signatureKeys: new WeakMap(),
     };
     memos.set(engine, m);
   }
@@ -261,12 +261,28 @@ function ruleNeedsContext(engine: KyvernoEngine, rule: Rule): boolean {
   return v;
 }
 
-/** Images of `resource` for `rule` (built-in extractors memoized per resource object). */
-function imagesOf(engine: KyvernoEngine, resource: KubeObject, rule: Rule): ExtractedImages {
+/**
+ * What one review computes once and reuses across its rules and both phases: the built-in extraction
+ * per resource object (the request's and each patched copy) and the image selection per extraction
+ * and reference patterns. Dropped with the review (no weak maps in the long-lived engine: entries
+ * keyed by short-lived objects make every young-generation collection slower).
+ */
+export interface ReviewMemo {
+  images: Map<KubeObject, ExtractedImages>;
+  selected: Map<ExtractedImages, Map<string, SelectedImage[]>>;
+}
+
+/** A fresh {@link ReviewMemo}. */
+export function newReviewMemo(): ReviewMemo {
+  return { images: new Map(), selected: new Map() };
+}
+
+/** Images of `resource` for `rule` (built-in extractors memoized per resource object for the review). */
+function imagesOf(engine: KyvernoEngine, rm: ReviewMemo, resource: KubeObject, rule: Rule): ExtractedImages {
   const memo = memoOf(engine);
   const search = (e: string, v: unknown) => engine.jmes.search(e, v);
   if (rule.imageExtractors) return extractImages(resource, rule.imageExtractors, engine.options.imageConfig, search, memo.imageInfos);
-  const m = memo.images;
+  const m = rm.images;
   let v = m.get(resource);
   if (!v) {
     v = extractImages(resource, undefined, engine.options.imageConfig, search, memo.imageInfos);
@@ -281,9 +297,15 @@ function imagesOf(engine: KyvernoEngine, resource: KubeObject, rule: Rule): Extr
  * (never on a built-in extraction path), derives the extraction of `patched` from it instead of walking
  * the resource again. Otherwise leaves `patched` to be extracted on demand.
  */
-function carryImages(engine: KyvernoEngine, original: KubeObject, patched: KubeObject, ops: readonly JsonPatchOperation[]): void {
+function carryImages(
+  engine: KyvernoEngine,
+  rm: ReviewMemo,
+  original: KubeObject,
+  patched: KubeObject,
+  ops: readonly JsonPatchOperation[],
+): void {
   const memo = memoOf(engine);
-  const before = memo.images.get(original);
+  const before = rm.images.get(original);
   if (!before || original.kind !== patched.kind) return;
   const replaced = new Map<string, string>();
   for (const op of ops) {
@@ -321,7 +343,7 @@ function carryImages(engine: KyvernoEngine, original: KubeObject, patched: KubeO
   }
   // every replaced path must be an extracted image field (else the patch changed something else)
   if (found !== replaced.size) return;
-  memo.images.set(patched, after);
+  rm.images.set(patched, after);
 }
 
 /** The part of a rule {@link selectImages} depends on: its image reference patterns. */
@@ -336,8 +358,8 @@ function selectionKey(engine: KyvernoEngine, rule: Rule): string {
 }
 
 /** {@link selectImages}, memoized per extraction result and image reference patterns. The result must not be mutated. */
-function selectedOf(engine: KyvernoEngine, rule: Rule, images: ExtractedImages): SelectedImage[] {
-  const m = memoOf(engine).selected;
+function selectedOf(engine: KyvernoEngine, rm: ReviewMemo, rule: Rule, images: ExtractedImages): SelectedImage[] {
+  const m = rm.selected;
   let byKey = m.get(images);
   if (!byKey) {
     byKey = new Map();
@@ -477,6 +499,18 @@ function policyNamespaceOf(policy: KyvernoPolicy): string {
   return policy.kind === 'Policy' ? (policy.metadata.namespace ?? 'default') : '';
 }
 
+const scopedKeys = new WeakMap<KyvernoPolicy, string>();
+
+/** `<policy namespace>/<policy name>`: the policy's key in the scoped verify-images annotation. */
+function scopedPolicyKey(policy: KyvernoPolicy): string {
+  let k = scopedKeys.get(policy);
+  if (k === undefined) {
+    k = `${policyNamespaceOf(policy)}/${policy.metadata.name}`;
+    scopedKeys.set(policy, k);
+  }
+  return k;
+}
+
 function ruleMatches(engine: KyvernoEngine, policy: KyvernoPolicy, rule: Rule, req: EngineRequest, operation: string): boolean {
   const resource = effectiveResource(req);
   const retryOld = !!req.oldResource && isEmptyObject(req.resource);
@@ -493,20 +527,17 @@ function ruleMatches(engine: KyvernoEngine, policy: KyvernoPolicy, rule: Rule, r
     subresource: req.subresource,
     policyNamespace: policyNamespaceOf(policy),
   };
-  let r = matchRule(rule, input);
-  if (!r.matched && retryOld) {
-    r = matchRule(rule, { ...input, resource: req.oldResource! });
-  }
-  return r.matched;
+  if (ruleMatchesInput(rule, input)) return true;
+  return retryOld && ruleMatchesInput(rule, { ...input, resource: req.oldResource! });
 }
 
-async function loadContext(
+function* loadContext(
   engine: KyvernoEngine,
   policy: KyvernoPolicy,
   rule: Rule,
   ctx: Record<string, unknown>,
   req: EngineRequest,
-): Promise<void> {
+): Co<void> {
   const values = req.values?.(policy, rule.name) ?? {};
   for (const [k, v] of Object.entries(values)) if (k !== 'request.operation') setPath(ctx, k, v);
   const loader = engine.options.contextLoader;
@@ -525,7 +556,7 @@ async function loadContext(
     } else if (entry.configMap) {
       const ns = String(substituteVariables(entry.configMap.namespace ?? '', ctx, engine.jmes));
       const name = String(substituteVariables(entry.configMap.name, ctx, engine.jmes));
-      const cm = loader?.configMap ? await loader.configMap(ns, name, req.signal) : undefined;
+      const cm = loader?.configMap ? yield* settled(loader.configMap(ns, name, req.signal)) : undefined;
       if (cm === undefined || cm === null) {
         throw new Error(`failed to retrieve config map for context entry ${entry.name}: configmaps "${name}" not found`);
       }
@@ -540,7 +571,7 @@ async function loadContext(
       const spec = substituteVariables((entry as unknown as Record<string, unknown>)[kind], ctx, engine.jmes, {
         skipKeys: ['jmesPath'],
       }) as Record<string, unknown>;
-      let res = await (fn as (e: Record<string, unknown>, s?: AbortSignal) => unknown).call(loader, spec, req.signal);
+      let res = yield* settled((fn as (e: Record<string, unknown>, s?: AbortSignal) => unknown).call(loader, spec, req.signal));
       if (typeof spec.jmesPath === 'string' && spec.jmesPath !== '') res = engine.jmes.search(spec.jmesPath, res);
       value = res;
     }
@@ -553,9 +584,12 @@ function ruleResponse(
   type: RuleResponse['type'],
   status: RuleStatus,
   message: string,
-  extra: Partial<RuleResponse> = {},
+  extra?: Partial<RuleResponse>,
 ): RuleResponse {
-  return { name, type, status, message, ...extra };
+  const r: RuleResponse = { name, type, status, message };
+  if (extra?.emitWarning !== undefined) r.emitWarning = extra.emitWarning;
+  if (extra?.details !== undefined) r.details = extra.details;
+  return r;
 }
 
 function imageFields(info: ImageInfo): Record<string, unknown> {
@@ -603,6 +637,27 @@ function errMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/**
+ * `cache.run(key, fn, options)` inside a coroutine: a decided outcome is used at once (no promise, no
+ * microtask); otherwise the coroutine waits for the run.
+ */
+function* cached<T>(cache: VerificationCache, key: string, fn: () => Promise<T>, options: { useCache?: boolean }): Co<T> {
+  const hit = cache.peek?.(key, options.useCache !== false);
+  if (hit) {
+    if (hit.ok) return hit.value as T;
+    throw hit.value;
+  }
+  return (yield cache.run(key, fn, options)) as T;
+}
+
+interface AttestorSetsResult {
+  ok: boolean;
+  inconclusive: boolean;
+  errors: string[];
+  digest?: string;
+  causes: unknown[];
+}
+
 interface EntryOutcome {
   status: 'pass' | 'fail' | 'error';
   message: string;
@@ -610,7 +665,7 @@ interface EntryOutcome {
   details?: Record<string, unknown>;
 }
 
-async function verifyAttestorSets(
+function* verifyAttestorSets(
   engine: KyvernoEngine,
   sets: readonly AttestorSet[],
   image: string,
@@ -619,7 +674,7 @@ async function verifyAttestorSets(
   useCache: boolean,
   signal: AbortSignal | undefined,
   cache: VerificationCache = engine.cache,
-): Promise<{ ok: boolean; inconclusive: boolean; errors: string[]; digest?: string; causes: unknown[] }> {
+): Co<AttestorSetsResult> {
   const verifier = engine.options.verifier;
   let digest: string | undefined;
   for (let si = 0; si < sets.length; si++) {
@@ -632,10 +687,10 @@ async function verifyAttestorSets(
     let inconclusive = false;
     for (let ei = 0; ei < entries.length && verified < required; ei++) {
       const entry = entries[ei]!;
-      const path = `${prefix}.attestors[${si}].entries[${ei}]`;
+      const path = () => `${prefix}.attestors[${si}].entries[${ei}]`;
       try {
         if (entry.attestor) {
-          const r = await verifyAttestorSets(engine, [entry.attestor], image, `${path}.attestor`, trustPolicy, useCache, signal, cache);
+          const r = yield* verifyAttestorSets(engine, [entry.attestor], image, `${path()}.attestor`, trustPolicy, useCache, signal, cache);
           if (!r.ok) {
             if (r.inconclusive) inconclusive = true;
             errors.push(...r.errors);
@@ -648,23 +703,31 @@ async function verifyAttestorSets(
         }
         if (!verifier) throw new VouchError('ERR_INVALID_ARGUMENT', 'no NotaryImageVerifier is configured for the Kyverno engine');
         const material = attestorMaterial(entry);
-        const key = `sig|${image}|${materialKeyOf(engine, material, trustPolicy)}`;
-        const res = await cache.run(key, () => verifier.verifyImage({ image, attestor: material, trustPolicy, signal }), {
-          useCache,
-        });
+        const key = signatureKey(engine, entry, material, image, trustPolicy);
+        const res = yield* cached(cache, key, () => verifier.verifyImage({ image, attestor: material, trustPolicy, signal }), { useCache });
         digest = res.digest;
         const byDigest = digestForm(image, res.digest);
         if (useCache && byDigest) cache.prime(`sig|${byDigest}|${materialKeyOf(engine, material, trustPolicy)}`, res);
         verified++;
       } catch (e) {
         if (isInconclusive(e)) inconclusive = true;
-        errors.push(`${path}: ${errMessage(e)}`);
+        errors.push(`${path()}: ${errMessage(e)}`);
         causes.push(e);
       }
     }
     if (verified < required) return { ok: false, inconclusive, errors, causes };
   }
   return { ok: true, inconclusive: false, errors: [], digest, causes: [] };
+}
+
+/** The cache key of an attestor entry's signature check on `image` (the last one kept per entry: reviews repeat images). */
+function signatureKey(engine: KyvernoEngine, entry: object, material: NotaryAttestorMaterial, image: string, trustPolicy: unknown): string {
+  const m = memoOf(engine).signatureKeys;
+  const last = m.get(entry);
+  if (last && last.image === image && last.trustPolicy === trustPolicy) return last.key;
+  const key = `sig|${image}|${materialKeyOf(engine, material, trustPolicy)}`;
+  m.set(entry, { image, trustPolicy, key });
+  return key;
 }
 
 /** `registry/path@digest` for a tag reference `registry/path:tag` (undefined when already by digest). */
@@ -681,7 +744,7 @@ function causeDetails(causes: unknown[]): Record<string, unknown> | undefined {
   return { causes: causes.map((c) => (isVouchError(c) ? c.toJSON() : { message: errMessage(c) })) };
 }
 
-async function verifyAttestations(
+function* verifyAttestations(
   engine: KyvernoEngine,
   iv: ImageVerification,
   image: string,
@@ -689,7 +752,7 @@ async function verifyAttestations(
   trustPolicy: unknown,
   signal: AbortSignal | undefined,
   cache: VerificationCache = engine.cache,
-): Promise<EntryOutcome> {
+): Co<EntryOutcome> {
   const verifier = engine.options.verifier;
   const attestations = iv.attestations ?? [];
   for (let ai = 0; ai < attestations.length; ai++) {
@@ -717,9 +780,12 @@ async function verifyAttestations(
           }
           const material = attestorMaterial(entry);
           const key = `att|${image}|${type}|${materialKeyOf(engine, material, trustPolicy)}`;
-          const res = await cache.run(key, () => verifier.verifyAttestations!({ image, type, attestor: material, trustPolicy, signal }), {
-            useCache: iv.useCache !== false,
-          });
+          const res = yield* cached(
+            cache,
+            key,
+            () => verifier.verifyAttestations!({ image, type, attestor: material, trustPolicy, signal }),
+            { useCache: iv.useCache !== false },
+          );
           const list: NotaryAttestation[] = res.attestations.filter((a) => a.type === type);
           if (list.length === 0)
             throw new VouchError('ERR_SIGNATURE_NOT_FOUND', `no matching attestations found for image ${image} with type ${type}`);
@@ -808,7 +874,7 @@ function pointerValue(obj: KubeObject, pointer: string | undefined): unknown {
   return oldImageAt(obj, pointer);
 }
 
-async function runVerifyImagesRule(
+function* runVerifyImagesRule(
   engine: KyvernoEngine,
   policy: KyvernoPolicy,
   rule: Rule,
@@ -817,14 +883,15 @@ async function runVerifyImagesRule(
   ivm: ImageVerificationMetadata,
   imagePatches: JsonPatchOperation[],
   warnings: string[],
-  cache: VerificationCache = engine.cache,
-): Promise<RuleResponse[]> {
+  cache: VerificationCache,
+  rm: ReviewMemo,
+): Co<RuleResponse[]> {
   const operation = operationOf(req, policy, rule.name);
   if (!ruleMatches(engine, policy, rule, req, operation)) return [];
   const out: RuleResponse[] = [];
-  const resp = (status: RuleStatus, message: string, extra: Partial<RuleResponse> = {}) => {
+  const resp = (status: RuleStatus, message: string, extra?: Partial<RuleResponse>) => {
     const r = ruleResponse(rule.name, 'ImageVerify', status, message, extra);
-    if (status === 'fail' || status === 'error' || status === 'warning' || extra.emitWarning) {
+    if (status === 'fail' || status === 'error' || status === 'warning' || extra?.emitWarning) {
       r.emitWarning = true;
       warnings.push(`policy ${policy.metadata.name}.${rule.name}: ${message}`);
     }
@@ -833,19 +900,19 @@ async function runVerifyImagesRule(
   };
   let images: ExtractedImages;
   try {
-    images = imagesOf(engine, resource, rule);
+    images = imagesOf(engine, rm, resource, rule);
   } catch (e) {
     resp('error', `failed to extract images: ${errMessage(e)}`);
     return out;
   }
-  const selected = selectedOf(engine, rule, images);
+  const selected = selectedOf(engine, rm, rule, images);
   if (selected.length === 0) return [];
   // The JSON context is built only for rules that read it (most Notary rules do not).
   const ctx: Record<string, unknown> = ruleNeedsContext(engine, rule) ? baseContext(req, operation) : {};
   ctx.images = images;
   if (rule.context?.length || req.values) {
     try {
-      await loadContext(engine, policy, rule, ctx, req);
+      yield* loadContext(engine, policy, rule, ctx, req);
     } catch (e) {
       resp('error', `failed to load context: ${errMessage(e)}`);
       return out;
@@ -865,14 +932,13 @@ async function runVerifyImagesRule(
     resp('error', `failed to substitute variables: ${errMessage(e)}`);
     return out;
   }
-  const policyKeyScoped = `${policyNamespaceOf(policy) === '' ? '' : policyNamespaceOf(policy)}/${policy.metadata.name}`;
+  const policyKeyScoped = scopedPolicyKey(policy);
   for (let i = 0; i < entries.length; i++) {
     const iv = entries[i]!;
     // containers running the same image share one evaluation of this entry's attestor sets (by image)
-    const setResults = new Map<string, ReturnType<typeof verifyAttestorSets>>();
-    const settled = new Map<string, Awaited<ReturnType<typeof verifyAttestorSets>>>();
-    // the (read-only) passing outcome of an image for this entry, shared by the containers running it
-    const signatureOutcomes = new Map<string, EntryOutcome>();
+    // and its (read-only) passing outcome; maps made on first use
+    let setResults: Map<string, AttestorSetsResult> | undefined;
+    let signatureOutcomes: Map<string, EntryOutcome> | undefined;
     const trustPolicy = engine.options.trustPolicyFor?.(policy, rule.name, i);
     for (const sel of selected) {
       const info = sel.info;
@@ -922,16 +988,10 @@ async function runVerifyImagesRule(
           };
         } else {
           if (iv.attestors && iv.attestors.length > 0) {
-            const setKey = img;
-            let r = settled.get(setKey);
+            let r = setResults?.get(img);
             if (!r) {
-              let pending = setResults.get(setKey);
-              if (!pending) {
-                pending = verifyAttestorSets(engine, iv.attestors, img, '', trustPolicy, iv.useCache !== false, req.signal, cache);
-                setResults.set(setKey, pending);
-              }
-              r = await pending;
-              settled.set(setKey, r);
+              r = yield* verifyAttestorSets(engine, iv.attestors, img, '', trustPolicy, iv.useCache !== false, req.signal, cache);
+              (setResults ??= new Map()).set(img, r);
             }
             if (!r.ok) {
               outcome = {
@@ -942,17 +1002,17 @@ async function runVerifyImagesRule(
             } else {
               digest = r.digest;
               if (!iv.attestations || iv.attestations.length === 0) {
-                outcome = signatureOutcomes.get(img);
+                outcome = signatureOutcomes?.get(img);
                 if (!outcome) {
                   outcome = { status: 'pass', message: `verified image signatures for ${img}`, digest };
-                  signatureOutcomes.set(img, outcome);
+                  (signatureOutcomes ??= new Map()).set(img, outcome);
                 }
               }
             }
           }
           if (!outcome && iv.attestations && iv.attestations.length > 0) {
             const ref = digest && info.digest === '' ? `${info.registry ? `${info.registry}/` : ''}${info.path}@${digest}` : img;
-            outcome = await verifyAttestations(engine, iv, ref, ctx, trustPolicy, req.signal, cache);
+            outcome = yield* verifyAttestations(engine, iv, ref, ctx, trustPolicy, req.signal, cache);
             if (outcome.status === 'pass') {
               const d = validateDeny(engine, rule, entries, ctx);
               if (d) outcome = d;
@@ -969,7 +1029,7 @@ async function runVerifyImagesRule(
             const resolver = engine.options.verifier?.resolveDigest;
             if (!resolver)
               throw new VouchError('ERR_INVALID_ARGUMENT', 'no digest resolver is configured (NotaryImageVerifier.resolveDigest)');
-            d = await cache.run(`digest|${img}`, () => resolver.call(engine.options.verifier, img, req.signal), { useCache: false });
+            d = yield* cached(cache, `digest|${img}`, () => resolver.call(engine.options.verifier, img, req.signal), { useCache: false });
           } catch (e) {
             resp('error', `failed to update digest: ${errMessage(e)}`);
           }
@@ -982,7 +1042,7 @@ async function runVerifyImagesRule(
       }
       // Kyverno appends a "failed to update digest" error before the verification response, so the
       // verification message is the one the blocked message (keyed by rule name) shows.
-      if (outcome) resp(outcome.status, outcome.message, outcome.details ? { details: outcome.details } : {});
+      if (outcome) resp(outcome.status, outcome.message, outcome.details ? { details: outcome.details } : undefined);
       if (hasChecks) {
         // vouch GAP: an undecidable verification under failurePolicy Ignore is recorded as `skip`, so the
         // `required` check does not turn "could not decide" back into a denial (Kyverno records `fail`).
@@ -997,24 +1057,39 @@ async function runVerifyImagesRule(
 
 /** A per-review view of `base`: every key runs at most once per review (errors included). */
 function reviewCache(base: VerificationCache): VerificationCache {
-  const local = new Map<string, Promise<unknown>>();
+  // outcomes decided in (or read by) this review stay fixed for it, even if `base` expires them meanwhile
+  const decided = new Map<string, CachedOutcome>();
+  const pending = new Map<string, Promise<unknown>>();
   return {
     get misses() {
       return base.misses;
     },
     clear() {
-      local.clear();
+      decided.clear();
+      pending.clear();
     },
     prime(key, value) {
       base.prime(key, value);
-      local.set(key, Promise.resolve(value));
+      decided.set(key, { ok: true, value });
+    },
+    peek(key, useCache = true) {
+      const d = decided.get(key);
+      if (d || !useCache || pending.has(key)) return d;
+      const hit = base.peek?.(key, true);
+      if (hit) decided.set(key, hit);
+      return hit;
     },
     run<T>(key: string, fn: () => Promise<T>, options?: { useCache?: boolean }): Promise<T> {
-      let p = local.get(key) as Promise<T> | undefined;
+      const d = decided.get(key);
+      if (d) return d.ok ? Promise.resolve(d.value as T) : Promise.reject(d.value);
+      let p = pending.get(key) as Promise<T> | undefined;
       if (!p) {
         p = base.run(key, fn, options);
-        p.catch(() => {});
-        local.set(key, p);
+        pending.set(key, p);
+        p.then(
+          (value) => decided.set(key, { ok: true, value }),
+          (value) => decided.set(key, { ok: false, value }),
+        );
       }
       return p;
     },
@@ -1030,7 +1105,12 @@ export function policyRules(policy: KyvernoPolicy): Rule[] {
  * Phase 1 (mutating webhook / "verify-images"): verifies signatures and attestations, computes digest
  * patches and the `kyverno.io/verify-images(-scoped)` annotations.
  */
-export async function verifyAndPatchImages(engine: KyvernoEngine, req: EngineRequest): Promise<VerifyImagesResult> {
+export function verifyAndPatchImages(engine: KyvernoEngine, req: EngineRequest): Promise<VerifyImagesResult> {
+  return driveAsync(verifyAndPatchImagesCo(engine, req));
+}
+
+/** {@link verifyAndPatchImages} as a coroutine (see drive.ts); for the admission handler. */
+export function* verifyAndPatchImagesCo(engine: KyvernoEngine, req: EngineRequest, rm: ReviewMemo = newReviewMemo()): Co<VerifyImagesResult> {
   // One verification per (image, attestor material) per review, whatever the outcome, however many
   // containers, rules and policies ask; decided results also go to the engine's cross-review cache.
   const cache = reviewCache(engine.cache);
@@ -1049,21 +1129,11 @@ export async function verifyAndPatchImages(engine: KyvernoEngine, req: EngineReq
       // runVerifyImagesRule answers [] for a rule whose kinds exclude the request: skip it before any work
       if (req.gvk && !kindsMayMatch(engine, rule, req.gvk, req.subresource ?? '')) continue;
       const before = imagePatches.length;
-      const rr = await runVerifyImagesRule(
-        engine,
-        policy,
-        rule,
-        currentReq,
-        current,
-        ivm,
-        imagePatches,
-        warnings,
-        cache,
-      );
+      const rr = yield* runVerifyImagesRule(engine, policy, rule, currentReq, current, ivm, imagePatches, warnings, cache, rm);
       if (imagePatches.length > before) {
         const ops = imagePatches.slice(before);
         const next = applyJsonPatch(current, ops);
-        carryImages(engine, current, next, ops);
+        carryImages(engine, rm, current, next, ops);
         current = next;
         currentReq = { ...req, resource: current };
       }
@@ -1087,7 +1157,7 @@ export async function verifyAndPatchImages(engine: KyvernoEngine, req: EngineReq
     patchedResource = annotationOps > 0 ? patchInPlace(current, patches.slice(0, annotationOps)) : current;
   } else if (patches.length > 0) {
     patchedResource = applyJsonPatch(resource, patches);
-    carryImages(engine, resource, patchedResource, patches);
+    carryImages(engine, rm, resource, patchedResource, patches);
   }
   return { responses, patches, patchedResource, metadata: ivm, warnings };
 }
@@ -1136,9 +1206,9 @@ function recordedStatus(status: ScopedStatus, policy: KyvernoPolicy, rule: Rule,
 
 function imageCheckRule(
   engine: KyvernoEngine,
+  rm: ReviewMemo,
   policy: KyvernoPolicy,
   rule: Rule,
-  _req: EngineRequest,
   resource: KubeObject,
   status: ScopedStatus,
 ): RuleResponse[] {
@@ -1146,11 +1216,11 @@ function imageCheckRule(
   if (!entries.some((iv) => iv.verifyDigest || iv.required)) return [];
   let images: ExtractedImages;
   try {
-    images = imagesOf(engine, resource, rule);
+    images = imagesOf(engine, rm, resource, rule);
   } catch (e) {
     return [ruleResponse(rule.name, 'Validation', 'error', `failed to extract images: ${errMessage(e)}`)];
   }
-  const selected = selectedOf(engine, rule, images);
+  const selected = selectedOf(engine, rm, rule, images);
   if (selected.length === 0) return [];
   const passed: string[] = [];
   const skipped: string[] = [];
@@ -1196,13 +1266,13 @@ export function unsupportedValidateFeatures(rule: Rule): string[] {
   return UNSUPPORTED_VALIDATE.filter((k) => v[k] !== undefined);
 }
 
-async function validateRule(
+function* validateRule(
   engine: KyvernoEngine,
   policy: KyvernoPolicy,
   rule: Rule,
   req: EngineRequest,
   resource: KubeObject,
-): Promise<RuleResponse[]> {
+): Co<RuleResponse[]> {
   const v = rule.validate as Record<string, unknown>;
   const operation = operationOf(req, policy, rule.name);
   const resp = (status: RuleStatus, message: string) => [ruleResponse(rule.name, 'Validation', status, message)];
@@ -1213,7 +1283,7 @@ async function validateRule(
     ctx.images = {};
   }
   try {
-    await loadContext(engine, policy, rule, ctx, req);
+    yield* loadContext(engine, policy, rule, ctx, req);
   } catch (e) {
     return resp('error', `failed to load context: ${errMessage(e)}`);
   }
@@ -1257,7 +1327,12 @@ async function validateRule(
  * Phase 2 (validating webhook): the verify-image checks (`verifyDigest`, `required`, reading the scoped
  * annotation) and `validate` rules (pattern, anyPattern, deny) on the (patched) resource.
  */
-export async function validateResource(engine: KyvernoEngine, req: EngineRequest): Promise<PolicyResponse[]> {
+export function validateResource(engine: KyvernoEngine, req: EngineRequest): Promise<PolicyResponse[]> {
+  return driveAsync(validateResourceCo(engine, req));
+}
+
+/** {@link validateResource} as a coroutine (see drive.ts); for the admission handler. */
+export function* validateResourceCo(engine: KyvernoEngine, req: EngineRequest, rm: ReviewMemo = newReviewMemo()): Co<PolicyResponse[]> {
   const resource = effectiveResource(req);
   const status = scopedStatusReader(engine, resource);
   const out: PolicyResponse[] = [];
@@ -1270,10 +1345,10 @@ export async function validateResource(engine: KyvernoEngine, req: EngineRequest
       if (rule.verifyImages && rule.verifyImages.length > 0) {
         if (operation === 'DELETE') continue;
         if (!ruleMatches(engine, policy, rule, req, operation)) continue;
-        rules.push(...imageCheckRule(engine, policy, rule, req, resource, status));
+        rules.push(...imageCheckRule(engine, rm, policy, rule, resource, status));
       } else if (rule.validate) {
         if (!ruleMatches(engine, policy, rule, req, operation)) continue;
-        rules.push(...(await validateRule(engine, policy, rule, req, resource)));
+        rules.push(...(yield* validateRule(engine, policy, rule, req, resource)));
       }
       if (policy.spec.applyRules === 'One' && rules.some((r) => r.status === 'pass' || r.status === 'fail')) break;
     }
@@ -1289,10 +1364,15 @@ export interface EvaluationResult {
 }
 
 /** Runs phase 1, applies its patches, then runs phase 2 on the patched resource. */
-export async function evaluateResource(engine: KyvernoEngine, req: EngineRequest): Promise<EvaluationResult> {
-  const verifyImages = await verifyAndPatchImages(engine, req);
-  const validation = await validateResource(engine, { ...req, resource: verifyImages.patchedResource });
-  return { verifyImages, validation };
+export function evaluateResource(engine: KyvernoEngine, req: EngineRequest): Promise<EvaluationResult> {
+  return driveAsync(
+    (function* (): Co<EvaluationResult> {
+      const rm = newReviewMemo();
+      const verifyImages = yield* verifyAndPatchImagesCo(engine, req, rm);
+      const validation = yield* validateResourceCo(engine, { ...req, resource: verifyImages.patchedResource }, rm);
+      return { verifyImages, validation };
+    })(),
+  );
 }
 
 /**

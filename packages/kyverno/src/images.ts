@@ -288,7 +288,8 @@ function walk(
     if (Array.isArray(obj)) {
       for (let i = 0; i < obj.length; i++) walk(obj[i], segments, at + 1, `${pointer}/${i}`, sec, visit);
     } else {
-      for (const k of Object.keys(obj)) walk((obj as Record<string, unknown>)[k], segments, at + 1, `${pointer}/${escapePointer(k)}`, sec, visit);
+      for (const k of Object.keys(obj))
+        walk((obj as Record<string, unknown>)[k], segments, at + 1, `${pointer}/${escapePointer(k)}`, sec, visit);
     }
     return;
   }

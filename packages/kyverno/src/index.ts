@@ -24,7 +24,17 @@ export {
   validateResource,
   verifyAndPatchImages,
 } from './engine.js';
-export * from './images.js';
+export {
+  addDefaultRegistry,
+  type ExtractedImages,
+  extractImages,
+  getImageInfo,
+  type ImageConfig,
+  type ImageExtractorConfig,
+  type ImageInfo,
+  imageInfoString,
+  listImages,
+} from './images.js';
 export { createJmesEngine, type JmesEngine } from './jmespath.js';
 export { applyJsonPatch } from './jsonpatch.js';
 export * from './kinds.js';

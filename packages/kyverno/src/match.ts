@@ -1,14 +1,5 @@
 import { checkKind, type GroupVersionKind, splitApiVersion } from './kinds.js';
-import type {
-  KubeObject,
-  LabelSelector,
-  MatchResources,
-  RequestInfo,
-  ResourceDescription,
-  ResourceFilter,
-  Rule,
-  Subject,
-} from './types.js';
+import type { KubeObject, LabelSelector, RequestInfo, ResourceDescription, ResourceFilter, Rule, Subject } from './types.js';
 import { containsWildcard, wildcardMatch } from './wildcard.js';
 
 /** Everything match/exclude evaluation depends on. */
@@ -152,13 +143,17 @@ function isEmptyRequestInfo(ri: RequestInfo | undefined): boolean {
   );
 }
 
+// Filters come from parsed policies, which are not mutated: their emptiness is computed once.
+const emptyDescriptions = new WeakMap<ResourceDescription, boolean>();
+
 function isEmptyDescription(rd: ResourceDescription | undefined): boolean {
   if (!rd) return true;
-  return Object.entries(rd).every(([, v]) => v === undefined || v === null || (Array.isArray(v) && v.length === 0) || v === '');
-}
-
-function isEmptyUserInfo(f: ResourceFilter): boolean {
-  return (f.roles ?? []).length === 0 && (f.clusterRoles ?? []).length === 0 && (f.subjects ?? []).length === 0;
+  let v = emptyDescriptions.get(rd);
+  if (v === undefined) {
+    v = Object.entries(rd).every(([, x]) => x === undefined || x === null || (Array.isArray(x) && x.length === 0) || x === '');
+    emptyDescriptions.set(rd, v);
+  }
+  return v;
 }
 
 /** GVK of a resource from its apiVersion/kind. */
@@ -167,77 +162,167 @@ export function resourceGVK(resource: KubeObject): GroupVersionKind {
   return { group, version, kind: typeof resource.kind === 'string' ? resource.kind : '' };
 }
 
-function conditionBlock(rd: ResourceDescription, f: ResourceFilter, input: MatchInput): string[] {
+function isEmptyUserInfo(f: ResourceFilter): boolean {
+  return (f.roles ?? []).length === 0 && (f.clusterRoles ?? []).length === 0 && (f.subjects ?? []).length === 0;
+}
+
+const NO_DESCRIPTION: ResourceDescription = Object.freeze({});
+
+/**
+ * Kyverno's condition block: true when `rd` (and, with `userChecks`, the filter's user info) accepts the
+ * input. The reasons it does not are appended to `errs` when a collector is given; without one,
+ * evaluation stops at the first rejection (the boolean answer is the same).
+ */
+function conditionBlock(rd: ResourceDescription, f: ResourceFilter, userChecks: boolean, input: MatchInput, errs?: string[]): boolean {
   const resource = input.resource;
   const meta = resource.metadata ?? {};
   const operation = input.operation ?? 'CREATE';
-  if (rd.operations && rd.operations.length > 0 && !rd.operations.includes(operation)) return ['operation does not match'];
-  const errs: string[] = [];
+  if (rd.operations && rd.operations.length > 0 && !rd.operations.includes(operation)) {
+    errs?.push('operation does not match');
+    return false;
+  }
+  const start = errs?.length ?? 0;
   const gvk = input.gvk ?? resourceGVK(resource);
   if (rd.kinds && rd.kinds.length > 0 && !checkKind(rd.kinds, gvk, input.subresource ?? '', true)) {
-    errs.push(`kind does not match [${rd.kinds.join(' ')}]`);
+    if (stop(errs, `kind does not match [${rd.kinds.join(' ')}]`)) return false;
   }
   const name = meta.name || meta.generateName || '';
-  if (rd.name && !checkName(rd.name, name)) errs.push('name does not match');
-  if (rd.names && rd.names.length > 0 && !rd.names.some((n) => checkName(n, name))) errs.push('none of the names match');
+  if (rd.name && !checkName(rd.name, name) && stop(errs, 'name does not match')) return false;
+  if (rd.names && rd.names.length > 0 && !rd.names.some((n) => checkName(n, name)) && stop(errs, 'none of the names match')) return false;
   if (
     rd.namespaces &&
     rd.namespaces.length > 0 &&
-    !checkNamespace(rd.namespaces, { kind: resource.kind, name: meta.name, namespace: meta.namespace })
+    !checkNamespace(rd.namespaces, { kind: resource.kind, name: meta.name, namespace: meta.namespace }) &&
+    stop(errs, 'namespace does not match')
   ) {
-    errs.push('namespace does not match');
+    return false;
   }
-  if (rd.annotations && Object.keys(rd.annotations).length > 0 && !checkAnnotations(rd.annotations, meta.annotations)) {
-    errs.push('annotations does not match');
+  if (
+    rd.annotations &&
+    Object.keys(rd.annotations).length > 0 &&
+    !checkAnnotations(rd.annotations, meta.annotations) &&
+    stop(errs, 'annotations does not match')
+  ) {
+    return false;
   }
   if (rd.selector) {
+    let reason: string | undefined;
     try {
-      if (!checkSelector(rd.selector, meta.labels)) errs.push('selector does not match');
+      if (!checkSelector(rd.selector, meta.labels)) reason = 'selector does not match';
     } catch (e) {
-      errs.push(`failed to parse selector: ${(e as Error).message}`);
+      reason = `failed to parse selector: ${(e as Error).message}`;
     }
+    if (reason !== undefined && stop(errs, reason)) return false;
   }
   if (rd.namespaceSelector) {
-    if (resource.kind === 'Namespace') errs.push('namespace selector is not applicable for namespace resource');
+    let reason: string | undefined;
+    if (resource.kind === 'Namespace') reason = 'namespace selector is not applicable for namespace resource';
     else {
       try {
-        if (!checkSelector(rd.namespaceSelector, input.namespaceLabels)) errs.push('namespace selector does not match labels');
+        if (!checkSelector(rd.namespaceSelector, input.namespaceLabels)) reason = 'namespace selector does not match labels';
       } catch (e) {
-        errs.push(`failed to parse namespace selector: ${(e as Error).message}`);
+        reason = `failed to parse namespace selector: ${(e as Error).message}`;
       }
     }
+    if (reason !== undefined && stop(errs, reason)) return false;
   }
+  if (!userChecks) return errs ? errs.length === start : true;
   const ri = input.requestInfo ?? {};
   if ((f.roles ?? []).length > 0 && !(f.roles ?? []).some((r) => (ri.roles ?? []).includes(r))) {
-    errs.push('user info does not match roles for the given conditionBlock');
+    if (stop(errs, 'user info does not match roles for the given conditionBlock')) return false;
   }
   if ((f.clusterRoles ?? []).length > 0 && !(f.clusterRoles ?? []).some((r) => (ri.clusterRoles ?? []).includes(r))) {
-    errs.push('user info does not match clustersRoles for the given conditionBlock');
+    if (stop(errs, 'user info does not match clustersRoles for the given conditionBlock')) return false;
   }
-  if ((f.subjects ?? []).length > 0 && !checkSubjects(f.subjects ?? [], ri.userInfo)) {
-    errs.push('user info does not match subject for the given conditionBlock');
+  if (
+    (f.subjects ?? []).length > 0 &&
+    !checkSubjects(f.subjects ?? [], ri.userInfo) &&
+    stop(errs, 'user info does not match subject for the given conditionBlock')
+  ) {
+    return false;
   }
-  return errs;
+  return errs ? errs.length === start : true;
 }
 
-function matchHelper(filter: ResourceFilter, input: MatchInput): string[] {
-  let f = filter;
-  if (isEmptyRequestInfo(input.requestInfo)) f = { resources: f.resources };
-  if (!isEmptyDescription(f.resources) || !isEmptyUserInfo(f)) return conditionBlock(f.resources ?? {}, f, input);
-  return ['match cannot be empty'];
+/** Records a rejection: true when evaluation should stop (no collector), else pushes the reason. */
+function stop(errs: string[] | undefined, reason: string): boolean {
+  if (!errs) return true;
+  errs.push(reason);
+  return false;
 }
 
-function excludeHelper(filter: ResourceFilter, input: MatchInput): string[] {
-  if (!isEmptyDescription(filter.resources) || !isEmptyUserInfo(filter)) {
-    if (conditionBlock(filter.resources ?? {}, filter, input).length === 0) {
-      return ['resource excluded since one of the criteria excluded it'];
+/** Whether one match filter accepts the input (reasons to `errs` when given). */
+function matchHelper(f: ResourceFilter, input: MatchInput, errs?: string[]): boolean {
+  // without request user info (background/CLI), the filter's user info is ignored
+  const userChecks = !isEmptyRequestInfo(input.requestInfo);
+  if (!isEmptyDescription(f.resources) || (userChecks && !isEmptyUserInfo(f))) {
+    return conditionBlock(f.resources ?? NO_DESCRIPTION, f, userChecks, input, errs);
+  }
+  errs?.push('match cannot be empty');
+  return false;
+}
+
+/** Whether one exclude filter excludes the input. */
+function excludes(f: ResourceFilter, input: MatchInput): boolean {
+  if (isEmptyDescription(f.resources) && isEmptyUserInfo(f)) return false;
+  return conditionBlock(f.resources ?? NO_DESCRIPTION, f, true, input);
+}
+
+/** Match then exclude; with a collector, every reason (Kyverno's list), else stops at the first. */
+function evaluateMatch(rule: Pick<Rule, 'match' | 'exclude'>, input: MatchInput, reasons?: string[]): boolean {
+  const resource = input.resource;
+  if (!resource || typeof resource !== 'object') {
+    reasons?.push('resource is empty');
+    return false;
+  }
+  const ns = resource.metadata?.namespace ?? '';
+  if (input.policyNamespace && input.policyNamespace !== ns) {
+    reasons?.push('policy and resource namespaces mismatch');
+    return false;
+  }
+  let ok = true;
+  const match = rule.match ?? {};
+  if (match.any && match.any.length > 0) {
+    if (!match.any.some((f) => matchHelper(f, input))) {
+      if (!reasons) return false;
+      reasons.push('no resource matched');
+      ok = false;
     }
+  } else if (match.all && match.all.length > 0) {
+    for (const f of match.all) {
+      if (!matchHelper(f, input, reasons)) {
+        if (!reasons) return false;
+        ok = false;
+      }
+    }
+  } else if (!matchHelper(match, input, reasons)) {
+    if (!reasons) return false;
+    ok = false;
   }
-  return [];
+  const exclude = rule.exclude ?? {};
+  if (exclude.any && exclude.any.length > 0) {
+    for (const f of exclude.any) {
+      if (excludes(f, input)) {
+        if (!reasons) return false;
+        reasons.push('resource excluded since one of the criteria excluded it');
+        ok = false;
+      }
+    }
+  } else if (exclude.all && exclude.all.length > 0) {
+    if (exclude.all.every((f) => excludes(f, input))) {
+      reasons?.push('resource excluded since the combination of all criteria exclude it');
+      ok = false;
+    }
+  } else if (excludes(exclude, input)) {
+    reasons?.push('resource excluded since one of the criteria excluded it');
+    ok = false;
+  }
+  return ok;
 }
 
-function inline(m: MatchResources): ResourceFilter {
-  return { resources: m.resources, subjects: m.subjects, roles: m.roles, clusterRoles: m.clusterRoles };
+/** {@link matchRule}'s `matched` without collecting reasons (stops at the first rejection). */
+export function ruleMatchesInput(rule: Pick<Rule, 'match' | 'exclude'>, input: MatchInput): boolean {
+  return evaluateMatch(rule, input);
 }
 
 /**
@@ -245,35 +330,7 @@ function inline(m: MatchResources): ResourceFilter {
  * exclude. Namespaced policies only apply to resources in their namespace.
  */
 export function matchRule(rule: Pick<Rule, 'match' | 'exclude'>, input: MatchInput): MatchResult {
-  const resource = input.resource;
-  if (!resource || typeof resource !== 'object') return { matched: false, reasons: ['resource is empty'] };
   const reasons: string[] = [];
-  const ns = resource.metadata?.namespace ?? '';
-  if (input.policyNamespace && input.policyNamespace !== ns) {
-    return { matched: false, reasons: ['policy and resource namespaces mismatch'] };
-  }
-  const match = rule.match ?? {};
-  if (match.any && match.any.length > 0) {
-    if (!match.any.some((f) => matchHelper(f, input).length === 0)) reasons.push('no resource matched');
-  } else if (match.all && match.all.length > 0) {
-    for (const f of match.all) reasons.push(...matchHelper(f, input));
-  } else {
-    reasons.push(...matchHelper(inline(match), input));
-  }
-  const exclude = rule.exclude ?? {};
-  if (exclude.any && exclude.any.length > 0) {
-    for (const f of exclude.any) reasons.push(...excludeHelper(f, input));
-  } else if (exclude.all && exclude.all.length > 0) {
-    let excludedByAll = true;
-    for (const f of exclude.all) {
-      if (excludeHelper(f, input).length === 0) {
-        excludedByAll = false;
-        break;
-      }
-    }
-    if (excludedByAll) reasons.push('resource excluded since the combination of all criteria exclude it');
-  } else {
-    reasons.push(...excludeHelper(inline(exclude), input));
-  }
-  return { matched: reasons.length === 0, reasons };
+  const matched = evaluateMatch(rule, input, reasons);
+  return { matched, reasons };
 }

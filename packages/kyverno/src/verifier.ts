@@ -138,10 +138,21 @@ export interface VerificationCacheOptions {
   now?: () => number;
 }
 
+/** A decided verification held by a cache: the result when `ok`, else the error it failed with. */
+export interface CachedOutcome {
+  readonly ok: boolean;
+  readonly value: unknown;
+}
+
 /** A TTL cache with single-flight for verification results. */
 export interface VerificationCache {
   /** Returns the cached/in-flight result for `key`, or runs `fn` once for all concurrent callers. */
   run<T>(key: string, fn: () => Promise<T>, options?: { useCache?: boolean }): Promise<T>;
+  /**
+   * The decided (unexpired) outcome `run(key, …)` would answer with right now without running anything,
+   * or undefined (nothing decided yet, or `useCache` false). Lets a warm review finish synchronously.
+   */
+  peek?(key: string, useCache?: boolean): CachedOutcome | undefined;
   /** Stores a successful result under `key` (e.g. the digest form of a verified tag reference). */
   prime(key: string, value: unknown): void;
   /** Number of `fn` executions so far (for tests and benchmarks). */
@@ -168,6 +179,14 @@ export function createVerificationCache(options: VerificationCacheOptions = {}):
     },
     prime(key: string, value: unknown) {
       store(key, true, value, ttl);
+    },
+    peek(key: string, useCache = true): CachedOutcome | undefined {
+      if (!useCache) return undefined;
+      const hit = done.get(key);
+      if (!hit) return undefined;
+      if (hit.expires > now()) return hit;
+      done.delete(key);
+      return undefined;
     },
     run<T>(key: string, fn: () => Promise<T>, opts: { useCache?: boolean } = {}): Promise<T> {
       const useCache = opts.useCache !== false;
