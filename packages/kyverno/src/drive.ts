@@ -1,9 +1,10 @@
 /**
- * Coroutines for the engine's evaluation: a rule evaluation is written once, as a generator that
- * `yield`s a promise whenever it has to wait (a registry verification, a context loader). `drive` runs
- * it synchronously for as long as nothing is pending, so a warm admission review (every verification
- * already decided) completes without a single microtask, and switches to asynchronous execution at the
- * first real wait.
+ * How the engine waits. A review is a coroutine (a generator that `yield`s the promises it waits for);
+ * `drive` runs it synchronously for as long as nothing is pending, so a warm admission review (every
+ * verification already decided) completes without a single microtask. Inside, each rule is evaluated by
+ * a plain synchronous step that reads decided values from review-scoped caches and throws
+ * {@link Pending} when a value is not decided yet: the coroutine waits for it and re-runs the step. A
+ * warm rule therefore costs no generator, promise or closure per rule.
  */
 
 /** A generator that yields the promises it waits for and returns `T`. */
@@ -51,4 +52,24 @@ export function isThenable(v: unknown): v is PromiseLike<unknown> {
 /** Waits for `v` when it is a thenable (inside a coroutine: `yield* settled(v)`), else returns it as is. */
 export function* settled<T>(v: T | PromiseLike<T>): Co<T> {
   return isThenable(v) ? ((yield v) as T) : (v as T);
+}
+
+/**
+ * Thrown by a synchronous evaluation step that needs a value nobody has decided yet. The coroutine
+ * that ran the step undoes the step's effects, waits for `wait` (which never rejects) and runs the step
+ * again; the value is then decided (review-scoped caches pin it), so every retry gets further.
+ */
+export class Pending {
+  readonly wait: Promise<void>;
+  constructor(wait: PromiseLike<unknown>) {
+    this.wait = Promise.resolve(wait).then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+}
+
+/** In a `catch` of a synchronous step: lets a {@link Pending} through (it is not the step's failure). */
+export function rethrowPending(e: unknown): void {
+  if (e instanceof Pending) throw e;
 }

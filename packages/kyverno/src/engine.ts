@@ -1,6 +1,6 @@
 import { isVouchError, VouchError } from '@vouch/core';
 import { computeRules } from './autogen.js';
-import { type Co, driveAsync, settled } from './drive.js';
+import { type Co, driveAsync, isThenable, Pending, rethrowPending } from './drive.js';
 import {
   type ExtractedImages,
   extractImages,
@@ -17,6 +17,7 @@ import { checkSelector, resourceGVK, ruleMatchesInput } from './match.js';
 import {
   addImageVerification,
   type ImageVerificationMetadata,
+  type ImageVerificationStatus,
   imageMetadataPatches,
   isImageVerifiedForPolicy,
   type JsonPatchOperation,
@@ -124,6 +125,8 @@ interface EngineMemo {
   refMatches: WeakMap<readonly string[], Map<string, boolean>>;
   /** Rules whose phase-1 evaluation reads the JSON context (context entries, preconditions, variables, attestations). */
   needsContext: WeakMap<Rule, boolean>;
+  /** The last review's verify-images annotation ops and the outcome records they encode. */
+  lastAnnotations?: { records: string[]; hasAnnotations: boolean; ops: JsonPatchOperation[] };
   /** Per attestor entry: the last signature cache key built (image, trust policy, key). */
   signatureKeys: WeakMap<object, { image: string; trustPolicy: unknown; key: string }>;
 }
@@ -270,11 +273,45 @@ function ruleNeedsContext(engine: KyvernoEngine, rule: Rule): boolean {
 export interface ReviewMemo {
   images: Map<KubeObject, ExtractedImages>;
   selected: Map<ExtractedImages, Map<string, SelectedImage[]>>;
+  /** Context loader results by request (decided, or the promise while pending); made on first use. */
+  loaded?: Map<string, CachedOutcome | Promise<unknown>>;
 }
 
 /** A fresh {@link ReviewMemo}. */
 export function newReviewMemo(): ReviewMemo {
   return { images: new Map(), selected: new Map() };
+}
+
+/**
+ * A context loader's answer for this review: called once per distinct request, synchronous loaders
+ * answer at once; an asynchronous answer throws {@link Pending} until it is decided.
+ */
+function loaded(rm: ReviewMemo, key: string, call: () => unknown): unknown {
+  const m = (rm.loaded ??= new Map());
+  let v = m.get(key);
+  if (v === undefined) {
+    let r: unknown;
+    try {
+      r = call();
+    } catch (e) {
+      m.set(key, { ok: false, value: e });
+      throw e;
+    }
+    if (isThenable(r)) {
+      const p = Promise.resolve(r);
+      m.set(key, p);
+      p.then(
+        (value) => m.set(key, { ok: true, value }),
+        (value) => m.set(key, { ok: false, value }),
+      );
+      throw new Pending(p);
+    }
+    v = { ok: true, value: r };
+    m.set(key, v);
+  }
+  if (v instanceof Promise) throw new Pending(v);
+  if (!v.ok) throw v.value;
+  return v.value;
 }
 
 /** Images of `resource` for `rule` (built-in extractors memoized per resource object for the review). */
@@ -531,13 +568,14 @@ function ruleMatches(engine: KyvernoEngine, policy: KyvernoPolicy, rule: Rule, r
   return retryOld && ruleMatchesInput(rule, { ...input, resource: req.oldResource! });
 }
 
-function* loadContext(
+function loadContext(
   engine: KyvernoEngine,
   policy: KyvernoPolicy,
   rule: Rule,
   ctx: Record<string, unknown>,
   req: EngineRequest,
-): Co<void> {
+  rm: ReviewMemo,
+): void {
   const values = req.values?.(policy, rule.name) ?? {};
   for (const [k, v] of Object.entries(values)) if (k !== 'request.operation') setPath(ctx, k, v);
   const loader = engine.options.contextLoader;
@@ -556,7 +594,8 @@ function* loadContext(
     } else if (entry.configMap) {
       const ns = String(substituteVariables(entry.configMap.namespace ?? '', ctx, engine.jmes));
       const name = String(substituteVariables(entry.configMap.name, ctx, engine.jmes));
-      const cm = loader?.configMap ? yield* settled(loader.configMap(ns, name, req.signal)) : undefined;
+      const configMap = loader?.configMap;
+      const cm = configMap ? loaded(rm, `configMap|${ns}|${name}`, () => configMap.call(loader, ns, name, req.signal)) : undefined;
       if (cm === undefined || cm === null) {
         throw new Error(`failed to retrieve config map for context entry ${entry.name}: configmaps "${name}" not found`);
       }
@@ -571,7 +610,9 @@ function* loadContext(
       const spec = substituteVariables((entry as unknown as Record<string, unknown>)[kind], ctx, engine.jmes, {
         skipKeys: ['jmesPath'],
       }) as Record<string, unknown>;
-      let res = yield* settled((fn as (e: Record<string, unknown>, s?: AbortSignal) => unknown).call(loader, spec, req.signal));
+      let res = loaded(rm, `${kind}|${JSON.stringify(spec)}`, () =>
+        (fn as (e: Record<string, unknown>, s?: AbortSignal) => unknown).call(loader, spec, req.signal),
+      );
       if (typeof spec.jmesPath === 'string' && spec.jmesPath !== '') res = engine.jmes.search(spec.jmesPath, res);
       value = res;
     }
@@ -638,16 +679,42 @@ function errMessage(e: unknown): string {
 }
 
 /**
- * `cache.run(key, fn, options)` inside a coroutine: a decided outcome is used at once (no promise, no
- * microtask); otherwise the coroutine waits for the run.
+ * `cache.run(key, fn, options)` for a synchronous step: the decided outcome (value or thrown error), or
+ * {@link Pending} on the run (started once per review) when nothing is decided yet.
  */
-function* cached<T>(cache: VerificationCache, key: string, fn: () => Promise<T>, options: { useCache?: boolean }): Co<T> {
+function need<T>(cache: VerificationCache, key: string, fn: () => Promise<T>, options: { useCache?: boolean }): T {
   const hit = cache.peek?.(key, options.useCache !== false);
   if (hit) {
     if (hit.ok) return hit.value as T;
     throw hit.value;
   }
-  return (yield cache.run(key, fn, options)) as T;
+  throw new Pending(cache.run(key, fn, options));
+}
+
+/** Image verification outcomes of a review, flat: policy key, rule, image, status, policy key, … */
+type IvmRecords = string[];
+
+/**
+ * {@link imageMetadataPatches} for the review's outcomes. Warm reviews of the same workload record the
+ * same outcomes: the last serialization is reused when the records are equal, element by element.
+ */
+function annotationPatches(engine: KyvernoEngine, records: IvmRecords, ivm: ImageVerificationMetadata, hasAnnotations: boolean) {
+  const memo = memoOf(engine);
+  const last = memo.lastAnnotations;
+  let ops: JsonPatchOperation[];
+  if (last && last.hasAnnotations === hasAnnotations && sameStrings(last.records, records)) ops = last.ops;
+  else {
+    ops = imageMetadataPatches(ivm, hasAnnotations);
+    memo.lastAnnotations = { records: records.slice(), hasAnnotations, ops };
+  }
+  // fresh op objects for the caller (values are strings, or the `{}` of an `add /metadata/annotations`)
+  return ops.map((o) => ({ op: o.op, path: o.path, value: typeof o.value === 'string' ? o.value : {} }));
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 interface AttestorSetsResult {
@@ -665,7 +732,7 @@ interface EntryOutcome {
   details?: Record<string, unknown>;
 }
 
-function* verifyAttestorSets(
+function verifyAttestorSets(
   engine: KyvernoEngine,
   sets: readonly AttestorSet[],
   image: string,
@@ -674,7 +741,7 @@ function* verifyAttestorSets(
   useCache: boolean,
   signal: AbortSignal | undefined,
   cache: VerificationCache = engine.cache,
-): Co<AttestorSetsResult> {
+): AttestorSetsResult {
   const verifier = engine.options.verifier;
   let digest: string | undefined;
   for (let si = 0; si < sets.length; si++) {
@@ -690,7 +757,7 @@ function* verifyAttestorSets(
       const path = () => `${prefix}.attestors[${si}].entries[${ei}]`;
       try {
         if (entry.attestor) {
-          const r = yield* verifyAttestorSets(engine, [entry.attestor], image, `${path()}.attestor`, trustPolicy, useCache, signal, cache);
+          const r = verifyAttestorSets(engine, [entry.attestor], image, `${path()}.attestor`, trustPolicy, useCache, signal, cache);
           if (!r.ok) {
             if (r.inconclusive) inconclusive = true;
             errors.push(...r.errors);
@@ -704,12 +771,13 @@ function* verifyAttestorSets(
         if (!verifier) throw new VouchError('ERR_INVALID_ARGUMENT', 'no NotaryImageVerifier is configured for the Kyverno engine');
         const material = attestorMaterial(entry);
         const key = signatureKey(engine, entry, material, image, trustPolicy);
-        const res = yield* cached(cache, key, () => verifier.verifyImage({ image, attestor: material, trustPolicy, signal }), { useCache });
+        const res = need(cache, key, () => verifier.verifyImage({ image, attestor: material, trustPolicy, signal }), { useCache });
         digest = res.digest;
         const byDigest = digestForm(image, res.digest);
         if (useCache && byDigest) cache.prime(`sig|${byDigest}|${materialKeyOf(engine, material, trustPolicy)}`, res);
         verified++;
       } catch (e) {
+        rethrowPending(e);
         if (isInconclusive(e)) inconclusive = true;
         errors.push(`${path()}: ${errMessage(e)}`);
         causes.push(e);
@@ -744,7 +812,7 @@ function causeDetails(causes: unknown[]): Record<string, unknown> | undefined {
   return { causes: causes.map((c) => (isVouchError(c) ? c.toJSON() : { message: errMessage(c) })) };
 }
 
-function* verifyAttestations(
+function verifyAttestations(
   engine: KyvernoEngine,
   iv: ImageVerification,
   image: string,
@@ -752,7 +820,7 @@ function* verifyAttestations(
   trustPolicy: unknown,
   signal: AbortSignal | undefined,
   cache: VerificationCache = engine.cache,
-): Co<EntryOutcome> {
+): EntryOutcome {
   const verifier = engine.options.verifier;
   const attestations = iv.attestations ?? [];
   for (let ai = 0; ai < attestations.length; ai++) {
@@ -780,12 +848,9 @@ function* verifyAttestations(
           }
           const material = attestorMaterial(entry);
           const key = `att|${image}|${type}|${materialKeyOf(engine, material, trustPolicy)}`;
-          const res = yield* cached(
-            cache,
-            key,
-            () => verifier.verifyAttestations!({ image, type, attestor: material, trustPolicy, signal }),
-            { useCache: iv.useCache !== false },
-          );
+          const res = need(cache, key, () => verifier.verifyAttestations!({ image, type, attestor: material, trustPolicy, signal }), {
+            useCache: iv.useCache !== false,
+          });
           const list: NotaryAttestation[] = res.attestations.filter((a) => a.type === type);
           if (list.length === 0)
             throw new VouchError('ERR_SIGNATURE_NOT_FOUND', `no matching attestations found for image ${image} with type ${type}`);
@@ -812,6 +877,7 @@ function* verifyAttestations(
           }
           verified++;
         } catch (e) {
+          rethrowPending(e);
           if (isInconclusive(e) && !(isVouchError(e) && e.code === 'ERR_UNSUPPORTED')) inconclusive = true;
           errors.push(`${path}: ${errMessage(e)}`);
           causes.push(e);
@@ -874,18 +940,18 @@ function pointerValue(obj: KubeObject, pointer: string | undefined): unknown {
   return oldImageAt(obj, pointer);
 }
 
-function* runVerifyImagesRule(
+function runVerifyImagesRule(
   engine: KyvernoEngine,
   policy: KyvernoPolicy,
   rule: Rule,
   req: EngineRequest,
   resource: KubeObject,
-  ivm: ImageVerificationMetadata,
+  records: IvmRecords,
   imagePatches: JsonPatchOperation[],
   warnings: string[],
   cache: VerificationCache,
   rm: ReviewMemo,
-): Co<RuleResponse[]> {
+): RuleResponse[] {
   const operation = operationOf(req, policy, rule.name);
   if (!ruleMatches(engine, policy, rule, req, operation)) return [];
   const out: RuleResponse[] = [];
@@ -912,8 +978,9 @@ function* runVerifyImagesRule(
   ctx.images = images;
   if (rule.context?.length || req.values) {
     try {
-      yield* loadContext(engine, policy, rule, ctx, req);
+      loadContext(engine, policy, rule, ctx, req, rm);
     } catch (e) {
+      rethrowPending(e);
       resp('error', `failed to load context: ${errMessage(e)}`);
       return out;
     }
@@ -961,7 +1028,7 @@ function* runVerifyImagesRule(
             prev = undefined;
           }
           if (prev === 'pass' || prev === 'skip') {
-            addImageVerification(ivm, policyKeyScoped, rule.name, img, 'pass');
+            records.push(policyKeyScoped, rule.name, img, 'pass');
             continue;
           }
         }
@@ -990,7 +1057,7 @@ function* runVerifyImagesRule(
           if (iv.attestors && iv.attestors.length > 0) {
             let r = setResults?.get(img);
             if (!r) {
-              r = yield* verifyAttestorSets(engine, iv.attestors, img, '', trustPolicy, iv.useCache !== false, req.signal, cache);
+              r = verifyAttestorSets(engine, iv.attestors, img, '', trustPolicy, iv.useCache !== false, req.signal, cache);
               (setResults ??= new Map()).set(img, r);
             }
             if (!r.ok) {
@@ -1012,7 +1079,7 @@ function* runVerifyImagesRule(
           }
           if (!outcome && iv.attestations && iv.attestations.length > 0) {
             const ref = digest && info.digest === '' ? `${info.registry ? `${info.registry}/` : ''}${info.path}@${digest}` : img;
-            outcome = yield* verifyAttestations(engine, iv, ref, ctx, trustPolicy, req.signal, cache);
+            outcome = verifyAttestations(engine, iv, ref, ctx, trustPolicy, req.signal, cache);
             if (outcome.status === 'pass') {
               const d = validateDeny(engine, rule, entries, ctx);
               if (d) outcome = d;
@@ -1029,8 +1096,9 @@ function* runVerifyImagesRule(
             const resolver = engine.options.verifier?.resolveDigest;
             if (!resolver)
               throw new VouchError('ERR_INVALID_ARGUMENT', 'no digest resolver is configured (NotaryImageVerifier.resolveDigest)');
-            d = yield* cached(cache, `digest|${img}`, () => resolver.call(engine.options.verifier, img, req.signal), { useCache: false });
+            d = need(cache, `digest|${img}`, () => resolver.call(engine.options.verifier, img, req.signal), { useCache: false });
           } catch (e) {
+            rethrowPending(e);
             resp('error', `failed to update digest: ${errMessage(e)}`);
           }
         }
@@ -1048,11 +1116,18 @@ function* runVerifyImagesRule(
         // `required` check does not turn "could not decide" back into a denial (Kyverno records `fail`).
         const ignoreError = outcome?.status === 'error' && policyFailurePolicy(policy) === 'Ignore';
         const st = recordSkip || ignoreError ? 'skip' : outcome?.status === 'pass' ? 'pass' : 'fail';
-        addImageVerification(ivm, policyKeyScoped, rule.name, finalImg, st);
+        records.push(policyKeyScoped, rule.name, finalImg, st);
       }
     }
   }
   return out;
+}
+
+/** `list` with `more` appended (`more` itself when `list` is empty: the rule's array becomes the policy's). */
+function appendAll<T>(list: T[], more: T[]): T[] {
+  if (list.length === 0) return more;
+  for (let i = 0; i < more.length; i++) list.push(more[i]!);
+  return list;
 }
 
 /** A per-review view of `base`: every key runs at most once per review (errors included). */
@@ -1110,26 +1185,50 @@ export function verifyAndPatchImages(engine: KyvernoEngine, req: EngineRequest):
 }
 
 /** {@link verifyAndPatchImages} as a coroutine (see drive.ts); for the admission handler. */
-export function* verifyAndPatchImagesCo(engine: KyvernoEngine, req: EngineRequest, rm: ReviewMemo = newReviewMemo()): Co<VerifyImagesResult> {
+export function* verifyAndPatchImagesCo(
+  engine: KyvernoEngine,
+  req: EngineRequest,
+  rm: ReviewMemo = newReviewMemo(),
+): Co<VerifyImagesResult> {
   // One verification per (image, attestor material) per review, whatever the outcome, however many
   // containers, rules and policies ask; decided results also go to the engine's cross-review cache.
   const cache = reviewCache(engine.cache);
   const resource = effectiveResource(req);
-  const ivm = newImageVerificationMetadata();
+  const records: IvmRecords = [];
   const imagePatches: JsonPatchOperation[] = [];
   const warnings: string[] = [];
   const responses: PolicyResponse[] = [];
   let current = resource;
   let currentReq = current === req.resource ? req : { ...req, resource: current };
-  for (const policy of engine.policies) {
+  // indexed loops: a for-of in a generator allocates its iterator and every step's result
+  const policies = engine.policies;
+  for (let pi = 0; pi < policies.length; pi++) {
+    const policy = policies[pi]!;
     if (policy.spec.admission === false && req.admissionRequest) continue;
-    const rules: RuleResponse[] = [];
-    for (const rule of rulesOf(engine, policy)) {
+    let rules: RuleResponse[] = [];
+    const policyRules = rulesOf(engine, policy);
+    for (let ri = 0; ri < policyRules.length; ri++) {
+      const rule = policyRules[ri]!;
       if (!rule.verifyImages || rule.verifyImages.length === 0) continue;
       // runVerifyImagesRule answers [] for a rule whose kinds exclude the request: skip it before any work
       if (req.gvk && !kindsMayMatch(engine, rule, req.gvk, req.subresource ?? '')) continue;
       const before = imagePatches.length;
-      const rr = yield* runVerifyImagesRule(engine, policy, rule, currentReq, current, ivm, imagePatches, warnings, cache, rm);
+      const w0 = warnings.length;
+      const r0 = records.length;
+      let rr: RuleResponse[];
+      for (;;) {
+        try {
+          rr = runVerifyImagesRule(engine, policy, rule, currentReq, current, records, imagePatches, warnings, cache, rm);
+          break;
+        } catch (e) {
+          if (!(e instanceof Pending)) throw e;
+          // undo the attempt's effects, wait for the value, run the rule again
+          imagePatches.length = before;
+          warnings.length = w0;
+          records.length = r0;
+          yield e.wait;
+        }
+      }
       if (imagePatches.length > before) {
         const ops = imagePatches.slice(before);
         const next = applyJsonPatch(current, ops);
@@ -1137,16 +1236,20 @@ export function* verifyAndPatchImagesCo(engine: KyvernoEngine, req: EngineReques
         current = next;
         currentReq = { ...req, resource: current };
       }
-      rules.push(...rr);
+      rules = appendAll(rules, rr);
       if (policy.spec.applyRules === 'One' && rr.some((r) => r.status === 'pass' || r.status === 'fail')) break;
     }
     responses.push({ policy, resource, rules });
+  }
+  const ivm = newImageVerificationMetadata();
+  for (let i = 0; i < records.length; i += 4) {
+    addImageVerification(ivm, records[i]!, records[i + 1]!, records[i + 2]!, records[i + 3] as ImageVerificationStatus);
   }
   const patches: JsonPatchOperation[] = [];
   const hasData = Object.keys(ivm.data ?? {}).length > 0;
   if (hasData) {
     const hasAnnotations = isObj(resource.metadata?.annotations);
-    patches.push(...imageMetadataPatches(ivm, hasAnnotations));
+    patches.push(...annotationPatches(engine, records, ivm, hasAnnotations));
   }
   const annotationOps = patches.length;
   patches.push(...imagePatches);
@@ -1222,8 +1325,8 @@ function imageCheckRule(
   }
   const selected = selectedOf(engine, rm, rule, images);
   if (selected.length === 0) return [];
-  const passed: string[] = [];
-  const skipped: string[] = [];
+  let passed = 0;
+  let skipped: string[] | undefined;
   for (const iv of entries) {
     for (const { info, ref: img } of selected) {
       if (!matchRefs(engine, iv.imageReferences, img)) continue;
@@ -1232,7 +1335,7 @@ function imageCheckRule(
         // not be decided (registry down) is recorded `skip`, and its digest could not be resolved either;
         // skip the digest check too instead of turning "could not decide" into a denial (Kyverno fails it).
         if (policyFailurePolicy(policy) === 'Ignore' && recordedStatus(status, policy, rule, img) === 'skip') {
-          skipped.push(img);
+          (skipped ??= []).push(img);
           continue;
         }
         return [ruleResponse(rule.name, 'Validation', 'fail', `missing digest for ${img}`, { emitWarning: true })];
@@ -1245,15 +1348,15 @@ function imageCheckRule(
           return [ruleResponse(rule.name, 'Validation', 'fail', errMessage(e), { emitWarning: true })];
         }
         if (st === 'fail') return [ruleResponse(rule.name, 'Validation', 'fail', `unverified image ${img}`, { emitWarning: true })];
-        if (st === 'skip') skipped.push(img);
-        else passed.push(img);
-      } else passed.push(img);
+        if (st === 'skip') (skipped ??= []).push(img);
+        else passed++;
+      } else passed++;
     }
   }
-  if (passed.length === 0 && skipped.length > 0) {
+  if (passed === 0 && skipped) {
     return [ruleResponse(rule.name, 'Validation', 'skip', `image skipped, skipped images: ${skipped.join(' ')}`)];
   }
-  const msg = skipped.length > 0 ? `image verified, skipped images: ${skipped.join(' ')}` : 'image verified';
+  const msg = skipped ? `image verified, skipped images: ${skipped.join(' ')}` : 'image verified';
   return [ruleResponse(rule.name, 'Validation', 'pass', msg)];
 }
 
@@ -1266,13 +1369,14 @@ export function unsupportedValidateFeatures(rule: Rule): string[] {
   return UNSUPPORTED_VALIDATE.filter((k) => v[k] !== undefined);
 }
 
-function* validateRule(
+function validateRule(
   engine: KyvernoEngine,
   policy: KyvernoPolicy,
   rule: Rule,
   req: EngineRequest,
   resource: KubeObject,
-): Co<RuleResponse[]> {
+  rm: ReviewMemo,
+): RuleResponse[] {
   const v = rule.validate as Record<string, unknown>;
   const operation = operationOf(req, policy, rule.name);
   const resp = (status: RuleStatus, message: string) => [ruleResponse(rule.name, 'Validation', status, message)];
@@ -1283,8 +1387,9 @@ function* validateRule(
     ctx.images = {};
   }
   try {
-    yield* loadContext(engine, policy, rule, ctx, req);
+    loadContext(engine, policy, rule, ctx, req, rm);
   } catch (e) {
+    rethrowPending(e);
     return resp('error', `failed to load context: ${errMessage(e)}`);
   }
   if (rule.preconditions) {
@@ -1336,19 +1441,34 @@ export function* validateResourceCo(engine: KyvernoEngine, req: EngineRequest, r
   const resource = effectiveResource(req);
   const status = scopedStatusReader(engine, resource);
   const out: PolicyResponse[] = [];
-  for (const policy of engine.policies) {
+  // indexed loops: a for-of in a generator allocates its iterator and every step's result
+  const policies = engine.policies;
+  for (let pi = 0; pi < policies.length; pi++) {
+    const policy = policies[pi]!;
     if (policy.spec.admission === false && req.admissionRequest) continue;
-    const rules: RuleResponse[] = [];
-    for (const rule of rulesOf(engine, policy)) {
+    let rules: RuleResponse[] = [];
+    const policyRules = rulesOf(engine, policy);
+    for (let ri = 0; ri < policyRules.length; ri++) {
+      const rule = policyRules[ri]!;
       if (req.gvk && (rule.verifyImages?.length || rule.validate) && !kindsMayMatch(engine, rule, req.gvk, req.subresource ?? '')) continue;
       const operation = operationOf(req, policy, rule.name);
       if (rule.verifyImages && rule.verifyImages.length > 0) {
         if (operation === 'DELETE') continue;
         if (!ruleMatches(engine, policy, rule, req, operation)) continue;
-        rules.push(...imageCheckRule(engine, rm, policy, rule, resource, status));
+        rules = appendAll(rules, imageCheckRule(engine, rm, policy, rule, resource, status));
       } else if (rule.validate) {
         if (!ruleMatches(engine, policy, rule, req, operation)) continue;
-        rules.push(...(yield* validateRule(engine, policy, rule, req, resource)));
+        let rr: RuleResponse[];
+        for (;;) {
+          try {
+            rr = validateRule(engine, policy, rule, req, resource, rm);
+            break;
+          } catch (e) {
+            if (!(e instanceof Pending)) throw e;
+            yield e.wait;
+          }
+        }
+        rules = appendAll(rules, rr);
       }
       if (policy.spec.applyRules === 'One' && rules.some((r) => r.status === 'pass' || r.status === 'fail')) break;
     }

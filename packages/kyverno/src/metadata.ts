@@ -78,20 +78,35 @@ export function parseImageMetadata(value: string): ImageVerificationMetadata {
   throw new VouchError('ERR_MALFORMED_INPUT', 'failed to parse image metadata: expected a JSON object');
 }
 
+/** JSON with object keys sorted (Go's encoding of maps), written into one parts list and joined once. */
 function sortedStringify(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v);
+  const parts: string[] = [];
+  writeSorted(v, parts);
+  return parts.join('');
+}
+
+function writeSorted(v: unknown, parts: string[]): void {
+  if (v === null || typeof v !== 'object') {
+    parts.push(JSON.stringify(v));
+    return;
+  }
   if (Array.isArray(v)) {
-    let out = '[';
-    for (let i = 0; i < v.length; i++) out += (i > 0 ? ',' : '') + sortedStringify(v[i]);
-    return `${out}]`;
+    parts.push('[');
+    for (let i = 0; i < v.length; i++) {
+      if (i > 0) parts.push(',');
+      writeSorted(v[i], parts);
+    }
+    parts.push(']');
+    return;
   }
   const keys = Object.keys(v as object).sort();
-  let out = '{';
+  parts.push('{');
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
-    out += `${i > 0 ? ',' : ''}${JSON.stringify(k)}:${sortedStringify((v as Record<string, unknown>)[k])}`;
+    parts.push(i > 0 ? ',' : '', JSON.stringify(k), ':');
+    writeSorted((v as Record<string, unknown>)[k], parts);
   }
-  return `${out}}`;
+  parts.push('}');
 }
 
 /**
