@@ -13,7 +13,7 @@ import {
 import { createJmesEngine, type JmesEngine } from './jmespath.js';
 import { applyJsonPatch, patchInPlace } from './jsonpatch.js';
 import { checkKind, type GroupVersionKind } from './kinds.js';
-import { checkSelector, resourceGVK, ruleMatchesInput } from './match.js';
+import { checkSelector, type MatchInput, resourceGVK, ruleMatchesInput } from './match.js';
 import {
   addImageVerification,
   type ImageVerificationMetadata,
@@ -127,6 +127,8 @@ interface EngineMemo {
   needsContext: WeakMap<Rule, boolean>;
   /** The last review's verify-images annotation ops and the outcome records they encode. */
   lastAnnotations?: { records: string[]; hasAnnotations: boolean; ops: JsonPatchOperation[] };
+  /** Attestor material per attestor entry. */
+  materials: WeakMap<object, NotaryAttestorMaterial>;
   /** Per attestor entry: the last signature cache key built (image, trust policy, key). */
   signatureKeys: WeakMap<object, { image: string; trustPolicy: unknown; key: string }>;
 }
@@ -227,6 +229,7 @@ function memoOf(engine: KyvernoEngine): EngineMemo {
       refMatches: new WeakMap(),
       needsContext: new WeakMap(),
       signatureKeys: new WeakMap(),
+      materials: new WeakMap(),
     };
     memos.set(engine, m);
   }
@@ -272,7 +275,12 @@ function ruleNeedsContext(engine: KyvernoEngine, rule: Rule): boolean {
  */
 export interface ReviewMemo {
   images: Map<KubeObject, ExtractedImages>;
-  selected: Map<ExtractedImages, Map<string, SelectedImage[]>>;
+  selected: Map<ExtractedImages, Map<string, Selection>>;
+  /** The last match input built and the request it was built for. */
+  matchInput?: MatchInput;
+  matchReq?: EngineRequest;
+  /** Passing outcome and its frozen response per rule name and image (identical for every policy). */
+  passes?: Map<string, Map<string, { outcome: EntryOutcome; response: RuleResponse }>>;
   /** Context loader results by request (decided, or the promise while pending); made on first use. */
   loaded?: Map<string, CachedOutcome | Promise<unknown>>;
 }
@@ -317,12 +325,14 @@ function loaded(rm: ReviewMemo, key: string, call: () => unknown): unknown {
 /** Images of `resource` for `rule` (built-in extractors memoized per resource object for the review). */
 function imagesOf(engine: KyvernoEngine, rm: ReviewMemo, resource: KubeObject, rule: Rule): ExtractedImages {
   const memo = memoOf(engine);
-  const search = (e: string, v: unknown) => engine.jmes.search(e, v);
-  if (rule.imageExtractors) return extractImages(resource, rule.imageExtractors, engine.options.imageConfig, search, memo.imageInfos);
+  if (rule.imageExtractors) {
+    const search = (e: string, v: unknown) => engine.jmes.search(e, v);
+    return extractImages(resource, rule.imageExtractors, engine.options.imageConfig, search, memo.imageInfos);
+  }
   const m = rm.images;
   let v = m.get(resource);
   if (!v) {
-    v = extractImages(resource, undefined, engine.options.imageConfig, search, memo.imageInfos);
+    v = extractImages(resource, undefined, engine.options.imageConfig, (e, x) => engine.jmes.search(e, x), memo.imageInfos);
     m.set(resource, v);
   }
   return v;
@@ -395,7 +405,7 @@ function selectionKey(engine: KyvernoEngine, rule: Rule): string {
 }
 
 /** {@link selectImages}, memoized per extraction result and image reference patterns. The result must not be mutated. */
-function selectedOf(engine: KyvernoEngine, rm: ReviewMemo, rule: Rule, images: ExtractedImages): SelectedImage[] {
+function selectedOf(engine: KyvernoEngine, rm: ReviewMemo, rule: Rule, images: ExtractedImages): Selection {
   const m = rm.selected;
   let byKey = m.get(images);
   if (!byKey) {
@@ -478,6 +488,9 @@ export interface VerifyImagesResult {
   warnings: string[];
 }
 
+/** The context of a rule that reads none (see ruleNeedsContext); frozen so that no step writes it. */
+const NO_CONTEXT: Record<string, unknown> = Object.freeze({});
+
 const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function setPath(obj: Record<string, unknown>, dotted: string, value: unknown): void {
@@ -548,22 +561,44 @@ function scopedPolicyKey(policy: KyvernoPolicy): string {
   return k;
 }
 
-function ruleMatches(engine: KyvernoEngine, policy: KyvernoPolicy, rule: Rule, req: EngineRequest, operation: string): boolean {
+function ruleMatches(
+  engine: KyvernoEngine,
+  policy: KyvernoPolicy,
+  rule: Rule,
+  req: EngineRequest,
+  operation: string,
+  rm?: ReviewMemo,
+): boolean {
   const resource = effectiveResource(req);
   const retryOld = !!req.oldResource && isEmptyObject(req.resource);
   // Cheap kind check first (same answer as matchRule's for rules whose kinds exclude the request).
   if (resource && typeof resource === 'object' && (req.gvk || !retryOld)) {
     if (!kindsMayMatch(engine, rule, req.gvk ?? resourceGVK(resource), req.subresource ?? '')) return false;
   }
-  const input = {
-    resource,
-    operation,
-    requestInfo: req.requestInfo,
-    namespaceLabels: req.namespaceLabels,
-    gvk: req.gvk,
-    subresource: req.subresource,
-    policyNamespace: policyNamespaceOf(policy),
-  };
+  const policyNamespace = policyNamespaceOf(policy);
+  // the same input serves every rule of the review that asks with the same request and operation
+  let input = rm?.matchInput;
+  if (
+    !input ||
+    input.resource !== resource ||
+    input.operation !== operation ||
+    input.policyNamespace !== policyNamespace ||
+    rm!.matchReq !== req
+  ) {
+    input = {
+      resource,
+      operation,
+      requestInfo: req.requestInfo,
+      namespaceLabels: req.namespaceLabels,
+      gvk: req.gvk,
+      subresource: req.subresource,
+      policyNamespace,
+    };
+    if (rm) {
+      rm.matchInput = input;
+      rm.matchReq = req;
+    }
+  }
   if (ruleMatchesInput(rule, input)) return true;
   return retryOld && ruleMatchesInput(rule, { ...input, resource: req.oldResource! });
 }
@@ -637,11 +672,28 @@ function imageFields(info: ImageInfo): Record<string, unknown> {
   return { ...info };
 }
 
-type SelectedImage = { info: ImageInfo; extractor: string; key: string /** imageInfoString(info) */; ref: string };
+type SelectedImage = {
+  info: ImageInfo;
+  extractor: string;
+  key: string;
+  /** imageInfoString(info) */
+  ref: string;
+  /** Index of `ref` among the distinct refs of the selection (containers running one image share it). */
+  slot: number;
+};
 
-function selectImages(engine: KyvernoEngine, rule: Rule, images: ExtractedImages): SelectedImage[] {
+/** Selected images and how many distinct references they hold. */
+interface Selection {
+  items: SelectedImage[];
+  distinct: number;
+}
+
+const NO_SELECTION: Selection = { items: [], distinct: 0 };
+
+function selectImages(engine: KyvernoEngine, rule: Rule, images: ExtractedImages): Selection {
   const seen = new Set<string>();
   const out: SelectedImage[] = [];
+  const slots = new Map<string, number>();
   const entries = rule.verifyImages ?? [];
   for (const extractor in images) {
     const m = images[extractor]!;
@@ -659,10 +711,12 @@ function selectImages(engine: KyvernoEngine, rule: Rule, images: ExtractedImages
       const id = `${info.jsonPointer ?? ''}|${s}`;
       if (seen.has(id)) continue;
       seen.add(id);
-      out.push({ info, extractor, key, ref: s });
+      let slot = slots.get(s);
+      if (slot === undefined) slots.set(s, (slot = slots.size));
+      out.push({ info, extractor, key, ref: s, slot });
     }
   }
-  return out;
+  return out.length === 0 ? NO_SELECTION : { items: out, distinct: slots.size };
 }
 
 function attestorMaterial(entry: { certificates?: { cert?: string; certChain?: string; tsaCertChain?: string } }): NotaryAttestorMaterial {
@@ -769,7 +823,7 @@ function verifyAttestorSets(
           continue;
         }
         if (!verifier) throw new VouchError('ERR_INVALID_ARGUMENT', 'no NotaryImageVerifier is configured for the Kyverno engine');
-        const material = attestorMaterial(entry);
+        const material = materialOf(engine, entry);
         const key = signatureKey(engine, entry, material, image, trustPolicy);
         const res = need(cache, key, () => verifier.verifyImage({ image, attestor: material, trustPolicy, signal }), { useCache });
         digest = res.digest;
@@ -785,7 +839,20 @@ function verifyAttestorSets(
     }
     if (verified < required) return { ok: false, inconclusive, errors, causes };
   }
-  return { ok: true, inconclusive: false, errors: [], digest, causes: [] };
+  return { ok: true, inconclusive: false, errors: NO_STRINGS, digest, causes: NO_STRINGS };
+}
+
+const NO_STRINGS: string[] = Object.freeze([]) as unknown as string[];
+
+/** An attestor entry's material (one frozen object per entry: policies are immutable). */
+function materialOf(engine: KyvernoEngine, entry: object): NotaryAttestorMaterial {
+  const m = memoOf(engine).materials;
+  let v = m.get(entry);
+  if (!v) {
+    v = Object.freeze(attestorMaterial(entry as Parameters<typeof attestorMaterial>[0]));
+    m.set(entry, v);
+  }
+  return v;
 }
 
 /** The cache key of an attestor entry's signature check on `image` (the last one kept per entry: reviews repeat images). */
@@ -953,7 +1020,7 @@ function runVerifyImagesRule(
   rm: ReviewMemo,
 ): RuleResponse[] {
   const operation = operationOf(req, policy, rule.name);
-  if (!ruleMatches(engine, policy, rule, req, operation)) return [];
+  if (!ruleMatches(engine, policy, rule, req, operation, rm)) return [];
   const out: RuleResponse[] = [];
   const resp = (status: RuleStatus, message: string, extra?: Partial<RuleResponse>) => {
     const r = ruleResponse(rule.name, 'ImageVerify', status, message, extra);
@@ -971,11 +1038,12 @@ function runVerifyImagesRule(
     resp('error', `failed to extract images: ${errMessage(e)}`);
     return out;
   }
-  const selected = selectedOf(engine, rm, rule, images);
+  const selection = selectedOf(engine, rm, rule, images);
+  const selected = selection.items;
   if (selected.length === 0) return [];
   // The JSON context is built only for rules that read it (most Notary rules do not).
-  const ctx: Record<string, unknown> = ruleNeedsContext(engine, rule) ? baseContext(req, operation) : {};
-  ctx.images = images;
+  const ctx: Record<string, unknown> = ruleNeedsContext(engine, rule) || req.values ? baseContext(req, operation) : NO_CONTEXT;
+  if (ctx !== NO_CONTEXT) ctx.images = images;
   if (rule.context?.length || req.values) {
     try {
       loadContext(engine, policy, rule, ctx, req, rm);
@@ -1002,10 +1070,10 @@ function runVerifyImagesRule(
   const policyKeyScoped = scopedPolicyKey(policy);
   for (let i = 0; i < entries.length; i++) {
     const iv = entries[i]!;
-    // containers running the same image share one evaluation of this entry's attestor sets (by image)
-    // and its (read-only) passing outcome; maps made on first use
-    let setResults: Map<string, AttestorSetsResult> | undefined;
-    let signatureOutcomes: Map<string, EntryOutcome> | undefined;
+    // containers running the same image share one evaluation of this entry's attestor sets (indexed by
+    // the image's slot, made on first use)
+    let setResults: (AttestorSetsResult | undefined)[] | undefined;
+    let pass: { outcome: EntryOutcome; response: RuleResponse } | undefined;
     const trustPolicy = engine.options.trustPolicyFor?.(policy, rule.name, i);
     for (const sel of selected) {
       const info = sel.info;
@@ -1055,10 +1123,10 @@ function runVerifyImagesRule(
           };
         } else {
           if (iv.attestors && iv.attestors.length > 0) {
-            let r = setResults?.get(img);
+            let r = setResults?.[sel.slot];
             if (!r) {
               r = verifyAttestorSets(engine, iv.attestors, img, '', trustPolicy, iv.useCache !== false, req.signal, cache);
-              (setResults ??= new Map()).set(img, r);
+              (setResults ??= new Array(selection.distinct))[sel.slot] = r;
             }
             if (!r.ok) {
               outcome = {
@@ -1069,11 +1137,8 @@ function runVerifyImagesRule(
             } else {
               digest = r.digest;
               if (!iv.attestations || iv.attestations.length === 0) {
-                outcome = signatureOutcomes?.get(img);
-                if (!outcome) {
-                  outcome = { status: 'pass', message: `verified image signatures for ${img}`, digest };
-                  (signatureOutcomes ??= new Map()).set(img, outcome);
-                }
+                pass = passFor(rm, rule.name, img, digest);
+                outcome = pass.outcome;
               }
             }
           }
@@ -1110,13 +1175,28 @@ function runVerifyImagesRule(
       }
       // Kyverno appends a "failed to update digest" error before the verification response, so the
       // verification message is the one the blocked message (keyed by rule name) shows.
-      if (outcome) resp(outcome.status, outcome.message, outcome.details ? { details: outcome.details } : undefined);
+      if (outcome && outcome === pass?.outcome) {
+        // one frozen response per rule name and image, shared by the containers (and policies) it holds for
+        out.push(pass.response);
+      } else if (outcome) resp(outcome.status, outcome.message, outcome.details ? { details: outcome.details } : undefined);
       if (hasChecks) {
         // vouch GAP: an undecidable verification under failurePolicy Ignore is recorded as `skip`, so the
         // `required` check does not turn "could not decide" back into a denial (Kyverno records `fail`).
         const ignoreError = outcome?.status === 'error' && policyFailurePolicy(policy) === 'Ignore';
         const st = recordSkip || ignoreError ? 'skip' : outcome?.status === 'pass' ? 'pass' : 'fail';
-        records.push(policyKeyScoped, rule.name, finalImg, st);
+        // consecutive identical records (containers running one image) are recorded once
+        const n = records.length;
+        if (
+          !(
+            n >= 4 &&
+            records[n - 1] === st &&
+            records[n - 2] === finalImg &&
+            records[n - 3] === rule.name &&
+            records[n - 4] === policyKeyScoped
+          )
+        ) {
+          records.push(policyKeyScoped, rule.name, finalImg, st);
+        }
       }
     }
   }
@@ -1128,6 +1208,28 @@ function appendAll<T>(list: T[], more: T[]): T[] {
   if (list.length === 0) return more;
   for (let i = 0; i < more.length; i++) list.push(more[i]!);
   return list;
+}
+
+/** The passing signature outcome of `img` under a rule named `ruleName` and its frozen response, once per review. */
+function passFor(
+  rm: ReviewMemo,
+  ruleName: string,
+  img: string,
+  digest: string | undefined,
+): { outcome: EntryOutcome; response: RuleResponse } {
+  const byRule = (rm.passes ??= new Map());
+  let byImg = byRule.get(ruleName);
+  if (!byImg) byRule.set(ruleName, (byImg = new Map()));
+  let v = byImg.get(img);
+  if (!v || v.outcome.digest !== digest) {
+    const message = `verified image signatures for ${img}`;
+    v = {
+      outcome: Object.freeze({ status: 'pass', message, digest }) as EntryOutcome,
+      response: Object.freeze(ruleResponse(ruleName, 'ImageVerify', 'pass', message)),
+    };
+    byImg.set(img, v);
+  }
+  return v;
 }
 
 /** A per-review view of `base`: every key runs at most once per review (errors included). */
@@ -1323,7 +1425,7 @@ function imageCheckRule(
   } catch (e) {
     return [ruleResponse(rule.name, 'Validation', 'error', `failed to extract images: ${errMessage(e)}`)];
   }
-  const selected = selectedOf(engine, rm, rule, images);
+  const selected = selectedOf(engine, rm, rule, images).items;
   if (selected.length === 0) return [];
   let passed = 0;
   let skipped: string[] | undefined;
@@ -1454,7 +1556,7 @@ export function* validateResourceCo(engine: KyvernoEngine, req: EngineRequest, r
       const operation = operationOf(req, policy, rule.name);
       if (rule.verifyImages && rule.verifyImages.length > 0) {
         if (operation === 'DELETE') continue;
-        if (!ruleMatches(engine, policy, rule, req, operation)) continue;
+        if (!ruleMatches(engine, policy, rule, req, operation, rm)) continue;
         rules = appendAll(rules, imageCheckRule(engine, rm, policy, rule, resource, status));
       } else if (rule.validate) {
         if (!ruleMatches(engine, policy, rule, req, operation)) continue;

@@ -283,7 +283,9 @@ function evaluateMatch(rule: Pick<Rule, 'match' | 'exclude'>, input: MatchInput,
   let ok = true;
   const match = rule.match ?? {};
   if (match.any && match.any.length > 0) {
-    if (!match.any.some((f) => matchHelper(f, input))) {
+    let any = false;
+    for (let i = 0; i < match.any.length && !any; i++) any = matchHelper(match.any[i]!, input);
+    if (!any) {
       if (!reasons) return false;
       reasons.push('no resource matched');
       ok = false;

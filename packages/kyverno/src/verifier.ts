@@ -178,6 +178,9 @@ export function createVerificationCache(options: VerificationCacheOptions = {}):
       done.clear();
     },
     prime(key: string, value: unknown) {
+      // re-priming the same decided value (every warm review of a tag does) must not churn the map
+      const hit = done.get(key);
+      if (hit?.ok && hit.value === value && hit.expires > now()) return;
       store(key, true, value, ttl);
     },
     peek(key: string, useCache = true): CachedOutcome | undefined {
