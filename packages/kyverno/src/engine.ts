@@ -11,7 +11,7 @@ import {
   withPointer,
 } from './images.js';
 import { createJmesEngine, type JmesEngine } from './jmespath.js';
-import { applyJsonPatch, patchInPlace } from './jsonpatch.js';
+import { patchShared } from './jsonpatch.js';
 import { checkKind, type GroupVersionKind } from './kinds.js';
 import { checkSelector, type MatchInput, resourceGVK, ruleMatchesInput } from './match.js';
 import {
@@ -274,8 +274,10 @@ function ruleNeedsContext(engine: KyvernoEngine, rule: Rule): boolean {
  * keyed by short-lived objects make every young-generation collection slower).
  */
 export interface ReviewMemo {
-  images: Map<KubeObject, ExtractedImages>;
-  selected: Map<ExtractedImages, Map<string, Selection>>;
+  /** Flat pairs: resource object, its built-in extraction, … (a review has one to three). */
+  images: unknown[];
+  /** Flat triples: extraction, selection key, selection, … */
+  selected: unknown[];
   /** The last match input built and the request it was built for. */
   matchInput?: MatchInput;
   matchReq?: EngineRequest;
@@ -287,7 +289,7 @@ export interface ReviewMemo {
 
 /** A fresh {@link ReviewMemo}. */
 export function newReviewMemo(): ReviewMemo {
-  return { images: new Map(), selected: new Map() };
+  return { images: [], selected: [] };
 }
 
 /**
@@ -330,11 +332,9 @@ function imagesOf(engine: KyvernoEngine, rm: ReviewMemo, resource: KubeObject, r
     return extractImages(resource, rule.imageExtractors, engine.options.imageConfig, search, memo.imageInfos);
   }
   const m = rm.images;
-  let v = m.get(resource);
-  if (!v) {
-    v = extractImages(resource, undefined, engine.options.imageConfig, (e, x) => engine.jmes.search(e, x), memo.imageInfos);
-    m.set(resource, v);
-  }
+  for (let i = 0; i < m.length; i += 2) if (m[i] === resource) return m[i + 1] as ExtractedImages;
+  const v = extractImages(resource, undefined, engine.options.imageConfig, (e, x) => engine.jmes.search(e, x), memo.imageInfos);
+  m.push(resource, v);
   return v;
 }
 
@@ -352,7 +352,8 @@ function carryImages(
   ops: readonly JsonPatchOperation[],
 ): void {
   const memo = memoOf(engine);
-  const before = rm.images.get(original);
+  let before: ExtractedImages | undefined;
+  for (let i = 0; i < rm.images.length; i += 2) if (rm.images[i] === original) before = rm.images[i + 1] as ExtractedImages;
   if (!before || original.kind !== patched.kind) return;
   const replaced = new Map<string, string>();
   for (const op of ops) {
@@ -390,7 +391,7 @@ function carryImages(
   }
   // every replaced path must be an extracted image field (else the patch changed something else)
   if (found !== replaced.size) return;
-  rm.images.set(patched, after);
+  rm.images.push(patched, after);
 }
 
 /** The part of a rule {@link selectImages} depends on: its image reference patterns. */
@@ -407,17 +408,10 @@ function selectionKey(engine: KyvernoEngine, rule: Rule): string {
 /** {@link selectImages}, memoized per extraction result and image reference patterns. The result must not be mutated. */
 function selectedOf(engine: KyvernoEngine, rm: ReviewMemo, rule: Rule, images: ExtractedImages): Selection {
   const m = rm.selected;
-  let byKey = m.get(images);
-  if (!byKey) {
-    byKey = new Map();
-    m.set(images, byKey);
-  }
   const key = selectionKey(engine, rule);
-  let v = byKey.get(key);
-  if (!v) {
-    v = selectImages(engine, rule, images);
-    byKey.set(key, v);
-  }
+  for (let i = 0; i < m.length; i += 3) if (m[i] === images && m[i + 1] === key) return m[i + 2] as Selection;
+  const v = selectImages(engine, rule, images);
+  m.push(images, key, v);
   return v;
 }
 
@@ -481,7 +475,10 @@ export interface VerifyImagesResult {
   responses: PolicyResponse[];
   /** Annotation ops first, then image digest ops. */
   patches: JsonPatchOperation[];
-  /** The resource with the patches applied. */
+  /**
+   * The resource with the patches applied. Only the patched paths are copies: everything else is shared
+   * with the request's resource, so treat both as read-only (copy before changing either).
+   */
   patchedResource: KubeObject;
   metadata: ImageVerificationMetadata;
   /** `policy <name>.<rule>: <message>` for fail/error/warning responses and skipped images. */
@@ -691,9 +688,8 @@ interface Selection {
 const NO_SELECTION: Selection = { items: [], distinct: 0 };
 
 function selectImages(engine: KyvernoEngine, rule: Rule, images: ExtractedImages): Selection {
-  const seen = new Set<string>();
   const out: SelectedImage[] = [];
-  const slots = new Map<string, number>();
+  const refs: string[] = []; // distinct refs, in slot order
   const entries = rule.verifyImages ?? [];
   for (const extractor in images) {
     const m = images[extractor]!;
@@ -708,15 +704,16 @@ function selectImages(engine: KyvernoEngine, rule: Rule, images: ExtractedImages
         }
       }
       if (!ok) continue;
-      const id = `${info.jsonPointer ?? ''}|${s}`;
-      if (seen.has(id)) continue;
-      seen.add(id);
-      let slot = slots.get(s);
-      if (slot === undefined) slots.set(s, (slot = slots.size));
+      // one entry per (pointer, reference)
+      let dup = false;
+      for (let i = 0; i < out.length && !dup; i++) dup = out[i]!.ref === s && out[i]!.info.jsonPointer === info.jsonPointer;
+      if (dup) continue;
+      let slot = refs.indexOf(s);
+      if (slot < 0) slot = refs.push(s) - 1;
       out.push({ info, extractor, key, ref: s, slot });
     }
   }
-  return out.length === 0 ? NO_SELECTION : { items: out, distinct: slots.size };
+  return out.length === 0 ? NO_SELECTION : { items: out, distinct: refs.length };
 }
 
 function attestorMaterial(entry: { certificates?: { cert?: string; certChain?: string; tsaCertChain?: string } }): NotaryAttestorMaterial {
@@ -1232,45 +1229,49 @@ function passFor(
   return v;
 }
 
-/** A per-review view of `base`: every key runs at most once per review (errors included). */
-function reviewCache(base: VerificationCache): VerificationCache {
-  // outcomes decided in (or read by) this review stay fixed for it, even if `base` expires them meanwhile
-  const decided = new Map<string, CachedOutcome>();
-  const pending = new Map<string, Promise<unknown>>();
-  return {
-    get misses() {
-      return base.misses;
-    },
-    clear() {
-      decided.clear();
-      pending.clear();
-    },
-    prime(key, value) {
-      base.prime(key, value);
-      decided.set(key, { ok: true, value });
-    },
-    peek(key, useCache = true) {
-      const d = decided.get(key);
-      if (d || !useCache || pending.has(key)) return d;
-      const hit = base.peek?.(key, true);
-      if (hit) decided.set(key, hit);
-      return hit;
-    },
-    run<T>(key: string, fn: () => Promise<T>, options?: { useCache?: boolean }): Promise<T> {
-      const d = decided.get(key);
-      if (d) return d.ok ? Promise.resolve(d.value as T) : Promise.reject(d.value);
-      let p = pending.get(key) as Promise<T> | undefined;
-      if (!p) {
-        p = base.run(key, fn, options);
-        pending.set(key, p);
-        p.then(
-          (value) => decided.set(key, { ok: true, value }),
-          (value) => decided.set(key, { ok: false, value }),
-        );
-      }
-      return p;
-    },
-  };
+/**
+ * A per-review view of `base`: every key runs at most once per review (errors included), and outcomes
+ * decided in (or read by) this review stay fixed for it, even if `base` expires them meanwhile. A
+ * class with maps made on first use: a warm review asks it a handful of times.
+ */
+class ReviewCache implements VerificationCache {
+  private decided: Map<string, CachedOutcome> | undefined;
+  private pending: Map<string, Promise<unknown>> | undefined;
+  constructor(private readonly base: VerificationCache) {}
+  get misses(): number {
+    return this.base.misses;
+  }
+  clear(): void {
+    this.decided = undefined;
+    this.pending = undefined;
+  }
+  prime(key: string, value: unknown): void {
+    this.base.prime(key, value);
+    (this.decided ??= new Map()).set(key, { ok: true, value });
+  }
+  peek(key: string, useCache = true): CachedOutcome | undefined {
+    const d = this.decided?.get(key);
+    if (d || !useCache || this.pending?.has(key)) return d;
+    const hit = this.base.peek?.(key, true);
+    if (hit) (this.decided ??= new Map()).set(key, hit);
+    return hit;
+  }
+  run<T>(key: string, fn: () => Promise<T>, options?: { useCache?: boolean }): Promise<T> {
+    const d = this.decided?.get(key);
+    if (d) return d.ok ? Promise.resolve(d.value as T) : Promise.reject(d.value);
+    const pending = (this.pending ??= new Map());
+    let p = pending.get(key) as Promise<T> | undefined;
+    if (!p) {
+      p = this.base.run(key, fn, options);
+      pending.set(key, p);
+      const decided = (this.decided ??= new Map());
+      p.then(
+        (value) => decided.set(key, { ok: true, value }),
+        (value) => decided.set(key, { ok: false, value }),
+      );
+    }
+    return p;
+  }
 }
 
 /** Rules of the policy (with autogen) in evaluation order. */
@@ -1294,7 +1295,7 @@ export function* verifyAndPatchImagesCo(
 ): Co<VerifyImagesResult> {
   // One verification per (image, attestor material) per review, whatever the outcome, however many
   // containers, rules and policies ask; decided results also go to the engine's cross-review cache.
-  const cache = reviewCache(engine.cache);
+  const cache = new ReviewCache(engine.cache);
   const resource = effectiveResource(req);
   const records: IvmRecords = [];
   const imagePatches: JsonPatchOperation[] = [];
@@ -1333,7 +1334,8 @@ export function* verifyAndPatchImagesCo(
       }
       if (imagePatches.length > before) {
         const ops = imagePatches.slice(before);
-        const next = applyJsonPatch(current, ops);
+        // copies only the patched paths: unchanged parts stay shared with the request object
+        const next = patchShared(current, ops);
         carryImages(engine, rm, current, next, ops);
         current = next;
         currentReq = { ...req, resource: current };
@@ -1355,14 +1357,13 @@ export function* verifyAndPatchImagesCo(
   }
   const annotationOps = patches.length;
   patches.push(...imagePatches);
-  let patchedResource = resource;
-  if (current !== resource) {
-    // `current` is this review's own copy with the image ops applied: add the annotations to it in place
-    // (disjoint paths, so the order of the two op groups does not matter) instead of copying again.
-    patchedResource = annotationOps > 0 ? patchInPlace(current, patches.slice(0, annotationOps)) : current;
-  } else if (patches.length > 0) {
-    patchedResource = applyJsonPatch(resource, patches);
-    carryImages(engine, rm, resource, patchedResource, patches);
+  // `current` has the image ops applied; the annotation ops go on top (disjoint paths, so the order of
+  // the two groups does not matter). Only patched paths are copied (see patchShared).
+  let patchedResource = current;
+  if (annotationOps > 0) {
+    const annotationPatches = patches.slice(0, annotationOps);
+    patchedResource = patchShared(current, annotationPatches);
+    carryImages(engine, rm, current, patchedResource, annotationPatches);
   }
   return { responses, patches, patchedResource, metadata: ivm, warnings };
 }

@@ -56,6 +56,26 @@ export function applyJsonPatch<T>(doc: T, ops: readonly JsonPatchOperation[]): T
  * the result (a different value only when an op replaces the root).
  */
 export function patchInPlace<T>(doc: T, ops: readonly JsonPatchOperation[]): T {
+  return applyOps(doc, ops, undefined);
+}
+
+/**
+ * Applies the operations without touching `doc` and without copying all of it: only the objects and
+ * arrays on the patched paths are copied, everything else is shared with `doc` (so treat both as
+ * read-only afterwards). Used for the engine's patched resources.
+ */
+export function patchShared<T>(doc: T, ops: readonly JsonPatchOperation[]): T {
+  return applyOps(doc, ops, new Set());
+}
+
+function applyOps<T>(doc: T, ops: readonly JsonPatchOperation[], fresh: Set<unknown> | undefined): T {
+  // with `fresh` (shared mode): a container is copied the first time a path goes through it
+  const own = (v: unknown): unknown => {
+    if (!fresh || v === null || typeof v !== 'object' || fresh.has(v)) return v;
+    const c = Array.isArray(v) ? v.slice() : { ...(v as Record<string, unknown>) };
+    fresh.add(c);
+    return c;
+  };
   let out: unknown = doc;
   for (const op of ops) {
     const parts = op.path === '' ? [] : op.path.split('/').slice(1).map(unescapePointer);
@@ -63,12 +83,20 @@ export function patchInPlace<T>(doc: T, ops: readonly JsonPatchOperation[]): T {
       if (op.op === 'add' || op.op === 'replace') out = jsonClone(op.value);
       continue;
     }
+    out = own(out);
     let parent: unknown = out;
-    for (const p of parts.slice(0, -1)) {
-      if (Array.isArray(parent)) parent = parent[Number(p)];
-      else if (parent && typeof parent === 'object') parent = (parent as Record<string, unknown>)[p];
-      else parent = undefined;
-      if (parent === undefined) throw new VouchError('ERR_INVALID_ARGUMENT', `JSON patch path ${op.path} does not exist`);
+    for (let i = 0; i < parts.length - 1; i++) {
+      const p = parts[i]!;
+      let child: unknown;
+      if (Array.isArray(parent)) {
+        child = own(parent[Number(p)]);
+        if (child !== undefined) parent[Number(p)] = child;
+      } else if (parent && typeof parent === 'object') {
+        child = own((parent as Record<string, unknown>)[p]);
+        if (child !== undefined) (parent as Record<string, unknown>)[p] = child;
+      }
+      if (child === undefined) throw new VouchError('ERR_INVALID_ARGUMENT', `JSON patch path ${op.path} does not exist`);
+      parent = child;
     }
     const last = parts[parts.length - 1]!;
     const value = op.value === undefined ? undefined : jsonClone(op.value);
