@@ -127,6 +127,8 @@ interface EngineMemo {
   needsContext: WeakMap<Rule, boolean>;
   /** The last review's verify-images annotation ops and the outcome records they encode. */
   lastAnnotations?: { records: string[]; hasAnnotations: boolean; ops: JsonPatchOperation[] };
+  /** The frozen `image verified` phase-2 response per rule name. */
+  verified: Map<string, RuleResponse>;
   /** Attestor material per attestor entry. */
   materials: WeakMap<object, NotaryAttestorMaterial>;
   /** Per attestor entry: the last signature cache key built (image, trust policy, key). */
@@ -230,6 +232,7 @@ function memoOf(engine: KyvernoEngine): EngineMemo {
       needsContext: new WeakMap(),
       signatureKeys: new WeakMap(),
       materials: new WeakMap(),
+      verified: new Map(),
     };
     memos.set(engine, m);
   }
@@ -735,11 +738,14 @@ function errMessage(e: unknown): string {
  */
 function need<T>(cache: VerificationCache, key: string, fn: () => Promise<T>, options: { useCache?: boolean }): T {
   const hit = cache.peek?.(key, options.useCache !== false);
-  if (hit) {
-    if (hit.ok) return hit.value as T;
-    throw hit.value;
-  }
+  if (hit) return outcomeValue<T>(hit);
   throw new Pending(cache.run(key, fn, options));
+}
+
+/** The value of a decided outcome, or its error thrown. */
+function outcomeValue<T>(hit: CachedOutcome): T {
+  if (hit.ok) return hit.value as T;
+  throw hit.value;
 }
 
 /** Image verification outcomes of a review, flat: policy key, rule, image, status, policy key, … */
@@ -800,19 +806,19 @@ function verifyAttestorSets(
     const entries = set.entries ?? [];
     const required = set.count && set.count > 0 ? set.count : entries.length;
     let verified = 0;
-    const errors: string[] = [];
-    const causes: unknown[] = [];
+    let errors: string[] | undefined;
+    let causes: unknown[] | undefined;
     let inconclusive = false;
     for (let ei = 0; ei < entries.length && verified < required; ei++) {
       const entry = entries[ei]!;
-      const path = () => `${prefix}.attestors[${si}].entries[${ei}]`;
       try {
         if (entry.attestor) {
-          const r = verifyAttestorSets(engine, [entry.attestor], image, `${path()}.attestor`, trustPolicy, useCache, signal, cache);
+          const path = `${prefix}.attestors[${si}].entries[${ei}].attestor`;
+          const r = verifyAttestorSets(engine, [entry.attestor], image, path, trustPolicy, useCache, signal, cache);
           if (!r.ok) {
             if (r.inconclusive) inconclusive = true;
-            errors.push(...r.errors);
-            causes.push(...r.causes);
+            (errors ??= []).push(...r.errors);
+            (causes ??= []).push(...r.causes);
             continue;
           }
           digest = r.digest ?? digest;
@@ -822,7 +828,11 @@ function verifyAttestorSets(
         if (!verifier) throw new VouchError('ERR_INVALID_ARGUMENT', 'no NotaryImageVerifier is configured for the Kyverno engine');
         const material = materialOf(engine, entry);
         const key = signatureKey(engine, entry, material, image, trustPolicy);
-        const res = need(cache, key, () => verifier.verifyImage({ image, attestor: material, trustPolicy, signal }), { useCache });
+        // a decided outcome is read without building the call (the warm path allocates nothing here)
+        const hit = cache.peek?.(key, useCache);
+        const res = hit
+          ? outcomeValue<{ digest: string }>(hit)
+          : need(cache, key, () => verifier.verifyImage({ image, attestor: material, trustPolicy, signal }), { useCache });
         digest = res.digest;
         const byDigest = digestForm(image, res.digest);
         if (useCache && byDigest) cache.prime(`sig|${byDigest}|${materialKeyOf(engine, material, trustPolicy)}`, res);
@@ -830,11 +840,11 @@ function verifyAttestorSets(
       } catch (e) {
         rethrowPending(e);
         if (isInconclusive(e)) inconclusive = true;
-        errors.push(`${path()}: ${errMessage(e)}`);
-        causes.push(e);
+        (errors ??= []).push(`${prefix}.attestors[${si}].entries[${ei}]: ${errMessage(e)}`);
+        (causes ??= []).push(e);
       }
     }
-    if (verified < required) return { ok: false, inconclusive, errors, causes };
+    if (verified < required) return { ok: false, inconclusive, errors: errors ?? [], causes: causes ?? [] };
   }
   return { ok: true, inconclusive: false, errors: NO_STRINGS, digest, causes: NO_STRINGS };
 }
@@ -1459,8 +1469,16 @@ function imageCheckRule(
   if (passed === 0 && skipped) {
     return [ruleResponse(rule.name, 'Validation', 'skip', `image skipped, skipped images: ${skipped.join(' ')}`)];
   }
-  const msg = skipped ? `image verified, skipped images: ${skipped.join(' ')}` : 'image verified';
-  return [ruleResponse(rule.name, 'Validation', 'pass', msg)];
+  if (skipped) return [ruleResponse(rule.name, 'Validation', 'pass', `image verified, skipped images: ${skipped.join(' ')}`)];
+  // the plain pass is the same for every review: one frozen response per rule name
+  const m = memoOf(engine).verified;
+  let r = m.get(rule.name);
+  if (!r) {
+    r = Object.freeze(ruleResponse(rule.name, 'Validation', 'pass', 'image verified'));
+    if (m.size >= 4096) m.clear();
+    m.set(rule.name, r);
+  }
+  return [r];
 }
 
 const UNSUPPORTED_VALIDATE = ['foreach', 'cel', 'podSecurity', 'manifests', 'assert'];
