@@ -364,6 +364,11 @@ function carryImages(
     if (op.op !== 'replace' || typeof op.value !== 'string' || op.value.trim() === '') return;
     replaced.set(op.path, op.value);
   }
+  if (replaced.size === 0) {
+    // only annotations changed: the same extraction (and its memoized selections) holds
+    rm.images.push(patched, before);
+    return;
+  }
   const config = engine.options.imageConfig ?? {};
   const after: ExtractedImages = {};
   let found = 0;
