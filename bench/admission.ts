@@ -2,7 +2,8 @@
  * Admission benchmarks (reports, not tests):
  * - admission-warm-p99-ms: p99 latency of `handleAdmissionReview` for a Pod with 8 containers of
  *   one image against 20 policies, warm (verification cache filled), with a real Notary
- *   verifier over an in-memory repository holding a real signature. Target < 1.
+ *   verifier over an in-memory repository holding a real signature; each review is a freshly
+ *   parsed object (parsing not timed). Target < 1.
  * - admission-verifications-per-review: verifier calls for the same review on a cold engine
  *   (per-review de-duplication and single-flight). Target 1 (Kyverno does 8).
  * - admission-registry-down-peak-rss-mib: peak RSS while 1000 reviews run concurrently with the
