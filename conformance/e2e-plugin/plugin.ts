@@ -36,6 +36,8 @@ function metadataFor(cfg: PluginConfig | undefined): PluginMetadata {
   const caps: Capability[] = [TI, RC];
   if (cfg?.['SIGNATURE_GENERATOR.RAW'] === 'true') caps.push('SIGNATURE_GENERATOR.RAW');
   if (cfg?.['SIGNATURE_GENERATOR.ENVELOPE'] === 'true') caps.push('SIGNATURE_GENERATOR.ENVELOPE');
+  // vouch addition: the newest spec's blob envelope capability (describe-key + generate-envelope)
+  if (cfg?.['SIGNATURE_GENERATOR.ENVELOPE_FOR_BLOB'] === 'true') caps.push('SIGNATURE_GENERATOR.ENVELOPE_FOR_BLOB');
   return {
     name: 'e2e-plugin',
     description: 'The e2e-plugin is a Notation compatible plugin for Notation E2E test',
@@ -89,12 +91,20 @@ export function e2ePlugin(cfg: PluginConfig | undefined, env: NodeJS.ProcessEnv 
   const caps = new Set<string>(md.capabilities);
   return definePlugin({
     metadata: md,
-    ...(caps.has('SIGNATURE_GENERATOR.RAW')
+    ...(caps.has('SIGNATURE_GENERATOR.RAW') || caps.has('SIGNATURE_GENERATOR.ENVELOPE_FOR_BLOB')
       ? {
           describeKey(req) {
             guard(env);
-            return { keyId: req.keyId, keySpec: loadKey(req.keyId, env).keySpec };
+            const c = req.pluginConfig ?? {};
+            return {
+              keyId: c.TAMPER_DESCRIBE_KEY_ID ?? req.keyId,
+              keySpec: (c.TAMPER_KEY_SPEC as KeySpec | undefined) ?? loadKey(req.keyId, env).keySpec,
+            };
           },
+        }
+      : {}),
+    ...(caps.has('SIGNATURE_GENERATOR.RAW')
+      ? {
           generateSignature(req) {
             guard(env);
             const c = req.pluginConfig ?? {};
@@ -113,7 +123,7 @@ export function e2ePlugin(cfg: PluginConfig | undefined, env: NodeJS.ProcessEnv 
           },
         }
       : {}),
-    ...(caps.has('SIGNATURE_GENERATOR.ENVELOPE')
+    ...(caps.has('SIGNATURE_GENERATOR.ENVELOPE') || caps.has('SIGNATURE_GENERATOR.ENVELOPE_FOR_BLOB')
       ? {
           async generateEnvelope(req) {
             guard(env);

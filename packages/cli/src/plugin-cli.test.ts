@@ -333,6 +333,97 @@ describe.skipIf(!haveTsup)('vouch plugin / sign --plugin / verify with plugins (
     expect(ls.out).not.toContain('application/vnd.cncf.notary.signature');
   });
 
+  it('blob sign through a plugin (plugin key, --plugin --id; RAW and ENVELOPE_FOR_BLOB) and blob verify', async () => {
+    const blob = join(root, 'release.tar');
+    await writeFile(blob, 'release bits');
+    await writeFile(
+      join(notationDir, 'trustpolicy.blob.json'),
+      JSON.stringify({
+        version: '1.0',
+        trustPolicies: [
+          {
+            name: 'e2e',
+            signatureVerification: { level: 'strict' },
+            trustStores: ['ca:e2e'],
+            trustedIdentities: ['*'],
+            globalPolicy: true,
+          },
+        ],
+      }),
+    );
+    const verify = (format: string) => vouch(['blob', 'verify', '--signature', join(root, `release.tar.${format}.sig`), blob]);
+    // a RAW plugin key of signingkeys.json (added by the RAW test above), both formats, debug trace
+    for (const format of ['jws', 'cose']) {
+      const s = await vouch(['blob', 'sign', '--key', 'plugin-key', '--signature-format', format, '--force', '-d', '-o', 'json', blob]);
+      expect(s.err).not.toContain('Error');
+      expect(s.code).toBe(0);
+      expect(JSON.parse(s.out)).toMatchObject({
+        signed: true,
+        key: 'plugin-key',
+        descriptor: { digest: expect.stringMatching(/^sha256:/) },
+      });
+      for (const w of ['Plugin describe-key request', 'Plugin generate-signature request']) expect(s.err).toContain(w);
+      const v = await verify(format);
+      expect(v.code).toBe(0);
+      expect(v.out).toContain('Successfully verified signature');
+    }
+    // on-demand ENVELOPE_FOR_BLOB plugin: the plugin builds the envelope around vouch's blob descriptor
+    const envelopeSign = (...cfg: string[]) =>
+      vouch([
+        'blob',
+        'sign',
+        '--plugin',
+        'e2e-plugin',
+        '--id',
+        'key1',
+        ...cfg.flatMap((c) => ['--plugin-config', c]),
+        '--force',
+        '-d',
+        blob,
+      ]);
+    const e = await envelopeSign('SIGNATURE_GENERATOR.ENVELOPE_FOR_BLOB=true');
+    expect(e.code).toBe(0);
+    expect(e.err).toContain('Plugin describe-key request');
+    expect(e.err).toContain('Plugin generate-envelope request');
+    // plain ENVELOPE is for OCI artifacts (the spec's blob capability is ENVELOPE_FOR_BLOB)
+    const ociOnly = await envelopeSign('SIGNATURE_GENERATOR.ENVELOPE=true');
+    expect(ociOnly.code).toBe(1);
+    expect(ociOnly.err).toContain('plugin e2e-plugin cannot sign blobs');
+    // describe-key must echo the key id, and the key that signs must be the key described
+    const otherId = await envelopeSign('SIGNATURE_GENERATOR.ENVELOPE_FOR_BLOB=true', 'TAMPER_DESCRIBE_KEY_ID=key9');
+    expect(otherId.code).toBe(1);
+    expect(otherId.err).toContain('keyID in describeKey response "key9" does not match request "key1"');
+    const otherSpec = await envelopeSign('SIGNATURE_GENERATOR.ENVELOPE_FOR_BLOB=true', 'TAMPER_KEY_SPEC=EC-384');
+    expect(otherSpec.code).toBe(1);
+    expect(otherSpec.err).toContain('the signer described a ES384 key but signed with a PS256 key');
+    expect((await envelopeSign('SIGNATURE_GENERATOR.ENVELOPE_FOR_BLOB=true')).code).toBe(0);
+    expect((await verify('jws')).code).toBe(0);
+    // the blob changed after signing: the plugin-made signature no longer matches it
+    await writeFile(blob, 'tampered bits');
+    const bad = await verify('jws');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('integrity check failed');
+    // a lying plugin is caught before the signature file is written
+    const lie = await vouch([
+      'blob',
+      'sign',
+      '--plugin',
+      'e2e-plugin',
+      '--id',
+      'key1',
+      '--plugin-config',
+      'SIGNATURE_GENERATOR.RAW=true',
+      '--plugin-config',
+      'TAMPER_SIGNATURE=invalid_sig',
+      '--signature-directory',
+      join(root, 'lie'),
+      blob,
+    ]);
+    expect(lie.code).toBe(1);
+    expect(lie.err).toContain('generated signature failed verification');
+    expect(existsSync(join(root, 'lie', 'release.tar.jws.sig'))).toBe(false);
+  });
+
   it('plugin uninstall', async () => {
     expect(await vouch(['plugin', 'uninstall', '--yes', 'non-exist'])).toMatchObject({
       code: 1,

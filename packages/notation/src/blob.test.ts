@@ -1,15 +1,17 @@
 import { digestOf, isVouchError, utf8, type VouchError } from '@vouch/core';
-import { type EnvelopeCodec, localRawSigner } from '@vouch/envelope';
+import { type EnvelopeCodec, localRawSigner, parsePayload } from '@vouch/envelope';
 import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';
+import { definePlugin, inProcessPlugin, type PluginDefinition, type PluginMetadata, signingAlgorithmForKeySpec } from '@vouch/plugin';
 import { memoryTrustStore } from '@vouch/trust-policy';
-import { createTestPki, type TestPki } from '@vouch/x509';
+import { createTestPki, keySpecOf, type TestPki } from '@vouch/x509';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   compareBlobArtifact,
   createBlobVerifier,
   digestBlob,
   formatFromSignatureFileName,
+  pluginSigner,
   signatureFileName,
   signBlob,
   verifyBlob,
@@ -292,5 +294,90 @@ describe('compareBlobArtifact', () => {
     const e = compareBlobArtifact(signed, { mediaType: 'c/d', digest: 'sha256:11', size: 2 });
     expect(e?.code).toBe('ERR_ARTIFACT_MISMATCH');
     expect(e?.details?.blob).toEqual({ mediaType: 'c/d', digest: 'sha256:11', size: 2 });
+  });
+});
+
+describe('signBlob through a plugin (EnvelopeSigner)', () => {
+  const md = (capabilities: PluginMetadata['capabilities']): PluginMetadata => ({
+    name: 'io.vouch.test.blob',
+    description: 'blob signing test plugin',
+    version: '1.0.0',
+    url: 'https://example.invalid',
+    supportedContractVersions: ['1.0'],
+    capabilities,
+  });
+  /** A plugin over `p`'s key: RAW, or ENVELOPE_FOR_BLOB / ENVELOPE (envelope built by the plugin with `signWith`'s key). */
+  function blobPlugin(p: () => TestPki, capability: 'RAW' | 'ENVELOPE_FOR_BLOB' | 'ENVELOPE', signWith: () => TestPki = p) {
+    const def: PluginDefinition = { metadata: md([`SIGNATURE_GENERATOR.${capability}` as PluginMetadata['capabilities'][number]]) };
+    if (capability !== 'ENVELOPE') def.describeKey = ({ keyId }) => ({ keyId, keySpec: keySpecOf(p().leaf.certificate) });
+    if (capability === 'RAW') {
+      def.generateSignature = async (req) => ({
+        keyId: req.keyId,
+        signature: await signerOf(p()).sign(req.payload),
+        signingAlgorithm: signingAlgorithmForKeySpec(req.keySpec),
+        certificateChain: p().chain.map((c) => c.der),
+      });
+    } else {
+      def.generateEnvelope = async (req) => {
+        const codec = req.signatureEnvelopeType === cose.mediaType ? cose : jws;
+        const envelope = await codec.sign({
+          payload: parsePayload(req.payload),
+          signingScheme: 'notary.x509',
+          signingTime: new Date(Math.floor(Date.now() / 1000) * 1000),
+          signer: signerOf(signWith()),
+        });
+        return { signatureEnvelope: envelope, signatureEnvelopeType: codec.mediaType };
+      };
+    }
+    return inProcessPlugin(definePlugin(def));
+  }
+
+  for (const capability of ['RAW', 'ENVELOPE_FOR_BLOB'] as const) {
+    for (const envelope of [jws, cose] as EnvelopeCodec[]) {
+      it(`${capability}, ${envelope.mediaType}: the digest follows the described key (RSA-3072 → sha384) and the signature verifies`, async () => {
+        const signer = pluginSigner(
+          blobPlugin(() => rsa384, capability),
+          { keyId: 'k1' },
+        );
+        const signed = await signBlob(chunked(content, 1000), { signer, envelope, mediaType: 'text/plain' });
+        expect(signed.descriptor).toEqual({ mediaType: 'text/plain', digest: digestOf(content, 'sha384'), size: content.length });
+        const r = await verifyBlob(content, signed.envelope, {
+          trustPolicy: blobPolicy([strict('global', { globalPolicy: true })]),
+          trustStore: store(),
+          envelopes: [jws, cose],
+          revocation: false,
+          envelopeMediaType: envelope.mediaType,
+        });
+        expect(r.signature?.checks.find((c) => c.type === 'authenticity')?.result).toBe('passed');
+      });
+    }
+  }
+
+  it('plain ENVELOPE is for OCI artifacts only: ERR_UNSUPPORTED for a blob', async () => {
+    const signer = pluginSigner(
+      blobPlugin(() => ec, 'ENVELOPE'),
+      { keyId: 'k1' },
+    );
+    await expect(signBlob(content, { signer, envelope: jws })).rejects.toMatchObject({
+      code: 'ERR_UNSUPPORTED',
+      message: expect.stringContaining('cannot sign blobs'),
+    });
+  });
+
+  it('a plugin that signs with another key than the one it described is caught (the digest would not fit)', async () => {
+    const signer = pluginSigner(
+      blobPlugin(
+        () => ec,
+        'ENVELOPE_FOR_BLOB',
+        () => rsa384,
+      ),
+      { keyId: 'k1' },
+    );
+    await expect(signBlob(content, { signer, envelope: jws })).rejects.toMatchObject({ code: 'ERR_PLUGIN_PROTOCOL' });
+  });
+
+  it('an EnvelopeSigner that cannot tell its algorithm before signing is refused', async () => {
+    const signer = { kind: 'envelope-signer' as const, signEnvelope: () => Promise.reject(new Error('unused')) };
+    await expect(signBlob(content, { signer, envelope: jws })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
   });
 });

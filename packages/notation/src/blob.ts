@@ -31,6 +31,7 @@ import {
   selectBlobPolicy,
   type TrustStore,
 } from '@vouch/trust-policy';
+import { type EnvelopeSigner, isEnvelopeSigner } from './plugin-signer.js';
 import { DEFAULT_SIGNING_AGENT } from './sign.js';
 import { checkTimestampAuthority, rfc3161Timestamper, type TimestampAuthority } from './timestamp-sign.js';
 import type { SignatureOutcome, VerificationLevel } from './types.js';
@@ -215,8 +216,11 @@ function checkUserMetadata(md: Record<string, string> | undefined): Record<strin
 
 /** Options of {@link signBlob}. */
 export interface SignBlobOptions {
-  /** Produces the signature (local key, or a plugin through the same interface). */
-  signer: RawSigner;
+  /**
+   * Produces the signature: a {@link RawSigner} (local key), or an {@link EnvelopeSigner} that can
+   * tell its signature algorithm before signing (`pluginSigner` for a RAW or ENVELOPE plugin).
+   */
+  signer: RawSigner | EnvelopeSigner;
   /** `jws` from `@vouch/envelope/jws` or `cose` from `@vouch/envelope/cose`. */
   envelope: EnvelopeCodec;
   /** Media type recorded for the blob; default `application/octet-stream`. */
@@ -256,9 +260,20 @@ export async function signBlob(blob: BlobSource, options: SignBlobOptions): Prom
   if (!options || typeof options !== 'object') throw new VouchError('ERR_INVALID_ARGUMENT', 'signBlob needs options { signer, envelope }');
   const { signer, envelope, signal } = options;
   if (!signer || !envelope) throw new VouchError('ERR_INVALID_ARGUMENT', 'signBlob needs a signer and an envelope codec');
-  const leaf = Array.isArray(signer.certificateChain) ? signer.certificateChain[0] : undefined;
-  if (!leaf)
+  const envelopeSigner = isEnvelopeSigner(signer) ? signer : undefined;
+  const leaf = envelopeSigner
+    ? undefined
+    : Array.isArray((signer as RawSigner).certificateChain)
+      ? (signer as RawSigner).certificateChain[0]
+      : undefined;
+  if (!envelopeSigner && !leaf)
     throw new VouchError('ERR_INVALID_ARGUMENT', "the signer's certificate chain is empty; it must start with the signing certificate");
+  if (envelopeSigner && typeof envelopeSigner.signatureAlgorithm !== 'function') {
+    throw new VouchError(
+      'ERR_INVALID_ARGUMENT',
+      'an EnvelopeSigner signing a blob must tell its signature algorithm before signing (signatureAlgorithm()), to pick the blob digest',
+    );
+  }
   const mediaType = options.mediaType ?? DEFAULT_BLOB_MEDIA_TYPE;
   checkMediaType(mediaType, 'blob media type');
   if (options.expirySeconds !== undefined && (!Number.isSafeInteger(options.expirySeconds) || options.expirySeconds < 0)) {
@@ -267,10 +282,13 @@ export async function signBlob(blob: BlobSource, options: SignBlobOptions): Prom
   const annotations = checkUserMetadata(options.userMetadata);
   if (options.timestamper !== undefined) checkTimestampAuthority(options.timestamper);
   let algorithm: SignatureAlgorithm;
-  try {
-    algorithm = algorithmForKey(leaf.publicKey);
-  } catch (e) {
-    throw toVouchError(e, 'ERR_SIGNING_FAILED', 'the signing key is not supported');
+  if (envelopeSigner) algorithm = await envelopeSigner.signatureAlgorithm!(signal);
+  else {
+    try {
+      algorithm = algorithmForKey(leaf!.publicKey);
+    } catch (e) {
+      throw toVouchError(e, 'ERR_SIGNING_FAILED', 'the signing key is not supported');
+    }
   }
   const { digest, size } = await digestBlob(blob, blobDigestAlgorithm(algorithm), {
     ...(options.hasher ? { hasher: options.hasher } : {}),
@@ -282,24 +300,36 @@ export async function signBlob(blob: BlobSource, options: SignBlobOptions): Prom
   const now = (options.now ?? systemClock)();
   const signingTime = new Date(Math.floor(now.getTime() / 1000) * 1000);
   checkAbort(signal);
+  const request = {
+    payload: { targetArtifact: descriptor },
+    signingScheme: options.signingScheme ?? 'notary.x509',
+    signingTime,
+    ...(options.expirySeconds ? { expiry: new Date(signingTime.getTime() + options.expirySeconds * 1000) } : {}),
+    signingAgent: options.signingAgent ?? DEFAULT_SIGNING_AGENT,
+    ...(options.timestamper
+      ? {
+          timestamper: rfc3161Timestamper(options.timestamper, {
+            ...(options.now ? { now: options.now } : {}),
+            ...(signal ? { signal } : {}),
+          }),
+        }
+      : {}),
+  };
   let bytes: Uint8Array;
   try {
-    bytes = await envelope.sign({
-      payload: { targetArtifact: descriptor },
-      signingScheme: options.signingScheme ?? 'notary.x509',
-      signingTime,
-      ...(options.expirySeconds ? { expiry: new Date(signingTime.getTime() + options.expirySeconds * 1000) } : {}),
-      signingAgent: options.signingAgent ?? DEFAULT_SIGNING_AGENT,
-      signer,
-      ...(options.timestamper
-        ? {
-            timestamper: rfc3161Timestamper(options.timestamper, {
-              ...(options.now ? { now: options.now } : {}),
-              ...(signal ? { signal } : {}),
-            }),
-          }
-        : {}),
-    });
+    if (envelopeSigner) {
+      const res = await envelopeSigner.signEnvelope({ ...request, codec: envelope, blob: true, ...(signal ? { signal } : {}) });
+      // the digest was taken with the hash of the key the signer described: the key it signed with must agree
+      const used = algorithmForKey(res.certificateChain[0]!.publicKey);
+      if (blobDigestAlgorithm(used) !== blobDigestAlgorithm(algorithm)) {
+        throw new VouchError(
+          'ERR_PLUGIN_PROTOCOL',
+          `the signer described a ${algorithm} key but signed with a ${used} key: the blob digest (${blobDigestAlgorithm(algorithm)}) does not fit the signature`,
+          { details: { check: 'keySpec', described: algorithm, signed: used } },
+        );
+      }
+      bytes = res.envelope;
+    } else bytes = await envelope.sign({ ...request, signer: signer as RawSigner });
   } catch (e) {
     throw toVouchError(e, 'ERR_SIGNING_FAILED', 'signing the blob failed');
   }

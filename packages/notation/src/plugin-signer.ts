@@ -37,6 +37,11 @@ export interface EnvelopeSignRequest {
   signingAgent?: string;
   /** RFC 3161 countersignature (notary.x509): see `SignOptions.timestamper`. */
   timestamper?: Timestamper;
+  /**
+   * The payload describes a blob (`signBlob`): a plugin then signs with SIGNATURE_GENERATOR.RAW or
+   * SIGNATURE_GENERATOR.ENVELOPE_FOR_BLOB (plain ENVELOPE is for OCI artifacts only).
+   */
+  blob?: boolean;
   signal?: AbortSignal;
 }
 
@@ -58,6 +63,11 @@ export interface EnvelopeSignResult {
 export interface EnvelopeSigner {
   readonly kind: 'envelope-signer';
   signEnvelope(request: EnvelopeSignRequest): Promise<EnvelopeSignResult>;
+  /**
+   * The signature algorithm the signer's key implies (a plugin's describe-key), known before
+   * signing. `signBlob` needs it to pick the blob's digest algorithm; `sign()` does not.
+   */
+  signatureAlgorithm?(signal?: AbortSignal): Promise<SignatureAlgorithm>;
 }
 
 /** True for an {@link EnvelopeSigner} (as opposed to a {@link RawSigner}). */
@@ -263,22 +273,48 @@ export function pluginSigner(client: PluginClient, options: PluginSignerOptions)
       const call = req.signal ? { signal: req.signal } : undefined;
       const md = await client.metadata(cfg, call);
       const name = pluginName(client, md);
-      const raw = md.capabilities.includes(Capability.SIGNATURE_GENERATOR_RAW);
-      const env = md.capabilities.includes(Capability.SIGNATURE_GENERATOR_ENVELOPE);
-      if (!raw && !env) {
-        throw new VouchError(
-          'ERR_UNSUPPORTED',
-          `plugin ${name} does not have signing capabilities (it advertises ${md.capabilities.join(', ')}); it cannot sign artifacts`,
-          { details: { plugin: name, capabilities: md.capabilities } },
-        );
-      }
+      const { raw, env } = signingCapabilities(name, md, !!req.blob);
       if (raw && (!env || options.prefer !== 'envelope')) return signRaw(name, req, call);
       return signWithEnvelope(name, req, call);
     },
+    async signatureAlgorithm(signal?: AbortSignal): Promise<SignatureAlgorithm> {
+      // for blobs, whichever capability signs: describe-key gives the key spec, hence the blob digest
+      const call = signal ? { signal } : undefined;
+      const md = await client.metadata(cfg, call);
+      signingCapabilities(pluginName(client, md), md, true);
+      const { keySpec } = await describeKey(pluginName(client, md), call);
+      return jwsAlgorithmOf(signingAlgorithmForKeySpec(keySpec)) as SignatureAlgorithm;
+    },
   });
 
+  /** describe-key (the client checks that the response names the requested key; notation's wording). */
+  async function describeKey(name: string, call: { signal: AbortSignal } | undefined) {
+    try {
+      return await client.describeKey({ keyId, ...cfg }, call);
+    } catch (e) {
+      const m = isVouchError(e) && e.code === 'ERR_PLUGIN_PROTOCOL' ? /answered describe-key for key "([^"]*)"/.exec(e.message) : null;
+      if (m) throw protocol(`plugin ${name}: keyID in describeKey response "${m[1]}" does not match request "${keyId}"`, 'keyId', e);
+      throw e;
+    }
+  }
+
+  /** Which signing path the plugin offers for an OCI artifact or a blob; ERR_UNSUPPORTED when none. */
+  function signingCapabilities(name: string, md: PluginMetadata, blob: boolean): { raw: boolean; env: boolean } {
+    const raw = md.capabilities.includes(Capability.SIGNATURE_GENERATOR_RAW);
+    const env = md.capabilities.includes(blob ? Capability.SIGNATURE_GENERATOR_ENVELOPE_FOR_BLOB : Capability.SIGNATURE_GENERATOR_ENVELOPE);
+    if (raw || env) return { raw, env };
+    const wanted = blob
+      ? `${Capability.SIGNATURE_GENERATOR_RAW} or ${Capability.SIGNATURE_GENERATOR_ENVELOPE_FOR_BLOB}`
+      : `${Capability.SIGNATURE_GENERATOR_RAW} or ${Capability.SIGNATURE_GENERATOR_ENVELOPE}`;
+    throw new VouchError(
+      'ERR_UNSUPPORTED',
+      `plugin ${name} cannot sign ${blob ? 'blobs' : 'artifacts'}: it advertises ${md.capabilities.join(', ')}, not ${wanted}`,
+      { details: { plugin: name, capabilities: md.capabilities, blob } },
+    );
+  }
+
   async function signRaw(name: string, req: EnvelopeSignRequest, call: { signal: AbortSignal } | undefined): Promise<EnvelopeSignResult> {
-    const { keySpec } = await client.describeKey({ keyId, ...cfg }, call);
+    const { keySpec } = await describeKey(name, call);
     const algorithm = jwsAlgorithmOf(signingAlgorithmForKeySpec(keySpec)) as SignatureAlgorithm;
     const hashAlgorithm = hashAlgorithmForKeySpec(keySpec);
     const sign = async (toBeSigned: Uint8Array) => {

@@ -12,19 +12,36 @@ import {
   notationCacheDir,
   writeSignatureFile,
 } from '@vouch/node';
-import { ocspCrlRevocation, SIGNATURE_FORMAT_MEDIA_TYPES, signatureFileName, signBlob, type TimestampAuthority } from '@vouch/notation';
+import {
+  type EnvelopeSigner,
+  ocspCrlRevocation,
+  SIGNATURE_FORMAT_MEDIA_TYPES,
+  signatureFileName,
+  signBlob,
+  type TimestampAuthority,
+} from '@vouch/notation';
 import { importPrivateKey, parseCertificates } from '@vouch/x509';
 import type { Command } from 'commander';
 import { parseExpiry } from '../commands/sign.js';
 import { type CliContext, UsageError } from '../context.js';
 import { codecFor } from '../deps.js';
+import { pluginKeySigner, pluginSignerFor } from '../plugin-signing.js';
 import { cliFetch } from '../registry.js';
 import { askConfirmation, type BlobOpts, checkFormat, inheritedOption, nonEmpty, parseFlagMap, positional } from './flags.js';
 import { checkReadableFile, pathExists } from './io.js';
 import { loadTsaRootCertificate } from './tsa.js';
 
-/** The local key of signingkeys.json named `--key` (or the default key) as a {@link RawSigner}. */
-export async function localBlobSigner(configDir: string, name: string | undefined): Promise<{ name: string; signer: RawSigner }> {
+/**
+ * The key of signingkeys.json named `--key` (or the default key): a local key as a {@link RawSigner},
+ * a plugin key as the plugin's {@link EnvelopeSigner} (`--plugin-config` flags override its stored
+ * configuration).
+ */
+export async function blobKeySigner(
+  ctx: CliContext,
+  configDir: string,
+  name: string | undefined,
+  pluginConfigFlags?: readonly string[],
+): Promise<{ name: string; signer: RawSigner | EnvelopeSigner }> {
   const keys = await loadSigningKeys(configDir);
   const keyName = name ?? keys.default;
   if (!keyName) {
@@ -35,13 +52,7 @@ export async function localBlobSigner(configDir: string, name: string | undefine
   }
   const key = keys.keys.find((k) => k.name === keyName);
   if (!key) throw new VouchError('ERR_KEY_NOT_FOUND', `signing key ${keyName} not found`, { details: { name: keyName } });
-  if (isPluginKey(key)) {
-    throw new VouchError(
-      'ERR_UNSUPPORTED',
-      `signing key ${keyName} is held by plugin ${key.pluginName}: signing blobs with plugin keys is not yet supported by this build of vouch; use a local key`,
-      { details: { name: keyName, plugin: key.pluginName } },
-    );
-  }
+  if (isPluginKey(key)) return { name: keyName, signer: await pluginKeySigner(ctx, key, pluginConfigFlags) };
   const [keyPem, certBytes] = await Promise.all([
     readFile(key.keyPath, 'utf8').catch((e: Error) => {
       throw new VouchError('ERR_KEY_NOT_FOUND', `cannot read key file ${key.keyPath}: ${e.message}`, { cause: e });
@@ -96,20 +107,25 @@ export async function runBlobSign(ctx: CliContext, blobArg: unknown, opts: BlobO
   if (mediaType === '') throw new UsageError('--media-type is set but with empty value');
 
   const configDir = ctx.configDir();
-  // notation: the signer first, then the signing options, then the blob
+  // notation: the flags are checked first, then the signer, then the signing options, then the blob
+  parseFlagMap(opts.pluginConfig as string[] | undefined, 'plugin-config');
+  const pluginConfigFlags = opts.pluginConfig as string[] | undefined;
+  let keyName: string | undefined;
+  let signer: RawSigner | EnvelopeSigner;
   if (opts.plugin !== undefined) {
-    throw new VouchError(
-      'ERR_UNSUPPORTED',
-      'signing blobs with a plugin (--plugin, --id) is not yet supported by this build of vouch; use a local key (--key)',
-      { details: { plugin: opts.plugin } },
-    );
+    // on-demand plugin key (`--plugin NAME --id KEY`), as for `vouch sign`
+    signer = await pluginSignerFor(ctx, {
+      plugin: String(opts.plugin),
+      id: String(opts.id),
+      ...(pluginConfigFlags ? { pluginConfigFlags } : {}),
+    });
+  } else {
+    ({ name: keyName, signer } = await blobKeySigner(ctx, configDir, opts.key as string | undefined, pluginConfigFlags));
   }
-  const { name: keyName, signer } = await localBlobSigner(configDir, opts.key as string | undefined);
   const config = await loadNotationConfig(configDir);
   const format = checkFormat(String(inheritedOption(cmd, 'signatureFormat') ?? config.signatureFormat ?? 'jws'));
   const codec = codecFor(SIGNATURE_FORMAT_MEDIA_TYPES[format]);
   if (!codec) throw new VouchError('ERR_UNSUPPORTED', `the ${format} envelope format is not available in this build`);
-  parseFlagMap(opts.pluginConfig as string[] | undefined, 'plugin-config');
   const userMetadata = parseFlagMap(opts.userMetadata as string[] | undefined, 'user-metadata');
   const expirySeconds = opts.expiry !== undefined ? parseExpiry(String(opts.expiry)) : undefined;
 
@@ -188,7 +204,7 @@ export async function runBlobSign(ctx: CliContext, blobArg: unknown, opts: BlobO
     signatureFile: signaturePath,
     envelopeMediaType: result.envelopeMediaType,
     descriptor: result.descriptor,
-    key: keyName,
+    ...(keyName !== undefined ? { key: keyName } : { plugin: String(opts.plugin), id: String(opts.id) }),
     timestamped: !!timestamper,
   });
 }
