@@ -17,7 +17,7 @@
  *   there is no responder restart to wait for.
  */
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,6 +128,16 @@ function openssl(args: string[], cwd: string): Promise<void> {
   });
 }
 
+/** Adds owner write (and search) permission under `dir` (a non-root user cannot write a 0444 copy). */
+async function makeWritable(dir: string): Promise<void> {
+  await chmod(dir, (await stat(dir)).mode | 0o700);
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) await makeWritable(p);
+    else if (e.isFile()) await chmod(p, (await stat(p)).mode | 0o600);
+  }
+}
+
 /**
  * Upstream's ocsp_server.py: an OCSP responder on 127.0.0.1:10087 backed by `openssl ocsp`
  * over a private copy of `ocspDir` (testdata/config/ocsp), and its control server on
@@ -136,6 +146,7 @@ function openssl(args: string[], cwd: string): Promise<void> {
 export async function startOcspResponder(ocspDir: string): Promise<RunningService> {
   const work = await mkdtemp(join(tmpdir(), 'vouch-e2e-ocsp-'));
   await cp(ocspDir, work, { recursive: true });
+  await makeWritable(work); // the shared testdata is read-only; the copy is ours to change
   const indexPath = join(work, 'demoCA', 'index.txt');
   await writeFile(indexPath, '');
   // requests are answered one at a time: the index may be rewritten between them

@@ -50,9 +50,10 @@ export type RevocationChecker = (
 
 /**
  * The spec's revocation check (OCSP first, CRL as fallback, HTTP only, 2 s / 5 s timeouts,
- * size caps) over `fetch`, from `@vouch/x509/revocation`.
+ * size caps) over `fetch`, from `@vouch/x509/revocation`. `crlCache` keeps downloaded CRLs;
+ * `logger.info` gets notation's notice for each certificate whose OCSP check fell back to CRLs.
  */
-export function ocspCrlRevocation(options: { fetch: FetchLike; crlCache?: CrlCache }): RevocationChecker {
+export function ocspCrlRevocation(options: { fetch: FetchLike; crlCache?: CrlCache; logger?: Pick<Logger, 'info'> }): RevocationChecker {
   return async (chain, o) => {
     // Nothing to ask when no certificate names an OCSP responder or a CRL (all non-revokable).
     if (chain.length > 0 && chain.every((c) => c.ocspUrls.length === 0 && c.crlUrls.length === 0)) return { result: 'ok' };
@@ -66,6 +67,15 @@ export function ocspCrlRevocation(options: { fetch: FetchLike; crlCache?: CrlCac
       ...(options.crlCache ? { crlCache: options.crlCache } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
     });
+    // notation's notice (shown with --verbose/--debug), root side first
+    for (let i = report.certificates.length - 1; i >= 0; i--) {
+      const c = report.certificates[i]!;
+      if (c.fallback) {
+        options.logger?.info(
+          `OCSP check failed with unknown error and fallback to CRL check for certificate #${c.index + 1} in chain with subject ${JSON.stringify(c.subject)}`,
+        );
+      }
+    }
     const out = revocationOutcome(report);
     if (out.result === 'ok') return { result: 'ok' };
     return { result: out.result, error: new VouchError(out.code!, out.message!, { details: { certificates: report.certificates } }) };

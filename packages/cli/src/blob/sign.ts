@@ -1,17 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { isVouchError, VouchError } from '@vouch/core';
 import { localRawSigner, type RawSigner } from '@vouch/envelope';
-import {
-  fileCrlCache,
-  fileStream,
-  isPluginKey,
-  loadNotationConfig,
-  loadSigningKeys,
-  nodeHasher,
-  notationCacheDir,
-  writeSignatureFile,
-} from '@vouch/node';
+import { fileStream, isPluginKey, loadNotationConfig, loadSigningKeys, nodeHasher, writeSignatureFile } from '@vouch/node';
 import {
   type EnvelopeSigner,
   ocspCrlRevocation,
@@ -24,6 +15,7 @@ import { importPrivateKey, parseCertificates } from '@vouch/x509';
 import type { Command } from 'commander';
 import { parseExpiry } from '../commands/sign.js';
 import { type CliContext, UsageError } from '../context.js';
+import { crlCacheOption } from '../crl-cache.js';
 import { codecFor } from '../deps.js';
 import { pluginKeySigner, pluginSignerFor } from '../plugin-signing.js';
 import { cliFetch } from '../registry.js';
@@ -140,7 +132,7 @@ export async function runBlobSign(ctx: CliContext, blobArg: unknown, opts: BlobO
       rootCertificates: [root],
       fetch,
       timeoutMs: 15_000,
-      revocation: ocspCrlRevocation({ fetch, crlCache: fileCrlCache(join(notationCacheDir({ env: ctx.env }), 'crl')) }),
+      revocation: ocspCrlRevocation({ fetch, ...crlCacheOption(ctx) }),
     };
   }
 

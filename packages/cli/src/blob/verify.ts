@@ -1,19 +1,11 @@
 import { join } from 'node:path';
 import { isVouchError, VouchError } from '@vouch/core';
-import {
-  fileCrlCache,
-  fileStream,
-  fileTrustStore,
-  loadBlobTrustPolicy,
-  nodeHasher,
-  notationCacheDir,
-  readBlobTrustPolicyFile,
-  readSignatureFile,
-} from '@vouch/node';
+import { fileStream, fileTrustStore, loadBlobTrustPolicy, nodeHasher, readBlobTrustPolicyFile, readSignatureFile } from '@vouch/node';
 import { createBlobVerifier, ocspCrlRevocation, outcomeToJson, rfc3161Timestamp, type VerifyBlobResult } from '@vouch/notation';
 import { type BlobTrustPolicyDocument, type BlobTrustPolicyStatement, selectBlobPolicy } from '@vouch/trust-policy';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../context.js';
+import { crlCacheOption } from '../crl-cache.js';
 import { envelopeCodecs } from '../deps.js';
 import { renderTable } from '../format/table.js';
 import { cliFetch } from '../registry.js';
@@ -113,7 +105,7 @@ export async function runBlobVerify(ctx: CliContext, blobArg: unknown, opts: Blo
     trustPolicy: policy,
     trustStore: fileTrustStore(configDir),
     envelopes: envelopeCodecs(),
-    revocation: ocspCrlRevocation({ fetch, crlCache: fileCrlCache(join(notationCacheDir({ env: ctx.env }), 'crl')) }),
+    revocation: ocspCrlRevocation({ fetch, ...crlCacheOption(ctx), logger: ctx.logger() }),
     timestamp: rfc3161Timestamp,
     hasher: nodeHasher,
     logger: log,

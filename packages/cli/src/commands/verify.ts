@@ -1,11 +1,11 @@
-import { join } from 'node:path';
 import { isVouchError, VouchError } from '@vouch/core';
-import { createNodeVerifier, fileCrlCache, notationCacheDir } from '@vouch/node';
+import { createNodeVerifier } from '@vouch/node';
 import { ocspCrlRevocation, outcomeToJson, type VerifyResult } from '@vouch/notation';
 import type { Command } from 'commander';
 import { act, addRegistryOptions, collect, parseKeyValues, positiveInt, registryFlags, required, requireExperimental } from '../command.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../context.js';
+import { crlCacheOption } from '../crl-cache.js';
 import { envelopeCodecs, openTarget } from '../deps.js';
 import { renderTable } from '../format/table.js';
 import { pluginResolver } from '../plugin-signing.js';
@@ -41,7 +41,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       logger: ctx.logger(),
       plugins: pluginResolver(ctx),
       // OCSP/CRL over the CLI's transport, with notation's file CRL cache (as `blob verify`)
-      revocation: ocspCrlRevocation({ fetch: cliFetch(ctx), crlCache: fileCrlCache(join(notationCacheDir({ env: ctx.env }), 'crl')) }),
+      revocation: ocspCrlRevocation({ fetch: cliFetch(ctx), ...crlCacheOption(ctx), logger: ctx.logger() }),
       ...(ctx.io.now ? { now: ctx.io.now } : {}),
     }).catch((e: unknown) => {
       throw policyError(e);

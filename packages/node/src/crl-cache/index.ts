@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { lstat, readdir, readFile, rm, utimes } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { VouchError } from '@vouch/core';
+import { type Logger, VouchError } from '@vouch/core';
 import type { CrlCache, CrlCacheEntry } from '@vouch/x509/revocation';
 import { ensureDir, errnoCode, writeFileAtomic } from '../config/fsutil.js';
 
@@ -53,6 +53,19 @@ export interface FileCrlCacheOptions {
   maxEntryBytes?: number;
   /** Called once per cache with the first error discarded (notation logs "CRL cache error discarded"). */
   onError?: (error: VouchError) => void;
+  /**
+   * Debug trace of every lookup and store, and of every discarded error, in notation's wording
+   * (`Retrieving crl bundle from file cache with key "<url>" ...`, `CRL file cache miss. …`,
+   * `failed to get crl bundle from file cache with key "<url>": open <path>: permission denied`, …).
+   */
+  logger?: Pick<Logger, 'debug'>;
+}
+
+/** An fs error as Go prints it (`open /path: permission denied`), which notation's messages embed. */
+export function fsErrorText(e: unknown): string {
+  const m = e instanceof Error ? /^[A-Z0-9_]+: ([^,]+), (\w+) '(.*)'$/.exec(e.message) : null;
+  if (m) return `${m[2]} ${m[3]}: ${m[1]}`;
+  return e instanceof Error ? e.message : String(e);
 }
 
 const ENTRY_NAME = /^[0-9a-f]{64}$/;
@@ -131,9 +144,11 @@ export function fileCrlCache(dir: string, options: FileCrlCacheOptions = {}): Cr
     for (const { name } of dated.slice(0, Math.max(0, dated.length - maxEntries))) await drop(join(root, name));
   }
 
+  const debug = (m: string) => options.logger?.debug(m);
   return {
     async get(url) {
       const path = fileOf(url);
+      debug(`Retrieving crl bundle from file cache with key ${JSON.stringify(url)} ...`);
       try {
         const st = await lstat(path);
         if (!st.isFile() || st.size > maxEntryBytes) {
@@ -149,11 +164,16 @@ export function fileCrlCache(dir: string, options: FileCrlCacheOptions = {}): Cr
         await utimes(path, now, now).catch(() => {}); // recency for the LRU bound
         return entry;
       } catch (e) {
-        if (errnoCode(e) !== 'ENOENT') report(e, 'read');
+        if (errnoCode(e) === 'ENOENT') debug(`CRL file cache miss. Key ${JSON.stringify(url)} does not exist`);
+        else {
+          debug(`failed to get crl bundle from file cache with key ${JSON.stringify(url)}: ${fsErrorText(e)}`);
+          report(e, 'read');
+        }
         return undefined;
       }
     },
     async set(url, entry) {
+      debug(`Storing crl bundle to file cache with key ${JSON.stringify(url)} ...`);
       try {
         if (!(entry?.base instanceof Uint8Array)) throw new Error('entry has no base CRL');
         await ensureDir(root);
@@ -162,6 +182,7 @@ export function fileCrlCache(dir: string, options: FileCrlCacheOptions = {}): Cr
         await writeFileAtomic(fileOf(url), JSON.stringify(body), 0o600);
         await prune();
       } catch (e) {
+        debug(`failed to store crl bundle in file cache: ${fsErrorText(e)}`);
         report(e, 'write');
       }
     },

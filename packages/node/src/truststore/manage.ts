@@ -140,7 +140,7 @@ export async function showTrustStoreCertificate(
   file: string,
 ): Promise<{ entry: TrustStoreEntry; certificates: Certificate[] }> {
   const path = entryPath(configDir, type, name, file);
-  const st = await lstat(path).catch(() => undefined);
+  const st = await lstatIfPresent(path);
   if (!st) {
     throw new VouchError('ERR_TRUST_STORE_NOT_FOUND', `certificate ${file} does not exist in the trust store ${name} of type ${type}`, {
       details: { type, name, file },
@@ -156,7 +156,7 @@ export async function showTrustStoreCertificate(
 /** Delete one certificate file from a store (`vouch cert delete FILE`). Returns its path. */
 export async function deleteTrustStoreCertificate(configDir: string, type: string, name: string, file: string): Promise<string> {
   const path = entryPath(configDir, type, name, file);
-  const st = await lstat(path).catch(() => undefined);
+  const st = await lstatIfPresent(path);
   if (!st) {
     throw new VouchError('ERR_TRUST_STORE_NOT_FOUND', `certificate ${file} does not exist in the trust store ${name} of type ${type}`, {
       details: { type, name, file },
@@ -168,11 +168,28 @@ export async function deleteTrustStoreCertificate(configDir: string, type: strin
   return path;
 }
 
+/**
+ * `lstat`, or undefined when nothing is there (ENOENT, ENOTDIR). Any other failure (a permission
+ * error above all) is ERR_IO: "not there" must not be reported for a file that cannot be reached.
+ */
+async function lstatIfPresent(path: string) {
+  try {
+    return await lstat(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw new VouchError('ERR_IO', `cannot access ${path}: ${(e as Error).message}; check the permissions of the trust store directories`, {
+      cause: e,
+      details: { path, errno: code },
+    });
+  }
+}
+
 /** Delete a whole named store (`vouch cert delete --all`). Returns its path. */
 export async function deleteTrustStore(configDir: string, type: string, name: string): Promise<string> {
   assertStoreAddress(type, name);
   const dir = trustStoreDir(configDir, type, name);
-  const st = await lstat(dir).catch(() => undefined);
+  const st = await lstatIfPresent(dir);
   if (!st) {
     throw new VouchError('ERR_TRUST_STORE_NOT_FOUND', `the trust store ${name} of type ${type} does not exist`, {
       details: { type, name },

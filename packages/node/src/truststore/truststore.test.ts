@@ -156,5 +156,10 @@ describe.skipIf(!present)('trust store management (vouch cert)', () => {
     await deleteTrustStore(cfg, 'ca', 'valid-trust-store');
     expect(existsSync(x509(cfg, 'ca', 'valid-trust-store'))).toBe(false);
     expect(await codeOf(deleteTrustStore(cfg, 'ca', 'valid-trust-store'))).toBe('ERR_TRUST_STORE_NOT_FOUND');
+    // a store that cannot be reached is an I/O error, not "does not exist" (a symlink loop here; a
+    // permission error for a non-root user takes the same path)
+    await symlink('loop', x509(cfg, 'ca', 'loop'));
+    expect(await codeOf(deleteTrustStoreCertificate(cfg, 'ca', 'loop', 'a.crt'))).toBe('ERR_IO');
+    expect(await codeOf(showTrustStoreCertificate(cfg, 'ca', 'loop', 'a.crt'))).toBe('ERR_IO');
   });
 });
