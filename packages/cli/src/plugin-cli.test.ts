@@ -397,6 +397,13 @@ describe.skipIf(!haveTsup)('vouch plugin / sign --plugin / verify with plugins (
     expect(otherSpec.code).toBe(1);
     expect(otherSpec.err).toContain('the signer described a ES384 key but signed with a PS256 key');
     expect((await envelopeSign('SIGNATURE_GENERATOR.ENVELOPE_FOR_BLOB=true')).code).toBe(0);
+    // a CRL cache directory that cannot be created: a warning, and verification goes on without the cache
+    await writeFile(join(root, 'not-a-dir'), '');
+    const noCache = await vouch(['blob', 'verify', '--signature', join(root, 'release.tar.jws.sig'), blob], {
+      NOTATION_CACHE: join(root, 'not-a-dir', 'cache'),
+    });
+    expect(noCache.code).toBe(0);
+    expect(noCache.err).toMatch(/^Warning: failed to create crl file cache: mkdir .*not-a-dir\/cache\/crl: not a directory$/m);
     expect((await verify('jws')).code).toBe(0);
     // the blob changed after signing: the plugin-made signature no longer matches it
     await writeFile(blob, 'tampered bits');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { VouchError } from '@vouch/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { crlCacheKey, fileCrlCache, notationCacheDir } from './index.js';
+import { crlCacheKey, fileCrlCache, fsErrorText, notationCacheDir } from './index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'vouch-crl-cache-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -69,6 +69,38 @@ describe('fileCrlCache', () => {
     expect(await broken.get('http://h/1')).toBeUndefined();
     expect(errors).toHaveLength(1);
     expect(errors[0]!.message).toMatch(/CRL cache error discarded/);
+  });
+
+  it("traces lookups, stores and discarded errors in notation's wording", async () => {
+    const lines: string[] = [];
+    const logger = { debug: (m: string) => lines.push(m) };
+    const url = 'http://127.0.0.1:1/leaf.crl';
+    const cache = fileCrlCache(fresh(), { logger });
+    await cache.get(url);
+    await cache.set(url, { base: new Uint8Array([1]) });
+    await cache.get(url);
+    expect(lines).toEqual([
+      `Retrieving crl bundle from file cache with key "${url}" ...`,
+      `CRL file cache miss. Key "${url}" does not exist`,
+      `Storing crl bundle to file cache with key "${url}" ...`,
+      `Retrieving crl bundle from file cache with key "${url}" ...`,
+    ]);
+    // a cache whose directory cannot exist (a file is in the way): both errors are traced, Go-style
+    writeFileSync(join(root, 'blocker'), '');
+    lines.length = 0;
+    const broken = fileCrlCache(join(root, 'blocker', 'crl'), { logger });
+    await broken.get(url);
+    await broken.set(url, { base: new Uint8Array([1]) });
+    expect(lines[1]).toMatch(
+      new RegExp(`^failed to get crl bundle from file cache with key "${url}": \\w+ .*blocker/crl/${crlCacheKey(url)}: not a directory$`),
+    );
+    expect(lines[3]).toMatch(/^failed to store crl bundle in file cache: \w+ .*blocker\/crl: (not a directory|file already exists)$/);
+  });
+
+  it('fsErrorText prints an fs error as Go does', () => {
+    const e = Object.assign(new Error("EACCES: permission denied, open '/x/y'"), { code: 'EACCES' });
+    expect(fsErrorText(e)).toBe('open /x/y: permission denied');
+    expect(fsErrorText(new Error('other'))).toBe('other');
   });
 
   it('is bounded: the least recently used entries go first', async () => {

@@ -61,10 +61,15 @@ export interface FileCrlCacheOptions {
   logger?: Pick<Logger, 'debug'>;
 }
 
-/** An fs error as Go prints it (`open /path: permission denied`), which notation's messages embed. */
+/**
+ * An fs error as Go prints it (`open /path: permission denied`), which notation's messages embed;
+ * follows `cause` to the underlying errno error when it was wrapped.
+ */
 export function fsErrorText(e: unknown): string {
-  const m = e instanceof Error ? /^[A-Z0-9_]+: ([^,]+), (\w+) '(.*)'$/.exec(e.message) : null;
-  if (m) return `${m[2]} ${m[3]}: ${m[1]}`;
+  for (let cur: unknown = e, depth = 0; cur instanceof Error && depth < 5; cur = cur.cause, depth++) {
+    const m = /^[A-Z0-9_]+: ([^,]+), (\w+) '(.*)'$/.exec(cur.message);
+    if (m) return `${m[2]} ${m[3]}: ${m[1]}`;
+  }
   return e instanceof Error ? e.message : String(e);
 }
 
