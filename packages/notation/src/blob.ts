@@ -31,8 +31,8 @@ import {
   selectBlobPolicy,
   type TrustStore,
 } from '@vouch/trust-policy';
+import { signPayload } from './payload-signing.js';
 import { type EnvelopeSigner, isEnvelopeSigner } from './plugin-signer.js';
-import { DEFAULT_SIGNING_AGENT } from './sign.js';
 import { checkTimestampAuthority, rfc3161Timestamper, type TimestampAuthority } from './timestamp-sign.js';
 import type { SignatureOutcome, VerificationLevel } from './types.js';
 import {
@@ -300,25 +300,10 @@ export async function signBlob(blob: BlobSource, options: SignBlobOptions): Prom
   const now = (options.now ?? systemClock)();
   const signingTime = new Date(Math.floor(now.getTime() / 1000) * 1000);
   checkAbort(signal);
-  const request = {
-    payload: { targetArtifact: descriptor },
-    signingScheme: options.signingScheme ?? 'notary.x509',
-    signingTime,
-    ...(options.expirySeconds ? { expiry: new Date(signingTime.getTime() + options.expirySeconds * 1000) } : {}),
-    signingAgent: options.signingAgent ?? DEFAULT_SIGNING_AGENT,
-    ...(options.timestamper
-      ? {
-          timestamper: rfc3161Timestamper(options.timestamper, {
-            ...(options.now ? { now: options.now } : {}),
-            ...(signal ? { signal } : {}),
-          }),
-        }
-      : {}),
-  };
   let bytes: Uint8Array;
   try {
+    const res = await signPayload(signer, envelope, descriptor, signingTime, options, true);
     if (envelopeSigner) {
-      const res = await envelopeSigner.signEnvelope({ ...request, codec: envelope, blob: true, ...(signal ? { signal } : {}) });
       // the digest was taken with the hash of the key the signer described: the key it signed with must agree
       const used = algorithmForKey(res.certificateChain[0]!.publicKey);
       if (blobDigestAlgorithm(used) !== blobDigestAlgorithm(algorithm)) {
@@ -328,8 +313,8 @@ export async function signBlob(blob: BlobSource, options: SignBlobOptions): Prom
           { details: { check: 'keySpec', described: algorithm, signed: used } },
         );
       }
-      bytes = res.envelope;
-    } else bytes = await envelope.sign({ ...request, signer: signer as RawSigner });
+    }
+    bytes = res.envelope;
   } catch (e) {
     throw toVouchError(e, 'ERR_SIGNING_FAILED', 'signing the blob failed');
   }

@@ -12,8 +12,9 @@ import {
 } from '@vouch/core';
 import type { EnvelopeCodec, RawSigner, SigningScheme } from '@vouch/envelope';
 import { buildSignatureManifest, EMPTY_CONFIG_BYTES, thumbprintAnnotation, type WritableRepository } from '@vouch/registry';
-import { type EnvelopeSigner, isEnvelopeSigner } from './plugin-signer.js';
-import { checkTimestampAuthority, rfc3161Timestamper, type TimestampAuthority } from './timestamp-sign.js';
+import { signPayload } from './payload-signing.js';
+import type { EnvelopeSigner } from './plugin-signer.js';
+import { checkTimestampAuthority, type TimestampAuthority } from './timestamp-sign.js';
 
 export interface SignOptions {
   /** Where the artifact lives and the signature goes. */
@@ -57,7 +58,7 @@ export interface SignResult {
   warnings: string[];
 }
 
-export const DEFAULT_SIGNING_AGENT = 'vouch/0.1.0';
+export { DEFAULT_SIGNING_AGENT } from './payload-signing.js';
 
 /**
  * Sign the artifact named by `reference` (`registry/repo:tag|@digest`, or a bare tag/digest
@@ -109,33 +110,13 @@ export async function sign(reference: string, options: SignOptions): Promise<Sig
   if (Object.keys(annotations).length) targetArtifact.annotations = annotations;
 
   let bytes: Uint8Array;
-  let chainDer: Uint8Array[] = isEnvelopeSigner(signer) ? [] : signer.certificateChain.map((c) => c.der);
-  let signerAnnotations: Record<string, string> = {};
+  let chainDer: Uint8Array[];
+  let signerAnnotations: Record<string, string>;
   try {
-    const request = {
-      payload: { targetArtifact },
-      signingScheme: options.signingScheme ?? 'notary.x509',
-      signingTime,
-      ...(options.expirySeconds ? { expiry: new Date(signingTime.getTime() + options.expirySeconds * 1000) } : {}),
-      signingAgent: options.signingAgent ?? DEFAULT_SIGNING_AGENT,
-      ...(options.timestamper
-        ? {
-            timestamper: rfc3161Timestamper(options.timestamper, {
-              ...(options.now ? { now: options.now } : {}),
-              ...(signal ? { signal } : {}),
-            }),
-          }
-        : {}),
-    };
-    if (isEnvelopeSigner(signer)) {
-      // A plugin: it returns the envelope (already checked) and its chain.
-      const out = await signer.signEnvelope({ ...request, codec: envelope, ...(signal ? { signal } : {}) });
-      bytes = out.envelope;
-      chainDer = out.certificateChain.map((c) => c.der);
-      signerAnnotations = out.annotations ?? {};
-    } else {
-      bytes = await envelope.sign({ ...request, signer });
-    }
+    const out = await signPayload(signer, envelope, targetArtifact, signingTime, options);
+    bytes = out.envelope;
+    chainDer = out.certificateChain.map((c) => c.der);
+    signerAnnotations = out.annotations;
   } catch (e) {
     throw toVouchError(e, 'ERR_SIGNING_FAILED', 'signing failed');
   }
