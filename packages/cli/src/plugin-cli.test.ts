@@ -102,6 +102,15 @@ afterAll(() => (root ? rm(root, { recursive: true, force: true }) : undefined));
 
 const CREDS = { NOTATION_USERNAME: 'testuser', NOTATION_PASSWORD: 'testpassword' };
 
+/** `--plugin e2e-plugin --id key1` and one `--plugin-config` flag per entry. */
+const onDemand = (...pluginConfig: string[]) => [
+  '--plugin',
+  'e2e-plugin',
+  '--id',
+  'key1',
+  ...pluginConfig.flatMap((c) => ['--plugin-config', c]),
+];
+
 describe.skipIf(!haveTsup)('vouch plugin / sign --plugin / verify with plugins (e2e plugin executable)', () => {
   it('plugin install (tar.gz, executable), already installed, --force, list', async () => {
     expect(await vouch(['plugin', 'list'])).toMatchObject({ code: 0, out: 'NAME   DESCRIPTION   VERSION   CAPABILITIES   ERROR   \n' });
@@ -197,32 +206,9 @@ describe.skipIf(!haveTsup)('vouch plugin / sign --plugin / verify with plugins (
 
   it('on-demand --plugin --id signing; lying responses fail with notation wording', async () => {
     const digest = await makeImage('ondemand');
-    const s = await vouch([
-      'sign',
-      '--oci-layout',
-      `layout@${digest}`,
-      '--plugin',
-      'e2e-plugin',
-      '--id',
-      'key1',
-      '--plugin-config',
-      'SIGNATURE_GENERATOR.RAW=true',
-    ]);
+    const s = await vouch(['sign', '--oci-layout', `layout@${digest}`, ...onDemand('SIGNATURE_GENERATOR.RAW=true')]);
     expect(s.code).toBe(0);
-    const lie = (cfg: string) =>
-      vouch([
-        'sign',
-        '--oci-layout',
-        `layout@${digest}`,
-        '--plugin',
-        'e2e-plugin',
-        '--id',
-        'key1',
-        '--plugin-config',
-        'SIGNATURE_GENERATOR.RAW=true',
-        '--plugin-config',
-        cfg,
-      ]);
+    const lie = (cfg: string) => vouch(['sign', '--oci-layout', `layout@${digest}`, ...onDemand('SIGNATURE_GENERATOR.RAW=true', cfg)]);
     const keyId = await lie('TAMPER_KEY_ID=key10');
     expect(keyId.code).toBe(1);
     expect(keyId.err).toContain('keyID in generateSignature response "key10" does not match request "key1"');
@@ -233,20 +219,9 @@ describe.skipIf(!haveTsup)('vouch plugin / sign --plugin / verify with plugins (
     expect(chain.code).toBe(1);
     expect(chain.err).toContain('x509: malformed certificate');
     expect((await lie('TAMPER_SIGNATURE_ALGORITHM=invalid_alg')).code).toBe(1);
-    const libexec = await vouch(
-      [
-        'sign',
-        '--oci-layout',
-        `layout@${digest}`,
-        '--plugin',
-        'e2e-plugin',
-        '--id',
-        'key1',
-        '--plugin-config',
-        'SIGNATURE_GENERATOR.RAW=true',
-      ],
-      { NOTATION_LIBEXEC: '/not/exist' },
-    );
+    const libexec = await vouch(['sign', '--oci-layout', `layout@${digest}`, ...onDemand('SIGNATURE_GENERATOR.RAW=true')], {
+      NOTATION_LIBEXEC: '/not/exist',
+    });
     expect(libexec.code).toBe(1);
     expect(libexec.err).toContain('no such file or directory');
   });
@@ -308,19 +283,7 @@ describe.skipIf(!haveTsup)('vouch plugin / sign --plugin / verify with plugins (
   it('ENVELOPE plugin: tampered envelope and envelope type are rejected before pushing', async () => {
     const digest = await makeImage('tamper');
     const sign = (cfg: string) =>
-      vouch([
-        'sign',
-        '--oci-layout',
-        `layout@${digest}`,
-        '--plugin',
-        'e2e-plugin',
-        '--id',
-        'key1',
-        '--plugin-config',
-        'SIGNATURE_GENERATOR.ENVELOPE=true',
-        '--plugin-config',
-        cfg,
-      ]);
+      vouch(['sign', '--oci-layout', `layout@${digest}`, ...onDemand('SIGNATURE_GENERATOR.ENVELOPE=true', cfg)]);
     const env = await sign('TAMPER_SIGNATURE_ENVELOPE={}');
     expect(env.code).toBe(1);
     expect(env.err).toContain('generated signature failed verification');
@@ -368,19 +331,7 @@ describe.skipIf(!haveTsup)('vouch plugin / sign --plugin / verify with plugins (
       expect(v.out).toContain('Successfully verified signature');
     }
     // on-demand ENVELOPE_FOR_BLOB plugin: the plugin builds the envelope around vouch's blob descriptor
-    const envelopeSign = (...cfg: string[]) =>
-      vouch([
-        'blob',
-        'sign',
-        '--plugin',
-        'e2e-plugin',
-        '--id',
-        'key1',
-        ...cfg.flatMap((c) => ['--plugin-config', c]),
-        '--force',
-        '-d',
-        blob,
-      ]);
+    const envelopeSign = (...cfg: string[]) => vouch(['blob', 'sign', ...onDemand(...cfg), '--force', '-d', blob]);
     const e = await envelopeSign('SIGNATURE_GENERATOR.ENVELOPE_FOR_BLOB=true');
     expect(e.code).toBe(0);
     expect(e.err).toContain('Plugin describe-key request');
@@ -414,14 +365,7 @@ describe.skipIf(!haveTsup)('vouch plugin / sign --plugin / verify with plugins (
     const lie = await vouch([
       'blob',
       'sign',
-      '--plugin',
-      'e2e-plugin',
-      '--id',
-      'key1',
-      '--plugin-config',
-      'SIGNATURE_GENERATOR.RAW=true',
-      '--plugin-config',
-      'TAMPER_SIGNATURE=invalid_sig',
+      ...onDemand('SIGNATURE_GENERATOR.RAW=true', 'TAMPER_SIGNATURE=invalid_sig'),
       '--signature-directory',
       join(root, 'lie'),
       blob,
