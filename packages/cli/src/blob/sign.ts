@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { isVouchError, VouchError } from '@vouch/core';
-import { localRawSigner, type RawSigner } from '@vouch/envelope';
-import { fileStream, isPluginKey, loadNotationConfig, loadSigningKeys, nodeHasher, writeSignatureFile } from '@vouch/node';
+import type { RawSigner } from '@vouch/envelope';
+import { fileStream, loadNotationConfig, nodeHasher, writeSignatureFile } from '@vouch/node';
 import {
   type EnvelopeSigner,
   ocspCrlRevocation,
@@ -11,61 +10,17 @@ import {
   signBlob,
   type TimestampAuthority,
 } from '@vouch/notation';
-import { importPrivateKey, parseCertificates } from '@vouch/x509';
 import type { Command } from 'commander';
 import { parseExpiry } from '../commands/sign.js';
 import { type CliContext, UsageError } from '../context.js';
 import { crlCacheOption } from '../crl-cache.js';
 import { codecFor } from '../deps.js';
-import { pluginKeySigner, pluginSignerFor } from '../plugin-signing.js';
+import { pluginSignerFor } from '../plugin-signing.js';
 import { cliFetch } from '../registry.js';
+import { keySigner, timestampError } from '../signing.js';
 import { askConfirmation, type BlobOpts, checkFormat, inheritedOption, nonEmpty, parseFlagMap, positional } from './flags.js';
 import { checkReadableFile, pathExists } from './io.js';
 import { loadTsaRootCertificate } from './tsa.js';
-
-/**
- * The key of signingkeys.json named `--key` (or the default key): a local key as a {@link RawSigner},
- * a plugin key as the plugin's {@link EnvelopeSigner} (`--plugin-config` flags override its stored
- * configuration).
- */
-export async function blobKeySigner(
-  ctx: CliContext,
-  configDir: string,
-  name: string | undefined,
-  pluginConfigFlags?: readonly string[],
-): Promise<{ name: string; signer: RawSigner | EnvelopeSigner }> {
-  const keys = await loadSigningKeys(configDir);
-  const keyName = name ?? keys.default;
-  if (!keyName) {
-    throw new VouchError(
-      'ERR_KEY_NOT_FOUND',
-      'no signing key was specified and no default signing key is configured; use --key or `vouch key update --default <name>`',
-    );
-  }
-  const key = keys.keys.find((k) => k.name === keyName);
-  if (!key) throw new VouchError('ERR_KEY_NOT_FOUND', `signing key ${keyName} not found`, { details: { name: keyName } });
-  if (isPluginKey(key)) return { name: keyName, signer: await pluginKeySigner(ctx, key, pluginConfigFlags) };
-  const [keyPem, certBytes] = await Promise.all([
-    readFile(key.keyPath, 'utf8').catch((e: Error) => {
-      throw new VouchError('ERR_KEY_NOT_FOUND', `cannot read key file ${key.keyPath}: ${e.message}`, { cause: e });
-    }),
-    readFile(key.certPath).catch((e: Error) => {
-      throw new VouchError('ERR_KEY_NOT_FOUND', `cannot read certificate file ${key.certPath}: ${e.message}`, { cause: e });
-    }),
-  ]);
-  const chain = parseCertificates(new Uint8Array(certBytes));
-  return { name: keyName, signer: localRawSigner(await importPrivateKey(keyPem), chain) };
-}
-
-/** `timestamp: Post "<url>": …`, notation's wording for a TSA that could not be reached or answered badly. */
-function timestampError(e: unknown, url: string): unknown {
-  if (!isVouchError(e) || e.code !== 'ERR_TIMESTAMP_INVALID' || e.details?.step !== 'request') return e;
-  const cause = e.cause instanceof Error ? e.cause.message : e.message;
-  return new VouchError('ERR_TIMESTAMP_INVALID', `timestamp: Post "${url}": ${cause}`, {
-    cause: e,
-    ...(e.details ? { details: e.details } : {}),
-  });
-}
 
 /**
  * `vouch blob sign`: stream the blob through the digest the key implies, sign it, and write
@@ -112,7 +67,7 @@ export async function runBlobSign(ctx: CliContext, blobArg: unknown, opts: BlobO
       ...(pluginConfigFlags ? { pluginConfigFlags } : {}),
     });
   } else {
-    ({ name: keyName, signer } = await blobKeySigner(ctx, configDir, opts.key as string | undefined, pluginConfigFlags));
+    ({ name: keyName, signer } = await keySigner(ctx, opts.key as string | undefined, pluginConfigFlags));
   }
   const config = await loadNotationConfig(configDir);
   const format = checkFormat(String(inheritedOption(cmd, 'signatureFormat') ?? config.signatureFormat ?? 'jws'));

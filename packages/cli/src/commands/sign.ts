@@ -1,16 +1,14 @@
-import { readFile } from 'node:fs/promises';
-import { isVouchError, VouchError } from '@vouch/core';
-import { localRawSigner } from '@vouch/envelope';
-import { isPluginKey, loadNotationConfig, loadSigningKeys } from '@vouch/node';
+import { VouchError } from '@vouch/core';
+import { loadNotationConfig } from '@vouch/node';
 import { ocspCrlRevocation, sign, type TimestampAuthority } from '@vouch/notation';
-import { importPrivateKey, parseCertificates } from '@vouch/x509';
 import type { Command } from 'commander';
 import { loadTsaRootCertificate } from '../blob/tsa.js';
 import { act, addRegistryOptions, collect, parseKeyValues, registryFlags, required, requireExperimental } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
 import { codecFor, openTarget } from '../deps.js';
-import { pluginKeySigner, pluginSignerFor } from '../plugin-signing.js';
+import { pluginSignerFor } from '../plugin-signing.js';
 import { cliFetch } from '../registry.js';
+import { keySigner, timestampError } from '../signing.js';
 
 const UNIT_SECONDS: Record<string, number> = { d: 86400, h: 3600, m: 60, s: 1 };
 
@@ -34,16 +32,6 @@ export function parseExpiry(value: string): number {
   }
   if (!Number.isInteger(seconds)) throw new UsageError(`--expiry "${value}" is not a whole number of seconds`);
   return seconds;
-}
-
-/** `timestamp: Post "<url>": …`, notation's wording for a TSA that could not be reached or answered badly. */
-function timestampError(e: unknown, url: string): unknown {
-  if (!isVouchError(e) || e.code !== 'ERR_TIMESTAMP_INVALID' || e.details?.step !== 'request') return e;
-  const cause = e.cause instanceof Error ? e.cause.message : e.message;
-  return new VouchError('ERR_TIMESTAMP_INVALID', `timestamp: Post "${url}": ${cause}`, {
-    cause: e,
-    ...(e.details ? { details: e.details } : {}),
-  });
 }
 
 /** `vouch sign`: sign an artifact (remote registry, or `--oci-layout`) with a key from signingkeys.json. */
@@ -102,38 +90,16 @@ export function registerSign(program: Command, ctx: CliContext): void {
     }
 
     let keyName: string | undefined;
-    // A key of signingkeys.json: local (key + certificate files) or held by a plugin.
-    const loadSigner = async () => {
-      const keys = await loadSigningKeys(configDir);
-      keyName = (opts.key as string | undefined) ?? keys.default;
-      if (!keyName) {
-        throw new VouchError(
-          'ERR_KEY_NOT_FOUND',
-          'no signing key was specified and no default signing key is configured; use --key or `vouch key update --default <name>`',
-        );
-      }
-      const key = keys.keys.find((k) => k.name === keyName);
-      if (!key) throw new VouchError('ERR_KEY_NOT_FOUND', `signing key ${keyName} not found`, { details: { name: keyName } });
-      if (isPluginKey(key)) return pluginKeySigner(ctx, key, opts.pluginConfig as string[] | undefined);
-      const local = key as { keyPath: string; certPath: string };
-      const [keyPem, certBytes] = await Promise.all([
-        readFile(local.keyPath, 'utf8').catch((e: Error) => {
-          throw new VouchError('ERR_KEY_NOT_FOUND', `cannot read key file ${local.keyPath}: ${e.message}`, { cause: e });
-        }),
-        readFile(local.certPath).catch((e: Error) => {
-          throw new VouchError('ERR_KEY_NOT_FOUND', `cannot read certificate file ${local.certPath}: ${e.message}`, { cause: e });
-        }),
-      ]);
-      const chain = parseCertificates(new Uint8Array(certBytes));
-      return localRawSigner(await importPrivateKey(keyPem), chain);
-    };
     const signer = opts.plugin
       ? await pluginSignerFor(ctx, {
           plugin: opts.plugin as string,
           id: opts.id as string,
           ...(opts.pluginConfig ? { pluginConfigFlags: opts.pluginConfig as string[] } : {}),
         })
-      : await loadSigner();
+      : await keySigner(ctx, opts.key as string | undefined, opts.pluginConfig as string[] | undefined).then((k) => {
+          keyName = k.name;
+          return k.signer;
+        });
 
     const target = openTarget(ctx, ref, { ociLayout: !!opts.ociLayout, writable: true, registry: registryFlags(opts) });
     const repository = target.repository as Parameters<typeof sign>[1]['repository'];
