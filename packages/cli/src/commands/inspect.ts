@@ -3,9 +3,9 @@ import type { ParsedEnvelope } from '@vouch/envelope';
 import { parseSignatureManifest } from '@vouch/registry';
 import { timestampRange } from '@vouch/x509/tsp';
 import type { Command } from 'commander';
-import { act, addRegistryOptions, positiveInt, registryFlags, required, requireExperimental } from '../command.js';
+import { act, addRegistryOptions } from '../command.js';
 import type { CliContext } from '../context.js';
-import { codecFor, openTarget } from '../deps.js';
+import { codecFor } from '../deps.js';
 import {
   ALGORITHM_NAMES,
   addCertificates,
@@ -18,7 +18,7 @@ import {
 } from '../format/envelope.js';
 import { formatAnsic, formatRfc3339 } from '../format/time.js';
 import { add, addPair, node, renderTree, type TreeNode } from '../format/tree.js';
-import { listSignatureManifests } from '../signatures.js';
+import { artifactSignatures } from '../signatures.js';
 
 interface Inspected {
   manifest: Descriptor;
@@ -111,18 +111,7 @@ export function registerInspect(program: Command, ctx: CliContext): void {
     .option('--max-signatures <n>', 'maximum number of signatures to inspect', '100');
   addRegistryOptions(cmd);
   act(cmd, ctx, async ([reference], opts) => {
-    const ref = required(reference, 'reference');
-    requireExperimental(ctx, opts.ociLayout ? ['oci-layout'] : []);
-    const max = positiveInt(opts.maxSignatures, '--max-signatures') ?? 100;
-    const target = openTarget(ctx, ref, { ociLayout: !!opts.ociLayout, registry: registryFlags(opts) });
-    if (target.isTag) {
-      ctx.warn(
-        `Warning: Always inspect the artifact using digest(@sha256:...) rather than a tag(:${target.tag}) because resolved digest may not point to the same signed artifact, as tags are mutable.`,
-      );
-    }
-    const artifact = await target.repository.resolve(target.reference);
-    const display = `${target.display}@${artifact.digest}`;
-    const sigs = await listSignatureManifests(ctx, target.repository, artifact, max);
+    const { target, artifact, display, signatures: sigs } = await artifactSignatures(ctx, reference, opts, 'inspect');
     const inspected: Inspected[] = [];
     let skipped = 0;
     for (const d of sigs) {
