@@ -4,14 +4,12 @@
 //   bench NAME: VALUE (details)
 // Figures are ratios against a baseline measured in the same run, never absolute times.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadEsbuild } from './bundle.mjs';
 
-// esbuild comes with tsup; resolve it from tsup's real location (pnpm keeps it out of the root).
-const require = createRequire(realpathSync(join(process.cwd(), 'node_modules', 'tsup', 'package.json')));
-const esbuild = require('esbuild');
+const esbuild = loadEsbuild();
 const dir = mkdtempSync(join(tmpdir(), 'vouch-bench-'));
 const out = join(dir, 'bench.mjs');
 try {

@@ -3,39 +3,16 @@
 // CommonJS file with a node shebang, mode 0755) and <outDir>/notation-vouch-pkcs12.tar.gz, the
 // two forms `vouch plugin install --file` and `notation plugin install --file` accept.
 // Also importable: `import { buildPlugin } from './scripts/build.mjs'`.
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, realpathSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildPluginExecutable } from '../../../tools/bundle.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const pkg = resolve(here, '..');
-const repo = resolve(pkg, '..', '..');
+const pkg = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Build into `outDir`; returns `{ bin, tarGz }`. */
 export function buildPlugin(outDir) {
-  const out = resolve(outDir);
-  mkdirSync(out, { recursive: true });
-  // esbuild comes with tsup (pnpm keeps it out of the root node_modules).
-  const require = createRequire(realpathSync(join(repo, 'node_modules', 'tsup', 'package.json')));
-  const esbuild = require('esbuild');
-  const bin = join(out, 'notation-vouch-pkcs12');
-  esbuild.buildSync({
-    entryPoints: [join(pkg, 'src', 'bin.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    outfile: bin,
-    tsconfig: join(repo, 'tsconfig.base.json'),
-    banner: { js: '#!/usr/bin/env node' },
-    logLevel: 'warning',
-  });
-  chmodSync(bin, 0o755);
-  const tarGz = join(out, 'notation-vouch-pkcs12.tar.gz');
-  execFileSync('tar', ['-czf', tarGz, '-C', out, 'notation-vouch-pkcs12']);
-  return { bin, tarGz };
+  return buildPluginExecutable({ entry: join(pkg, 'src', 'bin.ts'), name: 'vouch-pkcs12', outDir });
 }
 
 if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
