@@ -257,22 +257,22 @@ export function encSet(...items: Uint8Array[]): Uint8Array {
   return tlv(TAG.SET, ...sorted);
 }
 
+/** OBJECT IDENTIFIER from dotted decimal (arcs of any size: 2.25.<UUID> included). */
 export function encOid(oid: string): Uint8Array {
-  const arcs = oid.split('.').map((a) => Number(a));
-  if (arcs.length < 2 || arcs.some((a) => !Number.isSafeInteger(a) || a < 0)) throw new DerError(`invalid OID ${oid}`);
-  const bytes: number[] = [];
-  const push = (n: number) => {
-    const tmp: number[] = [n & 0x7f];
-    let x = Math.floor(n / 128);
-    while (x > 0) {
-      tmp.unshift((x & 0x7f) | 0x80);
-      x = Math.floor(x / 128);
+  const parts = oid.split('.');
+  if (parts.length < 2 || parts.some((p) => !/^\d+$/.test(p))) throw new DerError(`invalid OID ${oid}`);
+  const arcs = parts.map((p) => BigInt(p));
+  const out: number[] = [];
+  for (let a of [arcs[0]! * 40n + arcs[1]!, ...arcs.slice(2)]) {
+    const chunk: number[] = [Number(a & 0x7fn)];
+    a >>= 7n;
+    while (a > 0n) {
+      chunk.unshift(Number(a & 0x7fn) | 0x80);
+      a >>= 7n;
     }
-    bytes.push(...tmp);
-  };
-  push(arcs[0]! * 40 + arcs[1]!);
-  for (const a of arcs.slice(2)) push(a);
-  return tlv(TAG.OID, new Uint8Array(bytes));
+    out.push(...chunk);
+  }
+  return tlv(TAG.OID, new Uint8Array(out));
 }
 
 /** INTEGER from unsigned big-endian magnitude bytes (adds a 0x00 when the top bit is set). */

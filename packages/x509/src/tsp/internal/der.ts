@@ -7,6 +7,7 @@
  * structures can be verified over the bytes that were signed.
  */
 import { VouchError } from '@vouch/core';
+import { tlv } from '../../der.js';
 
 /** Universal tags used here. */
 export const TAG = {
@@ -251,34 +252,8 @@ function utc(what: string, s: string, y: number, mo: number, d: number, h: numbe
 
 // ---------------------------------------------------------------- writer
 
-function lengthBytes(n: number): number[] {
-  if (n < 0x80) return [n];
-  const out: number[] = [];
-  while (n > 0) {
-    out.unshift(n & 0xff);
-    n = Math.floor(n / 256);
-  }
-  return [0x80 | out.length, ...out];
-}
-
-export function tlv(tag: number, ...content: Uint8Array[]): Uint8Array {
-  let len = 0;
-  for (const c of content) len += c.length;
-  const head = [tag, ...lengthBytes(len)];
-  const out = new Uint8Array(head.length + len);
-  out.set(head, 0);
-  let o = head.length;
-  for (const c of content) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
-}
-
-export const encSeq = (...parts: Uint8Array[]): Uint8Array => tlv(TAG.SEQUENCE, ...parts);
-export const encNull = (): Uint8Array => new Uint8Array([5, 0]);
-export const encOctets = (b: Uint8Array): Uint8Array => tlv(TAG.OCTET_STRING, b);
-export const encBool = (b: boolean): Uint8Array => new Uint8Array([1, 1, b ? 0xff : 0]);
+// the DER writer is the certificate module's
+export { encBool, encNull, encOctets, encOid, encSeq, tlv } from '../../der.js';
 
 /** Non-negative INTEGER from a bigint or unsigned big-endian bytes. */
 export function encInt(v: bigint | number | Uint8Array): Uint8Array {
@@ -304,26 +279,6 @@ export function encInt(v: bigint | number | Uint8Array): Uint8Array {
     bytes = b;
   }
   return tlv(TAG.INTEGER, bytes);
-}
-
-export function encOid(oid: string): Uint8Array {
-  const parts = oid.split('.').map((p) => {
-    if (!/^\d+$/.test(p)) throw new Asn1Error(`bad OID "${oid}"`);
-    return BigInt(p);
-  });
-  if (parts.length < 2) throw new Asn1Error(`bad OID "${oid}"`);
-  const arcs = [parts[0]! * 40n + parts[1]!, ...parts.slice(2)];
-  const out: number[] = [];
-  for (let a of arcs) {
-    const chunk: number[] = [Number(a & 0x7fn)];
-    a >>= 7n;
-    while (a > 0n) {
-      chunk.unshift(Number(a & 0x7fn) | 0x80);
-      a >>= 7n;
-    }
-    out.push(...chunk);
-  }
-  return tlv(TAG.OID, new Uint8Array(out));
 }
 
 /** Wrap a third-party or ASN.1 error as a VouchError with `code`. */
