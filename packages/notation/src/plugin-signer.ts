@@ -111,8 +111,12 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Options of {@link checkPluginSignature}. */
 export interface CheckPluginSignatureOptions {
-  /** Every certificate of the chain must be valid at this time (the signing time). */
-  signingTime: Date;
+  /**
+   * Every certificate of the chain must be valid at this time (the signing time), and the chain
+   * must meet the Notary signing-certificate profile. `false` skips that (the caller validates the
+   * chain itself).
+   */
+  signingTime: Date | false;
   /** Plugin name for messages. */
   plugin?: string;
 }
@@ -176,7 +180,7 @@ export async function checkPluginSignature(
   if (leafSpec !== request.keySpec) {
     throw protocol(`${who}'s leaf certificate holds a ${leafSpec} key, but key spec ${request.keySpec} was requested`, 'keySpec');
   }
-  await validateSigningChain(certificates, { signingTime: options.signingTime });
+  if (options.signingTime !== false) await validateSigningChain(certificates, { signingTime: options.signingTime });
   return certificates;
 }
 

@@ -1,11 +1,6 @@
-import { isVouchError, VouchError } from '@vouch/core';
-import {
-  type GenerateSignatureRequest,
-  type GenerateSignatureResponse,
-  jwsAlgorithmOf,
-  verifyGenerateSignatureResponse,
-} from '@vouch/plugin';
-import { type Certificate, keySpecOf, parseCertificate, validateSigningChain } from '@vouch/x509';
+import { checkPluginSignature } from '@vouch/notation';
+import { type GenerateSignatureRequest, type GenerateSignatureResponse, jwsAlgorithmOf } from '@vouch/plugin';
+import type { Certificate } from '@vouch/x509';
 
 /** Options of {@link checkRawSignatureResponse}. */
 export interface CheckRawSignatureOptions {
@@ -44,38 +39,9 @@ export async function checkRawSignatureResponse(
   response: GenerateSignatureResponse,
   options: CheckRawSignatureOptions = {},
 ): Promise<CheckedRawSignature> {
-  await verifyGenerateSignatureResponse(request, response);
-  const certificates = response.certificateChain.map((der, i) => {
-    try {
-      return parseCertificate(der);
-    } catch (e) {
-      throw new VouchError(
-        'ERR_PLUGIN_PROTOCOL',
-        `certificate ${i} of the chain returned by the plugin cannot be parsed: ${(e as Error).message}`,
-        {
-          cause: e,
-          details: { check: 'certificateChain', index: i },
-        },
-      );
-    }
+  // the checks sign() runs (one implementation, in @vouch/notation)
+  const certificates = await checkPluginSignature(request, response, {
+    signingTime: options.signingTime === false ? false : (options.signingTime ?? new Date()),
   });
-  let leafSpec: string;
-  try {
-    leafSpec = keySpecOf(certificates[0]!);
-  } catch (e) {
-    throw isVouchError(e) ? e : new VouchError('ERR_CERT_INVALID', String(e), { cause: e });
-  }
-  if (leafSpec !== request.keySpec) {
-    throw new VouchError(
-      'ERR_PLUGIN_PROTOCOL',
-      `the plugin's leaf certificate holds a ${leafSpec} key, but key spec ${request.keySpec} was requested`,
-      {
-        details: { check: 'keySpec' },
-      },
-    );
-  }
-  if (options.signingTime !== false) {
-    await validateSigningChain(certificates, { signingTime: options.signingTime ?? new Date() });
-  }
   return { certificates, jwsAlgorithm: jwsAlgorithmOf(response.signingAlgorithm) };
 }
