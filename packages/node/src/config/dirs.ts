@@ -14,6 +14,20 @@ export interface NotationConfigDirOptions {
 }
 
 /**
+ * The home directory: `options.home`, else `$HOME` of `options.env` (or of the process), else, when
+ * no `env` was given, the OS's answer; undefined when none is known.
+ */
+export function userHome(options: { env?: Record<string, string | undefined>; home?: string }): string | undefined {
+  const home = options.home ?? (options.env ?? process.env).HOME;
+  if (home !== undefined || options.env !== undefined) return home;
+  try {
+    return homedir();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The notation configuration directory, resolved as notation does:
  * `configDir` option, else `$NOTATION_CONFIG`, else the user config dir + `/notation`
  * (`$XDG_CONFIG_HOME` or `~/.config` on Linux, `~/Library/Application Support` on macOS,
@@ -25,14 +39,7 @@ export function notationConfigDir(options: NotationConfigDirOptions = {}): strin
   const env = options.env ?? process.env;
   if (env.NOTATION_CONFIG) return resolve(env.NOTATION_CONFIG);
   const platform = options.platform ?? process.platform;
-  let home = options.home ?? env.HOME;
-  if (home === undefined && options.env === undefined) {
-    try {
-      home = homedir();
-    } catch {
-      home = undefined;
-    }
-  }
+  const home = userHome(options);
   let base: string | undefined;
   if (platform === 'win32') {
     base = env.APPDATA;

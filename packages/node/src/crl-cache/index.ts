@@ -5,10 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import { lstat, readdir, readFile, rm, utimes } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Logger, VouchError } from '@vouch/core';
 import type { CrlCache, CrlCacheEntry } from '@vouch/x509/revocation';
+import { userHome } from '../config/dirs.js';
 import { ensureDir, errnoCode, writeFileAtomic } from '../config/fsutil.js';
 
 /** Options of {@link notationCacheDir}. */
@@ -30,14 +30,7 @@ export function notationCacheDir(options: NotationCacheDirOptions = {}): string 
   const env = options.env ?? process.env;
   if (env.NOTATION_CACHE) return resolve(env.NOTATION_CACHE);
   const platform = options.platform ?? process.platform;
-  let home = options.home ?? env.HOME;
-  if (home === undefined && options.env === undefined) {
-    try {
-      home = homedir();
-    } catch {
-      home = undefined;
-    }
-  }
+  const home = userHome(options);
   let base: string | undefined;
   if (platform === 'win32') base = env.LOCALAPPDATA;
   else if (platform === 'darwin') base = home ? join(home, 'Library', 'Caches') : undefined;
