@@ -1,4 +1,5 @@
 export * from './bytes.js';
+export * from './bytes-cache.js';
 export * from './digest.js';
 export * from './errors.js';
 export * from './oci.js';

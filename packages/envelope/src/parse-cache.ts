@@ -7,6 +7,7 @@
  * certificates and extended attribute values are copies; what is shared (the payload
  * descriptor) is frozen. Inputs that fail to parse are not remembered.
  */
+import { BytesCache, hashOfBytes } from '@vouch/core';
 import { parseCertificate } from '@vouch/x509';
 import type { ExtendedAttribute, ParsedEnvelope } from './model.js';
 
@@ -23,29 +24,6 @@ interface Template {
   signingTime?: number;
   authenticSigningTime?: number;
   expiry?: number;
-}
-
-/** Sample of the last 64 bytes and the length (bucket selection; lookups compare every byte). */
-function hashOf(b: Uint8Array): number {
-  let h = 0x811c9dc5 ^ b.length;
-  for (let i = Math.max(0, b.length - 64); i < b.length; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
-  return h >>> 0;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  const n = a.length;
-  if (n !== b.length) return false;
-  let i = 0;
-  // Four bytes at a time when both are 4-byte aligned (copies made with slice() are).
-  if (((a.byteOffset | b.byteOffset) & 3) === 0 && n >= 64) {
-    const words = n >> 2;
-    const x = new Uint32Array(a.buffer, a.byteOffset, words);
-    const y = new Uint32Array(b.buffer, b.byteOffset, words);
-    for (let k = 0; k < words; k++) if (x[k] !== y[k]) return false;
-    i = words << 2;
-  }
-  for (; i < n; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function deepFreeze<T>(v: T): T {
@@ -146,25 +124,14 @@ function instantiate(t: Template): ParsedEnvelope {
 
 /** Wrap a codec's parse function with the memo (one memo per codec). */
 export function memoizeParse(parse: (bytes: Uint8Array) => ParsedEnvelope): (bytes: Uint8Array) => ParsedEnvelope {
-  const buckets = new Map<number, Template[]>();
-  let size = 0;
+  const templates = new BytesCache<Template>(MAX_ENTRIES);
   return (bytes) => {
     if (!(bytes instanceof Uint8Array) || bytes.length > MAX_CACHED_BYTES) return parse(bytes);
-    const h = hashOf(bytes);
-    const bucket = buckets.get(h);
-    const hit = bucket?.find((t) => sameBytes(t.bytes, bytes));
+    const hash = hashOfBytes(bytes);
+    const hit = templates.get(bytes, hash);
     if (hit) return instantiate(hit);
-    const env = parse(bytes);
-    const t = templateOf(bytes, env);
-    if (bucket) bucket.push(t);
-    else buckets.set(h, [t]);
-    size++;
-    while (size > MAX_ENTRIES) {
-      const [oldestHash, oldest] = buckets.entries().next().value!;
-      oldest.shift();
-      size--;
-      if (oldest.length === 0) buckets.delete(oldestHash);
-    }
+    const t = templateOf(bytes, parse(bytes));
+    templates.set(t.bytes, t, hash, true); // the template holds its own copy of the bytes
     return instantiate(t);
   };
 }

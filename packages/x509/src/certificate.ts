@@ -3,9 +3,8 @@
  * model. Parsing is synchronous, strict about the certificate structure (like Go's
  * `x509.ParseCertificate`) and lenient about extensions it does not interpret.
  */
-import { decodePem, encodePem, hashBytes, isVouchError, toHex, VouchError } from '@vouch/core';
+import { BytesCache, decodePem, encodePem, hashBytes, hashOfBytes, isVouchError, toHex, VouchError } from '@vouch/core';
 import {
-  BytesCache,
   children,
   DerError,
   decodeBitString,
@@ -14,7 +13,6 @@ import {
   decodeSmallInt,
   decodeTime,
   expectTag,
-  hashOfBytes,
   parseOne,
   readTlv,
   seq,

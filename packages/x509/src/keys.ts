@@ -2,10 +2,9 @@
  * Keys: WebCrypto import/export, the Notary key specs, and certificate signature checks.
  * Runs anywhere `globalThis.crypto.subtle` exists (browsers, Deno, Bun, Node ≥ 20, edge).
  */
-import { decodePem, isVouchError, VouchError } from '@vouch/core';
+import { BytesCache, decodePem, isVouchError, VouchError } from '@vouch/core';
 import { certificateMemo, certificatePartsOf } from './certificate.js';
 import {
-  BytesCache,
   children,
   DerError,
   decodeOid,
