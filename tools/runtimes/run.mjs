@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+// Runs the browser run's bundle (tools/browser/build.mjs: the smoke scenarios and the
+// runtime-agnostic conformance handlers over the embedded upstream vectors) in Deno and Bun, as
+// plain ESM scripts: no Node built-ins, no permissions (Deno runs it with none). Each runtime
+// prints its results as one JSON line, which this driver collects.
+//
+//   node tools/runtimes/run.mjs [deno|bun]…   prints a summary; exit 1 when a smoke scenario fails
+//
+// The runtimes are found as VOUCH_DENO / VOUCH_BUN, else `deno` / `bun` on PATH (.ci/run installs
+// both from the npm registry into its own prefix).
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildBrowserRun } from '../browser/build.mjs';
+
+const MARKER = '__VOUCH_RUNTIME_RESULTS__';
+
+// Appended to the bundle: wait for the page script's globalThis.__results, print it, exit.
+const FOOTER = `
+;(async () => {
+  const deadline = Date.now() + 280000;
+  while (!globalThis.__results?.done && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const r = globalThis.__results ?? { done: true, smoke: [], modules: [], cases: [], error: 'no results before the deadline' };
+  console.log(${JSON.stringify(MARKER)} + JSON.stringify(r));
+})();
+`;
+
+/** How each runtime runs a script (Deno: no permission granted, no prompt). */
+export const RUNTIMES = {
+  deno: { env: 'VOUCH_DENO', command: 'deno', args: (file) => ['run', '--quiet', '--no-prompt', '--no-config', file] },
+  bun: { env: 'VOUCH_BUN', command: 'bun', args: (file) => ['run', '--no-install', file] },
+};
+
+function onPath(cmd) {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    const p = join(dir, cmd);
+    if (dir && existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+/** The runtime's executable, or undefined when it is not installed. */
+export function runtimeBinary(name) {
+  const rt = RUNTIMES[name];
+  const given = process.env[rt.env];
+  if (given) return existsSync(given) ? given : undefined;
+  return onPath(rt.command);
+}
+
+function run(bin, args, timeoutMs) {
+  return new Promise((resolveRun) => {
+    execFile(
+      bin,
+      args,
+      { timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } },
+      (err, stdout, stderr) => resolveRun({ err, stdout: String(stdout), stderr: String(stderr) }),
+    );
+  });
+}
+
+/**
+ * Build the bundle (or reuse `build`), run it in runtime `name`; resolves with the results the
+ * script printed plus `version` and the bundle's `build` facts. The temporary script is removed.
+ * @param {'deno' | 'bun'} name
+ * @param {{ build?: Awaited<ReturnType<typeof buildBrowserRun>>, timeoutMs?: number }} [options]
+ */
+export async function runInRuntime(name, { build, timeoutMs = 300_000 } = {}) {
+  const bin = runtimeBinary(name);
+  if (!bin) throw new Error(`${name} is not installed (set ${RUNTIMES[name].env} or put ${RUNTIMES[name].command} on PATH)`);
+  const b = build ?? (await buildBrowserRun());
+  const dir = mkdtempSync(join(tmpdir(), `vouch-${name}-`));
+  try {
+    const file = join(dir, 'run.mjs');
+    writeFileSync(file, b.code + FOOTER);
+    const version = (await run(bin, ['--version'], 30_000)).stdout.trim().split('\n')[0];
+    const r = await run(bin, RUNTIMES[name].args(file), timeoutMs);
+    const line = r.stdout.split('\n').find((l) => l.startsWith(MARKER));
+    if (!line) {
+      return {
+        done: true,
+        smoke: [],
+        modules: [],
+        cases: [],
+        version,
+        error: `${name} printed no results: ${r.err?.message ?? ''}\n${r.stderr.slice(-4000)}`,
+      };
+    }
+    const results = JSON.parse(line.slice(MARKER.length));
+    return { ...results, version, stderr: r.stderr, build: { bytes: b.bytes, included: b.included, excluded: b.excluded } };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(RUNTIMES);
+  const build = await buildBrowserRun();
+  let failed = false;
+  for (const name of names) {
+    if (!runtimeBinary(name)) {
+      console.log(`${name}: not installed`);
+      continue;
+    }
+    const r = await runInRuntime(name, { build });
+    const bad = r.smoke.filter((s) => !s.ok);
+    const passed = r.cases.filter((c) => c.status === 'passed').length;
+    console.log(
+      `${name} (${r.version}): smoke ${r.smoke.length - bad.length}/${r.smoke.length}, conformance cases passed ${passed}/${r.cases.length}${r.error ? `, error: ${r.error}` : ''}`,
+    );
+    for (const s of bad) console.log(`  smoke failed: ${s.name}: ${s.detail ?? ''}`);
+    if (bad.length || r.error) failed = true;
+  }
+  process.exitCode = failed ? 1 : 0;
+}
