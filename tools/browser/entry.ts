@@ -45,12 +45,16 @@ async function main(): Promise<BrowserResults> {
   return { done: true, userAgent: navigator.userAgent, smoke, modules, cases: results };
 }
 
-const w = globalThis as unknown as { __results?: BrowserResults };
-main().then(
-  (r) => {
-    w.__results = r;
-  },
-  (e) => {
-    w.__results = { done: true, userAgent: navigator.userAgent, smoke: [], modules: [], cases: [], error: String(e?.stack ?? e) };
-  },
-);
+const w = globalThis as unknown as { __results?: BrowserResults; __vouchRun?: () => Promise<BrowserResults>; __vouchNoAutorun?: boolean };
+// Runtimes that allow no I/O at global scope (workerd) set __vouchNoAutorun and call __vouchRun
+// from a request handler.
+w.__vouchRun = main;
+if (!w.__vouchNoAutorun)
+  main().then(
+    (r) => {
+      w.__results = r;
+    },
+    (e) => {
+      w.__results = { done: true, userAgent: navigator.userAgent, smoke: [], modules: [], cases: [], error: String(e?.stack ?? e) };
+    },
+  );

@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 // Runs the browser run's bundle (tools/browser/build.mjs: the smoke scenarios and the
 // runtime-agnostic conformance handlers over the embedded upstream vectors) in Deno and Bun, as
-// plain ESM scripts: no Node built-ins, no permissions (Deno runs it with none). Each runtime
-// prints its results as one JSON line, which this driver collects.
+// plain ESM scripts: no Node built-ins, no permissions (Deno runs it with none), and in workerd
+// (Cloudflare's runtime) as a module worker answering one request on 127.0.0.1. Each runtime
+// hands back its results as JSON, which this driver collects.
 //
-//   node tools/runtimes/run.mjs [deno|bun]…   prints a summary; exit 1 when a smoke scenario fails
+//   node tools/runtimes/run.mjs [deno|bun|workerd]…   prints a summary; exit 1 when a smoke scenario fails
 //
-// The runtimes are found as VOUCH_DENO / VOUCH_BUN, else `deno` / `bun` on PATH (.ci/run installs
-// both from the npm registry into its own prefix).
-import { execFile } from 'node:child_process';
+// The runtimes are found as VOUCH_DENO / VOUCH_BUN / VOUCH_WORKERD, else on PATH (.ci/run
+// installs them from the npm registry into its own prefix).
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +33,75 @@ const FOOTER = `
 export const RUNTIMES = {
   deno: { env: 'VOUCH_DENO', command: 'deno', args: (file) => ['run', '--quiet', '--no-prompt', '--no-config', file] },
   bun: { env: 'VOUCH_BUN', command: 'bun', args: (file) => ['run', '--no-install', file] },
+  workerd: { env: 'VOUCH_WORKERD', command: 'workerd' },
 };
+
+// workerd allows no I/O, timers or randomness at global scope: the bundle only registers its run
+// (__vouchRun) and the worker runs it while handling the request.
+const WORKER_HEADER = 'globalThis.__vouchNoAutorun = true;\n';
+const WORKER_FOOTER = `
+export default {
+  async fetch() {
+    try {
+      return Response.json(await globalThis.__vouchRun());
+    } catch (e) {
+      return Response.json({ done: true, smoke: [], modules: [], cases: [], error: String(e?.stack ?? e) });
+    }
+  },
+};
+`;
+
+function workerdConfig(port) {
+  return `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [ (name = "main", worker = .worker) ],
+  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
+);
+const worker :Workerd.Worker = (
+  modules = [ (name = "worker", esModule = embed "worker.mjs") ],
+  compatibilityDate = "2024-09-23",
+);
+`;
+}
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+  });
+}
+
+/** Serve the worker with workerd on a free 127.0.0.1 port, ask it once, stop it (also on failure). */
+async function runInWorkerd(bin, dir, code, timeoutMs) {
+  writeFileSync(join(dir, 'worker.mjs'), WORKER_HEADER + code + WORKER_FOOTER);
+  const port = await freePort();
+  writeFileSync(join(dir, 'config.capnp'), workerdConfig(port));
+  const child = spawn(bin, ['serve', join(dir, 'config.capnp'), '--experimental'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  child.stdout.on('data', (d) => (stderr += d));
+  const exited = new Promise((ok) => child.once('exit', ok));
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())) });
+        return { results: await res.json(), stderr };
+      } catch (e) {
+        if (child.exitCode !== null || Date.now() > deadline) return { results: undefined, stderr: `${stderr}\n${e}` };
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  } finally {
+    child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+}
 
 function onPath(cmd) {
   for (const dir of (process.env.PATH ?? '').split(':')) {
@@ -63,7 +133,7 @@ function run(bin, args, timeoutMs) {
 /**
  * Build the bundle (or reuse `build`), run it in runtime `name`; resolves with the results the
  * script printed plus `version` and the bundle's `build` facts. The temporary script is removed.
- * @param {'deno' | 'bun'} name
+ * @param {'deno' | 'bun' | 'workerd'} name
  * @param {{ build?: Awaited<ReturnType<typeof buildBrowserRun>>, timeoutMs?: number }} [options]
  */
 export async function runInRuntime(name, { build, timeoutMs = 300_000 } = {}) {
@@ -72,9 +142,15 @@ export async function runInRuntime(name, { build, timeoutMs = 300_000 } = {}) {
   const b = build ?? (await buildBrowserRun());
   const dir = mkdtempSync(join(tmpdir(), `vouch-${name}-`));
   try {
+    const version = (await run(bin, ['--version'], 30_000)).stdout.trim().split('\n')[0];
+    if (name === 'workerd') {
+      const w = await runInWorkerd(bin, dir, b.code, timeoutMs);
+      if (!w.results)
+        return { done: true, smoke: [], modules: [], cases: [], version, error: `workerd answered no results:\n${w.stderr.slice(-4000)}` };
+      return { ...w.results, version, stderr: w.stderr, build: { bytes: b.bytes, included: b.included, excluded: b.excluded } };
+    }
     const file = join(dir, 'run.mjs');
     writeFileSync(file, b.code + FOOTER);
-    const version = (await run(bin, ['--version'], 30_000)).stdout.trim().split('\n')[0];
     const r = await run(bin, RUNTIMES[name].args(file), timeoutMs);
     const line = r.stdout.split('\n').find((l) => l.startsWith(MARKER));
     if (!line) {

@@ -1,9 +1,9 @@
 /**
- * The runtime-agnostic packages in Deno and Bun: the browser run's bundle (smoke scenarios and
- * the conformance handlers that bundle without Node built-ins, over the embedded upstream
- * vectors) as a plain ESM script — Deno grants it no permission. Each case must end the same way
- * as in Node. Skips with a NOTICE when a runtime is missing, except under CI=true (.ci/run
- * installs both).
+ * The runtime-agnostic packages in Deno, Bun and workerd: the browser run's bundle (smoke
+ * scenarios and the conformance handlers that bundle without Node built-ins, over the embedded
+ * upstream vectors) as a plain ESM script — Deno grants it no permission — or, in workerd, as a
+ * module worker answering one request. Each case must end the same way as in Node. Skips with a
+ * NOTICE when a runtime is missing, except under CI=true (.ci/run installs all three).
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -64,8 +64,8 @@ for (const name of Object.keys(RUNTIMES) as (keyof typeof RUNTIMES)[]) {
 
     it('the script ran to the end without errors', () => {
       expect(run.error).toBeUndefined();
-      expect(run.version).toMatch(name === 'deno' ? /^deno 2\./ : /^1\./);
-      expect(run.userAgent).toMatch(name === 'deno' ? /Deno/ : /Bun/);
+      expect(run.version).toMatch({ deno: /^deno 2\./, bun: /^1\./, workerd: /^workerd \d{4}-\d\d-\d\d/ }[name]);
+      expect(run.userAgent).toMatch({ deno: /Deno/, bun: /Bun/, workerd: /Cloudflare-Workers/ }[name]);
     });
 
     it('envelopes, x509, trust policy and verify() over a memory repository work', () => {
