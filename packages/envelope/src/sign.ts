@@ -3,7 +3,7 @@ import type { Certificate } from '@vouch/x509';
 import { parseCertificate } from '@vouch/x509';
 import { algorithmForKey, importVerificationKey, verifyRawSignature } from './algorithms.js';
 import { signedAttributesForRequest } from './attributes.js';
-import type { EnvelopeCodec, SignRequest, UnsignedAttributes } from './model.js';
+import type { EnvelopeCodec, EnvelopeParts, ParsedEnvelope, SignRequest, UnsignedAttributes } from './model.js';
 import { encodePayload } from './payload.js';
 
 /** Reject inputs above notation's 32 MiB envelope limit before decoding anything. */
@@ -137,4 +137,33 @@ export async function signEnvelope(codec: EnvelopeCodec, hooks: SignHooks, req: 
     throw new VouchError('ERR_SIGNING_FAILED', `the produced envelope does not parse: ${(e as Error).message}`, { cause: e });
   }
   return bytes;
+}
+
+/**
+ * `attachTimestamp` of both codecs: re-serialize the envelope with the token as its
+ * `timestampSignature` (notary.x509 only), keeping the protected header bytes exactly as signed
+ * (`protectedHeaderOf` recovers them from the codec's encoding).
+ */
+export function attachTimestampWith(
+  envelope: Uint8Array,
+  token: Uint8Array,
+  codec: {
+    parse(bytes: Uint8Array): ParsedEnvelope;
+    serialize(parts: EnvelopeParts): Uint8Array;
+    protectedHeaderOf(envelope: Uint8Array, parsed: ParsedEnvelope): Uint8Array;
+  },
+): Uint8Array {
+  if (!(token instanceof Uint8Array) || token.length === 0)
+    throw new VouchError('ERR_INVALID_ARGUMENT', 'the timestamp token must be non-empty bytes');
+  const env = codec.parse(envelope);
+  if (env.signedAttributes.signingScheme !== 'notary.x509') {
+    throw new VouchError('ERR_INVALID_ARGUMENT', 'RFC 3161 timestamps apply to the notary.x509 signing scheme only');
+  }
+  return codec.serialize({
+    protectedHeader: codec.protectedHeaderOf(envelope, env),
+    payloadBytes: env.payloadBytes,
+    signature: env.signature,
+    certificateChain: env.certificateChain.map((c) => c.der),
+    unsignedAttributes: { ...env.unsignedAttributes, timestampSignature: token },
+  });
 }

@@ -25,7 +25,7 @@ import {
 } from '../model.js';
 import { memoizeParse } from '../parse-cache.js';
 import { parsePayload } from '../payload.js';
-import { checkAlgorithmMatchesLeaf, checkEnvelopeSize, parseChain, signEnvelope } from '../sign.js';
+import { attachTimestampWith, checkAlgorithmMatchesLeaf, checkEnvelopeSize, parseChain, signEnvelope } from '../sign.js';
 import { type CborInput, CborMap, CborTag, type CborValue, cborToJs, decodeCbor, encodeCbor } from './cbor.js';
 
 /** The COSE media type. */
@@ -258,19 +258,11 @@ function serialize(parts: EnvelopeParts): Uint8Array {
 }
 
 function attachTimestamp(envelope: Uint8Array, token: Uint8Array): Uint8Array {
-  if (!(token instanceof Uint8Array) || token.length === 0)
-    throw new VouchError('ERR_INVALID_ARGUMENT', 'the timestamp token must be non-empty bytes');
-  const env = parse(envelope);
-  if (env.signedAttributes.signingScheme !== 'notary.x509') {
-    throw new VouchError('ERR_INVALID_ARGUMENT', 'RFC 3161 timestamps apply to the notary.x509 signing scheme only');
-  }
-  const msg = (decodeCbor(envelope, 'the COSE envelope') as CborTag).value as CborValue[];
-  return serialize({
-    protectedHeader: msg[0] as Uint8Array,
-    payloadBytes: env.payloadBytes,
-    signature: env.signature,
-    certificateChain: env.certificateChain.map((c) => c.der),
-    unsignedAttributes: { ...env.unsignedAttributes, timestampSignature: token },
+  return attachTimestampWith(envelope, token, {
+    parse,
+    serialize,
+    // the protected header is the first element of the COSE_Sign1 array, as encoded
+    protectedHeaderOf: (bytes) => ((decodeCbor(bytes, 'the COSE envelope') as CborTag).value as CborValue[])[0] as Uint8Array,
   });
 }
 

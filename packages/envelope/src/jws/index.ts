@@ -26,7 +26,7 @@ import {
 } from '../model.js';
 import { memoizeParse } from '../parse-cache.js';
 import { parsePayload } from '../payload.js';
-import { checkAlgorithmMatchesLeaf, checkEnvelopeSize, parseChain, signEnvelope } from '../sign.js';
+import { attachTimestampWith, checkAlgorithmMatchesLeaf, checkEnvelopeSize, parseChain, signEnvelope } from '../sign.js';
 
 /** The JWS media type. */
 export const JWS_MEDIA_TYPE = 'application/jose+json';
@@ -275,20 +275,14 @@ function serialize(parts: EnvelopeParts): Uint8Array {
 }
 
 function attachTimestamp(envelope: Uint8Array, token: Uint8Array): Uint8Array {
-  if (!(token instanceof Uint8Array) || token.length === 0)
-    throw new VouchError('ERR_INVALID_ARGUMENT', 'the timestamp token must be non-empty bytes');
-  const env = parse(envelope);
-  if (env.signedAttributes.signingScheme !== 'notary.x509') {
-    throw new VouchError('ERR_INVALID_ARGUMENT', 'RFC 3161 timestamps apply to the notary.x509 signing scheme only');
-  }
-  const input = fromUtf8(env.toBeSigned);
-  const dot = input.indexOf('.');
-  return serialize({
-    protectedHeader: fromBase64Url(input.slice(0, dot)),
-    payloadBytes: env.payloadBytes,
-    signature: env.signature,
-    certificateChain: env.certificateChain.map((c) => c.der),
-    unsignedAttributes: { ...env.unsignedAttributes, timestampSignature: token },
+  return attachTimestampWith(envelope, token, {
+    parse,
+    serialize,
+    // the signing input is `protected.payload`: its first part is the protected header as signed
+    protectedHeaderOf: (_bytes, env) => {
+      const input = fromUtf8(env.toBeSigned);
+      return fromBase64Url(input.slice(0, input.indexOf('.')));
+    },
   });
 }
 
