@@ -167,3 +167,21 @@ export function attachTimestampWith(
     unsignedAttributes: { ...env.unsignedAttributes, timestampSignature: token },
   });
 }
+
+/** The envelope's signing certificate; ERR_SIGNATURE_INTEGRITY when there is none. */
+export function signingLeaf(env: ParsedEnvelope): Certificate {
+  const leaf = env?.certificateChain?.[0];
+  if (!leaf) throw new VouchError('ERR_SIGNATURE_INTEGRITY', 'the envelope has no signing certificate');
+  return leaf;
+}
+
+/** The signature over `toBeSigned` must verify with the leaf's key (WebCrypto), else ERR_SIGNATURE_INTEGRITY. */
+export async function verifyLeafSignature(env: ParsedEnvelope, leaf: Certificate, format: 'JWS' | 'COSE'): Promise<void> {
+  const key = await importVerificationKey(leaf, env.algorithm);
+  if (!(await verifyRawSignature(env.algorithm, key, env.signature, env.toBeSigned))) {
+    throw new VouchError(
+      'ERR_SIGNATURE_INTEGRITY',
+      `the ${format} signature (${env.algorithm}) does not verify with the signing certificate's key: the envelope was altered`,
+    );
+  }
+}

@@ -9,7 +9,7 @@
  * ```
  */
 import { bytesEqual, VouchError } from '@vouch/core';
-import { algorithmFromCoseId, coseAlgorithmId, importVerificationKey, verifyRawSignature } from '../algorithms.js';
+import { algorithmFromCoseId, coseAlgorithmId } from '../algorithms.js';
 import { buildSignedAttributes, critOrder } from '../attributes.js';
 import {
   type EncodedSigningInput,
@@ -25,7 +25,15 @@ import {
 } from '../model.js';
 import { memoizeParse } from '../parse-cache.js';
 import { parsePayload } from '../payload.js';
-import { attachTimestampWith, checkAlgorithmMatchesLeaf, checkEnvelopeSize, parseChain, signEnvelope } from '../sign.js';
+import {
+  attachTimestampWith,
+  checkAlgorithmMatchesLeaf,
+  checkEnvelopeSize,
+  parseChain,
+  signEnvelope,
+  signingLeaf,
+  verifyLeafSignature,
+} from '../sign.js';
 import { type CborInput, CborMap, CborTag, type CborValue, cborToJs, decodeCbor, encodeCbor } from './cbor.js';
 
 /** The COSE media type. */
@@ -215,21 +223,14 @@ function parse(bytes: Uint8Array): ParsedEnvelope {
 }
 
 async function verifyIntegrity(env: ParsedEnvelope): Promise<void> {
-  const leaf = env?.certificateChain?.[0];
-  if (!leaf) throw new VouchError('ERR_SIGNATURE_INTEGRITY', 'the envelope has no signing certificate');
+  const leaf = signingLeaf(env);
   // The payload the caller will use must be the one the signature covers.
   const tail = encodeCbor(env.payloadBytes);
   const tbs = env.toBeSigned;
   if (tbs.length < tail.length || !bytesEqual(tbs.subarray(tbs.length - tail.length), tail)) {
     throw new VouchError('ERR_SIGNATURE_INTEGRITY', 'the payload is not the one covered by the signature');
   }
-  const key = await importVerificationKey(leaf, env.algorithm);
-  if (!(await verifyRawSignature(env.algorithm, key, env.signature, tbs))) {
-    throw new VouchError(
-      'ERR_SIGNATURE_INTEGRITY',
-      `the COSE signature (${env.algorithm}) does not verify with the signing certificate's key: the envelope was altered`,
-    );
-  }
+  await verifyLeafSignature(env, leaf, 'COSE');
 }
 
 function encodeSigningInput(input: SigningInput): EncodedSigningInput {

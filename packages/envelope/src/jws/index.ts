@@ -9,7 +9,7 @@
  * ```
  */
 import { fromBase64, fromBase64Url, fromUtf8, toBase64, toBase64Url, utf8, VouchError } from '@vouch/core';
-import { importVerificationKey, isSignatureAlgorithm, verifyRawSignature } from '../algorithms.js';
+import { isSignatureAlgorithm } from '../algorithms.js';
 import { buildSignedAttributes, critOrder, formatRfc3339, JOSE_REGISTERED, parseRfc3339 } from '../attributes.js';
 import { decodeBase64Url, isBase64UrlOf } from '../base64.js';
 import { encodeGoJson, isJsonObject, parseStrictJson } from '../json.js';
@@ -26,7 +26,15 @@ import {
 } from '../model.js';
 import { memoizeParse } from '../parse-cache.js';
 import { parsePayload } from '../payload.js';
-import { attachTimestampWith, checkAlgorithmMatchesLeaf, checkEnvelopeSize, parseChain, signEnvelope } from '../sign.js';
+import {
+  attachTimestampWith,
+  checkAlgorithmMatchesLeaf,
+  checkEnvelopeSize,
+  parseChain,
+  signEnvelope,
+  signingLeaf,
+  verifyLeafSignature,
+} from '../sign.js';
 
 /** The JWS media type. */
 export const JWS_MEDIA_TYPE = 'application/jose+json';
@@ -219,8 +227,7 @@ function parse(bytes: Uint8Array): ParsedEnvelope {
  * altered after parsing).
  */
 async function verifyIntegrity(env: ParsedEnvelope): Promise<void> {
-  const leaf = env?.certificateChain?.[0];
-  if (!leaf) throw new VouchError('ERR_SIGNATURE_INTEGRITY', 'the envelope has no signing certificate');
+  const leaf = signingLeaf(env);
   const tbs = env.toBeSigned;
   const dot = tbs.indexOf(0x2e);
   if (dot < 0 || tbs.lastIndexOf(0x2e) !== dot) throw new VouchError('ERR_SIGNATURE_INTEGRITY', 'the JWS signing input is malformed');
@@ -228,13 +235,7 @@ async function verifyIntegrity(env: ParsedEnvelope): Promise<void> {
   if (!isBase64UrlOf(env.payloadBytes, tbs, dot + 1, tbs.length)) {
     throw new VouchError('ERR_SIGNATURE_INTEGRITY', 'the payload is not the one covered by the signature');
   }
-  const key = await importVerificationKey(leaf, env.algorithm);
-  if (!(await verifyRawSignature(env.algorithm, key, env.signature, tbs))) {
-    throw new VouchError(
-      'ERR_SIGNATURE_INTEGRITY',
-      `the JWS signature (${env.algorithm}) does not verify with the signing certificate's key: the envelope was altered`,
-    );
-  }
+  await verifyLeafSignature(env, leaf, 'JWS');
 }
 
 function encodeSigningInput(input: SigningInput): EncodedSigningInput {
