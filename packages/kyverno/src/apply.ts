@@ -43,6 +43,11 @@ export interface ApplyOptions {
   cache?: VerificationCacheOptions | false;
   /** Reuse an engine instead of creating one (its policies win). */
   engine?: KyvernoEngine;
+  /**
+   * Constructs vouch does not evaluate: `'fail'` (default, as `kyverno apply|test` report them: every
+   * rule using one fails with a message naming it) or `'refuse'` (throw ERR_UNSUPPORTED).
+   */
+  unsupported?: 'refuse' | 'fail';
   signal?: AbortSignal;
 }
 
@@ -114,6 +119,7 @@ export async function applyPolicies(
       contextLoader: options.contextLoader,
       imageConfig: options.imageConfig,
       cache: options.cache ?? false,
+      unsupported: options.unsupported ?? 'fail',
     });
   const out: ResourceResult[] = [];
   for (const resource of resources) {

@@ -204,6 +204,12 @@ export interface RuleResponse {
   emitWarning?: boolean;
   /** Structured cause (the verifier's VouchError, JSON form) when there is one. */
   details?: Record<string, unknown>;
+  /**
+   * Set on an `error` caused by the infrastructure (network, timeout, deadline): only such errors
+   * are decided by the policy's failurePolicy. Any other `error` (a missing context value, a bad
+   * JMESPath expression, a bug) also blocks under Enforce, whatever the failurePolicy.
+   */
+  infrastructure?: boolean;
 }
 
 /** All rule responses of one policy for one resource. */
