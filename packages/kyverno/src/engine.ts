@@ -27,6 +27,7 @@ import {
   VERIFY_IMAGES_SCOPED_ANNOTATION,
 } from './metadata.js';
 import { matchPattern } from './pattern.js';
+import { assertSupported, type KyvernoConstruct, unsupportedInRule, unsupportedRuleMessage } from './support.js';
 import type {
   Attestation,
   AttestorSet,
@@ -51,7 +52,6 @@ import {
   type VerificationCache,
   type VerificationCacheOptions,
 } from './verifier.js';
-import { assertSupported, type KyvernoConstruct, unsupportedInRule, unsupportedRuleMessage } from './support.js';
 import { matchesAny, wildcardMatch } from './wildcard.js';
 
 /** Loads rule `context` entries that need the cluster (configMap, apiCall, …). */
@@ -1475,7 +1475,10 @@ export function* verifyAndPatchImagesCo(
       if (!rule.verifyImages || rule.verifyImages.length === 0) {
         // mutate / generate rules vouch cannot evaluate fail where Kyverno would apply them
         if (notEvaluated && (rule.mutate || rule.generate)) {
-          rules = appendAll(rules, unsupportedRule(engine, policy, rule, currentReq, rule.mutate ? 'Mutation' : 'Generation', notEvaluated, rm));
+          rules = appendAll(
+            rules,
+            unsupportedRule(engine, policy, rule, currentReq, rule.mutate ? 'Mutation' : 'Generation', notEvaluated, rm),
+          );
         }
         continue;
       }
@@ -1525,7 +1528,8 @@ export function* verifyAndPatchImagesCo(
     // removed (a later UPDATE would trust them); with records, the ops above replace them anyway
     const ann = resource.metadata?.annotations;
     if (ann) {
-      if (ann[VERIFY_IMAGES_ANNOTATION] !== undefined) patches.push({ op: 'remove', path: '/metadata/annotations/kyverno.io~1verify-images' });
+      if (ann[VERIFY_IMAGES_ANNOTATION] !== undefined)
+        patches.push({ op: 'remove', path: '/metadata/annotations/kyverno.io~1verify-images' });
       if (ann[VERIFY_IMAGES_SCOPED_ANNOTATION] !== undefined) {
         patches.push({ op: 'remove', path: '/metadata/annotations/kyverno.io~1verify-images-scoped' });
       }

@@ -22,7 +22,10 @@ export const KYVERNO_SUPPORT = {
   'verifyImages.roots': { supported: false, what: 'the deprecated verifyImages `roots` field (Cosign keyless)' },
   'verifyImages.subject': { supported: false, what: 'the deprecated verifyImages `subject` field (Cosign keyless)' },
   'verifyImages.issuer': { supported: false, what: 'the deprecated verifyImages `issuer` field (Cosign keyless)' },
-  'verifyImages.additionalExtensions': { supported: false, what: 'the deprecated verifyImages `additionalExtensions` field (Cosign keyless)' },
+  'verifyImages.additionalExtensions': {
+    supported: false,
+    what: 'the deprecated verifyImages `additionalExtensions` field (Cosign keyless)',
+  },
   'verifyImages.annotations': { supported: false, what: 'the deprecated verifyImages `annotations` field (Cosign)' },
   'verifyImages.cosignOCI11': { supported: false, what: 'verifyImages `cosignOCI11` (Cosign)' },
   'Notary.attestors.entries.keys': { supported: false, what: '`keys` attestors for type Notary' },
@@ -104,8 +107,7 @@ export function unsupportedInRule(
     const type = x.type ?? 'Cosign';
     // the type decides how signatures are checked: an entry without attestors or attestations checks
     // none (only digests and the verification records), whatever its type
-    const checks =
-      (Array.isArray(x.attestors) && x.attestors.length > 0) || (Array.isArray(x.attestations) && x.attestations.length > 0);
+    const checks = (Array.isArray(x.attestors) && x.attestors.length > 0) || (Array.isArray(x.attestations) && x.attestations.length > 0);
     if (checks) {
       if (type === 'Notary') add('verifyImages.type.Notary', [...p, 'type']);
       else if (type === 'SigstoreBundle') add('verifyImages.type.SigstoreBundle', [...p, 'type']);
@@ -166,11 +168,22 @@ export function findUnsupported(
   const key = policyKeyOf(policy);
   const out: UnsupportedConstruct[] = [];
   for (const path of unsupportedInSpec(policy, support)) {
-    out.push({ construct: 'spec.webhookConfiguration.matchConditions', what: support['spec.webhookConfiguration.matchConditions'].what, policy: key, path });
+    out.push({
+      construct: 'spec.webhookConfiguration.matchConditions',
+      what: support['spec.webhookConfiguration.matchConditions'].what,
+      policy: key,
+      path,
+    });
   }
   (policy.spec.rules ?? []).forEach((rule, i) => {
     for (const u of unsupportedInRule(rule, support)) {
-      out.push({ construct: u.construct, what: support[u.construct].what, policy: key, rule: rule.name, path: ['spec', 'rules', i, ...u.path] });
+      out.push({
+        construct: u.construct,
+        what: support[u.construct].what,
+        policy: key,
+        rule: rule.name,
+        path: ['spec', 'rules', i, ...u.path],
+      });
     }
   });
   return out;
@@ -202,7 +215,13 @@ export function assertSupported(policies: readonly KyvernoPolicy[]): void {
     `policy ${u.policy}${u.rule ? ` rule ${u.rule}` : ''}: vouch cannot evaluate ${u.what} (${formatConstructPath(u.path)}); a policy vouch cannot evaluate is refused rather than enforced in part${more}`,
     {
       details: {
-        unsupported: all.map((x) => ({ policy: x.policy, rule: x.rule, construct: x.construct, path: formatConstructPath(x.path), what: x.what })),
+        unsupported: all.map((x) => ({
+          policy: x.policy,
+          rule: x.rule,
+          construct: x.construct,
+          path: formatConstructPath(x.path),
+          what: x.what,
+        })),
       },
     },
   );

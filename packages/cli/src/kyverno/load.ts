@@ -79,7 +79,11 @@ export function loadPolicies(paths: readonly string[], cwd: string): KyvernoPoli
   return out;
 }
 
-/** Policies of a directory, read asynchronously (webhook). */
+/**
+ * Policies of a directory, read asynchronously (webhook). A policy using a construct vouch cannot
+ * evaluate (see `KYVERNO_SUPPORT`) is refused: VouchError ERR_UNSUPPORTED naming `file:line:column`,
+ * so the webhook never becomes ready with it.
+ */
 export async function loadPolicyDir(dir: string): Promise<KyvernoPolicy[]> {
   const out: KyvernoPolicy[] = [];
   for (const f of await manifestFilesAsync(dir)) {
@@ -89,7 +93,7 @@ export async function loadPolicyDir(dir: string): Promise<KyvernoPolicy[]> {
     } catch (e) {
       throw ioError(f, e);
     }
-    out.push(...parsePolicies(text, { source: relative(dir, f) || f, ignoreOtherKinds: true }));
+    out.push(...parsePolicies(text, { source: relative(dir, f) || f, ignoreOtherKinds: true, rejectUnsupported: true }));
   }
   return out;
 }
