@@ -1,10 +1,11 @@
 import { VouchError } from '@vouch/core';
 import { parseAllDocuments } from 'yaml';
 import { type ContextLoader, createKyvernoEngine, evaluateResource, type KyvernoEngine, ruleFailureAction } from './engine.js';
+import { parsePolicyExceptions } from './exceptions.js';
 import type { ImageConfig } from './images.js';
 import type { GroupVersionKind } from './kinds.js';
 import { parsePolicies, policyKey } from './policy.js';
-import type { KubeObject, KyvernoPolicy, PolicyResponse, RequestInfo, RuleResponse } from './types.js';
+import type { KubeObject, KyvernoPolicy, PolicyException, PolicyResponse, RequestInfo, RuleResponse } from './types.js';
 import type { NotaryImageVerifier, VerificationCacheOptions } from './verifier.js';
 
 /** Kubernetes APIResource as written in a Values file's `subresources`. */
@@ -48,6 +49,8 @@ export interface ApplyOptions {
    * rule using one fails with a message naming it) or `'refuse'` (throw ERR_UNSUPPORTED).
    */
   unsupported?: 'refuse' | 'fail';
+  /** PolicyExceptions to honour (`--exception`). */
+  exceptions?: readonly PolicyException[];
   signal?: AbortSignal;
 }
 
@@ -120,6 +123,7 @@ export async function applyPolicies(
       imageConfig: options.imageConfig,
       cache: options.cache ?? false,
       unsupported: options.unsupported ?? 'fail',
+      ...(options.exceptions ? { exceptions: options.exceptions } : {}),
     });
   const out: ResourceResult[] = [];
   for (const resource of resources) {
@@ -393,6 +397,8 @@ export async function runKyvernoTest(test: KyvernoTestFile, options: RunTestOpti
       invalidPolicies[f] = e instanceof Error ? e.message : String(e);
     }
   }
+  const exceptions: PolicyException[] = [...(options.exceptions ?? [])];
+  for (const f of test.exceptions ?? []) exceptions.push(...parsePolicyExceptions(await options.readFile(f), { source: f }));
   const resources: KubeObject[] = [];
   for (const f of test.resources) resources.push(...loadObjects(await options.readFile(f)));
   let values: KyvernoValues | undefined = test.values;
@@ -407,7 +413,12 @@ export async function runKyvernoTest(test: KyvernoTestFile, options: RunTestOpti
         userInfo: u.userInfo as RequestInfo['userInfo'],
       };
   }
-  const applied = await applyPolicies(policies, resources, { ...options, values, requestInfo });
+  const applied = await applyPolicies(policies, resources, {
+    ...options,
+    values,
+    requestInfo,
+    ...(exceptions.length > 0 ? { exceptions } : {}),
+  });
   const rows: TestRow[] = [];
   let id = 0;
   const push = (row: Omit<TestRow, 'id'>) => rows.push({ id: ++id, ...row });

@@ -1,6 +1,7 @@
 import { isVouchError, VouchError } from '@vouch/core';
 import { computeRules } from './autogen.js';
 import { type Co, driveAsync, isThenable, Pending, rethrowPending } from './drive.js';
+import { exceptionCovers, policyExceptionKey } from './exceptions.js';
 import {
   type ExtractedImages,
   extractImages,
@@ -34,6 +35,7 @@ import type {
   ImageVerification,
   KubeObject,
   KyvernoPolicy,
+  PolicyException,
   PolicyResponse,
   RequestInfo,
   Rule,
@@ -93,6 +95,12 @@ export interface KyvernoEngineOptions {
    * naming it. Never is such a construct ignored or answered with `error` / `skip`.
    */
   unsupported?: 'refuse' | 'fail';
+  /**
+   * PolicyExceptions (`kyverno apply --exception`, `kyverno-test.yaml` `exceptions`): a rule an
+   * exception names is `skip` ("rule is skipped due to policy exceptions<keys>") for the resources it
+   * matches, after the rule's context and preconditions, as in Kyverno.
+   */
+  exceptions?: readonly PolicyException[];
 }
 
 /** A reusable policy engine (parsed policies, JMESPath instance, verification cache). */
@@ -124,6 +132,17 @@ export function createKyvernoEngine(options: KyvernoEngineOptions): KyvernoEngin
     jmes: createJmesEngine({ now: options.now }),
     cache: createVerificationCache(cacheOpts),
   };
+  if (options.exceptions && options.exceptions.length > 0) {
+    const byRule = new Map<Rule, PolicyException[]>();
+    for (const policy of options.policies) {
+      const key = policy.kind === 'Policy' ? `${policy.metadata.namespace ?? 'default'}/${policy.metadata.name}` : policy.metadata.name;
+      for (const rule of rulesOf(engine, policy)) {
+        const list = options.exceptions.filter((e) => exceptionCovers(e, key, rule.name));
+        if (list.length > 0) byRule.set(rule, list);
+      }
+    }
+    if (byRule.size > 0) memoOf(engine).exceptions = byRule;
+  }
   if (mode === 'fail') {
     const unsupported = new Map<Rule, UnsupportedUse[]>();
     for (const policy of options.policies) {
@@ -206,6 +225,8 @@ interface EngineMemo {
   materials: WeakMap<object, NotaryAttestorMaterial>;
   /** Per attestor entry: the last signature cache key built (image, trust policy, key). */
   signatureKeys: WeakMap<object, { image: string; trustPolicy: unknown; key: string }>;
+  /** The PolicyExceptions naming each rule (set at engine creation; absent without exceptions). */
+  exceptions?: Map<Rule, PolicyException[]>;
   /** Mode `fail` only: the rules using a construct vouch does not evaluate (set at engine creation). */
   unsupported?: Map<Rule, UnsupportedUse[]>;
   /** The failure policy of the verify-images phase (Fail unless every policy with verifyImages rules says Ignore). */
@@ -340,6 +361,10 @@ function ruleNeedsContext(engine: KyvernoEngine, rule: Rule): boolean {
     v =
       (rule.context?.length ?? 0) > 0 ||
       rule.preconditions !== undefined ||
+      (memoOf(engine)
+        .exceptions?.get(rule)
+        ?.some((e) => e.spec.conditions !== undefined) ??
+        false) ||
       hasVariable(list) ||
       list.some((iv) => (iv.attestations?.length ?? 0) > 0 || iv.validate !== undefined);
     m.set(rule, v);
@@ -756,6 +781,41 @@ function checkPreconditions(
   return { status: 'skip', message: r.messages.length > 0 ? `preconditions not met; ${r.messages.join('; ')}` : 'preconditions not met' };
 }
 
+/**
+ * The exceptions among `candidates` (those naming the rule) that exempt this request: their `match`
+ * selects the resource and their `conditions` hold. The `skip` message Kyverno answers with, or
+ * undefined. Conditions that cannot be evaluated do not exempt.
+ */
+function exceptionSkip(
+  engine: KyvernoEngine,
+  candidates: readonly PolicyException[],
+  req: EngineRequest,
+  operation: string,
+  ctx: Record<string, unknown>,
+): string | undefined {
+  let keys: string[] | undefined;
+  const input: MatchInput = {
+    resource: effectiveResource(req),
+    operation,
+    requestInfo: req.requestInfo,
+    namespaceLabels: req.namespaceLabels,
+    gvk: req.gvk,
+    subresource: req.subresource,
+  };
+  for (const e of candidates) {
+    if (!ruleMatchesInput({ match: e.spec.match }, input)) continue;
+    if (e.spec.conditions !== undefined) {
+      try {
+        if (!evaluateConditions(e.spec.conditions, ctx, engine.jmes).passed) continue;
+      } catch {
+        continue;
+      }
+    }
+    (keys ??= []).push(policyExceptionKey(e));
+  }
+  return keys ? `rule is skipped due to policy exceptions${keys.join(', ')}` : undefined;
+}
+
 function ruleResponse(
   name: string,
   type: RuleResponse['type'],
@@ -1137,6 +1197,7 @@ function runVerifyImagesRule(
   cache: VerificationCache,
   rm: ReviewMemo,
   unsupported?: readonly UnsupportedUse[],
+  exceptions?: readonly PolicyException[],
 ): RuleResponse[] {
   const operation = operationOf(req, policy, rule.name);
   if (!ruleMatches(engine, policy, rule, req, operation, rm)) return [];
@@ -1176,6 +1237,13 @@ function runVerifyImagesRule(
     const pre = checkPreconditions(engine, rule, ctx);
     if (pre) {
       resp(pre.status, pre.message);
+      return out;
+    }
+  }
+  if (exceptions) {
+    const skip = exceptionSkip(engine, exceptions, req, operation, ctx);
+    if (skip) {
+      resp('skip', skip);
       return out;
     }
   }
@@ -1460,8 +1528,10 @@ export function* verifyAndPatchImagesCo(
   const responses: PolicyResponse[] = [];
   let current = resource;
   let currentReq = current === req.resource ? req : { ...req, resource: current };
-  // set only by an engine in mode `fail` with rules vouch cannot evaluate
-  const unsupported = memoOf(engine).unsupported;
+  // set only by an engine in mode `fail` with rules vouch cannot evaluate / with PolicyExceptions
+  const memo = memoOf(engine);
+  const unsupported = memo.unsupported;
+  const exceptions = memo.exceptions;
   // indexed loops: a for-of in a generator allocates its iterator and every step's result
   const policies = engine.policies;
   for (let pi = 0; pi < policies.length; pi++) {
@@ -1490,7 +1560,20 @@ export function* verifyAndPatchImagesCo(
       let rr: RuleResponse[];
       for (;;) {
         try {
-          rr = runVerifyImagesRule(engine, policy, rule, currentReq, current, records, imagePatches, warnings, cache, rm, notEvaluated);
+          rr = runVerifyImagesRule(
+            engine,
+            policy,
+            rule,
+            currentReq,
+            current,
+            records,
+            imagePatches,
+            warnings,
+            cache,
+            rm,
+            notEvaluated,
+            exceptions?.get(rule),
+          );
           break;
         } catch (e) {
           if (!(e instanceof Pending)) throw e;
@@ -1604,6 +1687,7 @@ function imageCheckRule(
   operation: string,
   resource: KubeObject,
   status: ScopedStatus,
+  exceptions?: readonly PolicyException[],
 ): RuleResponse[] {
   const entries = rule.verifyImages ?? [];
   if (!entries.some((iv) => iv.verifyDigest || iv.required)) return [];
@@ -1617,7 +1701,7 @@ function imageCheckRule(
   if (selected.length === 0) return [];
   // Kyverno loads the rule context and checks the preconditions before any handler, this one included:
   // a rule whose preconditions do not hold is `skip` here too, not "unverified image".
-  if (rule.context?.length || rule.preconditions) {
+  if (rule.context?.length || rule.preconditions || exceptions) {
     const ctx = baseContext({ ...req, resource }, operation);
     ctx.images = images;
     try {
@@ -1638,6 +1722,8 @@ function imageCheckRule(
       const pre = checkPreconditions(engine, rule, ctx);
       if (pre) return [ruleResponse(rule.name, 'Validation', pre.status, pre.message)];
     }
+    const skip = exceptions && exceptionSkip(engine, exceptions, { ...req, resource }, operation, ctx);
+    if (skip) return [ruleResponse(rule.name, 'Validation', 'skip', skip)];
   }
   let passed = 0;
   let skipped: string[] | undefined;
@@ -1697,6 +1783,7 @@ function validateRule(
   resource: KubeObject,
   rm: ReviewMemo,
   unsupported?: readonly UnsupportedUse[],
+  exceptions?: readonly PolicyException[],
 ): RuleResponse[] {
   const v = rule.validate as Record<string, unknown>;
   const operation = operationOf(req, policy, rule.name);
@@ -1725,6 +1812,8 @@ function validateRule(
     const pre = checkPreconditions(engine, rule, ctx);
     if (pre) return resp(pre.status, pre.message);
   }
+  const skip = exceptions && exceptionSkip(engine, exceptions, { ...req, resource }, operation, ctx);
+  if (skip) return resp('skip', skip);
   if (unsupported) return [ruleResponse(rule.name, 'Validation', 'fail', unsupportedRuleMessage(unsupported[0]!), { emitWarning: true })];
   let message: string;
   try {
@@ -1788,7 +1877,9 @@ export function* validateResourceCo(
 ): Co<PolicyResponse[]> {
   const resource = effectiveResource(req);
   const status = scopedStatusReader(engine, resource, written);
-  const unsupported = memoOf(engine).unsupported;
+  const memo = memoOf(engine);
+  const unsupported = memo.unsupported;
+  const exceptions = memo.exceptions;
   const out: PolicyResponse[] = [];
   // indexed loops: a for-of in a generator allocates its iterator and every step's result
   const policies = engine.policies;
@@ -1807,7 +1898,7 @@ export function* validateResourceCo(
         let rr: RuleResponse[];
         for (;;) {
           try {
-            rr = imageCheckRule(engine, rm, policy, rule, req, operation, resource, status);
+            rr = imageCheckRule(engine, rm, policy, rule, req, operation, resource, status, exceptions?.get(rule));
             break;
           } catch (e) {
             if (!(e instanceof Pending)) throw e;
@@ -1821,7 +1912,7 @@ export function* validateResourceCo(
         let rr: RuleResponse[];
         for (;;) {
           try {
-            rr = validateRule(engine, policy, rule, req, resource, rm, notEvaluated);
+            rr = validateRule(engine, policy, rule, req, resource, rm, notEvaluated, exceptions?.get(rule));
             break;
           } catch (e) {
             if (!(e instanceof Pending)) throw e;

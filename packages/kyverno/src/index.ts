@@ -24,6 +24,7 @@ export {
   validateResource,
   verifyAndPatchImages,
 } from './engine.js';
+export * from './exceptions.js';
 export {
   addDefaultRegistry,
   type ExtractedImages,

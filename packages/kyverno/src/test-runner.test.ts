@@ -55,19 +55,38 @@ spec:
   containers: [{name: c, image: "nginx:1.25"}]
 `;
 
-function test(results: string): string {
+const EXCEPTION = `apiVersion: kyverno.io/v2
+kind: PolicyException
+metadata: {name: allow-tagged, namespace: kyverno}
+spec:
+  exceptions:
+    - policyName: require-digest
+      ruleNames: ["pod*"]
+  match:
+    any:
+      - resources:
+          kinds: [Pod]
+          names: [tagged]
+  conditions:
+    all:
+      - key: "{{ request.object.metadata.namespace }}"
+        operator: Equals
+        value: default
+`;
+
+function test(results: string, exceptions = false): string {
   return `apiVersion: cli.kyverno.io/v1alpha1
 kind: Test
 metadata: {name: t}
 policies: [policy.yaml]
 resources: [resources.yaml]
-results:
+${exceptions ? 'exceptions: [exception.yaml]\n' : ''}results:
 ${results}`;
 }
 
-async function run(results: string) {
-  const files: Record<string, string> = { 'policy.yaml': POLICY, 'resources.yaml': RESOURCES };
-  return runKyvernoTest(parseKyvernoTest(test(results)), { readFile: (p) => files[p]! });
+async function run(results: string, exceptions = false) {
+  const files: Record<string, string> = { 'policy.yaml': POLICY, 'resources.yaml': RESOURCES, 'exception.yaml': EXCEPTION };
+  return runKyvernoTest(parseKyvernoTest(test(results, exceptions)), { readFile: (p) => files[p]! });
 }
 
 describe('kyverno test', () => {
@@ -95,6 +114,18 @@ describe('kyverno test', () => {
     expect(r.rows.map((x) => [x.result, x.reason, x.message])).toEqual([
       ['Pass', 'Ok', 'preconditions not met'],
       ['Pass', 'Ok', 'preconditions not met'],
+    ]);
+  });
+
+  it('PolicyExceptions (test file `exceptions`): the named rule is skip in both phases for the resources they match', async () => {
+    const r = await run(
+      `  - {policy: require-digest, rule: pods, kind: Pod, resources: [tagged], result: skip}
+`,
+      true,
+    );
+    expect(r.rows.map((x) => [x.result, x.message])).toEqual([
+      ['Pass', 'rule is skipped due to policy exceptionskyverno/allow-tagged'],
+      ['Pass', 'rule is skipped due to policy exceptionskyverno/allow-tagged'],
     ]);
   });
 });

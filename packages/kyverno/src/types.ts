@@ -168,6 +168,25 @@ export interface KyvernoPolicy {
   status?: unknown;
 }
 
+/**
+ * A Kyverno `PolicyException` (kyverno.io/v2, v2beta1 or v2alpha1): the rules it names
+ * (`exceptions[].policyName` = policy key, `ruleNames` = wildcard patterns) are skipped for the
+ * resources its `match` (and `conditions`) select.
+ */
+export interface PolicyException {
+  apiVersion: string;
+  kind: 'PolicyException';
+  metadata: { name: string; namespace?: string; [other: string]: unknown };
+  spec: {
+    exceptions: { policyName: string; ruleNames: string[] }[];
+    match: MatchResources;
+    conditions?: ConditionBlock;
+    background?: boolean;
+    podSecurity?: unknown[];
+    [other: string]: unknown;
+  };
+}
+
 /** A Kubernetes object (loosely typed). */
 export type KubeObject = Record<string, unknown> & {
   apiVersion?: string;
