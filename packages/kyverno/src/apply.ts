@@ -4,6 +4,7 @@ import { type ContextLoader, createKyvernoEngine, evaluateResource, type Kyverno
 import { parsePolicyExceptions } from './exceptions.js';
 import type { ImageConfig } from './images.js';
 import type { GroupVersionKind } from './kinds.js';
+import type { JsonPatchOperation } from './metadata.js';
 import { parsePolicies, policyKey } from './policy.js';
 import type { KubeObject, KyvernoPolicy, PolicyException, PolicyResponse, RequestInfo, RuleResponse } from './types.js';
 import type { NotaryImageVerifier, VerificationCacheOptions } from './verifier.js';
@@ -58,8 +59,12 @@ export interface ApplyOptions {
 export interface ResourceResult {
   resource: KubeObject;
   patchedResource: KubeObject;
+  /** The verify-images phase's JSON patch (annotation ops, then digest ops); empty when nothing changed. */
+  patches: JsonPatchOperation[];
   /** One entry per policy: phase-1 rule responses followed by phase-2 ones. */
   policyResponses: PolicyResponse[];
+  /** The same responses by phase, as Kyverno's CLI lists them: verify-images, then validation. */
+  phases: { verifyImages: PolicyResponse[]; validation: PolicyResponse[] };
 }
 
 function labelsFor(ns: string, opts: ApplyOptions): Record<string, string> | undefined {
@@ -144,7 +149,13 @@ export async function applyPolicies(
       resource,
       rules: [...pr.rules, ...(r.validation[i]?.rules ?? [])],
     }));
-    out.push({ resource, patchedResource: r.verifyImages.patchedResource, policyResponses });
+    out.push({
+      resource,
+      patchedResource: r.verifyImages.patchedResource,
+      patches: r.verifyImages.patches,
+      policyResponses,
+      phases: { verifyImages: r.verifyImages.responses, validation: r.validation },
+    });
   }
   return out;
 }
@@ -197,9 +208,11 @@ export function toReportResult(pr: PolicyResponse, r: RuleResponse, options: Rep
     if (ruleFailureAction(pr.policy, r.name, ns) === 'Audit') result = 'warn';
   }
   const meta = pr.resource.metadata ?? {};
+  const spec = pr.policy.spec;
+  const process = options.process ?? (spec.background !== false ? 'background scan' : spec.admission !== false ? 'admission review' : '');
   const props: Record<string, string> = {
     ...(findRule(pr, r.name)?.reportProperties ?? {}),
-    process: options.process ?? 'background scan',
+    process,
   };
   const out: PolicyReportResult = {
     source: 'kyverno',
@@ -269,7 +282,47 @@ export function buildPolicyReports(responses: readonly PolicyResponse[], options
   return out;
 }
 
-/** One merged ClusterPolicyReport (name `merged`) with every result, as `kyverno apply -p` prints. */
+/** An `openreports.io/v1alpha1` report as `kyverno apply -p` prints it: `ClusterReport`, or `PolicyReport` for a namespaced policy. */
+export interface ApplyReport {
+  apiVersion: 'openreports.io/v1alpha1';
+  kind: 'ClusterReport' | 'PolicyReport';
+  metadata: { creationTimestamp: null; name: string; namespace?: string };
+  results: PolicyReportResult[];
+  summary: PolicyReport['summary'];
+}
+
+/**
+ * The reports `kyverno apply --policy-report` prints: the results of every ClusterPolicy merged into
+ * one `ClusterReport` named `merged` (first, when there is any), then one `PolicyReport` (apiVersion
+ * openreports.io/v1alpha1) per namespaced Policy, named after it.
+ */
+export function buildApplyReports(responses: readonly PolicyResponse[], options: ReportOptions = {}): ApplyReport[] {
+  const cluster: PolicyReportResult[] = [];
+  const byPolicy = new Map<KyvernoPolicy, PolicyReportResult[]>();
+  for (const pr of responses) {
+    for (const r of pr.rules) {
+      const result = toReportResult(pr, r, options);
+      if (pr.policy.kind === 'Policy') {
+        let list = byPolicy.get(pr.policy);
+        if (!list) byPolicy.set(pr.policy, (list = []));
+        list.push(result);
+      } else cluster.push(result);
+    }
+  }
+  const out: ApplyReport[] = [];
+  const report = (kind: ApplyReport['kind'], name: string, results: PolicyReportResult[], namespace?: string): ApplyReport => ({
+    apiVersion: 'openreports.io/v1alpha1',
+    kind,
+    metadata: { creationTimestamp: null, name, ...(namespace ? { namespace } : {}) },
+    results,
+    summary: summarize(results),
+  });
+  if (cluster.length > 0) out.push(report('ClusterReport', 'merged', cluster));
+  for (const [p, results] of byPolicy) out.push(report('PolicyReport', p.metadata.name, results, p.metadata.namespace ?? 'default'));
+  return out;
+}
+
+/** One merged ClusterPolicyReport (name `merged`) with every result (vouch's JSON output of `kyverno apply`). */
 export function buildMergedReport(responses: readonly PolicyResponse[], options: ReportOptions = {}): PolicyReport {
   const results = responses.flatMap((pr) => pr.rules.map((r) => toReportResult(pr, r, options)));
   return {
