@@ -6,7 +6,6 @@ import {
   type KyvernoEngine,
   newReviewMemo,
   policyFailurePolicy,
-  policyRules,
   ruleFailureAction,
   validateResourceCo,
   verifyAndPatchImagesCo,
@@ -75,45 +74,23 @@ export function blockedMessage(kind: string, namespace: string, name: string, re
 }
 
 /**
- * True when the responses block the request: a failure under Enforce; an error under failurePolicy
- * Fail (the policy's, or `failurePolicy` when given: the verify-images phase decides for its batch);
- * and (vouch GAP, fail closed) an error that is not an infrastructure error (`RuleResponse.infrastructure`)
- * under Enforce whatever the failurePolicy: Kyverno's failurePolicy is for a failing registry or
- * network, not for a rule that could not be evaluated.
+ * True when the responses block the request: a failure under Enforce; an error under the policy's
+ * failurePolicy Fail (Kyverno serves the policies of each failurePolicy in a webhook of their own, so
+ * the decision is per policy); and (vouch GAP, fail closed) an error that is not an infrastructure
+ * error (`RuleResponse.infrastructure`) under Enforce whatever the failurePolicy: Kyverno's
+ * failurePolicy is for a failing registry or network, not for a rule that could not be evaluated.
  */
-export function isBlocked(
-  responses: readonly PolicyResponse[],
-  namespace: string,
-  namespaceLabels?: Record<string, string>,
-  failurePolicy?: 'Fail' | 'Ignore',
-): boolean {
+export function isBlocked(responses: readonly PolicyResponse[], namespace: string, namespaceLabels?: Record<string, string>): boolean {
   for (const pr of responses) {
     for (const r of pr.rules) {
       if (r.status === 'fail' && ruleFailureAction(pr.policy, r.name, namespace, namespaceLabels) === 'Enforce') return true;
       if (r.status === 'error') {
-        if ((failurePolicy ?? policyFailurePolicy(pr.policy)) === 'Fail') return true;
+        if (policyFailurePolicy(pr.policy) === 'Fail') return true;
         if (!r.infrastructure && ruleFailureAction(pr.policy, r.name, namespace, namespaceLabels) === 'Enforce') return true;
       }
     }
   }
   return false;
-}
-
-// Per engine: the verify-images phase's failure policy (policies are immutable).
-const batchPolicies = new WeakMap<KyvernoEngine, 'Fail' | 'Ignore'>();
-
-/**
- * The failure policy of the verify-images (mutating) phase, as Kyverno's handler computes it for a
- * batch: Fail unless every policy with verifyImages rules says Ignore.
- */
-export function verifyImagesFailurePolicy(engine: KyvernoEngine): 'Fail' | 'Ignore' {
-  let fp = batchPolicies.get(engine);
-  if (fp === undefined) {
-    const withImages = engine.policies.filter((p) => policyRules(p).some((r) => (r.verifyImages?.length ?? 0) > 0));
-    fp = withImages.length > 0 && withImages.every((p) => policyFailurePolicy(p) === 'Ignore') ? 'Ignore' : 'Fail';
-    batchPolicies.set(engine, fp);
-  }
-  return fp;
 }
 
 function auditAnnotations(responses: readonly PolicyResponse[]): Record<string, string> {
@@ -228,7 +205,7 @@ function* admissionCo(review: AdmissionReview, engine: KyvernoEngine, options: A
       const rm = newReviewMemo();
       const phase1 = yield* verifyAndPatchImagesCo(engine, ereq, rm);
       warnings.push(...phase1.warnings);
-      if (isBlocked(phase1.responses, namespace, nsLabels, hasError(phase1.responses) ? verifyImagesFailurePolicy(engine) : undefined)) {
+      if (isBlocked(phase1.responses, namespace, nsLabels)) {
         return respond(deny(req.uid, blockedMessage(kind, namespace, name, phase1.responses), warnings));
       }
       patched = phase1.patchedResource;
@@ -265,9 +242,4 @@ function* admissionCo(review: AdmissionReview, engine: KyvernoEngine, options: A
     // the failurePolicy (a verifier or loader failure arrives as a rule response, not here).
     return respond(deny(req.uid, `vouch could not evaluate the request: ${e instanceof Error ? e.message : String(e)}`, warnings));
   }
-}
-
-function hasError(responses: readonly PolicyResponse[]): boolean {
-  for (const pr of responses) for (const r of pr.rules) if (r.status === 'error') return true;
-  return false;
 }

@@ -229,8 +229,6 @@ interface EngineMemo {
   exceptions?: Map<Rule, PolicyException[]>;
   /** Mode `fail` only: the rules using a construct vouch does not evaluate (set at engine creation). */
   unsupported?: Map<Rule, UnsupportedUse[]>;
-  /** The failure policy of the verify-images phase (Fail unless every policy with verifyImages rules says Ignore). */
-  batchFailurePolicy?: 'Fail' | 'Ignore';
 }
 
 /**

@@ -141,8 +141,10 @@ export function registerKyverno(program: Command, ctx: CliContext): void {
     .command('test')
     .description(`Run Kyverno CLI tests (${TEST_FILE_NAME} files, searched recursively); exits 1 when a test fails. --output text|json`)
     .argument('[path]', 'directory (searched recursively) or test file', '.')
-    .option('--file-name <name>', 'test file name to look for', TEST_FILE_NAME)
-    .option('--detailed-results', 'add the rule message to the table');
+    .option('-f, --file-name <name>', 'test file name to look for', TEST_FILE_NAME)
+    .option('--detailed-results', 'add the rule message to the table')
+    .option('--registry', 'No effect: registries are always reached with the credentials of notation and docker config')
+    .option('--remove-color', 'No effect: vouch prints no colors');
   addImageSourceOptions(test);
   actWithYaml(test, ctx, async ([pathArg], opts, format) => {
     const root = ctx.resolvePath((pathArg as string | undefined) ?? '.');
