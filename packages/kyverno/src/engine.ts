@@ -814,6 +814,30 @@ function exceptionSkip(
   return keys ? `rule is skipped due to policy exceptions${keys.join(', ')}` : undefined;
 }
 
+/**
+ * Validation phase: loads the rule's context into `ctx` and checks its preconditions; the `error`
+ * (context) or `skip` / `error` (preconditions) response that ends the rule, or undefined to go on.
+ */
+function contextAndPreconditions(
+  engine: KyvernoEngine,
+  policy: KyvernoPolicy,
+  rule: Rule,
+  ctx: Record<string, unknown>,
+  req: EngineRequest,
+  rm: ReviewMemo,
+): RuleResponse | undefined {
+  try {
+    loadContext(engine, policy, rule, ctx, req, rm);
+  } catch (e) {
+    rethrowPending(e);
+    const infra = isInfrastructureError(e) ? { infrastructure: true } : undefined;
+    return ruleResponse(rule.name, 'Validation', 'error', `failed to load context: ${errMessage(e)}`, infra);
+  }
+  if (!rule.preconditions) return undefined;
+  const pre = checkPreconditions(engine, rule, ctx);
+  return pre ? ruleResponse(rule.name, 'Validation', pre.status, pre.message) : undefined;
+}
+
 function ruleResponse(
   name: string,
   type: RuleResponse['type'],
@@ -1702,24 +1726,8 @@ function imageCheckRule(
   if (rule.context?.length || rule.preconditions || exceptions) {
     const ctx = baseContext({ ...req, resource }, operation);
     ctx.images = images;
-    try {
-      loadContext(engine, policy, rule, ctx, req, rm);
-    } catch (e) {
-      rethrowPending(e);
-      return [
-        ruleResponse(
-          rule.name,
-          'Validation',
-          'error',
-          `failed to load context: ${errMessage(e)}`,
-          isInfrastructureError(e) ? { infrastructure: true } : undefined,
-        ),
-      ];
-    }
-    if (rule.preconditions) {
-      const pre = checkPreconditions(engine, rule, ctx);
-      if (pre) return [ruleResponse(rule.name, 'Validation', pre.status, pre.message)];
-    }
+    const stop = contextAndPreconditions(engine, policy, rule, ctx, req, rm);
+    if (stop) return [stop];
     const skip = exceptions && exceptionSkip(engine, exceptions, { ...req, resource }, operation, ctx);
     if (skip) return [ruleResponse(rule.name, 'Validation', 'skip', skip)];
   }
@@ -1792,24 +1800,8 @@ function validateRule(
   } catch {
     ctx.images = {};
   }
-  try {
-    loadContext(engine, policy, rule, ctx, req, rm);
-  } catch (e) {
-    rethrowPending(e);
-    return [
-      ruleResponse(
-        rule.name,
-        'Validation',
-        'error',
-        `failed to load context: ${errMessage(e)}`,
-        isInfrastructureError(e) ? { infrastructure: true } : undefined,
-      ),
-    ];
-  }
-  if (rule.preconditions) {
-    const pre = checkPreconditions(engine, rule, ctx);
-    if (pre) return resp(pre.status, pre.message);
-  }
+  const stop = contextAndPreconditions(engine, policy, rule, ctx, req, rm);
+  if (stop) return [stop];
   const skip = exceptions && exceptionSkip(engine, exceptions, { ...req, resource }, operation, ctx);
   if (skip) return resp('skip', skip);
   if (unsupported) return [ruleResponse(rule.name, 'Validation', 'fail', unsupportedRuleMessage(unsupported[0]!), { emitWarning: true })];
