@@ -1660,7 +1660,15 @@ function scopedStatusReader(engine: KyvernoEngine, resource: KubeObject, written
   if (written) {
     // phase 2 of the same review: the outcomes phase 1 recorded, never an annotation the request brought along
     const byPolicy = written.policies ?? {};
-    return (policy, rule, img) => byPolicy[scopedPolicyKey(policy)]?.[rule]?.[img] ?? 'fail';
+    let last: KyvernoPolicy | undefined;
+    let rules: Record<string, Record<string, string>> | undefined;
+    return (policy, rule, img) => {
+      if (policy !== last) {
+        last = policy;
+        rules = byPolicy[scopedPolicyKey(policy)];
+      }
+      return rules?.[rule]?.[img] ?? 'fail';
+    };
   }
   const raw = resource.metadata?.annotations?.[VERIFY_IMAGES_SCOPED_ANNOTATION];
   let parsed: ImageVerificationMetadata | undefined;
