@@ -64,8 +64,13 @@ export function rewriteKyvernoArgv(argv: readonly string[]): string[] {
       out.push(...argv.slice(i));
       break;
     }
-    if (a === '-o' || a === '--output') out.push('--kyverno-output');
-    else if (a.startsWith('--output=')) out.push(`--kyverno-output=${a.slice('--output='.length)}`);
+    if (a === '-o' || a === '--output') {
+      const next = argv[i + 1];
+      // a missing value is reported by the verb with pflag's words, not commander's internal flag name
+      if (next === undefined || (next.startsWith('-') && next !== '-'))
+        out.push(`--kyverno-output=${a === '-o' ? '\u0000o' : '\u0000output'}`);
+      else out.push('--kyverno-output');
+    } else if (a.startsWith('--output=')) out.push(`--kyverno-output=${a.slice('--output='.length)}`);
     else if (/^-o[^-]/.test(a)) out.push(`--kyverno-output=${a.slice(2)}`);
     else out.push(a);
   }

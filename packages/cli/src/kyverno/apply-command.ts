@@ -66,6 +66,10 @@ export async function kyvernoApply(
   }
   if (opts.json) throw new UsageError('--json is not supported: vouch does not evaluate ValidatingPolicies on JSON payloads');
   if (opts.contextFile !== undefined) throw new UsageError('--context-file is not supported: vouch does not evaluate CEL policies');
+  const out = opts.kyvernoOutput as string | undefined;
+  if (out === '\u0000o' || out === '\u0000output') {
+    throw new UsageError(`flag needs an argument: ${out === '\u0000o' ? "'o' in -o" : '--output'}`);
+  }
   const reportFormat = String(opts.outputFormat ?? 'yaml').toLowerCase();
   if (reportFormat !== 'yaml' && reportFormat !== 'json') {
     throw new UsageError(`invalid --output-format "${String(opts.outputFormat)}": use yaml or json`);

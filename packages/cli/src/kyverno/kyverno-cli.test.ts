@@ -284,6 +284,7 @@ spec:
     const both = await vouch(['kyverno', 'apply', 'policies', '-r', 'resources', '-s', 'a=b', '-f', 'values.yaml']);
     expect(both.err).toContain('pass the values either using set flag or values_file flag');
     expect((await vouch(['kyverno', 'apply', 'policies', '-r', 'resources', '--vouch-output', 'xml'])).code).toBe(1);
+    expect((await vouch(['kyverno', 'apply', 'policies', '-r', 'resources', '-o'])).err).toContain("flag needs an argument: 'o' in -o");
     expect((await vouch(['kyverno', 'apply', 'policies', '-r', 'resources', '-p', '--output-format', 'xml'])).err).toContain(
       '--output-format',
     );
