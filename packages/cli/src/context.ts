@@ -1,5 +1,6 @@
 import { type FetchLike, isVouchError, type Logger, VouchError, type VouchErrorCode } from '@vouch/core';
 import { notationConfigDir } from '@vouch/node';
+import { processSink } from './stdio.js';
 
 /** A stream the CLI writes text to (process.stdout, or a buffer in tests). */
 export interface TextSink {
@@ -70,8 +71,8 @@ export class CliContext {
 
   constructor(io: CliIo) {
     this.io = io;
-    this.stdout = io.stdout ?? process.stdout;
-    this.stderr = io.stderr ?? process.stderr;
+    this.stdout = io.stdout ?? processSink(process.stdout);
+    this.stderr = io.stderr ?? processSink(process.stderr);
     this.env = io.env ?? process.env;
     this.cwd = io.cwd ?? process.cwd();
     this.programName = io.programName ?? 'vouch';
