@@ -70,25 +70,6 @@ export function unsupported(what: string): never {
   throw new VouchError('ERR_UNSUPPORTED', `${what} is not yet supported by this build of vouch`);
 }
 
-/**
- * notation gates experimental flags behind `NOTATION_EXPERIMENTAL=1`: without it the command
- * fails; with it a warning is printed. `flags` are the experimental flags the user set.
- */
-export function requireExperimental(ctx: CliContext, flags: readonly string[]): void {
-  if (flags.length === 0) return;
-  if (ctx.env.NOTATION_EXPERIMENTAL !== '1') {
-    throw new VouchError(
-      'ERR_INVALID_ARGUMENT',
-      `flag(s) ${flags.map((f) => `--${f}`).join(',')} in "${ctx.displayPath()}" is experimental and not enabled by default. To use, please set NOTATION_EXPERIMENTAL=1 environment variable`,
-      { details: { flags } },
-    );
-  }
-  const where = ctx.programName === 'notation' ? '"https://github/notaryproject/notation"' : 'the vouch project';
-  ctx.warn(
-    `Warning: This feature is experimental and may not be fully tested or completed and may be deprecated. Report any issues to ${where}`,
-  );
-}
-
 /** Add notation's registry flags: `--insecure-registry`, `-u/--username`, `-p/--password`, `--password-stdin`. */
 export function addRegistryOptions(cmd: Command): Command {
   return cmd

@@ -1,6 +1,6 @@
 import { type Descriptor, MediaType } from '@vouch/core';
 import type { Repository } from '@vouch/registry';
-import { type Opts, positiveInt, registryFlags, required, requireExperimental } from './command.js';
+import { type Opts, positiveInt, registryFlags, required } from './command.js';
 import type { CliContext } from './context.js';
 import { openTarget } from './deps.js';
 
@@ -38,7 +38,6 @@ export async function artifactSignatures(
   verb: 'inspect' | 'list',
 ): Promise<{ target: ReturnType<typeof openTarget>; artifact: Descriptor; display: string; signatures: Descriptor[] }> {
   const ref = required(reference, 'reference');
-  requireExperimental(ctx, opts.ociLayout ? ['oci-layout'] : []);
   const max = positiveInt(opts.maxSignatures, '--max-signatures') ?? 100;
   const target = openTarget(ctx, ref, { ociLayout: !!opts.ociLayout, registry: registryFlags(opts) });
   if (target.isTag) {

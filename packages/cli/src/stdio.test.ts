@@ -46,7 +46,7 @@ beforeAll(async () => {
   cliExecutable();
   root = await mkdtemp(join(tmpdir(), 'vouch-stdio-'));
   cfg = join(root, 'config');
-  env = { HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker'), NOTATION_EXPERIMENTAL: '1' };
+  env = { HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker') };
   const layout = join(root, 'layout');
   await mkdir(layout, { recursive: true });
   const repo = nodeOciLayout(layout);

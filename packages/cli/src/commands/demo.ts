@@ -74,7 +74,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
           const signed = report.images.signed;
           const tryIt =
             mode === 'oci-layout'
-              ? `NOTATION_EXPERIMENTAL=1 ${ctx.programName} --config-dir ${join(dir, 'notation')} verify --oci-layout ${join(dir, 'layout', 'demo', 'app')}@${signed.digest} --scope ${registry}/demo/app`
+              ? `${ctx.programName} --config-dir ${join(dir, 'notation')} verify --oci-layout ${join(dir, 'layout', 'demo', 'app')}@${signed.digest} --scope ${registry}/demo/app`
               : `${ctx.programName} --config-dir ${join(dir, 'notation')} verify ${registry}/demo/app@${signed.digest}`;
           ctx.line(`\nFiles kept in ${dir}. Try it yourself:\n  ${tryIt}`);
         } else {

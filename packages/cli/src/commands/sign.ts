@@ -3,7 +3,7 @@ import { loadNotationConfig } from '@vouch/node';
 import { ocspCrlRevocation, sign, type TimestampAuthority } from '@vouch/notation';
 import type { Command } from 'commander';
 import { loadTsaRootCertificate } from '../blob/tsa.js';
-import { act, addRegistryOptions, collect, parseKeyValues, registryFlags, required, requireExperimental } from '../command.js';
+import { act, addRegistryOptions, collect, parseKeyValues, registryFlags, required } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
 import { codecFor, openTarget } from '../deps.js';
 import { pluginSignerFor } from '../plugin-signing.js';
@@ -57,7 +57,6 @@ export function registerSign(program: Command, ctx: CliContext): void {
   addRegistryOptions(cmd);
   act(cmd, ctx, async ([reference], opts) => {
     const ref = required(reference, 'reference');
-    requireExperimental(ctx, opts.ociLayout ? ['oci-layout'] : []);
     if ((opts.plugin && !opts.id) || (!opts.plugin && opts.id)) {
       throw new UsageError(
         `if any flags in the group [id plugin] are set they must all be set; missing [${opts.plugin ? 'id' : 'plugin'}]`,

@@ -2,7 +2,7 @@ import { isVouchError, VouchError } from '@vouch/core';
 import { createNodeVerifier } from '@vouch/node';
 import { ocspCrlRevocation, outcomeToJson, type VerifyResult } from '@vouch/notation';
 import type { Command } from 'commander';
-import { act, addRegistryOptions, collect, parseKeyValues, positiveInt, registryFlags, required, requireExperimental } from '../command.js';
+import { act, addRegistryOptions, collect, parseKeyValues, positiveInt, registryFlags, required } from '../command.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../context.js';
 import { crlCacheOption } from '../crl-cache.js';
@@ -27,7 +27,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     const ref = required(reference, 'reference');
     const ociLayout = !!opts.ociLayout;
     const scope = opts.scope as string | undefined;
-    requireExperimental(ctx, [...(ociLayout ? ['oci-layout'] : []), ...(scope !== undefined ? ['scope'] : [])]);
+    // --oci-layout and --scope are experimental in notation 1.3 (NOTATION_EXPERIMENTAL=1); stable in vouch
     if (ociLayout && !scope)
       throw new UsageError('if any flags in the group [oci-layout scope] are set they must all be set; missing [scope]');
     if (!ociLayout && scope) throw new UsageError('--scope is only used with --oci-layout');
