@@ -66,7 +66,7 @@ export class CliContext {
   readonly programName: string;
   readonly version = VERSION;
   /** The registry of the command's remote reference and whether credentials were found for it. */
-  remote?: { registry: string; credentials: { found(): boolean } };
+  remote?: { registry: string; credentials: { found(): boolean }; plainHttp: boolean };
   private readonly closers: (() => Promise<unknown>)[] = [];
 
   constructor(io: CliIo) {

@@ -72,6 +72,8 @@ describe.skipIf(!hasRegistry)('vouch sign/verify/list/inspect against a real reg
     const g = await vouch(['cert', 'generate-test', '--default', 'test.example']);
     expect(g.code).toBe(0);
     await mkdir(cfg, { recursive: true });
+    // plain HTTP on 127.0.0.1: as with notation, only through config.json or --insecure-registry
+    await writeFile(join(cfg, 'config.json'), JSON.stringify({ insecureRegistries: [reg.host] }));
     await writeFile(
       join(cfg, 'trustpolicy.oci.json'),
       JSON.stringify({

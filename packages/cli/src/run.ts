@@ -14,6 +14,7 @@ import { registerSign } from './commands/sign.js';
 import { registerVerify } from './commands/verify.js';
 import { registerWebhook } from './commands/webhook.js';
 import { CliContext, type CliIo, errorJson, VERSION } from './context.js';
+import { protocolHint } from './registry.js';
 
 export { VERSION };
 
@@ -132,7 +133,7 @@ async function runProgram(ctx: CliContext, rawArgv: readonly string[]): Promise<
     }
     if (json) ctx.stdout.write(`${JSON.stringify(errorJson(e), null, 2)}\n`);
     const message = e instanceof Error ? e.message : String(e);
-    ctx.stderr.write(`Error: ${message}${credentialHint(ctx, e)}\n`);
+    ctx.stderr.write(`Error: ${message}${credentialHint(ctx, e)}${ctx.remote ? protocolHint(e, ctx.remote.plainHttp) : ''}\n`);
     if (isVouchError(e) && e.details?.usage === true) ctx.stderr.write(`Run '${ctx.displayPath()} --help' for usage.\n`);
     // notation prints only the Error line, even with --debug (scripts compare stderr); set
     // VOUCH_STACK_TRACE=1 to also get the stack and the error details.

@@ -3,7 +3,7 @@ import { dockerConfigPath, eraseDockerCredentials, loadNotationConfig, type Nota
 import type { Command } from 'commander';
 import { act, required } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
-import { cliFetch } from '../registry.js';
+import { cliFetch, usesPlainHttp } from '../registry.js';
 
 /** Where login/logout keep credentials: notation's config.json helper when it names one, else the docker config. */
 function storeOptions(ctx: CliContext, config: NotationConfig, host: string) {
@@ -115,8 +115,7 @@ export function registerAuth(program: Command, ctx: CliContext): void {
     username = (username ?? '').trim();
     if (!password) throw new UsageError('password is required: use --password-stdin (or -p)');
     const config = await loadNotationConfig(ctx.configDir());
-    const plain =
-      !!opts.insecureRegistry || (config.insecureRegistries ?? []).includes(host) || /^(localhost|127\.0\.0\.1)(:\d+)?$/.test(host);
+    const plain = usesPlainHttp(host, !!opts.insecureRegistry, config);
     await checkCredentials(cliFetch(ctx), `${plain ? 'http' : 'https'}://${host}`, username, password);
     const saved = await storeDockerCredentials(host, username, password, storeOptions(ctx, config, host));
     ctx.line('Login Succeeded');
