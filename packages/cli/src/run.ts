@@ -135,6 +135,7 @@ async function runProgram(ctx: CliContext, rawArgv: readonly string[]): Promise<
     const message = e instanceof Error ? e.message : String(e);
     ctx.stderr.write(`Error: ${message}${credentialHint(ctx, e)}${ctx.remote ? protocolHint(e, ctx.remote.plainHttp) : ''}\n`);
     if (isVouchError(e) && e.details?.usage === true) ctx.stderr.write(`Run '${ctx.displayPath()} --help' for usage.\n`);
+    if (isVouchError(e) && typeof e.details?.hint === 'string') ctx.stderr.write(`Hint: ${e.details.hint}\n`);
     // notation prints only the Error line, even with --debug (scripts compare stderr); set
     // VOUCH_STACK_TRACE=1 to also get the stack and the error details.
     if (ctx.env.VOUCH_STACK_TRACE === '1' && e instanceof Error) {

@@ -10,11 +10,12 @@ import {
   removeSigningKeys,
   setDefaultSigningKey,
 } from '@vouch/node';
-import { parseCertificates } from '@vouch/x509';
+import { type Certificate, parseCertificates } from '@vouch/x509';
 import type { Command } from 'commander';
 import { act, collect, parseKeyValues, required } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
 import { renderTable } from '../format/table.js';
+import { keyMatchesCertificate } from '../signing.js';
 
 async function assertPluginInstalled(ctx: CliContext, configDir: string, plugin: string): Promise<void> {
   const libexec = ctx.env.NOTATION_LIBEXEC ? ctx.resolvePath(ctx.env.NOTATION_LIBEXEC) : configDir;
@@ -32,7 +33,7 @@ async function assertPluginInstalled(ctx: CliContext, configDir: string, plugin:
 }
 
 async function assertLocalKeyPair(keyPath: string, certPath: string): Promise<void> {
-  let certs: unknown[];
+  let certs: Certificate[];
   try {
     certs = parseCertificates(new Uint8Array(await readFile(certPath)));
   } catch (e) {
@@ -44,6 +45,9 @@ async function assertLocalKeyPair(keyPath: string, certPath: string): Promise<vo
   });
   if (!/-----BEGIN (RSA |EC )?PRIVATE KEY-----/.test(key)) {
     throw new VouchError('ERR_KEY_NOT_FOUND', `key file ${keyPath} holds no PEM private key`);
+  }
+  if (!keyMatchesCertificate(key, certs[0]!.publicKey.spki)) {
+    throw new VouchError('ERR_INVALID_ARGUMENT', `the private key in ${keyPath} is not the key of the certificate in ${certPath}`);
   }
 }
 

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { act, addRegistryOptions, collect, parseKeyValues, positiveInt, registryFlags, required } from '../command.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../context.js';
+import { configurationErrorOf } from '../config-errors.js';
 import { crlCacheOption } from '../crl-cache.js';
 import { envelopeCodecs, openTarget } from '../deps.js';
 import { renderTable } from '../format/table.js';
@@ -143,6 +144,9 @@ function summarize(ctx: CliContext, e: unknown, display: string, userReference: 
     }
   }
   if (e.code === 'ERR_VERIFICATION_FAILED' || e.code === 'ERR_VERIFICATION_INCONCLUSIVE') {
+    // a trust store or policy mistake is reported as such, not as a verdict on the signatures
+    const config = configurationErrorOf(outcomes, ctx.programName, { outcomes });
+    if (config) return config;
     return new VouchError(e.code, `signature verification failed for all the signatures associated with ${display}`, {
       cause: e,
       details: { ...e.details, reason: e.message },
@@ -165,10 +169,10 @@ function summarize(ctx: CliContext, e: unknown, display: string, userReference: 
   return e;
 }
 
-/** notation prints a trust policy's validation error as is, without naming the file. */
+/** notation 1.3 prints a trust policy's validation error as `trust policy: <rule>`, without naming the file. */
 function policyError(e: unknown): unknown {
   if (!isVouchError(e) || e.code !== 'ERR_TRUST_POLICY_INVALID') return e;
-  const bare = e.message.replace(/^trust policy file .*? is invalid: (oci trust policy: )?/, '');
+  const bare = e.message.replace(/^trust policy file .*? is invalid: (oci trust policy: )?/, 'trust policy: ');
   return bare === e.message ? e : new VouchError(e.code, bare, { cause: e, ...(e.details ? { details: e.details } : {}) });
 }
 
