@@ -32,19 +32,21 @@ export function collect(value: string, previous: string[] | undefined): string[]
   return [...(previous ?? []), value];
 }
 
-/** Parse `KEY=VALUE` pairs (both non-empty, keys unique) as notation's `--user-metadata`/`--plugin-config`. */
+/**
+ * Parse `KEY=VALUE` pairs as notation 1.3 parses `--user-metadata` and `--plugin-config`: split at
+ * the first `=`, key and value non-empty and taken as written (no trimming), and a key given twice
+ * keeps its last value. `flag` is the long name without dashes (`user-metadata`), as notation
+ * names it in the error.
+ */
 export function parseKeyValues(pairs: readonly string[] | undefined, flag: string): Record<string, string> | undefined {
   if (!pairs || pairs.length === 0) return undefined;
   const out: Record<string, string> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
-    const key = eq < 0 ? '' : pair.slice(0, eq).trim();
-    const value = eq < 0 ? '' : pair.slice(eq + 1).trim();
-    if (eq < 0 || key === '' || value === '') {
-      throw new UsageError(`could not parse flag ${flag}: "${pair}" is not a KEY=VALUE pair with a non-empty key and value`);
+    if (eq <= 0 || eq === pair.length - 1) {
+      throw new UsageError(`could not parse flag ${flag}: key-value pair requires "=" as separator`);
     }
-    if (key in out) throw new UsageError(`could not parse flag ${flag}: duplicate key "${key}"`);
-    out[key] = value;
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return out;
 }

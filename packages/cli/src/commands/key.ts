@@ -73,7 +73,7 @@ export function registerKey(program: Command, ctx: CliContext): void {
       if (opts.keyPath || opts.certPath) throw new UsageError('--plugin cannot be used with --key-path or --cert-path');
       if (!opts.id) throw new UsageError('missing key id: --id is required with --plugin');
       await assertPluginInstalled(ctx, configDir, opts.plugin as string);
-      const pluginConfig = parseKeyValues(opts.pluginConfig as string[] | undefined, '--plugin-config');
+      const pluginConfig = parseKeyValues(opts.pluginConfig as string[] | undefined, 'plugin-config');
       entry = { name: n, id: opts.id as string, pluginName: opts.plugin as string, ...(pluginConfig ? { pluginConfig } : {}) };
     } else if (opts.keyPath || opts.certPath) {
       if (!opts.keyPath || !opts.certPath) throw new UsageError('--key-path and --cert-path must be given together');

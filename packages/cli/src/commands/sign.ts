@@ -6,33 +6,10 @@ import { loadTsaRootCertificate } from '../blob/tsa.js';
 import { act, addRegistryOptions, collect, parseKeyValues, registryFlags, required } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
 import { codecFor, openTarget } from '../deps.js';
+import { parseExpiry } from '../duration.js';
 import { pluginSignerFor } from '../plugin-signing.js';
 import { cliFetch } from '../registry.js';
 import { keySigner, timestampError } from '../signing.js';
-
-const UNIT_SECONDS: Record<string, number> = { d: 86400, h: 3600, m: 60, s: 1 };
-
-/**
- * Parse notation's `--expiry` duration (Go duration syntax plus days: `24h`, `2d`, `1h30m`,
- * `90s`) into whole seconds. `0` means no expiry.
- */
-export function parseExpiry(value: string): number {
-  const v = value.trim();
-  if (v === '0') return 0;
-  const re = /(\d+(?:\.\d+)?)(d|h|m|s)/gy;
-  let seconds = 0;
-  let m: RegExpExecArray | null;
-  let end = 0;
-  for (m = re.exec(v); m; m = re.exec(v)) {
-    seconds += Number(m[1]) * UNIT_SECONDS[m[2]!]!;
-    end = re.lastIndex;
-  }
-  if (v === '' || end !== v.length) {
-    throw new UsageError(`invalid argument "${value}" for "-e, --expiry" flag: use a duration such as 24h, 2d, 30m or 1h30m`);
-  }
-  if (!Number.isInteger(seconds)) throw new UsageError(`--expiry "${value}" is not a whole number of seconds`);
-  return seconds;
-}
 
 /** `vouch sign`: sign an artifact (remote registry, or `--oci-layout`) with a key from signingkeys.json. */
 export function registerSign(program: Command, ctx: CliContext): void {
@@ -69,7 +46,7 @@ export function registerSign(program: Command, ctx: CliContext): void {
         `if any flags in the group [timestamp-url timestamp-root-cert] are set they must all be set; missing [${missing}]`,
       );
     }
-    const userMetadata = parseKeyValues(opts.userMetadata as string[] | undefined, '--user-metadata');
+    const userMetadata = parseKeyValues(opts.userMetadata as string[] | undefined, 'user-metadata');
     const expirySeconds = opts.expiry ? parseExpiry(opts.expiry as string) : undefined;
     const configDir = ctx.configDir();
     const config = await loadNotationConfig(configDir);

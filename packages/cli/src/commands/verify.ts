@@ -3,9 +3,9 @@ import { createNodeVerifier } from '@vouch/node';
 import { ocspCrlRevocation, outcomeToJson, type VerifyResult } from '@vouch/notation';
 import type { Command } from 'commander';
 import { act, addRegistryOptions, collect, parseKeyValues, positiveInt, registryFlags, required } from '../command.js';
+import { configurationErrorOf } from '../config-errors.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../context.js';
-import { configurationErrorOf } from '../config-errors.js';
 import { crlCacheOption } from '../crl-cache.js';
 import { envelopeCodecs, openTarget } from '../deps.js';
 import { renderTable } from '../format/table.js';
@@ -32,9 +32,9 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     if (ociLayout && !scope)
       throw new UsageError('if any flags in the group [oci-layout scope] are set they must all be set; missing [scope]');
     if (!ociLayout && scope) throw new UsageError('--scope is only used with --oci-layout');
-    const userMetadata = parseKeyValues(opts.userMetadata as string[] | undefined, '--user-metadata');
+    const userMetadata = parseKeyValues(opts.userMetadata as string[] | undefined, 'user-metadata');
     const maxSignatureAttempts = positiveInt(opts.maxSignatures, '--max-signatures');
-    const pluginConfig = parseKeyValues(opts.pluginConfig as string[] | undefined, '--plugin-config');
+    const pluginConfig = parseKeyValues(opts.pluginConfig as string[] | undefined, 'plugin-config');
 
     const verifier = await createNodeVerifier({
       configDir: ctx.configDir(),
