@@ -5,6 +5,7 @@
  * binary really has, without a second list to keep in sync.
  */
 import { Command, type Option } from 'commander';
+import { EXAMPLES } from '../src/help.js';
 import { runCli } from '../src/run.js';
 
 const STOP = new Error('captured');
@@ -89,6 +90,14 @@ for (const c of all) {
   out.push(`## ${p}`, '');
   if (c.description()) out.push(esc(c.description()), '');
   out.push('```', `${p} ${c.usage()}`.trim(), '```', '');
+  const examples = EXAMPLES[p.split(' ').slice(1).join(' ')] ?? [];
+  if (examples.length > 0) {
+    out.push('Examples:', '', '```sh');
+    examples.forEach(([title, args], i) => {
+      out.push(...(i > 0 ? [''] : []), `# ${title}`, `vouch ${args}`);
+    });
+    out.push('```', '');
+  }
   if (c.aliases().length > 0)
     out.push(
       `Aliases: ${c

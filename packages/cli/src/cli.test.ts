@@ -401,10 +401,10 @@ describe('vouch: usage and global behaviour', () => {
     expect((await vouch([])).code).toBe(1);
     const unknown = await vouch(['frobnicate']);
     expect(unknown.code).toBe(1);
-    expect(unknown.err).toMatch(/^Error: unknown command 'frobnicate'/);
+    expect(unknown.err).toBe(`Error: unknown command "frobnicate" for "vouch"\nRun 'vouch --help' for usage.\n`);
     const opt = await vouch(['verify', '--bogus', 'x']);
     expect(opt.code).toBe(1);
-    expect(opt.err).toMatch(/^Error: unknown option '--bogus'/);
+    expect(opt.err).toMatch(/^Error: unknown flag: --bogus\n/);
     const fmt = await vouch(['key', 'ls', '-o', 'yaml']);
     expect(fmt.code).toBe(1);
     expect(fmt.err).toContain('unrecognized output format');

@@ -2,6 +2,7 @@ import { VouchError } from '@vouch/core';
 import type { Command } from 'commander';
 import { type CliContext, UsageError } from './context.js';
 import type { RegistryFlags } from './registry.js';
+import { MISSING_ARGUMENT } from './usage-errors.js';
 
 /** Options as commander hands them over. */
 export type Opts = Record<string, unknown>;
@@ -51,14 +52,34 @@ export function parseKeyValues(pairs: readonly string[] | undefined, flag: strin
   return out;
 }
 
-/** Parse a positive integer flag value. */
-export function positiveInt(value: unknown, flag: string): number | undefined {
+/**
+ * Parse a positive integer flag value with notation's messages: `flag` as notation names it in
+ * the range error (`max-signatures`), `display` as pflag names it in the syntax error
+ * (`--max-signatures`, `-b, --bits`).
+ */
+export function positiveInt(value: unknown, flag: string, display = `--${flag.replace(/^-+/, '')}`): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0 || !/^\d+$/.test(String(value))) {
-    throw new UsageError(`${flag} value ${String(value)} must be a positive number`);
+  const text = String(value);
+  if (!/^[+-]?\d+$/.test(text)) {
+    throw new UsageError(
+      `invalid argument ${JSON.stringify(text)} for ${JSON.stringify(display)} flag: strconv.ParseInt: parsing ${JSON.stringify(text)}: invalid syntax`,
+    );
   }
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${flag} value ${text} must be a positive number`);
   return n;
+}
+
+/**
+ * A positional argument of the running verb. Missing or empty: notation's message for the verb
+ * (`missing reference to the artifact: …`, `missing certificate file name` …), or `empty` for an
+ * empty value when notation words that case apart.
+ */
+export function positionalArgument(ctx: CliContext, value: unknown, empty?: string): string {
+  if (typeof value === 'string' && value !== '') return value;
+  const key = ctx.commandPath.split(' ').slice(1).join(' ');
+  const message = (value === '' ? empty : undefined) ?? MISSING_ARGUMENT[key]?.(ctx.programName) ?? 'missing argument';
+  throw new VouchError('ERR_INVALID_ARGUMENT', message, { details: { usage: true } });
 }
 
 /** Throw when a required option is missing. */

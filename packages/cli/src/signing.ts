@@ -21,11 +21,12 @@ export async function keySigner(
   const keys = await loadSigningKeys(ctx.configDir());
   const keyName = name ?? keys.default;
   if (!keyName) {
-    throw new VouchError(
-      'ERR_KEY_NOT_FOUND',
-      `no signing key was specified and no default signing key is configured; use --key or \`${ctx.programName} key update --default <name>\``,
-      { details: { configuration: true, hint: `${ctx.programName} key list; ${ctx.programName} key update --default <name>` } },
-    );
+    throw new VouchError('ERR_KEY_NOT_FOUND', 'default signing key not set. Please set default signing key or specify a key name', {
+      details: {
+        configuration: true,
+        hint: `name a key with --key, or make one the default: ${ctx.programName} key update --default <name> (${ctx.programName} key list shows them)`,
+      },
+    });
   }
   const key = keys.keys.find((k) => k.name === keyName);
   if (!key) {

@@ -1,7 +1,7 @@
 import { type FetchLike, VouchError } from '@vouch/core';
 import { dockerConfigPath, eraseDockerCredentials, loadNotationConfig, type NotationConfig, storeDockerCredentials } from '@vouch/node';
 import type { Command } from 'commander';
-import { act, required } from '../command.js';
+import { act, positionalArgument, required } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
 import { cliFetch, usesPlainHttp } from '../registry.js';
 
@@ -88,7 +88,7 @@ export function registerAuth(program: Command, ctx: CliContext): void {
     .option('--password-stdin', 'take the password from stdin')
     .option('--insecure-registry', 'use HTTP for the registry');
   act(login, ctx, async ([server], opts) => {
-    const host = validHost(required(server, 'server'));
+    const host = validHost(positionalArgument(ctx, server));
     let username = (opts.username as string | undefined) ?? ctx.env.NOTATION_USERNAME;
     let password = opts.password as string | undefined;
     if (opts.passwordStdin) {
@@ -124,7 +124,7 @@ export function registerAuth(program: Command, ctx: CliContext): void {
 
   const logout = program.command('logout').description('Log out from the logged in registries').argument('<server>', 'registry host');
   act(logout, ctx, async ([server]) => {
-    const host = validHost(required(server, 'server'));
+    const host = validHost(positionalArgument(ctx, server));
     const config = await loadNotationConfig(ctx.configDir());
     const r = await eraseDockerCredentials(host, storeOptions(ctx, config, host));
     ctx.line('Logout Succeeded');

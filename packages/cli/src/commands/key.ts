@@ -12,7 +12,7 @@ import {
 } from '@vouch/node';
 import { type Certificate, parseCertificates } from '@vouch/x509';
 import type { Command } from 'commander';
-import { act, collect, parseKeyValues, required } from '../command.js';
+import { act, collect, parseKeyValues, positionalArgument } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
 import { renderTable } from '../format/table.js';
 import { keyMatchesCertificate } from '../signing.js';
@@ -66,7 +66,7 @@ export function registerKey(program: Command, ctx: CliContext): void {
     .option('--cert-path <path>', 'certificate chain file of a local key')
     .option('--default', 'mark as default');
   act(addCmd, ctx, async ([name], opts) => {
-    const n = required(name, 'name');
+    const n = positionalArgument(ctx, name, 'key name cannot be empty');
     const configDir = ctx.configDir();
     let entry: KeySuite;
     if (opts.plugin) {
@@ -110,7 +110,7 @@ export function registerKey(program: Command, ctx: CliContext): void {
     .argument('<name>', 'key name')
     .option('--default', 'mark as default');
   act(updateCmd, ctx, async ([name], opts) => {
-    const n = required(name, 'name');
+    const n = positionalArgument(ctx, name, 'key name cannot be empty');
     const configDir = ctx.configDir();
     if (!opts.default) {
       const doc = await loadSigningKeys(configDir);

@@ -2,8 +2,9 @@ import { VouchError } from '@vouch/core';
 import { loadNotationConfig } from '@vouch/node';
 import { ocspCrlRevocation, sign, type TimestampAuthority } from '@vouch/notation';
 import type { Command } from 'commander';
+import { unsupportedFormat } from '../blob/flags.js';
 import { loadTsaRootCertificate } from '../blob/tsa.js';
-import { act, addRegistryOptions, collect, parseKeyValues, registryFlags, required } from '../command.js';
+import { act, addRegistryOptions, collect, parseKeyValues, positionalArgument, registryFlags } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
 import { codecFor, openTarget } from '../deps.js';
 import { parseExpiry } from '../duration.js';
@@ -21,8 +22,11 @@ export function registerSign(program: Command, ctx: CliContext): void {
       'artifact reference: <registry>/<repository>(:<tag>|@<digest>); with --oci-layout: <path>@<digest> or <path>:<tag>',
     )
     .option('-k, --key <name>', 'signing key name in signingkeys.json (default: the default key)')
-    .option('--signature-format <format>', 'signature envelope format: jws or cose')
-    .option('-e, --expiry <duration>', 'signature validity, e.g. 24h')
+    .option('--signature-format <format>', 'signature envelope format: jws or cose (default "jws", or signatureFormat of config.json)')
+    .option(
+      '-e, --expiry <duration>',
+      'how long the signature is valid, in hours, minutes and seconds: 24h, 30m, 1h30m (default: no expiry)',
+    )
     .option('-m, --user-metadata <key=value>', 'user defined metadata (repeatable)', collect)
     .option('--id <id>', 'key id (with --plugin)')
     .option('--plugin <name>', 'signing plugin')
@@ -33,7 +37,7 @@ export function registerSign(program: Command, ctx: CliContext): void {
     .option('--force-referrers-tag', 'always maintain the referrers tag-schema index, even when the registry has the Referrers API');
   addRegistryOptions(cmd);
   act(cmd, ctx, async ([reference], opts) => {
-    const ref = required(reference, 'reference');
+    const ref = positionalArgument(ctx, reference);
     if ((opts.plugin && !opts.id) || (!opts.plugin && opts.id)) {
       throw new UsageError(
         `if any flags in the group [id plugin] are set they must all be set; missing [${opts.plugin ? 'id' : 'plugin'}]`,
@@ -51,7 +55,7 @@ export function registerSign(program: Command, ctx: CliContext): void {
     const configDir = ctx.configDir();
     const config = await loadNotationConfig(configDir);
     const format = String(opts.signatureFormat ?? config.signatureFormat ?? 'jws').toLowerCase();
-    if (format !== 'jws' && format !== 'cose') throw new UsageError(`signature format "${format}" is not supported (jws, cose)`);
+    if (format !== 'jws' && format !== 'cose') throw unsupportedFormat(String(opts.signatureFormat ?? config.signatureFormat));
     const codec = codecFor(format === 'jws' ? 'application/jose+json' : 'application/cose');
     if (!codec) throw new VouchError('ERR_UNSUPPORTED', `the ${format} envelope format is not available in this build`);
     // notation checks the TSA flags and loads the TSA root certificate before anything else
