@@ -1,7 +1,7 @@
 import { type FetchLike, VouchError } from '@vouch/core';
 import { dockerConfigPath, eraseDockerCredentials, loadNotationConfig, type NotationConfig, storeDockerCredentials } from '@vouch/node';
 import type { Command } from 'commander';
-import { act, positionalArgument, required } from '../command.js';
+import { act, positionalArgument } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
 import { cliFetch, usesPlainHttp } from '../registry.js';
 
