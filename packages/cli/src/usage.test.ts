@@ -154,6 +154,12 @@ describe('usage errors in notation words', () => {
     [['policy', 'import'], 'requires 1 argument but received 0.'],
     [['verify', 'a', 'b'], 'accepts at most 1 arg(s), received 2'],
     [['key', 'list', 'extra'], 'unknown command "extra" for "vouch key list"'],
+    [['key', 'update', '--default', 'nope'], 'signing key nope not found'],
+    [['key', 'delete', 'nope'], 'signing key nope not found'],
+    [
+      ['verify', '--scope', 'local/app', 'layout@sha256:0000'],
+      'if any flags in the group [oci-layout scope] are set they must all be set; missing [oci-layout]',
+    ],
   ])('vouch %j', async (args, first) => {
     const r = await vouch(args);
     expect(r.code).toBe(1);

@@ -114,7 +114,8 @@ export function registerKey(program: Command, ctx: CliContext): void {
     const configDir = ctx.configDir();
     if (!opts.default) {
       const doc = await loadSigningKeys(configDir);
-      if (!doc.keys.some((k) => k.name === n)) throw new VouchError('ERR_KEY_NOT_FOUND', `${n}: not found`);
+      if (!doc.keys.some((k) => k.name === n))
+        throw new VouchError('ERR_KEY_NOT_FOUND', `signing key ${n} not found`, { details: { name: n } });
       ctx.result({ name: n, default: doc.default === n });
       return;
     }

@@ -31,7 +31,9 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     // --oci-layout and --scope are experimental in notation 1.3 (NOTATION_EXPERIMENTAL=1); stable in vouch
     if (ociLayout && !scope)
       throw new UsageError('if any flags in the group [oci-layout scope] are set they must all be set; missing [scope]');
-    if (!ociLayout && scope) throw new UsageError('--scope is only used with --oci-layout');
+    if (!ociLayout && scope) {
+      throw new UsageError('if any flags in the group [oci-layout scope] are set they must all be set; missing [oci-layout]');
+    }
     const userMetadata = parseKeyValues(opts.userMetadata as string[] | undefined, 'user-metadata');
     const maxSignatureAttempts = positiveInt(opts.maxSignatures, 'max-signatures');
     const pluginConfig = parseKeyValues(opts.pluginConfig as string[] | undefined, 'plugin-config');
