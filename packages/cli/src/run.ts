@@ -118,7 +118,9 @@ async function runProgram(ctx: CliContext, rawArgv: readonly string[]): Promise<
     ctx.stdout.write(program.helpInformation());
     return 0;
   }
-  const argv = normalizeBooleanFlags(program, rawArgv);
+  // `help cert add` is the help of `cert add` (commander's help command would stop at `cert`)
+  const helpFor = rawArgv[0] === 'help' ? [...rawArgv.slice(1), '--help'] : rawArgv;
+  const argv = normalizeBooleanFlags(program, helpFor);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return ctx.exitCode;

@@ -100,6 +100,13 @@ describe('--help', () => {
     expect(flags).toEqual([...flags].sort());
   });
 
+  it('help <command path> is the help of that command', async () => {
+    const r = await vouch(['help', 'cert', 'add']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('\nUsage:\n  vouch certificate add [flags] <files...>\n');
+    expect((await vouch(['help'])).out).toMatch(/^vouch - /);
+  });
+
   it('a group: commands sorted, and the pointer to <command> --help', async () => {
     const r = await vouch(['key', '--help']);
     expect(r.code).toBe(0);
