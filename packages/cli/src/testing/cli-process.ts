@@ -17,7 +17,8 @@ let built: string | undefined;
 export function cliExecutable(): string {
   if (built) return built;
   const require = createRequire(realpathSync(join(repoRoot, 'node_modules', 'tsup', 'package.json')));
-  const esbuild = require('esbuild') as typeof import('esbuild');
+  // esbuild comes with tsup (a root dev dependency); only its buildSync is used
+  const esbuild = require('esbuild') as { buildSync(options: Record<string, unknown>): unknown };
   const out = join(mkdtempSync(join(tmpdir(), 'vouch-bin-')), 'vouch.mjs');
   esbuild.buildSync({
     entryPoints: [join(repoRoot, 'packages/cli/src/bin.ts')],
