@@ -335,7 +335,7 @@ describe('vouch key', () => {
     expect(del.out).toBe('second: unmarked as default\nkms\n');
     const again = await vouch(['key', 'rm', 'kms']);
     expect(again.code).toBe(1);
-    expect(again.err).toBe('Error: kms: not found\n');
+    expect(again.err).toBe('Error: signing key kms not found\n');
   });
 });
 

@@ -158,7 +158,7 @@ describe('verify: trust store and policy mistakes are configuration errors, not 
     );
     expect(level.code).toBe(1);
     expect(level.err).toBe(
-      'Error: trust policy: trust policy statement "p" has invalid signatureVerification: invalid signature verification level "bogus"\n',
+      'Error: trust policy statement "p" has invalid signatureVerification: invalid signature verification level "bogus"\n',
     );
   });
 

@@ -154,7 +154,10 @@ export class CliContext {
     };
   }
 
-  /** Ask a yes/no question on stderr; `assumeYes` skips it. Without stdin the answer is no. */
+  /**
+   * Ask a yes/no question, on stdout as notation does (stderr under `--output json`); `assumeYes`
+   * skips it. Without stdin it fails, pointing at `--yes`.
+   */
   async confirm(prompt: string, assumeYes: boolean | undefined): Promise<boolean> {
     if (assumeYes) return true;
     if (!this.io.stdin) {
@@ -163,7 +166,7 @@ export class CliContext {
         `${prompt} Confirmation is required and no input is available: pass --yes (or --force) to proceed`,
       );
     }
-    this.stderr.write(`${prompt} [y/N] `);
+    (this.json ? this.stderr : this.stdout).write(`${prompt} [y/N] `);
     const answer = (await readLine(this.io.stdin)).trim().toLowerCase();
     return answer === 'y' || answer === 'yes';
   }

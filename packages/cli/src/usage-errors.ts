@@ -4,7 +4,7 @@
  * for "notation"`, and a message of its own per verb for a missing positional argument). The
  * command that raised an error is kept with it ({@link VouchCommand}) so the message can name it.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, type Option } from 'commander';
 
 const raisedBy = new WeakMap<CommanderError, Command>();
 
@@ -55,6 +55,15 @@ export const MISSING_ARGUMENT: Readonly<Record<string, (programName: string) => 
   'plugin uninstall': () => 'plugin name is required',
 };
 
+/** The option `long` of `cmd` or of one of its parents. */
+function findOption(cmd: Command, long: string): Option | undefined {
+  for (let c: Command | null = cmd; c; c = c.parent) {
+    const o = c.options.find((x) => x.long === long);
+    if (o) return o;
+  }
+  return undefined;
+}
+
 /** Commander's own wording, minus its `error:` prefix. */
 function commanderWording(e: CommanderError): string {
   return e.message.replace(/^error:\s*/i, '').replace(/^\w/, (c) => c.toLowerCase());
@@ -89,11 +98,21 @@ export function usageError(e: CommanderError, argv: readonly string[], programNa
       }
       return { message: `accepts at most ${expected} arg(s), received ${cmd.args.length}`, helpFor: path };
     }
-    case 'commander.unknownOption':
+    case 'commander.unknownOption': {
+      // `--bool=maybe`: pflag parses the value of a boolean flag
+      const eq = /^(--[A-Za-z0-9-]+)=(.*)$/.exec(quoted);
+      const bool = eq && cmd ? findOption(cmd, eq[1]!) : undefined;
+      if (eq && bool && !bool.required && !bool.optional) {
+        return {
+          message: `invalid argument ${JSON.stringify(eq[2])} for ${JSON.stringify(eq[1])} flag: strconv.ParseBool: parsing ${JSON.stringify(eq[2])}: invalid syntax`,
+          helpFor: path,
+        };
+      }
       return {
         message: quoted.startsWith('--') ? `unknown flag: ${quoted}` : `unknown shorthand flag: '${quoted.slice(1, 2)}' in ${quoted}`,
         helpFor: path,
       };
+    }
     case 'commander.optionMissingArgument': {
       const long = /--[A-Za-z0-9-]+/.exec(quoted)?.[0];
       const short = /(?:^|\s)(-[A-Za-z0-9])\b/.exec(quoted)?.[1];

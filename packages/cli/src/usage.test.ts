@@ -162,6 +162,10 @@ describe('usage errors in notation words', () => {
     [['verify', 'a', 'b'], 'accepts at most 1 arg(s), received 2'],
     [['key', 'list', 'extra'], 'unknown command "extra" for "vouch key list"'],
     [['key', 'update', '--default', 'nope'], 'signing key nope not found'],
+    [
+      ['sign', '--insecure-registry=maybe', 'localhost:5000/app:v1'],
+      'invalid argument "maybe" for "--insecure-registry" flag: strconv.ParseBool: parsing "maybe": invalid syntax',
+    ],
     [['key', 'delete', 'nope'], 'signing key nope not found'],
     [
       ['verify', '--scope', 'local/app', 'layout@sha256:0000'],

@@ -162,7 +162,7 @@ export function registerCert(program: Command, ctx: CliContext): void {
     const type = required(opts.type, 'type');
     const store = required(opts.store, 'store');
     const prompt = opts.all
-      ? `Are you sure you want to delete all certificate in "${store}" of type "${type}"?`
+      ? `Are you sure you want to delete all certificates in "${store}" of type "${type}"?`
       : `Are you sure you want to delete "${file}" in "${store}" of type "${type}"?`;
     if (!(await ctx.confirm(prompt, !!opts.yes))) {
       ctx.result({ deleted: null });

@@ -171,7 +171,7 @@ function summarize(ctx: CliContext, e: unknown, display: string, userReference: 
   return e;
 }
 
-/** notation 1.3 prints a trust policy's validation error as `trust policy: <rule>`, without naming the file. */
+/** notation prints a trust policy's validation error as is, without naming the file. */
 function policyError(e: unknown): unknown {
   if (isVouchError(e) && e.code === 'ERR_CONFIG_INVALID' && /^trust policy is not present\b/.test(e.message)) {
     // notation's sentence first; the command that fixes it as the hint
@@ -182,7 +182,7 @@ function policyError(e: unknown): unknown {
     );
   }
   if (!isVouchError(e) || e.code !== 'ERR_TRUST_POLICY_INVALID') return e;
-  const bare = e.message.replace(/^trust policy file .*? is invalid: (oci trust policy: )?/, 'trust policy: ');
+  const bare = e.message.replace(/^trust policy file .*? is invalid: (oci trust policy: )?/, '');
   return bare === e.message ? e : new VouchError(e.code, bare, { cause: e, ...(e.details ? { details: e.details } : {}) });
 }
 
