@@ -7,11 +7,11 @@
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodePem, MediaType, utf8 } from '@vouch/core';
-import { nodeOciLayout } from '@vouch/node';
+import { encodePem } from '@vouch/core';
 import { generateTestCertificate } from '@vouch/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliIo, runCli } from './index.js';
+import { layoutWithImage } from './testing/layout.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON output is inspected loosely in tests
 type Json = Record<string, any>;
@@ -56,15 +56,7 @@ const verifyArgs = () => ['verify', '--oci-layout', `layout@${digest}`, '--scope
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'vouch-config-errors-'));
   base = join(root, 'base');
-  const layout = join(root, 'layout');
-  await mkdir(layout, { recursive: true });
-  await writeFile(join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
-  await writeFile(join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [] }));
-  const repo = nodeOciLayout(layout);
-  const config = await repo.pushBlob(MediaType.OCI_CONFIG, utf8('{}'));
-  const layer = await repo.pushBlob(MediaType.OCI_LAYER_TAR, utf8('config errors'));
-  const m = { schemaVersion: 2, mediaType: MediaType.OCI_MANIFEST, config, layers: [layer] };
-  digest = (await repo.pushManifest(MediaType.OCI_MANIFEST, utf8(JSON.stringify(m)), { tag: 'v1' })).digest;
+  digest = await layoutWithImage(join(root, 'layout'), 'v1', 'config errors');
   expect((await vouch(base, ['cert', 'generate-test', '--default', 't.example'])).code).toBe(0);
   expect((await vouch(base, ['sign', '--oci-layout', `layout@${digest}`])).code).toBe(0);
   const ok = await vouch(await configWith(['ca:t.example']), verifyArgs());

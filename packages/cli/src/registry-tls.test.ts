@@ -5,17 +5,16 @@
  * 127.0.0.1: one serving TLS with a self-signed certificate (trusted by the `vouch` child process
  * through NODE_EXTRA_CA_CERTS, as a user would), one plain HTTP.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MediaType, utf8 } from '@vouch/core';
-import { nodeOciLayout } from '@vouch/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireTool, run } from '../../node/src/registry/testing/process.js';
 import { type RunningRegistry, skopeoCopy, startRegistry } from '../../node/src/registry/testing/registry-server.js';
 import { type CliIo, runCli } from './index.js';
 import { usesPlainHttp } from './registry.js';
 import { runCliProcess } from './testing/cli-process.js';
+import { layoutWithImage } from './testing/layout.js';
 
 describe('usesPlainHttp: notation rule', () => {
   it('plain HTTP for localhost:<port> only, unless the flag or config.json says so', () => {
@@ -91,14 +90,7 @@ describe.skipIf(!hasTools)('TLS and plain HTTP registries on 127.0.0.1', () => {
     ]);
     [tls, plain] = await Promise.all([startRegistry({ tls: { certificate: caFile, key: keyFile, ca: caFile } }), startRegistry()]);
     const layout = join(root, 'layout');
-    await mkdir(layout, { recursive: true });
-    await writeFile(join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
-    await writeFile(join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [] }));
-    const repo = nodeOciLayout(layout);
-    const config = await repo.pushBlob(MediaType.OCI_CONFIG, utf8('{}'));
-    const layer = await repo.pushBlob(MediaType.OCI_LAYER_TAR, utf8('tls test'));
-    const m = { schemaVersion: 2, mediaType: MediaType.OCI_MANIFEST, config, layers: [layer] };
-    digest = (await repo.pushManifest(MediaType.OCI_MANIFEST, utf8(JSON.stringify(m)), { tag: 'v1' })).digest;
+    digest = await layoutWithImage(layout, 'v1', 'tls test');
     await skopeoCopy(`oci:${layout}:v1`, `docker://${tls.host}/app:v1`);
     await skopeoCopy(`oci:${layout}:v1`, `docker://${plain.host}/app:v1`);
     expect((await vouch(['cert', 'generate-test', '--default', 'tls.example'])).code).toBe(0);

@@ -5,15 +5,14 @@
  * failure this guards against depended on timing.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MediaType, utf8 } from '@vouch/core';
-import { nodeOciLayout } from '@vouch/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliIo, runCli } from './index.js';
 import { seedPolicyYaml } from './kyverno/testing.js';
 import { cliExecutable, type ProcessResult, type RunCliProcessOptions, runCliProcess } from './testing/cli-process.js';
+import { layoutWithImage } from './testing/layout.js';
 
 const REPEAT = 4;
 let root: string;
@@ -47,15 +46,7 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'vouch-stdio-'));
   cfg = join(root, 'config');
   env = { HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker') };
-  const layout = join(root, 'layout');
-  await mkdir(layout, { recursive: true });
-  const repo = nodeOciLayout(layout);
-  await writeFile(join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
-  await writeFile(join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [] }));
-  const config = await repo.pushBlob(MediaType.OCI_CONFIG, utf8('{}'));
-  const layer = await repo.pushBlob(MediaType.OCI_LAYER_TAR, utf8('hello'));
-  const manifest = { schemaVersion: 2, mediaType: MediaType.OCI_MANIFEST, config, layers: [layer] };
-  digest = (await repo.pushManifest(MediaType.OCI_MANIFEST, utf8(JSON.stringify(manifest)), { tag: 'v1' })).digest;
+  digest = await layoutWithImage(join(root, 'layout'), 'v1', 'hello');
 
   expect(await inProcess(['cert', 'generate-test', '--default', 'pipe.example'])).toBe(0);
   // many signatures (a long `list`) and many trust stores (a long `cert list`)
