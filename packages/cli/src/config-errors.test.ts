@@ -139,7 +139,9 @@ describe('verify: trust store and policy mistakes are configuration errors, not 
       'json',
     ]);
     expect(bad.code).toBe(1);
-    expect(bad.err).toMatch(/^Error: malformed trust policy/);
+    expect(bad.err).toMatch(
+      /^Error: malformed trust policy\. To create a trust policy, see: https:\/\/notaryproject\.dev\/docs\/quickstart\/#create-a-trust-policy\nHint: malformed trust policy file .*trustpolicy\.oci\.json: /,
+    );
     expect(bad.json().error.code).toBe('ERR_TRUST_POLICY_INVALID');
     const level = await vouch(
       await configWith(['ca:t.example'], async (c) => {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliIo, runCli } from './index.js';
+import { layoutWithImage } from './testing/layout.js';
 import { MISSING_ARGUMENT } from './usage-errors.js';
 
 let root: string;
@@ -112,6 +113,16 @@ describe('--help', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/Available Commands:\n {2}add {9}.*\n {2}delete {6}.*\n {2}list {8}.*\n {2}update {6}.*\n/);
     expect(r.out.trimEnd().endsWith('Use "vouch key [command] --help" for more information about a command.')).toBe(true);
+  });
+});
+
+describe('references', () => {
+  it('a one-letter layout directory is a directory (L:v1), not a Windows drive', async () => {
+    const digest = await layoutWithImage(join(root, 'L'), 'v1', 'one letter');
+    const r = await vouch(['list', '--oci-layout', 'L:v1']);
+    expect(r.code).toBe(0);
+    // resolved in layout L (unsigned: the line goes on with "has no associated signature…")
+    expect(r.out.startsWith(`L@${digest}`)).toBe(true);
   });
 });
 

@@ -181,6 +181,13 @@ function policyError(e: unknown): unknown {
       { cause: e, details: { ...e.details, configuration: true, hint: e.message.replace(/^trust policy is not present: /, '') } },
     );
   }
+  if (isVouchError(e) && e.code === 'ERR_TRUST_POLICY_INVALID' && /^malformed trust policy file /.test(e.message)) {
+    return new VouchError(
+      e.code,
+      'malformed trust policy. To create a trust policy, see: https://notaryproject.dev/docs/quickstart/#create-a-trust-policy',
+      { cause: e, details: { ...e.details, configuration: true, hint: e.message } },
+    );
+  }
   if (!isVouchError(e) || e.code !== 'ERR_TRUST_POLICY_INVALID') return e;
   const bare = e.message.replace(/^trust policy file .*? is invalid: (oci trust policy: )?/, '');
   return bare === e.message ? e : new VouchError(e.code, bare, { cause: e, ...(e.details ? { details: e.details } : {}) });
