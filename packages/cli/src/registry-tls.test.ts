@@ -13,7 +13,7 @@ import { requireTool, run } from '../../node/src/registry/testing/process.js';
 import { type RunningRegistry, skopeoCopy, startRegistry } from '../../node/src/registry/testing/registry-server.js';
 import { type CliIo, runCli } from './index.js';
 import { usesPlainHttp } from './registry.js';
-import { runCliProcess } from './testing/cli-process.js';
+import { disposeCliExecutable, runCliProcess } from './testing/cli-process.js';
 import { layoutWithImage } from './testing/layout.js';
 
 describe('usesPlainHttp: notation rule', () => {
@@ -111,6 +111,7 @@ describe.skipIf(!hasTools)('TLS and plain HTTP registries on 127.0.0.1', () => {
   }, 120_000);
   afterAll(async () => {
     await Promise.all([tls?.stop(), plain?.stop()]);
+    disposeCliExecutable();
     if (root) await rm(root, { recursive: true, force: true });
   });
 

@@ -11,7 +11,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliIo, runCli } from './index.js';
 import { seedPolicyYaml } from './kyverno/testing.js';
-import { cliExecutable, type ProcessResult, type RunCliProcessOptions, runCliProcess } from './testing/cli-process.js';
+import {
+  cliExecutable,
+  disposeCliExecutable,
+  type ProcessResult,
+  type RunCliProcessOptions,
+  runCliProcess,
+} from './testing/cli-process.js';
 import { layoutWithImage } from './testing/layout.js';
 
 const REPEAT = 4;
@@ -76,7 +82,10 @@ beforeAll(async () => {
   );
   await writeFile(join(root, 'pods.yaml'), pods.join('---\n'));
 }, 120_000);
-afterAll(() => rm(root, { recursive: true, force: true }));
+afterAll(async () => {
+  disposeCliExecutable();
+  await rm(root, { recursive: true, force: true });
+});
 
 const CASES: { name: string; args: () => string[]; expectOut: RegExp; code?: number }[] = [
   {

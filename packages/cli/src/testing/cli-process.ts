@@ -4,7 +4,7 @@
  * process-wide settings such as NODE_EXTRA_CA_CERTS. Built once per test file.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, realpathSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -34,6 +34,13 @@ export function cliExecutable(): string {
   });
   built = out;
   return out;
+}
+
+/** Remove the bundled executable (call in afterAll). */
+export function disposeCliExecutable(): void {
+  if (!built) return;
+  rmSync(dirname(built), { recursive: true, force: true });
+  built = undefined;
 }
 
 /** What a finished child process left behind. */
