@@ -72,6 +72,8 @@ describe.skipIf(!hasRegistry)('vouch sign/verify/list/inspect against a real reg
     const g = await vouch(['cert', 'generate-test', '--default', 'test.example']);
     expect(g.code).toBe(0);
     await mkdir(cfg, { recursive: true });
+    // plain HTTP on 127.0.0.1: as with notation, only through config.json or --insecure-registry
+    await writeFile(join(cfg, 'config.json'), JSON.stringify({ insecureRegistries: [reg.host] }));
     await writeFile(
       join(cfg, 'trustpolicy.oci.json'),
       JSON.stringify({
@@ -114,7 +116,7 @@ describe.skipIf(!hasRegistry)('vouch sign/verify/list/inspect against a real reg
   });
 
   it('signs a tag (COSE) by its digest, with the tag warning, and lists and inspects it', async () => {
-    const s = await vouch(['sign', `${reg.host}/app:v2`, '--signature-format', 'cose', '--expiry', '2d']);
+    const s = await vouch(['sign', `${reg.host}/app:v2`, '--signature-format', 'cose', '--expiry', '48h']);
     expect(s.code).toBe(0);
     expect(s.err).toContain('Warning: Always sign the artifact using digest(@sha256:...) rather than a tag(:v2)');
     expect(s.out).toContain(`Successfully signed ${reg.host}/app@${digests.two!.digest}`);

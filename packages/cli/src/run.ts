@@ -1,5 +1,5 @@
 import { isVouchError } from '@vouch/core';
-import { Command, CommanderError } from 'commander';
+import { type Command, CommanderError } from 'commander';
 import { registerAuth } from './commands/auth.js';
 import { registerBlob } from './commands/blob.js';
 import { registerCert } from './commands/cert.js';
@@ -12,13 +12,17 @@ import { registerPlugin } from './commands/plugin.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerSign } from './commands/sign.js';
 import { registerVerify } from './commands/verify.js';
+import { registerVersion } from './commands/version.js';
 import { registerWebhook } from './commands/webhook.js';
 import { CliContext, type CliIo, errorJson, VERSION } from './context.js';
+import { formatHelp } from './help.js';
+import { protocolHint } from './registry.js';
+import { usageError, VouchCommand } from './usage-errors.js';
 
 export { VERSION };
 
 function buildProgram(ctx: CliContext): Command {
-  const program = new Command('vouch')
+  const program = new VouchCommand('vouch')
     .description('Sign and verify OCI artifacts with the Notary Project format (notation-compatible)')
     .version(VERSION, '--version', 'print the version')
     .exitOverride()
@@ -31,7 +35,9 @@ function buildProgram(ctx: CliContext): Command {
     .option('-d, --debug', 'debug mode')
     .option('-v, --verbose', 'verbose mode')
     .option('-o, --output <format>', 'output format: text or json', 'text')
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    .helpCommand('help [command]', 'Help about any command')
+    .configureHelp({ formatHelp: (cmd, helper) => formatHelp(cmd, helper, ctx.programName) });
   registerSign(program, ctx);
   registerVerify(program, ctx);
   registerInspect(program, ctx);
@@ -45,12 +51,20 @@ function buildProgram(ctx: CliContext): Command {
   registerKyverno(program, ctx);
   registerWebhook(program, ctx);
   registerDemo(program, ctx);
+  registerVersion(program, ctx);
+  helpForGroups(program, ctx);
   return program;
 }
 
-/** Make commander's "error: unknown option '--x'" read like notation's "Error: unknown option '--x'". */
-function usageMessage(e: CommanderError): string {
-  return e.message.replace(/^error:\s*/i, '').replace(/^\w/, (c) => c.toLowerCase());
+/** A command group run without one of its commands prints its help on stdout and exits 0, as notation's do. */
+function helpForGroups(cmd: Command, ctx: CliContext): void {
+  for (const c of cmd.commands) {
+    if (c.commands.length === 0) continue;
+    c.action(() => {
+      ctx.stdout.write(c.helpInformation());
+    });
+    helpForGroups(c, ctx);
+  }
 }
 
 /**
@@ -100,11 +114,14 @@ function normalizeBooleanFlags(program: Command, argv: readonly string[]): strin
 async function runProgram(ctx: CliContext, rawArgv: readonly string[]): Promise<number> {
   const program = buildProgram(ctx);
   if (rawArgv.length === 0) {
-    ctx.stderr.write(program.helpInformation());
-    return 1;
+    // notation: the help, on stdout, exit 0
+    ctx.stdout.write(program.helpInformation());
+    return 0;
   }
+  // `help cert add` is the help of `cert add` (commander's help command would stop at `cert`)
+  const withHelp = rawArgv[0] === 'help' ? [...rawArgv.slice(1), '--help'] : rawArgv;
   // `kyverno apply -o PATH` is Kyverno's mutated-resources path, not vouch's output format
-  const argv = rewriteKyvernoArgv(normalizeBooleanFlags(program, rawArgv));
+  const argv = rewriteKyvernoArgv(normalizeBooleanFlags(program, withHelp));
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return ctx.exitCode;
@@ -113,16 +130,13 @@ async function runProgram(ctx: CliContext, rawArgv: readonly string[]): Promise<
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') {
         return e.exitCode === 0 ? 0 : 1;
       }
+      const { message, helpFor } = usageError(e, argv, ctx.programName);
       const jsonRequested = argv.includes('json') && argv.some((a) => a === '-o' || a === '--output' || a.startsWith('--output='));
       if (jsonRequested) {
-        ctx.stdout.write(
-          `${JSON.stringify({ error: { code: 'ERR_INVALID_ARGUMENT', message: usageMessage(e), details: { usage: true } } }, null, 2)}\n`,
-        );
+        ctx.stdout.write(`${JSON.stringify({ error: { code: 'ERR_INVALID_ARGUMENT', message, details: { usage: true } } }, null, 2)}\n`);
       }
-      ctx.stderr.write(`Error: ${usageMessage(e)}\n`);
-      ctx.stderr.write(
-        `Run '${ctx.commandPath === 'vouch' ? guessCommand(ctx.programName, argv) : ctx.displayPath()} --help' for usage.\n`,
-      );
+      ctx.stderr.write(`Error: ${message}\n`);
+      ctx.stderr.write(`Run '${helpFor} --help' for usage.\n`);
       return 1;
     }
     let json = false;
@@ -133,8 +147,9 @@ async function runProgram(ctx: CliContext, rawArgv: readonly string[]): Promise<
     }
     if (json) ctx.stdout.write(`${JSON.stringify(errorJson(e), null, 2)}\n`);
     const message = e instanceof Error ? e.message : String(e);
-    ctx.stderr.write(`Error: ${message}${credentialHint(ctx, e)}\n`);
+    ctx.stderr.write(`Error: ${message}${credentialHint(ctx, e)}${ctx.remote ? protocolHint(e, ctx.remote.plainHttp) : ''}\n`);
     if (isVouchError(e) && e.details?.usage === true) ctx.stderr.write(`Run '${ctx.displayPath()} --help' for usage.\n`);
+    if (isVouchError(e) && typeof e.details?.hint === 'string') ctx.stderr.write(`Hint: ${e.details.hint}\n`);
     // notation prints only the Error line, even with --debug (scripts compare stderr); set
     // VOUCH_STACK_TRACE=1 to also get the stack and the error details.
     if (ctx.env.VOUCH_STACK_TRACE === '1' && e instanceof Error) {
@@ -149,14 +164,4 @@ async function runProgram(ctx: CliContext, rawArgv: readonly string[]): Promise<
 function credentialHint(ctx: CliContext, e: unknown): string {
   if (!isVouchError(e) || e.code !== 'ERR_REGISTRY_UNAUTHORIZED' || !ctx.remote || ctx.remote.credentials.found()) return '';
   return `; no credentials were found for ${ctx.remote.registry} (credential required for basic auth): log in with \`${ctx.programName} login\`, pass -u/-p or set NOTATION_USERNAME and NOTATION_PASSWORD`;
-}
-
-function guessCommand(programName: string, argv: readonly string[]): string {
-  const words = [programName];
-  for (const a of argv) {
-    if (a.startsWith('-')) break;
-    words.push(a);
-    if (words.length === 3) break;
-  }
-  return words.join(' ');
 }

@@ -439,8 +439,9 @@ export function parseLayoutReference(input: string): { path: string; reference: 
   }
   const sep = Math.max(input.lastIndexOf('/'), input.lastIndexOf('\\'));
   const colon = input.lastIndexOf(':');
-  // a Windows drive letter (`C:`) is not a tag separator
-  if (colon > sep && !(colon === 1 && /^[A-Za-z]$/.test(input[0]!))) {
+  // a colon after the last separator is the tag's: `L:v1` is layout `L`, tag `v1` (as notation
+  // reads it); a Windows drive (`C:\dir\layout`) has separators after its colon
+  if (colon > sep) {
     const reference = input.slice(colon + 1);
     if (!TAG_RE.test(reference)) throw new VouchError('ERR_INVALID_REFERENCE', `invalid tag "${reference}" in "${input}"`);
     return { path: input.slice(0, colon), reference };

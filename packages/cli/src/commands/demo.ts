@@ -8,10 +8,17 @@ import { act } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
 import { renderHeader, renderStep, renderVerdict } from '../demo/render.js';
 import { runDemo } from '../demo/story.js';
-import { cliCredentials, cliFetch, readNotationConfigSync } from '../registry.js';
+import { cliCredentials, cliFetch, readNotationConfigSync, usesPlainHttp } from '../registry.js';
 
 /** Registry part of the demo's image references when it runs on OCI layouts. */
 export const DEMO_LAYOUT_REGISTRY = 'registry.example.com';
+
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/i;
+
+/** The demo reaches loopback registries over plain HTTP; `verify` does so only for localhost:<port> (notation's rule). */
+function insecureFlag(ctx: CliContext, registry: string): string {
+  return LOOPBACK.test(registry) && !usesPlainHttp(registry, false, readNotationConfigSync(ctx)) ? '--insecure-registry ' : '';
+}
 
 const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;
 
@@ -74,8 +81,8 @@ export function registerDemo(program: Command, ctx: CliContext): void {
           const signed = report.images.signed;
           const tryIt =
             mode === 'oci-layout'
-              ? `NOTATION_EXPERIMENTAL=1 ${ctx.programName} --config-dir ${join(dir, 'notation')} verify --oci-layout ${join(dir, 'layout', 'demo', 'app')}@${signed.digest} --scope ${registry}/demo/app`
-              : `${ctx.programName} --config-dir ${join(dir, 'notation')} verify ${registry}/demo/app@${signed.digest}`;
+              ? `${ctx.programName} --config-dir ${join(dir, 'notation')} verify --oci-layout ${join(dir, 'layout', 'demo', 'app')}@${signed.digest} --scope ${registry}/demo/app`
+              : `${ctx.programName} --config-dir ${join(dir, 'notation')} verify ${insecureFlag(ctx, registry)}${registry}/demo/app@${signed.digest}`;
           ctx.line(`\nFiles kept in ${dir}. Try it yourself:\n  ${tryIt}`);
         } else {
           ctx.line(`\nFiles were written to a temporary directory, now removed (pass --keep or --dir to keep them).`);

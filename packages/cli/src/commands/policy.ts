@@ -4,7 +4,7 @@ import { fromUtf8, hasCode, isVouchError, VouchError } from '@vouch/core';
 import { ConfigPaths, importOciTrustPolicy, loadOciTrustPolicy, readOciTrustPolicyFile } from '@vouch/node';
 import type { Command } from 'commander';
 import { act } from '../command.js';
-import { type CliContext, UsageError } from '../context.js';
+import type { CliContext } from '../context.js';
 
 async function readInput(ctx: CliContext, file: string): Promise<Uint8Array> {
   try {
@@ -25,7 +25,13 @@ export function registerPolicy(program: Command, ctx: CliContext): void {
     .option('--force', 'override the existing OCI trust policy configuration without prompt');
   act(imp, ctx, async ([files], opts) => {
     const list = (files as string[] | undefined) ?? [];
-    if (list.length !== 1) throw new UsageError(`requires 1 argument but received ${list.length}`);
+    if (list.length !== 1) {
+      throw new VouchError(
+        'ERR_INVALID_ARGUMENT',
+        `requires 1 argument but received ${list.length}.\nUsage: ${ctx.programName} policy import <path-to-policy.json>\nPlease specify a trust policy file location as the argument`,
+        { details: { usage: true } },
+      );
+    }
     const path = list[0]!;
     const bytes = await readInput(ctx, path);
     const configDir = ctx.configDir();

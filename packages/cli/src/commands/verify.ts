@@ -2,7 +2,8 @@ import { isVouchError, VouchError } from '@vouch/core';
 import { createNodeVerifier } from '@vouch/node';
 import { ocspCrlRevocation, outcomeToJson, type VerifyResult } from '@vouch/notation';
 import type { Command } from 'commander';
-import { act, addRegistryOptions, collect, parseKeyValues, positiveInt, registryFlags, required, requireExperimental } from '../command.js';
+import { act, addRegistryOptions, collect, parseKeyValues, positionalArgument, positiveInt, registryFlags } from '../command.js';
+import { configurationErrorOf } from '../config-errors.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../context.js';
 import { crlCacheOption } from '../crl-cache.js';
@@ -24,16 +25,18 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     .option('--max-signatures <n>', 'maximum number of signatures to evaluate', '100');
   addRegistryOptions(cmd);
   act(cmd, ctx, async ([reference], opts) => {
-    const ref = required(reference, 'reference');
+    const ref = positionalArgument(ctx, reference);
     const ociLayout = !!opts.ociLayout;
     const scope = opts.scope as string | undefined;
-    requireExperimental(ctx, [...(ociLayout ? ['oci-layout'] : []), ...(scope !== undefined ? ['scope'] : [])]);
+    // --oci-layout and --scope are experimental in notation 1.3 (NOTATION_EXPERIMENTAL=1); stable in vouch
     if (ociLayout && !scope)
       throw new UsageError('if any flags in the group [oci-layout scope] are set they must all be set; missing [scope]');
-    if (!ociLayout && scope) throw new UsageError('--scope is only used with --oci-layout');
-    const userMetadata = parseKeyValues(opts.userMetadata as string[] | undefined, '--user-metadata');
-    const maxSignatureAttempts = positiveInt(opts.maxSignatures, '--max-signatures');
-    const pluginConfig = parseKeyValues(opts.pluginConfig as string[] | undefined, '--plugin-config');
+    if (!ociLayout && scope) {
+      throw new UsageError('if any flags in the group [oci-layout scope] are set they must all be set; missing [oci-layout]');
+    }
+    const userMetadata = parseKeyValues(opts.userMetadata as string[] | undefined, 'user-metadata');
+    const maxSignatureAttempts = positiveInt(opts.maxSignatures, 'max-signatures');
+    const pluginConfig = parseKeyValues(opts.pluginConfig as string[] | undefined, 'plugin-config');
 
     const verifier = await createNodeVerifier({
       configDir: ctx.configDir(),
@@ -143,6 +146,9 @@ function summarize(ctx: CliContext, e: unknown, display: string, userReference: 
     }
   }
   if (e.code === 'ERR_VERIFICATION_FAILED' || e.code === 'ERR_VERIFICATION_INCONCLUSIVE') {
+    // a trust store or policy mistake is reported as such, not as a verdict on the signatures
+    const config = configurationErrorOf(outcomes, ctx.programName, { outcomes });
+    if (config) return config;
     return new VouchError(e.code, `signature verification failed for all the signatures associated with ${display}`, {
       cause: e,
       details: { ...e.details, reason: e.message },
@@ -167,6 +173,21 @@ function summarize(ctx: CliContext, e: unknown, display: string, userReference: 
 
 /** notation prints a trust policy's validation error as is, without naming the file. */
 function policyError(e: unknown): unknown {
+  if (isVouchError(e) && e.code === 'ERR_CONFIG_INVALID' && /^trust policy is not present\b/.test(e.message)) {
+    // notation's sentence first; the command that fixes it as the hint
+    return new VouchError(
+      e.code,
+      'trust policy is not present. To create a trust policy, see: https://notaryproject.dev/docs/quickstart/#create-a-trust-policy',
+      { cause: e, details: { ...e.details, configuration: true, hint: e.message.replace(/^trust policy is not present: /, '') } },
+    );
+  }
+  if (isVouchError(e) && e.code === 'ERR_TRUST_POLICY_INVALID' && /^malformed trust policy file /.test(e.message)) {
+    return new VouchError(
+      e.code,
+      'malformed trust policy. To create a trust policy, see: https://notaryproject.dev/docs/quickstart/#create-a-trust-policy',
+      { cause: e, details: { ...e.details, configuration: true, hint: e.message } },
+    );
+  }
   if (!isVouchError(e) || e.code !== 'ERR_TRUST_POLICY_INVALID') return e;
   const bare = e.message.replace(/^trust policy file .*? is invalid: (oci trust policy: )?/, '');
   return bare === e.message ? e : new VouchError(e.code, bare, { cause: e, ...(e.details ? { details: e.details } : {}) });

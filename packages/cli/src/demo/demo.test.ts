@@ -107,7 +107,7 @@ describe('vouch demo on OCI layouts', () => {
     const verify = (ref: string) =>
       runCli(
         ['--config-dir', join(dir, 'notation'), 'verify', '--oci-layout', ref, '--scope', 'registry.example.com/demo/app', '-o', 'json'],
-        { stdout: { write: (s: string) => (out += s) }, stderr: { write: () => {} }, env: { NOTATION_EXPERIMENTAL: '1' }, cwd: root },
+        { stdout: { write: (s: string) => (out += s) }, stderr: { write: () => {} }, env: {}, cwd: root },
       );
     expect(await verify(`${join(dir, 'layout', 'demo', 'app')}@${report.images.signed.digest}`)).toBe(0);
     expect(await verify(`${join(dir, 'layout', 'demo', 'unsigned')}@${report.images.unsigned.digest}`)).toBe(1);
@@ -211,5 +211,26 @@ describe('vouch demo --registry', () => {
     expect(report.mode).toBe('registry');
     expect(report.kept).toBe(false);
     checkReport(report, registry.host);
+  });
+
+  it('the verify command it prints works as printed (plain HTTP on 127.0.0.1 needs --insecure-registry)', async (t) => {
+    if (!registry) {
+      t.skip();
+      return;
+    }
+    const dir = join(root, 'kept-registry');
+    const r = await demo(['--registry', registry.host, '--dir', dir]);
+    expect(r.code).toBe(0);
+    const line = /Try it yourself:\n {2}vouch (.*)\n/.exec(r.out)?.[1];
+    expect(line).toMatch(new RegExp(`verify --insecure-registry ${registry.host.replace(/\./g, '\\.')}/demo/app@sha256:`));
+    let out = '';
+    const code = await runCli(line!.split(' '), {
+      stdout: { write: (s: string) => (out += s) },
+      stderr: { write: () => true },
+      env: { HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker') },
+      cwd: root,
+    });
+    expect(out).toMatch(/^Successfully verified signature for /);
+    expect(code).toBe(0);
   });
 });
