@@ -204,6 +204,11 @@ export interface RuleResponse {
   emitWarning?: boolean;
   /** Structured cause (the verifier's VouchError, JSON form) when there is one. */
   details?: Record<string, unknown>;
+  /**
+   * The image this response is about (normalized, as in the message: `registry/path:tag` or
+   * `registry/path@digest`) when it is about one image; rule-level responses (context, preconditions) have none.
+   */
+  image?: string;
 }
 
 /** All rule responses of one policy for one resource. */
