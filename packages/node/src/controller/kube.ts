@@ -121,8 +121,34 @@ export function loadKubeConfig(options: { kubeconfig?: string; context?: string 
   return kc;
 }
 
+/**
+ * Makes the client reuse connections: client-node 1.x builds a new https.Agent for every request, so
+ * every request pays a TLS handshake (about 100 requests per second on a busy core). One keep-alive
+ * agent per distinct TLS configuration (a rotated client certificate gets a new one).
+ */
+function keepAlive(kc: KubeConfig): void {
+  const target = kc as unknown as { createAgent(cluster: unknown, options: Record<string, unknown>): unknown };
+  const create = target.createAgent?.bind(kc);
+  if (!create) return;
+  const agents = new Map<string, unknown>();
+  target.createAgent = (cluster, options) => {
+    const key = JSON.stringify([
+      (cluster as { server?: string } | null)?.server,
+      ...['ca', 'cert', 'key', 'pfx', 'servername', 'rejectUnauthorized'].map((k) => String(options[k] ?? '')),
+    ]);
+    let agent = agents.get(key);
+    if (!agent) {
+      if (agents.size >= 8) agents.clear();
+      agent = create(cluster, { ...options, keepAlive: true, maxSockets: 32 });
+      agents.set(key, agent);
+    }
+    return agent;
+  };
+}
+
 /** A {@link KubeClient} over @kubernetes/client-node. */
 export function kubeClient(kc: KubeConfig): KubeClient {
+  keepAlive(kc);
   const api = RawObjectApi.forConfig(kc);
   const watcher = new Watch(kc);
   const header = (apiVersion: string, kind: string, namespace: string | undefined, name: string) => ({
