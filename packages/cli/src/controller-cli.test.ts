@@ -141,10 +141,9 @@ describe.skipIf(!BUILT)('vouch controller', () => {
       });
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
-      expect(
-        (api.get('coordination.k8s.io/v1', 'Lease', 'vouch-system', 'vouch-controller')?.spec as { holderIdentity?: string })
-          .holderIdentity,
-      ).toBeUndefined();
+      const released = api.get('coordination.k8s.io/v1', 'Lease', 'vouch-system', 'vouch-controller');
+      expect((released?.spec as { holderIdentity?: string } | undefined)?.holderIdentity).toBeUndefined();
+      expect(released).toBeDefined();
       const lines = out
         .join('')
         .trim()

@@ -13,6 +13,8 @@ import { type FakeApiServer, startFakeApiServer } from './index.js';
 
 const run = promisify(execFile);
 
+type Meta = { metadata?: { resourceVersion?: string; uid?: string } };
+
 function pod(name: string, ns = 'default', labels: Record<string, string> = {}) {
   return {
     apiVersion: 'v1',
@@ -95,7 +97,7 @@ describe('fake API server, driven by @kubernetes/client-node', () => {
     const mine = structuredClone(created) as typeof created & { spec: { holderIdentity: string } };
     mine.spec.holderIdentity = 'b';
     const updated = await api.replace(mine);
-    expect(Number(updated.metadata?.resourceVersion)).toBeGreaterThan(Number(created.metadata?.resourceVersion));
+    expect(Number((updated as Meta).metadata?.resourceVersion)).toBeGreaterThan(Number((created as Meta).metadata?.resourceVersion));
     const stale = structuredClone(created) as typeof created & { spec: { holderIdentity: string } };
     stale.spec.holderIdentity = 'c';
     expect(await statusOf(api.replace(stale))).toBe(409);
@@ -159,7 +161,7 @@ describe('fake API server, driven by @kubernetes/client-node', () => {
       metadata: {
         name: 'r1',
         namespace: 'gc',
-        ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: 'owner', uid: owner.metadata!.uid! }],
+        ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: 'owner', uid: (owner as Meta).metadata!.uid! }],
       },
       results: [],
     };
