@@ -12,6 +12,7 @@ import { jws } from '@vouch/envelope/jws';
 import { undiciFetch } from '@vouch/node';
 import { sign } from '@vouch/notation';
 import { createRegistryClient, remoteRepository } from '@vouch/registry';
+import { waitFor } from '@vouch/testing';
 import { type FakeApiServer, startFakeApiServer } from '@vouch/testing/kube';
 import { certificatesToPem, createTestPki } from '@vouch/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,16 +24,6 @@ const BUILT = existsSync(new URL('../dist/bin.js', import.meta.url));
 if (!BUILT) {
   if (process.env.CI === 'true') throw new Error('packages/cli/dist is missing under CI=true: run pnpm build first');
   console.warn('NOTICE: packages/cli/dist is missing (run pnpm build); skipping the vouch controller end-to-end test');
-}
-
-async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe.skipIf(!BUILT)('vouch controller', () => {
@@ -126,7 +117,9 @@ describe.skipIf(!BUILT)('vouch controller', () => {
     child.stderr!.on('data', (d: Buffer) => out.push(d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      const report = await waitFor('the report of pod web', () => api.list('wgpolicyk8s.io/v1alpha2', 'PolicyReport', 'shop')[0]);
+      const report = await waitFor('the report of pod web', () => api.list('wgpolicyk8s.io/v1alpha2', 'PolicyReport', 'shop')[0], {
+        timeoutMs: 30_000,
+      });
       const results = (report as { results: { result: string; properties: Record<string, string> }[] }).results;
       expect(results.map((r) => [r.properties.container, r.result])).toEqual([
         ['containers/bad', 'fail'],

@@ -5,7 +5,7 @@ import { VouchError } from '@vouch/core';
 import { kubeClient, loadKubeConfig, rateLimitedFetch, startController, tokenBucket } from '@vouch/node/controller';
 import type { Command } from 'commander';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { act, collect, positiveInt } from '../command.js';
+import { act, collect, portNumber, positiveInt, terminationSignal } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
 import { cliImageVerifier, parseOciLayoutMap } from '../kyverno/images.js';
 
@@ -24,12 +24,6 @@ export function parseDuration(value: unknown, flag: string): number {
   }
   if (end !== s.length || s === '') throw new UsageError(`${flag} value ${s} is not a duration (write e.g. 90s, 30m, 1h)`);
   return total;
-}
-
-function port(value: unknown, flag: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(String(value)) || n > 65535) throw new UsageError(`${flag} value ${String(value)} must be a port number (0-65535)`);
-  return n;
 }
 
 /**
@@ -93,14 +87,7 @@ export function registerController(program: Command, ctx: CliContext): void {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
 
-    let stop!: (signal: string) => void;
-    const stopped = new Promise<string>((resolve) => {
-      stop = resolve;
-    });
-    const onTerm = () => stop('SIGTERM');
-    const onInt = () => stop('SIGINT');
-    process.once('SIGTERM', onTerm);
-    process.once('SIGINT', onInt);
+    const termination = terminationSignal();
     const controller = startController({
       kube: kubeClient(kc),
       verifier,
@@ -152,7 +139,7 @@ export function registerController(program: Command, ctx: CliContext): void {
         server.once('error', (e) =>
           reject(new VouchError('ERR_IO', `cannot listen on ${opts.metricsAddress}:${opts.metricsPort}: ${e.message}`, { cause: e })),
         );
-        server.listen(port(opts.metricsPort, '--metrics-port'), String(opts.metricsAddress), () => resolve());
+        server.listen(portNumber(opts.metricsPort, '--metrics-port'), String(opts.metricsAddress), () => resolve());
       });
       const a = server.address() as AddressInfo;
       log({
@@ -167,11 +154,10 @@ export function registerController(program: Command, ctx: CliContext): void {
         registryQps: qps,
         reportWritesPerSecond: writes,
       });
-      const signal = await stopped;
+      const signal = await termination.stopped;
       log({ level: 'info', msg: 'shutting down', signal });
     } finally {
-      process.off('SIGTERM', onTerm);
-      process.off('SIGINT', onInt);
+      termination.dispose();
       await controller.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

@@ -4,6 +4,7 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { VouchError } from '@vouch/core';
+import { waitFor } from '@vouch/testing';
 import { type FakeApiServer, type KubeObject, startFakeApiServer } from '@vouch/testing/kube';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,16 +12,6 @@ import { type Controller, type ControllerOptions, clusterPolicySource, type Kube
 import { podObject, policyObject, REGISTRY, signedImages } from './test/fixtures.js';
 
 const REPORT = 'wgpolicyk8s.io/v1alpha2';
-
-async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 function clientOf(server: FakeApiServer): KubeClient {
   const kc = new KubeConfig();
@@ -292,7 +283,7 @@ describe('several replicas', () => {
     a.kill();
     const killedAt = Date.now();
     void first.close({ release: false });
-    await waitFor('replica b leads', () => second.isLeader(), 10_000);
+    await waitFor('replica b leads', () => second.isLeader(), { timeoutMs: 10_000 });
     const takeover = Date.now() - killedAt;
     // lease duration + one (jittered) retry period + request latency
     expect(takeover).toBeLessThanOrEqual(2000 + 300 + 1000);

@@ -84,6 +84,10 @@ function toError(e: unknown, what: string): VouchError {
   });
 }
 
+function nameOf(o: KubeObject): string {
+  return `${o.kind} ${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name}`;
+}
+
 function safeJson(s: string): unknown {
   try {
     return JSON.parse(s);
@@ -222,20 +226,14 @@ export function kubeClient(kc: KubeConfig): KubeClient {
       try {
         return (await api.create(object as never)) as KubeObject;
       } catch (e) {
-        throw toError(
-          e,
-          `create ${object.kind} ${object.metadata?.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata?.name}`,
-        );
+        throw toError(e, `create ${nameOf(object)}`);
       }
     },
     async replace(object) {
       try {
         return (await api.replace(object as never)) as KubeObject;
       } catch (e) {
-        throw toError(
-          e,
-          `replace ${object.kind} ${object.metadata?.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata?.name}`,
-        );
+        throw toError(e, `replace ${nameOf(object)}`);
       }
     },
     async delete(apiVersion, kind, namespace, name, preconditions) {

@@ -228,6 +228,8 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   let gcIdle: (() => void)[] = [];
 
   const qualified = (t: ResourceType) => (t.group ? `${t.plural}.${t.group}` : t.plural);
+  const notFound = (t: ResourceType, name: string | undefined) =>
+    new ApiError(404, 'NotFound', `${qualified(t)} "${name}" not found`, { name, group: t.group, kind: t.plural });
   const keyOf = (ns: string | undefined, name: string) => `${ns ?? ''}/${name}`;
   const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -337,7 +339,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     const ns = checkNamespace(s, obj, urlNs);
     const key = keyOf(ns, name);
     const cur = s.objects.get(key);
-    if (!cur) throw new ApiError(404, 'NotFound', `${qualified(t)} "${name}" not found`, { name, group: t.group, kind: t.plural });
+    if (!cur) throw notFound(t, name);
     const cm = cur.metadata!;
     if (!unconditional && meta.resourceVersion !== undefined && meta.resourceVersion !== '' && meta.resourceVersion !== cm.resourceVersion)
       throw new ApiError(
@@ -373,7 +375,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     const t = s.type;
     const key = keyOf(t.namespaced ? ns : undefined, name);
     const cur = s.objects.get(key);
-    if (!cur) throw new ApiError(404, 'NotFound', `${qualified(t)} "${name}" not found`, { name, group: t.group, kind: t.plural });
+    if (!cur) throw notFound(t, name);
     const p = opts.preconditions;
     if (p?.uid && p.uid !== cur.metadata?.uid)
       throw new ApiError(
@@ -640,6 +642,12 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     }
   }
 
+  async function readObject(req: IncomingMessage): Promise<KubeObject> {
+    const body = (await readJson(req)) as KubeObject;
+    if (!body || typeof body !== 'object') throw new ApiError(400, 'BadRequest', 'the request body must be an object');
+    return body;
+  }
+
   interface Route {
     verb: string;
     store?: TypeStore;
@@ -776,39 +784,23 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
           return;
         case 'get': {
           const o = s.objects.get(keyOf(ns, r.name!));
-          if (!o)
-            throw new ApiError(404, 'NotFound', `${qualified(s.type)} "${r.name}" not found`, {
-              name: r.name,
-              group: s.type.group,
-              kind: s.type.plural,
-            });
+          if (!o) throw notFound(s.type, r.name);
           reply(200, o);
           return;
         }
-        case 'create': {
-          const body = (await readJson(req)) as KubeObject;
-          if (!body || typeof body !== 'object') throw new ApiError(400, 'BadRequest', 'the request body must be an object');
-          reply(201, createIn(s, body, ns));
+        case 'create':
+          reply(201, createIn(s, await readObject(req), ns));
           return;
-        }
-        case 'update': {
-          const body = (await readJson(req)) as KubeObject;
-          if (!body || typeof body !== 'object') throw new ApiError(400, 'BadRequest', 'the request body must be an object');
-          reply(200, replaceIn(s, body, ns, r.name!));
+        case 'update':
+          reply(200, replaceIn(s, await readObject(req), ns, r.name!));
           return;
-        }
         case 'patch': {
           const body = await readJson(req);
           const ct = String(req.headers['content-type'] ?? '')
             .split(';')[0]!
             .trim();
           const cur = s.objects.get(keyOf(ns, r.name!));
-          if (!cur)
-            throw new ApiError(404, 'NotFound', `${qualified(s.type)} "${r.name}" not found`, {
-              name: r.name,
-              group: s.type.group,
-              kind: s.type.plural,
-            });
+          if (!cur) throw notFound(s.type, r.name);
           let next: unknown;
           try {
             if (ct === 'application/json-patch+json') next = jsonPatch(cur, body);
