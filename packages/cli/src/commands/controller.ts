@@ -108,8 +108,12 @@ export function registerController(program: Command, ctx: CliContext): void {
         ready = true;
         log({ level: 'info', msg: 'policies loaded', count: controller.policies.current().length });
       },
-      (e) => log({ level: 'error', msg: 'policies could not be read', error: e instanceof Error ? e.message : String(e) }),
+      (e) => log({ level: 'error', msg: 'policies could not be read; retrying', error: e instanceof Error ? e.message : String(e) }),
     );
+    // read later after all (RBAC fixed, CRDs installed): ready from then on
+    controller.policies.onChange(() => {
+      ready = true;
+    });
     const server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0];
       if (req.method === 'GET' && path === '/metrics') {

@@ -260,6 +260,32 @@ describe('background scanner', () => {
   });
 });
 
+describe('policies that cannot be read yet', () => {
+  it('says so, keeps trying, and scans once they can be read (RBAC granted later)', async () => {
+    const { server, images, kube } = await setup();
+    await images.push('app', 'v1');
+    server.create(policyObject({ name: 'p', certPem: images.certPem, refs: [`${REGISTRY}/*`] }));
+    server.create(podObject('web', 'ns', { app: `${REGISTRY}/app:v1` }));
+    let forbidden = true;
+    server.intercept = (r) =>
+      forbidden && r.resource === 'clusterpolicies.kyverno.io'
+        ? { status: 403, message: 'clusterpolicies.kyverno.io is forbidden' }
+        : undefined;
+    const source = clusterPolicySource({ kube, debounceMs: 20, retryMs: 50 });
+    try {
+      const c = controller({ kube, verifier: images.verifier, policies: source });
+      await expect(source.ready).rejects.toMatchObject({ code: 'ERR_KUBERNETES_API', details: { status: 403 } });
+      await c.initialScan();
+      expect(reportsIn(server)).toHaveLength(0);
+      forbidden = false;
+      const r = await waitFor('the report once the policy is readable', () => reportOf(server, 'ns', 'web'));
+      expect(r.results[0]!.result).toBe('pass');
+    } finally {
+      source.close();
+    }
+  });
+});
+
 describe('several replicas', () => {
   it('a replica killed mid-scan: the other takes over within the lease duration (plus one retry period) and no report is lost or duplicated', async () => {
     const { server, images, kube } = await setup();

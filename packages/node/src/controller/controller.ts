@@ -665,7 +665,12 @@ export function startController(options: ControllerOptions): Controller {
 
     return {
       async start(): Promise<ScanRunStats> {
-        await policies.ready;
+        try {
+          await policies.ready;
+        } catch (e) {
+          // the source keeps trying; the policies then arrive as a change (a policy run)
+          log({ level: 'error', msg: 'policies cannot be read yet; scanning starts when they can', error: errText(e) });
+        }
         const t0 = performance.now();
         await seed();
         setPolicies(policies.current());

@@ -56,6 +56,8 @@ export interface ClusterPolicySourceOptions {
   /** Changes within this window are delivered as one (default 250 ms). */
   debounceMs?: number;
   pageSize?: number;
+  /** First retry delay after a failed list or watch, doubled up to 30 s (default 1000 ms). */
+  retryMs?: number;
 }
 
 /** Watches the cluster's ClusterPolicies and Policies. */
@@ -69,6 +71,7 @@ export function clusterPolicySource(options: ClusterPolicySourceOptions): Policy
   const errorListeners = new Set<(e: VouchError) => void>();
   let timer: NodeJS.Timeout | undefined;
   let readyDone = false;
+  let closed = false;
   const emitError = (e: unknown) => {
     const err = isVouchError(e) ? e : new VouchError('ERR_INTERNAL', e instanceof Error ? e.message : String(e), { cause: e });
     for (const l of errorListeners) l(err);
@@ -175,22 +178,26 @@ export function clusterPolicySource(options: ClusterPolicySourceOptions): Policy
       ),
     );
   }
-  const ready = (async () => {
-    // a first list that keeps failing (RBAC, CRDs not installed) rejects `ready` after a few tries
-    const failFast = new Promise<never>((_, reject) => {
-      const check = setInterval(() => {
-        if (readyDone) clearInterval(check);
-        else if (firstErrors.length >= 3) {
-          clearInterval(check);
-          reject(firstErrors[firstErrors.length - 1]);
-        }
-      }, 50);
-      check.unref?.();
-    });
-    await Promise.race([Promise.all(reflectors.map((r) => r.synced)), failFast]);
-    rebuild(false);
+  // `ready` rejects when the first read keeps failing (RBAC, CRDs not installed), so that the caller can
+  // say so; the reflectors keep retrying, and a later successful read is delivered through onChange.
+  let reportedFailure = false;
+  const synced = Promise.all(reflectors.map((r) => r.synced)).then(() => {
+    if (closed) return;
+    rebuild(reportedFailure);
     readyDone = true;
-  })();
+  });
+  const failFast = new Promise<never>((_, reject) => {
+    const check = setInterval(() => {
+      if (readyDone || closed) clearInterval(check);
+      else if (firstErrors.length >= 3) {
+        clearInterval(check);
+        reportedFailure = true;
+        reject(firstErrors[firstErrors.length - 1]);
+      }
+    }, 50);
+    check.unref?.();
+  });
+  const ready = Promise.race([synced, failFast]);
   ready.catch(() => undefined);
 
   return {
@@ -206,6 +213,7 @@ export function clusterPolicySource(options: ClusterPolicySourceOptions): Policy
       return () => errorListeners.delete(l);
     },
     close() {
+      closed = true;
       if (timer) clearTimeout(timer);
       for (const r of reflectors) r.stop();
     },
