@@ -7,7 +7,7 @@ import { registerController } from './commands/controller.js';
 import { registerDemo } from './commands/demo.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerKey } from './commands/key.js';
-import { registerKyverno } from './commands/kyverno.js';
+import { registerKyverno, rewriteKyvernoArgv } from './commands/kyverno.js';
 import { registerList } from './commands/list.js';
 import { registerPlugin } from './commands/plugin.js';
 import { registerPolicy } from './commands/policy.js';
@@ -105,7 +105,8 @@ async function runProgram(ctx: CliContext, rawArgv: readonly string[]): Promise<
     ctx.stderr.write(program.helpInformation());
     return 1;
   }
-  const argv = normalizeBooleanFlags(program, rawArgv);
+  // `kyverno apply -o PATH` is Kyverno's mutated-resources path, not vouch's output format
+  const argv = rewriteKyvernoArgv(normalizeBooleanFlags(program, rawArgv));
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return ctx.exitCode;

@@ -73,12 +73,21 @@ export function blockedMessage(kind: string, namespace: string, name: string, re
   return `\n\nresource ${kind}/${namespace}/${name} was blocked due to the following policies \n\n${yaml}`;
 }
 
-/** True when the responses block the request: an Enforce failure, or an error under failurePolicy Fail. */
+/**
+ * True when the responses block the request: a failure under Enforce; an error under the policy's
+ * failurePolicy Fail (Kyverno serves the policies of each failurePolicy in a webhook of their own, so
+ * the decision is per policy); and (vouch GAP, fail closed) an error that is not an infrastructure
+ * error (`RuleResponse.infrastructure`) under Enforce whatever the failurePolicy: Kyverno's
+ * failurePolicy is for a failing registry or network, not for a rule that could not be evaluated.
+ */
 export function isBlocked(responses: readonly PolicyResponse[], namespace: string, namespaceLabels?: Record<string, string>): boolean {
   for (const pr of responses) {
     for (const r of pr.rules) {
       if (r.status === 'fail' && ruleFailureAction(pr.policy, r.name, namespace, namespaceLabels) === 'Enforce') return true;
-      if (r.status === 'error' && policyFailurePolicy(pr.policy) === 'Fail') return true;
+      if (r.status === 'error') {
+        if (policyFailurePolicy(pr.policy) === 'Fail') return true;
+        if (!r.infrastructure && ruleFailureAction(pr.policy, r.name, namespace, namespaceLabels) === 'Enforce') return true;
+      }
     }
   }
   return false;
@@ -166,9 +175,19 @@ function* admissionCo(review: AdmissionReview, engine: KyvernoEngine, options: A
   const kind = req.kind?.kind ?? (object.kind as string | undefined) ?? '';
   const name = req.name || object.metadata?.name || object.metadata?.generateName || oldObject?.metadata?.name || '';
   const warnings: string[] = [];
+  // The caller's cluster lookups failing is an infrastructure error: failurePolicy decides.
+  let nsLabels: Record<string, string> | undefined;
+  let roles: Pick<RequestInfo, 'roles' | 'clusterRoles'> = {};
   try {
-    const nsLabels = namespace && options.namespaceLabels ? yield* settled(options.namespaceLabels(namespace)) : undefined;
-    const roles = req.userInfo && options.roles ? yield* settled(options.roles(req.userInfo)) : {};
+    nsLabels = namespace && options.namespaceLabels ? yield* settled(options.namespaceLabels(namespace)) : undefined;
+    roles = req.userInfo && options.roles ? yield* settled(options.roles(req.userInfo)) : {};
+  } catch (e) {
+    const ignore = engine.policies.length > 0 && engine.policies.every((p) => policyFailurePolicy(p) === 'Ignore');
+    const msg = `vouch could not evaluate the request: ${e instanceof Error ? e.message : String(e)}`;
+    if (ignore) return respond({ uid: req.uid, allowed: true, warnings: [...warnings, msg] });
+    return respond(deny(req.uid, msg, warnings));
+  }
+  try {
     const ereq: EngineRequest = {
       resource: object,
       oldResource: oldObject,
@@ -192,7 +211,7 @@ function* admissionCo(review: AdmissionReview, engine: KyvernoEngine, options: A
       patched = phase1.patchedResource;
       patches = phase1.patches;
       const audit1 = auditAnnotations(phase1.responses);
-      const phase2 = yield* validateResourceCo(engine, { ...ereq, resource: patched }, rm);
+      const phase2 = yield* validateResourceCo(engine, { ...ereq, resource: patched }, rm, phase1.metadata);
       if (isBlocked(phase2, namespace, nsLabels)) {
         return respond(deny(req.uid, blockedMessage(kind, namespace, name, phase2), warnings));
       }
@@ -219,10 +238,8 @@ function* admissionCo(review: AdmissionReview, engine: KyvernoEngine, options: A
     if (Object.keys(audit).length > 0) res.auditAnnotations = audit;
     return respond(res);
   } catch (e) {
-    // A bug or an unexpected failure: fail closed unless every policy says Ignore.
-    const ignore = engine.policies.length > 0 && engine.policies.every((p) => policyFailurePolicy(p) === 'Ignore');
-    const msg = `vouch could not evaluate the request: ${e instanceof Error ? e.message : String(e)}`;
-    if (ignore) return respond({ uid: req.uid, allowed: true, warnings: [...warnings, msg] });
-    return respond(deny(req.uid, msg, warnings));
+    // An exception inside the engine is a bug, not an infrastructure error: never admitted, whatever
+    // the failurePolicy (a verifier or loader failure arrives as a rule response, not here).
+    return respond(deny(req.uid, `vouch could not evaluate the request: ${e instanceof Error ? e.message : String(e)}`, warnings));
   }
 }

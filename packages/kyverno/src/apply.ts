@@ -1,10 +1,12 @@
 import { VouchError } from '@vouch/core';
 import { parseAllDocuments } from 'yaml';
 import { type ContextLoader, createKyvernoEngine, evaluateResource, type KyvernoEngine, ruleFailureAction } from './engine.js';
+import { parsePolicyExceptions } from './exceptions.js';
 import type { ImageConfig } from './images.js';
 import type { GroupVersionKind } from './kinds.js';
+import type { JsonPatchOperation } from './metadata.js';
 import { parsePolicies, policyKey } from './policy.js';
-import type { KubeObject, KyvernoPolicy, PolicyResponse, RequestInfo, RuleResponse } from './types.js';
+import type { KubeObject, KyvernoPolicy, PolicyException, PolicyResponse, RequestInfo, RuleResponse } from './types.js';
 import type { NotaryImageVerifier, VerificationCacheOptions } from './verifier.js';
 
 /** Kubernetes APIResource as written in a Values file's `subresources`. */
@@ -43,6 +45,13 @@ export interface ApplyOptions {
   cache?: VerificationCacheOptions | false;
   /** Reuse an engine instead of creating one (its policies win). */
   engine?: KyvernoEngine;
+  /**
+   * Constructs vouch does not evaluate: `'fail'` (default, as `kyverno apply|test` report them: every
+   * rule using one fails with a message naming it) or `'refuse'` (throw ERR_UNSUPPORTED).
+   */
+  unsupported?: 'refuse' | 'fail';
+  /** PolicyExceptions to honour (`--exception`). */
+  exceptions?: readonly PolicyException[];
   signal?: AbortSignal;
 }
 
@@ -50,8 +59,12 @@ export interface ApplyOptions {
 export interface ResourceResult {
   resource: KubeObject;
   patchedResource: KubeObject;
+  /** The verify-images phase's JSON patch (annotation ops, then digest ops); empty when nothing changed. */
+  patches: JsonPatchOperation[];
   /** One entry per policy: phase-1 rule responses followed by phase-2 ones. */
   policyResponses: PolicyResponse[];
+  /** The same responses by phase, as Kyverno's CLI lists them: verify-images, then validation. */
+  phases: { verifyImages: PolicyResponse[]; validation: PolicyResponse[] };
 }
 
 function labelsFor(ns: string, opts: ApplyOptions): Record<string, string> | undefined {
@@ -114,6 +127,8 @@ export async function applyPolicies(
       contextLoader: options.contextLoader,
       imageConfig: options.imageConfig,
       cache: options.cache ?? false,
+      unsupported: options.unsupported ?? 'fail',
+      ...(options.exceptions ? { exceptions: options.exceptions } : {}),
     });
   const out: ResourceResult[] = [];
   for (const resource of resources) {
@@ -134,7 +149,13 @@ export async function applyPolicies(
       resource,
       rules: [...pr.rules, ...(r.validation[i]?.rules ?? [])],
     }));
-    out.push({ resource, patchedResource: r.verifyImages.patchedResource, policyResponses });
+    out.push({
+      resource,
+      patchedResource: r.verifyImages.patchedResource,
+      patches: r.verifyImages.patches,
+      policyResponses,
+      phases: { verifyImages: r.verifyImages.responses, validation: r.validation },
+    });
   }
   return out;
 }
@@ -187,9 +208,11 @@ export function toReportResult(pr: PolicyResponse, r: RuleResponse, options: Rep
     if (ruleFailureAction(pr.policy, r.name, ns) === 'Audit') result = 'warn';
   }
   const meta = pr.resource.metadata ?? {};
+  const spec = pr.policy.spec;
+  const process = options.process ?? (spec.background !== false ? 'background scan' : spec.admission !== false ? 'admission review' : '');
   const props: Record<string, string> = {
     ...(findRule(pr, r.name)?.reportProperties ?? {}),
-    process: options.process ?? 'background scan',
+    process,
   };
   const out: PolicyReportResult = {
     source: 'kyverno',
@@ -259,7 +282,47 @@ export function buildPolicyReports(responses: readonly PolicyResponse[], options
   return out;
 }
 
-/** One merged ClusterPolicyReport (name `merged`) with every result, as `kyverno apply -p` prints. */
+/** An `openreports.io/v1alpha1` report as `kyverno apply -p` prints it: `ClusterReport`, or `PolicyReport` for a namespaced policy. */
+export interface ApplyReport {
+  apiVersion: 'openreports.io/v1alpha1';
+  kind: 'ClusterReport' | 'PolicyReport';
+  metadata: { creationTimestamp: null; name: string; namespace?: string };
+  results: PolicyReportResult[];
+  summary: PolicyReport['summary'];
+}
+
+/**
+ * The reports `kyverno apply --policy-report` prints: the results of every ClusterPolicy merged into
+ * one `ClusterReport` named `merged` (first, when there is any), then one `PolicyReport` (apiVersion
+ * openreports.io/v1alpha1) per namespaced Policy, named after it.
+ */
+export function buildApplyReports(responses: readonly PolicyResponse[], options: ReportOptions = {}): ApplyReport[] {
+  const cluster: PolicyReportResult[] = [];
+  const byPolicy = new Map<KyvernoPolicy, PolicyReportResult[]>();
+  for (const pr of responses) {
+    for (const r of pr.rules) {
+      const result = toReportResult(pr, r, options);
+      if (pr.policy.kind === 'Policy') {
+        let list = byPolicy.get(pr.policy);
+        if (!list) byPolicy.set(pr.policy, (list = []));
+        list.push(result);
+      } else cluster.push(result);
+    }
+  }
+  const out: ApplyReport[] = [];
+  const report = (kind: ApplyReport['kind'], name: string, results: PolicyReportResult[], namespace?: string): ApplyReport => ({
+    apiVersion: 'openreports.io/v1alpha1',
+    kind,
+    metadata: { creationTimestamp: null, name, ...(namespace ? { namespace } : {}) },
+    results,
+    summary: summarize(results),
+  });
+  if (cluster.length > 0) out.push(report('ClusterReport', 'merged', cluster));
+  for (const [p, results] of byPolicy) out.push(report('PolicyReport', p.metadata.name, results, p.metadata.namespace ?? 'default'));
+  return out;
+}
+
+/** One merged ClusterPolicyReport (name `merged`) with every result (vouch's JSON output of `kyverno apply`). */
 export function buildMergedReport(responses: readonly PolicyResponse[], options: ReportOptions = {}): PolicyReport {
   const results = responses.flatMap((pr) => pr.rules.map((r) => toReportResult(pr, r, options)));
   return {
@@ -371,8 +434,9 @@ function reportResultOf(pr: PolicyResponse, r: RuleResponse): string {
 
 /**
  * Runs a `kyverno-test.yaml` like `kyverno test`: loads policies, resources, values and user info,
- * applies them offline and compares every declared result. A policy with no rule response for a
- * resource (not matched / excluded) yields `Pass` / `Excluded`; a missing resource `Fail` / `Not found`.
+ * applies them offline and compares every declared result. A policy with no response of the
+ * declared rule for a resource (not matched / excluded) yields `Pass` / `Excluded`; a missing
+ * resource `Fail` / `Not found`.
  */
 export async function runKyvernoTest(test: KyvernoTestFile, options: RunTestOptions): Promise<TestRunResult> {
   const parseFn = options.parsePolicies;
@@ -386,6 +450,8 @@ export async function runKyvernoTest(test: KyvernoTestFile, options: RunTestOpti
       invalidPolicies[f] = e instanceof Error ? e.message : String(e);
     }
   }
+  const exceptions: PolicyException[] = [...(options.exceptions ?? [])];
+  for (const f of test.exceptions ?? []) exceptions.push(...parsePolicyExceptions(await options.readFile(f), { source: f }));
   const resources: KubeObject[] = [];
   for (const f of test.resources) resources.push(...loadObjects(await options.readFile(f)));
   let values: KyvernoValues | undefined = test.values;
@@ -400,7 +466,12 @@ export async function runKyvernoTest(test: KyvernoTestFile, options: RunTestOpti
         userInfo: u.userInfo as RequestInfo['userInfo'],
       };
   }
-  const applied = await applyPolicies(policies, resources, { ...options, values, requestInfo });
+  const applied = await applyPolicies(policies, resources, {
+    ...options,
+    values,
+    requestInfo,
+    ...(exceptions.length > 0 ? { exceptions } : {}),
+  });
   const rows: TestRow[] = [];
   let id = 0;
   const push = (row: Omit<TestRow, 'id'>) => rows.push({ id: ++id, ...row });
@@ -454,7 +525,9 @@ export async function runKyvernoTest(test: KyvernoTestFile, options: RunTestOpti
       const candidates = new Set([ruleName, `autogen-${ruleName}`.slice(0, 63), `autogen-cronjob-${ruleName}`.slice(0, 63)]);
       const matching = pr.rules.filter((r) => !ruleName || candidates.has(r.name));
       if (matching.length === 0) {
-        push({ policy: policyName, rule: ruleName, resource: name, result: 'Fail', reason: 'Not found' });
+        // the policy answered for the resource, but not with this rule (it did not match): Kyverno's
+        // `kyverno test` counts that as excluded, a pass whatever the declared result
+        push({ policy: policyName, rule: ruleName, resource: name, result: 'Pass', reason: 'Excluded' });
         continue;
       }
       for (const r of matching) {

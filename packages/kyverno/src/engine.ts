@@ -1,6 +1,7 @@
 import { isVouchError, VouchError } from '@vouch/core';
 import { computeRules } from './autogen.js';
 import { type Co, driveAsync, isThenable, Pending, rethrowPending } from './drive.js';
+import { exceptionCovers, policyExceptionKey } from './exceptions.js';
 import {
   type ExtractedImages,
   extractImages,
@@ -23,15 +24,18 @@ import {
   type JsonPatchOperation,
   newImageVerificationMetadata,
   parseImageMetadata,
+  VERIFY_IMAGES_ANNOTATION,
   VERIFY_IMAGES_SCOPED_ANNOTATION,
 } from './metadata.js';
 import { matchPattern } from './pattern.js';
+import { assertSupported, type KyvernoConstruct, unsupportedInRule, unsupportedRuleMessage } from './support.js';
 import type {
   Attestation,
   AttestorSet,
   ImageVerification,
   KubeObject,
   KyvernoPolicy,
+  PolicyException,
   PolicyResponse,
   RequestInfo,
   Rule,
@@ -42,7 +46,7 @@ import { type ConditionBlock, evaluateConditions, substituteVariables } from './
 import {
   type CachedOutcome,
   createVerificationCache,
-  isInconclusive,
+  isInfrastructureError,
   materialKey,
   type NotaryAttestation,
   type NotaryAttestorMaterial,
@@ -83,6 +87,20 @@ export interface KyvernoEngineOptions {
   trustPolicyFor?(policy: KyvernoPolicy, ruleName: string, entryIndex: number): unknown;
   /** Clock for JMESPath time functions. */
   now?: () => Date;
+  /**
+   * What to do with a policy using a construct vouch does not evaluate (see `KYVERNO_SUPPORT`):
+   * `'refuse'` (default; admission) makes `createKyvernoEngine` throw ERR_UNSUPPORTED, and also
+   * when a rule `context` entry needs a loader the engine was not given; `'fail'` (`kyverno
+   * apply|test`) loads the policy and makes every rule using the construct fail with a message
+   * naming it. Never is such a construct ignored or answered with `error` / `skip`.
+   */
+  unsupported?: 'refuse' | 'fail';
+  /**
+   * PolicyExceptions (`kyverno apply --exception`, `kyverno-test.yaml` `exceptions`): a rule an
+   * exception names is `skip` ("rule is skipped due to policy exceptions<keys>") for the resources it
+   * matches, after the rule's context and preconditions, as in Kyverno.
+   */
+  exceptions?: readonly PolicyException[];
 }
 
 /** A reusable policy engine (parsed policies, JMESPath instance, verification cache). */
@@ -98,13 +116,87 @@ export function createKyvernoEngine(options: KyvernoEngineOptions): KyvernoEngin
   if (!options || !Array.isArray(options.policies)) {
     throw new VouchError('ERR_INVALID_ARGUMENT', 'createKyvernoEngine needs { policies: KyvernoPolicy[] }');
   }
+  const mode = options.unsupported ?? 'refuse';
+  if (mode !== 'refuse' && mode !== 'fail') {
+    throw new VouchError('ERR_INVALID_ARGUMENT', `createKyvernoEngine: unsupported must be 'refuse' or 'fail', got ${String(mode)}`);
+  }
+  // load-time checks: nothing of this runs per review
+  if (mode === 'refuse') {
+    assertSupported(options.policies);
+    assertContextLoaders(options.policies, options.contextLoader);
+  }
   const cacheOpts = options.cache === false ? { ttlMs: 0, negativeTtlMs: 0 } : (options.cache ?? {});
-  return {
+  const engine: KyvernoEngine = {
     policies: options.policies,
     options,
     jmes: createJmesEngine({ now: options.now }),
     cache: createVerificationCache(cacheOpts),
   };
+  if (options.exceptions && options.exceptions.length > 0) {
+    const byRule = new Map<Rule, PolicyException[]>();
+    for (const policy of options.policies) {
+      const key = policy.kind === 'Policy' ? `${policy.metadata.namespace ?? 'default'}/${policy.metadata.name}` : policy.metadata.name;
+      for (const rule of rulesOf(engine, policy)) {
+        const list = options.exceptions.filter((e) => exceptionCovers(e, key, rule.name));
+        if (list.length > 0) byRule.set(rule, list);
+      }
+    }
+    if (byRule.size > 0) memoOf(engine).exceptions = byRule;
+  }
+  if (mode === 'fail') {
+    const unsupported = new Map<Rule, UnsupportedUse[]>();
+    for (const policy of options.policies) {
+      const wc = policy.spec.webhookConfiguration;
+      const specLevel: UnsupportedUse[] =
+        Array.isArray(wc?.matchConditions) && wc.matchConditions.length > 0
+          ? [{ construct: 'spec.webhookConfiguration.matchConditions', path: ['spec', 'webhookConfiguration', 'matchConditions'] }]
+          : [];
+      for (const rule of rulesOf(engine, policy)) {
+        const list = [...specLevel, ...unsupportedInRule(rule)];
+        if (list.length > 0) unsupported.set(rule, list);
+      }
+    }
+    if (unsupported.size > 0) memoOf(engine).unsupported = unsupported;
+  }
+  return engine;
+}
+
+/** A construct a rule uses that vouch does not evaluate, and where (relative to the rule, or the policy for spec-level ones). */
+interface UnsupportedUse {
+  construct: KyvernoConstruct;
+  path: (string | number)[];
+}
+
+const CONTEXT_SOURCES = ['configMap', 'apiCall', 'globalReference', 'imageRegistry'] as const;
+
+/**
+ * A rule `context` entry the engine cannot load is a construct it cannot evaluate: refused at load
+ * time (admission), instead of an `error` at every review that failurePolicy Ignore would admit.
+ */
+function assertContextLoaders(policies: readonly KyvernoPolicy[], loader: ContextLoader | undefined): void {
+  for (const policy of policies) {
+    (policy.spec.rules ?? []).forEach((rule, ri) => {
+      (rule.context ?? []).forEach((entry, ci) => {
+        const e = entry as unknown as Record<string, unknown>;
+        const source = CONTEXT_SOURCES.find((k) => e[k] !== undefined && e[k] !== null);
+        if (!source) {
+          if (e.variable !== undefined && e.variable !== null) return;
+          throw new VouchError(
+            'ERR_UNSUPPORTED',
+            `policy ${policy.metadata.name} rule ${rule.name}: context entry ${String(entry.name)} (spec.rules[${ri}].context[${ci}]) has no source vouch can load (configMap, apiCall, globalReference, imageRegistry or variable)`,
+            { details: { policy: policy.metadata.name, rule: rule.name, path: `spec.rules[${ri}].context[${ci}]` } },
+          );
+        }
+        if (typeof (loader as Record<string, unknown> | undefined)?.[source] !== 'function') {
+          throw new VouchError(
+            'ERR_UNSUPPORTED',
+            `policy ${policy.metadata.name} rule ${rule.name}: context entry ${String(entry.name)} (spec.rules[${ri}].context[${ci}]) reads a ${source}, but no ${source} loader is configured; the rule could never be evaluated, so the policy is refused (write the value into the policy, e.g. the certificate under certificates.cert)`,
+            { details: { policy: policy.metadata.name, rule: rule.name, path: `spec.rules[${ri}].context[${ci}].${source}`, source } },
+          );
+        }
+      });
+    });
+  }
 }
 
 /** Derived data an engine computes once: autogen rules per policy, hashed attestor material, images per resource object. */
@@ -133,6 +225,10 @@ interface EngineMemo {
   materials: WeakMap<object, NotaryAttestorMaterial>;
   /** Per attestor entry: the last signature cache key built (image, trust policy, key). */
   signatureKeys: WeakMap<object, { image: string; trustPolicy: unknown; key: string }>;
+  /** The PolicyExceptions naming each rule (set at engine creation; absent without exceptions). */
+  exceptions?: Map<Rule, PolicyException[]>;
+  /** Mode `fail` only: the rules using a construct vouch does not evaluate (set at engine creation). */
+  unsupported?: Map<Rule, UnsupportedUse[]>;
 }
 
 /**
@@ -263,6 +359,10 @@ function ruleNeedsContext(engine: KyvernoEngine, rule: Rule): boolean {
     v =
       (rule.context?.length ?? 0) > 0 ||
       rule.preconditions !== undefined ||
+      (memoOf(engine)
+        .exceptions?.get(rule)
+        ?.some((e) => e.spec.conditions !== undefined) ??
+        false) ||
       hasVariable(list) ||
       list.some((iv) => (iv.attestations?.length ?? 0) > 0 || iv.validate !== undefined);
     m.set(rule, v);
@@ -660,6 +760,84 @@ function loadContext(
   }
 }
 
+/**
+ * The rule's preconditions: undefined when they hold, else the `skip` ("preconditions not met[; …]")
+ * or, when they cannot be evaluated (a JMESPath error, an unknown operator), the `error` to answer.
+ */
+function checkPreconditions(
+  engine: KyvernoEngine,
+  rule: Rule,
+  ctx: Record<string, unknown>,
+): { status: 'skip' | 'error'; message: string } | undefined {
+  let r: ReturnType<typeof evaluateConditions>;
+  try {
+    r = evaluateConditions(rule.preconditions, ctx, engine.jmes);
+  } catch (e) {
+    return { status: 'error', message: `failed to evaluate preconditions: ${errMessage(e)}` };
+  }
+  if (r.passed) return undefined;
+  return { status: 'skip', message: r.messages.length > 0 ? `preconditions not met; ${r.messages.join('; ')}` : 'preconditions not met' };
+}
+
+/**
+ * The exceptions among `candidates` (those naming the rule) that exempt this request: their `match`
+ * selects the resource and their `conditions` hold. The `skip` message Kyverno answers with, or
+ * undefined. Conditions that cannot be evaluated do not exempt.
+ */
+function exceptionSkip(
+  engine: KyvernoEngine,
+  candidates: readonly PolicyException[],
+  req: EngineRequest,
+  operation: string,
+  ctx: Record<string, unknown>,
+): string | undefined {
+  let keys: string[] | undefined;
+  const input: MatchInput = {
+    resource: effectiveResource(req),
+    operation,
+    requestInfo: req.requestInfo,
+    namespaceLabels: req.namespaceLabels,
+    gvk: req.gvk,
+    subresource: req.subresource,
+  };
+  for (const e of candidates) {
+    if (!ruleMatchesInput({ match: e.spec.match }, input)) continue;
+    if (e.spec.conditions !== undefined) {
+      try {
+        if (!evaluateConditions(e.spec.conditions, ctx, engine.jmes).passed) continue;
+      } catch {
+        continue;
+      }
+    }
+    (keys ??= []).push(policyExceptionKey(e));
+  }
+  return keys ? `rule is skipped due to policy exceptions${keys.join(', ')}` : undefined;
+}
+
+/**
+ * Validation phase: loads the rule's context into `ctx` and checks its preconditions; the `error`
+ * (context) or `skip` / `error` (preconditions) response that ends the rule, or undefined to go on.
+ */
+function contextAndPreconditions(
+  engine: KyvernoEngine,
+  policy: KyvernoPolicy,
+  rule: Rule,
+  ctx: Record<string, unknown>,
+  req: EngineRequest,
+  rm: ReviewMemo,
+): RuleResponse | undefined {
+  try {
+    loadContext(engine, policy, rule, ctx, req, rm);
+  } catch (e) {
+    rethrowPending(e);
+    const infra = isInfrastructureError(e) ? { infrastructure: true } : undefined;
+    return ruleResponse(rule.name, 'Validation', 'error', `failed to load context: ${errMessage(e)}`, infra);
+  }
+  if (!rule.preconditions) return undefined;
+  const pre = checkPreconditions(engine, rule, ctx);
+  return pre ? ruleResponse(rule.name, 'Validation', pre.status, pre.message) : undefined;
+}
+
 function ruleResponse(
   name: string,
   type: RuleResponse['type'],
@@ -670,6 +848,7 @@ function ruleResponse(
   const r: RuleResponse = { name, type, status, message };
   if (extra?.emitWarning !== undefined) r.emitWarning = extra.emitWarning;
   if (extra?.details !== undefined) r.details = extra.details;
+  if (extra?.infrastructure) r.infrastructure = true;
   if (extra?.image !== undefined) r.image = extra.image;
   return r;
 }
@@ -782,6 +961,7 @@ function sameStrings(a: readonly string[], b: readonly string[]): boolean {
 
 interface AttestorSetsResult {
   ok: boolean;
+  /** Not ok because of the infrastructure (network, timeout, deadline): status `error`. */
   inconclusive: boolean;
   errors: string[];
   digest?: string;
@@ -793,6 +973,8 @@ interface EntryOutcome {
   message: string;
   digest?: string;
   details?: Record<string, unknown>;
+  /** `error` caused by the infrastructure (see isInfrastructureError). */
+  infrastructure?: boolean;
 }
 
 function verifyAttestorSets(
@@ -845,7 +1027,7 @@ function verifyAttestorSets(
         verified++;
       } catch (e) {
         rethrowPending(e);
-        if (isInconclusive(e)) inconclusive = true;
+        if (isInfrastructureError(e)) inconclusive = true;
         (errors ??= []).push(`${prefix}.attestors[${si}].entries[${ei}]: ${errMessage(e)}`);
         (causes ??= []).push(e);
       }
@@ -958,7 +1140,7 @@ function verifyAttestations(
           verified++;
         } catch (e) {
           rethrowPending(e);
-          if (isInconclusive(e) && !(isVouchError(e) && e.code === 'ERR_UNSUPPORTED')) inconclusive = true;
+          if (isInfrastructureError(e)) inconclusive = true;
           errors.push(`${path}: ${errMessage(e)}`);
           causes.push(e);
         }
@@ -967,6 +1149,7 @@ function verifyAttestations(
         const joined = errors.join('; ');
         return {
           status: inconclusive ? 'error' : 'fail',
+          ...(inconclusive ? { infrastructure: true } : {}),
           message: joined
             ? `image attestations verification failed, verifiedCount: ${verified}, requiredCount: ${required}, error: ${joined}`
             : 'attestations verification failed',
@@ -987,15 +1170,20 @@ function validateDeny(
   if (!entries.some((iv) => iv.validate && Object.keys(iv.validate).length > 0)) return undefined;
   const messages: string[] = [];
   let denied = false;
-  for (const iv of entries) {
-    const v = iv.validate;
-    if (!v) continue;
-    const r = evaluateConditions(v.deny?.conditions, ctx, engine.jmes);
-    if (r.passed) {
-      denied = true;
-      if (v.message) messages.push(String(substituteVariables(v.message, ctx, engine.jmes, { nullOnMissing: true }) ?? ''));
-      messages.push(...r.messages);
+  try {
+    for (const iv of entries) {
+      const v = iv.validate;
+      if (!v) continue;
+      const r = evaluateConditions(v.deny?.conditions, ctx, engine.jmes);
+      if (r.passed) {
+        denied = true;
+        if (v.message) messages.push(String(substituteVariables(v.message, ctx, engine.jmes, { nullOnMissing: true }) ?? ''));
+        messages.push(...r.messages);
+      }
     }
+  } catch (e) {
+    // never a pass: the deny conditions could not be evaluated
+    return { status: 'error', message: `failed to evaluate verifyImages validate.deny conditions: ${errMessage(e)}` };
   }
   if (denied) {
     const msg = messages.filter((m) => m !== '').join('; ');
@@ -1031,6 +1219,8 @@ function runVerifyImagesRule(
   warnings: string[],
   cache: VerificationCache,
   rm: ReviewMemo,
+  unsupported?: readonly UnsupportedUse[],
+  exceptions?: readonly PolicyException[],
 ): RuleResponse[] {
   const operation = operationOf(req, policy, rule.name);
   if (!ruleMatches(engine, policy, rule, req, operation, rm)) return [];
@@ -1062,16 +1252,31 @@ function runVerifyImagesRule(
       loadContext(engine, policy, rule, ctx, req, rm);
     } catch (e) {
       rethrowPending(e);
-      resp('error', `failed to load context: ${errMessage(e)}`);
+      resp('error', `failed to load context: ${errMessage(e)}`, isInfrastructureError(e) ? { infrastructure: true } : undefined);
       return out;
     }
   }
   if (rule.preconditions) {
-    const r = evaluateConditions(rule.preconditions, ctx, engine.jmes);
-    if (!r.passed) {
-      resp('skip', r.messages.length > 0 ? `preconditions not met; ${r.messages.join('; ')}` : 'preconditions not met');
+    const pre = checkPreconditions(engine, rule, ctx);
+    if (pre) {
+      resp(pre.status, pre.message);
       return out;
     }
+  }
+  if (exceptions) {
+    const skip = exceptionSkip(engine, exceptions, req, operation, ctx);
+    if (skip) {
+      resp('skip', skip);
+      return out;
+    }
+  }
+  if (unsupported) {
+    // A rule vouch cannot evaluate fails (not error, not skip) for every image it selects, where Kyverno
+    // would have verified them; no digest is pinned.
+    resp('fail', unsupportedRuleMessage(unsupported[0]!));
+    const key = scopedPolicyKey(policy);
+    for (const sel of selected) records.push(key, rule.name, sel.ref, 'fail');
+    return out;
   }
   let entries: ImageVerification[];
   try {
@@ -1147,6 +1352,7 @@ function runVerifyImagesRule(
                 status: r.inconclusive ? 'error' : 'fail',
                 message: `failed to verify image ${img}: ${r.errors.join('; ')}`,
                 details: causeDetails(r.causes),
+                ...(r.inconclusive ? { infrastructure: true } : {}),
               };
             } else {
               digest = r.digest;
@@ -1166,9 +1372,11 @@ function runVerifyImagesRule(
           }
         }
       }
-      // mutateDigest runs whatever the verification result.
+      // mutateDigest runs whatever the verification result (a failed image is denied under Enforce),
+      // except (vouch GAP) after an `error`: failurePolicy Ignore may then admit the object, and it
+      // must not carry a pinned digest, the sign of a verified image (Kyverno pins it).
       let finalImg = img;
-      if (iv.mutateDigest && info.digest === '') {
+      if (iv.mutateDigest && info.digest === '' && outcome?.status !== 'error') {
         let d = digest;
         if (!d) {
           try {
@@ -1178,7 +1386,7 @@ function runVerifyImagesRule(
             d = need(cache, `digest|${img}`, () => resolver.call(engine.options.verifier, img, req.signal), { useCache: false });
           } catch (e) {
             rethrowPending(e);
-            resp('error', `failed to update digest: ${errMessage(e)}`, { image: img });
+            resp('error', `failed to update digest: ${errMessage(e)}`, isInfrastructureError(e) ? { infrastructure: true, image: img } : { image: img });
           }
         }
         if (d) {
@@ -1192,12 +1400,18 @@ function runVerifyImagesRule(
       if (outcome && outcome === pass?.outcome) {
         // one frozen response per rule name and image, shared by the containers (and policies) it holds for
         out.push(pass.response);
-      } else if (outcome)
-        resp(outcome.status, outcome.message, outcome.details ? { details: outcome.details, image: img } : { image: img });
+      } else if (outcome) {
+        resp(outcome.status, outcome.message, {
+          ...(outcome.details ? { details: outcome.details } : {}),
+          ...(outcome.infrastructure ? { infrastructure: true } : {}),
+          image: img,
+        });
+      }
       if (hasChecks) {
-        // vouch GAP: an undecidable verification under failurePolicy Ignore is recorded as `skip`, so the
-        // `required` check does not turn "could not decide" back into a denial (Kyverno records `fail`).
-        const ignoreError = outcome?.status === 'error' && policyFailurePolicy(policy) === 'Ignore';
+        // vouch GAP: a verification the infrastructure left undecided (network, timeout) under
+        // failurePolicy Ignore is recorded as `skip`, so the `required` check does not turn "could
+        // not decide" back into a denial (Kyverno records `fail`). Any other error is recorded `fail`.
+        const ignoreError = outcome?.status === 'error' && outcome.infrastructure === true && policyFailurePolicy(policy) === 'Ignore';
         const st = recordSkip || ignoreError ? 'skip' : outcome?.status === 'pass' ? 'pass' : 'fail';
         // consecutive identical records (containers running one image) are recorded once
         const n = records.length;
@@ -1216,6 +1430,21 @@ function runVerifyImagesRule(
     }
   }
   return out;
+}
+
+/** A matching rule vouch cannot evaluate (mode `fail`): one `fail` response naming the construct. */
+function unsupportedRule(
+  engine: KyvernoEngine,
+  policy: KyvernoPolicy,
+  rule: Rule,
+  req: EngineRequest,
+  type: RuleResponse['type'],
+  uses: readonly UnsupportedUse[],
+  rm?: ReviewMemo,
+): RuleResponse[] {
+  if (req.gvk && !kindsMayMatch(engine, rule, req.gvk, req.subresource ?? '')) return [];
+  if (!ruleMatches(engine, policy, rule, req, operationOf(req, policy, rule.name), rm)) return [];
+  return [ruleResponse(rule.name, type, 'fail', unsupportedRuleMessage(uses[0]!), { emitWarning: true })];
 }
 
 /** `list` with `more` appended (`more` itself when `list` is empty: the rule's array becomes the policy's). */
@@ -1321,6 +1550,10 @@ export function* verifyAndPatchImagesCo(
   const responses: PolicyResponse[] = [];
   let current = resource;
   let currentReq = current === req.resource ? req : { ...req, resource: current };
+  // set only by an engine in mode `fail` with rules vouch cannot evaluate / with PolicyExceptions
+  const memo = memoOf(engine);
+  const unsupported = memo.unsupported;
+  const exceptions = memo.exceptions;
   // indexed loops: a for-of in a generator allocates its iterator and every step's result
   const policies = engine.policies;
   for (let pi = 0; pi < policies.length; pi++) {
@@ -1330,7 +1563,17 @@ export function* verifyAndPatchImagesCo(
     const policyRules = rulesOf(engine, policy);
     for (let ri = 0; ri < policyRules.length; ri++) {
       const rule = policyRules[ri]!;
-      if (!rule.verifyImages || rule.verifyImages.length === 0) continue;
+      const notEvaluated = unsupported?.get(rule);
+      if (!rule.verifyImages || rule.verifyImages.length === 0) {
+        // mutate / generate rules vouch cannot evaluate fail where Kyverno would apply them
+        if (notEvaluated && (rule.mutate || rule.generate)) {
+          rules = appendAll(
+            rules,
+            unsupportedRule(engine, policy, rule, currentReq, rule.mutate ? 'Mutation' : 'Generation', notEvaluated, rm),
+          );
+        }
+        continue;
+      }
       // runVerifyImagesRule answers [] for a rule whose kinds exclude the request: skip it before any work
       if (req.gvk && !kindsMayMatch(engine, rule, req.gvk, req.subresource ?? '')) continue;
       const before = imagePatches.length;
@@ -1339,7 +1582,20 @@ export function* verifyAndPatchImagesCo(
       let rr: RuleResponse[];
       for (;;) {
         try {
-          rr = runVerifyImagesRule(engine, policy, rule, currentReq, current, records, imagePatches, warnings, cache, rm);
+          rr = runVerifyImagesRule(
+            engine,
+            policy,
+            rule,
+            currentReq,
+            current,
+            records,
+            imagePatches,
+            warnings,
+            cache,
+            rm,
+            notEvaluated,
+            exceptions?.get(rule),
+          );
           break;
         } catch (e) {
           if (!(e instanceof Pending)) throw e;
@@ -1372,6 +1628,17 @@ export function* verifyAndPatchImagesCo(
   if (hasData) {
     const hasAnnotations = isObj(resource.metadata?.annotations);
     patches.push(...annotationPatches(engine, records, ivm, hasAnnotations));
+  } else {
+    // vouch GAP: verification records the request brings along that this review did not write are
+    // removed (a later UPDATE would trust them); with records, the ops above replace them anyway
+    const ann = resource.metadata?.annotations;
+    if (ann) {
+      if (ann[VERIFY_IMAGES_ANNOTATION] !== undefined)
+        patches.push({ op: 'remove', path: '/metadata/annotations/kyverno.io~1verify-images' });
+      if (ann[VERIFY_IMAGES_SCOPED_ANNOTATION] !== undefined) {
+        patches.push({ op: 'remove', path: '/metadata/annotations/kyverno.io~1verify-images-scoped' });
+      }
+    }
   }
   const annotationOps = patches.length;
   patches.push(...imagePatches);
@@ -1389,7 +1656,20 @@ export function* verifyAndPatchImagesCo(
 /** Reads image statuses from the scoped verify-images annotation, parsing it once (same results as `isImageVerifiedForPolicy`). */
 type ScopedStatus = (policy: KyvernoPolicy, rule: string, img: string) => string;
 
-function scopedStatusReader(engine: KyvernoEngine, resource: KubeObject): ScopedStatus {
+function scopedStatusReader(engine: KyvernoEngine, resource: KubeObject, written?: ImageVerificationMetadata): ScopedStatus {
+  if (written) {
+    // phase 2 of the same review: the outcomes phase 1 recorded, never an annotation the request brought along
+    const byPolicy = written.policies ?? {};
+    let last: KyvernoPolicy | undefined;
+    let rules: Record<string, Record<string, string>> | undefined;
+    return (policy, rule, img) => {
+      if (policy !== last) {
+        last = policy;
+        rules = byPolicy[scopedPolicyKey(policy)];
+      }
+      return rules?.[rule]?.[img] ?? 'fail';
+    };
+  }
   const raw = resource.metadata?.annotations?.[VERIFY_IMAGES_SCOPED_ANNOTATION];
   let parsed: ImageVerificationMetadata | undefined;
   let error: unknown;
@@ -1433,8 +1713,11 @@ function imageCheckRule(
   rm: ReviewMemo,
   policy: KyvernoPolicy,
   rule: Rule,
+  req: EngineRequest,
+  operation: string,
   resource: KubeObject,
   status: ScopedStatus,
+  exceptions?: readonly PolicyException[],
 ): RuleResponse[] {
   const entries = rule.verifyImages ?? [];
   if (!entries.some((iv) => iv.verifyDigest || iv.required)) return [];
@@ -1446,6 +1729,16 @@ function imageCheckRule(
   }
   const selected = selectedOf(engine, rm, rule, images).items;
   if (selected.length === 0) return [];
+  // Kyverno loads the rule context and checks the preconditions before any handler, this one included:
+  // a rule whose preconditions do not hold is `skip` here too, not "unverified image".
+  if (rule.context?.length || rule.preconditions || exceptions) {
+    const ctx = baseContext({ ...req, resource }, operation);
+    ctx.images = images;
+    const stop = contextAndPreconditions(engine, policy, rule, ctx, req, rm);
+    if (stop) return [stop];
+    const skip = exceptions && exceptionSkip(engine, exceptions, { ...req, resource }, operation, ctx);
+    if (skip) return [ruleResponse(rule.name, 'Validation', 'skip', skip)];
+  }
   let passed = 0;
   let skipped: string[] | undefined;
   for (const iv of entries) {
@@ -1489,13 +1782,11 @@ function imageCheckRule(
   return [r];
 }
 
-const UNSUPPORTED_VALIDATE = ['foreach', 'cel', 'podSecurity', 'manifests', 'assert'];
-
-/** The `validate` sub-features vouch's validate engine does not evaluate (empty when supported). */
+/** The `validate` sub-features vouch's validate engine does not evaluate (empty when supported); see `KYVERNO_SUPPORT`. */
 export function unsupportedValidateFeatures(rule: Rule): string[] {
-  const v = rule.validate;
-  if (!v) return [];
-  return UNSUPPORTED_VALIDATE.filter((k) => v[k] !== undefined);
+  return unsupportedInRule(rule)
+    .filter((u) => u.construct.startsWith('validate.'))
+    .map((u) => (u.construct === 'validate.other' ? 'other' : u.construct.slice('validate.'.length)));
 }
 
 function validateRule(
@@ -1505,6 +1796,8 @@ function validateRule(
   req: EngineRequest,
   resource: KubeObject,
   rm: ReviewMemo,
+  unsupported?: readonly UnsupportedUse[],
+  exceptions?: readonly PolicyException[],
 ): RuleResponse[] {
   const v = rule.validate as Record<string, unknown>;
   const operation = operationOf(req, policy, rule.name);
@@ -1515,30 +1808,34 @@ function validateRule(
   } catch {
     ctx.images = {};
   }
+  const stop = contextAndPreconditions(engine, policy, rule, ctx, req, rm);
+  if (stop) return [stop];
+  const skip = exceptions && exceptionSkip(engine, exceptions, { ...req, resource }, operation, ctx);
+  if (skip) return resp('skip', skip);
+  if (unsupported) return [ruleResponse(rule.name, 'Validation', 'fail', unsupportedRuleMessage(unsupported[0]!), { emitWarning: true })];
+  let message: string;
   try {
-    loadContext(engine, policy, rule, ctx, req, rm);
+    message = String(substituteVariables(v.message ?? '', ctx, engine.jmes, { nullOnMissing: true }) ?? '');
   } catch (e) {
-    rethrowPending(e);
-    return resp('error', `failed to load context: ${errMessage(e)}`);
+    return resp('error', `failed to substitute variables: ${errMessage(e)}`);
   }
-  if (rule.preconditions) {
-    const r = evaluateConditions(rule.preconditions, ctx, engine.jmes);
-    if (!r.passed) return resp('skip', r.messages.length > 0 ? `preconditions not met; ${r.messages.join('; ')}` : 'preconditions not met');
-  }
-  const unsupported = unsupportedValidateFeatures(rule);
-  if (unsupported.length > 0) return resp('error', `vouch does not evaluate validate.${unsupported[0]} rules`);
-  const message = String(substituteVariables(v.message ?? '', ctx, engine.jmes, { nullOnMissing: true }) ?? '');
   const target = operation === 'DELETE' ? (req.oldResource ?? resource) : resource;
   if (v.deny !== undefined) {
     const deny = (v.deny ?? {}) as { conditions?: ConditionBlock };
-    const r = evaluateConditions(deny.conditions as ConditionBlock | undefined, ctx, engine.jmes);
+    let r: ReturnType<typeof evaluateConditions>;
+    try {
+      r = evaluateConditions(deny.conditions as ConditionBlock | undefined, ctx, engine.jmes);
+    } catch (e) {
+      return resp('error', `failed to evaluate deny conditions: ${errMessage(e)}`);
+    }
     const conds = deny.conditions;
     const empty = !conds || (Array.isArray(conds) ? conds.length === 0 : !(conds.any?.length || conds.all?.length));
     if (empty || r.passed) return resp('fail', message);
     return resp('pass', `validation rule '${rule.name}' passed.`);
   }
   const patterns: unknown[] = v.pattern !== undefined ? [v.pattern] : Array.isArray(v.anyPattern) ? v.anyPattern : [];
-  if (patterns.length === 0) return resp('error', `vouch does not evaluate this validate rule (no pattern, anyPattern or deny)`);
+  // unreachable for a policy the engine accepted (KYVERNO_SUPPORT 'validate.other'); never a pass
+  if (patterns.length === 0) return resp('fail', 'vouch cannot evaluate this validate rule (no pattern, anyPattern or deny)');
   let sub: unknown[];
   try {
     sub = substituteVariables(patterns, ctx, engine.jmes) as unknown[];
@@ -1565,10 +1862,22 @@ export function validateResource(engine: KyvernoEngine, req: EngineRequest): Pro
   return driveAsync(validateResourceCo(engine, req));
 }
 
-/** {@link validateResource} as a coroutine (see drive.ts); for the admission handler. */
-export function* validateResourceCo(engine: KyvernoEngine, req: EngineRequest, rm: ReviewMemo = newReviewMemo()): Co<PolicyResponse[]> {
+/**
+ * {@link validateResource} as a coroutine (see drive.ts); for the admission handler. `written`: the
+ * outcomes phase 1 of the same review recorded; the `required` check then reads them instead of the
+ * resource's annotation (which the request could have brought along).
+ */
+export function* validateResourceCo(
+  engine: KyvernoEngine,
+  req: EngineRequest,
+  rm: ReviewMemo = newReviewMemo(),
+  written?: ImageVerificationMetadata,
+): Co<PolicyResponse[]> {
   const resource = effectiveResource(req);
-  const status = scopedStatusReader(engine, resource);
+  const status = scopedStatusReader(engine, resource, written);
+  const memo = memoOf(engine);
+  const unsupported = memo.unsupported;
+  const exceptions = memo.exceptions;
   const out: PolicyResponse[] = [];
   // indexed loops: a for-of in a generator allocates its iterator and every step's result
   const policies = engine.policies;
@@ -1584,13 +1893,24 @@ export function* validateResourceCo(engine: KyvernoEngine, req: EngineRequest, r
       if (rule.verifyImages && rule.verifyImages.length > 0) {
         if (operation === 'DELETE') continue;
         if (!ruleMatches(engine, policy, rule, req, operation, rm)) continue;
-        rules = appendAll(rules, imageCheckRule(engine, rm, policy, rule, resource, status));
-      } else if (rule.validate) {
-        if (!ruleMatches(engine, policy, rule, req, operation)) continue;
         let rr: RuleResponse[];
         for (;;) {
           try {
-            rr = validateRule(engine, policy, rule, req, resource, rm);
+            rr = imageCheckRule(engine, rm, policy, rule, req, operation, resource, status, exceptions?.get(rule));
+            break;
+          } catch (e) {
+            if (!(e instanceof Pending)) throw e;
+            yield e.wait;
+          }
+        }
+        rules = appendAll(rules, rr);
+      } else if (rule.validate) {
+        if (!ruleMatches(engine, policy, rule, req, operation)) continue;
+        const notEvaluated = unsupported?.get(rule);
+        let rr: RuleResponse[];
+        for (;;) {
+          try {
+            rr = validateRule(engine, policy, rule, req, resource, rm, notEvaluated, exceptions?.get(rule));
             break;
           } catch (e) {
             if (!(e instanceof Pending)) throw e;
@@ -1618,7 +1938,7 @@ export function evaluateResource(engine: KyvernoEngine, req: EngineRequest): Pro
     (function* (): Co<EvaluationResult> {
       const rm = newReviewMemo();
       const verifyImages = yield* verifyAndPatchImagesCo(engine, req, rm);
-      const validation = yield* validateResourceCo(engine, { ...req, resource: verifyImages.patchedResource }, rm);
+      const validation = yield* validateResourceCo(engine, { ...req, resource: verifyImages.patchedResource }, rm, verifyImages.metadata);
       return { verifyImages, validation };
     })(),
   );

@@ -25,6 +25,7 @@ export {
   validateResource,
   verifyAndPatchImages,
 } from './engine.js';
+export * from './exceptions.js';
 export {
   addDefaultRegistry,
   type ExtractedImages,
@@ -44,6 +45,7 @@ export * from './metadata.js';
 export { type NotationImageVerifierOptions, notationImageVerifier } from './notary-verifier.js';
 export { matchPattern, type PatternResult } from './pattern.js';
 export * from './policy.js';
+export * from './support.js';
 export * from './types.js';
 export * from './variables.js';
 export * from './verifier.js';

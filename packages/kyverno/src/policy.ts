@@ -1,5 +1,6 @@
 import { decodePem, VouchError } from '@vouch/core';
 import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml';
+import { findUnsupported } from './support.js';
 import type { KyvernoPolicy } from './types.js';
 import { hasVariables } from './variables.js';
 
@@ -16,6 +17,12 @@ export interface ParsePolicyOptions {
   ignoreOtherKinds?: boolean;
   /** Run Kyverno's policy validation (default true). */
   validate?: boolean;
+  /**
+   * Refuse a policy using a construct vouch does not evaluate (see `KYVERNO_SUPPORT`): throws
+   * VouchError ERR_UNSUPPORTED naming `file:line:column`, the construct and the path (default false;
+   * the admission webhook's loader sets it, `kyverno apply|test` fail such rules instead).
+   */
+  rejectUnsupported?: boolean;
 }
 
 type Path = (string | number)[];
@@ -669,7 +676,13 @@ function validatePolicy(p: Record<string, unknown>, out: Problem[]): void {
   });
 }
 
-function problemError(problems: Problem[], locate: Locator | undefined, source: string | undefined, docIndex: number): VouchError {
+function problemError(
+  problems: Problem[],
+  locate: Locator | undefined,
+  source: string | undefined,
+  docIndex: number,
+  code: 'ERR_KYVERNO_POLICY_INVALID' | 'ERR_UNSUPPORTED' = 'ERR_KYVERNO_POLICY_INVALID',
+): VouchError {
   const p = problems[0]!;
   const pos = locate?.(p.path, p.atKey);
   const where = pos ? `${source ?? '<input>'}:${pos.line}:${pos.column}` : (source ?? '<input>');
@@ -679,7 +692,7 @@ function problemError(problems: Problem[], locate: Locator | undefined, source: 
     const qp = locate?.(q.path, q.atKey);
     return { message: q.message, hint: q.hint, path: formatPath(q.path), line: qp?.line, column: qp?.column };
   });
-  return new VouchError('ERR_KYVERNO_POLICY_INVALID', msg, {
+  return new VouchError(code, msg, {
     details: { line: pos?.line, column: pos?.column, path: formatPath(p.path), source, document: docIndex, problems: all },
   });
 }
@@ -723,6 +736,18 @@ function finish(obj: unknown, opts: ParsePolicyOptions, locate: Locator | undefi
   if (out.length > 0) throw problemError(out, locate, opts.source, docIndex);
   const spec = obj.spec as Record<string, unknown>;
   spec.rules ??= [];
+  if (opts.rejectUnsupported) {
+    const found = findUnsupported(obj as unknown as KyvernoPolicy);
+    if (found.length > 0) {
+      const problems = found.map((u) => ({
+        path: u.path,
+        atKey: typeof u.path[u.path.length - 1] === 'string',
+        message: `vouch cannot evaluate ${u.what}${u.rule ? ` (rule ${u.rule})` : ''}`,
+        hint: 'a policy vouch cannot evaluate is refused rather than enforced in part; remove the construct or keep this policy for Kyverno',
+      }));
+      throw problemError(problems, locate, opts.source, docIndex, 'ERR_UNSUPPORTED');
+    }
+  }
   return obj as unknown as KyvernoPolicy;
 }
 

@@ -6,7 +6,7 @@ const VAR_RE = /\{\{([^{}]*)\}\}/;
 
 /** Options for {@link substituteVariables}. */
 export interface SubstituteOptions {
-  /** Unresolvable or null variables become `null` (conditions) instead of an error. */
+  /** Variables that resolve to nothing become `null` (conditions) instead of an error; a broken expression still throws. */
   nullOnMissing?: boolean;
   /** Object keys whose values are left untouched (e.g. `conditions` evaluated later). */
   skipKeys?: readonly string[];
@@ -26,13 +26,11 @@ function substituteString(s: string, ctx: unknown, jmes: JmesEngine, opts: Subst
     const m = VAR_RE.exec(cur);
     if (!m) return cur;
     const expr = m[1]!.trim();
-    let v: unknown;
-    try {
-      v = expr === '' ? null : jmes.search(expr, ctx);
-    } catch (e) {
-      if (opts.nullOnMissing) v = null;
-      else throw e;
-    }
+    // A JMESPath search answers null for a missing value; it throws only for a broken expression
+    // or a failing function, which is an error even where missing values are tolerated (Kyverno
+    // tolerates only "not found" in conditions): swallowing it could turn a precondition or a
+    // deny condition into a skip or a pass.
+    const v: unknown = expr === '' ? null : jmes.search(expr, ctx);
     if ((v === null || v === undefined) && !opts.nullOnMissing) {
       throw new VouchError('ERR_INVALID_ARGUMENT', `variable ${m[0]} could not be resolved`, { details: { variable: expr } });
     }

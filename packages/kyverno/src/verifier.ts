@@ -48,10 +48,11 @@ export interface NotaryAttestation {
 
 /**
  * The signature verifier the engine calls; implemented with @vouch/notation by the caller.
- * Implementations resolve when the image verifies and reject with a VouchError otherwise:
- * "error" codes (`ERR_NETWORK`, `ERR_TIMEOUT`, `ERR_REGISTRY_*`, `ERR_VERIFICATION_INCONCLUSIVE`,
- * `ERR_SIGNATURE_RETRIEVAL_FAILED`, `ERR_REVOCATION_UNKNOWN`, `ERR_ABORTED`) mean "could not decide",
- * any other code means "verified: not trusted".
+ * Implementations resolve when the image verifies and reject with a VouchError otherwise. A
+ * rejection whose cause chain holds `ERR_NETWORK`, `ERR_TIMEOUT` or `ERR_ABORTED` is an
+ * infrastructure error (rule status `error`, decided by the policy's failurePolicy, as Kyverno
+ * does for network errors); every other rejection, including a thrown non-VouchError, is `fail`
+ * (see {@link isInfrastructureError}).
  */
 export interface NotaryImageVerifier {
   /** Verifies the image's Notary signature; resolves with the verified manifest digest. */
@@ -74,10 +75,50 @@ const INCONCLUSIVE = new Set([
   'ERR_ABORTED',
 ]);
 
-/** True when the error means "could not decide" (rule status `error`) rather than "not trusted" (`fail`). */
+/**
+ * True when the error may be transient (network, registry, revocation responder, internal): such
+ * outcomes are never kept in the verification cache. It does not decide the rule status; see
+ * {@link isInfrastructureError}.
+ */
 export function isInconclusive(e: unknown): boolean {
   if (!isVouchError(e)) return true;
   return INCONCLUSIVE.has(e.code) || e.code.startsWith('ERR_REGISTRY_') || e.code === 'ERR_INTERNAL';
+}
+
+const INFRASTRUCTURE = new Set(['ERR_NETWORK', 'ERR_TIMEOUT', 'ERR_ABORTED']);
+
+/**
+ * True when `e` is an infrastructure failure as Kyverno defines it (its engine reports `error` only
+ * for a network error in the error chain): a VouchError `ERR_NETWORK`, `ERR_TIMEOUT` or `ERR_ABORTED`
+ * anywhere in the `cause` chain, or an `ERR_VERIFICATION_INCONCLUSIVE` whose every signature fetch
+ * failed that way. Only such errors are left to the policy's failurePolicy; anything else (a
+ * registry answering 401/404/5xx, unknown revocation status, a bug, a thrown non-VouchError) fails
+ * closed.
+ */
+export function isInfrastructureError(e: unknown): boolean {
+  let cur: unknown = e;
+  for (let depth = 0; depth < 16 && cur !== undefined && cur !== null; depth++) {
+    if (isVouchError(cur)) {
+      if (INFRASTRUCTURE.has(cur.code)) return true;
+      // notation reports revocation "unknown" as a verification failure (Kyverno: fail)
+      if (cur.code === 'ERR_REVOCATION_UNKNOWN') return false;
+      if (cur.code === 'ERR_VERIFICATION_INCONCLUSIVE') {
+        const outcomes = cur.details?.outcomes;
+        if (
+          Array.isArray(outcomes) &&
+          outcomes.length > 0 &&
+          outcomes.every((o) => {
+            const code = (o as { error?: { code?: unknown } } | null)?.error?.code;
+            return typeof code === 'string' && INFRASTRUCTURE.has(code);
+          })
+        ) {
+          return true;
+        }
+      }
+    }
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** Kyverno `combineCerts`: `cert`, then "\n", then `certChain` (each only if non-empty). */
