@@ -1386,7 +1386,11 @@ function runVerifyImagesRule(
             d = need(cache, `digest|${img}`, () => resolver.call(engine.options.verifier, img, req.signal), { useCache: false });
           } catch (e) {
             rethrowPending(e);
-            resp('error', `failed to update digest: ${errMessage(e)}`, isInfrastructureError(e) ? { infrastructure: true, image: img } : { image: img });
+            resp(
+              'error',
+              `failed to update digest: ${errMessage(e)}`,
+              isInfrastructureError(e) ? { infrastructure: true, image: img } : { image: img },
+            );
           }
         }
         if (d) {
