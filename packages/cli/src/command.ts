@@ -88,6 +88,35 @@ export function required(value: unknown, flag: string): string {
   return value;
 }
 
+/** A port flag: an integer 0-65535 (0 picks a free port). */
+export function portNumber(value: unknown, flag: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(String(value)) || n > 65535) throw new UsageError(`${flag} value ${String(value)} must be a port number (0-65535)`);
+  return n;
+}
+
+/**
+ * For long-running verbs: `stopped` resolves with the signal's name at the first SIGTERM or SIGINT
+ * (listened for at once, so a signal during startup still shuts down cleanly); `dispose` stops listening.
+ */
+export function terminationSignal(): { stopped: Promise<string>; dispose(): void } {
+  let stop!: (signal: string) => void;
+  const stopped = new Promise<string>((resolve) => {
+    stop = resolve;
+  });
+  const onTerm = () => stop('SIGTERM');
+  const onInt = () => stop('SIGINT');
+  process.once('SIGTERM', onTerm);
+  process.once('SIGINT', onInt);
+  return {
+    stopped,
+    dispose() {
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+    },
+  };
+}
+
 /** The feature exists in notation but is not wired in this build. */
 export function unsupported(what: string): never {
   throw new VouchError('ERR_UNSUPPORTED', `${what} is not yet supported by this build of vouch`);

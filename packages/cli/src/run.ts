@@ -3,6 +3,7 @@ import { type Command, CommanderError } from 'commander';
 import { registerAuth } from './commands/auth.js';
 import { registerBlob } from './commands/blob.js';
 import { registerCert } from './commands/cert.js';
+import { registerController } from './commands/controller.js';
 import { registerDemo } from './commands/demo.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerKey } from './commands/key.js';
@@ -50,6 +51,7 @@ function buildProgram(ctx: CliContext): Command {
   registerPlugin(program, ctx);
   registerKyverno(program, ctx);
   registerWebhook(program, ctx);
+  registerController(program, ctx);
   registerDemo(program, ctx);
   registerVersion(program, ctx);
   helpForGroups(program, ctx);

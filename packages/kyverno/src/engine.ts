@@ -849,6 +849,7 @@ function ruleResponse(
   if (extra?.emitWarning !== undefined) r.emitWarning = extra.emitWarning;
   if (extra?.details !== undefined) r.details = extra.details;
   if (extra?.infrastructure) r.infrastructure = true;
+  if (extra?.image !== undefined) r.image = extra.image;
   return r;
 }
 
@@ -1326,11 +1327,12 @@ function runVerifyImagesRule(
         if (iv.attestations && iv.attestations.length > 0) ctx.image = imageFields(info);
         if (!matchRefs(engine, iv.imageReferences, img)) {
           outcome = undefined;
-          resp('skip', `skipping image reference image ${img}, policy ${policy.metadata.name} ruleName ${rule.name}`);
+          resp('skip', `skipping image reference image ${img}, policy ${policy.metadata.name} ruleName ${rule.name}`, { image: img });
           recordSkip = true;
         } else if (matchRefs(engine, iv.skipImageReferences, img)) {
           resp('skip', `skipping image reference image ${img}, policy ${policy.metadata.name} ruleName ${rule.name}`, {
             emitWarning: true,
+            image: img,
           });
           recordSkip = true;
         } else if ((iv.type ?? 'Cosign') !== 'Notary') {
@@ -1384,12 +1386,16 @@ function runVerifyImagesRule(
             d = need(cache, `digest|${img}`, () => resolver.call(engine.options.verifier, img, req.signal), { useCache: false });
           } catch (e) {
             rethrowPending(e);
-            resp('error', `failed to update digest: ${errMessage(e)}`, isInfrastructureError(e) ? { infrastructure: true } : undefined);
+            resp(
+              'error',
+              `failed to update digest: ${errMessage(e)}`,
+              isInfrastructureError(e) ? { infrastructure: true, image: img } : { image: img },
+            );
           }
         }
         if (d) {
           imagePatches.push({ op: 'replace', path: info.jsonPointer ?? '', value: `${info.referenceWithTag}@${d}` });
-          if (!hasChecks && out.length === 0) resp('pass', 'mutated image digest');
+          if (!hasChecks && out.length === 0) resp('pass', 'mutated image digest', { image: img });
           finalImg = `${info.registry ? `${info.registry}/` : ''}${info.path}@${d}`;
         }
       }
@@ -1399,13 +1405,11 @@ function runVerifyImagesRule(
         // one frozen response per rule name and image, shared by the containers (and policies) it holds for
         out.push(pass.response);
       } else if (outcome) {
-        resp(
-          outcome.status,
-          outcome.message,
-          outcome.details || outcome.infrastructure
-            ? { ...(outcome.details ? { details: outcome.details } : {}), ...(outcome.infrastructure ? { infrastructure: true } : {}) }
-            : undefined,
-        );
+        resp(outcome.status, outcome.message, {
+          ...(outcome.details ? { details: outcome.details } : {}),
+          ...(outcome.infrastructure ? { infrastructure: true } : {}),
+          image: img,
+        });
       }
       if (hasChecks) {
         // vouch GAP: a verification the infrastructure left undecided (network, timeout) under
@@ -1469,7 +1473,7 @@ function passFor(
     const message = `verified image signatures for ${img}`;
     v = {
       outcome: Object.freeze({ status: 'pass', message, digest }) as EntryOutcome,
-      response: Object.freeze(ruleResponse(ruleName, 'ImageVerify', 'pass', message)),
+      response: Object.freeze(ruleResponse(ruleName, 'ImageVerify', 'pass', message, { image: img })),
     };
     byImg.set(img, v);
   }

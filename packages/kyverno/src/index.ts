@@ -7,6 +7,7 @@
 export * from './admission.js';
 export * from './apply.js';
 export * from './autogen.js';
+export * from './background.js';
 export {
   type ContextLoader,
   createKyvernoEngine,
