@@ -200,21 +200,38 @@ describe('vouch CLI: generate-test, sign, policy, verify, inspect, list (OCI lay
     expect(lines[2]).toMatch(/^ {4}├── sha256:[0-9a-f]{64}$/);
     expect(lines[3]).toMatch(/^ {4}└── sha256:[0-9a-f]{64}$/);
     const none = await vouch(['list', '--oci-layout', `layout@${unsignedDigest}`]);
-    expect(none.out).toBe(`layout@${unsignedDigest} has no associated signatures\n`);
+    // notation 1.3.2's wording (notation 2 says "signatures")
+    expect(none.out).toBe(`layout@${unsignedDigest} has no associated signature\n`);
     const ins = await vouch(['inspect', '--oci-layout', `layout@${digest}`]);
     expect(ins.code).toBe(0);
     expect(
       ins.out.startsWith(`Inspecting all signatures for signed artifact\nlayout@${digest}\n└── application/vnd.cncf.notary.signature\n`),
     ).toBe(true);
     expect(ins.out).toContain('├── signature algorithm: RSASSA-PSS-SHA-256');
-    expect(ins.out).toContain('signature envelope type: application/cose');
+    // notation 1.3's labels: the envelope type is "media type", attributes keep their JSON names
+    expect(ins.out).toContain('├── media type: application/cose');
+    expect(ins.out).toMatch(/│ {3}├── signingScheme: notary\.x509\n/);
+    expect(ins.out).toContain('│   └── signingAgent: vouch/');
+    expect(ins.out).not.toContain('signature envelope type');
     expect(ins.out).toContain('│   └── build: 42');
     expect(ins.out).toContain(`issued to: CN=${NAME},O=Notary,L=Seattle,ST=WA,C=US`);
     const j = await vouch(['inspect', '--oci-layout', `layout@${digest}`, '-o', 'json']);
     expect(j.code).toBe(0);
-    const sigs = j.json().signatures as Json[];
+    expect(j.json().signatures).toBeUndefined();
+    const sigs = j.json().Signatures as Json[];
     expect(sigs).toHaveLength(2);
-    expect(sigs.map((s) => s.signatureEnvelopeType).sort()).toEqual(['application/cose', 'application/jose+json']);
+    expect(sigs.map((s) => s.mediaType).sort()).toEqual(['application/cose', 'application/jose+json']);
+    expect(Object.keys(sigs[0]!)).toEqual([
+      'mediaType',
+      'digest',
+      'signatureAlgorithm',
+      'signedAttributes',
+      'userDefinedAttributes',
+      'unsignedAttributes',
+      'certificates',
+      'signedArtifact',
+    ]);
+    expect(sigs[0]!.signedAttributes.contentType).toBeUndefined();
     expect(sigs[0]!.signedArtifact).toEqual({ mediaType: MediaType.OCI_MANIFEST, digest, size: expect.any(Number) });
   });
 });

@@ -151,14 +151,14 @@ function summarize(ctx: CliContext, e: unknown, display: string, userReference: 
   if (e.code === 'ERR_SIGNATURE_NOT_FOUND') {
     return new VouchError(
       'ERR_SIGNATURE_NOT_FOUND',
-      `no signature is associated with "${display}", make sure the artifact was signed successfully`,
+      `signature verification failed: no signature is associated with "${display}", make sure the artifact was signed successfully`,
       { cause: e, ...(e.details ? { details: e.details } : {}) },
     );
   }
   if (e.code === 'ERR_NO_APPLICABLE_TRUST_POLICY') {
     return new VouchError(
       e.code,
-      `signature verification failed: artifact "${userReference}" has no applicable oci trust policy statement. Trust policy applicability for a given artifact is determined by registryScopes. To create a trust policy, see: https://notaryproject.dev/docs/quickstart/#create-a-trust-policy`,
+      `signature verification failed: artifact "${userReference}" has no applicable trust policy statement. Trust policy applicability for a given artifact is determined by registryScopes. To create a trust policy, see: https://notaryproject.dev/docs/quickstart/#create-a-trust-policy`,
       { cause: e, ...(e.details ? { details: e.details } : {}) },
     );
   }
