@@ -126,7 +126,7 @@ describe('vouch CLI: generate-test, sign, policy, verify, inspect, list (OCI lay
     const bad = await vouch(['policy', 'import', 'bad.json']);
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/^Error: /);
-    expect(existsSync(join(cfg, 'trustpolicy.oci.json'))).toBe(false);
+    expect(existsSync(join(cfg, 'trustpolicy.json'))).toBe(false);
     const missing = await vouch(['policy', 'show', '-o', 'json']);
     expect(missing.code).toBe(1);
     expect(missing.json().error.code).toBe('ERR_CONFIG_INVALID');
@@ -135,18 +135,30 @@ describe('vouch CLI: generate-test, sign, policy, verify, inspect, list (OCI lay
     await writeFile(join(work, 'policy.json'), text);
     const ok = await vouch(['policy', 'import', 'policy.json']);
     expect(ok.code).toBe(0);
-    expect(ok.out).toContain(`Successfully imported OCI trust policy configuration to ${join(cfg, 'trustpolicy.oci.json')}`);
+    // notation 1.3 reads only trustpolicy.json: vouch writes there (and no notation 2 file it did not find)
+    expect(ok.out).toContain(`Successfully imported OCI trust policy configuration to ${join(cfg, 'trustpolicy.json')}`);
+    expect(existsSync(join(cfg, 'trustpolicy.oci.json'))).toBe(false);
     const show = await vouch(['policy', 'show']);
     expect(show.code).toBe(0);
     expect(show.out).toBe(text);
+    expect(show.err).toBe('');
     // existing policy: without --force and without input, nothing is overwritten
     await writeFile(join(work, 'policy2.json'), JSON.stringify(POLICY([`ca:${NAME}`], 'audit')));
     expect((await vouch(['policy', 'import', 'policy2.json'])).code).toBe(1);
     expect((await vouch(['policy', 'import', 'policy2.json'], { stdin: stdin('n\n') })).code).toBe(0);
-    expect(await readFile(join(cfg, 'trustpolicy.oci.json'), 'utf8')).toBe(text);
+    expect(await readFile(join(cfg, 'trustpolicy.json'), 'utf8')).toBe(text);
     const forced = await vouch(['policy', 'import', '--force', 'policy.json', '-o', 'json']);
     expect(forced.code).toBe(0);
-    expect(forced.json()).toMatchObject({ imported: true, path: join(cfg, 'trustpolicy.oci.json') });
+    expect(forced.json()).toMatchObject({ imported: true, path: join(cfg, 'trustpolicy.json'), written: [join(cfg, 'trustpolicy.json')] });
+    // a notation 2 file beside it that says something else: show warns, import writes both
+    await writeFile(join(cfg, 'trustpolicy.oci.json'), JSON.stringify(POLICY([`ca:${NAME}`], 'audit')));
+    const differs = await vouch(['policy', 'show']);
+    expect(differs.out).toBe(text);
+    expect(differs.err).toContain(`Warning: ${join(cfg, 'trustpolicy.oci.json')} differs from ${join(cfg, 'trustpolicy.json')}`);
+    expect((await vouch(['policy', 'import', '--force', 'policy.json'])).code).toBe(0);
+    expect(await readFile(join(cfg, 'trustpolicy.oci.json'), 'utf8')).toBe(text);
+    expect((await vouch(['policy', 'show'])).err).toBe('');
+    await rm(join(cfg, 'trustpolicy.oci.json'));
   });
 
   it('verify succeeds with notation wording and a json shape', async () => {

@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { nodeOciLayout } from '@vouch/node';
 import { createRegistryClient, remoteRepository, type WritableRepository } from '@vouch/registry';
 import type { Command } from 'commander';
@@ -57,7 +57,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
         openRepository = (path) => nodeOciLayout(join(dir, 'layout', path));
       }
       const mode = registryHost ? 'registry' : 'oci-layout';
-      ctx.out(renderHeader({ mode, registry, dir, store: join(dir, 'layout') }));
+      ctx.out(renderHeader({ mode, registry, dir, store: join(dir, 'layout'), kept: keep }));
       const report = await runDemo({
         mode,
         registry,
@@ -65,9 +65,11 @@ export function registerDemo(program: Command, ctx: CliContext): void {
         openRepository,
         now: () => ctx.now(),
         onStep: (step, i, n) => ctx.out(renderStep(step, i, n)),
+        // a temporary directory is removed at the end: name its files relative to it
+        ...(keep ? {} : { displayPath: (p: string) => relative(dir, p) }),
       });
       if (ctx.json) {
-        ctx.result({ ...report, kept: keep });
+        ctx.result({ ...report, dir: keep ? report.dir : null, kept: keep });
       } else {
         ctx.out(renderVerdict(report));
         if (keep) {
