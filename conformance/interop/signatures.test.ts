@@ -21,10 +21,10 @@ import {
   referrersTagOf,
   runTool,
   startRegistries,
-  unorderedTable,
   type Tool,
   tagsOf,
   trustPolicy,
+  unorderedTable,
   Workspace,
 } from './harness.js';
 
@@ -194,7 +194,11 @@ describe.skipIf(!ready)('signatures across notation 1.3.2 and vouch', () => {
       const env = EXPERIMENTAL;
       expectExit(await runTool(ws, signer, ['sign', '--oci-layout', `${layout}@${img.digest}`], { env }), 0, `${signer} sign --oci-layout`);
       expectExit(await runTool(ws, signer, ['sign', '--oci-layout', `${layout}:v1`], { env }), 0, `${signer} sign --oci-layout :tag`);
-      const list = expectExit(await runTool(ws, verifier, ['list', '--oci-layout', `${layout}@${img.digest}`], { env }), 0, `${verifier} list`);
+      const list = expectExit(
+        await runTool(ws, verifier, ['list', '--oci-layout', `${layout}@${img.digest}`], { env }),
+        0,
+        `${verifier} list`,
+      );
       expect(list.stdout.split('\n').filter((l) => /^\s+[├└]── sha256:[0-9a-f]{64}$/.test(l))).toHaveLength(2);
       const scope = ['--scope', 'interop.example/app'];
       const v = expectExit(
@@ -220,7 +224,11 @@ describe.skipIf(!ready)('signatures across notation 1.3.2 and vouch', () => {
       const amd = await pushImage(ws, regs.distribution, { tag: 'amd64' });
       const arm = await pushImage(ws, regs.distribution, { repo: amd.repo.split('/').slice(1).join('/'), tag: 'arm64' });
       const indexTag = `${amd.repo}:multi`;
-      expectExit(await ws.peer('crane', ['index', 'append', '--insecure', '-m', amd.ref, '-m', arm.ref, '-t', indexTag]), 0, 'crane index append');
+      expectExit(
+        await ws.peer('crane', ['index', 'append', '--insecure', '-m', amd.ref, '-m', arm.ref, '-t', indexTag]),
+        0,
+        'crane index append',
+      );
       const indexDigest = expectExit(await ws.peer('crane', ['digest', '--insecure', indexTag]), 0, 'crane digest').stdout.trim();
       const index = await manifestOf(ws, indexTag);
       expect(index.mediaType).toBe('application/vnd.oci.image.index.v1+json');
@@ -261,14 +269,23 @@ describe.skipIf(!ready)('signatures across notation 1.3.2 and vouch', () => {
     for (const { signer, verifier } of DIRECTIONS) {
       it(`${signer} signs with --timestamp-url, ${verifier} verifies the countersignature`, async () => {
         const img = await pushImage(tsws, regs.distribution);
-        const args = ['sign', '--insecure-registry', '--timestamp-url', `${pki.url}/tsa/tsa`, '--timestamp-root-cert', join(tsa.dir, 'root.crt')];
+        const args = [
+          'sign',
+          '--insecure-registry',
+          '--timestamp-url',
+          `${pki.url}/tsa/tsa`,
+          '--timestamp-root-cert',
+          join(tsa.dir, 'root.crt'),
+        ];
         expectExit(await runTool(tsws, signer, [...args, img.ref]), 0, `${signer} sign --timestamp-url`);
         expectExit(await runTool(tsws, verifier, ['verify', '--insecure-registry', img.ref]), 0, `${verifier} verify`);
         const [n, v] = [
           await tsws.notation(['inspect', '--insecure-registry', '-o', 'json', img.ref]),
           await tsws.vouch(['inspect', '--insecure-registry', '-o', 'json', img.ref]),
         ];
-        const doc = JSON.parse(expectExit(n, 0, 'notation inspect').stdout) as { Signatures: { unsignedAttributes: Record<string, unknown> }[] };
+        const doc = JSON.parse(expectExit(n, 0, 'notation inspect').stdout) as {
+          Signatures: { unsignedAttributes: Record<string, unknown> }[];
+        };
         expect(doc.Signatures[0]!.unsignedAttributes.timestampSignature).toBeDefined();
         expect(JSON.parse(expectExit(v, 0, 'vouch inspect').stdout)).toEqual(doc);
       });
@@ -284,7 +301,14 @@ describe.skipIf(!ready)('signatures across notation 1.3.2 and vouch', () => {
         expectExit(await noTsa.notation(['cert', 'add', '--type', 'tsa', '--store', 'tsa', join(other.dir, 'root.crt')]), 0, 'cert add');
         await noTsa.file('policy.json', trustPolicy({ stores: ['ca:stamped.example', 'tsa:tsa'], verifyTimestamp: 'always' }));
         expectExit(await noTsa.notation(['policy', 'import', '--force', 'policy.json']), 0, 'policy import');
-        const args = ['sign', '--insecure-registry', '--timestamp-url', `${pki.url}/tsa/tsa`, '--timestamp-root-cert', join(tsa.dir, 'root.crt')];
+        const args = [
+          'sign',
+          '--insecure-registry',
+          '--timestamp-url',
+          `${pki.url}/tsa/tsa`,
+          '--timestamp-root-cert',
+          join(tsa.dir, 'root.crt'),
+        ];
         expectExit(await noTsa.notation([...args, img.ref]), 0, 'notation sign');
         const [n, v] = [
           await noTsa.notation(['verify', '--insecure-registry', img.ref]),

@@ -278,7 +278,8 @@ describe('vouch cert', () => {
     expect(show.out).toContain(`Subject: CN=${NAME},O=Notary,L=Seattle,ST=WA,C=US`);
     expect(show.out).toMatch(/Valid to: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0000 UTC/);
     expect(show.out).toContain('IsCA: false');
-    expect(show.out).toMatch(/SHA1 Thumbprint: [0-9a-f]{40}/);
+    expect(show.out).toMatch(/\nSHA256 Thumbprint: [0-9a-f]{64}\n/);
+    expect(show.out).not.toContain('SHA1');
 
     const noConfirm = await vouch(['cert', 'delete', '-t', 'ca', '-s', 'extra', `${NAME}.crt`]);
     expect(noConfirm.code).toBe(1);

@@ -86,7 +86,10 @@ describe('the signature manifest vouch writes (notation 1.3.2 form)', () => {
     expect(manifest.artifactType).toBeUndefined();
     expect(manifest.config).toEqual({ mediaType: MediaType.NOTARY_SIGNATURE, digest: expect.any(String), size: 2 });
     expect(entry.annotations).toEqual(manifest.annotations);
-    expect(Object.keys(entry.annotations as object)).toEqual(['io.cncf.notary.x509chain.thumbprint#S256', 'org.opencontainers.image.created']);
+    expect(Object.keys(entry.annotations as object)).toEqual([
+      'io.cncf.notary.x509chain.thumbprint#S256',
+      'org.opencontainers.image.created',
+    ]);
     // and vouch reads it back
     const ls = await vouch(['list', '--oci-layout', `${dir}@${digest}`]);
     expect(ls.out).toContain(`└── ${entry.digest}`);

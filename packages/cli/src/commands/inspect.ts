@@ -6,14 +6,7 @@ import type { Command } from 'commander';
 import { act, addRegistryOptions } from '../command.js';
 import type { CliContext } from '../context.js';
 import { codecFor } from '../deps.js';
-import {
-  ALGORITHM_NAMES,
-  addCertificates,
-  attributeValue,
-  certJson,
-  readTimestamp,
-  type TimestampView,
-} from '../format/envelope.js';
+import { ALGORITHM_NAMES, addCertificates, attributeValue, certJson, readTimestamp, type TimestampView } from '../format/envelope.js';
 import { formatAnsic, formatRfc3339 } from '../format/time.js';
 import { add, addPair, node, renderTree, type TreeNode } from '../format/tree.js';
 import { artifactSignatures } from '../signatures.js';

@@ -53,9 +53,12 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       );
     }
     let display = ref;
+    // what the trust policy is applied to: in a layout, the scope at the resolved digest (as notation names it)
+    let policyReference = ref;
     if (target.layout) {
       const desc = await target.repository.resolve(target.reference);
       display = `${target.display}@${desc.digest}`;
+      policyReference = `${scope}@${desc.digest}`;
     }
     let result: VerifyResult;
     try {
@@ -67,7 +70,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
         ...(pluginConfig ? { pluginConfig } : {}),
       });
     } catch (e) {
-      throw policyError(summarize(ctx, e, display, ref));
+      throw policyError(summarize(ctx, e, display, policyReference));
     }
     if (!target.layout) display = result.reference;
     if (ctx.globals.debug) debugTrace(ctx, result);

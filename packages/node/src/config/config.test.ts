@@ -128,7 +128,10 @@ describe('trust policy loading', () => {
     expect((await lstat(r.path)).mode & 0o777).toBe(0o600);
   });
   it("keeps notation 2's trustpolicy.oci.json equal to trustpolicy.json when the config dir has one", async () => {
-    await writeFile(join(dir, 'trustpolicy.oci.json'), JSON.stringify({ ...POLICY, trustPolicies: [{ ...POLICY.trustPolicies[0], name: 'old' }] }));
+    await writeFile(
+      join(dir, 'trustpolicy.oci.json'),
+      JSON.stringify({ ...POLICY, trustPolicies: [{ ...POLICY.trustPolicies[0], name: 'old' }] }),
+    );
     const bytes = utf8(JSON.stringify(POLICY));
     const r = await importOciTrustPolicy(dir, bytes, { overwrite: true });
     expect(r.written).toEqual([join(dir, 'trustpolicy.json'), join(dir, 'trustpolicy.oci.json')]);
