@@ -46,7 +46,7 @@ async function pushRemote(repo: string, salt: string): Promise<string> {
     const { createHash } = await import('node:crypto');
     const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
     const start = await fetch(`${fake.url}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
-    await fetch(`${fake.url}${start.headers.get('location')}?digest=${digest}`, { method: 'PUT', body: bytes });
+    await fetch(`${fake.url}${start.headers.get('location')}?digest=${digest}`, { method: 'PUT', body: Buffer.from(bytes) });
     return { digest, size: bytes.length };
   };
   const config = { mediaType: MediaType.OCI_CONFIG, ...(await blob(utf8('{}'))) };
