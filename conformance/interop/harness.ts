@@ -418,3 +418,28 @@ export function canonicalTree(text: string): string {
   };
   return root.children.map((c) => render(c, '')).join('\n');
 }
+
+/**
+ * The version of a peer as it reports it (`notation version`, `oras version`), else, for the
+ * Debian builds that report none (cosign: "devel", crane), the Debian package's changelog in
+ * VOUCH_PEERS_DIR. Undefined when neither says.
+ */
+export async function peerVersion(tool: Peer): Promise<string | undefined> {
+  const bin = peerPath(tool);
+  if (!bin) return undefined;
+  if (tool === 'notation' || tool === 'oras') {
+    const r = await exec(bin, ['version']);
+    return /^Version:\s*v?(\d+\.\d+\.\d+)/m.exec(r.stdout)?.[1];
+  }
+  const dir = process.env.VOUCH_PEERS_DIR;
+  if (!dir || process.env[ENV_VAR[tool]]) return undefined;
+  const pkg = tool === 'cosign2' ? 'cosign' : tool;
+  const suite = IN_PEERS_DIR[tool].split('/')[0]!;
+  try {
+    const { gunzipSync } = await import('node:zlib');
+    const text = gunzipSync(await readFile(join(dir, suite, 'usr', 'share', 'doc', pkg, 'changelog.Debian.gz'))).toString('utf8');
+    return /^\S+ \((?:\d+:)?(\d+\.\d+\.\d+)/.exec(text)?.[1];
+  } catch {
+    return undefined;
+  }
+}

@@ -11,7 +11,9 @@ import {
   expectExit,
   type Image,
   itUnlessPending,
+  PEER_VERSIONS,
   peersAvailable,
+  peerVersion,
   pushImage,
   type Registries,
   startRegistries,
@@ -36,6 +38,16 @@ describe.skipIf(!ready)('vouch beside notation, oras, cosign and crane', () => {
   afterAll(async () => {
     await regs?.stop();
     await ws?.dispose();
+  });
+
+  it('the peers are the versions .ci/peers pins (notation 1.3.2, cosign 3.1.1 and 2.5.0, oras 1.3.3, crane 0.20.7)', async () => {
+    for (const tool of Object.keys(PEER_VERSIONS) as (keyof typeof PEER_VERSIONS)[]) {
+      const version = await peerVersion(tool);
+      // notation and oras report their version; Debian's cosign and crane builds report none, and
+      // their package changelog is known only in VOUCH_PEERS_DIR
+      if (version !== undefined || tool === 'notation' || tool === 'oras')
+        expect(`${tool} ${version}`).toBe(`${tool} ${PEER_VERSIONS[tool]}`);
+    }
   });
 
   const signBoth = async (img: Image) => {
