@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { nodeOciLayout } from '@vouch/node';
 import { createRegistryClient, remoteRepository, type WritableRepository } from '@vouch/registry';
 import type { Command } from 'commander';
@@ -35,7 +35,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       throw new UsageError(`--registry must be HOST or HOST:PORT (for example 127.0.0.1:5000), got "${registryHost}"`);
     }
     const given = opts.dir as string | undefined;
-    const dir = given ? ctx.resolvePath(given) : await mkdtemp(join(tmpdir(), 'vouch-demo-'));
+    const dir = given ? resolve(ctx.resolvePath(given)) : await mkdtemp(join(tmpdir(), 'vouch-demo-'));
     if (given) await mkdir(dir, { recursive: true });
     const keep = !!given || !!opts.keep;
     try {
