@@ -60,7 +60,7 @@ describe.skipIf(!ready)('a notation config dir shared by notation 1.3.2 and vouc
         0,
         `${maker} cert generate-test`,
       );
-      // docs/compatibility.md C4: vouch words it as notation 2 does ("marked"), notation 1.3.2 says "mark"
+      // docs/compatibility.md I8: vouch words it as notation 2 does ("marked"), notation 1.3.2 says "mark"
       expect(g.stdout.trimEnd().split('\n').pop()).toBe(`made.example: ${maker === 'vouch' ? 'marked' : 'mark'} as default signing key`);
       expect(await sameOutput(ws, ['key', 'ls'])).toContain('* made.example');
       expect(await sameOutput(ws, ['cert', 'ls'])).toContain('made.example.crt');
@@ -96,7 +96,7 @@ describe.skipIf(!ready)('a notation config dir shared by notation 1.3.2 and vouc
         0,
         `${user} cert delete`,
       );
-      // docs/compatibility.md C4: vouch names the store as notation 2 does
+      // docs/compatibility.md I8: vouch names the store as notation 2 does
       expect(del.stdout).toBe(
         user === 'vouch'
           ? 'Successfully deleted imported.example.crt from trust store team of type ca\n'

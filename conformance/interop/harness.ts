@@ -398,7 +398,7 @@ const MAP_NODES = new Set(['signed attributes', 'user defined attributes', 'unsi
  * notation's `inspect` tree with the children of the map nodes (signed, user defined and unsigned
  * attributes) sorted, as text: two trees that differ only in map order compare equal.
  */
-export function canonicalTree(text: string): string {
+export function canonicalTree(text: string, opts: { keepOrder?: boolean } = {}): string {
   const root: TextNode = { value: '', children: [] };
   const stack: { depth: number; node: TextNode }[] = [{ depth: -1, node: root }];
   for (const line of text.split('\n')) {
@@ -413,7 +413,7 @@ export function canonicalTree(text: string): string {
   }
   const render = (n: TextNode, indent: string): string => {
     const kids = n.children.map((c) => render(c, `${indent}  `));
-    if (MAP_NODES.has(n.value)) kids.sort();
+    if (MAP_NODES.has(n.value) && !opts.keepOrder) kids.sort();
     return [`${indent}${n.value}`, ...kids].join('\n');
   };
   return root.children.map((c) => render(c, '')).join('\n');

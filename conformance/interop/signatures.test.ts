@@ -66,7 +66,12 @@ describe.skipIf(!ready)('signatures across notation 1.3.2 and vouch', () => {
         it(`${signer} signs (${format.toUpperCase()}, ${registry === 'distribution' ? 'tag schema registry' : 'Referrers API registry'}), ${verifier} verifies`, async () => {
           const img = await pushImage(ws, regs[registry]);
           const s = expectExit(await sign(signer, ['--signature-format', format, img.ref]), 0, `${signer} sign`);
-          expect(s.stdout.split('\n')[0]).toBe(`Successfully signed ${img.ref}`);
+          // docs/compatibility.md I8: vouch adds notation 2's "Pushed the signature to" line
+          expect(s.stdout).toMatch(
+            signer === 'vouch'
+              ? new RegExp(`^Successfully signed ${img.ref}\nPushed the signature to ${img.repo}@sha256:[0-9a-f]{64}\n$`)
+              : new RegExp(`^Successfully signed ${img.ref}\n$`),
+          );
           const v = expectExit(await verify(verifier, [img.ref]), 0, `${verifier} verify`);
           expect(v.stdout).toBe(`Successfully verified signature for ${img.ref}\n`);
           await verifyBoth([img.ref], 0);
@@ -151,6 +156,9 @@ describe.skipIf(!ready)('signatures across notation 1.3.2 and vouch', () => {
       expectExit(await sign(signer, ['-m', 'team=payments', '-m', 'build=42', img.ref]), 0, `${signer} sign`);
       const ok = expectExit(await verify(verifier, ['-m', 'team=payments', img.ref]), 0, `${verifier} verify -m match`);
       expect(ok.stdout).toContain('The artifact was signed with the following user metadata.');
+      // docs/compatibility.md I9: vouch's table is sorted by key (notation's order is random)
+      const table = (await verify('vouch', [img.ref])).stdout.split('\n').filter((l) => /^(team|build) /.test(l));
+      expect(table.map((l) => l.split(' ')[0])).toEqual(['build', 'team']);
       await verifyBoth(['-m', 'team=payments', img.ref], 0);
       await verifyBoth(['-m', 'build=42', '-m', 'team=payments', img.ref], 0);
       const bad = expectExit(await verify(verifier, ['-m', 'team=billing', img.ref]), 1, `${verifier} verify -m mismatch`);
@@ -218,6 +226,12 @@ describe.skipIf(!ready)('signatures across notation 1.3.2 and vouch', () => {
       };
       await both(`${layout}@${img.digest}`);
       await both(`${layout}:v1`);
+      // docs/compatibility.md I11: inspect --oci-layout is notation 2's addition, not in 1.3.2
+      const inspect = ['inspect', '--oci-layout', `${layout}@${img.digest}`];
+      expect((await ws.notation(inspect, { env })).error).toBe('Error: unknown flag: --oci-layout');
+      expect(expectExit(await ws.vouch(inspect, { env }), 0, 'vouch inspect --oci-layout').stdout).toContain(
+        '└── application/vnd.cncf.notary.signature',
+      );
     });
 
     it(`multi-arch: an image index made by crane index append, signed by ${signer}, verified by ${verifier}`, async () => {

@@ -204,7 +204,7 @@ function report(ctx: CliContext, result: VerifyResult, display: string): void {
     return;
   }
   ctx.line(`Successfully verified signature for ${display}`);
-  const keys = Object.keys(metadata);
+  const keys = Object.keys(metadata).sort(); // notation prints a Go map (random order); vouch sorts
   if (keys.length > 0) {
     ctx.line('\nThe artifact was signed with the following user metadata.');
     ctx.out(`\n${renderTable([['KEY', 'VALUE'], ...keys.map((k) => [k, metadata[k]!])])}`);
