@@ -182,12 +182,14 @@ describe.skipIf(!ready)('a notation config dir shared by notation 1.3.2 and vouc
   describe('a signer plugin built with @vouch/plugin, installed by notation plugin install', () => {
     let ws: Workspace;
     let keyDir: string;
+    let archive: string;
 
     beforeAll(async () => {
       ws = await workspace('plugin');
       const build = pathToFileURL(join(repoRoot, 'examples', 'signer-plugin', 'scripts', 'build.mjs')).href;
       const { buildPlugin } = (await import(build)) as { buildPlugin(dir: string): { bin: string; tarGz: string } };
       const { tarGz } = buildPlugin(join(ws.work, 'plugin-build'));
+      archive = tarGz;
       const sum = expectExit(await exec('sha256sum', [tarGz]), 0, 'sha256sum').stdout.split(' ')[0]!;
       const install = expectExit(
         await ws.notation(['plugin', 'install', '--file', tarGz, '--sha256sum', sum]),
@@ -240,6 +242,21 @@ describe.skipIf(!ready)('a notation config dir shared by notation 1.3.2 and vouc
         expectExit(await runTool(ws, adder, ['verify', '--insecure-registry', img.ref]), 0, `${adder} verify`);
       });
     }
+
+    it('vouch plugin install of the same archive: notation lists it and signs through it', async () => {
+      const other = await workspace('plugin-vouch');
+      const sum = expectExit(await exec('sha256sum', [archive]), 0, 'sha256sum').stdout.split(' ')[0]!;
+      expectExit(await other.vouch(['plugin', 'install', '--file', archive, '--sha256sum', sum]), 0, 'vouch plugin install');
+      const [n, v] = [await other.notation(['plugin', 'ls']), await other.vouch(['plugin', 'ls'])];
+      expect(v.stdout).toBe(n.stdout);
+      expect(n.stdout).toContain('vouch-pkcs12');
+      const img = await pushImage(other, regs.distribution);
+      expectExit(
+        await other.notation(['sign', '--insecure-registry', '--plugin', 'vouch-pkcs12', '--id', keyDir, img.ref]),
+        0,
+        'notation sign --plugin',
+      );
+    });
 
     it('vouch plugin uninstall removes what notation installed', async () => {
       expectExit(await ws.vouch(['plugin', 'uninstall', '--yes', 'vouch-pkcs12']), 0, 'vouch plugin uninstall');

@@ -7,6 +7,8 @@
  */
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Descriptor } from '@vouch/core';
+import { buildSignatureManifest } from '@vouch/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestPki } from '../../packages/node/src/testing/pki.js';
 import { type PkiHttpServer, requireOpenssl, startPkiServer } from '../../packages/node/src/testing/services.js';
@@ -131,6 +133,33 @@ describe.skipIf(!ready)('signatures across notation 1.3.2 and vouch', () => {
       return e;
     };
     expect(await entry(imgs.vouch)).toEqual(await entry(imgs.notation));
+  });
+
+  // docs/compatibility.md: "the manifest is byte-identical to notation 1.3.2's for the same envelope, subject and annotations"
+  it("vouch's signature manifest is byte-identical to notation's for the same envelope, subject and annotations", async () => {
+    const img = await pushImage(ws, regs.distribution, { format: 'docker' });
+    expectExit(await sign('notation', ['--signature-format', 'cose', img.ref]), 0, 'notation sign');
+    const [digest] = (
+      (await manifestOf(ws, `${img.repo}:${referrersTagOf(img.digest)}`)) as { manifests: { digest: string }[] }
+    ).manifests.map((d) => d.digest);
+    const repo = img.repo.slice(regs.distribution.length + 1);
+    const res = await fetch(`http://${regs.distribution}/v2/${repo}/manifests/${digest}`, {
+      headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+    });
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const theirs = JSON.parse(new TextDecoder().decode(bytes)) as {
+      subject: Descriptor;
+      layers: Descriptor[];
+      annotations: Record<string, string>;
+    };
+    const built = buildSignatureManifest({
+      subject: theirs.subject,
+      envelopeDescriptor: theirs.layers[0]!,
+      annotations: theirs.annotations,
+      form: 'legacy',
+    });
+    expect(new TextDecoder().decode(built.bytes)).toBe(new TextDecoder().decode(bytes));
+    expect(built.descriptor.digest).toBe(digest);
   });
 
   for (const { signer, verifier } of DIRECTIONS) {
