@@ -131,6 +131,11 @@ export function exec(
 export const PENDING: Readonly<Record<string, string>> = {
   'verify, a trust store that does not exist': 'issue 11 defect 9 (configuration errors reported as such), wt/cli',
   '127.0.0.1 without --insecure-registry': 'issue 11 defect 5 (plain HTTP only for localhost), wt/cli',
+  '--oci-layout without NOTATION_EXPERIMENTAL': 'issue 11 defect 10 (no experimental gate for what vouch supports), wt/cli',
+  'sign -e 1d': 'issue 11 defect 13 (-e 1d accepted), wt/cli',
+  'sign -m a=b -m a=c': 'issue 11 defect 13 (-m a=b -m a=c rejected), wt/cli',
+  'verbs without a subcommand': 'issue 11 defect 13 (cert/key without a subcommand exit 1), wt/cli',
+  'version verb': 'issue 11 defect 13 (no version verb), wt/cli',
 };
 
 /**

@@ -5,6 +5,7 @@
  * line of the error.
  */
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   canonicalTree,
@@ -22,7 +23,7 @@ import {
   Workspace,
 } from './harness.js';
 
-const ready = peersAvailable(['notation', 'crane'], 'interop output');
+const ready = peersAvailable(['notation', 'crane', 'oras'], 'interop output');
 
 describe.skipIf(!ready)('inspect, list and verify failures print what notation 1.3.2 prints', () => {
   let regs: Registries;
@@ -213,5 +214,54 @@ describe.skipIf(!ready)('inspect, list and verify failures print what notation 1
     expect(idx.status).toBe(201);
     const error = await failsAlike([img.ref]);
     expect(error).toBe(`Error: signature verification failed for all the signatures associated with ${img.ref}`);
+  });
+  describe('the command line surface', () => {
+    itUnlessPending('sign -e 1d', 'sign --expiry 1d: rejected by both (a Go duration has no days)', async () => {
+      const img = await pushImage(ws, regs.distribution);
+      const [n, v] = [
+        await ws.notation(['sign', '--insecure-registry', '-e', '1d', img.ref]),
+        await ws.vouch(['sign', '--insecure-registry', '-e', '1d', img.ref]),
+      ];
+      expectExit(n, 1, 'notation sign -e 1d');
+      expectExit(v, 1, 'vouch sign -e 1d');
+    });
+
+    itUnlessPending('sign -m a=b -m a=c', 'sign -m k=a -m k=b: accepted by both, the last value wins', async () => {
+      for (const tool of ['notation', 'vouch'] as const) {
+        const img = await pushImage(ws, regs.distribution);
+        const run = tool === 'vouch' ? ws.vouch.bind(ws) : ws.notation.bind(ws);
+        expectExit(await run(['sign', '--insecure-registry', '-m', 'k=a', '-m', 'k=b', img.ref]), 0, `${tool} sign -m k=a -m k=b`);
+        expectExit(await ws.notation(['verify', '--insecure-registry', '-m', 'k=b', img.ref]), 0, 'notation verify -m k=b');
+        expectExit(await ws.vouch(['verify', '--insecure-registry', '-m', 'k=b', img.ref]), 0, 'vouch verify -m k=b');
+      }
+    });
+
+    itUnlessPending('verbs without a subcommand', 'cert, key, policy and plugin without a subcommand print their help and exit 0', async () => {
+      for (const verb of ['cert', 'key', 'policy', 'plugin']) {
+        const [n, v] = [await ws.notation([verb]), await ws.vouch([verb])];
+        expect({ verb, code: v.code }).toEqual({ verb, code: n.code });
+      }
+    });
+
+    itUnlessPending('version verb', 'version: exit 0 and a Version line', async () => {
+      const [n, v] = [await ws.notation(['version']), await ws.vouch(['version'])];
+      expectExit(n, 0, 'notation version');
+      expectExit(v, 0, 'vouch version');
+      expect(v.stdout).toMatch(/^Version: /m);
+    });
+
+    itUnlessPending(
+      '--oci-layout without NOTATION_EXPERIMENTAL',
+      'list --oci-layout without NOTATION_EXPERIMENTAL: vouch lists (no experimental gate), notation 1.3.2 refuses',
+      async () => {
+        const img = await pushImage(ws, regs.distribution);
+        const layout = join(ws.work, `gate-${img.digest.slice(7, 15)}`);
+        expectExit(await ws.peer('oras', ['cp', '--from-plain-http', img.tagRef, '--to-oci-layout', `${layout}:v1`]), 0, 'oras cp');
+        const args = ['list', '--oci-layout', `${layout}:v1`];
+        expectExit(await ws.notation(args), 1, 'notation list --oci-layout');
+        const v = expectExit(await ws.vouch(args), 0, 'vouch list --oci-layout');
+        expect(v.stderr).not.toContain('experimental');
+      },
+    );
   });
 });
