@@ -236,12 +236,16 @@ describe.skipIf(!ready)('inspect, list and verify failures print what notation 1
       }
     });
 
-    itUnlessPending('verbs without a subcommand', 'cert, key, policy and plugin without a subcommand print their help and exit 0', async () => {
-      for (const verb of ['cert', 'key', 'policy', 'plugin']) {
-        const [n, v] = [await ws.notation([verb]), await ws.vouch([verb])];
-        expect({ verb, code: v.code }).toEqual({ verb, code: n.code });
-      }
-    });
+    itUnlessPending(
+      'verbs without a subcommand',
+      'cert, key, policy and plugin without a subcommand print their help and exit 0',
+      async () => {
+        for (const verb of ['cert', 'key', 'policy', 'plugin']) {
+          const [n, v] = [await ws.notation([verb]), await ws.vouch([verb])];
+          expect({ verb, code: v.code }).toEqual({ verb, code: n.code });
+        }
+      },
+    );
 
     itUnlessPending('version verb', 'version: exit 0 and a Version line', async () => {
       const [n, v] = [await ws.notation(['version']), await ws.vouch(['version'])];
