@@ -448,3 +448,29 @@ export async function peerVersion(tool: Peer): Promise<string | undefined> {
     return undefined;
   }
 }
+
+/**
+ * A workspace with a test key `key` generated as the default signing key, and a trust policy
+ * (`policy import --force`) trusting its `ca:<key>` store plus `stores`, both written by `by`.
+ */
+export async function signingWorkspace(
+  name: string,
+  key: string,
+  opts: { by?: Tool; now?: () => Date; stores?: string[]; verifyTimestamp?: 'always' | 'afterCertExpiry' } = {},
+): Promise<Workspace> {
+  const ws = await Workspace.create(name);
+  const by = opts.by ?? 'notation';
+  const generate = ['cert', 'generate-test', '--default', key];
+  expectExit(
+    await (by === 'vouch' ? ws.vouch(generate, opts.now ? { now: opts.now } : {}) : ws.notation(generate)),
+    0,
+    `${by} cert generate-test`,
+  );
+  const policy = trustPolicy({
+    stores: [`ca:${key}`, ...(opts.stores ?? [])],
+    ...(opts.verifyTimestamp ? { verifyTimestamp: opts.verifyTimestamp } : {}),
+  });
+  await ws.file('policy.json', policy);
+  expectExit(await runTool(ws, by, ['policy', 'import', '--force', 'policy.json']), 0, `${by} policy import`);
+  return ws;
+}

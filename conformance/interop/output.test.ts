@@ -17,10 +17,11 @@ import {
   pushImage,
   type Registries,
   referrersTagOf,
+  signingWorkspace,
   startRegistries,
   trustPolicy,
   unorderedTable,
-  Workspace,
+  type Workspace,
 } from './harness.js';
 
 const ready = peersAvailable(['notation', 'crane', 'oras'], 'interop output');
@@ -33,11 +34,8 @@ describe.skipIf(!ready)('inspect, list and verify failures print what notation 1
 
   beforeAll(async () => {
     regs = await startRegistries();
-    ws = await Workspace.create('out');
-    expectExit(await ws.notation(['cert', 'generate-test', '--default', 'interop.example']), 0, 'cert generate-test');
+    ws = await signingWorkspace('out', 'interop.example');
     expectExit(await ws.notation(['cert', 'generate-test', 'other.example']), 0, 'cert generate-test other');
-    await ws.file('policy.json', trustPolicy({ stores: ['ca:interop.example'] }));
-    expectExit(await ws.notation(['policy', 'import', '--force', 'policy.json']), 0, 'policy import');
     signed = await pushImage(ws, regs.distribution, { format: 'docker' });
     unsigned = await pushImage(ws, regs.distribution);
     const s = (tool: 'notation' | 'vouch', args: string[]) =>

@@ -22,12 +22,12 @@ import {
   type Registries,
   referrersTagOf,
   runTool,
+  signingWorkspace,
   startRegistries,
   type Tool,
   tagsOf,
-  trustPolicy,
   unorderedTable,
-  Workspace,
+  type Workspace,
 } from './harness.js';
 
 const ready = peersAvailable(['notation', 'crane', 'oras'], 'interop signatures') && (await requireOpenssl('interop timestamp tests'));
@@ -40,10 +40,7 @@ describe.skipIf(!ready)('signatures across notation 1.3.2 and vouch', () => {
 
   beforeAll(async () => {
     regs = await startRegistries();
-    ws = await Workspace.create('sig');
-    expectExit(await ws.notation(['cert', 'generate-test', '--default', 'interop.example']), 0, 'notation cert generate-test');
-    await ws.file('policy.json', trustPolicy({ stores: ['ca:interop.example'] }));
-    expectExit(await ws.notation(['policy', 'import', '--force', 'policy.json']), 0, 'notation policy import');
+    ws = await signingWorkspace('sig', 'interop.example');
   });
   afterAll(async () => {
     await regs?.stop();
@@ -295,32 +292,34 @@ describe.skipIf(!ready)('signatures across notation 1.3.2 and vouch', () => {
     beforeAll(async () => {
       pki = await startPkiServer();
       tsa = await pki.addPki('tsa', 'rsa2048');
-      tsws = await Workspace.create('tsa');
       // the signing certificate must be valid at the timestamp's lower bound (genTime − accuracy):
       // vouch generates it with a clock a minute back; notation signs with it too
-      const earlier = () => new Date(Date.now() - 60_000);
-      expectExit(await tsws.vouch(['cert', 'generate-test', '--default', 'stamped.example'], { now: earlier }), 0, 'cert generate-test');
+      tsws = await signingWorkspace('tsa', 'stamped.example', {
+        by: 'vouch',
+        now: earlier,
+        stores: ['tsa:tsa'],
+        verifyTimestamp: 'always',
+      });
       expectExit(await tsws.notation(['cert', 'add', '--type', 'tsa', '--store', 'tsa', join(tsa.dir, 'root.crt')]), 0, 'cert add tsa');
-      await tsws.file('policy.json', trustPolicy({ stores: ['ca:stamped.example', 'tsa:tsa'], verifyTimestamp: 'always' }));
-      expectExit(await tsws.notation(['policy', 'import', '--force', 'policy.json']), 0, 'policy import');
     }, 120_000);
     afterAll(async () => {
       await pki?.stop();
       await tsws?.dispose();
     });
+    const earlier = () => new Date(Date.now() - 60_000);
+    const stamping = () => [
+      'sign',
+      '--insecure-registry',
+      '--timestamp-url',
+      `${pki.url}/tsa/tsa`,
+      '--timestamp-root-cert',
+      join(tsa.dir, 'root.crt'),
+    ];
 
     for (const { signer, verifier } of DIRECTIONS) {
       it(`${signer} signs with --timestamp-url, ${verifier} verifies the countersignature`, async () => {
         const img = await pushImage(tsws, regs.distribution);
-        const args = [
-          'sign',
-          '--insecure-registry',
-          '--timestamp-url',
-          `${pki.url}/tsa/tsa`,
-          '--timestamp-root-cert',
-          join(tsa.dir, 'root.crt'),
-        ];
-        expectExit(await runTool(tsws, signer, [...args, img.ref]), 0, `${signer} sign --timestamp-url`);
+        expectExit(await runTool(tsws, signer, [...stamping(), img.ref]), 0, `${signer} sign --timestamp-url`);
         expectExit(await runTool(tsws, verifier, ['verify', '--insecure-registry', img.ref]), 0, `${verifier} verify`);
         const [n, v] = [
           await tsws.notation(['inspect', '--insecure-registry', '-o', 'json', img.ref]),
@@ -336,23 +335,16 @@ describe.skipIf(!ready)('signatures across notation 1.3.2 and vouch', () => {
 
     it('a timestamp the policy requires but no tsa store trusts: both tools reject', async () => {
       const img = await pushImage(tsws, regs.distribution);
-      const noTsa = await Workspace.create('tsa-untrusted');
+      const other = await pki.addPki('other', 'p256');
+      const noTsa = await signingWorkspace('tsa-untrusted', 'stamped.example', {
+        by: 'vouch',
+        now: earlier,
+        stores: ['tsa:tsa'],
+        verifyTimestamp: 'always',
+      });
       try {
-        const earlier = () => new Date(Date.now() - 60_000);
-        expectExit(await noTsa.vouch(['cert', 'generate-test', '--default', 'stamped.example'], { now: earlier }), 0, 'cert generate-test');
-        const other = await pki.addPki('other', 'p256');
         expectExit(await noTsa.notation(['cert', 'add', '--type', 'tsa', '--store', 'tsa', join(other.dir, 'root.crt')]), 0, 'cert add');
-        await noTsa.file('policy.json', trustPolicy({ stores: ['ca:stamped.example', 'tsa:tsa'], verifyTimestamp: 'always' }));
-        expectExit(await noTsa.notation(['policy', 'import', '--force', 'policy.json']), 0, 'policy import');
-        const args = [
-          'sign',
-          '--insecure-registry',
-          '--timestamp-url',
-          `${pki.url}/tsa/tsa`,
-          '--timestamp-root-cert',
-          join(tsa.dir, 'root.crt'),
-        ];
-        expectExit(await noTsa.notation([...args, img.ref]), 0, 'notation sign');
+        expectExit(await noTsa.notation([...stamping(), img.ref]), 0, 'notation sign');
         const [n, v] = [
           await noTsa.notation(['verify', '--insecure-registry', img.ref]),
           await noTsa.vouch(['verify', '--insecure-registry', img.ref]),

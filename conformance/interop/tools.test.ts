@@ -16,9 +16,9 @@ import {
   peerVersion,
   pushImage,
   type Registries,
+  signingWorkspace,
   startRegistries,
-  trustPolicy,
-  Workspace,
+  type Workspace,
 } from './harness.js';
 
 const ready = peersAvailable(['notation', 'crane', 'oras', 'cosign', 'cosign2'], 'interop with oras, cosign and crane');
@@ -30,10 +30,7 @@ describe.skipIf(!ready)('vouch beside notation, oras, cosign and crane', () => {
 
   beforeAll(async () => {
     regs = await startRegistries();
-    ws = await Workspace.create('tools');
-    expectExit(await ws.notation(['cert', 'generate-test', '--default', 'tools.example']), 0, 'cert generate-test');
-    await ws.file('policy.json', trustPolicy({ stores: ['ca:tools.example'] }));
-    expectExit(await ws.vouch(['policy', 'import', 'policy.json']), 0, 'policy import');
+    ws = await signingWorkspace('tools', 'tools.example', { by: 'vouch' });
   });
   afterAll(async () => {
     await regs?.stop();
