@@ -63,8 +63,10 @@ describe.skipIf(!ready)('inspect, list and verify failures print what notation 1
     expect(doc.Signatures).toHaveLength(4);
     const mine = JSON.parse(v.stdout) as unknown;
     expect(mine).toEqual(doc);
-    // the same keys in the same order, too
+    // the same keys in the same order, too; docs/compatibility.md I12: indented with 2 spaces (notation 1.3.2: 4)
     expect(JSON.stringify(mine)).toBe(JSON.stringify(doc));
+    expect(v.stdout).toBe(`${JSON.stringify(doc, null, 2)}\n`);
+    expect(n.stdout).toBe(`${JSON.stringify(doc, null, 4)}\n`);
   });
 
   it('inspect (text): the same tree, up to the order notation prints Go maps in', async () => {
