@@ -135,7 +135,7 @@ export function addRegistryOptions(cmd: Command): Command {
 export function registryFlags(opts: Opts): RegistryFlags {
   const f: RegistryFlags = {};
   if (opts.insecureRegistry) f.insecureRegistry = true;
-  if (opts.forceReferrersTag) f.forceReferrersTag = true;
+  if (typeof opts.forceReferrersTag === 'boolean') f.forceReferrersTag = opts.forceReferrersTag;
   if (typeof opts.username === 'string') f.username = opts.username;
   if (typeof opts.password === 'string') f.password = opts.password;
   if (opts.passwordStdin) f.passwordStdin = true;

@@ -130,8 +130,10 @@ describe.skipIf(!hasRegistry)('vouch sign/verify/list/inspect against a real reg
     );
     const ins = await vouch(['inspect', `${reg.host}/app@${digests.two!.digest}`, '-o', 'json']);
     expect(ins.code).toBe(0);
-    const sig = ins.json().signatures[0];
-    expect(sig.signatureEnvelopeType).toBe('application/cose');
+    // notation 1.3's shape: `Signatures`, the envelope type as `mediaType` first
+    const sig = ins.json().Signatures[0];
+    expect(Object.keys(sig)[0]).toBe('mediaType');
+    expect(sig.mediaType).toBe('application/cose');
     expect(sig.signedArtifact.digest).toBe(digests.two!.digest);
     expect(Date.parse(sig.signedAttributes.expiry) - Date.parse(sig.signedAttributes.signingTime)).toBe(2 * 86400 * 1000);
   });

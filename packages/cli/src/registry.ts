@@ -23,7 +23,7 @@ import type { CliContext } from './context.js';
 export interface RegistryFlags {
   /** `--insecure-registry`: plain HTTP for this command's registry. */
   insecureRegistry?: boolean;
-  /** `--force-referrers-tag`: always maintain the referrers tag-schema index when pushing. */
+  /** `--force-referrers-tag` (sign: default true, as notation): also maintain the referrers tag-schema index where the registry has the Referrers API. */
   forceReferrersTag?: boolean;
   /** `-u/--username`. */
   username?: string;
@@ -181,7 +181,7 @@ export function openRemoteRepository(
   });
   ctx.remote = { registry: ref.registry, credentials, plainHttp };
   const repository = remoteRepository(client, `${ref.registry}/${ref.repository}`, {
-    ...(flags.forceReferrersTag ? { forceReferrersTag: true } : {}),
+    ...(flags.forceReferrersTag !== undefined ? { forceReferrersTag: flags.forceReferrersTag } : {}),
   });
   return { ref, repository, credentials };
 }

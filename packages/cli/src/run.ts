@@ -93,7 +93,8 @@ function booleanFlags(cmd: Command, out = new Set<string>()): Set<string> {
 
 /**
  * notation (Go pflag) accepts `--flag=true` and `--flag=false` for boolean flags; commander does
- * not. Rewrite them: `=true` is the bare flag, `=false` is dropped (every boolean flag defaults to false).
+ * not. Rewrite them: `=true` is the bare flag; `=false` is the flag's hidden `--no-flag` when it
+ * has one (a flag that defaults to true, such as `--force-referrers-tag`), else dropped.
  */
 function normalizeBooleanFlags(program: Command, argv: readonly string[]): string[] {
   const bools = booleanFlags(program);
@@ -106,6 +107,7 @@ function normalizeBooleanFlags(program: Command, argv: readonly string[]): strin
     const m = /^--([A-Za-z0-9-]+)=(true|false|1|0|t|f|TRUE|FALSE|True|False)$/.exec(a);
     if (m && bools.has(m[1]!)) {
       if (/^(true|1|t)$/i.test(m[2]!)) out.push(`--${m[1]}`);
+      else if (bools.has(`no-${m[1]}`)) out.push(`--no-${m[1]}`);
       continue;
     }
     out.push(a);

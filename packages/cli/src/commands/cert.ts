@@ -137,7 +137,8 @@ export function registerCert(program: Command, ctx: CliContext): void {
       ctx.line(`Valid from: ${formatGoTime(c.notBefore)}`);
       ctx.line(`Valid to: ${formatGoTime(c.notAfter)}`);
       ctx.line(`IsCA: ${views[i]!.isCA}`);
-      ctx.line(`SHA1 Thumbprint: ${views[i]!.sha1Thumbprint}`);
+      // notation 1.3 prints the SHA-256 thumbprint (older releases printed SHA-1; the JSON view keeps both)
+      ctx.line(`SHA256 Thumbprint: ${views[i]!.sha256Thumbprint}`);
       if (i !== certificates.length - 1) ctx.line(SEPARATOR);
     });
   });

@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { nodeOciLayout } from '@vouch/node';
 import { createRegistryClient, remoteRepository, type WritableRepository } from '@vouch/registry';
 import type { Command } from 'commander';
@@ -42,7 +42,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       throw new UsageError(`--registry must be HOST or HOST:PORT (for example 127.0.0.1:5000), got "${registryHost}"`);
     }
     const given = opts.dir as string | undefined;
-    const dir = given ? ctx.resolvePath(given) : await mkdtemp(join(tmpdir(), 'vouch-demo-'));
+    const dir = given ? resolve(ctx.resolvePath(given)) : await mkdtemp(join(tmpdir(), 'vouch-demo-'));
     if (given) await mkdir(dir, { recursive: true });
     const keep = !!given || !!opts.keep;
     try {
@@ -64,7 +64,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
         openRepository = (path) => nodeOciLayout(join(dir, 'layout', path));
       }
       const mode = registryHost ? 'registry' : 'oci-layout';
-      ctx.out(renderHeader({ mode, registry, dir, store: join(dir, 'layout') }));
+      ctx.out(renderHeader({ mode, registry, dir, store: join(dir, 'layout'), kept: keep }));
       const report = await runDemo({
         mode,
         registry,
@@ -72,9 +72,11 @@ export function registerDemo(program: Command, ctx: CliContext): void {
         openRepository,
         now: () => ctx.now(),
         onStep: (step, i, n) => ctx.out(renderStep(step, i, n)),
+        // a temporary directory is removed at the end: name its files relative to it
+        ...(keep ? {} : { displayPath: (p: string) => relative(dir, p) }),
       });
       if (ctx.json) {
-        ctx.result({ ...report, kept: keep });
+        ctx.result({ ...report, dir: keep ? report.dir : null, kept: keep });
       } else {
         ctx.out(renderVerdict(report));
         if (keep) {

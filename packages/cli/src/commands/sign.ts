@@ -1,7 +1,7 @@
 import { VouchError } from '@vouch/core';
 import { loadNotationConfig } from '@vouch/node';
 import { ocspCrlRevocation, sign, type TimestampAuthority } from '@vouch/notation';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { unsupportedFormat } from '../blob/flags.js';
 import { loadTsaRootCertificate } from '../blob/tsa.js';
 import { act, addRegistryOptions, collect, parseKeyValues, positionalArgument, registryFlags } from '../command.js';
@@ -34,7 +34,13 @@ export function registerSign(program: Command, ctx: CliContext): void {
     .option('--timestamp-url <url>', 'RFC 3161 timestamping authority URL')
     .option('--timestamp-root-cert <file>', 'root certificate of the timestamping authority')
     .option('--oci-layout', 'the artifact is in an OCI image layout directory')
-    .option('--force-referrers-tag', 'always maintain the referrers tag-schema index, even when the registry has the Referrers API');
+    .option(
+      '--force-referrers-tag',
+      'force to store signatures using the referrers tag schema, also where the registry has the Referrers API (=false: the Referrers API, else the tag schema)',
+      true,
+    )
+    // notation's `--force-referrers-tag=false`, rewritten to this by runCli
+    .addOption(new Option('--no-force-referrers-tag').hideHelp());
   addRegistryOptions(cmd);
   act(cmd, ctx, async ([reference], opts) => {
     const ref = positionalArgument(ctx, reference);

@@ -56,9 +56,12 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       );
     }
     let display = ref;
+    // what the trust policy is applied to: in a layout, the scope at the resolved digest (as notation names it)
+    let policyReference = ref;
     if (target.layout) {
       const desc = await target.repository.resolve(target.reference);
       display = `${target.display}@${desc.digest}`;
+      policyReference = `${scope}@${desc.digest}`;
     }
     let result: VerifyResult;
     try {
@@ -70,7 +73,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
         ...(pluginConfig ? { pluginConfig } : {}),
       });
     } catch (e) {
-      throw policyError(summarize(ctx, e, display, ref));
+      throw policyError(summarize(ctx, e, display, policyReference));
     }
     if (!target.layout) display = result.reference;
     if (ctx.globals.debug) debugTrace(ctx, result);
@@ -157,14 +160,14 @@ function summarize(ctx: CliContext, e: unknown, display: string, userReference: 
   if (e.code === 'ERR_SIGNATURE_NOT_FOUND') {
     return new VouchError(
       'ERR_SIGNATURE_NOT_FOUND',
-      `no signature is associated with "${display}", make sure the artifact was signed successfully`,
+      `signature verification failed: no signature is associated with "${display}", make sure the artifact was signed successfully`,
       { cause: e, ...(e.details ? { details: e.details } : {}) },
     );
   }
   if (e.code === 'ERR_NO_APPLICABLE_TRUST_POLICY') {
     return new VouchError(
       e.code,
-      `signature verification failed: artifact "${userReference}" has no applicable oci trust policy statement. Trust policy applicability for a given artifact is determined by registryScopes. To create a trust policy, see: https://notaryproject.dev/docs/quickstart/#create-a-trust-policy`,
+      `signature verification failed: artifact "${userReference}" has no applicable trust policy statement. Trust policy applicability for a given artifact is determined by registryScopes. To create a trust policy, see: https://notaryproject.dev/docs/quickstart/#create-a-trust-policy`,
       { cause: e, ...(e.details ? { details: e.details } : {}) },
     );
   }
@@ -222,7 +225,7 @@ function report(ctx: CliContext, result: VerifyResult, display: string): void {
     return;
   }
   ctx.line(`Successfully verified signature for ${display}`);
-  const keys = Object.keys(metadata);
+  const keys = Object.keys(metadata).sort(); // notation prints a Go map (random order); vouch sorts
   if (keys.length > 0) {
     ctx.line('\nThe artifact was signed with the following user metadata.');
     ctx.out(`\n${renderTable([['KEY', 'VALUE'], ...keys.map((k) => [k, metadata[k]!])])}`);

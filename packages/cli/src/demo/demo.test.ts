@@ -98,7 +98,8 @@ describe('vouch demo on OCI layouts', () => {
     expect(report.kept).toBe(true);
     checkReport(report, 'registry.example.com');
     // the files the story promises, in notation's layout
-    expect(existsSync(join(dir, 'notation', 'trustpolicy.oci.json'))).toBe(true);
+    // notation 1.3 reads only trustpolicy.json
+    expect(await readdir(join(dir, 'notation'))).toEqual(['trustpolicy.json', 'truststore']);
     expect(await readdir(join(dir, 'notation', 'truststore', 'x509', 'ca', 'demo'))).toEqual(['demo-ca.crt']);
     expect(await readFile(join(dir, 'kyverno', 'check-image-signature.yaml'), 'utf8')).toContain('name: check-image-signature');
     expect(existsSync(join(dir, 'layout', 'demo', 'app', 'index.json'))).toBe(true);
@@ -130,6 +131,13 @@ describe('vouch demo on OCI layouts', () => {
     expect(r.out).not.toContain('✘');
     const after = (await readdir(tmpdir())).filter((n) => n.startsWith('vouch-demo-') && !n.startsWith('vouch-demo-test-'));
     expect(after.filter((n) => !before.has(n))).toEqual([]);
+    // it never prints the directory it removes (issue 11, defect 14): files are named relative to it
+    expect(r.out).not.toContain(tmpdir());
+    expect(r.out).toContain('a temporary directory, removed at the end');
+    expect(r.out).toContain('written pki/demo-ca.crt, pki/demo-signer.crt, pki/demo-signer.key');
+    const json = await demo(['--output', 'json']);
+    expect(json.out).not.toContain(tmpdir());
+    expect(JSON.parse(json.out)).toMatchObject({ dir: null, kept: false });
   });
 
   it('reports every step that does not behave as expected (the verdict can fail)', async () => {
