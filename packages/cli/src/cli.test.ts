@@ -553,9 +553,9 @@ describe('the signature manifest vouch writes (notation 1.3.2 form)', () => {
     }
   });
 
-  it('sign --help shows the default', async () => {
+  it('sign --help shows the default as notation does (pflag: "(default true)")', async () => {
     const h = await vouch(['sign', '--help']);
-    expect(h.out).toMatch(/--force-referrers-tag\s[^-]*\(default: true\)/);
+    expect(h.out).toMatch(/--force-referrers-tag\s[^-]*\(default true\)/);
     expect(h.out).not.toContain('--no-force-referrers-tag');
   });
 });

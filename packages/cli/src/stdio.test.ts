@@ -104,8 +104,8 @@ const CASES: { name: string; args: () => string[]; expectOut: RegExp; code?: num
   { name: 'sign --help', args: () => ['sign', '--help'], expectOut: /Usage:/ },
   { name: 'cert list (41 stores)', args: () => ['cert', 'list'], expectOut: /^STORE TYPE/ },
   {
-    name: 'kyverno apply -o json (300 Pods)',
-    args: () => ['kyverno', 'apply', 'policy.yaml', '--resource', 'pods.yaml', '-o', 'json'],
+    name: 'kyverno apply --vouch-output json (300 Pods)',
+    args: () => ['kyverno', 'apply', 'policy.yaml', '--resource', 'pods.yaml', '--vouch-output', 'json'],
     expectOut: /^\{/,
   },
   {
