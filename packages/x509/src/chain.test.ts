@@ -1,4 +1,5 @@
 import { fromHex, isVouchError, toHex, type VouchError } from '@vouch/core';
+import { encBitString, encNull, encOid, encSeq } from '@vouch/core/asn1';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type CertificateWithKey,
@@ -9,7 +10,7 @@ import {
   generateTestCertificate,
   type TestPki,
 } from './builder.js';
-import { certificateParts, parseCertificate } from './certificate.js';
+import { certificatePartsOf, parseCertificate } from './certificate.js';
 import {
   isValidAt,
   validateCaCertificate,
@@ -19,8 +20,7 @@ import {
   validateTimestampingChain,
   validateTimestampingLeaf,
 } from './chain.js';
-import { encBitString, encNull, encOid, encSeq } from './der.js';
-import { OID } from './oids.js';
+import { OID } from './internal/oids.js';
 import type { Certificate } from './types.js';
 
 let pki: TestPki;
@@ -218,7 +218,7 @@ describe('chain structure rules', () => {
     // Rewrite the signature algorithm to sha1WithRSAEncryption and re-sign with SHA-1.
     const sha256Alg = encSeq(encOid(OID.sha256WithRsa), encNull());
     const sha1Alg = encSeq(encOid(OID.sha1WithRsa), encNull());
-    const tbs = fromHex(toHex(certificateParts(modern.der).tbs).replace(toHex(sha256Alg), toHex(sha1Alg)));
+    const tbs = fromHex(toHex(certificatePartsOf(modern).tbs).replace(toHex(sha256Alg), toHex(sha1Alg)));
     const pkcs8 = await crypto.subtle.exportKey('pkcs8', pair.privateKey);
     const k = await crypto.subtle.importKey('pkcs8', pkcs8, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-1' }, false, ['sign']);
     const sig = new Uint8Array(await crypto.subtle.sign('RSASSA-PKCS1-v1_5', k, tbs as Uint8Array<ArrayBuffer>));

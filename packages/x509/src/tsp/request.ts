@@ -1,5 +1,4 @@
-import { bytesEqual, readLimited, VouchError } from '@vouch/core';
-import { digest, HASH_OID } from './internal/crypto.js';
+import { bytesEqual, hashLength, isHashAlgorithm, readLimited, VouchError } from '@vouch/core';
 import {
   Asn1Error,
   decode,
@@ -14,13 +13,13 @@ import {
   seq,
   stringContent,
   TAG,
-} from './internal/der.js';
-import { fetchWithDeadline } from './internal/http.js';
-import { parseTokenInternal, tsError } from './token.js';
+} from '@vouch/core/asn1';
+import { oidOfHash } from '@vouch/core/internal';
+import { digest, fetchWithDeadline } from '../internal/index.js';
+import { BER, parseTokenInternal, tsError } from './token.js';
 import type {
   CreateTimestampRequestOptions,
   RequestTimestampOptions,
-  TimestampHashAlgorithm,
   TimestampRequest,
   TimestampRequestInfo,
   TimestampResponse,
@@ -28,8 +27,6 @@ import type {
   TimestampToken,
 } from './types.js';
 import { hashOidOf } from './verify.js';
-
-const DIGEST_LEN: Record<TimestampHashAlgorithm, number> = { 'SHA-256': 32, 'SHA-384': 48, 'SHA-512': 64 };
 
 /** Random nonce uniform in [1, 2^159): 20 random bytes with the top bit cleared. */
 function randomNonce(): bigint {
@@ -51,7 +48,7 @@ function randomNonce(): bigint {
  */
 export async function createTimestampRequest(options: CreateTimestampRequestOptions): Promise<TimestampRequest> {
   const hashAlgorithm = options.hashAlgorithm ?? 'SHA-256';
-  if (!(hashAlgorithm in DIGEST_LEN)) {
+  if (!isHashAlgorithm(hashAlgorithm)) {
     throw new VouchError(
       'ERR_INVALID_ARGUMENT',
       `unsupported timestamp hash algorithm "${hashAlgorithm}"; use SHA-256, SHA-384 or SHA-512`,
@@ -60,10 +57,10 @@ export async function createTimestampRequest(options: CreateTimestampRequestOpti
   let imprint: Uint8Array;
   if (options.digest instanceof Uint8Array) {
     if (options.message !== undefined) throw new VouchError('ERR_INVALID_ARGUMENT', 'give either message or digest, not both');
-    if (options.digest.length !== DIGEST_LEN[hashAlgorithm]) {
+    if (options.digest.length !== hashLength(hashAlgorithm)) {
       throw new VouchError(
         'ERR_INVALID_ARGUMENT',
-        `a ${hashAlgorithm} digest is ${DIGEST_LEN[hashAlgorithm]} bytes, got ${options.digest.length}`,
+        `a ${hashAlgorithm} digest is ${hashLength(hashAlgorithm)} bytes, got ${options.digest.length}`,
       );
     }
     imprint = options.digest.slice();
@@ -74,13 +71,16 @@ export async function createTimestampRequest(options: CreateTimestampRequestOpti
   }
   const certReq = options.certReq ?? true;
   const nonce = options.nonce === false ? undefined : randomNonce();
-  if (options.policy !== undefined && !/^\d+(\.\d+)+$/.test(options.policy)) {
-    throw new VouchError('ERR_INVALID_ARGUMENT', `timestamp policy must be a dotted OID, got "${options.policy}"`);
+  let policy: Uint8Array | undefined;
+  try {
+    if (options.policy !== undefined) policy = encOid(options.policy);
+  } catch (e) {
+    throw new VouchError('ERR_INVALID_ARGUMENT', `timestamp policy must be a dotted OID, got "${options.policy}"`, { cause: e });
   }
   const der = encSeq(
     encInt(1),
-    encSeq(encSeq(encOid(HASH_OID[hashAlgorithm]), encNull()), encOctets(imprint)),
-    ...(options.policy ? [encOid(options.policy)] : []),
+    encSeq(encSeq(encOid(oidOfHash(hashAlgorithm)), encNull()), encOctets(imprint)),
+    ...(policy ? [policy] : []),
     ...(nonce !== undefined ? [encInt(nonce)] : []),
     ...(certReq ? [encBool(true)] : []),
   );
@@ -120,14 +120,14 @@ export async function parseTimestampResponse(bytes: Uint8Array): Promise<Timesta
   const failInfo: string[] = [];
   let tokenBytes: Uint8Array | undefined;
   try {
-    const top = seq(decode(bytes), 'TimeStampResp');
+    const top = seq(decode(bytes, BER), 'TimeStampResp');
     const si = seq(top[0], 'PKIStatusInfo');
     status = readSmallInt(si[0], 'PKIStatus');
     for (const f of si.slice(1)) {
       if (f.tag === TAG.SEQUENCE) {
         for (const s of f.children) statusText.push(new TextDecoder().decode(stringContent(s)));
       } else if (f.tag === TAG.BIT_STRING) {
-        const bits = f.content.subarray(1);
+        const bits = f.value.subarray(1);
         for (let i = 0; i < bits.length * 8; i++) {
           if (bits[i >> 3]! & (0x80 >> (i & 7))) failInfo.push(FAILURES[i] ?? `bit ${i}`);
         }
@@ -167,7 +167,7 @@ export function validateTimestampResponse(token: TimestampToken, request: Timest
   if (request.policy !== undefined && request.policy !== token.policy) {
     fail(`policy ${token.policy} differs from the requested policy ${request.policy}`);
   }
-  const reqOid = HASH_OID[request.hashAlgorithm] ?? request.hashAlgorithm;
+  const reqOid = isHashAlgorithm(request.hashAlgorithm) ? oidOfHash(request.hashAlgorithm) : request.hashAlgorithm;
   if (hashOidOf(token) !== reqOid || !bytesEqual(token.messageImprint, request.messageImprint)) {
     fail('the message imprint differs from the one requested');
   }
