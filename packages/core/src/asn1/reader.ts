@@ -220,32 +220,37 @@ export function seq(n: Asn1Node | undefined, what: string): readonly Asn1Node[] 
   return expectTag(n, TAG.SEQUENCE, what).children;
 }
 
-/** An OBJECT IDENTIFIER in dotted form. Non-minimal arcs are refused in both encodings (X.690 8.19.2). */
+/**
+ * An OBJECT IDENTIFIER in dotted form, arcs of any size (2.25.<UUID> included). Non-minimal
+ * arcs are refused in both encodings (X.690 8.19.2).
+ */
 export function readOid(n: Asn1Node | undefined, what = 'object identifier'): string {
   const v = expectTag(n, TAG.OID, what).value;
   if (v.length === 0) throw new Asn1Error(`${what}: empty OBJECT IDENTIFIER`);
   if (v.length > 128) throw new Asn1Error(`${what}: OBJECT IDENTIFIER too long`);
   let s = '';
   let arc = 0;
-  let first = true;
-  let started = false;
+  let big: bigint | undefined; // once an arc outgrows exact doubles
+  let start = true;
   for (let i = 0; i < v.length; i++) {
     const b = v[i]!;
-    if (!started && b === 0x80) throw new Asn1Error(`${what}: non-minimal OBJECT IDENTIFIER arc`);
-    started = true;
-    arc = arc * 128 + (b & 0x7f);
-    if (arc > Number.MAX_SAFE_INTEGER / 128) throw new Asn1Error(`${what}: OBJECT IDENTIFIER arc too large`);
+    if (start && b === 0x80) throw new Asn1Error(`${what}: non-minimal OBJECT IDENTIFIER arc`);
+    start = false;
+    if (big !== undefined) big = big * 128n + BigInt(b & 0x7f);
+    else if (arc >= 2 ** 45) big = BigInt(arc) * 128n + BigInt(b & 0x7f);
+    else arc = arc * 128 + (b & 0x7f);
     if ((b & 0x80) !== 0) {
       if (i === v.length - 1) throw new Asn1Error(`${what}: truncated OBJECT IDENTIFIER`);
       continue;
     }
-    if (first) {
-      const top = arc < 40 ? 0 : arc < 80 ? 1 : 2;
-      s = `${top}.${arc - top * 40}`;
-      first = false;
-    } else s += `.${arc}`;
+    if (s === '') {
+      // the first subidentifier holds two arcs: 40·X + Y, X ∈ {0, 1, 2}
+      const top = big !== undefined || arc >= 80 ? 2 : arc >= 40 ? 1 : 0;
+      s = `${top}.${big !== undefined ? big - 80n : arc - top * 40}`;
+    } else s += `.${big ?? arc}`;
     arc = 0;
-    started = false;
+    big = undefined;
+    start = true;
   }
   return s;
 }
