@@ -4,8 +4,8 @@
  * certificate signatures with per-certificate memos, the issuer link the timestamp and
  * revocation code build chains with, and hashing by name for CMS and OCSP.
  */
-import { bytesEqual, type HashAlgorithm, isVouchError, VouchError } from '@vouch/core';
-import { type SignatureScheme, signatureScheme, verifySignature } from '@vouch/core/internal';
+import { bytesEqual, type HashAlgorithm, isVouchError, type NamedCurve, VouchError } from '@vouch/core';
+import { ecCoordinateBytes, ecdsaDerToP1363, type SignatureScheme, signatureScheme, verifySignature } from '@vouch/core/internal';
 import { certificateMemo, certificatePartsOf } from '../certificate.js';
 import type { Certificate } from '../types.js';
 
@@ -20,24 +20,43 @@ import type { Certificate } from '../types.js';
  */
 export async function verifyCertificateSignature(cert: Certificate, issuer: Certificate): Promise<boolean> {
   const parts = certificatePartsOf(cert);
-  // The resolved scheme is a pure function of this DER: kept with the parsed certificate.
+  const ik = issuer.publicKey;
+  // What the check needs from this DER (the scheme, an ECDSA signature in r||s form for the
+  // issuer's curve) is a pure function of it: prepared once and kept with the parsed certificate.
   const memo = certificateMemo(cert);
-  let scheme = memo?.get('scheme') as SignatureScheme | undefined;
+  const memoKey = `check:${ik.type}/${ik.curve ?? ''}`;
+  let prepared = memo?.get(memoKey) as Prepared | undefined;
   try {
-    if (!scheme) {
-      scheme = signatureScheme(parts.signatureAlgorithmId);
-      memo?.set('scheme', scheme);
+    if (!prepared) {
+      prepared = prepare(signatureScheme(parts.signatureAlgorithmId), parts.signature, ik.curve);
+      memo?.set(memoKey, prepared);
     }
+    if (!prepared.signature) return false;
     return await verifySignature({
-      key: issuer.publicKey,
-      algorithm: scheme,
+      key: ik,
+      algorithm: prepared.scheme,
       data: parts.tbs,
-      signature: parts.signature,
+      signature: prepared.signature,
       keyMemo: certificateMemo(issuer),
     });
   } catch (e) {
     if (isVouchError(e)) throw e;
     throw new VouchError('ERR_CERT_INVALID', `certificate signature cannot be checked: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+interface Prepared {
+  scheme: SignatureScheme;
+  /** Undefined when the signature value is malformed (it does not verify). */
+  signature: Uint8Array | undefined;
+}
+
+function prepare(scheme: SignatureScheme, signature: Uint8Array, curve: NamedCurve | undefined): Prepared {
+  if (scheme.kind !== 'ECDSA' || scheme.encoding !== 'der' || !curve) return { scheme, signature };
+  try {
+    return { scheme: { ...scheme, encoding: 'raw' }, signature: ecdsaDerToP1363(signature, ecCoordinateBytes(curve)) };
+  } catch {
+    return { scheme, signature: undefined };
   }
 }
 
