@@ -1,39 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  type Asn1Encoding,
-  Asn1Error,
-  type Asn1Node,
-  contextTag,
-  decode,
-  encBitString,
-  encBool,
-  encInt,
-  encOctets,
-  encOid,
-  encSeq,
-  encSet,
-  encTime,
-  isContext,
-  readBitString,
-  readBoolean,
-  readInteger,
-  readOctets,
-  readOid,
-  readSmallInt,
-  readTime,
-  readTlv,
-  seq,
-  stringContent,
-  TAG,
-  tlv,
-} from './index.js';
+import { thrownBy } from '../test/throws.js';
+import * as asn1 from './index.js';
 
 /** A value as the tests build it: primitive contents or constructed children. */
 type Tree = { tag: number; value: Uint8Array } | { tag: number; children: Tree[] };
 
-const PRIMITIVE_TAGS = [TAG.BOOLEAN, TAG.INTEGER, TAG.OCTET_STRING, TAG.NULL, TAG.UTF8_STRING, 0x80, 0x81, 0x9e];
-const CONSTRUCTED_TAGS = [TAG.SEQUENCE, TAG.SET, 0xa0, 0xa3, 0xbe];
+const PRIMITIVE_TAGS = [asn1.TAG.BOOLEAN, asn1.TAG.INTEGER, asn1.TAG.OCTET_STRING, asn1.TAG.NULL, asn1.TAG.UTF8_STRING, 0x80, 0x81, 0x9e];
+const CONSTRUCTED_TAGS = [asn1.TAG.SEQUENCE, asn1.TAG.SET, 0xa0, 0xa3, 0xbe];
 
 const trees: fc.Arbitrary<Tree> = fc.letrec<{ tree: Tree }>((tie) => ({
   tree: fc.oneof(
@@ -45,7 +19,7 @@ const trees: fc.Arbitrary<Tree> = fc.letrec<{ tree: Tree }>((tie) => ({
 
 /** DER, in the children's order (SET OF sorting is encSet's job, not the reader's). */
 function encode(t: Tree): Uint8Array {
-  return 'value' in t ? tlv(t.tag, t.value) : tlv(t.tag, ...t.children.map(encode));
+  return 'value' in t ? asn1.tlv(t.tag, t.value) : asn1.tlv(t.tag, ...t.children.map(encode));
 }
 
 /** The same value with every constructed node in BER indefinite-length form. */
@@ -64,7 +38,7 @@ function encodeIndefinite(t: Tree): Uint8Array {
   return out; // the last two bytes stay 00 00 (end-of-contents)
 }
 
-function expectSame(node: Asn1Node, t: Tree): void {
+function expectSame(node: asn1.Asn1Node, t: Tree): void {
   expect(node.tag).toBe(t.tag);
   if ('value' in t) {
     expect(node.constructed).toBe(false);
@@ -77,30 +51,22 @@ function expectSame(node: Asn1Node, t: Tree): void {
 }
 
 /** Rebuild DER from a decoded tree: what was read writes back byte for byte. */
-function reencode(n: Asn1Node): Uint8Array {
-  return n.constructed ? tlv(n.tag, ...n.children.map(reencode)) : tlv(n.tag, n.value);
+function reencode(n: asn1.Asn1Node): Uint8Array {
+  return n.constructed ? asn1.tlv(n.tag, ...n.children.map(reencode)) : asn1.tlv(n.tag, n.value);
 }
 
 /** Visit every node (what a parser built on the reader may do with arbitrary input). */
-function walk(n: Asn1Node): number {
+function walk(n: asn1.Asn1Node): number {
   let count = 1;
   if (n.constructed) for (const c of n.children) count += walk(c);
   return count;
 }
 
-function asn1ErrorOf(f: () => unknown): Asn1Error {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof Asn1Error) return e;
-    throw new Error(`expected an Asn1Error, got ${String(e)}`);
-  }
-  throw new Error('expected an Asn1Error, nothing was thrown');
-}
+const asn1ErrorOf = (f: () => unknown) => thrownBy(asn1.Asn1Error, f);
 
 /** Re-encode a definite length in long form with `extra` leading zero octets (non-minimal). */
 function longLength(der: Uint8Array, extra: number): Uint8Array {
-  const node = readTlv(der, 0);
+  const node = asn1.readTlv(der, 0);
   const header = node.raw.length - node.value.length;
   const len = node.value.length;
   const lenBytes: number[] = [];
@@ -114,15 +80,26 @@ function longLength(der: Uint8Array, extra: number): Uint8Array {
   return out;
 }
 
-const modes: Asn1Encoding[] = ['der', 'ber'];
+const modes: asn1.Asn1Encoding[] = ['der', 'ber'];
+
+/** In both modes: the bytes decode (and every node can be visited) or an Asn1Error says why not. */
+function decodesOrRefuses(bytes: Uint8Array): void {
+  for (const encoding of modes) {
+    try {
+      walk(asn1.decode(bytes, { encoding }));
+    } catch (e) {
+      expect(e).toBeInstanceOf(asn1.Asn1Error);
+    }
+  }
+}
 
 describe('@vouch/core/asn1: properties of the reader and writer', () => {
-  it('round-trips any tree: decode(encode(t)) is t, and re-encoding gives the same bytes', () => {
+  it('round-trips any tree: asn1.decode(encode(t)) is t, and re-encoding gives the same bytes', () => {
     fc.assert(
       fc.property(trees, (t) => {
         const der = encode(t);
         for (const encoding of modes) {
-          const node = decode(der, { encoding });
+          const node = asn1.decode(der, { encoding });
           expectSame(node, t);
           expect(reencode(node)).toEqual(der);
           expect(node.raw).toEqual(der);
@@ -135,11 +112,11 @@ describe('@vouch/core/asn1: properties of the reader and writer', () => {
   it('writes minimal lengths for every size and reads them back', () => {
     fc.assert(
       fc.property(fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 70_000 })), (len) => {
-        const der = encOctets(new Uint8Array(len).fill(7));
+        const der = asn1.encOctets(new Uint8Array(len).fill(7));
         const header = der.length - len;
         const expected = len < 0x80 ? 2 : len < 0x100 ? 3 : len < 0x10000 ? 4 : 5;
         expect(header).toBe(expected);
-        expect(readOctets(decode(der))).toHaveLength(len);
+        expect(asn1.readOctets(asn1.decode(der))).toHaveLength(len);
       }),
       { numRuns: 200 },
     );
@@ -149,13 +126,13 @@ describe('@vouch/core/asn1: properties of the reader and writer', () => {
     fc.assert(
       fc.property(trees, fc.integer({ min: 0, max: 2 }), (t, extra) => {
         const der = encode(t);
-        const len = readTlv(der).value.length;
+        const len = asn1.readTlv(der).value.length;
         if (extra === 0 && len >= 0x80) return; // already the minimal long form
         const loose = longLength(der, extra);
-        expect(asn1ErrorOf(() => decode(loose)).message).toMatch(/non-minimal length/);
-        const node = decode(loose, { encoding: 'ber' });
+        expect(asn1ErrorOf(() => asn1.decode(loose)).message).toMatch(/non-minimal length/);
+        const node = asn1.decode(loose, { encoding: 'ber' });
         expect(node.tag).toBe(t.tag);
-        expect(node.value).toEqual(readTlv(der).value);
+        expect(node.value).toEqual(asn1.readTlv(der).value);
       }),
       { numRuns: 200 },
     );
@@ -166,8 +143,8 @@ describe('@vouch/core/asn1: properties of the reader and writer', () => {
     fc.assert(
       fc.property(constructed, (t) => {
         const ber = encodeIndefinite(t);
-        expect(asn1ErrorOf(() => decode(ber)).message).toMatch(/indefinite length is not allowed in DER/);
-        const node = decode(ber, { encoding: 'ber' });
+        expect(asn1ErrorOf(() => asn1.decode(ber)).message).toMatch(/indefinite length is not allowed in DER/);
+        const node = asn1.decode(ber, { encoding: 'ber' });
         expectSame(node, t);
         expect(node.raw).toEqual(ber);
         // what was read in BER writes back as the DER of the same value
@@ -180,16 +157,16 @@ describe('@vouch/core/asn1: properties of the reader and writer', () => {
   it('joins BER constructed OCTET STRING segments; DER refuses them', () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 6 }), (segments) => {
-        const constructed = tlv(0x24, ...segments.map((s) => encOctets(s)));
+        const constructed = asn1.tlv(0x24, ...segments.map((s) => asn1.encOctets(s)));
         const joined = new Uint8Array(segments.reduce((n, s) => n + s.length, 0));
         let o = 0;
         for (const s of segments) {
           joined.set(s, o);
           o += s.length;
         }
-        expect(readOctets(decode(constructed, { encoding: 'ber' }))).toEqual(joined);
-        expect(stringContent(decode(constructed, { encoding: 'ber' }))).toEqual(joined);
-        expect(asn1ErrorOf(() => readOctets(decode(constructed))).message).toMatch(/constructed string is not allowed in DER/);
+        expect(asn1.readOctets(asn1.decode(constructed, { encoding: 'ber' }))).toEqual(joined);
+        expect(asn1.stringContent(asn1.decode(constructed, { encoding: 'ber' }))).toEqual(joined);
+        expect(asn1ErrorOf(() => asn1.readOctets(asn1.decode(constructed))).message).toMatch(/constructed string is not allowed in DER/);
       }),
     );
   });
@@ -197,13 +174,7 @@ describe('@vouch/core/asn1: properties of the reader and writer', () => {
   it('throws only Asn1Error on arbitrary bytes, in both modes, and terminates', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
-        for (const encoding of modes) {
-          try {
-            walk(decode(bytes, { encoding }));
-          } catch (e) {
-            expect(e).toBeInstanceOf(Asn1Error);
-          }
-        }
+        decodesOrRefuses(bytes);
       }),
       { numRuns: 2000 },
     );
@@ -214,13 +185,7 @@ describe('@vouch/core/asn1: properties of the reader and writer', () => {
       fc.property(trees, fc.nat(), fc.integer({ min: 0, max: 255 }), (t, at, byte) => {
         const bytes = encode(t).slice();
         bytes[at % bytes.length] = byte;
-        for (const encoding of modes) {
-          try {
-            walk(decode(bytes, { encoding }));
-          } catch (e) {
-            expect(e).toBeInstanceOf(Asn1Error);
-          }
-        }
+        decodesOrRefuses(bytes);
       }),
       { numRuns: 1000 },
     );
@@ -231,7 +196,7 @@ describe('@vouch/core/asn1: properties of the reader and writer', () => {
       fc.property(trees, fc.nat(), (t, cut) => {
         const der = encode(t);
         const prefix = der.subarray(0, cut % der.length);
-        for (const encoding of modes) asn1ErrorOf(() => walk(decode(prefix, { encoding })));
+        for (const encoding of modes) asn1ErrorOf(() => walk(asn1.decode(prefix, { encoding })));
       }),
       { numRuns: 300 },
     );
@@ -244,11 +209,11 @@ describe('@vouch/core/asn1: properties of the reader and writer', () => {
         const both = new Uint8Array(der.length + tail.length);
         both.set(der);
         both.set(tail, der.length);
-        expect(asn1ErrorOf(() => decode(both)).message).toMatch(/trailing data/);
-        expect(readTlv(both, 0).raw).toEqual(der);
+        expect(asn1ErrorOf(() => asn1.decode(both)).message).toMatch(/trailing data/);
+        expect(asn1.readTlv(both, 0).raw).toEqual(der);
         const shifted = new Uint8Array(3 + der.length);
         shifted.set(der, 3);
-        expect(readTlv(shifted, 3).raw).toEqual(der);
+        expect(asn1.readTlv(shifted, 3).raw).toEqual(der);
       }),
       { numRuns: 200 },
     );
@@ -257,13 +222,13 @@ describe('@vouch/core/asn1: properties of the reader and writer', () => {
   it('round-trips INTEGERs of any size and sign, minimally encoded', () => {
     fc.assert(
       fc.property(fc.bigInt({ min: -(1n << 300n), max: 1n << 300n }), (v) => {
-        const der = encInt(v);
-        const node = decode(der);
-        expect(readInteger(node)).toBe(v);
+        const der = asn1.encInt(v);
+        const node = asn1.decode(der);
+        expect(asn1.readInteger(node)).toBe(v);
         const c = node.value;
         // minimal: no redundant leading 0x00 or 0xff
         if (c.length > 1) expect((c[0] === 0 && !(c[1]! & 0x80)) || (c[0] === 0xff && !!(c[1]! & 0x80))).toBe(false);
-        if (v >= -(2n ** 47n) && v < 2n ** 47n) expect(readSmallInt(node)).toBe(Number(v));
+        if (v >= -(2n ** 47n) && v < 2n ** 47n) expect(asn1.readSmallInt(node)).toBe(Number(v));
       }),
       { numRuns: 500 },
     );
@@ -272,10 +237,10 @@ describe('@vouch/core/asn1: properties of the reader and writer', () => {
   it('refuses non-minimal INTEGERs in DER and reads them in BER', () => {
     fc.assert(
       fc.property(fc.bigInt({ min: -(1n << 100n), max: 1n << 100n }), (v) => {
-        const c = decode(encInt(v)).value;
-        const padded = tlv(TAG.INTEGER, new Uint8Array([v < 0n ? 0xff : 0x00]), c);
-        expect(asn1ErrorOf(() => readInteger(decode(padded))).message).toMatch(/not minimally encoded/);
-        expect(readInteger(decode(padded, { encoding: 'ber' }))).toBe(v);
+        const c = asn1.decode(asn1.encInt(v)).value;
+        const padded = asn1.tlv(asn1.TAG.INTEGER, new Uint8Array([v < 0n ? 0xff : 0x00]), c);
+        expect(asn1ErrorOf(() => asn1.readInteger(asn1.decode(padded))).message).toMatch(/not minimally encoded/);
+        expect(asn1.readInteger(asn1.decode(padded, { encoding: 'ber' }))).toBe(v);
       }),
       { numRuns: 300 },
     );
@@ -286,8 +251,8 @@ describe('@vouch/core/asn1: properties of the reader and writer', () => {
       fc.property(fc.uint8Array({ maxLength: 40 }), (m) => {
         let x = 0n;
         for (const b of m) x = (x << 8n) | BigInt(b);
-        expect(readInteger(decode(encInt(m)))).toBe(x);
-        expect(encInt(m)).toEqual(encInt(x));
+        expect(asn1.readInteger(asn1.decode(asn1.encInt(m)))).toBe(x);
+        expect(asn1.encInt(m)).toEqual(asn1.encInt(x));
       }),
     );
   });
@@ -302,15 +267,17 @@ describe('@vouch/core/asn1: properties of the reader and writer', () => {
       .map(([a, b, rest]) => [a, a === 2 ? b + 1000 : b, ...rest].join('.'));
     fc.assert(
       fc.property(oids, (oid) => {
-        const der = encOid(oid);
-        expect(readOid(decode(der))).toBe(oid);
-        const c = decode(der).value;
-        const padded = tlv(TAG.OID, new Uint8Array([0x80]), c);
-        expect(asn1ErrorOf(() => readOid(decode(padded))).message).toMatch(/non-minimal/);
+        const der = asn1.encOid(oid);
+        expect(asn1.readOid(asn1.decode(der))).toBe(oid);
+        const c = asn1.decode(der).value;
+        const padded = asn1.tlv(asn1.TAG.OID, new Uint8Array([0x80]), c);
+        expect(asn1ErrorOf(() => asn1.readOid(asn1.decode(padded))).message).toMatch(/non-minimal/);
       }),
       { numRuns: 300 },
     );
-    expect(readOid(decode(encOid('2.25.329800735698586629295641978511506172918')))).toBe('2.25.329800735698586629295641978511506172918');
+    expect(asn1.readOid(asn1.decode(asn1.encOid('2.25.329800735698586629295641978511506172918')))).toBe(
+      '2.25.329800735698586629295641978511506172918',
+    );
   });
 
   it('round-trips times to the second (UTCTime 1950-2049, GeneralizedTime otherwise)', () => {
@@ -318,10 +285,10 @@ describe('@vouch/core/asn1: properties of the reader and writer', () => {
     fc.assert(
       fc.property(dates, (d) => {
         const whole = new Date(Math.floor(d.getTime() / 1000) * 1000);
-        const der = encTime(whole);
+        const der = asn1.encTime(whole);
         const y = whole.getUTCFullYear();
-        expect(der[0]).toBe(y >= 1950 && y < 2050 ? TAG.UTC_TIME : TAG.GENERALIZED_TIME);
-        expect(readTime(decode(der)).getTime()).toBe(whole.getTime());
+        expect(der[0]).toBe(y >= 1950 && y < 2050 ? asn1.TAG.UTC_TIME : asn1.TAG.GENERALIZED_TIME);
+        expect(asn1.readTime(asn1.decode(der)).getTime()).toBe(whole.getTime());
       }),
       { numRuns: 300 },
     );
@@ -330,8 +297,8 @@ describe('@vouch/core/asn1: properties of the reader and writer', () => {
   it('sorts SET OF by encoding (DER) and keeps SEQUENCE order', () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 6 }), { maxLength: 6 }), (items) => {
-        const encoded = items.map((i) => encOctets(i));
-        const set = seq(decode(encSeq(encSet(...encoded))), 'outer')[0]!;
+        const encoded = items.map((i) => asn1.encOctets(i));
+        const set = asn1.seq(asn1.decode(asn1.encSeq(asn1.encSet(...encoded))), 'outer')[0]!;
         const raws = set.children.map((c) => Array.from(c.raw).join(','));
         const sorted = [...encoded].sort((a, b) => {
           for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
@@ -345,82 +312,90 @@ describe('@vouch/core/asn1: properties of the reader and writer', () => {
 
 describe('@vouch/core/asn1: the DER rules, case by case', () => {
   it('BOOLEAN: DER takes 0x00 and 0xff only; BER takes any non-zero octet as TRUE', () => {
-    expect(readBoolean(decode(encBool(true)))).toBe(true);
-    expect(readBoolean(decode(encBool(false)))).toBe(false);
-    const loose = new Uint8Array([TAG.BOOLEAN, 1, 0x01]);
-    expect(asn1ErrorOf(() => readBoolean(decode(loose))).message).toMatch(/not DER-encoded/);
-    expect(readBoolean(decode(loose, { encoding: 'ber' }))).toBe(true);
-    asn1ErrorOf(() => readBoolean(decode(new Uint8Array([TAG.BOOLEAN, 2, 0xff, 0xff]))));
+    expect(asn1.readBoolean(asn1.decode(asn1.encBool(true)))).toBe(true);
+    expect(asn1.readBoolean(asn1.decode(asn1.encBool(false)))).toBe(false);
+    const loose = new Uint8Array([asn1.TAG.BOOLEAN, 1, 0x01]);
+    expect(asn1ErrorOf(() => asn1.readBoolean(asn1.decode(loose))).message).toMatch(/not DER-encoded/);
+    expect(asn1.readBoolean(asn1.decode(loose, { encoding: 'ber' }))).toBe(true);
+    asn1ErrorOf(() => asn1.readBoolean(asn1.decode(new Uint8Array([asn1.TAG.BOOLEAN, 2, 0xff, 0xff]))));
   });
 
   it('BIT STRING: unused bits within 0..7 and zero in DER', () => {
-    expect(readBitString(decode(encBitString(new Uint8Array([0b1010_0000]), 5)))).toEqual({ unused: 5, bytes: new Uint8Array([0xa0]) });
-    const dirty = tlv(TAG.BIT_STRING, new Uint8Array([3, 0b1010_0001]));
-    expect(asn1ErrorOf(() => readBitString(decode(dirty))).message).toMatch(/padding bits are not zero/);
-    expect(readBitString(decode(dirty, { encoding: 'ber' })).unused).toBe(3);
-    asn1ErrorOf(() => readBitString(decode(tlv(TAG.BIT_STRING, new Uint8Array([8, 0])))));
-    asn1ErrorOf(() => readBitString(decode(tlv(TAG.BIT_STRING, new Uint8Array([1])))));
+    expect(asn1.readBitString(asn1.decode(asn1.encBitString(new Uint8Array([0b1010_0000]), 5)))).toEqual({
+      unused: 5,
+      bytes: new Uint8Array([0xa0]),
+    });
+    const dirty = asn1.tlv(asn1.TAG.BIT_STRING, new Uint8Array([3, 0b1010_0001]));
+    expect(asn1ErrorOf(() => asn1.readBitString(asn1.decode(dirty))).message).toMatch(/padding bits are not zero/);
+    expect(asn1.readBitString(asn1.decode(dirty, { encoding: 'ber' })).unused).toBe(3);
+    asn1ErrorOf(() => asn1.readBitString(asn1.decode(asn1.tlv(asn1.TAG.BIT_STRING, new Uint8Array([8, 0])))));
+    asn1ErrorOf(() => asn1.readBitString(asn1.decode(asn1.tlv(asn1.TAG.BIT_STRING, new Uint8Array([1])))));
   });
 
   it('tags: high tag numbers read as tagNumber with tag -1; non-minimal tag forms are refused in both modes', () => {
     const high = new Uint8Array([0x9f, 0x1f, 0x01, 0xaa]); // [31] primitive
-    const n = decode(high);
+    const n = asn1.decode(high);
     expect([n.tag, n.cls, n.tagNumber, n.constructed]).toEqual([-1, 2, 31, false]);
-    expect(isContext(n, 31)).toBe(true);
+    expect(asn1.isContext(n, 31)).toBe(true);
     for (const encoding of modes) {
-      expect(asn1ErrorOf(() => decode(new Uint8Array([0x9f, 0x80, 0x1f, 0x00]), { encoding })).message).toMatch(/non-minimal tag/);
-      expect(asn1ErrorOf(() => decode(new Uint8Array([0x9f, 0x05, 0x00]), { encoding })).message).toMatch(/non-minimal tag/);
+      expect(asn1ErrorOf(() => asn1.decode(new Uint8Array([0x9f, 0x80, 0x1f, 0x00]), { encoding })).message).toMatch(/non-minimal tag/);
+      expect(asn1ErrorOf(() => asn1.decode(new Uint8Array([0x9f, 0x05, 0x00]), { encoding })).message).toMatch(/non-minimal tag/);
     }
   });
 
   it('isContext narrows to a defined context-specific node', () => {
-    const [a, b] = seq(decode(encSeq(tlv(contextTag(0, true), encInt(5)), tlv(contextTag(2, false), new Uint8Array([1])))), 's');
-    expect(isContext(a, 0) && readSmallInt(a.children[0])).toBe(5);
-    expect(isContext(b, 2) && b.value[0]).toBe(1);
-    expect(isContext(b, 0)).toBe(false);
-    expect(isContext(undefined, 0)).toBe(false);
+    const [a, b] = asn1.seq(
+      asn1.decode(
+        asn1.encSeq(asn1.tlv(asn1.contextTag(0, true), asn1.encInt(5)), asn1.tlv(asn1.contextTag(2, false), new Uint8Array([1]))),
+      ),
+      's',
+    );
+    expect(asn1.isContext(a, 0) && asn1.readSmallInt(a.children[0])).toBe(5);
+    expect(asn1.isContext(b, 2) && b.value[0]).toBe(1);
+    expect(asn1.isContext(b, 0)).toBe(false);
+    expect(asn1.isContext(undefined, 0)).toBe(false);
   });
 
   it('children of a primitive value, and a missing or mistagged value, are Asn1Errors naming what was expected', () => {
-    expect(asn1ErrorOf(() => decode(encInt(1)).children).message).toMatch(/constructed/);
-    expect(asn1ErrorOf(() => seq(undefined, 'TBSCertificate')).message).toBe('TBSCertificate: missing');
-    expect(asn1ErrorOf(() => seq(decode(encInt(1)), 'Name')).message).toMatch(/^Name: expected tag 0x30, found 0x2/);
+    expect(asn1ErrorOf(() => asn1.decode(asn1.encInt(1)).children).message).toMatch(/constructed/);
+    expect(asn1ErrorOf(() => asn1.seq(undefined, 'TBSCertificate')).message).toBe('TBSCertificate: missing');
+    expect(asn1ErrorOf(() => asn1.seq(asn1.decode(asn1.encInt(1)), 'Name')).message).toMatch(/^Name: expected tag 0x30, found 0x2/);
   });
 
   it('bounds nesting: deep definite nesting fails when walked, deep indefinite nesting fails to decode', () => {
-    let deep = encInt(0);
-    for (let i = 0; i < 100; i++) deep = encSeq(deep);
-    expect(asn1ErrorOf(() => walk(decode(deep))).message).toMatch(/nesting too deep/);
+    let deep = asn1.encInt(0);
+    for (let i = 0; i < 100; i++) deep = asn1.encSeq(deep);
+    expect(asn1ErrorOf(() => walk(asn1.decode(deep))).message).toMatch(/nesting too deep/);
     const indefinite = new Uint8Array(100 * 4);
     for (let i = 0; i < 100; i++) {
       indefinite[2 * i] = 0x30;
       indefinite[2 * i + 1] = 0x80;
     }
-    expect(asn1ErrorOf(() => decode(indefinite, { encoding: 'ber' })).message).toMatch(/nesting too deep/);
+    expect(asn1ErrorOf(() => asn1.decode(indefinite, { encoding: 'ber' })).message).toMatch(/nesting too deep/);
   });
 
   it('indefinite length on a primitive value is refused even in BER', () => {
-    expect(asn1ErrorOf(() => decode(new Uint8Array([0x04, 0x80, 0x00, 0x00]), { encoding: 'ber' })).message).toMatch(/primitive/);
+    expect(asn1ErrorOf(() => asn1.decode(new Uint8Array([0x04, 0x80, 0x00, 0x00]), { encoding: 'ber' })).message).toMatch(/primitive/);
   });
 
   it('times: UTC with seconds, real calendar days, fractions kept to the millisecond', () => {
-    const gen = (s: string) => decode(tlv(TAG.GENERALIZED_TIME, new TextEncoder().encode(s)));
-    const utc = (s: string) => decode(tlv(TAG.UTC_TIME, new TextEncoder().encode(s)));
-    expect(readTime(gen('20240229235959.1234Z')).toISOString()).toBe('2024-02-29T23:59:59.123Z');
-    expect(readTime(utc('491231235959Z')).getUTCFullYear()).toBe(2049);
-    expect(readTime(utc('500101000000Z')).getUTCFullYear()).toBe(1950);
-    expect(readTime(gen('00500101000000Z')).getUTCFullYear()).toBe(50);
+    const gen = (s: string) => asn1.decode(asn1.tlv(asn1.TAG.GENERALIZED_TIME, new TextEncoder().encode(s)));
+    const utc = (s: string) => asn1.decode(asn1.tlv(asn1.TAG.UTC_TIME, new TextEncoder().encode(s)));
+    expect(asn1.readTime(gen('20240229235959.1234Z')).toISOString()).toBe('2024-02-29T23:59:59.123Z');
+    expect(asn1.readTime(utc('491231235959Z')).getUTCFullYear()).toBe(2049);
+    expect(asn1.readTime(utc('500101000000Z')).getUTCFullYear()).toBe(1950);
+    expect(asn1.readTime(gen('00500101000000Z')).getUTCFullYear()).toBe(50);
     for (const bad of ['20230229000000Z', '20241301000000Z', '202401010000Z', '20240101000000+0100', '20240101240000Z']) {
-      asn1ErrorOf(() => readTime(gen(bad)));
+      asn1ErrorOf(() => asn1.readTime(gen(bad)));
     }
-    asn1ErrorOf(() => readTime(decode(encInt(1))));
+    asn1ErrorOf(() => asn1.readTime(asn1.decode(asn1.encInt(1))));
   });
 
   it('writer guards: identifier octets, context tags, OIDs, BIT STRING padding', () => {
-    asn1ErrorOf(() => tlv(0x1f));
-    asn1ErrorOf(() => contextTag(31, false));
-    for (const bad of ['1', '3.1', '1.40', '1.2.x', '1.02']) asn1ErrorOf(() => encOid(bad));
-    asn1ErrorOf(() => encBitString(new Uint8Array(0), 1));
-    asn1ErrorOf(() => encInt(2 ** 60));
+    asn1ErrorOf(() => asn1.tlv(0x1f));
+    asn1ErrorOf(() => asn1.contextTag(31, false));
+    for (const bad of ['1', '3.1', '1.40', '1.2.x', '1.02']) asn1ErrorOf(() => asn1.encOid(bad));
+    asn1ErrorOf(() => asn1.encBitString(new Uint8Array(0), 1));
+    asn1ErrorOf(() => asn1.encInt(2 ** 60));
   });
 });

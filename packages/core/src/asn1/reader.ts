@@ -51,8 +51,8 @@ export interface Asn1DecodeOptions {
 /** Deepest nesting the reader follows (certificates and CMS structures stay far below it). */
 export const MAX_DEPTH = 64;
 
-/** One decoded TLV. `value` and `raw` are views into the input, never copies. */
-export interface Asn1Node {
+/** One decoded TLV. `value` and `raw` are views into the input, never copies. Made by the reader only. */
+export class Asn1Node {
   /**
    * The identifier octet (class | constructed | tag number) for tag numbers below 31, e.g.
    * 0x30 for SEQUENCE or 0xa0 for a constructed `[0]`; -1 for the high-tag-number form.
@@ -67,18 +67,6 @@ export interface Asn1Node {
   /** The whole TLV as it appeared in the input. */
   readonly raw: Uint8Array;
   /** How the node was read; typed readers apply the content rules of this encoding. */
-  readonly encoding: Asn1Encoding;
-  /** The decoded children of a constructed node (decoded on first access). Throws Asn1Error for a primitive node. */
-  readonly children: readonly Asn1Node[];
-}
-
-class Node implements Asn1Node {
-  readonly tag: number;
-  readonly cls: number;
-  readonly constructed: boolean;
-  readonly tagNumber: number;
-  readonly value: Uint8Array;
-  readonly raw: Uint8Array;
   readonly encoding: Asn1Encoding;
   readonly #depth: number;
   #children: readonly Asn1Node[] | undefined;
@@ -103,6 +91,7 @@ class Node implements Asn1Node {
     this.#children = children;
   }
 
+  /** The decoded children of a constructed node (decoded on first access). Throws Asn1Error for a primitive node. */
   get children(): readonly Asn1Node[] {
     if (this.#children) return this.#children;
     if (!this.constructed) throw new Asn1Error('expected a constructed value');
@@ -118,7 +107,7 @@ class Node implements Asn1Node {
   }
 }
 
-function readAt(buf: Uint8Array, offset: number, end: number, encoding: Asn1Encoding, depth: number): [Node, number] {
+function readAt(buf: Uint8Array, offset: number, end: number, encoding: Asn1Encoding, depth: number): [Asn1Node, number] {
   if (depth > MAX_DEPTH) throw new Asn1Error('ASN.1 nesting too deep');
   let p = offset;
   if (p >= end) throw new Asn1Error('unexpected end of data (tag)');
@@ -156,7 +145,7 @@ function readAt(buf: Uint8Array, offset: number, end: number, encoding: Asn1Enco
   }
   if (length > end - p) throw new Asn1Error('content runs past the end of the data');
   const next = p + length;
-  return [new Node(id, tagNumber, buf.subarray(p, next), buf.subarray(offset, next), encoding, depth), next];
+  return [new Asn1Node(id, tagNumber, buf.subarray(p, next), buf.subarray(offset, next), encoding, depth), next];
 }
 
 /** BER indefinite length: children up to the end-of-contents octets (00 00). */
@@ -168,8 +157,8 @@ function readIndefinite(
   start: number,
   end: number,
   depth: number,
-): [Node, number] {
-  const children: Node[] = [];
+): [Asn1Node, number] {
+  const children: Asn1Node[] = [];
   let p = start;
   for (;;) {
     if (p + 2 > end) throw new Asn1Error('unexpected end of data (missing end-of-contents)');
@@ -178,7 +167,7 @@ function readIndefinite(
     children.push(c);
     p = next;
   }
-  return [new Node(id, tagNumber, buf.subarray(start, p), buf.subarray(offset, p + 2), 'ber', depth, children), p + 2];
+  return [new Asn1Node(id, tagNumber, buf.subarray(start, p), buf.subarray(offset, p + 2), 'ber', depth, children), p + 2];
 }
 
 /** Decode `bytes` as exactly one value (no trailing bytes). */

@@ -15,6 +15,7 @@ import {
 } from '../algorithms.js';
 import { contextTag, encInt, encNull, encOid, encSeq, tlv } from '../asn1/index.js';
 import { utf8 } from '../bytes.js';
+import { rejectedWith, thrownBy } from '../test/throws.js';
 import { CRYPTO_OID as OID } from './oids.js';
 import { describePublicKey, ecdsaDerToP1363, ecdsaP1363ToDer } from './public-key.js';
 import { SignatureCheckError, signatureScheme, verifySignature } from './signature.js';
@@ -63,25 +64,8 @@ function pssId(f: { hash?: string; mgfHash?: string; salt?: number; trailer?: nu
 
 const GOOD_PSS = { hash: OID.sha256, mgfHash: OID.sha256, salt: 32 };
 
-function checkError(f: () => unknown): SignatureCheckError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof SignatureCheckError) return e;
-    throw new Error(`expected a SignatureCheckError, got ${String(e)}`);
-  }
-  throw new Error('expected a SignatureCheckError, nothing was thrown');
-}
-
-async function rejection(p: Promise<unknown>): Promise<SignatureCheckError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof SignatureCheckError) return e;
-    throw new Error(`expected a SignatureCheckError, got ${String(e)}`);
-  }
-  throw new Error('expected a rejection');
-}
+const checkError = (f: () => unknown) => thrownBy(SignatureCheckError, f);
+const rejection = (p: Promise<unknown>) => rejectedWith(SignatureCheckError, p);
 
 describe('the key and algorithm vocabulary', () => {
   it('pairs each key spec with one algorithm and back, with distinct COSE identifiers', () => {

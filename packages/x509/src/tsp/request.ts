@@ -1,19 +1,5 @@
 import { bytesEqual, hashLength, isHashAlgorithm, readLimited, VouchError } from '@vouch/core';
-import {
-  Asn1Error,
-  decode,
-  encBool,
-  encInt,
-  encNull,
-  encOctets,
-  encOid,
-  encSeq,
-  intHex,
-  readSmallInt,
-  seq,
-  stringContent,
-  TAG,
-} from '@vouch/core/asn1';
+import * as asn1 from '@vouch/core/asn1';
 import { oidOfHash } from '@vouch/core/internal';
 import { digest, fetchWithDeadline } from '../internal/index.js';
 import { BER, parseTokenInternal, tsError } from './token.js';
@@ -73,22 +59,22 @@ export async function createTimestampRequest(options: CreateTimestampRequestOpti
   const nonce = options.nonce === false ? undefined : randomNonce();
   let policy: Uint8Array | undefined;
   try {
-    if (options.policy !== undefined) policy = encOid(options.policy);
+    if (options.policy !== undefined) policy = asn1.encOid(options.policy);
   } catch (e) {
     throw new VouchError('ERR_INVALID_ARGUMENT', `timestamp policy must be a dotted OID, got "${options.policy}"`, { cause: e });
   }
-  const der = encSeq(
-    encInt(1),
-    encSeq(encSeq(encOid(oidOfHash(hashAlgorithm)), encNull()), encOctets(imprint)),
+  const der = asn1.encSeq(
+    asn1.encInt(1),
+    asn1.encSeq(asn1.encSeq(asn1.encOid(oidOfHash(hashAlgorithm)), asn1.encNull()), asn1.encOctets(imprint)),
     ...(policy ? [policy] : []),
-    ...(nonce !== undefined ? [encInt(nonce)] : []),
-    ...(certReq ? [encBool(true)] : []),
+    ...(nonce !== undefined ? [asn1.encInt(nonce)] : []),
+    ...(certReq ? [asn1.encBool(true)] : []),
   );
   return {
     der,
     hashAlgorithm,
     messageImprint: imprint,
-    ...(nonce !== undefined ? { nonce: intHex(nonce) } : {}),
+    ...(nonce !== undefined ? { nonce: asn1.intHex(nonce) } : {}),
     certReq,
     ...(options.policy ? { policy: options.policy } : {}),
   };
@@ -120,21 +106,21 @@ export async function parseTimestampResponse(bytes: Uint8Array): Promise<Timesta
   const failInfo: string[] = [];
   let tokenBytes: Uint8Array | undefined;
   try {
-    const top = seq(decode(bytes, BER), 'TimeStampResp');
-    const si = seq(top[0], 'PKIStatusInfo');
-    status = readSmallInt(si[0], 'PKIStatus');
+    const top = asn1.seq(asn1.decode(bytes, BER), 'TimeStampResp');
+    const si = asn1.seq(top[0], 'PKIStatusInfo');
+    status = asn1.readSmallInt(si[0], 'PKIStatus');
     for (const f of si.slice(1)) {
-      if (f.tag === TAG.SEQUENCE) {
-        for (const s of f.children) statusText.push(new TextDecoder().decode(stringContent(s)));
-      } else if (f.tag === TAG.BIT_STRING) {
+      if (f.tag === asn1.TAG.SEQUENCE) {
+        for (const s of f.children) statusText.push(new TextDecoder().decode(asn1.stringContent(s)));
+      } else if (f.tag === asn1.TAG.BIT_STRING) {
         const bits = f.value.subarray(1);
         for (let i = 0; i < bits.length * 8; i++) {
           if (bits[i >> 3]! & (0x80 >> (i & 7))) failInfo.push(FAILURES[i] ?? `bit ${i}`);
         }
-      } else throw new Asn1Error('PKIStatusInfo: unexpected field');
+      } else throw new asn1.Asn1Error('PKIStatusInfo: unexpected field');
     }
     if (top[1]) tokenBytes = top[1].raw;
-    if (top.length > 2) throw new Asn1Error('TimeStampResp: unexpected trailing fields');
+    if (top.length > 2) throw new asn1.Asn1Error('TimeStampResp: unexpected trailing fields');
   } catch (e) {
     throw tsError('parse', `the timestamp response is malformed: ${(e as Error).message}`, {}, e);
   }
