@@ -1,7 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type CertificateSignatureAlgorithm,
+  digestAlgorithmOf,
   HASH_ALGORITHMS,
+  hashAlgorithmOfDigest,
   hashLength,
   isSignatureAlgorithm,
   KEY_SPECS,
@@ -79,6 +81,8 @@ describe('the key and algorithm vocabulary', () => {
     expect(SIGNATURE_ALGORITHMS.every(isSignatureAlgorithm)).toBe(true);
     expect(isSignatureAlgorithm('RS256')).toBe(false);
     expect(HASH_ALGORITHMS.map(hashLength)).toEqual([32, 48, 64]);
+    expect(HASH_ALGORITHMS.map(digestAlgorithmOf)).toEqual(['sha256', 'sha384', 'sha512']);
+    expect(HASH_ALGORITHMS.map(digestAlgorithmOf).map(hashAlgorithmOfDigest)).toEqual(HASH_ALGORITHMS);
     expect(keySpecOfKey({ type: 'RSA', bits: 1024 })).toBeUndefined();
     expect(keySpecOfKey({ type: 'EC', bits: 224 })).toBeUndefined();
   });
