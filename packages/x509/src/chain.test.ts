@@ -1,5 +1,5 @@
 import { fromHex, isVouchError, toHex, type VouchError } from '@vouch/core';
-import { encBitString, encNull, encOid, encSeq } from '@vouch/core/asn1';
+import { contextTag, encBitString, encInt, encNull, encOid, encSeq, tlv } from '@vouch/core/asn1';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type CertificateWithKey,
@@ -21,6 +21,7 @@ import {
   validateTimestampingLeaf,
 } from './chain.js';
 import { OID } from './internal/oids.js';
+import { verifyCertificateSignature } from './internal/verify.js';
 import type { Certificate } from './types.js';
 
 let pki: TestPki;
@@ -226,6 +227,33 @@ describe('chain structure rules', () => {
     expect(sha1Cert.signatureAlgorithm).toBe(OID.sha1WithRsa);
     const e = await expectRule(validateSigningChain([sha1Cert]), 'self-signed');
     expect(e.message).toMatch(/insecure/);
+  });
+
+  it('accepts RSASSA-PSS parameters only as Go does: a salt shorter than the hash is refused', async () => {
+    const pair = await generateKeyPair('RSA-2048');
+    const pss = await createCertificate({
+      subject: 'CN=pss',
+      publicKey: pair.publicKey,
+      privateKey: pair.privateKey,
+      keyUsage: { usages: ['digitalSignature'] },
+      signatureAlgorithm: 'PS256',
+    });
+    expect(await verifyCertificateSignature(pss, pss)).toBe(true);
+    // The same certificate with saltLength 20 in its AlgorithmIdentifier, signed with a 20-byte salt.
+    const salt32 = toHex(tlv(contextTag(2, true), encInt(32)));
+    const salt20 = toHex(tlv(contextTag(2, true), encInt(20)));
+    const tbs = fromHex(toHex(certificatePartsOf(pss).tbs).replace(salt32, salt20));
+    const alg = fromHex(toHex(certificatePartsOf(pss).signatureAlgorithmId.raw).replace(salt32, salt20));
+    const pkcs8 = await crypto.subtle.exportKey('pkcs8', pair.privateKey);
+    const k = await crypto.subtle.importKey('pkcs8', pkcs8, { name: 'RSA-PSS', hash: 'SHA-256' }, false, ['sign']);
+    const sig = new Uint8Array(await crypto.subtle.sign({ name: 'RSA-PSS', saltLength: 20 }, k, tbs as Uint8Array<ArrayBuffer>));
+    const shortSalt = parseCertificate(encSeq(tbs, alg, encBitString(sig)));
+    const e = await rejection(verifyCertificateSignature(shortSalt, shortSalt));
+    expect([e.code, e.message]).toEqual([
+      'ERR_CERT_INVALID',
+      expect.stringMatching(/salt length must equal the SHA-256 length \(32 bytes\), found 20/),
+    ]);
+    await expectRule(validateSigningChain([shortSalt]), 'self-signed');
   });
 });
 
