@@ -3,7 +3,6 @@
  * specs and signature algorithms of the Notary Project, with the table that pairs them
  * (signature specification, "Algorithm Selection"; COSE identifiers from RFC 9053 / RFC 8230).
  */
-import type { DigestAlgorithm } from './digest.js';
 
 /**
  * The hash functions vouch signs and verifies with, by their WebCrypto names (also the names of
@@ -120,16 +119,6 @@ export function isCertificateSignatureAlgorithm(value: unknown): value is Certif
 /** Output length of a hash in bytes (also the RSASSA-PSS salt length of the Notary algorithms). */
 export function hashLength(hash: HashAlgorithm): number {
   return HASH_BYTES[hash];
-}
-
-/** The OCI digest algorithm of a hash (`SHA-256` → `sha256`, as in `sha256:<hex>`). */
-export function digestAlgorithmOf(hash: HashAlgorithm): DigestAlgorithm {
-  return `sha${hash.slice(4)}` as DigestAlgorithm;
-}
-
-/** The hash of an OCI digest algorithm (`sha384` → `SHA-384`). */
-export function hashAlgorithmOfDigest(algorithm: DigestAlgorithm): HashAlgorithm {
-  return `SHA-${algorithm.slice(3)}` as HashAlgorithm;
 }
 
 /** Key type, size, curve, hash and signature algorithm the Notary table gives a key spec. */

@@ -1,9 +1,19 @@
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
-import { hashAlgorithmOfDigest } from './algorithms.js';
+import type { HashAlgorithm } from './algorithms.js';
 import { toHex } from './bytes.js';
 import { VouchError } from './errors.js';
 
 export type DigestAlgorithm = 'sha256' | 'sha384' | 'sha512';
+
+/** The OCI digest algorithm of a hash (`SHA-256` → `sha256`, as in `sha256:<hex>`). */
+export function digestAlgorithmOf(hash: HashAlgorithm): DigestAlgorithm {
+  return `sha${hash.slice(4)}` as DigestAlgorithm;
+}
+
+/** The hash of an OCI digest algorithm (`sha384` → `SHA-384`). */
+export function hashAlgorithmOfDigest(algorithm: DigestAlgorithm): HashAlgorithm {
+  return `SHA-${algorithm.slice(3)}` as HashAlgorithm;
+}
 
 const HEX_LEN: Record<DigestAlgorithm, number> = { sha256: 64, sha384: 96, sha512: 128 };
 const NOBLE = { sha256, sha384, sha512 } as const;

@@ -1,9 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type CertificateSignatureAlgorithm,
-  digestAlgorithmOf,
   HASH_ALGORITHMS,
-  hashAlgorithmOfDigest,
   hashLength,
   isSignatureAlgorithm,
   KEY_SPECS,
@@ -17,6 +15,7 @@ import {
 } from '../algorithms.js';
 import { contextTag, encInt, encNull, encOid, encSeq, tlv } from '../asn1/index.js';
 import { utf8 } from '../bytes.js';
+import { digestAlgorithmOf, hashAlgorithmOfDigest } from '../digest.js';
 import { rejectedWith, thrownBy } from '../test/throws.js';
 import { CRYPTO_OID as OID } from './oids.js';
 import { describePublicKey, ecdsaDerToP1363, ecdsaP1363ToDer } from './public-key.js';
