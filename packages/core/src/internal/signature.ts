@@ -81,14 +81,14 @@ export function oidOfHash(hash: HashAlgorithm | 'SHA-1'): string {
         : CRYPTO_OID.sha512;
 }
 
-const FIXED: Readonly<Record<string, SignatureScheme>> = {
-  [CRYPTO_OID.sha256WithRsa]: { kind: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
-  [CRYPTO_OID.sha384WithRsa]: { kind: 'RSASSA-PKCS1-v1_5', hash: 'SHA-384' },
-  [CRYPTO_OID.sha512WithRsa]: { kind: 'RSASSA-PKCS1-v1_5', hash: 'SHA-512' },
-  [CRYPTO_OID.ecdsaWithSha256]: { kind: 'ECDSA', hash: 'SHA-256', encoding: 'der' },
-  [CRYPTO_OID.ecdsaWithSha384]: { kind: 'ECDSA', hash: 'SHA-384', encoding: 'der' },
-  [CRYPTO_OID.ecdsaWithSha512]: { kind: 'ECDSA', hash: 'SHA-512', encoding: 'der' },
-};
+const FIXED: Readonly<Record<string, SignatureScheme>> = Object.freeze({
+  [CRYPTO_OID.sha256WithRsa]: Object.freeze({ kind: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const),
+  [CRYPTO_OID.sha384WithRsa]: Object.freeze({ kind: 'RSASSA-PKCS1-v1_5', hash: 'SHA-384' } as const),
+  [CRYPTO_OID.sha512WithRsa]: Object.freeze({ kind: 'RSASSA-PKCS1-v1_5', hash: 'SHA-512' } as const),
+  [CRYPTO_OID.ecdsaWithSha256]: Object.freeze({ kind: 'ECDSA', hash: 'SHA-256', encoding: 'der' } as const),
+  [CRYPTO_OID.ecdsaWithSha384]: Object.freeze({ kind: 'ECDSA', hash: 'SHA-384', encoding: 'der' } as const),
+  [CRYPTO_OID.ecdsaWithSha512]: Object.freeze({ kind: 'ECDSA', hash: 'SHA-512', encoding: 'der' } as const),
+});
 
 const INSECURE = new Set<string>([CRYPTO_OID.md5WithRsa, CRYPTO_OID.sha1WithRsa, CRYPTO_OID.ecdsaWithSha1]);
 
@@ -137,6 +137,18 @@ function pssScheme(params: Asn1Node | undefined): SignatureScheme {
   return { kind: 'RSA-PSS', hash, saltLength };
 }
 
+function namedScheme(algorithm: CertificateSignatureAlgorithm): SignatureScheme {
+  const { hash, keySpec } = signatureAlgorithmInfo(algorithm);
+  if (algorithm.startsWith('PS')) return Object.freeze({ kind: 'RSA-PSS', hash, saltLength: hashLength(hash), keySpec });
+  if (algorithm.startsWith('ES')) return Object.freeze({ kind: 'ECDSA', hash, encoding: 'raw', keySpec });
+  return Object.freeze({ kind: 'RSASSA-PKCS1-v1_5', hash });
+}
+
+/** The scheme of each algorithm name, resolved once. */
+const NAMED = Object.fromEntries(
+  (['PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512'] as const).map((a) => [a, namedScheme(a)]),
+) as Readonly<Record<CertificateSignatureAlgorithm, SignatureScheme>>;
+
 /** Options of {@link signatureScheme}. */
 export interface SignatureSchemeOptions {
   /**
@@ -157,10 +169,7 @@ export function signatureScheme(
 ): SignatureScheme {
   if (typeof algorithm === 'string') {
     if (!isCertificateSignatureAlgorithm(algorithm)) throw algorithmError(`unsupported signature algorithm "${String(algorithm)}"`);
-    const { hash, keySpec } = signatureAlgorithmInfo(algorithm);
-    if (algorithm.startsWith('PS')) return { kind: 'RSA-PSS', hash, saltLength: hashLength(hash), keySpec };
-    if (algorithm.startsWith('ES')) return { kind: 'ECDSA', hash, encoding: 'raw', keySpec };
-    return { kind: 'RSASSA-PKCS1-v1_5', hash };
+    return NAMED[algorithm];
   }
   let oid: string;
   let params: Asn1Node | undefined;
