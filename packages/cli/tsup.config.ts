@@ -1,10 +1,8 @@
-import { defineConfig } from 'tsup';
+import { vouchPackage } from '../../tools/tsup-preset.js';
 
-export default defineConfig({
+export default vouchPackage({
   entry: { index: 'src/index.ts', bin: 'src/bin.ts' },
-  format: ['esm'],
-  dts: { entry: { index: 'src/index.ts' } },
-  clean: true,
-  target: 'es2022',
   platform: 'node',
+  // the binary has no public types
+  dts: { entry: { index: 'src/index.ts' } },
 });

@@ -1,10 +1,5 @@
-import { defineConfig } from 'tsup';
+import { vouchPackage } from '../../tools/tsup-preset.js';
 
-export default defineConfig({
+export default vouchPackage({
   entry: { index: 'src/index.ts', 'asn1/index': 'src/asn1/index.ts', 'internal/index': 'src/internal/index.ts' },
-  format: ['esm'],
-  dts: true,
-  clean: true,
-  target: 'es2022',
-  platform: 'neutral',
 });

@@ -1,10 +1,6 @@
-import { defineConfig } from 'tsup';
+import { vouchPackage } from '../../tools/tsup-preset.js';
 
-export default defineConfig({
+export default vouchPackage({
   entry: { index: 'src/index.ts', 'controller/index': 'src/controller/index.ts' },
-  format: ['esm'],
-  dts: true,
-  clean: true,
-  target: 'es2022',
   platform: 'node',
 });

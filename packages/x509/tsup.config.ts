@@ -1,10 +1,5 @@
-import { defineConfig } from 'tsup';
+import { vouchPackage } from '../../tools/tsup-preset.js';
 
-export default defineConfig({
+export default vouchPackage({
   entry: { index: 'src/index.ts', 'tsp/index': 'src/tsp/index.ts', 'revocation/index': 'src/revocation/index.ts' },
-  format: ['esm'],
-  dts: true,
-  clean: true,
-  target: 'es2022',
-  platform: 'neutral',
 });
