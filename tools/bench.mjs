@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// pnpm bench [NAME…]: bundles bench/index.ts with esbuild (workspace packages resolved to their
+// pnpm bench [NAME…]: bundles bench/index.ts with esbuild (the root devDependency; workspace packages resolved to their
 // sources through tsconfig.base.json `paths`), runs it with node, and prints one line per figure:
 //   bench NAME: VALUE (details)
 // Figures are ratios against a baseline measured in the same run, never absolute times.
@@ -7,9 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadEsbuild } from './bundle.mjs';
+import * as esbuild from 'esbuild';
 
-const esbuild = loadEsbuild();
 const dir = mkdtempSync(join(tmpdir(), 'vouch-bench-'));
 const out = join(dir, 'bench.mjs');
 try {

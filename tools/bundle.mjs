@@ -1,20 +1,14 @@
-// Shared by the build scripts that bundle TypeScript with esbuild: the e2e plugin, the example
-// signer plugin and the benchmarks. Workspace packages resolve to their sources through
-// tsconfig.base.json `paths`.
+// Shared by the build scripts that bundle TypeScript with esbuild (the root devDependency, the
+// one esbuild of the repository): the e2e plugin and the example signer plugin. Workspace
+// packages resolve to their sources through tsconfig.base.json `paths`.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, realpathSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
 
 /** The repository root. */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-
-/** esbuild, which comes with tsup (pnpm keeps it out of the root node_modules). */
-export function loadEsbuild() {
-  const require = createRequire(realpathSync(join(repoRoot, 'node_modules', 'tsup', 'package.json')));
-  return require('esbuild');
-}
 
 /**
  * Bundle `entry` into `<outDir>/notation-<name>` (one CommonJS file with a node shebang, mode 0755)
@@ -26,7 +20,7 @@ export function buildPluginExecutable({ entry, name, outDir }) {
   mkdirSync(out, { recursive: true });
   const file = `notation-${name}`;
   const bin = join(out, file);
-  loadEsbuild().buildSync({
+  esbuild.buildSync({
     entryPoints: [entry],
     bundle: true,
     platform: 'node',

@@ -1,19 +1,16 @@
 #!/usr/bin/env node
 // node tools/gen-vectors/run.mjs [--new-keys]: regenerate test-vectors/ (see test-vectors/README.md).
-// Bundles tools/gen-vectors/gen.ts with esbuild (workspace packages resolved to their sources
+// Bundles tools/gen-vectors/gen.ts with esbuild (the root devDependency; workspace packages resolved to their sources
 // through tsconfig.base.json `paths`, as tools/bench.mjs does) and runs it with node from the
 // repository root. No build step is needed.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-// esbuild comes with tsup; resolve it from tsup's real location (pnpm keeps it out of the root).
-const require = createRequire(realpathSync(join(root, 'node_modules', 'tsup', 'package.json')));
-const esbuild = require('esbuild');
 const dir = mkdtempSync(join(tmpdir(), 'vouch-gen-vectors-'));
 const out = join(dir, 'gen.mjs');
 try {

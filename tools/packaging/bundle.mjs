@@ -8,15 +8,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { repoRoot, requireModule } from './modules.mjs';
+import * as esbuild from 'esbuild';
+import { repoRoot } from './modules.mjs';
 
 const BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
-
-/** Load esbuild (root devDependency, else the copy tsup uses). */
-export async function loadEsbuild() {
-  const mod = await requireModule('esbuild', 'browser bundles are built with esbuild');
-  return mod.default ?? mod;
-}
 
 /** Map a `@vouch/<name>[/<sub>]` specifier to its package directory and export subpath. */
 function splitSpecifier(spec) {
@@ -76,7 +71,6 @@ export function workspacePlugin(mode, nodeImports, extra = {}) {
  *   shims?: (args: { path: string, importer: string }) => object | undefined, define?: Record<string, string> }} options
  */
 export async function bundleForBrowser({ contents, mode = 'sources', minify = true, plugins = [], shims, define = {} }) {
-  const esbuild = await loadEsbuild();
   const nodeImports = [];
   try {
     const result = await esbuild.build({

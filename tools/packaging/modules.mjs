@@ -1,8 +1,8 @@
-// Locates the third-party tools the packaging, deploy and browser checks use (yaml, esbuild,
+// Locates the third-party tools the packaging, deploy and browser checks use (yaml,
 // kubernetes-models, playwright-core). They are resolved from the repository root first (root
-// devDependencies); esbuild and yaml also from the workspace packages that already depend on
-// them (tsup, @vouch/kyverno), so the checks run before the root lists them. NODE_PATH is
-// honoured, as require.resolve does.
+// devDependencies), then from the workspace packages that depend on them (yaml: @vouch/kyverno).
+// NODE_PATH is honoured, as require.resolve does. esbuild is imported directly: it is a root
+// devDependency.
 import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -13,11 +13,6 @@ export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 function bases() {
   const out = [join(repoRoot, 'package.json')];
-  const rootRequire = createRequire(out[0]);
-  try {
-    // tsup's own directory: esbuild is its dependency.
-    out.push(realpathSync(rootRequire.resolve('tsup/package.json')));
-  } catch {}
   for (const pkg of ['kyverno', 'cli', 'envelope', 'x509']) out.push(join(repoRoot, 'packages', pkg, 'package.json'));
   return out;
 }
