@@ -3,20 +3,18 @@
 // (then formatted with biome):
 //   node packages/cli/scripts/gen-cli-docs.mjs           write docs/cli.md
 //   node packages/cli/scripts/gen-cli-docs.mjs --check   exit 1 when docs/cli.md is out of date
-// cli-docs.ts is bundled with esbuild (workspace packages resolved to their sources through
-// tsconfig.base.json `paths`, as tools/bench.mjs does) and run with node from the repository root.
+// cli-docs.ts is bundled with esbuild (the root devDependency; workspace packages resolved to
+// their sources through tsconfig.base.json `paths`, as tools/bench.mjs does) and run with node
+// from the repository root.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const target = join(root, 'docs', 'cli.md');
-// esbuild comes with tsup; resolve it from tsup's real location (pnpm keeps it out of the root).
-const require = createRequire(realpathSync(join(root, 'node_modules', 'tsup', 'package.json')));
-const esbuild = require('esbuild');
 const dir = mkdtempSync(join(tmpdir(), 'vouch-cli-docs-'));
 try {
   const out = join(dir, 'cli-docs.mjs');

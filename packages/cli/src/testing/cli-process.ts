@@ -4,7 +4,7 @@
  * process-wide settings such as NODE_EXTRA_CA_CERTS. Built once per test file.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -16,8 +16,8 @@ let built: string | undefined;
 /** Path of `vouch.mjs` bundled from packages/cli/src/bin.ts (workspace packages from their sources). */
 export function cliExecutable(): string {
   if (built) return built;
-  const require = createRequire(realpathSync(join(repoRoot, 'node_modules', 'tsup', 'package.json')));
-  // esbuild comes with tsup (a root dev dependency); only its buildSync is used
+  // esbuild is a root devDependency (the repository's one esbuild); only its buildSync is used
+  const require = createRequire(join(repoRoot, 'package.json'));
   const esbuild = require('esbuild') as { buildSync(options: Record<string, unknown>): unknown };
   const out = join(mkdtempSync(join(tmpdir(), 'vouch-bin-')), 'vouch.mjs');
   esbuild.buildSync({
