@@ -23,7 +23,7 @@ export interface Entry {
   id: string;
   kind: string;
   description: string;
-  /** The rule of issue 2 (item and rule name) the case pins. */
+  /** The rule the case pins: its area (`certificates`, `envelope`, `trust policy`, `OCI`, `verification`) and the rule. */
   rule?: string;
   /** Paths relative to test-vectors/. */
   inputs: Record<string, string>;

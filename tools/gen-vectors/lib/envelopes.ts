@@ -118,14 +118,14 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
     valid.push({
       name: `valid-${specSlug(spec)}-x509`,
       description: `${alg} (${spec} leaf), notary.x509, no expiry`,
-      rule: '4: both envelope formats, six algorithms, notary.x509',
+      rule: 'envelope: both envelope formats, six algorithms, notary.x509',
       opts: { chain: p.chain, privateKey: p.leaf.privateKey },
       expectExtra: { algorithm: alg, signingScheme: 'notary.x509' },
     });
     valid.push({
       name: `valid-${specSlug(spec)}-signing-authority`,
       description: `${alg} (${spec} leaf), notary.x509.signingAuthority with authenticSigningTime and expiry`,
-      rule: '4: both envelope formats, six algorithms, signingAuthority',
+      rule: 'envelope: both envelope formats, six algorithms, signingAuthority',
       opts: { chain: p.chain, privateKey: p.leaf.privateKey, scheme: 'notary.x509.signingAuthority', expiry: T.expiryFuture },
       expectExtra: { algorithm: alg, signingScheme: 'notary.x509.signingAuthority' },
     });
@@ -134,28 +134,28 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
     {
       name: 'valid-ec-256-x509-expiry',
       description: 'ES256, notary.x509 with a future expiry',
-      rule: '4: expiry is critical',
+      rule: 'envelope: expiry is critical',
       opts: { chain: ec.chain, privateKey: ec.leaf.privateKey, expiry: T.expiryFuture },
       expectExtra: { algorithm: 'ES256', signingScheme: 'notary.x509' },
     },
     {
       name: 'valid-ec-256-signing-authority-no-expiry',
       description: 'ES256, notary.x509.signingAuthority without expiry',
-      rule: '4: signingAuthority',
+      rule: 'envelope: signingAuthority',
       opts: { chain: ec.chain, privateKey: ec.leaf.privateKey, scheme: 'notary.x509.signingAuthority' },
       expectExtra: { algorithm: 'ES256', signingScheme: 'notary.x509.signingAuthority' },
     },
     {
       name: 'valid-ec-256-extended-attributes',
       description: 'ES256 with a non-critical extended signed attribute and a signing agent',
-      rule: '4: extended attributes (non-critical) are accepted',
+      rule: 'envelope: extended attributes (non-critical) are accepted',
       opts: { chain: ec.chain, privateKey: ec.leaf.privateKey, extended: [{ key: 'com.example.note', value: 'vectors', critical: false }] },
       expectExtra: { algorithm: 'ES256', signingScheme: 'notary.x509' },
     },
     {
       name: 'valid-ec-256-annotations',
       description: 'ES256 whose payload carries user metadata (annotations buildId=123, team=vouch)',
-      rule: '4: payload annotations',
+      rule: 'envelope: payload annotations',
       opts: {
         chain: ec.chain,
         privateKey: ec.leaf.privateKey,
@@ -166,7 +166,7 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
     {
       name: 'valid-self-signed',
       description: 'ES256 signed by a single self-signed certificate (generate-test style)',
-      rule: '3: single-cert chain',
+      rule: 'certificates: single-cert chain',
       opts: { chain: [pkis.selfSigned.certificate], privateKey: pkis.selfSigned.privateKey },
       expectExtra: { algorithm: 'ES256', signingScheme: 'notary.x509' },
     },
@@ -206,21 +206,21 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
     {
       id: 'alg-mismatch-curve',
       description: 'alg ES384 while the leaf key is P-256',
-      rule: '4: alg must match the leaf key',
+      rule: 'envelope: alg must match the leaf key',
       expect: MAL,
       spec: () => spec(setHeader(base(), 'alg', 'ES384')),
     },
     {
       id: 'alg-mismatch-type',
       description: 'alg PS256 while the leaf key is EC P-256',
-      rule: '4: alg must match the leaf key',
+      rule: 'envelope: alg must match the leaf key',
       expect: MAL,
       spec: () => spec(setHeader(base(), 'alg', 'PS256')),
     },
     {
       id: 'alg-rsa-size-mismatch',
       description: 'alg PS256 with an RSA-3072 leaf (which implies PS384)',
-      rule: '4: alg must match the leaf key size',
+      rule: 'envelope: alg must match the leaf key size',
       expect: MAL,
       spec: () => {
         const p = pkis.bySpec['RSA-3072'];
@@ -232,21 +232,21 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
     {
       id: 'alg-missing',
       description: 'no alg header',
-      rule: '4: alg required',
+      rule: 'envelope: alg required',
       expect: MAL,
       spec: () => spec(setHeader(base(), 'alg', undefined)),
     },
     {
       id: 'alg-unsupported',
       description: 'alg RS256 (RSASSA-PKCS1-v1_5) / COSE -257',
-      rule: '4: only the six algorithms',
+      rule: 'envelope: only the six algorithms',
       expect: UNS,
       spec: () => spec(setHeader(base(), 'alg', new PerFormat('RS256', -257))),
     },
     {
       id: 'alg-none',
       description: 'alg none',
-      rule: '4: alg none rejected',
+      rule: 'envelope: alg none rejected',
       expect: UNS,
       only: 'jws',
       spec: () => spec(setHeader(base(), 'alg', 'none')),
@@ -254,14 +254,14 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
     {
       id: 'alg-hmac',
       description: 'alg HS256 / COSE 5 (HMAC 256/256)',
-      rule: '4: HMAC rejected',
+      rule: 'envelope: HMAC rejected',
       expect: UNS,
       spec: () => spec(setHeader(base(), 'alg', new PerFormat('HS256', 5))),
     },
     {
       id: 'leaf-key-rsa-1024',
       description: 'leaf with an RSA-1024 key, alg PS256',
-      rule: '4: leaf key type and size',
+      rule: 'envelope: leaf key type and size',
       expect: UNS,
       spec: () => {
         const l = ext['leaf-rsa-1024']!;
@@ -273,21 +273,21 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
     {
       id: 'cty-wrong',
       description: 'cty application/json',
-      rule: '4: cty must be the Notary payload type',
+      rule: 'envelope: cty must be the Notary payload type',
       expect: MAL,
       spec: () => spec(setHeader(base(), 'cty', 'application/json')),
     },
     {
       id: 'cty-missing',
       description: 'no cty header',
-      rule: '4: cty required',
+      rule: 'envelope: cty required',
       expect: MAL,
       spec: () => spec(setHeader(base(), 'cty', undefined)),
     },
     {
       id: 'cty-not-text',
       description: 'COSE content type as an integer (CoAP 50)',
-      rule: '4: cty must be a text string',
+      rule: 'envelope: cty must be a text string',
       expect: MAL,
       only: 'cose',
       spec: () => spec(setHeader(base(), 'cty', 50)),
@@ -295,119 +295,119 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
     {
       id: 'crit-missing',
       description: 'no crit header',
-      rule: '4: crit required',
+      rule: 'envelope: crit required',
       expect: MAL,
       spec: () => spec(setHeader(base(), 'crit', undefined)),
     },
     {
       id: 'crit-empty',
       description: 'crit is an empty list',
-      rule: '4: crit lists signingScheme',
+      rule: 'envelope: crit lists signingScheme',
       expect: MAL,
       spec: () => spec(withCrit(base(), [])),
     },
     {
       id: 'crit-missing-signing-scheme',
       description: 'crit lists expiry but not io.cncf.notary.signingScheme',
-      rule: '4: crit must include signingScheme',
+      rule: 'envelope: crit must include signingScheme',
       expect: MAL,
       spec: () => spec(withCrit(base({ expiry: T.expiryFuture }), [N.expiry])),
     },
     {
       id: 'crit-missing-expiry',
       description: 'expiry present but not listed in crit',
-      rule: '4: crit must include every present critical attribute (expiry)',
+      rule: 'envelope: crit must include every present critical attribute (expiry)',
       expect: MAL,
       spec: () => spec(withCrit(base({ expiry: T.expiryFuture }), [N.scheme])),
     },
     {
       id: 'crit-missing-authentic-signing-time',
       description: 'signingAuthority scheme, authenticSigningTime not listed in crit',
-      rule: '4: crit must include every present critical attribute (authenticSigningTime)',
+      rule: 'envelope: crit must include every present critical attribute (authenticSigningTime)',
       expect: MAL,
       spec: () => spec(withCrit(base({ scheme: 'notary.x509.signingAuthority' }), [N.scheme])),
     },
     {
       id: 'crit-missing-verification-plugin',
       description: 'io.cncf.notary.verificationPlugin present but not critical',
-      rule: '4: crit must include every present critical attribute (verificationPlugin)',
+      rule: 'envelope: crit must include every present critical attribute (verificationPlugin)',
       expect: MAL,
       spec: () => spec(base({ extended: [[N.plugin, 'com.example.plugin', false]] })),
     },
     {
       id: 'crit-lists-absent-header',
       description: 'crit lists a header that is not present',
-      rule: '4: every crit entry must be present',
+      rule: 'envelope: every crit entry must be present',
       expect: MAL,
       spec: () => spec(withCrit(base(), [N.scheme, 'com.example.absent'])),
     },
     {
       id: 'crit-lists-signing-time',
       description: 'crit lists io.cncf.notary.signingTime (informational, must not be critical)',
-      rule: '4: crit must not list non-critical Notary attributes',
+      rule: 'envelope: crit must not list non-critical Notary attributes',
       expect: MAL,
       spec: () => spec(withCrit(base(), [N.scheme, N.signingTime])),
     },
     {
       id: 'crit-lists-registered-header',
       description: 'crit lists alg (JWS) / label 1 (COSE)',
-      rule: '4: crit must not list registered headers',
+      rule: 'envelope: crit must not list registered headers',
       expect: MAL,
       spec: () => spec(withCrit(base(), new PerFormat([N.scheme, 'alg'], [N.scheme, 1]))),
     },
     {
       id: 'crit-duplicate',
       description: 'crit lists signingScheme twice',
-      rule: '4: crit entries unique',
+      rule: 'envelope: crit entries unique',
       expect: MAL,
       spec: () => spec(withCrit(base(), [N.scheme, N.scheme])),
     },
     {
       id: 'unknown-critical-header',
       description: 'an unknown signed attribute marked critical (no verification plugin processes it)',
-      rule: '4: any unknown critical header fails',
+      rule: 'envelope: any unknown critical header fails',
       expect: UNS,
       spec: () => spec(base({ extended: [['com.example.critical', 'must-understand', true]] })),
     },
     {
       id: 'verification-plugin',
       description: 'io.cncf.notary.verificationPlugin (critical) names a plugin this verifier does not have',
-      rule: '4: critical attributes must be processed',
+      rule: 'envelope: critical attributes must be processed',
       expect: UNS,
       spec: () => spec(base({ extended: [[N.plugin, 'com.example.plugin', true]] })),
     },
     {
       id: 'signing-scheme-missing',
       description: 'no io.cncf.notary.signingScheme',
-      rule: '4: signingScheme required',
+      rule: 'envelope: signingScheme required',
       expect: MAL,
       spec: () => spec(withCrit(setHeader(base({ expiry: T.expiryFuture }), N.scheme, undefined), [N.expiry])),
     },
     {
       id: 'signing-scheme-unknown',
       description: 'signingScheme notary.x509.unknown',
-      rule: '4: unknown signing scheme fails',
+      rule: 'envelope: unknown signing scheme fails',
       expect: UNS,
       spec: () => spec(setHeader(base(), N.scheme, 'notary.x509.unknown')),
     },
     {
       id: 'x509-missing-signing-time',
       description: 'notary.x509 without io.cncf.notary.signingTime',
-      rule: '4: signingTime required for notary.x509',
+      rule: 'envelope: signingTime required for notary.x509',
       expect: MAL,
       spec: () => spec(setHeader(base(), N.signingTime, undefined)),
     },
     {
       id: 'x509-with-authentic-signing-time',
       description: 'notary.x509 carrying authenticSigningTime (critical) besides signingTime',
-      rule: '4: authenticSigningTime must be absent for notary.x509',
+      rule: 'envelope: authenticSigningTime must be absent for notary.x509',
       expect: MAL,
       spec: () => spec(withCrit(setHeader(base(), N.authenticSigningTime, T.signingTime), [N.scheme, N.authenticSigningTime])),
     },
     {
       id: 'signing-authority-missing-authentic-signing-time',
       description: 'notary.x509.signingAuthority with signingTime instead of authenticSigningTime',
-      rule: '4: authenticSigningTime required for signingAuthority',
+      rule: 'envelope: authenticSigningTime required for signingAuthority',
       expect: MAL,
       spec: () =>
         spec(
@@ -424,28 +424,28 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
     {
       id: 'signing-authority-with-signing-time',
       description: 'notary.x509.signingAuthority carrying both authenticSigningTime and signingTime',
-      rule: '4: signingTime must be absent for signingAuthority',
+      rule: 'envelope: signingTime must be absent for signingAuthority',
       expect: MAL,
       spec: () => spec(setHeader(base({ scheme: 'notary.x509.signingAuthority' }), N.signingTime, T.signingTime)),
     },
     {
       id: 'expiry-before-signing-time',
       description: 'expiry earlier than the signing time',
-      rule: '4: expiry later than signing time',
+      rule: 'envelope: expiry later than signing time',
       expect: MAL,
       spec: () => spec(base({ expiry: new Date('2025-05-01T00:00:00Z') })),
     },
     {
       id: 'signing-time-wrong-type',
       description: 'signingTime as a number (JWS) / as a tag-0 RFC 3339 string (COSE)',
-      rule: '4: time encoding',
+      rule: 'envelope: time encoding',
       expect: MAL,
       spec: () => spec(setHeader(base(), N.signingTime, new PerFormat(1748779200, new Tag(0, '2025-06-01T12:00:00Z')))),
     },
     {
       id: 'signing-time-untagged',
       description: 'COSE signingTime as a bare integer (no tag 1)',
-      rule: '4: COSE times are tag 1',
+      rule: 'envelope: COSE times are tag 1',
       expect: MAL,
       only: 'cose',
       spec: () => spec(setHeader(base(), N.signingTime, 1748779200)),
@@ -453,28 +453,28 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
     {
       id: 'payload-not-json',
       description: 'payload is not JSON',
-      rule: '4: payload is the Notary payload',
+      rule: 'envelope: payload is the Notary payload',
       expect: MAL,
       spec: () => spec(base(), { payload: utf8('not json at all') }),
     },
     {
       id: 'payload-not-object',
       description: 'payload is a JSON array',
-      rule: '4: payload is a JSON object',
+      rule: 'envelope: payload is a JSON object',
       expect: MAL,
       spec: () => spec(base(), { payload: utf8('[1,2,3]') }),
     },
     {
       id: 'payload-no-target-artifact',
       description: 'payload without targetArtifact',
-      rule: '4: payload has a targetArtifact',
+      rule: 'envelope: payload has a targetArtifact',
       expect: MAL,
       spec: () => spec(base(), { payload: utf8(JSON.stringify({ subject: ARTIFACT })) }),
     },
     {
       id: 'payload-target-artifact-no-digest',
       description: 'targetArtifact without digest',
-      rule: '4: targetArtifact is a descriptor',
+      rule: 'envelope: targetArtifact is a descriptor',
       expect: MAL,
       spec: () =>
         spec(base(), { payload: utf8(JSON.stringify({ targetArtifact: { mediaType: ARTIFACT.mediaType, size: ARTIFACT.size } })) }),
@@ -482,42 +482,42 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
     {
       id: 'tampered-payload',
       description: 'payload changed after signing',
-      rule: '4: integrity',
+      rule: 'envelope: integrity',
       expect: INT,
       spec: () => spec(base(), { tamper: 'payload' }),
     },
     {
       id: 'tampered-signature',
       description: 'signature value altered',
-      rule: '4: integrity',
+      rule: 'envelope: integrity',
       expect: INT,
       spec: () => spec(base(), { tamper: 'signature' }),
     },
     {
       id: 'tampered-protected-header',
       description: 'protected header (signing time) changed after signing',
-      rule: '4: integrity',
+      rule: 'envelope: integrity',
       expect: INT,
       spec: () => spec(base(), { tamper: 'protected' }),
     },
     {
       id: 'wrong-signing-key',
       description: "signed with another PKI's key, chain of the EC-256 PKI",
-      rule: '4: integrity',
+      rule: 'envelope: integrity',
       expect: INT,
       spec: () => spec(base(), { signer: { ...S, privateKey: pkis.other.leaf.privateKey } }),
     },
     {
       id: 'chain-empty',
       description: 'x5c / x5chain is an empty array',
-      rule: '4: certificate chain required',
+      rule: 'envelope: certificate chain required',
       expect: MAL,
       spec: () => spec(base(), { chain: [] }),
     },
     {
       id: 'chain-missing',
       description: 'no x5c / x5chain',
-      rule: '4: certificate chain required',
+      rule: 'envelope: certificate chain required',
       expect: MAL,
       spec: () =>
         spec(base(), {
@@ -528,28 +528,28 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
     {
       id: 'chain-bad-certificate',
       description: 'the leaf entry of the chain is not a certificate',
-      rule: '4: certificates in the chain must parse',
+      rule: 'envelope: certificates in the chain must parse',
       expect: MAL,
       spec: () => spec(base(), { chain: [utf8('not a certificate'), ec.intermediate.certificate.der, ec.root.certificate.der] }),
     },
     {
       id: 'chain-out-of-order',
       description: 'chain leaf, root, intermediate',
-      rule: '3/4: envelope chain must be a valid chain',
+      rule: 'certificates/envelope: envelope chain must be a valid chain',
       expect: CHAIN,
       spec: () => spec(base(), { chain: [ec.leaf.certificate, ec.root.certificate, ec.intermediate.certificate].map(der) }),
     },
     {
       id: 'chain-leaf-only',
       description: 'chain holds only the (not self-signed) leaf',
-      rule: '3/4: envelope chain must end in a root',
+      rule: 'certificates/envelope: envelope chain must end in a root',
       expect: CHAIN,
       spec: () => spec(base(), { chain: [ec.leaf.certificate.der] }),
     },
     {
       id: 'chain-leaf-wrong-eku',
       description: 'leaf with EKU serverAuth (same key), signed correctly',
-      rule: '3/4: envelope chain leaf profile',
+      rule: 'certificates/envelope: envelope chain leaf profile',
       expect: CHAIN,
       spec: () =>
         spec(base(), { chain: [ext['leaf-eku-server-auth']!.certificate, ec.intermediate.certificate, ec.root.certificate].map(der) }),
@@ -558,7 +558,7 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
     {
       id: 'jws-extra-member',
       description: 'flattened JWS with an extra top-level member',
-      rule: '4: JWS has exactly payload, protected, header, signature',
+      rule: 'envelope: JWS has exactly payload, protected, header, signature',
       expect: MAL,
       only: 'jws',
       spec: () => spec(base(), { jwsPost: (e) => ({ ...e, unprotected: {} }) }),
@@ -566,7 +566,7 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
     {
       id: 'jws-general-serialization',
       description: 'general JWS JSON serialization (signatures array)',
-      rule: '4: flattened serialization only',
+      rule: 'envelope: flattened serialization only',
       expect: MAL,
       only: 'jws',
       spec: () =>
@@ -577,7 +577,7 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
     {
       id: 'jws-compact-serialization',
       description: 'compact JWS serialization',
-      rule: '4: flattened serialization only',
+      rule: 'envelope: flattened serialization only',
       expect: MAL,
       only: 'jws',
       spec: () => spec(base(), { jwsPost: (e) => `${e.protected}.${e.payload}.${e.signature}` }),
@@ -585,7 +585,7 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
     {
       id: 'jws-padded-base64url',
       description: 'signature written with base64 padding',
-      rule: '4: unpadded base64url',
+      rule: 'envelope: unpadded base64url',
       expect: MAL,
       only: 'jws',
       spec: () =>
@@ -599,7 +599,7 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
     {
       id: 'jws-header-in-both',
       description: 'cty in both the protected and the unprotected header',
-      rule: '4: protected and unprotected headers are disjoint',
+      rule: 'envelope: protected and unprotected headers are disjoint',
       expect: MAL,
       only: 'jws',
       spec: () => spec(base(), { jwsPost: (e) => ({ ...e, header: { ...(e.header as object), cty: CTY } }) }),
@@ -607,7 +607,7 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
     {
       id: 'jws-x5c-in-protected-only',
       description: 'x5c in the protected header instead of the unprotected one',
-      rule: '4: x5c is an unprotected header',
+      rule: 'envelope: x5c is an unprotected header',
       expect: MAL,
       only: 'jws',
       spec: () =>
@@ -625,7 +625,7 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
     {
       id: 'jws-duplicate-protected-member',
       description: 'protected header JSON with a duplicate member name',
-      rule: '4: strict JSON',
+      rule: 'envelope: strict JSON',
       expect: MAL,
       only: 'jws',
       spec: () => {
@@ -637,7 +637,7 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
     {
       id: 'jws-x5c-not-base64',
       description: 'x5c entry that is not base64',
-      rule: '4: x5c is standard base64 DER',
+      rule: 'envelope: x5c is standard base64 DER',
       expect: MAL,
       only: 'jws',
       spec: () => spec(base(), { jwsPost: (e) => ({ ...e, header: { x5c: ['%%% not base64 %%%'] } }) }),
@@ -645,7 +645,7 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
     {
       id: 'jws-unencoded-payload',
       description: 'protected header b64=false (RFC 7797) listed in crit',
-      rule: '4: unencoded payloads are not Notary envelopes',
+      rule: 'envelope: unencoded payloads are not Notary envelopes',
       expect: MAL,
       only: 'jws',
       spec: () => spec(withCrit(setHeader(base(), 'b64', new PerFormat(false, undefined)), [N.scheme, 'b64'])),
@@ -654,7 +654,7 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
     {
       id: 'cose-untagged',
       description: 'COSE_Sign1 without tag 18',
-      rule: '4: COSE_Sign1_Tagged',
+      rule: 'envelope: COSE_Sign1_Tagged',
       expect: MAL,
       only: 'cose',
       spec: () => spec(base(), { cosePost: (p) => encode([p.protectedBytes, p.unprotected, p.payload, p.signature]) }),
@@ -662,7 +662,7 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
     {
       id: 'cose-wrong-tag',
       description: 'tag 98 (COSE_Sign) instead of 18',
-      rule: '4: COSE_Sign1_Tagged',
+      rule: 'envelope: COSE_Sign1_Tagged',
       expect: MAL,
       only: 'cose',
       spec: () => spec(base(), { cosePost: (p) => encode(new Tag(98, [p.protectedBytes, p.unprotected, p.payload, p.signature])) }),
@@ -670,7 +670,7 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
     {
       id: 'cose-duplicate-protected-label',
       description: 'protected header map with label 3 twice',
-      rule: '4: strict CBOR (no duplicate keys)',
+      rule: 'envelope: strict CBOR (no duplicate keys)',
       expect: MAL,
       only: 'cose',
       spec: () => {
@@ -682,7 +682,7 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
     {
       id: 'cose-indefinite-length',
       description: 'unprotected header as an indefinite-length map',
-      rule: '4: strict CBOR (no indefinite lengths)',
+      rule: 'envelope: strict CBOR (no indefinite lengths)',
       expect: MAL,
       only: 'cose',
       spec: () =>
@@ -697,7 +697,7 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
     {
       id: 'cose-x5chain-single-bstr',
       description: 'x5chain as a single byte string instead of an array',
-      rule: '4: x5chain is an array of certificates',
+      rule: 'envelope: x5chain is an array of certificates',
       expect: MAL,
       only: 'cose',
       spec: () =>
@@ -708,7 +708,7 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
     {
       id: 'cose-x5chain-protected-only',
       description: 'x5chain in the protected header only',
-      rule: '4: x5chain is read from the unprotected header',
+      rule: 'envelope: x5chain is read from the unprotected header',
       expect: MAL,
       only: 'cose',
       spec: () => {
@@ -722,7 +722,7 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
     {
       id: 'cose-detached-payload',
       description: 'payload nil (detached)',
-      rule: '4: embedded payload',
+      rule: 'envelope: embedded payload',
       expect: MAL,
       only: 'cose',
       spec: () => spec(base(), { cosePost: (p) => encode(new Tag(18, [p.protectedBytes, p.unprotected, null, p.signature])) }),
@@ -730,7 +730,7 @@ export async function generateEnvelopes(pkis: Pkis): Promise<EnvelopeIndex> {
     {
       id: 'cose-signed-attribute-unprotected',
       description: 'expiry in the unprotected header (not signed)',
-      rule: '4: signed attributes are protected',
+      rule: 'envelope: signed attributes are protected',
       expect: MAL,
       only: 'cose',
       spec: () =>

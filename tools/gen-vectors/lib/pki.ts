@@ -175,7 +175,7 @@ export async function generatePki(): Promise<Pkis> {
       id: `x509-valid-${specSlug(spec)}-signing`,
       kind: 'x509-chain',
       description: `${spec} root → intermediate → code-signing leaf`,
-      rule: '3: chain of every allowed key type',
+      rule: 'certificates: chain of every allowed key type',
       inputs: { chain: `${p.dir}/chain.pem` },
       params: { profile: 'signing' },
       expect: OK,
@@ -184,7 +184,7 @@ export async function generatePki(): Promise<Pkis> {
       id: `x509-valid-${specSlug(spec)}-timestamping`,
       kind: 'x509-chain',
       description: `${spec} root → intermediate → TSA leaf (EKU timeStamping, critical)`,
-      rule: '3: timestamping chain of every allowed key type',
+      rule: 'certificates: timestamping chain of every allowed key type',
       inputs: { chain: `${p.dir}/tsa-chain.pem` },
       params: { profile: 'timestamping' },
       expect: OK,
@@ -194,7 +194,7 @@ export async function generatePki(): Promise<Pkis> {
     id: 'x509-code-signing-leaf-as-tsa',
     kind: 'x509-chain',
     description: 'a code-signing chain validated with the timestamping profile',
-    rule: '3: TSA leaf EKU must be timeStamping',
+    rule: 'certificates: TSA leaf EKU must be timeStamping',
     inputs: { chain: `${ec.dir}/chain.pem` },
     params: { profile: 'timestamping' },
     expect: INVALID,
@@ -203,7 +203,7 @@ export async function generatePki(): Promise<Pkis> {
     id: 'x509-tsa-leaf-as-code-signing',
     kind: 'x509-chain',
     description: 'a TSA chain validated with the code-signing profile (timeStamping EKU is forbidden for code signing)',
-    rule: '3: code-signing leaf EKU must not contain timeStamping',
+    rule: 'certificates: code-signing leaf EKU must not contain timeStamping',
     inputs: { chain: `${ec.dir}/tsa-chain.pem` },
     params: { profile: 'signing' },
     expect: INVALID,
@@ -219,43 +219,49 @@ export async function generatePki(): Promise<Pkis> {
   chainCase(
     'self-signed-leaf',
     'single self-signed code-signing certificate (generate-test style)',
-    '3: single-cert chain satisfies leaf rules',
+    'certificates: single-cert chain satisfies leaf rules',
     [selfSigned.certificate],
     OK,
   );
   chainCase(
     'self-signed-root-alone',
     'a CA root alone is not a valid signing chain (leaf rules apply)',
-    '3: single-cert chain satisfies leaf rules',
+    'certificates: single-cert chain satisfies leaf rules',
     [root.certificate],
     INVALID,
   );
   chainCase(
     'leaf-alone-not-self-signed',
     'a leaf alone that is not self-signed',
-    '3: chain must end in a self-signed root',
+    'certificates: chain must end in a self-signed root',
     [ec.leaf.certificate],
     INVALID,
   );
   chainCase(
     'missing-root',
     'leaf → intermediate without the root',
-    '3: chain must end in a self-signed root',
+    'certificates: chain must end in a self-signed root',
     [ec.leaf.certificate, int.certificate],
     INVALID,
   );
   chainCase(
     'out-of-order',
     'leaf, root, intermediate',
-    '3: chain order',
+    'certificates: chain order',
     [ec.leaf.certificate, root.certificate, int.certificate],
     INVALID,
   );
-  chainCase('reversed', 'root, intermediate, leaf', '3: chain order', [root.certificate, int.certificate, ec.leaf.certificate], INVALID);
+  chainCase(
+    'reversed',
+    'root, intermediate, leaf',
+    'certificates: chain order',
+    [root.certificate, int.certificate, ec.leaf.certificate],
+    INVALID,
+  );
   chainCase(
     'unrelated-cert-appended',
     'valid chain followed by an unrelated root',
-    '3: no unrelated certificates',
+    'certificates: no unrelated certificates',
     [...ec.chain, other.root.certificate],
     INVALID,
   );
@@ -267,7 +273,7 @@ export async function generatePki(): Promise<Pkis> {
   chainCase(
     'self-signed-leaf-in-chain',
     'a self-signed (non-CA) leaf followed by an intermediate and root: it is not issued by the intermediate',
-    '3: each certificate is issued by the next',
+    'certificates: each certificate is issued by the next',
     [selfSignedMiddle.certificate, int.certificate, root.certificate],
     INVALID,
   );
@@ -276,7 +282,7 @@ export async function generatePki(): Promise<Pkis> {
   chainCase(
     'broken-link-other-pki',
     "leaf of another PKI with this PKI's intermediate and root (issuer name and signature differ)",
-    '3: issuer/subject link',
+    'certificates: issuer/subject link',
     [other.leaf.certificate, int.certificate, root.certificate],
     INVALID,
   );
@@ -285,7 +291,7 @@ export async function generatePki(): Promise<Pkis> {
   chainCase(
     'broken-link-signature',
     "leaf naming the intermediate as issuer but signed by another CA's key",
-    '3: certificate signature by the next certificate',
+    'certificates: certificate signature by the next certificate',
     [parseCertificate(wrongKeyDer), int.certificate, root.certificate],
     INVALID,
   );
@@ -296,21 +302,21 @@ export async function generatePki(): Promise<Pkis> {
   chainCase(
     'broken-link-issuer-name',
     "leaf signed by the intermediate's key but naming another issuer",
-    '3: issuer/subject link',
+    'certificates: issuer/subject link',
     [parseCertificate(wrongName), int.certificate, root.certificate],
     INVALID,
   );
   chainCase(
     'bad-leaf-signature',
     'leaf whose signature value was altered',
-    '3: certificate signature by the next certificate',
+    'certificates: certificate signature by the next certificate',
     [parseCertificate(corruptSignature(ec.leaf.certificate.der)), int.certificate, root.certificate],
     INVALID,
   );
   chainCase(
     'bad-root-signature',
     'root whose self-signature was altered',
-    '3: chain must end in a valid self-signed root',
+    'certificates: chain must end in a valid self-signed root',
     [ec.leaf.certificate, int.certificate, parseCertificate(corruptSignature(root.certificate.der))],
     INVALID,
   );
@@ -321,7 +327,7 @@ export async function generatePki(): Promise<Pkis> {
   chainCase(
     'sha1-signed-leaf',
     'leaf signed with sha1WithRSAEncryption by the RSA-2048 intermediate',
-    '3: SHA-1 certificate signatures are rejected',
+    'certificates: SHA-1 certificate signatures are rejected',
     [parseCertificate(sha1Leaf), rsa.intermediate.certificate, rsa.root.certificate],
     INVALID,
   );
@@ -340,16 +346,16 @@ export async function generatePki(): Promise<Pkis> {
     keyUsage: { usages: ['keyCertSign', 'cRLSign'], critical: false },
   });
   for (const [ca, desc, rule] of [
-    [caNoBc, 'intermediate without basicConstraints', '3: CA basicConstraints present'],
+    [caNoBc, 'intermediate without basicConstraints', 'certificates: CA basicConstraints present'],
     [
       caBcNotCritical,
       'intermediate with non-critical basicConstraints (GAP: notation does not check criticality)',
-      '3: CA basicConstraints critical',
+      'certificates: CA basicConstraints critical',
     ],
-    [caFalse, 'intermediate with cA=false', '3: CA basicConstraints cA=true'],
-    [caNoKu, 'intermediate without keyUsage', '3: CA keyUsage present'],
-    [caNoKeyCertSign, 'intermediate whose keyUsage lacks keyCertSign', '3: CA keyUsage keyCertSign'],
-    [caKuNotCritical, 'intermediate with non-critical keyUsage (code signing requires critical)', '3: CA keyUsage critical'],
+    [caFalse, 'intermediate with cA=false', 'certificates: CA basicConstraints cA=true'],
+    [caNoKu, 'intermediate without keyUsage', 'certificates: CA keyUsage present'],
+    [caNoKeyCertSign, 'intermediate whose keyUsage lacks keyCertSign', 'certificates: CA keyUsage keyCertSign'],
+    [caKuNotCritical, 'intermediate with non-critical keyUsage (code signing requires critical)', 'certificates: CA keyUsage critical'],
   ] as const) {
     const leaf = await leafWith(`leaf-under-${ca.name.slice(4)}`, LEAF, leafSubject(`EC-256 under ${ca.name.slice(4)}`), ca);
     chainCase(ca.name.slice(4), desc, rule, [leaf.certificate, ca.certificate, root.certificate], INVALID);
@@ -365,7 +371,7 @@ export async function generatePki(): Promise<Pkis> {
     chainCase(
       'tsa-ca-key-usage-not-critical',
       'TSA chain whose intermediate has non-critical keyUsage (SHOULD only for TSA chains)',
-      '3: TSA CA keyUsage criticality not enforced',
+      'certificates: TSA CA keyUsage criticality not enforced',
       [tsaLeaf.certificate, caKuNotCritical.certificate, root.certificate],
       OK,
       'timestamping',
@@ -395,18 +401,24 @@ export async function generatePki(): Promise<Pkis> {
       const leaf = await leafWith(`pathlen-${tag}-leaf`, LEAF, leafSubject(`EC-256 pathlen ${tag}`), int2);
       return [leaf.certificate, int2.certificate, int1.certificate, rootNoLimit.certificate];
     };
-    chainCase('pathlen-ok', 'four-certificate chain, upper intermediate pathLen 1', '3: pathLenConstraint', await mk('ok', 1), OK);
+    chainCase(
+      'pathlen-ok',
+      'four-certificate chain, upper intermediate pathLen 1',
+      'certificates: pathLenConstraint',
+      await mk('ok', 1),
+      OK,
+    );
     chainCase(
       'pathlen-unbounded',
       'four-certificate chain without pathLen limits',
-      '3: pathLenConstraint optional',
+      'certificates: pathLenConstraint optional',
       await mk('unbounded', undefined),
       OK,
     );
     chainCase(
       'pathlen-exceeded',
       'four-certificate chain, upper intermediate pathLen 0 with a CA below it',
-      '3: pathLenConstraint',
+      'certificates: pathLenConstraint',
       await mk('exceeded', 0),
       INVALID,
     );
@@ -417,107 +429,113 @@ export async function generatePki(): Promise<Pkis> {
     [
       'leaf-ca-true',
       'leaf with basicConstraints cA=true',
-      '3: leaf basicConstraints cA=false',
+      'certificates: leaf basicConstraints cA=false',
       { ...LEAF, basicConstraints: { ca: true } },
       INVALID,
     ],
     [
       'leaf-no-basic-constraints',
       'leaf without basicConstraints (optional)',
-      '3: leaf basicConstraints optional',
+      'certificates: leaf basicConstraints optional',
       { ...LEAF, basicConstraints: undefined },
       OK,
     ],
-    ['leaf-no-eku', 'leaf without extendedKeyUsage (optional)', '3: code-signing EKU optional', { ...LEAF, extKeyUsage: undefined }, OK],
+    [
+      'leaf-no-eku',
+      'leaf without extendedKeyUsage (optional)',
+      'certificates: code-signing EKU optional',
+      { ...LEAF, extKeyUsage: undefined },
+      OK,
+    ],
     [
       'leaf-eku-critical',
       'leaf with a critical codeSigning EKU',
-      '3: code-signing EKU may be critical',
+      'certificates: code-signing EKU may be critical',
       { ...LEAF, extKeyUsage: { usages: ['codeSigning'], critical: true } },
       OK,
     ],
-    ['leaf-no-key-usage', 'leaf without keyUsage', '3: leaf keyUsage present', { ...LEAF, keyUsage: undefined }, INVALID],
+    ['leaf-no-key-usage', 'leaf without keyUsage', 'certificates: leaf keyUsage present', { ...LEAF, keyUsage: undefined }, INVALID],
     [
       'leaf-key-usage-not-critical',
       'leaf with non-critical keyUsage',
-      '3: code-signing leaf keyUsage critical',
+      'certificates: code-signing leaf keyUsage critical',
       { ...LEAF, keyUsage: { usages: ['digitalSignature'], critical: false } },
       INVALID,
     ],
     [
       'leaf-no-digital-signature',
       'leaf keyUsage without digitalSignature',
-      '3: leaf keyUsage digitalSignature',
+      'certificates: leaf keyUsage digitalSignature',
       { ...LEAF, keyUsage: { usages: ['nonRepudiation'] } },
       INVALID,
     ],
     [
       'leaf-keycertsign',
       'leaf keyUsage with keyCertSign',
-      '3: leaf keyUsage forbidden bits',
+      'certificates: leaf keyUsage forbidden bits',
       { ...LEAF, keyUsage: { usages: ['digitalSignature', 'keyCertSign'] } },
       INVALID,
     ],
     [
       'leaf-key-encipherment',
       'leaf keyUsage with keyEncipherment',
-      '3: leaf keyUsage forbidden bits',
+      'certificates: leaf keyUsage forbidden bits',
       { ...LEAF, keyUsage: { usages: ['digitalSignature', 'keyEncipherment'] } },
       INVALID,
     ],
     [
       'leaf-crlsign',
       'leaf keyUsage with cRLSign',
-      '3: leaf keyUsage forbidden bits',
+      'certificates: leaf keyUsage forbidden bits',
       { ...LEAF, keyUsage: { usages: ['digitalSignature', 'cRLSign'] } },
       INVALID,
     ],
     [
       'leaf-eku-server-auth',
       'leaf EKU serverAuth only',
-      '3: code-signing EKU',
+      'certificates: code-signing EKU',
       { ...LEAF, extKeyUsage: { usages: ['serverAuth'] } },
       INVALID,
     ],
     [
       'leaf-eku-client-auth',
       'leaf EKU codeSigning + clientAuth',
-      '3: code-signing EKU',
+      'certificates: code-signing EKU',
       { ...LEAF, extKeyUsage: { usages: ['codeSigning', 'clientAuth'] } },
       INVALID,
     ],
     [
       'leaf-eku-email-protection',
       'leaf EKU emailProtection',
-      '3: code-signing EKU',
+      'certificates: code-signing EKU',
       { ...LEAF, extKeyUsage: { usages: ['emailProtection'] } },
       INVALID,
     ],
     [
       'leaf-eku-timestamping',
       'code-signing leaf with EKU timeStamping',
-      '3: code-signing EKU',
+      'certificates: code-signing EKU',
       { ...LEAF, extKeyUsage: { usages: ['codeSigning', 'timeStamping'] } },
       INVALID,
     ],
     [
       'leaf-eku-any',
       'leaf EKU anyExtendedKeyUsage (GAP: notation accepts it)',
-      '3: anyEKU rejected',
+      'certificates: anyEKU rejected',
       { ...LEAF, extKeyUsage: { usages: ['2.5.29.37.0'] } },
       INVALID,
     ],
     [
       'leaf-unknown-critical-extension',
       'leaf with an unknown critical extension (RFC 5280 §4.2; GAP: notation ignores it)',
-      '3: unknown critical extension',
+      'certificates: unknown critical extension',
       { ...LEAF, extensions: [{ oid: '1.3.6.1.4.1.57264.99.1', critical: true, value: Uint8Array.of(0x05, 0x00) }] },
       INVALID,
     ],
     [
       'leaf-unknown-noncritical-extension',
       'leaf with an unknown non-critical extension (fail open)',
-      '3: other extensions ignored',
+      'certificates: other extensions ignored',
       { ...LEAF, extensions: [{ oid: '1.3.6.1.4.1.57264.99.1', critical: false, value: Uint8Array.of(0x05, 0x00) }] },
       OK,
     ],
@@ -535,7 +553,7 @@ export async function generatePki(): Promise<Pkis> {
   chainCase(
     'leaf-rsa-1024',
     'leaf with an RSA-1024 key',
-    '3: RSA ≥ 2048 and the six key types',
+    'certificates: RSA ≥ 2048 and the six key types',
     [leaf1024.certificate, int.certificate, root.certificate],
     INVALID,
   );
@@ -547,7 +565,7 @@ export async function generatePki(): Promise<Pkis> {
   chainCase(
     'leaf-ec-p224',
     'leaf with a P-224 key (unsupported curve)',
-    '3: the six key types',
+    'certificates: the six key types',
     [parseCertificate(p224Der), int.certificate, root.certificate],
     INVALID,
   );
@@ -588,28 +606,28 @@ export async function generatePki(): Promise<Pkis> {
   chainCase(
     'leaf-expired',
     'leaf valid 2020–2021, verified in 2026',
-    '3: validity at a given time',
+    'certificates: validity at a given time',
     [expiredLeaf.certificate, int.certificate, root.certificate],
     EXPIRED,
   );
   chainCase(
     'leaf-not-yet-valid',
     'leaf valid 2030–2031, verified in 2026',
-    '3: validity at a given time',
+    'certificates: validity at a given time',
     [futureLeaf.certificate, int.certificate, root.certificate],
     EXPIRED,
   );
   chainCase(
     'intermediate-expired',
     'intermediate valid 2020–2021, verified in 2026',
-    '3: validity at a given time',
+    'certificates: validity at a given time',
     [underExpired.certificate, expiredInt.certificate, root.certificate],
     EXPIRED,
   );
   chainCase(
     'validity-not-nested',
     'leaf outliving its issuer (nesting is not enforced)',
-    '3: validity nesting not enforced',
+    'certificates: validity nesting not enforced',
     [outliving.certificate, int.certificate, root.certificate],
     OK,
   );
@@ -656,7 +674,7 @@ export async function generatePki(): Promise<Pkis> {
       issuer: int,
       profile,
     });
-    chainCase(name, desc, '3: TSA leaf rules', [t.certificate, int.certificate, root.certificate], expect, 'timestamping');
+    chainCase(name, desc, 'certificates: TSA leaf rules', [t.certificate, int.certificate, root.certificate], expect, 'timestamping');
   }
 
   // ---- trusted identities (DN rules)
@@ -708,7 +726,7 @@ function identityCases(certs: Record<string, string>): void {
       id: `identity-parse-${id}`,
       kind: 'trusted-identity',
       description: `parse ${JSON.stringify(identity)}`,
-      rule: `3: DN rules: ${rule}`,
+      rule: `certificates: DN rules: ${rule}`,
       inputs: {},
       params: { identity },
       expect,
@@ -760,7 +778,7 @@ function identityCases(certs: Record<string, string>): void {
       id: `identity-match-${id}`,
       kind: 'identity-match',
       description: `${JSON.stringify(identities)} against ${cert}`,
-      rule: `3: DN matching: ${rule}`,
+      rule: `certificates: DN matching: ${rule}`,
       inputs: { certificate: certs[cert]! },
       params: { identities },
       expect,
@@ -792,7 +810,7 @@ function trustStoreCases(ec: Pki, other: Pki, selfSigned: Issued): void {
       id: `trust-store-${id}`,
       kind: 'trust-store',
       description,
-      rule: '5: trust store',
+      rule: 'trust policy: trust store',
       inputs: { certificates: file },
       params: { type, name },
       expect,
@@ -824,7 +842,7 @@ function trustStoreCases(ec: Pki, other: Pki, selfSigned: Issued): void {
       id: `trust-store-${id}`,
       kind: 'trust-store',
       description,
-      rule: '5: trust store',
+      rule: 'trust policy: trust store',
       inputs: { certificates: file },
       params: { type, name: 'vectors' },
       expect,
@@ -834,7 +852,7 @@ function trustStoreCases(ec: Pki, other: Pki, selfSigned: Issued): void {
     id: 'trust-store-missing',
     kind: 'trust-store',
     description: 'a store that does not exist',
-    rule: '5: trust store',
+    rule: 'trust policy: trust store',
     inputs: { certificates: `${ec.dir}/root.pem` },
     params: { type: 'ca', name: 'vectors', lookup: 'absent' },
     expect: { code: 'ERR_TRUST_STORE_NOT_FOUND' },
