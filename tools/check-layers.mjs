@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// Layering check (DESIGN.md "Packages and layers"): fails when
+// Layering check (the layers and owners are in tools/layers.json; CONTRIBUTING.md explains the
+// rule): fails when
 //  - a package imports a workspace package of the same or a higher layer,
 //  - a package imports a workspace package it does not declare in package.json,
-//  - a third-party dependency with an owner (pkijs, jose, cbor-x, undici, …) is imported elsewhere,
+//  - a third-party dependency listed in `thirdPartyOwners` (undici, …) is imported by a package
+//    that is not one of its owners,
 //  - a runtime-agnostic package (or file) touches node:*, undici, process, Buffer, __dirname or require.
 // Test files (*.test.ts, test/) may import anything but the Node rule still applies to sources.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
