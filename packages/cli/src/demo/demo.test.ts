@@ -7,7 +7,8 @@ import { memoryRepository } from '@vouch/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningRegistry, registryBinary, startRegistry } from '../../../node/src/registry/testing/index.js';
 import { type CliIo, runCli } from '../index.js';
-import { retargetJwsEnvelope, runDemo } from './story.js';
+import { retargetJwsEnvelope } from './attack.js';
+import { runDemo } from './story.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: the JSON report is inspected loosely
 type Json = Record<string, any>;

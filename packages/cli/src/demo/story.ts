@@ -5,19 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  type Descriptor,
-  encodePem,
-  type FetchLike,
-  fromBase64,
-  fromBase64Url,
-  fromUtf8,
-  isVouchError,
-  MediaType,
-  toBase64Url,
-  utf8,
-  VouchError,
-} from '@vouch/core';
+import { type Descriptor, encodePem, type FetchLike, fromBase64, fromUtf8, isVouchError, MediaType, VouchError } from '@vouch/core';
 import { localRawSigner } from '@vouch/envelope';
 import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';
@@ -35,6 +23,7 @@ import { buildSignatureManifest, EMPTY_CONFIG_BYTES, type WritableRepository } f
 import { memoryTrustStore, parseOciTrustPolicy } from '@vouch/trust-policy';
 import { certificatesToPem, createTestPki, exportPrivateKeyPkcs8, type TestPki } from '@vouch/x509';
 import { stringify } from 'yaml';
+import { retargetJwsEnvelope } from './attack.js';
 import { type DemoImage, pushDemoImage } from './image.js';
 
 /** One step of the story and what came of it. */
@@ -185,15 +174,24 @@ function short(digest: string): string {
   return digest.length > 19 ? `${digest.slice(0, 19)}…` : digest;
 }
 
-/**
- * Rewrite a JWS envelope's payload to name `target` instead of the signed artifact, keeping
- * the signature: what an attacker does to reuse a signature for other content.
- */
-export function retargetJwsEnvelope(envelope: Uint8Array, target: Descriptor): Uint8Array {
-  const env = JSON.parse(fromUtf8(envelope)) as { payload: string; [k: string]: unknown };
-  const payload = JSON.parse(fromUtf8(fromBase64Url(env.payload))) as { targetArtifact: Descriptor };
-  payload.targetArtifact = { ...payload.targetArtifact, mediaType: target.mediaType, digest: target.digest, size: target.size };
-  return utf8(JSON.stringify({ ...env, payload: toBase64Url(utf8(JSON.stringify(payload))) }));
+/** What the steps of one run hand to each other. */
+interface DemoState {
+  /** The three images (`build-image`). */
+  signed: DemoImage;
+  unsigned: DemoImage;
+  tampered: DemoImage;
+  /** The demo's PKI, and an unrelated one for the wrong trust store (`create-pki`). */
+  pki: TestPki;
+  other: TestPki;
+  /** The JWS envelope the attacker copies (`sign-jws`). */
+  jwsEnvelope: Uint8Array;
+  /** Signature manifests by envelope format (`sign-jws`, `sign-cose`). */
+  signatures: Record<string, Descriptor>;
+  /** The trust policy document written to the config dir, and parsed (first `verify-*` step). */
+  policyDoc: { version: string; trustPolicies: { trustedIdentities: string[]; [k: string]: unknown }[] };
+  trustPolicy: ReturnType<typeof parseOciTrustPolicy>;
+  /** The Kyverno engine the admission steps share (`admit-signed`). */
+  engine: ReturnType<typeof createKyvernoEngine>;
 }
 
 /** Runs the story. Never throws for a step that misbehaves: the report says so. */
@@ -226,20 +224,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     pods: join(options.dir, 'kyverno', 'pods.yaml'),
   };
 
-  // State filled in by the steps.
-  let signed!: DemoImage;
-  let unsigned!: DemoImage;
-  let tampered!: DemoImage;
-  let pki!: TestPki;
-  let other!: TestPki;
-  let jwsEnvelope!: Uint8Array;
-  const signatures: Record<string, Descriptor> = {};
-  let trustPolicy!: ReturnType<typeof parseOciTrustPolicy>;
-  let policyDoc!: { version: string; trustPolicies: { trustedIdentities: string[]; [k: string]: unknown }[] };
-  let engine!: ReturnType<typeof createKyvernoEngine>;
+  // What the steps make for later steps. Each field is set by one step; a step runs only when the
+  // steps before it that are prerequisites succeeded, so later steps find what they read.
+  const state = { signatures: {} } as DemoState;
 
   const scope = ref(DEMO_REPOSITORIES.signed);
-  const pinned = () => `${ref(DEMO_REPOSITORIES.signed)}@${signed.index.digest}`;
+  const pinned = () => `${ref(DEMO_REPOSITORIES.signed)}@${state.signed.index.digest}`;
 
   const verifyLines = (r: VerifyResult): string[] => {
     const sig = r.signature;
@@ -280,7 +270,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   };
 
   const admission = async (name: string, image: string) => {
-    const res = (await handleAdmissionReview(review(`demo-${name}`, pod(name, image)), engine)).response!;
+    const res = (await handleAdmissionReview(review(`demo-${name}`, pod(name, image)), state.engine)).response!;
     const patch = res.patch ? (JSON.parse(fromUtf8(fromBase64(res.patch))) as { op: string; path: string; value?: unknown }[]) : [];
     return { res, patch };
   };
@@ -294,22 +284,22 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       prerequisite: true,
       async run() {
         const opts = { tag: TAG, runId, platforms: PLATFORMS };
-        signed = await pushDemoImage(repo(DEMO_REPOSITORIES.signed), { ...opts, message: 'hello from a signed image' });
-        unsigned = await pushDemoImage(repo(DEMO_REPOSITORIES.unsigned), { ...opts, message: 'nobody signed me' });
-        tampered = await pushDemoImage(repo(DEMO_REPOSITORIES.tampered), { ...opts, message: 'malicious payload' });
-        images.signed.digest = signed.index.digest;
-        images.unsigned.digest = unsigned.index.digest;
-        images.tampered.digest = tampered.index.digest;
+        state.signed = await pushDemoImage(repo(DEMO_REPOSITORIES.signed), { ...opts, message: 'hello from a signed image' });
+        state.unsigned = await pushDemoImage(repo(DEMO_REPOSITORIES.unsigned), { ...opts, message: 'nobody signed me' });
+        state.tampered = await pushDemoImage(repo(DEMO_REPOSITORIES.tampered), { ...opts, message: 'malicious payload' });
+        images.signed.digest = state.signed.index.digest;
+        images.unsigned.digest = state.unsigned.index.digest;
+        images.tampered.digest = state.tampered.index.digest;
         return {
           outcome: 'built',
           lines: [
-            `${images.signed.reference} → ${signed.index.digest}`,
-            `  image index for ${signed.manifests.map((m) => `${m.platform.os}/${m.platform.architecture}`).join(' and ')}: one config and one tar layer each`,
-            `${images.unsigned.reference} → ${short(unsigned.index.digest)} (will stay unsigned)`,
-            `${images.tampered.reference} → ${short(tampered.index.digest)} (an attacker's image)`,
+            `${images.signed.reference} → ${state.signed.index.digest}`,
+            `  image index for ${state.signed.manifests.map((m) => `${m.platform.os}/${m.platform.architecture}`).join(' and ')}: one config and one tar layer each`,
+            `${images.unsigned.reference} → ${short(state.unsigned.index.digest)} (will stay unsigned)`,
+            `${images.tampered.reference} → ${short(state.tampered.index.digest)} (an attacker's image)`,
           ],
           details: {
-            images: { signed, unsigned, tampered },
+            images: { signed: state.signed, unsigned: state.unsigned, tampered: state.tampered },
           },
         };
       },
@@ -322,24 +312,28 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       prerequisite: true,
       async run() {
         const t = now();
-        [pki, other] = await Promise.all([
+        [state.pki, state.other] = await Promise.all([
           createTestPki({ keySpec: 'EC-256', name: 'vouch demo', notBefore: new Date(t.getTime() - 3_600_000) }),
           createTestPki({ keySpec: 'EC-256', name: 'someone else', notBefore: new Date(t.getTime() - 3_600_000) }),
         ]);
         await mkdir(join(options.dir, 'pki'), { recursive: true });
-        await writeFile(files.ca, certificatesToPem([pki.root.certificate]));
-        await writeFile(files.chain, certificatesToPem(pki.chain));
-        await writeFile(files.key, encodePem('PRIVATE KEY', await exportPrivateKeyPkcs8(pki.leaf.privateKey)), { mode: 0o600 });
+        await writeFile(files.ca, certificatesToPem([state.pki.root.certificate]));
+        await writeFile(files.chain, certificatesToPem(state.pki.chain));
+        await writeFile(files.key, encodePem('PRIVATE KEY', await exportPrivateKeyPkcs8(state.pki.leaf.privateKey)), { mode: 0o600 });
         return {
           outcome: 'created',
           lines: [
-            `CA      ${pki.root.certificate.subject} (SHA-256 ${pki.root.certificate.sha256Fingerprint.slice(0, 16)}…)`,
-            `signer  ${pki.leaf.certificate.subject}, ECDSA P-256, via ${pki.intermediate.certificate.subject}`,
+            `CA      ${state.pki.root.certificate.subject} (SHA-256 ${state.pki.root.certificate.sha256Fingerprint.slice(0, 16)}…)`,
+            `signer  ${state.pki.leaf.certificate.subject}, ECDSA P-256, via ${state.pki.intermediate.certificate.subject}`,
             `written ${shown(files.ca)}, ${shown(files.chain)}, ${shown(files.key)}`,
           ],
           details: {
-            ca: { subject: pki.root.certificate.subject, sha256: pki.root.certificate.sha256Fingerprint, file: shown(files.ca) },
-            signer: { subject: pki.leaf.certificate.subject, chainFile: shown(files.chain), keyFile: shown(files.key) },
+            ca: {
+              subject: state.pki.root.certificate.subject,
+              sha256: state.pki.root.certificate.sha256Fingerprint,
+              file: shown(files.ca),
+            },
+            signer: { subject: state.pki.leaf.certificate.subject, chainFile: shown(files.chain), keyFile: shown(files.key) },
           },
         };
       },
@@ -355,21 +349,18 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
         expected: 'signed',
         prerequisite: true,
         async run() {
-          // The signature manifest's empty config `{}` must exist in the repository before the manifest
-          // is pushed (registries reject manifests naming unknown blobs); sign() does not push it (yet).
-          await repo(DEMO_REPOSITORIES.signed).pushBlob(MediaType.OCI_EMPTY, EMPTY_CONFIG_BYTES);
-          const r = await sign(`${scope}@${signed.index.digest}`, {
+          const r = await sign(`${scope}@${state.signed.index.digest}`, {
             repository: repo(DEMO_REPOSITORIES.signed),
-            signer: localRawSigner(pki.leaf.privateKey, pki.chain),
+            signer: localRawSigner(state.pki.leaf.privateKey, state.pki.chain),
             envelope: format === 'jws' ? jws : cose,
             userMetadata: { 'dev.vouch.demo': 'true' },
             now,
           });
-          signatures[format] = r.signatureManifest;
-          if (format === 'jws') jwsEnvelope = r.envelope;
+          state.signatures[format] = r.signatureManifest;
+          if (format === 'jws') state.jwsEnvelope = r.envelope;
           return {
             outcome: 'signed',
-            ok: r.artifact.digest === signed.index.digest,
+            ok: r.artifact.digest === state.signed.index.digest,
             lines: [
               `signed ${r.reference}`,
               `signature manifest ${r.signatureManifest.digest}`,
@@ -393,15 +384,19 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       prerequisite: true,
       async run() {
         const r = repo(DEMO_REPOSITORIES.tampered);
-        const forged = retargetJwsEnvelope(jwsEnvelope, tampered.index);
+        const forged = retargetJwsEnvelope(state.jwsEnvelope, state.tampered.index);
+        // a hand-built signature manifest: its `{}` config must be in the repository first (registries
+        // reject a manifest naming a missing blob)
         await r.pushBlob(MediaType.OCI_EMPTY, EMPTY_CONFIG_BYTES);
         const envelopeDescriptor = await r.pushBlob(MediaType.JWS, forged);
         // the form notation 1.3 writes and reads in OCI layouts (as `sign` writes it)
-        const { bytes } = buildSignatureManifest({ subject: tampered.index, envelopeDescriptor, annotations: {}, form: 'legacy' });
+        const { bytes } = buildSignatureManifest({ subject: state.tampered.index, envelopeDescriptor, annotations: {}, form: 'legacy' });
         const manifest = await r.pushManifest(MediaType.OCI_MANIFEST, bytes);
         return {
           outcome: 'forged',
-          lines: [`pushed signature ${short(manifest.digest)} for ${ref(DEMO_REPOSITORIES.tampered)}@${short(tampered.index.digest)}`],
+          lines: [
+            `pushed signature ${short(manifest.digest)} for ${ref(DEMO_REPOSITORIES.tampered)}@${short(state.tampered.index.digest)}`,
+          ],
           details: { signatureManifest: manifest.digest, envelope: envelopeDescriptor.digest },
         };
       },
@@ -414,7 +409,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
           'At level strict every check is enforced: integrity (the signature covers a payload naming exactly this digest), authenticity (the chain ends at a CA in the trust store), trusted identity (the leaf subject is pinned), expiry.',
         expected: 'verified',
         async run() {
-          if (!trustPolicy) {
+          if (!state.trustPolicy) {
             // notation's configuration layout, readable by `vouch verify --config-dir` and `notation verify`
             const doc = {
               version: '1.0',
@@ -424,21 +419,21 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
                   registryScopes: [scope],
                   signatureVerification: { level: 'strict' },
                   trustStores: ['ca:demo'],
-                  trustedIdentities: [`x509.subject: ${pki.leaf.certificate.subject}`],
+                  trustedIdentities: [`x509.subject: ${state.pki.leaf.certificate.subject}`],
                 },
               ],
             };
             const storeDir = join(files.configDir, 'truststore', 'x509', 'ca', 'demo');
             await mkdir(storeDir, { recursive: true });
-            await writeFile(join(storeDir, 'demo-ca.crt'), certificatesToPem([pki.root.certificate]));
+            await writeFile(join(storeDir, 'demo-ca.crt'), certificatesToPem([state.pki.root.certificate]));
             // trustpolicy.json: the file notation 1.3 reads (notation 2 falls back to it)
             await writeFile(join(files.configDir, 'trustpolicy.json'), `${JSON.stringify(doc, null, 2)}\n`);
-            policyDoc = doc;
-            trustPolicy = parseOciTrustPolicy(doc);
+            state.policyDoc = doc;
+            state.trustPolicy = parseOciTrustPolicy(doc);
           }
           // A verifier that reads only one envelope format, so each signature is verified on its own.
           const verifier = createVerifier({
-            trustPolicy,
+            trustPolicy: state.trustPolicy,
             trustStore: fileTrustStore(files.configDir),
             envelopes: [format === 'jws' ? jws : cose],
             revocation: ocspCrlRevocation({ fetch: offlineFetch }),
@@ -451,7 +446,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
           const want = format === 'jws' ? MediaType.JWS : MediaType.COSE;
           return {
             outcome: 'verified',
-            ok: r.signature?.envelopeMediaType === want && r.signature?.descriptor.digest === signatures[format]?.digest,
+            ok: r.signature?.envelopeMediaType === want && r.signature?.descriptor.digest === state.signatures[format]?.digest,
             lines: [...verifyLines(r), `trust policy and store: ${shown(files.configDir)} (notation's layout)`],
             details: verifyDetails(r),
           };
@@ -465,8 +460,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       expected: 'rejected',
       async run() {
         const verifier = createVerifier({
-          trustPolicy,
-          trustStore: memoryTrustStore({ ca: { demo: [other.root.certificate] } }),
+          trustPolicy: state.trustPolicy,
+          trustStore: memoryTrustStore({ ca: { demo: [state.other.root.certificate] } }),
           envelopes: [jws, cose],
           revocation: false,
           now,
@@ -481,11 +476,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
         'Trusting a CA is not trusting everyone it certifies: trustedIdentities pins the signer’s subject, and a chain to the right CA with another subject is rejected.',
       expected: 'rejected',
       async run() {
-        const doc = structuredClone(policyDoc);
+        const doc = structuredClone(state.policyDoc);
         doc.trustPolicies[0]!.trustedIdentities = ['x509.subject: CN=release-bot,O=vouch,ST=WA,C=US'];
         const verifier = createVerifier({
           trustPolicy: doc,
-          trustStore: memoryTrustStore({ ca: { demo: [pki.root.certificate] } }),
+          trustStore: memoryTrustStore({ ca: { demo: [state.pki.root.certificate] } }),
           envelopes: [jws, cose],
           revocation: false,
           now,
@@ -501,7 +496,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       expected: 'admitted',
       prerequisite: true,
       async run() {
-        const caPem = certificatesToPem([pki.root.certificate]);
+        const caPem = certificatesToPem([state.pki.root.certificate]);
         const policyYaml = demoClusterPolicy(reg, caPem);
         const pods = [
           pod('signed-app', images.signed.reference),
@@ -511,7 +506,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
         await mkdir(join(options.dir, 'kyverno'), { recursive: true });
         await writeFile(files.policy, policyYaml);
         await writeFile(files.pods, pods.map((p) => stringify(p)).join('---\n'));
-        engine = createKyvernoEngine({
+        state.engine = createKyvernoEngine({
           policies: parsePolicies(policyYaml, { source: files.policy }),
           verifier: notationImageVerifier({
             repositoryFor: (r) => repo(r.repository),
@@ -524,7 +519,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
         });
         const { res, patch } = await admission('signed-app', images.signed.reference);
         const imageOp = patch.find((p) => p.path === '/spec/containers/0/image');
-        const want = `${images.signed.reference}@${signed.index.digest}`;
+        const want = `${images.signed.reference}@${state.signed.index.digest}`;
         const ok = res.allowed === true && imageOp?.op === 'replace' && imageOp.value === want;
         return {
           outcome: res.allowed ? 'admitted' : 'denied',
