@@ -5,9 +5,12 @@
 //  - "node": every other project (Node packages, tests, tools, examples).
 // Each project's own tsconfig.json stays the source of truth for what it includes; this script
 // merges their include/exclude lists per group (all extend tsconfig.base.json).
+// Then the type-level check of the public API (tools/public-types.mjs): no `any`, Buffer, Node or
+// third-party type reachable from a published entry point.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { checkPublicTypes, publicEntries } from './public-types.mjs';
 
 const root = process.cwd();
 const configs = [];
@@ -65,4 +68,11 @@ for (const [name, g] of Object.entries(groups)) {
   }
 }
 rmSync(tmp, { recursive: true, force: true });
+const entries = publicEntries(root);
+const problems = checkPublicTypes({ entries });
+for (const p of problems) console.error(`typecheck: public types: ${p}`);
+if (problems.length) failed++;
+console.log(
+  `typecheck: public types of ${entries.length} entry points ${problems.length ? `failed (${problems.length} problems)` : 'clean'}`,
+);
 process.exit(failed ? 1 : 0);
