@@ -3,10 +3,45 @@
  * with CRD defaults and source positions, match/exclude, autogen, image extraction and normalization,
  * signature and attestation checks over an injected verifier, AdmissionReview handling, policy reports
  * and the `kyverno-test.yaml` runner. Runs in any JavaScript runtime (no Node APIs).
+ *
+ * The source is arranged by job: `policy/` (parse, validate, defaults, autogen, exceptions, what vouch
+ * evaluates), `match/` (match/exclude, kinds, wildcards, validate patterns), `resource/` (images, JSON
+ * patches, verify-images annotations), `variables/` (JMESPath, `{{ }}` variables, conditions),
+ * `verifier/` (the verifier interfaces and the notation-backed one), `engine/` (the two admission
+ * phases), `admission/`, `apply/` (`kyverno apply|test`) and `report/`.
  */
-export * from './admission.js';
-export * from './apply.js';
-export * from './autogen.js';
+export {
+  type AdmissionOptions,
+  type AdmissionRequest,
+  type AdmissionResponse,
+  type AdmissionReview,
+  blockedMessage,
+  handleAdmissionReview,
+  isBlocked,
+} from './admission/admission.js';
+export {
+  type APIResource,
+  type ApplyOptions,
+  type ApplyReport,
+  applyPolicies,
+  buildApplyReports,
+  buildMergedReport,
+  buildPolicyReports,
+  type KyvernoTestFile,
+  type KyvernoValues,
+  type PolicyReport,
+  type PolicyReportResult,
+  parseKyvernoTest,
+  parseYamlObjects,
+  type ReportOptions,
+  type ResourceResult,
+  type RunTestOptions,
+  runKyvernoTest,
+  type TestResultSpec,
+  type TestRow,
+  type TestRunResult,
+  toReportResult,
+} from './apply/apply.js';
 export {
   type ContextLoader,
   createKyvernoEngine,
@@ -23,8 +58,44 @@ export {
   type VerifyImagesResult,
   validateResource,
   verifyAndPatchImages,
-} from './engine.js';
-export * from './exceptions.js';
+} from './engine/engine.js';
+export { checkKind, type GroupVersionKind, getKindFromGVK, type KindSelector, parseKindSelector, splitApiVersion } from './match/kinds.js';
+export {
+  checkAnnotations,
+  checkName,
+  checkNamespace,
+  checkSelector,
+  checkSubjects,
+  type MatchInput,
+  type MatchResult,
+  matchRule,
+  resourceGVK,
+  ruleMatchesInput,
+} from './match/match.js';
+export { matchPattern, type PatternResult } from './match/pattern.js';
+export { containsWildcard, matchesAny, wildcardMatch } from './match/wildcard.js';
+export {
+  autogenControllers,
+  autogenRuleName,
+  canAutoGen,
+  computeRules,
+  generateAutogenRules,
+  isAutogenRuleName,
+  POD_CONTROLLERS,
+  rewriteFields,
+} from './policy/autogen.js';
+export { exceptionCovers, parsePolicyExceptions, policyExceptionFromObject, policyExceptionKey } from './policy/exceptions.js';
+export { AUTOGEN_ANNOTATION, type ParsePolicyOptions, parsePolicies, policyFromObject, policyKey } from './policy/parse.js';
+export {
+  assertSupported,
+  findUnsupported,
+  formatConstructPath,
+  KYVERNO_SUPPORT,
+  type KyvernoConstruct,
+  type UnsupportedConstruct,
+  unsupportedInRule,
+  unsupportedRuleMessage,
+} from './policy/support.js';
 export {
   addDefaultRegistry,
   type ExtractedImages,
@@ -35,17 +106,73 @@ export {
   type ImageInfo,
   imageInfoString,
   listImages,
-} from './images.js';
-export { createJmesEngine, type JmesEngine } from './jmespath.js';
-export { applyJsonPatch } from './jsonpatch.js';
-export * from './kinds.js';
-export * from './match.js';
-export * from './metadata.js';
-export { type NotationImageVerifierOptions, notationImageVerifier } from './notary-verifier.js';
-export { matchPattern, type PatternResult } from './pattern.js';
-export * from './policy.js';
-export * from './support.js';
-export * from './types.js';
-export * from './variables.js';
-export * from './verifier.js';
-export * from './wildcard.js';
+} from './resource/images.js';
+export { applyJsonPatch } from './resource/jsonpatch.js';
+export {
+  addImageVerification,
+  type ImageVerificationMetadata,
+  type ImageVerificationStatus,
+  imageMetadataPatches,
+  isImageVerified,
+  isImageVerifiedForPolicy,
+  type JsonPatchOperation,
+  mergeImageVerification,
+  newImageVerificationMetadata,
+  parseImageMetadata,
+  VERIFY_IMAGES_ANNOTATION,
+  VERIFY_IMAGES_SCOPED_ANNOTATION,
+} from './resource/metadata.js';
+export type {
+  Attestation,
+  Attestor,
+  AttestorSet,
+  CertificateAttestor,
+  ContextEntry,
+  FailureActionOverride,
+  ImageVerification,
+  KubeObject,
+  KyvernoPolicy,
+  LabelSelector,
+  MatchResources,
+  PolicyException,
+  PolicyMetadata,
+  PolicyResponse,
+  PolicySpec,
+  RequestInfo,
+  ResourceDescription,
+  ResourceFilter,
+  Rule,
+  RuleResponse,
+  RuleStatus,
+  RuleType,
+  Subject,
+} from './types.js';
+export { createJmesEngine, type JmesEngine } from './variables/jmespath.js';
+export {
+  type Condition,
+  type ConditionBlock,
+  type ConditionsResult,
+  evaluateCondition,
+  evaluateConditions,
+  hasVariables,
+  type SubstituteOptions,
+  substituteVariables,
+} from './variables/variables.js';
+export { type NotationImageVerifierOptions, notationImageVerifier } from './verifier/notary.js';
+export {
+  type CachedOutcome,
+  combineNotaryCertificates,
+  createVerificationCache,
+  isInconclusive,
+  isInfrastructureError,
+  kyvernoNotaryTrustPolicy,
+  matchesArtifactType,
+  materialKey,
+  type NotaryAttestation,
+  type NotaryAttestationRequest,
+  type NotaryAttestorMaterial,
+  type NotaryImageVerifier,
+  type NotaryVerifyRequest,
+  type VerificationCache,
+  type VerificationCacheOptions,
+} from './verifier/verifier.js';

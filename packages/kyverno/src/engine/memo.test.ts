@@ -1,11 +1,11 @@
 import { VouchError } from '@vouch/core';
 import { describe, expect, it } from 'vitest';
+import { matchRule } from '../match/match.js';
+import { policyFromObject } from '../policy/parse.js';
+import { jsonClone } from '../resource/jsonpatch.js';
+import type { KubeObject, Rule } from '../types.js';
+import type { NotaryImageVerifier } from '../verifier/verifier.js';
 import { createKyvernoEngine, validateResource, verifyAndPatchImages } from './engine.js';
-import { jsonClone } from './jsonpatch.js';
-import { matchRule } from './match.js';
-import { policyFromObject } from './policy.js';
-import type { KubeObject, Rule } from './types.js';
-import type { NotaryImageVerifier } from './verifier.js';
 
 const DIGEST = `sha256:${'c'.repeat(64)}`;
 const CERT = '-----BEGIN CERTIFICATE-----\nZ29vZA==\n-----END CERTIFICATE-----';

@@ -1,11 +1,11 @@
 import { fromBase64, fromUtf8, VouchError } from '@vouch/core';
 import { describe, expect, it } from 'vitest';
-import { type AdmissionReview, handleAdmissionReview } from './admission.js';
-import { applyPolicies, buildPolicyReports } from './apply.js';
+import { type AdmissionReview, handleAdmissionReview } from '../admission/admission.js';
+import { applyPolicies, buildPolicyReports } from '../apply/apply.js';
+import { policyFromObject } from '../policy/parse.js';
+import type { KubeObject } from '../types.js';
+import type { NotaryImageVerifier, NotaryVerifyRequest } from '../verifier/verifier.js';
 import { createKyvernoEngine, verifyAndPatchImages } from './engine.js';
-import { policyFromObject } from './policy.js';
-import type { KubeObject } from './types.js';
-import type { NotaryImageVerifier, NotaryVerifyRequest } from './verifier.js';
 
 const DIGEST = `sha256:${'b'.repeat(64)}`;
 const GOOD = '-----BEGIN CERTIFICATE-----\nZ29vZA==\n-----END CERTIFICATE-----';

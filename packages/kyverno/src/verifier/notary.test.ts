@@ -6,10 +6,10 @@ import { sign } from '@vouch/notation';
 import { type MemoryRepository, memoryRepository, type Repository } from '@vouch/registry';
 import { certificatesToPem, createTestPki, type TestPki } from '@vouch/x509';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { handleAdmissionReview } from './admission.js';
-import { createKyvernoEngine } from './engine.js';
-import { notationImageVerifier } from './notary-verifier.js';
-import { policyFromObject } from './policy.js';
+import { handleAdmissionReview } from '../admission/admission.js';
+import { createKyvernoEngine } from '../engine/engine.js';
+import { policyFromObject } from '../policy/parse.js';
+import { notationImageVerifier } from './notary.js';
 
 const REG = 'registry.example.com';
 

@@ -1,7 +1,11 @@
 import { isVouchError, VouchError } from '@vouch/core';
-import { computeRules } from './autogen.js';
-import { type Co, driveAsync, isThenable, Pending, rethrowPending } from './drive.js';
-import { exceptionCovers, policyExceptionKey } from './exceptions.js';
+import { checkKind, type GroupVersionKind } from '../match/kinds.js';
+import { checkSelector, type MatchInput, resourceGVK, ruleMatchesInput } from '../match/match.js';
+import { matchPattern } from '../match/pattern.js';
+import { matchesAny, wildcardMatch } from '../match/wildcard.js';
+import { computeRules } from '../policy/autogen.js';
+import { exceptionCovers, policyExceptionKey } from '../policy/exceptions.js';
+import { assertSupported, type KyvernoConstruct, unsupportedInRule, unsupportedRuleMessage } from '../policy/support.js';
 import {
   type ExtractedImages,
   extractImages,
@@ -10,11 +14,8 @@ import {
   type ImageInfo,
   imageInfoString,
   withPointer,
-} from './images.js';
-import { createJmesEngine, type JmesEngine } from './jmespath.js';
-import { patchShared } from './jsonpatch.js';
-import { checkKind, type GroupVersionKind } from './kinds.js';
-import { checkSelector, type MatchInput, resourceGVK, ruleMatchesInput } from './match.js';
+} from '../resource/images.js';
+import { patchShared } from '../resource/jsonpatch.js';
 import {
   addImageVerification,
   type ImageVerificationMetadata,
@@ -26,9 +27,7 @@ import {
   parseImageMetadata,
   VERIFY_IMAGES_ANNOTATION,
   VERIFY_IMAGES_SCOPED_ANNOTATION,
-} from './metadata.js';
-import { matchPattern } from './pattern.js';
-import { assertSupported, type KyvernoConstruct, unsupportedInRule, unsupportedRuleMessage } from './support.js';
+} from '../resource/metadata.js';
 import type {
   Attestation,
   AttestorSet,
@@ -41,8 +40,9 @@ import type {
   Rule,
   RuleResponse,
   RuleStatus,
-} from './types.js';
-import { type ConditionBlock, evaluateConditions, substituteVariables } from './variables.js';
+} from '../types.js';
+import { createJmesEngine, type JmesEngine } from '../variables/jmespath.js';
+import { type ConditionBlock, evaluateConditions, substituteVariables } from '../variables/variables.js';
 import {
   type CachedOutcome,
   createVerificationCache,
@@ -53,8 +53,8 @@ import {
   type NotaryImageVerifier,
   type VerificationCache,
   type VerificationCacheOptions,
-} from './verifier.js';
-import { matchesAny, wildcardMatch } from './wildcard.js';
+} from '../verifier/verifier.js';
+import { type Co, driveAsync, isThenable, Pending, rethrowPending } from './drive.js';
 
 /** Loads rule `context` entries that need the cluster (configMap, apiCall, …). */
 export interface ContextLoader {

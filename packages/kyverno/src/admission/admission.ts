@@ -1,6 +1,6 @@
 import { toBase64, utf8, VouchError } from '@vouch/core';
 import { stringify } from 'yaml';
-import { type Co, driveAsync, settled } from './drive.js';
+import { type Co, driveAsync, settled } from '../engine/drive.js';
 import {
   type EngineRequest,
   type KyvernoEngine,
@@ -9,9 +9,9 @@ import {
   ruleFailureAction,
   validateResourceCo,
   verifyAndPatchImagesCo,
-} from './engine.js';
-import type { JsonPatchOperation } from './metadata.js';
-import type { KubeObject, PolicyResponse, RequestInfo } from './types.js';
+} from '../engine/engine.js';
+import type { JsonPatchOperation } from '../resource/metadata.js';
+import type { KubeObject, PolicyResponse, RequestInfo } from '../types.js';
 
 /** AdmissionReview `request` (admission.k8s.io/v1), the fields vouch reads. */
 export interface AdmissionRequest {

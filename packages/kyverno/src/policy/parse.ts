@@ -1,8 +1,8 @@
 import { decodePem, VouchError } from '@vouch/core';
 import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml';
+import type { KyvernoPolicy } from '../types.js';
+import { hasVariables } from '../variables/variables.js';
 import { findUnsupported } from './support.js';
-import type { KyvernoPolicy } from './types.js';
-import { hasVariables } from './variables.js';
 
 /** Annotation that selects the pod controllers autogen generates rules for. */
 export const AUTOGEN_ANNOTATION = 'pod-policies.kyverno.io/autogen-controllers';

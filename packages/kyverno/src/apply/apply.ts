@@ -1,13 +1,13 @@
 import { VouchError } from '@vouch/core';
 import { parseAllDocuments } from 'yaml';
-import { type ContextLoader, createKyvernoEngine, evaluateResource, type KyvernoEngine, ruleFailureAction } from './engine.js';
-import { parsePolicyExceptions } from './exceptions.js';
-import type { ImageConfig } from './images.js';
-import type { GroupVersionKind } from './kinds.js';
-import type { JsonPatchOperation } from './metadata.js';
-import { parsePolicies, policyKey } from './policy.js';
-import type { KubeObject, KyvernoPolicy, PolicyException, PolicyResponse, RequestInfo, RuleResponse } from './types.js';
-import type { NotaryImageVerifier, VerificationCacheOptions } from './verifier.js';
+import { type ContextLoader, createKyvernoEngine, evaluateResource, type KyvernoEngine, ruleFailureAction } from '../engine/engine.js';
+import type { GroupVersionKind } from '../match/kinds.js';
+import { parsePolicyExceptions } from '../policy/exceptions.js';
+import { parsePolicies, policyKey } from '../policy/parse.js';
+import type { ImageConfig } from '../resource/images.js';
+import type { JsonPatchOperation } from '../resource/metadata.js';
+import type { KubeObject, KyvernoPolicy, PolicyException, PolicyResponse, RequestInfo, RuleResponse } from '../types.js';
+import type { NotaryImageVerifier, VerificationCacheOptions } from '../verifier/verifier.js';
 
 /** Kubernetes APIResource as written in a Values file's `subresources`. */
 export interface APIResource {

@@ -1,6 +1,6 @@
-import { getKindFromGVK } from './kinds.js';
-import { AUTOGEN_ANNOTATION } from './policy.js';
-import type { KyvernoPolicy, MatchResources, ResourceDescription, ResourceFilter, Rule } from './types.js';
+import { getKindFromGVK } from '../match/kinds.js';
+import type { KyvernoPolicy, MatchResources, ResourceDescription, ResourceFilter, Rule } from '../types.js';
+import { AUTOGEN_ANNOTATION } from './parse.js';
 
 /** Pod controllers autogen knows, with the GVK form used in generated rules. */
 export const POD_CONTROLLERS: Readonly<Record<string, string>> = {

@@ -1,6 +1,6 @@
 import { VouchError } from '@vouch/core';
+import { wildcardMatch } from '../match/wildcard.js';
 import type { JmesEngine } from './jmespath.js';
-import { wildcardMatch } from './wildcard.js';
 
 const VAR_RE = /\{\{([^{}]*)\}\}/;
 

@@ -1,12 +1,12 @@
 import { fromBase64, fromUtf8, isVouchError, VouchError } from '@vouch/core';
 import { describe, expect, it } from 'vitest';
-import { type AdmissionReview, handleAdmissionReview, isBlocked } from './admission.js';
-import { applyPolicies } from './apply.js';
+import { type AdmissionReview, handleAdmissionReview, isBlocked } from '../admission/admission.js';
+import { applyPolicies } from '../apply/apply.js';
+import { parsePolicies, policyFromObject } from '../policy/parse.js';
+import { findUnsupported, KYVERNO_SUPPORT } from '../policy/support.js';
+import type { KubeObject, KyvernoPolicy } from '../types.js';
+import { isInfrastructureError, type NotaryImageVerifier } from '../verifier/verifier.js';
 import { createKyvernoEngine, evaluateResource, verifyAndPatchImages } from './engine.js';
-import { parsePolicies, policyFromObject } from './policy.js';
-import { findUnsupported, KYVERNO_SUPPORT } from './support.js';
-import type { KubeObject, KyvernoPolicy } from './types.js';
-import { isInfrastructureError, type NotaryImageVerifier } from './verifier.js';
 
 // Regression tests for issue 11 defect 1: whatever vouch cannot evaluate never admits an image.
 

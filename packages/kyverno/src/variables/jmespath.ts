@@ -10,8 +10,8 @@ import {
 } from '@jmespath-community/jmespath';
 import { fromBase64, fromUtf8, toBase64, utf8, VouchError } from '@vouch/core';
 import { parse as parseYaml } from 'yaml';
-import { getImageInfo } from './images.js';
-import { wildcardMatch } from './wildcard.js';
+import { wildcardMatch } from '../match/wildcard.js';
+import { getImageInfo } from '../resource/images.js';
 
 /** A JMESPath evaluator with Kyverno's custom functions registered on this instance only. */
 export interface JmesEngine {

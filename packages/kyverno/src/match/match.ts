@@ -1,5 +1,5 @@
+import type { KubeObject, LabelSelector, RequestInfo, ResourceDescription, ResourceFilter, Rule, Subject } from '../types.js';
 import { checkKind, type GroupVersionKind, splitApiVersion } from './kinds.js';
-import type { KubeObject, LabelSelector, RequestInfo, ResourceDescription, ResourceFilter, Rule, Subject } from './types.js';
 import { containsWildcard, wildcardMatch } from './wildcard.js';
 
 /** Everything match/exclude evaluation depends on. */

@@ -1,5 +1,5 @@
 import { VouchError } from '@vouch/core';
-import type { KyvernoPolicy, Rule } from './types.js';
+import type { KyvernoPolicy, Rule } from '../types.js';
 
 /**
  * What vouch evaluates of a Kyverno policy: ONE table, keyed by construct. A construct marked

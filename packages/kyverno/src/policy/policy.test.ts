@@ -2,7 +2,7 @@ import { VouchError } from '@vouch/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { parsePolicies, policyFromObject } from './policy.js';
+import { parsePolicies, policyFromObject } from './parse.js';
 
 // A syntactically valid PEM block (the parser checks labels, not X.509 contents).
 const PEM_BODY = 'AAUKDxQZHiMoLTI3PEFGS1BVWl9kaW5zeH2Ch4yRlpugpaqvtLm+w8jN0tfc4ebr';

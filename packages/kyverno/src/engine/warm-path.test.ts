@@ -1,12 +1,12 @@
 import { VouchError } from '@vouch/core';
 import { describe, expect, it } from 'vitest';
-import { type AdmissionReview, handleAdmissionReview } from './admission.js';
+import { type AdmissionReview, handleAdmissionReview } from '../admission/admission.js';
+import { policyFromObject } from '../policy/parse.js';
+import { patchShared } from '../resource/jsonpatch.js';
+import type { KubeObject } from '../types.js';
+import type { NotaryImageVerifier, NotaryVerifyRequest } from '../verifier/verifier.js';
 import { type Co, drive, Pending } from './drive.js';
 import { createKyvernoEngine, newReviewMemo, validateResourceCo, verifyAndPatchImages, verifyAndPatchImagesCo } from './engine.js';
-import { patchShared } from './jsonpatch.js';
-import { policyFromObject } from './policy.js';
-import type { KubeObject } from './types.js';
-import type { NotaryImageVerifier, NotaryVerifyRequest } from './verifier.js';
 
 const DIGEST = `sha256:${'d'.repeat(64)}`;
 const CERT = '-----BEGIN CERTIFICATE-----\nZ29vZA==\n-----END CERTIFICATE-----';

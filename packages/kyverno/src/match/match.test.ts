@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { autogenRuleName, computeRules, generateAutogenRules } from './autogen.js';
-import { extractImages, getImageInfo } from './images.js';
+import { autogenRuleName, computeRules, generateAutogenRules } from '../policy/autogen.js';
+import { policyFromObject } from '../policy/parse.js';
+import { extractImages, getImageInfo } from '../resource/images.js';
 import { checkKind } from './kinds.js';
 import { matchRule } from './match.js';
-import { policyFromObject } from './policy.js';
 import { wildcardMatch } from './wildcard.js';
 
 const pod = (extra: Record<string, unknown> = {}) => ({

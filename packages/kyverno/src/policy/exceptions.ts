@@ -1,7 +1,7 @@
 import { VouchError } from '@vouch/core';
 import { parseAllDocuments } from 'yaml';
-import type { PolicyException } from './types.js';
-import { wildcardMatch } from './wildcard.js';
+import { wildcardMatch } from '../match/wildcard.js';
+import type { PolicyException } from '../types.js';
 
 const API_VERSIONS = ['kyverno.io/v2', 'kyverno.io/v2beta1', 'kyverno.io/v2alpha1'];
 
