@@ -51,7 +51,6 @@ export {
   type KyvernoEngine,
   type KyvernoEngineOptions,
   policyFailurePolicy,
-  policyRules,
   ruleFailureAction,
   scopedAnnotation,
   unsupportedValidateFeatures,
@@ -75,6 +74,7 @@ export {
 export { matchPattern, type PatternResult } from './match/pattern.js';
 export { containsWildcard, matchesAny, wildcardMatch } from './match/wildcard.js';
 export {
+  AUTOGEN_ANNOTATION,
   autogenControllers,
   autogenRuleName,
   canAutoGen,
@@ -82,10 +82,12 @@ export {
   generateAutogenRules,
   isAutogenRuleName,
   POD_CONTROLLERS,
+  policyRules,
   rewriteFields,
 } from './policy/autogen.js';
 export { exceptionCovers, parsePolicyExceptions, policyExceptionFromObject, policyExceptionKey } from './policy/exceptions.js';
-export { AUTOGEN_ANNOTATION, type ParsePolicyOptions, parsePolicies, policyFromObject, policyKey } from './policy/parse.js';
+export { policyKey } from './policy/key.js';
+export { type ParsePolicyOptions, parsePolicies, policyFromObject } from './policy/parse.js';
 export {
   assertSupported,
   findUnsupported,

@@ -3,8 +3,9 @@ import { checkKind, type GroupVersionKind } from '../match/kinds.js';
 import { checkSelector, type MatchInput, resourceGVK, ruleMatchesInput } from '../match/match.js';
 import { matchPattern } from '../match/pattern.js';
 import { matchesAny, wildcardMatch } from '../match/wildcard.js';
-import { computeRules } from '../policy/autogen.js';
+import { policyRules } from '../policy/autogen.js';
 import { exceptionCovers, policyExceptionKey } from '../policy/exceptions.js';
+import { policyKey } from '../policy/key.js';
 import { assertSupported, type KyvernoConstruct, unsupportedInRule, unsupportedRuleMessage } from '../policy/support.js';
 import {
   type ExtractedImages,
@@ -135,7 +136,7 @@ export function createKyvernoEngine(options: KyvernoEngineOptions): KyvernoEngin
   if (options.exceptions && options.exceptions.length > 0) {
     const byRule = new Map<Rule, PolicyException[]>();
     for (const policy of options.policies) {
-      const key = policy.kind === 'Policy' ? `${policy.metadata.namespace ?? 'default'}/${policy.metadata.name}` : policy.metadata.name;
+      const key = policyKey(policy);
       for (const rule of rulesOf(engine, policy)) {
         const list = options.exceptions.filter((e) => exceptionCovers(e, key, rule.name));
         if (list.length > 0) byRule.set(rule, list);
@@ -1519,11 +1520,6 @@ class ReviewCache implements VerificationCache {
     }
     return p;
   }
-}
-
-/** Rules of the policy (with autogen) in evaluation order. */
-export function policyRules(policy: KyvernoPolicy): Rule[] {
-  return computeRules(policy, '');
 }
 
 /**

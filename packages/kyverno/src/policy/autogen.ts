@@ -1,6 +1,8 @@
 import { getKindFromGVK } from '../match/kinds.js';
 import type { KyvernoPolicy, MatchResources, ResourceDescription, ResourceFilter, Rule } from '../types.js';
-import { AUTOGEN_ANNOTATION } from './parse.js';
+
+/** Annotation that selects the pod controllers autogen generates rules for. */
+export const AUTOGEN_ANNOTATION = 'pod-policies.kyverno.io/autogen-controllers';
 
 /** Pod controllers autogen knows, with the GVK form used in generated rules. */
 export const POD_CONTROLLERS: Readonly<Record<string, string>> = {
@@ -179,4 +181,9 @@ export function computeRules(policy: Pick<KyvernoPolicy, 'spec' | 'metadata'>, k
   const gen = generateAutogenRules(policy, kind);
   if (gen.length === 0) return policy.spec.rules ?? [];
   return [...(policy.spec.rules ?? []).filter((r) => !isAutogenRuleName(r.name)), ...gen];
+}
+
+/** Rules of the policy (with autogen) in evaluation order. */
+export function policyRules(policy: KyvernoPolicy): Rule[] {
+  return computeRules(policy, '');
 }

@@ -2,10 +2,9 @@ import { VouchError } from '@vouch/core';
 import { parseAllDocuments } from 'yaml';
 import { wildcardMatch } from '../match/wildcard.js';
 import type { PolicyException } from '../types.js';
+import { isObj } from '../util.js';
 
 const API_VERSIONS = ['kyverno.io/v2', 'kyverno.io/v2beta1', 'kyverno.io/v2alpha1'];
-
-const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function invalid(source: string | undefined, name: unknown, message: string): VouchError {
   return new VouchError(

@@ -1,5 +1,8 @@
 import { VouchError } from '@vouch/core';
 import type { KyvernoPolicy, Rule } from '../types.js';
+import { isObj } from '../util.js';
+import { policyKey } from './key.js';
+import { formatPath, type Path } from './locate.js';
 
 /**
  * What vouch evaluates of a Kyverno policy: ONE table, keyed by construct. A construct marked
@@ -66,10 +69,6 @@ export interface UnsupportedConstruct {
   /** Where: from the policy root (`spec.rules[0].verifyImages[1].type`), for rules of `spec.rules`. */
   path: (string | number)[];
 }
-
-type Path = (string | number)[];
-
-const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 const IV_DEPRECATED = ['image', 'key', 'roots', 'subject', 'issuer', 'additionalExtensions', 'annotations', 'cosignOCI11'] as const;
 const VALIDATE_UNSUPPORTED = ['foreach', 'cel', 'podSecurity', 'manifests', 'assert'] as const;
@@ -153,10 +152,6 @@ function unsupportedInSpec(policy: KyvernoPolicy, support: Readonly<Record<Kyver
   return [];
 }
 
-function policyKeyOf(policy: KyvernoPolicy): string {
-  return policy.kind === 'Policy' ? `${policy.metadata.namespace ?? 'default'}/${policy.metadata.name}` : policy.metadata.name;
-}
-
 /**
  * Every construct of `policy` that vouch does not evaluate (see {@link KYVERNO_SUPPORT}), for the
  * rules of `spec.rules` (autogen rules copy them) and the policy spec. Empty when vouch evaluates all of it.
@@ -165,7 +160,7 @@ export function findUnsupported(
   policy: KyvernoPolicy,
   support: Readonly<Record<KyvernoConstruct, { supported: boolean; what: string }>> = KYVERNO_SUPPORT,
 ): UnsupportedConstruct[] {
-  const key = policyKeyOf(policy);
+  const key = policyKey(policy);
   const out: UnsupportedConstruct[] = [];
   for (const path of unsupportedInSpec(policy, support)) {
     out.push({
@@ -191,9 +186,7 @@ export function findUnsupported(
 
 /** `spec.rules[0].verifyImages[1].type` */
 export function formatConstructPath(path: readonly (string | number)[]): string {
-  let s = '';
-  for (const p of path) s += typeof p === 'number' ? `[${p}]` : s === '' ? p : `.${p}`;
-  return s;
+  return formatPath(path);
 }
 
 /** The message of a rule that fails because it uses `u` (apply/test). */
