@@ -10,7 +10,7 @@ export function applyDefaults(p: Record<string, unknown>): void {
   spec.admission ??= true;
   spec.background ??= true;
   spec.emitWarning ??= false;
-  for (const rule of (spec.rules as unknown[] | undefined) ?? []) {
+  for (const rule of rulesOf(spec)) {
     if (!isObj(rule)) continue;
     rule.skipBackgroundRequests ??= true;
     if (isObj(rule.validate)) rule.validate.allowExistingViolations ??= true;
@@ -26,11 +26,16 @@ export function fillBooleans(p: Record<string, unknown>): void {
 }
 
 function setEntryBooleans(spec: Record<string, unknown>, value: boolean): void {
-  for (const rule of (spec.rules as unknown[] | undefined) ?? []) {
+  for (const rule of rulesOf(spec)) {
     if (!isObj(rule) || !Array.isArray(rule.verifyImages)) continue;
     for (const iv of rule.verifyImages as unknown[]) {
       if (!isObj(iv)) continue;
       for (const k of ENTRY_BOOLEANS) iv[k] ??= value;
     }
   }
+}
+
+/** `spec.rules` when it is a list (anything else is left for validation to report). */
+function rulesOf(spec: Record<string, unknown>): unknown[] {
+  return Array.isArray(spec.rules) ? spec.rules : [];
 }

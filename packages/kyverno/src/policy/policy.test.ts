@@ -155,6 +155,21 @@ describe('parsePolicies', () => {
     }
   });
 
+  it('`rules` that is not a list is reported as such, with or without CRD defaults (not a TypeError)', () => {
+    const text = 'apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata:\n  name: p\nspec:\n  rules: 7\n';
+    for (const applyDefaults of [true, false]) {
+      let err: unknown;
+      try {
+        parsePolicies(text, { source: 'policy.yaml', applyDefaults });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(VouchError);
+      expect((err as VouchError).code).toBe('ERR_KYVERNO_POLICY_INVALID');
+      expect((err as VouchError).message).toMatch(/^policy\.yaml:6:\d+: spec\.rules must be a list, found a number at spec\.rules/);
+    }
+  });
+
   it('property: returns policies or throws VouchError on arbitrary YAML', () => {
     fc.assert(
       fc.property(
@@ -162,6 +177,9 @@ describe('parsePolicies', () => {
           fc.string(),
           fc.jsonValue().map((v) => stringify(v)),
           fc.jsonValue().map((v) => stringify({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: 'x' }, spec: v })),
+          fc
+            .jsonValue()
+            .map((v) => stringify({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: 'x' }, spec: { rules: v } })),
         ),
         (text) => {
           try {
