@@ -19,29 +19,17 @@ export {
   handleAdmissionReview,
   isBlocked,
 } from './admission/admission.js';
+export { type APIResource, type ApplyOptions, applyPolicies, type KyvernoValues, type ResourceResult } from './apply/apply.js';
 export {
-  type APIResource,
-  type ApplyOptions,
-  type ApplyReport,
-  applyPolicies,
-  buildApplyReports,
-  buildMergedReport,
-  buildPolicyReports,
   type KyvernoTestFile,
-  type KyvernoValues,
-  type PolicyReport,
-  type PolicyReportResult,
   parseKyvernoTest,
   parseYamlObjects,
-  type ReportOptions,
-  type ResourceResult,
   type RunTestOptions,
   runKyvernoTest,
   type TestResultSpec,
   type TestRow,
   type TestRunResult,
-  toReportResult,
-} from './apply/apply.js';
+} from './apply/test-runner.js';
 export {
   type ContextLoader,
   createKyvernoEngine,
@@ -98,6 +86,16 @@ export {
   unsupportedInRule,
   unsupportedRuleMessage,
 } from './policy/support.js';
+export {
+  type ApplyReport,
+  buildApplyReports,
+  buildMergedReport,
+  buildPolicyReports,
+  type PolicyReport,
+  type PolicyReportResult,
+  type ReportOptions,
+  toReportResult,
+} from './report/report.js';
 export {
   addDefaultRegistry,
   type ExtractedImages,

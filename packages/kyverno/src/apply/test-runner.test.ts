@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseKyvernoTest, runKyvernoTest } from './apply.js';
+import { parseKyvernoTest, runKyvernoTest } from './test-runner.js';
 
 // issue 11 defect 11: `kyverno test` fidelity.
 

@@ -1,8 +1,9 @@
 import { fromBase64, fromUtf8, VouchError } from '@vouch/core';
 import { describe, expect, it } from 'vitest';
 import { type AdmissionReview, handleAdmissionReview } from '../admission/admission.js';
-import { applyPolicies, buildPolicyReports } from '../apply/apply.js';
+import { applyPolicies } from '../apply/apply.js';
 import { policyFromObject } from '../policy/parse.js';
+import { buildPolicyReports } from '../report/report.js';
 import type { KubeObject } from '../types.js';
 import type { NotaryImageVerifier, NotaryVerifyRequest } from '../verifier/verifier.js';
 import { createKyvernoEngine, verifyAndPatchImages } from './engine.js';
