@@ -30,22 +30,16 @@ export {
   type TestRow,
   type TestRunResult,
 } from './apply/test-runner.js';
-export {
-  type ContextLoader,
-  createKyvernoEngine,
-  type EngineRequest,
-  type EvaluationResult,
-  evaluateResource,
-  type KyvernoEngine,
-  type KyvernoEngineOptions,
-  policyFailurePolicy,
-  ruleFailureAction,
-  scopedAnnotation,
-  unsupportedValidateFeatures,
-  type VerifyImagesResult,
-  validateResource,
-  verifyAndPatchImages,
-} from './engine/engine.js';
+export { createKyvernoEngine, evaluateResource, validateResource, verifyAndPatchImages } from './engine/engine.js';
+export { policyFailurePolicy, ruleFailureAction } from './engine/failure.js';
+export type {
+  ContextLoader,
+  EngineRequest,
+  EvaluationResult,
+  KyvernoEngine,
+  KyvernoEngineOptions,
+  VerifyImagesResult,
+} from './engine/types.js';
 export { checkKind, type GroupVersionKind, getKindFromGVK, type KindSelector, parseKindSelector, splitApiVersion } from './match/kinds.js';
 export {
   checkAnnotations,
@@ -85,6 +79,7 @@ export {
   type UnsupportedConstruct,
   unsupportedInRule,
   unsupportedRuleMessage,
+  unsupportedValidateFeatures,
 } from './policy/support.js';
 export {
   type ApplyReport,
@@ -119,6 +114,7 @@ export {
   mergeImageVerification,
   newImageVerificationMetadata,
   parseImageMetadata,
+  scopedAnnotation,
   VERIFY_IMAGES_ANNOTATION,
   VERIFY_IMAGES_SCOPED_ANNOTATION,
 } from './resource/metadata.js';
@@ -158,12 +154,16 @@ export {
   type SubstituteOptions,
   substituteVariables,
 } from './variables/variables.js';
-export { type NotationImageVerifierOptions, notationImageVerifier } from './verifier/notary.js';
 export {
   type CachedOutcome,
-  combineNotaryCertificates,
   createVerificationCache,
   isInconclusive,
+  type VerificationCache,
+  type VerificationCacheOptions,
+} from './verifier/cache.js';
+export { type NotationImageVerifierOptions, notationImageVerifier } from './verifier/notary.js';
+export {
+  combineNotaryCertificates,
   isInfrastructureError,
   kyvernoNotaryTrustPolicy,
   matchesArtifactType,
@@ -173,6 +173,4 @@ export {
   type NotaryAttestorMaterial,
   type NotaryImageVerifier,
   type NotaryVerifyRequest,
-  type VerificationCache,
-  type VerificationCacheOptions,
 } from './verifier/verifier.js';

@@ -1,15 +1,10 @@
-import { toBase64, utf8, VouchError } from '@vouch/core';
+import { VouchError } from '@vouch/core';
 import { stringify } from 'yaml';
 import { type Co, driveAsync, settled } from '../engine/drive.js';
-import {
-  type EngineRequest,
-  type KyvernoEngine,
-  newReviewMemo,
-  policyFailurePolicy,
-  ruleFailureAction,
-  validateResourceCo,
-  verifyAndPatchImagesCo,
-} from '../engine/engine.js';
+import { stateOf, validateResourceCo, verifyAndPatchImagesCo } from '../engine/engine.js';
+import { policyFailurePolicy, ruleFailureAction } from '../engine/failure.js';
+import { newReviewMemo } from '../engine/review.js';
+import type { EngineRequest, KyvernoEngine } from '../engine/types.js';
 import type { JsonPatchOperation } from '../resource/metadata.js';
 import type { KubeObject, PolicyResponse, RequestInfo } from '../types.js';
 
@@ -105,40 +100,6 @@ function auditAnnotations(responses: readonly PolicyResponse[]): Record<string, 
   return out;
 }
 
-// Per engine: the last patch and its base64 (warm reviews of one workload repeat the same patch).
-interface PatchKey {
-  op: string;
-  path: string;
-  /** The value itself when it is a string, else its JSON text (`json` true). */
-  value: string | undefined;
-  json: boolean;
-}
-const lastPatch = new WeakMap<KyvernoEngine, { ops: PatchKey[]; base64: string }>();
-
-function patchKey(p: { op: string; path: string; value?: unknown }): PatchKey {
-  const json = typeof p.value !== 'string';
-  return { op: p.op, path: p.path, value: json ? JSON.stringify(p.value) : (p.value as string), json };
-}
-
-/** The base64 JSON text of `patches`, reused from the last review when every op is equal (op, path, value). */
-function patchBase64(engine: KyvernoEngine, patches: readonly { op: string; path: string; value?: unknown }[]): string {
-  const last = lastPatch.get(engine);
-  if (last && last.ops.length === patches.length) {
-    let same = true;
-    for (let i = 0; i < patches.length && same; i++) {
-      const a = last.ops[i]!;
-      const b = patches[i]!;
-      if (a.op !== b.op || a.path !== b.path) same = false;
-      else if (typeof b.value === 'string') same = !a.json && a.value === b.value;
-      else same = a.json && a.value === JSON.stringify(b.value);
-    }
-    if (same) return last.base64;
-  }
-  const base64 = toBase64(utf8(JSON.stringify(patches)));
-  lastPatch.set(engine, { ops: patches.map(patchKey), base64 });
-  return base64;
-}
-
 function deny(uid: string, message: string, warnings: string[]): AdmissionResponse {
   const res: AdmissionResponse = { uid, allowed: false, status: { status: 'Failure', message } };
   if (warnings.length > 0) res.warnings = warnings;
@@ -224,7 +185,7 @@ function* admissionCo(review: AdmissionReview, engine: KyvernoEngine, options: A
       const res: AdmissionResponse = { uid: req.uid, allowed: true };
       if (patches.length > 0) {
         res.patchType = 'JSONPatch';
-        res.patch = patchBase64(engine, patches);
+        res.patch = stateOf(engine).patchBase64(patches);
       }
       if (warnings.length > 0) res.warnings = warnings;
       const audit = { ...audit1, ...auditAnnotations(phase2) };

@@ -1,9 +1,11 @@
-import { type ContextLoader, createKyvernoEngine, evaluateResource, type KyvernoEngine } from '../engine/engine.js';
+import { createKyvernoEngine, evaluateResource } from '../engine/engine.js';
+import type { ContextLoader, KyvernoEngine } from '../engine/types.js';
 import type { GroupVersionKind } from '../match/kinds.js';
 import type { ImageConfig } from '../resource/images.js';
 import type { JsonPatchOperation } from '../resource/metadata.js';
 import type { KubeObject, KyvernoPolicy, PolicyException, PolicyResponse, RequestInfo } from '../types.js';
-import type { NotaryImageVerifier, VerificationCacheOptions } from '../verifier/verifier.js';
+import type { VerificationCacheOptions } from '../verifier/cache.js';
+import type { NotaryImageVerifier } from '../verifier/verifier.js';
 
 /** Kubernetes APIResource as written in a Values file's `subresources`. */
 export interface APIResource {

@@ -6,7 +6,8 @@ import { patchShared } from '../resource/jsonpatch.js';
 import type { KubeObject } from '../types.js';
 import type { NotaryImageVerifier, NotaryVerifyRequest } from '../verifier/verifier.js';
 import { type Co, drive, Pending } from './drive.js';
-import { createKyvernoEngine, newReviewMemo, validateResourceCo, verifyAndPatchImages, verifyAndPatchImagesCo } from './engine.js';
+import { createKyvernoEngine, validateResourceCo, verifyAndPatchImages, verifyAndPatchImagesCo } from './engine.js';
+import { newReviewMemo } from './review.js';
 
 const DIGEST = `sha256:${'d'.repeat(64)}`;
 const CERT = '-----BEGIN CERTIFICATE-----\nZ29vZA==\n-----END CERTIFICATE-----';

@@ -143,6 +143,13 @@ export function unsupportedInRule(
   return out;
 }
 
+/** The `validate` sub-features vouch's validate engine does not evaluate (empty when supported); see `KYVERNO_SUPPORT`. */
+export function unsupportedValidateFeatures(rule: Rule): string[] {
+  return unsupportedInRule(rule)
+    .filter((u) => u.construct.startsWith('validate.'))
+    .map((u) => (u.construct === 'validate.other' ? 'other' : u.construct.slice('validate.'.length)));
+}
+
 /** The unsupported constructs at the policy level (outside rules). */
 function unsupportedInSpec(policy: KyvernoPolicy, support: Readonly<Record<KyvernoConstruct, { supported: boolean }>>): Path[] {
   const wc = (policy.spec as Record<string, unknown>).webhookConfiguration;

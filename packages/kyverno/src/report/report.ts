@@ -1,4 +1,4 @@
-import { ruleFailureAction } from '../engine/engine.js';
+import { ruleFailureAction } from '../engine/failure.js';
 import { autogenRuleName } from '../policy/autogen.js';
 import { policyKey } from '../policy/key.js';
 import type { KubeObject, KyvernoPolicy, PolicyResponse, RuleResponse } from '../types.js';

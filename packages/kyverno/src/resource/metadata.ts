@@ -1,4 +1,5 @@
 import { VouchError } from '@vouch/core';
+import type { KubeObject } from '../types.js';
 
 /** Image verification outcome recorded in the annotations. */
 export type ImageVerificationStatus = 'pass' | 'fail' | 'skip';
@@ -160,4 +161,10 @@ export function isImageVerified(
   if (raw === undefined) throw new VouchError('ERR_VERIFICATION_FAILED', 'image is not verified');
   const ivm = parseImageMetadata(raw);
   return ivm.data?.[image] ?? 'fail';
+}
+
+/** Parses the scoped annotation of a resource (helper for callers and tests). */
+export function scopedAnnotation(resource: KubeObject): ImageVerificationMetadata | undefined {
+  const raw = resource.metadata?.annotations?.[VERIFY_IMAGES_SCOPED_ANNOTATION];
+  return raw === undefined ? undefined : parseImageMetadata(raw);
 }
