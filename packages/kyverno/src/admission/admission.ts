@@ -7,6 +7,7 @@ import { newReviewMemo } from '../engine/review.js';
 import type { EngineRequest, KyvernoEngine } from '../engine/types.js';
 import type { JsonPatchOperation } from '../resource/metadata.js';
 import type { KubeObject, PolicyResponse, RequestInfo } from '../types.js';
+import { errMessage } from '../util.js';
 
 /** AdmissionReview `request` (admission.k8s.io/v1), the fields vouch reads. */
 export interface AdmissionRequest {
@@ -144,7 +145,7 @@ function* admissionCo(review: AdmissionReview, engine: KyvernoEngine, options: A
     roles = req.userInfo && options.roles ? yield* settled(options.roles(req.userInfo)) : {};
   } catch (e) {
     const ignore = engine.policies.length > 0 && engine.policies.every((p) => policyFailurePolicy(p) === 'Ignore');
-    const msg = `vouch could not evaluate the request: ${e instanceof Error ? e.message : String(e)}`;
+    const msg = `vouch could not evaluate the request: ${errMessage(e)}`;
     if (ignore) return respond({ uid: req.uid, allowed: true, warnings: [...warnings, msg] });
     return respond(deny(req.uid, msg, warnings));
   }
@@ -201,6 +202,6 @@ function* admissionCo(review: AdmissionReview, engine: KyvernoEngine, options: A
   } catch (e) {
     // An exception inside the engine is a bug, not an infrastructure error: never admitted, whatever
     // the failurePolicy (a verifier or loader failure arrives as a rule response, not here).
-    return respond(deny(req.uid, `vouch could not evaluate the request: ${e instanceof Error ? e.message : String(e)}`, warnings));
+    return respond(deny(req.uid, `vouch could not evaluate the request: ${errMessage(e)}`, warnings));
   }
 }

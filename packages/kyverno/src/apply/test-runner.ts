@@ -5,6 +5,7 @@ import { parsePolicyExceptions } from '../policy/exceptions.js';
 import { parsePolicies } from '../policy/parse.js';
 import { toReportResult } from '../report/report.js';
 import type { KubeObject, KyvernoPolicy, PolicyException, PolicyResponse, RequestInfo, RuleResponse } from '../types.js';
+import { errMessage } from '../util.js';
 import { type ApplyOptions, applyPolicies, type KyvernoValues } from './apply.js';
 
 /** One expected result of a `kyverno-test.yaml`. */
@@ -114,7 +115,7 @@ export async function runKyvernoTest(test: KyvernoTestFile, options: RunTestOpti
     try {
       policies.push(...(parseFn ? parseFn(text, f) : parsePolicies(text, { source: f, ignoreOtherKinds: true })));
     } catch (e) {
-      invalidPolicies[f] = e instanceof Error ? e.message : String(e);
+      invalidPolicies[f] = errMessage(e);
     }
   }
   const exceptions: PolicyException[] = [...(options.exceptions ?? [])];

@@ -1,9 +1,8 @@
+import { isObj } from '../util.js';
 import { wildcardMatch } from './wildcard.js';
 
 /** Outcome of matching a `validate.pattern` against a resource. */
 export type PatternResult = { ok: true } | { ok: false; path: string; skip?: boolean; reason: string };
-
-const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function parseAnchor(key: string): { kind: '' | 'cond' | 'eq' | 'neg' | 'exist' | 'global' | 'add'; key: string } {
   const m = /^([=X^<+]?)\((.+)\)$/.exec(key);

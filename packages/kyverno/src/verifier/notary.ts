@@ -4,6 +4,7 @@ import { createVerifier, type RevocationChecker, type TimestampVerifier, type Ve
 import type { Repository } from '@vouch/registry';
 import { memoryTrustStore } from '@vouch/trust-policy';
 import { parseCertificates } from '@vouch/x509';
+import { errMessage } from '../util.js';
 import {
   combineNotaryCertificates,
   kyvernoNotaryTrustPolicy,
@@ -84,7 +85,7 @@ export function notationImageVerifier(options: NotationImageVerifierOptions): No
   function wrap(e: unknown, prefix: string): VouchError {
     if (isVouchError(e))
       return new VouchError(e.code, `${prefix}: ${e.message}`, { cause: e, ...(e.details ? { details: e.details } : {}) });
-    return new VouchError('ERR_INTERNAL', `${prefix}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    return new VouchError('ERR_INTERNAL', `${prefix}: ${errMessage(e)}`, { cause: e });
   }
 
   /**
