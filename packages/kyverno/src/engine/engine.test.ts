@@ -183,6 +183,33 @@ describe('verifyImages engine', () => {
   });
 });
 
+describe('the engine object', () => {
+  it('without a verifier, a Notary attestor check fails (and mutateDigest cannot resolve the tag): never a pass', async () => {
+    const e = createKyvernoEngine({ policies: [policy()] });
+    const r = await verifyAndPatchImages(e, { resource: podWith('registry.example.com/signed:1') });
+    expect(r.responses[0]!.rules.map((x) => [x.status, x.message])).toEqual([
+      ['error', 'failed to update digest: no digest resolver is configured (NotaryImageVerifier.resolveDigest)'],
+      [
+        'fail',
+        'failed to verify image registry.example.com/signed:1: .attestors[0].entries[0]: no NotaryImageVerifier is configured for the Kyverno engine',
+      ],
+    ]);
+    expect(r.patches.some((p) => p.path.startsWith('/spec/'))).toBe(false);
+  });
+
+  it('refuses an object that was not made by createKyvernoEngine (its state is private)', async () => {
+    const e = createKyvernoEngine({ policies: [policy()], verifier: fakeVerifier() });
+    const copy = { ...e } as typeof e;
+    expect(Object.keys(copy).sort()).toEqual(['cache', 'jmes', 'options', 'policies']);
+    await expect(verifyAndPatchImages(copy, { resource: podWith('registry.example.com/signed:1') })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: 'expected an engine made by createKyvernoEngine',
+    });
+    const res = (await handleAdmissionReview(review(podWith('registry.example.com/signed:1')), copy)).response!;
+    expect(res.allowed).toBe(false);
+  });
+});
+
 describe('handleAdmissionReview', () => {
   it('allows a signed image with a base64 JSON patch', async () => {
     const e = createKyvernoEngine({ policies: [policy()], verifier: fakeVerifier() });
