@@ -8,7 +8,7 @@
  * evaluates), `match/` (match/exclude, kinds, wildcards, validate patterns), `resource/` (images, JSON
  * patches, verify-images annotations), `variables/` (JMESPath, `{{ }}` variables, conditions),
  * `verifier/` (the verifier interfaces and the notation-backed one), `engine/` (the two admission
- * phases), `admission/`, `apply/` (`kyverno apply|test`) and `report/`.
+ * phases), `admission/`, `apply/` (`kyverno apply|test`), `report/` and `background/` (the scan).
  */
 export {
   type AdmissionOptions,
@@ -30,6 +30,35 @@ export {
   type TestRow,
   type TestRunResult,
 } from './apply/test-runner.js';
+export {
+  type BuildReportOptions,
+  backgroundPolicies,
+  backgroundRequest,
+  buildScanReport,
+  type ContainerImage,
+  containerImages,
+  fingerprintsDiffer,
+  isBackgroundPolicy,
+  policyFingerprints,
+  REPORT_MANAGED_BY,
+  REPORT_RESOURCE_UID_LABEL,
+  type ResourceRef,
+  type ResourceScan,
+  reportChanged,
+  reportName,
+  resourceRef,
+  resultKey,
+  type ScanOptions,
+  type ScanReport,
+  type ScanResult,
+  sameResult,
+  scanInputFingerprint,
+  scannedKinds,
+  scanResource,
+  WORKLOAD_KINDS,
+  type WorkloadKind,
+  workloadApiVersion,
+} from './background/background.js';
 export { createKyvernoEngine, evaluateResource, validateResource, verifyAndPatchImages } from './engine/engine.js';
 export { policyFailurePolicy, ruleFailureAction } from './engine/failure.js';
 export type {

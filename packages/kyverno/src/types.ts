@@ -229,6 +229,11 @@ export interface RuleResponse {
    * JMESPath expression, a bug) also blocks under Enforce, whatever the failurePolicy.
    */
   infrastructure?: boolean;
+  /**
+   * The image this response is about (normalized, as in the message: `registry/path:tag` or
+   * `registry/path@digest`) when it is about one image; rule-level responses (context, preconditions) have none.
+   */
+  image?: string;
 }
 
 /** All rule responses of one policy for one resource. */

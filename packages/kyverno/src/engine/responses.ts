@@ -2,7 +2,7 @@ import { isVouchError } from '@vouch/core';
 import type { RuleResponse, RuleStatus } from '../types.js';
 import { errMessage } from '../util.js';
 
-/** A rule response with only the optional fields that are set (`emitWarning`, `details`, `infrastructure`). */
+/** A rule response with only the optional fields that are set (`emitWarning`, `details`, `infrastructure`, `image`). */
 export function ruleResponse(
   name: string,
   type: RuleResponse['type'],
@@ -14,6 +14,7 @@ export function ruleResponse(
   if (extra?.emitWarning !== undefined) r.emitWarning = extra.emitWarning;
   if (extra?.details !== undefined) r.details = extra.details;
   if (extra?.infrastructure) r.infrastructure = true;
+  if (extra?.image !== undefined) r.image = extra.image;
   return r;
 }
 

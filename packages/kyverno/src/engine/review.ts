@@ -159,7 +159,7 @@ export class ReviewMemo {
     let v = byImg.get(img);
     if (!v || v.digest !== digest) {
       const message = `verified image signatures for ${img}`;
-      const response = Object.freeze(ruleResponse(ruleName, 'ImageVerify', 'pass', message));
+      const response = Object.freeze(ruleResponse(ruleName, 'ImageVerify', 'pass', message, { image: img }));
       v = Object.freeze({ status: 'pass', message, digest, response }) as EntryOutcome;
       byImg.set(img, v);
     }

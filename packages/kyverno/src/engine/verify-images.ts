@@ -153,6 +153,9 @@ interface AttestorSetsResult {
 
 const NO_STRINGS: readonly string[] = Object.freeze([]);
 
+const SKIP_WARNING = Object.freeze({ emitWarning: true });
+const INFRASTRUCTURE = Object.freeze({ infrastructure: true });
+
 /** An entry that does not apply to the image (`imageReferences` / `skipImageReferences`): recorded `skip`. */
 const SKIPPED: EntryOutcome = Object.freeze({ status: 'skip', message: '' });
 
@@ -320,7 +323,7 @@ function ruleApplies(run: RuleRun, images: ExtractedImages, selection: Selection
       loadContext(run, run.ctx);
     } catch (e) {
       rethrowPending(e);
-      respond(run, 'error', `failed to load context: ${errMessage(e)}`, isInfrastructureError(e) ? { infrastructure: true } : undefined);
+      respond(run, 'error', `failed to load context: ${errMessage(e)}`, isInfrastructureError(e) ? INFRASTRUCTURE : undefined);
       return false;
     }
   }
@@ -357,7 +360,7 @@ function verifyImage(run: RuleRun, entry: EntryRun, sel: SelectedImage): void {
   if (outcome && outcome !== SKIPPED) {
     // a passing signature check: one frozen response per rule name and image, shared by the containers (and policies) it holds for
     if (outcome.response) run.responses.push(outcome.response);
-    else respond(run, outcome.status, outcome.message, outcome);
+    else respond(run, outcome.status, outcome.message, outcome, sel.ref);
   }
   if (entry.hasChecks) record(run, outcome, image);
 }
@@ -413,13 +416,11 @@ function checkImage(run: RuleRun, entry: EntryRun, sel: SelectedImage): EntryOut
   // the context is read only by attestation conditions and verifyImages.validate
   if (attestations) run.ctx.image = { ...sel.info };
   if (!state.matchRefs(iv.imageReferences, img)) {
-    respond(run, 'skip', `skipping image reference image ${img}, policy ${policy.metadata.name} ruleName ${rule.name}`);
+    respond(run, 'skip', `skipping image reference image ${img}, policy ${policy.metadata.name} ruleName ${rule.name}`, undefined, img);
     return SKIPPED;
   }
   if (state.matchRefs(iv.skipImageReferences, img)) {
-    respond(run, 'skip', `skipping image reference image ${img}, policy ${policy.metadata.name} ruleName ${rule.name}`, {
-      emitWarning: true,
-    });
+    respond(run, 'skip', `skipping image reference image ${img}, policy ${policy.metadata.name} ruleName ${rule.name}`, SKIP_WARNING, img);
     return SKIPPED;
   }
   if (!type) {
@@ -468,12 +469,12 @@ function pinDigest(run: RuleRun, entry: EntryRun, sel: SelectedImage, outcome: E
       d = resolveDigest(run, img);
     } catch (e) {
       rethrowPending(e);
-      respond(run, 'error', `failed to update digest: ${errMessage(e)}`, isInfrastructureError(e) ? { infrastructure: true } : undefined);
+      respond(run, 'error', `failed to update digest: ${errMessage(e)}`, isInfrastructureError(e) ? INFRASTRUCTURE : undefined, img);
     }
   }
   if (!d) return img;
   run.phase.imagePatches.push({ op: 'replace', path: info.jsonPointer ?? '', value: `${info.referenceWithTag}@${d}` });
-  if (!entry.hasChecks && run.responses.length === 0) respond(run, 'pass', 'mutated image digest');
+  if (!entry.hasChecks && run.responses.length === 0) respond(run, 'pass', 'mutated image digest', undefined, img);
   return `${info.registry ? `${info.registry}/` : ''}${info.path}@${d}`;
 }
 
@@ -501,14 +502,16 @@ function record(run: RuleRun, outcome: EntryOutcome | undefined, image: string):
   records.push(key, rule, image, st);
 }
 
-/** Adds a response of the rule; the failing ones (and those asking for it) also become warnings. */
+/** Adds a response of the rule (about `image`, when given); the failing ones (and those asking for it) also become warnings. */
 function respond(
   run: RuleRun,
   status: RuleStatus,
   message: string,
   extra?: { emitWarning?: boolean; details?: Record<string, unknown>; infrastructure?: boolean },
+  image?: string,
 ): void {
   const r = ruleResponse(run.rule.name, 'ImageVerify', status, message, extra);
+  if (image !== undefined) r.image = image;
   if (status === 'fail' || status === 'error' || status === 'warning' || extra?.emitWarning) {
     r.emitWarning = true;
     run.phase.warnings.push(`policy ${run.policy.metadata.name}.${run.rule.name}: ${message}`);

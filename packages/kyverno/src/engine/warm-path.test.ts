@@ -163,7 +163,13 @@ describe('warm admission path', () => {
     const [x, y] = r.responses[0]!.rules;
     expect(x).toBe(y);
     expect(Object.isFrozen(x)).toBe(true);
-    expect(x).toEqual({ name: 'verify-signature', type: 'ImageVerify', status: 'pass', message: `verified image signatures for ${img}` });
+    expect(x).toEqual({
+      name: 'verify-signature',
+      type: 'ImageVerify',
+      status: 'pass',
+      message: `verified image signatures for ${img}`,
+      image: img,
+    });
   });
 
   it('the patched resource copies only the patched paths and leaves the request object untouched', async () => {

@@ -1,6 +1,13 @@
-/** Object identifiers used by the x509 package (internal, but exported from the index as constants). */
+import { CRYPTO_OID } from '@vouch/core/internal';
+
+/**
+ * The object identifiers of @vouch/x509, each written once: keys, hashes and signature
+ * algorithms (from `@vouch/core/internal`), certificate extensions and extended key usages,
+ * and the CMS / RFC 3161, OCSP and CRL identifiers. Exported from the package index.
+ */
 export const OID = {
-  // extensions
+  ...CRYPTO_OID,
+  // certificate extensions
   basicConstraints: '2.5.29.19',
   keyUsage: '2.5.29.15',
   extKeyUsage: '2.5.29.37',
@@ -25,29 +32,26 @@ export const OID = {
   emailProtection: '1.3.6.1.5.5.7.3.4',
   timeStamping: '1.3.6.1.5.5.7.3.8',
   ocspSigning: '1.3.6.1.5.5.7.3.9',
-  // keys
-  rsaEncryption: '1.2.840.113549.1.1.1',
-  ecPublicKey: '1.2.840.10045.2.1',
-  p224: '1.3.132.0.33',
-  p256: '1.2.840.10045.3.1.7',
-  p384: '1.3.132.0.34',
-  p521: '1.3.132.0.35',
-  // signature algorithms
-  md5WithRsa: '1.2.840.113549.1.1.4',
-  sha1WithRsa: '1.2.840.113549.1.1.5',
-  sha256WithRsa: '1.2.840.113549.1.1.11',
-  sha384WithRsa: '1.2.840.113549.1.1.12',
-  sha512WithRsa: '1.2.840.113549.1.1.13',
-  rsassaPss: '1.2.840.113549.1.1.10',
-  mgf1: '1.2.840.113549.1.1.8',
-  ecdsaWithSha1: '1.2.840.10045.4.1',
-  ecdsaWithSha256: '1.2.840.10045.4.3.2',
-  ecdsaWithSha384: '1.2.840.10045.4.3.3',
-  ecdsaWithSha512: '1.2.840.10045.4.3.4',
-  sha1: '1.3.14.3.2.26',
-  sha256: '2.16.840.1.101.3.4.2.1',
-  sha384: '2.16.840.1.101.3.4.2.2',
-  sha512: '2.16.840.1.101.3.4.2.3',
+  // CMS (RFC 5652) and RFC 3161 timestamps
+  signedData: '1.2.840.113549.1.7.2',
+  tstInfo: '1.2.840.113549.1.9.16.1.4',
+  contentTypeAttribute: '1.2.840.113549.1.9.3',
+  messageDigestAttribute: '1.2.840.113549.1.9.4',
+  signingTimeAttribute: '1.2.840.113549.1.9.5',
+  signingCertificateAttribute: '1.2.840.113549.1.9.16.2.12',
+  signingCertificateV2Attribute: '1.2.840.113549.1.9.16.2.47',
+  /** ETSI EN 319 422 baseline time-stamp policy (accuracy defaults to 1 s). */
+  baselineTimestampPolicy: '0.4.0.2023.1.1',
+  // OCSP (RFC 6960)
+  ocspBasic: '1.3.6.1.5.5.7.48.1.1',
+  ocspNonce: '1.3.6.1.5.5.7.48.1.2',
+  // CRLs and their entries (RFC 5280 §5.2, §5.3)
+  crlNumber: '2.5.29.20',
+  crlReason: '2.5.29.21',
+  invalidityDate: '2.5.29.24',
+  deltaCrlIndicator: '2.5.29.27',
+  issuingDistributionPoint: '2.5.29.28',
+  certificateIssuer: '2.5.29.29',
 } as const;
 
 /** Key usage bit names, in bit order (RFC 5280 §4.2.1.3). */
