@@ -2,8 +2,16 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hasCode, MediaType, utf8 } from '@vouch/core';
+import { createRegistryClient, remoteRepository } from '@vouch/registry';
+import { collectPages, pushTestImage, pushTestSignature } from '@vouch/testing';
+import { requireTool, skopeoCopy, startRegistry } from '@vouch/testing/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeLayoutFs, nodeOciLayout } from './layout-fs.js';
+import { undiciFetch } from './undici-fetch.js';
+
+const hasSkopeo =
+  requireTool('docker-registry', 'the skopeo interop test needs CNCF distribution') &&
+  requireTool('skopeo', 'the skopeo interop test needs skopeo');
 
 let dir: string;
 beforeAll(async () => {
@@ -64,5 +72,25 @@ describe('nodeLayoutFs', () => {
     const d = await repo.pushManifest(MediaType.OCI_INDEX, manifest, { tag: 'empty' });
     expect(JSON.parse(await readFile(join(sub, 'oci-layout'), 'utf8'))).toEqual({ imageLayoutVersion: '1.0.0' });
     expect(await nodeOciLayout(sub).resolve('empty')).toEqual(d);
+  });
+});
+
+describe.skipIf(!hasSkopeo)('nodeOciLayout with skopeo', () => {
+  it('writes a layout skopeo copies to a registry, where vouch reads the image and signs it', async () => {
+    const reg = await startRegistry();
+    const http = undiciFetch();
+    try {
+      const layoutDir = join(dir, 'skopeo-layout');
+      const image = await pushTestImage(nodeOciLayout(layoutDir), 'v1', 'skopeo');
+      await skopeoCopy(`oci:${layoutDir}:v1`, `docker://${reg.host}/seeded/app:v1`);
+      const repo = remoteRepository(createRegistryClient({ fetch: http }), `${reg.host}/seeded/app`);
+      expect(await repo.resolve('v1')).toEqual(image);
+      const { manifest } = await pushTestSignature(repo, image, 'skopeo-seeded');
+      const sigs = await collectPages(repo.referrers(image, { artifactType: MediaType.NOTARY_SIGNATURE }));
+      expect(sigs.map((d) => d.digest)).toEqual([manifest.digest]);
+    } finally {
+      await http.close();
+      await reg.stop();
+    }
   });
 });
