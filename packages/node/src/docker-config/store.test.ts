@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { hasCode } from '@vouch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dockerCredentials } from '../registry/docker-credentials.js';
-import { dockerServerKey, eraseDockerCredentials, storeDockerCredentials } from './store.js';
+import { dockerServerKey } from './config.js';
+import { dockerCredentials } from './credentials.js';
+import { eraseDockerCredentials, storeDockerCredentials } from './store.js';
 
 let dir: string;
 const oldPath = process.env.PATH;

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { hasCode } from '@vouch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dockerConfigPath, dockerCredentials, runCredentialHelper } from './docker-credentials.js';
+import { dockerConfigPath } from './config.js';
+import { dockerCredentials } from './credentials.js';
+import { runCredentialHelper, updateCredentialHelper } from './helper.js';
 
 let dir: string;
 const oldPath = process.env.PATH;
@@ -18,6 +20,7 @@ process.stdin.on('end', () => {
   if (input === 'reg.example') { process.stdout.write(JSON.stringify({ ServerURL: input, Username: 'helper-user', Secret: 'helper-pass' })); return; }
   if (input === 'https://index.docker.io/v1/') { process.stdout.write(JSON.stringify({ ServerURL: input, Username: '<token>', Secret: 'refresh' })); return; }
   if (input === 'slow.example') { setTimeout(() => {}, 60000); return; }
+  if (input === 'broken.example') { process.stderr.write('keychain is locked'); process.exit(3); }
   process.stdout.write('credentials not found in native keychain');
   process.exit(1);
 });
@@ -79,10 +82,20 @@ describe('dockerCredentials', () => {
     expect(await codeOf(p.get('reg.other'))).toBe('ERR_CONFIG_INVALID');
   });
 
-  it('times out a hanging helper and rejects unsafe helper names', async () => {
-    expect(await codeOf(runCredentialHelper('vouchtest', 'slow.example', 300))).toBe('ERR_TIMEOUT');
+  it('times out a hanging helper when given a deadline (get and store alike) and rejects unsafe helper names', async () => {
+    expect(await codeOf(runCredentialHelper('vouchtest', 'slow.example', { timeoutMs: 300 }))).toBe('ERR_TIMEOUT');
+    expect(await codeOf(updateCredentialHelper('vouchtest', 'store', 'slow.example', { timeoutMs: 300 }))).toBe('ERR_TIMEOUT');
     expect(await codeOf(runCredentialHelper('../evil', 'x'))).toBe('ERR_CONFIG_INVALID');
     expect(await codeOf(runCredentialHelper('a;rm -rf /', 'x'))).toBe('ERR_CONFIG_INVALID');
+  });
+
+  it('reports a failing helper with what it printed, and a missing one as ERR_CONFIG_INVALID', async () => {
+    const err = await runCredentialHelper('vouchtest', 'broken.example').catch((e: unknown) => e);
+    expect(hasCode(err, 'ERR_REGISTRY_UNAUTHORIZED')).toBe(true);
+    expect((err as Error).message).toBe('credential helper docker-credential-vouchtest failed: keychain is locked');
+    const missing = await runCredentialHelper('vouch-no-such-helper', 'reg.example').catch((e: unknown) => e);
+    expect(hasCode(missing, 'ERR_CONFIG_INVALID')).toBe(true);
+    expect((missing as Error).message).toBe('credential helper docker-credential-vouch-no-such-helper is not installed');
   });
 
   it('treats a missing config as anonymous and a broken one as ERR_CONFIG_INVALID', async () => {
