@@ -4,6 +4,7 @@
  * registries, a token server and a fault-injecting proxy (`@vouch/testing/registry`).
  */
 
+export { codeOf } from './errors.js';
 export { collectPages, pushTestImage, pushTestSignature } from './images.js';
 
 /**

@@ -2,6 +2,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { hasCode } from '@vouch/core';
+import { codeOf } from '@vouch/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerConfigPath } from './config.js';
 import { dockerCredentials } from './credentials.js';
@@ -33,15 +34,6 @@ afterAll(async () => {
   process.env.PATH = oldPath;
   await rm(dir, { recursive: true, force: true });
 });
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (e) {
-    return hasCode(e, (e as { code: never }).code) ? (e as { code: string }).code : `not-a-vouch-error: ${e}`;
-  }
-  return undefined;
-}
 
 describe('dockerConfigPath', () => {
   it('honours DOCKER_CONFIG', () => {

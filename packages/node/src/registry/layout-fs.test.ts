@@ -1,9 +1,9 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hasCode, MediaType, utf8 } from '@vouch/core';
+import { MediaType, utf8 } from '@vouch/core';
 import { createRegistryClient, remoteRepository } from '@vouch/registry';
-import { collectPages, pushTestImage, pushTestSignature } from '@vouch/testing';
+import { codeOf, collectPages, pushTestImage, pushTestSignature } from '@vouch/testing';
 import { requireTool, skopeoCopy, startRegistry } from '@vouch/testing/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeLayoutFs, nodeOciLayout } from './layout-fs.js';
@@ -20,15 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (e) {
-    return hasCode(e, (e as { code: never }).code) ? (e as { code: string }).code : `not-a-vouch-error: ${e}`;
-  }
-  return undefined;
-}
 
 describe('nodeLayoutFs', () => {
   it('writes atomically (no temp files left), creates parents, reads back', async () => {

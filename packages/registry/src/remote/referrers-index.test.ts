@@ -17,7 +17,7 @@ import {
   MediaType,
   utf8,
 } from '@vouch/core';
-import { collectPages, pushTestImage } from '@vouch/testing';
+import { codeOf, collectPages, pushTestImage } from '@vouch/testing';
 import { type RunningFakeRegistry, startFakeRegistry } from '@vouch/testing/registry';
 import { afterAll, describe, expect, it } from 'vitest';
 import { referrersTag } from '../content.js';
@@ -112,15 +112,6 @@ async function rivalWrite(fake: RunningFakeRegistry, entries: Descriptor[]): Pro
 async function listed(fake: RunningFakeRegistry): Promise<string[]> {
   const index = await readReferrersIndex(context(fake, http), tag);
   return (index?.manifests ?? []).map((d) => d.digest);
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (e) {
-    return hasCode(e, (e as { code: never }).code) ? (e as { code: string }).code : `not-a-vouch-error: ${e}`;
-  }
-  return undefined;
 }
 
 const tagPath = `/v2/idx/app/manifests/${tag}`;

@@ -6,8 +6,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Annotation, type Descriptor, digestOf, type FetchLike, fetchLike, hasCode, MediaType, referenceScope, utf8 } from '@vouch/core';
-import { collectPages as collect, pushTestSignature, pushTestImage as seedImage } from '@vouch/testing';
+import { Annotation, type Descriptor, digestOf, type FetchLike, fetchLike, MediaType, referenceScope, utf8 } from '@vouch/core';
+import { codeOf, collectPages as collect, pushTestSignature, pushTestImage as seedImage } from '@vouch/testing';
 import {
   type RunningRegistry,
   requireTool,
@@ -35,15 +35,6 @@ afterAll(async () => {
 
 function client(extra: Partial<RegistryClientOptions> = {}) {
   return createRegistryClient({ fetch: http, retry: { minDelayMs: 1, maxDelayMs: 5 }, timeoutMs: 10_000, ...extra });
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (e) {
-    return hasCode(e, (e as { code: never }).code) ? (e as { code: string }).code : `not-a-vouch-error: ${e}`;
-  }
-  return undefined;
 }
 
 /** Push a signature (fake envelope bytes) for `subject`, as notation lays it out. */
