@@ -35,7 +35,7 @@ export interface RepoContext {
   readonly forceReferrersTag: boolean;
 }
 
-/** Options of `remoteRepository`: the settings of its {@link RepoContext}. */
+/** Options of `remoteRepository`. */
 export interface RemoteRepositoryOptions {
   /** Default manifest cap (4 MiB). */
   maxManifestBytes?: number;
