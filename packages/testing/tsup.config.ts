@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', 'kube/index': 'src/kube/index.ts' },
+  entry: { index: 'src/index.ts', 'kube/index': 'src/kube/index.ts', 'sigstore/index': 'src/sigstore/index.ts' },
   format: ['esm'],
   // src/kube is the Node-only part (an HTTP server); the declaration build needs Node types for it.
   dts: { compilerOptions: { types: ['node'] } },
