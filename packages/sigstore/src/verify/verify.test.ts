@@ -12,6 +12,7 @@ import {
   signDsse,
   spkiOf,
   type TestSigstore,
+  type TlogEntryJson,
 } from '@vouch/testing/sigstore';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseTrustedRoot, trustMaterialFromPem, verifyBundle, verifyCosignSignature } from '../index.js';
@@ -266,31 +267,31 @@ describe('verifyBundle: the transparency log', () => {
     mutate(bundle);
     return checkOf(verifyBundle(bundle, { artifact: ARTIFACT, trust: root, key: keyPem }));
   }
-  const entry = (b: Record<string, unknown>) => (b.verificationMaterial as { tlogEntries: Record<string, any>[] }).tlogEntries[0]!;
+  const entry = (b: Record<string, unknown>) => (b.verificationMaterial as { tlogEntries: TlogEntryJson[] }).tlogEntries[0]!;
 
   it('refuses an altered SET, integrated time, inclusion proof, checkpoint or body', async () => {
     expect(await tamper((b) => void (entry(b).integratedTime = String(Number(entry(b).integratedTime) - 1)))).toBe('ERR_TLOG_INVALID/set');
     expect(
       await tamper((b) => {
-        const s = entry(b).inclusionPromise.signedEntryTimestamp as string;
-        entry(b).inclusionPromise.signedEntryTimestamp = `${s.slice(0, 20)}${s[20] === 'A' ? 'B' : 'A'}${s.slice(21)}`;
+        const s = entry(b).inclusionPromise!.signedEntryTimestamp;
+        entry(b).inclusionPromise!.signedEntryTimestamp = `${s.slice(0, 20)}${s[20] === 'A' ? 'B' : 'A'}${s.slice(21)}`;
       }),
     ).toBe('ERR_TLOG_INVALID/set');
     expect(
       await tamper((b) => {
-        const ip = entry(b).inclusionProof;
+        const ip = entry(b).inclusionProof!;
         ip.rootHash = toBase64(new Uint8Array(32));
       }),
     ).toBe('ERR_TLOG_INVALID/inclusion-proof');
     expect(
       await tamper((b) => {
-        const cp = entry(b).inclusionProof.checkpoint;
-        cp.envelope = (cp.envelope as string).replace(/(\n\n— \S+ .{8})(.)/, (_m, head, c) => `${head}${c === 'A' ? 'B' : 'A'}`);
+        const cp = entry(b).inclusionProof!.checkpoint!;
+        cp.envelope = cp.envelope.replace(/(\n\n— \S+ .{8})(.)/, (_m, head, c) => `${head}${c === 'A' ? 'B' : 'A'}`);
       }),
     ).toBe('ERR_TLOG_INVALID/checkpoint');
     expect(
       await tamper((b) => {
-        const ip = entry(b).inclusionProof;
+        const ip = entry(b).inclusionProof!;
         ip.hashes = [...ip.hashes, toBase64(new Uint8Array(32))];
       }),
     ).toBe('ERR_TLOG_INVALID/inclusion-proof');
