@@ -24,7 +24,7 @@ const FOOTER = `
 ;(async () => {
   const deadline = Date.now() + 280000;
   while (!globalThis.__results?.done && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  const r = globalThis.__results ?? { done: true, smoke: [], modules: [], cases: [], error: 'no results before the deadline' };
+  const r = globalThis.__results ?? { done: true, smoke: [], modules: [], cases: [], sigstore: [], error: 'no results before the deadline' };
   console.log(${JSON.stringify(MARKER)} + JSON.stringify(r));
 })();
 `;
@@ -45,7 +45,7 @@ export default {
     try {
       return Response.json(await globalThis.__vouchRun());
     } catch (e) {
-      return Response.json({ done: true, smoke: [], modules: [], cases: [], error: String(e?.stack ?? e) });
+      return Response.json({ done: true, smoke: [], modules: [], cases: [], sigstore: [], error: String(e?.stack ?? e) });
     }
   },
 };
@@ -146,7 +146,15 @@ export async function runInRuntime(name, { build, timeoutMs = 300_000 } = {}) {
     if (name === 'workerd') {
       const w = await runInWorkerd(bin, dir, b.code, timeoutMs);
       if (!w.results)
-        return { done: true, smoke: [], modules: [], cases: [], version, error: `workerd answered no results:\n${w.stderr.slice(-4000)}` };
+        return {
+          done: true,
+          smoke: [],
+          modules: [],
+          cases: [],
+          sigstore: [],
+          version,
+          error: `workerd answered no results:\n${w.stderr.slice(-4000)}`,
+        };
       return { ...w.results, version, stderr: w.stderr, build: { bytes: b.bytes, included: b.included, excluded: b.excluded } };
     }
     const file = join(dir, 'run.mjs');
@@ -159,6 +167,7 @@ export async function runInRuntime(name, { build, timeoutMs = 300_000 } = {}) {
         smoke: [],
         modules: [],
         cases: [],
+        sigstore: [],
         version,
         error: `${name} printed no results: ${r.err?.message ?? ''}\n${r.stderr.slice(-4000)}`,
       };
