@@ -26,7 +26,7 @@ import {
   spkiOf,
 } from '@vouch/testing/sigstore';
 import { ecdsaDerToP1363 } from '@vouch/x509';
-import { emit, measureRounds, median } from './util.js';
+import { countWebCrypto, emitVsRawChecks, type RawCheck } from './util.js';
 
 const ab = (b: Uint8Array): Uint8Array<ArrayBuffer> => new Uint8Array(b);
 
@@ -57,51 +57,15 @@ export async function benchCosignVerifyWarm(name: string): Promise<void> {
   const ecdsa = { name: 'ECDSA', hash: 'SHA-256' };
   const importKey = (der: Uint8Array) => subtle.importKey('spki', ab(der), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
   const setBytes = setPayload(fromBase64(entry.canonicalizedBody), Number(entry.integratedTime), rekor.logId, Number(entry.logIndex));
-  const checks = [
-    { key: await importKey(spki), signature: ab(ecdsaDerToP1363(signature, 32)), data: ab(payload) },
+  const checks: RawCheck[] = [
+    { params: ecdsa, key: await importKey(spki), signature: ab(ecdsaDerToP1363(signature, 32)), data: ab(payload) },
     {
+      params: ecdsa,
       key: await importKey(rekor.spki),
       signature: ab(ecdsaDerToP1363(fromBase64(entry.inclusionPromise!.signedEntryTimestamp), 32)),
       data: ab(setBytes),
     },
   ];
-  for (const c of checks) if (!(await subtle.verify(ecdsa, c.key, c.signature, c.data))) throw new Error('bench: baseline check failed');
-  const sequential = async () => {
-    for (const c of checks) if (!(await subtle.verify(ecdsa, c.key, c.signature, c.data))) throw new Error('baseline verify failed');
-  };
-  const concurrent = async () => {
-    const ok = await Promise.all(checks.map((c) => subtle.verify(ecdsa, c.key, c.signature, c.data)));
-    if (ok.includes(false)) throw new Error('baseline verify failed');
-  };
-  const counts = await countSubtle(once);
-  const [ours, seq, par] = await measureRounds([once, sequential, concurrent]);
-  const ratios = ours!.rate.map((v, r) => v / Math.max(seq!.rate[r]!, par!.rate[r]!));
-  const [o, sq, pr] = [median(ours!.rate), median(seq!.rate), median(par!.rate)];
-  const cpuOurs = median(ours!.cpuMicros);
-  const cpuBase = Math.min(median(seq!.cpuMicros), median(par!.cpuMicros));
-  emit(
-    name,
-    median(ratios),
-    `median of ${ratios.length} interleaved rounds; ${o.toFixed(0)} verify/s vs ${Math.max(sq, pr).toFixed(0)} raw/s (the ${checks.length} signature checks: ${sq.toFixed(0)}/s sequential, ${pr.toFixed(0)}/s concurrent); CPU ${cpuOurs.toFixed(0)} µs/verify vs ${cpuBase.toFixed(0)} µs/raw set (ratio ${(cpuBase / cpuOurs).toFixed(2)}); ${counts}; target >= 0.5`,
-  );
-}
-
-/** WebCrypto calls one verification makes (a regression — an extra import or digest — shows here). */
-async function countSubtle(op: () => Promise<void>): Promise<string> {
-  const subtle = globalThis.crypto.subtle as unknown as Record<string, (...a: unknown[]) => unknown>;
-  const names = ['verify', 'digest', 'importKey'];
-  const counts = new Map<string, number>(names.map((n) => [n, 0]));
-  for (const n of names) {
-    const orig = subtle[n]!.bind(subtle);
-    subtle[n] = (...a: unknown[]) => {
-      counts.set(n, counts.get(n)! + 1);
-      return orig(...a);
-    };
-  }
-  try {
-    await op();
-  } finally {
-    for (const n of names) delete subtle[n];
-  }
-  return `per call: ${[...counts].map(([k, v]) => `${v} ${k}`).join(', ')}`;
+  const counts = `per call: ${[...(await countWebCrypto(once))].map(([k, v]) => `${v} ${k}`).join(', ')}`;
+  await emitVsRawChecks(name, once, checks, counts);
 }

@@ -11,7 +11,8 @@
  * tests can check it (and tamper with it).
  */
 import { concatBytes, encodePem, fromBase64, hashBytes, toBase64, toHex, utf8 } from '@vouch/core';
-import { encOctets, encSeq, tlv } from '@vouch/core/asn1';
+import { decode, encOctets, encSeq, seq, tlv } from '@vouch/core/asn1';
+import { uintBytes as u } from '@vouch/core/internal';
 import { type Certificate, type CertificateWithKey, createCertificate, ecdsaP1363ToDer } from '@vouch/x509';
 
 const subtle = () => globalThis.crypto.subtle;
@@ -187,16 +188,6 @@ export async function createTestCtLog(): Promise<TestCtLog> {
   return { publicKeyPem: encodePem('PUBLIC KEY', spki), spki, logId: hashBytes(spki, 'sha256'), privateKey: pair.privateKey };
 }
 
-const u = (n: number, bytes: number) => {
-  const out = new Uint8Array(bytes);
-  let v = n;
-  for (let i = bytes - 1; i >= 0; i--) {
-    out[i] = v % 256;
-    v = Math.floor(v / 256);
-  }
-  return out;
-};
-
 /** An SCT (RFC 6962 §3.2) by `log` over a precertificate TBS issued by the holder of `issuerSpki`. */
 export async function signSct(
   log: TestCtLog,
@@ -340,21 +331,7 @@ export async function createTestFulcio(ctlog: TestCtLog, options: { notBefore?: 
 
 /** The TBSCertificate of a certificate without an SCT list (as issued before the SCT was added). */
 function precertTbs(cert: Certificate): Uint8Array {
-  // Certificate ::= SEQUENCE { tbs, alg, sig }: the first element, read with the DER length rules.
-  const der = cert.der;
-  let p = 1;
-  let len = der[p]!;
-  p++;
-  if (len & 0x80) p += len & 0x7f;
-  len = der[p + 1]!;
-  let h = 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + der[p + 2 + i]!;
-    h += n;
-  }
-  return der.subarray(p, p + h + len);
+  return seq(decode(cert.der), 'Certificate')[0]!.raw;
 }
 
 // ---------------------------------------------------------------- Rekor bodies
@@ -589,6 +566,11 @@ async function materialOf(
   return { vm, body: { certificate: signer.certificate }, key: signer.privateKey };
 }
 
+/** Append `body` to `log` as a bundle of options `o` records it (v0.1: SET only). */
+async function logged(log: TestLog, body: Uint8Array, o: BundleOptions): Promise<TlogEntryJson[]> {
+  return [await log.append(body, { ...(o.integratedTime ? { integratedTime: o.integratedTime } : {}), setOnly: o.version === '0.1' })];
+}
+
 /** A bundle (JSON object) with a message signature over `artifact`. */
 export async function messageBundle(
   stack: TestSigstore,
@@ -599,14 +581,7 @@ export async function messageBundle(
   const { vm, body, key } = await materialOf(stack, signer, o);
   const signature = await signBytes(key, artifact);
   const log = o.log === undefined ? stack.rekor : o.log;
-  const tlogEntries = log
-    ? [
-        await log.append(hashedRekordBody(artifact, signature, body, log.kind === 'v2' ? '0.0.2' : '0.0.1'), {
-          ...(o.integratedTime ? { integratedTime: o.integratedTime } : {}),
-          setOnly: o.version === '0.1',
-        }),
-      ]
-    : [];
+  const tlogEntries = log ? await logged(log, hashedRekordBody(artifact, signature, body, log.kind === 'v2' ? '0.0.2' : '0.0.1'), o) : [];
   return {
     mediaType: mediaTypeOf(o),
     verificationMaterial: { ...vm, tlogEntries },
@@ -632,10 +607,7 @@ export async function dsseBundle(
     if (log.kind === 'v2') entryBody = hashedRekordBody(pae(env.payloadType, env.payload), env.signature, body, '0.0.2');
     else entryBody = o.dsseKind === 'intoto' ? intotoBody(env, body) : dsseBody(env, body);
   }
-  const tlogEntries =
-    log && entryBody
-      ? [await log.append(entryBody, { ...(o.integratedTime ? { integratedTime: o.integratedTime } : {}), setOnly: o.version === '0.1' })]
-      : [];
+  const tlogEntries = log && entryBody ? await logged(log, entryBody, o) : [];
   return { mediaType: mediaTypeOf(o), verificationMaterial: { ...vm, tlogEntries }, dsseEnvelope: env.envelope };
 }
 
