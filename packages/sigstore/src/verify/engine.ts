@@ -133,8 +133,17 @@ export async function verifyEntity(entity: SignedEntity, options: VerifyPolicyOp
       "the signature was made with a certificate: pass `identity` (subject/issuer, as cosign's --certificate-identity and --certificate-oidc-issuer), or identity: 'any'",
     );
   }
-  if (!byCertificate && entity.certificate === undefined && options.identity !== undefined && options.identity !== 'any') {
-    throw missing('key', trust, 'an identity was given, but the signature was made with a key, not a certificate');
+  if (entity.certificate === undefined && options.identity !== undefined && options.identity !== 'any') {
+    // An identity is a constraint a key signature cannot meet: never dropped silently.
+    if (options.key === undefined)
+      throw missing('key', trust, 'an identity was given, but the signature was made with a key, not a certificate');
+    throw new VouchError(
+      'ERR_IDENTITY_UNTRUSTED',
+      'an identity was required, but the signature was made with a key: no certificate names who signed',
+      {
+        details: { check: 'identity' },
+      },
+    );
   }
   const candidates = byCertificate
     ? { keys: [entity.certificate!.publicKey as SigstorePublicKey], trusted: [] }

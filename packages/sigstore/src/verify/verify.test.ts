@@ -87,6 +87,17 @@ describe('verifyBundle: key-signed bundles', () => {
     expect(await messageOf(verifyBundle(bundle, { artifact: ARTIFACT, trust: root }))).toMatch(/keys\.publicKeys.*--key/);
   });
 
+  it('an identity cannot be met by a key signature', async () => {
+    const bundle = await messageBundle(stack, ARTIFACT, { keyPair });
+    expect(
+      await codeOf(verifyBundle(bundle, { artifact: ARTIFACT, trust: root, key: keyPem, identity: { subject: 'me@example.com' } })),
+    ).toBe('ERR_IDENTITY_UNTRUSTED');
+    expect(await codeOf(verifyBundle(bundle, { artifact: ARTIFACT, trust: root, identity: { subject: 'me@example.com' } }))).toBe(
+      'ERR_TRUST_MATERIAL_MISSING',
+    );
+    expect(await codeOf(verifyBundle(bundle, { artifact: ARTIFACT, trust: root, key: keyPem, identity: 'any' }))).toBeUndefined();
+  });
+
   it('a message signature needs the artifact bytes, not only a digest', async () => {
     const bundle = await messageBundle(stack, ARTIFACT, { keyPair });
     expect(await codeOf(verifyBundle(bundle, { digest: digestOf(ARTIFACT), trust: root, key: keyPem }))).toBe('ERR_INVALID_ARGUMENT');
