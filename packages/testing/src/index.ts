@@ -1,7 +1,8 @@
 /**
  * @vouch/testing — shared test support (not published). The runtime-agnostic part is here; the
  * Node-only parts are subpaths: the Kubernetes API server fake (`@vouch/testing/kube`) and test
- * registries, a token server and a fault-injecting proxy (`@vouch/testing/registry`).
+ * registries, a token server and a fault-injecting proxy (`@vouch/testing/registry`). The
+ * in-memory Sigstore stack (`@vouch/testing/sigstore`) is runtime-agnostic.
  */
 
 export { codeOf } from './errors.js';

@@ -1,0 +1,3 @@
+import { vouchPackage } from '../../tools/tsup-preset.js';
+
+export default vouchPackage({ entry: { index: 'src/index.ts' } });
