@@ -11,9 +11,10 @@
  * there is none, `ERR_VERIFICATION_FAILED` when none verified) whose `details.outcomes` list every
  * signature tried. The resolved result lists every outcome too, failed ones included.
  */
-import { type Descriptor, fromUtf8, isVouchError, toBase64, VouchError, type VouchErrorCode } from '@vouch/core';
+import { bytesEqual, type Descriptor, decodePem, fromUtf8, isVouchError, toBase64, VouchError, type VouchErrorCode } from '@vouch/core';
 import type { Repository } from '@vouch/registry';
 import {
+  type Bundle,
   type InTotoStatement,
   parseBundle,
   type SigstoreVerification,
@@ -42,6 +43,11 @@ export interface VerifyCosignImageOptions extends VerifyPolicyOptions {
   forms?: readonly CosignForm[];
   /** At most this many signatures are read (default 100). */
   maxSignatures?: number;
+  /**
+   * The signing certificate, given rather than read from the signature (cosign `--certificate`,
+   * PEM): legacy signatures are verified with it; a bundle must carry this very certificate.
+   */
+  certificate?: string;
   signal?: AbortSignal;
 }
 
@@ -152,9 +158,10 @@ function policyOf(o: VerifyPolicyOptions): VerifyPolicyOptions {
   };
 }
 
-function legacyInput(f: FoundSignature) {
+function legacyInput(f: FoundSignature, given: string | undefined) {
+  const certificate = given ?? f.certificate;
   return {
-    ...(f.certificate ? { certificate: f.certificate } : {}),
+    ...(certificate ? { certificate } : {}),
     ...(f.chain ? { chain: f.chain } : {}),
     ...(f.rekorBundle ? { rekorBundle: f.rekorBundle } : {}),
     ...(f.rfc3161Timestamp ? { rfc3161Timestamp: f.rfc3161Timestamp } : {}),
@@ -200,7 +207,9 @@ async function verifySignatureEntry(
   try {
     if (f.error) throw f.error;
     if (f.form === 'bundle-referrer') {
-      const verification = await verifyBundle(f.bundle!, { ...policyOf(o), digest: subject.digest });
+      const bundle = parseBundle(f.bundle!);
+      checkGivenCertificate(bundle, o.certificate);
+      const verification = await verifyBundle(bundle, { ...policyOf(o), digest: subject.digest });
       const content = dsseContent(verification);
       const type = content.statement?.predicateType;
       if (type !== COSIGN_SIGN_PREDICATE_TYPE) {
@@ -218,7 +227,7 @@ async function verifySignatureEntry(
     } else {
       const payload = f.payload!;
       const verification = await verifyCosignSignature(
-        { content: { type: 'message', payload, signature: f.signature! }, ...legacyInput(f) },
+        { content: { type: 'message', payload, signature: f.signature! }, ...legacyInput(f, o.certificate) },
         policyOf(o),
       );
       out.verification = verification;
@@ -251,13 +260,14 @@ async function verifyAttestationEntry(f: FoundSignature, subject: Descriptor, o:
     let signatures: { keyid?: string; sig: string }[];
     if (f.form === 'bundle-referrer') {
       const bundle = parseBundle(f.bundle!);
+      checkGivenCertificate(bundle, o.certificate);
       if (bundle.content.type !== 'dsseEnvelope') throw new VouchError('ERR_ENVELOPE_MALFORMED', 'the attestation bundle holds no DSSE envelope');
       signatures = bundle.content.envelope.signatures.map((s) => ({ ...(s.keyid ? { keyid: s.keyid } : {}), sig: toBase64(s.sig) }));
       verification = await verifyBundle(bundle, { ...policyOf(o), digest: subject.digest });
     } else {
       const text = fromUtf8(f.payload!);
       signatures = parseEnvelopeSignatures(text);
-      verification = await verifyCosignSignature({ content: { type: 'dsse', envelope: text }, ...legacyInput(f) }, { ...policyOf(o), digest: subject.digest });
+      verification = await verifyCosignSignature({ content: { type: 'dsse', envelope: text }, ...legacyInput(f, o.certificate) }, { ...policyOf(o), digest: subject.digest });
     }
     const content = dsseContent(verification);
     out.verification = verification;
@@ -278,6 +288,16 @@ function parseEnvelopeSignatures(text: string): { keyid?: string; sig: string }[
     return (doc.signatures ?? []).map((s) => ({ ...(typeof s.keyid === 'string' ? { keyid: s.keyid } : {}), sig: String(s.sig ?? '') }));
   } catch {
     return [];
+  }
+}
+
+/** With `--certificate`, a bundle must carry that certificate. */
+function checkGivenCertificate(bundle: Bundle, given: string | undefined): void {
+  if (given === undefined) return;
+  const der = decodePem(given).find((b) => b.label === 'CERTIFICATE')?.der;
+  if (!der) throw new VouchError('ERR_CERT_INVALID', 'the given certificate is not a PEM CERTIFICATE');
+  if (!bundle.certificate || !bytesEqual(bundle.certificate.der, der)) {
+    throw new VouchError('ERR_CERT_UNTRUSTED', 'the bundle was not signed with the given certificate (--certificate)');
   }
 }
 
