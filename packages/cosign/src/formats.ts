@@ -224,7 +224,10 @@ async function legacyLayers(
           return {
             ...base,
             payload,
-            error: new VouchError('ERR_ENVELOPE_MALFORMED', `signature layer ${layer.digest} has no ${CosignAnnotation.SIGNATURE} annotation`),
+            error: new VouchError(
+              'ERR_ENVELOPE_MALFORMED',
+              `signature layer ${layer.digest} has no ${CosignAnnotation.SIGNATURE} annotation`,
+            ),
           };
         }
         return { ...base, payload, ...(signature ? { signature } : {}) };

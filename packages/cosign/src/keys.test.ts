@@ -27,8 +27,11 @@ async function codeOf(p: Promise<unknown> | (() => unknown)): Promise<string> {
 }
 
 /** Verify with WebCrypto directly (the test's own oracle, not vouch's verifier). */
-async function webVerify(spki: Uint8Array, type: string, data: Uint8Array, sig: Uint8Array, hash = 'SHA-256', curve?: string) {
+async function webVerify(spkiIn: Uint8Array, type: string, dataIn: Uint8Array, sigIn: Uint8Array, hash = 'SHA-256', curve?: string) {
   const s = globalThis.crypto.subtle;
+  const spki = spkiIn as Uint8Array<ArrayBuffer>;
+  const data = dataIn as Uint8Array<ArrayBuffer>;
+  const sig = sigIn as Uint8Array<ArrayBuffer>;
   if (type === 'Ed25519') {
     const k = await s.importKey('spki', spki, { name: 'Ed25519' }, false, ['verify']);
     return s.verify({ name: 'Ed25519' }, k, sig, data);
@@ -41,7 +44,7 @@ async function webVerify(spki: Uint8Array, type: string, data: Uint8Array, sig: 
   // DER → r||s
   const { ecdsaDerToP1363 } = await import('@vouch/core/internal');
   const size = curve === 'P-521' ? 66 : curve === 'P-384' ? 48 : 32;
-  return s.verify({ name: 'ECDSA', hash }, k, ecdsaDerToP1363(sig, size), data);
+  return s.verify({ name: 'ECDSA', hash }, k, ecdsaDerToP1363(sig, size) as Uint8Array<ArrayBuffer>, data);
 }
 
 describe('cosign key files (written by cosign 2.5 and 3.1)', () => {
@@ -126,7 +129,7 @@ describe('PEM keys', () => {
   it('the bundle hint is the base64 SHA-256 of the SPKI (as cosign 3 writes it)', async () => {
     // cosign 3.1 wrote this hint for a bundle signed with the fixture key pair's sibling; here: recompute
     const pub = parsePublicKey(fixture('cosign.pub'));
-    const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', pub.spki));
+    const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', pub.spki as Uint8Array<ArrayBuffer>));
     expect(await publicKeyHint(pub)).toBe(toBase64(digest));
   });
 });

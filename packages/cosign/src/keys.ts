@@ -20,28 +20,20 @@ import {
   encOctets,
   encOid,
   encSeq,
-  readBitString,
   readOid,
   readSmallInt,
   seq,
   TAG,
 } from '@vouch/core/asn1';
-import { CRYPTO_OID, describePublicKey, ecdsaP1363ToDer } from '@vouch/core/internal';
+import { CRYPTO_OID, describeVerificationKey, ecdsaP1363ToDer } from '@vouch/core/internal';
+import type { SigstorePublicKey } from '@vouch/sigstore';
 import { decryptCosignKey, isEncryptedCosignKey } from './key-file.js';
 
-/** OID of Ed25519 keys (RFC 8410). */
-export const ED25519_OID = '1.3.101.112';
-
-/** A public key cosign can verify with. */
-export interface CosignPublicKey {
-  readonly type: 'EC' | 'RSA' | 'Ed25519';
-  /** EC only. */
-  readonly curve?: NamedCurve;
-  /** RSA modulus bits, EC field bits, 256 for Ed25519. */
-  readonly bits: number;
-  /** DER SubjectPublicKeyInfo. */
-  readonly spki: Uint8Array;
-}
+/**
+ * A public key cosign can verify with: RSA, EC (P-256/384/521) or Ed25519, with its DER
+ * SubjectPublicKeyInfo (the same value as `@vouch/sigstore`'s `SigstorePublicKey`).
+ */
+export type CosignPublicKey = SigstorePublicKey;
 
 /** A private key to sign with, and its public half. */
 export interface CosignSigner {
@@ -61,27 +53,9 @@ function subtle(): SubtleCrypto {
 
 /** Read a DER SubjectPublicKeyInfo (EC on P-256/384/521, RSA, Ed25519). Throws ERR_MALFORMED_INPUT / ERR_UNSUPPORTED. */
 export function publicKeyFromSpki(spki: Uint8Array): CosignPublicKey {
-  let algOid: string;
   try {
-    const [alg] = seq(decode(spki), 'SubjectPublicKeyInfo');
-    algOid = readOid(seq(alg, 'AlgorithmIdentifier')[0], 'algorithm');
-  } catch (e) {
-    throw new VouchError('ERR_MALFORMED_INPUT', `public key: ${(e as Error).message}`, { cause: e });
-  }
-  if (algOid === ED25519_OID) {
-    try {
-      const [alg, key, extra] = seq(decode(spki), 'SubjectPublicKeyInfo');
-      const { unused, bytes } = readBitString(key, 'subjectPublicKey');
-      if (extra || seq(alg, 'AlgorithmIdentifier').length !== 1 || unused !== 0 || bytes.length !== 32) throw new Asn1Error('not 32 bytes');
-    } catch (e) {
-      throw new VouchError('ERR_MALFORMED_INPUT', `public key: malformed Ed25519 SubjectPublicKeyInfo (${(e as Error).message})`, {
-        cause: e,
-      });
-    }
-    return Object.freeze({ type: 'Ed25519', bits: 256, spki: spki.slice() });
-  }
-  try {
-    const info = describePublicKey(spki);
+    const info = describeVerificationKey(spki);
+    if (info.type === 'Ed25519') return Object.freeze({ type: 'Ed25519', bits: 256, spki: info.spki.slice() });
     if (info.type === 'EC' && !info.curve) throw new Asn1Error(`unsupported elliptic curve ${info.curveOid ?? ''}`);
     return Object.freeze({ type: info.type, bits: info.bits, spki: info.spki.slice(), ...(info.curve ? { curve: info.curve } : {}) });
   } catch (e) {
@@ -150,7 +124,7 @@ function pkcs8Kind(pkcs8: Uint8Array): KeyKind {
   const [oidNode, params] = seq(alg, 'PrivateKeyInfo.privateKeyAlgorithm');
   const oid = readOid(oidNode, 'privateKeyAlgorithm');
   if (oid === CRYPTO_OID.rsaEncryption) return { type: 'RSA' };
-  if (oid === ED25519_OID) return { type: 'Ed25519' };
+  if (oid === CRYPTO_OID.ed25519) return { type: 'Ed25519' };
   if (oid === CRYPTO_OID.ecPublicKey) {
     let curveOid = params?.tag === TAG.OID ? readOid(params, 'EC curve') : undefined;
     if (!curveOid && key) {

@@ -7,14 +7,20 @@
  * no certificate authority are contacted: the bundle carries the key hint (or the certificate
  * given), and verifiers need `--insecure-ignore-tlog`, as for cosign's own offline signatures.
  */
-import { type Descriptor, encodePem, type HashAlgorithm, isVouchError, MediaType, parseDigest, toBase64, utf8, VouchError } from '@vouch/core';
-import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, parseJsonObject, type WritableRepository } from '@vouch/registry';
 import {
-  COSIGN_SIGN_PREDICATE_TYPE,
-  CosignAnnotation,
-  CosignMediaType,
-  cosignTag,
-} from './formats.js';
+  type Descriptor,
+  encodePem,
+  type HashAlgorithm,
+  isVouchError,
+  MediaType,
+  parseDigest,
+  toBase64,
+  utf8,
+  VouchError,
+} from '@vouch/core';
+import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, parseJsonObject, type WritableRepository } from '@vouch/registry';
+import { preAuthEncoding } from '@vouch/sigstore';
+import { COSIGN_SIGN_PREDICATE_TYPE, CosignAnnotation, CosignMediaType, cosignTag } from './formats.js';
 import { type CosignSigner, defaultHashOf, publicKeyHint } from './keys.js';
 import { buildSimpleSigning } from './simple-signing.js';
 
@@ -27,16 +33,6 @@ export interface SigningCertificates {
   certificate: Uint8Array;
   /** The rest of the chain, DER, intermediates then root (legacy form only: bundles v0.3 hold the leaf alone). */
   chain?: readonly Uint8Array[];
-}
-
-/** DSSE pre-authentication encoding (PAE) of a payload. */
-function pae(payloadType: string, payload: Uint8Array): Uint8Array {
-  const type = utf8(payloadType);
-  const head = utf8(`DSSEv1 ${type.length} ${payloadType} ${payload.length} `);
-  const out = new Uint8Array(head.length + payload.length);
-  out.set(head);
-  out.set(payload, head.length);
-  return out;
 }
 
 function signingHash(signer: CosignSigner): HashAlgorithm {
@@ -84,7 +80,7 @@ export async function buildDsseBundle(options: BuildDsseBundleOptions): Promise<
   if (signer.publicKey.type === 'Ed25519' && options.certificates) {
     throw new VouchError('ERR_UNSUPPORTED', 'Ed25519 keys cannot sign with a certificate in a Sigstore bundle');
   }
-  const sig = await signer.sign(pae(payloadType, options.statement), signingHash(signer));
+  const sig = await signer.sign(preAuthEncoding(payloadType, options.statement), signingHash(signer));
   return JSON.stringify({
     mediaType: CosignMediaType.BUNDLE_V03,
     verificationMaterial: await verificationMaterial(signer, options.certificates),
@@ -117,7 +113,10 @@ export interface SignedBlob {
 export async function signBlob(options: SignBlobOptions): Promise<SignedBlob> {
   const { signer, data } = options;
   if (signer.publicKey.type === 'Ed25519') {
-    throw new VouchError('ERR_UNSUPPORTED', 'Ed25519 keys cannot sign blobs into a Sigstore bundle (cosign refuses them too): use an EC or RSA key');
+    throw new VouchError(
+      'ERR_UNSUPPORTED',
+      'Ed25519 keys cannot sign blobs into a Sigstore bundle (cosign refuses them too): use an EC or RSA key',
+    );
   }
   const hash = signingHash(signer);
   const sig = await signer.sign(data, hash);
@@ -225,7 +224,8 @@ async function pushLegacySignature(o: SignImageOptions): Promise<SignedImage> {
   const annotations: Record<string, string> = { [CosignAnnotation.SIGNATURE]: toBase64(signature) };
   if (o.certificates) {
     annotations[CosignAnnotation.CERTIFICATE] = encodePem('CERTIFICATE', o.certificates.certificate);
-    if (o.certificates.chain?.length) annotations[CosignAnnotation.CHAIN] = o.certificates.chain.map((c) => encodePem('CERTIFICATE', c)).join('');
+    if (o.certificates.chain?.length)
+      annotations[CosignAnnotation.CHAIN] = o.certificates.chain.map((c) => encodePem('CERTIFICATE', c)).join('');
   }
   const tag = cosignTag(o.subject.digest, 'sig');
   const pushed = await repo.pushBlob(CosignMediaType.SIMPLE_SIGNING, payload, { signal: o.signal });
@@ -240,7 +240,12 @@ async function pushLegacySignature(o: SignImageOptions): Promise<SignedImage> {
     schemaVersion: 2,
     mediaType: MediaType.OCI_MANIFEST,
     config: { mediaType: configDesc.mediaType, size: configDesc.size, digest: configDesc.digest },
-    layers: layers.map((l) => ({ mediaType: l.mediaType, size: l.size, digest: l.digest, ...(l.annotations ? { annotations: l.annotations } : {}) })),
+    layers: layers.map((l) => ({
+      mediaType: l.mediaType,
+      size: l.size,
+      digest: l.digest,
+      ...(l.annotations ? { annotations: l.annotations } : {}),
+    })),
   };
   const descriptor = await repo.pushManifest(MediaType.OCI_MANIFEST, utf8(JSON.stringify(manifest)), { tag, signal: o.signal });
   return { format: 'legacy', manifest: descriptor, tag, layer };
@@ -254,4 +259,3 @@ export async function signImage(options: SignImageOptions): Promise<SignedImage>
   parseDigest(options.subject.digest);
   return (options.format ?? 'bundle') === 'legacy' ? pushLegacySignature(options) : pushBundleReferrer(options);
 }
-

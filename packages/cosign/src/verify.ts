@@ -22,13 +22,7 @@ import {
   verifyBundle,
   verifyCosignSignature,
 } from '@vouch/sigstore';
-import {
-  COSIGN_SIGN_PREDICATE_TYPE,
-  type CosignForm,
-  type CosignKind,
-  type FoundSignature,
-  findCosignSignatures,
-} from './formats.js';
+import { COSIGN_SIGN_PREDICATE_TYPE, type CosignForm, type CosignKind, type FoundSignature, findCosignSignatures } from './formats.js';
 import { checkSimpleSigningClaims, missingAnnotations, parseSimpleSigning } from './simple-signing.js';
 
 /** Options shared by {@link verifyCosignSignatures} and {@link verifyCosignAttestations}. */
@@ -221,7 +215,9 @@ async function verifySignatureEntry(
       if (o.checkClaims !== false) {
         const missing = missingAnnotations(annotations, o.annotations);
         if (missing.length > 0) {
-          throw new VouchError('ERR_USER_METADATA_MISMATCH', `missing or incorrect annotation: ${missing.join(', ')}`, { details: { missing } });
+          throw new VouchError('ERR_USER_METADATA_MISMATCH', `missing or incorrect annotation: ${missing.join(', ')}`, {
+            details: { missing },
+          });
         }
       }
     } else {
@@ -233,9 +229,17 @@ async function verifySignatureEntry(
       out.verification = verification;
       out.payload = payload;
       const claim = parseSimpleSigning(payload);
-      out.claim = { dockerReference: claim.dockerReference, digest: claim.dockerManifestDigest, annotations: claim.optional, type: claim.type };
+      out.claim = {
+        dockerReference: claim.dockerReference,
+        digest: claim.dockerManifestDigest,
+        annotations: claim.optional,
+        type: claim.type,
+      };
       // the digest is always checked (a signature for another image is never accepted)
-      checkSimpleSigningClaims(claim, { digest: subject.digest, ...(o.checkClaims !== false && o.annotations ? { annotations: o.annotations } : {}) });
+      checkSimpleSigningClaims(claim, {
+        digest: subject.digest,
+        ...(o.checkClaims !== false && o.annotations ? { annotations: o.annotations } : {}),
+      });
     }
     out.verified = true;
   } catch (e) {
@@ -246,7 +250,11 @@ async function verifySignatureEntry(
   return out;
 }
 
-async function verifyAttestationEntry(f: FoundSignature, subject: Descriptor, o: VerifyCosignAttestationsOptions): Promise<CosignSignatureOutcome> {
+async function verifyAttestationEntry(
+  f: FoundSignature,
+  subject: Descriptor,
+  o: VerifyCosignAttestationsOptions,
+): Promise<CosignSignatureOutcome> {
   const out: CosignSignatureOutcome = {
     form: f.form,
     kind: 'attestation',
@@ -261,13 +269,17 @@ async function verifyAttestationEntry(f: FoundSignature, subject: Descriptor, o:
     if (f.form === 'bundle-referrer') {
       const bundle = parseBundle(f.bundle!);
       checkGivenCertificate(bundle, o.certificate);
-      if (bundle.content.type !== 'dsseEnvelope') throw new VouchError('ERR_ENVELOPE_MALFORMED', 'the attestation bundle holds no DSSE envelope');
+      if (bundle.content.type !== 'dsseEnvelope')
+        throw new VouchError('ERR_ENVELOPE_MALFORMED', 'the attestation bundle holds no DSSE envelope');
       signatures = bundle.content.envelope.signatures.map((s) => ({ ...(s.keyid ? { keyid: s.keyid } : {}), sig: toBase64(s.sig) }));
       verification = await verifyBundle(bundle, { ...policyOf(o), digest: subject.digest });
     } else {
       const text = fromUtf8(f.payload!);
       signatures = parseEnvelopeSignatures(text);
-      verification = await verifyCosignSignature({ content: { type: 'dsse', envelope: text }, ...legacyInput(f, o.certificate) }, { ...policyOf(o), digest: subject.digest });
+      verification = await verifyCosignSignature(
+        { content: { type: 'dsse', envelope: text }, ...legacyInput(f, o.certificate) },
+        { ...policyOf(o), digest: subject.digest },
+      );
     }
     const content = dsseContent(verification);
     out.verification = verification;

@@ -76,7 +76,7 @@ function verificationFlags(cmd: Command): Command {
 export function registerCosign(program: Command, ctx: CliContext): void {
   const cosign = program
     .command('cosign')
-    .description('Verify and sign cosign signatures and attestations offline, with cosign\'s verbs and flags');
+    .description("Verify and sign cosign signatures and attestations offline, with cosign's verbs and flags");
 
   const verify = globals(registryFlags(verificationFlags(cosign.command('verify'))))
     .description('Verify the cosign signatures of images (bundle referrers, .sig tags, OCI 1.1 referrers)')
@@ -94,7 +94,11 @@ export function registerCosign(program: Command, ctx: CliContext): void {
   const attestation = globals(registryFlags(verificationFlags(cosign.command('verify-attestation'))))
     .description('Verify the cosign attestations (in-toto statements) of images')
     .argument('[image...]', 'image references')
-    .option('--type <type>', 'predicate type: custom, slsaprovenance, slsaprovenance1, spdx, spdxjson, cyclonedx, link, vuln, openvex, or a URI', 'custom')
+    .option(
+      '--type <type>',
+      'predicate type: custom, slsaprovenance, slsaprovenance1, spdx, spdxjson, cyclonedx, link, vuln, openvex, or a URI',
+      'custom',
+    )
     .option('--policy <file>', 'not supported (CUE/Rego policies)', collect)
     .option('--max-signatures <n>', 'maximum number of attestations to read', '100')
     .option('--local-image', 'not supported (a `cosign save` directory): use --oci-layout')

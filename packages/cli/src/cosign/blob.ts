@@ -25,10 +25,15 @@ export async function runCosignVerifyBlob(ctx: CliContext, blob: string | undefi
   const signaturePath = str('signature');
   if (!bundlePath && !signaturePath) throw new UsageError('either --bundle or --signature must be set');
   if (str('rfc3161Timestamp')) {
-    throw new VouchError('ERR_UNSUPPORTED', '--rfc3161-timestamp (a detached timestamp file) is not supported: use a bundle holding the timestamp');
+    throw new VouchError(
+      'ERR_UNSUPPORTED',
+      '--rfc3161-timestamp (a detached timestamp file) is not supported: use a bundle holding the timestamp',
+    );
   }
   if (policy.ignoreTlog) {
-    ctx.warn('WARNING: Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the blob.');
+    ctx.warn(
+      'WARNING: Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the blob.',
+    );
   }
   const data = await readBlob(ctx, blob);
   const result = await verifyCosignBlob({
@@ -45,7 +50,8 @@ export async function runCosignVerifyBlob(ctx: CliContext, blob: string | undefi
       blob,
       verified: true,
       form: result.form,
-      signer: v.signer.type === 'key' ? { type: 'key' } : { type: 'certificate', subjectAlternativeNames: v.signer.subjectAlternativeNames },
+      signer:
+        v.signer.type === 'key' ? { type: 'key' } : { type: 'certificate', subjectAlternativeNames: v.signer.subjectAlternativeNames },
       times: v.times.map((t) => ({ source: t.source, time: t.time.toISOString() })),
       tlogEntries: v.tlogEntries.length,
       warnings: v.warnings.map((w) => ({ code: w.code, message: w.message })),
@@ -76,7 +82,12 @@ export async function runCosignSignBlob(ctx: CliContext, blob: string | undefine
     ctx.warn(`Wrote signature to file ${sigPath}`);
   }
   if (ctx.json) {
-    ctx.result({ blob, signature: signed.signature, ...(bundlePath ? { bundle: bundlePath } : {}), ...(sigPath ? { signatureFile: sigPath } : {}) });
+    ctx.result({
+      blob,
+      signature: signed.signature,
+      ...(bundlePath ? { bundle: bundlePath } : {}),
+      ...(sigPath ? { signatureFile: sigPath } : {}),
+    });
     return;
   }
   if (!bundlePath && !sigPath) ctx.stdout.write(`${signed.signature}\n`);

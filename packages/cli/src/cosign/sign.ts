@@ -30,12 +30,18 @@ const ONLINE_FLAGS: readonly [string, string][] = [
 export async function cosignSigner(ctx: CliContext, opts: Opts): Promise<CosignSigner> {
   for (const [flag, name] of ONLINE_FLAGS) {
     if (opts[flag] !== undefined && opts[flag] !== false && opts[flag] !== '') {
-      throw new VouchError('ERR_UNSUPPORTED', `${name}: vouch cosign signs offline with a key only (keyless signing with Fulcio is not supported); pass --key`);
+      throw new VouchError(
+        'ERR_UNSUPPORTED',
+        `${name}: vouch cosign signs offline with a key only (keyless signing with Fulcio is not supported); pass --key`,
+      );
     }
   }
   const key = typeof opts.key === 'string' && opts.key !== '' ? opts.key : undefined;
   if (!key) {
-    throw new VouchError('ERR_UNSUPPORTED', 'keyless signing (OIDC and Fulcio) is not supported by vouch cosign: pass --key cosign.key (or a PEM private key)');
+    throw new VouchError(
+      'ERR_UNSUPPORTED',
+      'keyless signing (OIDC and Fulcio) is not supported by vouch cosign: pass --key cosign.key (or a PEM private key)',
+    );
   }
   const text = await keyText(ctx, key);
   return loadSigner(text, ctx.env.COSIGN_PASSWORD !== undefined ? { password: ctx.env.COSIGN_PASSWORD } : {});
@@ -52,16 +58,22 @@ export async function signingCertificates(ctx: CliContext, opts: Opts, signer: C
   const leaf = decodePem(await readFlagFile(ctx, cert, '--certificate')).find((b) => b.label === 'CERTIFICATE');
   if (!leaf) throw new VouchError('ERR_CERT_INVALID', `--certificate ${cert}: no PEM CERTIFICATE found`);
   const parsed = parseCertificate(leaf.der);
-  if (!bytesEqual(parsed.publicKey.spki, signer.publicKey.spki)) throw new VouchError('ERR_SIGNING_FAILED', `--certificate ${cert}: the certificate's public key is not the signing key's`);
+  if (!bytesEqual(parsed.publicKey.spki, signer.publicKey.spki))
+    throw new VouchError('ERR_SIGNING_FAILED', `--certificate ${cert}: the certificate's public key is not the signing key's`);
   const out: SigningCertificates = { certificate: leaf.der };
-  if (chain) out.chain = decodePem(await readFlagFile(ctx, chain, '--certificate-chain')).filter((b) => b.label === 'CERTIFICATE').map((b) => b.der);
+  if (chain)
+    out.chain = decodePem(await readFlagFile(ctx, chain, '--certificate-chain'))
+      .filter((b) => b.label === 'CERTIFICATE')
+      .map((b) => b.der);
   return out;
 }
 
 /** cosign's flags that would upload to a transparency log or use a signing config's services: said to be ignored. */
 export function warnOfflineSigning(ctx: CliContext, opts: Opts): void {
   if (opts.tlogUpload === true) {
-    ctx.warn('WARNING: vouch signs offline: --tlog-upload is ignored, nothing is uploaded to a transparency log (verify with --insecure-ignore-tlog)');
+    ctx.warn(
+      'WARNING: vouch signs offline: --tlog-upload is ignored, nothing is uploaded to a transparency log (verify with --insecure-ignore-tlog)',
+    );
   }
 }
 
@@ -69,9 +81,13 @@ export function warnOfflineSigning(ctx: CliContext, opts: Opts): void {
 export async function runCosignSign(ctx: CliContext, images: readonly string[], opts: Opts): Promise<void> {
   if (images.length === 0) throw new UsageError('at least one image is required');
   if (opts.recursive === true) throw new VouchError('ERR_UNSUPPORTED', '--recursive is not supported: sign each manifest by digest');
-  if (opts.upload === false) throw new VouchError('ERR_UNSUPPORTED', '--upload=false is not supported: vouch cosign sign always pushes the signature');
+  if (opts.upload === false)
+    throw new VouchError('ERR_UNSUPPORTED', '--upload=false is not supported: vouch cosign sign always pushes the signature');
   if (typeof opts.registryReferrersMode === 'string' && opts.registryReferrersMode !== '' && opts.registryReferrersMode !== 'legacy') {
-    throw new VouchError('ERR_UNSUPPORTED', `--registry-referrers-mode=${opts.registryReferrersMode} is not supported: vouch writes bundle referrers (default) or the .sig tag (--new-bundle-format=false)`);
+    throw new VouchError(
+      'ERR_UNSUPPORTED',
+      `--registry-referrers-mode=${opts.registryReferrersMode} is not supported: vouch writes bundle referrers (default) or the .sig tag (--new-bundle-format=false)`,
+    );
   }
   const signer = await cosignSigner(ctx, opts);
   warnOfflineSigning(ctx, opts);
@@ -86,7 +102,8 @@ export async function runCosignSign(ctx: CliContext, images: readonly string[], 
       ctx.warn(`WARNING: Image reference ${image} uses a tag, not a digest, to identify the image to sign.`);
     }
     const repository = (target.signatureRepository ?? target.repository) as WritableRepository;
-    if (typeof repository.pushManifest !== 'function') throw new VouchError('ERR_INVALID_ARGUMENT', `${image}: the repository is read-only`);
+    if (typeof repository.pushManifest !== 'function')
+      throw new VouchError('ERR_INVALID_ARGUMENT', `${image}: the repository is read-only`);
     if (format === 'bundle') ctx.warn('Signing artifact...');
     ctx.warn(`Pushing signature to: ${target.display}`);
     const signed = await signImage({

@@ -9,7 +9,13 @@
 import { readFile } from 'node:fs/promises';
 import { decodePem, VouchError } from '@vouch/core';
 import { isEncryptedCosignKey, loadSigner, publicKeyToPem } from '@vouch/cosign';
-import { type CertificateIdentity, parseTrustedRoot, type TrustMaterial, trustMaterialFromPem, type VerifyPolicyOptions } from '@vouch/sigstore';
+import {
+  type CertificateIdentity,
+  parseTrustedRoot,
+  type TrustMaterial,
+  trustMaterialFromPem,
+  type VerifyPolicyOptions,
+} from '@vouch/sigstore';
 import type { Opts } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
 
@@ -106,7 +112,8 @@ export async function cosignPolicy(ctx: CliContext, opts: Opts): Promise<CosignP
   const pem: Parameters<typeof trustMaterialFromPem>[0] = {};
   if (key) pem.publicKeys = await verificationKeyPem(ctx, key);
   if (chainParts.length > 0) pem.roots = chainParts.join('\n');
-  if (ctx.env.SIGSTORE_REKOR_PUBLIC_KEY) pem.rekorPublicKeys = await readFlagFile(ctx, ctx.env.SIGSTORE_REKOR_PUBLIC_KEY, 'SIGSTORE_REKOR_PUBLIC_KEY');
+  if (ctx.env.SIGSTORE_REKOR_PUBLIC_KEY)
+    pem.rekorPublicKeys = await readFlagFile(ctx, ctx.env.SIGSTORE_REKOR_PUBLIC_KEY, 'SIGSTORE_REKOR_PUBLIC_KEY');
   if (ctx.env.SIGSTORE_CT_LOG_PUBLIC_KEY_FILE) {
     pem.ctlogPublicKeys = await readFlagFile(ctx, ctx.env.SIGSTORE_CT_LOG_PUBLIC_KEY_FILE, 'SIGSTORE_CT_LOG_PUBLIC_KEY_FILE');
   }

@@ -117,7 +117,12 @@ function jsonResult(display: string, kind: string, result: CosignVerifyResult): 
 }
 
 /** `vouch cosign verify <image>…` */
-export async function runCosignVerify(ctx: CliContext, images: readonly string[], opts: Opts, kind: 'signature' | 'attestation'): Promise<void> {
+export async function runCosignVerify(
+  ctx: CliContext,
+  images: readonly string[],
+  opts: Opts,
+  kind: 'signature' | 'attestation',
+): Promise<void> {
   ctx.errorExitCode = cosignExitCode;
   if (images.length === 0) throw new UsageError(kind === 'signature' ? 'at least one image is required' : 'at least one image is required');
   if (kind === 'attestation' && Array.isArray(opts.policy) && opts.policy.length > 0) {
