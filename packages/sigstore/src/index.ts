@@ -25,14 +25,33 @@
  * @packageDocumentation
  */
 
-// Verify
-export { verifyBundle } from './verify/bundle.js';
-export { verifyCosignSignature } from './verify/cosign.js';
+// Parse
+export { BUNDLE_MEDIA_TYPES, parseBundle } from './bundle.js';
+export { signingCertificateIdentity } from './cert/identity.js';
+export { parseDsseEnvelope, parseInTotoStatement, preAuthEncoding } from './dsse.js';
+export { parseRekorBundle } from './tlog/rekor-bundle.js';
+export { type PemTrustMaterialOptions, parsePublicKey, trustMaterialFromPem } from './trust/pem.js';
+// Trust material
+export { parseTrustedRoot } from './trust/trusted-root.js';
 export type {
+  Bundle,
+  BundleMediaType,
+  CertificateAuthority,
   CertificateIdentity,
   CosignSignature,
+  DsseEnvelope,
+  FulcioExtensions,
+  InclusionProof,
+  InTotoStatement,
   PublicKeyInput,
+  RekorBundle,
+  SigstorePublicKey,
   SigstoreVerification,
+  TlogEntry,
+  TransparencyLogKey,
+  TrustedPublicKey,
+  TrustMaterial,
+  ValidityWindow,
   VerifiedSigner,
   VerifiedTime,
   VerifiedTlogEntry,
@@ -40,31 +59,6 @@ export type {
   VerifyCosignSignatureOptions,
   VerifyPolicyOptions,
 } from './types.js';
-
-// Trust material
-export { parseTrustedRoot } from './trust/trusted-root.js';
-export { type PemTrustMaterialOptions, parsePublicKey, trustMaterialFromPem } from './trust/pem.js';
-export type {
-  CertificateAuthority,
-  SigstorePublicKey,
-  TransparencyLogKey,
-  TrustedPublicKey,
-  TrustMaterial,
-  ValidityWindow,
-} from './types.js';
-
-// Parse
-export { BUNDLE_MEDIA_TYPES, parseBundle } from './bundle.js';
-export { parseDsseEnvelope, parseInTotoStatement, preAuthEncoding } from './dsse.js';
-export { parseRekorBundle } from './tlog/rekor-bundle.js';
-export { signingCertificateIdentity } from './cert/identity.js';
-export type {
-  Bundle,
-  BundleMediaType,
-  DsseEnvelope,
-  FulcioExtensions,
-  InclusionProof,
-  InTotoStatement,
-  RekorBundle,
-  TlogEntry,
-} from './types.js';
+// Verify
+export { verifyBundle } from './verify/bundle.js';
+export { verifyCosignSignature } from './verify/cosign.js';

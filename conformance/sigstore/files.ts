@@ -1,0 +1,42 @@
+/**
+ * Node side of the sigstore-conformance replay: reads ../shared/sigstore-conformance (or
+ * VOUCH_SHARED_DIR) and the public-good trusted root from @sigstore/tuf's seed data.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import type { SigstoreCase, SigstoreDefaults } from './cases.js';
+
+const repo = resolve(import.meta.dirname, '..', '..');
+
+/** ../shared/sigstore-conformance/bundle-verify, or VOUCH_SHARED_DIR/sigstore-conformance/bundle-verify. */
+export function bundleVerifyDir(): string {
+  return join(process.env.VOUCH_SHARED_DIR ?? join(repo, '..', 'shared'), 'sigstore-conformance', 'bundle-verify');
+}
+
+/** The Sigstore public-good trusted root shipped in @sigstore/tuf's TUF seed data. */
+export function publicGoodTrustedRoot(): string {
+  const require = createRequire(import.meta.url);
+  const seeds = JSON.parse(readFileSync(require.resolve('@sigstore/tuf/seeds.json'), 'utf8'));
+  const b64 = seeds['https://tuf-repo-cdn.sigstore.dev']?.targets?.['trusted_root.json'];
+  if (typeof b64 !== 'string') throw new Error('@sigstore/tuf/seeds.json has no trusted_root.json for tuf-repo-cdn.sigstore.dev');
+  return Buffer.from(b64, 'base64').toString('utf8');
+}
+
+/** Every case directory (one holding bundle.sigstore.json), sorted, with its files. */
+export function loadSigstoreCases(dir = bundleVerifyDir()): { present: boolean; cases: SigstoreCase[]; defaults?: SigstoreDefaults } {
+  if (!existsSync(join(dir, 'a.txt'))) return { present: false, cases: [] };
+  const cases: SigstoreCase[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const d = join(dir, name);
+    if (!statSync(d).isDirectory() || !existsSync(join(d, 'bundle.sigstore.json'))) continue;
+    const files: Record<string, Uint8Array> = {};
+    for (const f of readdirSync(d)) if (f !== 'README' && f !== 'README.md') files[f] = new Uint8Array(readFileSync(join(d, f)));
+    cases.push({ id: name, files });
+  }
+  return {
+    present: true,
+    cases,
+    defaults: { artifact: new Uint8Array(readFileSync(join(dir, 'a.txt'))), trustedRoot: publicGoodTrustedRoot() },
+  };
+}
