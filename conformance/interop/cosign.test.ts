@@ -33,6 +33,8 @@ interface TestCa {
   dir: string;
   chain: string;
   leaf: string;
+  /** A self-signed root that issued nothing here. */
+  otherRoot: string;
   /** The leaf's key as cosign's key file (imported with cosign 3). */
   leafKey: string;
   /** A trusted_root.json naming the CA (for cosign 3 and `--trusted-root`). */
@@ -69,6 +71,11 @@ async function makeCa(ws: Workspace, cos: CosignSetup): Promise<TestCa> {
       '-addext',
       'keyUsage=critical,keyCertSign,cRLSign',
     ],
+    dir,
+  );
+  await openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'other.key'], dir);
+  await openssl(
+    ['req', '-x509', '-new', '-key', 'other.key', '-subj', '/CN=another root/O=vouch', '-days', '3650', '-out', 'other-root.pem'],
     dir,
   );
   await openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'inter.key'], dir);
@@ -149,7 +156,16 @@ async function makeCa(ws: Workspace, cos: CosignSetup): Promise<TestCa> {
       ],
     }),
   );
-  return { dir, chain: join(dir, 'chain.pem'), leaf: join(dir, 'leaf.pem'), leafKey: join(dir, 'leaf.key'), trustedRoot, identity, issuer };
+  return {
+    dir,
+    chain: join(dir, 'chain.pem'),
+    otherRoot: join(dir, 'other-root.pem'),
+    leaf: join(dir, 'leaf.pem'),
+    leafKey: join(dir, 'leaf.key'),
+    trustedRoot,
+    identity,
+    issuer,
+  };
 }
 
 /** A repository handle on the test registry, for tampering with what cosign wrote. */
@@ -501,7 +517,8 @@ describe.skipIf(!ready)('vouch cosign and the real cosign 3.1.1 / 2.5.0', () => 
         ];
         expectExit(await vouch(['verify', '--certificate-chain', ca.chain, ...rx, img.ref]), 0, 'vouch verify regexps');
         // a chain that does not reach the signer's CA
-        expectRejected(await vouch(['verify', '--certificate-chain', join(ca.dir, 'leaf.pem'), ...id, img.ref]), 'untrusted chain');
+        // a root that did not issue the signer's certificate
+        expectRejected(await vouch(['verify', '--certificate-chain', ca.otherRoot, ...id, img.ref]), 'untrusted chain');
         // no identity flags: a usage error, as cosign
         const noId = await vouch(['verify', '--certificate-chain', ca.chain, '--insecure-ignore-tlog', '--allow-http-registry', img.ref]);
         expect(noId.code).toBe(1);
@@ -621,7 +638,17 @@ describe.skipIf(!ready)('vouch cosign and the real cosign 3.1.1 / 2.5.0', () => 
         'cosign 3.1 verify-blob --bundle',
       );
       expectExit(
-        await cosign2(['verify-blob', '--key', cos.pub, '--insecure-ignore-tlog', '--bundle', bundle, blob]),
+        await cosign2([
+          'verify-blob',
+          '--key',
+          cos.pub,
+          '--trusted-root',
+          cos.trustedRoot,
+          '--insecure-ignore-tlog',
+          '--bundle',
+          bundle,
+          blob,
+        ]),
         0,
         'cosign 2.5 verify-blob --bundle',
       );
@@ -690,38 +717,80 @@ describe.skipIf(!ready)('vouch cosign and the real cosign 3.1.1 / 2.5.0', () => 
       });
     }
 
-    it('a PEM private key (P-384) signs; cosign verifies with its public key', async () => {
+    it("P-384: vouch signs both forms from a PEM key; cosign verifies the .sig form; vouch verifies both and cosign 3.1's own P-384 bundle", async () => {
       const dir = join(ws.work, 'p384');
       await mkdir(dir);
       await openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384', '-out', 'key.pem'], dir);
       await openssl(['pkey', '-in', 'key.pem', '-pubout', '-out', 'key.pub'], dir);
+      expectExit(
+        await ws.peer('cosign', ['import-key-pair', '--key', 'key.pem', '--output-key-prefix', 'p384'], { env: cos.env, cwd: dir }),
+        0,
+        'import',
+      );
       const img = await pushImage(ws, regs.distribution);
       const legacy = await pushImage(ws, regs.distribution);
+      const byCosign = await pushImage(ws, regs.distribution);
+      const pub = join(dir, 'key.pub');
       expectExit(await vouch(['sign', '--key', join(dir, 'key.pem'), '--allow-http-registry', '--yes', img.ref]), 0, 'vouch sign P-384');
       expectExit(
-        await vouch(['sign', '--key', join(dir, 'key.pem'), '--allow-http-registry', '--yes', '--new-bundle-format=false', legacy.ref]),
+        await vouch(['sign', '--key', join(dir, 'p384.key'), '--allow-http-registry', '--yes', '--new-bundle-format=false', legacy.ref]),
         0,
         'vouch sign P-384 legacy',
       );
-      for (const ref of [img.ref, legacy.ref]) {
+      expectExit(
+        await cosign3([
+          'sign',
+          '--key',
+          join(dir, 'p384.key'),
+          '--signing-config',
+          cos.signingConfig,
+          '--trusted-root',
+          cos.trustedRoot,
+          '--allow-http-registry',
+          '--yes',
+          byCosign.ref,
+        ]),
+        0,
+        'cosign 3.1 sign P-384',
+      );
+      // the legacy form hashes with SHA-256 whatever the curve: both cosigns verify it
+      expectExit(
+        await cosign3([
+          'verify',
+          '--key',
+          pub,
+          '--trusted-root',
+          cos.trustedRoot,
+          '--insecure-ignore-tlog',
+          '--allow-http-registry',
+          legacy.ref,
+        ]),
+        0,
+        'cosign 3.1 verify legacy P-384',
+      );
+      expectExit(
+        await cosign2(['verify', '--key', pub, '--insecure-ignore-tlog', '--allow-http-registry', legacy.ref]),
+        0,
+        'cosign 2.5 verify legacy P-384',
+      );
+      // bundles use the curve's hash (SHA-384), as cosign 3.1 signs them; cosign 3.1 checks a --key
+      // bundle with SHA-256 and so rejects even its own P-384 bundles (docs/compatibility.md)
+      const own = await cosign3([
+        'verify',
+        '--key',
+        pub,
+        '--trusted-root',
+        cos.trustedRoot,
+        '--insecure-ignore-tlog',
+        '--allow-http-registry',
+        byCosign.ref,
+      ]);
+      expect(own.code).not.toBe(0);
+      for (const ref of [img.ref, legacy.ref, byCosign.ref]) {
         expectExit(
-          await cosign3([
-            'verify',
-            '--key',
-            join(dir, 'key.pub'),
-            '--trusted-root',
-            cos.trustedRoot,
-            '--insecure-ignore-tlog',
-            '--allow-http-registry',
-            ref,
-          ]),
+          await vouch(['verify', '--key', pub, '--insecure-ignore-tlog', '--allow-http-registry', ref]),
           0,
-          `cosign 3.1 verify P-384 ${ref}`,
-        );
-        expectExit(
-          await vouch(['verify', '--key', join(dir, 'key.pub'), '--insecure-ignore-tlog', '--allow-http-registry', ref]),
-          0,
-          'vouch verify P-384',
+          `vouch verify P-384 ${ref}`,
         );
       }
     });
