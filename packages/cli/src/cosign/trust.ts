@@ -98,6 +98,15 @@ export async function cosignPolicy(ctx: CliContext, opts: Opts): Promise<CosignP
       throw new VouchError('ERR_UNSUPPORTED', `--${flag} (${why}) is not supported by vouch cosign; nothing was verified`);
     }
   }
+  if (!str('key')) {
+    // as cosign: the identity flags are checked before anything is read
+    if (!str('certificateIdentity') && !str('certificateIdentityRegexp')) {
+      throw new UsageError('--certificate-identity or --certificate-identity-regexp is required for verification in keyless mode');
+    }
+    if (!str('certificateOidcIssuer') && !str('certificateOidcIssuerRegexp')) {
+      throw new UsageError('--certificate-oidc-issuer or --certificate-oidc-issuer-regexp is required for verification in keyless mode');
+    }
+  }
   let trust: TrustMaterial | undefined;
   const trustedRoot = str('trustedRoot');
   if (trustedRoot) trust = parseTrustedRoot(await readFlagFile(ctx, trustedRoot, '--trusted-root'));
@@ -144,12 +153,6 @@ export async function cosignPolicy(ctx: CliContext, opts: Opts): Promise<CosignP
   ] as const) {
     const v = str(flag);
     if (v) extensions[field] = v;
-  }
-  if (identity.subject === undefined && identity.subjectRegExp === undefined) {
-    throw new UsageError('--certificate-identity or --certificate-identity-regexp is required for verification in keyless mode');
-  }
-  if (identity.issuer === undefined && identity.issuerRegExp === undefined) {
-    throw new UsageError('--certificate-oidc-issuer or --certificate-oidc-issuer-regexp is required for verification in keyless mode');
   }
   policy.identity = Object.keys(extensions).length > 0 ? { ...identity, extensions } : identity;
   return {
