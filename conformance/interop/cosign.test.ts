@@ -205,22 +205,16 @@ describe.skipIf(!ready)('vouch cosign and the real cosign 3.1.1 / 2.5.0', () => 
   /** cosign 2.5 / 3.1 with the offline setup. */
   const cosign2 = (args: string[]) => ws.peer('cosign2', args, { env: cos.env });
   const cosign3 = (args: string[]) => ws.peer('cosign', args, { env: cos.env });
-  const sign2 = (ref: string, extra: string[] = []) =>
-    cosign2(['sign', '--key', cos.key, '--tlog-upload=false', '--allow-http-registry', '--yes', ...extra, ref]);
-  const sign3 = (ref: string, extra: string[] = []) =>
-    cosign3([
-      'sign',
-      '--key',
-      cos.key,
-      '--signing-config',
-      cos.signingConfig,
-      '--trusted-root',
-      cos.trustedRoot,
-      '--allow-http-registry',
-      '--yes',
-      ...extra,
-      ref,
-    ]);
+  const sign2 = (ref: string, extra: string[] = [], key = cos.key) =>
+    cosign2(['sign', '--key', key, '--tlog-upload=false', '--allow-http-registry', '--yes', ...extra, ref]);
+  const sign3 = (ref: string, extra: string[] = [], key = cos.key, trustedRoot = cos.trustedRoot) =>
+    cosign3(['sign', '--key', key, ...offline3(trustedRoot), ...extra, ref]);
+  /** cosign 3 signing flags for no services (a signing config without any, an empty or the test CA's trusted root). */
+  const noServices3 = (trustedRoot = cos.trustedRoot) => ['--signing-config', cos.signingConfig, '--trusted-root', trustedRoot];
+  const offline3 = (trustedRoot = cos.trustedRoot) => [...noServices3(trustedRoot), '--allow-http-registry', '--yes'];
+  /** cosign's verify verbs with nothing to look up online: no log entry required, cosign 3 with the empty trusted root. */
+  const verify3 = (verb: string, args: string[]) => cosign3([verb, '--trusted-root', cos.trustedRoot, '--insecure-ignore-tlog', ...args]);
+  const verify2 = (verb: string, args: string[]) => cosign2([verb, '--insecure-ignore-tlog', ...args]);
   const vouch = (args: string[], env: Record<string, string> = {}) =>
     ws.vouch(['cosign', ...args], { env: { COSIGN_PASSWORD: cos.password, ...env } });
   const vverify = (ref: string, extra: string[] = []) =>
@@ -239,17 +233,13 @@ describe.skipIf(!ready)('vouch cosign and the real cosign 3.1.1 / 2.5.0', () => 
         const img = await pushImage(ws, host());
         expectExit(await sign2(img.ref, ['-a', 'env=prod']), 0, 'cosign 2.5 sign');
         const v = expectExit(await vverify(img.ref), 0, 'vouch cosign verify');
-        const c = expectExit(
-          await cosign2(['verify', '--key', cos.pub, '--insecure-ignore-tlog', '--allow-http-registry', img.ref]),
-          0,
-          'cosign verify',
-        );
+        const c = expectExit(await verify2('verify', ['--key', cos.pub, '--allow-http-registry', img.ref]), 0, 'cosign verify');
         expect(JSON.parse(v.stdout)).toEqual(JSON.parse(c.stdout));
         expect(v.stderr).toContain(`Verification for ${img.ref} --`);
         expectExit(await vverify(img.ref, ['-a', 'env=prod']), 0, 'vouch cosign verify -a');
         expectRejected(await vverify(img.ref, ['-a', 'env=dev']), 'wrong annotation');
         const wrong = await vouch(['verify', '--key', other, '--insecure-ignore-tlog', '--allow-http-registry', img.ref]);
-        const cwrong = await cosign2(['verify', '--key', other, '--insecure-ignore-tlog', '--allow-http-registry', img.ref]);
+        const cwrong = await verify2('verify', ['--key', other, '--allow-http-registry', img.ref]);
         expectRejected(wrong, 'wrong key');
         expect(cwrong.code).toBe(12);
         expect(wrong.error).toMatch(/^Error: no matching signatures: /);
@@ -260,20 +250,7 @@ describe.skipIf(!ready)('vouch cosign and the real cosign 3.1.1 / 2.5.0', () => 
         const img = await pushImage(ws, host());
         expectExit(await sign3(img.ref, ['-a', 'team=a']), 0, 'cosign 3.1 sign');
         const v = expectExit(await vverify(img.ref), 0, 'vouch cosign verify');
-        const c = expectExit(
-          await cosign3([
-            'verify',
-            '--key',
-            cos.pub,
-            '--trusted-root',
-            cos.trustedRoot,
-            '--insecure-ignore-tlog',
-            '--allow-http-registry',
-            img.ref,
-          ]),
-          0,
-          'cosign 3.1 verify',
-        );
+        const c = expectExit(await verify3('verify', ['--key', cos.pub, '--allow-http-registry', img.ref]), 0, 'cosign 3.1 verify');
         expect(JSON.parse(v.stdout)).toEqual(JSON.parse(c.stdout));
         expectExit(await vverify(img.ref, ['-a', 'team=a']), 0, 'vouch cosign verify -a');
         const j = JSON.parse(expectExit(await vverify(img.ref, ['--output', 'json']), 0, 'json').stdout) as {
@@ -316,7 +293,7 @@ describe.skipIf(!ready)('vouch cosign and the real cosign 3.1.1 / 2.5.0', () => 
         expect(codes['sig-tag']).toBe('ERR_ARTIFACT_MISMATCH');
         expect(codes['bundle-referrer']).toBe('ERR_ARTIFACT_MISMATCH');
         // cosign agrees for the legacy form
-        expect((await cosign2(['verify', '--key', cos.pub, '--insecure-ignore-tlog', '--allow-http-registry', b.ref])).code).not.toBe(0);
+        expect((await verify2('verify', ['--key', cos.pub, '--allow-http-registry', b.ref])).code).not.toBe(0);
       });
 
       it('tampered: a changed signature annotation is rejected', async () => {
@@ -334,10 +311,7 @@ describe.skipIf(!ready)('vouch cosign and the real cosign 3.1.1 / 2.5.0', () => 
 
       it('no signature: exit 10 and "no signatures found", as cosign', async () => {
         const img = await pushImage(ws, host());
-        const [v, c] = [
-          await vverify(img.ref),
-          await cosign2(['verify', '--key', cos.pub, '--insecure-ignore-tlog', '--allow-http-registry', img.ref]),
-        ];
+        const [v, c] = [await vverify(img.ref), await verify2('verify', ['--key', cos.pub, '--allow-http-registry', img.ref])];
         expect([v.code, c.code]).toEqual([10, 10]);
         expect(v.error).toBe(c.error);
       });
@@ -363,22 +337,7 @@ describe.skipIf(!ready)('vouch cosign and the real cosign 3.1.1 / 2.5.0', () => 
           'cosign 2.5 attest',
         );
         expectExit(
-          await cosign3([
-            'attest',
-            '--key',
-            cos.key,
-            '--signing-config',
-            cos.signingConfig,
-            '--trusted-root',
-            cos.trustedRoot,
-            '--allow-http-registry',
-            '--yes',
-            '--predicate',
-            pred,
-            '--type',
-            'slsaprovenance1',
-            img.ref,
-          ]),
+          await cosign3(['attest', '--key', cos.key, ...offline3(), '--predicate', pred, '--type', 'slsaprovenance1', img.ref]),
           0,
           'cosign 3.1 attest',
         );
@@ -431,39 +390,12 @@ describe.skipIf(!ready)('vouch cosign and the real cosign 3.1.1 / 2.5.0', () => 
         const img = await pushImage(ws, host());
         const img3 = await pushImage(ws, host());
         expectExit(
-          await cosign2([
-            'sign',
-            '--key',
-            ca.leafKey,
-            '--certificate',
-            ca.leaf,
-            '--certificate-chain',
-            ca.chain,
-            '--tlog-upload=false',
-            '--allow-http-registry',
-            '--yes',
-            img.ref,
-          ]),
+          await sign2(img.ref, ['--certificate', ca.leaf, '--certificate-chain', ca.chain], ca.leafKey),
           0,
           'cosign 2.5 sign --certificate',
         );
         expectExit(
-          await cosign3([
-            'sign',
-            '--key',
-            ca.leafKey,
-            '--certificate',
-            ca.leaf,
-            '--certificate-chain',
-            ca.chain,
-            '--signing-config',
-            cos.signingConfig,
-            '--trusted-root',
-            ca.trustedRoot,
-            '--allow-http-registry',
-            '--yes',
-            img3.ref,
-          ]),
+          await sign3(img3.ref, ['--certificate', ca.leaf, '--certificate-chain', ca.chain], ca.leafKey, ca.trustedRoot),
           0,
           'cosign 3.1 sign --certificate',
         );
@@ -578,19 +510,7 @@ describe.skipIf(!ready)('vouch cosign and the real cosign 3.1.1 / 2.5.0', () => 
         'cosign 2.5 sign-blob',
       );
       expectExit(
-        await cosign3([
-          'sign-blob',
-          '--key',
-          cos.key,
-          '--signing-config',
-          cos.signingConfig,
-          '--trusted-root',
-          cos.trustedRoot,
-          '--yes',
-          '--bundle',
-          bundle,
-          blob,
-        ]),
+        await cosign3(['sign-blob', '--key', cos.key, ...noServices3(), '--yes', '--bundle', bundle, blob]),
         0,
         'cosign 3.1 sign-blob',
       );
@@ -622,41 +542,13 @@ describe.skipIf(!ready)('vouch cosign and the real cosign 3.1.1 / 2.5.0', () => 
         0,
         'vouch cosign sign-blob',
       );
+      expectExit(await verify3('verify-blob', ['--key', cos.pub, '--bundle', bundle, blob]), 0, 'cosign 3.1 verify-blob --bundle');
       expectExit(
-        await cosign3([
-          'verify-blob',
-          '--key',
-          cos.pub,
-          '--trusted-root',
-          cos.trustedRoot,
-          '--insecure-ignore-tlog',
-          '--bundle',
-          bundle,
-          blob,
-        ]),
-        0,
-        'cosign 3.1 verify-blob --bundle',
-      );
-      expectExit(
-        await cosign2([
-          'verify-blob',
-          '--key',
-          cos.pub,
-          '--trusted-root',
-          cos.trustedRoot,
-          '--insecure-ignore-tlog',
-          '--bundle',
-          bundle,
-          blob,
-        ]),
+        await verify2('verify-blob', ['--key', cos.pub, '--trusted-root', cos.trustedRoot, '--bundle', bundle, blob]),
         0,
         'cosign 2.5 verify-blob --bundle',
       );
-      expectExit(
-        await cosign2(['verify-blob', '--key', cos.pub, '--insecure-ignore-tlog', '--signature', sig, blob]),
-        0,
-        'cosign 2.5 verify-blob --signature',
-      );
+      expectExit(await verify2('verify-blob', ['--key', cos.pub, '--signature', sig, blob]), 0, 'cosign 2.5 verify-blob --signature');
       expectExit(
         await vouch(['verify-blob', '--key', cos.pub, '--insecure-ignore-tlog', '--bundle', bundle, blob]),
         0,
@@ -690,23 +582,11 @@ describe.skipIf(!ready)('vouch cosign and the real cosign 3.1.1 / 2.5.0', () => 
           0,
           'vouch cosign sign (legacy)',
         );
-        const c3 = (ref: string) =>
-          cosign3([
-            'verify',
-            '--key',
-            cos.pub,
-            '--trusted-root',
-            cos.trustedRoot,
-            '--insecure-ignore-tlog',
-            '--allow-http-registry',
-            '-a',
-            'by=vouch',
-            ref,
-          ]);
+        const c3 = (ref: string) => verify3('verify', ['--key', cos.pub, '--allow-http-registry', '-a', 'by=vouch', ref]);
         expectExit(await c3(img.ref), 0, 'cosign 3.1 verify (vouch bundle)');
         expectExit(await c3(legacy.ref), 0, 'cosign 3.1 verify (vouch .sig)');
         expectExit(
-          await cosign2(['verify', '--key', cos.pub, '--insecure-ignore-tlog', '--allow-http-registry', '-a', 'by=vouch', legacy.ref]),
+          await verify2('verify', ['--key', cos.pub, '--allow-http-registry', '-a', 'by=vouch', legacy.ref]),
           0,
           'cosign 2.5 verify (vouch .sig)',
         );
@@ -737,54 +617,13 @@ describe.skipIf(!ready)('vouch cosign and the real cosign 3.1.1 / 2.5.0', () => 
         0,
         'vouch sign P-384 legacy',
       );
-      expectExit(
-        await cosign3([
-          'sign',
-          '--key',
-          join(dir, 'p384.key'),
-          '--signing-config',
-          cos.signingConfig,
-          '--trusted-root',
-          cos.trustedRoot,
-          '--allow-http-registry',
-          '--yes',
-          byCosign.ref,
-        ]),
-        0,
-        'cosign 3.1 sign P-384',
-      );
+      expectExit(await cosign3(['sign', '--key', join(dir, 'p384.key'), ...offline3(), byCosign.ref]), 0, 'cosign 3.1 sign P-384');
       // the legacy form hashes with SHA-256 whatever the curve: both cosigns verify it
-      expectExit(
-        await cosign3([
-          'verify',
-          '--key',
-          pub,
-          '--trusted-root',
-          cos.trustedRoot,
-          '--insecure-ignore-tlog',
-          '--allow-http-registry',
-          legacy.ref,
-        ]),
-        0,
-        'cosign 3.1 verify legacy P-384',
-      );
-      expectExit(
-        await cosign2(['verify', '--key', pub, '--insecure-ignore-tlog', '--allow-http-registry', legacy.ref]),
-        0,
-        'cosign 2.5 verify legacy P-384',
-      );
+      expectExit(await verify3('verify', ['--key', pub, '--allow-http-registry', legacy.ref]), 0, 'cosign 3.1 verify legacy P-384');
+      expectExit(await verify2('verify', ['--key', pub, '--allow-http-registry', legacy.ref]), 0, 'cosign 2.5 verify legacy P-384');
       // bundles use the curve's hash (SHA-384), as cosign 3.1 signs them; cosign 3.1 checks a --key
       // bundle with SHA-256 and so rejects even its own P-384 bundles (docs/compatibility.md)
-      const own = await cosign3([
-        'verify',
-        '--key',
-        pub,
-        '--trusted-root',
-        cos.trustedRoot,
-        '--insecure-ignore-tlog',
-        '--allow-http-registry',
-        byCosign.ref,
-      ]);
+      const own = await verify3('verify', ['--key', pub, '--allow-http-registry', byCosign.ref]);
       expect(own.code).not.toBe(0);
       for (const ref of [img.ref, legacy.ref, byCosign.ref]) {
         expectExit(
@@ -830,16 +669,7 @@ describe.skipIf(!ready)('vouch cosign and the real cosign 3.1.1 / 2.5.0', () => 
         'oras cp -r from layout',
       );
       expectExit(
-        await cosign3([
-          'verify',
-          '--key',
-          cos.pub,
-          '--trusted-root',
-          cos.trustedRoot,
-          '--insecure-ignore-tlog',
-          '--allow-http-registry',
-          `${dest.replace(/:v1$/, '')}@${src.digest}`,
-        ]),
+        await verify3('verify', ['--key', cos.pub, '--allow-http-registry', `${dest.replace(/:v1$/, '')}@${src.digest}`]),
         0,
         'cosign 3.1 verify (copied from a vouch-signed layout)',
       );

@@ -186,20 +186,40 @@ function envelopeJson(c: { payload: Uint8Array; payloadType: string }, signature
   return JSON.stringify({ payloadType: c.payloadType, payload: toBase64(c.payload), signatures });
 }
 
-async function verifySignatureEntry(
+/**
+ * One signature's outcome: `check` fills it and throws why it fails; a failure that is not a
+ * verdict (network, abort, internal error) fails the whole verification instead.
+ */
+async function settle(
   f: FoundSignature,
-  subject: Descriptor,
-  o: VerifyCosignSignaturesOptions,
+  kind: CosignKind,
+  check: (out: CosignSignatureOutcome) => Promise<void>,
 ): Promise<CosignSignatureOutcome> {
   const out: CosignSignatureOutcome = {
     form: f.form,
-    kind: 'signature',
+    kind,
     manifest: f.manifest.digest,
     ...(f.layer ? { layer: f.layer.digest } : {}),
     verified: false,
   };
   try {
     if (f.error) throw f.error;
+    await check(out);
+    out.verified = true;
+  } catch (e) {
+    const err = failure(e);
+    if (INCONCLUSIVE.has(err.code)) throw err;
+    out.error = err;
+  }
+  return out;
+}
+
+async function verifySignatureEntry(
+  f: FoundSignature,
+  subject: Descriptor,
+  o: VerifyCosignSignaturesOptions,
+): Promise<CosignSignatureOutcome> {
+  return settle(f, 'signature', async (out) => {
     if (f.form === 'bundle-referrer') {
       const bundle = parseBundle(f.bundle!);
       checkGivenCertificate(bundle, o.certificate);
@@ -241,13 +261,7 @@ async function verifySignatureEntry(
         ...(o.checkClaims !== false && o.annotations ? { annotations: o.annotations } : {}),
       });
     }
-    out.verified = true;
-  } catch (e) {
-    const err = failure(e);
-    if (INCONCLUSIVE.has(err.code)) throw err;
-    out.error = err;
-  }
-  return out;
+  });
 }
 
 async function verifyAttestationEntry(
@@ -255,15 +269,7 @@ async function verifyAttestationEntry(
   subject: Descriptor,
   o: VerifyCosignAttestationsOptions,
 ): Promise<CosignSignatureOutcome> {
-  const out: CosignSignatureOutcome = {
-    form: f.form,
-    kind: 'attestation',
-    manifest: f.manifest.digest,
-    ...(f.layer ? { layer: f.layer.digest } : {}),
-    verified: false,
-  };
-  try {
-    if (f.error) throw f.error;
+  return settle(f, 'attestation', async (out) => {
     let verification: SigstoreVerification;
     let signatures: { keyid?: string; sig: string }[];
     if (f.form === 'bundle-referrer') {
@@ -285,13 +291,7 @@ async function verifyAttestationEntry(
     out.verification = verification;
     if (content.statement) out.statement = content.statement;
     out.envelope = envelopeJson(content, signatures);
-    out.verified = true;
-  } catch (e) {
-    const err = failure(e);
-    if (INCONCLUSIVE.has(err.code)) throw err;
-    out.error = err;
-  }
-  return out;
+  });
 }
 
 function parseEnvelopeSignatures(text: string): { keyid?: string; sig: string }[] {
@@ -313,8 +313,19 @@ function checkGivenCertificate(bundle: Bundle, given: string | undefined): void 
   }
 }
 
-async function resolveSubject(o: VerifyCosignImageOptions): Promise<Descriptor> {
-  return typeof o.reference === 'string' ? o.repository.resolve(o.reference, { signal: o.signal }) : o.reference;
+/** Resolve the image and find its signatures (or attestations). */
+async function find(o: VerifyCosignImageOptions, kind: CosignKind): Promise<{ subject: Descriptor; found: FoundSignature[] }> {
+  const subject = typeof o.reference === 'string' ? await o.repository.resolve(o.reference, { signal: o.signal }) : o.reference;
+  const found = await findCosignSignatures({
+    repository: o.repository,
+    subject,
+    kind,
+    ...(o.signatureRepository ? { signatureRepository: o.signatureRepository } : {}),
+    ...(o.forms ? { forms: o.forms } : {}),
+    ...(o.maxSignatures !== undefined ? { maxSignatures: o.maxSignatures } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
+  return { subject, found };
 }
 
 function firstReason(outcomes: readonly CosignSignatureOutcome[]): string {
@@ -360,16 +371,7 @@ export function outcomeToJson(o: CosignSignatureOutcome): Record<string, unknown
  * referrers). Resolves when at least one verified; see the module doc for failures.
  */
 export async function verifyCosignSignatures(options: VerifyCosignSignaturesOptions): Promise<CosignVerifyResult> {
-  const subject = await resolveSubject(options);
-  const found = await findCosignSignatures({
-    repository: options.repository,
-    subject,
-    kind: 'signature',
-    ...(options.signatureRepository ? { signatureRepository: options.signatureRepository } : {}),
-    ...(options.forms ? { forms: options.forms } : {}),
-    ...(options.maxSignatures !== undefined ? { maxSignatures: options.maxSignatures } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  const { subject, found } = await find(options, 'signature');
   // a bundle whose manifest does not say its kind is an image signature only if its statement says so
   const candidates = found.filter((f) => f.kind !== 'attestation');
   if (candidates.length === 0) {
@@ -390,16 +392,7 @@ export async function verifyCosignSignatures(options: VerifyCosignSignaturesOpti
  * of `predicateType`. Resolves when at least one verified.
  */
 export async function verifyCosignAttestations(options: VerifyCosignAttestationsOptions): Promise<CosignVerifyResult> {
-  const subject = await resolveSubject(options);
-  const found = await findCosignSignatures({
-    repository: options.repository,
-    subject,
-    kind: 'attestation',
-    ...(options.signatureRepository ? { signatureRepository: options.signatureRepository } : {}),
-    ...(options.forms ? { forms: options.forms } : {}),
-    ...(options.maxSignatures !== undefined ? { maxSignatures: options.maxSignatures } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  const { subject, found } = await find(options, 'attestation');
   if (found.length === 0) {
     throw new VouchError('ERR_SIGNATURE_NOT_FOUND', 'no attestations found', { details: { subject: subject.digest } });
   }

@@ -69,6 +69,24 @@ function verificationFlags(cmd: Command): Command {
   return cmd;
 }
 
+/** The flags `sign` and `sign-blob` share: the key, the certificate, and cosign's online flags (accepted or refused). */
+function signingFlags(cmd: Command): Command {
+  cmd
+    .option('--key <key>', 'cosign.key (password from COSIGN_PASSWORD) or a PEM private key; file or env://VAR')
+    .option('--certificate <file>', 'the signing certificate (PEM) for the key, attached to the signature')
+    .option('--signing-config <file>', 'accepted; vouch contacts no service')
+    .option('--trusted-root <file>', 'accepted')
+    .option('--rekor-url <url>', 'accepted; nothing is uploaded')
+    .option('--fulcio-url <url>', 'not supported (keyless)')
+    .option('--identity-token <token>', 'not supported (keyless)')
+    .option('--oidc-issuer <url>', 'not supported (keyless)')
+    .option('--timestamp-server-url <url>', 'not supported (offline)')
+    .option('-y, --yes', 'skip confirmation prompts (vouch does not prompt)');
+  bool(cmd, 'tlog-upload', 'accepted; vouch never uploads (verify with --insecure-ignore-tlog)', true);
+  bool(cmd, 'use-signing-config', 'accepted', true);
+  return cmd;
+}
+
 /**
  * `vouch cosign verify|verify-attestation|verify-blob|sign|sign-blob`: cosign's verbs and flags,
  * offline (see docs/cosign.md and docs/compatibility.md).
@@ -114,29 +132,17 @@ export function registerCosign(program: Command, ctx: CliContext): void {
     .option('--rfc3161-timestamp <file>', 'not supported (use a bundle)');
   act(blob, ctx, (args, opts) => runCosignVerifyBlob(ctx, args[0] as string | undefined, opts));
 
-  const sign = globals(registryFlags(cosign.command('sign')))
+  const sign = signingFlags(globals(registryFlags(cosign.command('sign'))))
     .description('Sign images with a key, offline: a Sigstore bundle referrer (default) or the .sig tag (--new-bundle-format=false)')
     .argument('[image...]', 'image references (by digest)')
-    .option('--key <key>', 'cosign.key (password from COSIGN_PASSWORD) or a PEM private key; file or env://VAR')
     .option('-a, --annotations <key=value>', 'annotations to sign (repeatable)', collect)
-    .option('--certificate <file>', 'the signing certificate (PEM) for the key, attached to the signature')
-    .option('--certificate-chain <file>', 'its chain (PEM), attached to legacy signatures')
-    .option('--signing-config <file>', 'accepted; vouch contacts no service')
-    .option('--trusted-root <file>', 'accepted')
-    .option('--rekor-url <url>', 'accepted; nothing is uploaded')
-    .option('--fulcio-url <url>', 'not supported (keyless)')
-    .option('--identity-token <token>', 'not supported (keyless)')
-    .option('--oidc-issuer <url>', 'not supported (keyless)')
+    .option('--certificate-chain <file>', 'the chain (PEM) of --certificate, attached to legacy signatures')
     .option('--oidc-provider <name>', 'not supported (keyless)')
     .option('--oidc-client-id <id>', 'accepted')
-    .option('--timestamp-server-url <url>', 'not supported (offline)')
     .option('--registry-referrers-mode <mode>', 'only legacy is accepted')
     .option('--sk', 'not supported (hardware keys)')
     .option('--slot <slot>', 'not supported (hardware keys)')
     .option('--max-workers <n>', 'accepted');
-  sign.option('-y, --yes', 'skip confirmation prompts (vouch does not prompt)');
-  bool(sign, 'tlog-upload', 'accepted; vouch never uploads (verify with --insecure-ignore-tlog)', true);
-  bool(sign, 'use-signing-config', 'accepted', true);
   bool(sign, 'new-bundle-format', 'write a Sigstore bundle referrer (default); =false writes the legacy .sig tag', true);
   bool(sign, 'upload', 'push the signature (default true; false is not supported)', true);
   bool(sign, 'recursive', 'not supported');
@@ -144,24 +150,11 @@ export function registerCosign(program: Command, ctx: CliContext): void {
   bool(sign, 'issue-certificate', 'not supported (keyless)');
   act(sign, ctx, (args, opts) => runCosignSign(ctx, (args[0] as string[] | undefined) ?? [], opts));
 
-  const signBlob = globals(cosign.command('sign-blob'))
+  const signBlob = signingFlags(globals(cosign.command('sign-blob')))
     .description('Sign a blob with a key, offline: a Sigstore bundle (--bundle) and/or the base64 signature')
     .argument('[blob]', 'the file to sign')
-    .option('--key <key>', 'cosign.key (password from COSIGN_PASSWORD) or a PEM private key; file or env://VAR')
     .option('--bundle <file>', 'write the Sigstore bundle v0.3 to this file')
-    .option('--output-signature <file>', 'write the base64 signature to this file (else it is printed)')
-    .option('--output <file>', 'deprecated alias of --output-signature')
-    .option('--certificate <file>', 'the signing certificate (PEM) for the key, put in the bundle')
-    .option('--signing-config <file>', 'accepted; vouch contacts no service')
-    .option('--trusted-root <file>', 'accepted')
-    .option('--rekor-url <url>', 'accepted; nothing is uploaded')
-    .option('--fulcio-url <url>', 'not supported (keyless)')
-    .option('--identity-token <token>', 'not supported (keyless)')
-    .option('--oidc-issuer <url>', 'not supported (keyless)')
-    .option('--timestamp-server-url <url>', 'not supported (offline)');
-  signBlob.option('-y, --yes', 'skip confirmation prompts (vouch does not prompt)');
-  bool(signBlob, 'tlog-upload', 'accepted; vouch never uploads', true);
-  bool(signBlob, 'use-signing-config', 'accepted', true);
+    .option('--output-signature <file>', 'write the base64 signature to this file (else it is printed)');
   bool(signBlob, 'new-bundle-format', 'accepted; the bundle is always v0.3', true);
   bool(signBlob, 'b64', 'accepted (the signature is base64)', true);
   act(signBlob, ctx, (args, opts) => runCosignSignBlob(ctx, args[0] as string | undefined, opts));

@@ -72,7 +72,7 @@ export async function runCosignSignBlob(ctx: CliContext, blob: string | undefine
   const signed = await signBlob({ signer, data, ...(certs ? { certificates: certs } : {}) });
   const str = (k: string) => (typeof opts[k] === 'string' && opts[k] !== '' ? (opts[k] as string) : undefined);
   const bundlePath = str('bundle');
-  const sigPath = str('outputSignature') ?? str('output');
+  const sigPath = str('outputSignature');
   if (bundlePath) {
     await writeSignatureFile(ctx.resolvePath(bundlePath), utf8(signed.bundle), { overwrite: true });
     ctx.warn(`Wrote bundle to file ${bundlePath}`);
