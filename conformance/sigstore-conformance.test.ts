@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { note } from './notes.js';
 import { runSigstoreCase } from './sigstore/cases.js';
-import { bundleVerifyDir, loadSigstoreCases } from './sigstore/files.js';
+import { bundleVerifyDir, loadSigstoreCases } from './sigstore/files.mjs';
 
 const { present, cases, defaults } = loadSigstoreCases();
 

@@ -1,5 +1,5 @@
-import type { ImageExtractorConfig } from './images.js';
-import type { ConditionBlock } from './variables.js';
+import type { ImageExtractorConfig } from './resource/images.js';
+import type { ConditionBlock } from './variables/variables.js';
 
 /** Kubernetes label selector. */
 export interface LabelSelector {

@@ -34,3 +34,4 @@ export {
   type VerifySignatureInput,
   verifySignature,
 } from './signature.js';
+export { uintBytes } from './uint.js';

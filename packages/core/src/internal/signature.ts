@@ -260,6 +260,12 @@ function subtle(): SubtleCrypto {
 const KEY_CACHE = new BytesCache<Map<string, Promise<CryptoKey>>>(512);
 
 /**
+ * The key each import promise resolved to, so a warm check hands its work to WebCrypto at once
+ * instead of a microtask later (after whatever synchronous work its caller does next).
+ */
+const RESOLVED = new WeakMap<Promise<CryptoKey>, CryptoKey>();
+
+/**
  * Import `key` as a WebCrypto verification key for `scheme` after {@link checkKeyForScheme}.
  * Imported keys are a pure function of (SPKI, parameters) and are kept in a bounded cache keyed
  * by the exact SPKI bytes; `memo` (a map owned by the caller, e.g. per certificate) is consulted
@@ -291,7 +297,10 @@ export function importVerificationKey(
     const entry = byParams;
     const p = imported;
     entry.set(paramsKey, p);
-    p.catch(() => entry.delete(paramsKey));
+    p.then(
+      (k) => RESOLVED.set(p, k),
+      () => entry.delete(paramsKey),
+    );
   }
   if (memo) {
     const p = imported;
@@ -325,7 +334,8 @@ function isScheme(a: VerifySignatureInput['algorithm']): a is VerificationScheme
  */
 export async function verifySignature(input: VerifySignatureInput): Promise<boolean> {
   const scheme = isScheme(input.algorithm) ? input.algorithm : signatureScheme(input.algorithm, input);
-  const cryptoKey = await importVerificationKey(input.key, scheme, input.keyMemo);
+  const pending = importVerificationKey(input.key, scheme, input.keyMemo);
+  const cryptoKey = RESOLVED.get(pending) ?? (await pending);
   let signature = input.signature;
   let params: AlgorithmIdentifier | RsaPssParams | EcdsaParams;
   if (scheme.kind === 'Ed25519') {

@@ -6,7 +6,7 @@
  */
 import { bytesEqual, concatBytes, hashBytes, toBase64, VouchError } from '@vouch/core';
 import { Asn1Error, decode, readOctets, readOid, seq, TAG, tlv } from '@vouch/core/asn1';
-import type { VerificationScheme } from '@vouch/core/internal';
+import { uintBytes as u, type VerificationScheme } from '@vouch/core/internal';
 import type { Certificate } from '@vouch/x509';
 import { verifyWithScheme } from '../internal/keys.js';
 import type { TransparencyLogKey } from '../types.js';
@@ -123,16 +123,6 @@ export function precertificateTbs(cert: Certificate): Uint8Array {
     if (e instanceof Asn1Error) throw invalid(`the certificate cannot be read as a precertificate: ${e.message}`, e);
     throw e;
   }
-}
-
-function u(n: number, bytes: number): Uint8Array {
-  const out = new Uint8Array(bytes);
-  let v = n;
-  for (let i = bytes - 1; i >= 0; i--) {
-    out[i] = v % 256;
-    v = Math.floor(v / 256);
-  }
-  return out;
 }
 
 /** The bytes an SCT signs for a precertificate entry (RFC 6962 §3.2 `digitally-signed` struct). */

@@ -114,6 +114,18 @@ export class JsonReader {
 }
 
 /**
+ * The standard base64 text bytes were decoded from, when that text was canonical (padded, no
+ * line breaks, standard alphabet), so re-encoding them (a SET payload) can reuse it. Keyed by the
+ * decoded array object: only arrays this module returned are in it.
+ */
+const CANONICAL_TEXT = new WeakMap<Uint8Array, string>();
+
+/** `toBase64(bytes)`, from the text `bytes` was read from when that is canonical. */
+export function base64Of(bytes: Uint8Array, encode: (b: Uint8Array) => string): string {
+  return CANONICAL_TEXT.get(bytes) ?? encode(bytes);
+}
+
+/**
  * Decode base64 as the proto3 JSON mapping (and Go's protojson) accept it: the standard or the
  * URL-safe alphabet (not both in one value), with or without padding; line breaks are ignored,
  * as Go's decoder ignores them. Anything else throws.
@@ -125,7 +137,10 @@ export function protoBase64(value: string): Uint8Array {
     s = s.replace(/-/g, '+').replace(/_/g, '/');
   }
   if (s.length % 4 !== 0 && !s.endsWith('=')) s += '='.repeat(4 - (s.length % 4));
-  return fromBase64(s);
+  const out = fromBase64(s);
+  // fromBase64 refuses non-canonical trailing bits: the text is canonical when nothing was rewritten
+  if (s === value) CANONICAL_TEXT.set(out, value);
+  return out;
 }
 
 /** Parse JSON text or bytes (strict UTF-8), or take an already parsed value. */

@@ -32,14 +32,21 @@ export interface BodyClaims {
 
 const CODE = 'ERR_TLOG_INVALID';
 
+/** Bodies parsed once per array object (the kind is read when the entry is parsed, the claims when it is verified). */
+const PARSED = new WeakMap<Uint8Array, JsonReader>();
+
 function parseBody(body: Uint8Array): JsonReader {
+  const known = PARSED.get(body);
+  if (known) return known;
   let json: unknown;
   try {
     json = JSON.parse(fromUtf8(body));
   } catch (e) {
     throw new VouchError(CODE, `the entry body is not JSON: ${(e as Error).message}`, { cause: e });
   }
-  return new JsonReader(json, 'entry body', CODE);
+  const r = new JsonReader(json, 'entry body', CODE);
+  PARSED.set(body, r);
+  return r;
 }
 
 /** The `kind` and `apiVersion` of a body. */

@@ -4,6 +4,7 @@
  * body in standard base64, logID in lowercase hex, logIndex the global index).
  */
 import { toBase64, toHex, utf8 } from '@vouch/core';
+import { base64Of } from '../internal/json.js';
 import { logScheme, verifyWithScheme } from '../internal/keys.js';
 import type { TlogEntry, TransparencyLogKey } from '../types.js';
 
@@ -11,7 +12,7 @@ import type { TlogEntry, TransparencyLogKey } from '../types.js';
 export function setPayload(entry: Pick<TlogEntry, 'canonicalizedBody' | 'integratedTime' | 'logId' | 'logIndex'>): Uint8Array {
   // Keys in RFC 8785 order (UTF-16 code units): body < integratedTime < logID < logIndex.
   return utf8(
-    `{"body":${JSON.stringify(toBase64(entry.canonicalizedBody))},"integratedTime":${entry.integratedTime ?? 0},"logID":${JSON.stringify(toHex(entry.logId))},"logIndex":${entry.logIndex}}`,
+    `{"body":${JSON.stringify(base64Of(entry.canonicalizedBody, toBase64))},"integratedTime":${entry.integratedTime ?? 0},"logID":${JSON.stringify(toHex(entry.logId))},"logIndex":${entry.logIndex}}`,
   );
 }
 

@@ -12,7 +12,7 @@
  *
  * Fails closed: every check that cannot be made is a failure with its own code, never a pass.
  */
-import { VouchError } from '@vouch/core';
+import { toHex, VouchError } from '@vouch/core';
 import { parsePublicKey, sameKey } from '../internal/keys.js';
 import { missing } from '../internal/missing.js';
 import type {
@@ -27,7 +27,7 @@ import type {
 } from '../types.js';
 import { checkChain, checkIdentity, checkScts } from './certificate.js';
 import type { SignedEntity } from './entity.js';
-import { checkIntegrity, checkSubject } from './signature.js';
+import { checkIntegrity, checkSubject, type SignedBytes, signedBytesOf } from './signature.js';
 import { verifyTimestamp } from './timestamps.js';
 import { type EntrySigner, findLog, verifyEntry } from './tlog.js';
 
@@ -68,6 +68,51 @@ function candidateKeys(entity: SignedEntity, options: VerifyPolicyOptions): { ke
   return { keys: trusted.map((k) => k.key), trusted };
 }
 
+/** The transparency log checks of every entry (none with ignoreTlog, with a warning when entries are skipped). */
+async function checkTlog(
+  entity: SignedEntity,
+  options: VerifyPolicyOptions,
+  now: Date,
+  warnings: VouchError[],
+  signed: SignedBytes,
+  signer: EntrySigner,
+): Promise<Awaited<ReturnType<typeof verifyEntry>>[]> {
+  const trust = options.trust;
+  if (options.ignoreTlog === true) {
+    if (entity.tlogEntries.length) {
+      warnings.push(
+        new VouchError(
+          'ERR_TLOG_INVALID',
+          `${entity.tlogEntries.length} transparency log entry(ies) not checked: the transparency log is ignored (ignoreTlog)`,
+        ),
+      );
+    }
+    return [];
+  }
+  if (entity.tlogEntries.length === 0) {
+    throw new VouchError(
+      'ERR_TLOG_ENTRY_MISSING',
+      `the ${entity.origin} has no transparency log entry and vouch does not search Rekor online: attach the entry (a bundle, or the SET annotation), or set \`rekor.ignoreTlog: true\` (cosign: --insecure-ignore-tlog)`,
+    );
+  }
+  if (trust.tlogs.length === 0) throw missing('rekor', trust);
+  return Promise.all(
+    entity.tlogEntries.map((entry) => {
+      const log = findLog(entry, trust.tlogs);
+      if (!log) {
+        return Promise.reject(
+          new VouchError(
+            'ERR_TLOG_INVALID',
+            `the transparency log entry ${entry.logIndex} is from a log that is not trusted (log ID ${toHex(entry.logId)})${trust.source === 'pem' ? ': check `rekor.pubkey`' : ''}`,
+            { details: { check: 'log', logId: toHex(entry.logId) } },
+          ),
+        );
+      }
+      return verifyEntry(entry, log, entity, signed, signer, now);
+    }),
+  );
+}
+
 export async function verifyEntity(entity: SignedEntity, options: VerifyPolicyOptions, subject: Subject): Promise<SigstoreVerification> {
   if (!options || typeof options !== 'object' || !options.trust)
     throw new VouchError('ERR_INVALID_ARGUMENT', 'verification needs options.trust (trust material)');
@@ -95,8 +140,26 @@ export async function verifyEntity(entity: SignedEntity, options: VerifyPolicyOp
     ? { keys: [entity.certificate!.publicKey as SigstorePublicKey], trusted: [] }
     : candidateKeys(entity, options);
 
-  // 2. integrity and binding
-  const { key, signed } = await checkIntegrity(entity, candidates.keys);
+  // 2. integrity and binding, and 3. the transparency log. With one candidate key and one
+  // signature the signer is known before the signature is checked, so the log checks (SET,
+  // checkpoint) start at once and their WebCrypto work runs alongside; an integrity failure is
+  // still the one reported.
+  const times: VerifiedTime[] = [];
+  const tlogEntries: VerifiedTlogEntry[] = [];
+  const tlogStep = (signed: SignedBytes, signer: EntrySigner) => checkTlog(entity, options, now, warnings, signed, signer);
+  // the signature check is dispatched first: WebCrypto works while the log entries are read
+  const integrity = checkIntegrity(entity, candidates.keys);
+  integrity.catch(() => undefined); // awaited below
+  const known = signedBytesOf(entity);
+  const early =
+    !ignoreTlog && known.data && candidates.keys.length === 1 && known.signatures.length === 1
+      ? tlogStep(
+          { signature: known.signatures[0]!, data: known.data },
+          entity.certificate ? { certificate: entity.certificate, key: candidates.keys[0]! } : { key: candidates.keys[0]! },
+        )
+      : undefined;
+  early?.catch(() => undefined); // awaited below; an integrity failure may be thrown first
+  const { key, signed } = await integrity;
   let statement: InTotoStatement | undefined;
   if (entity.content.type === 'dsse')
     statement = checkSubject(entity.content.envelope.payloadType, entity.content.envelope.payload, subject);
@@ -106,50 +169,13 @@ export async function verifyEntity(entity: SignedEntity, options: VerifyPolicyOp
     });
   }
   const signer: EntrySigner = entity.certificate ? { certificate: entity.certificate, key } : { key };
-
-  // 3. transparency log
-  const times: VerifiedTime[] = [];
-  const tlogEntries: VerifiedTlogEntry[] = [];
-  if (ignoreTlog) {
-    if (entity.tlogEntries.length) {
-      warnings.push(
-        new VouchError(
-          'ERR_TLOG_INVALID',
-          `${entity.tlogEntries.length} transparency log entry(ies) not checked: the transparency log is ignored (ignoreTlog)`,
-        ),
-      );
-    }
-  } else {
-    if (entity.tlogEntries.length === 0) {
-      throw new VouchError(
-        'ERR_TLOG_ENTRY_MISSING',
-        `the ${entity.origin} has no transparency log entry and vouch does not search Rekor online: attach the entry (a bundle, or the SET annotation), or set \`rekor.ignoreTlog: true\` (cosign: --insecure-ignore-tlog)`,
-      );
-    }
-    if (trust.tlogs.length === 0) throw missing('rekor', trust);
-    const results = await Promise.all(
-      entity.tlogEntries.map((entry) => {
-        const log = findLog(entry, trust.tlogs);
-        if (!log) {
-          return Promise.reject(
-            new VouchError(
-              'ERR_TLOG_INVALID',
-              `the transparency log entry ${entry.logIndex} is from a log that is not trusted (log ID ${hex(entry.logId)})${trust.source === 'pem' ? ': check `rekor.pubkey`' : ''}`,
-              { details: { check: 'log', logId: hex(entry.logId) } },
-            ),
-          );
-        }
-        return verifyEntry(entry, log, entity, signed, signer, now);
-      }),
-    );
-    for (const r of results) {
-      const { setTime, ...entry } = r;
-      tlogEntries.push(entry);
-      if (setTime) times.push({ source: 'tlog', time: setTime });
-    }
-    if (tlogEntries.length < tlogThreshold) {
-      throw new VouchError('ERR_TLOG_INVALID', `${tlogEntries.length} transparency log entries verified, ${tlogThreshold} required`);
-    }
+  for (const r of await (early ?? tlogStep(signed, signer))) {
+    const { setTime, ...entry } = r;
+    tlogEntries.push(entry);
+    if (setTime) times.push({ source: 'tlog', time: setTime });
+  }
+  if (!ignoreTlog && tlogEntries.length < tlogThreshold) {
+    throw new VouchError('ERR_TLOG_INVALID', `${tlogEntries.length} transparency log entries verified, ${tlogThreshold} required`);
   }
 
   // 4. RFC 3161 timestamps
@@ -226,10 +252,4 @@ export async function verifyEntity(entity: SignedEntity, options: VerifyPolicyOp
           ...(statement ? { statement } : {}),
         };
   return { signer: verifiedSigner, content, times, tlogEntries, verifiedScts, warnings };
-}
-
-function hex(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += x.toString(16).padStart(2, '0');
-  return s;
 }

@@ -105,15 +105,6 @@ export async function verifyEntry(
   signer: EntrySigner,
   now: Date,
 ): Promise<VerifiedTlogEntry & { setTime?: Date }> {
-  let claims: BodyClaims;
-  try {
-    claims = readBody(entry);
-  } catch (e) {
-    if (e instanceof VouchError && e.code === 'ERR_UNSUPPORTED') throw e;
-    throw invalid(`the entry body is malformed: ${(e as Error).message}`, 'body', entry, e);
-  }
-  checkBody(claims, entity, signed, signer, entry);
-
   const proof: ('set' | 'inclusion-proof')[] = [];
   const checks: Promise<void>[] = [];
   let setTime: Date | undefined;
@@ -128,14 +119,24 @@ export async function verifyEntry(
     }
     if (entry.integratedTime * 1000 > now.getTime() + 5 * 60_000)
       throw invalid("the entry's integrated time is in the future", 'set', entry);
-    checks.push(
-      verifySet(entry, log).then((ok) => {
-        if (!ok) throw invalid("the signed entry timestamp (SET) does not verify with the log's key", 'set', entry);
-      }),
-    );
+    // dispatched before the body is read, so WebCrypto works while the body is checked
+    const check = verifySet(entry, log).then((ok) => {
+      if (!ok) throw invalid("the signed entry timestamp (SET) does not verify with the log's key", 'set', entry);
+    });
+    check.catch(() => undefined); // awaited below; a body error may be thrown first
+    checks.push(check);
     proof.push('set');
     setTime = new Date(entry.integratedTime * 1000);
   }
+  let claims: BodyClaims;
+  try {
+    claims = readBody(entry);
+  } catch (e) {
+    if (e instanceof VouchError && e.code === 'ERR_UNSUPPORTED') throw e;
+    throw invalid(`the entry body is malformed: ${(e as Error).message}`, 'body', entry, e);
+  }
+  checkBody(claims, entity, signed, signer, entry);
+
   const ip = entry.inclusionProof;
   if (ip) {
     const root = rootFromInclusionProof(ip.logIndex, ip.treeSize, leafHash(entry.canonicalizedBody), ip.hashes);
@@ -147,7 +148,9 @@ export async function verifyEntry(
       if (cp.treeSize !== ip.treeSize || !bytesEqual(cp.rootHash, ip.rootHash)) {
         throw invalid('the checkpoint is for another tree than the inclusion proof (size or root hash differ)', 'checkpoint', entry);
       }
-      checks.push(verifyCheckpoint(cp, log));
+      const check = verifyCheckpoint(cp, log);
+      check.catch(() => undefined); // awaited below
+      checks.push(check);
       proof.push('inclusion-proof');
     }
   }
