@@ -436,3 +436,44 @@ export async function signingWorkspace(
   expectExit(await runTool(ws, by, ['policy', 'import', '--force', 'policy.json']), 0, `${by} policy import`);
   return ws;
 }
+
+/**
+ * cosign set up to sign and verify with keys and no Sigstore services, in a folder of its own:
+ * a signing config without services (cosign 3 reads it instead of looking one up), an empty
+ * trusted root, and a key pair from `cosign generate-key-pair` (password `password`). Every
+ * cosign run gets `HTTPS_PROXY` pointing at a closed 127.0.0.1 port, so a lookup of the public
+ * TUF repository fails at once instead of leaving the machine (registries on 127.0.0.1 are
+ * never proxied).
+ */
+export interface CosignSetup {
+  dir: string;
+  signingConfig: string;
+  trustedRoot: string;
+  /** `cosign.key` (encrypted with `password`) and `cosign.pub`. */
+  key: string;
+  pub: string;
+  password: string;
+  /** Environment for cosign runs (COSIGN_PASSWORD and the proxy guard). */
+  env: Record<string, string>;
+}
+
+/** The environment that keeps cosign on 127.0.0.1 (see {@link CosignSetup}). */
+export const COSIGN_OFFLINE_ENV: Readonly<Record<string, string>> = Object.freeze({
+  HTTPS_PROXY: 'http://127.0.0.1:9',
+  HTTP_PROXY: 'http://127.0.0.1:9',
+  NO_PROXY: '127.0.0.1,localhost',
+});
+
+export async function cosignSetup(ws: Workspace, password = 'password'): Promise<CosignSetup> {
+  const dir = await mkdtemp(join(ws.work, 'cosign-'));
+  const env = { ...COSIGN_OFFLINE_ENV, COSIGN_PASSWORD: password };
+  expectExit(await ws.peer('cosign2', ['generate-key-pair'], { env, cwd: dir }), 0, 'cosign generate-key-pair');
+  const signingConfig = join(dir, 'signing-config.json');
+  const trustedRoot = join(dir, 'trusted-root.json');
+  await writeFile(
+    signingConfig,
+    '{"mediaType":"application/vnd.dev.sigstore.signingconfig.v0.2+json","rekorTlogConfig":{},"tsaConfig":{}}',
+  );
+  await writeFile(trustedRoot, '{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}');
+  return { dir, signingConfig, trustedRoot, key: join(dir, 'cosign.key'), pub: join(dir, 'cosign.pub'), password, env };
+}

@@ -4,10 +4,11 @@
  * digests, the registry's scheme (plain HTTP for `localhost` only, as notation), and the demo's
  * files (docs/getting-started.md) used by notation itself.
  */
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  cosignSetup,
   expectExit,
   type Image,
   PEER_VERSIONS,
@@ -122,19 +123,9 @@ describe.skipIf(!ready)('vouch beside notation, oras, cosign and crane', () => {
 
   it('cosign 2.5 (.sig tag) and cosign 3.1 (bundle referrer) signatures beside Notary ones: list, verify and cosign verify all agree', async () => {
     const img = await pushImage(ws, regs.distribution);
-    const cosignDir = await mkdtemp(join(ws.work, 'cosign-'));
-    const env = { COSIGN_PASSWORD: '' };
-    expectExit(await ws.peer('cosign2', ['generate-key-pair'], { env, cwd: cosignDir }), 0, 'cosign generate-key-pair');
     // no Sigstore services: no transparency log, a signing config without services and an empty
     // trusted root, so cosign never looks anything up beyond 127.0.0.1
-    const signingConfig = join(cosignDir, 'signing-config.json');
-    const trustedRoot = join(cosignDir, 'trusted-root.json');
-    await writeFile(
-      signingConfig,
-      '{"mediaType":"application/vnd.dev.sigstore.signingconfig.v0.2+json","rekorTlogConfig":{},"tsaConfig":{}}',
-    );
-    await writeFile(trustedRoot, '{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}');
-    const key = join(cosignDir, 'cosign.key');
+    const { key, pub, signingConfig, trustedRoot, env } = await cosignSetup(ws);
     expectExit(
       await ws.peer('cosign2', ['sign', '--key', key, '--tlog-upload=false', '--allow-http-registry', '--yes', img.ref], { env }),
       0,
@@ -154,18 +145,12 @@ describe.skipIf(!ready)('vouch beside notation, oras, cosign and crane', () => {
     const text = await listBoth(img.ref);
     expect(text.split('\n').filter((l) => /[├└]── sha256:/.test(l))).toHaveLength(2);
     expectExit(await ws.vouch(['verify', '--insecure-registry', img.ref]), 0, 'vouch verify');
-    const pub = join(cosignDir, 'cosign.pub');
     expectExit(
-      await ws.peer('cosign', [
-        'verify',
-        '--key',
-        pub,
-        '--trusted-root',
-        trustedRoot,
-        '--insecure-ignore-tlog',
-        '--allow-http-registry',
-        img.ref,
-      ]),
+      await ws.peer(
+        'cosign',
+        ['verify', '--key', pub, '--trusted-root', trustedRoot, '--insecure-ignore-tlog', '--allow-http-registry', img.ref],
+        { env },
+      ),
       0,
       'cosign 3.1 verify',
     );

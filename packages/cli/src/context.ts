@@ -62,6 +62,8 @@ export class CliContext {
   commandPath = 'vouch';
   /** Exit code to use when the verb reported an error itself but returned normally. */
   exitCode = 0;
+  /** The exit code of an error the verb threw (default 1); `vouch cosign` uses cosign's codes (10, 11, 12). */
+  errorExitCode?: (e: unknown) => number | undefined;
   /** `vouch`, or `notation` in drop-in mode (see {@link CliIo.programName}). */
   readonly programName: string;
   readonly version = VERSION;

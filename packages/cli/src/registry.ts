@@ -31,6 +31,12 @@ export interface RegistryFlags {
   password?: string;
   /** `--password-stdin`. */
   passwordStdin?: boolean;
+  /** A ready bearer token (cosign `--registry-token`). */
+  registryToken?: string;
+  /** Plain HTTP also for loopback registries (127.0.0.1, [::1], localhost), as go-containerregistry (cosign) does. */
+  plainHttpLoopback?: boolean;
+  /** Docker Hub short names (`nginx:1` → `docker.io/library/nginx:1`), as cosign reads references. */
+  normalize?: boolean;
 }
 
 /**
@@ -102,6 +108,7 @@ export function cliFetch(ctx: CliContext): FetchLike {
 
 /** Credentials given on the command line or in the environment, read once (the env variables are then removed). */
 async function explicitCredential(ctx: CliContext, flags: RegistryFlags): Promise<Credential | undefined> {
+  if (flags.registryToken) return { registryToken: flags.registryToken };
   let username = flags.username;
   let password = flags.password;
   if (flags.passwordStdin) {
@@ -165,7 +172,7 @@ export function openRemoteRepository(
   reference: string,
   flags: RegistryFlags,
 ): { ref: Reference; repository: RemoteRepository; credentials: { found(): boolean } } {
-  const ref = parseReference(reference);
+  const ref = parseReference(reference, { normalize: flags.normalize ?? false });
   const config = readNotationConfigSync(ctx);
   const credentials = cliCredentials(ctx, ref.registry, flags, config);
   const plainHttp = usesPlainHttp(ref.registry, flags.insecureRegistry, config);
@@ -173,7 +180,7 @@ export function openRemoteRepository(
     fetch: cliFetch(ctx),
     credentials,
     // the client's own loopback rule (127.0.0.1, [::1] too) is not notation's
-    plainHttpLoopback: false,
+    plainHttpLoopback: flags.plainHttpLoopback ?? false,
     plainHttp,
     logger: ctx.logger(),
     userAgent: `vouch/${ctx.version}`,

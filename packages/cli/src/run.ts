@@ -4,6 +4,7 @@ import { registerAuth } from './commands/auth.js';
 import { registerBlob } from './commands/blob.js';
 import { registerCert } from './commands/cert.js';
 import { registerController } from './commands/controller.js';
+import { registerCosign } from './commands/cosign.js';
 import { registerDemo } from './commands/demo.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerKey } from './commands/key.js';
@@ -50,6 +51,7 @@ function buildProgram(ctx: CliContext): Command {
   registerBlob(program, ctx);
   registerPlugin(program, ctx);
   registerKyverno(program, ctx);
+  registerCosign(program, ctx);
   registerWebhook(program, ctx);
   registerController(program, ctx);
   registerDemo(program, ctx);
@@ -160,7 +162,7 @@ async function runProgram(ctx: CliContext, rawArgv: readonly string[]): Promise<
       if (e.stack) ctx.stderr.write(`${e.stack}\n`);
       if (isVouchError(e) && e.details) ctx.stderr.write(`details: ${JSON.stringify(e.details, null, 2)}\n`);
     }
-    return 1;
+    return ctx.errorExitCode?.(e) ?? 1;
   }
 }
 
