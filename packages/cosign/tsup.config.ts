@@ -1,10 +1,3 @@
-import { defineConfig } from 'tsup';
+import { vouchPackage } from '../../tools/tsup-preset.js';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts' },
-  format: ['esm'],
-  dts: true,
-  clean: true,
-  target: 'es2022',
-  platform: 'neutral',
-});
+export default vouchPackage({ entry: { index: 'src/index.ts' } });
