@@ -6,7 +6,7 @@ import { type MemoryRepository, memoryRepository } from '@vouch/registry';
 import { memoryTrustStore } from '@vouch/trust-policy';
 import { type CertificateWithKey, createTestPki, type TestPki } from '@vouch/x509';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createVerifier, sign } from './index.js';
+import { createVerifier, sign } from '../index.js';
 
 const SCOPE = 'registry.example/app';
 

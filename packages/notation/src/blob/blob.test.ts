@@ -16,7 +16,7 @@ import {
   signBlob,
   verifyBlob,
   verifyBlobDescriptor,
-} from './index.js';
+} from '../index.js';
 
 let ec: TestPki;
 let rsa384: TestPki;
