@@ -75,6 +75,22 @@ export { DEFAULT_SIGNING_AGENT } from './payload-signing.js';
 /**
  * Sign the artifact named by `reference` (`registry/repo:tag|@digest`, or a bare tag/digest
  * inside `repository`) and push the signature next to it. Always signs the resolved digest.
+ *
+ * @example
+ * ```ts
+ * import { fetchLike } from '@vouch/core';
+ * import { sign } from '@vouch/notation';
+ * import { localRawSigner } from '@vouch/envelope';
+ * import { jws } from '@vouch/envelope/jws';
+ * import { createRegistryClient, remoteRepository } from '@vouch/registry';
+ *
+ * const repository = remoteRepository(createRegistryClient({ fetch: fetchLike(), credentials }), 'registry.example/app');
+ * const signer = localRawSigner(privateKey, certificateChain); // a CryptoKey and its chain, leaf first
+ * const { reference, signatureManifest } = await sign('registry.example/app@sha256:…', { repository, signer, envelope: jws });
+ * ```
+ *
+ * @throws VouchError ERR_INVALID_ARGUMENT (bad options or user metadata), ERR_INVALID_REFERENCE,
+ *   ERR_DIGEST_MISMATCH, ERR_SIGNING_FAILED, ERR_TIMESTAMP_INVALID, ERR_PUSH_SIGNATURE_FAILED.
  */
 export async function sign(reference: string, options: SignOptions): Promise<SignResult> {
   const { repository, signer, envelope, signal } = options;

@@ -73,7 +73,12 @@ describe('signature file names', () => {
     for (const bad of ['app.jws', 'jws.sig', 'app.sig.jws']) {
       expect(() => formatFromSignatureFileName(bad)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
     }
-    expect(() => formatFromSignatureFileName('app.pgp.sig')).toThrow(expect.objectContaining({ code: 'ERR_ENVELOPE_UNSUPPORTED' }));
+    expect(() => formatFromSignatureFileName('app.PGP.sig')).toThrow(
+      expect.objectContaining({
+        code: 'ERR_ENVELOPE_UNSUPPORTED',
+        message: 'signature format "PGP" not supported\nSupported signature envelope formats are "jws" and "cose"',
+      }),
+    );
   });
 });
 
@@ -208,6 +213,23 @@ describe('signBlob / verifyBlob round trip', () => {
     expect(await code(signBlob(content, { signer: signerOf(ec), envelope: jws, userMetadata: { 'io.cncf.notary.x': '1' } }))).toBe(
       'ERR_INVALID_ARGUMENT',
     );
+    // the same rule as sign() and verify(): no reserved key, no empty value, on verification too
+    expect(await code(verifyBlob(content, signed.envelope, { ...opts, userMetadata: { 'io.cncf.notary.x': '1' } }))).toBe(
+      'ERR_INVALID_ARGUMENT',
+    );
+    expect(await code(verifyBlob(content, signed.envelope, { ...opts, userMetadata: { a: '' } }))).toBe('ERR_INVALID_ARGUMENT');
+    expect(await code(signBlob(content, { signer: signerOf(ec), envelope: jws, userMetadata: { a: '' } }))).toBe('ERR_INVALID_ARGUMENT');
+  });
+
+  it('one-shot verifyBlob() accepts JWS and COSE without `envelopes`; results carry warnings', async () => {
+    const signed = await signBlob(content, { signer: signerOf(ec), envelope: cose });
+    expect(signed.warnings).toEqual([]);
+    const r = await verifyBlob(content, signed.envelope, {
+      trustPolicy: blobPolicy([strict('global', { globalPolicy: true })]),
+      trustStore: store(),
+      revocation: false,
+    });
+    expect(r).toMatchObject({ skipped: false, warnings: [], signature: { envelopeMediaType: 'application/cose' } });
   });
 
   it('policy selection: named, global, missing, and skip returns an explicit skipped result without reading anything', async () => {

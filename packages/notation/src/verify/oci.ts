@@ -44,10 +44,11 @@ export interface VerifierConfig {
   envelopes: readonly EnvelopeCodec[];
   /**
    * Where artifacts named `registry/repository@digest` live when a call passes no
-   * `repository`. Default: a registry client over `globalThis.fetch`
-   * (`createRegistryClient({ fetch: globalThis.fetch })`), created on first use, anonymous, plain
-   * HTTP for loopback registries only. Or a function from the parsed reference to its
-   * repository (an OCI layout per reference, a mirror, a fake in tests).
+   * `repository`: a {@link RegistryClient} (`createRegistryClient`), whose repositories are
+   * opened with `remoteRepository`, or a function from the parsed reference to its repository
+   * (an OCI layout per reference, a mirror, a fake in tests). Default: a client over
+   * `globalThis.fetch` (`fetchLike()`), created on first use: anonymous, plain HTTP for
+   * loopback registries only.
    */
   registry?: RegistryClient | ((reference: Reference) => Repository);
   /**
