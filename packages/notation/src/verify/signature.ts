@@ -69,6 +69,8 @@ interface Deps {
   readonly plugins: PluginResolver | undefined;
   /** The certificates of one trust store (cached per store). */
   storeCertificates(type: TrustStoreType, name: string, signal?: AbortSignal): Promise<readonly Certificate[]>;
+  /** The SHA-256 fingerprints of the certificates in a statement's trust stores of one type (cached per statement). */
+  trustAnchors(statement: SignatureInput['statement'], type: TrustStoreType, signal?: AbortSignal): Promise<ReadonlySet<string>>;
 }
 
 /** One signature being verified: what the checks read, and what earlier checks found. */
@@ -82,6 +84,8 @@ interface SignatureRun {
   readonly outcome: SignatureOutcome;
   /** Set by {@link envelopeIntegrity}; every later check runs only when it is set. */
   env?: ParsedEnvelope;
+  /** Set by {@link envelopeIntegrity}: the signature names a verification plugin. */
+  namesPlugin?: boolean;
   /** Set by {@link pluginDiscovery} when the signature names a verification plugin. */
   plugin?: VerificationPlugin;
   /** Set by {@link verificationPlugin}: what the plugin decided. */
@@ -130,6 +134,7 @@ async function envelopeIntegrity(run: SignatureRun): Promise<VouchError | undefi
   }
   run.env = env;
   const sa = env.signedAttributes;
+  run.namesPlugin = verificationPluginOf(sa) !== undefined;
   const signer: SignerInfo = { signingScheme: sa.signingScheme, certificateChain: env.certificateChain, signatureAlgorithm: env.algorithm };
   if (sa.signingTime) signer.signingTime = sa.signingTime;
   if (sa.authenticSigningTime) signer.authenticSigningTime = sa.authenticSigningTime;
@@ -179,9 +184,8 @@ async function authenticity(run: SignatureRun): Promise<VouchError | undefined> 
   const env = envelopeOf(run);
   const storeType = SCHEME_STORE[env.signedAttributes.signingScheme]!;
   try {
-    const trusted = await trustedCertificates(run.deps, input.statement, storeType, input.signal);
-    const fingerprints = new Set(trusted.map((c) => c.sha256Fingerprint));
-    if (!env.certificateChain.some((c) => fingerprints.has(c.sha256Fingerprint))) {
+    const anchors = await run.deps.trustAnchors(input.statement, storeType, input.signal);
+    if (!env.certificateChain.some((c) => anchors.has(c.sha256Fingerprint))) {
       return new VouchError(
         'ERR_CERT_UNTRUSTED',
         `signature is not produced by a trusted signer: no certificate of the chain (leaf "${env.certificateChain[0]!.subject}") is in the "${storeType}" trust stores of policy "${input.statement.name}"`,
@@ -197,7 +201,7 @@ async function authenticity(run: SignatureRun): Promise<VouchError | undefined> 
 
 /** The certificates of the statement's trust stores of one type: the scheme's trust anchors. */
 async function trustedCertificates(
-  deps: Deps,
+  storeCertificates: Deps['storeCertificates'],
   statement: SignatureInput['statement'],
   type: TrustStoreType,
   signal?: AbortSignal,
@@ -212,7 +216,7 @@ async function trustedCertificates(
     );
   }
   const out: Certificate[] = [];
-  for (const r of refs) out.push(...(await deps.storeCertificates(r.type, r.name, signal)));
+  for (const r of refs) out.push(...(await storeCertificates(r.type, r.name, signal)));
   if (out.length === 0) {
     throw new VouchError('ERR_TRUST_STORE_NOT_FOUND', `the "${type}" trust stores of policy "${statement.name}" hold no certificates`);
   }
@@ -242,8 +246,8 @@ function expiry(run: SignatureRun): VouchError | undefined {
  * authentic signing time (signingAuthority scheme), at the RFC 3161 timestamp when the policy
  * lists a `tsa` store (always, or after a certificate expired with `afterCertExpiry`), else now.
  */
-async function authenticTimestamp(run: SignatureRun): Promise<VouchError | undefined> {
-  const { input, at: t, deps } = run;
+function authenticTimestamp(run: SignatureRun): VouchError | undefined | Promise<VouchError | undefined> {
+  const { input, at: t } = run;
   const env = envelopeOf(run);
   const chain = env.certificateChain;
   const s = env.signedAttributes;
@@ -278,6 +282,14 @@ async function authenticTimestamp(run: SignatureRun): Promise<VouchError | undef
     }
     return undefined;
   }
+  return timestampCountersignature(run, tsaStores);
+}
+
+/** The RFC 3161 countersignature: present, trusted by the `tsa` stores, within the chain's validity, its TSA chain not revoked. */
+async function timestampCountersignature(run: SignatureRun, tsaStores: readonly { name: string }[]): Promise<VouchError | undefined> {
+  const { input, at: t, deps } = run;
+  const env = envelopeOf(run);
+  const chain = env.certificateChain;
   const token = env.unsignedAttributes.timestampSignature;
   if (!token || token.length === 0) {
     return new VouchError(
@@ -387,8 +399,8 @@ const QUIET: CheckOptions = { quiet: true };
 export const SIGNATURE_CHECKS: readonly CheckRow[] = [
   ['integrity', 'integrity', envelopeIntegrity, QUIET],
   ['integrity', 'integrity', payloadBinding],
-  ['integrity', 'integrity', criticalAttributes, { quiet: true, when: (run) => !verificationPluginOf(envelopeOf(run).signedAttributes) }],
-  ['integrity', 'integrity', pluginDiscovery, { quiet: true, when: (run) => !!verificationPluginOf(envelopeOf(run).signedAttributes) }],
+  ['integrity', 'integrity', criticalAttributes, { quiet: true, when: (run) => !run.namesPlugin }],
+  ['integrity', 'integrity', pluginDiscovery, { quiet: true, when: (run) => run.namesPlugin === true }],
   ['authenticity', 'authenticity', authenticity],
   ['expiry', 'expiry', expiry],
   ['authenticTimestamp', 'authenticTimestamp', authenticTimestamp],
@@ -426,12 +438,26 @@ export function createSignatureVerifier(config: SignatureVerifierConfig): Signat
     return p;
   }
 
+  const anchorCache = new Map<string, Promise<ReadonlySet<string>>>();
+  function trustAnchors(statement: SignatureInput['statement'], type: TrustStoreType, signal?: AbortSignal): Promise<ReadonlySet<string>> {
+    const key = `${type}\u0000${statement.name}\u0000${(statement.trustStores ?? []).join('\u0000')}`;
+    let p = anchorCache.get(key);
+    if (!p) {
+      if (anchorCache.size >= 256) anchorCache.clear(); // statements come from a policy; a caller inventing them stays bounded
+      p = trustedCertificates(storeCertificates, statement, type, signal).then((certs) => new Set(certs.map((c) => c.sha256Fingerprint)));
+      anchorCache.set(key, p);
+      p.catch(() => anchorCache.delete(key));
+    }
+    return p;
+  }
+
   const deps: Deps = {
     envelopes,
     revocation: config.revocation ?? (typeof globalThis.fetch === 'function' ? ocspCrlRevocation({ fetch: fetchLike() }) : false),
     timestamp: config.timestamp ?? rfc3161Timestamp,
     plugins: config.plugins,
     storeCertificates,
+    trustAnchors,
   };
 
   return async function verifySignature(input: SignatureInput): Promise<SignatureOutcome> {
@@ -447,7 +473,8 @@ export function createSignatureVerifier(config: SignatureVerifierConfig): Signat
         outcome.checks.push({ type, action, result: 'skipped' });
         continue;
       }
-      const error = await check(run);
+      const pending = check(run);
+      const error = pending instanceof Promise ? await pending : pending;
       if (!error) {
         if (!options?.quiet) outcome.checks.push({ type, action, result: 'passed' });
         continue;
