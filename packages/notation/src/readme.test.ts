@@ -4,15 +4,16 @@
  * `verify()`'s defaults: a registry client over `globalThis.fetch`, JWS and COSE.
  */
 import { readFileSync } from 'node:fs';
-import { fetchLike, MediaType, utf8 } from '@vouch/core';
+import { fetchLike } from '@vouch/core';
 import { localRawSigner } from '@vouch/envelope';
 import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';
 import { createRegistryClient, remoteRepository } from '@vouch/registry';
+import { pushTestImage } from '@vouch/testing';
+import { type RunningFakeRegistry, startFakeRegistry } from '@vouch/testing/registry';
 import * as trustPolicyPackage from '@vouch/trust-policy';
 import * as x509 from '@vouch/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningFakeRegistry, startFakeRegistry } from '../../node/src/registry/testing/fake-registry.js';
 import * as notation from './index.js';
 
 const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
@@ -60,13 +61,6 @@ const trustPolicy = (host: string) => ({
   ],
 });
 
-async function pushImage(repo: ReturnType<typeof remoteRepository>, content: string): Promise<string> {
-  const cfg = await repo.pushBlob(MediaType.OCI_EMPTY, utf8('{}'));
-  const layer = await repo.pushBlob(MediaType.OCI_LAYER_TAR, utf8(content));
-  const manifest = utf8(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OCI_MANIFEST, config: cfg, layers: [layer] }));
-  return (await repo.pushManifest(MediaType.OCI_MANIFEST, manifest)).digest;
-}
-
 beforeAll(async () => {
   [registry, pki, other] = await Promise.all([
     startFakeRegistry(),
@@ -74,10 +68,10 @@ beforeAll(async () => {
     x509.createTestPki({ keySpec: 'EC-256', name: 'other' }),
   ]);
   const repo = remoteRepository(createRegistryClient({ fetch: fetchLike() }), `${registry.host}/demo/app`);
-  const signed = await pushImage(repo, 'signed');
-  const unsigned = await pushImage(repo, 'unsigned');
-  signedRef = `${registry.host}/demo/app@${signed}`;
-  unsignedRef = `${registry.host}/demo/app@${unsigned}`;
+  const signed = await pushTestImage(repo, 'signed');
+  const unsigned = await pushTestImage(repo, 'unsigned');
+  signedRef = `${registry.host}/demo/app@${signed.digest}`;
+  unsignedRef = `${registry.host}/demo/app@${unsigned.digest}`;
   await notation.sign(signedRef, { repository: repo, signer: localRawSigner(pki.leaf.privateKey, pki.chain), envelope: cose });
   await notation.sign(signedRef, { repository: repo, signer: localRawSigner(other.leaf.privateKey, other.chain), envelope: jws });
 });
