@@ -1,8 +1,9 @@
-import { digestOf, isVouchError, utf8, type VouchError } from '@vouch/core';
+import { digestOf, utf8, type VouchError } from '@vouch/core';
 import { type EnvelopeCodec, localRawSigner, parsePayload } from '@vouch/envelope';
 import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';
 import { definePlugin, inProcessPlugin, type PluginDefinition, type PluginMetadata, signingAlgorithmForKeySpec } from '@vouch/plugin';
+import { codeOf as code } from '@vouch/testing';
 import { memoryTrustStore } from '@vouch/trust-policy';
 import { createTestPki, keySpecOf, type TestPki } from '@vouch/x509';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -42,15 +43,6 @@ const strict = (name: string, extra: Record<string, unknown> = {}) => ({
   trustedIdentities: ['*'],
   ...extra,
 });
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'resolved';
-  } catch (e) {
-    return isVouchError(e) ? e.code : `not a VouchError: ${String(e)}`;
-  }
-}
 
 async function* chunked(bytes: Uint8Array, size: number): AsyncIterable<Uint8Array> {
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);

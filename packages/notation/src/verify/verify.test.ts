@@ -1,8 +1,9 @@
-import { digestOf, hasCode, isVouchError, MediaType, utf8, type VouchErrorCode } from '@vouch/core';
+import { digestOf, hasCode, isVouchError, MediaType, utf8 } from '@vouch/core';
 import { localRawSigner } from '@vouch/envelope';
 import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';
 import { type MemoryRepository, memoryRepository } from '@vouch/registry';
+import { codeOf as rejects } from '@vouch/testing';
 import { memoryTrustStore } from '@vouch/trust-policy';
 import { type CertificateWithKey, createTestPki, type TestPki } from '@vouch/x509';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -30,15 +31,6 @@ function policy(level: string, extra: Record<string, unknown> = {}) {
       },
     ],
   };
-}
-
-async function rejects(p: Promise<unknown>): Promise<VouchErrorCode | string> {
-  try {
-    await p;
-    return 'resolved';
-  } catch (e) {
-    return isVouchError(e) ? e.code : `not a VouchError: ${e}`;
-  }
 }
 
 let pki: TestPki;
