@@ -43,6 +43,7 @@ export const VERIFY_PATH_FORBIDDEN = [
   { pattern: /^packages\/node\//, why: '@vouch/node (Node-only)' },
   { pattern: /^packages\/cli\//, why: '@vouch/cli (Node-only)' },
   { pattern: /^packages\/notation\/src\/sign\.ts$/, why: 'signing-only module notation/src/sign.ts' },
+  { pattern: /^packages\/notation\/src\/blob\/sign\.ts$/, why: 'signing-only module notation/src/blob/sign.ts' },
   { pattern: /^packages\/x509\/src\/builder\.ts$/, why: 'certificate builder (test PKI generation, signing-only)' },
   { pattern: /\/node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?undici\//, why: 'undici (Node-only HTTP client)' },
 ];

@@ -90,7 +90,7 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
       ...(args.values.expiry ? { expirySeconds: parseDuration(args.values.expiry) } : {}),
       ...(Object.keys(userMetadata).length ? { userMetadata } : {}),
     });
-    for (const w of result.warnings) io.stderr.write(`warning: ${w}\n`);
+    for (const w of result.warnings) io.stderr.write(`warning: ${w.message}\n`);
     io.stderr.write(`signed ${shownPrefix}${result.reference} (${format})\n`);
     io.stdout.write(`${result.signatureManifest.digest}\n`);
     if (io.env.GITHUB_OUTPUT) {

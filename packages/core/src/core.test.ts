@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   decodePem,
   digestOf,
+  digestStream,
   encodePem,
   formatReference,
   fromBase64,
@@ -11,6 +12,8 @@ import {
   isVouchError,
   parseDigest,
   parseReference,
+  splitArtifactReference,
+  streamChunks,
   toBase64,
   toBase64Url,
   toHex,
@@ -103,5 +106,73 @@ describe('reference', () => {
         expect(['no error', 'ERR_INVALID_REFERENCE']).toContain(c);
       }),
     );
+  });
+});
+
+describe('splitArtifactReference (the one splitter of sign, verify and the registry client)', () => {
+  const D = `sha256:${'a'.repeat(64)}`;
+  it('splits a full reference into the reference and what to resolve (the digest first)', () => {
+    expect(splitArtifactReference(`localhost:5000/app:v1@${D}`)).toEqual({
+      reference: { registry: 'localhost:5000', repository: 'app', tag: 'v1', digest: D },
+      target: D,
+      digest: D,
+      tag: 'v1',
+    });
+    expect(splitArtifactReference('registry.example/org/app:v1')).toEqual({
+      reference: { registry: 'registry.example', repository: 'org/app', tag: 'v1' },
+      target: 'v1',
+      tag: 'v1',
+    });
+    expect(splitArtifactReference('nginx/app:1', { normalize: true }).reference).toEqual({
+      registry: 'docker.io',
+      repository: 'nginx/app',
+      tag: '1',
+    });
+  });
+
+  it('takes a bare tag or digest (with an optional @) inside a repository the caller holds', () => {
+    expect(splitArtifactReference('v1')).toEqual({ target: 'v1', tag: 'v1' });
+    expect(splitArtifactReference(D)).toEqual({ target: D, digest: D });
+    expect(splitArtifactReference(`@${D}`)).toEqual({ target: D, digest: D });
+  });
+
+  it('rejects what names nothing to resolve', () => {
+    expect(codeOf(() => splitArtifactReference(''))).toBe('ERR_INVALID_REFERENCE');
+    expect(codeOf(() => splitArtifactReference('registry.example/app'))).toBe('ERR_INVALID_REFERENCE');
+    expect(codeOf(() => splitArtifactReference('-bad'))).toBe('ERR_INVALID_REFERENCE');
+    expect(codeOf(() => splitArtifactReference('sha256:abc'))).toBe('ERR_INVALID_DIGEST');
+    expect(codeOf(() => splitArtifactReference('Registry.example/App:v1'))).toBe('ERR_INVALID_REFERENCE');
+  });
+});
+
+describe('streamChunks (the one stream reader)', () => {
+  const parts = [utf8('ab'), utf8('cd')];
+  async function collect(it: AsyncIterable<Uint8Array>): Promise<string> {
+    let s = '';
+    for await (const c of it) s += new TextDecoder().decode(c);
+    return s;
+  }
+  it('reads async iterables, ReadableStreams and reader-only streams, releasing the reader lock', async () => {
+    async function* gen() {
+      yield* parts;
+    }
+    expect(await collect(streamChunks(gen()))).toBe('abcd');
+    expect(await collect(streamChunks(new Blob(parts as BlobPart[]).stream()))).toBe('abcd');
+    const stream = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (const p of parts) c.enqueue(p);
+        c.close();
+      },
+    });
+    // a browser stream without async iteration is read through its reader
+    const readerOnly = { getReader: () => stream.getReader() } as unknown as ReadableStream<Uint8Array>;
+    expect(await collect(streamChunks(readerOnly))).toBe('abcd');
+    expect(stream.locked).toBe(false);
+    expect(await digestStream(new Blob(parts as BlobPart[]).stream())).toEqual({ digest: digestOf(utf8('abcd')), size: 4 });
+  });
+
+  it('rejects anything else with ERR_INVALID_ARGUMENT', () => {
+    expect(codeOf(() => streamChunks(utf8('x') as unknown as AsyncIterable<Uint8Array>))).toBe('ERR_INVALID_ARGUMENT');
+    expect(codeOf(() => streamChunks(null as unknown as AsyncIterable<Uint8Array>))).toBe('ERR_INVALID_ARGUMENT');
   });
 });

@@ -2,6 +2,7 @@ import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import type { HashAlgorithm } from './algorithms.js';
 import { toHex } from './bytes.js';
 import { VouchError } from './errors.js';
+import { streamChunks } from './stream.js';
 
 export type DigestAlgorithm = 'sha256' | 'sha384' | 'sha512';
 
@@ -118,26 +119,9 @@ export async function digestStream(
 ): Promise<{ digest: string; size: number }> {
   const h = hasher(algorithm);
   let size = 0;
-  const iterable: AsyncIterable<Uint8Array> =
-    Symbol.asyncIterator in (stream as object)
-      ? (stream as AsyncIterable<Uint8Array>)
-      : streamToIterable(stream as ReadableStream<Uint8Array>);
-  for await (const chunk of iterable) {
+  for await (const chunk of streamChunks(stream)) {
     h.update(chunk);
     size += chunk.length;
   }
   return { digest: `${algorithm}:${toHex(h.digest())}`, size };
-}
-
-async function* streamToIterable(stream: ReadableStream<Uint8Array>): AsyncIterable<Uint8Array> {
-  const reader = stream.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    reader.releaseLock();
-  }
 }

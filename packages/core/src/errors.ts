@@ -9,7 +9,7 @@
 export const ERROR_CODES = {
   /** An argument or option is missing, of the wrong type or out of range; fix the call or flag. */
   ERR_INVALID_ARGUMENT: 'invalid argument',
-  /** An artifact reference (registry/repository[:tag|@digest]) could not be parsed; write it as `host/repo@sha256:<hex>`. */
+  /** An artifact reference (registry/repository[:tag|@digest]) could not be parsed, or (a `sign` warning) names a mutable tag; write it as `host/repo@sha256:<hex>`. */
   ERR_INVALID_REFERENCE: 'invalid artifact reference',
   /** A digest string is malformed or uses an unsupported algorithm (sha256, sha384, sha512 are supported). */
   ERR_INVALID_DIGEST: 'invalid digest',

@@ -125,3 +125,50 @@ export function formatReference(ref: Reference): string {
   if (ref.digest !== undefined) s += `@${ref.digest}`;
   return s;
 }
+
+/**
+ * What an artifact argument names. A full reference (`registry/repository[:tag][@digest]`: the
+ * input contains a `/`) or, inside a repository the caller already holds (an OCI layout, a
+ * repository object), a bare tag or digest (`v1`, `sha256:<hex>`, `@sha256:<hex>`).
+ */
+export interface ArtifactReference {
+  /** The parsed reference, when the input named the repository. */
+  reference?: Reference;
+  /** What to resolve: the digest when one is named, else the tag. */
+  target: string;
+  /** The digest the input names (the resolved digest must equal it). */
+  digest?: string;
+  /** The tag the input names. */
+  tag?: string;
+}
+
+/**
+ * Split an artifact argument into what to resolve (the one splitter `sign`, `verify` and the
+ * registry client share). An input containing `/` is parsed with {@link parseReference}
+ * (`options` apply) and must name a tag or a digest; any other input is a tag or a digest,
+ * with an optional leading `@`.
+ *
+ * @throws VouchError ERR_INVALID_REFERENCE for an empty input, an invalid reference or tag,
+ *   or a reference without tag and digest; ERR_INVALID_DIGEST for a malformed bare digest.
+ */
+export function splitArtifactReference(input: string, options: ParseReferenceOptions = {}): ArtifactReference {
+  if (typeof input !== 'string' || input === '') throw new VouchError('ERR_INVALID_REFERENCE', 'empty artifact reference');
+  if (input.includes('/')) {
+    const reference = parseReference(input, options);
+    const target = reference.digest ?? reference.tag;
+    if (target === undefined) {
+      throw new VouchError('ERR_INVALID_REFERENCE', `reference "${input}" has no tag or digest: write ${input}@sha256:<digest>`);
+    }
+    const out: ArtifactReference = { reference, target };
+    if (reference.digest !== undefined) out.digest = reference.digest;
+    if (reference.tag !== undefined) out.tag = reference.tag;
+    return out;
+  }
+  const bare = input.startsWith('@') ? input.slice(1) : input;
+  if (bare.includes(':')) {
+    parseDigest(bare);
+    return { target: bare, digest: bare };
+  }
+  if (!TAG.test(bare)) throw new VouchError('ERR_INVALID_REFERENCE', `invalid tag "${bare}"`);
+  return { target: bare, tag: bare };
+}

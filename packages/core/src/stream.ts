@@ -47,3 +47,31 @@ export async function readLimited(
   }
   return out;
 }
+
+/**
+ * The chunks of a WHATWG `ReadableStream` or of any async iterable, as an async iterable: the
+ * one stream reader of vouch (digests, blobs). A `ReadableStream` without async iteration (older
+ * browsers) is read through its reader, whose lock is released when iteration ends.
+ *
+ * @throws VouchError ERR_INVALID_ARGUMENT when `stream` is neither (`what` names it in the message).
+ */
+export function streamChunks<T>(stream: ReadableStream<T> | AsyncIterable<T>, what = 'the stream'): AsyncIterable<T> {
+  if (stream !== null && typeof stream === 'object') {
+    if (typeof (stream as AsyncIterable<T>)[Symbol.asyncIterator] === 'function') return stream as AsyncIterable<T>;
+    if (typeof (stream as ReadableStream<T>).getReader === 'function') return readerChunks(stream as ReadableStream<T>);
+  }
+  throw new VouchError('ERR_INVALID_ARGUMENT', `${what} must be a ReadableStream or an async iterable of chunks`);
+}
+
+async function* readerChunks<T>(stream: ReadableStream<T>): AsyncIterable<T> {
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}

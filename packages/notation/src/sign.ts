@@ -5,7 +5,8 @@ import {
   type Logger,
   MediaType,
   noopLogger,
-  parseReference,
+  referenceScope,
+  splitArtifactReference,
   systemClock,
   toVouchError,
   VouchError,
@@ -15,6 +16,7 @@ import { buildSignatureManifest, EMPTY_CONFIG_BYTES, thumbprintAnnotation, type 
 import { signPayload } from './payload-signing.js';
 import type { EnvelopeSigner } from './plugin-signer.js';
 import { checkTimestampAuthority, type TimestampAuthority } from './timestamp-sign.js';
+import { checkUserMetadata } from './user-metadata.js';
 
 export interface SignOptions {
   /** Where the artifact lives and the signature goes. */
@@ -61,8 +63,11 @@ export interface SignResult {
   signatureManifest: Descriptor;
   envelope: Uint8Array;
   envelopeDescriptor: Descriptor;
-  /** Non-fatal notes, e.g. "signed a tag: always sign by digest". */
-  warnings: string[];
+  /**
+   * Non-fatal problems, as errors that were not thrown: signing a tag rather than a digest
+   * gives ERR_INVALID_REFERENCE (tags are mutable; the resolved digest was signed).
+   */
+  warnings: VouchError[];
 }
 
 export { DEFAULT_SIGNING_AGENT } from './payload-signing.js';
@@ -70,46 +75,46 @@ export { DEFAULT_SIGNING_AGENT } from './payload-signing.js';
 /**
  * Sign the artifact named by `reference` (`registry/repo:tag|@digest`, or a bare tag/digest
  * inside `repository`) and push the signature next to it. Always signs the resolved digest.
+ *
+ * @example
+ * ```ts
+ * import { fetchLike } from '@vouch/core';
+ * import { sign } from '@vouch/notation';
+ * import { localRawSigner } from '@vouch/envelope';
+ * import { jws } from '@vouch/envelope/jws';
+ * import { createRegistryClient, remoteRepository } from '@vouch/registry';
+ *
+ * const repository = remoteRepository(createRegistryClient({ fetch: fetchLike(), credentials }), 'registry.example/app');
+ * const signer = localRawSigner(privateKey, certificateChain); // a CryptoKey and its chain, leaf first
+ * const { reference, signatureManifest } = await sign('registry.example/app@sha256:…', { repository, signer, envelope: jws });
+ * ```
+ *
+ * @throws VouchError ERR_INVALID_ARGUMENT (bad options or user metadata), ERR_INVALID_REFERENCE,
+ *   ERR_DIGEST_MISMATCH, ERR_SIGNING_FAILED, ERR_TIMESTAMP_INVALID, ERR_PUSH_SIGNATURE_FAILED.
  */
 export async function sign(reference: string, options: SignOptions): Promise<SignResult> {
   const { repository, signer, envelope, signal } = options;
   const logger = options.logger ?? noopLogger;
-  const warnings: string[] = [];
+  const warnings: VouchError[] = [];
   if (!repository || !signer || !envelope) throw new VouchError('ERR_INVALID_ARGUMENT', 'sign needs repository, signer and envelope');
   if (options.expirySeconds !== undefined && (!Number.isSafeInteger(options.expirySeconds) || options.expirySeconds < 0)) {
     throw new VouchError('ERR_INVALID_ARGUMENT', `expiry must be a whole, non-negative number of seconds, got ${options.expirySeconds}`);
   }
   if (options.timestamper !== undefined) checkTimestampAuthority(options.timestamper);
-  let target = reference.startsWith('@') ? reference.slice(1) : reference;
-  let userDigest: string | undefined;
-  let prefix = '';
-  if (reference.includes('/')) {
-    const ref = parseReference(reference);
-    target = ref.digest ?? ref.tag ?? '';
-    if (!target) throw new VouchError('ERR_INVALID_REFERENCE', `reference "${reference}" has no tag or digest`);
-    userDigest = ref.digest;
-    prefix = `${ref.registry}/${ref.repository}`;
-  } else if (target.includes(':') && target.startsWith('sha')) {
-    userDigest = target;
+  const annotations = checkUserMetadata(options.userMetadata);
+  const named = splitArtifactReference(reference);
+  const artifact = await repository.resolve(named.target, signal ? { signal } : undefined);
+  if (named.digest && named.digest !== artifact.digest) {
+    throw new VouchError('ERR_DIGEST_MISMATCH', `user input digest ${named.digest} does not match the resolved digest ${artifact.digest}`);
   }
-  const artifact = await repository.resolve(target, signal ? { signal } : undefined);
-  if (userDigest && userDigest !== artifact.digest) {
-    throw new VouchError('ERR_DIGEST_MISMATCH', `user input digest ${userDigest} does not match the resolved digest ${artifact.digest}`);
-  }
-  if (!userDigest) {
-    const w = `Always sign the artifact using digest(@sha256:...) rather than a tag(:${target}) because tags are mutable and a tag reference can point to a different artifact than the one signed.`;
+  if (!named.digest) {
+    const w = new VouchError(
+      'ERR_INVALID_REFERENCE',
+      `Always sign the artifact using digest(@sha256:...) rather than a tag(:${named.tag}) because tags are mutable and a tag reference can point to a different artifact than the one signed.`,
+      { details: { tag: named.tag, digest: artifact.digest } },
+    );
     warnings.push(w);
-    logger.warn(w);
-  }
-  const annotations: Record<string, string> = {};
-  for (const [k, v] of Object.entries(options.userMetadata ?? {})) {
-    if (k.startsWith(Annotation.NOTARY_PREFIX)) {
-      throw new VouchError(
-        'ERR_INVALID_ARGUMENT',
-        `user metadata key "${k}" is reserved: keys starting with "io.cncf.notary" cannot be used`,
-      );
-    }
-    annotations[k] = v;
+    logger.warn(w.message);
   }
   const now = (options.now ?? systemClock)();
   const signingTime = new Date(Math.floor(now.getTime() / 1000) * 1000);
@@ -150,7 +155,7 @@ export async function sign(reference: string, options: SignOptions): Promise<Sig
     throw toVouchError(e, 'ERR_PUSH_SIGNATURE_FAILED', 'pushing the signature failed');
   }
   return {
-    reference: prefix ? `${prefix}@${artifact.digest}` : `@${artifact.digest}`,
+    reference: named.reference ? `${referenceScope(named.reference)}@${artifact.digest}` : `@${artifact.digest}`,
     artifact: { mediaType: artifact.mediaType, digest: artifact.digest, size: artifact.size },
     signatureManifest,
     envelope: bytes,

@@ -2,7 +2,7 @@ import { type Clock, type FetchLike, hasCode, isVouchError, systemClock, VouchEr
 import { hashForAlgorithm, type SignatureAlgorithm, type Timestamper } from '@vouch/envelope';
 import type { Certificate } from '@vouch/x509';
 import { createTimestampRequest, requestTimestamp, verifyTimestampToken } from '@vouch/x509/tsp';
-import { ocspCrlRevocation, type RevocationChecker } from './verify.js';
+import { ocspCrlRevocation, type RevocationChecker } from './verify/adapters.js';
 
 /**
  * The RFC 3161 Time Stamping Authority to countersign signatures with: notation's

@@ -1,6 +1,4 @@
-import type { Clock, Descriptor, EnvelopeMediaType, Logger, VouchError } from '@vouch/core';
-import type { Repository } from '@vouch/registry';
-import type { OciTrustPolicyDocument, TrustStore } from '@vouch/trust-policy';
+import type { Descriptor, EnvelopeMediaType, VouchError } from '@vouch/core';
 import type { Certificate } from '@vouch/x509';
 
 /** The validation types of the Notary trust policy, in the order they run. */
@@ -10,7 +8,7 @@ export type VerificationLevel = 'strict' | 'permissive' | 'audit' | 'skip';
 
 /** One check of one signature. */
 export interface CheckOutcome {
-  type: ValidationType | 'trustedIdentity' | 'userMetadata' | 'artifact';
+  type: ValidationType | 'trustedIdentity' | 'userMetadata';
   action: ValidationAction;
   /** `passed`, `failed` (enforced → signature rejected; logged → warning) or `skipped`. */
   result: 'passed' | 'failed' | 'skipped';
@@ -44,29 +42,12 @@ export interface VerifyResult {
   reference: string;
   artifact: Descriptor;
   policy: { name: string; level: VerificationLevel };
+  /** True when the policy's level is `skip`: no signature was read or verified. */
+  skipped: boolean;
   /** The signature that satisfied the policy (absent for level skip). */
   signature?: SignatureOutcome;
   /** Every signature tried, in order. */
   outcomes: SignatureOutcome[];
   /** Checks whose action was `log` and that failed. */
   warnings: VouchError[];
-}
-
-export interface VerifyOptions {
-  trustPolicy: OciTrustPolicyDocument;
-  trustStore: TrustStore;
-  /** Where the artifact and its signatures live (OCI layout, remote registry, memory). */
-  repository: Repository;
-  /** Scope used to select the trust policy when the reference is not `registry/repo@digest` (OCI layouts: `--scope`). */
-  scope?: string;
-  /** Required user metadata: every key/value must be in the signed payload annotations. */
-  userMetadata?: Record<string, string>;
-  /** Default 100. */
-  maxSignatureAttempts?: number;
-  /** Limits; defaults 4 MiB / 32 MiB. */
-  maxManifestBytes?: number;
-  maxEnvelopeBytes?: number;
-  now?: Clock;
-  logger?: Logger;
-  signal?: AbortSignal;
 }

@@ -3,7 +3,7 @@
  * file names, and the overwrite confirmation prompt.
  */
 import { VouchError } from '@vouch/core';
-import { SIGNATURE_FORMAT_MEDIA_TYPES, type SignatureFormat } from '@vouch/notation';
+import { formatFromSignatureFileName, SIGNATURE_FORMAT_MEDIA_TYPES, type SignatureFormat } from '@vouch/notation';
 import type { Command } from 'commander';
 import { type CliContext, UsageError } from '../context.js';
 
@@ -53,23 +53,11 @@ function baseName(path: string): string {
 }
 
 /**
- * The envelope format of a detached signature file as `blob verify` derives it: the base name
- * must end in `.sig` (case-insensitive) and have at least three dot-separated segments; the
- * second-to-last one is the format. Messages are notation's.
+ * The envelope format of a detached signature file as `blob verify` derives it (notation's
+ * rules and messages, see `formatFromSignatureFileName`).
  */
 export function verifySignatureFormat(path: string): { format: SignatureFormat; envelopeMediaType: string } {
-  const name = baseName(path);
-  const parts = name.split('.');
-  if (parts.length < 2 || parts[parts.length - 1]!.toLowerCase() !== 'sig') {
-    throw new VouchError('ERR_INVALID_ARGUMENT', `invalid signature filename ${name}. The file extension must be .sig`);
-  }
-  if (parts.length < 3) {
-    throw new VouchError(
-      'ERR_INVALID_ARGUMENT',
-      `invalid signature filename ${name}. A valid signature file name must contain signature format and .sig file extension`,
-    );
-  }
-  const format = checkFormat(parts[parts.length - 2]!);
+  const format = formatFromSignatureFileName(path);
   return { format, envelopeMediaType: SIGNATURE_FORMAT_MEDIA_TYPES[format] };
 }
 

@@ -100,7 +100,7 @@ export function registerSign(program: Command, ctx: CliContext): void {
     }).catch((e: unknown) => {
       throw timestampError(e, String(opts.timestampUrl));
     });
-    for (const w of result.warnings) ctx.warn(`Warning: ${w}`);
+    for (const w of result.warnings) ctx.warn(`Warning: ${w.message}`);
     const signed = `${target.display}@${result.artifact.digest}`;
     ctx.line(`Successfully signed ${signed}`);
     ctx.line(`Pushed the signature to ${target.display}@${result.signatureManifest.digest}`);
@@ -113,7 +113,7 @@ export function registerSign(program: Command, ctx: CliContext): void {
         envelopeMediaType: codec.mediaType,
       },
       key: keyName,
-      warnings: result.warnings,
+      warnings: result.warnings.map((w) => w.message),
     });
   });
 }

@@ -3,8 +3,17 @@
  * manifests and blobs verified against digest and size, served from the client's content cache
  * and shared between identical concurrent callers; and reading a referrers tag-schema index.
  */
-import { type Descriptor, digestAsync, isDigest, isVouchError, parseDigest, parseReference, readLimited, VouchError } from '@vouch/core';
-import { checkDeclaredSize, TAG_RE, throwIfAborted, verifyContent } from '../content.js';
+import {
+  type Descriptor,
+  digestAsync,
+  isDigest,
+  isVouchError,
+  parseDigest,
+  readLimited,
+  splitArtifactReference,
+  VouchError,
+} from '@vouch/core';
+import { checkDeclaredSize, throwIfAborted, verifyContent } from '../content.js';
 import { inferManifestMediaType, isManifestMediaType, MANIFEST_ACCEPT, parseJsonObject, summarizeManifest } from '../manifest.js';
 import type { FetchOptions, RequestOptions } from '../types.js';
 import { httpError } from './client.js';
@@ -13,20 +22,11 @@ import { cached, contentType, discardBody, type RepoContext, referenceName, reme
 /** A reference within the repository: a tag, a digest, or a full reference naming this repository. */
 export function referenceOf(ctx: RepoContext, reference: string): { tag?: string; digest?: string } {
   const { registry, repository } = ctx;
-  if (typeof reference !== 'string' || reference === '') throw new VouchError('ERR_INVALID_REFERENCE', 'empty reference');
-  if (reference.includes('/')) {
-    const r = parseReference(reference, { normalize: ctx.normalize });
-    if (r.registry !== registry || r.repository !== repository) {
-      throw new VouchError('ERR_INVALID_REFERENCE', `reference "${reference}" is not in ${registry}/${repository}`);
-    }
-    if (r.digest) return { digest: r.digest };
-    if (r.tag) return { tag: r.tag };
-    throw new VouchError('ERR_INVALID_REFERENCE', `reference "${reference}" has neither tag nor digest`);
+  const named = splitArtifactReference(reference, { normalize: ctx.normalize });
+  if (named.reference && (named.reference.registry !== registry || named.reference.repository !== repository)) {
+    throw new VouchError('ERR_INVALID_REFERENCE', `reference "${reference}" is not in ${registry}/${repository}`);
   }
-  if (reference.includes(':') && isDigest(reference)) return { digest: reference };
-  if (reference.includes(':')) parseDigest(reference);
-  if (!TAG_RE.test(reference)) throw new VouchError('ERR_INVALID_REFERENCE', `invalid tag "${reference}"`);
-  return { tag: reference };
+  return named.digest ? { digest: named.digest } : { tag: named.target };
 }
 
 /**

@@ -1,8 +1,9 @@
-import { digestOf, isVouchError, utf8, type VouchError } from '@vouch/core';
+import { digestOf, utf8, type VouchError } from '@vouch/core';
 import { type EnvelopeCodec, localRawSigner, parsePayload } from '@vouch/envelope';
 import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';
 import { definePlugin, inProcessPlugin, type PluginDefinition, type PluginMetadata, signingAlgorithmForKeySpec } from '@vouch/plugin';
+import { codeOf as code } from '@vouch/testing';
 import { memoryTrustStore } from '@vouch/trust-policy';
 import { createTestPki, keySpecOf, type TestPki } from '@vouch/x509';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +17,7 @@ import {
   signBlob,
   verifyBlob,
   verifyBlobDescriptor,
-} from './index.js';
+} from '../index.js';
 
 let ec: TestPki;
 let rsa384: TestPki;
@@ -43,15 +44,6 @@ const strict = (name: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'resolved';
-  } catch (e) {
-    return isVouchError(e) ? e.code : `not a VouchError: ${String(e)}`;
-  }
-}
-
 async function* chunked(bytes: Uint8Array, size: number): AsyncIterable<Uint8Array> {
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
 }
@@ -73,7 +65,12 @@ describe('signature file names', () => {
     for (const bad of ['app.jws', 'jws.sig', 'app.sig.jws']) {
       expect(() => formatFromSignatureFileName(bad)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
     }
-    expect(() => formatFromSignatureFileName('app.pgp.sig')).toThrow(expect.objectContaining({ code: 'ERR_ENVELOPE_UNSUPPORTED' }));
+    expect(() => formatFromSignatureFileName('app.PGP.sig')).toThrow(
+      expect.objectContaining({
+        code: 'ERR_ENVELOPE_UNSUPPORTED',
+        message: 'signature format "PGP" not supported\nSupported signature envelope formats are "jws" and "cose"',
+      }),
+    );
   });
 });
 
@@ -208,6 +205,23 @@ describe('signBlob / verifyBlob round trip', () => {
     expect(await code(signBlob(content, { signer: signerOf(ec), envelope: jws, userMetadata: { 'io.cncf.notary.x': '1' } }))).toBe(
       'ERR_INVALID_ARGUMENT',
     );
+    // the same rule as sign() and verify(): no reserved key, no empty value, on verification too
+    expect(await code(verifyBlob(content, signed.envelope, { ...opts, userMetadata: { 'io.cncf.notary.x': '1' } }))).toBe(
+      'ERR_INVALID_ARGUMENT',
+    );
+    expect(await code(verifyBlob(content, signed.envelope, { ...opts, userMetadata: { a: '' } }))).toBe('ERR_INVALID_ARGUMENT');
+    expect(await code(signBlob(content, { signer: signerOf(ec), envelope: jws, userMetadata: { a: '' } }))).toBe('ERR_INVALID_ARGUMENT');
+  });
+
+  it('one-shot verifyBlob() accepts JWS and COSE without `envelopes`; results carry warnings', async () => {
+    const signed = await signBlob(content, { signer: signerOf(ec), envelope: cose });
+    expect(signed.warnings).toEqual([]);
+    const r = await verifyBlob(content, signed.envelope, {
+      trustPolicy: blobPolicy([strict('global', { globalPolicy: true })]),
+      trustStore: store(),
+      revocation: false,
+    });
+    expect(r).toMatchObject({ skipped: false, warnings: [], signature: { envelopeMediaType: 'application/cose' } });
   });
 
   it('policy selection: named, global, missing, and skip returns an explicit skipped result without reading anything', async () => {

@@ -1,12 +1,13 @@
-import { digestOf, hasCode, isVouchError, MediaType, utf8, type VouchErrorCode } from '@vouch/core';
+import { digestOf, hasCode, isVouchError, MediaType, utf8 } from '@vouch/core';
 import { localRawSigner } from '@vouch/envelope';
 import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';
 import { type MemoryRepository, memoryRepository } from '@vouch/registry';
+import { codeOf as rejects } from '@vouch/testing';
 import { memoryTrustStore } from '@vouch/trust-policy';
 import { type CertificateWithKey, createTestPki, type TestPki } from '@vouch/x509';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createVerifier, sign } from './index.js';
+import { createVerifier, sign, verify } from '../index.js';
 
 const SCOPE = 'registry.example/app';
 
@@ -30,15 +31,6 @@ function policy(level: string, extra: Record<string, unknown> = {}) {
       },
     ],
   };
-}
-
-async function rejects(p: Promise<unknown>): Promise<VouchErrorCode | string> {
-  try {
-    await p;
-    return 'resolved';
-  } catch (e) {
-    return isVouchError(e) ? e.code : `not a VouchError: ${e}`;
-  }
 }
 
 let pki: TestPki;
@@ -168,5 +160,119 @@ describe('sign() then verify() over a repository', () => {
     expect(e.code).toBe('ERR_VERIFICATION_FAILED');
     expect(e.details.outcomes[0].error.code).toBe('ERR_ARTIFACT_MISMATCH');
     expect(digestOf(s.envelope)).toBe(s.envelopeDescriptor.digest);
+  });
+});
+
+describe('the facade: registry, defaults and result shapes', () => {
+  it('reads a full reference through `registry` (a function from the parsed reference) without a per-call repository', async () => {
+    const repo = memoryRepository();
+    const digest = await pushImage(repo);
+    await sign(`@${digest}`, { repository: repo, signer: signer(pki), envelope: cose });
+    const asked: string[] = [];
+    const v = createVerifier({
+      trustPolicy: policy('strict'),
+      trustStore: store(),
+      envelopes: [jws, cose],
+      registry: (ref) => {
+        asked.push(`${ref.registry}/${ref.repository}`);
+        return repo;
+      },
+    });
+    const r = await v.verify(`${SCOPE}@${digest}`);
+    expect(r.reference).toBe(`${SCOPE}@${digest}`);
+    expect(r.skipped).toBe(false);
+    expect(asked).toEqual([SCOPE]);
+    // by tag: the reference names the repository, the tag resolves to the digest
+    expect((await v.verify(`${SCOPE}:v1`)).artifact.digest).toBe(digest);
+    // a per-call repository wins over `registry`
+    expect((await v.verify(`${SCOPE}@${digest}`, { repository: repo })).artifact.digest).toBe(digest);
+    expect(asked).toEqual([SCOPE, SCOPE]);
+  });
+
+  it('needs a repository and a scope for a bare tag or digest, and a well-formed one', async () => {
+    const repo = memoryRepository();
+    const digest = await pushImage(repo);
+    const v = createVerifier({ trustPolicy: policy('strict'), trustStore: store(), envelopes: [jws] });
+    expect(await rejects(v.verify(digest, { repository: repo }))).toBe('ERR_INVALID_REFERENCE');
+    expect(await rejects(v.verify(digest, { scope: SCOPE }))).toBe('ERR_INVALID_ARGUMENT');
+    expect(await rejects(v.verify('', { repository: repo, scope: SCOPE }))).toBe('ERR_INVALID_REFERENCE');
+    expect(await rejects(v.verify('sha256:abc', { repository: repo, scope: SCOPE }))).toBe('ERR_INVALID_DIGEST');
+  });
+
+  it('marks a skip-level result as skipped, with no signature read', async () => {
+    const repo = memoryRepository();
+    const digest = await pushImage(repo);
+    const r = await createVerifier({ trustPolicy: policy('skip'), trustStore: store(), envelopes: [jws] }).verify(digest, {
+      repository: repo,
+      scope: SCOPE,
+    });
+    expect(r).toMatchObject({ skipped: true, outcomes: [], warnings: [], policy: { level: 'skip' } });
+    expect(r.signature).toBeUndefined();
+  });
+
+  it('one-shot verify() accepts JWS and COSE without `envelopes`', async () => {
+    const repo = memoryRepository();
+    const digest = await pushImage(repo);
+    await sign(digest, { repository: repo, signer: signer(pki), envelope: cose });
+    const r = await verify(digest, { trustPolicy: policy('strict'), trustStore: store(), repository: repo, scope: SCOPE });
+    expect(r.signature?.envelopeMediaType).toBe('application/cose');
+    // an explicit codec list still narrows it
+    const e = await verify(digest, {
+      trustPolicy: policy('strict'),
+      trustStore: store(),
+      envelopes: [jws],
+      repository: repo,
+      scope: SCOPE,
+    }).catch((x) => x);
+    expect(e.code).toBe('ERR_VERIFICATION_FAILED');
+    expect(e.details.outcomes[0].error.code).toBe('ERR_ENVELOPE_UNSUPPORTED');
+  });
+
+  it('records the checks in the order of the check table, with the policy action of each', async () => {
+    const repo = memoryRepository();
+    const digest = await pushImage(repo);
+    await sign(digest, { repository: repo, signer: signer(pki), envelope: jws, userMetadata: { team: 'a' } });
+    const v = createVerifier({ trustPolicy: policy('permissive'), trustStore: store(), envelopes: [jws], revocation: false });
+    const r = await v.verify(digest, { repository: repo, scope: SCOPE, userMetadata: { team: 'a' } });
+    expect(r.signature?.checks.map((c) => [c.type, c.action, c.result])).toEqual([
+      ['integrity', 'enforce', 'passed'],
+      ['authenticity', 'enforce', 'passed'],
+      ['expiry', 'log', 'passed'],
+      ['authenticTimestamp', 'log', 'passed'],
+      ['revocation', 'log', 'skipped'],
+      ['userMetadata', 'enforce', 'passed'],
+    ]);
+    const skipRevocation = createVerifier({
+      trustPolicy: policy('strict', { override: { revocation: 'skip' } }),
+      trustStore: store(),
+      envelopes: [jws],
+    });
+    const s = await skipRevocation.verify(digest, { repository: repo, scope: SCOPE });
+    expect(s.signature?.checks.find((c) => c.type === 'revocation')).toEqual({ type: 'revocation', action: 'skip', result: 'skipped' });
+  });
+});
+
+describe('sign(): warnings and user metadata', () => {
+  it('warns with a VouchError when signing a tag, not when signing a digest', async () => {
+    const repo = memoryRepository();
+    const digest = await pushImage(repo);
+    const byTag = await sign(`${SCOPE}:v1`, { repository: repo, signer: signer(pki), envelope: jws });
+    expect(byTag.reference).toBe(`${SCOPE}@${digest}`);
+    expect(byTag.warnings.map((w) => [isVouchError(w), w.code])).toEqual([[true, 'ERR_INVALID_REFERENCE']]);
+    expect(byTag.warnings[0]!.details).toEqual({ tag: 'v1', digest });
+    expect((await sign(`@${digest}`, { repository: repo, signer: signer(pki), envelope: jws })).warnings).toEqual([]);
+  });
+
+  it('applies the one user-metadata rule: non-empty keys and string values, no io.cncf.notary keys', async () => {
+    const repo = memoryRepository();
+    const digest = await pushImage(repo);
+    const s = (userMetadata: Record<string, unknown>) =>
+      sign(digest, { repository: repo, signer: signer(pki), envelope: jws, userMetadata: userMetadata as Record<string, string> });
+    expect(await rejects(s({ 'io.cncf.notary.x': 'v' }))).toBe('ERR_INVALID_ARGUMENT');
+    expect(await rejects(s({ k: '' }))).toBe('ERR_INVALID_ARGUMENT');
+    expect(await rejects(s({ '': 'v' }))).toBe('ERR_INVALID_ARGUMENT');
+    expect(await rejects(s({ k: 1 }))).toBe('ERR_INVALID_ARGUMENT');
+    const v = createVerifier({ trustPolicy: policy('strict'), trustStore: store(), envelopes: [jws] });
+    expect(await rejects(v.verify(digest, { repository: repo, scope: SCOPE, userMetadata: { k: '' } }))).toBe('ERR_INVALID_ARGUMENT');
   });
 });
