@@ -5,7 +5,7 @@
  * live registry.
  */
 import { existsSync, statSync } from 'node:fs';
-import { parseReference, type Reference, VouchError } from '@vouch/core';
+import { type FetchLike, parseReference, type Reference, VouchError } from '@vouch/core';
 import { type NotaryImageVerifier, notationImageVerifier } from '@vouch/kyverno';
 import { nodeOciLayout } from '@vouch/node';
 import { ocspCrlRevocation } from '@vouch/notation';
@@ -70,6 +70,8 @@ export interface CliImageVerifierOptions {
   layouts?: readonly OciLayoutMapping[];
   /** Per-request registry deadline in ms (default the registry client's). */
   registryTimeoutMs?: number;
+  /** Registry transport (default the CLI's pooled one; `vouch webhook` passes a guarded one). */
+  fetch?: FetchLike;
 }
 
 /** The layout mapped to `ref`, if any: a one-reference mapping wins over a repository mapping. */
@@ -90,7 +92,7 @@ export function layoutFor(layouts: readonly OciLayoutMapping[], ref: Reference):
  */
 export function cliImageVerifier(ctx: CliContext, options: CliImageVerifierOptions = {}): NotaryImageVerifier {
   const layouts = options.layouts ?? [];
-  const fetch = cliFetch(ctx);
+  const fetch = options.fetch ?? cliFetch(ctx);
   let client: ReturnType<typeof createRegistryClient> | undefined;
   const remotes = new Map<string, Repository>();
   const layoutRepos = new Map<string, Repository>();
