@@ -248,7 +248,9 @@ export function createRegistryGuard(options: RegistryGuardOptions): RegistryGuar
         onAbort: () => {
           const i = o.queue.indexOf(w);
           if (i >= 0) o.queue.splice(i, 1);
-          reject(new VouchError('ERR_ABORTED', `registry ${o.name}: aborted while waiting for a connection slot`, { cause: signal?.reason }));
+          reject(
+            new VouchError('ERR_ABORTED', `registry ${o.name}: aborted while waiting for a connection slot`, { cause: signal?.reason }),
+          );
         },
       };
       signal?.addEventListener('abort', w.onAbort, { once: true });

@@ -39,6 +39,8 @@ export const DEFAULT_MAX_IN_FLIGHT = 1024;
 export const DEFAULT_READ_TIMEOUT_MS = 10_000;
 /** Deepest JSON nesting accepted in a review (Kubernetes objects nest a few dozen levels). */
 export const MAX_JSON_DEPTH = 1000;
+/** Default limit of distinct images in one review (a Pod lists a handful). */
+export const DEFAULT_MAX_IMAGES_PER_REVIEW = 200;
 /** Longest `request.uid` accepted (Kubernetes UIDs have 36 characters). */
 const MAX_UID_LENGTH = 256;
 
@@ -94,6 +96,11 @@ export interface WebhookServerOptions {
   readTimeoutMs?: number;
   /** Reviews evaluated at once (default 1024); more are answered by failurePolicy at once. */
   maxInFlight?: number;
+  /**
+   * Distinct images one review may carry (default 200): evaluation cost grows faster than the
+   * image count, so a request with more is denied, never admitted.
+   */
+  maxImagesPerReview?: number;
   /** Engine options besides policies and verifier (cache, imageConfig, contextLoader, …). */
   engine?: Omit<KyvernoEngineOptions, 'policies' | 'verifier'>;
   /** Namespace labels and RBAC roles for match blocks (see `handleAdmissionReview`). */
@@ -185,24 +192,58 @@ export function reviewDeadlineMs(timeoutMs: number, apiServerBudgetMs: number | 
   return Math.max(1, Math.min(timeoutMs, Math.floor(apiServerBudgetMs * 0.9)));
 }
 
+/** What {@link scanJson} found. */
+export interface JsonScan {
+  /** Nesting went deeper than the limit (the scan stopped there). */
+  tooDeep: boolean;
+  /** Strings equal to `image` (keys, mostly): an upper bound of the image fields. */
+  imageStrings: number;
+}
+
+const IMAGE = [0x69, 0x6d, 0x61, 0x67, 0x65]; // "image"
+
 /**
- * The deepest nesting of arrays and objects in JSON text, counted on the bytes (strings
- * skipped) before anything is parsed; stops counting once `limit` is exceeded.
+ * One pass over JSON text before anything is parsed: the nesting depth of arrays and objects
+ * (strings skipped; stops once `maxDepth` is exceeded) and how many strings read `image`.
  */
-export function jsonDepthExceeds(bytes: Uint8Array, limit: number): boolean {
+export function scanJson(bytes: Uint8Array, maxDepth: number): JsonScan {
   let depth = 0;
-  let inString = false;
+  let images = 0;
+  let start = -1;
   for (let i = 0; i < bytes.length; i++) {
     const c = bytes[i]!;
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped byte
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
+    if (start >= 0) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped byte
+      else if (c === 0x22) {
+        if (i - start === 6 && bytes[start + 1] === 0x69 && bytes[start + 5] === 0x65 && IMAGE.every((b, k) => bytes[start + 1 + k] === b))
+          images++;
+        start = -1;
+      }
+    } else if (c === 0x22) start = i;
     else if (c === 0x7b || c === 0x5b) {
-      if (++depth > limit) return true;
+      if (++depth > maxDepth) return { tooDeep: true, imageStrings: images };
     } else if (c === 0x7d || c === 0x5d) depth--;
   }
-  return false;
+  return { tooDeep: false, imageStrings: images };
+}
+
+/** Distinct string values of `image` fields anywhere in `value` (iterative). */
+export function distinctImages(value: unknown): number {
+  const seen = new Set<string>();
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (Array.isArray(v)) {
+      for (const x of v) if (x !== null && typeof x === 'object') stack.push(x);
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (k === 'image' && typeof x === 'string') seen.add(x);
+        else if (x !== null && typeof x === 'object') stack.push(x);
+      }
+    }
+  }
+  return seen.size;
 }
 
 const pemText = (v: string | Uint8Array): string => (typeof v === 'string' ? v : Buffer.from(v).toString('utf8'));
@@ -359,6 +400,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   const maxBody = positive('maxBodyBytes', options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES);
   const readTimeoutMs = positive('readTimeoutMs', options.readTimeoutMs, DEFAULT_READ_TIMEOUT_MS);
   const maxInFlight = positive('maxInFlight', options.maxInFlight, DEFAULT_MAX_IN_FLIGHT);
+  const maxImages = positive('maxImagesPerReview', options.maxImagesPerReview, DEFAULT_MAX_IMAGES_PER_REVIEW);
   const shutdownDelayMs = positive('shutdownDelayMs', options.shutdownDelayMs, 0, true);
   const shutdownTimeoutMs = positive('shutdownTimeoutMs', options.shutdownTimeoutMs, timeoutMs, true);
   const tlsReloadIntervalMs = positive('tlsReloadIntervalMs', options.tlsReloadIntervalMs, 10_000, true);
@@ -615,7 +657,12 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     }
     if (!ADMISSION_PATHS.has(path)) return send(res, 404, { error: `no such endpoint ${path}` }, { path });
     if (method !== 'POST') {
-      return send(res, 405, { error: `${method} is not allowed on ${path}: POST an AdmissionReview` }, { path, extraHeaders: { allow: 'POST' } });
+      return send(
+        res,
+        405,
+        { error: `${method} is not allowed on ${path}: POST an AdmissionReview` },
+        { path, extraHeaders: { allow: 'POST' } },
+      );
     }
     const started = performance.now();
     const ctype = String(req.headers['content-type'] ?? 'application/json');
@@ -637,8 +684,10 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       return;
     }
     let review: AdmissionReview;
+    let scan: JsonScan;
     try {
-      if (jsonDepthExceeds(body, MAX_JSON_DEPTH)) throw new Error(`JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
+      scan = scanJson(body, MAX_JSON_DEPTH);
+      if (scan.tooDeep) throw new Error(`JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
       review = JSON.parse(body.toString('utf8')) as AdmissionReview;
       if (review?.kind !== 'AdmissionReview' || typeof review.request !== 'object' || review.request === null) {
         throw new Error('expected an AdmissionReview (admission.k8s.io/v1) with a request');
@@ -660,7 +709,11 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     }
     const r = review.request!;
     const deadline = reviewDeadlineMs(timeoutMs, parseGoDuration(url.searchParams.get('timeout')));
-    const answer = await decide(review, engine, deadline);
+    const images = scan.imageStrings > maxImages ? distinctImages(r.object) : 0;
+    const answer =
+      images > maxImages
+        ? refuse(review, `the object lists ${images} distinct images; vouch evaluates at most ${maxImages} per request`)
+        : await decide(review, engine, deadline);
     const out = answer.review;
     if (path === '/validate' && out.response) {
       delete out.response.patch;
@@ -690,6 +743,23 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     });
   }
 
+  /** A request vouch will not evaluate: denied whatever the failurePolicy (fail closed). */
+  function refuse(review: AdmissionReview, why: string): Decision {
+    return {
+      review: {
+        apiVersion: review.apiVersion || 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        response: {
+          uid: review.request!.uid,
+          allowed: false,
+          status: { status: 'Failure', message: `vouch does not admit the request: ${why}`, code: 400 },
+        },
+      },
+      outcome: 'rejected_input',
+      timedOut: false,
+    };
+  }
+
   /** Evaluate within `deadlineMs`: waiting on verification stops shortly before it; at it, failurePolicy answers. */
   async function decide(review: AdmissionReview, current: KyvernoEngine | undefined, deadlineMs: number): Promise<Decision> {
     const uid = review.request!.uid;
@@ -703,9 +773,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
           apiVersion,
           kind: 'AdmissionReview',
           response:
-            fp === 'Ignore'
-              ? { uid, allowed: true, warnings: [message] }
-              : { uid, allowed: false, status: { status: 'Failure', message } },
+            fp === 'Ignore' ? { uid, allowed: true, warnings: [message] } : { uid, allowed: false, status: { status: 'Failure', message } },
         },
         outcome: fp === 'Ignore' ? 'failure_policy_allowed' : 'failure_policy_denied',
         reason,
@@ -836,7 +904,9 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       pair = await loadTlsFiles(tlsFiles.certFile, tlsFiles.keyFile);
     } catch (e) {
       // report a given bad state once, not at every check
-      const text = (await Promise.all([tlsFiles.certFile, tlsFiles.keyFile].map((f) => readFile(f, 'utf8').catch(() => '')))).join('\u0000');
+      const text = (await Promise.all([tlsFiles.certFile, tlsFiles.keyFile].map((f) => readFile(f, 'utf8').catch(() => '')))).join(
+        '\u0000',
+      );
       if (explicit || text !== lastBadTlsText) {
         lastBadTlsText = text;
         metrics?.tlsReloads.inc({ result: 'error' });

@@ -70,7 +70,10 @@ export function checkTlsPair(cert: string, key: string, source: TlsSource): TlsP
     throw bad(source, `${source.key} is not a readable private key${encrypted} (${(e as Error).message})`, e);
   }
   if (!x509.checkPrivateKey(privateKey)) {
-    throw bad(source, `the private key in ${source.key} does not belong to the certificate in ${source.cert} (${x509.subject.replace(/\n/g, ', ')})`);
+    throw bad(
+      source,
+      `the private key in ${source.key} does not belong to the certificate in ${source.cert} (${x509.subject.replace(/\n/g, ', ')})`,
+    );
   }
   try {
     createSecureContext({ cert, key, minVersion: 'TLSv1.2' });
