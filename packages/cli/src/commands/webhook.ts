@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { act, collect, positiveInt, required } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
 import { cliImageVerifier, parseOciLayoutMap } from '../kyverno/images.js';
-import { webhookTransport } from '../webhook/transport.js';
 import { createMetricsRegistry, type MetricsServer, registerWebhookMetrics, startMetricsServer } from '../webhook/metrics.js';
 import {
   DEFAULT_MAX_BODY_BYTES,
@@ -12,6 +11,7 @@ import {
   startWebhookServer,
   type WebhookLogEntry,
 } from '../webhook/server.js';
+import { webhookTransport } from '../webhook/transport.js';
 
 function port(value: unknown, flag: string): number {
   const n = Number(value);
@@ -46,7 +46,11 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
       String(DEFAULT_WEBHOOK_TIMEOUT_MS),
     )
     .option('--max-body-bytes <n>', 'request body limit (larger: 413)', String(DEFAULT_MAX_BODY_BYTES))
-    .option('--read-timeout-ms <ms>', 'time a client has to send the request headers and body (slower: 408)', String(DEFAULT_READ_TIMEOUT_MS))
+    .option(
+      '--read-timeout-ms <ms>',
+      'time a client has to send the request headers and body (slower: 408)',
+      String(DEFAULT_READ_TIMEOUT_MS),
+    )
     .option('--max-in-flight <n>', 'reviews evaluated at once; more are answered by failurePolicy at once', String(DEFAULT_MAX_IN_FLIGHT))
     .option('--registry-concurrency <n>', 'requests in flight per registry (more wait, up to 16 times as many)', '16')
     .option('--watch', 'reload the policies when the directory changes (a bad set is not applied); start not ready if the first load fails')
@@ -82,6 +86,8 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
       layouts: parseOciLayoutMap(ctx, opts.ociLayoutMap as string[] | undefined),
       registryTimeoutMs: timeoutMs,
       fetch: transport.fetch,
+      // a registry asking for a longer pause than a review can wait fails at once (the guard then holds off for it)
+      retry: { retries: 2, maxRetryAfterMs: Math.floor(timeoutMs / 4) },
     });
     // Signals are listened for before anything starts, so a SIGTERM during startup still shuts down cleanly.
     let stop!: (signal: string) => void;

@@ -9,7 +9,7 @@ import { type FetchLike, parseReference, type Reference, VouchError } from '@vou
 import { type NotaryImageVerifier, notationImageVerifier } from '@vouch/kyverno';
 import { nodeOciLayout } from '@vouch/node';
 import { ocspCrlRevocation } from '@vouch/notation';
-import { createRegistryClient, type Repository, remoteRepository } from '@vouch/registry';
+import { createRegistryClient, type Repository, type RetryOptions, remoteRepository } from '@vouch/registry';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../context.js';
 import { envelopeCodecs } from '../deps.js';
@@ -72,6 +72,8 @@ export interface CliImageVerifierOptions {
   registryTimeoutMs?: number;
   /** Registry transport (default the CLI's pooled one; `vouch webhook` passes a guarded one). */
   fetch?: FetchLike;
+  /** Registry retry policy (default: 2 retries). */
+  retry?: RetryOptions;
 }
 
 /** The layout mapped to `ref`, if any: a one-reference mapping wins over a repository mapping. */
@@ -105,7 +107,7 @@ export function cliImageVerifier(ctx: CliContext, options: CliImageVerifierOptio
       insecureRegistries: [...(config.insecureRegistries ?? []), ...(options.insecureRegistries ?? [])],
       logger: ctx.logger(),
       userAgent: `vouch/${ctx.version}`,
-      retry: { retries: 2 },
+      retry: options.retry ?? { retries: 2 },
       ...(options.registryTimeoutMs ? { timeoutMs: options.registryTimeoutMs } : {}),
     });
     return client;

@@ -14,7 +14,7 @@ import {
   type WebhookLogEntry,
   type WebhookServer,
 } from './server.js';
-import { call, DIGEST, fakeVerifier, pod, webhookHarness } from './test-support.js';
+import { call, DIGEST, fakeVerifier, pod, until, webhookHarness } from './test-support.js';
 
 const h = webhookHarness();
 const BAD_POLICY =
@@ -221,51 +221,85 @@ describe('input scan', () => {
   });
 });
 
+/** Runs `vouch webhook ARGS` in-process; `lines()` parses its JSON log so far. */
+function runWebhook(args: string[]) {
+  let out = '';
+  let err = '';
+  const done = runCli(['webhook', ...args], {
+    stdout: { write: (x: string) => (out += x) },
+    stderr: { write: (x: string) => (err += x) },
+    cwd: h.dir,
+    env: { HOME: h.dir },
+  });
+  const lines = () =>
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as WebhookLogEntry);
+  return { done, lines, err: () => err };
+}
+
 describe('vouch webhook', () => {
-  it('serves over HTTPS until SIGTERM, then exits 0', async () => {
+  it('serves over HTTPS with metrics on their own port until SIGTERM, then exits 0', async () => {
     const pdir = join(h.dir, 'cli-policies');
     await mkdir(pdir, { recursive: true });
     await writeFile(join(pdir, 'policy.yaml'), seedPolicyYaml({ certPem: h.certPem, imageReferences: ['127.0.0.1:9/*'] }));
     await writeFile(join(h.dir, 'tls.crt'), h.tls.cert);
     await writeFile(join(h.dir, 'tls.key'), h.tls.key);
-    let out = '';
-    let err = '';
-    const done = runCli(
-      [
-        'webhook',
-        '--policies',
-        pdir,
-        '--tls-cert',
-        'tls.crt',
-        '--tls-key',
-        'tls.key',
-        '--port',
-        '0',
-        '--address',
-        '127.0.0.1',
+    const run = runWebhook(
+      ['--policies', pdir, '--tls-cert', 'tls.crt', '--tls-key', 'tls.key', '--port', '0', '--address', '127.0.0.1'].concat([
         '--timeout-ms',
         '3000',
-      ],
-      { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, cwd: h.dir, env: { HOME: h.dir } },
+        '--metrics-port',
+        '0',
+      ]),
     );
-    const lines = () =>
-      out
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as WebhookLogEntry);
-    for (let i = 0; i < 400 && !lines().some((l) => l.msg === 'policies loaded'); i++) await new Promise((r) => setTimeout(r, 25));
-    const listening = lines().find((l) => l.msg === 'listening');
-    expect(listening, err).toBeDefined();
-    const port = Number(new URL(String(listening!.address)).port);
+    await until(() => run.lines().some((l) => l.msg === 'metrics listening'), 10_000);
+    // policies are loaded before the server listens
+    expect(run.lines().map((l) => l.msg)).toEqual(['policies loaded', 'listening', 'metrics listening']);
+    const listening = run.lines().find((l) => l.msg === 'listening')!;
+    const port = Number(new URL(String(listening.address)).port);
     const handle = { address: { port } } as WebhookServer;
     expect((await call(handle, '/readyz')).status).toBe(200);
-    // the registry is down (port 9 on loopback): failurePolicy Fail denies
+    // the registry is down (port 9 on loopback): failurePolicy Fail denies, saying why
     const r = (await call(handle, '/mutate', pod('127.0.0.1:9/app:v1'))).json().response!;
     expect(r.allowed).toBe(false);
     expect(r.status!.message).toContain('failed to verify image 127.0.0.1:9/app:v1');
+    expect(r.status!.message).toMatch(/ECONNREFUSED|backed off/);
+    const metricsUrl = String(run.lines().find((l) => l.msg === 'metrics listening')!.address);
+    const scrape = await fetch(metricsUrl).then((x) => x.text());
+    expect(scrape).toContain('vouch_webhook_ready 1');
+    expect(scrape).toMatch(/vouch_webhook_registry_requests_total\{registry="127\.0\.0\.1:9",status="network_error"\} [1-9]/);
+    expect(scrape).toMatch(/vouch_webhook_verifications_total\{kind="signature",result="error",cache="miss"\} 1/);
     process.emit('SIGTERM');
-    expect(await done).toBe(0);
-    expect(lines().some((l) => l.msg === 'shutting down' && l.signal === 'SIGTERM')).toBe(true);
+    expect(await run.done).toBe(0);
+    expect(run.lines().some((l) => l.msg === 'shutting down' && l.signal === 'SIGTERM')).toBe(true);
+    expect(run.lines().at(-1)).toMatchObject({ msg: 'stopped', drained: true });
+  });
+
+  it('refuses to start, naming the files, when the certificate and key are swapped', async () => {
+    await writeFile(join(h.dir, 'tls.crt'), h.tls.cert);
+    await writeFile(join(h.dir, 'tls.key'), h.tls.key);
+    const pdir = join(h.dir, 'cli-swapped');
+    await mkdir(pdir, { recursive: true });
+    await writeFile(join(pdir, 'policy.yaml'), seedPolicyYaml({ certPem: h.certPem }));
+    const run = runWebhook(['--policies', pdir, '--tls-cert', 'tls.key', '--tls-key', 'tls.crt', '--port', '0', '--address', '127.0.0.1']);
+    expect(await run.done).toBe(1);
+    expect(run.err()).toContain(
+      `the TLS certificate ${join(h.dir, 'tls.key')} and key ${join(h.dir, 'tls.crt')} cannot be used: the two look swapped`,
+    );
+    expect(run.lines().some((l) => l.msg === 'listening')).toBe(false);
+  });
+
+  it('refuses to start with no policy (without --watch), instead of admitting everything', async () => {
+    await writeFile(join(h.dir, 'tls.crt'), h.tls.cert);
+    await writeFile(join(h.dir, 'tls.key'), h.tls.key);
+    const pdir = join(h.dir, 'cli-empty');
+    await mkdir(pdir, { recursive: true });
+    const run = runWebhook(['--policies', pdir, '--tls-cert', 'tls.crt', '--tls-key', 'tls.key', '--port', '0', '--address', '127.0.0.1']);
+    expect(await run.done).toBe(1);
+    expect(run.err()).toContain(`no ClusterPolicy or Policy was found in ${pdir}`);
+    expect(run.lines().some((l) => l.msg === 'listening')).toBe(false);
   });
 
   it('refuses to start without TLS material', async () => {

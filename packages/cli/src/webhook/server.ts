@@ -354,17 +354,19 @@ function reviewAwareCache(base: VerificationCache, metrics: WebhookMetrics | und
  * (single-flight), so they run under the server's lifetime, not under the signal of the review
  * that happened to start them (see {@link reviewAwareCache}).
  */
-function sharedVerifier(inner: NotaryImageVerifier, lifetime: AbortSignal): NotaryImageVerifier {
+function sharedVerifier(inner: NotaryImageVerifier, lifetime: AbortSignal, capMs: number): NotaryImageVerifier {
+  // a verification nobody waits for any more still ends: at shutdown, or after capMs
+  const signal = () => AbortSignal.any([lifetime, AbortSignal.timeout(capMs)]);
   const v: NotaryImageVerifier = {
-    verifyImage: (req) => inner.verifyImage({ ...req, signal: lifetime }),
+    verifyImage: (req) => inner.verifyImage({ ...req, signal: signal() }),
   };
   if (inner.verifyAttestations) {
     const att = inner.verifyAttestations.bind(inner);
-    v.verifyAttestations = (req) => att({ ...req, signal: lifetime });
+    v.verifyAttestations = (req) => att({ ...req, signal: signal() });
   }
   if (inner.resolveDigest) {
     const resolve = inner.resolveDigest.bind(inner);
-    v.resolveDigest = (image) => resolve(image, lifetime);
+    v.resolveDigest = (image) => resolve(image, signal());
   }
   return v;
 }
@@ -410,7 +412,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   const policySource = options.policyDir ?? 'the policy source';
   const tlsFiles = 'certFile' in options.tls ? options.tls : undefined;
   const lifetime = new AbortController();
-  const verifier = sharedVerifier(options.verifier, lifetime.signal);
+  const verifier = sharedVerifier(options.verifier, lifetime.signal, Math.max(4 * timeoutMs, 30_000));
 
   // 1. TLS: checked before anything else, so that a bad pair is reported naming its files
   let tlsPair: TlsPair = tlsFiles
