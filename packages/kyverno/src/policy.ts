@@ -201,7 +201,8 @@ function applyDefaults(p: Record<string, unknown>): void {
   spec.admission ??= true;
   spec.background ??= true;
   spec.emitWarning ??= false;
-  for (const rule of (spec.rules as Record<string, unknown>[] | undefined) ?? []) {
+  // rules that are not a list are reported by validation
+  for (const rule of Array.isArray(spec.rules) ? (spec.rules as Record<string, unknown>[]) : []) {
     if (!isObj(rule)) continue;
     rule.skipBackgroundRequests ??= true;
     if (isObj(rule.validate)) rule.validate.allowExistingViolations ??= true;
@@ -221,7 +222,7 @@ function fillBooleans(p: Record<string, unknown>): void {
   // Without CRD defaults Go decodes absent booleans as false.
   const spec = p.spec as Record<string, unknown>;
   spec.validationFailureAction ??= '';
-  for (const rule of (spec.rules as Record<string, unknown>[] | undefined) ?? []) {
+  for (const rule of Array.isArray(spec.rules) ? (spec.rules as Record<string, unknown>[]) : []) {
     if (!isObj(rule) || !Array.isArray(rule.verifyImages)) continue;
     for (const iv of rule.verifyImages as Record<string, unknown>[]) {
       if (!isObj(iv)) continue;

@@ -228,6 +228,39 @@ export function scanJson(bytes: Uint8Array, maxDepth: number): JsonScan {
   return { tooDeep: false, imageStrings: images };
 }
 
+const UTF8 = new TextDecoder();
+
+/** A request body the webhook will evaluate. */
+export interface DecodedReview {
+  review: AdmissionReview & { request: NonNullable<AdmissionReview['request']> };
+  /** Strings reading `image` in the body (see {@link scanJson}). */
+  imageStrings: number;
+}
+
+/**
+ * Decodes an AdmissionReview request body, refusing before evaluation what the webhook does not
+ * evaluate: nesting deeper than {@link MAX_JSON_DEPTH}, invalid JSON, no `request`, a missing or
+ * overlong `request.uid`, an `object`/`oldObject` that is not an object. Throws an Error saying why.
+ */
+export function decodeReview(body: Uint8Array): DecodedReview {
+  const scan = scanJson(body, MAX_JSON_DEPTH);
+  if (scan.tooDeep) throw new Error(`JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
+  const review = JSON.parse(UTF8.decode(body)) as AdmissionReview;
+  if (review?.kind !== 'AdmissionReview' || typeof review.request !== 'object' || review.request === null || Array.isArray(review.request)) {
+    throw new Error('expected an AdmissionReview (admission.k8s.io/v1) with a request');
+  }
+  const uid = review.request.uid as unknown;
+  if (typeof uid !== 'string' || uid === '') throw new Error('request.uid must be a non-empty string');
+  if (uid.length > MAX_UID_LENGTH) throw new Error(`request.uid is longer than ${MAX_UID_LENGTH} characters`);
+  for (const field of ['object', 'oldObject'] as const) {
+    const obj = review.request[field] as unknown;
+    if (obj !== undefined && obj !== null && (typeof obj !== 'object' || Array.isArray(obj))) {
+      throw new Error(`request.${field} must be an object`);
+    }
+  }
+  return { review: review as DecodedReview['review'], imageStrings: scan.imageStrings };
+}
+
 /** Distinct string values of `image` fields anywhere in `value` (iterative). */
 export function distinctImages(value: unknown): number {
   const seen = new Set<string>();
@@ -685,22 +718,9 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       if (drainable) discardRest(req);
       return;
     }
-    let review: AdmissionReview;
-    let scan: JsonScan;
+    let decoded: DecodedReview;
     try {
-      scan = scanJson(body, MAX_JSON_DEPTH);
-      if (scan.tooDeep) throw new Error(`JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
-      review = JSON.parse(body.toString('utf8')) as AdmissionReview;
-      if (review?.kind !== 'AdmissionReview' || typeof review.request !== 'object' || review.request === null) {
-        throw new Error('expected an AdmissionReview (admission.k8s.io/v1) with a request');
-      }
-      const uid = review.request.uid as unknown;
-      if (typeof uid !== 'string' || uid === '') throw new Error('request.uid must be a non-empty string');
-      if (uid.length > MAX_UID_LENGTH) throw new Error(`request.uid is longer than ${MAX_UID_LENGTH} characters`);
-      const obj = review.request.object as unknown;
-      if (obj !== undefined && obj !== null && (typeof obj !== 'object' || Array.isArray(obj))) {
-        throw new Error('request.object must be an object');
-      }
+      decoded = decodeReview(body);
     } catch (e) {
       log({ level: 'warn', msg: 'bad request', path, status: 400, error: messageOf(e) });
       metrics?.reviewDuration.observe(
@@ -709,9 +729,10 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       );
       return send(res, 400, { error: `malformed AdmissionReview: ${messageOf(e)}` }, { path });
     }
+    const review = decoded.review;
     const r = review.request!;
     const deadline = reviewDeadlineMs(timeoutMs, parseGoDuration(url.searchParams.get('timeout')));
-    const images = scan.imageStrings > maxImages ? distinctImages(r.object) : 0;
+    const images = decoded.imageStrings > maxImages ? distinctImages(r.object) : 0;
     const answer =
       images > maxImages
         ? refuse(review, `the object lists ${images} distinct images; vouch evaluates at most ${maxImages} per request`)
