@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { seedPolicyYaml, selfSignedTls } from '../kyverno/testing.js';
 import { createMetricsRegistry, registerWebhookMetrics } from './metrics.js';
 import { startWebhookServer, type WebhookLogEntry } from './server.js';
-import { call, fakeVerifier, pod, until, webhookHarness } from './test-support.js';
+import { call, fakeVerifier, pod, until, webhookHarness } from './test/support.js';
 
 const h = webhookHarness();
 

@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { Counter } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createMetricsRegistry, registerWebhookMetrics, startMetricsServer } from './metrics.js';
-import { call, pod, until, webhookHarness } from './test-support.js';
+import { call, pod, until, webhookHarness } from './test/support.js';
 
 const h = webhookHarness();
 

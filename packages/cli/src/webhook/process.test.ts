@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedPolicyYaml } from '../kyverno/testing.js';
-import { call, pod, until, webhookHarness } from './test-support.js';
+import { call, pod, until, webhookHarness } from './test/support.js';
 
 const h = webhookHarness();
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');

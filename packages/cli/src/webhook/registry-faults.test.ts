@@ -18,7 +18,7 @@ import { cliImageVerifier } from '../kyverno/images.js';
 import { pushTestImage, seedPolicyYaml, signTestImage } from '../kyverno/testing.js';
 import { createMetricsRegistry, registerWebhookMetrics } from './metrics.js';
 import type { WebhookServer } from './server.js';
-import { call, pod, webhookHarness } from './test-support.js';
+import { call, pod, webhookHarness } from './test/support.js';
 import { webhookTransport } from './transport.js';
 
 const h = webhookHarness();

@@ -14,7 +14,7 @@ import {
   type WebhookLogEntry,
   type WebhookServer,
 } from './server.js';
-import { call, DIGEST, fakeVerifier, pod, until, webhookHarness } from './test-support.js';
+import { call, DIGEST, fakeVerifier, pod, until, webhookHarness } from './test/support.js';
 
 const h = webhookHarness();
 const BAD_POLICY =

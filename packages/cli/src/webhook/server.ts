@@ -246,7 +246,12 @@ export function decodeReview(body: Uint8Array): DecodedReview {
   const scan = scanJson(body, MAX_JSON_DEPTH);
   if (scan.tooDeep) throw new Error(`JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
   const review = JSON.parse(UTF8.decode(body)) as AdmissionReview;
-  if (review?.kind !== 'AdmissionReview' || typeof review.request !== 'object' || review.request === null || Array.isArray(review.request)) {
+  if (
+    review?.kind !== 'AdmissionReview' ||
+    typeof review.request !== 'object' ||
+    review.request === null ||
+    Array.isArray(review.request)
+  ) {
     throw new Error('expected an AdmissionReview (admission.k8s.io/v1) with a request');
   }
   const uid = review.request.uid as unknown;

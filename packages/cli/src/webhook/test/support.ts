@@ -11,8 +11,8 @@ import { VouchError } from '@vouch/core';
 import { type AdmissionReview, type KyvernoPolicy, type NotaryImageVerifier, parsePolicies } from '@vouch/kyverno';
 import { certificatesToPem, createTestPki } from '@vouch/x509';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import { admissionReviewFor, seedPolicyYaml, selfSignedTls, workloads } from '../kyverno/testing.js';
-import { startWebhookServer, type WebhookLogEntry, type WebhookServer, type WebhookServerOptions } from './server.js';
+import { admissionReviewFor, seedPolicyYaml, selfSignedTls, workloads } from '../../kyverno/testing.js';
+import { startWebhookServer, type WebhookLogEntry, type WebhookServer, type WebhookServerOptions } from '../server.js';
 
 export const DIGEST = `sha256:${'a'.repeat(64)}`;
 
