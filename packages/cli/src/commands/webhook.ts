@@ -5,6 +5,7 @@ import { cliImageVerifier, parseOciLayoutMap } from '../kyverno/images.js';
 import { createMetricsRegistry, type MetricsServer, registerWebhookMetrics, startMetricsServer } from '../webhook/metrics.js';
 import {
   DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_IMAGES_PER_REVIEW,
   DEFAULT_MAX_IN_FLIGHT,
   DEFAULT_READ_TIMEOUT_MS,
   DEFAULT_WEBHOOK_TIMEOUT_MS,
@@ -52,6 +53,11 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
       String(DEFAULT_READ_TIMEOUT_MS),
     )
     .option('--max-in-flight <n>', 'reviews evaluated at once; more are answered by failurePolicy at once', String(DEFAULT_MAX_IN_FLIGHT))
+    .option(
+      '--max-images-per-review <n>',
+      'distinct images one request may carry; more: denied without evaluation',
+      String(DEFAULT_MAX_IMAGES_PER_REVIEW),
+    )
     .option('--registry-concurrency <n>', 'requests in flight per registry (more wait, up to 16 times as many)', '16')
     .option('--watch', 'reload the policies when the directory changes (a bad set is not applied); start not ready if the first load fails')
     .option('--metrics-port <port>', 'serve Prometheus metrics over HTTP at /metrics on this port (default: off)')
@@ -71,6 +77,7 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
     const maxBodyBytes = positiveInt(opts.maxBodyBytes, '--max-body-bytes')!;
     const readTimeoutMs = positiveInt(opts.readTimeoutMs, '--read-timeout-ms')!;
     const maxInFlight = positiveInt(opts.maxInFlight, '--max-in-flight')!;
+    const maxImagesPerReview = positiveInt(opts.maxImagesPerReview, '--max-images-per-review')!;
     const registryConcurrency = positiveInt(opts.registryConcurrency, '--registry-concurrency')!;
     const shutdownDelayMs = nonNegativeInt(opts.shutdownDelayMs, '--shutdown-delay-ms');
     const listenPort = port(opts.port, '--port');
@@ -111,6 +118,7 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
         maxBodyBytes,
         readTimeoutMs,
         maxInFlight,
+        maxImagesPerReview,
         shutdownDelayMs,
         log,
         ...(metrics ? { metrics } : {}),
