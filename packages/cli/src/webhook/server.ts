@@ -161,6 +161,8 @@ export interface WebhookServer {
 }
 
 const ADMISSION_PATHS = new Set(['/', '/mutate', '/validate']);
+/** Metric label values of `request.operation` (anything else is `other`: labels stay few). */
+const OPERATIONS = new Set(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']);
 const KNOWN_PATHS = new Set([...ADMISSION_PATHS, '/healthz', '/livez', '/readyz']);
 
 class HttpError extends Error {
@@ -749,7 +751,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     }
     send(res, 200, out, { path });
     const seconds = (performance.now() - started) / 1000;
-    const operation = typeof r.operation === 'string' && r.operation.length <= 16 ? r.operation : 'unknown';
+    const operation = OPERATIONS.has(r.operation as string) ? (r.operation as string) : 'other';
     metrics?.reviewDuration.observe({ webhook: path, operation, outcome: answer.outcome }, seconds);
     log({
       level: 'info',

@@ -7,6 +7,8 @@ import { createRegistryGuard, type RegistryGuard } from './registry-guard.js';
 
 /** Waiting requests allowed per in-flight request slot. */
 const QUEUE_FACTOR = 16;
+/** Distinct `registry` label values kept in metrics. */
+const MAX_REGISTRY_LABELS = 64;
 
 /**
  * A guarded registry transport: at most `maxConcurrent` requests in flight per registry (the
@@ -21,6 +23,14 @@ export function webhookTransport(ctx: CliContext, options: { maxConcurrent: numb
     base = pooled;
   }
   const m = options.metrics;
+  // registry label values: the first MAX_REGISTRY_LABELS registries by name, then `other`
+  const seen = new Set<string>();
+  const label = (registry: string) => {
+    if (seen.has(registry)) return registry;
+    if (seen.size >= MAX_REGISTRY_LABELS) return 'other';
+    seen.add(registry);
+    return registry;
+  };
   return createRegistryGuard({
     fetch: base ?? cliFetch(ctx),
     maxConcurrent: options.maxConcurrent,
@@ -28,9 +38,10 @@ export function webhookTransport(ctx: CliContext, options: { maxConcurrent: numb
     ...(m
       ? {
           observe(e) {
-            m.registryRequests.inc({ registry: e.registry, status: e.status });
+            const registry = label(e.registry);
+            m.registryRequests.inc({ registry, status: e.status });
             if (e.status !== 'circuit_open' && e.status !== 'queue_full')
-              m.registryRequestDuration.observe({ registry: e.registry }, e.durationMs / 1000);
+              m.registryRequestDuration.observe({ registry }, e.durationMs / 1000);
           },
         }
       : {}),
