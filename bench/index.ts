@@ -2,6 +2,7 @@ import { benchAdmissionRegistryDown, benchAdmissionVerifications, benchAdmission
 import { benchBlob } from './blob.js';
 import { benchRegistry } from './registry.js';
 import { benchVerifyWarm } from './verify-warm.js';
+import { benchWebhook } from './webhook.js';
 
 const only = process.argv.slice(2);
 const benches: Record<string, () => Promise<void>> = {
@@ -17,3 +18,4 @@ for (const [name, run] of Object.entries(benches)) {
   await run();
 }
 await benchRegistry(only);
+await benchWebhook(only);
