@@ -467,9 +467,12 @@ export async function benchWebhook(only: readonly string[]): Promise<void> {
       const bareRuns: WrkResult[] = [];
       const ratios: number[] = [];
       let cpu = 0;
+      let bareCpu = 0;
       let wall = 0;
       for (let r = 0; r < ROUNDS; r++) {
+        const b0 = procStat(bare.child.pid!).cpuSeconds;
         const b = await wrk(dir, bare.port, SECONDS, '/mutate');
+        bareCpu += procStat(bare.child.pid!).cpuSeconds - b0;
         const c0 = procStat(v.child.pid!).cpuSeconds;
         const x = await wrk(dir, v.port, SECONDS, '/mutate');
         cpu += procStat(v.child.pid!).cpuSeconds - c0;
@@ -484,6 +487,7 @@ export async function benchWebhook(only: readonly string[]): Promise<void> {
       const errors = [...vouchRuns, ...bareRuns].reduce((n, w) => n + errorsOf(w), 0);
       const served = vouchRuns.reduce((n, w) => n + w.requests, 0);
       const perCore = vouchRuns.reduce((n, w) => n + w.requests, 0) / cpu;
+      const barePerCore = bareRuns.reduce((n, w) => n + w.requests, 0) / bareCpu;
       const scrape = await fetch(v.metricsUrl!).then((res) => res.text());
       const allowed = sum(scrape, /vouch_webhook_review_duration_seconds_count\{[^}]*outcome="allowed"[^}]*\} (\d+)/g);
       const other = sum(scrape, /vouch_webhook_review_duration_seconds_count\{[^}]*outcome="(?!allowed)[^"]*"[^}]*\} (\d+)/g);
@@ -493,7 +497,7 @@ export async function benchWebhook(only: readonly string[]): Promise<void> {
         emit(
           'webhook-throughput-vs-bare-https',
           median(ratios),
-          `vouch ${vouchRps.toFixed(0)} reviews/s vs bare Node HTTPS ${bareRps.toFixed(0)} reviews/s (medians; per-round ratios ${ratios.map((x) => x.toFixed(2)).join(', ')}); ${setup}; wrk errors ${errors}; reviews allowed by a decision ${allowed}, any other outcome ${other}; target >= 0.5`,
+          `vouch ${vouchRps.toFixed(0)} reviews/s vs bare Node HTTPS ${bareRps.toFixed(0)} reviews/s (medians; per-round ratios ${ratios.map((x) => x.toFixed(2)).join(', ')}); CPU: vouch ${perCore.toFixed(0)} vs bare ${barePerCore.toFixed(0)} reviews per CPU-second (ratio ${(perCore / barePerCore).toFixed(2)}); ${setup}; wrk errors ${errors}; reviews allowed by a decision ${allowed}, any other outcome ${other}; target >= 0.5`,
         );
       if (want('webhook-p99-ms')) {
         // latency under a fixed offered load (half of vouch's measured capacity) on the same 64
@@ -527,10 +531,14 @@ export async function benchWebhook(only: readonly string[]): Promise<void> {
           samples.push(procStat(v.child.pid!).rssMiB);
         }
         const after = procStat(v.child.pid!);
+        // RSS swings by ±20 MiB as V8 grows and shrinks its heap: compare the medians of the first
+        // and last five samples (a leak moves both the median and the trend), and print every sample
+        const k = Math.min(5, Math.floor(samples.length / 2));
+        const growth = median(samples.slice(-k)) - median(samples.slice(0, k));
         emit(
           'webhook-rss-growth-mib',
-          after.rssMiB - before.rssMiB,
-          `RSS ${before.rssMiB.toFixed(1)} MiB after warm-up and the throughput rounds → ${after.rssMiB.toFixed(1)} MiB after ${n} more warm reviews (${chunks} wrk runs, ${CONNECTIONS} connections; samples ${samples.map((s) => s.toFixed(0)).join(' ')} MiB); peak RSS ${after.hwmMiB.toFixed(1)} MiB; target < 20`,
+          growth,
+          `median RSS of the last ${k} samples minus the first ${k}, over ${n} warm reviews after warm-up and the throughput rounds (${chunks} wrk runs of ${CONNECTIONS} connections, a sample after each: ${samples.map((x) => x.toFixed(0)).join(' ')} MiB; first ${before.rssMiB.toFixed(1)}, last ${after.rssMiB.toFixed(1)} MiB); peak RSS ${after.hwmMiB.toFixed(1)} MiB; target < 20`,
         );
       }
       const code = await v.stop();
