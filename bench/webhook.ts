@@ -26,12 +26,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MediaType, utf8 } from '@vouch/core';
 import { localRawSigner } from '@vouch/envelope';
+import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';
+import { notationImageVerifier, parsePolicies } from '@vouch/kyverno';
 import { undiciFetch } from '@vouch/node';
 import { sign } from '@vouch/notation';
-import { createRegistryClient, remoteRepository } from '@vouch/registry';
+import { createRegistryClient, memoryRepository, remoteRepository } from '@vouch/registry';
 import { certificatesToPem, createTestPki, type TestPki } from '@vouch/x509';
-import { admissionReviewFor, seedPolicyYaml, selfSignedTls } from '../packages/cli/src/kyverno/testing.js';
+import { admissionReviewFor, pushTestImage, seedPolicyYaml, selfSignedTls, signTestImage } from '../packages/cli/src/kyverno/testing.js';
+import { createMetricsRegistry, registerWebhookMetrics } from '../packages/cli/src/webhook/metrics.js';
+import { startWebhookServer } from '../packages/cli/src/webhook/server.js';
 import { startFaultProxy } from '../packages/node/src/registry/testing/fault-proxy.js';
 import { registryBinary, startRegistry } from '../packages/node/src/registry/testing/registry-server.js';
 import { emit, median } from './util.js';
@@ -42,6 +46,7 @@ const COLD_IMAGES = 200;
 const COLD_REVIEWS = 400;
 const CONNECTIONS = 64;
 const RSS_REVIEWS = Number(process.env.BENCH_RSS_REVIEWS ?? 200_000);
+const HEAP_REVIEWS = Number(process.env.BENCH_HEAP_REVIEWS ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const COLD_LIMIT = 16;
@@ -386,16 +391,86 @@ function bundleCli(dir: string): string {
   return out;
 }
 
-export async function benchWebhook(only: readonly string[]): Promise<void> {
-  const names = ['webhook-throughput-vs-bare-https', 'webhook-p99-ms', 'webhook-rss-growth-mib', 'webhook-cold-distinct-images'];
-  if (only.length && !names.some((n) => only.includes(n))) return;
-  const want = (n: string) => !only.length || only.includes(n);
-  if (!registryBinary()) {
-    console.log('bench webhook-*: skipped (docker-registry is not installed)');
+/**
+ * webhook-heap-growth-after-gc-mib: the webhook server in this process (same code, the real Notary
+ * verifier over an in-memory repository, metrics on), driven by wrk; V8's heap used after a
+ * forced full collection, after warm-up and after HEAP_REVIEWS more reviews. RSS moves by tens of
+ * MiB as V8 sizes its heap; the heap that survives a collection is what a leak would grow.
+ */
+async function benchHeapAfterGc(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) {
+    console.log('bench webhook-heap-growth-after-gc-mib: skipped (run through tools/bench.mjs: node --expose-gc)');
     return;
   }
+  const dir = mkdtempSync(join(tmpdir(), 'vouch-bench-heap-'));
+  const pki = await createTestPki({ keySpec: 'EC-256' });
+  const repo = memoryRepository();
+  const images: string[] = [];
+  for (let i = 0; i < WARM_IMAGES; i++) {
+    await signTestImage(repo, await pushTestImage(repo, `v${i}`, `image ${i}`), pki, 'jws');
+    images.push(`bench.example/app:v${i}`);
+  }
+  const certPem = certificatesToPem([pki.root.certificate]);
+  const policies = Array.from({ length: POLICIES }, (_, i) =>
+    parsePolicies(seedPolicyYaml({ certPem, name: `verify-${i}`, imageReferences: ['bench.example/*'] })),
+  ).flat();
+  writeFileSync(join(dir, 'bodies.txt'), `${reviewBodies(images).join('\n')}\n`);
+  writeFileSync(join(dir, 'bodies.lua'), WRK_SCRIPT);
+  const server = await startWebhookServer({
+    loadPolicies: async () => policies,
+    verifier: notationImageVerifier({ repositoryFor: () => repo, envelopes: [jws, cose], revocation: false }),
+    tls: await selfSignedTls(),
+    port: 0,
+    address: '127.0.0.1',
+    metrics: registerWebhookMetrics(createMetricsRegistry()),
+    log: () => {},
+  });
+  try {
+    const heap = () => {
+      gc();
+      gc();
+      return process.memoryUsage().heapUsed / 2 ** 20;
+    };
+    await wrk(dir, server.address.port, 5, '/mutate');
+    const before = heap();
+    const samples = [before];
+    let n = 0;
+    while (n < HEAP_REVIEWS) {
+      const w = await wrk(dir, server.address.port, 10, '/mutate');
+      if (errorsOf(w) > 0) throw new Error(`wrk errors during the heap run: ${JSON.stringify(w)}`);
+      n += w.requests;
+      samples.push(heap());
+    }
+    emit(
+      'webhook-heap-growth-after-gc-mib',
+      samples.at(-1)! - before,
+      `V8 heap used after a forced full GC: ${before.toFixed(1)} MiB after warm-up → ${samples.at(-1)!.toFixed(1)} MiB after ${n} more warm reviews (samples ${samples.map((x) => x.toFixed(1)).join(' ')} MiB); in-process server, same code as vouch webhook (real Notary verifier over an in-memory repository, metrics on, logs off), wrk 64 connections, unpinned`,
+    );
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function benchWebhook(only: readonly string[]): Promise<void> {
+  const names = [
+    'webhook-throughput-vs-bare-https',
+    'webhook-p99-ms',
+    'webhook-rss-growth-mib',
+    'webhook-heap-growth-after-gc-mib',
+    'webhook-cold-distinct-images',
+  ];
+  if (only.length && !names.some((n) => only.includes(n))) return;
+  const want = (n: string) => !only.length || only.includes(n);
   if (spawnSync('wrk', ['--version']).error) {
     console.log('bench webhook-*: skipped (wrk is not installed: apt-get install wrk)');
+    return;
+  }
+  if (want('webhook-heap-growth-after-gc-mib')) await benchHeapAfterGc();
+  if (!names.some((n) => n !== 'webhook-heap-growth-after-gc-mib' && want(n))) return;
+  if (!registryBinary()) {
+    console.log('bench webhook-*: skipped (docker-registry is not installed)');
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), 'vouch-bench-webhook-'));
