@@ -232,7 +232,7 @@ describe.runIf(hasRegistry)('Kyverno verifyImages end to end (real registry)', (
     async function apply(args: string[]): Promise<{ code: number; report: Json; err: string }> {
       let out = '';
       let err = '';
-      const code = await runCli(['kyverno', 'apply', 'policies/policies.yaml', ...args, '-o', 'json'], {
+      const code = await runCli(['kyverno', 'apply', 'policies/policies.yaml', ...args, '--vouch-output', 'json'], {
         stdout: { write: (s: string) => (out += s) },
         stderr: { write: (s: string) => (err += s) },
         cwd: root,

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { GO_ONLY_TEXT, KNOWN_DEVIATIONS, SKIP_REASONS, skipReason } from './e2e/classify.js';
+import { EXPERIMENTAL_WARNING, GO_ONLY_TEXT, KNOWN_DEVIATIONS, SKIP_REASONS, skipReason } from './e2e/classify.js';
 import { type E2eEnv, ScenarioRunner, ScenarioState } from './e2e/runner.js';
 import { DOMAIN_REGISTRY, domainFetch, installCredentialHelper, startDomainProxy, startE2eRegistry } from './e2e/services.js';
 import type { Scenario } from './e2e/types.js';
@@ -136,7 +136,7 @@ describe.skipIf(!present)('notation e2e scenarios', () => {
         }
         try {
           const relaxed = process.env.E2E_CHECK_GO_TEXT === 'relaxed' ? (GO_ONLY_TEXT[s.id] ?? []) : [];
-          const runner = new ScenarioRunner(s, env, state, relaxed);
+          const runner = new ScenarioRunner(s, env, state, [EXPERIMENTAL_WARNING, ...relaxed]);
           await runner.setup();
           await runner.run();
         } catch (e) {

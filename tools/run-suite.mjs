@@ -31,7 +31,7 @@ const failed = tests.filter((t) => t.status === 'failed');
 const skipped = tests.filter((t) => t.status === 'skipped' || t.status === 'pending' || t.status === 'todo');
 const passed = tests.filter((t) => t.status === 'passed');
 const reasons = new Map();
-// Suites append {kind: 'skip'|'undetermined', id, reason} lines to VOUCH_SUITE_NOTES.
+// Suites append {kind: 'skip'|'undetermined'|'pending', id, reason} lines to VOUCH_SUITE_NOTES.
 let noteLines = [];
 try {
   noteLines = readFileSync(notes, 'utf8')
@@ -44,6 +44,11 @@ const undetermined = noteLines.filter((n) => n.kind === 'undetermined');
 if (undetermined.length) {
   console.log(`\n${name}: upstream expectation undetermined (listed, not counted as passed or failed):`);
   for (const n of undetermined) console.log(`  ${n.id}: vouch ${n.reason}`);
+}
+const pending = noteLines.filter((n) => n.kind === 'pending');
+if (pending.length) {
+  console.log(`\n${name}: pending (expected to fail until another branch is merged; counted as passed while they fail):`);
+  for (const n of pending) console.log(`  ${n.id}: ${n.reason}`);
 }
 if (skipped.length) {
   console.log(`\n${name}: skipped, by reason:`);

@@ -6,12 +6,16 @@ import { isCliStep, type Scenario } from './types.js';
  * registry without the API; it stays in the list that issue 3 fixed.
  */
 export const SKIP_REASONS = {
+  // issue 11: vouch has no NOTATION_EXPERIMENTAL gate (docs/compatibility.md C10)
+  stableFlags: 'tests the NOTATION_EXPERIMENTAL gate, which vouch does not have (--oci-layout and --scope are stable)',
   internet: 'needs internet',
   nonRoot: 'needs a non-root user',
   referrersApi: 'needs a registry with the Referrers API',
   goText: 'checks Go-specific text (error chains, %q quoting)',
   specStrict: 'vouch follows the spec where notation-go is lax (GAP)',
   brokenUpstream: 'broken upstream (upstream skips it)',
+  // issue 11: where notation 2 (this suite's upstream) and notation 1.3.2 differ, vouch does as 1.3.2
+  notation13: "expects notation 2's output where vouch keeps notation 1.3.2's (docs/compatibility.md)",
 } as const;
 
 export type SkipReason = (typeof SKIP_REASONS)[keyof typeof SKIP_REASONS];
@@ -130,6 +134,27 @@ export const SPEC_STRICT: Readonly<Record<string, string>> = {
     'signs with --media-type other-media-type; a descriptor media type must be type/subtype (RFC 6838, OCI descriptor spec) and vouch rejects it, notation-go accepts any string',
 };
 
+/**
+ * Scenarios that assert what notation 2 changed from notation 1.3.2, where vouch keeps 1.3.2's
+ * behaviour because the real notation 1.3.2 is its target (issue 11; the interop suite,
+ * conformance/interop, checks the 1.3.2 side against the real tool). Each entry says what differs.
+ */
+export const NOTATION_13: Readonly<Record<string, string>> = {
+  'command/inspect/with-timestamped-oci-layout':
+    'notation 2 labels the envelope type "signature envelope type" and adds "content type"; notation 1.3.2 prints "media type" and the attribute keys (signingScheme, signingAgent)',
+  'command/inspect/with-timestamped-oci-layout-and-output-in-json':
+    'notation 2 writes "signatures" and "signatureEnvelopeType"; notation 1.3.2 writes "Signatures" and the envelope type as "mediaType"',
+  'command/inspect/with-no-signature-in-json-format': 'notation 2 writes "signatures": []; notation 1.3.2 writes "Signatures": []',
+  'command/list/oci-layout-with-no-signature':
+    'notation 2 says "has no associated signatures"; notation 1.3.2 says "has no associated signature"',
+  'command/policy/showing-configuration/should-show-exist-policy':
+    'notation 2 calls trustpolicy.json deprecated; it is the only file notation 1.3.2 reads, and the one vouch reads first (no warning)',
+  'command/policy/importing-configuration-with-existing-trust-policy-configuration/should-warn-when-failed-to-delete-old-trust-policy':
+    'notation 2 imports into trustpolicy.oci.json and deletes trustpolicy.json; vouch writes trustpolicy.json (notation 1.3.2 reads only it) and never deletes it, so a directory in its place fails the import',
+  'trustpolicy/registry_scope/invalid-registryscope':
+    'notation 2 says "no applicable oci trust policy statement"; notation 1.3.2 says "no applicable trust policy statement"',
+};
+
 /** Scenarios that cannot pass in any implementation; upstream skips them too. Each entry says why. */
 export const BROKEN_UPSTREAM: Readonly<Record<string, string>> = {
   'trustpolicy/trust_store/overlapped-trust-stores':
@@ -156,11 +181,28 @@ function dropsPermissions(s: Scenario): boolean {
   );
 }
 
+/**
+ * notation's warning for its experimental flags. vouch's `--oci-layout` and `--scope` are stable
+ * (docs/compatibility.md C10): no scenario is held to the warning, and the two scenarios about the
+ * gate itself are skipped.
+ */
+export const EXPERIMENTAL_WARNING =
+  'Warning: This feature is experimental and may not be fully tested or completed and may be deprecated. Report any issues to "https://github/notaryproject/notation"\n';
+
+export const STABLE_FLAGS: Readonly<Record<string, string>> = {
+  'command/sign/by-digest-with-oci-layout-but-without-experimental':
+    'expects sign --oci-layout to be refused without NOTATION_EXPERIMENTAL=1',
+  'command/verify/by-digest-with-oci-layout-but-without-experimental':
+    'expects verify --oci-layout --scope to be refused without NOTATION_EXPERIMENTAL=1',
+};
+
 /** Why a scenario is skipped, or undefined when it runs. `root`: the runner runs as uid 0. */
 export function skipReason(s: Scenario, opts: { root: boolean }): SkipReason | undefined {
+  if (STABLE_FLAGS[s.id]) return SKIP_REASONS.stableFlags;
   const needs = new Set(s.needs);
   if (BROKEN_UPSTREAM[s.id]) return SKIP_REASONS.brokenUpstream;
   if (SPEC_STRICT[s.id]) return SKIP_REASONS.specStrict;
+  if (NOTATION_13[s.id]) return SKIP_REASONS.notation13;
   // a public TSA (GlobalSign / DigiCert) whose chain is also checked online, or a plugin URL on GitHub
   if (needs.has('network') || needs.has('tsa')) return SKIP_REASONS.internet;
   if (opts.root && dropsPermissions(s)) return SKIP_REASONS.nonRoot;

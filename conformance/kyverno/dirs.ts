@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isVouchError } from '@vouch/core';
 import {
   applyJsonPatch,
   createKyvernoEngine,
@@ -81,11 +82,20 @@ async function admit(state: ChainsawState, obj: KubeObject, expectError: boolean
   o.metadata ??= {};
   if (isNamespaced(kind) && !o.metadata.namespace) o.metadata.namespace = TEST_NAMESPACE;
   const ns = o.metadata.namespace ?? '';
-  const engine = createKyvernoEngine({
+  const options = {
     policies: state.policies,
-    cache: false,
-    contextLoader: { configMap: (n, name) => state.configMaps.get(`${n}/${name}`) },
-  });
+    cache: false as const,
+    contextLoader: { configMap: (n: string, name: string) => state.configMaps.get(`${n}/${name}`) },
+  };
+  let engine: ReturnType<typeof createKyvernoEngine>;
+  try {
+    engine = createKyvernoEngine(options);
+  } catch (e) {
+    if (!isVouchError(e) || e.code !== 'ERR_UNSUPPORTED') throw e;
+    // vouch's webhook refuses a policy using a construct it cannot evaluate (KYVERNO_SUPPORT); replay the
+    // case with the engine's `fail` mode, where such a rule fails whenever it is reached (never admits)
+    engine = createKyvernoEngine({ ...options, unsupported: 'fail' });
+  }
   const [group, version] = (o.apiVersion ?? '').includes('/') ? (o.apiVersion ?? '').split('/') : ['', o.apiVersion ?? ''];
   const old = state.objects.get(objKey(o));
   const review = await handleAdmissionReview(

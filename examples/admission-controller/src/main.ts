@@ -2,7 +2,7 @@
  * Entry point: configuration from the environment, as a Deployment would set it.
  *
  *   TLS_CERT_FILE, TLS_KEY_FILE   serving certificate and key (required)
- *   NOTATION_CONFIG               notation config dir with trustpolicy.oci.json and truststore/ (default /etc/notation)
+ *   NOTATION_CONFIG               notation config dir with trustpolicy.json (or trustpolicy.oci.json) and truststore/ (default /etc/notation)
  *   IMAGE_PREFIXES                comma-separated prefixes of images to check (default: every image)
  *   FAILURE_POLICY                Fail (default) or Ignore: what to do when verification cannot decide
  *   PORT                          default 8443

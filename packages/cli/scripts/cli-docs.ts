@@ -5,6 +5,7 @@
  * binary really has, without a second list to keep in sync.
  */
 import { Command, type Option } from 'commander';
+import { EXAMPLES } from '../src/help.js';
 import { runCli } from '../src/run.js';
 
 const STOP = new Error('captured');
@@ -72,6 +73,16 @@ out.push(
   '`{"error":{"code","message","details"}}`, codes listed in [errors.md](errors.md)).',
   'Flags that notation spells `--flag=true|false` are accepted in that form too.',
   '',
+  'Registries are reached over HTTPS, as notation decides it: plain HTTP only for `localhost:<port>`,',
+  'for the registries listed in `insecureRegistries` of `config.json`, and with `--insecure-registry`',
+  '(`127.0.0.1` and `[::1]` use HTTPS). HTTPS trusts the system CAs; add a private CA with',
+  '`NODE_EXTRA_CA_CERTS=/path/ca.pem` (notation reads `SSL_CERT_FILE`).',
+  '',
+  'A configuration mistake (a trust store, trust policy or signing key that is missing or unusable) is',
+  'reported as such, with a `Hint:` line naming the command that fixes it (`details.hint` in JSON).',
+  'A reader that closes the output early (`| head`, `| grep -q`) ends the output; the exit code stays',
+  "the command's own.",
+  '',
   '## Global options',
   '',
   ...optionTable(visibleOptions(program)),
@@ -89,6 +100,14 @@ for (const c of all) {
   out.push(`## ${p}`, '');
   if (c.description()) out.push(esc(c.description()), '');
   out.push('```', `${p} ${c.usage()}`.trim(), '```', '');
+  const examples = EXAMPLES[p.split(' ').slice(1).join(' ')] ?? [];
+  if (examples.length > 0) {
+    out.push('Examples:', '', '```sh');
+    examples.forEach(([title, args], i) => {
+      out.push(...(i > 0 ? [''] : []), `# ${title}`, `vouch ${args}`);
+    });
+    out.push('```', '');
+  }
   if (c.aliases().length > 0)
     out.push(
       `Aliases: ${c

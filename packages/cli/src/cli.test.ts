@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -5,6 +6,7 @@ import { join } from 'node:path';
 import { type FetchLike, MediaType, utf8 } from '@vouch/core';
 import { nodeOciLayout } from '@vouch/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningFakeRegistry, startFakeRegistry } from '../../node/src/registry/testing/fake-registry.js';
 import { type CliIo, runCli } from './index.js';
 
 let root: string;
@@ -14,8 +16,6 @@ let layout: string;
 let digest: string;
 let unsignedDigest: string;
 const NAME = 'test.example';
-const EXPERIMENTAL =
-  'Warning: This feature is experimental and may not be fully tested or completed and may be deprecated. Report any issues to the vouch project';
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON output is inspected loosely in tests
 type Json = Record<string, any>;
@@ -33,7 +33,7 @@ async function vouch(args: string[], extra: Partial<CliIo> = {}): Promise<Run> {
   const code = await runCli(['--config-dir', cfg, ...args], {
     stdout: { write: (s: string) => (out += s) },
     stderr: { write: (s: string) => (err += s) },
-    env: { HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker'), NOTATION_EXPERIMENTAL: '1' },
+    env: { HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker') },
     cwd: work,
     ...extra,
   });
@@ -112,13 +112,27 @@ describe('vouch CLI: generate-test, sign, policy, verify, inspect, list (OCI lay
     expect(r.out).toContain(`Successfully signed layout@${digest}`);
     const j = await vouch(['sign', '--oci-layout', `layout@${digest}`, '--signature-format', 'cose', '-m', 'build=42', '-o', 'json']);
     expect(j.code).toBe(0);
-    expect(j.err).toBe(`${EXPERIMENTAL}\n`);
+    expect(j.err).toBe('');
     expect(j.json()).toMatchObject({ reference: `layout@${digest}`, signature: { envelopeMediaType: 'application/cose' } });
-    const gated = await vouch(['sign', '--oci-layout', `layout@${digest}`], { env: { HOME: join(root, 'home') } });
-    expect(gated.code).toBe(1);
-    expect(gated.err).toBe(
-      'Error: flag(s) --oci-layout in "vouch sign" is experimental and not enabled by default. To use, please set NOTATION_EXPERIMENTAL=1 environment variable\n',
-    );
+  });
+
+  it('--oci-layout and --scope are stable: no NOTATION_EXPERIMENTAL gate and no warning, the variable is accepted', async () => {
+    const env = { HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker') };
+    const dir = join(work, 'stable');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    await writeFile(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [] }));
+    const d = await makeImage(dir, 'v1', 'stable');
+    for (const extra of [{}, { NOTATION_EXPERIMENTAL: '1' }, { NOTATION_EXPERIMENTAL: '0' }]) {
+      const s = await vouch(['sign', '--oci-layout', `stable@${d}`], { env: { ...env, ...extra } });
+      expect(s.err).toBe('');
+      expect(s.code).toBe(0);
+      for (const verb of ['ls', 'inspect']) {
+        const r = await vouch([verb, '--oci-layout', `stable@${d}`], { env: { ...env, ...extra } });
+        expect(r.err).toBe('');
+        expect(r.code).toBe(0);
+      }
+    }
   });
 
   it('policy import validates before writing; show prints the file', async () => {
@@ -126,7 +140,7 @@ describe('vouch CLI: generate-test, sign, policy, verify, inspect, list (OCI lay
     const bad = await vouch(['policy', 'import', 'bad.json']);
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/^Error: /);
-    expect(existsSync(join(cfg, 'trustpolicy.oci.json'))).toBe(false);
+    expect(existsSync(join(cfg, 'trustpolicy.json'))).toBe(false);
     const missing = await vouch(['policy', 'show', '-o', 'json']);
     expect(missing.code).toBe(1);
     expect(missing.json().error.code).toBe('ERR_CONFIG_INVALID');
@@ -135,23 +149,35 @@ describe('vouch CLI: generate-test, sign, policy, verify, inspect, list (OCI lay
     await writeFile(join(work, 'policy.json'), text);
     const ok = await vouch(['policy', 'import', 'policy.json']);
     expect(ok.code).toBe(0);
-    expect(ok.out).toContain(`Successfully imported OCI trust policy configuration to ${join(cfg, 'trustpolicy.oci.json')}`);
+    // notation 1.3 reads only trustpolicy.json: vouch writes there (and no notation 2 file it did not find)
+    expect(ok.out).toContain(`Successfully imported OCI trust policy configuration to ${join(cfg, 'trustpolicy.json')}`);
+    expect(existsSync(join(cfg, 'trustpolicy.oci.json'))).toBe(false);
     const show = await vouch(['policy', 'show']);
     expect(show.code).toBe(0);
     expect(show.out).toBe(text);
+    expect(show.err).toBe('');
     // existing policy: without --force and without input, nothing is overwritten
     await writeFile(join(work, 'policy2.json'), JSON.stringify(POLICY([`ca:${NAME}`], 'audit')));
     expect((await vouch(['policy', 'import', 'policy2.json'])).code).toBe(1);
     expect((await vouch(['policy', 'import', 'policy2.json'], { stdin: stdin('n\n') })).code).toBe(0);
-    expect(await readFile(join(cfg, 'trustpolicy.oci.json'), 'utf8')).toBe(text);
+    expect(await readFile(join(cfg, 'trustpolicy.json'), 'utf8')).toBe(text);
     const forced = await vouch(['policy', 'import', '--force', 'policy.json', '-o', 'json']);
     expect(forced.code).toBe(0);
-    expect(forced.json()).toMatchObject({ imported: true, path: join(cfg, 'trustpolicy.oci.json') });
+    expect(forced.json()).toMatchObject({ imported: true, path: join(cfg, 'trustpolicy.json'), written: [join(cfg, 'trustpolicy.json')] });
+    // a notation 2 file beside it that says something else: show warns, import writes both
+    await writeFile(join(cfg, 'trustpolicy.oci.json'), JSON.stringify(POLICY([`ca:${NAME}`], 'audit')));
+    const differs = await vouch(['policy', 'show']);
+    expect(differs.out).toBe(text);
+    expect(differs.err).toContain(`Warning: ${join(cfg, 'trustpolicy.oci.json')} differs from ${join(cfg, 'trustpolicy.json')}`);
+    expect((await vouch(['policy', 'import', '--force', 'policy.json'])).code).toBe(0);
+    expect(await readFile(join(cfg, 'trustpolicy.oci.json'), 'utf8')).toBe(text);
+    expect((await vouch(['policy', 'show'])).err).toBe('');
+    await rm(join(cfg, 'trustpolicy.oci.json'));
   });
 
   it('verify succeeds with notation wording and a json shape', async () => {
     const r = await vouch(['verify', '--oci-layout', `layout@${digest}`, '--scope', 'local.io/app']);
-    expect(r.err).toBe(`${EXPERIMENTAL}\n`);
+    expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toBe(`Successfully verified signature for layout@${digest}\n`);
     const m = await vouch(['verify', '--oci-layout', `layout@${digest}`, '--scope', 'local.io/app', '-m', 'build=42']);
@@ -200,21 +226,38 @@ describe('vouch CLI: generate-test, sign, policy, verify, inspect, list (OCI lay
     expect(lines[2]).toMatch(/^ {4}├── sha256:[0-9a-f]{64}$/);
     expect(lines[3]).toMatch(/^ {4}└── sha256:[0-9a-f]{64}$/);
     const none = await vouch(['list', '--oci-layout', `layout@${unsignedDigest}`]);
-    expect(none.out).toBe(`layout@${unsignedDigest} has no associated signatures\n`);
+    // notation 1.3.2's wording (notation 2 says "signatures")
+    expect(none.out).toBe(`layout@${unsignedDigest} has no associated signature\n`);
     const ins = await vouch(['inspect', '--oci-layout', `layout@${digest}`]);
     expect(ins.code).toBe(0);
     expect(
       ins.out.startsWith(`Inspecting all signatures for signed artifact\nlayout@${digest}\n└── application/vnd.cncf.notary.signature\n`),
     ).toBe(true);
     expect(ins.out).toContain('├── signature algorithm: RSASSA-PSS-SHA-256');
-    expect(ins.out).toContain('signature envelope type: application/cose');
+    // notation 1.3's labels: the envelope type is "media type", attributes keep their JSON names
+    expect(ins.out).toContain('├── media type: application/cose');
+    expect(ins.out).toMatch(/│ {3}├── signingScheme: notary\.x509\n/);
+    expect(ins.out).toContain('│   └── signingAgent: vouch/');
+    expect(ins.out).not.toContain('signature envelope type');
     expect(ins.out).toContain('│   └── build: 42');
     expect(ins.out).toContain(`issued to: CN=${NAME},O=Notary,L=Seattle,ST=WA,C=US`);
     const j = await vouch(['inspect', '--oci-layout', `layout@${digest}`, '-o', 'json']);
     expect(j.code).toBe(0);
-    const sigs = j.json().signatures as Json[];
+    expect(j.json().signatures).toBeUndefined();
+    const sigs = j.json().Signatures as Json[];
     expect(sigs).toHaveLength(2);
-    expect(sigs.map((s) => s.signatureEnvelopeType).sort()).toEqual(['application/cose', 'application/jose+json']);
+    expect(sigs.map((s) => s.mediaType).sort()).toEqual(['application/cose', 'application/jose+json']);
+    expect(Object.keys(sigs[0]!)).toEqual([
+      'mediaType',
+      'digest',
+      'signatureAlgorithm',
+      'signedAttributes',
+      'userDefinedAttributes',
+      'unsignedAttributes',
+      'certificates',
+      'signedArtifact',
+    ]);
+    expect(sigs[0]!.signedAttributes.contentType).toBeUndefined();
     expect(sigs[0]!.signedArtifact).toEqual({ mediaType: MediaType.OCI_MANIFEST, digest, size: expect.any(Number) });
   });
 });
@@ -249,7 +292,8 @@ describe('vouch cert', () => {
     expect(show.out).toContain(`Subject: CN=${NAME},O=Notary,L=Seattle,ST=WA,C=US`);
     expect(show.out).toMatch(/Valid to: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0000 UTC/);
     expect(show.out).toContain('IsCA: false');
-    expect(show.out).toMatch(/SHA1 Thumbprint: [0-9a-f]{40}/);
+    expect(show.out).toMatch(/\nSHA256 Thumbprint: [0-9a-f]{64}\n/);
+    expect(show.out).not.toContain('SHA1');
 
     const noConfirm = await vouch(['cert', 'delete', '-t', 'ca', '-s', 'extra', `${NAME}.crt`]);
     expect(noConfirm.code).toBe(1);
@@ -323,7 +367,7 @@ describe('vouch key', () => {
     expect(del.out).toBe('second: unmarked as default\nkms\n');
     const again = await vouch(['key', 'rm', 'kms']);
     expect(again.code).toBe(1);
-    expect(again.err).toBe('Error: kms: not found\n');
+    expect(again.err).toBe('Error: signing key kms not found\n');
   });
 });
 
@@ -389,10 +433,10 @@ describe('vouch: usage and global behaviour', () => {
     expect((await vouch([])).code).toBe(1);
     const unknown = await vouch(['frobnicate']);
     expect(unknown.code).toBe(1);
-    expect(unknown.err).toMatch(/^Error: unknown command 'frobnicate'/);
+    expect(unknown.err).toBe(`Error: unknown command "frobnicate" for "vouch"\nRun 'vouch --help' for usage.\n`);
     const opt = await vouch(['verify', '--bogus', 'x']);
     expect(opt.code).toBe(1);
-    expect(opt.err).toMatch(/^Error: unknown option '--bogus'/);
+    expect(opt.err).toMatch(/^Error: unknown flag: --bogus\n/);
     const fmt = await vouch(['key', 'ls', '-o', 'yaml']);
     expect(fmt.code).toBe(1);
     expect(fmt.err).toContain('unrecognized output format');
@@ -416,5 +460,102 @@ describe('vouch: usage and global behaviour', () => {
   it('the bin module runs the CLI', async () => {
     const src = await readFile(join(import.meta.dirname, 'bin.ts'), 'utf8');
     expect(src.startsWith('#!/usr/bin/env node\n')).toBe(true);
+  });
+});
+
+/** Push a small image to the fake registry over HTTP; returns its digest. */
+async function pushRemote(fake: RunningFakeRegistry, repo: string, salt: string): Promise<string> {
+  const blob = async (bytes: Uint8Array) => {
+    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    const start = await fetch(`${fake.url}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
+    await fetch(`${fake.url}${start.headers.get('location')}?digest=${digest}`, { method: 'PUT', body: Buffer.from(bytes) });
+    return { digest, size: bytes.length };
+  };
+  const config = { mediaType: MediaType.OCI_CONFIG, ...(await blob(utf8('{}'))) };
+  const layer = { mediaType: MediaType.OCI_LAYER_TAR, ...(await blob(utf8(salt))) };
+  const res = await fetch(`${fake.url}/v2/${repo}/manifests/v1`, {
+    method: 'PUT',
+    headers: { 'content-type': MediaType.OCI_MANIFEST },
+    body: JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OCI_MANIFEST, config, layers: [layer] }),
+  });
+  return res.headers.get('docker-content-digest')!;
+}
+
+const tagOf = (digest: string) => digest.replace(':', '-');
+
+/**
+ * What `vouch sign` writes, as notation 1.3.2 writes it (issue 11, defects 3 and 6; the interop
+ * suite checks the same against the real notation): an image manifest whose config media type is
+ * the signature type (no artifactType), in registries and OCI layouts (notation-go's layout
+ * reader lists only this form), the layout's index.json entry with the manifest's annotations;
+ * `--force-referrers-tag` defaulting to true (the tag-schema index also where the registry has
+ * the Referrers API), `--force-referrers-tag=false` the API alone.
+ */
+describe('the signature manifest vouch writes (notation 1.3.2 form)', () => {
+  let fake: RunningFakeRegistry;
+  beforeAll(async () => {
+    fake = await startFakeRegistry({ referrersApi: true });
+    expect((await vouch(['cert', 'generate-test', 'form.example'])).code).toBe(0);
+  });
+  afterAll(() => fake?.stop());
+  it('in an OCI layout: config media type = signature, no artifactType; the index.json entry carries its annotations', async () => {
+    const dir = join(root, 'form-layout');
+    const digest = await makeImage(dir, 'v1', 'form');
+    const s = await vouch(['sign', '--key', 'form.example', '--oci-layout', `${dir}@${digest}`]);
+    expect(s.code).toBe(0);
+    const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as { manifests: Record<string, unknown>[] };
+    const entry = index.manifests.find((m) => m.digest !== digest)!;
+    expect(Object.keys(entry)).toEqual(['mediaType', 'digest', 'size', 'annotations']);
+    const manifest = JSON.parse(await readFile(join(dir, 'blobs', ...(entry.digest as string).split(':')), 'utf8'));
+    expect(Object.keys(manifest)).toEqual(['schemaVersion', 'mediaType', 'config', 'layers', 'subject', 'annotations']);
+    expect(manifest.artifactType).toBeUndefined();
+    expect(manifest.config).toEqual({ mediaType: MediaType.NOTARY_SIGNATURE, digest: expect.any(String), size: 2 });
+    expect(entry.annotations).toEqual(manifest.annotations);
+    expect(Object.keys(entry.annotations as object)).toEqual([
+      'io.cncf.notary.x509chain.thumbprint#S256',
+      'org.opencontainers.image.created',
+    ]);
+    // and vouch reads it back
+    const ls = await vouch(['list', '--oci-layout', `${dir}@${digest}`]);
+    expect(ls.out).toContain(`└── ${entry.digest}`);
+  });
+
+  it('on a registry with the Referrers API: the tag-schema index is written by default (--force-referrers-tag defaults to true)', async () => {
+    const digest = await pushRemote(fake, 'app', 'default');
+    const s = await vouch(['sign', '--key', 'form.example', '--insecure-registry', `${fake.host}/app@${digest}`]);
+    expect(s.code).toBe(0);
+    const tags = (await (await fetch(`${fake.url}/v2/app/tags/list`)).json()) as { tags: string[] };
+    expect(tags.tags).toContain(tagOf(digest));
+    const index = (await (await fetch(`${fake.url}/v2/app/manifests/${tagOf(digest)}`)).json()) as { manifests: Record<string, unknown>[] };
+    expect(index.manifests).toHaveLength(1);
+    expect(index.manifests[0]!.artifactType).toBe(MediaType.NOTARY_SIGNATURE);
+    const manifest = (await (await fetch(`${fake.url}/v2/app/manifests/${index.manifests[0]!.digest}`)).json()) as Record<string, unknown>;
+    expect(manifest.artifactType).toBeUndefined();
+    expect((manifest.config as { mediaType: string }).mediaType).toBe(MediaType.NOTARY_SIGNATURE);
+  });
+
+  it('--force-referrers-tag=false: the Referrers API alone; --force-referrers-tag=true and the bare flag as the default', async () => {
+    const off = await pushRemote(fake, 'off', 'off');
+    expect(
+      (await vouch(['sign', '--key', 'form.example', '--insecure-registry', '--force-referrers-tag=false', `${fake.host}/off@${off}`]))
+        .code,
+    ).toBe(0);
+    const offTags = (await (await fetch(`${fake.url}/v2/off/tags/list`)).json()) as { tags: string[] };
+    expect(offTags.tags).not.toContain(tagOf(off));
+    const referrers = (await (await fetch(`${fake.url}/v2/off/referrers/${off}`)).json()) as { manifests: unknown[] };
+    expect(referrers.manifests).toHaveLength(1);
+    for (const flag of ['--force-referrers-tag=true', '--force-referrers-tag']) {
+      const repo = flag.endsWith('true') ? 'on' : 'bare';
+      const d = await pushRemote(fake, repo, repo);
+      expect((await vouch(['sign', '--key', 'form.example', '--insecure-registry', flag, `${fake.host}/${repo}@${d}`])).code).toBe(0);
+      const tags = (await (await fetch(`${fake.url}/v2/${repo}/tags/list`)).json()) as { tags: string[] };
+      expect(tags.tags).toContain(tagOf(d));
+    }
+  });
+
+  it('sign --help shows the default as notation does (pflag: "(default true)")', async () => {
+    const h = await vouch(['sign', '--help']);
+    expect(h.out).toMatch(/--force-referrers-tag\s[^-]*\(default true\)/);
+    expect(h.out).not.toContain('--no-force-referrers-tag');
   });
 });

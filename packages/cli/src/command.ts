@@ -2,6 +2,7 @@ import { VouchError } from '@vouch/core';
 import type { Command } from 'commander';
 import { type CliContext, UsageError } from './context.js';
 import type { RegistryFlags } from './registry.js';
+import { MISSING_ARGUMENT } from './usage-errors.js';
 
 /** Options as commander hands them over. */
 export type Opts = Record<string, unknown>;
@@ -32,31 +33,53 @@ export function collect(value: string, previous: string[] | undefined): string[]
   return [...(previous ?? []), value];
 }
 
-/** Parse `KEY=VALUE` pairs (both non-empty, keys unique) as notation's `--user-metadata`/`--plugin-config`. */
+/**
+ * Parse `KEY=VALUE` pairs as notation 1.3 parses `--user-metadata` and `--plugin-config`: split at
+ * the first `=`, key and value non-empty and taken as written (no trimming), and a key given twice
+ * keeps its last value. `flag` is the long name without dashes (`user-metadata`), as notation
+ * names it in the error.
+ */
 export function parseKeyValues(pairs: readonly string[] | undefined, flag: string): Record<string, string> | undefined {
   if (!pairs || pairs.length === 0) return undefined;
   const out: Record<string, string> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
-    const key = eq < 0 ? '' : pair.slice(0, eq).trim();
-    const value = eq < 0 ? '' : pair.slice(eq + 1).trim();
-    if (eq < 0 || key === '' || value === '') {
-      throw new UsageError(`could not parse flag ${flag}: "${pair}" is not a KEY=VALUE pair with a non-empty key and value`);
+    if (eq <= 0 || eq === pair.length - 1) {
+      throw new UsageError(`could not parse flag ${flag}: key-value pair requires "=" as separator`);
     }
-    if (key in out) throw new UsageError(`could not parse flag ${flag}: duplicate key "${key}"`);
-    out[key] = value;
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return out;
 }
 
-/** Parse a positive integer flag value. */
-export function positiveInt(value: unknown, flag: string): number | undefined {
+/**
+ * Parse a positive integer flag value with notation's messages: `flag` as notation names it in
+ * the range error (`max-signatures`), `display` as pflag names it in the syntax error
+ * (`--max-signatures`, `-b, --bits`).
+ */
+export function positiveInt(value: unknown, flag: string, display = `--${flag.replace(/^-+/, '')}`): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0 || !/^\d+$/.test(String(value))) {
-    throw new UsageError(`${flag} value ${String(value)} must be a positive number`);
+  const text = String(value);
+  if (!/^[+-]?\d+$/.test(text)) {
+    throw new UsageError(
+      `invalid argument ${JSON.stringify(text)} for ${JSON.stringify(display)} flag: strconv.ParseInt: parsing ${JSON.stringify(text)}: invalid syntax`,
+    );
   }
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${flag} value ${text} must be a positive number`);
   return n;
+}
+
+/**
+ * A positional argument of the running verb. Missing or empty: notation's message for the verb
+ * (`missing reference to the artifact: …`, `missing certificate file name` …), or `empty` for an
+ * empty value when notation words that case apart.
+ */
+export function positionalArgument(ctx: CliContext, value: unknown, empty?: string): string {
+  if (typeof value === 'string' && value !== '') return value;
+  const key = ctx.commandPath.split(' ').slice(1).join(' ');
+  const message = (value === '' ? empty : undefined) ?? MISSING_ARGUMENT[key]?.(ctx.programName) ?? 'missing argument';
+  throw new VouchError('ERR_INVALID_ARGUMENT', message, { details: { usage: true } });
 }
 
 /** Throw when a required option is missing. */
@@ -65,28 +88,38 @@ export function required(value: unknown, flag: string): string {
   return value;
 }
 
-/** The feature exists in notation but is not wired in this build. */
-export function unsupported(what: string): never {
-  throw new VouchError('ERR_UNSUPPORTED', `${what} is not yet supported by this build of vouch`);
+/** A port flag: an integer 0-65535 (0 picks a free port). */
+export function portNumber(value: unknown, flag: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(String(value)) || n > 65535) throw new UsageError(`${flag} value ${String(value)} must be a port number (0-65535)`);
+  return n;
 }
 
 /**
- * notation gates experimental flags behind `NOTATION_EXPERIMENTAL=1`: without it the command
- * fails; with it a warning is printed. `flags` are the experimental flags the user set.
+ * For long-running verbs: `stopped` resolves with the signal's name at the first SIGTERM or SIGINT
+ * (listened for at once, so a signal during startup still shuts down cleanly); `dispose` stops listening.
  */
-export function requireExperimental(ctx: CliContext, flags: readonly string[]): void {
-  if (flags.length === 0) return;
-  if (ctx.env.NOTATION_EXPERIMENTAL !== '1') {
-    throw new VouchError(
-      'ERR_INVALID_ARGUMENT',
-      `flag(s) ${flags.map((f) => `--${f}`).join(',')} in "${ctx.displayPath()}" is experimental and not enabled by default. To use, please set NOTATION_EXPERIMENTAL=1 environment variable`,
-      { details: { flags } },
-    );
-  }
-  const where = ctx.programName === 'notation' ? '"https://github/notaryproject/notation"' : 'the vouch project';
-  ctx.warn(
-    `Warning: This feature is experimental and may not be fully tested or completed and may be deprecated. Report any issues to ${where}`,
-  );
+export function terminationSignal(): { stopped: Promise<string>; dispose(): void } {
+  let stop!: (signal: string) => void;
+  const stopped = new Promise<string>((resolve) => {
+    stop = resolve;
+  });
+  const onTerm = () => stop('SIGTERM');
+  const onInt = () => stop('SIGINT');
+  process.once('SIGTERM', onTerm);
+  process.once('SIGINT', onInt);
+  return {
+    stopped,
+    dispose() {
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+    },
+  };
+}
+
+/** The feature exists in notation but is not wired in this build. */
+export function unsupported(what: string): never {
+  throw new VouchError('ERR_UNSUPPORTED', `${what} is not yet supported by this build of vouch`);
 }
 
 /** Add notation's registry flags: `--insecure-registry`, `-u/--username`, `-p/--password`, `--password-stdin`. */
@@ -102,7 +135,7 @@ export function addRegistryOptions(cmd: Command): Command {
 export function registryFlags(opts: Opts): RegistryFlags {
   const f: RegistryFlags = {};
   if (opts.insecureRegistry) f.insecureRegistry = true;
-  if (opts.forceReferrersTag) f.forceReferrersTag = true;
+  if (typeof opts.forceReferrersTag === 'boolean') f.forceReferrersTag = opts.forceReferrersTag;
   if (typeof opts.username === 'string') f.username = opts.username;
   if (typeof opts.password === 'string') f.password = opts.password;
   if (opts.passwordStdin) f.passwordStdin = true;

@@ -1,5 +1,6 @@
 import { type FetchLike, isVouchError, type Logger, VouchError, type VouchErrorCode } from '@vouch/core';
 import { notationConfigDir } from '@vouch/node';
+import { processSink } from './stdio.js';
 
 /** A stream the CLI writes text to (process.stdout, or a buffer in tests). */
 export interface TextSink {
@@ -65,13 +66,13 @@ export class CliContext {
   readonly programName: string;
   readonly version = VERSION;
   /** The registry of the command's remote reference and whether credentials were found for it. */
-  remote?: { registry: string; credentials: { found(): boolean } };
+  remote?: { registry: string; credentials: { found(): boolean }; plainHttp: boolean };
   private readonly closers: (() => Promise<unknown>)[] = [];
 
   constructor(io: CliIo) {
     this.io = io;
-    this.stdout = io.stdout ?? process.stdout;
-    this.stderr = io.stderr ?? process.stderr;
+    this.stdout = io.stdout ?? processSink(process.stdout);
+    this.stderr = io.stderr ?? processSink(process.stderr);
     this.env = io.env ?? process.env;
     this.cwd = io.cwd ?? process.cwd();
     this.programName = io.programName ?? 'vouch';
@@ -153,7 +154,10 @@ export class CliContext {
     };
   }
 
-  /** Ask a yes/no question on stderr; `assumeYes` skips it. Without stdin the answer is no. */
+  /**
+   * Ask a yes/no question, on stdout as notation does (stderr under `--output json`); `assumeYes`
+   * skips it. Without stdin it fails, pointing at `--yes`.
+   */
   async confirm(prompt: string, assumeYes: boolean | undefined): Promise<boolean> {
     if (assumeYes) return true;
     if (!this.io.stdin) {
@@ -162,7 +166,7 @@ export class CliContext {
         `${prompt} Confirmation is required and no input is available: pass --yes (or --force) to proceed`,
       );
     }
-    this.stderr.write(`${prompt} [y/N] `);
+    (this.json ? this.stderr : this.stdout).write(`${prompt} [y/N] `);
     const answer = (await readLine(this.io.stdin)).trim().toLowerCase();
     return answer === 'y' || answer === 'yes';
   }

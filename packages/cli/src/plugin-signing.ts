@@ -93,7 +93,7 @@ export function mergePluginConfig(
   stored: Record<string, string> | undefined,
   flags: readonly string[] | undefined,
 ): Record<string, string> | undefined {
-  const fromFlags = parseKeyValues(flags, '--plugin-config');
+  const fromFlags = parseKeyValues(flags, 'plugin-config');
   if (!stored && !fromFlags) return undefined;
   return { ...(stored ?? {}), ...(fromFlags ?? {}) };
 }

@@ -72,6 +72,8 @@ describe.skipIf(!hasRegistry)('vouch sign/verify/list/inspect against a real reg
     const g = await vouch(['cert', 'generate-test', '--default', 'test.example']);
     expect(g.code).toBe(0);
     await mkdir(cfg, { recursive: true });
+    // plain HTTP on 127.0.0.1: as with notation, only through config.json or --insecure-registry
+    await writeFile(join(cfg, 'config.json'), JSON.stringify({ insecureRegistries: [reg.host] }));
     await writeFile(
       join(cfg, 'trustpolicy.oci.json'),
       JSON.stringify({
@@ -114,7 +116,7 @@ describe.skipIf(!hasRegistry)('vouch sign/verify/list/inspect against a real reg
   });
 
   it('signs a tag (COSE) by its digest, with the tag warning, and lists and inspects it', async () => {
-    const s = await vouch(['sign', `${reg.host}/app:v2`, '--signature-format', 'cose', '--expiry', '2d']);
+    const s = await vouch(['sign', `${reg.host}/app:v2`, '--signature-format', 'cose', '--expiry', '48h']);
     expect(s.code).toBe(0);
     expect(s.err).toContain('Warning: Always sign the artifact using digest(@sha256:...) rather than a tag(:v2)');
     expect(s.out).toContain(`Successfully signed ${reg.host}/app@${digests.two!.digest}`);
@@ -128,8 +130,10 @@ describe.skipIf(!hasRegistry)('vouch sign/verify/list/inspect against a real reg
     );
     const ins = await vouch(['inspect', `${reg.host}/app@${digests.two!.digest}`, '-o', 'json']);
     expect(ins.code).toBe(0);
-    const sig = ins.json().signatures[0];
-    expect(sig.signatureEnvelopeType).toBe('application/cose');
+    // notation 1.3's shape: `Signatures`, the envelope type as `mediaType` first
+    const sig = ins.json().Signatures[0];
+    expect(Object.keys(sig)[0]).toBe('mediaType');
+    expect(sig.mediaType).toBe('application/cose');
     expect(sig.signedArtifact.digest).toBe(digests.two!.digest);
     expect(Date.parse(sig.signedAttributes.expiry) - Date.parse(sig.signedAttributes.signingTime)).toBe(2 * 86400 * 1000);
   });

@@ -2,11 +2,10 @@
  * How the CLI reaches remote registries: the HTTP transport (undici, or `CliIo.fetch`), the
  * registry client, and notation's credential order (flags, then NOTATION_USERNAME /
  * NOTATION_PASSWORD, then the credential helper of notation's config.json, then the docker
- * config). Plain HTTP only for loopback registries, `insecureRegistries` of config.json and
- * `--insecure-registry`.
+ * config). Plain HTTP as notation decides it (see {@link usesPlainHttp}).
  */
 import { readFileSync } from 'node:fs';
-import { type FetchLike, parseReference, type Reference, VouchError } from '@vouch/core';
+import { type FetchLike, isVouchError, parseReference, type Reference, VouchError } from '@vouch/core';
 import {
   dockerConfigPath,
   dockerCredentials,
@@ -24,7 +23,7 @@ import type { CliContext } from './context.js';
 export interface RegistryFlags {
   /** `--insecure-registry`: plain HTTP for this command's registry. */
   insecureRegistry?: boolean;
-  /** `--force-referrers-tag`: always maintain the referrers tag-schema index when pushing. */
+  /** `--force-referrers-tag` (sign: default true, as notation): also maintain the referrers tag-schema index where the registry has the Referrers API. */
   forceReferrersTag?: boolean;
   /** `-u/--username`. */
   username?: string;
@@ -32,6 +31,35 @@ export interface RegistryFlags {
   password?: string;
   /** `--password-stdin`. */
   passwordStdin?: boolean;
+}
+
+/**
+ * Whether `registry` is reached over plain HTTP, by notation's rule: `--insecure-registry`, a
+ * registry listed in `insecureRegistries` of config.json (case-insensitive), or `localhost:<port>`
+ * — notation splits host and port and compares the host with `localhost`, so `localhost` without a
+ * port, `LOCALHOST:5000`, `127.0.0.1:5000` and `[::1]:5000` use HTTPS unless the flag or the
+ * config says otherwise.
+ */
+export function usesPlainHttp(registry: string, insecureRegistry: boolean | undefined, config: NotationConfig): boolean {
+  if (insecureRegistry) return true;
+  const r = registry.toLowerCase();
+  if ((config.insecureRegistries ?? []).some((x) => x.toLowerCase() === r)) return true;
+  return /^localhost:\d*$/.test(registry);
+}
+
+/**
+ * A hint for an error that looks like the wrong protocol: TLS spoken to a plain HTTP registry
+ * (an SSL record error), or plain HTTP to a TLS one (HTTP 400). Empty when it does not apply.
+ */
+export function protocolHint(e: unknown, plainHttp: boolean): string {
+  if (!isVouchError(e)) return '';
+  if (!plainHttp && e.code === 'ERR_NETWORK' && /wrong version number|packet length too long|unknown protocol|EPROTO/i.test(e.message)) {
+    return '; the registry may serve plain HTTP: if it does, use --insecure-registry or list it in insecureRegistries of config.json (only localhost:<port> is plain HTTP by default)';
+  }
+  if (plainHttp && e.code === 'ERR_REGISTRY_HTTP' && e.details?.status === 400) {
+    return '; the registry may expect HTTPS: if it does, drop --insecure-registry (and remove it from insecureRegistries of config.json)';
+  }
+  return '';
 }
 
 /** notation's config.json of the context's config dir (empty when absent), read synchronously. */
@@ -140,18 +168,20 @@ export function openRemoteRepository(
   const ref = parseReference(reference);
   const config = readNotationConfigSync(ctx);
   const credentials = cliCredentials(ctx, ref.registry, flags, config);
+  const plainHttp = usesPlainHttp(ref.registry, flags.insecureRegistry, config);
   const client = createRegistryClient({
     fetch: cliFetch(ctx),
     credentials,
-    insecureRegistries: config.insecureRegistries ?? [],
-    plainHttp: !!flags.insecureRegistry,
+    // the client's own loopback rule (127.0.0.1, [::1] too) is not notation's
+    plainHttpLoopback: false,
+    plainHttp,
     logger: ctx.logger(),
     userAgent: `vouch/${ctx.version}`,
     retry: { retries: 2 },
   });
-  ctx.remote = { registry: ref.registry, credentials };
+  ctx.remote = { registry: ref.registry, credentials, plainHttp };
   const repository = remoteRepository(client, `${ref.registry}/${ref.repository}`, {
-    ...(flags.forceReferrersTag ? { forceReferrersTag: true } : {}),
+    ...(flags.forceReferrersTag !== undefined ? { forceReferrersTag: flags.forceReferrersTag } : {}),
   });
   return { ref, repository, credentials };
 }

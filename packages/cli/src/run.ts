@@ -1,24 +1,29 @@
 import { isVouchError } from '@vouch/core';
-import { Command, CommanderError } from 'commander';
+import { type Command, CommanderError } from 'commander';
 import { registerAuth } from './commands/auth.js';
 import { registerBlob } from './commands/blob.js';
 import { registerCert } from './commands/cert.js';
+import { registerController } from './commands/controller.js';
 import { registerDemo } from './commands/demo.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerKey } from './commands/key.js';
-import { registerKyverno } from './commands/kyverno.js';
+import { registerKyverno, rewriteKyvernoArgv } from './commands/kyverno.js';
 import { registerList } from './commands/list.js';
 import { registerPlugin } from './commands/plugin.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerSign } from './commands/sign.js';
 import { registerVerify } from './commands/verify.js';
+import { registerVersion } from './commands/version.js';
 import { registerWebhook } from './commands/webhook.js';
 import { CliContext, type CliIo, errorJson, VERSION } from './context.js';
+import { formatHelp } from './help.js';
+import { protocolHint } from './registry.js';
+import { usageError, VouchCommand } from './usage-errors.js';
 
 export { VERSION };
 
 function buildProgram(ctx: CliContext): Command {
-  const program = new Command('vouch')
+  const program = new VouchCommand('vouch')
     .description('Sign and verify OCI artifacts with the Notary Project format (notation-compatible)')
     .version(VERSION, '--version', 'print the version')
     .exitOverride()
@@ -31,7 +36,9 @@ function buildProgram(ctx: CliContext): Command {
     .option('-d, --debug', 'debug mode')
     .option('-v, --verbose', 'verbose mode')
     .option('-o, --output <format>', 'output format: text or json', 'text')
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    .helpCommand('help [command]', 'Help about any command')
+    .configureHelp({ formatHelp: (cmd, helper) => formatHelp(cmd, helper, ctx.programName) });
   registerSign(program, ctx);
   registerVerify(program, ctx);
   registerInspect(program, ctx);
@@ -44,13 +51,22 @@ function buildProgram(ctx: CliContext): Command {
   registerPlugin(program, ctx);
   registerKyverno(program, ctx);
   registerWebhook(program, ctx);
+  registerController(program, ctx);
   registerDemo(program, ctx);
+  registerVersion(program, ctx);
+  helpForGroups(program, ctx);
   return program;
 }
 
-/** Make commander's "error: unknown option '--x'" read like notation's "Error: unknown option '--x'". */
-function usageMessage(e: CommanderError): string {
-  return e.message.replace(/^error:\s*/i, '').replace(/^\w/, (c) => c.toLowerCase());
+/** A command group run without one of its commands prints its help on stdout and exits 0, as notation's do. */
+function helpForGroups(cmd: Command, ctx: CliContext): void {
+  for (const c of cmd.commands) {
+    if (c.commands.length === 0) continue;
+    c.action(() => {
+      ctx.stdout.write(c.helpInformation());
+    });
+    helpForGroups(c, ctx);
+  }
 }
 
 /**
@@ -77,7 +93,8 @@ function booleanFlags(cmd: Command, out = new Set<string>()): Set<string> {
 
 /**
  * notation (Go pflag) accepts `--flag=true` and `--flag=false` for boolean flags; commander does
- * not. Rewrite them: `=true` is the bare flag, `=false` is dropped (every boolean flag defaults to false).
+ * not. Rewrite them: `=true` is the bare flag; `=false` is the flag's hidden `--no-flag` when it
+ * has one (a flag that defaults to true, such as `--force-referrers-tag`), else dropped.
  */
 function normalizeBooleanFlags(program: Command, argv: readonly string[]): string[] {
   const bools = booleanFlags(program);
@@ -90,6 +107,7 @@ function normalizeBooleanFlags(program: Command, argv: readonly string[]): strin
     const m = /^--([A-Za-z0-9-]+)=(true|false|1|0|t|f|TRUE|FALSE|True|False)$/.exec(a);
     if (m && bools.has(m[1]!)) {
       if (/^(true|1|t)$/i.test(m[2]!)) out.push(`--${m[1]}`);
+      else if (bools.has(`no-${m[1]}`)) out.push(`--no-${m[1]}`);
       continue;
     }
     out.push(a);
@@ -100,10 +118,14 @@ function normalizeBooleanFlags(program: Command, argv: readonly string[]): strin
 async function runProgram(ctx: CliContext, rawArgv: readonly string[]): Promise<number> {
   const program = buildProgram(ctx);
   if (rawArgv.length === 0) {
-    ctx.stderr.write(program.helpInformation());
-    return 1;
+    // notation: the help, on stdout, exit 0
+    ctx.stdout.write(program.helpInformation());
+    return 0;
   }
-  const argv = normalizeBooleanFlags(program, rawArgv);
+  // `help cert add` is the help of `cert add` (commander's help command would stop at `cert`)
+  const withHelp = rawArgv[0] === 'help' ? [...rawArgv.slice(1), '--help'] : rawArgv;
+  // `kyverno apply -o PATH` is Kyverno's mutated-resources path, not vouch's output format
+  const argv = rewriteKyvernoArgv(normalizeBooleanFlags(program, withHelp));
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return ctx.exitCode;
@@ -112,16 +134,13 @@ async function runProgram(ctx: CliContext, rawArgv: readonly string[]): Promise<
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') {
         return e.exitCode === 0 ? 0 : 1;
       }
+      const { message, helpFor } = usageError(e, argv, ctx.programName);
       const jsonRequested = argv.includes('json') && argv.some((a) => a === '-o' || a === '--output' || a.startsWith('--output='));
       if (jsonRequested) {
-        ctx.stdout.write(
-          `${JSON.stringify({ error: { code: 'ERR_INVALID_ARGUMENT', message: usageMessage(e), details: { usage: true } } }, null, 2)}\n`,
-        );
+        ctx.stdout.write(`${JSON.stringify({ error: { code: 'ERR_INVALID_ARGUMENT', message, details: { usage: true } } }, null, 2)}\n`);
       }
-      ctx.stderr.write(`Error: ${usageMessage(e)}\n`);
-      ctx.stderr.write(
-        `Run '${ctx.commandPath === 'vouch' ? guessCommand(ctx.programName, argv) : ctx.displayPath()} --help' for usage.\n`,
-      );
+      ctx.stderr.write(`Error: ${message}\n`);
+      ctx.stderr.write(`Run '${helpFor} --help' for usage.\n`);
       return 1;
     }
     let json = false;
@@ -132,8 +151,9 @@ async function runProgram(ctx: CliContext, rawArgv: readonly string[]): Promise<
     }
     if (json) ctx.stdout.write(`${JSON.stringify(errorJson(e), null, 2)}\n`);
     const message = e instanceof Error ? e.message : String(e);
-    ctx.stderr.write(`Error: ${message}${credentialHint(ctx, e)}\n`);
+    ctx.stderr.write(`Error: ${message}${credentialHint(ctx, e)}${ctx.remote ? protocolHint(e, ctx.remote.plainHttp) : ''}\n`);
     if (isVouchError(e) && e.details?.usage === true) ctx.stderr.write(`Run '${ctx.displayPath()} --help' for usage.\n`);
+    if (isVouchError(e) && typeof e.details?.hint === 'string') ctx.stderr.write(`Hint: ${e.details.hint}\n`);
     // notation prints only the Error line, even with --debug (scripts compare stderr); set
     // VOUCH_STACK_TRACE=1 to also get the stack and the error details.
     if (ctx.env.VOUCH_STACK_TRACE === '1' && e instanceof Error) {
@@ -148,14 +168,4 @@ async function runProgram(ctx: CliContext, rawArgv: readonly string[]): Promise<
 function credentialHint(ctx: CliContext, e: unknown): string {
   if (!isVouchError(e) || e.code !== 'ERR_REGISTRY_UNAUTHORIZED' || !ctx.remote || ctx.remote.credentials.found()) return '';
   return `; no credentials were found for ${ctx.remote.registry} (credential required for basic auth): log in with \`${ctx.programName} login\`, pass -u/-p or set NOTATION_USERNAME and NOTATION_PASSWORD`;
-}
-
-function guessCommand(programName: string, argv: readonly string[]): string {
-  const words = [programName];
-  for (const a of argv) {
-    if (a.startsWith('-')) break;
-    words.push(a);
-    if (words.length === 3) break;
-  }
-  return words.join(' ');
 }

@@ -1,6 +1,6 @@
 import { type Descriptor, MediaType } from '@vouch/core';
 import type { Repository } from '@vouch/registry';
-import { type Opts, positiveInt, registryFlags, required, requireExperimental } from './command.js';
+import { type Opts, positionalArgument, positiveInt, registryFlags } from './command.js';
 import type { CliContext } from './context.js';
 import { openTarget } from './deps.js';
 
@@ -37,9 +37,8 @@ export async function artifactSignatures(
   opts: Opts,
   verb: 'inspect' | 'list',
 ): Promise<{ target: ReturnType<typeof openTarget>; artifact: Descriptor; display: string; signatures: Descriptor[] }> {
-  const ref = required(reference, 'reference');
-  requireExperimental(ctx, opts.ociLayout ? ['oci-layout'] : []);
-  const max = positiveInt(opts.maxSignatures, '--max-signatures') ?? 100;
+  const ref = positionalArgument(ctx, reference);
+  const max = positiveInt(opts.maxSignatures, 'max-signatures') ?? 100;
   const target = openTarget(ctx, ref, { ociLayout: !!opts.ociLayout, registry: registryFlags(opts) });
   if (target.isTag) {
     ctx.warn(

@@ -1,11 +1,21 @@
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
+import type { HashAlgorithm } from './algorithms.js';
 import { toHex } from './bytes.js';
 import { VouchError } from './errors.js';
 
 export type DigestAlgorithm = 'sha256' | 'sha384' | 'sha512';
 
+/** The OCI digest algorithm of a hash (`SHA-256` → `sha256`, as in `sha256:<hex>`). */
+export function digestAlgorithmOf(hash: HashAlgorithm): DigestAlgorithm {
+  return `sha${hash.slice(4)}` as DigestAlgorithm;
+}
+
+/** The hash of an OCI digest algorithm (`sha384` → `SHA-384`). */
+export function hashAlgorithmOfDigest(algorithm: DigestAlgorithm): HashAlgorithm {
+  return `SHA-${algorithm.slice(3)}` as HashAlgorithm;
+}
+
 const HEX_LEN: Record<DigestAlgorithm, number> = { sha256: 64, sha384: 96, sha512: 128 };
-const WEBCRYPTO_NAME: Record<DigestAlgorithm, string> = { sha256: 'SHA-256', sha384: 'SHA-384', sha512: 'SHA-512' };
 const NOBLE = { sha256, sha384, sha512 } as const;
 
 /** An incremental hash; `digest()` may be called once. */
@@ -83,7 +93,7 @@ export function hashBytes(data: Uint8Array, algorithm: DigestAlgorithm = 'sha256
 export async function digestAsync(data: Uint8Array, algorithm: DigestAlgorithm = 'sha256'): Promise<string> {
   const subtle = globalThis.crypto?.subtle;
   if (subtle) {
-    const buf = await subtle.digest(WEBCRYPTO_NAME[algorithm], data as Uint8Array<ArrayBuffer>);
+    const buf = await subtle.digest(hashAlgorithmOfDigest(algorithm), data as Uint8Array<ArrayBuffer>);
     return `${algorithm}:${toHex(new Uint8Array(buf))}`;
   }
   return digestOf(data, algorithm);

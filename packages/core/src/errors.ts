@@ -97,6 +97,8 @@ export const ERROR_CODES = {
   ERR_KYVERNO_POLICY_INVALID: 'invalid Kyverno policy',
   /** Fewer attestors than the attestor set's `count` verified the image. */
   ERR_ATTESTOR_COUNT_NOT_MET: 'attestor count not met',
+  /** The Kubernetes API server refused or failed a request (`details.status`, `details.reason`); a 403 means the service account lacks an RBAC rule (see deploy/). */
+  ERR_KUBERNETES_API: 'Kubernetes API error',
   /** The feature exists in the specification but is not supported by this build. */
   ERR_UNSUPPORTED: 'unsupported',
   /** A bug in vouch: please report it. */

@@ -1,3 +1,4 @@
+export * from './algorithms.js';
 export * from './bytes.js';
 export * from './bytes-cache.js';
 export * from './digest.js';

@@ -1,37 +1,24 @@
-import { isVouchError, VouchError } from '@vouch/core';
-import { type Certificate, importPublicKey, type PublicKeyInfo } from '@vouch/x509';
-import type { RawSigner, SignatureAlgorithm } from './model.js';
+/**
+ * The Notary algorithm table as the envelope codecs use it (the table itself lives in
+ * @vouch/core): which algorithm a leaf key implies, its hash and COSE identifier, and a
+ * RawSigner over a local WebCrypto key.
+ */
+import {
+  type HashAlgorithm,
+  isVouchError,
+  keySpecInfo,
+  keySpecOfKey,
+  type PublicKeyInfo,
+  type SignatureAlgorithm,
+  signatureAlgorithmFromCose,
+  signatureAlgorithmInfo,
+  VouchError,
+} from '@vouch/core';
+import { signatureScheme } from '@vouch/core/internal';
+import type { Certificate } from '@vouch/x509';
+import type { RawSigner } from './model.js';
 
-/** WebCrypto hash name of each algorithm. */
-export type HashName = 'SHA-256' | 'SHA-384' | 'SHA-512';
-
-interface AlgorithmSpec {
-  keyType: 'RSA' | 'EC';
-  bits: number;
-  hash: HashName;
-  /** COSE algorithm identifier (RFC 9053 / RFC 8230). */
-  cose: number;
-  /** EC: curve and byte length of each of r and s. */
-  curve?: 'P-256' | 'P-384' | 'P-521';
-  coordinateBytes?: number;
-}
-
-const SPECS: Record<SignatureAlgorithm, AlgorithmSpec> = {
-  PS256: { keyType: 'RSA', bits: 2048, hash: 'SHA-256', cose: -37 },
-  PS384: { keyType: 'RSA', bits: 3072, hash: 'SHA-384', cose: -38 },
-  PS512: { keyType: 'RSA', bits: 4096, hash: 'SHA-512', cose: -39 },
-  ES256: { keyType: 'EC', bits: 256, hash: 'SHA-256', cose: -7, curve: 'P-256', coordinateBytes: 32 },
-  ES384: { keyType: 'EC', bits: 384, hash: 'SHA-384', cose: -35, curve: 'P-384', coordinateBytes: 48 },
-  ES512: { keyType: 'EC', bits: 521, hash: 'SHA-512', cose: -36, curve: 'P-521', coordinateBytes: 66 },
-};
-
-/** All supported algorithms, in table order. */
-export const SIGNATURE_ALGORITHMS: readonly SignatureAlgorithm[] = Object.keys(SPECS) as SignatureAlgorithm[];
-
-/** True when `alg` is one of the six Notary algorithms. */
-export function isSignatureAlgorithm(alg: unknown): alg is SignatureAlgorithm {
-  return typeof alg === 'string' && Object.hasOwn(SPECS, alg);
-}
+export { isSignatureAlgorithm, SIGNATURE_ALGORITHMS } from '@vouch/core';
 
 /**
  * The signature algorithm implied by a public key (the Notary key table):
@@ -39,12 +26,8 @@ export function isSignatureAlgorithm(alg: unknown): alg is SignatureAlgorithm {
  * Any other key throws ERR_ENVELOPE_UNSUPPORTED.
  */
 export function algorithmForKey(pub: PublicKeyInfo): SignatureAlgorithm {
-  for (const alg of SIGNATURE_ALGORITHMS) {
-    const s = SPECS[alg];
-    if (s.keyType !== pub.type || s.bits !== pub.bits) continue;
-    if (s.curve && pub.curve !== undefined && pub.curve !== s.curve) continue;
-    return alg;
-  }
+  const spec = keySpecOfKey(pub);
+  if (spec) return keySpecInfo(spec).algorithm;
   throw new VouchError(
     'ERR_ENVELOPE_UNSUPPORTED',
     `key ${pub.type} ${pub.bits}${pub.curve ? ` (${pub.curve})` : ''} is not supported by the Notary Project; use RSA 2048/3072/4096 or EC P-256/P-384/P-521`,
@@ -53,18 +36,18 @@ export function algorithmForKey(pub: PublicKeyInfo): SignatureAlgorithm {
 }
 
 /** The hash function of an algorithm (also the RFC 3161 message-imprint hash for timestamps). */
-export function hashForAlgorithm(alg: SignatureAlgorithm): HashName {
-  return SPECS[alg].hash;
+export function hashForAlgorithm(alg: SignatureAlgorithm): HashAlgorithm {
+  return signatureAlgorithmInfo(alg).hash;
 }
 
 /** COSE `alg` identifier of a signature algorithm (−37/−38/−39/−7/−35/−36). */
 export function coseAlgorithmId(alg: SignatureAlgorithm): number {
-  return SPECS[alg].cose;
+  return signatureAlgorithmInfo(alg).cose!;
 }
 
 /** Inverse of {@link coseAlgorithmId}; undefined for any other identifier. */
 export function algorithmFromCoseId(id: number): SignatureAlgorithm | undefined {
-  return SIGNATURE_ALGORITHMS.find((a) => SPECS[a].cose === id);
+  return signatureAlgorithmFromCose(id);
 }
 
 function subtle(): SubtleCrypto {
@@ -74,47 +57,8 @@ function subtle(): SubtleCrypto {
 }
 
 function signParams(alg: SignatureAlgorithm): RsaPssParams | EcdsaParams {
-  const s = SPECS[alg];
-  return s.keyType === 'RSA' ? { name: 'RSA-PSS', saltLength: Number(s.hash.slice(4)) / 8 } : { name: 'ECDSA', hash: s.hash };
-}
-
-/**
- * Import a public key (or a certificate's) as a WebCrypto verification key for `alg`, after
- * checking that the key's type and size imply exactly `alg` (the Notary table).
- * Throws ERR_ENVELOPE_UNSUPPORTED when the key does not fit `alg`.
- */
-export async function importVerificationKey(key: PublicKeyInfo | Certificate, alg: SignatureAlgorithm): Promise<CryptoKey> {
-  const pub = 'publicKey' in key ? key.publicKey : key;
-  if (algorithmForKey(pub) !== alg) {
-    throw new VouchError('ERR_ENVELOPE_UNSUPPORTED', `a ${pub.type} ${pub.bits}-bit key cannot verify ${alg}`);
-  }
-  try {
-    // A certificate (rather than its key) lets x509 reuse the key it imported for that certificate.
-    return await importPublicKey(key, alg);
-  } catch (e) {
-    throw new VouchError('ERR_ENVELOPE_UNSUPPORTED', `the signing certificate's ${pub.type} key could not be imported for ${alg}`, {
-      cause: e,
-    });
-  }
-}
-
-/**
- * Verify a raw signature (RSASSA-PSS with salt = hash length, or ECDSA r||s) over `data`.
- * Resolves false on a bad signature (including a wrongly sized ECDSA value).
- */
-export async function verifyRawSignature(
-  alg: SignatureAlgorithm,
-  key: CryptoKey,
-  signature: Uint8Array,
-  data: Uint8Array,
-): Promise<boolean> {
-  const s = SPECS[alg];
-  if (s.coordinateBytes !== undefined && signature.length !== 2 * s.coordinateBytes) return false;
-  try {
-    return await subtle().verify(signParams(alg), key, signature as BufferSource, data as BufferSource);
-  } catch {
-    return false;
-  }
+  const scheme = signatureScheme(alg);
+  return scheme.kind === 'RSA-PSS' ? { name: 'RSA-PSS', saltLength: scheme.saltLength } : { name: 'ECDSA', hash: scheme.hash };
 }
 
 /**
@@ -126,13 +70,13 @@ export function localRawSigner(privateKey: CryptoKey, certificateChain: Certific
   const leaf = certificateChain[0];
   if (!leaf) throw new VouchError('ERR_INVALID_ARGUMENT', 'localRawSigner: the certificate chain is empty; pass the leaf first');
   const algorithm = algorithmForKey(leaf.publicKey);
-  const spec = SPECS[algorithm];
+  const spec = keySpecInfo(signatureAlgorithmInfo(algorithm).keySpec!);
   const ka = privateKey.algorithm as { name?: string; hash?: { name?: string }; namedCurve?: string };
   const ok =
     privateKey.type === 'private' &&
-    (spec.keyType === 'RSA' ? ka.name === 'RSA-PSS' && ka.hash?.name === spec.hash : ka.name === 'ECDSA' && ka.namedCurve === spec.curve);
+    (spec.type === 'RSA' ? ka.name === 'RSA-PSS' && ka.hash?.name === spec.hash : ka.name === 'ECDSA' && ka.namedCurve === spec.curve);
   if (!ok) {
-    const want = spec.keyType === 'RSA' ? `an RSA-PSS private key imported with hash ${spec.hash}` : `an ECDSA ${spec.curve} private key`;
+    const want = spec.type === 'RSA' ? `an RSA-PSS private key imported with hash ${spec.hash}` : `an ECDSA ${spec.curve} private key`;
     throw new VouchError('ERR_INVALID_ARGUMENT', `localRawSigner: the leaf certificate implies ${algorithm}, which needs ${want}`, {
       details: { algorithm, key: { type: privateKey.type, name: ka.name, hash: ka.hash?.name, curve: ka.namedCurve } },
     });

@@ -1,4 +1,5 @@
 import { VouchError } from '@vouch/core';
+import { isSemver } from '@vouch/core/internal';
 import { type ExtendedAttribute, HeaderName, type SignedAttributes, type SigningScheme, type SignRequest } from './model.js';
 
 /** The two signing schemes. */
@@ -53,9 +54,6 @@ export const JOSE_REGISTERED = new Set<string>([
   'p2s',
   'p2c',
 ]);
-
-const SEMVER =
-  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
 
 /** The protected header of an envelope, decoded by a codec into a format-neutral view. */
 export interface ProtectedView {
@@ -131,7 +129,7 @@ export function buildSignedAttributes(v: ProtectedView): SignedAttributes {
     if (key === HeaderName.VERIFICATION_PLUGIN || key === HeaderName.VERIFICATION_PLUGIN_MIN_VERSION) {
       if (typeof value !== 'string' || value.trim() === '') throw malformed(`${key} must be a non-empty string`);
       if (!critical) throw malformed(`${key} must be marked critical`);
-      if (key === HeaderName.VERIFICATION_PLUGIN_MIN_VERSION && !SEMVER.test(value)) {
+      if (key === HeaderName.VERIFICATION_PLUGIN_MIN_VERSION && !isSemver(value)) {
         throw malformed(`${key} ${JSON.stringify(value)} is not a SemVer version`);
       }
     }

@@ -9,13 +9,10 @@ export {
   algorithmForKey,
   algorithmFromCoseId,
   coseAlgorithmId,
-  type HashName,
   hashForAlgorithm,
-  importVerificationKey,
   isSignatureAlgorithm,
   localRawSigner,
   SIGNATURE_ALGORITHMS,
-  verifyRawSignature,
 } from './algorithms.js';
 export {
   assertCriticalAttributesProcessed,

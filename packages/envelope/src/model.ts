@@ -1,4 +1,4 @@
-import type { Descriptor } from '@vouch/core';
+import type { Descriptor, SignatureAlgorithm } from '@vouch/core';
 import type { Certificate } from '@vouch/x509';
 
 /** Media type of the Notary payload carried by every envelope. */
@@ -30,8 +30,8 @@ export interface NotaryPayload {
 /** Signing scheme of a Notary signature. */
 export type SigningScheme = 'notary.x509' | 'notary.x509.signingAuthority';
 
-/** The six signature algorithms the Notary Project allows. */
-export type SignatureAlgorithm = 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512';
+/** The six signature algorithms the Notary Project allows (the vocabulary lives in @vouch/core). */
+export type { SignatureAlgorithm };
 
 /** A signed attribute that is not one of the Notary-defined ones (any unknown protected header). */
 export interface ExtendedAttribute {

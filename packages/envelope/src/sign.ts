@@ -1,7 +1,8 @@
-import { isVouchError, Limits, VouchError } from '@vouch/core';
+import { isVouchError, Limits, type PublicKeyInfo, type SignatureAlgorithm, VouchError } from '@vouch/core';
+import { verifySignature } from '@vouch/core/internal';
 import type { Certificate } from '@vouch/x509';
 import { parseCertificate } from '@vouch/x509';
-import { algorithmForKey, importVerificationKey, verifyRawSignature } from './algorithms.js';
+import { algorithmForKey } from './algorithms.js';
 import { signedAttributesForRequest } from './attributes.js';
 import type { EnvelopeCodec, EnvelopeParts, ParsedEnvelope, SignRequest, UnsignedAttributes } from './model.js';
 import { encodePayload } from './payload.js';
@@ -100,8 +101,7 @@ export async function signEnvelope(codec: EnvelopeCodec, hooks: SignHooks, req: 
   if (!(signature instanceof Uint8Array) || signature.length === 0) {
     throw new VouchError('ERR_SIGNING_FAILED', 'the signer returned no signature bytes');
   }
-  const key = await importVerificationKey(leaf.publicKey, algorithm);
-  if (!(await verifyRawSignature(algorithm, key, signature, input.toBeSigned))) {
+  if (!(await signatureVerifies(leaf.publicKey, algorithm, input.toBeSigned, signature))) {
     throw new VouchError(
       'ERR_SIGNING_FAILED',
       `the signature returned by the signer does not verify with the signing certificate's key (${algorithm}); the key and certificate do not match or the signer is faulty`,
@@ -175,10 +175,33 @@ export function signingLeaf(env: ParsedEnvelope): Certificate {
   return leaf;
 }
 
+/**
+ * Whether a raw envelope signature (RSASSA-PSS with salt = hash length, or ECDSA r||s) verifies
+ * over `data` with `key`, which must have the key spec `algorithm` implies. The one verification
+ * function of vouch decides; a key that cannot be used is ERR_ENVELOPE_UNSUPPORTED.
+ */
+async function signatureVerifies(
+  key: PublicKeyInfo,
+  algorithm: SignatureAlgorithm,
+  data: Uint8Array,
+  signature: Uint8Array,
+): Promise<boolean> {
+  try {
+    return await verifySignature({ key, algorithm, data, signature });
+  } catch (e) {
+    throw new VouchError(
+      'ERR_ENVELOPE_UNSUPPORTED',
+      `the signing certificate's ${key.type} key cannot verify ${algorithm}: ${(e as Error).message}`,
+      {
+        cause: e,
+      },
+    );
+  }
+}
+
 /** The signature over `toBeSigned` must verify with the leaf's key (WebCrypto), else ERR_SIGNATURE_INTEGRITY. */
 export async function verifyLeafSignature(env: ParsedEnvelope, leaf: Certificate, format: 'JWS' | 'COSE'): Promise<void> {
-  const key = await importVerificationKey(leaf, env.algorithm);
-  if (!(await verifyRawSignature(env.algorithm, key, env.signature, env.toBeSigned))) {
+  if (!(await signatureVerifies(leaf.publicKey, env.algorithm, env.toBeSigned, env.signature))) {
     throw new VouchError(
       'ERR_SIGNATURE_INTEGRITY',
       `the ${format} signature (${env.algorithm}) does not verify with the signing certificate's key: the envelope was altered`,

@@ -1,5 +1,5 @@
-import type { ImageExtractorConfig } from './images.js';
-import type { ConditionBlock } from './variables.js';
+import type { ImageExtractorConfig } from './resource/images.js';
+import type { ConditionBlock } from './variables/variables.js';
 
 /** Kubernetes label selector. */
 export interface LabelSelector {
@@ -168,6 +168,25 @@ export interface KyvernoPolicy {
   status?: unknown;
 }
 
+/**
+ * A Kyverno `PolicyException` (kyverno.io/v2, v2beta1 or v2alpha1): the rules it names
+ * (`exceptions[].policyName` = policy key, `ruleNames` = wildcard patterns) are skipped for the
+ * resources its `match` (and `conditions`) select.
+ */
+export interface PolicyException {
+  apiVersion: string;
+  kind: 'PolicyException';
+  metadata: { name: string; namespace?: string; [other: string]: unknown };
+  spec: {
+    exceptions: { policyName: string; ruleNames: string[] }[];
+    match: MatchResources;
+    conditions?: ConditionBlock;
+    background?: boolean;
+    podSecurity?: unknown[];
+    [other: string]: unknown;
+  };
+}
+
 /** A Kubernetes object (loosely typed). */
 export type KubeObject = Record<string, unknown> & {
   apiVersion?: string;
@@ -204,6 +223,17 @@ export interface RuleResponse {
   emitWarning?: boolean;
   /** Structured cause (the verifier's VouchError, JSON form) when there is one. */
   details?: Record<string, unknown>;
+  /**
+   * Set on an `error` caused by the infrastructure (network, timeout, deadline): only such errors
+   * are decided by the policy's failurePolicy. Any other `error` (a missing context value, a bad
+   * JMESPath expression, a bug) also blocks under Enforce, whatever the failurePolicy.
+   */
+  infrastructure?: boolean;
+  /**
+   * The image this response is about (normalized, as in the message: `registry/path:tag` or
+   * `registry/path@digest`) when it is about one image; rule-level responses (context, preconditions) have none.
+   */
+  image?: string;
 }
 
 /** All rule responses of one policy for one resource. */

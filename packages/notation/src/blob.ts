@@ -3,8 +3,10 @@ import {
   type Clock,
   type Descriptor,
   type DigestAlgorithm,
+  digestAlgorithmOf,
   digestOf,
   type HasherFactory,
+  isSignatureAlgorithm,
   type Logger,
   parseDigest,
   portableHasher,
@@ -62,13 +64,11 @@ export const SIGNATURE_FORMAT_MEDIA_TYPES: Readonly<Record<SignatureFormat, Enve
   cose: 'application/cose',
 });
 
-const DIGEST_OF_HASH: Record<string, DigestAlgorithm> = { 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
-
 /** The blob digest algorithm implied by a signature algorithm (PS256/ES256 → sha256, …384 → sha384, …512 → sha512). */
 export function blobDigestAlgorithm(algorithm: SignatureAlgorithm): DigestAlgorithm {
-  const d = DIGEST_OF_HASH[hashForAlgorithm(algorithm)];
-  if (!d) throw new VouchError('ERR_ENVELOPE_UNSUPPORTED', `no digest algorithm for signature algorithm ${algorithm}`);
-  return d;
+  if (!isSignatureAlgorithm(algorithm))
+    throw new VouchError('ERR_ENVELOPE_UNSUPPORTED', `no digest algorithm for signature algorithm ${algorithm}`);
+  return digestAlgorithmOf(hashForAlgorithm(algorithm));
 }
 
 function baseName(path: string): string {

@@ -1,4 +1,5 @@
 import { isVouchError, toBase64, toVouchError, VouchError } from '@vouch/core';
+import { compareSemver, isSemver } from '@vouch/core/internal';
 import { assertCriticalAttributesProcessed, HeaderName, type ParsedEnvelope, type SignedAttributes } from '@vouch/envelope';
 import {
   type AttributeValue,
@@ -26,43 +27,6 @@ export interface VerificationPlugin {
   metadata: PluginMetadata;
   /** The verifier capabilities the plugin advertises. */
   capabilities: VerifierCapability[];
-}
-
-const SEMVER =
-  /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*)?$/;
-
-/**
- * Compare two SemVer 2.0 versions by precedence (build metadata ignored; a pre-release sorts
- * before its release; numeric identifiers numerically, others in ASCII order). Returns
- * -1, 0 or 1, or `undefined` when either is not a SemVer version. A leading `v` is accepted.
- */
-export function compareSemver(a: string, b: string): -1 | 0 | 1 | undefined {
-  const x = SEMVER.exec(a);
-  const y = SEMVER.exec(b);
-  if (!x || !y) return undefined;
-  for (let i = 1; i <= 3; i++) {
-    const d = Number(x[i]) - Number(y[i]);
-    if (d !== 0) return d < 0 ? -1 : 1;
-  }
-  const px = x[4];
-  const py = y[4];
-  if (px === undefined || py === undefined) return px === py ? 0 : px === undefined ? 1 : -1;
-  const ix = px.split('.');
-  const iy = py.split('.');
-  for (let i = 0; i < Math.max(ix.length, iy.length); i++) {
-    const p = ix[i];
-    const q = iy[i];
-    if (p === undefined) return -1;
-    if (q === undefined) return 1;
-    if (p === q) continue;
-    const np = /^\d+$/.test(p);
-    const nq = /^\d+$/.test(q);
-    if (np && nq) return Number(p) < Number(q) ? -1 : 1;
-    if (np) return -1;
-    if (nq) return 1;
-    return p < q ? -1 : 1;
-  }
-  return 0;
 }
 
 function attr(attrs: SignedAttributes, key: string): unknown {
@@ -134,7 +98,7 @@ export async function resolveVerificationPlugin(
     throw inconclusive(`the verification plugin "${name}" reports its name as "${metadata.name}"`, { plugin: name });
   }
   if (minVersion !== undefined) {
-    if (compareSemver(metadata.version, '0.0.0') === undefined) {
+    if (!isSemver(metadata.version)) {
       throw inconclusive(`plugin ${name} has pluginVersion ${metadata.version} which is not in valid semver format`, {
         plugin: name,
         version: metadata.version,

@@ -14,7 +14,7 @@ import { type MemoryRepository, memoryRepository } from '@vouch/registry';
 import { memoryTrustStore } from '@vouch/trust-policy';
 import { createTestPki, keySpecOf, type TestPki } from '@vouch/x509';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compareSemver, createVerifier, pluginSigner, sign } from './index.js';
+import { createVerifier, pluginSigner, sign } from './index.js';
 
 const SCOPE = 'registry.example/app';
 const VERIFIER_CAPS = ['SIGNATURE_VERIFIER.TRUSTED_IDENTITY', 'SIGNATURE_VERIFIER.REVOCATION_CHECK'] as const;
@@ -360,6 +360,16 @@ describe('verification plugins in verify()', () => {
     expect(fine.ok).toBe(true);
   });
 
+  it('plugin versions follow SemVer 2.0.0: pre-releases by precedence, no leading v (as notation)', async () => {
+    const min = (v: string) => ({ ...NAMED, 'io.cncf.notary.verificationPluginMinVersion': v });
+    const beta2 = await run(min('1.0.0-beta.11'), verifierPlugin({}, undefined, '1.0.0-beta.2'));
+    expect(beta2).toMatchObject({ ok: false, code: 'ERR_VERIFICATION_INCONCLUSIVE' });
+    expect((await run(min('1.0.0-beta.2'), verifierPlugin({}, undefined, '1.0.0-beta.11'))).ok).toBe(true);
+    const prefixed = await run(min('1.0.0'), verifierPlugin({}, undefined, 'v1.0.0'));
+    expect(prefixed).toMatchObject({ ok: false, code: 'ERR_VERIFICATION_INCONCLUSIVE' });
+    expect(prefixed.ok === false && prefixed.message).toMatch(/not in valid semver format/);
+  });
+
   it('identity failure is enforced under strict and logged under audit', async () => {
     const strict = await run(NAMED, verifierPlugin({ identity: 'nope' }));
     expect(strict).toMatchObject({ ok: false, code: 'ERR_IDENTITY_UNTRUSTED' });
@@ -402,18 +412,5 @@ describe('verification plugins in verify()', () => {
     const res = await run(NAMED, broken as ReturnType<typeof verifierPlugin>);
     expect(res).toMatchObject({ ok: false, code: 'ERR_VERIFICATION_INCONCLUSIVE' });
     expect(res.ok === false && res.message).toMatch(/failed to verify "SIGNATURE_VERIFIER.REVOCATION_CHECK"/);
-  });
-});
-
-describe('compareSemver', () => {
-  it('orders by SemVer precedence', () => {
-    expect(compareSemver('1.0.0', '1.0.0-alpha')).toBe(1);
-    expect(compareSemver('1.0.0-alpha', '1.0.0-alpha.1')).toBe(-1);
-    expect(compareSemver('1.0.0-alpha.beta', '1.0.0-beta')).toBe(-1);
-    expect(compareSemver('1.0.0-beta.2', '1.0.0-beta.11')).toBe(-1);
-    expect(compareSemver('1.0.0-rc.1', '1.0.0')).toBe(-1);
-    expect(compareSemver('1.0.9', '1.0.10')).toBe(-1);
-    expect(compareSemver('1.0.0+build', '1.0.0')).toBe(0);
-    expect(compareSemver('1.0', '1.0.0')).toBeUndefined();
   });
 });

@@ -42,6 +42,13 @@ export interface SignOptions {
   timestamper?: TimestampAuthority;
   /** Extra manifest annotations (unsigned); notation's own keys win on collision. */
   manifestAnnotations?: Record<string, string>;
+  /**
+   * The signature manifest's form (see `buildSignatureManifest`): `legacy` (default), an image
+   * manifest whose config media type is `application/vnd.cncf.notary.signature`, as notation 1.3
+   * writes to registries and OCI layouts (notation-go's layout reader lists only this form);
+   * `current`, `artifactType` with the empty config.
+   */
+  manifestForm?: 'legacy' | 'current';
   now?: Clock;
   logger?: Logger;
   signal?: AbortSignal;
@@ -124,12 +131,13 @@ export async function sign(reference: string, options: SignOptions): Promise<Sig
   let signatureManifest: Descriptor;
   try {
     envelopeDescriptor = await repository.pushBlob(envelope.mediaType, bytes, signal ? { signal } : undefined);
-    // The signature manifest's config is the 2-byte `{}` blob: registries reject a manifest whose
-    // blobs are missing (repositories skip the upload when it is already there).
+    // The signature manifest's config is the 2-byte `{}` blob (in both forms): registries reject a
+    // manifest whose blobs are missing (repositories skip the upload when it is already there).
     await repository.pushBlob(MediaType.OCI_EMPTY, EMPTY_CONFIG_BYTES, signal ? { signal } : undefined);
     const { bytes: manifestBytes } = buildSignatureManifest({
       subject: { mediaType: artifact.mediaType, digest: artifact.digest, size: artifact.size },
       envelopeDescriptor,
+      form: options.manifestForm ?? 'legacy',
       annotations: {
         ...(options.manifestAnnotations ?? {}),
         ...signerAnnotations,

@@ -247,6 +247,8 @@ export function createVerifier(config: VerifierConfig): Verifier {
       throw new VouchError(
         'ERR_CERT_UNTRUSTED',
         `trust policy "${statement.name}" lists no "${type}" trust store, which signatures with this signing scheme need`,
+        // a mistake in the trust policy, not in the signature
+        { details: { policy: statement.name, storeType: type, configuration: true } },
       );
     }
     const out: Certificate[] = [];

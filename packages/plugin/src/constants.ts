@@ -3,6 +3,7 @@
  * version 1.0): commands, capabilities, key specs, algorithms and error codes, with the
  * exact strings that cross the wire.
  */
+import { type HashAlgorithm, type KeySpec, keySpecInfo, type SignatureAlgorithm, signatureAlgorithmInfo } from '@vouch/core';
 
 /** The contract version vouch speaks (as a caller and as a plugin SDK). */
 export const CONTRACT_VERSION = '1.0';
@@ -53,15 +54,8 @@ export const VERIFIER_CAPABILITIES: readonly VerifierCapability[] = Object.freez
   Capability.SIGNATURE_VERIFIER_REVOCATION_CHECK,
 ]);
 
-/** Key specs of the contract. */
-export type KeySpec = 'RSA-2048' | 'RSA-3072' | 'RSA-4096' | 'EC-256' | 'EC-384' | 'EC-521';
-/** Every key spec. */
-export const KEY_SPECS: readonly KeySpec[] = Object.freeze(['RSA-2048', 'RSA-3072', 'RSA-4096', 'EC-256', 'EC-384', 'EC-521']);
-
-/** Hash algorithms of the contract. */
-export type HashAlgorithm = 'SHA-256' | 'SHA-384' | 'SHA-512';
-/** Every hash algorithm. */
-export const HASH_ALGORITHMS: readonly HashAlgorithm[] = Object.freeze(['SHA-256', 'SHA-384', 'SHA-512']);
+// Key specs and hash algorithms of the contract are the Notary vocabulary of @vouch/core.
+export { HASH_ALGORITHMS, type HashAlgorithm, isHashAlgorithm, isKeySpec, KEY_SPECS, type KeySpec, keySpecInfo } from '@vouch/core';
 
 /** Signing algorithms of the contract (PSS salt length = hash length; ECDSA signatures are r||s). */
 export type SigningAlgorithm =
@@ -81,8 +75,8 @@ export const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = Object.freeze([
   'ECDSA-SHA-512',
 ]);
 
-/** JWS `alg` names used by Notary JWS envelopes. */
-export type JwsAlgorithm = 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512';
+/** JWS `alg` names used by Notary JWS envelopes: the Notary {@link SignatureAlgorithm} names. */
+export type JwsAlgorithm = SignatureAlgorithm;
 
 /** Error codes a plugin may put in its error body. TIMEOUT and THROTTLED are retryable by the caller. */
 export type PluginErrorCode = 'VALIDATION_ERROR' | 'UNSUPPORTED_CONTRACT_VERSION' | 'ACCESS_DENIED' | 'TIMEOUT' | 'THROTTLED' | 'ERROR';
@@ -96,18 +90,8 @@ export const PLUGIN_ERROR_CODES: readonly PluginErrorCode[] = Object.freeze([
   'ERROR',
 ]);
 
-const KEY_SPEC_INFO: Readonly<
-  Record<KeySpec, { type: 'RSA' | 'EC'; bits: number; hash: HashAlgorithm; alg: SigningAlgorithm; curve?: 'P-256' | 'P-384' | 'P-521' }>
-> = {
-  'RSA-2048': { type: 'RSA', bits: 2048, hash: 'SHA-256', alg: 'RSASSA-PSS-SHA-256' },
-  'RSA-3072': { type: 'RSA', bits: 3072, hash: 'SHA-384', alg: 'RSASSA-PSS-SHA-384' },
-  'RSA-4096': { type: 'RSA', bits: 4096, hash: 'SHA-512', alg: 'RSASSA-PSS-SHA-512' },
-  'EC-256': { type: 'EC', bits: 256, hash: 'SHA-256', alg: 'ECDSA-SHA-256', curve: 'P-256' },
-  'EC-384': { type: 'EC', bits: 384, hash: 'SHA-384', alg: 'ECDSA-SHA-384', curve: 'P-384' },
-  'EC-521': { type: 'EC', bits: 521, hash: 'SHA-512', alg: 'ECDSA-SHA-512', curve: 'P-521' },
-};
-
-const JWS_ALG: Readonly<Record<SigningAlgorithm, JwsAlgorithm>> = {
+/** Each contract signing algorithm and the Notary algorithm (JWS name) it is. */
+const JWS_ALG: Readonly<Record<SigningAlgorithm, SignatureAlgorithm>> = {
   'RSASSA-PSS-SHA-256': 'PS256',
   'RSASSA-PSS-SHA-384': 'PS384',
   'RSASSA-PSS-SHA-512': 'PS512',
@@ -115,25 +99,6 @@ const JWS_ALG: Readonly<Record<SigningAlgorithm, JwsAlgorithm>> = {
   'ECDSA-SHA-384': 'ES384',
   'ECDSA-SHA-512': 'ES512',
 };
-
-const COSE_ALG: Readonly<Record<SigningAlgorithm, number>> = {
-  'RSASSA-PSS-SHA-256': -37,
-  'RSASSA-PSS-SHA-384': -38,
-  'RSASSA-PSS-SHA-512': -39,
-  'ECDSA-SHA-256': -7,
-  'ECDSA-SHA-384': -35,
-  'ECDSA-SHA-512': -36,
-};
-
-/** True when `value` is one of the contract's key specs. */
-export function isKeySpec(value: unknown): value is KeySpec {
-  return typeof value === 'string' && (KEY_SPECS as readonly string[]).includes(value);
-}
-
-/** True when `value` is one of the contract's hash algorithms. */
-export function isHashAlgorithm(value: unknown): value is HashAlgorithm {
-  return typeof value === 'string' && (HASH_ALGORITHMS as readonly string[]).includes(value);
-}
 
 /** True when `value` is one of the contract's signing algorithms. */
 export function isSigningAlgorithm(value: unknown): value is SigningAlgorithm {
@@ -157,23 +122,17 @@ export function isPluginErrorCode(value: unknown): value is PluginErrorCode {
 
 /** The hash algorithm the spec pairs with a key spec (RSA-2048/EC-256 → SHA-256, …). */
 export function hashAlgorithmForKeySpec(keySpec: KeySpec): HashAlgorithm {
-  return KEY_SPEC_INFO[keySpec].hash;
+  return keySpecInfo(keySpec).hash;
 }
 
 /** The signing algorithm the spec pairs with a key spec (RSA → RSASSA-PSS, EC → ECDSA, hash by size). */
 export function signingAlgorithmForKeySpec(keySpec: KeySpec): SigningAlgorithm {
-  return KEY_SPEC_INFO[keySpec].alg;
-}
-
-/** Key type, size and curve of a key spec. */
-export function keySpecInfo(keySpec: KeySpec): { type: 'RSA' | 'EC'; bits: number; curve?: 'P-256' | 'P-384' | 'P-521' } {
-  const { type, bits, curve } = KEY_SPEC_INFO[keySpec];
-  return curve ? { type, bits, curve } : { type, bits };
+  return signingAlgorithmFromJws(keySpecInfo(keySpec).algorithm)!;
 }
 
 /** The hash algorithm inside a signing algorithm (`ECDSA-SHA-384` → `SHA-384`). */
 export function hashAlgorithmOf(alg: SigningAlgorithm): HashAlgorithm {
-  return alg.slice(alg.indexOf('SHA-')) as HashAlgorithm;
+  return signatureAlgorithmInfo(JWS_ALG[alg]).hash;
 }
 
 /** The JWS `alg` name of a signing algorithm (`RSASSA-PSS-SHA-256` → `PS256`, `ECDSA-SHA-512` → `ES512`). */
@@ -189,7 +148,7 @@ export function signingAlgorithmFromJws(jwsAlg: string): SigningAlgorithm | unde
 
 /** The COSE algorithm identifier of a signing algorithm (`RSASSA-PSS-SHA-256` → -37, `ECDSA-SHA-256` → -7). */
 export function coseAlgorithmOf(alg: SigningAlgorithm): number {
-  return COSE_ALG[alg];
+  return signatureAlgorithmInfo(JWS_ALG[alg]).cose!;
 }
 
 /** The commands a plugin advertising `capability` must implement. */

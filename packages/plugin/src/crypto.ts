@@ -1,78 +1,22 @@
-import { VouchError } from '@vouch/core';
-import {
-  type HashAlgorithm,
-  hashAlgorithmOf,
-  type KeySpec,
-  keySpecInfo,
-  type SigningAlgorithm,
-  signingAlgorithmForKeySpec,
-} from './constants.js';
+import { type KeySpec, type KeyType, keySpecOfKey, type NamedCurve, VouchError } from '@vouch/core';
+import { decode, expectTag, seq, TAG } from '@vouch/core/asn1';
+import { describePublicKey, verifySignature } from '@vouch/core/internal';
+import { hashAlgorithmOf, jwsAlgorithmOf, keySpecInfo, type SigningAlgorithm, signingAlgorithmForKeySpec } from './constants.js';
 import type { GenerateSignatureRequest, GenerateSignatureResponse } from './types.js';
 
 /*
- * Just enough DER to find a certificate's SubjectPublicKeyInfo and describe its key, so that
- * this L1 package can check a plugin's raw signature with WebCrypto without depending on
- * @vouch/x509 (same layer). Full certificate parsing and chain validation are @vouch/x509's.
+ * The public key of a plugin's certificate is found with @vouch/core's ASN.1 and
+ * SubjectPublicKeyInfo readers, and raw signatures are checked with @vouch/core's one
+ * verification function: this L1 package cannot depend on @vouch/x509 (same layer), and needs
+ * no more than that. Full certificate parsing and chain validation are @vouch/x509's.
  */
-
-interface Tlv {
-  tag: number;
-  /** Offset of the tag byte. */
-  start: number;
-  /** Offset of the first content byte. */
-  body: number;
-  /** Offset just past the content. */
-  end: number;
-}
-
-function readTlv(buf: Uint8Array, offset: number, limit = buf.length): Tlv {
-  if (offset + 2 > limit) throw new Error('truncated DER');
-  const tag = buf[offset]!;
-  if ((tag & 0x1f) === 0x1f) throw new Error('multi-byte DER tags are not expected here');
-  let len = buf[offset + 1]!;
-  let p = offset + 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    if (n === 0 || n > 4) throw new Error('unsupported DER length');
-    if (p + n > limit) throw new Error('truncated DER length');
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + buf[p + i]!;
-    p += n;
-  }
-  if (p + len > limit) throw new Error('DER element runs past its container');
-  return { tag, start: offset, body: p, end: p + len };
-}
-
-function children(buf: Uint8Array, parent: Tlv): Tlv[] {
-  const out: Tlv[] = [];
-  for (let p = parent.body; p < parent.end; ) {
-    const t = readTlv(buf, p, parent.end);
-    out.push(t);
-    p = t.end;
-  }
-  return out;
-}
-
-const OID_RSA = '2a864886f70d010101';
-const OID_EC = '2a8648ce3d0201';
-const CURVES: Record<string, 'P-256' | 'P-384' | 'P-521'> = {
-  '2a8648ce3d030107': 'P-256',
-  '2b81040022': 'P-384',
-  '2b81040023': 'P-521',
-};
-
-function hex(buf: Uint8Array, t: Tlv): string {
-  let s = '';
-  for (let i = t.body; i < t.end; i++) s += buf[i]!.toString(16).padStart(2, '0');
-  return s;
-}
 
 /** The public key of a certificate, as far as the plugin contract cares. */
 export interface CertificateKey {
-  type: 'RSA' | 'EC';
+  type: KeyType;
   /** RSA modulus bits, or the EC field size (256, 384, 521). */
   bits: number;
-  curve?: 'P-256' | 'P-384' | 'P-521';
+  curve?: NamedCurve;
   /** DER SubjectPublicKeyInfo, importable with WebCrypto `importKey('spki', …)`. */
   spki: Uint8Array;
 }
@@ -84,35 +28,14 @@ export interface CertificateKey {
  */
 export function certificateKey(der: Uint8Array): CertificateKey {
   try {
-    const cert = readTlv(der, 0);
-    if (cert.tag !== 0x30 || cert.end !== der.length) throw new Error('not a single DER SEQUENCE');
-    const [tbs] = children(der, cert);
-    if (tbs?.tag !== 0x30) throw new Error('no tbsCertificate');
-    const fields = children(der, tbs);
+    const [tbs] = seq(decode(der), 'Certificate');
+    const fields = seq(tbs, 'TBSCertificate');
     const i = fields[0]?.tag === 0xa0 ? 1 : 0; // optional [0] version
-    const spkiTlv = fields[i + 5];
-    if (spkiTlv?.tag !== 0x30) throw new Error('no subjectPublicKeyInfo');
-    const spki = der.slice(spkiTlv.start, spkiTlv.end);
-    const [algId, bits] = children(der, spkiTlv);
-    if (algId?.tag !== 0x30 || !bits || bits.tag !== 0x03) throw new Error('malformed subjectPublicKeyInfo');
-    const [oid, params] = children(der, algId);
-    if (oid?.tag !== 0x06) throw new Error('malformed algorithm identifier');
-    const alg = hex(der, oid);
-    if (alg === OID_RSA) {
-      const rsaKey = readTlv(der, bits.body + 1, bits.end);
-      const [n] = children(der, rsaKey);
-      if (n?.tag !== 0x02) throw new Error('malformed RSA public key');
-      let p = n.body;
-      while (p < n.end && der[p] === 0) p++;
-      const size = p === n.end ? 0 : (n.end - p - 1) * 8 + (32 - Math.clz32(der[p]!));
-      return { type: 'RSA', bits: size, spki };
-    }
-    if (alg === OID_EC) {
-      const curve = params && params.tag === 0x06 ? CURVES[hex(der, params)] : undefined;
-      if (!curve) throw new Error('EC key on a curve other than P-256, P-384 or P-521');
-      return { type: 'EC', bits: curve === 'P-521' ? 521 : Number(curve.slice(2)), curve, spki };
-    }
-    throw new Error(`public key algorithm ${alg} is neither RSA nor EC`);
+    const key = describePublicKey(expectTag(fields[i + 5], TAG.SEQUENCE, 'subjectPublicKeyInfo'));
+    if (key.type === 'EC' && !key.curve) throw new Error(`EC key on a curve other than P-256, P-384 or P-521 (${key.curveOid})`);
+    const out: CertificateKey = { type: key.type, bits: key.bits, spki: key.spki.slice() };
+    if (key.curve) out.curve = key.curve;
+    return out;
   } catch (e) {
     throw new VouchError('ERR_CERT_INVALID', `cannot read the public key of the certificate: ${(e as Error).message}`, { cause: e });
   }
@@ -120,17 +43,14 @@ export function certificateKey(der: Uint8Array): CertificateKey {
 
 /** The key spec of a certificate's key (`RSA-3072`, `EC-256`, …), or undefined when the contract has none for it. */
 export function keySpecOfCertificate(der: Uint8Array): KeySpec | undefined {
-  const k = certificateKey(der);
-  const spec = `${k.type}-${k.bits}`;
-  return (['RSA-2048', 'RSA-3072', 'RSA-4096', 'EC-256', 'EC-384', 'EC-521'] as const).find((s) => s === spec);
+  return keySpecOfKey(certificateKey(der));
 }
-
-const HASH_LEN: Record<HashAlgorithm, number> = { 'SHA-256': 32, 'SHA-384': 48, 'SHA-512': 64 };
 
 /**
  * Verify a raw signature (RSASSA-PSS with salt = hash length, or ECDSA `r||s`) over `payload`
  * with the public key of a DER certificate, using WebCrypto. Resolves false when it does not
- * verify; throws `ERR_CERT_INVALID` when the key cannot be used with `signingAlgorithm`.
+ * verify; throws `ERR_CERT_INVALID` when the key cannot be used with `signingAlgorithm` (the
+ * key must have the key spec the algorithm pairs with, e.g. RSA-3072 for RSASSA-PSS-SHA-384).
  */
 export async function verifyRawSignature(input: {
   payload: Uint8Array;
@@ -139,32 +59,21 @@ export async function verifyRawSignature(input: {
   certificate: Uint8Array;
 }): Promise<boolean> {
   const key = certificateKey(input.certificate);
-  const hash = hashAlgorithmOf(input.signingAlgorithm);
-  const rsa = input.signingAlgorithm.startsWith('RSASSA-PSS');
-  if (rsa !== (key.type === 'RSA')) {
-    throw new VouchError('ERR_CERT_INVALID', `a ${key.type} key cannot verify a ${input.signingAlgorithm} signature`);
-  }
-  let pub: CryptoKey;
   try {
-    pub = await globalThis.crypto.subtle.importKey(
-      'spki',
-      new Uint8Array(key.spki),
-      rsa ? { name: 'RSA-PSS', hash } : { name: 'ECDSA', namedCurve: key.curve! },
-      false,
-      ['verify'],
-    );
+    return await verifySignature({
+      key,
+      algorithm: jwsAlgorithmOf(input.signingAlgorithm),
+      data: input.payload,
+      signature: input.signature,
+    });
   } catch (e) {
-    throw new VouchError('ERR_CERT_INVALID', `WebCrypto rejected the certificate's ${key.type} key: ${(e as Error).message}`, { cause: e });
-  }
-  try {
-    return await globalThis.crypto.subtle.verify(
-      rsa ? { name: 'RSA-PSS', saltLength: HASH_LEN[hash] } : { name: 'ECDSA', hash },
-      pub,
-      new Uint8Array(input.signature),
-      new Uint8Array(input.payload),
+    throw new VouchError(
+      'ERR_CERT_INVALID',
+      `a ${key.type} key cannot verify a ${input.signingAlgorithm} signature: ${(e as Error).message}`,
+      {
+        cause: e,
+      },
     );
-  } catch {
-    return false;
   }
 }
 

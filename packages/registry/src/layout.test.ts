@@ -199,6 +199,10 @@ describe('ociLayoutRepository specifics', () => {
     expect(parseLayoutReference('/tmp/a:b/layout:v1')).toEqual({ path: '/tmp/a:b/layout', reference: 'v1' });
     expect(parseLayoutReference(`C:\\x\\layout@${imageDesc.digest}`)).toEqual({ path: 'C:\\x\\layout', reference: imageDesc.digest });
     expect(() => parseLayoutReference('C:\\x\\layout')).toThrow();
+    // a one-letter directory is a directory, not a Windows drive
+    expect(parseLayoutReference('L:v1')).toEqual({ path: 'L', reference: 'v1' });
+    expect(parseLayoutReference(`L@${imageDesc.digest}`)).toEqual({ path: 'L', reference: imageDesc.digest });
+    expect(parseLayoutReference('C:\\x\\layout:v1')).toEqual({ path: 'C:\\x\\layout', reference: 'v1' });
     expect(() => parseLayoutReference('layout')).toThrow();
   });
 });

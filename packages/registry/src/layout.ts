@@ -27,6 +27,7 @@ import {
   inferManifestMediaType,
   isManifestMediaType,
   type ManifestSummary,
+  orderedDescriptor,
   parseJsonObject,
   referrerDescriptor,
   summarizeManifest,
@@ -370,6 +371,19 @@ export function ociLayoutRepository(fs: LayoutFs, options: OciLayoutOptions = {}
     return { mediaType, digest, size: bytes.length };
   }
 
+  /**
+   * The index.json entry of an untagged manifest. A referrer (a manifest with `subject`, e.g. a
+   * signature) carries its artifactType and annotations there, as notation and oras write it.
+   */
+  function indexEntry(descriptor: Descriptor, body: Record<string, unknown>): Record<string, unknown> {
+    if (body.subject === undefined) return { ...descriptor };
+    const entry: Descriptor = { ...descriptor };
+    const annotations = body.annotations as Record<string, string> | undefined;
+    if (annotations && typeof annotations === 'object' && !Array.isArray(annotations)) entry.annotations = { ...annotations };
+    if (typeof body.artifactType === 'string') entry.artifactType = body.artifactType;
+    return { ...orderedDescriptor(entry) };
+  }
+
   async function pushManifest(mediaType: string, bytes: Uint8Array, opts: PushManifestOptions = {}): Promise<Descriptor> {
     throwIfAborted(opts.signal);
     if (!isManifestMediaType(mediaType)) {
@@ -402,7 +416,7 @@ export function ociLayoutRepository(fs: LayoutFs, options: OciLayoutOptions = {}
             }
           }
         } else if (!manifests.some((m) => m.digest === digest)) {
-          manifests = [...manifests, { ...descriptor }];
+          manifests = [...manifests, indexEntry(descriptor, body)];
         }
         const raw = { ...index.raw };
         if (raw.schemaVersion === undefined) raw.schemaVersion = 2;
@@ -439,8 +453,9 @@ export function parseLayoutReference(input: string): { path: string; reference: 
   }
   const sep = Math.max(input.lastIndexOf('/'), input.lastIndexOf('\\'));
   const colon = input.lastIndexOf(':');
-  // a Windows drive letter (`C:`) is not a tag separator
-  if (colon > sep && !(colon === 1 && /^[A-Za-z]$/.test(input[0]!))) {
+  // a colon after the last separator is the tag's: `L:v1` is layout `L`, tag `v1` (as notation
+  // reads it); a Windows drive (`C:\dir\layout`) has separators after its colon
+  if (colon > sep) {
     const reference = input.slice(colon + 1);
     if (!TAG_RE.test(reference)) throw new VouchError('ERR_INVALID_REFERENCE', `invalid tag "${reference}" in "${input}"`);
     return { path: input.slice(0, colon), reference };

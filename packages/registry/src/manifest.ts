@@ -100,8 +100,10 @@ export interface BuildSignatureManifestOptions {
   /** Manifest annotations (thumbprints, created, plugin annotations); written with sorted keys. */
   annotations: Record<string, string>;
   /**
-   * `current` (default): `artifactType` + empty config, as notation v2 writes.
-   * `legacy`: no `artifactType`, config media type `application/vnd.cncf.notary.signature`, as notation ≤ 1.3 writes.
+   * `current` (default): `artifactType` + the empty config (OCI image-spec 1.1 artifact guidance).
+   * `legacy`: no `artifactType`, config media type `application/vnd.cncf.notary.signature`: what
+   * notation 1.3 writes everywhere (registries and OCI layouts), and the only form notation-go's
+   * OCI layout reader lists. `@vouch/notation`'s `sign` writes this form by default.
    */
   form?: 'current' | 'legacy';
 }
@@ -127,8 +129,9 @@ function assertEnvelopeType(mediaType: string, where: string): asserts mediaType
 
 /**
  * Build a Notary signature manifest (an OCI image manifest with `subject`, one envelope layer
- * and the given annotations). The current form is byte-identical to notation v2's for the same
- * inputs.
+ * and the given annotations), as compact JSON in notation's field order. The `legacy` form is
+ * byte-identical to the manifest notation 1.3 writes for the same envelope, subject and
+ * annotations (the interop suite checks it against the real notation).
  */
 export function buildSignatureManifest(options: BuildSignatureManifestOptions): BuiltSignatureManifest {
   const { subject, envelopeDescriptor, annotations } = options;

@@ -1,1 +1,23 @@
-export {};
+/**
+ * @vouch/testing — shared test support (not published). The runtime-agnostic part is here; the
+ * Kubernetes API server fake (Node only) is `@vouch/testing/kube`.
+ */
+
+/**
+ * Polls `fn` every `intervalMs` (default 25) until it returns a truthy value, and resolves with it;
+ * rejects after `timeoutMs` (default 15 s) naming `what`.
+ */
+export async function waitFor<T>(
+  what: string,
+  fn: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  options: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> {
+  const timeout = options.timeoutMs ?? 15_000;
+  const t0 = Date.now();
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() - t0 > timeout) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, options.intervalMs ?? 25));
+  }
+}

@@ -3,33 +3,32 @@
  * written by vouch's own encoder. Runs in browsers, Deno, Bun, Node and edge runtimes.
  */
 import { isVouchError, toHex, VouchError } from '@vouch/core';
-import { certificateParts, parseCertificate } from './certificate.js';
 import {
-  ctx,
-  decodeBitString,
+  contextTag,
+  decode,
   encBitString,
   encBool,
+  encInt,
   encNull,
   encOctets,
   encOid,
   encSeq,
-  encSmallInt,
   encTime,
-  encUnsignedInt,
-  parseOne,
+  readBitString,
   seq,
   tlv,
-} from './der.js';
+} from '@vouch/core/asn1';
+import { certificatePartsOf, parseCertificate } from './certificate.js';
+import { EXT_KEY_USAGE_OIDS, KEY_USAGE_NAMES, type KeyUsageName, OID } from './internal/oids.js';
 import {
+  type CertificateSignatureAlgorithm,
   ecdsaP1363ToDer,
   exportPrivateKeyPkcs8,
   importPrivateKey,
   type KeySpec,
-  type SignatureAlgorithm,
   signatureAlgorithmOf,
 } from './keys.js';
 import { encodeName, parseSimpleDn } from './names.js';
-import { EXT_KEY_USAGE_OIDS, KEY_USAGE_NAMES, type KeyUsageName, OID } from './oids.js';
 import type { Certificate, DnAttribute } from './types.js';
 
 function subtle(): SubtleCrypto {
@@ -94,10 +93,10 @@ export interface CreateCertificateOptions {
    * How the issuer signs: RSA keys sign with PKCS#1 v1.5 (`RS256`, default) or PSS (`PS256`, …);
    * EC keys with the curve's hash (`ES256` for P-256, …, the default).
    */
-  signatureAlgorithm?: SignatureAlgorithm;
+  signatureAlgorithm?: CertificateSignatureAlgorithm;
 }
 
-const SIG_OID: Record<SignatureAlgorithm, string> = {
+const SIG_OID: Record<CertificateSignatureAlgorithm, string> = {
   RS256: OID.sha256WithRsa,
   RS384: OID.sha384WithRsa,
   RS512: OID.sha512WithRsa,
@@ -111,14 +110,14 @@ const SIG_OID: Record<SignatureAlgorithm, string> = {
 
 const HASH_OID = { '256': OID.sha256, '384': OID.sha384, '512': OID.sha512 } as const;
 
-function algorithmIdentifier(alg: SignatureAlgorithm): Uint8Array {
+function algorithmIdentifier(alg: CertificateSignatureAlgorithm): Uint8Array {
   if (alg.startsWith('PS')) {
     const bits = alg.slice(2) as '256' | '384' | '512';
     const hashAlg = encSeq(encOid(HASH_OID[bits]), encNull());
     const params = encSeq(
-      tlv(ctx(0, true), hashAlg),
-      tlv(ctx(1, true), encSeq(encOid(OID.mgf1), hashAlg)),
-      tlv(ctx(2, true), encSmallInt(Number(bits) / 8)),
+      tlv(contextTag(0, true), hashAlg),
+      tlv(contextTag(1, true), encSeq(encOid(OID.mgf1), hashAlg)),
+      tlv(contextTag(2, true), encInt(Number(bits) / 8)),
     );
     return encSeq(encOid(OID.rsassaPss), params);
   }
@@ -126,14 +125,14 @@ function algorithmIdentifier(alg: SignatureAlgorithm): Uint8Array {
   return encSeq(encOid(SIG_OID[alg]));
 }
 
-function defaultSigningAlgorithm(key: CryptoKey): SignatureAlgorithm {
+function defaultSigningAlgorithm(key: CryptoKey): CertificateSignatureAlgorithm {
   const a = key.algorithm as KeyAlgorithm & { namedCurve?: string };
   if (a.name === 'ECDSA') return ({ 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' } as const)[a.namedCurve as 'P-256'];
   return 'RS256';
 }
 
 /** Re-import `key` for `alg` when WebCrypto bound it to another algorithm (e.g. an RSA-PSS key signing PKCS#1). */
-async function signingKeyFor(key: CryptoKey, alg: SignatureAlgorithm): Promise<CryptoKey> {
+async function signingKeyFor(key: CryptoKey, alg: CertificateSignatureAlgorithm): Promise<CryptoKey> {
   const a = key.algorithm as KeyAlgorithm & { hash?: { name: string } };
   const wantName = alg.startsWith('PS') ? 'RSA-PSS' : alg.startsWith('RS') ? 'RSASSA-PKCS1-v1_5' : 'ECDSA';
   const wantHash = `SHA-${alg.slice(2)}`;
@@ -144,7 +143,7 @@ async function signingKeyFor(key: CryptoKey, alg: SignatureAlgorithm): Promise<C
   return importPrivateKey(await exportPrivateKeyPkcs8(key), alg);
 }
 
-async function sign(key: CryptoKey, alg: SignatureAlgorithm, data: Uint8Array): Promise<Uint8Array> {
+async function sign(key: CryptoKey, alg: CertificateSignatureAlgorithm, data: Uint8Array): Promise<Uint8Array> {
   const k = await signingKeyFor(key, alg);
   const hash = `SHA-${alg.slice(2)}`;
   let params: AlgorithmIdentifier | RsaPssParams | EcdsaParams;
@@ -183,7 +182,7 @@ async function sha1(data: Uint8Array): Promise<Uint8Array> {
 
 /** The subjectPublicKey BIT STRING contents (what RFC 5280 §4.2.1.2 method 1 hashes). */
 function subjectPublicKeyBits(spki: Uint8Array): Uint8Array {
-  return decodeBitString(seq(parseOne(spki), 'SubjectPublicKeyInfo')[1]!).bytes;
+  return readBitString(seq(decode(spki), 'SubjectPublicKeyInfo')[1], 'subjectPublicKey').bytes;
 }
 
 function randomSerial(): Uint8Array {
@@ -229,7 +228,7 @@ async function build(o: CreateCertificateOptions): Promise<Certificate> {
   const exts: Uint8Array[] = [];
   if (o.basicConstraints) {
     const bc = o.basicConstraints;
-    const body = encSeq(...(bc.ca ? [encBool(true)] : []), ...(bc.pathLen !== undefined ? [encSmallInt(bc.pathLen)] : []));
+    const body = encSeq(...(bc.ca ? [encBool(true)] : []), ...(bc.pathLen !== undefined ? [encInt(bc.pathLen)] : []));
     exts.push(extension(OID.basicConstraints, bc.critical ?? true, body));
   }
   if (o.keyUsage) exts.push(extension(OID.keyUsage, o.keyUsage.critical ?? true, keyUsageBits(o.keyUsage.usages)));
@@ -253,21 +252,21 @@ async function build(o: CreateCertificateOptions): Promise<Certificate> {
     exts.push(extension(OID.authorityInfoAccess, false, encSeq(...ads)));
   }
   if (o.crlUrls?.length) {
-    const dps = o.crlUrls.map((u) => encSeq(tlv(ctx(0, true), tlv(ctx(0, true), tlv(0x86, ascii(u))))));
+    const dps = o.crlUrls.map((u) => encSeq(tlv(contextTag(0, true), tlv(contextTag(0, true), tlv(0x86, ascii(u))))));
     exts.push(extension(OID.crlDistributionPoints, false, encSeq(...dps)));
   }
   for (const e of o.extensions ?? []) exts.push(extension(e.oid, e.critical, e.value));
 
   const sigAlg = algorithmIdentifier(alg);
   const tbs = encSeq(
-    tlv(ctx(0, true), encSmallInt(2)),
-    encUnsignedInt(serial),
+    tlv(contextTag(0, true), encInt(2)),
+    encInt(serial),
     sigAlg,
     issuerName,
     encSeq(encTime(notBefore), encTime(notAfter)),
     subject,
     spki,
-    tlv(ctx(3, true), encSeq(...exts)),
+    tlv(contextTag(3, true), encSeq(...exts)),
   );
   const signature = await sign(signerKey, alg, tbs);
   return parseCertificate(encSeq(tbs, sigAlg, encBitString(signature)));
@@ -275,7 +274,7 @@ async function build(o: CreateCertificateOptions): Promise<Certificate> {
 
 /** The issuer field must repeat the issuer's subject bytes exactly. */
 function issuerNameOf(cert: Certificate): Uint8Array {
-  return certificateParts(cert.der).rawSubject;
+  return certificatePartsOf(cert).rawSubject;
 }
 
 /** Options of {@link generateTestCertificate}. */

@@ -1,9 +1,9 @@
 import { encodePem, hashBytes, toHex, VouchError } from '@vouch/core';
+import { encOctets, encSeq, tlv } from '@vouch/core/asn1';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createCertificate, createTestPki, generateKeyPair, generateTestCertificate, type TestPki } from './builder.js';
 import { certificatesToPem, parseCertificate, parseCertificates } from './certificate.js';
-import { encOctets, encSeq, tlv } from './der.js';
-import { OID } from './oids.js';
+import { OID } from './internal/oids.js';
 
 let pki: TestPki;
 beforeAll(async () => {

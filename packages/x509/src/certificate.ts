@@ -5,99 +5,24 @@
  */
 import { BytesCache, decodePem, encodePem, hashBytes, hashOfBytes, isVouchError, toHex, VouchError } from '@vouch/core';
 import {
-  children,
-  DerError,
-  decodeBitString,
-  decodeBoolean,
-  decodeOid,
-  decodeSmallInt,
-  decodeTime,
+  Asn1Error,
+  type Asn1Node,
+  decode,
   expectTag,
-  parseOne,
+  readBitString,
+  readBoolean,
+  readOid,
+  readSmallInt,
+  readTime,
   readTlv,
   seq,
   TAG,
-  type Tlv,
-} from './der.js';
+} from '@vouch/core/asn1';
+import { describePublicKey } from '@vouch/core/internal';
+import { type CertificateParts, decodeCertificateParts, readExtensions } from './internal/cert-parts.js';
+import { KEY_USAGE_NAMES, OID } from './internal/oids.js';
 import { formatGoName, type ParsedAttribute, parseName } from './names.js';
-import { KEY_USAGE_NAMES, OID } from './oids.js';
-import type { Certificate, CertificateExtension, NamedCurve, PublicKeyInfo } from './types.js';
-
-/** The signed parts of a certificate, for signature checks (internal). */
-export interface CertificateParts {
-  tbs: Uint8Array;
-  signatureAlgorithm: string;
-  /** DER of the AlgorithmIdentifier parameters, when present. */
-  signatureParams?: Uint8Array;
-  signature: Uint8Array;
-  rawIssuer: Uint8Array;
-  rawSubject: Uint8Array;
-}
-
-/** Extract the TBS bytes, signature algorithm and value, and raw names from certificate DER. */
-export function certificateParts(der: Uint8Array): CertificateParts {
-  try {
-    const [tbs, alg, sig] = seq(parseOne(der), 'Certificate');
-    const algParts = seq(alg, 'signatureAlgorithm');
-    const fields = seq(tbs, 'TBSCertificate');
-    const off = fields[0]?.tag === 0xa0 ? 1 : 0;
-    const { unused, bytes } = decodeBitString(expectTag(sig, TAG.BIT_STRING, 'signatureValue'));
-    if (unused !== 0) throw new DerError('signature BIT STRING has unused bits');
-    return {
-      tbs: tbs!.raw,
-      signatureAlgorithm: decodeOid(algParts[0]!),
-      signatureParams: algParts[1]?.raw,
-      signature: bytes,
-      rawIssuer: fields[off + 2]!.raw,
-      rawSubject: fields[off + 4]!.raw,
-    };
-  } catch (e) {
-    throw new VouchError('ERR_CERT_INVALID', `certificate could not be decoded: ${(e as Error).message}`, { cause: e });
-  }
-}
-
-const CURVES: Record<string, { curve?: NamedCurve; bits: number; coord: number }> = {
-  [OID.p224]: { bits: 224, coord: 28 },
-  [OID.p256]: { curve: 'P-256', bits: 256, coord: 32 },
-  [OID.p384]: { curve: 'P-384', bits: 384, coord: 48 },
-  [OID.p521]: { curve: 'P-521', bits: 521, coord: 66 },
-};
-
-function bitLength(magnitude: Uint8Array): number {
-  let i = 0;
-  while (i < magnitude.length && magnitude[i] === 0) i++;
-  if (i === magnitude.length) return 0;
-  return (magnitude.length - i - 1) * 8 + (32 - Math.clz32(magnitude[i]!));
-}
-
-function parsePublicKey(spki: Tlv): PublicKeyInfo {
-  const [alg, key, extra] = seq(spki, 'SubjectPublicKeyInfo');
-  if (extra) throw new DerError('SubjectPublicKeyInfo has trailing fields');
-  const [algOid, params] = seq(alg, 'SubjectPublicKeyInfo.algorithm');
-  const oid = decodeOid(algOid!);
-  const { unused, bytes } = decodeBitString(expectTag(key, TAG.BIT_STRING, 'subjectPublicKey'));
-  if (unused !== 0) throw new DerError('subjectPublicKey has unused bits');
-  if (oid === OID.rsaEncryption) {
-    if (params && params.tag !== TAG.NULL) throw new DerError('RSA key parameters must be NULL');
-    const [n, e, more] = seq(parseOne(bytes), 'RSAPublicKey');
-    expectTag(n, TAG.INTEGER, 'RSA modulus');
-    expectTag(e, TAG.INTEGER, 'RSA exponent');
-    if (more) throw new DerError('RSAPublicKey has trailing fields');
-    if (n!.value.length === 0 || n!.value[0]! & 0x80) throw new DerError('RSA modulus is not positive');
-    return { type: 'RSA', bits: bitLength(n!.value), spki: spki.raw };
-  }
-  if (oid === OID.ecPublicKey) {
-    if (!params || params.tag !== TAG.OID) throw new DerError('EC key must name its curve');
-    const curveOid = decodeOid(params);
-    const c = CURVES[curveOid];
-    if (!c) throw new DerError(`unsupported elliptic curve ${curveOid}`);
-    if (bytes.length !== 1 + 2 * c.coord || bytes[0] !== 0x04) throw new DerError('EC public key is not an uncompressed point');
-    const info: PublicKeyInfo = { type: 'EC', bits: c.bits, spki: spki.raw, curveOid };
-    if (c.curve) info.curve = c.curve;
-    return info;
-  }
-  throw new DerError(`unsupported public key algorithm ${oid} (vouch supports RSA and EC keys)`);
-}
+import type { Certificate, CertificateExtension, PublicKeyInfo } from './types.js';
 
 interface MutableExtras {
   basicConstraints?: { critical: boolean; ca: boolean; pathLenConstraint?: number };
@@ -112,22 +37,23 @@ interface MutableExtras {
 }
 
 function parseExtension(ext: CertificateExtension, out: MutableExtras): void {
-  const v = () => parseOne(ext.value);
+  const v = () => decode(ext.value);
   switch (ext.oid) {
     case OID.basicConstraints: {
       const f = seq(v(), 'BasicConstraints');
       let i = 0;
       let ca = false;
-      if (f[i]?.tag === TAG.BOOLEAN) ca = decodeBoolean(f[i++]!);
+      if (f[i]?.tag === TAG.BOOLEAN) ca = readBoolean(f[i++], 'BasicConstraints.cA');
       let pathLen: number | undefined;
-      if (f[i]?.tag === TAG.INTEGER) pathLen = decodeSmallInt(f[i++]!);
-      if (i !== f.length) throw new DerError('BasicConstraints has unexpected fields');
+      if (f[i]?.tag === TAG.INTEGER) pathLen = readSmallInt(f[i++], 'BasicConstraints.pathLenConstraint');
+      if (pathLen !== undefined && pathLen < 0) throw new Asn1Error('BasicConstraints.pathLenConstraint is negative');
+      if (i !== f.length) throw new Asn1Error('BasicConstraints has unexpected fields');
       out.basicConstraints = { critical: ext.critical, ca };
       if (pathLen !== undefined) out.basicConstraints.pathLenConstraint = pathLen;
       return;
     }
     case OID.keyUsage: {
-      const { bytes } = decodeBitString(v());
+      const { bytes } = readBitString(v(), 'KeyUsage');
       const usages: string[] = [];
       KEY_USAGE_NAMES.forEach((name, bit) => {
         const byte = bytes[bit >> 3];
@@ -137,16 +63,16 @@ function parseExtension(ext: CertificateExtension, out: MutableExtras): void {
       return;
     }
     case OID.extKeyUsage: {
-      const oids = seq(v(), 'ExtKeyUsageSyntax').map(decodeOid);
-      if (oids.length === 0) throw new DerError('ExtKeyUsageSyntax is empty');
+      const oids = seq(v(), 'ExtKeyUsageSyntax').map((o) => readOid(o, 'KeyPurposeId'));
+      if (oids.length === 0) throw new Asn1Error('ExtKeyUsageSyntax is empty');
       out.extKeyUsage = { critical: ext.critical, oids };
       return;
     }
     case OID.authorityInfoAccess: {
       for (const ad of seq(v(), 'AuthorityInfoAccessSyntax')) {
         const [method, location] = seq(ad, 'AccessDescription');
-        const m = decodeOid(method!);
-        if (!location) throw new DerError('AccessDescription without location');
+        const m = readOid(method, 'accessMethod');
+        if (!location) throw new Asn1Error('AccessDescription without location');
         if (location.tag !== 0x86) continue; // only uniformResourceIdentifier names are used
         const url = latin1(location.value);
         if (m === OID.accessOcsp) out.ocspUrls.push(url);
@@ -159,9 +85,9 @@ function parseExtension(ext: CertificateExtension, out: MutableExtras): void {
         const fields = seq(dp, 'DistributionPoint');
         const name = fields.find((f) => f.tag === 0xa0);
         if (!name) continue;
-        for (const choice of children(name)) {
+        for (const choice of name.children) {
           if (choice.tag !== 0xa0) continue; // nameRelativeToCRLIssuer is not a URL
-          for (const gn of children(choice)) if (gn.tag === 0x86) out.crlUrls.push(latin1(gn.value));
+          for (const gn of choice.children) if (gn.tag === 0x86) out.crlUrls.push(latin1(gn.value));
         }
       }
       return;
@@ -190,66 +116,57 @@ function latin1(b: Uint8Array): string {
 const PROFILE_EXTENSIONS = new Set<string>([OID.basicConstraints, OID.keyUsage, OID.extKeyUsage]);
 
 function parseDer(der: Uint8Array): Certificate {
-  const top = parseOne(der);
+  const top = decode(der);
   const [tbs, outerAlg, sigValue, extra] = seq(top, 'Certificate');
-  if (extra) throw new DerError('Certificate has trailing fields');
+  if (extra) throw new Asn1Error('Certificate has trailing fields');
   const f = seq(tbs, 'TBSCertificate');
   let i = 0;
   let version = 1;
   if (f[i]?.tag === 0xa0) {
-    const [vInt, more] = children(f[i++]!);
-    if (!vInt || more) throw new DerError('invalid version field');
-    version = decodeSmallInt(vInt) + 1;
-    if (version < 1 || version > 3) throw new DerError(`unsupported certificate version ${version}`);
+    const [vInt, more] = f[i++]!.children;
+    if (!vInt || more) throw new Asn1Error('invalid version field');
+    version = readSmallInt(vInt, 'version') + 1;
+    if (version < 1 || version > 3) throw new Asn1Error(`unsupported certificate version ${version}`);
   }
   const serial = expectTag(f[i++], TAG.INTEGER, 'serialNumber');
-  if (serial.value.length === 0 || serial.value.length > 64) throw new DerError('invalid serialNumber');
+  if (serial.value.length === 0 || serial.value.length > 64) throw new Asn1Error('invalid serialNumber');
   const innerAlg = expectTag(f[i++], TAG.SEQUENCE, 'signature');
   const issuer = f[i++];
   const validity = seq(f[i++], 'Validity');
   const subject = f[i++];
   const spki = f[i++];
-  if (!issuer || !subject || !spki || validity.length !== 2) throw new DerError('TBSCertificate is incomplete');
-  const rawExts: Tlv[] = [];
+  if (!issuer || !subject || !spki || validity.length !== 2) throw new Asn1Error('TBSCertificate is incomplete');
+  const extensions: CertificateExtension[] = [];
   for (; i < f.length; i++) {
     const t = f[i]!;
     if (t.tag === 0x81 || t.tag === 0x82 || t.tag === 0xa1 || t.tag === 0xa2) {
-      if (version < 2) throw new DerError('unique identifiers require version 2 or 3');
+      if (version < 2) throw new Asn1Error('unique identifiers require version 2 or 3');
       continue;
     }
     if (t.tag === 0xa3) {
-      if (version !== 3) throw new DerError('extensions require version 3');
-      const [exts, more] = children(t);
-      if (more) throw new DerError('invalid extensions field');
-      rawExts.push(...seq(exts, 'Extensions'));
+      if (version !== 3) throw new Asn1Error('extensions require version 3');
+      const [exts, more] = t.children;
+      if (more) throw new Asn1Error('invalid extensions field');
+      extensions.push(...readExtensions(exts));
       continue;
     }
-    throw new DerError(`unexpected field (tag 0x${t.tag.toString(16)}) in TBSCertificate`);
+    throw new Asn1Error(`unexpected field (tag 0x${t.raw[0]!.toString(16)}) in TBSCertificate`);
   }
   // Go rejects a certificate whose inner and outer signature algorithms differ.
   const outer = expectTag(outerAlg, TAG.SEQUENCE, 'signatureAlgorithm');
-  if (!bytesEq(outer.raw, innerAlg.raw)) throw new DerError("inner and outer signature algorithm identifiers don't match");
+  if (!bytesEq(outer.raw, innerAlg.raw)) throw new Asn1Error("inner and outer signature algorithm identifiers don't match");
   const [sigOid] = seq(outer, 'signatureAlgorithm');
-  const signatureAlgorithm = decodeOid(expectTag(sigOid, TAG.OID, 'signatureAlgorithm.algorithm'));
-  decodeBitString(expectTag(sigValue, TAG.BIT_STRING, 'signatureValue'));
+  const signatureAlgorithm = readOid(sigOid, 'signatureAlgorithm.algorithm');
+  readBitString(sigValue, 'signatureValue');
 
   const subjectRdns = parseName(subject);
   const issuerRdns = parseName(issuer);
-  const publicKey = parsePublicKey(spki);
+  const publicKey = describePublicKey(spki);
 
-  const extensions: CertificateExtension[] = [];
   const seen = new Set<string>();
-  for (const e of rawExts) {
-    const parts = seq(e, 'Extension');
-    const oid = decodeOid(expectTag(parts[0], TAG.OID, 'extnID'));
-    let j = 1;
-    let critical = false;
-    if (parts[j]?.tag === TAG.BOOLEAN) critical = decodeBoolean(parts[j++]!);
-    const value = expectTag(parts[j++], TAG.OCTET_STRING, 'extnValue').value;
-    if (j !== parts.length) throw new DerError('Extension has trailing fields');
-    if (seen.has(oid)) throw new DerError(`certificate contains duplicate extension ${oid}`);
+  for (const { oid } of extensions) {
+    if (seen.has(oid)) throw new Asn1Error(`certificate contains duplicate extension ${oid}`);
     seen.add(oid);
-    extensions.push({ oid, critical, value });
   }
 
   const x: MutableExtras = { ocspUrls: [], crlUrls: [], issuingCertificateUrls: [], malformed: [] };
@@ -257,9 +174,9 @@ function parseDer(der: Uint8Array): Certificate {
     try {
       parseExtension(ext, x);
     } catch (e) {
-      if (!(e instanceof DerError)) throw e;
+      if (!(e instanceof Asn1Error)) throw e;
       // A critical extension we interpret must decode; non-critical ones are recorded and skipped.
-      if (ext.critical) throw new DerError(`critical extension ${ext.oid} is malformed: ${e.message}`);
+      if (ext.critical) throw new Asn1Error(`critical extension ${ext.oid} is malformed: ${e.message}`);
       x.malformed.push(ext.oid);
       if (ext.oid === OID.crlDistributionPoints) x.crlUrls.length = 0;
       if (ext.oid === OID.authorityInfoAccess) {
@@ -283,8 +200,8 @@ function parseDer(der: Uint8Array): Certificate {
     subjectRdns: subjectRdns.map((r) => r.map(publicAttr)),
     issuerRdns: issuerRdns.map((r) => r.map(publicAttr)),
     serialNumber: serialHex(serial.value),
-    notBefore: decodeTime(validity[0]!),
-    notAfter: decodeTime(validity[1]!),
+    notBefore: readTime(validity[0], 'notBefore'),
+    notAfter: readTime(validity[1], 'notAfter'),
     publicKey,
     signatureAlgorithm,
     sha256Fingerprint: toHex(hashBytes(der, 'sha256')),
@@ -451,16 +368,16 @@ export function certificateMemo(cert: Certificate): Map<string, unknown> | undef
 }
 
 /**
- * {@link certificateParts} of a certificate (internal). For an object from
+ * The raw {@link CertificateParts} of a certificate (internal). For an object from
  * {@link parseCertificate} these are the parts of the bytes its model was parsed from, decoded
  * once per distinct DER; for any other object they are decoded from `cert.der`.
  */
 export function certificatePartsOf(cert: Certificate): CertificateParts {
   const known = TEMPLATES.get(cert);
   // An object whose `der` was replaced is decoded from what it holds now.
-  if (!known || known.der !== cert.der) return certificateParts(cert.der);
+  if (!known || known.der !== cert.der) return decodeCertificateParts(cert.der);
   const t = known.t;
-  t.parts ??= Object.freeze(certificateParts(t.der));
+  t.parts ??= Object.freeze(decodeCertificateParts(t.der));
   return t.parts;
 }
 
@@ -468,7 +385,7 @@ function splitDer(buf: Uint8Array): Uint8Array[] {
   const out: Uint8Array[] = [];
   let p = 0;
   while (p < buf.length) {
-    let t: Tlv;
+    let t: Asn1Node;
     try {
       t = readTlv(buf, p);
     } catch (e) {

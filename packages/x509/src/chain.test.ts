@@ -1,4 +1,5 @@
 import { fromHex, isVouchError, toHex, type VouchError } from '@vouch/core';
+import { contextTag, encBitString, encInt, encNull, encOid, encSeq, tlv } from '@vouch/core/asn1';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type CertificateWithKey,
@@ -9,7 +10,7 @@ import {
   generateTestCertificate,
   type TestPki,
 } from './builder.js';
-import { certificateParts, parseCertificate } from './certificate.js';
+import { certificatePartsOf, parseCertificate } from './certificate.js';
 import {
   isValidAt,
   validateCaCertificate,
@@ -19,8 +20,8 @@ import {
   validateTimestampingChain,
   validateTimestampingLeaf,
 } from './chain.js';
-import { encBitString, encNull, encOid, encSeq } from './der.js';
-import { OID } from './oids.js';
+import { OID } from './internal/oids.js';
+import { verifyCertificateSignature } from './internal/verify.js';
 import type { Certificate } from './types.js';
 
 let pki: TestPki;
@@ -207,25 +208,61 @@ describe('chain structure rules', () => {
     await expectRule(validateSigningChain([leaf, noSign.certificate, pki.root.certificate]), 'issuer-link');
   });
 
-  it('rejects a certificate signed with SHA-1', async () => {
+  /**
+   * A self-signed RSA-2048 certificate whose signature AlgorithmIdentifier (in the TBS and
+   * outside it) has `from` replaced by `to`, re-signed with the same key as `sign` says.
+   */
+  async function resigned(
+    options: Partial<CreateCertificateOptions>,
+    from: Uint8Array,
+    to: Uint8Array,
+    sign: { key: RsaHashedImportParams; params: AlgorithmIdentifier | RsaPssParams },
+  ): Promise<{ original: Certificate; rewritten: Certificate }> {
     const pair = await generateKeyPair('RSA-2048');
-    const modern = await createCertificate({
-      subject: 'CN=sha1',
+    const original = await createCertificate({
+      subject: 'CN=rewritten',
       publicKey: pair.publicKey,
       privateKey: pair.privateKey,
       keyUsage: { usages: ['digitalSignature'] },
+      ...options,
     });
-    // Rewrite the signature algorithm to sha1WithRSAEncryption and re-sign with SHA-1.
-    const sha256Alg = encSeq(encOid(OID.sha256WithRsa), encNull());
-    const sha1Alg = encSeq(encOid(OID.sha1WithRsa), encNull());
-    const tbs = fromHex(toHex(certificateParts(modern.der).tbs).replace(toHex(sha256Alg), toHex(sha1Alg)));
+    const rewrite = (b: Uint8Array) => fromHex(toHex(b).replace(toHex(from), toHex(to)));
+    const tbs = rewrite(certificatePartsOf(original).tbs);
     const pkcs8 = await crypto.subtle.exportKey('pkcs8', pair.privateKey);
-    const k = await crypto.subtle.importKey('pkcs8', pkcs8, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-1' }, false, ['sign']);
-    const sig = new Uint8Array(await crypto.subtle.sign('RSASSA-PKCS1-v1_5', k, tbs as Uint8Array<ArrayBuffer>));
-    const sha1Cert = parseCertificate(encSeq(tbs, sha1Alg, encBitString(sig)));
+    const k = await crypto.subtle.importKey('pkcs8', pkcs8, sign.key, false, ['sign']);
+    const sig = new Uint8Array(await crypto.subtle.sign(sign.params, k, tbs as Uint8Array<ArrayBuffer>));
+    const rewritten = parseCertificate(encSeq(tbs, rewrite(certificatePartsOf(original).signatureAlgorithmId.raw), encBitString(sig)));
+    return { original, rewritten };
+  }
+
+  it('rejects a certificate signed with SHA-1', async () => {
+    // sha256WithRSAEncryption rewritten to sha1WithRSAEncryption, re-signed with SHA-1
+    const { rewritten: sha1Cert } = await resigned(
+      {},
+      encSeq(encOid(OID.sha256WithRsa), encNull()),
+      encSeq(encOid(OID.sha1WithRsa), encNull()),
+      { key: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-1' }, params: { name: 'RSASSA-PKCS1-v1_5' } },
+    );
     expect(sha1Cert.signatureAlgorithm).toBe(OID.sha1WithRsa);
     const e = await expectRule(validateSigningChain([sha1Cert]), 'self-signed');
     expect(e.message).toMatch(/insecure/);
+  });
+
+  it('accepts RSASSA-PSS parameters only as Go does: a salt shorter than the hash is refused', async () => {
+    // PS256 (salt 32) rewritten to saltLength 20, re-signed with a 20-byte salt
+    const { original, rewritten: shortSalt } = await resigned(
+      { signatureAlgorithm: 'PS256' },
+      tlv(contextTag(2, true), encInt(32)),
+      tlv(contextTag(2, true), encInt(20)),
+      { key: { name: 'RSA-PSS', hash: 'SHA-256' }, params: { name: 'RSA-PSS', saltLength: 20 } },
+    );
+    expect(await verifyCertificateSignature(original, original)).toBe(true);
+    const e = await rejection(verifyCertificateSignature(shortSalt, shortSalt));
+    expect([e.code, e.message]).toEqual([
+      'ERR_CERT_INVALID',
+      expect.stringMatching(/salt length must equal the SHA-256 length \(32 bytes\), found 20/),
+    ]);
+    await expectRule(validateSigningChain([shortSalt]), 'self-signed');
   });
 });
 

@@ -8,8 +8,8 @@
  */
 import { isVouchError, VouchError } from '@vouch/core';
 import { certificatePartsOf } from './certificate.js';
-import { verifyCertificateSignature } from './keys.js';
-import { OID } from './oids.js';
+import { OID } from './internal/oids.js';
+import { verifyCertificateSignature } from './internal/verify.js';
 import type { Certificate } from './types.js';
 
 /** Options of {@link validateSigningChain} and {@link validateTimestampingChain}. */

@@ -30,7 +30,9 @@ export {
   validateTimestampingLeaf,
 } from './chain.js';
 export * from './dn.js';
+export { EXT_KEY_USAGE_OIDS, KEY_USAGE_NAMES, type KeyUsageName, OID } from './internal/oids.js';
 export {
+  type CertificateSignatureAlgorithm,
   ecdsaDerToP1363,
   ecdsaP1363ToDer,
   exportPrivateKeyPkcs8,
@@ -44,5 +46,4 @@ export {
   signatureAlgorithmOfKey,
   verifyCertificateSignature,
 } from './keys.js';
-export { EXT_KEY_USAGE_OIDS, KEY_USAGE_NAMES, type KeyUsageName, OID } from './oids.js';
 export * from './types.js';

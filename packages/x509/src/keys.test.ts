@@ -85,18 +85,18 @@ describe('keys', () => {
 
   it('importPrivateKey accepts PKCS#1 and SEC1 PEM and rejects junk', async () => {
     // PKCS#1 / SEC1 from PKCS#8 by unwrapping the inner OCTET STRING.
-    const { parseOne, seq } = await import('./der.js');
+    const { decode, seq } = await import('@vouch/core/asn1');
     const rsa = await generateKeyPair('RSA-2048');
     const rsa8 = await exportPrivateKeyPkcs8(rsa.privateKey);
-    const pkcs1 = seq(parseOne(rsa8), 'pkcs8')[2]!.value;
+    const pkcs1 = seq(decode(rsa8), 'pkcs8')[2]!.value;
     const k1 = await importPrivateKey(encodePem('RSA PRIVATE KEY', pkcs1));
     expect(signatureAlgorithmOfKey(k1)).toBe('PS256');
     const ec = await generateKeyPair('EC-384');
     const ec8 = await exportPrivateKeyPkcs8(ec.privateKey);
-    const sec1 = seq(parseOne(ec8), 'pkcs8')[2]!.value;
+    const sec1 = seq(decode(ec8), 'pkcs8')[2]!.value;
     // WebCrypto's SEC1 omits the curve; add [0] parameters as openssl writes them.
-    const { encSeq, encOid, tlv } = await import('./der.js');
-    const f = seq(parseOne(sec1), 'sec1');
+    const { encSeq, encOid, tlv } = await import('@vouch/core/asn1');
+    const f = seq(decode(sec1), 'sec1');
     const withCurve = encSeq(f[0]!.raw, f[1]!.raw, tlv(0xa0, encOid('1.3.132.0.34')), ...f.slice(2).map((x) => x.raw));
     const k2 = await importPrivateKey(encodePem('EC PRIVATE KEY', withCurve));
     expect(signatureAlgorithmOfKey(k2)).toBe('ES384');

@@ -3,7 +3,7 @@
  * subjects that way in every message and trusted-identity comparison), and encoding for the
  * certificate builder. Internal module.
  */
-import { children, DerError, decodeOid, encOid, encSeq, encSet, expectTag, TAG, type Tlv, tlv } from './der.js';
+import { Asn1Error, type Asn1Node, encOid, encSeq, encSet, expectTag, readOid, TAG, tlv } from '@vouch/core/asn1';
 import type { DnAttribute } from './types.js';
 
 /** The attribute types Go's pkix package knows by short name; everything else prints as `OID=#hex`. */
@@ -30,7 +30,7 @@ export interface ParsedAttribute extends DnAttribute {
 function ascii(b: Uint8Array, what: string): string {
   let s = '';
   for (const c of b) {
-    if (c > 0x7f) throw new DerError(`${what} holds a non-ASCII byte`);
+    if (c > 0x7f) throw new Asn1Error(`${what} holds a non-ASCII byte`);
     s += String.fromCharCode(c);
   }
   return s;
@@ -39,7 +39,7 @@ function ascii(b: Uint8Array, what: string): string {
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** Decode an attribute value of one of the string types Go's x509 parser accepts. */
-export function decodeDirectoryString(t: Tlv): string {
+export function decodeDirectoryString(t: Asn1Node): string {
   switch (t.tag) {
     case TAG.PRINTABLE_STRING:
       return ascii(t.value, 'PrintableString');
@@ -58,29 +58,29 @@ export function decodeDirectoryString(t: Tlv): string {
       try {
         return utf8Decoder.decode(t.value);
       } catch {
-        throw new DerError('UTF8String is not valid UTF-8');
+        throw new Asn1Error('UTF8String is not valid UTF-8');
       }
     case TAG.BMP_STRING: {
-      if (t.value.length % 2 !== 0) throw new DerError('BMPString has an odd length');
+      if (t.value.length % 2 !== 0) throw new Asn1Error('BMPString has an odd length');
       let s = '';
       for (let i = 0; i < t.value.length; i += 2) s += String.fromCharCode((t.value[i]! << 8) | t.value[i + 1]!);
       return s;
     }
     default:
-      throw new DerError(`unsupported attribute value type (tag 0x${t.tag.toString(16)})`);
+      throw new Asn1Error(`unsupported attribute value type (tag 0x${t.raw[0]!.toString(16)})`);
   }
 }
 
 /** Parse a Name (SEQUENCE OF SET OF AttributeTypeAndValue) into RDNs in certificate order. */
-export function parseName(t: Tlv): ParsedAttribute[][] {
+export function parseName(t: Asn1Node): ParsedAttribute[][] {
   const rdns: ParsedAttribute[][] = [];
-  for (const set of children(expectTag(t, TAG.SEQUENCE, 'Name'))) {
+  for (const set of expectTag(t, TAG.SEQUENCE, 'Name').children) {
     expectTag(set, TAG.SET, 'RelativeDistinguishedName');
     const rdn: ParsedAttribute[] = [];
-    for (const atv of children(set)) {
-      const [type, value, extra] = children(expectTag(atv, TAG.SEQUENCE, 'AttributeTypeAndValue'));
-      if (!type || !value || extra) throw new DerError('AttributeTypeAndValue must hold a type and a value');
-      const oid = decodeOid(type);
+    for (const atv of set.children) {
+      const [type, value, extra] = expectTag(atv, TAG.SEQUENCE, 'AttributeTypeAndValue').children;
+      if (!type || !value || extra) throw new Asn1Error('AttributeTypeAndValue must hold a type and a value');
+      const oid = readOid(type, 'AttributeType');
       rdn.push({ oid, type: ATTRIBUTE_SHORT_NAMES[oid] ?? oid, value: decodeDirectoryString(value) });
     }
     if (rdn.length > 0) rdns.push(rdn);
@@ -189,7 +189,7 @@ export function parseSimpleDn(dn: string): DnAttribute[] {
   if (cur.trim() !== '' || parts.length > 0) parts.push(cur);
   for (const p of parts) {
     const eq = p.indexOf('=');
-    if (eq <= 0) throw new DerError(`"${p}" is not TYPE=VALUE`);
+    if (eq <= 0) throw new Asn1Error(`"${p}" is not TYPE=VALUE`);
     const type = p.slice(0, eq).trim();
     const raw = p.slice(eq + 1).trim();
     out.push({ type, value: raw.replace(/\\(.)/g, '$1') });
@@ -202,9 +202,9 @@ export function encodeName(attrs: readonly DnAttribute[]): Uint8Array {
   const rdns: Uint8Array[] = [];
   for (const a of [...attrs].reverse()) {
     const oid = SHORT_TO_OID[a.type.toUpperCase()] ?? (/^\d+(\.\d+)+$/.test(a.type) ? a.type : undefined);
-    if (!oid) throw new DerError(`unknown attribute type "${a.type}"`);
+    if (!oid) throw new Asn1Error(`unknown attribute type "${a.type}"`);
     if ((oid === '2.5.4.6' || oid === '2.5.4.5') && !isPrintableString(a.value)) {
-      throw new DerError(`${a.type} must be a PrintableString`);
+      throw new Asn1Error(`${a.type} must be a PrintableString`);
     }
     rdns.push(encSet(encSeq(encOid(oid), goMarshalString(a.value))));
   }

@@ -4,19 +4,10 @@
  * optional fields; do not rename.)
  */
 
-export type KeyType = 'RSA' | 'EC';
-export type NamedCurve = 'P-256' | 'P-384' | 'P-521';
+import type { KeyType, NamedCurve, PublicKeyInfo } from '@vouch/core';
 
-export interface PublicKeyInfo {
-  type: KeyType;
-  /** RSA modulus size or EC field size in bits (2048, 3072, 4096, 256, 384, 521). */
-  bits: number;
-  curve?: NamedCurve;
-  /** DER SubjectPublicKeyInfo, importable with WebCrypto `importKey('spki', …)`. */
-  spki: Uint8Array;
-  /** EC only: the named curve OID (set also for curves outside {@link NamedCurve}, e.g. P-224). */
-  curveOid?: string;
-}
+/** The key vocabulary lives in @vouch/core; re-exported here because the certificate model uses it. */
+export type { KeyType, NamedCurve, PublicKeyInfo };
 
 /** One extension as it appears in the certificate (raw `extnValue` contents). */
 export interface CertificateExtension {

@@ -11,10 +11,10 @@ import {
   type TimestampAuthority,
 } from '@vouch/notation';
 import type { Command } from 'commander';
-import { parseExpiry } from '../commands/sign.js';
 import { type CliContext, UsageError } from '../context.js';
 import { crlCacheOption } from '../crl-cache.js';
 import { codecFor } from '../deps.js';
+import { parseExpiry } from '../duration.js';
 import { pluginSignerFor } from '../plugin-signing.js';
 import { cliFetch } from '../registry.js';
 import { keySigner, timestampError } from '../signing.js';

@@ -1,9 +1,9 @@
 import { type FetchLike, VouchError } from '@vouch/core';
 import { dockerConfigPath, eraseDockerCredentials, loadNotationConfig, type NotationConfig, storeDockerCredentials } from '@vouch/node';
 import type { Command } from 'commander';
-import { act, required } from '../command.js';
+import { act, positionalArgument } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
-import { cliFetch } from '../registry.js';
+import { cliFetch, usesPlainHttp } from '../registry.js';
 
 /** Where login/logout keep credentials: notation's config.json helper when it names one, else the docker config. */
 function storeOptions(ctx: CliContext, config: NotationConfig, host: string) {
@@ -88,7 +88,7 @@ export function registerAuth(program: Command, ctx: CliContext): void {
     .option('--password-stdin', 'take the password from stdin')
     .option('--insecure-registry', 'use HTTP for the registry');
   act(login, ctx, async ([server], opts) => {
-    const host = validHost(required(server, 'server'));
+    const host = validHost(positionalArgument(ctx, server));
     let username = (opts.username as string | undefined) ?? ctx.env.NOTATION_USERNAME;
     let password = opts.password as string | undefined;
     if (opts.passwordStdin) {
@@ -115,8 +115,7 @@ export function registerAuth(program: Command, ctx: CliContext): void {
     username = (username ?? '').trim();
     if (!password) throw new UsageError('password is required: use --password-stdin (or -p)');
     const config = await loadNotationConfig(ctx.configDir());
-    const plain =
-      !!opts.insecureRegistry || (config.insecureRegistries ?? []).includes(host) || /^(localhost|127\.0\.0\.1)(:\d+)?$/.test(host);
+    const plain = usesPlainHttp(host, !!opts.insecureRegistry, config);
     await checkCredentials(cliFetch(ctx), `${plain ? 'http' : 'https'}://${host}`, username, password);
     const saved = await storeDockerCredentials(host, username, password, storeOptions(ctx, config, host));
     ctx.line('Login Succeeded');
@@ -125,7 +124,7 @@ export function registerAuth(program: Command, ctx: CliContext): void {
 
   const logout = program.command('logout').description('Log out from the logged in registries').argument('<server>', 'registry host');
   act(logout, ctx, async ([server]) => {
-    const host = validHost(required(server, 'server'));
+    const host = validHost(positionalArgument(ctx, server));
     const config = await loadNotationConfig(ctx.configDir());
     const r = await eraseDockerCredentials(host, storeOptions(ctx, config, host));
     ctx.line('Logout Succeeded');

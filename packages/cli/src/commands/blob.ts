@@ -24,18 +24,17 @@ export function registerBlob(program: Command, ctx: CliContext): void {
     .option('-k, --key <name>', 'signing key name in signingkeys.json (default: the default key)')
     .option('--signature-directory <dir>', 'directory to write the signature file to (default: the current directory)')
     .option('--media-type <type>', 'media type of the blob', 'application/octet-stream')
-    .option('-e, --expiry <duration>', 'signature validity, e.g. 24h')
+    .option(
+      '-e, --expiry <duration>',
+      'how long the signature is valid, in hours, minutes and seconds: 24h, 30m, 1h30m (default: no expiry)',
+    )
     .option('-m, --user-metadata <key=value>', 'user defined metadata to sign with the blob (repeatable)', collect)
     .option('--id <id>', 'key id (with --plugin)')
     .option('--plugin <name>', 'signing plugin')
     .option('--plugin-config <key=value>', 'plugin configuration (repeatable)', collect)
     .option('--timestamp-url <url>', 'RFC 3161 timestamping authority URL')
     .option('--timestamp-root-cert <file>', 'root certificate of the timestamping authority')
-    .option('--force', 'overwrite an existing signature file without prompt')
-    .addHelpText(
-      'after',
-      '\n  --signature-format <jws|cose>    signature envelope format (default: config.json signatureFormat, else jws)',
-    );
+    .option('--force', 'overwrite an existing signature file without prompt');
   act(sign, ctx, (args, opts, cmd) => runBlobSign(ctx, args[0], opts, cmd));
 
   const verify = blob

@@ -17,7 +17,7 @@ import {
   writeFileAtomic,
 } from '@vouch/node';
 import type { Command } from 'commander';
-import { act, positiveInt, required } from '../command.js';
+import { act, positionalArgument, positiveInt, required } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
 import { generateTestCertificateAndKey } from '../deps.js';
 import { renderTable } from '../format/table.js';
@@ -116,7 +116,8 @@ export function registerCert(program: Command, ctx: CliContext): void {
   act(showCmd, ctx, async ([file], opts) => {
     const type = required(opts.type, 'type');
     const store = required(opts.store, 'store');
-    const { entry, certificates } = await showTrustStoreCertificate(ctx.configDir(), type, store, required(file, 'file'));
+    const name = positionalArgument(ctx, file, 'certificate fileName cannot be empty');
+    const { entry, certificates } = await showTrustStoreCertificate(ctx.configDir(), type, store, name);
     const views = certificates.map((c) => ({
       subject: c.subject,
       issuer: c.issuer,
@@ -136,7 +137,8 @@ export function registerCert(program: Command, ctx: CliContext): void {
       ctx.line(`Valid from: ${formatGoTime(c.notBefore)}`);
       ctx.line(`Valid to: ${formatGoTime(c.notAfter)}`);
       ctx.line(`IsCA: ${views[i]!.isCA}`);
-      ctx.line(`SHA1 Thumbprint: ${views[i]!.sha1Thumbprint}`);
+      // notation 1.3 prints the SHA-256 thumbprint (older releases printed SHA-1; the JSON view keeps both)
+      ctx.line(`SHA256 Thumbprint: ${views[i]!.sha256Thumbprint}`);
       if (i !== certificates.length - 1) ctx.line(SEPARATOR);
     });
   });
@@ -150,8 +152,6 @@ export function registerCert(program: Command, ctx: CliContext): void {
     .option('-a, --all', 'delete all certificates in the named store')
     .option('-y, --yes', 'do not prompt for confirmation');
   act(delCmd, ctx, async ([file], opts) => {
-    const type = required(opts.type, 'type');
-    const store = required(opts.store, 'store');
     if (opts.all && file) {
       throw new UsageError('cannot delete a single certificate file when --all flag is set. use --help flag for more details');
     }
@@ -160,8 +160,10 @@ export function registerCert(program: Command, ctx: CliContext): void {
         'delete requires either the certificate file name that needs to be deleted or --all flag to delete all certificates in the given named trust store',
       );
     }
+    const type = required(opts.type, 'type');
+    const store = required(opts.store, 'store');
     const prompt = opts.all
-      ? `Are you sure you want to delete all certificate in "${store}" of type "${type}"?`
+      ? `Are you sure you want to delete all certificates in "${store}" of type "${type}"?`
       : `Are you sure you want to delete "${file}" in "${store}" of type "${type}"?`;
     if (!(await ctx.confirm(prompt, !!opts.yes))) {
       ctx.result({ deleted: null });
@@ -255,9 +257,11 @@ export function registerCert(program: Command, ctx: CliContext): void {
     .option('-b, --bits <n>', 'RSA key bits', '2048')
     .option('--default', 'mark as default signing key');
   act(genCmd, ctx, async ([name], opts) => {
-    const n = required(name, 'name');
+    if (name === undefined) positionalArgument(ctx, name);
+    const n = String(name);
+    // an empty name is a name that breaks the format (notation's message), not a missing flag
     if (!isValidTrustStoreName(n)) throw new UsageError('name needs to follow [a-zA-Z0-9_.-]+ format');
-    const bits = positiveInt(opts.bits, '--bits') ?? 2048;
+    const bits = positiveInt(opts.bits, 'bits', '-b, --bits') ?? 2048;
     if (![2048, 3072, 4096].includes(bits)) throw new UsageError(`RSA key bits must be 2048, 3072 or 4096, got ${bits}`);
     const configDir = ctx.configDir();
     const keys = await loadSigningKeys(configDir);

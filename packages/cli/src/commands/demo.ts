@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { nodeOciLayout } from '@vouch/node';
 import { createRegistryClient, remoteRepository, type WritableRepository } from '@vouch/registry';
 import type { Command } from 'commander';
@@ -8,10 +8,17 @@ import { act } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
 import { renderHeader, renderStep, renderVerdict } from '../demo/render.js';
 import { runDemo } from '../demo/story.js';
-import { cliCredentials, cliFetch, readNotationConfigSync } from '../registry.js';
+import { cliCredentials, cliFetch, readNotationConfigSync, usesPlainHttp } from '../registry.js';
 
 /** Registry part of the demo's image references when it runs on OCI layouts. */
 export const DEMO_LAYOUT_REGISTRY = 'registry.example.com';
+
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/i;
+
+/** The demo reaches loopback registries over plain HTTP; `verify` does so only for localhost:<port> (notation's rule). */
+function insecureFlag(ctx: CliContext, registry: string): string {
+  return LOOPBACK.test(registry) && !usesPlainHttp(registry, false, readNotationConfigSync(ctx)) ? '--insecure-registry ' : '';
+}
 
 const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;
 
@@ -35,7 +42,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       throw new UsageError(`--registry must be HOST or HOST:PORT (for example 127.0.0.1:5000), got "${registryHost}"`);
     }
     const given = opts.dir as string | undefined;
-    const dir = given ? ctx.resolvePath(given) : await mkdtemp(join(tmpdir(), 'vouch-demo-'));
+    const dir = given ? resolve(ctx.resolvePath(given)) : await mkdtemp(join(tmpdir(), 'vouch-demo-'));
     if (given) await mkdir(dir, { recursive: true });
     const keep = !!given || !!opts.keep;
     try {
@@ -57,7 +64,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
         openRepository = (path) => nodeOciLayout(join(dir, 'layout', path));
       }
       const mode = registryHost ? 'registry' : 'oci-layout';
-      ctx.out(renderHeader({ mode, registry, dir, store: join(dir, 'layout') }));
+      ctx.out(renderHeader({ mode, registry, dir, store: join(dir, 'layout'), kept: keep }));
       const report = await runDemo({
         mode,
         registry,
@@ -65,17 +72,19 @@ export function registerDemo(program: Command, ctx: CliContext): void {
         openRepository,
         now: () => ctx.now(),
         onStep: (step, i, n) => ctx.out(renderStep(step, i, n)),
+        // a temporary directory is removed at the end: name its files relative to it
+        ...(keep ? {} : { displayPath: (p: string) => relative(dir, p) }),
       });
       if (ctx.json) {
-        ctx.result({ ...report, kept: keep });
+        ctx.result({ ...report, dir: keep ? report.dir : null, kept: keep });
       } else {
         ctx.out(renderVerdict(report));
         if (keep) {
           const signed = report.images.signed;
           const tryIt =
             mode === 'oci-layout'
-              ? `NOTATION_EXPERIMENTAL=1 ${ctx.programName} --config-dir ${join(dir, 'notation')} verify --oci-layout ${join(dir, 'layout', 'demo', 'app')}@${signed.digest} --scope ${registry}/demo/app`
-              : `${ctx.programName} --config-dir ${join(dir, 'notation')} verify ${registry}/demo/app@${signed.digest}`;
+              ? `${ctx.programName} --config-dir ${join(dir, 'notation')} verify --oci-layout ${join(dir, 'layout', 'demo', 'app')}@${signed.digest} --scope ${registry}/demo/app`
+              : `${ctx.programName} --config-dir ${join(dir, 'notation')} verify ${insecureFlag(ctx, registry)}${registry}/demo/app@${signed.digest}`;
           ctx.line(`\nFiles kept in ${dir}. Try it yourself:\n  ${tryIt}`);
         } else {
           ctx.line(`\nFiles were written to a temporary directory, now removed (pass --keep or --dir to keep them).`);

@@ -6,16 +6,7 @@ import type { Command } from 'commander';
 import { act, addRegistryOptions } from '../command.js';
 import type { CliContext } from '../context.js';
 import { codecFor } from '../deps.js';
-import {
-  ALGORITHM_NAMES,
-  addCertificates,
-  attributeValue,
-  certJson,
-  readTimestamp,
-  rfc3339Nano,
-  sortedObject,
-  type TimestampView,
-} from '../format/envelope.js';
+import { ALGORITHM_NAMES, addCertificates, attributeValue, certJson, readTimestamp, type TimestampView } from '../format/envelope.js';
 import { formatAnsic, formatRfc3339 } from '../format/time.js';
 import { add, addPair, node, renderTree, type TreeNode } from '../format/tree.js';
 import { artifactSignatures } from '../signatures.js';
@@ -27,25 +18,43 @@ interface Inspected {
   timestamp?: TimestampView | undefined;
 }
 
+/**
+ * The signed attributes as notation 1.3 shows them: one map of signingScheme, signingTime (or
+ * the authentic signing time), expiry and the extended attributes (value as text). notation
+ * prints a Go map, in random order in text and sorted in JSON; vouch sorts both.
+ */
+function signedAttributes(env: ParsedEnvelope, time: (d: Date) => string): [string, string][] {
+  const out: [string, string][] = [['signingScheme', env.signedAttributes.signingScheme]];
+  const signingTime = env.signedAttributes.signingTime ?? env.signedAttributes.authenticSigningTime;
+  if (signingTime) out.push(['signingTime', time(signingTime)]);
+  if (env.signedAttributes.expiry) out.push(['expiry', time(env.signedAttributes.expiry)]);
+  for (const a of env.signedAttributes.extended) out.push([a.key, attributeValue(a.value)]);
+  return sortedEntries(out);
+}
+
+function sortedEntries<T>(entries: [string, T][]): [string, T][] {
+  return entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** The user-defined attributes (the payload's annotations), sorted by key; empty when there are none. */
+function userAttributes(env: ParsedEnvelope): [string, string][] {
+  return sortedEntries(Object.entries(env.payload.targetArtifact.annotations ?? {}));
+}
+
+/** One signature as a node of notation 1.3's `inspect` tree. */
 function signatureNode(s: Inspected): TreeNode {
   const env = s.envelope;
   const sig = node(s.manifest.digest);
+  addPair(sig, 'media type', s.envelopeMediaType);
   addPair(sig, 'signature algorithm', ALGORITHM_NAMES[env.algorithm] ?? env.algorithm);
-  addPair(sig, 'signature envelope type', s.envelopeMediaType);
   const signed = add(sig, 'signed attributes');
-  addPair(signed, 'content type', env.payloadContentType);
-  addPair(signed, 'signing scheme', env.signedAttributes.signingScheme);
-  const time = env.signedAttributes.signingTime ?? env.signedAttributes.authenticSigningTime;
-  if (time) addPair(signed, 'signing time', formatAnsic(time));
-  if (env.signedAttributes.expiry) addPair(signed, 'expiry', formatAnsic(env.signedAttributes.expiry));
-  for (const a of env.signedAttributes.extended) addPair(signed, a.key, attributeValue(a.value));
+  for (const [k, v] of signedAttributes(env, formatAnsic)) addPair(signed, k, v);
   const user = add(sig, 'user defined attributes');
-  const annotations = env.payload.targetArtifact.annotations ?? {};
-  const keys = Object.keys(annotations).sort();
-  if (keys.length === 0) add(user, '(empty)');
-  for (const k of keys) addPair(user, k, annotations[k]!);
+  const annotations = userAttributes(env);
+  if (annotations.length === 0) add(user, '(empty)');
+  for (const [k, v] of annotations) addPair(user, k, v);
   const unsigned = add(sig, 'unsigned attributes');
-  if (env.unsignedAttributes.signingAgent) addPair(unsigned, 'signing agent', env.unsignedAttributes.signingAgent);
+  if (env.unsignedAttributes.signingAgent) addPair(unsigned, 'signingAgent', env.unsignedAttributes.signingAgent);
   if (s.timestamp) {
     const ts = add(unsigned, 'timestamp signature');
     if (s.timestamp.token) {
@@ -56,6 +65,7 @@ function signatureNode(s: Inspected): TreeNode {
       addPair(ts, 'error', s.timestamp.error ?? 'unknown error');
     }
   }
+  if (unsigned.children.length === 0) add(unsigned, '(empty)');
   addCertificates(sig, env.certificateChain);
   const art = add(sig, 'signed artifact');
   const t = env.payload.targetArtifact;
@@ -65,36 +75,28 @@ function signatureNode(s: Inspected): TreeNode {
   return sig;
 }
 
-/** One signature in notation's `inspect -o json` shape (field order as notation prints it; attribute maps sorted by key). */
+/** One signature in notation 1.3's `inspect -o json` shape (its field order; attribute maps sorted by key, as Go prints maps). */
 function signatureJson(s: Inspected): Record<string, unknown> {
   const env = s.envelope;
-  const signed: [string, unknown][] = [
-    ['contentType', env.payloadContentType],
-    ['signingScheme', env.signedAttributes.signingScheme],
-  ];
-  const time = env.signedAttributes.signingTime ?? env.signedAttributes.authenticSigningTime;
-  if (time) signed.push(['signingTime', formatRfc3339(time)]);
-  if (env.signedAttributes.expiry) signed.push(['expiry', formatRfc3339(env.signedAttributes.expiry)]);
-  for (const a of env.signedAttributes.extended) signed.push([a.key, attributeValue(a.value)]);
   const unsignedAttributes: Record<string, unknown> = {};
   if (env.unsignedAttributes.signingAgent) unsignedAttributes.signingAgent = env.unsignedAttributes.signingAgent;
   if (s.timestamp?.token) {
     const { earliest, latest } = timestampRange(s.timestamp.token);
     unsignedAttributes.timestampSignature = {
-      timestamp: `[${rfc3339Nano(earliest)}, ${rfc3339Nano(latest)}]`,
+      timestamp: `[${formatRfc3339(earliest)}, ${formatRfc3339(latest)}]`,
       certificates: s.timestamp.token.certificates.map(certJson),
     };
   } else if (s.timestamp?.error) {
     unsignedAttributes.timestampSignature = { error: s.timestamp.error };
   }
   const t = env.payload.targetArtifact;
-  const annotations = t.annotations && Object.keys(t.annotations).length > 0 ? sortedObject(Object.entries(t.annotations)) : null;
+  const annotations = userAttributes(env);
   return {
+    mediaType: s.envelopeMediaType,
     digest: s.manifest.digest,
     signatureAlgorithm: ALGORITHM_NAMES[env.algorithm] ?? env.algorithm,
-    signatureEnvelopeType: s.envelopeMediaType,
-    signedAttributes: sortedObject(signed),
-    userDefinedAttributes: annotations,
+    signedAttributes: Object.fromEntries(signedAttributes(env, formatRfc3339)),
+    userDefinedAttributes: annotations.length > 0 ? Object.fromEntries(annotations) : null,
     unsignedAttributes,
     certificates: env.certificateChain.map(certJson),
     signedArtifact: { mediaType: t.mediaType, digest: t.digest, size: t.size },
@@ -131,7 +133,8 @@ export function registerInspect(program: Command, ctx: CliContext): void {
       }
     }
     if (ctx.json) {
-      ctx.result({ mediaType: artifact.mediaType, signatures: inspected.map(signatureJson) });
+      // notation 1.3 names the list `Signatures` (its Go field has no JSON tag)
+      ctx.result({ mediaType: artifact.mediaType, Signatures: inspected.map(signatureJson) });
     } else if (inspected.length === 0 && skipped === 0) {
       ctx.line(`${display} has no associated signature`);
     } else if (inspected.length > 0) {

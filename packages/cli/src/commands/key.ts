@@ -10,11 +10,12 @@ import {
   removeSigningKeys,
   setDefaultSigningKey,
 } from '@vouch/node';
-import { parseCertificates } from '@vouch/x509';
+import { type Certificate, parseCertificates } from '@vouch/x509';
 import type { Command } from 'commander';
-import { act, collect, parseKeyValues, required } from '../command.js';
+import { act, collect, parseKeyValues, positionalArgument } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
 import { renderTable } from '../format/table.js';
+import { keyMatchesCertificate } from '../signing.js';
 
 async function assertPluginInstalled(ctx: CliContext, configDir: string, plugin: string): Promise<void> {
   const libexec = ctx.env.NOTATION_LIBEXEC ? ctx.resolvePath(ctx.env.NOTATION_LIBEXEC) : configDir;
@@ -32,7 +33,7 @@ async function assertPluginInstalled(ctx: CliContext, configDir: string, plugin:
 }
 
 async function assertLocalKeyPair(keyPath: string, certPath: string): Promise<void> {
-  let certs: unknown[];
+  let certs: Certificate[];
   try {
     certs = parseCertificates(new Uint8Array(await readFile(certPath)));
   } catch (e) {
@@ -44,6 +45,9 @@ async function assertLocalKeyPair(keyPath: string, certPath: string): Promise<vo
   });
   if (!/-----BEGIN (RSA |EC )?PRIVATE KEY-----/.test(key)) {
     throw new VouchError('ERR_KEY_NOT_FOUND', `key file ${keyPath} holds no PEM private key`);
+  }
+  if (!keyMatchesCertificate(key, certs[0]!.publicKey.spki)) {
+    throw new VouchError('ERR_INVALID_ARGUMENT', `the private key in ${keyPath} is not the key of the certificate in ${certPath}`);
   }
 }
 
@@ -62,14 +66,14 @@ export function registerKey(program: Command, ctx: CliContext): void {
     .option('--cert-path <path>', 'certificate chain file of a local key')
     .option('--default', 'mark as default');
   act(addCmd, ctx, async ([name], opts) => {
-    const n = required(name, 'name');
+    const n = positionalArgument(ctx, name, 'key name cannot be empty');
     const configDir = ctx.configDir();
     let entry: KeySuite;
     if (opts.plugin) {
       if (opts.keyPath || opts.certPath) throw new UsageError('--plugin cannot be used with --key-path or --cert-path');
       if (!opts.id) throw new UsageError('missing key id: --id is required with --plugin');
       await assertPluginInstalled(ctx, configDir, opts.plugin as string);
-      const pluginConfig = parseKeyValues(opts.pluginConfig as string[] | undefined, '--plugin-config');
+      const pluginConfig = parseKeyValues(opts.pluginConfig as string[] | undefined, 'plugin-config');
       entry = { name: n, id: opts.id as string, pluginName: opts.plugin as string, ...(pluginConfig ? { pluginConfig } : {}) };
     } else if (opts.keyPath || opts.certPath) {
       if (!opts.keyPath || !opts.certPath) throw new UsageError('--key-path and --cert-path must be given together');
@@ -106,11 +110,12 @@ export function registerKey(program: Command, ctx: CliContext): void {
     .argument('<name>', 'key name')
     .option('--default', 'mark as default');
   act(updateCmd, ctx, async ([name], opts) => {
-    const n = required(name, 'name');
+    const n = positionalArgument(ctx, name, 'key name cannot be empty');
     const configDir = ctx.configDir();
     if (!opts.default) {
       const doc = await loadSigningKeys(configDir);
-      if (!doc.keys.some((k) => k.name === n)) throw new VouchError('ERR_KEY_NOT_FOUND', `${n}: not found`);
+      if (!doc.keys.some((k) => k.name === n))
+        throw new VouchError('ERR_KEY_NOT_FOUND', `signing key ${n} not found`, { details: { name: n } });
       ctx.result({ name: n, default: doc.default === n });
       return;
     }

@@ -1,11 +1,9 @@
-import type { KyvernoValues, RequestInfo } from '@vouch/kyverno';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { stringify } from 'yaml';
 import { collect, commandPath, type Opts } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
-import { renderApplyText, runApply } from '../kyverno/apply.js';
+import { kyvernoApply } from '../kyverno/apply-command.js';
 import { cliImageVerifier, parseOciLayoutMap } from '../kyverno/images.js';
-import { loadObject, loadPolicies, loadResources } from '../kyverno/load.js';
 import { findTestFiles, renderTestFile, runTestFile, TEST_FILE_NAME, type TestFileResult } from '../kyverno/test-runner.js';
 
 type Format = 'text' | 'json' | 'yaml';
@@ -45,6 +43,40 @@ function imageVerifier(ctx: CliContext, opts: Opts) {
   });
 }
 
+/** Kyverno's string-slice flags: repeatable and comma-separated (`-r a.yaml,b.yaml -r c.yaml`). */
+function slice(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), ...value.split(',').filter((v) => v !== '')];
+}
+
+/**
+ * `kyverno apply`'s `-o, --output` is the path of the mutated resources, while vouch's global
+ * `-o, --output` is the output format. After the `kyverno apply` verb, `-o`/`--output` mean
+ * Kyverno's flag (rewritten here to the verb's own `--kyverno-output`); before the verb they keep
+ * vouch's meaning. Call with the arguments after the program name.
+ */
+export function rewriteKyvernoArgv(argv: readonly string[]): string[] {
+  const verb = argv.findIndex((a, i) => a === 'apply' && argv[i - 1] === 'kyverno');
+  if (verb < 0) return [...argv];
+  const out = argv.slice(0, verb + 1);
+  for (let i = verb + 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (a === '-o' || a === '--output') {
+      const next = argv[i + 1];
+      // a missing value is reported by the verb with pflag's words, not commander's internal flag name
+      if (next === undefined || (next.startsWith('-') && next !== '-'))
+        out.push(`--kyverno-output=${a === '-o' ? '\u0000o' : '\u0000output'}`);
+      else out.push('--kyverno-output');
+    } else if (a.startsWith('--output=')) out.push(`--kyverno-output=${a.slice('--output='.length)}`);
+    else if (/^-o[^-]/.test(a)) out.push(`--kyverno-output=${a.slice(2)}`);
+    else out.push(a);
+  }
+  return out;
+}
+
 /** `vouch kyverno apply|test`: Kyverno verifyImages (type Notary) checks of manifests, offline-capable for GitOps CI. */
 export function registerKyverno(program: Command, ctx: CliContext): void {
   const kyverno = program.command('kyverno').description('Evaluate Kyverno policies (verifyImages type Notary) against manifests');
@@ -52,58 +84,72 @@ export function registerKyverno(program: Command, ctx: CliContext): void {
   const apply = kyverno
     .command('apply')
     .description(
-      'Apply Kyverno policies to resource manifests and print a policy report; exits 1 when an Enforce rule fails (or a rule errors under failurePolicy Fail). --output text|json|yaml',
+      "Apply Kyverno policies to resource manifests, with kyverno apply's flags and output; exits 1 when a rule fails or errors (see --warn-exit-code). vouch's own report: --vouch-output json|yaml",
     )
     .argument('<policies...>', 'policy files or directories (ClusterPolicy / Policy YAML)')
-    .option('-r, --resource <path>', 'resource file or directory (repeatable)', collect)
-    .option('-f, --values-file <file>', 'Kyverno Values file (cli.kyverno.io/v1alpha1 Values)')
-    .option('-u, --userinfo <file>', 'Kyverno UserInfo file (roles, clusterRoles, userInfo) of the simulated request')
-    .option('--audit-warn', 'report failures of Audit rules as warn');
+    .option('-r, --resource <path>', 'Path to resource files (repeatable, comma-separated)', slice)
+    .option('--resources <path>', 'Path to resource files (same as --resource)', slice)
+    .addOption(new Option('-o, --output <path>', 'Prints the mutated resources in provided file/directory'))
+    .addOption(new Option('--kyverno-output <path>').hideHelp())
+    .option('-u, --userinfo <file>', 'Admission Info including Roles, Cluster Roles and Subjects')
+    .option('-s, --set <key=value>', 'Variables that are required (repeatable, comma-separated)', slice)
+    .option('-f, --values-file <file>', 'File containing values for policy variables')
+    .option('-p, --policy-report', 'Generates policy report when passed')
+    .option('--output-format <format>', 'Specifies the policy report format (json or yaml)', 'yaml')
+    .option('-t, --table', 'Show results in table format')
+    .option('--detailed-results', 'If set to true, display detailed results')
+    .option('--audit-warn', 'If set to true, will flag audit policies as warnings instead of failures')
+    .option('--warn-exit-code <code>', 'Set the exit code for warnings; if failures or errors are found, will exit 1', '0')
+    .option('--warn-no-pass', 'Specify if warning exit code should be raised if no objects satisfied a policy')
+    .option('-e, --exception <path>', 'Policy exception to be considered when evaluating policies against resources', slice)
+    .option('--exceptions <path>', 'Policy exception to be considered (same as --exception)', slice)
+    .option('--exceptions-with-resources', 'Evaluate policy exceptions from the resources path')
+    .option('--generate-exceptions', 'Generate policy exceptions for each violation')
+    .option('--generated-exception-ttl <duration>', 'Default TTL for generated exceptions', '720h0m0s')
+    .option('--continue-on-fail', 'Continue with the next resource when the policies cannot be applied to one')
+    .option('-i, --stdin', 'Do not print the "Applying …" header (the output is piped)')
+    .option('-c, --cluster', 'Not supported: vouch applies policies to manifest files only (offline)')
+    .option('-b, --git-branch <branch>', 'Not supported: policies are read from local files only')
+    .option('--target-resource <path>', 'Not supported: vouch does not evaluate mutate-existing rules', slice)
+    .option('--target-resources <path>', 'Not supported: vouch does not evaluate mutate-existing rules', slice)
+    .option('--json <path>', 'Not supported: JSON payloads (ValidatingPolicy) are not evaluated', slice)
+    .option('--context-file <file>', 'Not supported: context data for CEL policies')
+    .option('-n, --namespace <namespace>', 'With --cluster only (no effect)')
+    .option('--kubeconfig <file>', 'With --cluster only (no effect)')
+    .option('--context <name>', 'With --cluster only (no effect)')
+    .option('--batch-size <n>', 'With --cluster only (no effect)')
+    .option('--concurrent <n>', 'With --cluster only (no effect)')
+    .option('--cluster-wide-resources', 'With --cluster only (no effect)')
+    .option('--continue-on-error', 'With --cluster only (no effect)')
+    .option('--show-performance', 'No effect')
+    .option('--registry', 'No effect: registries are always reached with the credentials of notation and docker config')
+    .option('--remove-color', 'No effect: vouch prints no colors')
+    .option('--vouch-output <format>', "vouch's own output instead of Kyverno's: text, json or yaml (a merged PolicyReport)");
   addImageSourceOptions(apply);
-  actWithYaml(apply, ctx, async ([policyArgs], opts, format) => {
-    const resourcesArg = (opts.resource as string[] | undefined) ?? [];
-    if (resourcesArg.length === 0) throw new UsageError('required flag(s) "resource" not set: pass --resource FILE|DIR');
-    const policies = loadPolicies(
-      (policyArgs as string[]).map((p) => ctx.resolvePath(p)),
-      ctx.cwd,
+  apply.action(async (...a: unknown[]) => {
+    const self = a[a.length - 1] as Command;
+    const opts = self.opts();
+    const globals = self.optsWithGlobals();
+    ctx.commandPath = commandPath(self);
+    // vouch's format: --vouch-output, or the global -o given before the verb
+    const fromGlobal = program.getOptionValueSource('output') === 'cli' ? String(globals.output) : undefined;
+    const vouchFormat = String(opts.vouchOutput ?? fromGlobal ?? 'text').toLowerCase();
+    if (!['text', 'json', 'yaml'].includes(vouchFormat)) {
+      throw new UsageError(`unrecognized output format "${String(opts.vouchOutput ?? fromGlobal)}": use text, json or yaml`);
+    }
+    ctx.globals = { ...globals, output: vouchFormat === 'json' ? 'json' : 'text' };
+    await kyvernoApply(ctx, self.processedArgs[0] as string[], opts, vouchFormat as 'text' | 'json' | 'yaml', () =>
+      imageVerifier(ctx, opts),
     );
-    if (policies.length === 0) throw new UsageError(`no ClusterPolicy or Policy found in ${(policyArgs as string[]).join(', ')}`);
-    const resources = loadResources(resourcesArg.map((p) => ctx.resolvePath(p)));
-    const values = opts.valuesFile ? (loadObject(ctx.resolvePath(opts.valuesFile as string)) as KyvernoValues) : undefined;
-    let requestInfo: RequestInfo | undefined;
-    if (opts.userinfo) {
-      const u = loadObject(ctx.resolvePath(opts.userinfo as string));
-      requestInfo = {
-        roles: u.roles as string[] | undefined,
-        clusterRoles: u.clusterRoles as string[] | undefined,
-        userInfo: u.userInfo as RequestInfo['userInfo'],
-      };
-    }
-    const outcome = await runApply({
-      policies,
-      resources,
-      verifier: imageVerifier(ctx, opts),
-      ...(values ? { values } : {}),
-      ...(requestInfo ? { requestInfo } : {}),
-      auditWarn: !!opts.auditWarn,
-      now: ctx.now(),
-    });
-    if (format === 'json') ctx.stdout.write(`${JSON.stringify(outcome.report, null, 2)}\n`);
-    else if (format === 'yaml') ctx.stdout.write(stringify(outcome.report, { lineWidth: 0 }));
-    else ctx.stdout.write(renderApplyText(outcome, resources.length));
-    if (outcome.blocked) {
-      const errors = outcome.report.summary.fail === 0 && outcome.report.summary.error > 0;
-      ctx.stderr.write(`Error: exit as there are policy ${errors ? 'errors' : 'violations'}\n`);
-      ctx.exitCode = 1;
-    }
   });
-
   const test = kyverno
     .command('test')
     .description(`Run Kyverno CLI tests (${TEST_FILE_NAME} files, searched recursively); exits 1 when a test fails. --output text|json`)
     .argument('[path]', 'directory (searched recursively) or test file', '.')
-    .option('--file-name <name>', 'test file name to look for', TEST_FILE_NAME)
-    .option('--detailed-results', 'add the rule message to the table');
+    .option('-f, --file-name <name>', 'test file name to look for', TEST_FILE_NAME)
+    .option('--detailed-results', 'add the rule message to the table')
+    .option('--registry', 'No effect: registries are always reached with the credentials of notation and docker config')
+    .option('--remove-color', 'No effect: vouch prints no colors');
   addImageSourceOptions(test);
   actWithYaml(test, ctx, async ([pathArg], opts, format) => {
     const root = ctx.resolvePath((pathArg as string | undefined) ?? '.');

@@ -26,7 +26,7 @@ export function registerList(program: Command, ctx: CliContext): void {
       return;
     }
     if (sigs.length === 0) {
-      ctx.line(`${display} has no associated signatures`);
+      ctx.line(`${display} has no associated signature`);
       return;
     }
     const root = node(display);

@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { type FetchLike, isVouchError, VouchError } from '@vouch/core';
 import { type InstallPluginResult, installPlugin, listPlugins, MAX_PLUGIN_INSTALL_BYTES, uninstallPlugin } from '@vouch/node';
 import type { Command } from 'commander';
-import { act, required } from '../command.js';
+import { act, positionalArgument, required } from '../command.js';
 import type { CliContext } from '../context.js';
 import { renderTable } from '../format/table.js';
 import { assertRunnable, pluginEnv, pluginRoot } from '../plugin-signing.js';
@@ -173,7 +173,7 @@ export function registerPlugin(program: Command, ctx: CliContext): void {
     .argument('<name>', 'plugin name')
     .option('-y, --yes', 'do not prompt for confirmation');
   act(uninstallCmd, ctx, async ([name], opts) => {
-    const n = required(name, 'name');
+    const n = positionalArgument(ctx, name);
     const missing = () =>
       new VouchError(
         'ERR_PLUGIN_NOT_FOUND',

@@ -1,10 +1,10 @@
-import { lstat, readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { fromUtf8, hasCode, isVouchError, VouchError } from '@vouch/core';
-import { ConfigPaths, importOciTrustPolicy, loadOciTrustPolicy, readOciTrustPolicyFile } from '@vouch/node';
+import { importOciTrustPolicy, loadOciTrustPolicy, readOciTrustPolicyFile } from '@vouch/node';
 import type { Command } from 'commander';
 import { act } from '../command.js';
-import { type CliContext, UsageError } from '../context.js';
+import type { CliContext } from '../context.js';
 
 async function readInput(ctx: CliContext, file: string): Promise<Uint8Array> {
   try {
@@ -25,7 +25,13 @@ export function registerPolicy(program: Command, ctx: CliContext): void {
     .option('--force', 'override the existing OCI trust policy configuration without prompt');
   act(imp, ctx, async ([files], opts) => {
     const list = (files as string[] | undefined) ?? [];
-    if (list.length !== 1) throw new UsageError(`requires 1 argument but received ${list.length}`);
+    if (list.length !== 1) {
+      throw new VouchError(
+        'ERR_INVALID_ARGUMENT',
+        `requires 1 argument but received ${list.length}.\nUsage: ${ctx.programName} policy import <path-to-policy.json>\nPlease specify a trust policy file location as the argument`,
+        { details: { usage: true } },
+      );
+    }
     const path = list[0]!;
     const bytes = await readInput(ctx, path);
     const configDir = ctx.configDir();
@@ -63,18 +69,8 @@ export function registerPolicy(program: Command, ctx: CliContext): void {
       }
       result = await importing(true);
     }
-    const legacy = join(configDir, ConfigPaths.LEGACY_TRUST_POLICY);
-    if (
-      !result.removedLegacy &&
-      (await lstat(legacy).then(
-        () => true,
-        () => false,
-      ))
-    ) {
-      ctx.warn(`Warning: failed to delete old trust policy configuration ${legacy}`);
-    }
     ctx.line(`Successfully imported OCI trust policy configuration to ${result.path}`);
-    ctx.result({ imported: true, path: result.path, removedLegacy: result.removedLegacy });
+    ctx.result({ imported: true, path: result.path, written: result.written });
   });
 
   const show = policy.command('show').description('Show the OCI trust policy configuration');
@@ -91,9 +87,14 @@ export function registerPolicy(program: Command, ctx: CliContext): void {
         { details: { configDir } },
       );
     }
-    if (basename(file.path) === ConfigPaths.LEGACY_TRUST_POLICY) {
+    // trustpolicy.json is in force (notation 1.3 reads only it); say when notation 2 would read another policy, or notation 1.3 none
+    if (file.notation?.reason === 'differs') {
       ctx.warn(
-        `Warning: old trust policy \`${ConfigPaths.LEGACY_TRUST_POLICY}\` is deprecated; please update the trust policy configuration via \`${ctx.programName} policy import\`.`,
+        `Warning: ${file.notation.disagreeing} differs from ${file.path}: notation 1.3 and ${ctx.programName} use ${basename(file.path)}, notation 2 uses ${basename(file.notation.disagreeing)}. Run \`${ctx.programName} policy import\` to write both.`,
+      );
+    } else if (file.notation?.reason === 'missing') {
+      ctx.warn(
+        `Warning: only ${basename(file.path)} exists, which notation 1.3 does not read (it reads ${basename(file.notation.disagreeing)}). Run \`${ctx.programName} policy import\` to write both.`,
       );
     }
     let error: unknown;
@@ -112,6 +113,7 @@ export function registerPolicy(program: Command, ctx: CliContext): void {
       }
       ctx.result({
         path: file.path,
+        ...(file.notation ? { notation: file.notation } : {}),
         valid: error === undefined,
         policy: parsed,
         ...(error

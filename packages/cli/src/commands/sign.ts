@@ -1,38 +1,16 @@
 import { VouchError } from '@vouch/core';
 import { loadNotationConfig } from '@vouch/node';
 import { ocspCrlRevocation, sign, type TimestampAuthority } from '@vouch/notation';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
+import { unsupportedFormat } from '../blob/flags.js';
 import { loadTsaRootCertificate } from '../blob/tsa.js';
-import { act, addRegistryOptions, collect, parseKeyValues, registryFlags, required, requireExperimental } from '../command.js';
+import { act, addRegistryOptions, collect, parseKeyValues, positionalArgument, registryFlags } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
 import { codecFor, openTarget } from '../deps.js';
+import { parseExpiry } from '../duration.js';
 import { pluginSignerFor } from '../plugin-signing.js';
 import { cliFetch } from '../registry.js';
 import { keySigner, timestampError } from '../signing.js';
-
-const UNIT_SECONDS: Record<string, number> = { d: 86400, h: 3600, m: 60, s: 1 };
-
-/**
- * Parse notation's `--expiry` duration (Go duration syntax plus days: `24h`, `2d`, `1h30m`,
- * `90s`) into whole seconds. `0` means no expiry.
- */
-export function parseExpiry(value: string): number {
-  const v = value.trim();
-  if (v === '0') return 0;
-  const re = /(\d+(?:\.\d+)?)(d|h|m|s)/gy;
-  let seconds = 0;
-  let m: RegExpExecArray | null;
-  let end = 0;
-  for (m = re.exec(v); m; m = re.exec(v)) {
-    seconds += Number(m[1]) * UNIT_SECONDS[m[2]!]!;
-    end = re.lastIndex;
-  }
-  if (v === '' || end !== v.length) {
-    throw new UsageError(`invalid argument "${value}" for "-e, --expiry" flag: use a duration such as 24h, 2d, 30m or 1h30m`);
-  }
-  if (!Number.isInteger(seconds)) throw new UsageError(`--expiry "${value}" is not a whole number of seconds`);
-  return seconds;
-}
 
 /** `vouch sign`: sign an artifact (remote registry, or `--oci-layout`) with a key from signingkeys.json. */
 export function registerSign(program: Command, ctx: CliContext): void {
@@ -44,8 +22,11 @@ export function registerSign(program: Command, ctx: CliContext): void {
       'artifact reference: <registry>/<repository>(:<tag>|@<digest>); with --oci-layout: <path>@<digest> or <path>:<tag>',
     )
     .option('-k, --key <name>', 'signing key name in signingkeys.json (default: the default key)')
-    .option('--signature-format <format>', 'signature envelope format: jws or cose')
-    .option('-e, --expiry <duration>', 'signature validity, e.g. 24h')
+    .option('--signature-format <format>', 'signature envelope format: jws or cose (default "jws", or signatureFormat of config.json)')
+    .option(
+      '-e, --expiry <duration>',
+      'how long the signature is valid, in hours, minutes and seconds: 24h, 30m, 1h30m (default: no expiry)',
+    )
     .option('-m, --user-metadata <key=value>', 'user defined metadata (repeatable)', collect)
     .option('--id <id>', 'key id (with --plugin)')
     .option('--plugin <name>', 'signing plugin')
@@ -53,11 +34,16 @@ export function registerSign(program: Command, ctx: CliContext): void {
     .option('--timestamp-url <url>', 'RFC 3161 timestamping authority URL')
     .option('--timestamp-root-cert <file>', 'root certificate of the timestamping authority')
     .option('--oci-layout', 'the artifact is in an OCI image layout directory')
-    .option('--force-referrers-tag', 'always maintain the referrers tag-schema index, even when the registry has the Referrers API');
+    .option(
+      '--force-referrers-tag',
+      'force to store signatures using the referrers tag schema, also where the registry has the Referrers API (=false: the Referrers API, else the tag schema)',
+      true,
+    )
+    // notation's `--force-referrers-tag=false`, rewritten to this by runCli
+    .addOption(new Option('--no-force-referrers-tag').hideHelp());
   addRegistryOptions(cmd);
   act(cmd, ctx, async ([reference], opts) => {
-    const ref = required(reference, 'reference');
-    requireExperimental(ctx, opts.ociLayout ? ['oci-layout'] : []);
+    const ref = positionalArgument(ctx, reference);
     if ((opts.plugin && !opts.id) || (!opts.plugin && opts.id)) {
       throw new UsageError(
         `if any flags in the group [id plugin] are set they must all be set; missing [${opts.plugin ? 'id' : 'plugin'}]`,
@@ -70,12 +56,12 @@ export function registerSign(program: Command, ctx: CliContext): void {
         `if any flags in the group [timestamp-url timestamp-root-cert] are set they must all be set; missing [${missing}]`,
       );
     }
-    const userMetadata = parseKeyValues(opts.userMetadata as string[] | undefined, '--user-metadata');
+    const userMetadata = parseKeyValues(opts.userMetadata as string[] | undefined, 'user-metadata');
     const expirySeconds = opts.expiry ? parseExpiry(opts.expiry as string) : undefined;
     const configDir = ctx.configDir();
     const config = await loadNotationConfig(configDir);
     const format = String(opts.signatureFormat ?? config.signatureFormat ?? 'jws').toLowerCase();
-    if (format !== 'jws' && format !== 'cose') throw new UsageError(`signature format "${format}" is not supported (jws, cose)`);
+    if (format !== 'jws' && format !== 'cose') throw unsupportedFormat(String(opts.signatureFormat ?? config.signatureFormat));
     const codec = codecFor(format === 'jws' ? 'application/jose+json' : 'application/cose');
     if (!codec) throw new VouchError('ERR_UNSUPPORTED', `the ${format} envelope format is not available in this build`);
     // notation checks the TSA flags and loads the TSA root certificate before anything else

@@ -2,7 +2,8 @@ import { isVouchError, VouchError } from '@vouch/core';
 import { createNodeVerifier } from '@vouch/node';
 import { ocspCrlRevocation, outcomeToJson, type VerifyResult } from '@vouch/notation';
 import type { Command } from 'commander';
-import { act, addRegistryOptions, collect, parseKeyValues, positiveInt, registryFlags, required, requireExperimental } from '../command.js';
+import { act, addRegistryOptions, collect, parseKeyValues, positionalArgument, positiveInt, registryFlags } from '../command.js';
+import { configurationErrorOf } from '../config-errors.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../context.js';
 import { crlCacheOption } from '../crl-cache.js';
@@ -24,16 +25,18 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     .option('--max-signatures <n>', 'maximum number of signatures to evaluate', '100');
   addRegistryOptions(cmd);
   act(cmd, ctx, async ([reference], opts) => {
-    const ref = required(reference, 'reference');
+    const ref = positionalArgument(ctx, reference);
     const ociLayout = !!opts.ociLayout;
     const scope = opts.scope as string | undefined;
-    requireExperimental(ctx, [...(ociLayout ? ['oci-layout'] : []), ...(scope !== undefined ? ['scope'] : [])]);
+    // --oci-layout and --scope are experimental in notation 1.3 (NOTATION_EXPERIMENTAL=1); stable in vouch
     if (ociLayout && !scope)
       throw new UsageError('if any flags in the group [oci-layout scope] are set they must all be set; missing [scope]');
-    if (!ociLayout && scope) throw new UsageError('--scope is only used with --oci-layout');
-    const userMetadata = parseKeyValues(opts.userMetadata as string[] | undefined, '--user-metadata');
-    const maxSignatureAttempts = positiveInt(opts.maxSignatures, '--max-signatures');
-    const pluginConfig = parseKeyValues(opts.pluginConfig as string[] | undefined, '--plugin-config');
+    if (!ociLayout && scope) {
+      throw new UsageError('if any flags in the group [oci-layout scope] are set they must all be set; missing [oci-layout]');
+    }
+    const userMetadata = parseKeyValues(opts.userMetadata as string[] | undefined, 'user-metadata');
+    const maxSignatureAttempts = positiveInt(opts.maxSignatures, 'max-signatures');
+    const pluginConfig = parseKeyValues(opts.pluginConfig as string[] | undefined, 'plugin-config');
 
     const verifier = await createNodeVerifier({
       configDir: ctx.configDir(),
@@ -53,9 +56,12 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       );
     }
     let display = ref;
+    // what the trust policy is applied to: in a layout, the scope at the resolved digest (as notation names it)
+    let policyReference = ref;
     if (target.layout) {
       const desc = await target.repository.resolve(target.reference);
       display = `${target.display}@${desc.digest}`;
+      policyReference = `${scope}@${desc.digest}`;
     }
     let result: VerifyResult;
     try {
@@ -67,7 +73,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
         ...(pluginConfig ? { pluginConfig } : {}),
       });
     } catch (e) {
-      throw policyError(summarize(ctx, e, display, ref));
+      throw policyError(summarize(ctx, e, display, policyReference));
     }
     if (!target.layout) display = result.reference;
     if (ctx.globals.debug) debugTrace(ctx, result);
@@ -143,6 +149,9 @@ function summarize(ctx: CliContext, e: unknown, display: string, userReference: 
     }
   }
   if (e.code === 'ERR_VERIFICATION_FAILED' || e.code === 'ERR_VERIFICATION_INCONCLUSIVE') {
+    // a trust store or policy mistake is reported as such, not as a verdict on the signatures
+    const config = configurationErrorOf(outcomes, ctx.programName, { outcomes });
+    if (config) return config;
     return new VouchError(e.code, `signature verification failed for all the signatures associated with ${display}`, {
       cause: e,
       details: { ...e.details, reason: e.message },
@@ -151,14 +160,14 @@ function summarize(ctx: CliContext, e: unknown, display: string, userReference: 
   if (e.code === 'ERR_SIGNATURE_NOT_FOUND') {
     return new VouchError(
       'ERR_SIGNATURE_NOT_FOUND',
-      `no signature is associated with "${display}", make sure the artifact was signed successfully`,
+      `signature verification failed: no signature is associated with "${display}", make sure the artifact was signed successfully`,
       { cause: e, ...(e.details ? { details: e.details } : {}) },
     );
   }
   if (e.code === 'ERR_NO_APPLICABLE_TRUST_POLICY') {
     return new VouchError(
       e.code,
-      `signature verification failed: artifact "${userReference}" has no applicable oci trust policy statement. Trust policy applicability for a given artifact is determined by registryScopes. To create a trust policy, see: https://notaryproject.dev/docs/quickstart/#create-a-trust-policy`,
+      `signature verification failed: artifact "${userReference}" has no applicable trust policy statement. Trust policy applicability for a given artifact is determined by registryScopes. To create a trust policy, see: https://notaryproject.dev/docs/quickstart/#create-a-trust-policy`,
       { cause: e, ...(e.details ? { details: e.details } : {}) },
     );
   }
@@ -167,6 +176,21 @@ function summarize(ctx: CliContext, e: unknown, display: string, userReference: 
 
 /** notation prints a trust policy's validation error as is, without naming the file. */
 function policyError(e: unknown): unknown {
+  if (isVouchError(e) && e.code === 'ERR_CONFIG_INVALID' && /^trust policy is not present\b/.test(e.message)) {
+    // notation's sentence first; the command that fixes it as the hint
+    return new VouchError(
+      e.code,
+      'trust policy is not present. To create a trust policy, see: https://notaryproject.dev/docs/quickstart/#create-a-trust-policy',
+      { cause: e, details: { ...e.details, configuration: true, hint: e.message.replace(/^trust policy is not present: /, '') } },
+    );
+  }
+  if (isVouchError(e) && e.code === 'ERR_TRUST_POLICY_INVALID' && /^malformed trust policy file /.test(e.message)) {
+    return new VouchError(
+      e.code,
+      'malformed trust policy. To create a trust policy, see: https://notaryproject.dev/docs/quickstart/#create-a-trust-policy',
+      { cause: e, details: { ...e.details, configuration: true, hint: e.message } },
+    );
+  }
   if (!isVouchError(e) || e.code !== 'ERR_TRUST_POLICY_INVALID') return e;
   const bare = e.message.replace(/^trust policy file .*? is invalid: (oci trust policy: )?/, '');
   return bare === e.message ? e : new VouchError(e.code, bare, { cause: e, ...(e.details ? { details: e.details } : {}) });
@@ -201,7 +225,7 @@ function report(ctx: CliContext, result: VerifyResult, display: string): void {
     return;
   }
   ctx.line(`Successfully verified signature for ${display}`);
-  const keys = Object.keys(metadata);
+  const keys = Object.keys(metadata).sort(); // notation prints a Go map (random order); vouch sorts
   if (keys.length > 0) {
     ctx.line('\nThe artifact was signed with the following user metadata.');
     ctx.out(`\n${renderTable([['KEY', 'VALUE'], ...keys.map((k) => [k, metadata[k]!])])}`);

@@ -98,7 +98,8 @@ describe('vouch demo on OCI layouts', () => {
     expect(report.kept).toBe(true);
     checkReport(report, 'registry.example.com');
     // the files the story promises, in notation's layout
-    expect(existsSync(join(dir, 'notation', 'trustpolicy.oci.json'))).toBe(true);
+    // notation 1.3 reads only trustpolicy.json
+    expect(await readdir(join(dir, 'notation'))).toEqual(['trustpolicy.json', 'truststore']);
     expect(await readdir(join(dir, 'notation', 'truststore', 'x509', 'ca', 'demo'))).toEqual(['demo-ca.crt']);
     expect(await readFile(join(dir, 'kyverno', 'check-image-signature.yaml'), 'utf8')).toContain('name: check-image-signature');
     expect(existsSync(join(dir, 'layout', 'demo', 'app', 'index.json'))).toBe(true);
@@ -107,7 +108,7 @@ describe('vouch demo on OCI layouts', () => {
     const verify = (ref: string) =>
       runCli(
         ['--config-dir', join(dir, 'notation'), 'verify', '--oci-layout', ref, '--scope', 'registry.example.com/demo/app', '-o', 'json'],
-        { stdout: { write: (s: string) => (out += s) }, stderr: { write: () => {} }, env: { NOTATION_EXPERIMENTAL: '1' }, cwd: root },
+        { stdout: { write: (s: string) => (out += s) }, stderr: { write: () => {} }, env: {}, cwd: root },
       );
     expect(await verify(`${join(dir, 'layout', 'demo', 'app')}@${report.images.signed.digest}`)).toBe(0);
     expect(await verify(`${join(dir, 'layout', 'demo', 'unsigned')}@${report.images.unsigned.digest}`)).toBe(1);
@@ -130,6 +131,13 @@ describe('vouch demo on OCI layouts', () => {
     expect(r.out).not.toContain('✘');
     const after = (await readdir(tmpdir())).filter((n) => n.startsWith('vouch-demo-') && !n.startsWith('vouch-demo-test-'));
     expect(after.filter((n) => !before.has(n))).toEqual([]);
+    // it never prints the directory it removes (issue 11, defect 14): files are named relative to it
+    expect(r.out).not.toContain(tmpdir());
+    expect(r.out).toContain('a temporary directory, removed at the end');
+    expect(r.out).toContain('written pki/demo-ca.crt, pki/demo-signer.crt, pki/demo-signer.key');
+    const json = await demo(['--output', 'json']);
+    expect(json.out).not.toContain(tmpdir());
+    expect(JSON.parse(json.out)).toMatchObject({ dir: null, kept: false });
   });
 
   it('reports every step that does not behave as expected (the verdict can fail)', async () => {
@@ -211,5 +219,26 @@ describe('vouch demo --registry', () => {
     expect(report.mode).toBe('registry');
     expect(report.kept).toBe(false);
     checkReport(report, registry.host);
+  });
+
+  it('the verify command it prints works as printed (plain HTTP on 127.0.0.1 needs --insecure-registry)', async (t) => {
+    if (!registry) {
+      t.skip();
+      return;
+    }
+    const dir = join(root, 'kept-registry');
+    const r = await demo(['--registry', registry.host, '--dir', dir]);
+    expect(r.code).toBe(0);
+    const line = /Try it yourself:\n {2}vouch (.*)\n/.exec(r.out)?.[1];
+    expect(line).toMatch(new RegExp(`verify --insecure-registry ${registry.host.replace(/\./g, '\\.')}/demo/app@sha256:`));
+    let out = '';
+    const code = await runCli(line!.split(' '), {
+      stdout: { write: (s: string) => (out += s) },
+      stderr: { write: () => true },
+      env: { HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker') },
+      cwd: root,
+    });
+    expect(out).toMatch(/^Successfully verified signature for /);
+    expect(code).toBe(0);
   });
 });

@@ -5,11 +5,12 @@ const OK = '✔';
 const BAD = '✘';
 
 /** The header printed before the first step. */
-export function renderHeader(info: { mode: DemoReport['mode']; registry: string; dir: string; store: string }): string {
+export function renderHeader(info: { mode: DemoReport['mode']; registry: string; dir: string; store: string; kept: boolean }): string {
+  const files = info.kept ? info.dir : 'a temporary directory, removed at the end (--keep or --dir keeps it)';
   const where =
     info.mode === 'oci-layout'
-      ? `OCI image layouts under ${info.store} (no services, no network)`
-      : `the registry ${info.registry} (files in ${info.dir})`;
+      ? `OCI image layouts under ${info.kept ? info.store : `layout/ in ${files}`} (no services, no network)`
+      : `the registry ${info.registry} (files in ${files})`;
   return ['vouch demo: sign an image, verify it, and let a Kyverno policy decide which Pods may run', `store: ${where}`, '', ''].join('\n');
 }
 

@@ -82,6 +82,12 @@ export interface DemoOptions {
   now?: () => Date;
   /** Called after each step (for streaming output). */
   onStep?(step: DemoStep, index: number, total: number): void;
+  /**
+   * How a file the demo wrote is named in step lines and details (default: its path). The CLI
+   * names them relative to a temporary directory it removes at the end, so that it never prints
+   * a path that will not exist.
+   */
+  displayPath?(path: string): string;
 }
 
 /** The three repositories of the story. */
@@ -210,6 +216,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     tampered: { reference: `${ref(DEMO_REPOSITORIES.tampered)}:${TAG}` },
   };
   const runId = crypto.randomUUID();
+  const shown = options.displayPath ?? ((p: string) => p);
   const files = {
     ca: join(options.dir, 'pki', 'demo-ca.crt'),
     chain: join(options.dir, 'pki', 'demo-signer.crt'),
@@ -328,11 +335,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
           lines: [
             `CA      ${pki.root.certificate.subject} (SHA-256 ${pki.root.certificate.sha256Fingerprint.slice(0, 16)}…)`,
             `signer  ${pki.leaf.certificate.subject}, ECDSA P-256, via ${pki.intermediate.certificate.subject}`,
-            `written ${files.ca}, ${files.chain}, ${files.key}`,
+            `written ${shown(files.ca)}, ${shown(files.chain)}, ${shown(files.key)}`,
           ],
           details: {
-            ca: { subject: pki.root.certificate.subject, sha256: pki.root.certificate.sha256Fingerprint, file: files.ca },
-            signer: { subject: pki.leaf.certificate.subject, chainFile: files.chain, keyFile: files.key },
+            ca: { subject: pki.root.certificate.subject, sha256: pki.root.certificate.sha256Fingerprint, file: shown(files.ca) },
+            signer: { subject: pki.leaf.certificate.subject, chainFile: shown(files.chain), keyFile: shown(files.key) },
           },
         };
       },
@@ -389,7 +396,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
         const forged = retargetJwsEnvelope(jwsEnvelope, tampered.index);
         await r.pushBlob(MediaType.OCI_EMPTY, EMPTY_CONFIG_BYTES);
         const envelopeDescriptor = await r.pushBlob(MediaType.JWS, forged);
-        const { bytes } = buildSignatureManifest({ subject: tampered.index, envelopeDescriptor, annotations: {} });
+        // the form notation 1.3 writes and reads in OCI layouts (as `sign` writes it)
+        const { bytes } = buildSignatureManifest({ subject: tampered.index, envelopeDescriptor, annotations: {}, form: 'legacy' });
         const manifest = await r.pushManifest(MediaType.OCI_MANIFEST, bytes);
         return {
           outcome: 'forged',
@@ -423,7 +431,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
             const storeDir = join(files.configDir, 'truststore', 'x509', 'ca', 'demo');
             await mkdir(storeDir, { recursive: true });
             await writeFile(join(storeDir, 'demo-ca.crt'), certificatesToPem([pki.root.certificate]));
-            await writeFile(join(files.configDir, 'trustpolicy.oci.json'), `${JSON.stringify(doc, null, 2)}\n`);
+            // trustpolicy.json: the file notation 1.3 reads (notation 2 falls back to it)
+            await writeFile(join(files.configDir, 'trustpolicy.json'), `${JSON.stringify(doc, null, 2)}\n`);
             policyDoc = doc;
             trustPolicy = parseOciTrustPolicy(doc);
           }
@@ -443,7 +452,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
           return {
             outcome: 'verified',
             ok: r.signature?.envelopeMediaType === want && r.signature?.descriptor.digest === signatures[format]?.digest,
-            lines: [...verifyLines(r), `trust policy and store: ${files.configDir} (notation's layout)`],
+            lines: [...verifyLines(r), `trust policy and store: ${shown(files.configDir)} (notation's layout)`],
             details: verifyDetails(r),
           };
         },
@@ -521,7 +530,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
           outcome: res.allowed ? 'admitted' : 'denied',
           ok,
           lines: [
-            `policy ${files.policy}`,
+            `policy ${shown(files.policy)}`,
             res.allowed ? 'AdmissionReview response: allowed' : `AdmissionReview response: denied: ${res.status?.message ?? ''}`,
             `digest pinned: ${JSON.stringify(imageOp ?? null)}`,
             ...patch.filter((p) => p !== imageOp).map((p) => `  also: ${p.op} ${p.path}`),

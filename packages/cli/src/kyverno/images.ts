@@ -72,6 +72,8 @@ export interface CliImageVerifierOptions {
   registryTimeoutMs?: number;
   /** Registry transport (default the CLI's pooled one; `vouch webhook` passes a guarded one). */
   fetch?: FetchLike;
+  /** Wraps the registry transport (e.g. `vouch controller`'s registry request budget). */
+  wrapFetch?: (fetch: FetchLike) => FetchLike;
   /** Registry retry policy (default: 2 retries). */
   retry?: RetryOptions;
 }
@@ -94,7 +96,8 @@ export function layoutFor(layouts: readonly OciLayoutMapping[], ref: Reference):
  */
 export function cliImageVerifier(ctx: CliContext, options: CliImageVerifierOptions = {}): NotaryImageVerifier {
   const layouts = options.layouts ?? [];
-  const fetch = options.fetch ?? cliFetch(ctx);
+  const base = options.fetch ?? cliFetch(ctx);
+  const fetch = options.wrapFetch ? options.wrapFetch(base) : base;
   let client: ReturnType<typeof createRegistryClient> | undefined;
   const remotes = new Map<string, Repository>();
   const layoutRepos = new Map<string, Repository>();

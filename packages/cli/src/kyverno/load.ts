@@ -61,7 +61,8 @@ export async function manifestFilesAsync(dir: string): Promise<string[]> {
   return out;
 }
 
-function readText(path: string): string {
+/** A file's text; ERR_INVALID_ARGUMENT when it does not exist, ERR_IO when it cannot be read. */
+export function readText(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
@@ -74,13 +75,18 @@ function readText(path: string): string {
  * ERR_KYVERNO_POLICY_INVALID naming `file:line:column` and what to write instead; `cwd` makes
  * the file names in messages relative.
  */
-export function loadPolicies(paths: readonly string[], cwd: string): KyvernoPolicy[] {
+export function loadPolicies(paths: readonly string[], cwd: string, stdin?: string): KyvernoPolicy[] {
   const out: KyvernoPolicy[] = [];
+  if (stdin !== undefined) out.push(...parsePolicies(stdin, { source: '<stdin>', ignoreOtherKinds: true }));
   for (const f of manifestFiles(paths)) out.push(...parsePolicies(readText(f), { source: relative(cwd, f) || f, ignoreOtherKinds: true }));
   return out;
 }
 
-/** Policies of a directory, read asynchronously (webhook). */
+/**
+ * Policies of a directory, read asynchronously (webhook). A policy using a construct vouch cannot
+ * evaluate (see `KYVERNO_SUPPORT`) is refused: VouchError ERR_UNSUPPORTED naming `file:line:column`,
+ * so the webhook never becomes ready with it.
+ */
 export async function loadPolicyDir(dir: string): Promise<KyvernoPolicy[]> {
   const out: KyvernoPolicy[] = [];
   for (const f of await manifestFilesAsync(dir)) {
@@ -90,7 +96,7 @@ export async function loadPolicyDir(dir: string): Promise<KyvernoPolicy[]> {
     } catch (e) {
       throw ioError(f, e);
     }
-    out.push(...parsePolicies(text, { source: relative(dir, f) || f, ignoreOtherKinds: true }));
+    out.push(...parsePolicies(text, { source: relative(dir, f) || f, ignoreOtherKinds: true, rejectUnsupported: true }));
   }
   return out;
 }
@@ -99,13 +105,15 @@ function isResource(o: KubeObject): boolean {
   return typeof o.kind === 'string' && o.kind !== '' && typeof o.apiVersion === 'string';
 }
 
-/** Kubernetes objects of `paths` (multi-document YAML or JSON; `kind: List` expanded). */
-export function loadResources(paths: readonly string[]): KubeObject[] {
+/** Kubernetes objects of `paths` and `stdin` (multi-document YAML or JSON; `kind: List` expanded). */
+export function loadResources(paths: readonly string[], stdin?: string): KubeObject[] {
   const out: KubeObject[] = [];
-  for (const f of manifestFiles(paths)) {
+  const sources: [string, () => string][] = manifestFiles(paths).map((f) => [f, () => readText(f)]);
+  if (stdin !== undefined) sources.unshift(['<stdin>', () => stdin]);
+  for (const [f, text] of sources) {
     let docs: KubeObject[];
     try {
-      docs = parseYamlObjects(readText(f));
+      docs = parseYamlObjects(text());
     } catch (e) {
       throw new VouchError('ERR_MALFORMED_INPUT', `${f}: ${(e as Error).message}`, { cause: e, details: { path: f } });
     }

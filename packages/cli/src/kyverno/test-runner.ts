@@ -60,22 +60,20 @@ export async function runTestFile(file: string, cwd: string, verifier: NotaryIma
   }
 }
 
-/** Kyverno's bordered table (`│ ID │ POLICY │ RULE │ RESOURCE │ RESULT │ REASON │`). */
+/** Kyverno's bordered table (lensesio/tableprinter as Kyverno configures it): `│ ID │ POLICY │ … │`. */
+export function renderTable(head: readonly string[], body: readonly (readonly string[])[]): string {
+  const cells = body.map((b) => b.map((c) => c.replace(/\s+/g, ' ')));
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((b) => [...(b[i] ?? '')].length)));
+  const sep = `│${widths.map((w) => '─'.repeat(w + 2)).join('│')}│`;
+  const line = (row: readonly string[]) => `│${row.map((c, i) => ` ${c}${' '.repeat(widths[i]! - [...c].length)} `).join('│')}│`;
+  return [sep, line(head), sep, ...cells.map(line), sep].map((l) => `${l}\n`).join('');
+}
+
+/** The `kyverno test` table (ID, POLICY, RULE, RESOURCE, RESULT, REASON [, MESSAGE]). */
 export function renderTestTable(rows: readonly TestRow[], detailed = false): string {
   const head = ['ID', 'POLICY', 'RULE', 'RESOURCE', 'RESULT', 'REASON', ...(detailed ? ['MESSAGE'] : [])];
-  const body = rows.map((r) => [
-    String(r.id),
-    r.policy,
-    r.rule,
-    r.resource,
-    r.result,
-    r.reason,
-    ...(detailed ? [(r.message ?? '').replace(/\s+/g, ' ')] : []),
-  ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => [...b[i]!].length)));
-  const sep = `│${widths.map((w) => '─'.repeat(w + 2)).join('│')}│`;
-  const line = (cells: string[]) => `│${cells.map((c, i) => ` ${c}${' '.repeat(widths[i]! - [...c].length)} `).join('│')}│`;
-  return [sep, line(head), sep, ...body.map(line), sep].map((l) => `${l}\n`).join('');
+  const body = rows.map((r) => [String(r.id), r.policy, r.rule, r.resource, r.result, r.reason, ...(detailed ? [r.message ?? ''] : [])]);
+  return renderTable(head, body);
 }
 
 /** The text printed for one test file (Kyverno's "Loading test" block and table). */

@@ -16,6 +16,7 @@ import {
   type AdmissionOptions,
   type AdmissionReview,
   createKyvernoEngine,
+  createVerificationCache,
   handleAdmissionReview,
   isInconclusive,
   type KyvernoEngine,
@@ -479,6 +480,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
 
   async function loadOnce(): Promise<void> {
     let policies: readonly KyvernoPolicy[];
+    let created: KyvernoEngine;
     try {
       policies = await load();
       if (policies.length === 0 && !options.allowEmptyPolicies) {
@@ -488,14 +490,20 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
           { details: { path: policySource } },
         );
       }
+      // refuses a policy with a construct vouch does not evaluate (ERR_UNSUPPORTED): not served either
+      const cacheOption = options.engine?.cache;
+      const base =
+        typeof cacheOption === 'object' && cacheOption !== null && 'run' in cacheOption
+          ? cacheOption
+          : createVerificationCache(cacheOption === false ? { ttlMs: 0, negativeTtlMs: 0 } : (cacheOption ?? {}));
+      created = createKyvernoEngine({ ...(options.engine ?? {}), policies, verifier, cache: reviewAwareCache(base, metrics) });
     } catch (e) {
       lastLoadError = messageOf(e);
       metrics?.policyLoads.inc({ result: 'error' });
       metrics?.policyLastLoadSuccess.set(0);
       throw e;
     }
-    const created = createKyvernoEngine({ ...(options.engine ?? {}), policies, verifier });
-    engine = { ...created, cache: reviewAwareCache(created.cache, metrics) };
+    engine = created;
     generation++;
     lastLoadError = undefined;
     metrics?.policyLoads.inc({ result: 'success' });

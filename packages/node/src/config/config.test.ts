@@ -77,15 +77,21 @@ describe('notationConfigDir', () => {
 });
 
 describe('trust policy loading', () => {
-  it('reads trustpolicy.oci.json, else trustpolicy.json', async () => {
-    await writeFile(join(dir, 'trustpolicy.json'), JSON.stringify(POLICY));
-    const legacy = await loadOciTrustPolicy(dir);
-    expect(legacy).toBeTruthy();
-    expect((await readOciTrustPolicyFile(dir))?.path).toBe(join(dir, 'trustpolicy.json'));
-    const other = { ...POLICY, trustPolicies: [{ ...POLICY.trustPolicies[0], name: 'oci' }] };
-    await writeFile(join(dir, 'trustpolicy.oci.json'), JSON.stringify(other));
-    expect((await readOciTrustPolicyFile(dir))?.path).toBe(join(dir, 'trustpolicy.oci.json'));
+  it('reads trustpolicy.json (notation 1.3 reads only it), else trustpolicy.oci.json (notation 2), and says when they disagree', async () => {
+    await writeFile(join(dir, 'trustpolicy.oci.json'), JSON.stringify(POLICY));
+    expect(await readOciTrustPolicyFile(dir)).toMatchObject({
+      path: join(dir, 'trustpolicy.oci.json'),
+      notation: { disagreeing: join(dir, 'trustpolicy.json'), reason: 'missing' },
+    });
     await loadOciTrustPolicy(dir);
+    const other = { ...POLICY, trustPolicies: [{ ...POLICY.trustPolicies[0], name: 'legacy' }] };
+    await writeFile(join(dir, 'trustpolicy.json'), JSON.stringify(other));
+    const both = await readOciTrustPolicyFile(dir);
+    expect(both?.path).toBe(join(dir, 'trustpolicy.json'));
+    expect(both?.notation).toEqual({ disagreeing: join(dir, 'trustpolicy.oci.json'), reason: 'differs' });
+    expect((await loadOciTrustPolicy(dir)).trustPolicies[0]!.name).toBe('legacy');
+    await writeFile(join(dir, 'trustpolicy.oci.json'), JSON.stringify(other));
+    expect((await readOciTrustPolicyFile(dir))?.notation).toBeUndefined();
   });
   it('reports a missing policy as ERR_CONFIG_INVALID and a malformed one as ERR_TRUST_POLICY_INVALID naming the file', async () => {
     expect(await codeOf(loadOciTrustPolicy(dir))).toBe('ERR_CONFIG_INVALID');
@@ -109,15 +115,37 @@ describe('trust policy loading', () => {
     await writeFile(join(dir, 'trustpolicy.blob.json'), JSON.stringify(BLOB_POLICY));
     expect(await loadBlobTrustPolicy(dir)).toBeTruthy();
   });
-  it('imports only valid policies, refuses to overwrite without the flag, and removes the legacy file', async () => {
+  it('imports only valid policies into trustpolicy.json, refuses to overwrite without the flag, and never deletes it', async () => {
     expect(await codeOf(importOciTrustPolicy(dir, utf8('{"version":"1.0","trustPolicies":[]}')))).toBe('ERR_TRUST_POLICY_INVALID');
     expect(await readdir(dir)).toEqual([]);
-    await writeFile(join(dir, 'trustpolicy.json'), JSON.stringify(POLICY));
+    const first = await importOciTrustPolicy(dir, utf8(JSON.stringify(POLICY)));
+    expect(first.path).toBe(join(dir, 'trustpolicy.json'));
+    expect(first.written).toEqual([join(dir, 'trustpolicy.json')]);
+    expect(await readdir(dir)).toEqual(['trustpolicy.json']);
     expect(await codeOf(importOciTrustPolicy(dir, utf8(JSON.stringify(POLICY))))).toBe('ERR_INVALID_ARGUMENT');
     const r = await importOciTrustPolicy(dir, utf8(JSON.stringify(POLICY)), { overwrite: true });
-    expect(r.removedLegacy).toBe(true);
-    expect(await readdir(dir)).toEqual(['trustpolicy.oci.json']);
+    expect(await readdir(dir)).toEqual(['trustpolicy.json']);
     expect((await lstat(r.path)).mode & 0o777).toBe(0o600);
+  });
+  it("keeps notation 2's trustpolicy.oci.json equal to trustpolicy.json when the config dir has one", async () => {
+    await writeFile(
+      join(dir, 'trustpolicy.oci.json'),
+      JSON.stringify({ ...POLICY, trustPolicies: [{ ...POLICY.trustPolicies[0], name: 'old' }] }),
+    );
+    const bytes = utf8(JSON.stringify(POLICY));
+    const r = await importOciTrustPolicy(dir, bytes, { overwrite: true });
+    expect(r.written).toEqual([join(dir, 'trustpolicy.json'), join(dir, 'trustpolicy.oci.json')]);
+    expect((await readdir(dir)).sort()).toEqual(['trustpolicy.json', 'trustpolicy.oci.json']);
+    for (const f of r.written) expect(new Uint8Array(await readFile(f))).toEqual(bytes);
+    expect((await readOciTrustPolicyFile(dir))?.notation).toBeUndefined();
+  });
+  it('restores trustpolicy.oci.json when trustpolicy.json cannot be written', async () => {
+    const old = JSON.stringify({ ...POLICY, trustPolicies: [{ ...POLICY.trustPolicies[0], name: 'old' }] });
+    await writeFile(join(dir, 'trustpolicy.oci.json'), old);
+    await mkdir(join(dir, 'trustpolicy.json'));
+    await writeFile(join(dir, 'trustpolicy.json', 'squatter'), 'x');
+    expect(await codeOf(importOciTrustPolicy(dir, utf8(JSON.stringify(POLICY)), { overwrite: true }))).toBe('ERR_IO');
+    expect(await readFile(join(dir, 'trustpolicy.oci.json'), 'utf8')).toBe(old);
   });
 });
 

@@ -59,7 +59,9 @@ export function notationConfigDir(options: NotationConfigDirOptions = {}): strin
 export const ConfigPaths = {
   CONFIG: 'config.json',
   SIGNING_KEYS: 'signingkeys.json',
+  /** notation 2's name of the OCI trust policy (read before `trustpolicy.json` there). */
   OCI_TRUST_POLICY: 'trustpolicy.oci.json',
+  /** The OCI trust policy file notation 1.x reads (its only one), and the one vouch reads first. */
   LEGACY_TRUST_POLICY: 'trustpolicy.json',
   BLOB_TRUST_POLICY: 'trustpolicy.blob.json',
   LOCAL_KEYS: 'localkeys',

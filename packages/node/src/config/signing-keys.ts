@@ -131,11 +131,11 @@ export async function addSigningKey(configDir: string, key: KeySuite, options: {
   return doc;
 }
 
-/** Mark an existing key as default (ERR_KEY_NOT_FOUND "<name>: not found" otherwise) and save. */
+/** Mark an existing key as default (ERR_KEY_NOT_FOUND "signing key <name> not found" otherwise) and save. */
 export async function setDefaultSigningKey(configDir: string, name: string): Promise<SigningKeys> {
   const doc = await loadSigningKeys(configDir);
   if (!doc.keys.some((k) => k.name === name)) {
-    throw new VouchError('ERR_KEY_NOT_FOUND', `${name}: not found`, { details: { name } });
+    throw new VouchError('ERR_KEY_NOT_FOUND', `signing key ${name} not found`, { details: { name } });
   }
   if (doc.default !== name) {
     doc.default = name;
@@ -155,7 +155,7 @@ export async function removeSigningKeys(
   const doc = await loadSigningKeys(configDir);
   for (const name of names) {
     if (!doc.keys.some((k) => k.name === name)) {
-      throw new VouchError('ERR_KEY_NOT_FOUND', `${name}: not found`, { details: { name } });
+      throw new VouchError('ERR_KEY_NOT_FOUND', `signing key ${name} not found`, { details: { name } });
     }
   }
   const prevDefault = doc.default;

@@ -11,7 +11,7 @@ import { loadOciTrustPolicy } from './policy.js';
 export interface NodeVerifierOptions extends Partial<Omit<VerifierConfig, 'trustPolicy' | 'trustStore' | 'envelopes'>> {
   /** Notation config dir; default `notationConfigDir()` ($XDG_CONFIG_HOME/notation …). */
   configDir?: string;
-  /** Use this policy instead of the config dir's `trustpolicy.oci.json` / `trustpolicy.json`. */
+  /** Use this policy instead of the config dir's `trustpolicy.json` / `trustpolicy.oci.json`. */
   trustPolicy?: OciTrustPolicyDocument | string | Uint8Array | object;
   /** Use this store instead of the config dir's `truststore/x509/`. */
   trustStore?: TrustStore;

@@ -3,6 +3,7 @@ import { chmod, lstat, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'n
 import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { isVouchError, VouchError } from '@vouch/core';
+import { compareSemver } from '@vouch/core/internal';
 import type { PluginMetadata } from '@vouch/plugin';
 import { assertPluginName, type FindPluginOptions, pluginDirectory } from './discovery.js';
 import { executablePlugin, pluginNameFromExecutable } from './executable.js';
@@ -34,23 +35,6 @@ interface StagedFile {
   name: string;
   data: Uint8Array;
   executable: boolean;
-}
-
-function semver(v: string): [number, number, number, string] | undefined {
-  const m = /^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(v);
-  return m ? [Number(m[1]), Number(m[2]), Number(m[3]), m[4] ?? ''] : undefined;
-}
-
-/** Compare two semantic versions; undefined when either is not one. */
-export function comparePluginVersions(a: string, b: string): number | undefined {
-  const x = semver(a);
-  const y = semver(b);
-  if (!x || !y) return undefined;
-  for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return (x[i] as number) < (y[i] as number) ? -1 : 1;
-  if (x[3] === y[3]) return 0;
-  if (x[3] === '') return 1; // release > pre-release
-  if (y[3] === '') return -1;
-  return x[3] < y[3] ? -1 : 1;
 }
 
 function isZip(b: Uint8Array): boolean {
@@ -181,7 +165,7 @@ export async function installPlugin(source: string, options: InstallPluginOption
         previousVersion = undefined; // a broken installation may be replaced
       }
       if (previousVersion !== undefined && !options.force) {
-        const cmp = comparePluginVersions(metadata.version, previousVersion);
+        const cmp = compareSemver(metadata.version, previousVersion);
         if (metadata.version === previousVersion || cmp === 0) {
           throw new VouchError(
             'ERR_INVALID_ARGUMENT',

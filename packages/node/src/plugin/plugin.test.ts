@@ -10,7 +10,6 @@ import { type GeneratedCertificate, generateTestCertificate } from '@vouch/x509'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   checkRawSignatureResponse,
-  comparePluginVersions,
   executablePlugin,
   findPlugin,
   installPlugin,
@@ -386,6 +385,23 @@ describe('installPlugin / listPlugins / uninstallPlugin', () => {
     await expect(installPlugin(file, opts({ force: true }))).resolves.toMatchObject({ version: '1.0.0', previousVersion: '1.1.0' });
   });
 
+  it('orders pre-releases by SemVer precedence (beta.11 is newer than beta.2)', async () => {
+    const build = (version: string) => {
+      const f = join(src, version, 'notation-io.vouch.test.fake');
+      mkdirSync(join(f, '..'), { recursive: true });
+      writeFileSync(f, scriptBytes('fake-plugin.cjs', version));
+      return f;
+    };
+    const beta2 = build('1.1.0-beta.2');
+    const beta11 = build('1.1.0-beta.11');
+    await expect(installPlugin(beta2, opts())).resolves.toMatchObject({ version: '1.1.0-beta.2', previousVersion: '1.0.0' });
+    await expect(installPlugin(beta11, opts())).resolves.toMatchObject({ version: '1.1.0-beta.11', previousVersion: '1.1.0-beta.2' });
+    const downgrade = await rejection(installPlugin(beta2, opts()));
+    expect(downgrade).toMatchObject({ code: 'ERR_INVALID_ARGUMENT', details: { installed: '1.1.0-beta.11', candidate: '1.1.0-beta.2' } });
+    const file = join(src, 'notation-io.vouch.test.fake');
+    await expect(installPlugin(file, opts({ force: true }))).resolves.toMatchObject({ version: '1.0.0', previousVersion: '1.1.0-beta.11' });
+  });
+
   it('installs from a .tar.gz with exactly one notation-<name> and its LICENSE', async () => {
     const archive = join(src, 'spec.tar.gz');
     writeFileSync(
@@ -457,14 +473,5 @@ describe('installPlugin / listPlugins / uninstallPlugin', () => {
     expect(existsSync(join(configDir, 'plugins', 'io.vouch.test.fake'))).toBe(false);
     expect(hasCode(await rejection(uninstallPlugin('io.vouch.test.fake', { configDir })), 'ERR_PLUGIN_NOT_FOUND')).toBe(true);
     expect(hasCode(await rejection(uninstallPlugin('../etc', { configDir })), 'ERR_INVALID_ARGUMENT')).toBe(true);
-  });
-});
-
-describe('comparePluginVersions', () => {
-  it('orders semantic versions and gives up on others', () => {
-    expect(comparePluginVersions('1.2.3', '1.10.0')).toBe(-1);
-    expect(comparePluginVersions('2.0.0', '2.0.0-rc.1')).toBe(1);
-    expect(comparePluginVersions('v1.0.0', '1.0.0')).toBe(0);
-    expect(comparePluginVersions('latest', '1.0.0')).toBeUndefined();
   });
 });

@@ -77,7 +77,7 @@ async function stampOf(dir: string, type: TrustStoreType, name: string): Promise
       throw new VouchError(
         'ERR_TRUST_STORE_NOT_FOUND',
         `the ${storeLabel(type, name)} does not exist (${dir}); add certificates with \`vouch cert add --type ${type} --store ${name} <file>\``,
-        { details: { type, name, path: dir } },
+        { details: { type, name, path: dir, reason: 'missing' } },
       );
     }
     throw new VouchError('ERR_IO', `cannot read the ${storeLabel(type, name)}: ${(e as Error).message}`, { cause: e });
@@ -138,7 +138,7 @@ async function loadEntries(dir: string, type: TrustStoreType, name: string, entr
     throw new VouchError(
       'ERR_TRUST_STORE_NOT_FOUND',
       `no x509 certificates were found in ${storeLabel(type, name)}; add certificates with \`vouch cert add --type ${type} --store ${name} <file>\``,
-      { details: { type, name, path: dir } },
+      { details: { type, name, path: dir, reason: 'empty' } },
     );
   }
   return all;

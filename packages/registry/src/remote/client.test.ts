@@ -191,3 +191,29 @@ describe('createRegistryClient', () => {
     expect(await codeOf(repo.resolve(mdigest))).toBe('ERR_DIGEST_MISMATCH');
   });
 });
+
+describe('error messages name references as written', () => {
+  async function messageOf(p: Promise<unknown>): Promise<string> {
+    try {
+      await p;
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return '';
+  }
+
+  it('repo@sha256:… for a digest, repo:tag for a tag (resolve and manifest push)', async () => {
+    const { f } = fakeFetch(() => response(404));
+    const repo = remoteRepository(createRegistryClient({ fetch: f, retry: { retries: 0 } }), 'reg.io/a');
+    expect(await messageOf(repo.resolve(mdigest))).toMatch(new RegExp(`^resolving reg\\.io/a@${mdigest}: not found`));
+    expect(await messageOf(repo.resolve('v1'))).toMatch(/^resolving reg\.io\/a:v1: not found/);
+    const { f: put } = fakeFetch(() => response(400));
+    const target = remoteRepository(createRegistryClient({ fetch: put, retry: { retries: 0 } }), 'reg.io/a');
+    expect(await messageOf(target.pushManifest(MediaType.OCI_MANIFEST, manifest))).toMatch(
+      new RegExp(`^pushing manifest reg\\.io/a@${mdigest}: unexpected HTTP 400`),
+    );
+    expect(await messageOf(target.pushManifest(MediaType.OCI_MANIFEST, manifest, { tag: 'v2' }))).toMatch(
+      /^pushing manifest reg\.io\/a:v2: unexpected HTTP 400/,
+    );
+  });
+});

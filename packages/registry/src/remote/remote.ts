@@ -208,7 +208,7 @@ export function remoteRepository(client: RegistryClient, name: string, options: 
       const head = await client.request(
         { registry, method: 'HEAD', path: `${v2}/manifests/${target}`, headers: { Accept: MANIFEST_ACCEPT }, scopes: pull },
         async (res) => {
-          if (res.status !== 200) throw await httpError(res, `resolving ${registry}/${repository}:${target}`);
+          if (res.status !== 200) throw await httpError(res, `resolving ${registry}/${repository}${r.digest ? '@' : ':'}${target}`);
           await res.body?.cancel().catch(() => {});
           const digest = res.headers.get('docker-content-digest');
           const length = Number(res.headers.get('content-length'));
@@ -499,7 +499,8 @@ export function remoteRepository(client: RegistryClient, name: string, options: 
       },
       async (res) => {
         await res.body?.cancel().catch(() => {});
-        if (res.status !== 201 && res.status !== 200) throw await httpError(res, `pushing manifest ${registry}/${repository}:${reference}`);
+        if (res.status !== 201 && res.status !== 200)
+          throw await httpError(res, `pushing manifest ${registry}/${repository}${reference.includes(':') ? '@' : ':'}${reference}`);
         checkStoredDigest(res, digest, 'manifest push');
         return { subjectHeader: res.headers.get('oci-subject') };
       },

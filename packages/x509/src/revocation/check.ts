@@ -1,7 +1,5 @@
 import { VouchError } from '@vouch/core';
-import { certParts, validateSigningChain, validateTimestampingChain } from '../tsp/internal/x509.js';
-import { issuedBy } from '../tsp/verify.js';
-import type { Certificate } from '../types.js';
+import { type Certificate, OID, signedBy, validateSigningChain, validateTimestampingChain } from '../internal/index.js';
 import { distributionPointUris, lookupCrl, obtainCrl } from './crl.js';
 import { buildOcspRequest, evaluateOcspResponse, fetchOcsp } from './ocsp.js';
 import type {
@@ -12,8 +10,6 @@ import type {
   RevocationOutcome,
   RevocationReport,
 } from './types.js';
-
-const OID_FRESHEST_CRL = '2.5.29.46';
 
 function errOf(e: unknown): RevocationError {
   if (e instanceof VouchError) return { code: e.code, message: e.message };
@@ -27,7 +23,7 @@ function errOf(e: unknown): RevocationError {
  * @throws VouchError ERR_CERT_INVALID when the extension is malformed.
  */
 export function freshestCrlUrls(cert: Certificate): string[] {
-  const ext = certParts(cert).extensions.get(OID_FRESHEST_CRL);
+  const ext = cert.extensions?.find((e) => e.oid === OID.freshestCrl);
   if (!ext) return [];
   try {
     return distributionPointUris(ext.value);
@@ -180,7 +176,7 @@ export async function checkRevocation(chain: readonly Certificate[], options: Ch
       if (mode === 'timestamping') await validateTimestampingChain([...chain]);
       else await validateSigningChain([...chain]);
       for (let i = 0; i + 1 < chain.length; i++) {
-        if (!(await issuedBy(chain[i]!, chain[i + 1]!))) {
+        if (!(await signedBy(chain[i]!, chain[i + 1]!))) {
           throw new VouchError('ERR_CERT_CHAIN_INVALID', `"${chain[i]!.subject}" is not issued by "${chain[i + 1]!.subject}"`);
         }
       }

@@ -1,34 +1,17 @@
 import { bytesEqual, type FetchLike, readLimited, VouchError } from '@vouch/core';
-import { verifySignature } from '../tsp/internal/crypto.js';
-import {
-  type Asn1,
-  decode,
-  expect,
-  isContext,
-  readBitString,
-  readInt,
-  readOctets,
-  readOid,
-  readSmallInt,
-  readTime,
-  seq,
-  TAG,
-} from '../tsp/internal/der.js';
-import { fetchWithDeadline } from '../tsp/internal/http.js';
-import { certParts } from '../tsp/internal/x509.js';
-import type { Certificate } from '../types.js';
+import * as asn1 from '@vouch/core/asn1';
+import { verifySignature } from '@vouch/core/internal';
+import { type Certificate, certificatePartsOf, fetchWithDeadline, OID, readExtensions } from '../internal/index.js';
 import { CRL_REASONS } from './ocsp.js';
 import type { CrlCache, CrlCacheEntry } from './types.js';
 
-const OID_CRL_NUMBER = '2.5.29.20';
-const OID_DELTA_CRL_INDICATOR = '2.5.29.27';
-const OID_ISSUING_DP = '2.5.29.28';
-const OID_FRESHEST_CRL = '2.5.29.46';
-const OID_AKI = '2.5.29.35';
-const OID_REASON_CODE = '2.5.29.21';
-const OID_INVALIDITY_DATE = '2.5.29.24';
-const OID_CERTIFICATE_ISSUER = '2.5.29.29';
-const KNOWN_CRL_EXTENSIONS = new Set([OID_CRL_NUMBER, OID_DELTA_CRL_INDICATOR, OID_ISSUING_DP, OID_FRESHEST_CRL, OID_AKI]);
+const KNOWN_CRL_EXTENSIONS = new Set<string>([
+  OID.crlNumber,
+  OID.deltaCrlIndicator,
+  OID.issuingDistributionPoint,
+  OID.freshestCrl,
+  OID.authorityKeyIdentifier,
+]);
 
 /** A revoked entry of a CRL. */
 export interface CrlEntry {
@@ -41,7 +24,7 @@ export interface CrlEntry {
 /** A decoded (not yet validated) CRL. */
 export interface ParsedCrl {
   tbs: Uint8Array;
-  signatureAlgorithm: Asn1;
+  signatureAlgorithm: asn1.Asn1Node;
   signature: Uint8Array;
   issuer: Uint8Array;
   thisUpdate: Date;
@@ -61,18 +44,6 @@ function crlError(message: string, cause?: unknown): VouchError {
   return new VouchError('ERR_REVOCATION_UNKNOWN', message, cause === undefined ? {} : { cause });
 }
 
-function extensions(n: Asn1 | undefined): { oid: string; critical: boolean; value: Uint8Array }[] {
-  if (!n) return [];
-  return seq(n, 'extensions').map((e) => {
-    const p = seq(e, 'extension');
-    return {
-      oid: readOid(p[0], 'extension id'),
-      critical: p[1]?.tag === TAG.BOOLEAN ? p[1].content[0] !== 0 : false,
-      value: readOctets(p[p.length - 1], 'extension value'),
-    };
-  });
-}
-
 /**
  * URIs of a CRLDistributionPoints-syntax extension value (CRL DP or Freshest CRL): the
  * fullName `[6]` URIs of each point; collecting stops at the first non-URI name. Throws on
@@ -80,16 +51,16 @@ function extensions(n: Asn1 | undefined): { oid: string; critical: boolean; valu
  */
 export function distributionPointUris(value: Uint8Array): string[] {
   const urls: string[] = [];
-  for (const dp of seq(decode(value), 'CRLDistributionPoints')) {
-    const fields = seq(dp, 'DistributionPoint');
-    const name = fields.find((f) => isContext(f, 0));
+  for (const dp of asn1.seq(asn1.decode(value), 'CRLDistributionPoints')) {
+    const fields = asn1.seq(dp, 'DistributionPoint');
+    const name = fields.find((f) => asn1.isContext(f, 0));
     if (!name) continue;
     const full = name.children[0];
-    if (!full) throw new Error('invalid CRL distribution point');
-    if (!isContext(full, 0)) continue;
+    if (!full) throw new asn1.Asn1Error('invalid CRL distribution point');
+    if (!asn1.isContext(full, 0)) continue;
     for (const g of full.children) {
-      if (!isContext(g, 6) || g.constructed) return urls;
-      urls.push(new TextDecoder().decode(g.content));
+      if (!asn1.isContext(g, 6) || g.constructed) return urls;
+      urls.push(new TextDecoder().decode(g.value));
     }
   }
   return urls;
@@ -98,19 +69,19 @@ export function distributionPointUris(value: Uint8Array): string[] {
 /** Decode a DER CRL (RFC 5280 §5). Throws ERR_REVOCATION_UNKNOWN when malformed. */
 export function parseCrl(bytes: Uint8Array): ParsedCrl {
   try {
-    const top = seq(decode(bytes), 'CertificateList');
-    const tbs = seq(top[0], 'TBSCertList');
+    const top = asn1.seq(asn1.decode(bytes), 'CertificateList');
+    const tbs = asn1.seq(top[0], 'TBSCertList');
     let i = 0;
-    if (tbs[i]?.tag === TAG.INTEGER) i++;
-    expect(tbs[i++], TAG.SEQUENCE, 'signature');
-    const issuer = expect(tbs[i++], TAG.SEQUENCE, 'issuer').raw;
-    const thisUpdate = readTime(tbs[i++], 'thisUpdate');
+    if (tbs[i]?.tag === asn1.TAG.INTEGER) i++;
+    asn1.expectTag(tbs[i++], asn1.TAG.SEQUENCE, 'signature');
+    const issuer = asn1.expectTag(tbs[i++], asn1.TAG.SEQUENCE, 'issuer').raw;
+    const thisUpdate = asn1.readTime(tbs[i++], 'thisUpdate');
     let nextUpdate: Date | undefined;
-    if (tbs[i]?.tag === TAG.UTC_TIME || tbs[i]?.tag === TAG.GENERALIZED_TIME) nextUpdate = readTime(tbs[i++], 'nextUpdate');
+    if (tbs[i]?.tag === asn1.TAG.UTC_TIME || tbs[i]?.tag === asn1.TAG.GENERALIZED_TIME) nextUpdate = asn1.readTime(tbs[i++], 'nextUpdate');
     const crl: ParsedCrl = {
       tbs: top[0]!.raw,
-      signatureAlgorithm: expect(top[1], TAG.SEQUENCE, 'signatureAlgorithm'),
-      signature: readBitString(top[2], 'signatureValue'),
+      signatureAlgorithm: asn1.expectTag(top[1], asn1.TAG.SEQUENCE, 'signatureAlgorithm'),
+      signature: asn1.readBitString(top[2], 'signatureValue').bytes,
       issuer,
       thisUpdate,
       ...(nextUpdate ? { nextUpdate } : {}),
@@ -119,25 +90,25 @@ export function parseCrl(bytes: Uint8Array): ParsedCrl {
       entries: [],
       entryErrors: [],
     };
-    if (tbs[i]?.tag === TAG.SEQUENCE) {
+    if (tbs[i]?.tag === asn1.TAG.SEQUENCE) {
       for (const r of tbs[i++]!.children) {
-        const p = seq(r, 'revoked certificate');
-        const entry: CrlEntry = { serial: readInt(p[0], 'userCertificate'), revokedAt: readTime(p[1], 'revocationDate') };
-        for (const e of extensions(p[2])) {
-          if (e.oid === OID_REASON_CODE) entry.reason = readSmallInt(decode(e.value), 'reasonCode', TAG.ENUMERATED);
-          else if (e.oid === OID_INVALIDITY_DATE) entry.invalidityDate = readTime(decode(e.value), 'invalidityDate');
-          else if (e.oid === OID_CERTIFICATE_ISSUER && e.critical)
+        const p = asn1.seq(r, 'revoked certificate');
+        const entry: CrlEntry = { serial: asn1.readInteger(p[0], 'userCertificate'), revokedAt: asn1.readTime(p[1], 'revocationDate') };
+        for (const e of readExtensions(p[2])) {
+          if (e.oid === OID.crlReason) entry.reason = asn1.readSmallInt(asn1.decode(e.value), 'reasonCode', asn1.TAG.ENUMERATED);
+          else if (e.oid === OID.invalidityDate) entry.invalidityDate = asn1.readTime(asn1.decode(e.value), 'invalidityDate');
+          else if (e.oid === OID.certificateIssuer && e.critical)
             crl.entryErrors.push('indirect CRL entries (certificateIssuer) are not supported');
           else if (e.critical) crl.entryErrors.push(`unknown critical CRL entry extension ${e.oid}`);
         }
         crl.entries.push(entry);
       }
     }
-    if (isContext(tbs[i], 0)) {
-      for (const e of extensions(tbs[i]!.children[0])) {
-        if (e.oid === OID_CRL_NUMBER) crl.crlNumber = readInt(decode(e.value), 'CRL number');
-        else if (e.oid === OID_DELTA_CRL_INDICATOR) crl.deltaIndicator = readInt(decode(e.value), 'delta CRL indicator');
-        else if (e.oid === OID_FRESHEST_CRL) crl.freshestUrls = distributionPointUris(e.value);
+    if (asn1.isContext(tbs[i], 0)) {
+      for (const e of readExtensions(tbs[i]!.children[0])) {
+        if (e.oid === OID.crlNumber) crl.crlNumber = asn1.readInteger(asn1.decode(e.value), 'CRL number');
+        else if (e.oid === OID.deltaCrlIndicator) crl.deltaIndicator = asn1.readInteger(asn1.decode(e.value), 'delta CRL indicator');
+        else if (e.oid === OID.freshestCrl) crl.freshestUrls = distributionPointUris(e.value);
         if (e.critical && !KNOWN_CRL_EXTENSIONS.has(e.oid)) crl.unknownCriticalExtensions.push(e.oid);
       }
     }
@@ -150,7 +121,7 @@ export function parseCrl(bytes: Uint8Array): ParsedCrl {
 
 /** Check a CRL's issuer, signature, freshness and critical extensions against the issuing CA. */
 export async function validateCrl(crl: ParsedCrl, issuer: Certificate, at: Date, what = 'CRL'): Promise<void> {
-  if (!bytesEqual(crl.issuer, certParts(issuer).subject)) {
+  if (!bytesEqual(crl.issuer, certificatePartsOf(issuer).rawSubject)) {
     throw crlError(`the ${what} is not issued by "${issuer.subject}" (indirect CRLs are not supported)`);
   }
   if (issuer.keyUsage && !issuer.keyUsage.usages.includes('cRLSign')) {
@@ -158,7 +129,7 @@ export async function validateCrl(crl: ParsedCrl, issuer: Certificate, at: Date,
   }
   let ok = false;
   try {
-    ok = await verifySignature(issuer.publicKey, crl.signatureAlgorithm, crl.tbs, crl.signature);
+    ok = await verifySignature({ key: issuer.publicKey, algorithm: crl.signatureAlgorithm, data: crl.tbs, signature: crl.signature });
   } catch (e) {
     throw crlError(`the ${what} signature cannot be checked: ${(e as Error).message}`, e);
   }
@@ -263,7 +234,7 @@ export function lookupCrl(
   cert: Certificate,
   signingTime?: Date,
 ): { status: 'ok' } | { status: 'revoked'; revokedAt: Date; reason?: string } {
-  const serial = certParts(cert).serial;
+  const serial = certificatePartsOf(cert).serial;
   const errors = [...set.base.entryErrors, ...(set.delta?.entryErrors ?? [])];
   if (errors.length) throw crlError(`the CRL cannot be used: ${errors[0]}`);
   const baseEntry = set.base.entries.find((e) => e.serial === serial);

@@ -1,34 +1,17 @@
 import { bytesEqual, type FetchLike, readLimited, toBase64, VouchError } from '@vouch/core';
-import { digest, HASH_OID, hashByOid, verifySignature } from '../tsp/internal/crypto.js';
+import * as asn1 from '@vouch/core/asn1';
+import { hashOfOid, oidOfHash, verifySignature } from '@vouch/core/internal';
 import {
-  type Asn1,
-  decode,
-  encInt,
-  encNull,
-  encOctets,
-  encOid,
-  encSeq,
-  expect,
-  isContext,
-  readBitString,
-  readInt,
-  readOctets,
-  readOid,
-  readSmallInt,
-  readTime,
-  seq,
-  TAG,
-  tlv,
-} from '../tsp/internal/der.js';
-import { fetchWithDeadline } from '../tsp/internal/http.js';
-import { certParts, parseCertificate } from '../tsp/internal/x509.js';
-import { issuedBy } from '../tsp/verify.js';
-import type { Certificate } from '../types.js';
+  type Certificate,
+  certificatePartsOf,
+  digest,
+  fetchWithDeadline,
+  OID,
+  parseCertificate,
+  readExtensions,
+  signedBy,
+} from '../internal/index.js';
 
-const OID_OCSP_BASIC = '1.3.6.1.5.5.7.48.1.1';
-const OID_OCSP_NONCE = '1.3.6.1.5.5.7.48.1.2';
-const OID_EKU_OCSP_SIGNING = '1.3.6.1.5.5.7.3.9';
-const OID_INVALIDITY_DATE = '2.5.29.24';
 /** Tolerated clock skew for thisUpdate in the future. */
 const SKEW_MS = 5 * 60 * 1000;
 
@@ -66,29 +49,17 @@ function unknown(message: string, definitive = false, code: 'ERR_REVOCATION_UNKN
 
 /** Build a DER OCSPRequest for one certificate (CertID hash SHA-1, as RFC 5019 profiles expect). */
 export async function buildOcspRequest(cert: Certificate, issuer: Certificate, nonce?: Uint8Array): Promise<Uint8Array> {
-  const ip = certParts(issuer);
-  const certId = encSeq(
-    encSeq(encOid(HASH_OID['SHA-1']), encNull()),
-    encOctets(await digest('SHA-1', ip.subject)),
-    encOctets(await digest('SHA-1', ip.subjectPublicKey)),
-    encIntSigned(certParts(cert).serial),
+  const ip = certificatePartsOf(issuer);
+  const certId = asn1.encSeq(
+    asn1.encSeq(asn1.encOid(oidOfHash('SHA-1')), asn1.encNull()),
+    asn1.encOctets(await digest('SHA-1', ip.rawSubject)),
+    asn1.encOctets(await digest('SHA-1', ip.subjectPublicKey)),
+    // negative serials exist in the wild: two's complement
+    asn1.encInt(certificatePartsOf(cert).serial),
   );
-  const ext = nonce ? [tlv(0xa2, encSeq(encSeq(encOid(OID_OCSP_NONCE), encOctets(encOctets(nonce)))))] : [];
-  return encSeq(encSeq(encSeq(encSeq(certId)), ...ext));
-}
-
-function encIntSigned(v: bigint): Uint8Array {
-  if (v >= 0n) return encInt(v);
-  // Negative serials exist in the wild; encode two's complement.
-  let len = 1;
-  while (v < -(1n << BigInt(len * 8 - 1))) len++;
-  const bytes = new Uint8Array(len);
-  let x = (1n << BigInt(len * 8)) + v;
-  for (let i = len - 1; i >= 0; i--) {
-    bytes[i] = Number(x & 0xffn);
-    x >>= 8n;
-  }
-  return tlv(TAG.INTEGER, bytes);
+  const nonceExtension = asn1.encSeq(asn1.encOid(OID.ocspNonce), asn1.encOctets(asn1.encOctets(nonce ?? new Uint8Array(0))));
+  const ext = nonce ? [asn1.tlv(asn1.contextTag(2, true), asn1.encSeq(nonceExtension))] : [];
+  return asn1.encSeq(asn1.encSeq(asn1.encSeq(asn1.encSeq(certId)), ...ext));
 }
 
 interface SingleResponse {
@@ -96,39 +67,28 @@ interface SingleResponse {
   nameHash: Uint8Array;
   keyHash: Uint8Array;
   serial: bigint;
-  status: Asn1;
+  status: asn1.Asn1Node;
   thisUpdate: Date;
   nextUpdate?: Date;
   invalidityDate?: Date;
 }
 
-function parseExtensions(n: Asn1 | undefined): { oid: string; critical: boolean; value: Uint8Array }[] {
-  if (!n) return [];
-  return seq(n, 'extensions').map((e) => {
-    const p = seq(e, 'extension');
-    const oid = readOid(p[0], 'extension id');
-    const critical = p[1]?.tag === TAG.BOOLEAN ? p[1].content[0] !== 0 : false;
-    const value = readOctets(p[p.length - 1], 'extension value');
-    return { oid, critical, value };
-  });
-}
-
-function parseSingle(n: Asn1): SingleResponse {
-  const p = seq(n, 'SingleResponse');
-  const id = seq(p[0], 'CertID');
+function parseSingle(n: asn1.Asn1Node): SingleResponse {
+  const p = asn1.seq(n, 'SingleResponse');
+  const id = asn1.seq(p[0], 'CertID');
   const single: SingleResponse = {
-    hashOid: readOid(seq(id[0], 'CertID hashAlgorithm')[0]),
-    nameHash: readOctets(id[1], 'issuerNameHash'),
-    keyHash: readOctets(id[2], 'issuerKeyHash'),
-    serial: readInt(id[3], 'CertID serial'),
+    hashOid: asn1.readOid(asn1.seq(id[0], 'CertID hashAlgorithm')[0]),
+    nameHash: asn1.readOctets(id[1], 'issuerNameHash'),
+    keyHash: asn1.readOctets(id[2], 'issuerKeyHash'),
+    serial: asn1.readInteger(id[3], 'CertID serial'),
     status: p[1]!,
-    thisUpdate: readTime(expect(p[2], TAG.GENERALIZED_TIME, 'thisUpdate'), 'thisUpdate'),
+    thisUpdate: asn1.readTime(asn1.expectTag(p[2], asn1.TAG.GENERALIZED_TIME, 'thisUpdate'), 'thisUpdate'),
   };
   for (const f of p.slice(3)) {
-    if (isContext(f, 0)) single.nextUpdate = readTime(f.children[0], 'nextUpdate');
-    else if (isContext(f, 1)) {
-      for (const e of parseExtensions(f.children[0])) {
-        if (e.oid === OID_INVALIDITY_DATE) single.invalidityDate = readTime(decode(e.value), 'invalidityDate');
+    if (asn1.isContext(f, 0)) single.nextUpdate = asn1.readTime(f.children[0], 'nextUpdate');
+    else if (asn1.isContext(f, 1)) {
+      for (const e of readExtensions(f.children[0])) {
+        if (e.oid === OID.invalidityDate) single.invalidityDate = asn1.readTime(asn1.decode(e.value), 'invalidityDate');
       }
     }
   }
@@ -149,37 +109,42 @@ export async function evaluateOcspResponse(
   signingTime?: Date,
   nonce?: Uint8Array,
 ): Promise<OcspResult> {
-  let rd: Asn1[];
-  let sigAlg: Asn1;
+  let rd: asn1.Asn1Node[];
+  let sigAlg: asn1.Asn1Node;
   let sig: Uint8Array;
   let tbs: Uint8Array;
   let responderCerts: Certificate[] = [];
-  let responderId: Asn1;
+  let responderName: Uint8Array | undefined;
+  let responderKeyHash: Uint8Array | undefined;
   let singles: SingleResponse[];
   let nonceExt: Uint8Array | undefined;
   try {
-    const top = seq(decode(bytes), 'OCSPResponse');
-    const status = readSmallInt(top[0], 'responseStatus', TAG.ENUMERATED);
+    const top = asn1.seq(asn1.decode(bytes), 'OCSPResponse');
+    const status = asn1.readSmallInt(top[0], 'responseStatus', asn1.TAG.ENUMERATED);
     if (status !== 0) return unknown(`the OCSP responder answered "${RESPONSE_STATUS[status] ?? `status ${status}`}"`);
-    if (!isContext(top[1], 0)) return unknown('the OCSP response has no responseBytes');
-    const rb = seq(top[1].children[0], 'responseBytes');
-    if (readOid(rb[0]) !== OID_OCSP_BASIC) return unknown('the OCSP response is not a basic OCSP response');
-    const basic = seq(decode(readOctets(rb[1], 'response')), 'BasicOCSPResponse');
+    if (!asn1.isContext(top[1], 0)) return unknown('the OCSP response has no responseBytes');
+    const rb = asn1.seq(top[1].children[0], 'responseBytes');
+    if (asn1.readOid(rb[0], 'responseType') !== OID.ocspBasic) return unknown('the OCSP response is not a basic OCSP response');
+    const basic = asn1.seq(asn1.decode(asn1.readOctets(rb[1], 'response')), 'BasicOCSPResponse');
     tbs = basic[0]!.raw;
-    rd = [...seq(basic[0], 'ResponseData')];
-    sigAlg = expect(basic[1], TAG.SEQUENCE, 'signatureAlgorithm');
-    sig = readBitString(basic[2], 'signature');
-    if (isContext(basic[3], 0)) {
-      responderCerts = seq(basic[3].children[0], 'certs').map((c) => parseCertificate(c.raw.slice()));
+    rd = [...asn1.seq(basic[0], 'ResponseData')];
+    sigAlg = asn1.expectTag(basic[1], asn1.TAG.SEQUENCE, 'signatureAlgorithm');
+    sig = asn1.readBitString(basic[2], 'signature').bytes;
+    if (asn1.isContext(basic[3], 0)) {
+      responderCerts = asn1.seq(basic[3].children[0], 'certs').map((c) => parseCertificate(c.raw.slice()));
     }
     let i = 0;
-    if (isContext(rd[0], 0)) i++;
-    responderId = rd[i++]!;
-    readTime(expect(rd[i++], TAG.GENERALIZED_TIME, 'producedAt'), 'producedAt');
-    singles = seq(rd[i++], 'responses').map(parseSingle);
-    if (isContext(rd[i], 1)) {
-      for (const e of parseExtensions(rd[i]!.children[0])) {
-        if (e.oid === OID_OCSP_NONCE) nonceExt = e.value;
+    if (asn1.isContext(rd[0], 0)) i++;
+    const responderId = rd[i++];
+    if (asn1.isContext(responderId, 1))
+      responderName = asn1.expectTag(responderId.children[0], asn1.TAG.SEQUENCE, 'ResponderID byName').raw;
+    else if (asn1.isContext(responderId, 2)) responderKeyHash = asn1.readOctets(responderId.children[0], 'ResponderID byKey');
+    else throw new asn1.Asn1Error('ResponderID: expected [1] byName or [2] byKey');
+    asn1.readTime(asn1.expectTag(rd[i++], asn1.TAG.GENERALIZED_TIME, 'producedAt'), 'producedAt');
+    singles = asn1.seq(rd[i++], 'responses').map(parseSingle);
+    if (asn1.isContext(rd[i], 1)) {
+      for (const e of readExtensions(rd[i]!.children[0])) {
+        if (e.oid === OID.ocspNonce) nonceExt = e.value;
       }
     }
   } catch (e) {
@@ -187,21 +152,20 @@ export async function evaluateOcspResponse(
   }
 
   // Who signed it: the issuer itself, or a delegated responder issued by it.
-  const ip = certParts(issuer);
+  const ip = certificatePartsOf(issuer);
   const matchesResponderId = async (c: Certificate): Promise<boolean> => {
-    const parts = certParts(c);
-    if (isContext(responderId, 1)) return bytesEqual(responderId.children[0]!.raw, parts.subject);
-    if (isContext(responderId, 2)) return bytesEqual(readOctets(responderId.children[0]), await digest('SHA-1', parts.subjectPublicKey));
-    return false;
+    const parts = certificatePartsOf(c);
+    if (responderName) return bytesEqual(responderName, parts.rawSubject);
+    return responderKeyHash !== undefined && bytesEqual(responderKeyHash, await digest('SHA-1', parts.subjectPublicKey));
   };
   let signer: Certificate | undefined;
   if (await matchesResponderId(issuer)) signer = issuer;
   else {
     for (const c of responderCerts) {
       if (!(await matchesResponderId(c))) continue;
-      if (!(await issuedBy(c, issuer)))
+      if (!(await signedBy(c, issuer)))
         return unknown(`the OCSP responder certificate "${c.subject}" is not issued by "${issuer.subject}"`);
-      if (!c.extKeyUsage?.oids.includes(OID_EKU_OCSP_SIGNING)) {
+      if (!c.extKeyUsage?.oids.includes(OID.ocspSigning)) {
         return unknown(`the OCSP responder certificate "${c.subject}" lacks the OCSPSigning extended key usage`);
       }
       if (at < c.notBefore || at > c.notAfter)
@@ -213,7 +177,7 @@ export async function evaluateOcspResponse(
   if (!signer) return unknown('the OCSP response is signed neither by the issuer nor by a responder it authorised');
   let ok = false;
   try {
-    ok = await verifySignature(signer.publicKey, sigAlg, tbs, sig);
+    ok = await verifySignature({ key: signer.publicKey, algorithm: sigAlg, data: tbs, signature: sig });
   } catch (e) {
     return unknown(`the OCSP response signature cannot be checked: ${(e as Error).message}`);
   }
@@ -222,20 +186,20 @@ export async function evaluateOcspResponse(
   if (nonce && nonceExt) {
     let echoed: Uint8Array;
     try {
-      echoed = readOctets(decode(nonceExt));
+      echoed = asn1.readOctets(asn1.decode(nonceExt));
     } catch {
       echoed = nonceExt;
     }
     if (!bytesEqual(echoed, nonce)) return unknown('the OCSP response nonce differs from the request nonce');
   }
 
-  const serial = certParts(cert).serial;
+  const serial = certificatePartsOf(cert).serial;
   let single: SingleResponse | undefined;
   for (const s of singles) {
     if (s.serial !== serial) continue;
-    const h = hashByOid(s.hashOid);
+    const h = hashOfOid(s.hashOid);
     if (!h) continue;
-    if (bytesEqual(s.nameHash, await digest(h, ip.subject)) && bytesEqual(s.keyHash, await digest(h, ip.subjectPublicKey))) {
+    if (bytesEqual(s.nameHash, await digest(h, ip.rawSubject)) && bytesEqual(s.keyHash, await digest(h, ip.subjectPublicKey))) {
       single = s;
       break;
     }
@@ -248,12 +212,12 @@ export async function evaluateOcspResponse(
     return unknown(`expired OCSP response (nextUpdate ${single.nextUpdate?.toISOString() ?? 'absent'})`);
   }
   const st = single.status;
-  if (isContext(st, 0)) return { status: 'good' };
-  if (isContext(st, 1)) {
-    const revokedAt = readTime(st.children[0], 'revocationTime');
+  if (asn1.isContext(st, 0)) return { status: 'good' };
+  if (asn1.isContext(st, 1)) {
+    const revokedAt = asn1.readTime(st.children[0], 'revocationTime');
     let reason: string | undefined;
-    if (isContext(st.children[1], 0)) {
-      const code = readSmallInt(st.children[1].children[0], 'revocationReason', TAG.ENUMERATED);
+    if (asn1.isContext(st.children[1], 0)) {
+      const code = asn1.readSmallInt(st.children[1].children[0], 'revocationReason', asn1.TAG.ENUMERATED);
       reason = CRL_REASONS[code] ?? `reason ${code}`;
     }
     if (signingTime && single.invalidityDate && signingTime < single.invalidityDate) return { status: 'good' };

@@ -1,26 +1,11 @@
-import { bytesEqual, readLimited, VouchError } from '@vouch/core';
-import { digest, HASH_OID } from './internal/crypto.js';
-import {
-  Asn1Error,
-  decode,
-  encBool,
-  encInt,
-  encNull,
-  encOctets,
-  encOid,
-  encSeq,
-  intHex,
-  readSmallInt,
-  seq,
-  stringContent,
-  TAG,
-} from './internal/der.js';
-import { fetchWithDeadline } from './internal/http.js';
-import { parseTokenInternal, tsError } from './token.js';
+import { bytesEqual, hashLength, isHashAlgorithm, readLimited, VouchError } from '@vouch/core';
+import * as asn1 from '@vouch/core/asn1';
+import { oidOfHash } from '@vouch/core/internal';
+import { digest, fetchWithDeadline } from '../internal/index.js';
+import { BER, parseTokenInternal, tsError } from './token.js';
 import type {
   CreateTimestampRequestOptions,
   RequestTimestampOptions,
-  TimestampHashAlgorithm,
   TimestampRequest,
   TimestampRequestInfo,
   TimestampResponse,
@@ -28,8 +13,6 @@ import type {
   TimestampToken,
 } from './types.js';
 import { hashOidOf } from './verify.js';
-
-const DIGEST_LEN: Record<TimestampHashAlgorithm, number> = { 'SHA-256': 32, 'SHA-384': 48, 'SHA-512': 64 };
 
 /** Random nonce uniform in [1, 2^159): 20 random bytes with the top bit cleared. */
 function randomNonce(): bigint {
@@ -51,7 +34,7 @@ function randomNonce(): bigint {
  */
 export async function createTimestampRequest(options: CreateTimestampRequestOptions): Promise<TimestampRequest> {
   const hashAlgorithm = options.hashAlgorithm ?? 'SHA-256';
-  if (!(hashAlgorithm in DIGEST_LEN)) {
+  if (!isHashAlgorithm(hashAlgorithm)) {
     throw new VouchError(
       'ERR_INVALID_ARGUMENT',
       `unsupported timestamp hash algorithm "${hashAlgorithm}"; use SHA-256, SHA-384 or SHA-512`,
@@ -60,10 +43,10 @@ export async function createTimestampRequest(options: CreateTimestampRequestOpti
   let imprint: Uint8Array;
   if (options.digest instanceof Uint8Array) {
     if (options.message !== undefined) throw new VouchError('ERR_INVALID_ARGUMENT', 'give either message or digest, not both');
-    if (options.digest.length !== DIGEST_LEN[hashAlgorithm]) {
+    if (options.digest.length !== hashLength(hashAlgorithm)) {
       throw new VouchError(
         'ERR_INVALID_ARGUMENT',
-        `a ${hashAlgorithm} digest is ${DIGEST_LEN[hashAlgorithm]} bytes, got ${options.digest.length}`,
+        `a ${hashAlgorithm} digest is ${hashLength(hashAlgorithm)} bytes, got ${options.digest.length}`,
       );
     }
     imprint = options.digest.slice();
@@ -74,21 +57,24 @@ export async function createTimestampRequest(options: CreateTimestampRequestOpti
   }
   const certReq = options.certReq ?? true;
   const nonce = options.nonce === false ? undefined : randomNonce();
-  if (options.policy !== undefined && !/^\d+(\.\d+)+$/.test(options.policy)) {
-    throw new VouchError('ERR_INVALID_ARGUMENT', `timestamp policy must be a dotted OID, got "${options.policy}"`);
+  let policy: Uint8Array | undefined;
+  try {
+    if (options.policy !== undefined) policy = asn1.encOid(options.policy);
+  } catch (e) {
+    throw new VouchError('ERR_INVALID_ARGUMENT', `timestamp policy must be a dotted OID, got "${options.policy}"`, { cause: e });
   }
-  const der = encSeq(
-    encInt(1),
-    encSeq(encSeq(encOid(HASH_OID[hashAlgorithm]), encNull()), encOctets(imprint)),
-    ...(options.policy ? [encOid(options.policy)] : []),
-    ...(nonce !== undefined ? [encInt(nonce)] : []),
-    ...(certReq ? [encBool(true)] : []),
+  const der = asn1.encSeq(
+    asn1.encInt(1),
+    asn1.encSeq(asn1.encSeq(asn1.encOid(oidOfHash(hashAlgorithm)), asn1.encNull()), asn1.encOctets(imprint)),
+    ...(policy ? [policy] : []),
+    ...(nonce !== undefined ? [asn1.encInt(nonce)] : []),
+    ...(certReq ? [asn1.encBool(true)] : []),
   );
   return {
     der,
     hashAlgorithm,
     messageImprint: imprint,
-    ...(nonce !== undefined ? { nonce: intHex(nonce) } : {}),
+    ...(nonce !== undefined ? { nonce: asn1.intHex(nonce) } : {}),
     certReq,
     ...(options.policy ? { policy: options.policy } : {}),
   };
@@ -120,21 +106,21 @@ export async function parseTimestampResponse(bytes: Uint8Array): Promise<Timesta
   const failInfo: string[] = [];
   let tokenBytes: Uint8Array | undefined;
   try {
-    const top = seq(decode(bytes), 'TimeStampResp');
-    const si = seq(top[0], 'PKIStatusInfo');
-    status = readSmallInt(si[0], 'PKIStatus');
+    const top = asn1.seq(asn1.decode(bytes, BER), 'TimeStampResp');
+    const si = asn1.seq(top[0], 'PKIStatusInfo');
+    status = asn1.readSmallInt(si[0], 'PKIStatus');
     for (const f of si.slice(1)) {
-      if (f.tag === TAG.SEQUENCE) {
-        for (const s of f.children) statusText.push(new TextDecoder().decode(stringContent(s)));
-      } else if (f.tag === TAG.BIT_STRING) {
-        const bits = f.content.subarray(1);
+      if (f.tag === asn1.TAG.SEQUENCE) {
+        for (const s of f.children) statusText.push(new TextDecoder().decode(asn1.stringContent(s)));
+      } else if (f.tag === asn1.TAG.BIT_STRING) {
+        const bits = f.value.subarray(1);
         for (let i = 0; i < bits.length * 8; i++) {
           if (bits[i >> 3]! & (0x80 >> (i & 7))) failInfo.push(FAILURES[i] ?? `bit ${i}`);
         }
-      } else throw new Asn1Error('PKIStatusInfo: unexpected field');
+      } else throw new asn1.Asn1Error('PKIStatusInfo: unexpected field');
     }
     if (top[1]) tokenBytes = top[1].raw;
-    if (top.length > 2) throw new Asn1Error('TimeStampResp: unexpected trailing fields');
+    if (top.length > 2) throw new asn1.Asn1Error('TimeStampResp: unexpected trailing fields');
   } catch (e) {
     throw tsError('parse', `the timestamp response is malformed: ${(e as Error).message}`, {}, e);
   }
@@ -167,7 +153,7 @@ export function validateTimestampResponse(token: TimestampToken, request: Timest
   if (request.policy !== undefined && request.policy !== token.policy) {
     fail(`policy ${token.policy} differs from the requested policy ${request.policy}`);
   }
-  const reqOid = HASH_OID[request.hashAlgorithm] ?? request.hashAlgorithm;
+  const reqOid = isHashAlgorithm(request.hashAlgorithm) ? oidOfHash(request.hashAlgorithm) : request.hashAlgorithm;
   if (hashOidOf(token) !== reqOid || !bytesEqual(token.messageImprint, request.messageImprint)) {
     fail('the message imprint differs from the one requested');
   }

@@ -1,33 +1,11 @@
 import { bytesEqual, VouchError } from '@vouch/core';
-import type { Certificate } from '../types.js';
-import { digest, hashByOid } from './internal/crypto.js';
-import {
-  type Asn1,
-  Asn1Error,
-  decode,
-  expect,
-  intHex,
-  isContext,
-  readBool,
-  readInt,
-  readOctets,
-  readOid,
-  readSmallInt,
-  readTime,
-  seq,
-  TAG,
-} from './internal/der.js';
-import { certParts, parseCertificate } from './internal/x509.js';
+import * as asn1 from '@vouch/core/asn1';
+import { hashOfOid } from '@vouch/core/internal';
+import { type Certificate, certificatePartsOf, digest, OID, parseCertificate } from '../internal/index.js';
 import type { TimestampAccuracy, TimestampToken } from './types.js';
 
-export const OID_SIGNED_DATA = '1.2.840.113549.1.7.2';
-export const OID_TST_INFO = '1.2.840.113549.1.9.16.1.4';
-export const OID_ATTR_CONTENT_TYPE = '1.2.840.113549.1.9.3';
-export const OID_ATTR_MESSAGE_DIGEST = '1.2.840.113549.1.9.4';
-export const OID_ATTR_SIGNING_TIME = '1.2.840.113549.1.9.5';
-export const OID_ATTR_SIGNING_CERT = '1.2.840.113549.1.9.16.2.12';
-export const OID_ATTR_SIGNING_CERT_V2 = '1.2.840.113549.1.9.16.2.47';
-export const OID_BASELINE_POLICY = '0.4.0.2023.1.1';
+/** RFC 3161 tokens are BER in the wild (indefinite lengths, constructed OCTET STRINGs): read them in BER mode. */
+export const BER = { encoding: 'ber' } as const;
 
 /** A timestamp verification failure; `step` names the check that failed. */
 export function tsError(step: string, message: string, extra: Record<string, unknown> = {}, cause?: unknown): VouchError {
@@ -42,10 +20,10 @@ export interface ParsedSignerInfo {
   digestAlgorithm: string;
   /** Raw [0] IMPLICIT signedAttrs (tag byte still 0xA0). */
   signedAttrsRaw?: Uint8Array;
-  signedAttrs: Map<string, Asn1[]>;
+  signedAttrs: Map<string, asn1.Asn1Node[]>;
   /** Attribute OIDs in order, to detect duplicates. */
   signedAttrCount: number;
-  signatureAlgorithm: Asn1;
+  signatureAlgorithm: asn1.Asn1Node;
   signature: Uint8Array;
 }
 
@@ -57,61 +35,59 @@ export interface ParsedToken {
   signerInfos: ParsedSignerInfo[];
 }
 
-const HASH_NAMES = new Set(['SHA-1', 'SHA-256', 'SHA-384', 'SHA-512']);
-
-function parseAlgId(n: Asn1 | undefined, what: string): string {
-  return readOid(seq(n, what)[0], what);
+function parseAlgId(n: asn1.Asn1Node | undefined, what: string): string {
+  return asn1.readOid(asn1.seq(n, what)[0], what);
 }
 
-function parseAttributes(n: Asn1): { map: Map<string, Asn1[]>; count: number } {
-  const map = new Map<string, Asn1[]>();
+function parseAttributes(n: asn1.Asn1Node): { map: Map<string, asn1.Asn1Node[]>; count: number } {
+  const map = new Map<string, asn1.Asn1Node[]>();
   for (const a of n.children) {
-    const parts = seq(a, 'attribute');
-    const type = readOid(parts[0], 'attribute type');
-    const values = expect(parts[1], TAG.SET, 'attribute values').children;
-    if (map.has(type)) throw new Asn1Error(`duplicate signed attribute ${type}`);
+    const parts = asn1.seq(a, 'attribute');
+    const type = asn1.readOid(parts[0], 'attribute type');
+    const values = asn1.expectTag(parts[1], asn1.TAG.SET, 'attribute values').children;
+    if (map.has(type)) throw new asn1.Asn1Error(`duplicate signed attribute ${type}`);
     map.set(type, [...values]);
   }
   return { map, count: n.children.length };
 }
 
-function parseSignerInfo(n: Asn1): ParsedSignerInfo {
-  const p = seq(n, 'SignerInfo');
+function parseSignerInfo(n: asn1.Asn1Node): ParsedSignerInfo {
+  const p = asn1.seq(n, 'SignerInfo');
   let i = 0;
-  const version = readSmallInt(p[i++], 'SignerInfo version');
+  const version = asn1.readSmallInt(p[i++], 'SignerInfo version');
   const sidNode = p[i++];
   let sid: ParsedSignerInfo['sid'];
-  if (sidNode?.tag === TAG.SEQUENCE) {
+  if (sidNode?.tag === asn1.TAG.SEQUENCE) {
     const s = sidNode.children;
-    sid = { issuer: expect(s[0], TAG.SEQUENCE, 'sid issuer').raw, serial: readInt(s[1], 'sid serial') };
-  } else if (!isContext(sidNode, 0)) throw new Asn1Error('SignerInfo sid: unexpected ASN.1 tag');
+    sid = { issuer: asn1.expectTag(s[0], asn1.TAG.SEQUENCE, 'sid issuer').raw, serial: asn1.readInteger(s[1], 'sid serial') };
+  } else if (!asn1.isContext(sidNode, 0)) throw new asn1.Asn1Error('SignerInfo sid: unexpected ASN.1 tag');
   const digestAlgorithm = parseAlgId(p[i++], 'SignerInfo digestAlgorithm');
   let signedAttrsRaw: Uint8Array | undefined;
-  let signedAttrs = new Map<string, Asn1[]>();
+  let signedAttrs = new Map<string, asn1.Asn1Node[]>();
   let signedAttrCount = 0;
-  if (isContext(p[i], 0)) {
+  if (asn1.isContext(p[i], 0)) {
     const a = p[i++]!;
-    if (!a.constructed) throw new Asn1Error('signedAttrs must be constructed');
+    if (!a.constructed) throw new asn1.Asn1Error('signedAttrs must be constructed');
     signedAttrsRaw = a.raw;
     const parsed = parseAttributes(a);
     signedAttrs = parsed.map;
     signedAttrCount = parsed.count;
   }
-  const signatureAlgorithm = expect(p[i++], TAG.SEQUENCE, 'SignerInfo signatureAlgorithm');
-  const signature = readOctets(p[i++], 'SignerInfo signature');
+  const signatureAlgorithm = asn1.expectTag(p[i++], asn1.TAG.SEQUENCE, 'SignerInfo signatureAlgorithm');
+  const signature = asn1.readOctets(p[i++], 'SignerInfo signature');
   return { version, sid, digestAlgorithm, signedAttrsRaw, signedAttrs, signedAttrCount, signatureAlgorithm, signature };
 }
 
-function parseAccuracy(n: Asn1): TimestampAccuracy {
+function parseAccuracy(n: asn1.Asn1Node): TimestampAccuracy {
   const acc: TimestampAccuracy = { seconds: 0, millis: 0, micros: 0 };
-  for (const c of seq(n, 'accuracy')) {
-    if (c.tag === TAG.INTEGER) acc.seconds = readSmallInt(c, 'accuracy seconds');
-    else if (isContext(c, 0)) acc.millis = readSmallInt(c, 'accuracy millis', null);
-    else if (isContext(c, 1)) acc.micros = readSmallInt(c, 'accuracy micros', null);
-    else throw new Asn1Error('accuracy: unexpected field');
+  for (const c of asn1.seq(n, 'accuracy')) {
+    if (c.tag === asn1.TAG.INTEGER) acc.seconds = asn1.readSmallInt(c, 'accuracy seconds');
+    else if (asn1.isContext(c, 0)) acc.millis = asn1.readSmallInt(c, 'accuracy millis', null);
+    else if (asn1.isContext(c, 1)) acc.micros = asn1.readSmallInt(c, 'accuracy micros', null);
+    else throw new asn1.Asn1Error('accuracy: unexpected field');
   }
   if (acc.seconds < 0 || acc.millis < 0 || acc.millis > 999 || acc.micros < 0 || acc.micros > 999) {
-    throw new Asn1Error('accuracy: value out of range');
+    throw new asn1.Asn1Error('accuracy: value out of range');
   }
   return acc;
 }
@@ -129,26 +105,26 @@ interface TstInfo {
 }
 
 function parseTstInfo(bytes: Uint8Array): TstInfo {
-  const p = seq(decode(bytes), 'TSTInfo');
+  const p = asn1.seq(asn1.decode(bytes, BER), 'TSTInfo');
   let i = 0;
-  const version = readSmallInt(p[i++], 'TSTInfo version');
-  const policy = readOid(p[i++], 'TSTInfo policy');
-  const mi = seq(p[i++], 'TSTInfo messageImprint');
+  const version = asn1.readSmallInt(p[i++], 'TSTInfo version');
+  const policy = asn1.readOid(p[i++], 'TSTInfo policy');
+  const mi = asn1.seq(p[i++], 'TSTInfo messageImprint');
   const hashAlgorithmOid = parseAlgId(mi[0], 'messageImprint hashAlgorithm');
-  const messageImprint = readOctets(mi[1], 'messageImprint hashedMessage');
-  const serialNumber = intHex(readInt(p[i++], 'TSTInfo serialNumber'));
+  const messageImprint = asn1.readOctets(mi[1], 'messageImprint hashedMessage');
+  const serialNumber = asn1.intHex(asn1.readInteger(p[i++], 'TSTInfo serialNumber'));
   const gt = p[i++];
-  if (gt?.tag !== TAG.GENERALIZED_TIME) throw new Asn1Error('TSTInfo genTime: expected GeneralizedTime');
-  const genTime = readTime(gt, 'TSTInfo genTime');
+  if (gt?.tag !== asn1.TAG.GENERALIZED_TIME) throw new asn1.Asn1Error('TSTInfo genTime: expected GeneralizedTime');
+  const genTime = asn1.readTime(gt, 'TSTInfo genTime');
   let accuracyField: TimestampAccuracy | undefined;
   let ordering = false;
   let nonce: string | undefined;
-  if (p[i]?.tag === TAG.SEQUENCE) accuracyField = parseAccuracy(p[i++]!);
-  if (p[i]?.tag === TAG.BOOLEAN) ordering = readBool(p[i++], 'TSTInfo ordering');
-  if (p[i]?.tag === TAG.INTEGER) nonce = intHex(readInt(p[i++], 'TSTInfo nonce'));
-  if (isContext(p[i], 0)) i++;
-  if (isContext(p[i], 1)) i++;
-  if (i !== p.length) throw new Asn1Error('TSTInfo: unexpected trailing fields');
+  if (p[i]?.tag === asn1.TAG.SEQUENCE) accuracyField = parseAccuracy(p[i++]!);
+  if (p[i]?.tag === asn1.TAG.BOOLEAN) ordering = asn1.readBoolean(p[i++], 'TSTInfo ordering');
+  if (p[i]?.tag === asn1.TAG.INTEGER) nonce = asn1.intHex(asn1.readInteger(p[i++], 'TSTInfo nonce'));
+  if (asn1.isContext(p[i], 0)) i++;
+  if (asn1.isContext(p[i], 1)) i++;
+  if (i !== p.length) throw new asn1.Asn1Error('TSTInfo: unexpected trailing fields');
   return { version, policy, hashAlgorithmOid, messageImprint, serialNumber, genTime, accuracyField, ordering, nonce };
 }
 
@@ -156,14 +132,14 @@ function parseTstInfo(bytes: Uint8Array): TstInfo {
 function effectiveAccuracy(info: TstInfo): number {
   const a = info.accuracyField;
   if (a && (a.seconds || a.millis || a.micros)) return a.seconds * 1000 + a.millis + a.micros / 1000;
-  return info.policy === OID_BASELINE_POLICY ? 1000 : 0;
+  return info.policy === OID.baselineTimestampPolicy ? 1000 : 0;
 }
 
 /** The certificate of `certs` with this issuer Name (DER) and serial. */
 export function findByIssuerSerial(certs: readonly Certificate[], issuer: Uint8Array, serial: bigint): Certificate | undefined {
   return certs.find((c) => {
-    const parts = certParts(c);
-    return parts.serial === serial && bytesEqual(parts.issuer, issuer);
+    const parts = certificatePartsOf(c);
+    return parts.serial === serial && bytesEqual(parts.rawIssuer, issuer);
   });
 }
 
@@ -174,9 +150,9 @@ export function findByIssuerSerial(certs: readonly Certificate[], issuer: Uint8A
  */
 export async function resolveSigningCertificate(parsed: ParsedToken, si: ParsedSignerInfo): Promise<Certificate> {
   const step = 'signingCertificate';
-  const values = si.signedAttrs.get(OID_ATTR_SIGNING_CERT_V2);
+  const values = si.signedAttrs.get(OID.signingCertificateV2Attribute);
   if (!values || values.length === 0) {
-    const v1 = si.signedAttrs.has(OID_ATTR_SIGNING_CERT);
+    const v1 = si.signedAttrs.has(OID.signingCertificateAttribute);
     throw tsError(
       step,
       `the timestamp token has no ESS signing-certificate-v2 attribute${v1 ? ' (only the SHA-1 based v1 attribute, which is not accepted)' : ''}; the TSA signing certificate cannot be bound to the signature`,
@@ -184,30 +160,31 @@ export async function resolveSigningCertificate(parsed: ParsedToken, si: ParsedS
   }
   if (values.length !== 1) throw tsError(step, 'the signing-certificate-v2 attribute must have exactly one value');
   let certHash: Uint8Array;
-  let hashOid = '2.16.840.1.101.3.4.2.1';
+  let hashOid: string = OID.sha256;
   let issuerSerial: { issuer: Uint8Array; serial: bigint } | undefined;
   try {
-    const certs = seq(seq(values[0], 'SigningCertificateV2')[0], 'SigningCertificateV2 certs');
+    const certs = asn1.seq(asn1.seq(values[0], 'SigningCertificateV2')[0], 'SigningCertificateV2 certs');
     if (certs.length === 0) throw tsError(step, 'the signing-certificate-v2 attribute lists no certificate');
-    const id = seq(certs[0], 'ESSCertIDv2');
+    const id = asn1.seq(certs[0], 'ESSCertIDv2');
     let j = 0;
-    if (id[j]?.tag === TAG.SEQUENCE && id[j + 1]?.tag === TAG.OCTET_STRING) hashOid = parseAlgId(id[j++], 'ESSCertIDv2 hashAlgorithm');
-    certHash = readOctets(id[j++], 'ESSCertIDv2 certHash');
+    if (id[j]?.tag === asn1.TAG.SEQUENCE && id[j + 1]?.tag === asn1.TAG.OCTET_STRING)
+      hashOid = parseAlgId(id[j++], 'ESSCertIDv2 hashAlgorithm');
+    certHash = asn1.readOctets(id[j++], 'ESSCertIDv2 certHash');
     if (id[j]) {
-      const is = seq(id[j], 'IssuerSerial');
-      const names = seq(is[0], 'IssuerSerial issuer');
-      const dn = names.find((g) => isContext(g, 4));
+      const is = asn1.seq(id[j], 'IssuerSerial');
+      const names = asn1.seq(is[0], 'IssuerSerial issuer');
+      const dn = names.find((g) => asn1.isContext(g, 4));
       if (!dn?.children[0]) throw tsError(step, 'the issuer name is missing in the signing-certificate-v2 IssuerSerial');
       issuerSerial = {
-        issuer: expect(dn.children[0], TAG.SEQUENCE, 'IssuerSerial directoryName').raw,
-        serial: readInt(is[1], 'IssuerSerial serial'),
+        issuer: asn1.expectTag(dn.children[0], asn1.TAG.SEQUENCE, 'IssuerSerial directoryName').raw,
+        serial: asn1.readInteger(is[1], 'IssuerSerial serial'),
       };
     }
   } catch (e) {
     if (e instanceof VouchError) throw e;
     throw tsError(step, `the signing-certificate-v2 attribute is malformed: ${(e as Error).message}`, { malformed: true }, e);
   }
-  const hash = hashByOid(hashOid);
+  const hash = hashOfOid(hashOid);
   if (!hash || hash === 'SHA-1') {
     throw tsError(
       step,
@@ -224,8 +201,8 @@ export async function resolveSigningCertificate(parsed: ParsedToken, si: ParsedS
   }
   // The (unsigned) sid must name the same certificate as the signed ESS reference.
   if (si.sid && issuerSerial) {
-    const parts = certParts(cert);
-    if (parts.serial !== si.sid.serial || !bytesEqual(parts.issuer, si.sid.issuer)) {
+    const parts = certificatePartsOf(cert);
+    if (parts.serial !== si.sid.serial || !bytesEqual(parts.rawIssuer, si.sid.issuer)) {
       throw tsError(step, 'the SignerInfo identifier names a different certificate than the signing-certificate-v2 attribute');
     }
   }
@@ -241,28 +218,28 @@ export async function parseTokenInternal(bytes: Uint8Array): Promise<ParsedToken
   let signerInfos: ParsedSignerInfo[];
   let info: TstInfo;
   try {
-    const ci = seq(decode(bytes), 'ContentInfo');
-    const ct = readOid(ci[0], 'ContentInfo contentType');
-    if (ct !== OID_SIGNED_DATA) throw tsError('parse', `the timestamp token is not CMS SignedData (content type ${ct})`);
-    if (!isContext(ci[1], 0)) throw new Asn1Error('ContentInfo content missing');
-    const sd = seq(ci[1].children[0], 'SignedData');
+    const ci = asn1.seq(asn1.decode(bytes, BER), 'ContentInfo');
+    const ct = asn1.readOid(ci[0], 'ContentInfo contentType');
+    if (ct !== OID.signedData) throw tsError('parse', `the timestamp token is not CMS SignedData (content type ${ct})`);
+    if (!asn1.isContext(ci[1], 0)) throw new asn1.Asn1Error('ContentInfo content missing');
+    const sd = asn1.seq(ci[1].children[0], 'SignedData');
     let i = 0;
-    readSmallInt(sd[i++], 'SignedData version');
-    expect(sd[i++], TAG.SET, 'SignedData digestAlgorithms');
-    const encap = seq(sd[i++], 'EncapsulatedContentInfo');
-    eContentType = readOid(encap[0], 'eContentType');
-    if (eContentType !== OID_TST_INFO) {
-      throw tsError('parse', `unexpected content type ${eContentType} in the timestamp token; expected id-ct-TSTInfo (${OID_TST_INFO})`, {
+    asn1.readSmallInt(sd[i++], 'SignedData version');
+    asn1.expectTag(sd[i++], asn1.TAG.SET, 'SignedData digestAlgorithms');
+    const encap = asn1.seq(sd[i++], 'EncapsulatedContentInfo');
+    eContentType = asn1.readOid(encap[0], 'eContentType');
+    if (eContentType !== OID.tstInfo) {
+      throw tsError('parse', `unexpected content type ${eContentType} in the timestamp token; expected id-ct-TSTInfo (${OID.tstInfo})`, {
         contentType: eContentType,
       });
     }
-    if (!isContext(encap[1], 0)) throw new Asn1Error('the timestamp token has no encapsulated TSTInfo');
-    eContent = readOctets(encap[1].children[0], 'eContent');
-    if (isContext(sd[i], 0)) {
-      certDers = sd[i++]!.children.filter((c) => c.tag === TAG.SEQUENCE).map((c) => c.raw);
+    if (!asn1.isContext(encap[1], 0)) throw new asn1.Asn1Error('the timestamp token has no encapsulated TSTInfo');
+    eContent = asn1.readOctets(encap[1].children[0], 'eContent');
+    if (asn1.isContext(sd[i], 0)) {
+      certDers = sd[i++]!.children.filter((c) => c.tag === asn1.TAG.SEQUENCE).map((c) => c.raw);
     }
-    if (isContext(sd[i], 1)) i++;
-    signerInfos = expect(sd[i++], TAG.SET, 'SignedData signerInfos').children.map(parseSignerInfo);
+    if (asn1.isContext(sd[i], 1)) i++;
+    signerInfos = asn1.expectTag(sd[i++], asn1.TAG.SET, 'SignedData signerInfos').children.map(parseSignerInfo);
     info = parseTstInfo(eContent);
   } catch (e) {
     if (e instanceof VouchError) throw e;
@@ -274,12 +251,11 @@ export async function parseTokenInternal(bytes: Uint8Array): Promise<ParsedToken
   } catch (e) {
     throw tsError('parse', `a certificate in the timestamp token cannot be parsed: ${(e as Error).message}`, {}, e);
   }
-  const hn = hashByOid(info.hashAlgorithmOid);
   const token: TimestampToken = {
     der: bytes,
     version: info.version,
     policy: info.policy,
-    hashAlgorithm: hn && HASH_NAMES.has(hn) ? hn : info.hashAlgorithmOid,
+    hashAlgorithm: hashOfOid(info.hashAlgorithmOid) ?? info.hashAlgorithmOid,
     messageImprint: info.messageImprint,
     serialNumber: info.serialNumber,
     genTime: info.genTime,

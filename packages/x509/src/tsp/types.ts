@@ -1,8 +1,8 @@
-import type { FetchLike } from '@vouch/core';
+import type { FetchLike, HashAlgorithm } from '@vouch/core';
 import type { Certificate } from '../types.js';
 
 /** Hash algorithms accepted for RFC 3161 message imprints (SHA-1 is refused). */
-export type TimestampHashAlgorithm = 'SHA-256' | 'SHA-384' | 'SHA-512';
+export type TimestampHashAlgorithm = HashAlgorithm;
 
 /** What a TimeStampReq asked for; the response must match it (RFC 3161 §2.4.2). */
 export interface TimestampRequestInfo {

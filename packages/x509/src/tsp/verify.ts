@@ -1,12 +1,8 @@
-import { bytesEqual, VouchError } from '@vouch/core';
-import type { Certificate } from '../types.js';
-import { digest, hashByOid, UnsupportedAlgorithmError, verifySignature } from './internal/crypto.js';
-import { readOctets, readOid, readTime } from './internal/der.js';
-import { certParts, validateTimestampingChain } from './internal/x509.js';
+import { bytesEqual, isHashAlgorithm, VouchError } from '@vouch/core';
+import { readOctets, readOid, readTime } from '@vouch/core/asn1';
+import { hashOfOid, oidOfHash, SignatureCheckError, verifySignature } from '@vouch/core/internal';
+import { type Certificate, digest, OID, signedBy, validateTimestampingChain } from '../internal/index.js';
 import {
-  OID_ATTR_CONTENT_TYPE,
-  OID_ATTR_MESSAGE_DIGEST,
-  OID_ATTR_SIGNING_TIME,
   type ParsedSignerInfo,
   type ParsedToken,
   parseTokenInternal,
@@ -17,18 +13,6 @@ import {
 import type { TimestampToken, VerifiedTimestamp, VerifyTimestampOptions } from './types.js';
 
 const MAX_CHAIN = 10;
-
-/** True when `child` names `parent` as issuer and `parent`'s key verifies `child`'s signature. */
-export async function issuedBy(child: Certificate, parent: Certificate): Promise<boolean> {
-  const c = certParts(child);
-  const p = certParts(parent);
-  if (!bytesEqual(c.issuer, p.subject)) return false;
-  try {
-    return await verifySignature(parent.publicKey, c.signatureAlgorithm, c.tbs, c.signature);
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Build a chain from `leaf` to one of `roots` using `pool` as intermediates (depth-first,
@@ -46,7 +30,7 @@ export async function buildChain(
     if (path.length >= MAX_CHAIN) return undefined;
     for (const cand of [...roots, ...pool]) {
       if (path.some((p) => bytesEqual(p.der, cand.der))) continue;
-      if (!(await issuedBy(cur, cand))) continue;
+      if (!(await signedBy(cur, cand))) continue;
       const found = await walk([...path, cand]);
       if (found) return found;
     }
@@ -74,10 +58,10 @@ async function verifySigner(parsed: ParsedToken, si: ParsedSignerInfo, roots: re
   let ct: string;
   let md: Uint8Array;
   try {
-    const ctNode = attr(si, OID_ATTR_CONTENT_TYPE, 'content-type');
+    const ctNode = attr(si, OID.contentTypeAttribute, 'content-type');
     if (!ctNode) throw tsError('signedAttributes', 'the content-type signed attribute is missing');
     ct = readOid(ctNode, 'content-type attribute');
-    const mdNode = attr(si, OID_ATTR_MESSAGE_DIGEST, 'message-digest');
+    const mdNode = attr(si, OID.messageDigestAttribute, 'message-digest');
     if (!mdNode) throw tsError('signedAttributes', 'the message-digest signed attribute is missing');
     md = readOctets(mdNode, 'message-digest attribute');
   } catch (e) {
@@ -90,7 +74,7 @@ async function verifySigner(parsed: ParsedToken, si: ParsedSignerInfo, roots: re
       `the content-type signed attribute (${ct}) differs from the encapsulated content type (${parsed.eContentType})`,
     );
   }
-  const hash = hashByOid(si.digestAlgorithm);
+  const hash = hashOfOid(si.digestAlgorithm);
   if (!hash || hash === 'SHA-1') {
     throw tsError('signedAttributes', `unsupported SignerInfo digest algorithm ${si.digestAlgorithm} (SHA-256/384/512 are accepted)`);
   }
@@ -103,10 +87,16 @@ async function verifySigner(parsed: ParsedToken, si: ParsedSignerInfo, roots: re
   signedBytes[0] = 0x31;
   let ok: boolean;
   try {
-    ok = await verifySignature(signer.publicKey, si.signatureAlgorithm, signedBytes, si.signature, si.digestAlgorithm);
+    ok = await verifySignature({
+      key: signer.publicKey,
+      algorithm: si.signatureAlgorithm,
+      digestAlgorithm: si.digestAlgorithm,
+      data: signedBytes,
+      signature: si.signature,
+    });
   } catch (e) {
-    const why = e instanceof UnsupportedAlgorithmError ? e.message : `cannot be checked: ${(e as Error).message}`;
-    throw tsError('signature', `the timestamp token signature ${why}`, {}, e);
+    const why = e instanceof SignatureCheckError ? e.message : (e as Error).message;
+    throw tsError('signature', `the timestamp token signature cannot be checked: ${why}`, {}, e);
   }
   if (!ok) throw tsError('signature', 'the timestamp token signature does not verify with the TSA signing certificate');
 
@@ -131,7 +121,7 @@ async function verifySigner(parsed: ParsedToken, si: ParsedSignerInfo, roots: re
     throw tsError('chain', `the TSA chain breaks the timestamping certificate profile: ${(e as Error).message}`, {}, e);
   }
 
-  const st = attr(si, OID_ATTR_SIGNING_TIME, 'signing-time');
+  const st = attr(si, OID.signingTimeAttribute, 'signing-time');
   if (st) {
     let t: Date;
     try {
@@ -202,7 +192,7 @@ export async function verifyTimestampToken(
   }
   const t = parsed.token;
   if (t.version !== 1) throw tsError('tstinfo', `TSTInfo version must be 1, found ${t.version}`);
-  const hash = hashByOid(hashOidOf(t));
+  const hash = hashOfOid(hashOidOf(t));
   if (!hash || hash === 'SHA-1') {
     throw tsError('tstinfo', `unsupported message imprint hash algorithm ${t.hashAlgorithm} (SHA-256/384/512 are accepted)`);
   }
@@ -218,14 +208,8 @@ export async function verifyTimestampToken(
   };
 }
 
-const NAME_TO_OID: Record<string, string> = {
-  'SHA-1': '1.3.14.3.2.26',
-  'SHA-256': '2.16.840.1.101.3.4.2.1',
-  'SHA-384': '2.16.840.1.101.3.4.2.2',
-  'SHA-512': '2.16.840.1.101.3.4.2.3',
-};
-
 /** OID of a token's imprint hash algorithm. */
 export function hashOidOf(t: Pick<TimestampToken, 'hashAlgorithm'>): string {
-  return NAME_TO_OID[t.hashAlgorithm] ?? t.hashAlgorithm;
+  const h = t.hashAlgorithm;
+  return h === 'SHA-1' || isHashAlgorithm(h) ? oidOfHash(h) : h;
 }

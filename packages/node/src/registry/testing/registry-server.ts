@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, run, which } from './process.js';
@@ -12,13 +13,18 @@ export interface StartRegistryOptions {
   token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
   /** Port to listen on (default: a free one). */
   port?: number;
+  /**
+   * Serve HTTPS (distribution's `http.tls`) with this PEM certificate and key file; `ca` is the
+   * PEM file the readiness probe trusts (the certificate itself when self-signed).
+   */
+  tls?: { certificate: string; key: string; ca: string };
 }
 
 /** A running CNCF distribution registry (Debian `docker-registry`). */
 export interface RunningRegistry {
   /** `127.0.0.1:<port>`: use as the registry part of references. */
   host: string;
-  /** `http://127.0.0.1:<port>`. */
+  /** `http://127.0.0.1:<port>` (`https://` with `tls`). */
   url: string;
   /** Temporary directory holding config and storage (removed by stop). */
   dir: string;
@@ -30,14 +36,32 @@ export function registryBinary(): string | undefined {
   return which('docker-registry');
 }
 
-async function waitReady(url: string, child: ChildProcess, log: () => string): Promise<void> {
+/** Status of `GET <url>/v2/` over HTTPS trusting only `ca` (PEM). */
+function httpsStatus(url: string, ca: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(`${url}/v2/`, { ca, timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.end();
+  });
+}
+
+async function waitReady(url: string, child: ChildProcess, log: () => string, ca?: string): Promise<void> {
   const deadline = Date.now() + 15_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`docker-registry exited (${child.exitCode}):\n${log()}`);
     try {
-      const res = await fetch(`${url}/v2/`);
-      await res.arrayBuffer();
-      if (res.status === 200 || res.status === 401) return;
+      let status: number;
+      if (ca) status = await httpsStatus(url, ca);
+      else {
+        const res = await fetch(`${url}/v2/`);
+        await res.arrayBuffer();
+        status = res.status;
+      }
+      if (status === 200 || status === 401) return;
     } catch {
       // not listening yet
     }
@@ -71,6 +95,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
     'http:',
     `  addr: 127.0.0.1:${port}`,
     '  secret: vouch-test-not-secret',
+    ...(options.tls ? ['  tls:', `    certificate: ${options.tls.certificate}`, `    key: ${options.tls.key}`] : []),
     'health:',
     '  storagedriver:',
     '    enabled: false',
@@ -101,7 +126,8 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const ca = options.tls ? await readFile(options.tls.ca, 'utf8') : undefined;
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
@@ -113,7 +139,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    await waitReady(url, child, () => output);
+    await waitReady(url, child, () => output, ca);
   } catch (e) {
     await stop();
     throw e;
