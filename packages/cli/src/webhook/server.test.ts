@@ -53,6 +53,18 @@ describe('startWebhookServer', () => {
     );
   });
 
+  it('a policy with a construct vouch does not evaluate is a failed load: thrown, or not ready with the reason', async () => {
+    const cosign = h.policies()[0]!;
+    const unsupported = structuredClone(cosign);
+    (unsupported.spec.rules[0]!.verifyImages![0] as { type: string }).type = 'Cosign';
+    await expect(start({ loadPolicies: async () => [unsupported] })).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED' });
+    const w = await start({ loadPolicies: async () => [unsupported], watch: true });
+    const r = await call(w, '/readyz');
+    expect(r.status).toBe(503);
+    expect(r.text).toMatch(/^not ready: policies are not loaded: .*Cosign/);
+    expect((await call(w, '/mutate', pod('registry.example.com/unsigned:v1'))).json().response!.allowed).toBe(false);
+  });
+
   it('refuses to serve an empty policy set: no ClusterPolicy or Policy means not ready, never "allow everything"', async () => {
     await expect(start({ loadPolicies: async () => [] })).rejects.toMatchObject({
       code: 'ERR_CONFIG_INVALID',
