@@ -545,13 +545,15 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   try {
     await loadOnce();
   } catch (e) {
-    if (!options.watch) throw e;
     log({
       level: 'error',
-      msg: 'policies could not be loaded; not ready until the policy directory holds a valid set',
+      msg: options.watch
+        ? 'policies could not be loaded; not ready until the policy directory holds a valid set'
+        : 'policies could not be loaded; not serving',
       error: messageOf(e),
       code: isVouchError(e) ? e.code : undefined,
     });
+    if (!options.watch) throw e;
   }
   updateReadyGauge();
 
