@@ -38,7 +38,7 @@ import { createMetricsRegistry, registerWebhookMetrics } from '../packages/cli/s
 import { startWebhookServer } from '../packages/cli/src/webhook/server.js';
 import { startFaultProxy } from '../packages/node/src/registry/testing/fault-proxy.js';
 import { registryBinary, startRegistry } from '../packages/node/src/registry/testing/registry-server.js';
-import { emit, median } from './util.js';
+import { emit, median, pool } from './util.js';
 
 const POLICIES = 20;
 const WARM_IMAGES = 16;
@@ -224,18 +224,6 @@ export function reviewBodies(images: readonly string[]): string[] {
     out.push(JSON.stringify(review));
   }
   return out;
-}
-
-async function pool<T>(items: readonly T[], n: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(n, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        await fn(items[i]!, i);
-      }
-    }),
-  );
 }
 
 /** Push and sign `names` (`repo:v1` each) in the registry at `host`. */

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadEsbuild } from './bundle.mjs';
+import { bundleNodeScript } from './bundle.mjs';
 
 const args = process.argv.slice(2);
 const i = args.indexOf('--seconds');
@@ -17,17 +17,7 @@ const seconds = Number(i >= 0 ? args[i + 1] : (process.env.FUZZ_SECONDS ?? 300))
 const dir = mkdtempSync(join(tmpdir(), 'vouch-fuzz-'));
 const out = join(dir, 'fuzz.mjs');
 try {
-  loadEsbuild().buildSync({
-    entryPoints: ['fuzz/index.ts'],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile: out,
-    tsconfig: 'tsconfig.base.json',
-    logLevel: 'warning',
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  });
+  bundleNodeScript('fuzz/index.ts', out);
   const child = spawn(process.execPath, [out, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let last = { target: '(setup)', seed: undefined };
   let lastAt = Date.now();

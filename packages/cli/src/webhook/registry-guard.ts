@@ -16,6 +16,7 @@
  * mean "could not decide" to the admission engine, so failurePolicy applies.
  */
 import { type FetchInit, type FetchLike, type FetchResponse, isVouchError, VouchError } from '@vouch/core';
+import { parseRetryAfter } from '@vouch/registry';
 
 /** Options of {@link createRegistryGuard}. */
 export interface RegistryGuardOptions {
@@ -92,14 +93,6 @@ interface Origin {
   lastError: string;
   reason: 'network' | 'http';
   refused: number;
-}
-
-function parseRetryAfter(value: string | null, now: number): number | undefined {
-  if (value === null) return undefined;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {
