@@ -25,9 +25,9 @@ import { kubeClient, listPaged, loadKubeConfig, startController } from '@vouch/n
 import { sign } from '@vouch/notation';
 import { createRegistryClient, remoteRepository } from '@vouch/registry';
 import { startFakeApiServer } from '@vouch/testing/kube';
+import { startFakeRegistry } from '@vouch/testing/registry';
 import { certificatesToPem, createTestPki } from '@vouch/x509';
 import { podObject, policyObject, REGISTRY, signedImages } from '../packages/node/src/controller/test/fixtures.js';
-import { startFakeRegistry } from '../packages/node/src/registry/testing/fake-registry.js';
 import { emit } from './util.js';
 
 const PODS = Number(process.env.BENCH_PODS ?? 10_000);

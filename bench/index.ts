@@ -1,6 +1,7 @@
 import { benchAdmissionRegistryDown, benchAdmissionVerifications, benchAdmissionWarm } from './admission.js';
 import { benchBlob } from './blob.js';
 import { apiServerRole, benchRegistryRequests, benchScan10k } from './controller.js';
+import { benchCosignVerifyWarm } from './cosign-verify-warm.js';
 import { benchRegistry } from './registry.js';
 import { benchVerifyWarm } from './verify-warm.js';
 import { benchWebhook } from './webhook.js';
@@ -14,6 +15,7 @@ const only = process.argv.slice(2);
 const benches: Record<string, () => Promise<void>> = {
   'verify-warm-es256-vs-crypto': () => benchVerifyWarm('EC-256', 'ES256', 'verify-warm-es256-vs-crypto'),
   'verify-warm-ps384-vs-crypto': () => benchVerifyWarm('RSA-3072', 'PS384', 'verify-warm-ps384-vs-crypto'),
+  'cosign-verify-warm-vs-crypto': () => benchCosignVerifyWarm('cosign-verify-warm-vs-crypto'),
   'blob-1gib': () => benchBlob(),
   'admission-warm-p99-ms': benchAdmissionWarm,
   'admission-verifications-per-review': benchAdmissionVerifications,

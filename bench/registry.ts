@@ -21,9 +21,9 @@ import { jws } from '@vouch/envelope/jws';
 import { undiciFetch } from '@vouch/node';
 import { createVerifier, sign } from '@vouch/notation';
 import { createRegistryClient, remoteRepository } from '@vouch/registry';
+import { registryBinary, startRegistry } from '@vouch/testing/registry';
 import { memoryTrustStore } from '@vouch/trust-policy';
 import { createTestPki } from '@vouch/x509';
-import { registryBinary, startRegistry } from '../packages/node/src/registry/testing/registry-server.js';
 import { emit, pool } from './util.js';
 
 const IMAGES = 200;

@@ -72,3 +72,63 @@ export async function pool<T>(items: readonly T[], n: number, fn: (item: T, i: n
     }),
   );
 }
+
+/**
+ * Counts the WebCrypto `verify`, `digest` and `importKey` calls made while `op` runs once (a
+ * regression — an extra import or digest — shows in a benchmark's details).
+ */
+export async function countWebCrypto(op: () => Promise<void>): Promise<Map<string, number>> {
+  const subtle = globalThis.crypto.subtle as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const names = ['verify', 'digest', 'importKey'];
+  const counts = new Map<string, number>(names.map((n) => [n, 0]));
+  for (const n of names) {
+    const orig = subtle[n]!.bind(subtle);
+    subtle[n] = (...a: unknown[]) => {
+      counts.set(n, counts.get(n)! + 1);
+      return orig(...a);
+    };
+  }
+  try {
+    await op();
+  } finally {
+    for (const n of names) delete subtle[n];
+  }
+  return counts;
+}
+
+/** One raw WebCrypto signature check of a baseline. */
+export interface RawCheck {
+  params: AlgorithmIdentifier | RsaPssParams | EcdsaParams;
+  key: CryptoKey;
+  signature: Uint8Array<ArrayBuffer>;
+  data: Uint8Array<ArrayBuffer>;
+}
+
+/**
+ * The `*-vs-crypto` method: `op` against the raw WebCrypto `checks` it cannot avoid, run
+ * sequentially and concurrently (the faster is the denominator, so concurrency cannot flatter
+ * the ratio), in interleaved rounds; prints the median of the per-round ratios with `details`.
+ */
+export async function emitVsRawChecks(name: string, op: () => Promise<void>, checks: readonly RawCheck[], details: string): Promise<void> {
+  const subtle = globalThis.crypto.subtle;
+  const sequential = async () => {
+    for (const c of checks) if (!(await subtle.verify(c.params, c.key, c.signature, c.data))) throw new Error('baseline verify failed');
+  };
+  const concurrent = async () => {
+    const ok = await Promise.all(checks.map((c) => subtle.verify(c.params, c.key, c.signature, c.data)));
+    if (ok.includes(false)) throw new Error('baseline verify failed');
+  };
+  await sequential();
+  const [ours, seq, par] = await measureRounds([op, sequential, concurrent]);
+  // Per round: our rate / the faster baseline of that round; the figure is the median.
+  const ratios = ours!.rate.map((v, r) => v / Math.max(seq!.rate[r]!, par!.rate[r]!));
+  const [o, sq, pr] = [median(ours!.rate), median(seq!.rate), median(par!.rate)];
+  // CPU time per operation (less sensitive to other processes than wall time): the cheaper baseline.
+  const cpuOurs = median(ours!.cpuMicros);
+  const cpuBase = Math.min(median(seq!.cpuMicros), median(par!.cpuMicros));
+  emit(
+    name,
+    median(ratios),
+    `median of ${ratios.length} interleaved rounds; ${o.toFixed(0)} verify/s vs ${Math.max(sq, pr).toFixed(0)} raw/s (the ${checks.length} signature checks: ${sq.toFixed(0)}/s sequential, ${pr.toFixed(0)}/s concurrent); CPU ${cpuOurs.toFixed(0)} µs/verify vs ${cpuBase.toFixed(0)} µs/raw set (ratio ${(cpuBase / cpuOurs).toFixed(2)}); ${details}; target >= 0.5`,
+  );
+}

@@ -33,16 +33,9 @@ import { createVerifier, sign } from '@vouch/notation';
 import { type LayoutFs, ociLayoutRepository, parseSignatureManifest, type Repository } from '@vouch/registry';
 import { memoryTrustStore } from '@vouch/trust-policy';
 import { type Certificate, createTestPki, ecdsaDerToP1363, type KeySpec, OID } from '@vouch/x509';
-import { emit, measureRounds, median } from './util.js';
+import { countWebCrypto, emitVsRawChecks, type RawCheck } from './util.js';
 
 const SCOPE = 'bench.local/app';
-
-interface RawCheck {
-  params: AlgorithmIdentifier | RsaPssParams | EcdsaParams;
-  key: CryptoKey;
-  signature: Uint8Array<ArrayBuffer>;
-  data: Uint8Array<ArrayBuffer>;
-}
 
 const ab = (b: Uint8Array): Uint8Array<ArrayBuffer> => new Uint8Array(b);
 
@@ -139,22 +132,8 @@ async function rawChecks(repo: Repository, target: string, codec: EnvelopeCodec)
 
 /** Counts calls to the WebCrypto and layout file operations while `op` runs once. */
 async function countOperations(fsCounts: Map<string, number>, op: () => Promise<void>): Promise<string> {
-  const subtle = globalThis.crypto.subtle as unknown as Record<string, (...a: unknown[]) => unknown>;
-  const names = ['verify', 'digest', 'importKey'];
-  const counts = new Map<string, number>(names.map((n) => [n, 0]));
-  for (const n of names) {
-    const orig = subtle[n]!.bind(subtle);
-    subtle[n] = (...a: unknown[]) => {
-      counts.set(n, counts.get(n)! + 1);
-      return orig(...a);
-    };
-  }
   fsCounts.clear();
-  try {
-    await op();
-  } finally {
-    for (const n of names) delete subtle[n];
-  }
+  const counts = await countWebCrypto(op);
   const fs = [...fsCounts].map(([k, v]) => `${v} ${k}`).join(', ') || 'none';
   return `per call: ${[...counts].map(([k, v]) => `${v} ${k}`).join(', ')}; layout fs: ${fs}`;
 }
@@ -214,26 +193,7 @@ export async function benchVerifyWarm(keySpec: KeySpec, alg: SignatureAlgorithm,
     await once();
     const counts = await countOperations(fsCounts, once);
     const checks = await rawChecks(ociLayoutRepository(nodeLayoutFs(dir)), target.digest, jws);
-    const subtle = globalThis.crypto.subtle;
-    const sequential = async () => {
-      for (const c of checks) if (!(await subtle.verify(c.params, c.key, c.signature, c.data))) throw new Error('baseline verify failed');
-    };
-    const concurrent = async () => {
-      const ok = await Promise.all(checks.map((c) => subtle.verify(c.params, c.key, c.signature, c.data)));
-      if (ok.includes(false)) throw new Error('baseline verify failed');
-    };
-    const [ours, seq, par] = await measureRounds([once, sequential, concurrent]);
-    // Per round: verifier rate / the faster baseline of that round; the figure is the median.
-    const ratios = ours!.rate.map((v, r) => v / Math.max(seq!.rate[r]!, par!.rate[r]!));
-    const [o, sq, pr] = [median(ours!.rate), median(seq!.rate), median(par!.rate)];
-    // CPU time per operation (less sensitive to other processes than wall time): the cheaper baseline.
-    const cpuOurs = median(ours!.cpuMicros);
-    const cpuBase = Math.min(median(seq!.cpuMicros), median(par!.cpuMicros));
-    emit(
-      name,
-      median(ratios),
-      `median of ${ratios.length} interleaved rounds; ${o.toFixed(0)} verify/s vs ${Math.max(sq, pr).toFixed(0)} raw/s (the ${checks.length} signature checks: ${sq.toFixed(0)}/s sequential, ${pr.toFixed(0)}/s concurrent); CPU ${cpuOurs.toFixed(0)} µs/verify vs ${cpuBase.toFixed(0)} µs/raw set (ratio ${(cpuBase / cpuOurs).toFixed(2)}); ${counts}; target >= 0.5`,
-    );
+    await emitVsRawChecks(name, once, checks, counts);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -32,12 +32,11 @@ import { notationImageVerifier, parsePolicies } from '@vouch/kyverno';
 import { undiciFetch } from '@vouch/node';
 import { sign } from '@vouch/notation';
 import { createRegistryClient, memoryRepository, remoteRepository } from '@vouch/registry';
+import { registryBinary, startFaultProxy, startRegistry } from '@vouch/testing/registry';
 import { certificatesToPem, createTestPki, type TestPki } from '@vouch/x509';
 import { admissionReviewFor, pushTestImage, seedPolicyYaml, selfSignedTls, signTestImage } from '../packages/cli/src/kyverno/testing.js';
 import { createMetricsRegistry, registerWebhookMetrics } from '../packages/cli/src/webhook/metrics.js';
 import { startWebhookServer } from '../packages/cli/src/webhook/server.js';
-import { startFaultProxy } from '../packages/node/src/registry/testing/fault-proxy.js';
-import { registryBinary, startRegistry } from '../packages/node/src/registry/testing/registry-server.js';
 import { emit, median, pool } from './util.js';
 
 const POLICIES = 20;

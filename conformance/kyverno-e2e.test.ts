@@ -23,6 +23,7 @@ import {
 } from '@vouch/kyverno';
 import { nodeOciLayout, undiciFetch } from '@vouch/node';
 import { createRegistryClient, remoteRepository } from '@vouch/registry';
+import { freePort, type RunningRegistry, requireTool, startRegistry } from '@vouch/testing/registry';
 import { certificatesToPem, createTestPki, type TestPki } from '@vouch/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../packages/cli/src/index.js';
@@ -34,8 +35,6 @@ import {
   signTestImage,
   workloads,
 } from '../packages/cli/src/kyverno/testing.js';
-import { freePort, requireTool } from '../packages/node/src/registry/testing/process.js';
-import { type RunningRegistry, startRegistry } from '../packages/node/src/registry/testing/registry-server.js';
 
 const hasRegistry = requireTool('docker-registry', 'the Kyverno end-to-end test needs a real OCI registry (CNCF distribution)');
 

@@ -15,7 +15,7 @@ import { Readable } from 'node:stream';
 import type { FetchInit, FetchLike, FetchResponse } from '@vouch/core';
 import { undiciFetch } from '@vouch/node';
 import { createRegistryClient, remoteRepository, staticCredentials } from '@vouch/registry';
-import { type RunningRegistry, registryBinary, skopeoCopy, startRegistry } from '../../packages/node/src/registry/testing/index.js';
+import { type RunningRegistry, registryBinary, skopeoCopy, startRegistry } from '@vouch/testing/registry';
 import type { RegistryArtifact } from './types.js';
 
 export const REGISTRY = 'localhost:5000';

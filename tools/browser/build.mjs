@@ -6,6 +6,7 @@
 // use basename/join on vector paths), never for package code.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadSigstoreCases } from '../../conformance/sigstore/files.mjs';
 import { bundleForBrowser } from '../packaging/bundle.mjs';
 import { repoRoot } from '../packaging/modules.mjs';
 
@@ -43,7 +44,10 @@ function virtualPlugin(modules) {
   return {
     name: 'vouch-virtual',
     setup(build) {
-      build.onResolve({ filter: /^vouch:(handlers|vectors)$/ }, (args) => ({ path: args.path.slice(6), namespace: 'vouch-virtual' }));
+      build.onResolve({ filter: /^vouch:(handlers|vectors|sigstore)$/ }, (args) => ({
+        path: args.path.slice(6),
+        namespace: 'vouch-virtual',
+      }));
       build.onLoad({ filter: /.*/, namespace: 'vouch-virtual' }, (args) => {
         if (args.path === 'path') return { contents: PATH_SHIM, loader: 'js' };
         const c = modules[args.path];
@@ -104,6 +108,22 @@ export function loadVectors(dir = vectorsDir()) {
 }
 
 /**
+ * The sigstore-conformance cases (../shared/sigstore-conformance) and the public-good trusted
+ * root, as the source of the `vouch:sigstore` module: files as base64. Empty when absent.
+ */
+export function sigstoreModule() {
+  const { present, cases, defaults } = loadSigstoreCases();
+  const b64 = (u) => Buffer.from(u).toString('base64');
+  const data = present
+    ? {
+        cases: cases.map((c) => ({ id: c.id, files: Object.fromEntries(Object.entries(c.files).map(([k, v]) => [k, b64(v)])) })),
+        defaults: { artifact: b64(defaults.artifact), trustedRoot: defaults.trustedRoot },
+      }
+    : { cases: [], defaults: undefined };
+  return `export const sigstoreCases = ${JSON.stringify(data.cases)};\nexport const sigstoreDefaults = ${JSON.stringify(data.defaults ?? null)};`;
+}
+
+/**
  * Bundle the page script. Returns `{ code, bytes, html, included, excluded, vectors: { present, cases } }`
  * or throws with esbuild's errors (including any Node built-in reached from package code).
  */
@@ -119,7 +139,7 @@ export async function buildBrowserRun() {
     contents: `import ${JSON.stringify(join(repoRoot, 'tools', 'browser', 'entry.ts'))};`,
     minify: false,
     shims: harnessShims,
-    plugins: [virtualPlugin({ handlers: handlersModule, vectors: vectorsModule })],
+    plugins: [virtualPlugin({ handlers: handlersModule, vectors: vectorsModule, sigstore: sigstoreModule() })],
   });
   if (!r.ok || r.errors.length) {
     const lines = [...r.errors, ...r.nodeImports.map((n) => `Node built-in ${n.path} imported by ${n.importer}`)];

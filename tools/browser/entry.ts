@@ -4,7 +4,9 @@
  * `window.__results` for the driver to collect.
  */
 import { handlerModules } from 'vouch:handlers';
+import { sigstoreCases, sigstoreDefaults } from 'vouch:sigstore';
 import { cases, files } from 'vouch:vectors';
+import { runSigstoreCase, type SigstoreCaseResult } from '../../conformance/sigstore/cases.js';
 import type { Handlers } from '../../conformance/types.js';
 import { type CaseResult, runCases } from './cases.js';
 import { runSmoke, type SmokeResult } from './smoke.js';
@@ -16,6 +18,8 @@ export interface BrowserResults {
   smoke: SmokeResult[];
   modules: { name: string; kinds: string[] }[];
   cases: CaseResult[];
+  /** sigstore-conformance cases (empty without ../shared). */
+  sigstore: SigstoreCaseResult[];
   error?: string;
 }
 
@@ -42,7 +46,15 @@ async function main(): Promise<BrowserResults> {
       return decodeBase64(b64);
     },
   });
-  return { done: true, userAgent: navigator.userAgent, smoke, modules, cases: results };
+  const sigstore: SigstoreCaseResult[] = [];
+  if (sigstoreDefaults) {
+    const defaults = { artifact: decodeBase64(sigstoreDefaults.artifact), trustedRoot: sigstoreDefaults.trustedRoot };
+    for (const c of sigstoreCases) {
+      const caseFiles = Object.fromEntries(Object.entries(c.files).map(([k, v]) => [k, decodeBase64(v)]));
+      sigstore.push(await runSigstoreCase({ id: c.id, files: caseFiles }, defaults));
+    }
+  }
+  return { done: true, userAgent: navigator.userAgent, smoke, modules, cases: results, sigstore };
 }
 
 const w = globalThis as unknown as { __results?: BrowserResults; __vouchRun?: () => Promise<BrowserResults>; __vouchNoAutorun?: boolean };
@@ -55,6 +67,14 @@ if (!w.__vouchNoAutorun)
       w.__results = r;
     },
     (e) => {
-      w.__results = { done: true, userAgent: navigator.userAgent, smoke: [], modules: [], cases: [], error: String(e?.stack ?? e) };
+      w.__results = {
+        done: true,
+        userAgent: navigator.userAgent,
+        smoke: [],
+        modules: [],
+        cases: [],
+        sigstore: [],
+        error: String(e?.stack ?? e),
+      };
     },
   );

@@ -2,15 +2,18 @@
  * End-to-end scenarios of the runtime-agnostic packages, through their public APIs only, for
  * the browser run (and, identically, for Node in tools/test/browser.test.ts): envelopes (JWS
  * and COSE sign → parse → verify, tamper detection), X.509 (builder, PEM round trip, chain
- * validation), trust policy (parse, select, reject), and `createVerifier().verify()` over
- * `memoryRepository()` with `memoryTrustStore()`.
+ * validation), trust policy (parse, select, reject), `createVerifier().verify()` over
+ * `memoryRepository()` with `memoryTrustStore()`, and Sigstore bundles (key and certificate
+ * signers, Rekor v1 SETs and Rekor v2 Ed25519 checkpoints, SCTs, DSSE) over the test Sigstore stack.
  */
-import { digestOf, isVouchError, MediaType, utf8 } from '@vouch/core';
+import { digestOf, encodePem, isVouchError, MediaType, utf8 } from '@vouch/core';
 import { type EnvelopeCodec, localRawSigner } from '@vouch/envelope';
 import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';
 import { createVerifier, sign } from '@vouch/notation';
 import { type MemoryRepository, memoryRepository } from '@vouch/registry';
+import { parseTrustedRoot, trustMaterialFromPem, verifyBundle } from '@vouch/sigstore';
+import { createTestSigstore, dsseBundle, generateEcdsa, inTotoStatement, messageBundle, spkiOf } from '@vouch/testing/sigstore';
 import { memoryTrustStore, parseOciTrustPolicy, selectOciPolicy } from '@vouch/trust-policy';
 import { certificatesToPem, createTestPki, parseCertificates, type TestPki, validateSigningChain } from '@vouch/x509';
 
@@ -152,5 +155,41 @@ export async function runSmoke(): Promise<SmokeResult[]> {
       check(unsigned === 'ERR_SIGNATURE_NOT_FOUND', `unsigned artifact rejected (got ${unsigned})`);
     });
   }
+  await step('sigstore: key-signed bundle (Rekor v1 SET, Rekor v2 Ed25519 checkpoint), trust from PEM; tamper detected', async () => {
+    const stack = await createTestSigstore();
+    const pair = await generateEcdsa();
+    const artifact = utf8('sigstore smoke');
+    const keyPem = encodePem('PUBLIC KEY', await spkiOf(pair.publicKey));
+    for (const log of [stack.rekor, stack.rekorV2]) {
+      const bundle = await messageBundle(stack, artifact, { keyPair: pair }, { log });
+      const trust = trustMaterialFromPem({ publicKeys: keyPem, rekorPublicKeys: log.publicKeyPem });
+      const r = await verifyBundle(bundle, { artifact, trust });
+      check(r.signer.type === 'key' && r.tlogEntries.length === 1, `verified with the ${log.kind} log`);
+      const bad = await codeOf(verifyBundle(bundle, { artifact: utf8('tampered'), trust }));
+      check(bad === 'ERR_ARTIFACT_MISMATCH', `another artifact rejected (got ${bad})`);
+    }
+  });
+
+  await step('sigstore: certificate-signed message and DSSE bundles (chain, SCT, identity) from a trusted root', async () => {
+    const stack = await createTestSigstore();
+    const subject = 'https://github.com/org/repo/.github/workflows/ci.yml@refs/heads/main';
+    const issuer = 'https://token.actions.githubusercontent.com';
+    const signer = await stack.fulcio.issue({ subject, issuer });
+    const trust = parseTrustedRoot(stack.trustedRoot());
+    const artifact = utf8('sigstore smoke');
+    const r = await verifyBundle(await messageBundle(stack, artifact, signer), { artifact, trust, identity: { subject, issuer } });
+    check(r.signer.type === 'certificate' && r.verifiedScts === 1, 'certificate signer with an SCT');
+    const statement = inTotoStatement({ name: 'a', sha256: digestOf(artifact).slice(7) });
+    const d = await verifyBundle(await dsseBundle(stack, statement, signer), {
+      digest: digestOf(artifact),
+      trust,
+      identity: { subject, issuer },
+    });
+    check(d.content.type === 'dsse' && d.content.statement?.subject[0]?.name === 'a', 'in-toto subject matched');
+    const who = await codeOf(
+      verifyBundle(await messageBundle(stack, artifact, signer), { artifact, trust, identity: { subject: 'x@example.com' } }),
+    );
+    check(who === 'ERR_IDENTITY_UNTRUSTED', `another identity rejected (got ${who})`);
+  });
   return results;
 }

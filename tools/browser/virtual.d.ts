@@ -11,3 +11,9 @@ declare module 'vouch:vectors' {
   /** Vector files listed by the cases: path relative to vectors/ → base64. */
   export const files: Record<string, string>;
 }
+declare module 'vouch:sigstore' {
+  /** ../shared/sigstore-conformance/bundle-verify: each case's files as base64 (empty when absent). */
+  export const sigstoreCases: { id: string; files: Record<string, string> }[];
+  /** The default artifact (base64) and the public-good trusted root (JSON text), or null when absent. */
+  export const sigstoreDefaults: { artifact: string; trustedRoot: string } | null;
+}

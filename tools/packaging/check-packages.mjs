@@ -11,7 +11,9 @@
 //       memoryTrustStore), built from dist/: its size against tools/packaging/size-budget.json;
 //     - bleed checks, built from sources so each module shows up: @vouch/envelope/jws alone
 //       must not pull cbor-x; the verify path must not pull @vouch/plugin/cli, Node-only code
-//       or signing-only modules.
+//       or signing-only modules;
+//     - the same for the Sigstore verify path (verifyBundle, verifyCosignSignature and the two
+//       trust constructors of @vouch/sigstore), which must not pull the Notary stack either.
 // Prints one block per package and a closing line; exits 1 when anything failed.
 //
 //   node tools/packaging/check-packages.mjs [--no-pack] [--no-size] [NAME…]
@@ -43,6 +45,20 @@ export const VERIFY_PATH_FORBIDDEN = [
   { pattern: /^packages\/notation\/src\/sign\.ts$/, why: 'signing-only module notation/src/sign.ts' },
   { pattern: /^packages\/x509\/src\/builder\.ts$/, why: 'certificate builder (test PKI generation, signing-only)' },
   { pattern: /\/node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?undici\//, why: 'undici (Node-only HTTP client)' },
+];
+
+/** The Sigstore verify path (bundles and cosign signatures, trust from a trusted root or PEM). */
+export const SIGSTORE_PATH_ENTRY = `export { verifyBundle, verifyCosignSignature, parseTrustedRoot, trustMaterialFromPem } from '@vouch/sigstore';
+`;
+
+/** What the Sigstore verify path must not pull: Node code, signing-only code, the Notary stack, test support. */
+export const SIGSTORE_PATH_FORBIDDEN = [
+  ...VERIFY_PATH_FORBIDDEN,
+  {
+    pattern: /^packages\/(notation|envelope|registry|trust-policy|plugin|kyverno)\//,
+    why: 'the Notary stack (not needed to verify Sigstore signatures)',
+  },
+  { pattern: /^packages\/testing\//, why: '@vouch/testing (test support)' },
 ];
 
 /** Check one package.json; returns problems (strings). */
@@ -130,33 +146,48 @@ const indent = (s) =>
 
 const kib = (n) => (n / 1024).toFixed(1);
 
-/** Size budget of the verify path (from dist) and the bleed checks (from sources). */
-export async function checkBundles({ size = true } = {}) {
-  const problems = [];
-  const lines = [];
-  const budget = JSON.parse(readFileSync(new URL('./size-budget.json', import.meta.url), 'utf8'))['verify-path'];
+/** Size budget of a bundle path (from dist) and its bleed check (from sources). */
+async function checkPath(name, entry, forbidden, budget, size, problems, lines) {
   if (size) {
-    const dist = await bundleForBrowser({ contents: VERIFY_PATH_ENTRY, mode: 'dist' });
+    const dist = await bundleForBrowser({ contents: entry, mode: 'dist' });
     if (dist.errors.length || !dist.ok) {
       problems.push(
-        `verify-path bundle (dist) failed:\n${indent([...dist.errors, ...dist.nodeImports.map((n) => `Node built-in ${n.path} from ${n.importer}`)].join('\n'))}`,
+        `${name} bundle (dist) failed:\n${indent([...dist.errors, ...dist.nodeImports.map((n) => `Node built-in ${n.path} from ${n.importer}`)].join('\n'))}`,
       );
     } else {
       lines.push(
-        `size: verify-path ${kib(dist.bytes)} KiB min, ${kib(dist.gzipBytes)} KiB gzip (budget ${budget.minKiB} KiB min, ${budget.gzipKiB} KiB gzip)`,
+        `size: ${name} ${kib(dist.bytes)} KiB min, ${kib(dist.gzipBytes)} KiB gzip (budget ${budget.minKiB} KiB min, ${budget.gzipKiB} KiB gzip)`,
       );
       if (dist.bytes > budget.minKiB * 1024)
-        problems.push(`verify path is ${kib(dist.bytes)} KiB minified, over its budget of ${budget.minKiB} KiB`);
+        problems.push(`${name} is ${kib(dist.bytes)} KiB minified, over its budget of ${budget.minKiB} KiB`);
       if (dist.gzipBytes > budget.gzipKiB * 1024)
-        problems.push(`verify path is ${kib(dist.gzipBytes)} KiB gzipped, over its budget of ${budget.gzipKiB} KiB`);
+        problems.push(`${name} is ${kib(dist.gzipBytes)} KiB gzipped, over its budget of ${budget.gzipKiB} KiB`);
     }
   }
-  const src = await bundleForBrowser({ contents: VERIFY_PATH_ENTRY, mode: 'sources' });
-  if (src.errors.length) problems.push(`verify-path bundle (sources) failed:\n${indent(src.errors.join('\n'))}`);
-  for (const n of src.nodeImports) problems.push(`verify path imports Node built-in ${n.path} (from ${n.importer})`);
+  const src = await bundleForBrowser({ contents: entry, mode: 'sources' });
+  if (src.errors.length) problems.push(`${name} bundle (sources) failed:\n${indent(src.errors.join('\n'))}`);
+  for (const n of src.nodeImports) problems.push(`${name} imports Node built-in ${n.path} (from ${n.importer})`);
   for (const input of src.inputs) {
-    for (const f of VERIFY_PATH_FORBIDDEN) if (f.pattern.test(input)) problems.push(`bleed: the verify path pulls ${f.why} (${input})`);
+    for (const f of forbidden) if (f.pattern.test(input)) problems.push(`bleed: the ${name} pulls ${f.why} (${input})`);
   }
+  if (!src.errors.length) lines.push(`bleed: ${name} ${kib(src.bytes)} KiB min from sources, nothing forbidden`);
+}
+
+/** Size budgets of the verify paths (from dist) and the bleed checks (from sources). */
+export async function checkBundles({ size = true } = {}) {
+  const problems = [];
+  const lines = [];
+  const budgets = JSON.parse(readFileSync(new URL('./size-budget.json', import.meta.url), 'utf8'));
+  await checkPath('verify-path', VERIFY_PATH_ENTRY, VERIFY_PATH_FORBIDDEN, budgets['verify-path'], size, problems, lines);
+  await checkPath(
+    'sigstore-verify-path',
+    SIGSTORE_PATH_ENTRY,
+    SIGSTORE_PATH_FORBIDDEN,
+    budgets['sigstore-verify-path'],
+    size,
+    problems,
+    lines,
+  );
   const jwsOnly = await bundleForBrowser({ contents: "export { jws } from '@vouch/envelope/jws';", mode: 'sources' });
   if (jwsOnly.errors.length) problems.push(`@vouch/envelope/jws bundle failed:\n${indent(jwsOnly.errors.join('\n'))}`);
   const cbor = jwsOnly.inputs.filter((i) => /\/(cbor-x|cbor-extract)\//.test(i) || /envelope\/src\/cose\//.test(i));

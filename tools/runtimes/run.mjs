@@ -24,7 +24,7 @@ const FOOTER = `
 ;(async () => {
   const deadline = Date.now() + 280000;
   while (!globalThis.__results?.done && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  const r = globalThis.__results ?? { done: true, smoke: [], modules: [], cases: [], error: 'no results before the deadline' };
+  const r = globalThis.__results ?? { done: true, smoke: [], modules: [], cases: [], sigstore: [], error: 'no results before the deadline' };
   console.log(${JSON.stringify(MARKER)} + JSON.stringify(r));
 })();
 `;
@@ -45,7 +45,7 @@ export default {
     try {
       return Response.json(await globalThis.__vouchRun());
     } catch (e) {
-      return Response.json({ done: true, smoke: [], modules: [], cases: [], error: String(e?.stack ?? e) });
+      return Response.json({ done: true, smoke: [], modules: [], cases: [], sigstore: [], error: String(e?.stack ?? e) });
     }
   },
 };
@@ -62,6 +62,11 @@ const worker :Workerd.Worker = (
   compatibilityDate = "2024-09-23",
 );
 `;
+}
+
+/** What a runtime that produced no results reports. */
+function noResults(version, error) {
+  return { done: true, smoke: [], modules: [], cases: [], sigstore: [], version, error };
 }
 
 function freePort() {
@@ -145,24 +150,14 @@ export async function runInRuntime(name, { build, timeoutMs = 300_000 } = {}) {
     const version = (await run(bin, ['--version'], 30_000)).stdout.trim().split('\n')[0];
     if (name === 'workerd') {
       const w = await runInWorkerd(bin, dir, b.code, timeoutMs);
-      if (!w.results)
-        return { done: true, smoke: [], modules: [], cases: [], version, error: `workerd answered no results:\n${w.stderr.slice(-4000)}` };
+      if (!w.results) return noResults(version, `workerd answered no results:\n${w.stderr.slice(-4000)}`);
       return { ...w.results, version, stderr: w.stderr, build: { bytes: b.bytes, included: b.included, excluded: b.excluded } };
     }
     const file = join(dir, 'run.mjs');
     writeFileSync(file, b.code + FOOTER);
     const r = await run(bin, RUNTIMES[name].args(file), timeoutMs);
     const line = r.stdout.split('\n').find((l) => l.startsWith(MARKER));
-    if (!line) {
-      return {
-        done: true,
-        smoke: [],
-        modules: [],
-        cases: [],
-        version,
-        error: `${name} printed no results: ${r.err?.message ?? ''}\n${r.stderr.slice(-4000)}`,
-      };
-    }
+    if (!line) return noResults(version, `${name} printed no results: ${r.err?.message ?? ''}\n${r.stderr.slice(-4000)}`);
     const results = JSON.parse(line.slice(MARKER.length));
     return { ...results, version, stderr: r.stderr, build: { bytes: b.bytes, included: b.included, excluded: b.excluded } };
   } finally {

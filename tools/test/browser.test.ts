@@ -15,6 +15,7 @@ import { loadVectors, vectorsDir } from '../browser/build.mjs';
 import { type CaseResult, runCases } from '../browser/cases.js';
 import type { BrowserResults } from '../browser/entry.js';
 import { CHROMIUM, loadPlaywright, runInBrowser } from '../browser/run.mjs';
+import { sigstoreInNode } from './sigstore-cases.js';
 import { requirement } from './support.js';
 
 /** Conformance areas that must run in browsers (their handler modules must bundle). */
@@ -63,6 +64,25 @@ describe.skipIf(!hasChromium || !hasPlaywright)('browser run (headless Chromium)
     const present = RUNTIME_AGNOSTIC.filter((n) => existsSync(join(import.meta.dirname, '..', '..', 'conformance', `${n}.ts`)));
     expect(run.build.excluded.filter((x) => present.includes(x.name))).toEqual([]);
     expect(run.build.included.map((m) => m.name)).toEqual(expect.arrayContaining(present));
+  });
+
+  it('every sigstore-conformance case ends the same way in Chromium as in Node, and passes', async (t) => {
+    const inNode = await sigstoreInNode();
+    if (
+      !requirement(
+        inNode.present,
+        'the sigstore-conformance data (../shared/sigstore-conformance)',
+        'sigstore cases are not replayed in Chromium',
+      )
+    ) {
+      t.skip();
+      return;
+    }
+    expect(run.sigstore.map((c) => `${c.id}: ${c.status} ${c.detail}`)).toEqual(
+      inNode.results.map((c) => `${c.id}: ${c.status} ${c.detail}`),
+    );
+    expect(run.sigstore.filter((c) => c.status !== 'passed')).toEqual([]);
+    console.log(`browser: ${run.sigstore.length} sigstore-conformance cases passed in Chromium`);
   });
 
   it('every conformance case ends the same way in Chromium as in Node', (t) => {

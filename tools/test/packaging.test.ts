@@ -85,10 +85,11 @@ describe('packaging: browser bundles', () => {
     expect(r.nodeImports).toEqual([{ path: 'node:fs', importer: 'entry.js' }]);
   });
 
-  it('the verify path bundles for browsers with no Node code, no signing-only code, and jws without cbor', async () => {
+  it('the verify paths bundle for browsers with no Node code, no signing-only code, and jws without cbor', async () => {
     const { problems, lines } = await checkBundles({ size: false });
     expect(problems).toEqual([]);
     expect(lines.join('\n')).toMatch(/bleed: @vouch\/envelope\/jws [\d.]+ KiB min, no cbor-x/);
+    expect(lines.join('\n')).toMatch(/bleed: sigstore-verify-path [\d.]+ KiB min from sources, nothing forbidden/);
   }, 120_000);
 });
 

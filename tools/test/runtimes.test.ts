@@ -15,6 +15,7 @@ import { buildBrowserRun, loadVectors, vectorsDir } from '../browser/build.mjs';
 import { type CaseResult, runCases } from '../browser/cases.js';
 import type { BrowserResults } from '../browser/entry.js';
 import { RUNTIMES, runInRuntime, runtimeBinary } from '../runtimes/run.mjs';
+import { sigstoreInNode } from './sigstore-cases.js';
 import { requirement } from './support.js';
 
 type Run = BrowserResults & { version: string; stderr?: string };
@@ -71,6 +72,25 @@ for (const name of Object.keys(RUNTIMES) as (keyof typeof RUNTIMES)[]) {
     it('envelopes, x509, trust policy and verify() over a memory repository work', () => {
       expect(run.smoke.length).toBeGreaterThanOrEqual(9);
       expect(run.smoke.filter((s) => !s.ok)).toEqual([]);
+    });
+
+    it(`every sigstore-conformance case ends the same way in ${name} as in Node, and passes`, async (t) => {
+      const inNodeSigstore = await sigstoreInNode();
+      if (
+        !requirement(
+          inNodeSigstore.present,
+          'the sigstore-conformance data (../shared/sigstore-conformance)',
+          `sigstore cases are not replayed in ${name}`,
+        )
+      ) {
+        t.skip();
+        return;
+      }
+      expect(run.sigstore.map((c) => `${c.id}: ${c.status} ${c.detail}`)).toEqual(
+        inNodeSigstore.results.map((c) => `${c.id}: ${c.status} ${c.detail}`),
+      );
+      expect(run.sigstore.filter((c) => c.status !== 'passed')).toEqual([]);
+      console.log(`${name}: ${run.sigstore.length} sigstore-conformance cases passed`);
     });
 
     it(`every conformance case ends the same way in ${name} as in Node`, (t) => {

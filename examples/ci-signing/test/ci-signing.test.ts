@@ -7,10 +7,10 @@ import { jws } from '@vouch/envelope/jws';
 import { nodeOciLayout } from '@vouch/node';
 import { createVerifier } from '@vouch/notation';
 import { createRegistryClient, remoteRepository, type WritableRepository } from '@vouch/registry';
+import { type RunningRegistry, registryBinary, startRegistry } from '@vouch/testing/registry';
 import { memoryTrustStore } from '@vouch/trust-policy';
 import { certificatesToPem, createTestPki, exportPrivateKeyPkcs8, type TestPki } from '@vouch/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningRegistry, registryBinary, startRegistry } from '../../../packages/node/src/registry/testing/index.js';
 import { main } from '../src/main.js';
 import { ciMetadata, parseDuration } from '../src/sign.js';
 

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type FetchLike, MediaType, utf8 } from '@vouch/core';
 import { nodeOciLayout } from '@vouch/node';
+import { type RunningFakeRegistry, startFakeRegistry } from '@vouch/testing/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningFakeRegistry, startFakeRegistry } from '../../node/src/registry/testing/fake-registry.js';
 import { type CliIo, runCli } from './index.js';
 
 let root: string;

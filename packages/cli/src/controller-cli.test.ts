@@ -14,10 +14,9 @@ import { sign } from '@vouch/notation';
 import { createRegistryClient, remoteRepository } from '@vouch/registry';
 import { waitFor } from '@vouch/testing';
 import { type FakeApiServer, startFakeApiServer } from '@vouch/testing/kube';
+import { freePort, type RunningFakeRegistry, startFakeRegistry } from '@vouch/testing/registry';
 import { certificatesToPem, createTestPki } from '@vouch/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningFakeRegistry, startFakeRegistry } from '../../node/src/registry/testing/fake-registry.js';
-import { freePort } from '../../node/src/registry/testing/process.js';
 
 const BIN = new URL('../bin/vouch.mjs', import.meta.url).pathname;
 const BUILT = existsSync(new URL('../dist/bin.js', import.meta.url));

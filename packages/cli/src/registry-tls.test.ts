@@ -8,9 +8,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type RunningRegistry, requireTool, run, skopeoCopy, startRegistry } from '@vouch/testing/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireTool, run } from '../../node/src/registry/testing/process.js';
-import { type RunningRegistry, skopeoCopy, startRegistry } from '../../node/src/registry/testing/registry-server.js';
 import { type CliIo, runCli } from './index.js';
 import { usesPlainHttp } from './registry.js';
 import { disposeCliExecutable, runCliProcess } from './testing/cli-process.js';

@@ -10,9 +10,8 @@ import { join } from 'node:path';
 import { type Descriptor, MediaType, utf8 } from '@vouch/core';
 import { undiciFetch } from '@vouch/node';
 import { createRegistryClient, type RemoteRepository, remoteRepository, staticCredentials } from '@vouch/registry';
+import { type RunningRegistry, requireTool, startRegistry } from '@vouch/testing/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireTool } from '../../node/src/registry/testing/process.js';
-import { type RunningRegistry, startRegistry } from '../../node/src/registry/testing/registry-server.js';
 import { type CliIo, runCli } from './index.js';
 
 const USER = 'alice';

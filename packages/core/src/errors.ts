@@ -55,6 +55,16 @@ export const ERROR_CODES = {
   ERR_SIGNATURE_EXPIRED: 'signature expired',
   /** An RFC 3161 timestamp is malformed, does not cover the signature, or its TSA is not trusted. */
   ERR_TIMESTAMP_INVALID: 'invalid timestamp',
+  /** A Sigstore bundle is malformed, has an unknown media type or version, or breaks a rule of its version (v0.2 and later need an inclusion proof with a checkpoint). */
+  ERR_BUNDLE_INVALID: 'invalid Sigstore bundle',
+  /** A transparency log entry does not verify: its signed entry timestamp, inclusion proof or checkpoint signature, or its body, which must describe this signature, key and artifact. */
+  ERR_TLOG_INVALID: 'transparency log entry invalid',
+  /** The signature has no transparency log entry and the policy requires one; vouch never searches Rekor online: attach the entry (bundle, SET annotation) or set `rekor.ignoreTlog` / `--insecure-ignore-tlog`. */
+  ERR_TLOG_ENTRY_MISSING: 'transparency log entry missing',
+  /** The signing certificate's embedded signed certificate timestamps (SCTs) are missing, malformed, or none verifies with a trusted CT log key. */
+  ERR_SCT_INVALID: 'certificate transparency check failed',
+  /** A check needs key material that was not given (Rekor key, CT log key, Fulcio roots, TSA chain, public key); the message names the policy field to set and the cosign flag. */
+  ERR_TRUST_MATERIAL_MISSING: 'trust material missing',
   /** The signed payload does not describe the artifact being verified. */
   ERR_ARTIFACT_MISMATCH: 'payload does not match artifact',
   /** The user metadata required by the caller is not in the signed payload. */

@@ -1,4 +1,5 @@
-import { Annotation, digestOf, fromUtf8, hasCode, MediaType, utf8 } from '@vouch/core';
+import { Annotation, digestOf, fromUtf8, MediaType, utf8 } from '@vouch/core';
+import { codeOf } from '@vouch/testing';
 import { describe, expect, it } from 'vitest';
 import { type LayoutFs, ociLayoutRepository, parseLayoutReference } from './layout.js';
 import { buildSignatureManifest } from './manifest.js';
@@ -22,15 +23,6 @@ function memFs(initial: Record<string, string | Uint8Array> = {}): LayoutFs & { 
       return files.has(p);
     },
   };
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (e) {
-    return hasCode(e, (e as { code: never }).code) ? (e as { code: string }).code : `not-a-vouch-error: ${e}`;
-  }
-  return undefined;
 }
 
 async function collect(it: AsyncIterable<unknown[]>): Promise<unknown[]> {

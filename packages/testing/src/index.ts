@@ -1,7 +1,12 @@
 /**
  * @vouch/testing — shared test support (not published). The runtime-agnostic part is here; the
- * Kubernetes API server fake (Node only) is `@vouch/testing/kube`.
+ * Node-only parts are subpaths: the Kubernetes API server fake (`@vouch/testing/kube`) and test
+ * registries, a token server and a fault-injecting proxy (`@vouch/testing/registry`). The
+ * in-memory Sigstore stack (`@vouch/testing/sigstore`) is runtime-agnostic.
  */
+
+export { codeOf } from './errors.js';
+export { collectPages, pushTestImage, pushTestSignature } from './images.js';
 
 /**
  * Polls `fn` every `intervalMs` (default 25) until it returns a truthy value, and resolves with it;

@@ -35,7 +35,7 @@ export interface ChainValidationOptions {
 export const MAX_CHAIN_LENGTH = 16;
 
 /** Critical extensions vouch recognises (evaluated, or known and safe to not evaluate). */
-const RECOGNISED_EXTENSIONS = new Set<string>([
+export const RECOGNISED_EXTENSIONS = new Set<string>([
   OID.basicConstraints,
   OID.keyUsage,
   OID.extKeyUsage,

@@ -1,7 +1,8 @@
 /**
  * @vouch/x509 — the certificate model of vouch: parsing (DER/PEM, multi-certificate files),
  * WebCrypto key helpers, a certificate builder for tests and demos, Notary Project chain
- * validation (code signing and timestamping profiles) and DN matching for trusted identities.
+ * validation (code signing and timestamping profiles), path building for other profiles
+ * (Sigstore) and DN matching for trusted identities.
  * RFC 3161 tokens live in `@vouch/x509/tsp`, OCSP/CRL in `@vouch/x509/revocation`.
  */
 
@@ -46,4 +47,5 @@ export {
   signatureAlgorithmOfKey,
   verifyCertificateSignature,
 } from './keys.js';
+export { buildCertificatePath, type CertificatePathOptions } from './path.js';
 export * from './types.js';

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromBase64Url, fromUtf8, MediaType } from '@vouch/core';
 import { memoryRepository } from '@vouch/registry';
+import { type RunningRegistry, registryBinary, startRegistry } from '@vouch/testing/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningRegistry, registryBinary, startRegistry } from '../../../node/src/registry/testing/index.js';
 import { type CliIo, runCli } from '../index.js';
 import { retargetJwsEnvelope, runDemo } from './story.js';
 

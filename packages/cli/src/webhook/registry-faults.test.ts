@@ -8,11 +8,9 @@
 import { parsePolicies } from '@vouch/kyverno';
 import { undiciFetch } from '@vouch/node';
 import { createRegistryClient, remoteRepository } from '@vouch/registry';
+import { freePort, type RunningFakeRegistry, startFakeRegistry, startFaultProxy } from '@vouch/testing/registry';
 import { certificatesToPem, createTestPki, type TestPki } from '@vouch/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningFakeRegistry, startFakeRegistry } from '../../../node/src/registry/testing/fake-registry.js';
-import { startFaultProxy } from '../../../node/src/registry/testing/fault-proxy.js';
-import { freePort } from '../../../node/src/registry/testing/process.js';
 import { CliContext } from '../context.js';
 import { cliImageVerifier } from '../kyverno/images.js';
 import { pushTestImage, seedPolicyYaml, signTestImage } from '../kyverno/testing.js';

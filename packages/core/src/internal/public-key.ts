@@ -59,6 +59,36 @@ export function describePublicKey(spki: Uint8Array | Asn1Node): PublicKeyInfo {
 }
 
 /**
+ * An Ed25519 public key (RFC 8410). Not a Notary key type: only the checks that need one
+ * (Sigstore signed-note checkpoints, Ed25519 public keys in trust material) use it.
+ */
+export interface Ed25519PublicKeyInfo {
+  type: 'Ed25519';
+  bits: 256;
+  /** DER SubjectPublicKeyInfo. */
+  spki: Uint8Array;
+}
+
+/** Any key {@link verifySignature} can check with: a Notary key (RSA, EC) or an Ed25519 key. */
+export type VerificationKeyInfo = PublicKeyInfo | Ed25519PublicKeyInfo;
+
+/**
+ * Read a DER SubjectPublicKeyInfo as {@link describePublicKey} does, and also accept an Ed25519
+ * key (id-Ed25519, no parameters, 32 bytes). Anything else throws Asn1Error.
+ */
+export function describeVerificationKey(spki: Uint8Array | Asn1Node): VerificationKeyInfo {
+  const node = spki instanceof Uint8Array ? decode(spki) : spki;
+  const [alg, key, extra] = seq(node, 'SubjectPublicKeyInfo');
+  const [algOid, params, more] = seq(alg, 'SubjectPublicKeyInfo.algorithm');
+  if (readOid(algOid, 'SubjectPublicKeyInfo.algorithm') !== CRYPTO_OID.ed25519) return describePublicKey(node);
+  if (extra) throw new Asn1Error('SubjectPublicKeyInfo has trailing fields');
+  if (params || more) throw new Asn1Error('an Ed25519 key has no parameters (RFC 8410)');
+  const { unused, bytes } = readBitString(key, 'subjectPublicKey');
+  if (unused !== 0 || bytes.length !== 32) throw new Asn1Error('an Ed25519 public key is 32 bytes');
+  return { type: 'Ed25519', bits: 256, spki: node.raw };
+}
+
+/**
  * Convert a DER ECDSA-Sig-Value into the fixed-width r||s form WebCrypto verifies. r and s must
  * be positive, minimally encoded INTEGERs that fit `coordinateBytes` (as Go's parser requires).
  */

@@ -18,7 +18,7 @@ import { utf8 } from '../bytes.js';
 import { digestAlgorithmOf, hashAlgorithmOfDigest } from '../digest.js';
 import { rejectedWith, thrownBy } from '../test/throws.js';
 import { CRYPTO_OID as OID } from './oids.js';
-import { describePublicKey, ecdsaDerToP1363, ecdsaP1363ToDer } from './public-key.js';
+import { describePublicKey, describeVerificationKey, ecdsaDerToP1363, ecdsaP1363ToDer } from './public-key.js';
 import { SignatureCheckError, signatureScheme, verifySignature } from './signature.js';
 
 const subtle = globalThis.crypto.subtle;
@@ -263,5 +263,48 @@ describe('describePublicKey: the one SubjectPublicKeyInfo reader', () => {
     expect(() => describePublicKey(encSeq(encSeq(encOid('1.3.101.112')), tlv(0x03, new Uint8Array([0, 1]))))).toThrow(
       /unsupported public key/,
     );
+  });
+});
+
+describe('Ed25519: an explicit scheme for Sigstore checkpoints and keys', () => {
+  const ED25519 = { kind: 'Ed25519' } as const;
+  let pair: CryptoKeyPair;
+  let spki: Uint8Array;
+  beforeAll(async () => {
+    pair = (await subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as CryptoKeyPair;
+    spki = new Uint8Array(await subtle.exportKey('spki', pair.publicKey));
+  });
+
+  it('describeVerificationKey reads Ed25519 keys; describePublicKey still refuses them', async () => {
+    expect(describeVerificationKey(spki)).toEqual({ type: 'Ed25519', bits: 256, spki });
+    expect(() => describePublicKey(spki)).toThrow(/unsupported public key/);
+    const ec = (await keyOf('EC-256')).key;
+    expect(describeVerificationKey(ec.spki)).toEqual(ec);
+    const withParams = encSeq(encSeq(encOid(OID.ed25519), encNull()), tlv(0x03, new Uint8Array(33)));
+    expect(() => describeVerificationKey(withParams)).toThrow(/no parameters/);
+    expect(() => describeVerificationKey(encSeq(encSeq(encOid(OID.ed25519)), tlv(0x03, new Uint8Array(32))))).toThrow(/32 bytes/);
+  });
+
+  it('verifies a pure Ed25519 signature and rejects altered data or a short signature', async () => {
+    const key = describeVerificationKey(spki);
+    const sig = new Uint8Array(await subtle.sign({ name: 'Ed25519' }, pair.privateKey, DATA as Uint8Array<ArrayBuffer>));
+    expect(await verifySignature({ key, algorithm: ED25519, data: DATA, signature: sig })).toBe(true);
+    expect(await verifySignature({ key, algorithm: ED25519, data: utf8('other bytes'), signature: sig })).toBe(false);
+    expect(await verifySignature({ key, algorithm: ED25519, data: DATA, signature: sig.subarray(1) })).toBe(false);
+  });
+
+  it('never mixes Ed25519 keys and other schemes', async () => {
+    const key = describeVerificationKey(spki);
+    const ec = (await keyOf('EC-256')).key;
+    const e1 = await rejectedWith(
+      SignatureCheckError,
+      verifySignature({ key, algorithm: 'ES256', data: DATA, signature: new Uint8Array(64) }),
+    );
+    expect(e1.reason).toBe('key');
+    const e2 = await rejectedWith(
+      SignatureCheckError,
+      verifySignature({ key: ec, algorithm: ED25519, data: DATA, signature: new Uint8Array(64) }),
+    );
+    expect(e2.reason).toBe('key');
   });
 });

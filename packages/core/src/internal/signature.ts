@@ -14,6 +14,8 @@
  *   ES256, …). RS256/384/512 name RSASSA-PKCS1-v1_5 (certificates only), with any RSA key.
  * - Keys: RSA schemes need an RSA key; ECDSA needs an EC key on P-256, P-384 or P-521 (an
  *   X.509 AlgorithmIdentifier does not tie the hash to the curve).
+ * - Ed25519 (RFC 8032, pure): only as an explicit scheme `{ kind: 'Ed25519' }` with an Ed25519
+ *   key (Sigstore checkpoints and keys); X.509 and CMS identifiers never resolve to it.
  *
  * {@link verifySignature} resolves `false` when the signature does not verify (a malformed
  * signature value included) and throws {@link SignatureCheckError} when it cannot be checked.
@@ -31,7 +33,7 @@ import {
 import { Asn1Error, type Asn1Node, decode, readOid, readSmallInt, seq, TAG } from '../asn1/index.js';
 import { BytesCache } from '../bytes-cache.js';
 import { CRYPTO_OID } from './oids.js';
-import { ecCoordinateBytes, ecdsaDerToP1363 } from './public-key.js';
+import { ecCoordinateBytes, ecdsaDerToP1363, type VerificationKeyInfo } from './public-key.js';
 
 /** A signature scheme, resolved from an algorithm name or an AlgorithmIdentifier. */
 export type SignatureScheme =
@@ -44,6 +46,14 @@ export type SignatureScheme =
       readonly encoding: 'der' | 'raw';
       readonly keySpec?: KeySpec;
     };
+
+/** Pure Ed25519 (RFC 8032): never resolved from a name or an AlgorithmIdentifier, only given explicitly. */
+export interface Ed25519Scheme {
+  readonly kind: 'Ed25519';
+}
+
+/** What {@link verifySignature} checks with: a {@link SignatureScheme} or {@link Ed25519Scheme}. */
+export type VerificationScheme = SignatureScheme | Ed25519Scheme;
 
 /** Why a signature cannot be checked: the algorithm (unknown, insecure, bad parameters) or the key (wrong family, curve or size, unusable). */
 export class SignatureCheckError extends Error {
@@ -206,7 +216,11 @@ export function signatureScheme(
 }
 
 /** Throw unless `key` may check a signature of `scheme` (family, curve, and the Notary key spec for named algorithms). */
-export function checkKeyForScheme(key: PublicKeyInfo, scheme: SignatureScheme): void {
+export function checkKeyForScheme(key: VerificationKeyInfo, scheme: VerificationScheme): void {
+  if ((key.type === 'Ed25519') !== (scheme.kind === 'Ed25519')) {
+    throw new SignatureCheckError('key', `an ${key.type} key cannot check a ${scheme.kind} signature`);
+  }
+  if (key.type === 'Ed25519' || scheme.kind === 'Ed25519') return;
   const wantRsa = scheme.kind !== 'ECDSA';
   if ((key.type === 'RSA') !== wantRsa) {
     throw new SignatureCheckError('key', `an ${key.type} key cannot check a ${scheme.kind} signature`);
@@ -223,11 +237,18 @@ export function checkKeyForScheme(key: PublicKeyInfo, scheme: SignatureScheme): 
   }
 }
 
-type ImportParams = RsaHashedImportParams | EcKeyImportParams;
+type ImportParams = RsaHashedImportParams | EcKeyImportParams | Algorithm;
 
-function importParams(key: PublicKeyInfo, scheme: SignatureScheme): ImportParams {
-  if (scheme.kind === 'ECDSA') return { name: 'ECDSA', namedCurve: key.curve! };
+function importParams(key: VerificationKeyInfo, scheme: VerificationScheme): ImportParams {
+  if (scheme.kind === 'Ed25519') return { name: 'Ed25519' };
+  if (scheme.kind === 'ECDSA') return { name: 'ECDSA', namedCurve: (key as PublicKeyInfo).curve! };
   return { name: scheme.kind, hash: scheme.hash };
+}
+
+function paramsKeyOf(key: VerificationKeyInfo, scheme: VerificationScheme): string {
+  if (scheme.kind === 'Ed25519') return 'Ed25519';
+  if (scheme.kind === 'ECDSA') return `ECDSA/${(key as PublicKeyInfo).curve}`;
+  return `${scheme.kind}/${scheme.hash}`;
 }
 
 function subtle(): SubtleCrypto {
@@ -239,15 +260,25 @@ function subtle(): SubtleCrypto {
 const KEY_CACHE = new BytesCache<Map<string, Promise<CryptoKey>>>(512);
 
 /**
+ * The key each import promise resolved to, so a warm check hands its work to WebCrypto at once
+ * instead of a microtask later (after whatever synchronous work its caller does next).
+ */
+const RESOLVED = new WeakMap<Promise<CryptoKey>, CryptoKey>();
+
+/**
  * Import `key` as a WebCrypto verification key for `scheme` after {@link checkKeyForScheme}.
  * Imported keys are a pure function of (SPKI, parameters) and are kept in a bounded cache keyed
  * by the exact SPKI bytes; `memo` (a map owned by the caller, e.g. per certificate) is consulted
  * first. Failed imports are not kept. Throws {@link SignatureCheckError} (reason `key`).
  */
-export function importVerificationKey(key: PublicKeyInfo, scheme: SignatureScheme, memo?: Map<string, unknown>): Promise<CryptoKey> {
+export function importVerificationKey(
+  key: VerificationKeyInfo,
+  scheme: VerificationScheme,
+  memo?: Map<string, unknown>,
+): Promise<CryptoKey> {
   checkKeyForScheme(key, scheme);
   const params = importParams(key, scheme);
-  const paramsKey = scheme.kind === 'ECDSA' ? `ECDSA/${key.curve}` : `${scheme.kind}/${scheme.hash}`;
+  const paramsKey = paramsKeyOf(key, scheme);
   const memoKey = `key:${paramsKey}`;
   const known = memo?.get(memoKey) as Promise<CryptoKey> | undefined;
   if (known) return known;
@@ -266,7 +297,10 @@ export function importVerificationKey(key: PublicKeyInfo, scheme: SignatureSchem
     const entry = byParams;
     const p = imported;
     entry.set(paramsKey, p);
-    p.catch(() => entry.delete(paramsKey));
+    p.then(
+      (k) => RESOLVED.set(p, k),
+      () => entry.delete(paramsKey),
+    );
   }
   if (memo) {
     const p = imported;
@@ -278,10 +312,10 @@ export function importVerificationKey(key: PublicKeyInfo, scheme: SignatureSchem
 
 /** What {@link verifySignature} checks. */
 export interface VerifySignatureInput extends SignatureSchemeOptions {
-  /** The signer's public key. */
-  key: PublicKeyInfo;
+  /** The signer's public key (an Ed25519 key only with the `Ed25519` scheme). */
+  key: VerificationKeyInfo;
   /** How the signature was made: a JOSE name, a DER AlgorithmIdentifier (bytes or node), or a scheme resolved before. */
-  algorithm: CertificateSignatureAlgorithm | Uint8Array | Asn1Node | SignatureScheme;
+  algorithm: CertificateSignatureAlgorithm | Uint8Array | Asn1Node | VerificationScheme;
   /** The signed bytes. */
   data: Uint8Array;
   signature: Uint8Array;
@@ -289,7 +323,7 @@ export interface VerifySignatureInput extends SignatureSchemeOptions {
   keyMemo?: Map<string, unknown>;
 }
 
-function isScheme(a: VerifySignatureInput['algorithm']): a is SignatureScheme {
+function isScheme(a: VerifySignatureInput['algorithm']): a is VerificationScheme {
   return typeof a === 'object' && !(a instanceof Uint8Array) && 'kind' in a;
 }
 
@@ -300,11 +334,15 @@ function isScheme(a: VerifySignatureInput['algorithm']): a is SignatureScheme {
  */
 export async function verifySignature(input: VerifySignatureInput): Promise<boolean> {
   const scheme = isScheme(input.algorithm) ? input.algorithm : signatureScheme(input.algorithm, input);
-  const cryptoKey = await importVerificationKey(input.key, scheme, input.keyMemo);
+  const pending = importVerificationKey(input.key, scheme, input.keyMemo);
+  const cryptoKey = RESOLVED.get(pending) ?? (await pending);
   let signature = input.signature;
   let params: AlgorithmIdentifier | RsaPssParams | EcdsaParams;
-  if (scheme.kind === 'ECDSA') {
-    const size = ecCoordinateBytes(input.key.curve!);
+  if (scheme.kind === 'Ed25519') {
+    if (signature.length !== 64) return false;
+    params = { name: 'Ed25519' };
+  } else if (scheme.kind === 'ECDSA') {
+    const size = ecCoordinateBytes((input.key as PublicKeyInfo).curve!);
     if (scheme.encoding === 'der') {
       try {
         signature = ecdsaDerToP1363(signature, size);

@@ -1,9 +1,17 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hasCode, MediaType, utf8 } from '@vouch/core';
+import { MediaType, utf8 } from '@vouch/core';
+import { createRegistryClient, remoteRepository } from '@vouch/registry';
+import { codeOf, collectPages, pushTestImage, pushTestSignature } from '@vouch/testing';
+import { requireTool, skopeoCopy, startRegistry } from '@vouch/testing/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeLayoutFs, nodeOciLayout } from './layout-fs.js';
+import { undiciFetch } from './undici-fetch.js';
+
+const hasSkopeo =
+  requireTool('docker-registry', 'the skopeo interop test needs CNCF distribution') &&
+  requireTool('skopeo', 'the skopeo interop test needs skopeo');
 
 let dir: string;
 beforeAll(async () => {
@@ -12,15 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (e) {
-    return hasCode(e, (e as { code: never }).code) ? (e as { code: string }).code : `not-a-vouch-error: ${e}`;
-  }
-  return undefined;
-}
 
 describe('nodeLayoutFs', () => {
   it('writes atomically (no temp files left), creates parents, reads back', async () => {
@@ -64,5 +63,25 @@ describe('nodeLayoutFs', () => {
     const d = await repo.pushManifest(MediaType.OCI_INDEX, manifest, { tag: 'empty' });
     expect(JSON.parse(await readFile(join(sub, 'oci-layout'), 'utf8'))).toEqual({ imageLayoutVersion: '1.0.0' });
     expect(await nodeOciLayout(sub).resolve('empty')).toEqual(d);
+  });
+});
+
+describe.skipIf(!hasSkopeo)('nodeOciLayout with skopeo', () => {
+  it('writes a layout skopeo copies to a registry, where vouch reads the image and signs it', async () => {
+    const reg = await startRegistry();
+    const http = undiciFetch();
+    try {
+      const layoutDir = join(dir, 'skopeo-layout');
+      const image = await pushTestImage(nodeOciLayout(layoutDir), 'v1', 'skopeo');
+      await skopeoCopy(`oci:${layoutDir}:v1`, `docker://${reg.host}/seeded/app:v1`);
+      const repo = remoteRepository(createRegistryClient({ fetch: http }), `${reg.host}/seeded/app`);
+      expect(await repo.resolve('v1')).toEqual(image);
+      const { manifest } = await pushTestSignature(repo, image, 'skopeo-seeded');
+      const sigs = await collectPages(repo.referrers(image, { artifactType: MediaType.NOTARY_SIGNATURE }));
+      expect(sigs.map((d) => d.digest)).toEqual([manifest.digest]);
+    } finally {
+      await http.close();
+      await reg.stop();
+    }
   });
 });

@@ -1,4 +1,5 @@
-import { digestOf, type FetchInit, type FetchResponse, hasCode, MediaType, utf8 } from '@vouch/core';
+import { digestOf, type FetchInit, type FetchResponse, MediaType, utf8 } from '@vouch/core';
+import { codeOf } from '@vouch/testing';
 import { describe, expect, it } from 'vitest';
 import { mergeScopes, parseWwwAuthenticate, staticCredentials } from './auth.js';
 import { BoundedCache } from './cache.js';
@@ -31,15 +32,6 @@ function fakeFetch(handler: (url: string, init: FetchInit, calls: Call[]) => Fet
     return handler(url, init, calls);
   };
   return { f, calls };
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (e) {
-    return hasCode(e, (e as { code: never }).code) ? (e as { code: string }).code : `not-a-vouch-error: ${e}`;
-  }
-  return undefined;
 }
 
 const manifest = utf8(

@@ -148,7 +148,11 @@ export function findByIssuerSerial(certs: readonly Certificate[], issuer: Uint8A
  * attribute (RFC 5035): issuerSerial if present, else the sid; the certificate hash must
  * match. Throws ERR_TIMESTAMP_INVALID (step 'signingCertificate').
  */
-export async function resolveSigningCertificate(parsed: ParsedToken, si: ParsedSignerInfo): Promise<Certificate> {
+export async function resolveSigningCertificate(
+  parsed: ParsedToken,
+  si: ParsedSignerInfo,
+  extra: readonly Certificate[] = [],
+): Promise<Certificate> {
   const step = 'signingCertificate';
   const values = si.signedAttrs.get(OID.signingCertificateV2Attribute);
   if (!values || values.length === 0) {
@@ -194,8 +198,13 @@ export async function resolveSigningCertificate(parsed: ParsedToken, si: ParsedS
   const ref = issuerSerial ?? si.sid;
   if (!ref)
     throw tsError(step, 'the signer is identified by subject key identifier, which is not supported (SignerInfo version 1 is required)');
-  const cert = findByIssuerSerial(parsed.token.certificates, ref.issuer, ref.serial);
-  if (!cert) throw tsError(step, 'the TSA signing certificate is not included in the timestamp token');
+  const cert = findByIssuerSerial(parsed.token.certificates, ref.issuer, ref.serial) ?? findByIssuerSerial(extra, ref.issuer, ref.serial);
+  if (!cert) {
+    throw tsError(
+      step,
+      `the TSA signing certificate is not included in the timestamp token${extra.length ? ' nor among the given TSA certificates' : ''}`,
+    );
+  }
   if (!bytesEqual(await digest(hash, cert.der), certHash)) {
     throw tsError(step, 'the TSA signing certificate does not match the hash in the signing-certificate-v2 attribute');
   }

@@ -110,6 +110,11 @@ export interface VerifyTimestampOptions {
   trustedRoots: readonly Certificate[];
   /** Instant at which the TSA chain must be valid; default the token's genTime (as notation does). */
   at?: Date;
+  /**
+   * Further certificates to find the TSA signing certificate and intermediates in, for tokens
+   * that do not embed them (Sigstore trusted roots list the TSA's whole chain). Never anchors.
+   */
+  certificates?: readonly Certificate[];
 }
 
 /** The time range a verified timestamp proves: the signature existed no later than `latest`. */

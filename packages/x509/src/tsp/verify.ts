@@ -46,7 +46,13 @@ function attr(si: ParsedSignerInfo, oid: string, what: string) {
   return v[0]!;
 }
 
-async function verifySigner(parsed: ParsedToken, si: ParsedSignerInfo, roots: readonly Certificate[], at: Date) {
+async function verifySigner(
+  parsed: ParsedToken,
+  si: ParsedSignerInfo,
+  roots: readonly Certificate[],
+  at: Date,
+  extra: readonly Certificate[],
+) {
   if (si.version !== 1) {
     throw tsError('signerInfo', `SignerInfo version ${si.version} is not supported; version 1 (issuer and serial number) is required`);
   }
@@ -54,7 +60,7 @@ async function verifySigner(parsed: ParsedToken, si: ParsedSignerInfo, roots: re
   if (!si.signedAttrsRaw || si.signedAttrCount === 0) {
     throw tsError('signedAttributes', 'the timestamp token has no signed attributes');
   }
-  const signer = await resolveSigningCertificate(parsed, si);
+  const signer = await resolveSigningCertificate(parsed, si, extra);
   let ct: string;
   let md: Uint8Array;
   try {
@@ -100,7 +106,7 @@ async function verifySigner(parsed: ParsedToken, si: ParsedSignerInfo, roots: re
   }
   if (!ok) throw tsError('signature', 'the timestamp token signature does not verify with the TSA signing certificate');
 
-  const chain = await buildChain(signer, parsed.token.certificates, roots);
+  const chain = await buildChain(signer, [...parsed.token.certificates, ...extra], roots);
   if (!chain) {
     throw tsError('chain', `the TSA certificate "${signer.subject}" does not chain to a trusted TSA root`, { signer: signer.subject });
   }
@@ -178,7 +184,7 @@ export async function verifyTimestampToken(
   let lastError: unknown;
   for (const si of parsed.signerInfos) {
     try {
-      verified = await verifySigner(parsed, si, roots, at);
+      verified = await verifySigner(parsed, si, roots, at, options.certificates ?? []);
       break;
     } catch (e) {
       lastError = e;

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import type { Server as HttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 
@@ -51,4 +52,23 @@ export function requireTool(tool: string, why: string): boolean {
   if (process.env.CI === 'true') throw new Error(`${msg}; required under CI=true`);
   console.warn(`NOTICE: ${msg}; skipped`);
   return false;
+}
+
+/**
+ * Listen on a free port of 127.0.0.1; resolves the address and a `stop` that drops open
+ * connections and closes the server.
+ */
+export async function listenLocal(server: HttpServer): Promise<{ host: string; url: string; stop(): Promise<void> }> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  return {
+    host: `127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }

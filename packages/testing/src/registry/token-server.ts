@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomUUID, sign, X509Certificate } from 'node:cry
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { run, which } from './process.js';
+import { listenLocal, run, which } from './process.js';
 
 /** Options of {@link startTokenServer}. */
 export interface StartTokenServerOptions {
@@ -94,19 +94,13 @@ export async function startTokenServer(options: StartTokenServerOptions): Promis
     res.end(JSON.stringify({ token, access_token: token, expires_in: expiresIn, issued_at: new Date(now * 1000).toISOString() }));
   };
   const server = createServer(handler);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const { url, stop } = await listenLocal(server);
   return {
-    realm: `http://127.0.0.1:${port}/token`,
+    realm: `${url}/token`,
     service,
     issuer,
     certPath,
     requests,
-    stop: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
+    stop,
   };
 }

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { listenLocal } from './process.js';
 
 /** Options of {@link startFakeRegistry}. */
 export interface FakeRegistryOptions {
@@ -190,17 +191,11 @@ export async function startFakeRegistry(options: FakeRegistryOptions = {}): Prom
       else res.destroy();
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const { host, url, stop } = await listenLocal(server);
   return {
-    host: `127.0.0.1:${port}`,
-    url: `http://127.0.0.1:${port}`,
+    host,
+    url,
     requests,
-    stop: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
+    stop,
   };
 }

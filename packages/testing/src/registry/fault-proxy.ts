@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { listenLocal } from './process.js';
 
 /** What a fault rule does to a matching request. */
 export type FaultAction =
@@ -155,12 +156,10 @@ export async function startFaultProxy(target: string, rules: FaultRule[] = []): 
       res.end();
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const { host, url, stop } = await listenLocal(server);
   return {
-    host: `127.0.0.1:${port}`,
-    url: `http://127.0.0.1:${port}`,
+    host,
+    url,
     log,
     addRules(...more) {
       for (const rule of more) active.push({ rule, left: rule.times ?? 1 });
@@ -172,10 +171,6 @@ export async function startFaultProxy(target: string, rules: FaultRule[] = []): 
     resetPeak() {
       peak = inFlight;
     },
-    stop: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
+    stop,
   };
 }

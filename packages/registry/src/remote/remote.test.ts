@@ -1,71 +1,46 @@
+/**
+ * remoteRepository over real HTTP: a real CNCF distribution registry (Debian `docker-registry`,
+ * no Referrers API) with basic and token auth, the in-repo fake registry with the Referrers API,
+ * and a fault-injecting proxy. The transport is the runtime's own `fetch`.
+ */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Annotation, type Descriptor, digestOf, hasCode, MediaType, referenceScope, utf8 } from '@vouch/core';
+import { Annotation, type Descriptor, digestOf, type FetchLike, fetchLike, MediaType, referenceScope, utf8 } from '@vouch/core';
+import { codeOf, collectPages as collect, pushTestSignature, pushTestImage as seedImage } from '@vouch/testing';
 import {
-  buildSignatureManifest,
-  createRegistryClient,
-  type RegistryClientOptions,
-  referrersTag,
-  remoteRepository,
-  staticCredentials,
-  type WritableRepository,
-} from '@vouch/registry';
+  type RunningRegistry,
+  requireTool,
+  startFakeRegistry,
+  startFaultProxy,
+  startRegistry,
+  startTokenServer,
+} from '@vouch/testing/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodeOciLayout } from './layout-fs.js';
-import { startFakeRegistry } from './testing/fake-registry.js';
-import { startFaultProxy } from './testing/fault-proxy.js';
-import { requireTool } from './testing/process.js';
-import { type RunningRegistry, skopeoCopy, startRegistry } from './testing/registry-server.js';
-import { startTokenServer } from './testing/token-server.js';
-import { undiciFetch } from './undici-fetch.js';
+import { referrersTag } from '../content.js';
+import type { WritableRepository } from '../types.js';
+import { staticCredentials } from './auth.js';
+import { createRegistryClient, type RegistryClientOptions } from './client.js';
+import { remoteRepository } from './remote.js';
 
 const hasRegistry = requireTool('docker-registry', 'the real-registry tests need CNCF distribution');
 const hasHtpasswd = hasRegistry && requireTool('htpasswd', 'the basic-auth registry test needs htpasswd');
 const hasOpenssl = hasRegistry && requireTool('openssl', 'the token-auth registry test needs openssl');
-const hasSkopeo = hasRegistry && requireTool('skopeo', 'the skopeo interop test needs skopeo');
 
-const http = undiciFetch();
+const http: FetchLike = fetchLike();
 const cleanups: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
-  await http.close();
 });
 
 function client(extra: Partial<RegistryClientOptions> = {}) {
   return createRegistryClient({ fetch: http, retry: { minDelayMs: 1, maxDelayMs: 5 }, timeoutMs: 10_000, ...extra });
 }
 
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (e) {
-    return hasCode(e, (e as { code: never }).code) ? (e as { code: string }).code : `not-a-vouch-error: ${e}`;
-  }
-  return undefined;
-}
-
-async function collect(it: AsyncIterable<Descriptor[]>): Promise<Descriptor[]> {
-  const out: Descriptor[] = [];
-  for await (const page of it) out.push(...page);
-  return out;
-}
-
-/** Push a minimal image (config + one layer) tagged `tag`; returns its descriptor. */
-async function seedImage(repo: WritableRepository, tag: string, salt = tag): Promise<Descriptor> {
-  const config = await repo.pushBlob(MediaType.OCI_CONFIG, utf8(JSON.stringify({ architecture: 'amd64', os: 'linux', salt })));
-  const layer = await repo.pushBlob(MediaType.OCI_LAYER_TAR_GZIP, utf8(`layer ${salt}`));
-  const manifest = utf8(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OCI_MANIFEST, config, layers: [layer] }));
-  return repo.pushManifest(MediaType.OCI_MANIFEST, manifest, { tag });
-}
-
-/** Push a Notary signature (fake envelope bytes) for `subject`, as notation does. */
+/** Push a signature (fake envelope bytes) for `subject`, as notation lays it out. */
 async function pushSignature(repo: WritableRepository, subject: Descriptor, envelope: string) {
-  const env = await repo.pushBlob(MediaType.JWS, utf8(envelope));
-  await repo.pushBlob(MediaType.OCI_EMPTY, utf8('{}'));
-  const built = buildSignatureManifest({ subject, envelopeDescriptor: env, annotations: { [Annotation.THUMBPRINT_S256]: '[]' } });
-  const desc = await repo.pushManifest(MediaType.OCI_MANIFEST, built.bytes);
-  return { desc, env };
+  const { manifest, envelope: env } = await pushTestSignature(repo, subject, envelope);
+  return { desc: manifest, env };
 }
 
 describe.skipIf(!hasRegistry)('remote repository against CNCF distribution (docker-registry)', () => {
@@ -175,20 +150,6 @@ describe.skipIf(!hasRegistry)('remote repository against CNCF distribution (dock
     const d = await repo.pushBlob('application/octet-stream', big);
     const fresh = remoteRepository(client(), `${reg.host}/demo/chunks`);
     expect(await fresh.fetchBlob(d)).toEqual(big);
-  });
-
-  it.skipIf(!hasSkopeo)('reads an image seeded with skopeo from an OCI layout vouch wrote', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'vouch-skopeo-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const layout = nodeOciLayout(join(dir, 'layout'));
-    const image = await seedImage(layout, 'v1', 'skopeo');
-    await skopeoCopy(`oci:${join(dir, 'layout')}:v1`, `docker://${reg.host}/seeded/app:v1`);
-    const repo = remoteRepository(client(), `${reg.host}/seeded/app`);
-    expect(await repo.resolve('v1')).toEqual(image);
-    // sign it remotely and copy the signature back into the layout through the same API
-    const { desc } = await pushSignature(repo, image, 'skopeo-seeded');
-    const sigs = await collect(repo.referrers(image, { artifactType: MediaType.NOTARY_SIGNATURE }));
-    expect(sigs.map((d) => d.digest)).toEqual([desc.digest]);
   });
 
   it('honours an AbortSignal', async () => {
