@@ -4,6 +4,7 @@ import { apiServerRole, benchRegistryRequests, benchScan10k } from './controller
 import { benchCosignVerifyWarm } from './cosign-verify-warm.js';
 import { benchRegistry } from './registry.js';
 import { benchVerifyWarm } from './verify-warm.js';
+import { benchWebhook } from './webhook.js';
 
 if (process.env.VOUCH_BENCH_ROLE === 'apiserver') {
   // the child process of the cluster-mode benchmark (the fake API server, kept out of the measured RSS)
@@ -27,3 +28,4 @@ for (const [name, run] of Object.entries(benches)) {
   await run();
 }
 await benchRegistry(only);
+await benchWebhook(only);

@@ -24,22 +24,10 @@ import { createRegistryClient, remoteRepository } from '@vouch/registry';
 import { registryBinary, startRegistry } from '@vouch/testing/registry';
 import { memoryTrustStore } from '@vouch/trust-policy';
 import { createTestPki } from '@vouch/x509';
-import { emit } from './util.js';
+import { emit, pool } from './util.js';
 
 const IMAGES = 200;
 const CONCURRENCY = 16;
-
-async function pool<T>(items: readonly T[], n: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(n, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        await fn(items[i]!, i);
-      }
-    }),
-  );
-}
 
 interface Recorded {
   method: string;

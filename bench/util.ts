@@ -60,6 +60,19 @@ export function median(values: readonly number[]): number {
   return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
 }
 
+/** Runs `fn` over `items` with at most `n` at once. */
+export async function pool<T>(items: readonly T[], n: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await fn(items[i]!, i);
+      }
+    }),
+  );
+}
+
 /**
  * Counts the WebCrypto `verify`, `digest` and `importKey` calls made while `op` runs once (a
  * regression — an extra import or digest — shows in a benchmark's details).

@@ -7,22 +7,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as esbuild from 'esbuild';
+import { bundleNodeScript } from './bundle.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'vouch-bench-'));
 const out = join(dir, 'bench.mjs');
 try {
-  esbuild.buildSync({
-    entryPoints: ['bench/index.ts'],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile: out,
-    tsconfig: 'tsconfig.base.json',
-    logLevel: 'warning',
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  });
+  bundleNodeScript('bench/index.ts', out);
   const r = spawnSync(
     process.execPath,
     [...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), '--expose-gc', out, ...process.argv.slice(2)],

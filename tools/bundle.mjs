@@ -11,6 +11,24 @@ import * as esbuild from 'esbuild';
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
+ * Bundle a TypeScript script (`bench/index.ts`, `fuzz/index.ts`) into one ESM file for Node 20,
+ * workspace packages resolved to their sources, with `require` available to bundled CommonJS.
+ */
+export function bundleNodeScript(entry, outfile) {
+  esbuild.buildSync({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile,
+    tsconfig: join(repoRoot, 'tsconfig.base.json'),
+    logLevel: 'warning',
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  });
+}
+
+/**
  * Bundle `entry` into `<outDir>/notation-<name>` (one CommonJS file with a node shebang, mode 0755)
  * and `<outDir>/notation-<name>.tar.gz` holding just that file: the two forms
  * `vouch plugin install --file` and `notation plugin install --file` accept. Returns both paths.

@@ -18,6 +18,7 @@ const dirs = [
   ...['packages', 'examples'].flatMap((d) => (existsSync(d) ? readdirSync(d).map((n) => join(d, n)) : [])),
   'conformance',
   'bench',
+  'fuzz',
   'tools/gen-vectors',
   'tools/test',
 ];

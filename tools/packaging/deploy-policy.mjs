@@ -48,7 +48,10 @@ export function checkDeployment(objects, options = {}) {
   const dep = one('Deployment');
   const svc = one('Service');
   const pdb = one('PodDisruptionBudget');
-  const hpa = one('HorizontalPodAutoscaler');
+  // the HorizontalPodAutoscaler is optional (Helm autoscaling.enabled); without it, replicas decide
+  const hpas = ofKind('HorizontalPodAutoscaler');
+  if (hpas.length > 1) bad(`expected at most one HorizontalPodAutoscaler, found ${hpas.length}`);
+  const hpa = hpas[0];
   if (!dep) return problems;
   const pod = dep.spec?.template?.spec ?? {};
   const podLabels = dep.spec?.template?.metadata?.labels ?? {};
@@ -74,6 +77,8 @@ export function checkDeployment(objects, options = {}) {
   if (!spreads.length && !anti) bad(`Deployment ${name}: no topology spread or pod anti-affinity over its own pods`);
 
   const containers = pod.containers ?? [];
+  const deadlines = [];
+  const metricsPorts = [];
   if (!containers.length) bad(`Deployment ${name}: no containers`);
   const volumes = new Map((pod.volumes ?? []).map((v) => [v.name, v]));
   for (const c of containers) {
@@ -126,6 +131,22 @@ export function checkDeployment(objects, options = {}) {
       if (m.mountPath !== '/tmp' && m.readOnly !== true && !volumes.get(m.name)?.emptyDir)
         bad(`${where}: mount ${m.mountPath} is writable`);
     if (!args.port || ![...portNames.values()].includes(Number(args.port))) bad(`${where}: --port ${args.port} is not a container port`);
+    // Time: the review deadline stays below every webhook's timeoutSeconds (an answer, not an
+    // API-server timeout), and the grace period covers the shutdown delay plus one deadline.
+    const timeoutMs = Number(args['timeout-ms'] ?? 8000);
+    const delayMs = Number(args['shutdown-delay-ms'] ?? 0);
+    deadlines.push({ where, timeoutMs });
+    const grace = (pod.terminationGracePeriodSeconds ?? 30) * 1000;
+    if (!(grace >= delayMs + timeoutMs + 2000))
+      bad(
+        `${where}: terminationGracePeriodSeconds ${grace / 1000} does not cover --shutdown-delay-ms ${delayMs} + --timeout-ms ${timeoutMs} + 2 s`,
+      );
+    if (args['metrics-port'] !== undefined) {
+      const mp = Number(args['metrics-port']);
+      const name = [...portNames.entries()].find(([, p]) => p === mp)?.[0];
+      if (!name) bad(`${where}: --metrics-port ${mp} is not a container port`);
+      else metricsPorts.push({ name, port: mp });
+    }
   }
 
   // Service → pods
@@ -135,6 +156,29 @@ export function checkDeployment(objects, options = {}) {
     const names = new Set(containers.flatMap((c) => (c.ports ?? []).map((p) => p.name)));
     for (const p of svc.spec?.ports ?? [])
       if (typeof p.targetPort === 'string' && !names.has(p.targetPort)) bad(`Service: targetPort ${p.targetPort} is not a container port`);
+    for (const m of metricsPorts)
+      if (!(svc.spec?.ports ?? []).some((p) => p.targetPort === m.name || p.targetPort === m.port))
+        bad(`Service: no port reaches the metrics port ${m.name} (${m.port})`);
+  }
+
+  // ServiceMonitor (Prometheus Operator): scrapes the Service's metrics port
+  for (const sm of ofKind('ServiceMonitor')) {
+    const where = `ServiceMonitor ${sm.metadata?.name}`;
+    if (!svc || !matches(sm.spec?.selector?.matchLabels, svc.metadata?.labels) || !Object.keys(sm.spec?.selector?.matchLabels ?? {}).length)
+      bad(`${where}: selector does not select the webhook Service`);
+    const nsNames = sm.spec?.namespaceSelector?.matchNames;
+    if (nsNames && !nsNames.includes(ns)) bad(`${where}: namespaceSelector does not include ${ns}`);
+    const svcPorts = new Set((svc?.spec?.ports ?? []).map((p) => p.name));
+    const metricsSvcPorts = new Set(
+      (svc?.spec?.ports ?? [])
+        .filter((p) => metricsPorts.some((m) => p.targetPort === m.name || p.targetPort === m.port))
+        .map((p) => p.name),
+    );
+    for (const e of sm.spec?.endpoints ?? []) {
+      if (!svcPorts.has(e.port)) bad(`${where}: endpoint port ${e.port} is not a Service port`);
+      else if (!metricsSvcPorts.has(e.port)) bad(`${where}: endpoint port ${e.port} does not reach --metrics-port`);
+    }
+    if (!(sm.spec?.endpoints ?? []).length) bad(`${where}: no endpoints`);
   }
 
   // PodDisruptionBudget
@@ -142,6 +186,10 @@ export function checkDeployment(objects, options = {}) {
     if (!matches(pdb.spec?.selector?.matchLabels, podLabels)) bad('PodDisruptionBudget: selector does not match the webhook pods');
     if (!(pdb.spec?.minAvailable >= 1) && pdb.spec?.maxUnavailable === undefined) bad('PodDisruptionBudget: minAvailable < 1');
     if (pdb.spec?.minAvailable >= dep.spec?.replicas) bad('PodDisruptionBudget: minAvailable ≥ replicas blocks every node drain');
+    if (pdb.spec?.maxUnavailable !== undefined && !(pdb.spec.maxUnavailable >= 1))
+      bad('PodDisruptionBudget: maxUnavailable < 1 blocks every node drain');
+    if (pdb.spec?.maxUnavailable >= dep.spec?.replicas)
+      bad('PodDisruptionBudget: maxUnavailable ≥ replicas lets a drain take every replica');
   }
 
   // HorizontalPodAutoscaler
@@ -168,6 +216,9 @@ export function checkDeployment(objects, options = {}) {
     for (const h of hooks) {
       const where = `${kind} ${h.name}`;
       if (!(h.timeoutSeconds < 10)) bad(`${where}: timeoutSeconds ${h.timeoutSeconds} is not below 10`);
+      for (const d of deadlines)
+        if (!(d.timeoutMs < (h.timeoutSeconds ?? 10) * 1000))
+          bad(`${where}: timeoutSeconds ${h.timeoutSeconds} is not above ${d.where}'s --timeout-ms ${d.timeoutMs}`);
       if (h.failurePolicy !== 'Fail') bad(`${where}: failurePolicy ${h.failurePolicy}, expected Fail`);
       if (h.sideEffects !== 'None') bad(`${where}: sideEffects ${h.sideEffects}, expected None`);
       if (JSON.stringify(h.admissionReviewVersions) !== '["v1"]')

@@ -5,7 +5,7 @@
 //   (lists, and maps in key order), define / include; fields of . and $ (.Values, .Release,
 //   .Chart, .Capabilities); string, number, bool literals; parenthesised pipelines; functions
 //   include toYaml nindent indent quote squote default empty required printf trunc trimSuffix
-//   trimPrefix replace lower upper toString int b64enc eq ne lt le gt ge not and or hasKey list.
+//   trimPrefix replace lower upper toString int add sub mul div b64enc eq ne lt le gt ge not and or hasKey list.
 // Anything else (variables, other functions) is an error, never a silent difference.
 //
 //   node tools/packaging/render-helm.mjs deploy/helm/vouch [--namespace NS] [--name NAME] [--set a.b=c]…
@@ -262,6 +262,10 @@ function makeFunctions(env) {
     upper: (s) => str(s).toUpperCase(),
     toString: (v) => str(v),
     int: (v) => Math.trunc(Number(v ?? 0)),
+    add: (...a) => a.reduce((x, y) => Math.trunc(Number(x)) + Math.trunc(Number(y)), 0),
+    sub: (a, b) => Math.trunc(Number(a)) - Math.trunc(Number(b)),
+    mul: (...a) => a.reduce((x, y) => Math.trunc(Number(x)) * Math.trunc(Number(y)), 1),
+    div: (a, b) => Math.trunc(Math.trunc(Number(a)) / Math.trunc(Number(b))),
     b64enc: (s) => btoa(String.fromCharCode(...new TextEncoder().encode(str(s)))),
     eq: (a, ...b) => b.some((x) => x === a),
     ne: cmp((a, b) => a !== b),

@@ -24,7 +24,7 @@ const deployDir = join(repoRoot, 'deploy');
 const base = join(deployDir, 'kustomize', 'base');
 const overlay = join(deployDir, 'kustomize', 'overlays', 'production');
 const chart = join(deployDir, 'helm', 'vouch');
-const CRDS = ['cert-manager.io/v1/Certificate', 'cert-manager.io/v1/Issuer'];
+const CRDS = ['cert-manager.io/v1/Certificate', 'cert-manager.io/v1/Issuer', 'monitoring.coreos.com/v1/ServiceMonitor'];
 const keyOf = (o: K8sObject) => `${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name}`;
 const clone = (objects: K8sObject[]) => structuredClone(objects) as K8sObject[];
 const find = (objects: K8sObject[], kind: string) => objects.find((o) => o.kind === kind)!;
@@ -39,6 +39,8 @@ beforeAll(async () => {
   renders.helmDefault = await helm(['webhook.caBundle=Q0E=']);
   renders.helmWithNamespace = await helm(['namespace.create=true']);
   renders.helmCertManager = await helm(['certManager.enabled=true']);
+  renders.helmMonitoring = await helm(['webhook.caBundle=Q0E=', 'serviceMonitor.enabled=true', 'serviceMonitor.labels.release=prometheus']);
+  renders.helmNoAutoscaling = await helm(['webhook.caBundle=Q0E=', 'autoscaling.enabled=false', 'webhook.timeoutSeconds=5']);
   renders.helmCustom = await helm([
     'fullnameOverride=admission',
     'image.digest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
@@ -75,6 +77,39 @@ describe('deploy: renderers', () => {
         'ValidatingWebhookConfiguration//vouch-webhook',
       ].sort(),
     );
+  });
+
+  it('high availability by default: 3 replicas, HPA from 3, one replica disrupted at a time, anti-affinity, readiness probe', () => {
+    for (const name of ['base', 'helmDefault']) {
+      const objs = renders[name];
+      const dep = find(objs, 'Deployment');
+      expect(dep.spec.replicas, name).toBe(3);
+      expect(find(objs, 'HorizontalPodAutoscaler').spec.minReplicas, name).toBe(3);
+      expect(find(objs, 'PodDisruptionBudget').spec, name).toMatchObject({ maxUnavailable: 1 });
+      expect(
+        dep.spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.topologyKey,
+      ).toBe('kubernetes.io/hostname');
+      const c = dep.spec.template.spec.containers[0];
+      expect(c.readinessProbe.httpGet).toMatchObject({ path: '/readyz', port: 'https', scheme: 'HTTPS' });
+      expect(c.args).toEqual(expect.arrayContaining(['--timeout-ms=7000', '--watch', '--metrics-port=9090', '--shutdown-delay-ms=5000']));
+      expect(c.ports).toContainEqual({ name: 'metrics', containerPort: 9090, protocol: 'TCP' });
+      expect(find(objs, 'Service').spec.ports).toContainEqual({ name: 'metrics', port: 9090, targetPort: 'metrics', protocol: 'TCP' });
+      for (const kind of ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'])
+        expect(find(objs, kind).webhooks[0].timeoutSeconds, `${name} ${kind}`).toBe(8);
+    }
+  });
+
+  it('helm: the deadline follows webhook.timeoutSeconds, the HPA is optional, the ServiceMonitor scrapes the metrics port', () => {
+    const dep = find(renders.helmNoAutoscaling, 'Deployment');
+    expect(dep.spec.template.spec.containers[0].args).toContain('--timeout-ms=4000');
+    expect(dep.spec.template.spec.terminationGracePeriodSeconds).toBe(27);
+    expect(find(renders.helmNoAutoscaling, 'ValidatingWebhookConfiguration').webhooks[0].timeoutSeconds).toBe(5);
+    expect(renders.helmNoAutoscaling.some((o) => o.kind === 'HorizontalPodAutoscaler')).toBe(false);
+    expect(renders.helmDefault.some((o) => o.kind === 'ServiceMonitor')).toBe(false);
+    const sm = find(renders.helmMonitoring, 'ServiceMonitor');
+    expect(sm.metadata.labels.release).toBe('prometheus');
+    expect(sm.spec.endpoints).toEqual([{ port: 'metrics', path: '/metrics', interval: '30s' }]);
+    expect(find(renders.overlay, 'ServiceMonitor').spec.endpoints[0].port).toBe('metrics');
   });
 
   it('the overlay applies its patches and image override', () => {
@@ -155,6 +190,8 @@ describe('deploy: rules every rendering keeps', () => {
     ['helmWithNamespace', { requireNamespace: true, requireCaSource: false }],
     ['helmCertManager', {}],
     ['helmCustom', {}],
+    ['helmMonitoring', {}],
+    ['helmNoAutoscaling', {}],
   ];
   for (const [name, opts] of cases) {
     it(`${name} is compliant`, () => {
@@ -177,6 +214,11 @@ describe('deploy: rules every rendering keeps', () => {
     hook.namespaceSelector.matchExpressions[0].values = ['kube-system'];
     hook.rules = hook.rules.filter((r: K8sObject) => r.apiGroups[0] !== 'batch');
     find(objs, 'HorizontalPodAutoscaler').spec.minReplicas = 1;
+    c.args = c.args.map((a: string) =>
+      a.startsWith('--timeout-ms=') ? '--timeout-ms=9000' : a.startsWith('--metrics-port=') ? '--metrics-port=9191' : a,
+    );
+    dep.spec.template.spec.terminationGracePeriodSeconds = 10;
+    find(objs, 'ServiceMonitor').spec.endpoints[0].port = 'https';
     const problems = checkDeployment(objs, { requireNamespace: true }).join('\n');
     for (const text of [
       'replicas 1 < 2',
@@ -189,7 +231,11 @@ describe('deploy: rules every rendering keeps', () => {
       'namespace vouch-system is not excluded',
       'batch/cronjobs is not covered',
       'minReplicas 1 < 2',
-      'minAvailable ≥ replicas',
+      'maxUnavailable ≥ replicas',
+      "timeoutSeconds 8 is not above Deployment vouch-webhook container webhook's --timeout-ms 9000",
+      'terminationGracePeriodSeconds 10 does not cover --shutdown-delay-ms 5000 + --timeout-ms 9000 + 2 s',
+      '--metrics-port 9191 is not a container port',
+      'ServiceMonitor vouch-webhook: endpoint port https does not reach --metrics-port',
     ]) {
       expect(problems).toContain(text);
     }

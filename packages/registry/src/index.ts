@@ -19,6 +19,7 @@ export {
 } from './remote/auth.js';
 export {
   createRegistryClient,
+  parseRetryAfter,
   type RegistryClient,
   type RegistryClientOptions,
   type RegistryClientStats,

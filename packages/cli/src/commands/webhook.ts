@@ -1,47 +1,68 @@
-import { readFileSync } from 'node:fs';
-import { VouchError } from '@vouch/core';
 import type { Command } from 'commander';
 import { act, collect, positiveInt, required } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
 import { cliImageVerifier, parseOciLayoutMap } from '../kyverno/images.js';
-import { DEFAULT_MAX_BODY_BYTES, DEFAULT_WEBHOOK_TIMEOUT_MS, startWebhookServer } from '../webhook/server.js';
+import { createMetricsRegistry, type MetricsServer, registerWebhookMetrics, startMetricsServer } from '../webhook/metrics.js';
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_IMAGES_PER_REVIEW,
+  DEFAULT_MAX_IN_FLIGHT,
+  DEFAULT_READ_TIMEOUT_MS,
+  DEFAULT_WEBHOOK_TIMEOUT_MS,
+  startWebhookServer,
+  type WebhookLogEntry,
+} from '../webhook/server.js';
+import { webhookTransport } from '../webhook/transport.js';
 
-function readPem(ctx: CliContext, path: string, flag: string): string {
-  try {
-    return readFileSync(ctx.resolvePath(path), 'utf8');
-  } catch (e) {
-    throw new VouchError('ERR_IO', `cannot read ${flag} ${path}: ${(e as Error).message}`, { cause: e, details: { path } });
-  }
+function port(value: unknown, flag: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(String(value)) || n > 65535) throw new UsageError(`${flag} value ${String(value)} must be a port number (0-65535)`);
+  return n;
 }
 
-function port(value: unknown): number {
+function nonNegativeInt(value: unknown, flag: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(String(value)) || n > 65535) throw new UsageError(`--port value ${String(value)} must be a port number (0-65535)`);
+  if (!/^\d+$/.test(String(value)) || !Number.isSafeInteger(n)) throw new UsageError(`${flag} value ${String(value)} must be a number ≥ 0`);
   return n;
 }
 
 /**
  * `vouch webhook`: the Kyverno-compatible admission webhook over HTTPS. Runs until SIGTERM or
- * SIGINT, then stops accepting, finishes in-flight reviews and exits 0. Logs JSON lines on stdout.
+ * SIGINT, then turns not ready, finishes in-flight reviews and exits 0. Logs JSON lines on stdout.
  */
 export function registerWebhook(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('webhook')
     .description(
-      'Serve Kyverno verifyImages (type Notary) admission over HTTPS: POST /mutate, /validate (AdmissionReview v1), GET /healthz, /readyz',
+      'Serve Kyverno verifyImages (type Notary) admission over HTTPS: POST /mutate, /validate (AdmissionReview v1), GET /healthz, /readyz; Prometheus metrics on --metrics-port',
     )
-    .option('--policies <dir>', 'directory of ClusterPolicy/Policy YAML files (read recursively)')
-    .option('--tls-cert <file>', 'PEM server certificate (chain)')
-    .option('--tls-key <file>', 'PEM server private key')
+    .option('--policies <dir>', 'directory of ClusterPolicy/Policy YAML files (read recursively); an empty or invalid set is not served')
+    .option('--tls-cert <file>', 'PEM server certificate (chain); reloaded when the file changes')
+    .option('--tls-key <file>', 'PEM server private key; reloaded when the file changes')
     .option('--port <port>', 'port to listen on', '9443')
     .option('--address <address>', 'address to listen on', '0.0.0.0')
     .option(
       '--timeout-ms <ms>',
-      'deadline for one review, below the webhook timeout; reached: answered by failurePolicy',
+      "deadline for one review, below the webhook configuration's timeoutSeconds; reached: answered by failurePolicy",
       String(DEFAULT_WEBHOOK_TIMEOUT_MS),
     )
-    .option('--max-body-bytes <n>', 'request body limit', String(DEFAULT_MAX_BODY_BYTES))
-    .option('--watch', 'reload the policies when the directory changes')
+    .option('--max-body-bytes <n>', 'request body limit (larger: 413)', String(DEFAULT_MAX_BODY_BYTES))
+    .option(
+      '--read-timeout-ms <ms>',
+      'time a client has to send the request headers and body (slower: 408)',
+      String(DEFAULT_READ_TIMEOUT_MS),
+    )
+    .option('--max-in-flight <n>', 'reviews evaluated at once; more are answered by failurePolicy at once', String(DEFAULT_MAX_IN_FLIGHT))
+    .option(
+      '--max-images-per-review <n>',
+      'distinct images one request may carry; more: denied without evaluation',
+      String(DEFAULT_MAX_IMAGES_PER_REVIEW),
+    )
+    .option('--registry-concurrency <n>', 'requests in flight per registry (more wait, up to 16 times as many)', '16')
+    .option('--watch', 'reload the policies when the directory changes (a bad set is not applied); start not ready if the first load fails')
+    .option('--metrics-port <port>', 'serve Prometheus metrics over HTTP at /metrics on this port (default: off)')
+    .option('--metrics-address <address>', 'address for the metrics port (default: --address)')
+    .option('--shutdown-delay-ms <ms>', 'on SIGTERM, keep serving this long after readiness turns false', '0')
     .option('--insecure-registry <host:port>', 'use plain HTTP for this registry (repeatable)', collect)
     .option(
       '--oci-layout-map <ref=path>',
@@ -50,18 +71,31 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
     );
   act(cmd, ctx, async (_args, opts) => {
     const policyDir = ctx.resolvePath(required(opts.policies, 'policies'));
-    const cert = readPem(ctx, required(opts.tlsCert, 'tls-cert'), '--tls-cert');
-    const key = readPem(ctx, required(opts.tlsKey, 'tls-key'), '--tls-key');
+    const certFile = ctx.resolvePath(required(opts.tlsCert, 'tls-cert'));
+    const keyFile = ctx.resolvePath(required(opts.tlsKey, 'tls-key'));
     const timeoutMs = positiveInt(opts.timeoutMs, '--timeout-ms')!;
     const maxBodyBytes = positiveInt(opts.maxBodyBytes, '--max-body-bytes')!;
+    const readTimeoutMs = positiveInt(opts.readTimeoutMs, '--read-timeout-ms')!;
+    const maxInFlight = positiveInt(opts.maxInFlight, '--max-in-flight')!;
+    const maxImagesPerReview = positiveInt(opts.maxImagesPerReview, '--max-images-per-review')!;
+    const registryConcurrency = positiveInt(opts.registryConcurrency, '--registry-concurrency')!;
+    const shutdownDelayMs = nonNegativeInt(opts.shutdownDelayMs, '--shutdown-delay-ms');
+    const listenPort = port(opts.port, '--port');
+    const metricsPort = opts.metricsPort === undefined ? undefined : port(opts.metricsPort, '--metrics-port');
+    const log = (entry: WebhookLogEntry) => {
+      ctx.stdout.write(`${JSON.stringify({ time: ctx.now().toISOString(), ...entry })}\n`);
+    };
+    const registry = metricsPort === undefined ? undefined : createMetricsRegistry();
+    const metrics = registry ? registerWebhookMetrics(registry) : undefined;
+    const transport = webhookTransport(ctx, { maxConcurrent: registryConcurrency, metrics });
     const verifier = cliImageVerifier(ctx, {
       insecureRegistries: (opts.insecureRegistry as string[] | undefined) ?? [],
       layouts: parseOciLayoutMap(ctx, opts.ociLayoutMap as string[] | undefined),
       registryTimeoutMs: timeoutMs,
+      fetch: transport.fetch,
+      // a registry asking for a longer pause than a review can wait fails at once (the guard then holds off for it)
+      retry: { retries: 2, maxRetryAfterMs: Math.floor(timeoutMs / 4) },
     });
-    const log = (entry: Record<string, unknown>) => {
-      ctx.stdout.write(`${JSON.stringify({ time: ctx.now().toISOString(), ...entry })}\n`);
-    };
     // Signals are listened for before anything starts, so a SIGTERM during startup still shuts down cleanly.
     let stop!: (signal: string) => void;
     const stopped = new Promise<string>((resolve) => {
@@ -71,28 +105,40 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
     const onInt = () => stop('SIGINT');
     process.once('SIGTERM', onTerm);
     process.once('SIGINT', onInt);
+    let metricsServer: MetricsServer | undefined;
     try {
       const server = await startWebhookServer({
         policyDir,
         watch: !!opts.watch,
         verifier,
-        tls: { cert, key },
-        port: port(opts.port),
+        tls: { certFile, keyFile },
+        port: listenPort,
         address: String(opts.address),
         timeoutMs,
         maxBodyBytes,
+        readTimeoutMs,
+        maxInFlight,
+        maxImagesPerReview,
+        shutdownDelayMs,
         log,
+        ...(metrics ? { metrics } : {}),
       });
       try {
-        const first = await Promise.race([server.ready.then(() => 'ready'), stopped]);
-        if (first === 'ready') {
-          const signal = await stopped;
-          log({ level: 'info', msg: 'shutting down', signal });
+        if (registry && metricsPort !== undefined) {
+          metricsServer = await startMetricsServer({
+            registry,
+            port: metricsPort,
+            address: String(opts.metricsAddress ?? opts.address),
+          });
+          log({ level: 'info', msg: 'metrics listening', address: metricsServer.address.url });
         }
+        const signal = await stopped;
+        log({ level: 'info', msg: 'shutting down', signal });
       } finally {
         await server.close();
       }
     } finally {
+      await metricsServer?.close();
       process.off('SIGTERM', onTerm);
       process.off('SIGINT', onInt);
     }

@@ -9,7 +9,7 @@ import { type FetchLike, parseReference, type Reference, VouchError } from '@vou
 import { type NotaryImageVerifier, notationImageVerifier } from '@vouch/kyverno';
 import { nodeOciLayout } from '@vouch/node';
 import { ocspCrlRevocation } from '@vouch/notation';
-import { createRegistryClient, type Repository, remoteRepository } from '@vouch/registry';
+import { createRegistryClient, type Repository, type RetryOptions, remoteRepository } from '@vouch/registry';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../context.js';
 import { envelopeCodecs } from '../deps.js';
@@ -70,8 +70,12 @@ export interface CliImageVerifierOptions {
   layouts?: readonly OciLayoutMapping[];
   /** Per-request registry deadline in ms (default the registry client's). */
   registryTimeoutMs?: number;
+  /** Registry transport (default the CLI's pooled one; `vouch webhook` passes a guarded one). */
+  fetch?: FetchLike;
   /** Wraps the registry transport (e.g. `vouch controller`'s registry request budget). */
   wrapFetch?: (fetch: FetchLike) => FetchLike;
+  /** Registry retry policy (default: 2 retries). */
+  retry?: RetryOptions;
 }
 
 /** The layout mapped to `ref`, if any: a one-reference mapping wins over a repository mapping. */
@@ -92,7 +96,8 @@ export function layoutFor(layouts: readonly OciLayoutMapping[], ref: Reference):
  */
 export function cliImageVerifier(ctx: CliContext, options: CliImageVerifierOptions = {}): NotaryImageVerifier {
   const layouts = options.layouts ?? [];
-  const fetch = options.wrapFetch ? options.wrapFetch(cliFetch(ctx)) : cliFetch(ctx);
+  const base = options.fetch ?? cliFetch(ctx);
+  const fetch = options.wrapFetch ? options.wrapFetch(base) : base;
   let client: ReturnType<typeof createRegistryClient> | undefined;
   const remotes = new Map<string, Repository>();
   const layoutRepos = new Map<string, Repository>();
@@ -105,7 +110,7 @@ export function cliImageVerifier(ctx: CliContext, options: CliImageVerifierOptio
       insecureRegistries: [...(config.insecureRegistries ?? []), ...(options.insecureRegistries ?? [])],
       logger: ctx.logger(),
       userAgent: `vouch/${ctx.version}`,
-      retry: { retries: 2 },
+      retry: options.retry ?? { retries: 2 },
       ...(options.registryTimeoutMs ? { timeoutMs: options.registryTimeoutMs } : {}),
     });
     return client;

@@ -46,7 +46,8 @@ export async function manifestFilesAsync(dir: string): Promise<string[]> {
       if (e.name.startsWith('.')) continue;
       const p = join(d, e.name);
       if (e.isDirectory()) await walk(p);
-      else if (e.isFile() && MANIFEST_EXT.test(e.name)) out.push(p);
+      else if (MANIFEST_EXT.test(e.name) && (e.isFile() || (e.isSymbolicLink() && (await stat(p).catch(() => undefined))?.isFile())))
+        out.push(p); // symlinked files too: a mounted ConfigMap holds links into its ..data directory
     }
   };
   try {

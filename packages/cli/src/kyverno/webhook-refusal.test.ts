@@ -79,24 +79,30 @@ describe('the webhook refuses policies it cannot evaluate', () => {
     expect((err as Error).message).toMatch(/^cosign\.yaml:\d+:\d+: vouch cannot evaluate verifyImages of type Cosign/);
   });
 
-  it('startWebhookServer: ready rejects with the reason, readyz stays 503, and reviews are denied (never admitted)', async () => {
+  it('startWebhookServer: refuses to start (nothing listens); with watch it serves not ready, readyz 503 with the reason, reviews denied', async () => {
     const logs: WebhookLogEntry[] = [];
-    const s = await startWebhookServer({
+    const options = {
       policyDir: join(dir, 'policies'),
       verifier,
       tls: await selfSignedTls(),
       port: 0,
       address: '127.0.0.1',
-      log: (e) => logs.push(e),
-    });
+      log: (e: WebhookLogEntry) => logs.push(e),
+    };
+    await expect(startWebhookServer(options)).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED' });
+    expect(logs.some((l) => l.msg === 'listening')).toBe(false);
+    const s = await startWebhookServer({ ...options, watch: true });
     try {
-      await expect(s.ready).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED' });
-      expect((await get(s.address.port, '/readyz')).status).toBe(503);
+      const readyz = await get(s.address.port, '/readyz');
+      expect(readyz.status).toBe(503);
+      expect(readyz.text).toContain('vouch cannot evaluate verifyImages of type Cosign');
       expect(s.isReady()).toBe(false);
       const review = admissionReviewFor(workloads('ghcr.io/org/unsigned:v1')[0]!);
       const answer = JSON.parse((await get(s.address.port, '/mutate', review)).text);
       expect(answer.response).toMatchObject({ uid: 'uid-1', allowed: false });
-      expect(logs.some((l) => l.msg === 'policies could not be loaded' && String(l.error).includes('vouch cannot evaluate'))).toBe(true);
+      expect(logs.some((l) => l.msg.startsWith('policies could not be loaded') && String(l.error).includes('vouch cannot evaluate'))).toBe(
+        true,
+      );
     } finally {
       await s.close();
     }

@@ -1,136 +1,90 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:https';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fromBase64, fromUtf8, VouchError } from '@vouch/core';
-import { type AdmissionReview, type KyvernoPolicy, type NotaryImageVerifier, parsePolicies } from '@vouch/kyverno';
-import { certificatesToPem, createTestPki } from '@vouch/x509';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { admissionReviewFor, seedPolicyYaml, selfSignedTls, workloads } from '../kyverno/testing.js';
+import { type KyvernoPolicy, parsePolicies } from '@vouch/kyverno';
+import { describe, expect, it } from 'vitest';
+import { seedPolicyYaml } from '../kyverno/testing.js';
 import { runCli } from '../run.js';
-import { parseGoDuration, reviewDeadlineMs, startWebhookServer, type WebhookLogEntry, type WebhookServer } from './server.js';
+import {
+  distinctImages,
+  parseGoDuration,
+  reviewDeadlineMs,
+  scanJson,
+  startWebhookServer,
+  type WebhookLogEntry,
+  type WebhookServer,
+} from './server.js';
+import { call, DIGEST, fakeVerifier, pod, until, webhookHarness } from './test/support.js';
 
-const DIGEST = `sha256:${'a'.repeat(64)}`;
-let tls: { cert: string; key: string };
-let certPem: string;
-let dir: string;
-const servers: WebhookServer[] = [];
-
-/** Images under registry.example.com/signed verify; /slow waits 300 ms (honouring abort); /hang never answers. */
-function fakeVerifier(): NotaryImageVerifier & { calls: number } {
-  const v = {
-    calls: 0,
-    async verifyImage(req: { image: string; signal?: AbortSignal }) {
-      v.calls++;
-      if (req.image.includes('/hang')) return new Promise<{ digest: string }>(() => {});
-      if (req.image.includes('/slow')) {
-        await new Promise<void>((resolve, reject) => {
-          const t = setTimeout(resolve, 300);
-          req.signal?.addEventListener('abort', () => {
-            clearTimeout(t);
-            reject(new VouchError('ERR_ABORTED', 'verification aborted'));
-          });
-        });
-      }
-      if (req.image.includes('/signed') || req.image.includes('/slow')) return { digest: DIGEST };
-      throw new VouchError(
-        'ERR_SIGNATURE_NOT_FOUND',
-        `no signature is associated with "${req.image}", make sure the artifact was signed successfully`,
-      );
-    },
-    async resolveDigest() {
-      return DIGEST;
-    },
-  };
-  return v;
-}
-
-function policies(o: { failurePolicy?: 'Fail' | 'Ignore' } = {}): KyvernoPolicy[] {
-  return parsePolicies(seedPolicyYaml({ certPem, ...o }));
-}
-
-interface Reply {
-  status: number;
-  text: string;
-  json(): AdmissionReview & { error?: string };
-}
-
-function call(server: WebhookServer, path: string, body?: unknown, headers: Record<string, string> = {}, method?: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: server.address.port,
-        path,
-        method: method ?? (payload === undefined ? 'GET' : 'POST'),
-        rejectUnauthorized: false,
-        agent: false,
-        headers: { ...(payload !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text, json: () => JSON.parse(text) }));
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
-async function start(o: Partial<Parameters<typeof startWebhookServer>[0]> = {}, logs: WebhookLogEntry[] = []): Promise<WebhookServer> {
-  const s = await startWebhookServer({
-    loadPolicies: async () => policies(),
-    verifier: fakeVerifier(),
-    tls,
-    port: 0,
-    address: '127.0.0.1',
-    log: (e) => logs.push(e),
-    ...o,
-  });
-  servers.push(s);
-  return s;
-}
-
-const pod = (image: string) => admissionReviewFor(workloads(image)[0]!);
-
-beforeAll(async () => {
-  tls = await selfSignedTls();
-  const pki = await createTestPki({ keySpec: 'EC-256' });
-  certPem = certificatesToPem([pki.root.certificate]);
-  dir = await mkdtemp(join(tmpdir(), 'vouch-webhook-'));
-});
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const h = webhookHarness();
+const BAD_POLICY =
+  'apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: x}\nspec: {validationFailureAction: Sometimes, rules: []}\n';
+const start = h.start;
+const policies = h.policies;
 
 describe('startWebhookServer', () => {
-  it('healthz answers at once; readyz only once policies are loaded; reviews before that follow failurePolicy Fail', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
+  it('loads the policies before listening; a failed first load is thrown (nothing listens), with watch it serves not ready', async () => {
+    const logs: WebhookLogEntry[] = [];
+    const s = await start({}, logs);
+    expect(logs.map((l) => l.msg).slice(0, 2)).toEqual(['policies loaded', 'listening']);
+    expect(s.isReady()).toBe(true);
+    expect((await call(s, '/readyz')).text).toBe('ok: 1 policy, set 1\n');
+    await expect(start({ loadPolicies: async () => parsePolicies(BAD_POLICY) })).rejects.toMatchObject({
+      code: 'ERR_KYVERNO_POLICY_INVALID',
     });
-    const s = await start({
-      loadPolicies: async () => {
-        await gate;
-        return policies();
-      },
+    const broken = async (): Promise<KyvernoPolicy[]> => {
+      throw new VouchError('ERR_KYVERNO_POLICY_INVALID', 'policy.yaml:7:9: spec.rules must be a list');
+    };
+    const w = await start({ loadPolicies: broken, watch: true }, logs);
+    expect(w.isReady()).toBe(false);
+    const r = await call(w, '/readyz');
+    expect(r.status).toBe(503);
+    expect(r.text).toBe('not ready: policies are not loaded: policy.yaml:7:9: spec.rules must be a list\n');
+    expect((await call(w, '/readyz?verbose')).json()).toMatchObject({
+      ready: false,
+      generation: 0,
+      lastLoadError: 'policy.yaml:7:9: spec.rules must be a list',
     });
-    expect((await call(s, '/healthz')).status).toBe(200);
+    expect((await call(w, '/healthz')).status).toBe(200);
+    const denied = (await call(w, '/mutate', pod('registry.example.com/signed:v1'))).json().response!;
+    expect(denied).toMatchObject({ uid: 'uid-1', allowed: false });
+    expect(denied.status!.message).toBe(
+      'vouch could not evaluate the request: no policy set is in use (policy.yaml:7:9: spec.rules must be a list) (failurePolicy Fail)',
+    );
+  });
+
+  it('a policy with a construct vouch does not evaluate is a failed load: thrown, or not ready with the reason', async () => {
+    const cosign = h.policies()[0]!;
+    const unsupported = structuredClone(cosign);
+    (unsupported.spec.rules[0]!.verifyImages![0] as { type: string }).type = 'Cosign';
+    await expect(start({ loadPolicies: async () => [unsupported] })).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED' });
+    const w = await start({ loadPolicies: async () => [unsupported], watch: true });
+    const r = await call(w, '/readyz');
+    expect(r.status).toBe(503);
+    expect(r.text).toMatch(/^not ready: policies are not loaded: .*Cosign/);
+    expect((await call(w, '/mutate', pod('registry.example.com/unsigned:v1'))).json().response!.allowed).toBe(false);
+  });
+
+  it('refuses to serve an empty policy set: no ClusterPolicy or Policy means not ready, never "allow everything"', async () => {
+    await expect(start({ loadPolicies: async () => [] })).rejects.toMatchObject({
+      code: 'ERR_CONFIG_INVALID',
+      message: expect.stringContaining('no ClusterPolicy or Policy was found in the policy source'),
+    });
+    const pdir = join(h.dir, 'empty-then-filled');
+    await mkdir(pdir, { recursive: true });
+    await writeFile(join(pdir, 'not-a-policy.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n');
+    await expect(start({ loadPolicies: undefined, policyDir: pdir })).rejects.toThrow(`no ClusterPolicy or Policy was found in ${pdir}`);
+    const s = await start({ loadPolicies: undefined, policyDir: pdir, watch: true });
     expect((await call(s, '/readyz')).status).toBe(503);
-    const early = (await call(s, '/mutate', pod('registry.example.com/signed:v1'))).json();
-    expect(early.response).toMatchObject({ uid: 'uid-1', allowed: false });
-    release();
+    expect((await call(s, '/mutate', pod('registry.example.com/unsigned:v1'))).json().response!.allowed).toBe(false);
+    await writeFile(join(pdir, 'policy.yaml'), seedPolicyYaml({ certPem: h.certPem }));
     await s.ready;
     expect((await call(s, '/readyz')).status).toBe(200);
-    expect(s.isReady()).toBe(true);
+    expect((await call(s, '/mutate', pod('registry.example.com/unsigned:v1'))).json().response!.allowed).toBe(false);
+    expect((await call(s, '/mutate', pod('registry.example.com/signed:v1'))).json().response!.allowed).toBe(true);
+    // the programmatic escape hatch
+    const empty = await start({ loadPolicies: async () => [], allowEmptyPolicies: true });
+    expect(empty.isReady()).toBe(true);
   });
 
   it('/mutate allows a signed image with the digest patch, /validate answers without a patch, unsigned is denied', async () => {
@@ -217,14 +171,14 @@ describe('startWebhookServer', () => {
   });
 
   it('reloads policies when the watched directory changes; a broken file keeps the previous policies', async () => {
-    const pdir = join(dir, 'watched');
+    const pdir = join(h.dir, 'watched');
     await mkdir(pdir, { recursive: true });
-    await writeFile(join(pdir, 'a.yaml'), seedPolicyYaml({ certPem }));
+    await writeFile(join(pdir, 'a.yaml'), seedPolicyYaml({ certPem: h.certPem }));
     const logs: WebhookLogEntry[] = [];
     const s = await start({ loadPolicies: undefined, policyDir: pdir, watch: true }, logs);
     await s.ready;
     expect(s.policies().map((p) => p.metadata.name)).toEqual(['check-image-signature']);
-    await writeFile(join(pdir, 'b.yaml'), seedPolicyYaml({ certPem, name: 'second' }));
+    await writeFile(join(pdir, 'b.yaml'), seedPolicyYaml({ certPem: h.certPem, name: 'second' }));
     for (let i = 0; i < 200 && s.policies().length < 2; i++) await new Promise((r) => setTimeout(r, 25));
     expect(s.policies().map((p) => p.metadata.name)).toEqual(['check-image-signature', 'second']);
     await writeFile(join(pdir, 'c.yaml'), 'apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata:\n  name: bad\nspec:\n  rules: 3\n');
@@ -235,9 +189,11 @@ describe('startWebhookServer', () => {
   });
 
   it('refuses inconsistent options', async () => {
-    await expect(startWebhookServer({ verifier: fakeVerifier(), tls } as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    await expect(startWebhookServer({ verifier: fakeVerifier(), tls: h.tls } as never)).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+    });
     await expect(
-      startWebhookServer({ verifier: fakeVerifier(), tls, policyDir: dir, loadPolicies: async () => [], timeoutMs: 1 } as never),
+      startWebhookServer({ verifier: fakeVerifier(), tls: h.tls, policyDir: h.dir, loadPolicies: async () => [], timeoutMs: 1 } as never),
     ).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
   });
 });
@@ -255,59 +211,115 @@ describe('deadline helpers', () => {
   });
 });
 
+describe('input scan', () => {
+  const bytes = (s: string) => new TextEncoder().encode(s);
+  it('measures nesting outside strings and counts "image" strings', () => {
+    expect(scanJson(bytes('{"a":[[{"image":"x"}]],"b":"[[[[","image":"y","images":"z","imag":"w"}'), 4)).toEqual({
+      tooDeep: false,
+      imageStrings: 2,
+    });
+    expect(scanJson(bytes('{"a":[[{"x":1}]]}'), 3)).toEqual({ tooDeep: true, imageStrings: 0 });
+    expect(scanJson(bytes('{"s":"\\"[[[[[","t":"\\\\","u":[]}'), 2)).toEqual({ tooDeep: false, imageStrings: 0 });
+    expect(scanJson(bytes('"image"'), 1).imageStrings).toBe(1);
+  });
+  it('counts distinct image fields anywhere in an object', () => {
+    expect(
+      distinctImages({
+        spec: { containers: [{ image: 'a' }, { image: 'b' }, { image: 'a' }], initContainers: [{ image: 'c' }] },
+        image: 3,
+      }),
+    ).toBe(3);
+    expect(distinctImages(null)).toBe(0);
+  });
+});
+
+/** Runs `vouch webhook ARGS` in-process; `lines()` parses its JSON log so far. */
+function runWebhook(args: string[]) {
+  let out = '';
+  let err = '';
+  const done = runCli(['webhook', ...args], {
+    stdout: { write: (x: string) => (out += x) },
+    stderr: { write: (x: string) => (err += x) },
+    cwd: h.dir,
+    env: { HOME: h.dir },
+  });
+  const lines = () =>
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as WebhookLogEntry);
+  return { done, lines, err: () => err };
+}
+
 describe('vouch webhook', () => {
-  it('serves over HTTPS until SIGTERM, then exits 0', async () => {
-    const pdir = join(dir, 'cli-policies');
+  it('serves over HTTPS with metrics on their own port until SIGTERM, then exits 0', async () => {
+    const pdir = join(h.dir, 'cli-policies');
     await mkdir(pdir, { recursive: true });
-    await writeFile(join(pdir, 'policy.yaml'), seedPolicyYaml({ certPem, imageReferences: ['127.0.0.1:9/*'] }));
-    await writeFile(join(dir, 'tls.crt'), tls.cert);
-    await writeFile(join(dir, 'tls.key'), tls.key);
-    let out = '';
-    let err = '';
-    const done = runCli(
-      [
-        'webhook',
-        '--policies',
-        pdir,
-        '--tls-cert',
-        'tls.crt',
-        '--tls-key',
-        'tls.key',
-        '--port',
-        '0',
-        '--address',
-        '127.0.0.1',
+    await writeFile(join(pdir, 'policy.yaml'), seedPolicyYaml({ certPem: h.certPem, imageReferences: ['127.0.0.1:9/*'] }));
+    await writeFile(join(h.dir, 'tls.crt'), h.tls.cert);
+    await writeFile(join(h.dir, 'tls.key'), h.tls.key);
+    const run = runWebhook(
+      ['--policies', pdir, '--tls-cert', 'tls.crt', '--tls-key', 'tls.key', '--port', '0', '--address', '127.0.0.1'].concat([
         '--timeout-ms',
         '3000',
-      ],
-      { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, cwd: dir, env: { HOME: dir } },
+        '--metrics-port',
+        '0',
+      ]),
     );
-    const lines = () =>
-      out
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as WebhookLogEntry);
-    for (let i = 0; i < 400 && !lines().some((l) => l.msg === 'policies loaded'); i++) await new Promise((r) => setTimeout(r, 25));
-    const listening = lines().find((l) => l.msg === 'listening');
-    expect(listening, err).toBeDefined();
-    const port = Number(new URL(String(listening!.address)).port);
+    await until(() => run.lines().some((l) => l.msg === 'metrics listening'), 10_000);
+    // policies are loaded before the server listens
+    expect(run.lines().map((l) => l.msg)).toEqual(['policies loaded', 'listening', 'metrics listening']);
+    const listening = run.lines().find((l) => l.msg === 'listening')!;
+    const port = Number(new URL(String(listening.address)).port);
     const handle = { address: { port } } as WebhookServer;
     expect((await call(handle, '/readyz')).status).toBe(200);
-    // the registry is down (port 9 on loopback): failurePolicy Fail denies
+    // the registry is down (port 9 on loopback): failurePolicy Fail denies, saying why
     const r = (await call(handle, '/mutate', pod('127.0.0.1:9/app:v1'))).json().response!;
     expect(r.allowed).toBe(false);
     expect(r.status!.message).toContain('failed to verify image 127.0.0.1:9/app:v1');
+    expect(r.status!.message).toMatch(/ECONNREFUSED|backed off/);
+    const metricsUrl = String(run.lines().find((l) => l.msg === 'metrics listening')!.address);
+    const scrape = await fetch(metricsUrl).then((x) => x.text());
+    expect(scrape).toContain('vouch_webhook_ready 1');
+    expect(scrape).toMatch(/vouch_webhook_registry_requests_total\{registry="127\.0\.0\.1:9",status="network_error"\} [1-9]/);
+    expect(scrape).toMatch(/vouch_webhook_verifications_total\{kind="signature",result="error",cache="miss"\} 1/);
     process.emit('SIGTERM');
-    expect(await done).toBe(0);
-    expect(lines().some((l) => l.msg === 'shutting down' && l.signal === 'SIGTERM')).toBe(true);
+    expect(await run.done).toBe(0);
+    expect(run.lines().some((l) => l.msg === 'shutting down' && l.signal === 'SIGTERM')).toBe(true);
+    expect(run.lines().at(-1)).toMatchObject({ msg: 'stopped', drained: true });
+  });
+
+  it('refuses to start, naming the files, when the certificate and key are swapped', async () => {
+    await writeFile(join(h.dir, 'tls.crt'), h.tls.cert);
+    await writeFile(join(h.dir, 'tls.key'), h.tls.key);
+    const pdir = join(h.dir, 'cli-swapped');
+    await mkdir(pdir, { recursive: true });
+    await writeFile(join(pdir, 'policy.yaml'), seedPolicyYaml({ certPem: h.certPem }));
+    const run = runWebhook(['--policies', pdir, '--tls-cert', 'tls.key', '--tls-key', 'tls.crt', '--port', '0', '--address', '127.0.0.1']);
+    expect(await run.done).toBe(1);
+    expect(run.err()).toContain(
+      `the TLS certificate ${join(h.dir, 'tls.key')} and key ${join(h.dir, 'tls.crt')} cannot be used: the two look swapped`,
+    );
+    expect(run.lines().some((l) => l.msg === 'listening')).toBe(false);
+  });
+
+  it('refuses to start with no policy (without --watch), instead of admitting everything', async () => {
+    await writeFile(join(h.dir, 'tls.crt'), h.tls.cert);
+    await writeFile(join(h.dir, 'tls.key'), h.tls.key);
+    const pdir = join(h.dir, 'cli-empty');
+    await mkdir(pdir, { recursive: true });
+    const run = runWebhook(['--policies', pdir, '--tls-cert', 'tls.crt', '--tls-key', 'tls.key', '--port', '0', '--address', '127.0.0.1']);
+    expect(await run.done).toBe(1);
+    expect(run.err()).toContain(`no ClusterPolicy or Policy was found in ${pdir}`);
+    expect(run.lines().some((l) => l.msg === 'listening')).toBe(false);
   });
 
   it('refuses to start without TLS material', async () => {
     let err = '';
-    const code = await runCli(['webhook', '--policies', dir], {
+    const code = await runCli(['webhook', '--policies', h.dir], {
       stderr: { write: (s: string) => (err += s) },
       stdout: { write: () => {} },
-      cwd: dir,
+      cwd: h.dir,
     });
     expect(code).toBe(1);
     expect(err).toContain('tls-cert');

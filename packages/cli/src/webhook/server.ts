@@ -1,34 +1,64 @@
 /**
  * The admission webhook behind `vouch webhook`: AdmissionReview v1 over HTTPS (node:https),
  * answered by @vouch/kyverno's `handleAdmissionReview` within a deadline below the API
- * server's webhook timeout, with health endpoints, a body size cap, JSON decision logs,
- * policy reload and graceful shutdown.
+ * server's webhook timeout, with health endpoints, bounded input, JSON decision logs, policy
+ * and certificate reload, Prometheus metrics and graceful shutdown.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { type FSWatcher, watch } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { VouchError } from '@vouch/core';
+import { dirname } from 'node:path';
+import { isVouchError, VouchError } from '@vouch/core';
 import {
   type AdmissionOptions,
   type AdmissionReview,
   createKyvernoEngine,
+  createVerificationCache,
   handleAdmissionReview,
+  isInconclusive,
   type KyvernoEngine,
   type KyvernoEngineOptions,
   type KyvernoPolicy,
   type NotaryImageVerifier,
   policyFailurePolicy,
+  type VerificationCache,
 } from '@vouch/kyverno';
 import { loadPolicyDir } from '../kyverno/load.js';
+import type { FailurePolicyReason, ReviewOutcome, WebhookMetrics } from './metrics.js';
+import { checkTlsPair, loadTlsFiles, type TlsPair } from './tls.js';
 
 /** Default deadline for answering one review (below Kubernetes' default webhook timeout of 10 s). */
 export const DEFAULT_WEBHOOK_TIMEOUT_MS = 8000;
 /** Default cap on a request body: an AdmissionReview carries `object` and `oldObject` (etcd caps objects at ~1.5 MiB). */
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** Default limit of reviews evaluated at once; more are answered by failurePolicy at once. */
+export const DEFAULT_MAX_IN_FLIGHT = 1024;
+/** Default time a client has to send a request's headers and body. */
+export const DEFAULT_READ_TIMEOUT_MS = 10_000;
+/** Deepest JSON nesting accepted in a review (Kubernetes objects nest a few dozen levels). */
+export const MAX_JSON_DEPTH = 1000;
+/** Default limit of distinct images in one review (a Pod lists a handful). */
+export const DEFAULT_MAX_IMAGES_PER_REVIEW = 200;
+/** Longest `request.uid` accepted (Kubernetes UIDs have 36 characters). */
+const MAX_UID_LENGTH = 256;
 
 /** One structured log entry (printed as a JSON line by the CLI). */
-export type WebhookLogEntry = { level: 'info' | 'warn' | 'error'; msg: string } & Record<string, unknown>;
+export type WebhookLogEntry = { level: 'debug' | 'info' | 'warn' | 'error'; msg: string } & Record<string, unknown>;
+
+/** PEM material given directly (never reloaded). */
+export interface TlsMaterial {
+  cert: string | Uint8Array;
+  key: string | Uint8Array;
+}
+
+/** PEM files, re-read when they change on disk (cert-manager rotation). */
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+}
 
 /** Options of {@link startWebhookServer}. Exactly one of `policyDir` and `loadPolicies` is required. */
 export interface WebhookServerOptions {
@@ -36,53 +66,105 @@ export interface WebhookServerOptions {
   policyDir?: string;
   /** Custom policy source, instead of `policyDir`. */
   loadPolicies?: () => Promise<readonly KyvernoPolicy[]>;
-  /** Reload the policies when `policyDir` changes (debounced); a failed reload keeps the previous policies. */
+  /**
+   * Reload the policies when `policyDir` changes (debounced); a failed reload keeps the previous
+   * policies. With `watch`, a failed first load does not stop the server: it runs not ready until
+   * a good set appears. Without it, a failed first load is thrown.
+   */
   watch?: boolean;
+  /** Accept a policy set with no policy (every request would be admitted). Default false: not ready. */
+  allowEmptyPolicies?: boolean;
   /** The Notary verifier the engine calls (see `notationImageVerifier`). */
   verifier: NotaryImageVerifier;
-  /** PEM server certificate (chain) and private key. */
-  tls: { cert: string | Uint8Array; key: string | Uint8Array };
+  /** The serving certificate and key: PEM material, or files that are reloaded when they change. */
+  tls: TlsMaterial | TlsFiles;
+  /** How often the TLS files are checked for changes, in ms (default 10 s; file events also trigger a check). */
+  tlsReloadIntervalMs?: number;
   /** Default 9443; 0 picks a free port. */
   port?: number;
   /** Default `0.0.0.0`. */
   address?: string;
   /**
    * Deadline for answering one review in ms (default 8000). When the API server passes its own
-   * budget (`?timeout=10s`), the deadline is the smaller of this and 90% of that budget. At the
-   * deadline verification is aborted and the request is answered by failurePolicy.
+   * budget (`?timeout=10s`), the deadline is the smaller of this and 90% of that budget. Shortly
+   * before it the review stops waiting for verification (the engine answers, applying each
+   * policy's failurePolicy); at it, the review is answered by failurePolicy.
    */
   timeoutMs?: number;
   /** Request body cap in bytes (default 8 MiB); larger bodies get 413. */
   maxBodyBytes?: number;
+  /** Time a client has to send the request headers and body, in ms (default 10 s); slower ones get 408. */
+  readTimeoutMs?: number;
+  /** Reviews evaluated at once (default 1024); more are answered by failurePolicy at once. */
+  maxInFlight?: number;
+  /**
+   * Distinct images one review may carry (default 200): evaluation cost grows faster than the
+   * image count, so a request with more is denied, never admitted.
+   */
+  maxImagesPerReview?: number;
   /** Engine options besides policies and verifier (cache, imageConfig, contextLoader, …). */
   engine?: Omit<KyvernoEngineOptions, 'policies' | 'verifier'>;
   /** Namespace labels and RBAC roles for match blocks (see `handleAdmissionReview`). */
   admission?: Omit<AdmissionOptions, 'signal'>;
   /** Structured log sink (decisions, reloads, errors); default: none. */
   log?: (entry: WebhookLogEntry) => void;
-  /** How long `close()` waits for in-flight reviews before cutting connections (default timeoutMs + 2000). */
+  /** Prometheus instruments (see `registerWebhookMetrics`); default: none. */
+  metrics?: WebhookMetrics;
+  /**
+   * How long `close()` keeps serving after readiness turned false, so that endpoints stop routing
+   * here before the listener closes (default 0).
+   */
+  shutdownDelayMs?: number;
+  /**
+   * How long `close()` lets in-flight reviews run once the listener closed (default `timeoutMs`);
+   * those still running then are answered by failurePolicy.
+   */
   shutdownTimeoutMs?: number;
+}
+
+/** Readiness and the state behind it. */
+export interface WebhookStatus {
+  ready: boolean;
+  /** Why not ready, or what is wrong while still serving (a failed reload). */
+  reason?: string;
+  policies: number;
+  /** Successful policy loads so far (the set in use is this generation). */
+  generation: number;
+  /** Error of the last policy load or reload when it failed. */
+  lastLoadError?: string;
+  shuttingDown: boolean;
 }
 
 /** A running webhook server. */
 export interface WebhookServer {
   /** Where it listens. */
   readonly address: { host: string; port: number; url: string };
-  /** Resolves once the first policy load succeeded (readyz turns 200); rejects when it failed. */
+  /** Resolves once a policy set is in use (at once when the first load succeeded). */
   readonly ready: Promise<void>;
-  /** Whether policies are loaded and the server is not shutting down. */
+  /** Whether a policy set is in use and the server is not shutting down. */
   isReady(): boolean;
+  /** Readiness with its reason. */
+  status(): WebhookStatus;
   /** Policies in use. */
   policies(): readonly KyvernoPolicy[];
   /** Reload policies now; on failure the previous policies stay in use and the error is thrown. */
   reload(): Promise<void>;
+  /** Re-read the TLS files now (when given as files); on failure the previous pair stays and the error is thrown. */
+  reloadTls(): Promise<void>;
   /** Reviews being answered right now. */
   inFlight(): number;
-  /** Stop accepting, let in-flight reviews finish (bounded), then close every connection. */
+  /**
+   * Turn readiness false, keep serving for `shutdownDelayMs`, stop accepting, let in-flight
+   * reviews finish (bounded by `shutdownTimeoutMs`, then answered by failurePolicy), then close
+   * every connection.
+   */
   close(): Promise<void>;
 }
 
 const ADMISSION_PATHS = new Set(['/', '/mutate', '/validate']);
+/** Metric label values of `request.operation` (anything else is `other`: labels stay few). */
+const OPERATIONS = new Set(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']);
+const KNOWN_PATHS = new Set([...ADMISSION_PATHS, '/healthz', '/livez', '/readyz']);
 
 class HttpError extends Error {
   constructor(
@@ -113,223 +195,688 @@ export function reviewDeadlineMs(timeoutMs: number, apiServerBudgetMs: number | 
   return Math.max(1, Math.min(timeoutMs, Math.floor(apiServerBudgetMs * 0.9)));
 }
 
-function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? Number.NaN);
-    if (Number.isFinite(declared) && declared > max) {
-      reject(new HttpError(413, `request body of ${declared} bytes exceeds the limit of ${max} bytes`));
-      req.resume();
-      return;
-    }
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    let failed = false;
-    req.on('data', (c: Uint8Array) => {
-      if (failed) return;
-      size += c.length;
-      if (size > max) {
-        failed = true;
-        reject(new HttpError(413, `request body exceeds the limit of ${max} bytes`));
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      if (failed) return;
-      const out = new Uint8Array(size);
-      let off = 0;
-      for (const c of chunks) {
-        out.set(c, off);
-        off += c.length;
-      }
-      resolve(out);
-    });
-    req.on('error', (e) => {
-      if (!failed) reject(e);
-    });
-  });
+/** What {@link scanJson} found. */
+export interface JsonScan {
+  /** Nesting went deeper than the limit (the scan stopped there). */
+  tooDeep: boolean;
+  /** Strings equal to `image` (keys, mostly): an upper bound of the image fields. */
+  imageStrings: number;
 }
 
-const pemInput = (v: string | Uint8Array): string | Buffer => (typeof v === 'string' ? v : Buffer.from(v));
+const IMAGE = [0x69, 0x6d, 0x61, 0x67, 0x65]; // "image"
+
+/**
+ * One pass over JSON text before anything is parsed: the nesting depth of arrays and objects
+ * (strings skipped; stops once `maxDepth` is exceeded) and how many strings read `image`.
+ */
+export function scanJson(bytes: Uint8Array, maxDepth: number): JsonScan {
+  let depth = 0;
+  let images = 0;
+  let start = -1;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if (start >= 0) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped byte
+      else if (c === 0x22) {
+        if (i - start === 6 && bytes[start + 1] === 0x69 && bytes[start + 5] === 0x65 && IMAGE.every((b, k) => bytes[start + 1 + k] === b))
+          images++;
+        start = -1;
+      }
+    } else if (c === 0x22) start = i;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > maxDepth) return { tooDeep: true, imageStrings: images };
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return { tooDeep: false, imageStrings: images };
+}
+
+const UTF8 = new TextDecoder();
+
+/** A request body the webhook will evaluate. */
+export interface DecodedReview {
+  review: AdmissionReview & { request: NonNullable<AdmissionReview['request']> };
+  /** Strings reading `image` in the body (see {@link scanJson}). */
+  imageStrings: number;
+}
+
+/**
+ * Decodes an AdmissionReview request body, refusing before evaluation what the webhook does not
+ * evaluate: nesting deeper than {@link MAX_JSON_DEPTH}, invalid JSON, no `request`, a missing or
+ * overlong `request.uid`, an `object`/`oldObject` that is not an object. Throws an Error saying why.
+ */
+export function decodeReview(body: Uint8Array): DecodedReview {
+  const scan = scanJson(body, MAX_JSON_DEPTH);
+  if (scan.tooDeep) throw new Error(`JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
+  const review = JSON.parse(UTF8.decode(body)) as AdmissionReview;
+  if (
+    review?.kind !== 'AdmissionReview' ||
+    typeof review.request !== 'object' ||
+    review.request === null ||
+    Array.isArray(review.request)
+  ) {
+    throw new Error('expected an AdmissionReview (admission.k8s.io/v1) with a request');
+  }
+  const uid = review.request.uid as unknown;
+  if (typeof uid !== 'string' || uid === '') throw new Error('request.uid must be a non-empty string');
+  if (uid.length > MAX_UID_LENGTH) throw new Error(`request.uid is longer than ${MAX_UID_LENGTH} characters`);
+  for (const field of ['object', 'oldObject'] as const) {
+    const obj = review.request[field] as unknown;
+    if (obj !== undefined && obj !== null && (typeof obj !== 'object' || Array.isArray(obj))) {
+      throw new Error(`request.${field} must be an object`);
+    }
+  }
+  return { review: review as DecodedReview['review'], imageStrings: scan.imageStrings };
+}
+
+/** Distinct string values of `image` fields anywhere in `value` (iterative). */
+export function distinctImages(value: unknown): number {
+  const seen = new Set<string>();
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (Array.isArray(v)) {
+      for (const x of v) if (x !== null && typeof x === 'object') stack.push(x);
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (k === 'image' && typeof x === 'string') seen.add(x);
+        else if (x !== null && typeof x === 'object') stack.push(x);
+      }
+    }
+  }
+  return seen.size;
+}
+
+const pemText = (v: string | Uint8Array): string => (typeof v === 'string' ? v : Buffer.from(v).toString('utf8'));
 
 function failurePolicyOf(engine: KyvernoEngine | undefined): 'Fail' | 'Ignore' {
   if (!engine || engine.policies.length === 0) return 'Fail';
   return engine.policies.every((p) => policyFailurePolicy(p) === 'Ignore') ? 'Ignore' : 'Fail';
 }
 
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** A string field for logs, cut to a sane length (reviews can carry megabytes). */
+function short(v: unknown): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  return v.length > 256 ? `${v.slice(0, 256)}…` : v;
+}
+
+/** The review a request belongs to while it is evaluated (see {@link reviewAwareCache}). */
+interface ReviewScope {
+  signal: AbortSignal;
+}
+
+const reviewScope = new AsyncLocalStorage<ReviewScope>();
+
+const KIND_OF_KEY: Record<string, string> = { sig: 'signature', att: 'attestation', digest: 'digest' };
+
+/** What a verification cache key checks, for messages: `the signature of IMAGE`. */
+function subjectOfKey(key: string): string {
+  const [kind, image] = key.split('|');
+  if (kind === 'digest') return `the digest of ${image}`;
+  if (kind === 'att') return `the attestations of ${image}`;
+  return `the signature of ${image}`;
+}
+
 /**
- * Starts the webhook: listens on HTTPS at once (healthz 200), loads the policies (readyz 200
- * when loaded; see {@link WebhookServer.ready}), and serves AdmissionReview v1 at `/mutate`
- * (verify images, digest patch), `/validate` (same evaluation, answered without a patch) and `/`.
- * Throws ERR_INVALID_ARGUMENT for bad options and ERR_IO when it cannot listen.
+ * Wraps the engine's cross-review verification cache so that (1) a review stops waiting when its
+ * own deadline passes while the shared, single-flight verification goes on for the other reviews
+ * waiting on it and fills the cache, and (2) every use is counted (hit, miss, coalesced) with its
+ * result.
+ */
+function reviewAwareCache(base: VerificationCache, metrics: WebhookMetrics | undefined): VerificationCache {
+  const count = (key: string, result: 'verified' | 'failed' | 'error', cache: 'hit' | 'miss' | 'coalesced') => {
+    metrics?.verifications.inc({ kind: KIND_OF_KEY[key.slice(0, key.indexOf('|'))] ?? 'other', result, cache });
+  };
+  const wrapped: VerificationCache = {
+    get misses() {
+      return base.misses;
+    },
+    clear: () => base.clear(),
+    prime: (key, value) => base.prime(key, value),
+    peek(key, useCache) {
+      const hit = base.peek?.(key, useCache);
+      if (hit) count(key, hit.ok ? 'verified' : 'failed', 'hit');
+      return hit;
+    },
+    run<T>(key: string, fn: () => Promise<T>, options?: { useCache?: boolean }): Promise<T> {
+      const decided = metrics && options?.useCache !== false ? base.peek?.(key, true) : undefined;
+      let ran = false;
+      const p = base.run(
+        key,
+        () => {
+          ran = true;
+          return fn();
+        },
+        options,
+      );
+      if (metrics) {
+        const how = ran ? 'miss' : decided ? 'hit' : 'coalesced';
+        p.then(
+          () => count(key, 'verified', how),
+          (e: unknown) => count(key, isInconclusive(e) ? 'error' : 'failed', how),
+        );
+      }
+      const scope = reviewScope.getStore();
+      if (!scope) return p;
+      const { signal } = scope;
+      const stopped = () =>
+        new VouchError(
+          'ERR_TIMEOUT',
+          `${isVouchError(signal.reason) ? signal.reason.message : 'the review was stopped'} before ${subjectOfKey(key)} was checked`,
+          { cause: signal.reason },
+        );
+      if (signal.aborted) {
+        p.catch(() => {});
+        return Promise.reject(stopped());
+      }
+      return new Promise<T>((resolve, reject) => {
+        const onAbort = () => reject(stopped());
+        signal.addEventListener('abort', onAbort, { once: true });
+        p.then(
+          (v) => {
+            signal.removeEventListener('abort', onAbort);
+            resolve(v);
+          },
+          (e: unknown) => {
+            signal.removeEventListener('abort', onAbort);
+            reject(e);
+          },
+        );
+      });
+    },
+  };
+  return wrapped;
+}
+
+/**
+ * The verifier as the webhook calls it: verifications are shared by every review waiting on them
+ * (single-flight), so they run under the server's lifetime, not under the signal of the review
+ * that happened to start them (see {@link reviewAwareCache}).
+ */
+function sharedVerifier(inner: NotaryImageVerifier, lifetime: AbortSignal, capMs: number): NotaryImageVerifier {
+  // a verification nobody waits for any more still ends: at shutdown, or after capMs
+  const signal = () => AbortSignal.any([lifetime, AbortSignal.timeout(capMs)]);
+  const v: NotaryImageVerifier = {
+    verifyImage: (req) => inner.verifyImage({ ...req, signal: signal() }),
+  };
+  if (inner.verifyAttestations) {
+    const att = inner.verifyAttestations.bind(inner);
+    v.verifyAttestations = (req) => att({ ...req, signal: signal() });
+  }
+  if (inner.resolveDigest) {
+    const resolve = inner.resolveDigest.bind(inner);
+    v.resolveDigest = (image) => resolve(image, signal());
+  }
+  return v;
+}
+
+interface Decision {
+  review: AdmissionReview;
+  outcome: ReviewOutcome;
+  /** Set when failurePolicy answered. */
+  reason?: FailurePolicyReason;
+  timedOut: boolean;
+}
+
+/**
+ * Starts the webhook: loads the policies, listens on HTTPS, and serves AdmissionReview v1 at
+ * `/mutate` (verify images, digest patch), `/validate` (same evaluation, answered without a
+ * patch) and `/`, with `/healthz` (alive) and `/readyz` (a policy set is in use).
+ * Throws ERR_INVALID_ARGUMENT for bad options, ERR_CONFIG_INVALID for an unusable TLS pair or an
+ * empty policy set, the policy loader's error when the first load fails (without `watch`), and
+ * ERR_IO when it cannot listen.
  */
 export async function startWebhookServer(options: WebhookServerOptions): Promise<WebhookServer> {
   if (!options?.verifier || !options.tls) throw new VouchError('ERR_INVALID_ARGUMENT', 'startWebhookServer needs verifier and tls');
   if ((options.policyDir === undefined) === (options.loadPolicies === undefined)) {
     throw new VouchError('ERR_INVALID_ARGUMENT', 'startWebhookServer needs exactly one of policyDir and loadPolicies');
   }
-  const timeoutMs = options.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS;
-  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
-    throw new VouchError('ERR_INVALID_ARGUMENT', `timeoutMs must be positive, got ${timeoutMs}`);
-  if (!Number.isFinite(maxBody) || maxBody <= 0)
-    throw new VouchError('ERR_INVALID_ARGUMENT', `maxBodyBytes must be positive, got ${maxBody}`);
+  const positive = (name: string, v: number | undefined, fallback: number, zeroOk = false): number => {
+    const n = v ?? fallback;
+    if (!Number.isFinite(n) || n < 0 || (!zeroOk && n === 0))
+      throw new VouchError('ERR_INVALID_ARGUMENT', `${name} must be ${zeroOk ? 'zero or positive' : 'positive'}, got ${v}`);
+    return n;
+  };
+  const timeoutMs = positive('timeoutMs', options.timeoutMs, DEFAULT_WEBHOOK_TIMEOUT_MS);
+  const maxBody = positive('maxBodyBytes', options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES);
+  const readTimeoutMs = positive('readTimeoutMs', options.readTimeoutMs, DEFAULT_READ_TIMEOUT_MS);
+  const maxInFlight = positive('maxInFlight', options.maxInFlight, DEFAULT_MAX_IN_FLIGHT);
+  const maxImages = positive('maxImagesPerReview', options.maxImagesPerReview, DEFAULT_MAX_IMAGES_PER_REVIEW);
+  const shutdownDelayMs = positive('shutdownDelayMs', options.shutdownDelayMs, 0, true);
+  const shutdownTimeoutMs = positive('shutdownTimeoutMs', options.shutdownTimeoutMs, timeoutMs, true);
+  const tlsReloadIntervalMs = positive('tlsReloadIntervalMs', options.tlsReloadIntervalMs, 10_000, true);
   const log = options.log ?? (() => {});
+  const metrics = options.metrics;
   const load = options.loadPolicies ?? (() => loadPolicyDir(options.policyDir!));
+  const policySource = options.policyDir ?? 'the policy source';
+  const tlsFiles = 'certFile' in options.tls ? options.tls : undefined;
+  const lifetime = new AbortController();
+  const verifier = sharedVerifier(options.verifier, lifetime.signal, Math.max(4 * timeoutMs, 30_000));
+
+  // 1. TLS: checked before anything else, so that a bad pair is reported naming its files
+  let tlsPair: TlsPair = tlsFiles
+    ? await loadTlsFiles(tlsFiles.certFile, tlsFiles.keyFile)
+    : checkTlsPair(pemText((options.tls as TlsMaterial).cert), pemText((options.tls as TlsMaterial).key), {
+        cert: 'tls.cert',
+        key: 'tls.key',
+      });
+  metrics?.tlsCertificateExpiry.set(Math.floor(tlsPair.notAfter.getTime() / 1000));
+
+  // 2. policies: loaded before listening
   let engine: KyvernoEngine | undefined;
+  let generation = 0;
+  let lastLoadError: string | undefined;
   let closing = false;
+  let stopping = false;
+  let markReady!: () => void;
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+
+  const readyNow = () => engine !== undefined && !closing;
+  const updateReadyGauge = () => metrics?.ready.set(readyNow() ? 1 : 0);
+
+  async function loadOnce(): Promise<void> {
+    let policies: readonly KyvernoPolicy[];
+    let created: KyvernoEngine;
+    try {
+      policies = await load();
+      if (policies.length === 0 && !options.allowEmptyPolicies) {
+        throw new VouchError(
+          'ERR_CONFIG_INVALID',
+          `no ClusterPolicy or Policy was found in ${policySource}: with no policy every request would be admitted, so the webhook does not serve; add the policies (YAML files with kind ClusterPolicy or Policy)`,
+          { details: { path: policySource } },
+        );
+      }
+      // refuses a policy with a construct vouch does not evaluate (ERR_UNSUPPORTED): not served either
+      const cacheOption = options.engine?.cache;
+      const base =
+        typeof cacheOption === 'object' && cacheOption !== null && 'run' in cacheOption
+          ? cacheOption
+          : createVerificationCache(cacheOption === false ? { ttlMs: 0, negativeTtlMs: 0 } : (cacheOption ?? {}));
+      created = createKyvernoEngine({ ...(options.engine ?? {}), policies, verifier, cache: reviewAwareCache(base, metrics) });
+    } catch (e) {
+      lastLoadError = messageOf(e);
+      metrics?.policyLoads.inc({ result: 'error' });
+      metrics?.policyLastLoadSuccess.set(0);
+      throw e;
+    }
+    engine = created;
+    generation++;
+    lastLoadError = undefined;
+    metrics?.policyLoads.inc({ result: 'success' });
+    metrics?.policyLastLoadSuccess.set(1);
+    metrics?.policySetGeneration.set(generation);
+    metrics?.policies.set(policies.length);
+    updateReadyGauge();
+    markReady();
+    log({
+      level: 'info',
+      msg: 'policies loaded',
+      generation,
+      count: policies.length,
+      policies: policies.map((p) => (p.metadata.namespace ? `${p.metadata.namespace}/${p.metadata.name}` : p.metadata.name)),
+    });
+  }
+
+  // reloads run one at a time; a change during a reload schedules one more
+  let reloading: Promise<void> | undefined;
+  let again = false;
+  function reload(): Promise<void> {
+    if (reloading) {
+      again = true;
+      return reloading;
+    }
+    reloading = (async () => {
+      try {
+        do {
+          again = false;
+          await loadOnce();
+        } while (again);
+      } finally {
+        reloading = undefined;
+      }
+    })();
+    return reloading;
+  }
+
+  try {
+    await loadOnce();
+  } catch (e) {
+    log({
+      level: 'error',
+      msg: options.watch
+        ? 'policies could not be loaded; not ready until the policy directory holds a valid set'
+        : 'policies could not be loaded; not serving',
+      error: messageOf(e),
+      code: isVouchError(e) ? e.code : undefined,
+    });
+    if (!options.watch) throw e;
+  }
+  updateReadyGauge();
+
+  // 3. the HTTPS server
   const inflight = new Set<Promise<unknown>>();
+  const forceAnswers = new Set<(reason: string) => void>();
+  let reviewsInFlight = 0;
   const sockets = new Set<Socket>();
 
   const server: Server = createServer(
-    { cert: pemInput(options.tls.cert), key: pemInput(options.tls.key), minVersion: 'TLSv1.2' },
-    (req, res) => {
-      const p = handle(req, res).catch((e) => {
-        log({ level: 'error', msg: 'request failed', error: e instanceof Error ? e.message : String(e) });
-        if (!res.headersSent) send(res, 500, { error: 'internal error' });
-        else res.destroy();
-      });
-      inflight.add(p);
-      p.finally(() => inflight.delete(p));
+    {
+      cert: tlsPair.cert,
+      key: tlsPair.key,
+      minVersion: 'TLSv1.2',
+      handshakeTimeout: readTimeoutMs,
+      requestTimeout: readTimeoutMs,
+      headersTimeout: readTimeoutMs,
+      keepAliveTimeout: 30_000,
+      connectionsCheckingInterval: Math.min(1000, readTimeoutMs),
     },
+    onRequest,
   );
-  server.requestTimeout = timeoutMs + 10_000;
-  server.headersTimeout = Math.min(server.requestTimeout, 60_000);
-  server.keepAliveTimeout = 30_000;
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
   server.on('tlsClientError', (e) => log({ level: 'warn', msg: 'TLS handshake failed', error: e.message }));
+  // `Expect: 100-continue`: refuse an oversized body before the client sends it
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    const declared = Number(req.headers['content-length'] ?? Number.NaN);
+    const path = new URL(req.url ?? '/', 'https://webhook').pathname;
+    if (ADMISSION_PATHS.has(path) && Number.isFinite(declared) && declared > maxBody) {
+      const message = `request body of ${declared} bytes exceeds the limit of ${maxBody} bytes`;
+      log({ level: 'warn', msg: 'bad request', path, status: 413, error: message });
+      send(res, 413, { error: message }, { close: true, path });
+      return;
+    }
+    res.writeContinue();
+    onRequest(req, res);
+  });
 
-  function send(res: ServerResponse, status: number, body: unknown): void {
+  function onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const p = handle(req, res).catch((e) => {
+      log({ level: 'error', msg: 'request failed', error: messageOf(e) });
+      if (!res.headersSent) send(res, 500, { error: 'internal error' });
+      else res.destroy();
+    });
+    inflight.add(p);
+    p.finally(() => inflight.delete(p));
+  }
+
+  function send(
+    res: ServerResponse,
+    status: number,
+    body: unknown,
+    o: { close?: boolean; path?: string; extraHeaders?: Record<string, string> } = {},
+  ): void {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
     const headers: Record<string, string | number> = {
       'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json',
       'content-length': Buffer.byteLength(text),
+      ...(o.extraHeaders ?? {}),
     };
-    if (closing) headers.connection = 'close';
+    if (stopping || o.close) headers.connection = 'close';
     res.writeHead(status, headers);
     res.end(text);
+    if (metrics) {
+      const path = o.path ?? new URL(res.req?.url ?? '/', 'https://webhook').pathname;
+      metrics.httpRequests.inc({ path: KNOWN_PATHS.has(path) ? path : 'other', code: String(status) });
+    }
+  }
+
+  /**
+   * After an early 413, read and discard the rest of the body (bounded in bytes and time) so that
+   * the client, still writing, gets to read the answer instead of a connection reset.
+   */
+  function discardRest(req: IncomingMessage): void {
+    if (req.complete) return;
+    const cap = Math.max(4 * maxBody, 64 * 1024 * 1024);
+    let n = 0;
+    const timer = setTimeout(() => req.socket.destroy(), readTimeoutMs);
+    timer.unref();
+    const done = () => clearTimeout(timer);
+    req.on('data', (c: Uint8Array) => {
+      n += c.length;
+      if (n > cap) {
+        done();
+        req.socket.destroy();
+      }
+    });
+    req.once('end', done);
+    req.once('close', done);
+    req.resume();
+  }
+
+  function readBody(req: IncomingMessage): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let failed = false;
+      const onData = (c: Buffer) => {
+        size += c.length;
+        if (size > maxBody) {
+          failed = true;
+          req.off('data', onData);
+          chunks.length = 0;
+          reject(new HttpError(413, `request body exceeds the limit of ${maxBody} bytes`));
+          return;
+        }
+        chunks.push(c);
+      };
+      req.on('data', onData);
+      req.on('end', () => {
+        if (!failed) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+      });
+      req.on('error', (e) => {
+        if (!failed) reject(e);
+      });
+    });
+  }
+
+  function status(): WebhookStatus {
+    const ready = readyNow();
+    const policies = engine?.policies.length ?? 0;
+    let reason: string | undefined;
+    if (closing) reason = 'shutting down';
+    else if (!engine) reason = `policies are not loaded: ${lastLoadError ?? 'loading'}`;
+    else if (lastLoadError) reason = `serving policy set ${generation}; the last reload failed and was not applied: ${lastLoadError}`;
+    return {
+      ready,
+      ...(reason ? { reason } : {}),
+      policies,
+      generation,
+      ...(lastLoadError ? { lastLoadError } : {}),
+      shuttingDown: closing,
+    };
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://webhook');
     const method = req.method ?? 'GET';
-    if (url.pathname === '/healthz' || url.pathname === '/livez') {
-      return send(res, 200, 'ok');
+    const path = url.pathname;
+    if (path === '/healthz' || path === '/livez') return send(res, 200, 'ok', { path });
+    if (path === '/readyz') {
+      const s = status();
+      if (url.searchParams.has('verbose') || (req.headers.accept ?? '').includes('application/json')) {
+        return send(res, s.ready ? 200 : 503, s, { path });
+      }
+      const text = s.ready
+        ? `ok: ${s.policies} polic${s.policies === 1 ? 'y' : 'ies'}, set ${s.generation}${s.reason ? ` (${s.reason})` : ''}\n`
+        : `not ready: ${s.reason}\n`;
+      return send(res, s.ready ? 200 : 503, text, { path });
     }
-    if (url.pathname === '/readyz') {
-      const ok = engine !== undefined && !closing;
-      return send(res, ok ? 200 : 503, ok ? 'ok' : closing ? 'shutting down' : 'policies not loaded');
-    }
-    if (!ADMISSION_PATHS.has(url.pathname)) return send(res, 404, { error: `no such endpoint ${url.pathname}` });
+    if (!ADMISSION_PATHS.has(path)) return send(res, 404, { error: `no such endpoint ${path}` }, { path });
     if (method !== 'POST') {
-      res.setHeader('allow', 'POST');
-      return send(res, 405, { error: `${method} is not allowed on ${url.pathname}: POST an AdmissionReview` });
+      return send(
+        res,
+        405,
+        { error: `${method} is not allowed on ${path}: POST an AdmissionReview` },
+        { path, extraHeaders: { allow: 'POST' } },
+      );
     }
-    const started = Date.now();
+    const started = performance.now();
     const ctype = String(req.headers['content-type'] ?? 'application/json');
-    let body: Uint8Array;
+    let body: Buffer;
     try {
       if (!/^application\/(json|[\w.+-]*\+json)\b/i.test(ctype)) throw new HttpError(415, `content type ${ctype} is not JSON`);
-      body = await readBody(req, maxBody);
+      const declared = Number(req.headers['content-length'] ?? Number.NaN);
+      if (Number.isFinite(declared) && declared > maxBody) {
+        throw new HttpError(413, `request body of ${declared} bytes exceeds the limit of ${maxBody} bytes`);
+      }
+      body = await readBody(req);
     } catch (e) {
-      const status = e instanceof HttpError ? e.status : 400;
-      log({ level: 'warn', msg: 'bad request', path: url.pathname, status, error: (e as Error).message });
-      send(res, status, { error: (e as Error).message });
-      if (status === 413) req.destroy();
+      const code = e instanceof HttpError ? e.status : 400;
+      log({ level: 'warn', msg: 'bad request', path, status: code, error: messageOf(e) });
+      const declared = Number(req.headers['content-length'] ?? Number.NaN);
+      const drainable = !Number.isFinite(declared) || declared <= Math.max(4 * maxBody, 64 * 1024 * 1024);
+      send(res, code, { error: messageOf(e) }, { path, close: !drainable });
+      if (drainable) discardRest(req);
       return;
     }
-    let review: AdmissionReview;
+    let decoded: DecodedReview;
     try {
-      review = JSON.parse(Buffer.from(body).toString('utf8')) as AdmissionReview;
-      if (review?.kind !== 'AdmissionReview' || !review.request || typeof review.request.uid !== 'string') {
-        throw new Error('expected an AdmissionReview (admission.k8s.io/v1) with request.uid');
-      }
+      decoded = decodeReview(body);
     } catch (e) {
-      log({ level: 'warn', msg: 'bad request', path: url.pathname, status: 400, error: (e as Error).message });
-      return send(res, 400, { error: `malformed AdmissionReview: ${(e as Error).message}` });
+      log({ level: 'warn', msg: 'bad request', path, status: 400, error: messageOf(e) });
+      metrics?.reviewDuration.observe(
+        { webhook: path, operation: 'unknown', outcome: 'rejected_input' },
+        (performance.now() - started) / 1000,
+      );
+      return send(res, 400, { error: `malformed AdmissionReview: ${messageOf(e)}` }, { path });
     }
-    const current = engine;
+    const review = decoded.review;
+    const r = review.request!;
     const deadline = reviewDeadlineMs(timeoutMs, parseGoDuration(url.searchParams.get('timeout')));
-    const answer = await decide(review, current, deadline);
+    const images = decoded.imageStrings > maxImages ? distinctImages(r.object) : 0;
+    const answer =
+      images > maxImages
+        ? refuse(review, `the object lists ${images} distinct images; vouch evaluates at most ${maxImages} per request`)
+        : await decide(review, engine, deadline);
     const out = answer.review;
-    if (url.pathname === '/validate' && out.response) {
+    if (path === '/validate' && out.response) {
       delete out.response.patch;
       delete out.response.patchType;
     }
-    send(res, 200, out);
-    const r = review.request!;
+    send(res, 200, out, { path });
+    const seconds = (performance.now() - started) / 1000;
+    const operation = OPERATIONS.has(r.operation as string) ? (r.operation as string) : 'other';
+    metrics?.reviewDuration.observe({ webhook: path, operation, outcome: answer.outcome }, seconds);
     log({
       level: 'info',
       msg: 'admission decision',
-      path: url.pathname,
+      path,
       uid: r.uid,
-      operation: r.operation,
-      kind: r.kind?.kind ?? (r.object as { kind?: string } | null | undefined)?.kind,
-      namespace: r.namespace,
-      name: r.name || (r.object as { metadata?: { name?: string } } | null | undefined)?.metadata?.name,
+      operation: short(r.operation),
+      kind: short(r.kind?.kind ?? (r.object as { kind?: string } | null | undefined)?.kind),
+      namespace: short(r.namespace),
+      name: short(r.name || (r.object as { metadata?: { name?: string } } | null | undefined)?.metadata?.name),
       allowed: out.response?.allowed,
       patched: !!out.response?.patch,
       warnings: out.response?.warnings?.length ?? 0,
       ...(out.response?.allowed ? {} : { message: out.response?.status?.message }),
+      ...(answer.reason ? { failurePolicy: answer.reason } : {}),
       ...(answer.timedOut ? { timedOut: true, deadlineMs: deadline } : {}),
-      durationMs: Date.now() - started,
+      durationMs: Math.round(seconds * 1e4) / 10,
+      policySet: generation,
     });
   }
 
-  /** Evaluate within `deadlineMs`: verification is aborted shortly before it; at it, failurePolicy answers. */
-  async function decide(
-    review: AdmissionReview,
-    current: KyvernoEngine | undefined,
-    deadlineMs: number,
-  ): Promise<{ review: AdmissionReview; timedOut: boolean }> {
+  /** A request vouch will not evaluate: denied whatever the failurePolicy (fail closed). */
+  function refuse(review: AdmissionReview, why: string): Decision {
+    return {
+      review: {
+        apiVersion: review.apiVersion || 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        response: {
+          uid: review.request!.uid,
+          allowed: false,
+          status: { status: 'Failure', message: `vouch does not admit the request: ${why}`, code: 400 },
+        },
+      },
+      outcome: 'rejected_input',
+      timedOut: false,
+    };
+  }
+
+  /** Evaluate within `deadlineMs`: waiting on verification stops shortly before it; at it, failurePolicy answers. */
+  async function decide(review: AdmissionReview, current: KyvernoEngine | undefined, deadlineMs: number): Promise<Decision> {
     const uid = review.request!.uid;
     const apiVersion = review.apiVersion || 'admission.k8s.io/v1';
-    const byFailurePolicy = (reason: string): AdmissionReview => {
+    const byFailurePolicy = (reason: FailurePolicyReason, why: string): Decision => {
       const fp = failurePolicyOf(current);
-      const message = `vouch could not evaluate the request: ${reason} (failurePolicy ${fp})`;
+      metrics?.failurePolicyDecisions.inc({ failure_policy: fp, reason });
+      const message = `vouch could not evaluate the request: ${why} (failurePolicy ${fp})`;
       return {
-        apiVersion,
-        kind: 'AdmissionReview',
-        response:
-          fp === 'Ignore' ? { uid, allowed: true, warnings: [message] } : { uid, allowed: false, status: { status: 'Failure', message } },
+        review: {
+          apiVersion,
+          kind: 'AdmissionReview',
+          response:
+            fp === 'Ignore' ? { uid, allowed: true, warnings: [message] } : { uid, allowed: false, status: { status: 'Failure', message } },
+        },
+        outcome: fp === 'Ignore' ? 'failure_policy_allowed' : 'failure_policy_denied',
+        reason,
+        timedOut: reason === 'deadline',
       };
     };
-    if (!current) return { review: byFailurePolicy('policies are not loaded yet'), timedOut: false };
+    if (!current) return byFailurePolicy('not_ready', `no policy set is in use (${lastLoadError ?? 'policies are loading'})`);
+    if (reviewsInFlight >= maxInFlight) {
+      return byFailurePolicy('overloaded', `${reviewsInFlight} reviews are being evaluated, the limit of this replica`);
+    }
+    reviewsInFlight++;
+    metrics?.reviewsInFlight.inc();
     const controller = new AbortController();
-    // abort verification a little before the deadline so the engine can answer with its own messages
+    // stop waiting on verification a little before the deadline so the engine answers with its own messages
     const grace = Math.min(250, Math.floor(deadlineMs / 5));
     const abortTimer = setTimeout(
-      () => controller.abort(new VouchError('ERR_TIMEOUT', `webhook deadline of ${deadlineMs} ms reached`)),
+      () => controller.abort(new VouchError('ERR_TIMEOUT', `the review deadline of ${deadlineMs} ms was reached`)),
       deadlineMs - grace,
     );
     let hardTimer: ReturnType<typeof setTimeout> | undefined;
-    const hard = new Promise<'deadline'>((resolve) => {
-      hardTimer = setTimeout(() => resolve('deadline'), deadlineMs);
+    let force: ((reason: string) => void) | undefined;
+    const stop = new Promise<{ stop: 'deadline' | 'shutdown'; why: string }>((resolve) => {
+      hardTimer = setTimeout(() => resolve({ stop: 'deadline', why: `the review deadline of ${deadlineMs} ms was reached` }), deadlineMs);
+      force = (why) => resolve({ stop: 'shutdown', why });
+      forceAnswers.add(force);
     });
     try {
-      const work = handleAdmissionReview(review, current, { ...(options.admission ?? {}), signal: controller.signal });
+      const work = reviewScope.run({ signal: controller.signal }, () =>
+        handleAdmissionReview(review, current, { ...(options.admission ?? {}), signal: controller.signal }),
+      );
       work.catch(() => {});
-      const r = await Promise.race([work, hard]);
-      if (r === 'deadline') {
-        controller.abort();
-        return { review: byFailurePolicy(`the webhook deadline of ${deadlineMs} ms was reached`), timedOut: true };
+      const r = await Promise.race([work, stop]);
+      if ('stop' in r) {
+        controller.abort(new VouchError('ERR_TIMEOUT', r.why));
+        return byFailurePolicy(r.stop, r.why);
       }
-      return { review: r, timedOut: controller.signal.aborted };
+      const allowed = r.response?.allowed === true;
+      return { review: r, outcome: allowed ? 'allowed' : 'denied', timedOut: controller.signal.aborted };
     } catch (e) {
-      return { review: byFailurePolicy(e instanceof Error ? e.message : String(e)), timedOut: false };
+      // not an infrastructure error: a bug or input vouch cannot handle; never admitted
+      log({ level: 'error', msg: 'review failed', uid, error: messageOf(e) });
+      metrics?.failurePolicyDecisions.inc({ failure_policy: 'Fail', reason: 'internal_error' });
+      return {
+        review: {
+          apiVersion,
+          kind: 'AdmissionReview',
+          response: {
+            uid,
+            allowed: false,
+            status: { status: 'Failure', message: `vouch could not evaluate the request and does not admit it: ${messageOf(e)}` },
+          },
+        },
+        outcome: 'denied',
+        reason: 'internal_error',
+        timedOut: false,
+      };
     } finally {
       clearTimeout(abortTimer);
       clearTimeout(hardTimer);
+      if (force) forceAnswers.delete(force);
+      reviewsInFlight--;
+      metrics?.reviewsInFlight.dec();
     }
-  }
-
-  async function reload(): Promise<void> {
-    const policies = await load();
-    engine = createKyvernoEngine({ ...(options.engine ?? {}), policies, verifier: options.verifier });
-    log({ level: 'info', msg: 'policies loaded', count: policies.length, policies: policies.map((p) => p.metadata.name) });
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -342,15 +889,25 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       server.off('error', onError);
       resolve();
     });
+  }).catch((e) => {
+    lifetime.abort();
+    throw e;
   });
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const address = { host: addr.address, port: addr.port, url: `https://${host}:${addr.port}` };
-  log({ level: 'info', msg: 'listening', address: address.url, timeoutMs, maxBodyBytes: maxBody });
+  log({
+    level: 'info',
+    msg: 'listening',
+    address: address.url,
+    ready: readyNow(),
+    policies: engine?.policies.length ?? 0,
+    timeoutMs,
+    maxBodyBytes: maxBody,
+    certificate: { subject: tlsPair.subject, notAfter: tlsPair.notAfter.toISOString() },
+  });
 
-  const ready = reload();
-  ready.catch((e) => log({ level: 'error', msg: 'policies could not be loaded', error: e instanceof Error ? e.message : String(e) }));
-
+  // policy directory watch
   let watcher: FSWatcher | undefined;
   let debounce: ReturnType<typeof setTimeout> | undefined;
   if (options.watch && options.policyDir) {
@@ -358,18 +915,90 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       watcher = watch(options.policyDir, { recursive: true }, () => {
         clearTimeout(debounce);
         debounce = setTimeout(() => {
+          const had = engine !== undefined;
           reload().catch((e) =>
             log({
               level: 'error',
-              msg: 'policy reload failed; keeping the previous policies',
-              error: e instanceof Error ? e.message : String(e),
+              msg: had ? 'policy reload failed; keeping the previous policies' : 'policies could not be loaded; still not ready',
+              error: messageOf(e),
+              code: isVouchError(e) ? e.code : undefined,
+              policySet: generation,
             }),
           );
         }, 200);
       });
       watcher.on('error', (e) => log({ level: 'warn', msg: 'policy directory watch failed', error: e.message }));
     } catch (e) {
-      log({ level: 'warn', msg: 'cannot watch the policy directory', error: (e as Error).message });
+      log({ level: 'warn', msg: 'cannot watch the policy directory', error: messageOf(e) });
+    }
+  }
+
+  // TLS files: checked on file events and every tlsReloadIntervalMs; a bad pair keeps the current one
+  let lastTlsText = `${tlsPair.cert}\u0000${tlsPair.key}`;
+  let lastBadTlsText: string | undefined;
+  let tlsChecking: Promise<void> | undefined;
+  async function checkTls(explicit: boolean): Promise<void> {
+    if (!tlsFiles) return;
+    let pair: TlsPair;
+    try {
+      pair = await loadTlsFiles(tlsFiles.certFile, tlsFiles.keyFile);
+    } catch (e) {
+      // report a given bad state once, not at every check
+      const text = (await Promise.all([tlsFiles.certFile, tlsFiles.keyFile].map((f) => readFile(f, 'utf8').catch(() => '')))).join(
+        '\u0000',
+      );
+      if (explicit || text !== lastBadTlsText) {
+        lastBadTlsText = text;
+        metrics?.tlsReloads.inc({ result: 'error' });
+        log({
+          level: 'error',
+          msg: 'TLS certificate reload failed; the previous certificate stays in use',
+          error: messageOf(e),
+          certFile: tlsFiles.certFile,
+          keyFile: tlsFiles.keyFile,
+        });
+      }
+      if (explicit) throw e;
+      return;
+    }
+    const text = `${pair.cert}\u0000${pair.key}`;
+    if (text === lastTlsText) return;
+    server.setSecureContext({ cert: pair.cert, key: pair.key, minVersion: 'TLSv1.2' });
+    tlsPair = pair;
+    lastTlsText = text;
+    lastBadTlsText = undefined;
+    metrics?.tlsReloads.inc({ result: 'success' });
+    metrics?.tlsCertificateExpiry.set(Math.floor(pair.notAfter.getTime() / 1000));
+    log({ level: 'info', msg: 'TLS certificate reloaded', subject: pair.subject, notAfter: pair.notAfter.toISOString() });
+  }
+  function reloadTls(explicit = false): Promise<void> {
+    if (tlsChecking) return explicit ? tlsChecking.then(() => checkTls(true)) : tlsChecking;
+    tlsChecking = checkTls(explicit).finally(() => {
+      tlsChecking = undefined;
+    });
+    return tlsChecking;
+  }
+  const tlsWatchers: FSWatcher[] = [];
+  let tlsDebounce: ReturnType<typeof setTimeout> | undefined;
+  let tlsInterval: ReturnType<typeof setInterval> | undefined;
+  if (tlsFiles) {
+    const onChange = () => {
+      clearTimeout(tlsDebounce);
+      tlsDebounce = setTimeout(() => void reloadTls().catch(() => {}), 100);
+    };
+    // kubelet swaps a mounted Secret by renaming a directory symlink: watch the directories
+    for (const dir of new Set([dirname(tlsFiles.certFile), dirname(tlsFiles.keyFile)])) {
+      try {
+        const w = watch(dir, onChange);
+        w.on('error', () => {});
+        tlsWatchers.push(w);
+      } catch {
+        // polling below still notices changes
+      }
+    }
+    if (tlsReloadIntervalMs > 0) {
+      tlsInterval = setInterval(() => void reloadTls().catch(() => {}), tlsReloadIntervalMs);
+      tlsInterval.unref();
     }
   }
 
@@ -377,23 +1006,39 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   function close(): Promise<void> {
     closed ??= (async () => {
       closing = true;
+      updateReadyGauge();
       watcher?.close();
       clearTimeout(debounce);
+      for (const w of tlsWatchers) w.close();
+      clearTimeout(tlsDebounce);
+      clearInterval(tlsInterval);
+      log({ level: 'info', msg: 'not ready: shutting down', inFlight: reviewsInFlight, shutdownDelayMs });
+      if (shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, shutdownDelayMs));
+      stopping = true;
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      const limit = options.shutdownTimeoutMs ?? timeoutMs + 2000;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const drained = await Promise.race([
         Promise.allSettled([...inflight]).then(() => true),
         new Promise<boolean>((r) => {
-          timer = setTimeout(() => r(false), limit);
+          timer = setTimeout(() => r(false), shutdownTimeoutMs);
         }),
       ]);
       clearTimeout(timer);
+      let forced = 0;
+      if (!drained) {
+        // answer what is still being evaluated by failurePolicy, then let those answers go out
+        for (const f of [...forceAnswers]) {
+          forced++;
+          f(`the webhook is shutting down and the review did not finish within ${shutdownTimeoutMs} ms`);
+        }
+        await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, 1000))]);
+      }
+      lifetime.abort(new VouchError('ERR_ABORTED', 'the webhook is shutting down'));
       server.closeAllConnections();
       for (const s of sockets) s.destroy();
       await serverClosed;
-      log({ level: 'info', msg: 'stopped', drained });
+      log({ level: 'info', msg: 'stopped', drained, answeredByFailurePolicy: forced });
     })();
     return closed;
   }
@@ -401,10 +1046,12 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   return {
     address,
     ready,
-    isReady: () => engine !== undefined && !closing,
+    isReady: readyNow,
+    status,
     policies: () => engine?.policies ?? [],
     reload,
-    inFlight: () => inflight.size,
+    reloadTls: () => reloadTls(true),
+    inFlight: () => reviewsInFlight,
     close,
   };
 }

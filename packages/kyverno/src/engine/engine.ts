@@ -34,11 +34,12 @@ class Engine implements KyvernoEngine {
   readonly #state: EngineState;
 
   constructor(options: KyvernoEngineOptions) {
-    const cacheOpts = options.cache === false ? { ttlMs: 0, negativeTtlMs: 0 } : (options.cache ?? {});
     this.policies = options.policies;
     this.options = options;
     this.jmes = createJmesEngine({ now: options.now });
-    this.cache = createVerificationCache(cacheOpts);
+    this.cache = isVerificationCache(options.cache)
+      ? options.cache
+      : createVerificationCache(options.cache === false ? { ttlMs: 0, negativeTtlMs: 0 } : (options.cache ?? {}));
     this.#state = new EngineState(this);
   }
 
@@ -49,6 +50,11 @@ class Engine implements KyvernoEngine {
     }
     return engine.#state;
   }
+}
+
+/** True for a ready-made cache (`createVerificationCache()`, possibly wrapped) rather than cache options. */
+function isVerificationCache(c: KyvernoEngineOptions['cache']): c is VerificationCache {
+  return typeof c === 'object' && c !== null && typeof (c as VerificationCache).run === 'function';
 }
 
 /** The private state of an engine (for the admission handler). */

@@ -32,8 +32,12 @@ export interface KyvernoEngineOptions {
   contextLoader?: ContextLoader;
   /** Image normalization settings (default registry docker.io, mutation on). */
   imageConfig?: ImageConfig;
-  /** Cross-review verification cache (default on); `false` disables caching (single-flight stays). */
-  cache?: VerificationCacheOptions | false;
+  /**
+   * Cross-review verification cache (default on); `false` disables caching (single-flight stays). A
+   * `VerificationCache` object is used as is (e.g. one from `createVerificationCache` wrapped to
+   * count its hits).
+   */
+  cache?: VerificationCacheOptions | false | VerificationCache;
   /**
    * A full notation trust policy to use for a rule's Notary attestors instead of Kyverno's synthesized
    * one (vouch extension; passed to the verifier as `trustPolicy`).

@@ -156,7 +156,8 @@ function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-function parseRetryAfter(value: string | null, now: number): number | undefined {
+/** Milliseconds a `Retry-After` header asks to wait (delta-seconds or an HTTP date), or undefined. */
+export function parseRetryAfter(value: string | null, now: number): number | undefined {
   if (value === null) return undefined;
   const v = value.trim();
   if (/^\d+$/.test(v)) return Number(v) * 1000;

@@ -12,7 +12,9 @@ export type FaultAction =
   /** Answer 307 to the same path on another base URL. */
   | { redirectTo: string }
   /** Answer 200 with `bytes` bytes of JSON-looking filler, with or without a Content-Length. */
-  | { oversize: number; contentLength?: boolean; contentType?: string };
+  | { oversize: number; contentLength?: boolean; contentType?: string }
+  /** Forward after waiting `delayMs` (a slow registry). */
+  | { delayMs: number };
 
 /** A fault rule: the first matching rule with uses left applies. */
 export interface FaultRule {
@@ -40,6 +42,9 @@ export interface RunningFaultProxy {
   /** Add rules (e.g. per test). */
   addRules(...rules: FaultRule[]): void;
   clearRules(): void;
+  /** Requests being handled right now, and the most seen at once. */
+  inFlight(): { now: number; peak: number };
+  resetPeak(): void;
   stop(): Promise<void>;
 }
 
@@ -115,6 +120,7 @@ export async function startFaultProxy(target: string, rules: FaultRule[] = []): 
       res.end(method === 'HEAD' ? undefined : filler);
       return;
     }
+    if (action && 'delayMs' in action) await new Promise((r) => setTimeout(r, action.delayMs));
     const up = await forward(req, body);
     const upBody = await collect(up);
     if (action && 'truncate' in action) {
@@ -131,7 +137,20 @@ export async function startFaultProxy(target: string, rules: FaultRule[] = []): 
     res.end(upBody);
   }
 
+  let inFlight = 0;
+  let peak = 0;
   const server = createServer((req, res) => {
+    inFlight++;
+    if (inFlight > peak) peak = inFlight;
+    let counted = true;
+    const done = () => {
+      if (counted) {
+        counted = false;
+        inFlight--;
+      }
+    };
+    res.on('finish', done);
+    res.on('close', done);
     handle(req, res).catch(() => {
       if (!res.headersSent) res.writeHead(502);
       res.end();
@@ -147,6 +166,10 @@ export async function startFaultProxy(target: string, rules: FaultRule[] = []): 
     },
     clearRules() {
       active.length = 0;
+    },
+    inFlight: () => ({ now: inFlight, peak }),
+    resetPeak() {
+      peak = inFlight;
     },
     stop,
   };
