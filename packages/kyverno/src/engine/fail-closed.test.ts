@@ -112,9 +112,13 @@ describe('constructs vouch cannot evaluate', () => {
       err = e;
     }
     expect(isVouchError(err) && err.code).toBe('ERR_UNSUPPORTED');
-    expect((err as Error).message).toContain('policy cosign rule verify: vouch cannot evaluate a Cosign `signatureAlgorithm` other than sha256');
+    expect((err as Error).message).toContain(
+      'policy cosign rule verify: vouch cannot evaluate a Cosign `signatureAlgorithm` other than sha256',
+    );
     expect((err as VouchError).details).toMatchObject({
-      unsupported: [{ construct: 'Cosign.signatureAlgorithm', path: 'spec.rules[0].verifyImages[0].attestors[0].entries[0].keys.signatureAlgorithm' }],
+      unsupported: [
+        { construct: 'Cosign.signatureAlgorithm', path: 'spec.rules[0].verifyImages[0].attestors[0].entries[0].keys.signatureAlgorithm' },
+      ],
     });
   });
 

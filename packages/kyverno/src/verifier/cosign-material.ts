@@ -70,7 +70,9 @@ function strings(v: unknown): Record<string, string> | undefined {
 }
 
 /** `rekor` / `ctlog` of a signer block, with Kyverno's defaults for an absent block. */
-function logs(block: Record<string, unknown>): Pick<CosignAttestorMaterial, 'ignoreTlog' | 'rekorPubKey' | 'ignoreSct' | 'ctlogPubKey' | 'tsaCertChain'> {
+function logs(
+  block: Record<string, unknown>,
+): Pick<CosignAttestorMaterial, 'ignoreTlog' | 'rekorPubKey' | 'ignoreSct' | 'ctlogPubKey' | 'tsaCertChain'> {
   const rekor = isObj(block.rekor) ? block.rekor : undefined;
   const ctlog = isObj(block.ctlog) ? block.ctlog : undefined;
   const out: {

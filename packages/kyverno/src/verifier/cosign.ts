@@ -5,15 +5,7 @@
  * network. Where Kyverno would go online (TUF for the public-good keys, a Rekor search for a
  * signature without its SET), the check fails with the reason and the policy field to set.
  */
-import {
-  encodePem,
-  fromBase64,
-  fromUtf8,
-  isVouchError,
-  parseReference,
-  type Reference,
-  VouchError,
-} from '@vouch/core';
+import { encodePem, fromBase64, fromUtf8, isVouchError, parseReference, type Reference, VouchError } from '@vouch/core';
 import {
   type CosignForm,
   type CosignSignatureOutcome,
@@ -113,7 +105,7 @@ export function certificateMismatch(signer: VerifiedSigner, m: CosignAttestorMat
     // vouch GAP: Kyverno skips the subject check of a certificate without SANs; vouch fails it
     if (sans.length === 0) return `subject mismatch: expected ${expected}, received no subject alternative name`;
     const re = m.subjectRegExp ? regexp(m.subjectRegExp, 'subject') : undefined;
-    const matched = sans.some((s) => (m.subject !== undefined && eq(m.subject, s)) || (re !== undefined && re.test(s)));
+    const matched = sans.some((s) => (m.subject !== undefined && eq(m.subject, s)) || re?.test(s) === true);
     if (!matched) return `subject mismatch: expected ${expected}, received ${sans.join(', ')}`;
   }
   const issuer = signer.extensions.issuer ?? '';
@@ -131,7 +123,13 @@ export function certificateMismatch(signer: VerifiedSigner, m: CosignAttestorMat
 }
 
 function hasIdentity(m: CosignAttestorMaterial): boolean {
-  return !!(m.subject || m.subjectRegExp || m.issuer || m.issuerRegExp || (m.additionalExtensions && Object.keys(m.additionalExtensions).length));
+  return !!(
+    m.subject ||
+    m.subjectRegExp ||
+    m.issuer ||
+    m.issuerRegExp ||
+    (m.additionalExtensions && Object.keys(m.additionalExtensions).length)
+  );
 }
 
 /** `certificates.cert` as PEM: Kyverno also accepts it base64-encoded. */
@@ -295,7 +293,8 @@ export function cosignImageVerifier(options: CosignImageVerifierOptions): Cosign
       else errors.push(why);
     }
     if (ok.length === 0) {
-      if (m.sigstoreBundle) throw new VouchError('ERR_IDENTITY_UNTRUSTED', 'sigstore bundle verification failed: no matching signatures found');
+      if (m.sigstoreBundle)
+        throw new VouchError('ERR_IDENTITY_UNTRUSTED', 'sigstore bundle verification failed: no matching signatures found');
       throw new VouchError('ERR_IDENTITY_UNTRUSTED', errors.join('; ') || 'invalid signature');
     }
     return ok;
