@@ -3,7 +3,7 @@ import { VouchError } from '@vouch/core';
 import type { Command } from 'commander';
 import { act, collect, positiveInt, required } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
-import { cliImageVerifier, parseOciLayoutMap } from '../kyverno/images.js';
+import { cliImageVerifiers, parseOciLayoutMap, readTrustedRoot } from '../kyverno/images.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_WEBHOOK_TIMEOUT_MS, startWebhookServer } from '../webhook/server.js';
 
 function readPem(ctx: CliContext, path: string, flag: string): string {
@@ -28,7 +28,7 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('webhook')
     .description(
-      'Serve Kyverno verifyImages (type Notary) admission over HTTPS: POST /mutate, /validate (AdmissionReview v1), GET /healthz, /readyz',
+      'Serve Kyverno verifyImages (types Notary, Cosign, SigstoreBundle) admission over HTTPS: POST /mutate, /validate (AdmissionReview v1), GET /healthz, /readyz',
     )
     .option('--policies <dir>', 'directory of ClusterPolicy/Policy YAML files (read recursively)')
     .option('--tls-cert <file>', 'PEM server certificate (chain)')
@@ -47,6 +47,10 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
       '--oci-layout-map <ref=path>',
       'resolve an image repository (or one reference) from an OCI image layout directory (repeatable)',
       collect,
+    )
+    .option(
+      '--trusted-root <file>',
+      'Sigstore trusted_root.json for Cosign attestors whose policy names no rekor.pubkey, ctlog.pubkey or keyless.roots (never fetched)',
     );
   act(cmd, ctx, async (_args, opts) => {
     const policyDir = ctx.resolvePath(required(opts.policies, 'policies'));
@@ -54,10 +58,12 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
     const key = readPem(ctx, required(opts.tlsKey, 'tls-key'), '--tls-key');
     const timeoutMs = positiveInt(opts.timeoutMs, '--timeout-ms')!;
     const maxBodyBytes = positiveInt(opts.maxBodyBytes, '--max-body-bytes')!;
-    const verifier = cliImageVerifier(ctx, {
+    const trustedRoot = readTrustedRoot(ctx, opts.trustedRoot as string | undefined);
+    const { verifier, cosignVerifier } = cliImageVerifiers(ctx, {
       insecureRegistries: (opts.insecureRegistry as string[] | undefined) ?? [],
       layouts: parseOciLayoutMap(ctx, opts.ociLayoutMap as string[] | undefined),
       registryTimeoutMs: timeoutMs,
+      ...(trustedRoot ? { trustedRoot } : {}),
     });
     const log = (entry: Record<string, unknown>) => {
       ctx.stdout.write(`${JSON.stringify({ time: ctx.now().toISOString(), ...entry })}\n`);
@@ -76,6 +82,7 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
         policyDir,
         watch: !!opts.watch,
         verifier,
+        engine: { cosignVerifier },
         tls: { cert, key },
         port: port(opts.port),
         address: String(opts.address),
