@@ -45,6 +45,9 @@ export function publicEntries(root = repoRoot) {
  * decision: the dependency's major version becomes part of ours.
  */
 export const allowedThirdParty = {
+  '@vouch/cli': {
+    'prom-client': "startWebhookServer's metrics: the registry /metrics serves and the webhook metrics registered in it",
+  },
   '@vouch/node/controller': {
     'prom-client': "the caller's metrics registry, and the metrics registered in it",
     '@kubernetes/client-node': "the caller's KubeConfig (kubeClient)",

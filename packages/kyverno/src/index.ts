@@ -1,5 +1,5 @@
 /**
- * @vouch/kyverno — Kyverno ClusterPolicy/Policy `verifyImages` (type Notary) evaluation: policy parsing
+ * @vouch/kyverno — Kyverno ClusterPolicy/Policy `verifyImages` (types Notary, Cosign and SigstoreBundle) evaluation: policy parsing
  * with CRD defaults and source positions, match/exclude, autogen, image extraction and normalization,
  * signature and attestation checks over an injected verifier, AdmissionReview handling, policy reports
  * and the `kyverno-test.yaml` runner. Runs in any JavaScript runtime (no Node APIs).
@@ -7,7 +7,7 @@
  * The source is arranged by job: `policy/` (parse, validate, defaults, autogen, exceptions, what vouch
  * evaluates), `match/` (match/exclude, kinds, wildcards, validate patterns), `resource/` (images, JSON
  * patches, verify-images annotations), `variables/` (JMESPath, `{{ }}` variables, conditions),
- * `verifier/` (the verifier interfaces and the notation-backed one), `engine/` (the two admission
+ * `verifier/` (the verifier interfaces, the notation-backed one and the cosign/Sigstore one), `engine/` (the two admission
  * phases), `admission/`, `apply/` (`kyverno apply|test`), `report/` and `background/` (the scan).
  */
 export {
@@ -190,6 +190,20 @@ export {
   type VerificationCache,
   type VerificationCacheOptions,
 } from './verifier/cache.js';
+export {
+  type CosignImageVerifier,
+  type CosignImageVerifierOptions,
+  type CosignKeyRequest,
+  certificateMismatch,
+  cosignImageVerifier,
+} from './verifier/cosign.js';
+export {
+  type CosignAttestorMaterial,
+  type CosignSignerForm,
+  cosignAttestorMaterial,
+  expandStaticKeys,
+  splitPem,
+} from './verifier/cosign-material.js';
 export { type NotationImageVerifierOptions, notationImageVerifier } from './verifier/notary.js';
 export {
   combineNotaryCertificates,

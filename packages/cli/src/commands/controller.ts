@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { act, collect, portNumber, positiveInt, terminationSignal } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
-import { cliImageVerifier, parseOciLayoutMap } from '../kyverno/images.js';
+import { cliImageVerifiers, parseOciLayoutMap } from '../kyverno/images.js';
 
 const SA_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
@@ -76,7 +76,7 @@ export function registerController(program: Command, ctx: CliContext): void {
       ...(opts.context ? { context: String(opts.context) } : {}),
     });
     const budget = tokenBucket(qps, burst);
-    const verifier = cliImageVerifier(ctx, {
+    const { verifier, cosignVerifier } = cliImageVerifiers(ctx, {
       insecureRegistries: (opts.insecureRegistry as string[] | undefined) ?? [],
       layouts: parseOciLayoutMap(ctx, opts.ociLayoutMap as string[] | undefined),
       wrapFetch: (f) => rateLimitedFetch(f, budget),
@@ -91,6 +91,7 @@ export function registerController(program: Command, ctx: CliContext): void {
     const controller = startController({
       kube: kubeClient(kc),
       verifier,
+      engine: { cosignVerifier },
       namespace,
       leaseName: String(opts.leaseName),
       ...(opts.identity || env.POD_NAME ? { identity: String(opts.identity ?? `${env.POD_NAME}`) } : {}),

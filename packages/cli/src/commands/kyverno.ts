@@ -3,7 +3,7 @@ import { stringify } from 'yaml';
 import { collect, commandPath, type Opts } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
 import { kyvernoApply } from '../kyverno/apply-command.js';
-import { cliImageVerifier, parseOciLayoutMap } from '../kyverno/images.js';
+import { cliImageVerifiers, parseOciLayoutMap, readTrustedRoot } from '../kyverno/images.js';
 import { findTestFiles, renderTestFile, runTestFile, TEST_FILE_NAME, type TestFileResult } from '../kyverno/test-runner.js';
 
 type Format = 'text' | 'json' | 'yaml';
@@ -33,13 +33,19 @@ function addImageSourceOptions(cmd: Command): Command {
       '--oci-layout-map <ref=path>',
       'resolve an image repository (or one image reference) from an OCI image layout directory instead of its registry (repeatable)',
       collect,
+    )
+    .option(
+      '--trusted-root <file>',
+      'Sigstore trusted_root.json for Cosign attestors whose policy names no rekor.pubkey, ctlog.pubkey or keyless.roots (Kyverno fetches the public-good ones over TUF; vouch never does)',
     );
 }
 
-function imageVerifier(ctx: CliContext, opts: Opts) {
-  return cliImageVerifier(ctx, {
+function imageVerifiers(ctx: CliContext, opts: Opts) {
+  const trustedRoot = readTrustedRoot(ctx, opts.trustedRoot as string | undefined);
+  return cliImageVerifiers(ctx, {
     insecureRegistries: (opts.insecureRegistry as string[] | undefined) ?? [],
     layouts: parseOciLayoutMap(ctx, opts.ociLayoutMap as string[] | undefined),
+    ...(trustedRoot ? { trustedRoot } : {}),
   });
 }
 
@@ -77,9 +83,11 @@ export function rewriteKyvernoArgv(argv: readonly string[]): string[] {
   return out;
 }
 
-/** `vouch kyverno apply|test`: Kyverno verifyImages (type Notary) checks of manifests, offline-capable for GitOps CI. */
+/** `vouch kyverno apply|test`: Kyverno verifyImages (types Notary, Cosign, SigstoreBundle) checks of manifests, offline-capable for GitOps CI. */
 export function registerKyverno(program: Command, ctx: CliContext): void {
-  const kyverno = program.command('kyverno').description('Evaluate Kyverno policies (verifyImages type Notary) against manifests');
+  const kyverno = program
+    .command('kyverno')
+    .description('Evaluate Kyverno policies (verifyImages types Notary, Cosign and SigstoreBundle) against manifests');
 
   const apply = kyverno
     .command('apply')
@@ -139,7 +147,7 @@ export function registerKyverno(program: Command, ctx: CliContext): void {
     }
     ctx.globals = { ...globals, output: vouchFormat === 'json' ? 'json' : 'text' };
     await kyvernoApply(ctx, self.processedArgs[0] as string[], opts, vouchFormat as 'text' | 'json' | 'yaml', () =>
-      imageVerifier(ctx, opts),
+      imageVerifiers(ctx, opts),
     );
   });
   const test = kyverno
@@ -155,10 +163,10 @@ export function registerKyverno(program: Command, ctx: CliContext): void {
     const root = ctx.resolvePath((pathArg as string | undefined) ?? '.');
     const files = findTestFiles(root, (opts.fileName as string | undefined) ?? TEST_FILE_NAME);
     if (files.length === 0) throw new UsageError(`no ${opts.fileName ?? TEST_FILE_NAME} found under ${pathArg ?? '.'}`);
-    const verifier = imageVerifier(ctx, opts);
+    const verifiers = imageVerifiers(ctx, opts);
     const results: TestFileResult[] = [];
     for (const f of files) {
-      const r = await runTestFile(f, ctx.cwd, verifier);
+      const r = await runTestFile(f, ctx.cwd, verifiers);
       results.push(r);
       if (format === 'text') ctx.stdout.write(renderTestFile(r, !!opts.detailedResults));
     }

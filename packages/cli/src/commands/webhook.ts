@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { act, collect, positiveInt, required } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
-import { cliImageVerifier, parseOciLayoutMap } from '../kyverno/images.js';
+import { cliImageVerifiers, parseOciLayoutMap, readTrustedRoot } from '../kyverno/images.js';
 import { createMetricsRegistry, type MetricsServer, registerWebhookMetrics, startMetricsServer } from '../webhook/metrics.js';
 import {
   DEFAULT_MAX_BODY_BYTES,
@@ -34,7 +34,7 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('webhook')
     .description(
-      'Serve Kyverno verifyImages (type Notary) admission over HTTPS: POST /mutate, /validate (AdmissionReview v1), GET /healthz, /readyz; Prometheus metrics on --metrics-port',
+      'Serve Kyverno verifyImages (types Notary, Cosign, SigstoreBundle) admission over HTTPS: POST /mutate, /validate (AdmissionReview v1), GET /healthz, /readyz; Prometheus metrics on --metrics-port',
     )
     .option('--policies <dir>', 'directory of ClusterPolicy/Policy YAML files (read recursively); an empty or invalid set is not served')
     .option('--tls-cert <file>', 'PEM server certificate (chain); reloaded when the file changes')
@@ -68,6 +68,10 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
       '--oci-layout-map <ref=path>',
       'resolve an image repository (or one reference) from an OCI image layout directory (repeatable)',
       collect,
+    )
+    .option(
+      '--trusted-root <file>',
+      'Sigstore trusted_root.json for Cosign attestors whose policy names no rekor.pubkey, ctlog.pubkey or keyless.roots (never fetched)',
     );
   act(cmd, ctx, async (_args, opts) => {
     const policyDir = ctx.resolvePath(required(opts.policies, 'policies'));
@@ -88,13 +92,15 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
     const registry = metricsPort === undefined ? undefined : createMetricsRegistry();
     const metrics = registry ? registerWebhookMetrics(registry) : undefined;
     const transport = webhookTransport(ctx, { maxConcurrent: registryConcurrency, metrics });
-    const verifier = cliImageVerifier(ctx, {
+    const trustedRoot = readTrustedRoot(ctx, opts.trustedRoot as string | undefined);
+    const { verifier, cosignVerifier } = cliImageVerifiers(ctx, {
       insecureRegistries: (opts.insecureRegistry as string[] | undefined) ?? [],
       layouts: parseOciLayoutMap(ctx, opts.ociLayoutMap as string[] | undefined),
       registryTimeoutMs: timeoutMs,
       fetch: transport.fetch,
       // a registry asking for a longer pause than a review can wait fails at once (the guard then holds off for it)
       retry: { retries: 2, maxRetryAfterMs: Math.floor(timeoutMs / 4) },
+      ...(trustedRoot ? { trustedRoot } : {}),
     });
     // Signals are listened for before anything starts, so a SIGTERM during startup still shuts down cleanly.
     let stop!: (signal: string) => void;
@@ -111,6 +117,7 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
         policyDir,
         watch: !!opts.watch,
         verifier,
+        engine: { cosignVerifier },
         tls: { certFile, keyFile },
         port: listenPort,
         address: String(opts.address),

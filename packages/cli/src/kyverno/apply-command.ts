@@ -2,7 +2,6 @@
 import {
   type KubeObject,
   type KyvernoValues,
-  type NotaryImageVerifier,
   type PolicyException,
   parsePolicyExceptions,
   policyExceptionFromObject,
@@ -21,6 +20,7 @@ import {
   runApply,
   writeMutatedResources,
 } from './apply.js';
+import type { CliImageVerifiers } from './images.js';
 import { loadObject, loadPolicies, loadResources, manifestFiles, readText } from './load.js';
 
 const isGitSource = (p: string) => /^(https?|git|ssh):\/\//.test(p) || p.startsWith('git@');
@@ -48,7 +48,7 @@ export async function kyvernoApply(
   policyArgs: readonly string[],
   opts: Opts,
   vouchFormat: 'text' | 'json' | 'yaml',
-  verifier: () => NotaryImageVerifier,
+  verifiers: () => CliImageVerifiers,
 ): Promise<void> {
   // flags Kyverno has that need a cluster or something vouch does not evaluate: refused, never ignored
   if (opts.cluster) {
@@ -127,7 +127,7 @@ export async function kyvernoApply(
   const outcome = await runApply({
     policies,
     resources: resources as KubeObject[],
-    verifier: verifier(),
+    ...verifiers(),
     ...(values ? { values } : {}),
     ...(requestInfo ? { requestInfo } : {}),
     ...(exceptions.length > 0 ? { exceptions } : {}),

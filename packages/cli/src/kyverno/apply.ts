@@ -7,6 +7,7 @@ import {
   applyPolicies,
   buildApplyReports,
   buildMergedReport,
+  type CosignImageVerifier,
   type KubeObject,
   type KyvernoPolicy,
   type KyvernoValues,
@@ -29,6 +30,7 @@ export interface ApplyRun {
   policies: readonly KyvernoPolicy[];
   resources: readonly KubeObject[];
   verifier: NotaryImageVerifier;
+  cosignVerifier?: CosignImageVerifier;
   values?: KyvernoValues;
   requestInfo?: RequestInfo;
   exceptions?: readonly PolicyException[];
@@ -96,6 +98,7 @@ export async function runApply(run: ApplyRun): Promise<ApplyOutcome> {
   const labels = namespaceLabels(run.resources);
   const options = {
     verifier: run.verifier,
+    ...(run.cosignVerifier ? { cosignVerifier: run.cosignVerifier } : {}),
     cache: {},
     namespaceLabels: labels,
     ...(run.values ? { values: run.values } : {}),

@@ -4,12 +4,13 @@
  * layouts mapped to image references with `--oci-layout-map REF=PATH` so that CI needs no
  * live registry.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { type FetchLike, parseReference, type Reference, VouchError } from '@vouch/core';
-import { type NotaryImageVerifier, notationImageVerifier } from '@vouch/kyverno';
+import { type CosignImageVerifier, cosignImageVerifier, type NotaryImageVerifier, notationImageVerifier } from '@vouch/kyverno';
 import { nodeOciLayout } from '@vouch/node';
 import { ocspCrlRevocation } from '@vouch/notation';
 import { createRegistryClient, type Repository, type RetryOptions, remoteRepository } from '@vouch/registry';
+import { parseTrustedRoot, type TrustMaterial } from '@vouch/sigstore';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../context.js';
 import { envelopeCodecs } from '../deps.js';
@@ -88,13 +89,40 @@ export function layoutFor(layouts: readonly OciLayoutMapping[], ref: Reference):
   );
 }
 
+/** The verifiers of the Kyverno engine: Notary, and Cosign / SigstoreBundle. */
+export interface CliImageVerifiers {
+  verifier: NotaryImageVerifier;
+  cosignVerifier: CosignImageVerifier;
+}
+
 /**
- * The Notary verifier behind `vouch kyverno` and `vouch webhook`: @vouch/kyverno's
- * `notationImageVerifier` over OCI layouts (`--oci-layout-map`) and remote registries (one
- * pooled registry client; credentials from notation's config.json helpers and the docker
- * config; revocation over the same transport).
+ * `--trusted-root FILE`: a Sigstore `trusted_root.json` standing in where Kyverno fetches the
+ * public-good trust over TUF (Rekor and CT log keys, Fulcio roots) for Cosign attestors whose
+ * policy does not carry them. Never fetched: without it such checks fail naming the policy field.
  */
-export function cliImageVerifier(ctx: CliContext, options: CliImageVerifierOptions = {}): NotaryImageVerifier {
+export function readTrustedRoot(ctx: CliContext, file: string | undefined): TrustMaterial | undefined {
+  if (file === undefined) return undefined;
+  const path = ctx.resolvePath(file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new VouchError('ERR_INVALID_ARGUMENT', `--trusted-root ${file}: ${(e as Error).message}`, { cause: e, details: { path } });
+  }
+  return parseTrustedRoot(text);
+}
+
+/**
+ * The verifiers behind `vouch kyverno`, `vouch webhook` and `vouch controller`: @vouch/kyverno's
+ * `notationImageVerifier` and `cosignImageVerifier` over OCI layouts (`--oci-layout-map`) and
+ * remote registries (one pooled registry client; credentials from notation's config.json helpers
+ * and the docker config; revocation over the same transport). A Cosign key held in a Secret or a
+ * KMS is not available to the CLI: such attestors fail, saying so.
+ */
+export function cliImageVerifiers(
+  ctx: CliContext,
+  options: CliImageVerifierOptions & { trustedRoot?: TrustMaterial } = {},
+): CliImageVerifiers {
   const layouts = options.layouts ?? [];
   const base = options.fetch ?? cliFetch(ctx);
   const fetch = options.wrapFetch ? options.wrapFetch(base) : base;
@@ -115,27 +143,41 @@ export function cliImageVerifier(ctx: CliContext, options: CliImageVerifierOptio
     });
     return client;
   };
-  return notationImageVerifier({
-    envelopes: envelopeCodecs(),
-    revocation: ocspCrlRevocation({ fetch }),
-    ...(ctx.io.now ? { now: ctx.io.now } : {}),
-    repositoryFor(ref) {
-      const layout = layoutFor(layouts, ref);
-      if (layout) {
-        let r = layoutRepos.get(layout.path);
-        if (!r) {
-          r = nodeOciLayout(layout.path);
-          layoutRepos.set(layout.path, r);
-        }
-        return r;
-      }
-      const name = `${ref.registry}/${ref.repository}`;
-      let r = remotes.get(name);
+  const repositoryFor = (ref: Reference): Repository => {
+    const layout = layoutFor(layouts, ref);
+    if (layout) {
+      let r = layoutRepos.get(layout.path);
       if (!r) {
-        r = remoteRepository(registryClient(), name);
-        remotes.set(name, r);
+        r = nodeOciLayout(layout.path);
+        layoutRepos.set(layout.path, r);
       }
       return r;
-    },
-  });
+    }
+    const name = `${ref.registry}/${ref.repository}`;
+    let r = remotes.get(name);
+    if (!r) {
+      r = remoteRepository(registryClient(), name);
+      remotes.set(name, r);
+    }
+    return r;
+  };
+  const now = ctx.io.now;
+  return {
+    verifier: notationImageVerifier({
+      envelopes: envelopeCodecs(),
+      revocation: ocspCrlRevocation({ fetch }),
+      ...(now ? { now } : {}),
+      repositoryFor,
+    }),
+    cosignVerifier: cosignImageVerifier({
+      repositoryFor,
+      ...(options.trustedRoot ? { trustedRoot: options.trustedRoot } : {}),
+      ...(now ? { now: () => now() } : {}),
+    }),
+  };
+}
+
+/** The Notary verifier of {@link cliImageVerifiers}. */
+export function cliImageVerifier(ctx: CliContext, options: CliImageVerifierOptions = {}): NotaryImageVerifier {
+  return cliImageVerifiers(ctx, options).verifier;
 }

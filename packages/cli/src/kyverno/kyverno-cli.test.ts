@@ -207,7 +207,7 @@ describe('vouch kyverno apply', () => {
     expect(errors.map((x: Json) => x.message.split(':')[0])).toEqual(['failed to verify image 127.0.0.1']);
   });
 
-  it('a Cosign rule (not evaluated by vouch) fails the resource with the reason, exit 1', async () => {
+  it('a Cosign construct vouch does not evaluate fails the resource with the reason, exit 1', async () => {
     await writeFile(
       join(root, 'cosign.yaml'),
       `apiVersion: kyverno.io/v1
@@ -221,13 +221,13 @@ spec:
       match: {any: [{resources: {kinds: [Pod]}}]}
       verifyImages:
         - imageReferences: ["registry.example.com/*"]
-          attestors: [{entries: [{keys: {publicKeys: "-----BEGIN PUBLIC KEY-----"}}]}]
+          attestors: [{entries: [{keys: {publicKeys: "-----BEGIN PUBLIC KEY-----", signatureAlgorithm: sha512}}]}]
 `,
     );
     const r = await vouch(['kyverno', 'apply', 'cosign.yaml', '-r', 'unsigned-pod.yaml', ...maps()]);
     expect(r.code).toBe(1);
     expect(r.out).toContain(
-      '1 - verify vouch cannot evaluate verifyImages of type Cosign (the default type when `type` is not set) (verifyImages[0]): the rule fails closed',
+      '1 - verify vouch cannot evaluate a Cosign `signatureAlgorithm` other than sha256 (vouch verifies with the hash the signature and key name) (verifyImages[0].attestors[0].entries[0].keys.signatureAlgorithm): the rule fails closed',
     );
   });
 

@@ -2,7 +2,14 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { VouchError } from '@vouch/core';
-import { type NotaryImageVerifier, parseKyvernoTest, runKyvernoTest, type TestRow, type TestRunResult } from '@vouch/kyverno';
+import {
+  type CosignImageVerifier,
+  type NotaryImageVerifier,
+  parseKyvernoTest,
+  runKyvernoTest,
+  type TestRow,
+  type TestRunResult,
+} from '@vouch/kyverno';
 
 /** The default test file name (`kyverno test --file-name`). */
 export const TEST_FILE_NAME = 'kyverno-test.yaml';
@@ -38,13 +45,18 @@ export interface TestFileResult extends TestRunResult {
 }
 
 /** Run one `kyverno-test.yaml`: files it names are read relative to it. Load errors become a failed result. */
-export async function runTestFile(file: string, cwd: string, verifier: NotaryImageVerifier): Promise<TestFileResult> {
+export async function runTestFile(
+  file: string,
+  cwd: string,
+  verifiers: { verifier: NotaryImageVerifier; cosignVerifier?: CosignImageVerifier },
+): Promise<TestFileResult> {
   const path = relative(cwd, file) || file;
   const base = dirname(file);
   try {
     const test = parseKyvernoTest(readFileSync(file, 'utf8'), { source: path });
     const r = await runKyvernoTest(test, {
-      verifier,
+      verifier: verifiers.verifier,
+      ...(verifiers.cosignVerifier ? { cosignVerifier: verifiers.cosignVerifier } : {}),
       cache: {},
       readFile: (p) => {
         try {

@@ -32,6 +32,7 @@ spec:
             - entries:
                 - keys:
                     publicKeys: PEM
+                    signatureAlgorithm: sha512
 `;
 
 let dir: string;
@@ -76,7 +77,7 @@ describe('the webhook refuses policies it cannot evaluate', () => {
       err = e;
     }
     expect(isVouchError(err) && err.code).toBe('ERR_UNSUPPORTED');
-    expect((err as Error).message).toMatch(/^cosign\.yaml:\d+:\d+: vouch cannot evaluate verifyImages of type Cosign/);
+    expect((err as Error).message).toMatch(/^cosign\.yaml:\d+:\d+: vouch cannot evaluate a Cosign `signatureAlgorithm` other than sha256/);
   });
 
   it('startWebhookServer: refuses to start (nothing listens); with watch it serves not ready, readyz 503 with the reason, reviews denied', async () => {
@@ -119,7 +120,7 @@ describe('the webhook refuses policies it cannot evaluate', () => {
       { stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) }, cwd: dir, env: { HOME: dir } },
     );
     expect(code).toBe(1);
-    expect(err).toMatch(/^Error: cosign\.yaml:\d+:\d+: vouch cannot evaluate verifyImages of type Cosign/);
+    expect(err).toMatch(/^Error: cosign\.yaml:\d+:\d+: vouch cannot evaluate a Cosign `signatureAlgorithm` other than sha256/);
     expect(out).toContain('policies could not be loaded');
   });
 });

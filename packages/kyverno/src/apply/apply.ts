@@ -5,6 +5,7 @@ import type { ImageConfig } from '../resource/images.js';
 import type { JsonPatchOperation } from '../resource/metadata.js';
 import type { KubeObject, KyvernoPolicy, PolicyException, PolicyResponse, RequestInfo } from '../types.js';
 import type { VerificationCacheOptions } from '../verifier/cache.js';
+import type { CosignImageVerifier } from '../verifier/cosign.js';
 import type { NotaryImageVerifier } from '../verifier/verifier.js';
 
 /** Kubernetes APIResource as written in a Values file's `subresources`. */
@@ -31,6 +32,8 @@ export interface KyvernoValues {
 /** Options of {@link applyPolicies}. */
 export interface ApplyOptions {
   verifier?: NotaryImageVerifier;
+  /** The verifier of `type: Cosign` / `SigstoreBundle` attestors (see `cosignImageVerifier`). */
+  cosignVerifier?: CosignImageVerifier;
   contextLoader?: ContextLoader;
   imageConfig?: ImageConfig;
   /** Namespace name → labels (merged with `values.namespaceSelector` and `values.namespaces`). */
@@ -122,6 +125,7 @@ export async function applyPolicies(
     createKyvernoEngine({
       policies,
       verifier: options.verifier,
+      ...(options.cosignVerifier ? { cosignVerifier: options.cosignVerifier } : {}),
       contextLoader: options.contextLoader,
       imageConfig: options.imageConfig,
       cache: options.cache ?? false,

@@ -57,6 +57,11 @@ function clusterPolicy(name: string, entry: Entry, spec: Record<string, unknown>
 
 const notary = (extra: Entry = {}): Entry => ({ type: 'Notary', attestors: [{ entries: [{ certificates: { cert: CERT } }] }], ...extra });
 const cosign = (extra: Entry = {}): Entry => ({ attestors: [{ entries: [{ keys: { publicKeys: 'PEM' } }] }], ...extra });
+/** A Cosign entry with a construct vouch does not evaluate (a signatureAlgorithm other than sha256). */
+const sha512 = (extra: Entry = {}): Entry => ({
+  attestors: [{ entries: [{ keys: { publicKeys: 'PEM', signatureAlgorithm: 'sha512' } }] }],
+  ...extra,
+});
 
 const pod = (image: string, annotations?: Record<string, string>): KubeObject => ({
   apiVersion: 'v1',
@@ -89,8 +94,17 @@ function patchOps(res: { patch?: string }): { op: string; path: string; value?: 
 }
 
 describe('constructs vouch cannot evaluate', () => {
-  it('the issue scenario: a Cosign rule under Enforce + failurePolicy Ignore is refused at engine creation', () => {
+  it('the issue scenario: a Cosign rule under Enforce + failurePolicy Ignore is evaluated; without a verifier it denies', async () => {
     const p = clusterPolicy('cosign', cosign(), { failurePolicy: 'Ignore' });
+    expect(findUnsupported(p)).toEqual([]);
+    const res = await admit([p], pod('registry.example.com/signed:1'));
+    expect(res.allowed).toBe(false);
+    expect(res.status!.message).toContain('no CosignImageVerifier is configured for the Kyverno engine (verifyImages type Cosign)');
+    expect(res.patch).toBeUndefined();
+  });
+
+  it('a Cosign construct vouch cannot evaluate is refused at engine creation', () => {
+    const p = clusterPolicy('cosign', sha512(), { failurePolicy: 'Ignore' });
     let err: unknown;
     try {
       createKyvernoEngine({ policies: [p], verifier: verifier() });
@@ -98,14 +112,18 @@ describe('constructs vouch cannot evaluate', () => {
       err = e;
     }
     expect(isVouchError(err) && err.code).toBe('ERR_UNSUPPORTED');
-    expect((err as Error).message).toContain('policy cosign rule verify: vouch cannot evaluate verifyImages of type Cosign');
+    expect((err as Error).message).toContain(
+      'policy cosign rule verify: vouch cannot evaluate a Cosign `signatureAlgorithm` other than sha256',
+    );
     expect((err as VouchError).details).toMatchObject({
-      unsupported: [{ construct: 'verifyImages.type.Cosign', path: 'spec.rules[0].verifyImages[0]' }],
+      unsupported: [
+        { construct: 'Cosign.signatureAlgorithm', path: 'spec.rules[0].verifyImages[0].attestors[0].entries[0].keys.signatureAlgorithm' },
+      ],
     });
   });
 
   it('in mode fail (apply/test) the rule fails, an unsigned image is denied, and no digest is pinned', async () => {
-    for (const entry of [cosign(), cosign({ type: 'SigstoreBundle' }), notary({ key: 'PEM' })]) {
+    for (const entry of [sha512(), sha512({ type: 'SigstoreBundle' }), notary({ key: 'PEM' })]) {
       const p = clusterPolicy('p', entry, { failurePolicy: 'Ignore' });
       const res = await admit([p], pod('registry.example.com/unsigned:1'));
       expect(res.allowed).toBe(false);
@@ -174,8 +192,8 @@ describe('constructs vouch cannot evaluate', () => {
   });
 
   it('one table decides: switching a construct on makes the policy loadable', () => {
-    const p = clusterPolicy('cosign', cosign());
-    const on = { ...KYVERNO_SUPPORT, 'verifyImages.type.Cosign': { ...KYVERNO_SUPPORT['verifyImages.type.Cosign'], supported: true } };
+    const p = clusterPolicy('cosign', sha512());
+    const on = { ...KYVERNO_SUPPORT, 'Cosign.signatureAlgorithm': { ...KYVERNO_SUPPORT['Cosign.signatureAlgorithm'], supported: true } };
     expect(findUnsupported(p)).toHaveLength(1);
     expect(findUnsupported(p, on)).toEqual([]);
   });
@@ -200,6 +218,7 @@ spec:
             - entries:
                 - keys:
                     publicKeys: PEM
+                    signatureAlgorithm: sha512
 `;
     expect(() => parsePolicies(yaml, { source: 'cosign.yaml' })).not.toThrow();
     let err: unknown;
@@ -210,7 +229,7 @@ spec:
     }
     expect(isVouchError(err) && err.code).toBe('ERR_UNSUPPORTED');
     expect((err as Error).message).toMatch(
-      /^cosign\.yaml:14:11: vouch cannot evaluate verifyImages of type Cosign .*\(rule verify\) at spec\.rules\[0\]\.verifyImages\[0\]\.type/,
+      /^cosign\.yaml:20:21: vouch cannot evaluate a Cosign `signatureAlgorithm` other than sha256 .*\(rule verify\) at spec\.rules\[0\]\.verifyImages\[0\]\.attestors\[0\]\.entries\[0\]\.keys\.signatureAlgorithm/,
     );
   });
 

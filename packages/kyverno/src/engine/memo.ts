@@ -11,7 +11,7 @@ import { policyRules } from '../policy/autogen.js';
 import { policyNamespace } from '../policy/key.js';
 import { getImageInfo, type ImageInfo } from '../resource/images.js';
 import { type ImageVerificationMetadata, imageMetadataPatches, type JsonPatchOperation, parseImageMetadata } from '../resource/metadata.js';
-import type { Attestor, ImageVerification, KyvernoPolicy, PolicyException, Rule, RuleResponse } from '../types.js';
+import type { Attestor, AttestorSet, ImageVerification, KyvernoPolicy, PolicyException, Rule, RuleResponse } from '../types.js';
 import type { JmesEngine } from '../variables/jmespath.js';
 import { hasVariables, substituteVariables } from '../variables/variables.js';
 import type { VerificationCache } from '../verifier/cache.js';
@@ -111,6 +111,8 @@ export class EngineState {
   readonly imageInfos = new Map<string, ImageInfo>();
   /** Attestor material per attestor entry. */
   readonly #materials = new WeakMap<object, object>();
+  /** The entries of each attestor set as its type counts them (Cosign splits multi-key entries). */
+  readonly #setEntries = new WeakMap<AttestorSet, readonly Attestor[]>();
   /** identity texts → … → material key (nested so that no long key string is built per lookup). */
   #materialKeys = new Map<string, unknown>();
   #materialCount = 0;
@@ -249,12 +251,25 @@ export class EngineState {
     return k;
   }
 
-  /** An attestor entry's material (one frozen object per entry: policies are immutable). */
-  materialOf<M extends object>(type: AttestorType<M>, entry: Attestor): M {
+  /**
+   * An attestor entry's material (one frozen object per entry: policies are immutable, and an entry
+   * object belongs to one verifyImages entry `iv`).
+   */
+  materialOf<M extends object>(type: AttestorType<M>, entry: Attestor, iv: ImageVerification): M {
     let v = this.#materials.get(entry) as M | undefined;
     if (!v) {
-      v = Object.freeze(type.material(entry));
+      v = Object.freeze(type.material(entry, iv));
       this.#materials.set(entry, v);
+    }
+    return v;
+  }
+
+  /** `type.entries(set)`, once per set (the split entries keep their identity across reviews). */
+  entriesOf(type: AttestorType, set: AttestorSet): readonly Attestor[] {
+    let v = this.#setEntries.get(set);
+    if (!v) {
+      v = type.entries(set);
+      this.#setEntries.set(set, v);
     }
     return v;
   }
@@ -285,28 +300,35 @@ export class EngineState {
   }
 
   /** The cache key of an attestor entry's signature check on `image` (the last one kept per entry: reviews repeat images). */
-  signatureKey(type: AttestorType, entry: Attestor, image: string, trustPolicy: unknown): string {
-    return this.#signatureKeysOf(type, entry, image, trustPolicy).key;
+  signatureKey(type: AttestorType, entry: Attestor, iv: ImageVerification, image: string, trustPolicy: unknown): string {
+    return this.#signatureKeysOf(type, entry, iv, image, trustPolicy).key;
   }
 
   /**
    * The cache key of the same check on the digest form `registry/path@digest` of a tag `image` that
    * verified with `digest` (undefined when `image` is already by digest); kept with {@link signatureKey}.
    */
-  signatureKeyByDigest(type: AttestorType, entry: Attestor, image: string, trustPolicy: unknown, digest: string): string | undefined {
-    const keys = this.#signatureKeysOf(type, entry, image, trustPolicy);
+  signatureKeyByDigest(
+    type: AttestorType,
+    entry: Attestor,
+    iv: ImageVerification,
+    image: string,
+    trustPolicy: unknown,
+    digest: string,
+  ): string | undefined {
+    const keys = this.#signatureKeysOf(type, entry, iv, image, trustPolicy);
     if (keys.digest !== digest) {
       const byDigest = digestForm(image, digest);
       keys.digest = digest;
-      keys.byDigest = byDigest && `sig|${byDigest}|${this.materialKeyOf(type, this.materialOf(type, entry), trustPolicy)}`;
+      keys.byDigest = byDigest && `sig|${byDigest}|${this.materialKeyOf(type, this.materialOf(type, entry, iv), trustPolicy)}`;
     }
     return keys.byDigest;
   }
 
-  #signatureKeysOf(type: AttestorType, entry: Attestor, image: string, trustPolicy: unknown): SignatureKeys {
+  #signatureKeysOf(type: AttestorType, entry: Attestor, iv: ImageVerification, image: string, trustPolicy: unknown): SignatureKeys {
     const last = this.#signatureKeys.get(entry);
     if (last && last.image === image && last.trustPolicy === trustPolicy) return last;
-    const key = `sig|${image}|${this.materialKeyOf(type, this.materialOf(type, entry), trustPolicy)}`;
+    const key = `sig|${image}|${this.materialKeyOf(type, this.materialOf(type, entry, iv), trustPolicy)}`;
     const keys: SignatureKeys = { image, trustPolicy, key };
     this.#signatureKeys.set(entry, keys);
     return keys;

@@ -5,6 +5,7 @@ import type { ImageVerificationMetadata, JsonPatchOperation } from '../resource/
 import type { KubeObject, KyvernoPolicy, PolicyException, PolicyResponse, RequestInfo } from '../types.js';
 import type { JmesEngine } from '../variables/jmespath.js';
 import type { VerificationCache, VerificationCacheOptions } from '../verifier/cache.js';
+import type { CosignImageVerifier } from '../verifier/cosign.js';
 import type { NotaryImageVerifier } from '../verifier/verifier.js';
 
 /** Loads rule `context` entries that need the cluster (configMap, apiCall, …). */
@@ -28,6 +29,13 @@ export interface KyvernoEngineOptions {
    * NotaryImageVerifier is configured"), and `mutateDigest` cannot resolve tags (`error`).
    */
   verifier?: NotaryImageVerifier;
+  /**
+   * Cosign / Sigstore verifier for `type: Cosign` (the default type) and `type: SigstoreBundle`
+   * (see `cosignImageVerifier`); without one, every such attestor check fails ("no
+   * CosignImageVerifier is configured"). It also resolves tags for `mutateDigest` when `verifier`
+   * does not.
+   */
+  cosignVerifier?: CosignImageVerifier;
   /** Cluster data for rule `context` entries. */
   contextLoader?: ContextLoader;
   /** Image normalization settings (default registry docker.io, mutation on). */

@@ -547,7 +547,8 @@ function verifyAttestorSets(
   let digest: string | undefined;
   for (let si = 0; si < sets.length; si++) {
     const set = sets[si]!;
-    const attestors = set.entries ?? [];
+    // Cosign: a `publicKeys` holding several keys counts as one entry per key (Kyverno's ExpandStaticKeys)
+    const attestors = state.entriesOf(type, set);
     const required = set.count && set.count > 0 ? set.count : attestors.length;
     let verified = 0;
     let errors: string[] | undefined;
@@ -572,14 +573,14 @@ function verifyAttestorSets(
         digest = res.digest;
         // a tag verified: its digest form verifies too
         if (useCache) {
-          const byDigest = state.signatureKeyByDigest(type, attestor, image, entry.trustPolicy, res.digest);
+          const byDigest = state.signatureKeyByDigest(type, attestor, entry.iv, image, entry.trustPolicy, res.digest);
           if (byDigest) cache.prime(byDigest, res);
         }
         verified++;
       } catch (e) {
         rethrowPending(e);
         if (isInfrastructureError(e)) inconclusive = true;
-        (errors ??= []).push(`${prefix}.attestors[${si}].entries[${ei}]: ${errMessage(e)}`);
+        (errors ??= []).push(`${prefix}.attestors[${si}].entries[${ei}]${type.entryPath(attestor)}: ${errMessage(e)}`);
         (causes ??= []).push(e);
       }
     }
@@ -592,7 +593,7 @@ function verifyAttestorSets(
 function signatureOf(run: RuleRun, entry: EntryRun, attestor: Attestor, image: string): { digest: string } {
   const type = entry.type!;
   if (!type.verifier) throw type.noVerifier();
-  const key = run.state.signatureKey(type, attestor, image, entry.trustPolicy);
+  const key = run.state.signatureKey(type, attestor, entry.iv, image, entry.trustPolicy);
   // a decided outcome is read without building the call (the warm path allocates nothing here)
   const hit = run.phase.cache.peek?.(key, entry.iv.useCache !== false);
   return hit ? outcomeValue<{ digest: string }>(hit) : startSignature(run, entry, attestor, image, key);
@@ -605,7 +606,7 @@ function startSignature(run: RuleRun, entry: EntryRun, attestor: Attestor, image
   const verifier = type.verifier!;
   const { trustPolicy } = entry;
   const signal = run.req.signal;
-  const verify = () => verifier.verifyImage({ image, attestor: state.materialOf(type, attestor), trustPolicy, signal });
+  const verify = () => verifier.verifyImage({ image, attestor: state.materialOf(type, attestor, entry.iv), trustPolicy, signal });
   return need(run.phase.cache, key, verify, { useCache: entry.iv.useCache !== false });
 }
 
@@ -634,10 +635,11 @@ function verifyAttestations(run: RuleRun, entry: EntryRun, image: string): Entry
       let inconclusive = false;
       for (let ei = 0; ei < attestors.length && verified < required; ei++) {
         // the entry index printed is the attestation's, as Kyverno prints it (upstream bug, kept for identical messages)
-        const path = `.attestations[${ai}].attestors[${si}].entries[${ai}]`;
+        const path = `.attestations[${ai}].attestors[${si}].entries[${ai}]${type.entryPath(attestors[ei]!)}`;
         try {
-          if (!verifier?.verifyAttestations) throw type.noAttestations();
-          const material = state.materialOf(type, attestors[ei]!);
+          if (!verifier) throw type.noVerifier();
+          if (!verifier.verifyAttestations) throw type.noAttestations();
+          const material = state.materialOf(type, attestors[ei]!, entry.iv);
           const key = `att|${image}|${predicateType}|${state.materialKeyOf(type, material, entry.trustPolicy)}`;
           const { trustPolicy } = entry;
           const signal = run.req.signal;
@@ -648,9 +650,7 @@ function verifyAttestations(run: RuleRun, entry: EntryRun, image: string): Entry
             { useCache: entry.iv.useCache !== false },
           );
           const list: NotaryAttestation[] = res.attestations.filter((a) => a.type === predicateType);
-          if (list.length === 0) {
-            throw new VouchError('ERR_SIGNATURE_NOT_FOUND', `no matching attestations found for image ${image} with type ${predicateType}`);
-          }
+          if (list.length === 0) throw type.noAttestationOfType(image, predicateType);
           if (at.name) ctx[at.name] = list[0]!.predicate;
           // vouch checks EVERY matching attestation (Kyverno only the first one).
           for (const a of list) checkAttestation(state, at, a, { ctx, image, predicateType });
@@ -686,7 +686,7 @@ function checkAttestation(
   where: { ctx: Record<string, unknown>; image: string; predicateType: string },
 ): void {
   const predicate = isObj(a.predicate) ? a.predicate : {};
-  const statement = { ...(a.manifest ?? {}), type: a.type, predicate: a.predicate };
+  const statement = a.statement ?? { ...(a.manifest ?? {}), type: a.type, predicate: a.predicate };
   const condCtx = { ...where.ctx, ...predicate, statement };
   const msgs: string[] = [];
   let ok = true;

@@ -8,18 +8,21 @@ import { formatPath, type Path } from './locate.js';
  * What vouch evaluates of a Kyverno policy: ONE table, keyed by construct. A construct marked
  * `supported: false` is never silently ignored: the policy is refused at load time (webhook, SDK
  * default) or, in `kyverno apply|test`, every rule that uses it fails with a message naming it.
- * Adding support for a construct (e.g. `verifyImages type Cosign`) is: implement it, flip its
- * entry here.
+ * Adding support for a construct is: implement it, flip its entry here.
  *
  * Constructs not in the table are either evaluated (match/exclude, preconditions, imageExtractors,
- * verifyImages type Notary with certificate attestors and attestations, validate pattern /
- * anyPattern / deny, …) or ignored exactly as Kyverno ignores them for type Notary (`repository`,
- * attestor `annotations`, `signatureAlgorithm`, `certificates.rekor` / `ctlog`).
+ * verifyImages types Notary, Cosign and SigstoreBundle with their attestors and attestations,
+ * validate pattern / anyPattern / deny, …) or ignored exactly as Kyverno ignores them for type
+ * Notary (`repository`, attestor `annotations`, `signatureAlgorithm`, `certificates.rekor` / `ctlog`).
  */
 export const KYVERNO_SUPPORT = {
   'verifyImages.type.Notary': { supported: true, what: 'verifyImages of type Notary' },
-  'verifyImages.type.Cosign': { supported: false, what: 'verifyImages of type Cosign (the default type when `type` is not set)' },
-  'verifyImages.type.SigstoreBundle': { supported: false, what: 'verifyImages of type SigstoreBundle' },
+  'verifyImages.type.Cosign': { supported: true, what: 'verifyImages of type Cosign (the default type when `type` is not set)' },
+  'verifyImages.type.SigstoreBundle': { supported: true, what: 'verifyImages of type SigstoreBundle' },
+  'Cosign.signatureAlgorithm': {
+    supported: false,
+    what: 'a Cosign `signatureAlgorithm` other than sha256 (vouch verifies with the hash the signature and key name)',
+  },
   'verifyImages.image': { supported: false, what: 'the deprecated verifyImages `image` field (write `imageReferences`)' },
   'verifyImages.key': { supported: false, what: 'the deprecated verifyImages `key` field (Cosign)' },
   'verifyImages.roots': { supported: false, what: 'the deprecated verifyImages `roots` field (Cosign keyless)' },
@@ -30,7 +33,7 @@ export const KYVERNO_SUPPORT = {
     what: 'the deprecated verifyImages `additionalExtensions` field (Cosign keyless)',
   },
   'verifyImages.annotations': { supported: false, what: 'the deprecated verifyImages `annotations` field (Cosign)' },
-  'verifyImages.cosignOCI11': { supported: false, what: 'verifyImages `cosignOCI11` (Cosign)' },
+  'verifyImages.cosignOCI11': { supported: true, what: 'verifyImages `cosignOCI11` (Cosign: vouch always reads OCI 1.1 referrers)' },
   'Notary.attestors.entries.keys': { supported: false, what: '`keys` attestors for type Notary' },
   'Notary.attestors.entries.keyless': { supported: false, what: '`keyless` attestors for type Notary' },
   'Notary.attestations.attestors.entries.keys': {
@@ -113,7 +116,10 @@ export function unsupportedInRule(
       else add('verifyImages.type.Cosign', x.type === undefined ? p : [...p, 'type']);
     }
     for (const k of IV_DEPRECATED) if (x[k] !== undefined && x[k] !== null) add(`verifyImages.${k}`, [...p, k]);
-    if (type !== 'Notary') return;
+    if (type !== 'Notary') {
+      cosignAlgorithms(x, p, add);
+      return;
+    }
     const sets = (list: unknown, base: Path, inAttestation: boolean) => {
       if (!Array.isArray(list)) return;
       list.forEach((s, si) => {
@@ -141,6 +147,36 @@ export function unsupportedInRule(
     }
   });
   return out;
+}
+
+const SHA256 = new Set(['', 'sha256']);
+
+/** Cosign attestors whose `signatureAlgorithm` (entry or `keys`) is not sha256, in attestors and attestations. */
+function cosignAlgorithms(x: Record<string, unknown>, p: Path, add: (c: KyvernoConstruct, path: Path) => void): void {
+  const sets = (list: unknown, base: Path) => {
+    if (!Array.isArray(list)) return;
+    list.forEach((s, si) => {
+      if (!isObj(s) || !Array.isArray(s.entries)) return;
+      s.entries.forEach((e, ei) => {
+        if (!isObj(e)) return;
+        const ep: Path = [...base, si, 'entries', ei];
+        if (typeof e.signatureAlgorithm === 'string' && !SHA256.has(e.signatureAlgorithm)) {
+          add('Cosign.signatureAlgorithm', [...ep, 'signatureAlgorithm']);
+        }
+        const k = e.keys;
+        if (isObj(k) && typeof k.signatureAlgorithm === 'string' && !SHA256.has(k.signatureAlgorithm)) {
+          add('Cosign.signatureAlgorithm', [...ep, 'keys', 'signatureAlgorithm']);
+        }
+        if (isObj(e.attestor)) sets([e.attestor], [...ep, 'attestor']);
+      });
+    });
+  };
+  sets(x.attestors, [...p, 'attestors']);
+  if (Array.isArray(x.attestations)) {
+    x.attestations.forEach((a, ai) => {
+      if (isObj(a)) sets(a.attestors, [...p, 'attestations', ai, 'attestors']);
+    });
+  }
 }
 
 /** The `validate` sub-features vouch's validate engine does not evaluate (empty when supported); see `KYVERNO_SUPPORT`. */

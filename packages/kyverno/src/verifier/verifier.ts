@@ -34,7 +34,10 @@ export interface NotaryAttestationRequest {
   signal?: AbortSignal;
 }
 
-/** One verified attestation: the referrer manifest plus its predicate (the single layer parsed as JSON). */
+/**
+ * One verified attestation: for type Notary the referrer manifest plus its predicate (the single
+ * layer parsed as JSON); for type Cosign / SigstoreBundle the in-toto statement and its predicate.
+ */
 export interface NotaryAttestation {
   /** Digest of the referrer manifest. */
   digest: string;
@@ -44,6 +47,12 @@ export interface NotaryAttestation {
   predicate: unknown;
   /** The referrer manifest JSON (optional). */
   manifest?: Record<string, unknown>;
+  /**
+   * The statement attestation conditions see as `statement` (type Cosign: the in-toto statement
+   * with `type` set to its predicate type, as Kyverno decodes it). Default: the manifest with
+   * `type` and `predicate`.
+   */
+  statement?: Record<string, unknown>;
 }
 
 /**

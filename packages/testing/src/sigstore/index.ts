@@ -623,3 +623,4 @@ export function rekorBundleAnnotation(entry: TlogEntryJson): string {
     },
   });
 }
+export * from './cosign.js';
