@@ -25,7 +25,7 @@ export function createMetricsRegistry(options: { defaultMetrics?: boolean } = {}
 export type ReviewOutcome = 'allowed' | 'denied' | 'failure_policy_allowed' | 'failure_policy_denied' | 'rejected_input';
 
 /** Why a review was answered by failurePolicy. */
-export type FailurePolicyReason = 'deadline' | 'not_ready' | 'overloaded' | 'shutdown' | 'internal_error';
+export type FailurePolicyReason = 'deadline' | 'not_ready' | 'overloaded' | 'shutdown' | 'internal_error' | 'policy_unusable';
 
 /** The webhook's instruments, registered on a shared registry by {@link registerWebhookMetrics}. */
 export interface WebhookMetrics {
@@ -105,7 +105,7 @@ export function registerWebhookMetrics(registry: Registry): WebhookMetrics {
     }),
     failurePolicyDecisions: new Counter({
       name: 'vouch_webhook_failure_policy_decisions_total',
-      help: 'Reviews answered by failurePolicy instead of a decision, by failurePolicy (Fail, Ignore) and reason (deadline, not_ready, overloaded, shutdown, internal_error).',
+      help: 'Reviews answered by failurePolicy instead of a decision, by failurePolicy (Fail, Ignore) and reason (deadline, not_ready, overloaded, shutdown, internal_error; policy_unusable: a Policy of the namespace in the cluster cannot be used).',
       labelNames: ['failure_policy', 'reason'],
       registers,
     }),
