@@ -4,11 +4,15 @@
  * used (fail closed), and an API server that cannot be reached at start.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ClusterPolicySourceOptions, clusterPolicySource, kubeClient, loadKubeConfig } from '@vouch/node/controller';
 import { type FakeApiServer, type KubeObject, startFakeApiServer } from '@vouch/testing/kube';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { seedPolicyYaml } from '../kyverno/testing.js';
+import { runCli } from '../run.js';
 import type { WebhookLogEntry } from './server.js';
 import { call, pod, until, webhookHarness } from './test/support.js';
 
@@ -163,7 +167,9 @@ describe('startWebhookServer with policies from the cluster', () => {
     api.create(bad);
     await until(() => s.status().deniedNamespaces !== undefined);
     expect(s.isReady()).toBe(true);
-    expect((await call(s, '/readyz')).text).toMatch(/^ok: 1 policy, set \d+ \(serving policy set \d+; reviews in namespace team-a are denied: /);
+    expect((await call(s, '/readyz')).text).toMatch(
+      /^ok: 1 policy, set \d+ \(serving policy set \d+; reviews in namespace team-a are denied: /,
+    );
     const inTeam = await allowed(s, 'registry.example.com/signed:v1', 'team-a');
     expect(inTeam.allowed).toBe(false);
     expect(inTeam.message).toMatch(/^vouch could not evaluate the request: a Policy in namespace team-a cannot be used: .*team-policy/);
@@ -199,5 +205,82 @@ describe('startWebhookServer with policies from the cluster', () => {
     await until(() => api.openWatches() > 0);
     await s.close();
     await until(() => api.openWatches() === 0);
+  });
+});
+
+/** Runs `vouch ARGS` in-process; `lines()` parses its JSON log so far. */
+function run(args: string[]) {
+  let out = '';
+  let err = '';
+  const done = runCli(args, {
+    stdout: { write: (x: string) => (out += x) },
+    stderr: { write: (x: string) => (err += x) },
+    cwd: h.dir,
+    env: { HOME: h.dir },
+  });
+  const lines = () =>
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as WebhookLogEntry);
+  return { done, lines, err: () => err };
+}
+
+describe('vouch webhook --policies-from cluster', () => {
+  it('with --controller: one process admits and scans, one /metrics endpoint for both', async () => {
+    await cluster();
+    api.create(parse(seedPolicyYaml({ certPem: h.certPem, imageReferences: ['127.0.0.1:9/*'] })) as KubeObject);
+    api.create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'web', namespace: 'shop' },
+      spec: { containers: [{ name: 'app', image: '127.0.0.1:9/app:v1' }] },
+    });
+    const kubeconfig = join(dir, 'cli-kubeconfig');
+    writeFileSync(kubeconfig, api.kubeconfig());
+    await writeFile(join(h.dir, 'tls.crt'), h.tls.cert);
+    await writeFile(join(h.dir, 'tls.key'), h.tls.key);
+    const r = run(
+      ['webhook', '--policies-from', 'cluster', '--kubeconfig', kubeconfig, '--controller', '--namespace', 'vouch-system'].concat(
+        ['--identity', 'one-process', '--tls-cert', 'tls.crt', '--tls-key', 'tls.key', '--port', '0', '--address', '127.0.0.1'],
+        ['--metrics-port', '0', '--timeout-ms', '3000'],
+      ),
+    );
+    await until(() => r.lines().some((l) => l.msg === 'metrics listening'), 10_000).catch(() => {
+      throw new Error(`not listening: ${r.err()}`);
+    });
+    const port = Number(new URL(String(r.lines().find((l) => l.msg === 'listening')!.address)).port);
+    await until(async () => (await call(port, '/readyz')).status === 200, 10_000);
+    const denied = (await call(port, '/mutate', pod('127.0.0.1:9/app:v1'))).json().response!;
+    expect(denied.allowed).toBe(false);
+    // the scanner of the same process wrote the report of the running pod
+    await until(() => api.list('wgpolicyk8s.io/v1alpha2', 'PolicyReport', 'shop').length === 1, 20_000);
+    const scrape = await fetch(String(r.lines().find((l) => l.msg === 'metrics listening')!.address)).then((x) => x.text());
+    expect(scrape).toContain('vouch_webhook_ready 1');
+    expect(scrape).toContain('vouch_controller_leader 1');
+    expect(scrape).toMatch(/vouch_controller_report_writes_total\{operation="create",outcome="ok"\} 1/);
+    expect(scrape.match(/^# TYPE process_resident_memory_bytes /gm)).toHaveLength(1);
+    process.emit('SIGTERM');
+    expect(await r.done).toBe(0);
+    const lease = api.get('coordination.k8s.io/v1', 'Lease', 'vouch-system', 'vouch-controller');
+    expect((lease?.spec as { holderIdentity?: string } | undefined)?.holderIdentity).toBeUndefined();
+    expect(r.lines().at(-1)).toMatchObject({ msg: 'stopped', drained: true });
+  }, 40_000);
+
+  it('exactly one policy source, and the cluster flags only with it: usage errors otherwise', async () => {
+    const tls = ['--tls-cert', 'tls.crt', '--tls-key', 'tls.key'];
+    const cases: [string[], string][] = [
+      [tls, 'the policies are required: --policies DIR (a directory of ClusterPolicy/Policy YAML) or --policies-from cluster'],
+      [['--policies', h.dir, '--policies-from', 'cluster', ...tls], '--policies and --policies-from cluster are exclusive'],
+      [['--policies-from', 'configmap', ...tls], '--policies-from value configmap is not supported'],
+      [['--policies', h.dir, '--controller', ...tls], '--controller applies to --policies-from cluster, not to --policies'],
+      [['--policies', h.dir, '--kubeconfig', 'k', ...tls], '--kubeconfig applies to --policies-from cluster, not to --policies'],
+    ];
+    for (const [args, message] of cases) {
+      const r = run(['webhook', ...args]);
+      expect(await r.done).toBe(1);
+      expect(r.err()).toContain(message);
+      expect(r.lines()).toEqual([]);
+    }
   });
 });

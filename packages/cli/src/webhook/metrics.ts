@@ -1,11 +1,12 @@
 /**
- * Prometheus metrics of `vouch webhook` (prom-client), served on a port of their own.
+ * Prometheus metrics of `vouch webhook` and `vouch controller` (prom-client), served on a port of
+ * their own.
  *
  * The registry is shared: {@link createMetricsRegistry} makes one (with the standard process and
- * Node.js metrics), each component registers its metrics on it — the webhook with
- * {@link registerWebhookMetrics}, another component (the background scanner, …) with its own
- * function taking the same `Registry` — and {@link startMetricsServer} serves whatever is
- * registered at `GET /metrics`.
+ * Node.js metrics, collected once per registry), each component registers its metrics on it — the
+ * webhook with {@link registerWebhookMetrics}, the background scanner through `startController`'s
+ * `metricsRegistry` — and {@link startMetricsServer} serves whatever is registered at `GET /metrics`,
+ * so a process running both (`vouch webhook --controller`) has one endpoint.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -154,6 +155,11 @@ export interface MetricsServerOptions {
   port: number;
   /** Default `0.0.0.0`. */
   address?: string;
+  /**
+   * Serve `GET /healthz` (200 while the process runs) and `/readyz` (200 when `health()` says ready,
+   * else 503 with the reason) too: `vouch controller`, whose only port this is.
+   */
+  health?: () => { ready: boolean; reason?: string };
 }
 
 /**
@@ -165,6 +171,13 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   const { registry } = options;
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://metrics').pathname;
+    if (options.health && (path === '/healthz' || path === '/readyz') && (req.method === 'GET' || req.method === 'HEAD')) {
+      const h = path === '/healthz' ? { ready: true } : options.health();
+      const text = h.ready ? 'ok\n' : `not ready: ${h.reason ?? 'starting'}\n`;
+      res.writeHead(h.ready ? 200 : 503, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+      res.end(req.method === 'HEAD' ? undefined : text);
+      return;
+    }
     if (path !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(`no such endpoint ${path}: metrics are at /metrics\n`);
