@@ -12,9 +12,8 @@ import { type FakeApiServer, type KubeObject, startFakeApiServer } from '@vouch/
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { seedPolicyYaml } from '../kyverno/testing.js';
-import { runCli } from '../run.js';
 import type { WebhookLogEntry } from './server.js';
-import { call, pod, until, webhookHarness } from './test/support.js';
+import { call, pod, runVouch, until, webhookHarness } from './test/support.js';
 
 const h = webhookHarness();
 let api: FakeApiServer;
@@ -45,6 +44,15 @@ function seedPolicy(name = 'check-image-signature'): KubeObject {
   const p = structuredClone(h.policies()[0]!) as unknown as KubeObject;
   p.metadata = { name };
   return p;
+}
+
+/** A fresh cluster holding the seed policy, and a webhook serving it. */
+async function serving() {
+  await cluster();
+  api.create(seedPolicy());
+  const s = await h.start({ loadPolicies: undefined, policySource: source() });
+  await s.ready;
+  return s;
 }
 
 const allowed = async (s: { address: { port: number } }, image: string, namespace?: string) => {
@@ -86,10 +94,7 @@ describe('startWebhookServer with policies from the cluster', () => {
   });
 
   it('swaps the policy set when a policy is created, edited or deleted', async () => {
-    await cluster();
-    api.create(seedPolicy());
-    const s = await h.start({ loadPolicies: undefined, policySource: source() });
-    await s.ready;
+    const s = await serving();
     expect(await allowed(s, 'other.example/unsigned:v1')).toMatchObject({ allowed: true });
     // a second policy covering other.example
     const other = seedPolicy('other');
@@ -116,10 +121,7 @@ describe('startWebhookServer with policies from the cluster', () => {
   });
 
   it('a ClusterPolicy that cannot be used fails closed: not ready, every review denied, until it is fixed', async () => {
-    await cluster();
-    api.create(seedPolicy());
-    const s = await h.start({ loadPolicies: undefined, policySource: source() });
-    await s.ready;
+    const s = await serving();
     // invalid: Kyverno's CRD would refuse it, the fake API server stores it
     const invalid = seedPolicy('broken');
     (invalid.spec as Record<string, unknown>).validationFailureAction = 'Sometimes';
@@ -156,10 +158,7 @@ describe('startWebhookServer with policies from the cluster', () => {
   });
 
   it('a namespaced Policy that cannot be used denies the reviews of its namespace only', async () => {
-    await cluster();
-    api.create(seedPolicy());
-    const s = await h.start({ loadPolicies: undefined, policySource: source() });
-    await s.ready;
+    const s = await serving();
     const bad = seedPolicy('team-policy');
     bad.kind = 'Policy';
     bad.metadata = { name: 'team-policy', namespace: 'team-a' };
@@ -198,33 +197,12 @@ describe('startWebhookServer with policies from the cluster', () => {
   });
 
   it('close() closes the source: no watch stays open', async () => {
-    await cluster();
-    api.create(seedPolicy());
-    const s = await h.start({ loadPolicies: undefined, policySource: source() });
-    await s.ready;
+    const s = await serving();
     await until(() => api.openWatches() > 0);
     await s.close();
     await until(() => api.openWatches() === 0);
   });
 });
-
-/** Runs `vouch ARGS` in-process; `lines()` parses its JSON log so far. */
-function run(args: string[]) {
-  let out = '';
-  let err = '';
-  const done = runCli(args, {
-    stdout: { write: (x: string) => (out += x) },
-    stderr: { write: (x: string) => (err += x) },
-    cwd: h.dir,
-    env: { HOME: h.dir },
-  });
-  const lines = () =>
-    out
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as WebhookLogEntry);
-  return { done, lines, err: () => err };
-}
 
 describe('vouch webhook --policies-from cluster', () => {
   it('with --controller: one process admits and scans, one /metrics endpoint for both', async () => {
@@ -240,7 +218,8 @@ describe('vouch webhook --policies-from cluster', () => {
     writeFileSync(kubeconfig, api.kubeconfig());
     await writeFile(join(h.dir, 'tls.crt'), h.tls.cert);
     await writeFile(join(h.dir, 'tls.key'), h.tls.key);
-    const r = run(
+    const r = runVouch(
+      h.dir,
       ['webhook', '--policies-from', 'cluster', '--kubeconfig', kubeconfig, '--controller', '--namespace', 'vouch-system'].concat(
         ['--identity', 'one-process', '--tls-cert', 'tls.crt', '--tls-key', 'tls.key', '--port', '0', '--address', '127.0.0.1'],
         ['--metrics-port', '0', '--timeout-ms', '3000'],
@@ -277,7 +256,7 @@ describe('vouch webhook --policies-from cluster', () => {
       [['--policies', h.dir, '--kubeconfig', 'k', ...tls], '--kubeconfig applies to --policies-from cluster, not to --policies'],
     ];
     for (const [args, message] of cases) {
-      const r = run(['webhook', ...args]);
+      const r = runVouch(h.dir, ['webhook', ...args]);
       expect(await r.done).toBe(1);
       expect(r.err()).toContain(message);
       expect(r.lines()).toEqual([]);
