@@ -999,7 +999,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       log({
         level: 'error',
         msg: source
-          ? 'the policies in the cluster cannot be used; not ready until they are fixed'
+          ? "the cluster's policies cannot be served; not ready until they can"
           : had
             ? 'policy reload failed; keeping the previous policies'
             : 'policies could not be loaded; still not ready',
