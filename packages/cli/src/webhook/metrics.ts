@@ -171,8 +171,14 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   const { registry } = options;
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://metrics').pathname;
-    if (options.health && (path === '/healthz' || path === '/readyz') && (req.method === 'GET' || req.method === 'HEAD')) {
-      const h = path === '/healthz' ? { ready: true } : options.health();
+    const health = options.health && (path === '/healthz' || path === '/readyz');
+    if (health && req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' });
+      res.end(`${req.method} is not allowed on ${path}\n`);
+      return;
+    }
+    if (health) {
+      const h = path === '/healthz' ? { ready: true } : options.health!();
       const text = h.ready ? 'ok\n' : `not ready: ${h.reason ?? 'starting'}\n`;
       res.writeHead(h.ready ? 200 : 503, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
       res.end(req.method === 'HEAD' ? undefined : text);
