@@ -196,10 +196,18 @@ describe('startWebhookServer with policies from the cluster', () => {
     expect(await allowed(s, 'registry.example.com/signed:v1')).toMatchObject({ allowed: true });
   });
 
-  it('close() closes the source: no watch stays open', async () => {
+  it('close() closes the source, and so does a failed start: no watch stays open', async () => {
     const s = await serving();
     await until(() => api.openWatches() > 0);
     await s.close();
+    await until(() => api.openWatches() === 0);
+    const src = source();
+    await src.ready;
+    await until(() => api.openWatches() > 0);
+    const swapped = { cert: h.tls.key, key: h.tls.cert };
+    await expect(h.start({ loadPolicies: undefined, policySource: src, tls: swapped })).rejects.toMatchObject({
+      code: 'ERR_CONFIG_INVALID',
+    });
     await until(() => api.openWatches() === 0);
   });
 });

@@ -477,14 +477,24 @@ interface Decision {
 }
 
 /**
- * Starts the webhook: loads the policies, listens on HTTPS, and serves AdmissionReview v1 at
- * `/mutate` (verify images, digest patch), `/validate` (same evaluation, answered without a
- * patch) and `/`, with `/healthz` (alive) and `/readyz` (a policy set is in use).
+ * Starts the webhook: loads the policies (a directory or loader before listening; a
+ * `policySource` after, not ready until its first read), listens on HTTPS, and serves
+ * AdmissionReview v1 at `/mutate` (verify images, digest patch), `/validate` (same evaluation,
+ * answered without a patch) and `/`, with `/healthz` (alive) and `/readyz` (a policy set is in use).
  * Throws ERR_INVALID_ARGUMENT for bad options, ERR_CONFIG_INVALID for an unusable TLS pair or an
  * empty policy set, the policy loader's error when the first load fails (without `watch`), and
- * ERR_IO when it cannot listen.
+ * ERR_IO when it cannot listen; a `policySource` is closed when it throws.
  */
 export async function startWebhookServer(options: WebhookServerOptions): Promise<WebhookServer> {
+  try {
+    return await start(options);
+  } catch (e) {
+    options?.policySource?.close();
+    throw e;
+  }
+}
+
+async function start(options: WebhookServerOptions): Promise<WebhookServer> {
   if (!options?.verifier || !options.tls) throw new VouchError('ERR_INVALID_ARGUMENT', 'startWebhookServer needs verifier and tls');
   if ([options.policyDir, options.loadPolicies, options.policySource].filter((x) => x !== undefined).length !== 1) {
     throw new VouchError('ERR_INVALID_ARGUMENT', 'startWebhookServer needs exactly one of policyDir, loadPolicies and policySource');
