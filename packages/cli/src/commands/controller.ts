@@ -36,10 +36,10 @@ export function parseDuration(value: unknown, flag: string): number {
 }
 
 /** `--kubeconfig` and `--context`: how `vouch controller` and `vouch webhook --policies-from cluster` reach the API server. */
-export function addKubeOptions(cmd: Command): Command {
+export function addKubeOptions(cmd: Command, note = ''): Command {
   return cmd
-    .option('--kubeconfig <file>', 'kubeconfig file (default: in-cluster configuration, then KUBECONFIG, then ~/.kube/config)')
-    .option('--context <name>', 'kubeconfig context to use');
+    .option('--kubeconfig <file>', `kubeconfig file (default: in-cluster configuration, then KUBECONFIG, then ~/.kube/config)${note}`)
+    .option('--context <name>', `kubeconfig context to use${note}`);
 }
 
 /** The kubeconfig the `--kubeconfig`/`--context` flags select. */

@@ -59,7 +59,10 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
       String(DEFAULT_MAX_IMAGES_PER_REVIEW),
     )
     .option('--registry-concurrency <n>', 'requests in flight per registry (more wait, up to 16 times as many)', '16')
-    .option('--watch', 'reload the policies when the directory changes (a bad set is not applied); start not ready if the first load fails')
+    .option(
+      '--watch',
+      'reload the --policies directory when it changes (a bad set is not applied); start not ready if the first load fails',
+    )
     .option('--metrics-port <port>', 'serve Prometheus metrics over HTTP at /metrics on this port (default: off)')
     .option('--metrics-address <address>', 'address for the metrics port (default: --address)')
     .option('--shutdown-delay-ms <ms>', 'on SIGTERM, keep serving this long after readiness turns false', '0')
@@ -77,7 +80,7 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
       '--controller',
       'with --policies-from cluster: run the background scanner (vouch controller) in this process too, sharing the policies and the metrics endpoint',
     );
-  addKubeOptions(cmd);
+  addKubeOptions(cmd, ' (with --policies-from cluster)');
   addScannerOptions(cmd, ' (with --controller)');
   act(cmd, ctx, async (_args, opts) => {
     const fromCluster = policiesFromCluster(opts);
