@@ -188,6 +188,7 @@ function policiesFromCluster(opts: Record<string, unknown>): boolean {
   if (!from && opts.policies === undefined) {
     throw new UsageError('the policies are required: --policies DIR (a directory of ClusterPolicy/Policy YAML) or --policies-from cluster');
   }
+  if (from && opts.watch) throw new UsageError("--watch applies to --policies: the cluster's policies are always watched");
   if (!from) {
     required(opts.policies, 'policies');
     for (const flag of ['kubeconfig', 'context', 'controller'] as const) {

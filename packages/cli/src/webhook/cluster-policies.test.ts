@@ -262,6 +262,7 @@ describe('vouch webhook --policies-from cluster', () => {
       [['--policies-from', 'configmap', ...tls], '--policies-from value configmap is not supported'],
       [['--policies', h.dir, '--controller', ...tls], '--controller applies to --policies-from cluster, not to --policies'],
       [['--policies', h.dir, '--kubeconfig', 'k', ...tls], '--kubeconfig applies to --policies-from cluster, not to --policies'],
+      [['--policies-from', 'cluster', '--watch', ...tls], "--watch applies to --policies: the cluster's policies are always watched"],
     ];
     for (const [args, message] of cases) {
       const r = runVouch(h.dir, ['webhook', ...args]);
