@@ -5,18 +5,13 @@ import type { CliContext } from '../context.js';
 import { codecFor } from '../deps.js';
 import {
   ALGORITHM_NAMES,
-  addChainAndArtifact,
-  addTimestamp,
-  addUserAttributes,
+  addSignatureTail,
   attributeValue,
-  certJson,
   readTimestamp,
   rfc3339Nano,
-  signedArtifactJson,
+  signatureJsonTail,
   sortedObject,
   type TimestampView,
-  unsignedJson,
-  userAttributes,
 } from '../format/envelope.js';
 import { formatAnsic, formatRfc3339 } from '../format/time.js';
 import { add, addPair, node, renderTree } from '../format/tree.js';
@@ -46,11 +41,7 @@ export function blobInspectTree(
   if (time) addPair(signed, time.label, formatAnsic(time.time));
   if (env.signedAttributes.expiry) addPair(signed, 'expiry', formatAnsic(env.signedAttributes.expiry));
   for (const a of env.signedAttributes.extended) addPair(signed, a.key, attributeValue(a.value));
-  addUserAttributes(root, env);
-  const unsigned = add(root, 'unsigned attributes');
-  if (env.unsignedAttributes.signingAgent) addPair(unsigned, 'signing agent', env.unsignedAttributes.signingAgent);
-  if (ts) addTimestamp(unsigned, ts);
-  addChainAndArtifact(root, env);
+  addSignatureTail(root, env, ts, { agentLabel: 'signing agent', markEmptyUnsigned: false });
   return renderTree(root);
 }
 
@@ -64,15 +55,11 @@ export function blobInspectJson(envelopeMediaType: string, env: ParsedEnvelope, 
   if (time) signed.push([time.key, formatRfc3339(time.time)]);
   if (env.signedAttributes.expiry) signed.push(['expiry', formatRfc3339(env.signedAttributes.expiry)]);
   for (const a of env.signedAttributes.extended) signed.push([a.key, attributeValue(a.value)]);
-  const annotations = userAttributes(env);
   return {
     signatureAlgorithm: ALGORITHM_NAMES[env.algorithm] ?? env.algorithm,
     signatureEnvelopeType: envelopeMediaType,
     signedAttributes: sortedObject(signed),
-    userDefinedAttributes: annotations.length > 0 ? Object.fromEntries(annotations) : null,
-    unsignedAttributes: unsignedJson(env, ts, rfc3339Nano),
-    certificates: env.certificateChain.map(certJson),
-    signedArtifact: signedArtifactJson(env),
+    ...signatureJsonTail(env, ts, rfc3339Nano),
   };
 }
 

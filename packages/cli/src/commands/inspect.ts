@@ -7,17 +7,12 @@ import type { CliContext } from '../context.js';
 import { codecFor } from '../deps.js';
 import {
   ALGORITHM_NAMES,
-  addChainAndArtifact,
-  addTimestamp,
-  addUserAttributes,
+  addSignatureTail,
   attributeValue,
-  certJson,
   readTimestamp,
-  signedArtifactJson,
+  signatureJsonTail,
   sortedEntries,
   type TimestampView,
-  unsignedJson,
-  userAttributes,
 } from '../format/envelope.js';
 import { formatAnsic, formatRfc3339 } from '../format/time.js';
 import { add, addPair, node, renderTree, type TreeNode } from '../format/tree.js';
@@ -52,28 +47,19 @@ function signatureNode(s: Inspected): TreeNode {
   addPair(sig, 'signature algorithm', ALGORITHM_NAMES[env.algorithm] ?? env.algorithm);
   const signed = add(sig, 'signed attributes');
   for (const [k, v] of signedAttributes(env, formatAnsic)) addPair(signed, k, v);
-  addUserAttributes(sig, env);
-  const unsigned = add(sig, 'unsigned attributes');
-  if (env.unsignedAttributes.signingAgent) addPair(unsigned, 'signingAgent', env.unsignedAttributes.signingAgent);
-  if (s.timestamp) addTimestamp(unsigned, s.timestamp);
-  if (unsigned.children.length === 0) add(unsigned, '(empty)');
-  addChainAndArtifact(sig, env);
+  addSignatureTail(sig, env, s.timestamp, { agentLabel: 'signingAgent', markEmptyUnsigned: true });
   return sig;
 }
 
 /** One signature in notation 1.3's `inspect -o json` shape (its field order; attribute maps sorted by key, as Go prints maps). */
 function signatureJson(s: Inspected): Record<string, unknown> {
   const env = s.envelope;
-  const annotations = userAttributes(env);
   return {
     mediaType: s.envelopeMediaType,
     digest: s.manifest.digest,
     signatureAlgorithm: ALGORITHM_NAMES[env.algorithm] ?? env.algorithm,
     signedAttributes: Object.fromEntries(signedAttributes(env, formatRfc3339)),
-    userDefinedAttributes: annotations.length > 0 ? Object.fromEntries(annotations) : null,
-    unsignedAttributes: unsignedJson(env, s.timestamp, formatRfc3339),
-    certificates: env.certificateChain.map(certJson),
-    signedArtifact: signedArtifactJson(env),
+    ...signatureJsonTail(env, s.timestamp, formatRfc3339),
   };
 }
 

@@ -89,12 +89,12 @@ export function sortedObject(entries: [string, unknown][]): Record<string, unkno
 }
 
 /** The user-defined attributes (the payload's annotations), sorted by key; empty when there are none. */
-export function userAttributes(env: ParsedEnvelope): [string, string][] {
+function userAttributes(env: ParsedEnvelope): [string, string][] {
   return sortedEntries(Object.entries(env.payload.targetArtifact.annotations ?? {}));
 }
 
 /** The `user defined attributes` subtree, `(empty)` when there are none. */
-export function addUserAttributes(parent: TreeNode, env: ParsedEnvelope): void {
+function addUserAttributes(parent: TreeNode, env: ParsedEnvelope): void {
   const user = add(parent, 'user defined attributes');
   const annotations = userAttributes(env);
   if (annotations.length === 0) add(user, '(empty)');
@@ -102,7 +102,7 @@ export function addUserAttributes(parent: TreeNode, env: ParsedEnvelope): void {
 }
 
 /** The `timestamp signature` subtree: the TSA's time range and certificates, or why the token is unusable. */
-export function addTimestamp(parent: TreeNode, ts: TimestampView): void {
+function addTimestamp(parent: TreeNode, ts: TimestampView): void {
   const tsNode = add(parent, 'timestamp signature');
   if (ts.token) {
     const { earliest, latest } = timestampRange(ts.token);
@@ -114,7 +114,7 @@ export function addTimestamp(parent: TreeNode, ts: TimestampView): void {
 }
 
 /** The subtrees that end a signature's tree: its certificates and the signed artifact. */
-export function addChainAndArtifact(parent: TreeNode, env: ParsedEnvelope): void {
+function addChainAndArtifact(parent: TreeNode, env: ParsedEnvelope): void {
   addCertificates(parent, env.certificateChain);
   const artifact = add(parent, 'signed artifact');
   const t = env.payload.targetArtifact;
@@ -124,7 +124,7 @@ export function addChainAndArtifact(parent: TreeNode, env: ParsedEnvelope): void
 }
 
 /** The `unsignedAttributes` of inspect's JSON: the signing agent and the timestamp (its range formatted by `time`). */
-export function unsignedJson(env: ParsedEnvelope, ts: TimestampView | undefined, time: (d: Date) => string): Record<string, unknown> {
+function unsignedJson(env: ParsedEnvelope, ts: TimestampView | undefined, time: (d: Date) => string): Record<string, unknown> {
   const unsigned: Record<string, unknown> = {};
   if (env.unsignedAttributes.signingAgent) unsigned.signingAgent = env.unsignedAttributes.signingAgent;
   if (ts?.token) {
@@ -137,7 +137,39 @@ export function unsignedJson(env: ParsedEnvelope, ts: TimestampView | undefined,
 }
 
 /** The `signedArtifact` of inspect's JSON. */
-export function signedArtifactJson(env: ParsedEnvelope): { mediaType: string; digest: string; size: number } {
+function signedArtifactJson(env: ParsedEnvelope): { mediaType: string; digest: string; size: number } {
   const t = env.payload.targetArtifact;
   return { mediaType: t.mediaType, digest: t.digest, size: t.size };
+}
+
+/** Where the two inspect commands differ in the part of the tree they share. */
+export interface SignatureTailStyle {
+  /** The label of the signing agent: `signing agent` (blob inspect) or `signingAgent` (inspect). */
+  agentLabel: string;
+  /** Show `(empty)` under the unsigned attributes when there are none (inspect). */
+  markEmptyUnsigned: boolean;
+}
+
+/**
+ * The subtrees after the signed attributes, as notation's `inspect` and `blob inspect` print them:
+ * user defined attributes, unsigned attributes (signing agent, timestamp), certificates, signed artifact.
+ */
+export function addSignatureTail(parent: TreeNode, env: ParsedEnvelope, ts: TimestampView | undefined, style: SignatureTailStyle): void {
+  addUserAttributes(parent, env);
+  const unsigned = add(parent, 'unsigned attributes');
+  if (env.unsignedAttributes.signingAgent) addPair(unsigned, style.agentLabel, env.unsignedAttributes.signingAgent);
+  if (ts) addTimestamp(unsigned, ts);
+  if (style.markEmptyUnsigned && unsigned.children.length === 0) add(unsigned, '(empty)');
+  addChainAndArtifact(parent, env);
+}
+
+/** The members after `signedAttributes` in both inspect JSON documents, in notation's order (timestamp range formatted by `time`). */
+export function signatureJsonTail(env: ParsedEnvelope, ts: TimestampView | undefined, time: (d: Date) => string): Record<string, unknown> {
+  const annotations = userAttributes(env);
+  return {
+    userDefinedAttributes: annotations.length > 0 ? Object.fromEntries(annotations) : null,
+    unsignedAttributes: unsignedJson(env, ts, time),
+    certificates: env.certificateChain.map(certJson),
+    signedArtifact: signedArtifactJson(env),
+  };
 }
