@@ -14,7 +14,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DOCS_LINK, examplesOf, publishedPackages, typecheckExamples } from './readme-examples.js';
+import { DOCS_LINK, examplesOf, publishedPackages, sourceExamples, typecheckExamples } from './readme-examples.js';
 import { repoRoot } from './support.js';
 
 const packages = publishedPackages();
@@ -42,7 +42,7 @@ describe('package READMEs', () => {
       });
 
       it('has at least one TypeScript example', () => {
-        expect(examplesOf(p.name, readme).filter((e) => !e.skip).length).toBeGreaterThan(0);
+        expect(examplesOf(`${p.name} README.md`, readme).filter((e) => !e.skip).length).toBeGreaterThan(0);
       });
 
       it("links to the repository's docs/, and every linked page exists", () => {
@@ -60,15 +60,21 @@ describe('package READMEs', () => {
   it('every ```ts example typechecks against the workspace sources', () => {
     const examples = packages.flatMap((p) => {
       const file = join(p.dir, 'README.md');
-      return existsSync(file) ? examplesOf(p.name, readFileSync(file, 'utf8')).filter((e) => !e.skip) : [];
+      return existsSync(file) ? examplesOf(`${p.name} README.md`, readFileSync(file, 'utf8')).filter((e) => !e.skip) : [];
     });
+    expect(typecheckExamples(examples)).toEqual([]);
+  }, 120_000);
+
+  it('every @example in the published sources typechecks (names it takes as given aside)', () => {
+    const examples = packages.flatMap((p) => sourceExamples(p.dir));
+    expect(examples.length).toBeGreaterThan(20);
     expect(typecheckExamples(examples)).toEqual([]);
   }, 120_000);
 
   it('reports an example that names a missing export, with its README line', () => {
     const readme =
       "# x\n\n<!-- ts-givens: declare const n: number; -->\n```ts\nimport { noSuchExport } from '@vouch/core';\nn.toFixed(noSuchExport);\n```\n";
-    const problems = typecheckExamples(examplesOf('@vouch/x', readme));
+    const problems = typecheckExamples(examplesOf('@vouch/x README.md', readme));
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/^@vouch\/x README\.md:5: .*noSuchExport/);
   }, 120_000);

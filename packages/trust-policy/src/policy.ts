@@ -194,6 +194,19 @@ function deepFreeze<T>(v: T): T {
  *   identity is rejected (notation's parser tolerates some of these).
  *
  * Throws ERR_TRUST_POLICY_INVALID (ERR_SIZE_LIMIT_EXCEEDED above {@link MAX_TRUST_POLICY_SIZE}).
+ * @example
+ * ```ts
+ * import { hasCode } from '@vouch/core';
+ * import { parseOciTrustPolicy } from '@vouch/trust-policy';
+ *
+ * try {
+ *   const policy = parseOciTrustPolicy(await readFile('trustpolicy.json', 'utf8')); // text, bytes or an object
+ *   console.log(policy.trustPolicies.map((s) => s.name));
+ * } catch (e) {
+ *   if (hasCode(e, 'ERR_TRUST_POLICY_INVALID')) console.error(e.message); // notation's wording
+ *   else throw e;
+ * }
+ * ```
  */
 export function parseOciTrustPolicy(input: unknown): OciTrustPolicyDocument {
   const list = checkHeader(decode(input, 'oci'), 'oci');

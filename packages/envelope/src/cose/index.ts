@@ -251,6 +251,14 @@ function protectedHeaderOf(envelope: Uint8Array): Uint8Array {
  * CBOR (no duplicate keys, no indefinite lengths), labels 1/2/3 with a text content type, tag-1
  * times, crit rules, x5chain (label 33) as a non-empty array in the unprotected header, and
  * alg = the leaf key's algorithm. Encoding is canonical and byte-identical to notation's.
+ * @example
+ * ```ts
+ * import { cose } from '@vouch/envelope/cose';
+ * import { createVerifier } from '@vouch/notation';
+ *
+ * // accept COSE envelopes only
+ * const verifier = createVerifier({ trustPolicy, trustStore, envelopes: [cose] });
+ * ```
  */
 export const cose: EnvelopeCodec = defineCodec({
   mediaType: COSE_MEDIA_TYPE,

@@ -260,6 +260,14 @@ function protectedHeaderOf(_envelope: Uint8Array, env: ParsedEnvelope): Uint8Arr
  * disjoint protected/unprotected headers, alg ∈ {PS256…ES512} and equal to the leaf key's,
  * `cty`, `crit` and the signing-scheme rules, x5c in the unprotected header. Signatures are
  * checked with WebCrypto; encoding is byte-identical to notation's (sorted keys, Go escaping).
+ * @example
+ * ```ts
+ * import { jws } from '@vouch/envelope/jws';
+ *
+ * const envelope = jws.parse(bytes); // ERR_ENVELOPE_MALFORMED / ERR_ENVELOPE_UNSUPPORTED on a broken envelope
+ * await jws.verifyIntegrity(envelope); // ERR_SIGNATURE_INTEGRITY when altered
+ * console.log(envelope.signedAttributes.signingScheme, envelope.payload.targetArtifact.digest);
+ * ```
  */
 export const jws: EnvelopeCodec = defineCodec({
   mediaType: JWS_MEDIA_TYPE,
