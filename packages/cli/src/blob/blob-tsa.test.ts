@@ -9,12 +9,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestPki } from '../../../node/src/testing/pki.js';
 import { type PkiHttpServer, requireOpenssl, startPkiServer } from '../../../node/src/testing/services.js';
-import { type CliIo, runCli } from '../index.js';
+import type { CliIo } from '../index.js';
+import { runVouch } from '../testing/run-cli.js';
 
 const ok = await requireOpenssl('vouch blob timestamping tests');
-
-// biome-ignore lint/suspicious/noExplicitAny: JSON output is inspected loosely in tests
-type Json = Record<string, any>;
 
 describe.skipIf(!ok)('vouch blob with a real TSA (openssl ts on 127.0.0.1)', () => {
   let server: PkiHttpServer;
@@ -24,18 +22,12 @@ describe.skipIf(!ok)('vouch blob with a real TSA (openssl ts on 127.0.0.1)', () 
   let cfg: string;
   let work: string;
 
-  const vouch = async (args: string[], extra: Partial<CliIo> = {}) => {
-    let out = '';
-    let err = '';
-    const code = await runCli(['--config-dir', cfg, ...args], {
-      stdout: { write: (s: string) => (out += s) },
-      stderr: { write: (s: string) => (err += s) },
+  const vouch = (args: string[], extra: Partial<CliIo> = {}) =>
+    runVouch(['--config-dir', cfg, ...args], {
       env: { HOME: join(root, 'home'), NOTATION_CACHE: join(root, 'cache') },
       cwd: work,
       ...extra,
     });
-    return { code, out, err, json: (): Json => JSON.parse(out) };
-  };
 
   beforeAll(async () => {
     server = await startPkiServer();
