@@ -5,14 +5,15 @@
  * integrity (payload binding, then the leaf signature), signing and timestamp attachment.
  */
 import { VouchError } from '@vouch/core';
-import type {
-  EncodedSigningInput,
-  EnvelopeCodec,
-  EnvelopeMediaTypeName,
-  EnvelopeParts,
-  ParsedEnvelope,
-  SigningInput,
-  SignRequest,
+import {
+  type EncodedSigningInput,
+  type EnvelopeCodec,
+  type EnvelopeMediaTypeName,
+  type EnvelopeParts,
+  NOTARY_PAYLOAD_CONTENT_TYPE,
+  type ParsedEnvelope,
+  type SigningInput,
+  type SignRequest,
 } from './model.js';
 import { memoizeParse } from './parse-cache.js';
 import { parsePayload } from './payload.js';
@@ -26,8 +27,11 @@ import {
   verifyLeafSignature,
 } from './sign.js';
 
-/** What a format's decoder read from an envelope; {@link defineCodec} checks the rest and adds the payload. */
-export type DecodedEnvelope = Omit<ParsedEnvelope, 'mediaType' | 'payload'>;
+/**
+ * What a format's decoder read from an envelope; {@link defineCodec} checks the rest and adds the
+ * payload. The decoder has checked that the content type is the Notary payload's, the only one allowed.
+ */
+export type DecodedEnvelope = Omit<ParsedEnvelope, 'mediaType' | 'payload' | 'payloadContentType'>;
 
 /** One envelope format: its decoder, its encoders and the checks only it can make. */
 export interface EnvelopeFormat {
@@ -55,7 +59,7 @@ export function defineCodec(format: EnvelopeFormat): EnvelopeCodec {
     if (!leaf) throw new VouchError('ERR_ENVELOPE_MALFORMED', 'the envelope has an empty certificate chain');
     checkAlgorithmMatchesLeaf(d.algorithm, leaf);
     const payload = parsePayload(d.payloadBytes);
-    return { mediaType: format.mediaType, payload, ...d };
+    return { mediaType: format.mediaType, payload, payloadContentType: NOTARY_PAYLOAD_CONTENT_TYPE, ...d };
   };
   const codec: EnvelopeCodec = {
     mediaType: format.mediaType,

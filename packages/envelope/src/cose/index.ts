@@ -195,16 +195,7 @@ function decode(bytes: Uint8Array): DecodedEnvelope {
   if (!chainDers || chainDers.length === 0) throw malformed('the certificate chain (x5chain, label 33) is not present');
   const certificateChain = parseChain(chainDers);
   const toBeSigned = sigStructure(protectedBytes, payloadBytes);
-  return {
-    payloadBytes,
-    payloadContentType: cty,
-    signedAttributes,
-    unsignedAttributes,
-    certificateChain,
-    algorithm,
-    signature,
-    toBeSigned,
-  };
+  return { payloadBytes, signedAttributes, unsignedAttributes, certificateChain, algorithm, signature, toBeSigned };
 }
 
 /** The envelope's payload must be the one the Sig_structure ends with (the one the signature covers). */

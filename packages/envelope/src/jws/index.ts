@@ -185,16 +185,7 @@ function decode(bytes: Uint8Array): DecodedEnvelope {
   }
 
   const toBeSigned = utf8(`${protectedB64}.${payloadB64}`);
-  return {
-    payloadBytes,
-    payloadContentType: cty,
-    signedAttributes,
-    unsignedAttributes,
-    certificateChain,
-    algorithm: alg,
-    signature,
-    toBeSigned,
-  };
+  return { payloadBytes, signedAttributes, unsignedAttributes, certificateChain, algorithm: alg, signature, toBeSigned };
 }
 
 /**
