@@ -239,28 +239,12 @@ describe.skipIf(!haveEsbuild)('vouch plugin / sign --plugin / verify with plugin
     expect(v.err).toContain(
       '{"verificationResults":{"SIGNATURE_VERIFIER.REVOCATION_CHECK":{"success":true},"SIGNATURE_VERIFIER.TRUSTED_IDENTITY":{"success":true}},"processedAttributes":null}',
     );
-    const revoked = await vouch([
-      'verify',
-      '--oci-layout',
-      `layout@${digest}`,
-      '--scope',
-      'local.io/app',
-      '-v',
-      '--plugin-config',
-      'SIGNATURE_VERIFIER.REVOCATION_CHECK=failed',
-    ]);
+    const verifyFailing = (check: string) =>
+      vouch(['verify', '--oci-layout', `layout@${digest}`, '--scope', 'local.io/app', '-v', '--plugin-config', `${check}=failed`]);
+    const revoked = await verifyFailing('SIGNATURE_VERIFIER.REVOCATION_CHECK');
     expect(revoked.code).toBe(1);
     expect(revoked.err).toContain('revocation check by verification plugin "e2e-plugin" failed with reason "revocation check failed"');
-    const identity = await vouch([
-      'verify',
-      '--oci-layout',
-      `layout@${digest}`,
-      '--scope',
-      'local.io/app',
-      '-v',
-      '--plugin-config',
-      'SIGNATURE_VERIFIER.TRUSTED_IDENTITY=failed',
-    ]);
+    const identity = await verifyFailing('SIGNATURE_VERIFIER.TRUSTED_IDENTITY');
     expect(identity.code).toBe(1);
     expect(identity.err).toContain(
       'trusted identify verification by plugin "e2e-plugin" failed with reason "trusted identity check failed"',
