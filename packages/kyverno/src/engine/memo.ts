@@ -15,6 +15,7 @@ import type { Attestor, AttestorSet, ImageVerification, KyvernoPolicy, PolicyExc
 import type { JmesEngine } from '../variables/jmespath.js';
 import { hasVariables, substituteVariables } from '../variables/variables.js';
 import type { VerificationCache } from '../verifier/cache.js';
+import { answerMemoEligible, type RememberedAnswer } from './answers.js';
 import { type AttestorType, attestorTypes } from './attestors.js';
 import { ruleResponse } from './responses.js';
 import type { KyvernoEngineOptions, UnsupportedUse } from './types.js';
@@ -126,6 +127,9 @@ export class EngineState {
   #lastScoped?: { raw: string; parsed: ImageVerificationMetadata };
   /** The last admission patch and its base64 (warm reviews of one workload repeat the same patch). */
   #lastPatch?: { ops: PatchKey[]; base64: string };
+  /** The admission answer memo by review shape (see answers.ts). */
+  readonly answers = new Map<string, RememberedAnswer>();
+  #answersEligible?: boolean;
 
   constructor(config: { policies: readonly KyvernoPolicy[]; options: KyvernoEngineOptions; jmes: JmesEngine; cache: VerificationCache }) {
     this.policies = config.policies;
@@ -133,6 +137,12 @@ export class EngineState {
     this.jmes = config.jmes;
     this.cache = config.cache;
     this.attestorTypes = attestorTypes(config.options);
+  }
+
+  /** True when the answer memo may serve this engine's reviews (see answers.ts), decided once. */
+  get answersEligible(): boolean {
+    this.#answersEligible ??= answerMemoEligible(this);
+    return this.#answersEligible;
   }
 
   /** `policyRules(policy)`, computed once per policy. */

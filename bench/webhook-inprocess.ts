@@ -1,0 +1,105 @@
+/**
+ * webhook-inprocess-cpu-vs-bare (a report, not a test): the CPU a warm review costs the webhook's
+ * request handling, without TLS or sockets, against the bare server's work on the same bodies, in
+ * the same process. On a loaded machine wall time says little; `process.cpuUsage()` counts what
+ * this process ran, so alternating rounds of the two give a ratio that holds still while other
+ * processes take the cores.
+ *
+ * - bare: `JSON.parse` of each body and a fixed allowed answer, `JSON.stringify`d (what the bare
+ *   HTTPS server of webhook-throughput-vs-bare-https does between reading and writing).
+ * - vouch: the webhook's `decodeReview` (depth scan, parse, checks), `handleAdmissionReview` with
+ *   20 Notary policies over a real Notary verifier (in-memory repository, warm caches) and the
+ *   answer `JSON.stringify`d, as `vouch webhook` serves it.
+ *
+ * The value is bare CPU per review ÷ vouch CPU per review (median of the per-round ratios): 1
+ * means vouch adds nothing; webhook-throughput-vs-bare-https ≥ 0.5 needs about 0.5 here too, as
+ * TLS and HTTP cost both servers alike.
+ */
+import { cose } from '@vouch/envelope/cose';
+import { jws } from '@vouch/envelope/jws';
+import { type AdmissionReview, createKyvernoEngine, handleAdmissionReview, notationImageVerifier, parsePolicies } from '@vouch/kyverno';
+import { memoryRepository } from '@vouch/registry';
+import { certificatesToPem, createTestPki } from '@vouch/x509';
+import { pushTestImage, seedPolicyYaml, signTestImage } from '../packages/cli/src/kyverno/testing.js';
+import { decodeReview } from '../packages/cli/src/webhook/server.js';
+import { emit, median } from './util.js';
+import { reviewBodies } from './webhook.js';
+
+const POLICIES = 20;
+const IMAGES = 16;
+const ROUNDS = Number(process.env.BENCH_ROUNDS_INPROC ?? 21);
+const SLICE_MS = Number(process.env.BENCH_SLICE_MS ?? 200);
+
+/** The 48 bench bodies, the engine and its policies, warm. */
+export async function inProcessSetup() {
+  const pki = await createTestPki({ keySpec: 'EC-256' });
+  const repo = memoryRepository();
+  const images: string[] = [];
+  for (let i = 0; i < IMAGES; i++) {
+    await signTestImage(repo, await pushTestImage(repo, `v${i}`, `image ${i}`), pki, 'jws');
+    images.push(`bench.example/app:v${i}`);
+  }
+  const certPem = certificatesToPem([pki.root.certificate]);
+  const policies = Array.from({ length: POLICIES }, (_, i) =>
+    parsePolicies(seedPolicyYaml({ certPem, name: `verify-${i}`, imageReferences: ['bench.example/*'] })),
+  ).flat();
+  const verifier = notationImageVerifier({ repositoryFor: () => repo, envelopes: [jws, cose], revocation: false });
+  const engine = createKyvernoEngine({ policies, verifier });
+  const bodies = reviewBodies(images).map((b) => new TextEncoder().encode(b));
+  return { engine, bodies, policies, verifier };
+}
+
+export async function benchWebhookInProcess(): Promise<void> {
+  const { engine, bodies } = await inProcessSetup();
+  const decoder = new TextDecoder();
+  let sink = 0;
+  const bare = async () => {
+    for (const b of bodies) {
+      const review = JSON.parse(decoder.decode(b)) as AdmissionReview;
+      const out = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: review.request!.uid, allowed: true } };
+      sink += JSON.stringify(out).length;
+    }
+  };
+  let answerBytes = 0;
+  const vouch = async () => {
+    for (const b of bodies) {
+      const { review } = decodeReview(b);
+      const out = await handleAdmissionReview(review, engine);
+      if (out.response?.allowed !== true) throw new Error(`not allowed: ${JSON.stringify(out.response)}`);
+      const text = JSON.stringify(out);
+      answerBytes = text.length;
+      sink += text.length;
+    }
+  };
+  // warm the caches and check every body is allowed by a decision, without warnings
+  for (const b of bodies) {
+    const out = await handleAdmissionReview(decodeReview(b).review, engine);
+    if (out.response?.allowed !== true || out.response.warnings)
+      throw new Error(`warm-up review not allowed: ${JSON.stringify(out.response)}`);
+  }
+  for (let i = 0; i < 10; i++) {
+    await bare();
+    await vouch();
+  }
+  const cpu: [number[], number[]] = [[], []];
+  const ops = [bare, vouch];
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [k, op] of ops.entries()) {
+      let n = 0;
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      while (performance.now() - t0 < SLICE_MS) {
+        await op();
+        n += bodies.length;
+      }
+      const c = process.cpuUsage(c0);
+      cpu[k]!.push((c.user + c.system) / n);
+    }
+  }
+  const ratios = cpu[0].map((b, r) => b / cpu[1][r]!);
+  emit(
+    'webhook-inprocess-cpu-vs-bare',
+    median(ratios),
+    `CPU per review: vouch ${median(cpu[1]).toFixed(1)} µs (decodeReview + handleAdmissionReview + JSON.stringify, last answer ${answerBytes} bytes) vs bare ${median(cpu[0]).toFixed(1)} µs (JSON.parse + fixed answer); median of ${ROUNDS} alternating rounds of ${SLICE_MS} ms (per-round ratios ${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}); ${bodies.length} bodies (Pods 1–8 containers, Deployments, CronJobs), ${POLICIES} Notary policies, ${IMAGES} signed images, warm caches, no TLS or sockets (${sink > 0 ? 'checked' : ''}); webhook-throughput-vs-bare-https >= 0.5 needs about 0.5`,
+  );
+}
