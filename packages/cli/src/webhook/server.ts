@@ -207,28 +207,39 @@ const IMAGE = [0x69, 0x6d, 0x61, 0x67, 0x65]; // "image"
 
 /**
  * One pass over JSON text before anything is parsed: the nesting depth of arrays and objects
- * (strings skipped; stops once `maxDepth` is exceeded) and how many strings read `image`.
+ * (strings skipped; stops once `maxDepth` is exceeded) and how many strings read `image`. Strings,
+ * most of a Kubernetes object's bytes, are skipped with the native `indexOf` from quote to quote.
  */
 export function scanJson(bytes: Uint8Array, maxDepth: number): JsonScan {
   let depth = 0;
   let images = 0;
-  let start = -1;
-  for (let i = 0; i < bytes.length; i++) {
+  const n = bytes.length;
+  for (let i = 0; i < n; i++) {
     const c = bytes[i]!;
-    if (start >= 0) {
-      if (c === 0x5c)
-        i++; // backslash: skip the escaped byte
-      else if (c === 0x22) {
-        if (i - start === 6 && bytes[start + 1] === 0x69 && bytes[start + 5] === 0x65 && IMAGE.every((b, k) => bytes[start + 1 + k] === b))
-          images++;
-        start = -1;
-      }
-    } else if (c === 0x22) start = i;
-    else if (c === 0x7b || c === 0x5b) {
+    if (c === 0x22) {
+      // the closing quote: the next one not escaped (preceded by an odd run of backslashes)
+      let end = bytes.indexOf(0x22, i + 1);
+      while (end > 0 && escapedAt(bytes, end)) end = bytes.indexOf(0x22, end + 1);
+      if (end < 0) break; // unterminated: JSON.parse says so
+      if (end - i === 6 && isImage(bytes, i + 1)) images++;
+      i = end;
+    } else if (c === 0x7b || c === 0x5b) {
       if (++depth > maxDepth) return { tooDeep: true, imageStrings: images };
     } else if (c === 0x7d || c === 0x5d) depth--;
   }
   return { tooDeep: false, imageStrings: images };
+}
+
+/** True when the byte at `at` is escaped: preceded by an odd number of backslashes. */
+function escapedAt(bytes: Uint8Array, at: number): boolean {
+  let k = at - 1;
+  while (k >= 0 && bytes[k] === 0x5c) k--;
+  return (at - 1 - k) % 2 === 1;
+}
+
+function isImage(bytes: Uint8Array, at: number): boolean {
+  for (let k = 0; k < 5; k++) if (bytes[at + k] !== IMAGE[k]) return false;
+  return true;
 }
 
 const UTF8 = new TextDecoder();
