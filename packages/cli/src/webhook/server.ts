@@ -4,7 +4,6 @@
  * server's webhook timeout, with health endpoints, bounded input, JSON decision logs, policy
  * and certificate reload, Prometheus metrics and graceful shutdown.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { type FSWatcher, watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -313,13 +312,6 @@ function short(v: unknown): string | undefined {
   return v.length > 256 ? `${v.slice(0, 256)}…` : v;
 }
 
-/** The review a request belongs to while it is evaluated (see {@link reviewAwareCache}). */
-interface ReviewScope {
-  signal: AbortSignal;
-}
-
-const reviewScope = new AsyncLocalStorage<ReviewScope>();
-
 const KIND_OF_KEY: Record<string, string> = { sig: 'signature', att: 'attestation', digest: 'digest' };
 
 /** What a verification cache key checks, for messages: `the signature of IMAGE`. */
@@ -351,7 +343,7 @@ function reviewAwareCache(base: VerificationCache, metrics: WebhookMetrics | und
       if (hit) count(key, hit.ok ? 'verified' : 'failed', 'hit');
       return hit;
     },
-    run<T>(key: string, fn: () => Promise<T>, options?: { useCache?: boolean }): Promise<T> {
+    run<T>(key: string, fn: () => Promise<T>, options?: { useCache?: boolean; signal?: AbortSignal }): Promise<T> {
       const decided = metrics && options?.useCache !== false ? base.peek?.(key, true) : undefined;
       let ran = false;
       const p = base.run(
@@ -369,9 +361,9 @@ function reviewAwareCache(base: VerificationCache, metrics: WebhookMetrics | und
           (e: unknown) => count(key, isInconclusive(e) ? 'error' : 'failed', how),
         );
       }
-      const scope = reviewScope.getStore();
-      if (!scope) return p;
-      const { signal } = scope;
+      // the review's deadline (passed by the engine's per-review cache) stops this review's wait only
+      const signal = options?.signal;
+      if (!signal) return p;
       const stopped = () =>
         new VouchError(
           'ERR_TIMEOUT',
@@ -852,9 +844,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       forceAnswers.add(force);
     });
     try {
-      const work = reviewScope.run({ signal: controller.signal }, () =>
-        handleAdmissionReview(review, current, { ...(options.admission ?? {}), signal: controller.signal }),
-      );
+      const work = handleAdmissionReview(review, current, { ...(options.admission ?? {}), signal: controller.signal });
       work.catch(() => {});
       const r = await Promise.race([work, stop]);
       if ('stop' in r) {

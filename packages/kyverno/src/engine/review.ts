@@ -250,10 +250,14 @@ function selectImages(state: EngineState, rule: Rule, images: ExtractedImages): 
 export class ReviewCache implements VerificationCache {
   private decided: Map<string, CachedOutcome> | undefined;
   private pending: Map<string, Promise<unknown>> | undefined;
-  /** `log`: records the decided outcomes read from `base`, and anything not decided (see answers.ts). */
+  /**
+   * `log`: records the decided outcomes read from `base`, and anything not decided (see answers.ts).
+   * `signal`: the review's deadline, passed to `base.run` (the webhook stops the review's wait with it).
+   */
   constructor(
     private readonly base: VerificationCache,
     private readonly log?: CacheLog,
+    private readonly signal?: AbortSignal,
   ) {}
   get misses(): number {
     return this.base.misses;
@@ -284,7 +288,7 @@ export class ReviewCache implements VerificationCache {
     const pending = (this.pending ??= new Map());
     let p = pending.get(key) as Promise<T> | undefined;
     if (!p) {
-      p = this.base.run(key, fn, options);
+      p = this.base.run(key, fn, this.signal ? { ...options, signal: this.signal } : options);
       pending.set(key, p);
       const decided = (this.decided ??= new Map());
       p.then(
