@@ -1,6 +1,7 @@
+import type { AdmissionReview } from '@vouch/kyverno';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { scanJson } from './server.js';
+import { answerJson, scanJson } from './server.js';
 
 /** The byte-by-byte scan scanJson replaced (the reference its answers must equal). */
 function byteByByte(bytes: Uint8Array, maxDepth: number): { tooDeep: boolean; imageStrings: number } {
@@ -38,5 +39,25 @@ describe('scanJson', () => {
   it('counts the image fields of a real body and skips brackets inside strings', () => {
     const body = JSON.stringify({ a: '[[[', image: 'x', b: [{ image: 'y', c: 'say \\"image\\"' }] });
     expect(scanJson(new TextEncoder().encode(body), 3)).toEqual({ tooDeep: false, imageStrings: 2 });
+  });
+});
+
+describe('answerJson', () => {
+  const patch = btoa('x'.repeat(3000));
+  const review = (response: Record<string, unknown>): AdmissionReview =>
+    ({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response }) as unknown as AdmissionReview;
+  it('is JSON.stringify byte for byte, whatever else the answer holds', () => {
+    const cases = [
+      review({ uid: 'u', allowed: true, patchType: 'JSONPatch', patch }),
+      review({ uid: 'u"patch":""', allowed: true, patchType: 'JSONPatch', patch, warnings: ['"patch":""'] }),
+      review({ uid: 'u', allowed: true, patchType: 'JSONPatch', patch, auditAnnotations: { patch: '' } }),
+      review({ uid: 'u', allowed: true, patch: 'not base64 "quoted"'.repeat(100) }),
+      review({ uid: 'u', allowed: true, patch: 'QUJD' }),
+      review({ uid: 'u', allowed: false, status: { status: 'Failure', message: 'no' } }),
+    ];
+    for (const r of cases) {
+      expect(answerJson(r)).toBe(JSON.stringify(r));
+      expect(answerJson(r)).toBe(JSON.stringify(r)); // again, the patch known to be base64
+    }
   });
 });

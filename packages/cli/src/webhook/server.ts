@@ -297,6 +297,30 @@ export function distinctImages(value: unknown): number {
   return seen.size;
 }
 
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const EMPTY_PATCH = '"patch":""';
+/** Patch strings known to be base64 (answers served from the engine's memo repeat the same string). */
+const base64Patches = new Set<string>();
+
+/**
+ * `JSON.stringify(review)`, with a base64 `response.patch` (tens of KB; no character JSON escapes)
+ * spliced into the text instead of being scanned and copied by `JSON.stringify`.
+ */
+export function answerJson(review: AdmissionReview): string {
+  const patch = review.response?.patch;
+  if (typeof patch !== 'string' || patch.length < 1024) return JSON.stringify(review);
+  if (!base64Patches.has(patch)) {
+    if (!BASE64.test(patch)) return JSON.stringify(review);
+    if (base64Patches.size >= 256) base64Patches.clear();
+    base64Patches.add(patch);
+  }
+  const text = JSON.stringify({ ...review, response: { ...review.response, patch: '' } });
+  const at = text.indexOf(EMPTY_PATCH);
+  // only where the text holds that pair once (an audit annotation could be named `patch`)
+  if (at < 0 || text.indexOf(EMPTY_PATCH, at + 1) >= 0) return JSON.stringify(review);
+  return `${text.slice(0, at + 9)}${patch}${text.slice(at + 9)}`;
+}
+
 const pemText = (v: string | Uint8Array): string => (typeof v === 'string' ? v : Buffer.from(v).toString('utf8'));
 
 function failurePolicyOf(engine: KyvernoEngine | undefined): 'Fail' | 'Ignore' {
@@ -612,11 +636,11 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     res: ServerResponse,
     status: number,
     body: unknown,
-    o: { close?: boolean; path?: string; extraHeaders?: Record<string, string> } = {},
+    o: { close?: boolean; path?: string; extraHeaders?: Record<string, string>; json?: boolean } = {},
   ): void {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
     const headers: Record<string, string | number> = {
-      'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json',
+      'content-type': typeof body === 'string' && !o.json ? 'text/plain; charset=utf-8' : 'application/json',
       'content-length': Buffer.byteLength(text),
       ...(o.extraHeaders ?? {}),
     };
@@ -762,7 +786,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       delete out.response.patch;
       delete out.response.patchType;
     }
-    send(res, 200, out, { path });
+    send(res, 200, answerJson(out), { path, json: true });
     const seconds = (performance.now() - started) / 1000;
     const operation = OPERATIONS.has(r.operation as string) ? (r.operation as string) : 'other';
     metrics?.reviewDuration.observe({ webhook: path, operation, outcome: answer.outcome }, seconds);
