@@ -18,35 +18,17 @@
  * means vouch adds nothing; webhook-throughput-vs-bare-https ≥ 0.5 needs about 0.5 here too, as
  * TLS and HTTP cost both servers alike.
  */
-import { cose } from '@vouch/envelope/cose';
-import { jws } from '@vouch/envelope/jws';
-import { type AdmissionReview, createKyvernoEngine, handleAdmissionReview, notationImageVerifier, parsePolicies } from '@vouch/kyverno';
-import { memoryRepository } from '@vouch/registry';
-import { certificatesToPem, createTestPki } from '@vouch/x509';
-import { pushTestImage, seedPolicyYaml, signTestImage } from '../packages/cli/src/kyverno/testing.js';
+import { type AdmissionReview, createKyvernoEngine, handleAdmissionReview } from '@vouch/kyverno';
 import { decodeReview } from '../packages/cli/src/webhook/server.js';
 import { emit, median } from './util.js';
-import { reviewBodies } from './webhook.js';
+import { memorySetup, reviewBodies } from './webhook.js';
 
-const POLICIES = 20;
-const IMAGES = 16;
 const ROUNDS = Number(process.env.BENCH_ROUNDS_INPROC ?? 21);
 const SLICE_MS = Number(process.env.BENCH_SLICE_MS ?? 200);
 
-/** The 48 bench bodies, the engine and its policies, warm. */
-export async function inProcessSetup() {
-  const pki = await createTestPki({ keySpec: 'EC-256' });
-  const repo = memoryRepository();
-  const images: string[] = [];
-  for (let i = 0; i < IMAGES; i++) {
-    await signTestImage(repo, await pushTestImage(repo, `v${i}`, `image ${i}`), pki, 'jws');
-    images.push(`bench.example/app:v${i}`);
-  }
-  const certPem = certificatesToPem([pki.root.certificate]);
-  const policies = Array.from({ length: POLICIES }, (_, i) =>
-    parsePolicies(seedPolicyYaml({ certPem, name: `verify-${i}`, imageReferences: ['bench.example/*'] })),
-  ).flat();
-  const verifier = notationImageVerifier({ repositoryFor: () => repo, envelopes: [jws, cose], revocation: false });
+/** The 48 bench bodies over the in-memory setup's images, and an engine for its policies. */
+async function inProcessSetup() {
+  const { images, policies, verifier } = await memorySetup();
   const engine = createKyvernoEngine({ policies, verifier });
   const bodies = reviewBodies(images).map((b) => new TextEncoder().encode(b));
   return { engine, bodies, policies, verifier };
@@ -123,6 +105,6 @@ export async function benchWebhookInProcess(): Promise<void> {
   emit(
     'webhook-inprocess-cpu-vs-bare',
     median(ratios),
-    `CPU per review: vouch ${median(cpu[1]).toFixed(1)} µs (decodeReview + handleAdmissionReview + JSON.stringify, last answer ${answerBytes} bytes) vs bare ${median(cpu[0]).toFixed(1)} µs (JSON.parse + fixed answer); median of ${ROUNDS} alternating rounds of ${SLICE_MS} ms (per-round ratios ${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}); ${bodies.length} bodies (Pods 1–8 containers, Deployments, CronJobs), ${POLICIES} Notary policies, ${IMAGES} signed images, warm caches, no TLS or sockets, answers byte-identical to an uncached engine's (checked${sink > 0 ? '' : '!'}); every review of a shape never seen (answer memo missing): ${median(cpu[2]).toFixed(1)} µs, ratio ${median(distinctRatios).toFixed(3)}; webhook-throughput-vs-bare-https >= 0.5 needs about 0.5`,
+    `CPU per review: vouch ${median(cpu[1]).toFixed(1)} µs (decodeReview + handleAdmissionReview + JSON.stringify, last answer ${answerBytes} bytes) vs bare ${median(cpu[0]).toFixed(1)} µs (JSON.parse + fixed answer); median of ${ROUNDS} alternating rounds of ${SLICE_MS} ms (per-round ratios ${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}); ${bodies.length} bodies (Pods 1–8 containers, Deployments, CronJobs), ${policies.length} Notary policies, 16 signed images, warm caches, no TLS or sockets, answers byte-identical to an uncached engine's (checked${sink > 0 ? '' : '!'}); every review of a shape never seen (answer memo missing): ${median(cpu[2]).toFixed(1)} µs, ratio ${median(distinctRatios).toFixed(3)}; webhook-throughput-vs-bare-https >= 0.5 needs about 0.5`,
   );
 }

@@ -39,6 +39,8 @@ interface PolicyOpts {
   rule?: Record<string, unknown>;
   entry?: Record<string, unknown>;
   namespace?: string;
+  /** A rule without verifyImages (with `rule` giving its operation). */
+  noImages?: boolean;
 }
 
 function policy(o: PolicyOpts): KyvernoPolicy {
@@ -55,16 +57,18 @@ function policy(o: PolicyOpts): KyvernoPolicy {
           name: 'verify-signature',
           match: { any: [{ resources: { kinds: o.kinds ?? ['Pod'] } }] },
           ...(o.rule ?? {}),
-          verifyImages: [
-            {
-              type: 'Notary',
-              imageReferences: o.refs ?? ['registry.example.com/*'],
-              ...(o.skip ? { skipImageReferences: o.skip } : {}),
-              mutateDigest: action === 'Enforce',
-              attestors: [{ count: 1, entries: [{ certificates: { cert: CERT } }] }],
-              ...(o.entry ?? {}),
-            },
-          ],
+          verifyImages: o.noImages
+            ? undefined
+            : [
+                {
+                  type: 'Notary',
+                  imageReferences: o.refs ?? ['registry.example.com/*'],
+                  ...(o.skip ? { skipImageReferences: o.skip } : {}),
+                  mutateDigest: action === 'Enforce',
+                  attestors: [{ count: 1, entries: [{ certificates: { cert: CERT } }] }],
+                  ...(o.entry ?? {}),
+                },
+              ],
         },
       ],
     },
@@ -161,6 +165,22 @@ const shapeArb: fc.Arbitrary<Shape> = fc.record({
   oldObject: fc.boolean(),
 });
 
+/** A CREATE of a plain Pod with annotations in namespace `a` running `images` (indexes into IMAGES). */
+function createShape(images: number[], more: Partial<Shape> = {}): Shape {
+  return {
+    kind: 'Pod',
+    images,
+    init: [],
+    namespace: 'a',
+    objectNamespace: 'a',
+    metadata: 'plain',
+    operation: 'CREATE',
+    requestKind: true,
+    oldObject: false,
+    ...more,
+  };
+}
+
 /** A change to a shape: one or two fields taken from another shape, or one image replaced. */
 const variantArb: fc.Arbitrary<(s: Shape) => Shape> = fc.oneof(
   fc.tuple(shapeArb, fc.subarray(SHAPE_FIELDS, { minLength: 1, maxLength: 2 })).map(([o, fields]) => (s: Shape) => ({
@@ -208,15 +228,8 @@ describe('admission answer memo', () => {
     expect(eligible([policy({ name: 'u', entry: { useCache: false } })])).toBe(false);
     expect(eligible([policy({ name: 'var', entry: { repository: 'registry.example.com/{{ request.namespace }}' } })])).toBe(false);
     expect(eligible(POLICY_SETS.plain!(), { trustPolicyFor: () => undefined })).toBe(false);
-    const validate = policyFromObject({
-      apiVersion: 'kyverno.io/v1',
-      kind: 'ClusterPolicy',
-      metadata: { name: 'val' },
-      spec: {
-        validationFailureAction: 'Enforce',
-        rules: [{ name: 'r', match: { any: [{ resources: { kinds: ['Pod'] } }] }, validate: { pattern: { metadata: { name: 'app' } } } }],
-      },
-    });
+    // a validate rule reads the whole object
+    const validate = policy({ name: 'val', noImages: true, rule: { validate: { pattern: { metadata: { name: 'app' } } } } });
     expect(eligible([...POLICY_SETS.plain!(), validate])).toBe(false);
   });
 
@@ -250,17 +263,7 @@ describe('admission answer memo', () => {
   it('serves a remembered answer without verifying again, with the same bytes', async () => {
     const v = verifier();
     const engine = createKyvernoEngine({ policies: POLICY_SETS.plain!(), verifier: v });
-    const shape: Shape = {
-      kind: 'Deployment',
-      images: [0, 1, 0],
-      init: [2],
-      namespace: 'a',
-      objectNamespace: 'a',
-      metadata: 'plain',
-      operation: 'CREATE',
-      requestKind: true,
-      oldObject: false,
-    };
+    const shape = createShape([0, 1, 0], { kind: 'Deployment', init: [2] });
     const first = JSON.stringify(await handleAdmissionReview(reviewOf(shape, 'u1'), engine));
     const calls = v.calls;
     await handleAdmissionReview(reviewOf(shape, 'u2'), engine); // warm: remembered
@@ -279,17 +282,7 @@ describe('admission answer memo', () => {
     const v = verifier(bad);
     const cache = createVerificationCache({ ttlMs: 60_000, negativeTtlMs: 1000, now: () => now });
     const engine = createKyvernoEngine({ policies: POLICY_SETS.plain!(), verifier: v, cache });
-    const shape: Shape = {
-      kind: 'Pod',
-      images: [0, 1],
-      init: [],
-      namespace: 'a',
-      objectNamespace: 'a',
-      metadata: 'plain',
-      operation: 'CREATE',
-      requestKind: true,
-      oldObject: false,
-    };
+    const shape = createShape([0, 1]);
     for (let i = 0; i < 3; i++) expect((await handleAdmissionReview(reviewOf(shape, `u${i}`), engine)).response?.allowed).toBe(true);
     expect(stateOf(engine).answers.size).toBe(1);
     // the signature is no longer valid: once the cached outcome expires, the memo must not answer
@@ -312,17 +305,7 @@ describe('admission answer memo', () => {
       policies: [policy({ name: 'audit', action: 'Audit' }), policy({ name: 'audit-2', action: 'Audit', failurePolicy: 'Ignore' })],
       verifier: verifier(),
     });
-    const shape: Shape = {
-      kind: 'Pod',
-      images: [3],
-      init: [],
-      namespace: 'a',
-      objectNamespace: 'a',
-      metadata: 'plain',
-      operation: 'CREATE',
-      requestKind: true,
-      oldObject: false,
-    };
+    const shape = createShape([3]);
     for (let i = 0; i < 3; i++) {
       const r = await handleAdmissionReview(reviewOf(shape, `u${i}`), engine);
       expect(r.response?.allowed).toBe(true);
