@@ -21,7 +21,7 @@
  *   policy set (a new engine) starts empty.
  */
 import { VERIFY_IMAGES_ANNOTATION, VERIFY_IMAGES_SCOPED_ANNOTATION } from '../resource/metadata.js';
-import type { KubeObject, MatchResources, ResourceFilter, Rule } from '../types.js';
+import type { MatchResources, ResourceFilter, Rule } from '../types.js';
 import { isObj } from '../util.js';
 import { hasVariables } from '../variables/variables.js';
 import type { CachedOutcome } from '../verifier/cache.js';
