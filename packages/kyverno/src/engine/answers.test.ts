@@ -6,6 +6,7 @@ import { policyFromObject } from '../policy/parse.js';
 import type { KubeObject, KyvernoPolicy } from '../types.js';
 import { createVerificationCache } from '../verifier/cache.js';
 import type { NotaryImageVerifier } from '../verifier/verifier.js';
+import { AnswerMemo } from './answers.js';
 import { createKyvernoEngine, stateOf } from './engine.js';
 
 const CERT = '-----BEGIN CERTIFICATE-----\nZ29vZA==\n-----END CERTIFICATE-----';
@@ -312,5 +313,22 @@ describe('admission answer memo', () => {
       expect(r.response?.warnings?.length).toBeGreaterThan(0);
     }
     expect(stateOf(engine).answers.size).toBe(0);
+  });
+});
+
+describe('AnswerMemo', () => {
+  it('drops the oldest answers beyond 1024 or 8 MiB of patches', () => {
+    const m = new AnswerMemo();
+    for (let i = 0; i < 1100; i++) m.set(`k${i}`, { patch: 'x', reads: [] });
+    expect(m.size).toBe(1024);
+    expect(m.get('k0')).toBeUndefined();
+    expect(m.get('k1099')).toBeDefined();
+    const big = 'p'.repeat(1024 * 1024);
+    for (let i = 0; i < 12; i++) m.set(`big${i}`, { patch: big, reads: [] });
+    expect(m.size).toBeLessThanOrEqual(8);
+    expect(m.get('big11')?.patch).toBe(big);
+    m.set('big11', { patch: undefined, reads: [] }); // replacing an entry frees its characters
+    for (let i = 0; i < 7; i++) m.set(`again${i}`, { patch: big, reads: [] });
+    expect(m.get('big11')).toBeDefined();
   });
 });

@@ -149,6 +149,40 @@ export function answerKey(state: EngineState, review: ReviewMemo, req: EngineReq
   return JSON.stringify(parts);
 }
 
+/** Most answers kept, and most characters of their patches (answers to big workloads carry tens of KB). */
+const MAX_ANSWERS = 1024;
+const MAX_ANSWER_CHARS = 8 * 1024 * 1024;
+
+/** An engine's remembered answers by review shape, the oldest dropped first beyond its bounds. */
+export class AnswerMemo {
+  readonly #answers = new Map<string, RememberedAnswer>();
+  #chars = 0;
+
+  get size(): number {
+    return this.#answers.size;
+  }
+
+  get(key: string): RememberedAnswer | undefined {
+    return this.#answers.get(key);
+  }
+
+  set(key: string, answer: RememberedAnswer): void {
+    this.delete(key);
+    this.#answers.set(key, answer);
+    this.#chars += key.length + (answer.patch?.length ?? 0);
+    while (this.#answers.size > MAX_ANSWERS || this.#chars > MAX_ANSWER_CHARS) {
+      this.delete(this.#answers.keys().next().value as string);
+    }
+  }
+
+  delete(key: string): void {
+    const a = this.#answers.get(key);
+    if (!a) return;
+    this.#answers.delete(key);
+    this.#chars -= key.length + (a.patch?.length ?? 0);
+  }
+}
+
 /** The remembered answer of a shape, when every verification outcome it was decided on is still the cache's. */
 export function rememberedAnswer(state: EngineState, key: string): RememberedAnswer | undefined {
   const a = state.answers.get(key);
@@ -164,10 +198,7 @@ export function rememberedAnswer(state: EngineState, key: string): RememberedAns
   return a;
 }
 
-/** Keeps an allowed answer for a shape (bounded: the oldest shape goes first). */
+/** Keeps an allowed answer for a shape. */
 export function rememberAnswer(state: EngineState, key: string, answer: RememberedAnswer): void {
-  const m = state.answers;
-  m.delete(key);
-  m.set(key, answer);
-  if (m.size > 1024) m.delete(m.keys().next().value as string);
+  state.answers.set(key, answer);
 }

@@ -15,7 +15,7 @@ import type { Attestor, AttestorSet, ImageVerification, KyvernoPolicy, PolicyExc
 import type { JmesEngine } from '../variables/jmespath.js';
 import { hasVariables, substituteVariables } from '../variables/variables.js';
 import type { VerificationCache } from '../verifier/cache.js';
-import { answerMemoEligible, type RememberedAnswer } from './answers.js';
+import { AnswerMemo, answerMemoEligible } from './answers.js';
 import { type AttestorType, attestorTypes } from './attestors.js';
 import { ruleResponse } from './responses.js';
 import type { KyvernoEngineOptions, UnsupportedUse } from './types.js';
@@ -128,7 +128,7 @@ export class EngineState {
   /** The last admission patch and its base64 (warm reviews of one workload repeat the same patch). */
   #lastPatch?: { ops: PatchKey[]; base64: string };
   /** The admission answer memo by review shape (see answers.ts). */
-  readonly answers = new Map<string, RememberedAnswer>();
+  readonly answers = new AnswerMemo();
   #answersEligible?: boolean;
 
   constructor(config: { policies: readonly KyvernoPolicy[]; options: KyvernoEngineOptions; jmes: JmesEngine; cache: VerificationCache }) {
