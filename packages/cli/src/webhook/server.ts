@@ -311,7 +311,7 @@ export function answerJson(review: AdmissionReview): string {
   if (typeof patch !== 'string' || patch.length < 1024) return JSON.stringify(review);
   if (!base64Patches.has(patch)) {
     if (!BASE64.test(patch)) return JSON.stringify(review);
-    if (base64Patches.size >= 256) base64Patches.clear();
+    if (base64Patches.size >= 64) base64Patches.clear(); // bounded: it holds the strings
     base64Patches.add(patch);
   }
   const text = JSON.stringify({ ...review, response: { ...review.response, patch: '' } });
