@@ -5,6 +5,7 @@ import { benchCosignVerifyWarm } from './cosign-verify-warm.js';
 import { benchRegistry } from './registry.js';
 import { benchVerifyWarm } from './verify-warm.js';
 import { benchWebhook } from './webhook.js';
+import { benchWebhookInProcess } from './webhook-inprocess.js';
 
 if (process.env.VOUCH_BENCH_ROLE === 'apiserver') {
   // the child process of the cluster-mode benchmark (the fake API server, kept out of the measured RSS)
@@ -22,6 +23,7 @@ const benches: Record<string, () => Promise<void>> = {
   'admission-registry-down-peak-rss-mib': benchAdmissionRegistryDown,
   'scan-10k-pods-peak-rss-mib': benchScan10k,
   'controller-registry-requests-per-verification': benchRegistryRequests,
+  'webhook-inprocess-cpu-vs-bare': benchWebhookInProcess,
 };
 for (const [name, run] of Object.entries(benches)) {
   if (only.length && !only.includes(name)) continue;

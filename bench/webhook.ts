@@ -379,6 +379,26 @@ function bundleCli(dir: string): string {
 }
 
 /**
+ * The in-process setup: WARM_IMAGES images signed (JWS, P-256 chain) in an in-memory repository,
+ * POLICIES seed policies over them, and the real Notary verifier reading that repository.
+ */
+export async function memorySetup() {
+  const pki = await createTestPki({ keySpec: 'EC-256' });
+  const repo = memoryRepository();
+  const images: string[] = [];
+  for (let i = 0; i < WARM_IMAGES; i++) {
+    await signTestImage(repo, await pushTestImage(repo, `v${i}`, `image ${i}`), pki, 'jws');
+    images.push(`bench.example/app:v${i}`);
+  }
+  const certPem = certificatesToPem([pki.root.certificate]);
+  const policies = Array.from({ length: POLICIES }, (_, i) =>
+    parsePolicies(seedPolicyYaml({ certPem, name: `verify-${i}`, imageReferences: ['bench.example/*'] })),
+  ).flat();
+  const verifier = notationImageVerifier({ repositoryFor: () => repo, envelopes: [jws, cose], revocation: false });
+  return { images, policies, verifier };
+}
+
+/**
  * webhook-heap-growth-after-gc-mib: the webhook server in this process (same code, the real Notary
  * verifier over an in-memory repository, metrics on), driven by wrk; V8's heap used after a
  * forced full collection, after warm-up and after HEAP_REVIEWS more reviews. RSS moves by tens of
@@ -391,22 +411,12 @@ async function benchHeapAfterGc(): Promise<void> {
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), 'vouch-bench-heap-'));
-  const pki = await createTestPki({ keySpec: 'EC-256' });
-  const repo = memoryRepository();
-  const images: string[] = [];
-  for (let i = 0; i < WARM_IMAGES; i++) {
-    await signTestImage(repo, await pushTestImage(repo, `v${i}`, `image ${i}`), pki, 'jws');
-    images.push(`bench.example/app:v${i}`);
-  }
-  const certPem = certificatesToPem([pki.root.certificate]);
-  const policies = Array.from({ length: POLICIES }, (_, i) =>
-    parsePolicies(seedPolicyYaml({ certPem, name: `verify-${i}`, imageReferences: ['bench.example/*'] })),
-  ).flat();
+  const { images, policies, verifier } = await memorySetup();
   writeFileSync(join(dir, 'bodies.txt'), `${reviewBodies(images).join('\n')}\n`);
   writeFileSync(join(dir, 'bodies.lua'), WRK_SCRIPT);
   const server = await startWebhookServer({
     loadPolicies: async () => policies,
-    verifier: notationImageVerifier({ repositoryFor: () => repo, envelopes: [jws, cose], revocation: false }),
+    verifier,
     tls: await selfSignedTls(),
     port: 0,
     address: '127.0.0.1',

@@ -4,7 +4,6 @@
  * server's webhook timeout, with health endpoints, bounded input, JSON decision logs, policy
  * and certificate reload, Prometheus metrics and graceful shutdown.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { type FSWatcher, watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -221,28 +220,39 @@ const IMAGE = [0x69, 0x6d, 0x61, 0x67, 0x65]; // "image"
 
 /**
  * One pass over JSON text before anything is parsed: the nesting depth of arrays and objects
- * (strings skipped; stops once `maxDepth` is exceeded) and how many strings read `image`.
+ * (strings skipped; stops once `maxDepth` is exceeded) and how many strings read `image`. Strings,
+ * most of a Kubernetes object's bytes, are skipped with the native `indexOf` from quote to quote.
  */
 export function scanJson(bytes: Uint8Array, maxDepth: number): JsonScan {
   let depth = 0;
   let images = 0;
-  let start = -1;
-  for (let i = 0; i < bytes.length; i++) {
+  const n = bytes.length;
+  for (let i = 0; i < n; i++) {
     const c = bytes[i]!;
-    if (start >= 0) {
-      if (c === 0x5c)
-        i++; // backslash: skip the escaped byte
-      else if (c === 0x22) {
-        if (i - start === 6 && bytes[start + 1] === 0x69 && bytes[start + 5] === 0x65 && IMAGE.every((b, k) => bytes[start + 1 + k] === b))
-          images++;
-        start = -1;
-      }
-    } else if (c === 0x22) start = i;
-    else if (c === 0x7b || c === 0x5b) {
+    if (c === 0x22) {
+      // the closing quote: the next one not escaped (preceded by an odd run of backslashes)
+      let end = bytes.indexOf(0x22, i + 1);
+      while (end > 0 && escapedAt(bytes, end)) end = bytes.indexOf(0x22, end + 1);
+      if (end < 0) break; // unterminated: JSON.parse says so
+      if (end - i === 6 && isImage(bytes, i + 1)) images++;
+      i = end;
+    } else if (c === 0x7b || c === 0x5b) {
       if (++depth > maxDepth) return { tooDeep: true, imageStrings: images };
     } else if (c === 0x7d || c === 0x5d) depth--;
   }
   return { tooDeep: false, imageStrings: images };
+}
+
+/** True when the byte at `at` is escaped: preceded by an odd number of backslashes. */
+function escapedAt(bytes: Uint8Array, at: number): boolean {
+  let k = at - 1;
+  while (k >= 0 && bytes[k] === 0x5c) k--;
+  return (at - 1 - k) % 2 === 1;
+}
+
+function isImage(bytes: Uint8Array, at: number): boolean {
+  for (let k = 0; k < 5; k++) if (bytes[at + k] !== IMAGE[k]) return false;
+  return true;
 }
 
 const UTF8 = new TextDecoder();
@@ -301,6 +311,30 @@ export function distinctImages(value: unknown): number {
   return seen.size;
 }
 
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const EMPTY_PATCH = '"patch":""';
+/** Patch strings known to be base64 (answers served from the engine's memo repeat the same string). */
+const base64Patches = new Set<string>();
+
+/**
+ * `JSON.stringify(review)`, with a base64 `response.patch` (tens of KB; no character JSON escapes)
+ * spliced into the text instead of being scanned and copied by `JSON.stringify`.
+ */
+export function answerJson(review: AdmissionReview): string {
+  const patch = review.response?.patch;
+  if (typeof patch !== 'string' || patch.length < 1024) return JSON.stringify(review);
+  if (!base64Patches.has(patch)) {
+    if (!BASE64.test(patch)) return JSON.stringify(review);
+    if (base64Patches.size >= 64) base64Patches.clear(); // bounded: it holds the strings
+    base64Patches.add(patch);
+  }
+  const text = JSON.stringify({ ...review, response: { ...review.response, patch: '' } });
+  const at = text.indexOf(EMPTY_PATCH);
+  // only where the text holds that pair once (an audit annotation could be named `patch`)
+  if (at < 0 || text.indexOf(EMPTY_PATCH, at + 1) >= 0) return JSON.stringify(review);
+  return `${text.slice(0, at + 9)}${patch}${text.slice(at + 9)}`;
+}
+
 const pemText = (v: string | Uint8Array): string => (typeof v === 'string' ? v : Buffer.from(v).toString('utf8'));
 
 function failurePolicyOf(engine: KyvernoEngine | undefined): 'Fail' | 'Ignore' {
@@ -315,13 +349,6 @@ function short(v: unknown): string | undefined {
   if (typeof v !== 'string') return undefined;
   return v.length > 256 ? `${v.slice(0, 256)}…` : v;
 }
-
-/** The review a request belongs to while it is evaluated (see {@link reviewAwareCache}). */
-interface ReviewScope {
-  signal: AbortSignal;
-}
-
-const reviewScope = new AsyncLocalStorage<ReviewScope>();
 
 const KIND_OF_KEY: Record<string, string> = { sig: 'signature', att: 'attestation', digest: 'digest' };
 
@@ -354,7 +381,7 @@ function reviewAwareCache(base: VerificationCache, metrics: WebhookMetrics | und
       if (hit) count(key, hit.ok ? 'verified' : 'failed', 'hit');
       return hit;
     },
-    run<T>(key: string, fn: () => Promise<T>, options?: { useCache?: boolean }): Promise<T> {
+    run<T>(key: string, fn: () => Promise<T>, options?: { useCache?: boolean; signal?: AbortSignal }): Promise<T> {
       const decided = metrics && options?.useCache !== false ? base.peek?.(key, true) : undefined;
       let ran = false;
       const p = base.run(
@@ -372,9 +399,9 @@ function reviewAwareCache(base: VerificationCache, metrics: WebhookMetrics | und
           (e: unknown) => count(key, isInconclusive(e) ? 'error' : 'failed', how),
         );
       }
-      const scope = reviewScope.getStore();
-      if (!scope) return p;
-      const { signal } = scope;
+      // the review's deadline (passed by the engine's per-review cache) stops this review's wait only
+      const signal = options?.signal;
+      if (!signal) return p;
       const stopped = () =>
         new VouchError(
           'ERR_TIMEOUT',
@@ -697,11 +724,11 @@ async function start(options: WebhookServerOptions): Promise<WebhookServer> {
     res: ServerResponse,
     status: number,
     body: unknown,
-    o: { close?: boolean; path?: string; extraHeaders?: Record<string, string> } = {},
+    o: { close?: boolean; path?: string; extraHeaders?: Record<string, string>; json?: boolean } = {},
   ): void {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
     const headers: Record<string, string | number> = {
-      'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json',
+      'content-type': typeof body === 'string' && !o.json ? 'text/plain; charset=utf-8' : 'application/json',
       'content-length': Buffer.byteLength(text),
       ...(o.extraHeaders ?? {}),
     };
@@ -851,7 +878,7 @@ async function start(options: WebhookServerOptions): Promise<WebhookServer> {
       delete out.response.patch;
       delete out.response.patchType;
     }
-    send(res, 200, out, { path });
+    send(res, 200, answerJson(out), { path, json: true });
     const seconds = (performance.now() - started) / 1000;
     const operation = OPERATIONS.has(r.operation as string) ? (r.operation as string) : 'other';
     metrics?.reviewDuration.observe({ webhook: path, operation, outcome: answer.outcome }, seconds);
@@ -936,9 +963,7 @@ async function start(options: WebhookServerOptions): Promise<WebhookServer> {
       forceAnswers.add(force);
     });
     try {
-      const work = reviewScope.run({ signal: controller.signal }, () =>
-        handleAdmissionReview(review, current, { ...(options.admission ?? {}), signal: controller.signal }),
-      );
+      const work = handleAdmissionReview(review, current, { ...(options.admission ?? {}), signal: controller.signal });
       work.catch(() => {});
       const r = await Promise.race([work, stop]);
       if ('stop' in r) {

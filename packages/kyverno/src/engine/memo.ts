@@ -15,6 +15,7 @@ import type { Attestor, AttestorSet, ImageVerification, KyvernoPolicy, PolicyExc
 import type { JmesEngine } from '../variables/jmespath.js';
 import { hasVariables, substituteVariables } from '../variables/variables.js';
 import type { VerificationCache } from '../verifier/cache.js';
+import { AnswerMemo, answerMemoEligible } from './answers.js';
 import { type AttestorType, attestorTypes } from './attestors.js';
 import { ruleResponse } from './responses.js';
 import type { KyvernoEngineOptions, UnsupportedUse } from './types.js';
@@ -116,8 +117,8 @@ export class EngineState {
   /** identity texts → … → material key (nested so that no long key string is built per lookup). */
   #materialKeys = new Map<string, unknown>();
   #materialCount = 0;
-  /** Per attestor entry: the last signature cache keys built (image, trust policy, key; digest and the key by digest). */
-  readonly #signatureKeys = new WeakMap<object, SignatureKeys>();
+  /** Per attestor entry and image: the signature cache keys built (trust policy, key; digest and the key by digest). */
+  readonly #signatureKeys = new WeakMap<object, Map<string, SignatureKeys>>();
   /** The frozen `image verified` phase-2 response per rule name. */
   readonly #verified = new Map<string, RuleResponse>();
   /** The last review's verify-images annotation ops and the outcome records they encode. */
@@ -126,6 +127,9 @@ export class EngineState {
   #lastScoped?: { raw: string; parsed: ImageVerificationMetadata };
   /** The last admission patch and its base64 (warm reviews of one workload repeat the same patch). */
   #lastPatch?: { ops: PatchKey[]; base64: string };
+  /** The admission answer memo by review shape (see answers.ts). */
+  readonly answers = new AnswerMemo();
+  #answersEligible?: boolean;
 
   constructor(config: { policies: readonly KyvernoPolicy[]; options: KyvernoEngineOptions; jmes: JmesEngine; cache: VerificationCache }) {
     this.policies = config.policies;
@@ -133,6 +137,12 @@ export class EngineState {
     this.jmes = config.jmes;
     this.cache = config.cache;
     this.attestorTypes = attestorTypes(config.options);
+  }
+
+  /** True when the answer memo may serve this engine's reviews (see answers.ts), decided once. */
+  get answersEligible(): boolean {
+    this.#answersEligible ??= answerMemoEligible(this);
+    return this.#answersEligible;
   }
 
   /** `policyRules(policy)`, computed once per policy. */
@@ -299,7 +309,7 @@ export class EngineState {
     return k;
   }
 
-  /** The cache key of an attestor entry's signature check on `image` (the last one kept per entry: reviews repeat images). */
+  /** The cache key of an attestor entry's signature check on `image` (kept per entry and image: reviews repeat images). */
   signatureKey(type: AttestorType, entry: Attestor, iv: ImageVerification, image: string, trustPolicy: unknown): string {
     return this.#signatureKeysOf(type, entry, iv, image, trustPolicy).key;
   }
@@ -326,11 +336,16 @@ export class EngineState {
   }
 
   #signatureKeysOf(type: AttestorType, entry: Attestor, iv: ImageVerification, image: string, trustPolicy: unknown): SignatureKeys {
-    const last = this.#signatureKeys.get(entry);
-    if (last && last.image === image && last.trustPolicy === trustPolicy) return last;
+    // kept per image: a review of several images asks for each in turn, and the same key string
+    // (its hash computed once) is then looked up in the caches review after review
+    let byImage = this.#signatureKeys.get(entry);
+    if (!byImage) this.#signatureKeys.set(entry, (byImage = new Map()));
+    const known = byImage.get(image);
+    if (known && known.trustPolicy === trustPolicy) return known;
     const key = `sig|${image}|${this.materialKeyOf(type, this.materialOf(type, entry, iv), trustPolicy)}`;
     const keys: SignatureKeys = { image, trustPolicy, key };
-    this.#signatureKeys.set(entry, keys);
+    if (byImage.size >= 256) byImage.clear();
+    byImage.set(image, keys);
     return keys;
   }
 

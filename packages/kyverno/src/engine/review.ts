@@ -17,6 +17,7 @@ import { type ExtractedImages, extractImages, type ImageInfo, imageInfoString, w
 import type { JsonPatchOperation } from '../resource/metadata.js';
 import type { KubeObject, Rule } from '../types.js';
 import type { CachedOutcome, VerificationCache } from '../verifier/cache.js';
+import type { CacheLog } from './answers.js';
 import { isThenable, Pending } from './drive.js';
 import type { EngineState } from './memo.js';
 import { type EntryOutcome, ruleResponse } from './responses.js';
@@ -55,12 +56,20 @@ export class ReviewMemo {
   /** Context loader results by request (decided, or the promise while pending); made on first use. */
   #loaded?: Map<string, CachedOutcome | Promise<unknown>>;
 
+  /** Set for a review the answer memo may keep (see answers.ts): what it read from the verification cache. */
+  cacheLog?: CacheLog;
+
   /** Images of `resource` for `rule` (built-in extractors memoized per resource object for the review). */
   imagesOf(state: EngineState, resource: KubeObject, rule: Rule): ExtractedImages {
     if (rule.imageExtractors) {
       const search = (e: string, v: unknown) => state.jmes.search(e, v);
       return extractImages(resource, rule.imageExtractors, state.options.imageConfig, search, state.imageInfos);
     }
+    return this.builtinImagesOf(state, resource);
+  }
+
+  /** The built-in extraction of `resource`, memoized per resource object for the review. */
+  builtinImagesOf(state: EngineState, resource: KubeObject): ExtractedImages {
     const m = this.#images;
     for (let i = 0; i < m.length; i += 2) if (m[i] === resource) return m[i + 1] as ExtractedImages;
     const v = extractImages(resource, undefined, state.options.imageConfig, (e, x) => state.jmes.search(e, x), state.imageInfos);
@@ -241,7 +250,15 @@ function selectImages(state: EngineState, rule: Rule, images: ExtractedImages): 
 export class ReviewCache implements VerificationCache {
   private decided: Map<string, CachedOutcome> | undefined;
   private pending: Map<string, Promise<unknown>> | undefined;
-  constructor(private readonly base: VerificationCache) {}
+  /**
+   * `log`: records the decided outcomes read from `base`, and anything not decided (see answers.ts).
+   * `signal`: the review's deadline, passed to `base.run` (the webhook stops the review's wait with it).
+   */
+  constructor(
+    private readonly base: VerificationCache,
+    private readonly log?: CacheLog,
+    private readonly signal?: AbortSignal,
+  ) {}
   get misses(): number {
     return this.base.misses;
   }
@@ -258,15 +275,20 @@ export class ReviewCache implements VerificationCache {
     if (d || !useCache || this.pending?.has(key)) return d;
     const hit = this.base.peek?.(key, true);
     if (hit) (this.decided ??= new Map()).set(key, hit);
+    if (this.log) {
+      if (hit) this.log.reads.push(key, hit);
+      else this.log.incomplete = true;
+    }
     return hit;
   }
   run<T>(key: string, fn: () => Promise<T>, options?: { useCache?: boolean }): Promise<T> {
+    if (this.log) this.log.incomplete = true;
     const d = this.decided?.get(key);
     if (d) return d.ok ? Promise.resolve(d.value as T) : Promise.reject(d.value);
     const pending = (this.pending ??= new Map());
     let p = pending.get(key) as Promise<T> | undefined;
     if (!p) {
-      p = this.base.run(key, fn, options);
+      p = this.base.run(key, fn, this.signal ? { ...options, signal: this.signal } : options);
       pending.set(key, p);
       const decided = (this.decided ??= new Map());
       p.then(

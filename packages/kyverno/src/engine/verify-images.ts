@@ -166,7 +166,12 @@ const SKIPPED: EntryOutcome = Object.freeze({ status: 'skip', message: '' });
 export function* verifyImagesCo(state: EngineState, req: EngineRequest, review: ReviewMemo): Co<VerifyImagesResult> {
   // One verification per (image, attestor material) per review, whatever the outcome, however many
   // containers, rules and policies ask; decided results also go to the engine's cross-review cache.
-  const phase: ImagesPhase = { cache: new ReviewCache(state.cache), records: [], imagePatches: [], warnings: [] };
+  const phase: ImagesPhase = {
+    cache: new ReviewCache(state.cache, review.cacheLog, req.signal),
+    records: [],
+    imagePatches: [],
+    warnings: [],
+  };
   const run = new RuleRun(state, review, phase);
   const resource = effectiveResource(req);
   const responses: PolicyResponse[] = [];

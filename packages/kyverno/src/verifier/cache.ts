@@ -20,8 +20,12 @@ export interface CachedOutcome {
 
 /** A TTL cache with single-flight for verification results. */
 export interface VerificationCache {
-  /** Returns the cached/in-flight result for `key`, or runs `fn` once for all concurrent callers. */
-  run<T>(key: string, fn: () => Promise<T>, options?: { useCache?: boolean }): Promise<T>;
+  /**
+   * Returns the cached/in-flight result for `key`, or runs `fn` once for all concurrent callers.
+   * `signal`: the caller's own deadline (the review's); a wrapper may stop that caller's wait when
+   * it aborts, while the shared run goes on for the others.
+   */
+  run<T>(key: string, fn: () => Promise<T>, options?: { useCache?: boolean; signal?: AbortSignal }): Promise<T>;
   /**
    * The decided (unexpired) outcome `run(key, …)` would answer with right now without running anything,
    * or undefined (nothing decided yet, or `useCache` false). Lets a warm review finish synchronously.

@@ -1,0 +1,63 @@
+import type { AdmissionReview } from '@vouch/kyverno';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { answerJson, scanJson } from './server.js';
+
+/** The byte-by-byte scan scanJson replaced (the reference its answers must equal). */
+function byteByByte(bytes: Uint8Array, maxDepth: number): { tooDeep: boolean; imageStrings: number } {
+  let depth = 0;
+  let images = 0;
+  let start = -1;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if (start >= 0) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) {
+        if (new TextDecoder().decode(bytes.subarray(start, i + 1)) === '"image"') images++;
+        start = -1;
+      }
+    } else if (c === 0x22) start = i;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > maxDepth) return { tooDeep: true, imageStrings: images };
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return { tooDeep: false, imageStrings: images };
+}
+
+describe('scanJson', () => {
+  it('answers as a byte-by-byte scan on JSON-like text with escapes, nesting and `image` strings (property)', () => {
+    const piece = fc.constantFrom('"', '\\', '\\\\', '\\"', '[', ']', '{', '}', '"image"', 'image', '"images"', 'a', ':', ',', 'é', ' ');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 60 }), fc.integer({ min: 0, max: 6 }), (parts, max) => {
+        const bytes = new TextEncoder().encode(parts.join(''));
+        expect(scanJson(bytes, max)).toEqual(byteByByte(bytes, max));
+      }),
+      { numRuns: 3000, seed: 14 },
+    );
+  });
+
+  it('counts the image fields of a real body and skips brackets inside strings', () => {
+    const body = JSON.stringify({ a: '[[[', image: 'x', b: [{ image: 'y', c: 'say \\"image\\"' }] });
+    expect(scanJson(new TextEncoder().encode(body), 3)).toEqual({ tooDeep: false, imageStrings: 2 });
+  });
+});
+
+describe('answerJson', () => {
+  const patch = btoa('x'.repeat(3000));
+  const review = (response: Record<string, unknown>): AdmissionReview =>
+    ({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response }) as unknown as AdmissionReview;
+  it('is JSON.stringify byte for byte, whatever else the answer holds', () => {
+    const cases = [
+      review({ uid: 'u', allowed: true, patchType: 'JSONPatch', patch }),
+      review({ uid: 'u"patch":""', allowed: true, patchType: 'JSONPatch', patch, warnings: ['"patch":""'] }),
+      review({ uid: 'u', allowed: true, patchType: 'JSONPatch', patch, auditAnnotations: { patch: '' } }),
+      review({ uid: 'u', allowed: true, patch: 'not base64 "quoted"'.repeat(100) }),
+      review({ uid: 'u', allowed: true, patch: 'QUJD' }),
+      review({ uid: 'u', allowed: false, status: { status: 'Failure', message: 'no' } }),
+    ];
+    for (const r of cases) {
+      expect(answerJson(r)).toBe(JSON.stringify(r));
+      expect(answerJson(r)).toBe(JSON.stringify(r)); // again, the patch known to be base64
+    }
+  });
+});
