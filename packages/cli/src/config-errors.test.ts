@@ -11,7 +11,7 @@ import { encodePem } from '@vouch/core';
 import { generateTestCertificate } from '@vouch/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliIo, runCli } from './index.js';
-import { layoutWithImage } from './testing/layout.js';
+import { layoutWithImage } from './test/layout.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON output is inspected loosely in tests
 type Json = Record<string, any>;

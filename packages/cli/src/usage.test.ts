@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliIo, runCli } from './index.js';
-import { layoutWithImage } from './testing/layout.js';
+import { layoutWithImage } from './test/layout.js';
 import { MISSING_ARGUMENT } from './usage-errors.js';
 
 let root: string;

@@ -1,8 +1,8 @@
 import { isVouchError } from '@vouch/core';
 import type { Certificate } from '@vouch/x509';
-import { beforeAll, describe, expect, it } from 'vitest';
 // The certificate builder is internal to @vouch/x509; tests may reach into it.
-import { createCertificate, createTestPki, generateKeyPair, type TestPki } from '../../x509/src/builder.js';
+import { createCertificate, createTestPki, generateKeyPair, type TestPki } from '@vouch/x509';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   isValidTrustStoreName,
   memoryTrustStore,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { encryptCosignKey, publicKeyFromSpki, publicKeyToPem } from '@vouch/cosign';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../index.js';
-import { layoutWithImage } from '../testing/layout.js';
+import { layoutWithImage } from '../test/layout.js';
 
 interface Run {
   code: number;

@@ -12,7 +12,7 @@ import { nodeOciLayout } from '@vouch/node';
 import { cosignSignatureLayer, createTestSigstore, generateEcdsa, pushCosignTag, spkiOf } from '@vouch/testing/sigstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../run.js';
-import { layoutWithImage } from '../testing/layout.js';
+import { layoutWithImage } from '../test/layout.js';
 
 let root: string;
 const digests: Record<string, string> = {};

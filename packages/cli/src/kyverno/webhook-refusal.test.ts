@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isVouchError, VouchError } from '@vouch/core';
 import type { NotaryImageVerifier } from '@vouch/kyverno';
+import { admissionReviewFor, selfSignedTls, workloads } from '@vouch/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../run.js';
 import { startWebhookServer, type WebhookLogEntry } from '../webhook/server.js';
 import { loadPolicyDir } from './load.js';
-import { admissionReviewFor, selfSignedTls, workloads } from './testing.js';
 
 // issue 11 defect 1: the admission webhook never runs a policy it cannot evaluate; it does not become ready.
 

@@ -2,8 +2,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fromBase64, fromUtf8, VouchError } from '@vouch/core';
 import { type KyvernoPolicy, parsePolicies } from '@vouch/kyverno';
+import { seedPolicyYaml } from '@vouch/testing';
 import { describe, expect, it } from 'vitest';
-import { seedPolicyYaml } from '../kyverno/testing.js';
 import { runCli } from '../run.js';
 import {
   distinctImages,

@@ -22,12 +22,11 @@ import {
   type TimestampAuthority,
 } from '@vouch/notation';
 import { memoryRepository } from '@vouch/registry';
+import { type OpensslPki, type PkiCertName, type PkiHttpServer, requireOpenssl, startPkiServer } from '@vouch/testing/pki';
 import { memoryTrustStore } from '@vouch/trust-policy';
 import { type Certificate, importPrivateKey, parseCertificates } from '@vouch/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crlCacheKey, fileCrlCache } from '../crl-cache/index.js';
-import type { PkiCertName, TestPki } from '../testing/pki.js';
-import { type PkiHttpServer, requireOpenssl, startPkiServer } from '../testing/services.js';
 
 /** globalThis.fetch as a FetchLike. */
 const http: FetchLike = (url, init) => fetch(url, init as RequestInit) as unknown as ReturnType<FetchLike>;
@@ -59,7 +58,7 @@ async function failure(p: Promise<unknown>): Promise<VouchError> {
 }
 
 interface Fixture {
-  pki: TestPki;
+  pki: OpensslPki;
   alg: 'PS256' | 'ES256';
   cert(n: PkiCertName | string): Certificate;
   key(n: string): Promise<CryptoKey>;

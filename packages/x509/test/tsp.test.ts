@@ -16,14 +16,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 /** globalThis.fetch as a FetchLike (the DOM and FetchLike types differ only nominally). */
 const http: FetchLike = (url, init) => fetch(url, init as RequestInit) as unknown as ReturnType<FetchLike>;
 
-import type { TestPki } from './pki.js';
-import { type PkiHttpServer, requireOpenssl, startPkiServer } from './services.js';
+import { type OpensslPki, type PkiHttpServer, requireOpenssl, startPkiServer } from '@vouch/testing/pki';
 
 const ok = await requireOpenssl('TSA round-trip tests');
 
 describe.skipIf(!ok)('RFC 3161 with a real openssl TSA', () => {
   let server: PkiHttpServer;
-  const pkis: Record<string, TestPki> = {};
+  const pkis: Record<string, OpensslPki> = {};
 
   beforeAll(async () => {
     server = await startPkiServer();
