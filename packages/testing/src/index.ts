@@ -9,7 +9,6 @@
  */
 
 export { admissionReviewFor, type SeedPolicyOptions, seedPolicyYaml, selfSignedTls, workloads } from './admission.js';
-export { codeOf } from './errors.js';
 export { collectPages, pushTestImage, pushTestSignature, signTestImage } from './images.js';
 
 /**

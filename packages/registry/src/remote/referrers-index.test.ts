@@ -17,7 +17,7 @@ import {
   MediaType,
   utf8,
 } from '@vouch/core';
-import { codeOf, collectPages, pushTestImage } from '@vouch/testing';
+import { collectPages, pushTestImage } from '@vouch/testing';
 import { type RunningFakeRegistry, startFakeRegistry } from '@vouch/testing/registry';
 import { afterAll, describe, expect, it } from 'vitest';
 import { referrersTag } from '../content.js';
@@ -313,6 +313,6 @@ describe('pushManifest and the tag-schema index (forceReferrersTag)', () => {
     expect(hasCode(err, 'ERR_PUSH_SIGNATURE_FAILED')).toBe(true);
     expect((err as Error).message).toMatch(new RegExp(`^updating the referrers index of ${image.digest} failed: `));
     expect(hasCode((err as Error).cause, 'ERR_REGISTRY_UNAUTHORIZED')).toBe(true);
-    expect(await codeOf(repo.fetchManifest(referrersTag(image.digest)))).toBe('ERR_REGISTRY_NOT_FOUND');
+    await expect(repo.fetchManifest(referrersTag(image.digest))).toRejectWithCode('ERR_REGISTRY_NOT_FOUND');
   });
 });
