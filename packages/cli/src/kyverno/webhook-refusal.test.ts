@@ -90,7 +90,7 @@ describe('the webhook refuses policies it cannot evaluate', () => {
       address: '127.0.0.1',
       log: (e: WebhookLogEntry) => logs.push(e),
     };
-    await expect(startWebhookServer(options)).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED' });
+    await expect(startWebhookServer(options)).toRejectWithCode('ERR_UNSUPPORTED');
     expect(logs.some((l) => l.msg === 'listening')).toBe(false);
     const s = await startWebhookServer({ ...options, watch: true });
     try {

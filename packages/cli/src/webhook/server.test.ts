@@ -57,7 +57,7 @@ describe('startWebhookServer', () => {
     const cosign = h.policies()[0]!;
     const unsupported = structuredClone(cosign);
     (unsupported.spec.rules[0]!.verifyImages![0] as { type: string }).type = 'Cosign';
-    await expect(start({ loadPolicies: async () => [unsupported] })).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED' });
+    await expect(start({ loadPolicies: async () => [unsupported] })).toRejectWithCode('ERR_UNSUPPORTED');
     const w = await start({ loadPolicies: async () => [unsupported], watch: true });
     const r = await call(w, '/readyz');
     expect(r.status).toBe(503);
@@ -194,7 +194,7 @@ describe('startWebhookServer', () => {
     });
     await expect(
       startWebhookServer({ verifier: fakeVerifier(), tls: h.tls, policyDir: h.dir, loadPolicies: async () => [], timeoutMs: 1 } as never),
-    ).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    ).toRejectWithCode('ERR_INVALID_ARGUMENT');
   });
 });
 

@@ -111,10 +111,10 @@ describe('dockerCredentials', () => {
 
   it('reports a failing helper with what it printed, and a missing one as ERR_CONFIG_INVALID', async () => {
     const err = await runCredentialHelper('vouchtest', 'broken.example').catch((e: unknown) => e);
-    expect(hasCode(err, 'ERR_REGISTRY_UNAUTHORIZED')).toBe(true);
+    expect(err).toBeVouchError('ERR_REGISTRY_UNAUTHORIZED');
     expect((err as Error).message).toBe('credential helper docker-credential-vouchtest failed: keychain is locked');
     const missing = await runCredentialHelper('vouch-no-such-helper', 'reg.example').catch((e: unknown) => e);
-    expect(hasCode(missing, 'ERR_CONFIG_INVALID')).toBe(true);
+    expect(missing).toBeVouchError('ERR_CONFIG_INVALID');
     expect((missing as Error).message).toBe('credential helper docker-credential-vouch-no-such-helper is not installed');
   });
 

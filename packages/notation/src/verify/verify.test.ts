@@ -1,4 +1,4 @@
-import { digestOf, hasCode, isVouchError, MediaType, utf8 } from '@vouch/core';
+import { digestOf, isVouchError, MediaType, utf8 } from '@vouch/core';
 import { localRawSigner } from '@vouch/envelope';
 import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';
@@ -70,7 +70,7 @@ describe('sign() then verify() over a repository', () => {
       await v.verify(digest, { repository: repo, scope: SCOPE });
       expect.unreachable();
     } catch (e) {
-      expect(hasCode(e, 'ERR_VERIFICATION_FAILED')).toBe(true);
+      expect(e).toBeVouchError('ERR_VERIFICATION_FAILED');
       const outcomes = (e as { details: { outcomes: { error: { code: string } }[] } }).details.outcomes;
       expect(outcomes).toHaveLength(1);
       expect(outcomes[0]!.error.code).toBe('ERR_CERT_UNTRUSTED');

@@ -117,3 +117,23 @@ describe('toThrowWithCode', () => {
     }).not.toThrowWithCode('ERR_CERT_REVOKD');
   });
 });
+
+describe('toBeVouchError', () => {
+  it('passes on a VouchError of the code', () => {
+    expect(vouch('ERR_CERT_REVOKED', 'leaf revoked')).toBeVouchError('ERR_CERT_REVOKED');
+    expect(vouch('ERR_CERT_REVOKED', 'leaf revoked')).toBeVouchError('ERR_CERT_REVOKED', 'leaf');
+    expect(new Error('x')).not.toBeVouchError('ERR_CERT_REVOKED');
+  });
+
+  it('fails on another code, a plain Error or undefined, saying which', async () => {
+    expect(await failure(() => expect(vouch('ERR_CERT_EXPIRED', 'expired')).toBeVouchError('ERR_CERT_REVOKED'))).toBe(
+      'expected value to be a VouchError ERR_CERT_REVOKED, but it is ERR_CERT_EXPIRED: expired',
+    );
+    expect(await failure(() => expect(new Error('plain')).toBeVouchError('ERR_CERT_REVOKED'))).toBe(
+      'expected value to be a VouchError ERR_CERT_REVOKED, but it is an Error that is not a VouchError: plain',
+    );
+    expect(await failure(() => expect(undefined).toBeVouchError('ERR_CERT_REVOKED'))).toBe(
+      'expected value to be a VouchError ERR_CERT_REVOKED, but it is undefined, which is not a VouchError',
+    );
+  });
+});

@@ -4,6 +4,7 @@
  *   await expect(verify(…)).toRejectWithCode('ERR_SIGNATURE_INVALID');
  *   expect(() => parse(…)).toThrowWithCode('ERR_INVALID_ARGUMENT');
  *   await expect(p).toRejectWithCode('ERR_X', /the message part/);
+ *   expect(caught).toBeVouchError('ERR_X');
  *
  * On failure the message names the expected code and the actual outcome: the other code and its
  * message, "resolved with …", "threw a TypeError: …" (not a VouchError), or "did not throw".
@@ -15,7 +16,10 @@ import type { MatcherState } from 'vitest';
 /** What a rejection or a throw was, in words for a failure message. */
 function describeError(e: unknown, utils: MatcherState['utils']): string {
   if (isVouchError(e)) return `${e.code}: ${e.message}`;
-  if (e instanceof Error) return `a ${e.name || 'Error'} that is not a VouchError: ${e.message}`;
+  if (e instanceof Error) {
+    const name = e.name || 'Error';
+    return `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name} that is not a VouchError: ${e.message}`;
+  }
   return `${utils.stringify(e, 3, { maxLength: 400, min: true })}, which is not a VouchError`;
 }
 
@@ -92,8 +96,18 @@ function toThrowWithCode(this: MatcherState, received: unknown, code: VouchError
   return judge(this, outcome, code, message, { name: 'function', want: 'throw', did: 'threw', resolved: 'returned' });
 }
 
+/** `expect(caught).toBeVouchError(code, message?)` for an error already caught (a try/catch, a `warnings` entry). */
+function toBeVouchError(this: MatcherState, received: unknown, code: VouchErrorCode, message?: string | RegExp): ReturnType<typeof judge> {
+  return judge(this, { kind: 'error', error: received }, code, message, {
+    name: 'value',
+    want: 'be a VouchError',
+    did: 'is',
+    resolved: '',
+  });
+}
+
 /** The matchers, for `expect.extend(vouchMatchers)`. */
-export const vouchMatchers = { toRejectWithCode, toThrowWithCode };
+export const vouchMatchers = { toBeVouchError, toRejectWithCode, toThrowWithCode };
 
 declare module 'vitest' {
   // biome-ignore lint/suspicious/noExplicitAny: the declaration merges with vitest's `Matchers<T = any>`
@@ -106,5 +120,7 @@ declare module 'vitest' {
     toRejectWithCode(code: VouchErrorCode, message?: string | RegExp): Promise<void>;
     /** Passes when the function throws a VouchError of `code` (and a message matching `message`, if given). */
     toThrowWithCode(code: VouchErrorCode, message?: string | RegExp): void;
+    /** Passes when the value is a VouchError of `code` (and a message matching `message`, if given). */
+    toBeVouchError(code: VouchErrorCode, message?: string | RegExp): void;
   }
 }
