@@ -107,7 +107,6 @@ const DEEP_IMPORTS = new Map([
   ['bench/webhook.ts -> packages/cli/src/webhook/metrics.js', 'Prometheus registry of the webhook, no public entry'],
   ['bench/webhook.ts -> packages/cli/src/webhook/server.js', 'startWebhookServer with the bench transport'],
   ['fuzz/targets.ts -> packages/cli/src/webhook/server.js', 'decodeReview, the webhook body decoder under fuzz'],
-  ['fuzz/targets.ts -> packages/envelope/src/test/fixtures.js', "envelope signing fixtures, the envelope tests' own"],
 ]);
 const owner = (p) => {
   const s = p.split('/');

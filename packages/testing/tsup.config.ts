@@ -7,6 +7,7 @@ export default vouchPackage({
     'registry/index': 'src/registry/index.ts',
     'sigstore/index': 'src/sigstore/index.ts',
     controller: 'src/controller.ts',
+    envelope: 'src/envelope.ts',
     'pki/index': 'src/pki/index.ts',
     'vitest/index': 'src/vitest/index.ts',
   },

@@ -1,4 +1,5 @@
 import { fromUtf8, utf8 } from '@vouch/core';
+import { PAYLOAD, testSigner } from '@vouch/testing/envelope';
 import { generateKeyPair } from '@vouch/x509';
 import { describe, expect, it } from 'vitest';
 import { cose } from './cose/index.js';
@@ -16,7 +17,6 @@ import {
 } from './index.js';
 import { encodeGoJson, parseStrictJson } from './json.js';
 import { jws } from './jws/index.js';
-import { PAYLOAD, testSigner } from './test/fixtures.js';
 
 const spki = new Uint8Array(0);
 

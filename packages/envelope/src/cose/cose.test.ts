@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { concatBytes, fromHex, fromUtf8, toHex, utf8, type VouchErrorCode } from '@vouch/core';
+import { ALGORITHMS, EXPIRY, PAYLOAD, request, type TestSigner, testChainSigner, testSigner } from '@vouch/testing/envelope';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ALGORITHMS, EXPIRY, PAYLOAD, request, type TestSigner, testChainSigner, testSigner, vectorsDir } from '../test/fixtures.js';
+import { vectorsDir } from '../test/fixtures.js';
 import { CborMap, CborTag, type CborValue, decodeCbor, encodeCbor } from './cbor.js';
 import { cose } from './index.js';
 

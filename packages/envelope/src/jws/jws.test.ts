@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromBase64Url, fromUtf8, toBase64, toBase64Url, utf8, type VouchErrorCode } from '@vouch/core';
+import { ALGORITHMS, EXPIRY, PAYLOAD, request, type TestSigner, testChainSigner, testSigner } from '@vouch/testing/envelope';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assertCriticalAttributesProcessed, hashForAlgorithm, type RawSigner, unprocessedCriticalAttributes } from '../index.js';
-import { ALGORITHMS, EXPIRY, PAYLOAD, request, type TestSigner, testChainSigner, testSigner, vectorsDir } from '../test/fixtures.js';
+import { vectorsDir } from '../test/fixtures.js';
 import { jws } from './index.js';
 
 type JwsObject = { payload: string; protected: string; header: Record<string, unknown>; signature: string; [k: string]: unknown };

@@ -1,5 +1,5 @@
 // vouch drives a plugin executable written from the plugin specification alone (not with the
-// vouch SDK: packages/node/src/plugin/test/spec-plugin.cjs) in both capabilities, end to end
+// vouch SDK: ./test/spec-plugin.cjs) in both capabilities, end to end
 // through sign() and verify() over a memory repository, and rejects malformed, oversized, slow
 // and lying responses with typed errors.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,15 +8,16 @@ import { join, resolve } from 'node:path';
 import { encodePem, isVouchError, MediaType, toBase64, utf8 } from '@vouch/core';
 import { localRawSigner } from '@vouch/envelope';
 import { jws } from '@vouch/envelope/jws';
-import { type ExecutablePluginOptions, executablePlugin, findPlugin } from '@vouch/node';
 import { createVerifier, pluginSigner, sign } from '@vouch/notation';
 import { buildSignatureManifest, type MemoryRepository, memoryRepository } from '@vouch/registry';
 import { memoryTrustStore } from '@vouch/trust-policy';
 import { type GeneratedCertificate, generateTestCertificate, importPrivateKey } from '@vouch/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findPlugin } from './discovery.js';
+import { type ExecutablePluginOptions, executablePlugin } from './executable.js';
 
 const NAME = 'io.vouch.test.spec';
-const specSource = resolve(import.meta.dirname, '..', '..', 'node', 'src', 'plugin', 'test', 'spec-plugin.cjs');
+const specSource = resolve(import.meta.dirname, 'test', 'spec-plugin.cjs');
 
 // A wrapper around the spec plugin that breaks its answers on demand (LIE=<mode>).
 const LIAR = `
