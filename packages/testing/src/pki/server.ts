@@ -11,10 +11,11 @@
  * `openssl ocsp -port` is never used (it binds every interface). `@vouch/testing/pki`, Node only.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readRequestBody } from '../registry/process.js';
 import { createOpensslPki, type OpensslPki, opensslAvailable, type PkiAlgorithm } from './openssl-pki.js';
 
 /** One request the server saw. */
@@ -42,20 +43,6 @@ async function freePortUrl(): Promise<string> {
   const port = (s.address() as AddressInfo).port;
   await new Promise<void>((r) => s.close(() => r()));
   return `http://127.0.0.1:${port}`;
-}
-
-function readBody(req: IncomingMessage, limit = 1024 * 1024): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let n = 0;
-    req.on('data', (c: Buffer) => {
-      n += c.length;
-      if (n > limit) req.destroy(new Error('request too large'));
-      else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 /** Run an openssl command that reads `in.der` and writes `out.der` in a scratch dir. */
@@ -117,7 +104,7 @@ export async function startPkiServer(): Promise<PkiHttpServer> {
         path: url,
         ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}),
       });
-      const body = await readBody(req);
+      const body = await readRequestBody(req);
       const m = /^\/([^/]+)\/(.*)$/.exec(url);
       const pki = m ? pkis.get(m[1]!) : undefined;
       if (!m || !pki) {
