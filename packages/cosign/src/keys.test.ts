@@ -140,7 +140,7 @@ describe('property: the encrypted key file parser', () => {
           try {
             parseEncryptedCosignKey(bytes);
           } catch (e) {
-            expect(isVouchError(e) && e.code).toBe('ERR_MALFORMED_INPUT');
+            expect(e).toBeVouchError('ERR_MALFORMED_INPUT');
           }
         },
       ),

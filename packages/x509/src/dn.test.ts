@@ -162,7 +162,7 @@ describe('parseTrustedIdentity', () => {
     } catch (e) {
       err = e;
     }
-    expect(isVouchError(err) && err.code).toBe('ERR_TRUST_POLICY_INVALID');
+    expect(err).toBeVouchError('ERR_TRUST_POLICY_INVALID');
     expect((err as Error).message).toContain(message);
   });
 

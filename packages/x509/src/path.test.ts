@@ -1,4 +1,3 @@
-import { isVouchError } from '@vouch/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type CertificateWithKey, createCertificate, createTestPki, generateKeyPair, type TestPki } from './builder.js';
 import { OID } from './internal/oids.js';
@@ -80,7 +79,7 @@ describe('buildCertificatePath', () => {
       intermediates: [pki.intermediate.certificate],
       at: new Date('2028-01-01T00:00:00Z'),
     }).catch((x: unknown) => x);
-    expect(isVouchError(e) && e.code).toBe('ERR_CERT_EXPIRED');
+    expect(e).toBeVouchError('ERR_CERT_EXPIRED');
   });
 
   it('applies the CA rules: basicConstraints cA, keyCertSign, path length', async () => {

@@ -2,7 +2,7 @@
  * RFC 3161 round trips against a real TSA (`openssl ts -reply` behind ./services.ts) with
  * RSA and ECDSA TSA chains, through the public API of @vouch/x509/tsp.
  */
-import { type FetchLike, isVouchError } from '@vouch/core';
+import type { FetchLike } from '@vouch/core';
 import { parseCertificate } from '@vouch/x509';
 import {
   createTimestampRequest,
@@ -124,8 +124,8 @@ describe.skipIf(!ok)('RFC 3161 with a real openssl TSA', () => {
   it('fails with ERR_NETWORK when the TSA is unreachable and ERR_SIZE_LIMIT_EXCEEDED for oversized replies', async () => {
     const req = await createTimestampRequest({ message: new Uint8Array([1]) });
     const e1 = await requestTimestamp(`${server.closedUrl}/tsa`, req, { fetch: http }).catch((x) => x);
-    expect(isVouchError(e1) && e1.code).toBe('ERR_NETWORK');
+    expect(e1).toBeVouchError('ERR_NETWORK');
     const e2 = await requestTimestamp(`${server.url}/rsa/tsa`, req, { fetch: http, maxBytes: 100 }).catch((x) => x);
-    expect(isVouchError(e2) && e2.code).toBe('ERR_SIZE_LIMIT_EXCEEDED');
+    expect(e2).toBeVouchError('ERR_SIZE_LIMIT_EXCEEDED');
   });
 });

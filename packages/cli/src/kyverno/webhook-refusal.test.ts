@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isVouchError, VouchError } from '@vouch/core';
+import { VouchError } from '@vouch/core';
 import type { NotaryImageVerifier } from '@vouch/kyverno';
 import { admissionReviewFor, selfSignedTls, workloads } from '@vouch/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,7 +76,7 @@ describe('the webhook refuses policies it cannot evaluate', () => {
     } catch (e) {
       err = e;
     }
-    expect(isVouchError(err) && err.code).toBe('ERR_UNSUPPORTED');
+    expect(err).toBeVouchError('ERR_UNSUPPORTED');
     expect((err as Error).message).toMatch(/^cosign\.yaml:\d+:\d+: vouch cannot evaluate a Cosign `signatureAlgorithm` other than sha256/);
   });
 
