@@ -77,18 +77,10 @@ describe('createRegistryClient', () => {
   it('uses https unless the registry is marked insecure or loopback', async () => {
     const { f, calls } = fakeFetch(() => response(404));
     const c = createRegistryClient({ fetch: f, insecureRegistries: ['insecure.io'], retry: { retries: 0 } });
-    await remoteRepository(c, 'secure.io/a')
-      .resolve('v1')
-      .catch(() => undefined); // 404: only the URL matters
-    await remoteRepository(c, 'insecure.io/a')
-      .resolve('v1')
-      .catch(() => undefined); // 404: only the URL matters
-    await remoteRepository(c, 'localhost:5000/a')
-      .resolve('v1')
-      .catch(() => undefined); // 404: only the URL matters
-    await remoteRepository(c, 'docker.io/library/a')
-      .resolve('v1')
-      .catch(() => undefined); // 404: only the URL matters
+    // each resolve fails (404): only the URLs it asked for matter
+    for (const name of ['secure.io/a', 'insecure.io/a', 'localhost:5000/a', 'docker.io/library/a']) {
+      await expect(remoteRepository(c, name).resolve('v1')).rejects.toThrow();
+    }
     expect(calls.map((x) => new URL(x.url).origin)).toEqual([
       'https://secure.io',
       'http://insecure.io',
