@@ -33,6 +33,8 @@ export default defineConfig({
       project('tools', ['tools/test/**/*.test.ts']),
       project('conformance', ['conformance/**/*.test.ts']),
     ],
+    // toRejectWithCode / toThrowWithCode (@vouch/testing/vitest), for every project
+    setupFiles: [`${root}packages/testing/src/vitest/setup.ts`],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -23,8 +23,8 @@ import {
   parsePolicies,
 } from '@vouch/kyverno';
 import { createRegistryClient, memoryRepository, remoteRepository } from '@vouch/registry';
+import { admissionReviewFor, pushTestImage, seedPolicyYaml, signTestImage } from '@vouch/testing';
 import { certificatesToPem, createTestPki } from '@vouch/x509';
-import { admissionReviewFor, pushTestImage, seedPolicyYaml, signTestImage } from '../packages/cli/src/kyverno/testing.js';
 import { emit } from './util.js';
 
 const REGISTRY = 'bench.example.com';
@@ -57,7 +57,7 @@ function policies(certPem: string, opts: { failurePolicy?: 'Fail' | 'Ignore'; re
 async function signedSetup() {
   const pki = await createTestPki({ keySpec: 'EC-256' });
   const repo = memoryRepository();
-  const digest = await pushTestImage(repo, 'v1', 'bench');
+  const digest = (await pushTestImage(repo, 'v1', 'bench')).digest;
   await signTestImage(repo, digest, pki, 'jws');
   const certPem = certificatesToPem([pki.root.certificate]);
   let calls = 0;

@@ -19,10 +19,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { localRawSigner } from '@vouch/envelope';
 import { jws } from '@vouch/envelope/jws';
+import { fileStream, nodeHasher } from '@vouch/node';
 import { createBlobVerifier, signBlob } from '@vouch/notation';
 import { memoryTrustStore } from '@vouch/trust-policy';
 import { createTestPki } from '@vouch/x509';
-import { fileStream, nodeHasher } from '../packages/node/src/blob/index.js';
 import { emit } from './util.js';
 
 const MIB = 1024 * 1024;

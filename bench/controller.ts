@@ -24,10 +24,10 @@ import { undiciFetch } from '@vouch/node';
 import { kubeClient, listPaged, loadKubeConfig, startController } from '@vouch/node/controller';
 import { sign } from '@vouch/notation';
 import { createRegistryClient, remoteRepository } from '@vouch/registry';
+import { podObject, policyObject, REGISTRY, signedImages } from '@vouch/testing/controller';
 import { startFakeApiServer } from '@vouch/testing/kube';
 import { startFakeRegistry } from '@vouch/testing/registry';
 import { certificatesToPem, createTestPki } from '@vouch/x509';
-import { podObject, policyObject, REGISTRY, signedImages } from '../packages/node/src/controller/test/fixtures.js';
 import { emit } from './util.js';
 
 const PODS = Number(process.env.BENCH_PODS ?? 10_000);

@@ -32,9 +32,9 @@ import { notationImageVerifier, parsePolicies } from '@vouch/kyverno';
 import { undiciFetch } from '@vouch/node';
 import { sign } from '@vouch/notation';
 import { createRegistryClient, memoryRepository, remoteRepository } from '@vouch/registry';
+import { admissionReviewFor, pushTestImage, seedPolicyYaml, selfSignedTls, signTestImage } from '@vouch/testing';
 import { registryBinary, startFaultProxy, startRegistry } from '@vouch/testing/registry';
 import { certificatesToPem, createTestPki, type TestPki } from '@vouch/x509';
-import { admissionReviewFor, pushTestImage, seedPolicyYaml, selfSignedTls, signTestImage } from '../packages/cli/src/kyverno/testing.js';
 import { createMetricsRegistry, registerWebhookMetrics } from '../packages/cli/src/webhook/metrics.js';
 import { startWebhookServer } from '../packages/cli/src/webhook/server.js';
 import { emit, median, pool } from './util.js';
@@ -387,7 +387,7 @@ export async function memorySetup() {
   const repo = memoryRepository();
   const images: string[] = [];
   for (let i = 0; i < WARM_IMAGES; i++) {
-    await signTestImage(repo, await pushTestImage(repo, `v${i}`, `image ${i}`), pki, 'jws');
+    await signTestImage(repo, (await pushTestImage(repo, `v${i}`, `image ${i}`)).digest, pki, 'jws');
     images.push(`bench.example/app:v${i}`);
   }
   const certPem = certificatesToPem([pki.root.certificate]);

@@ -10,6 +10,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runCli } from '@vouch/cli';
 import { fromBase64, fromUtf8, parseReference } from '@vouch/core';
 import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';
@@ -23,18 +24,10 @@ import {
 } from '@vouch/kyverno';
 import { nodeOciLayout, undiciFetch } from '@vouch/node';
 import { createRegistryClient, remoteRepository } from '@vouch/registry';
+import { admissionReviewFor, pushTestImage, seedPolicyYaml, selfSignedTls, signTestImage, workloads } from '@vouch/testing';
 import { freePort, type RunningRegistry, requireTool, startRegistry } from '@vouch/testing/registry';
 import { certificatesToPem, createTestPki, type TestPki } from '@vouch/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../packages/cli/src/index.js';
-import {
-  admissionReviewFor,
-  pushTestImage,
-  seedPolicyYaml,
-  selfSignedTls,
-  signTestImage,
-  workloads,
-} from '../packages/cli/src/kyverno/testing.js';
 
 const hasRegistry = requireTool('docker-registry', 'the Kyverno end-to-end test needs a real OCI registry (CNCF distribution)');
 
@@ -88,7 +81,7 @@ describe.runIf(hasRegistry)('Kyverno verifyImages end to end (real registry)', (
       ['staging/unsigned', undefined],
     ] as const) {
       const repo = remoteRepository(client, `${host}/${name}`);
-      digests[name] = await pushTestImage(repo, 'v1', name);
+      digests[name] = (await pushTestImage(repo, 'v1', name)).digest;
       if (format) await signTestImage(repo, digests[name]!, pki, format);
     }
     const certPem = certificatesToPem([pki.root.certificate]);
@@ -261,7 +254,7 @@ describe.runIf(hasRegistry)('Kyverno verifyImages end to end (real registry)', (
     it('against OCI layouts (--oci-layout-map) while the registry is unreachable', async () => {
       const layout = join(root, 'layouts', 'app');
       const repo = nodeOciLayout(layout);
-      const digest = await pushTestImage(repo, 'v1', 'layout app');
+      const digest = (await pushTestImage(repo, 'v1', 'layout app')).digest;
       await signTestImage(repo, digest, pki, 'jws');
       await writeFile(join(root, 'layout-app.yaml'), JSON.stringify(workloads(`${downHost}/fail/app:v1`, 'offline')[0]));
       const down = await apply(['--resource', 'layout-app.yaml']);

@@ -24,12 +24,12 @@ import {
   parseWwwAuthenticate,
   summarizeManifest,
 } from '@vouch/registry';
+import { admissionReviewFor, seedPolicyYaml, workloads } from '@vouch/testing';
+import { request, testSigner } from '@vouch/testing/envelope';
 import { certificatesToPem, createTestPki } from '@vouch/x509';
 import fc from 'fast-check';
 import { stringify as yamlStringify } from 'yaml';
-import { admissionReviewFor, seedPolicyYaml, workloads } from '../packages/cli/src/kyverno/testing.js';
 import { decodeReview } from '../packages/cli/src/webhook/server.js';
-import { request, testSigner } from '../packages/envelope/src/test/fixtures.js';
 
 /** One fuzz target. */
 export interface FuzzTarget<T = unknown> {

@@ -18,9 +18,10 @@
  */
 import { execFile } from 'node:child_process';
 import { chmod, cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readRequestBody } from '@vouch/testing/registry';
 
 /** Fixed ports named by the testdata certificates and the scenarios' control POSTs. */
 export const CRL_PORT = 10086;
@@ -30,20 +31,6 @@ export const OCSP_CONTROL_PORT = 10088;
 /** A running service; `stop()` closes its servers and removes its scratch files. */
 export interface RunningService {
   stop(): Promise<void>;
-}
-
-function readBody(req: IncomingMessage, limit = 64 * 1024): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let n = 0;
-    req.on('data', (c: Buffer) => {
-      n += c.length;
-      if (n > limit) req.destroy(new Error('request too large'));
-      else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 async function listen(server: Server, port: number, what: string): Promise<void> {
@@ -87,7 +74,7 @@ export async function startCrlServer(crlDir: string): Promise<RunningService> {
   };
   const server = createServer((req, res) => {
     void (async () => {
-      await readBody(req).catch(() => Buffer.alloc(0));
+      await readRequestBody(req, 64 * 1024).catch(() => Buffer.alloc(0));
       const path = (req.url ?? '/').split('?')[0]!;
       try {
         if (req.method === 'GET' && (path === '/leaf.crl' || path === '/intermediate.crl')) {
@@ -192,7 +179,7 @@ export async function startOcspResponder(ocspDir: string): Promise<RunningServic
   const responder = createServer((req, res) => {
     void (async () => {
       try {
-        const body = await readBody(req);
+        const body = await readRequestBody(req, 64 * 1024);
         const path = req.url ?? '/';
         let der: Buffer | undefined;
         if (req.method === 'POST') der = body;
@@ -206,7 +193,7 @@ export async function startOcspResponder(ocspDir: string): Promise<RunningServic
   });
   const control = createServer((req, res) => {
     void (async () => {
-      await readBody(req).catch(() => Buffer.alloc(0));
+      await readRequestBody(req, 64 * 1024).catch(() => Buffer.alloc(0));
       const line = req.method === 'POST' ? INDEX_LINES[(req.url ?? '/').split('?')[0]!] : undefined;
       if (line === undefined) return reply(res, 404, 'text/plain', 'not found');
       await serialized(() => writeFile(indexPath, line ? `${line}\n` : ''));

@@ -16,8 +16,8 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { runCli } from '@vouch/cli';
 import { type RunningFakeRegistry, type RunningRegistry, registryBinary, startFakeRegistry, startRegistry } from '@vouch/testing/registry';
-import { runCli } from '../../packages/cli/src/index.js';
 import { note } from '../notes.js';
 
 /** The peer tools, by the name the suite uses. `cosign2` is cosign 2.5.0 (trixie). */

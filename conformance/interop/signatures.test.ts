@@ -9,9 +9,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Descriptor } from '@vouch/core';
 import { buildSignatureManifest } from '@vouch/registry';
+import { type OpensslPki, type PkiHttpServer, requireOpenssl, startPkiServer } from '@vouch/testing/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestPki } from '../../packages/node/src/testing/pki.js';
-import { type PkiHttpServer, requireOpenssl, startPkiServer } from '../../packages/node/src/testing/services.js';
 import {
   DIRECTIONS,
   expectExit,
@@ -286,7 +285,7 @@ describe.skipIf(!ready)('signatures across notation 1.3.2 and vouch', () => {
 
   describe('RFC 3161 timestamps (openssl ts on 127.0.0.1)', () => {
     let pki: PkiHttpServer;
-    let tsa: TestPki;
+    let tsa: OpensslPki;
     let tsws: Workspace;
 
     beforeAll(async () => {

@@ -6,8 +6,12 @@ export default vouchPackage({
     'kube/index': 'src/kube/index.ts',
     'registry/index': 'src/registry/index.ts',
     'sigstore/index': 'src/sigstore/index.ts',
+    controller: 'src/controller.ts',
+    envelope: 'src/envelope.ts',
+    'pki/index': 'src/pki/index.ts',
+    'vitest/index': 'src/vitest/index.ts',
   },
-  // src/kube and src/registry are the Node-only parts (HTTP servers, child processes); the declaration build needs Node types for them.
+  // src/kube, src/registry and src/pki are the Node-only parts; src/vitest needs vitest's types, which reference Node's (HTTP servers, child processes); the declaration build needs Node types for them.
   dts: { compilerOptions: { types: ['node'] } },
   sourcemap: true,
 });

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { encodePem, isVouchError, MediaType, utf8 } from '@vouch/core';
+import { encodePem, MediaType, utf8 } from '@vouch/core';
 import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';
 import { executablePlugin, nodeOciLayout } from '@vouch/node';
@@ -152,6 +152,6 @@ describe.skipIf(!haveOpenssl)('PKCS#12 file', () => {
       .describeKey({ keyId: join(dir, 'nope.p12'), pluginConfig: config })
       .catch((e) => e);
     expect(isPluginError(e2) && e2.pluginErrorCode).toBe('VALIDATION_ERROR');
-    expect(isVouchError(e2) && e2.code).toBe('ERR_PLUGIN_FAILED');
+    expect(e2).toBeVouchError('ERR_PLUGIN_FAILED');
   });
 });

@@ -8,7 +8,7 @@ import { nodeOciLayout } from '@vouch/node';
 import { type RunningFakeRegistry, startFakeRegistry } from '@vouch/testing/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliIo, runCli } from './index.js';
-import { type CliRun, type Json, runVouch } from './testing/run-cli.js';
+import { type CliRun, type Json, runVouch } from './test/run-cli.js';
 
 let root: string;
 let cfg: string;

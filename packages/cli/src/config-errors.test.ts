@@ -11,8 +11,8 @@ import { encodePem } from '@vouch/core';
 import { generateTestCertificate } from '@vouch/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from './index.js';
-import { layoutWithImage } from './testing/layout.js';
-import { type CliRun, runVouch } from './testing/run-cli.js';
+import { layoutWithImage } from './test/layout.js';
+import { type CliRun, runVouch } from './test/run-cli.js';
 
 let root: string;
 let base: string;

@@ -9,7 +9,7 @@ import { encodePem, MediaType, utf8 } from '@vouch/core';
 import { nodeOciLayout } from '@vouch/node';
 import { certificatesToPem, createTestPki, exportPrivateKeyPkcs8 } from '@vouch/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliRun, runVouch } from './testing/run-cli.js';
+import { type CliRun, runVouch } from './test/run-cli.js';
 
 const repo = resolve(import.meta.dirname, '..', '..', '..');
 const shared = resolve(process.env.VOUCH_SHARED_DIR ?? join(repo, '..', 'shared'));

@@ -12,9 +12,9 @@ import { type RunningRegistry, requireTool, run, skopeoCopy, startRegistry } fro
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from './index.js';
 import { usesPlainHttp } from './registry.js';
-import { disposeCliExecutable, runCliProcess } from './testing/cli-process.js';
-import { layoutWithImage } from './testing/layout.js';
-import { runVouch } from './testing/run-cli.js';
+import { disposeCliExecutable, runCliProcess } from './test/cli-process.js';
+import { layoutWithImage } from './test/layout.js';
+import { runVouch } from './test/run-cli.js';
 
 describe('usesPlainHttp: notation rule', () => {
   it('plain HTTP for localhost:<port> only, unless the flag or config.json says so', () => {

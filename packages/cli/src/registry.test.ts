@@ -13,7 +13,7 @@ import { createRegistryClient, type RemoteRepository, remoteRepository, staticCr
 import { type RunningRegistry, requireTool, startRegistry } from '@vouch/testing/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from './index.js';
-import { type CliRun, runVouch } from './testing/run-cli.js';
+import { type CliRun, runVouch } from './test/run-cli.js';
 
 const USER = 'alice';
 const PASS = 'secret-pass';

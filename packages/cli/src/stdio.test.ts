@@ -8,17 +8,11 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { seedPolicyYaml } from '@vouch/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliIo, runCli } from './index.js';
-import { seedPolicyYaml } from './kyverno/testing.js';
-import {
-  cliExecutable,
-  disposeCliExecutable,
-  type ProcessResult,
-  type RunCliProcessOptions,
-  runCliProcess,
-} from './testing/cli-process.js';
-import { layoutWithImage } from './testing/layout.js';
+import { cliExecutable, disposeCliExecutable, type ProcessResult, type RunCliProcessOptions, runCliProcess } from './test/cli-process.js';
+import { layoutWithImage } from './test/layout.js';
 
 const REPEAT = 4;
 let root: string;

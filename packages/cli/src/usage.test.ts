@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from './index.js';
-import { layoutWithImage } from './testing/layout.js';
-import { type CliRun, runVouch } from './testing/run-cli.js';
+import { layoutWithImage } from './test/layout.js';
+import { type CliRun, runVouch } from './test/run-cli.js';
 import { MISSING_ARGUMENT } from './usage-errors.js';
 
 let root: string;

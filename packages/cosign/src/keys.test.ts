@@ -17,15 +17,6 @@ import {
 
 const fixture = (name: string) => readFileSync(new URL(`./test/fixtures/${name}`, import.meta.url), 'utf8');
 
-async function codeOf(p: Promise<unknown> | (() => unknown)): Promise<string> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-    return 'resolved';
-  } catch (e) {
-    return isVouchError(e) ? e.code : `not a VouchError: ${String(e)}`;
-  }
-}
-
 /** Verify with WebCrypto directly (the test's own oracle, not vouch's verifier). */
 async function webVerify(spkiIn: Uint8Array, type: string, dataIn: Uint8Array, sigIn: Uint8Array, hash = 'SHA-256', curve?: string) {
   const s = globalThis.crypto.subtle;
@@ -87,7 +78,7 @@ describe('cosign key files (written by cosign 2.5 and 3.1)', () => {
       const pem = await encryptCosignKey(pkcs8, 'pw', { N: 1024, ...(pemType ? { pemType } : {}) });
       if (pemType) expect(pem).toContain(`BEGIN ${pemType}`);
       expect(toBase64(await decryptCosignKey(pem, 'pw'))).toBe(toBase64(pkcs8));
-      expect(await codeOf(decryptCosignKey(pem, 'pw2'))).toBe('ERR_KEY_NOT_FOUND');
+      await expect(decryptCosignKey(pem, 'pw2')).toRejectWithCode('ERR_KEY_NOT_FOUND');
     }
   });
 });
@@ -119,11 +110,11 @@ describe('PEM keys', () => {
   it('a multi-PEM list expands to every key; no key, or encrypted PKCS#8, fails with a reason', async () => {
     const both = parsePublicKeys(`${fixture('cosign.pub')}\n${fixture('ed.pub')}`);
     expect(both.map((k) => k.type)).toEqual(['EC', 'Ed25519']);
-    expect(await codeOf(() => parsePublicKeys('not a key'))).toBe('ERR_MALFORMED_INPUT');
-    expect(await codeOf(() => parsePublicKey(`${fixture('cosign.pub')}${fixture('ed.pub')}`))).toBe('ERR_INVALID_ARGUMENT');
+    await expect(() => parsePublicKeys('not a key')).toRejectWithCode('ERR_MALFORMED_INPUT');
+    await expect(() => parsePublicKey(`${fixture('cosign.pub')}${fixture('ed.pub')}`)).toRejectWithCode('ERR_INVALID_ARGUMENT');
     const enc = '-----BEGIN ENCRYPTED PRIVATE KEY-----\nMAA=\n-----END ENCRYPTED PRIVATE KEY-----\n';
-    expect(await codeOf(loadSigner(enc))).toBe('ERR_UNSUPPORTED');
-    expect(await codeOf(loadSigner(fixture('cosign.pub')))).toBe('ERR_MALFORMED_INPUT');
+    await expect(loadSigner(enc)).toRejectWithCode('ERR_UNSUPPORTED');
+    await expect(loadSigner(fixture('cosign.pub'))).toRejectWithCode('ERR_MALFORMED_INPUT');
   });
 
   it('the bundle hint is the base64 SHA-256 of the SPKI (as cosign 3 writes it)', async () => {
@@ -149,7 +140,7 @@ describe('property: the encrypted key file parser', () => {
           try {
             parseEncryptedCosignKey(bytes);
           } catch (e) {
-            expect(isVouchError(e) && e.code).toBe('ERR_MALFORMED_INPUT');
+            expect(e).toBeVouchError('ERR_MALFORMED_INPUT');
           }
         },
       ),

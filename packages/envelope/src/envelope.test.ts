@@ -1,4 +1,5 @@
-import { fromUtf8, hasCode, utf8, type VouchErrorCode } from '@vouch/core';
+import { fromUtf8, utf8 } from '@vouch/core';
+import { PAYLOAD, testSigner } from '@vouch/testing/envelope';
 import { generateKeyPair } from '@vouch/x509';
 import { describe, expect, it } from 'vitest';
 import { cose } from './cose/index.js';
@@ -16,17 +17,6 @@ import {
 } from './index.js';
 import { encodeGoJson, parseStrictJson } from './json.js';
 import { jws } from './jws/index.js';
-import { PAYLOAD, testSigner } from './test/fixtures.js';
-
-function expectCode(fn: () => unknown, code: VouchErrorCode): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(hasCode(err, code), `expected ${code}, got ${(err as { code?: string })?.code}: ${(err as Error)?.message}`).toBe(true);
-}
 
 const spki = new Uint8Array(0);
 
@@ -47,7 +37,7 @@ describe('algorithm table', () => {
     ['EC', 224],
     ['EC', 512],
   ] as const)('rejects %s-%d', (type, bits) => {
-    expectCode(() => algorithmForKey({ type, bits, spki }), 'ERR_ENVELOPE_UNSUPPORTED');
+    expect(() => algorithmForKey({ type, bits, spki })).toThrowWithCode('ERR_ENVELOPE_UNSUPPORTED');
   });
 
   it('COSE identifiers round-trip and unknown ones are undefined', () => {
@@ -61,10 +51,10 @@ describe('localRawSigner', () => {
   it('refuses a key that does not fit the certificate', async () => {
     const ts = await testSigner('RSA-2048');
     const wrongHash = await generateKeyPair('RSA-3072');
-    expectCode(() => localRawSigner(wrongHash.privateKey, [ts.certificate]), 'ERR_INVALID_ARGUMENT');
-    expectCode(() => localRawSigner(ts.privateKey, []), 'ERR_INVALID_ARGUMENT');
+    expect(() => localRawSigner(wrongHash.privateKey, [ts.certificate])).toThrowWithCode('ERR_INVALID_ARGUMENT');
+    expect(() => localRawSigner(ts.privateKey, [])).toThrowWithCode('ERR_INVALID_ARGUMENT');
     const ec = await testSigner('EC-256');
-    expectCode(() => localRawSigner(ec.privateKey, [ts.certificate]), 'ERR_INVALID_ARGUMENT');
+    expect(() => localRawSigner(ec.privateKey, [ts.certificate])).toThrowWithCode('ERR_INVALID_ARGUMENT');
     expect(localRawSigner(ts.privateKey, [ts.certificate]).algorithm).toBe('PS256');
   });
 });
@@ -73,7 +63,7 @@ describe('codecForMediaType', () => {
   it('picks a passed codec and rejects others with notation wording', () => {
     expect(codecForMediaType('application/cose', [jws, cose])).toBe(cose);
     expect(codecForMediaType('application/jose+json', [jws])).toBe(jws);
-    expectCode(() => codecForMediaType('application/cose', [jws]), 'ERR_ENVELOPE_UNSUPPORTED');
+    expect(() => codecForMediaType('application/cose', [jws])).toThrowWithCode('ERR_ENVELOPE_UNSUPPORTED');
     try {
       codecForMediaType('application/unsupported+json', [jws, cose]);
     } catch (e) {
@@ -97,7 +87,7 @@ describe('payload', () => {
       `{"targetArtifact":{"digest":"sha256:${'a'.repeat(64)}","mediaType":"m/t","size":3}}`,
     );
     expect(fromUtf8(encodePayload({ targetArtifact: { ...d, annotations: {} } }, 'struct'))).not.toContain('annotations');
-    expectCode(() => encodePayload({ targetArtifact: { ...d, size: -1 } }, 'struct'), 'ERR_INVALID_ARGUMENT');
+    expect(() => encodePayload({ targetArtifact: { ...d, size: -1 } }, 'struct')).toThrowWithCode('ERR_INVALID_ARGUMENT');
   });
 });
 
@@ -139,9 +129,9 @@ describe('JSON helpers', () => {
       '{"a":"\\u2028\\n\\u0001\\b\\f\\"\\\\","b":"\\u003c\\u0026\\u003e","z":2,"é":1,"\uFFFF":4,"\u{1F600}":3}',
     );
     expect(encodeGoJson([1.5, 1e21, 1e-7, -0, null, true])).toBe('[1.5,1e+21,1e-7,-0,null,true]');
-    expectCode(() => encodeGoJson('\ud800'), 'ERR_INVALID_ARGUMENT');
-    expectCode(() => encodeGoJson(new Date()), 'ERR_INVALID_ARGUMENT');
-    expectCode(() => encodeGoJson(1n), 'ERR_INVALID_ARGUMENT');
+    expect(() => encodeGoJson('\ud800')).toThrowWithCode('ERR_INVALID_ARGUMENT');
+    expect(() => encodeGoJson(new Date())).toThrowWithCode('ERR_INVALID_ARGUMENT');
+    expect(() => encodeGoJson(1n)).toThrowWithCode('ERR_INVALID_ARGUMENT');
   });
 
   it('parse strictly', () => {
@@ -168,8 +158,10 @@ describe('JSON helpers', () => {
       '1e999',
       '[[[[' + '[]'.repeat(1) + ']]]]x',
     ]) {
-      expectCode(() => parseStrictJson(bad, 'ERR_ENVELOPE_MALFORMED', 'x'), 'ERR_ENVELOPE_MALFORMED');
+      expect(() => parseStrictJson(bad, 'ERR_ENVELOPE_MALFORMED', 'x')).toThrowWithCode('ERR_ENVELOPE_MALFORMED');
     }
-    expectCode(() => parseStrictJson('['.repeat(100) + ']'.repeat(100), 'ERR_ENVELOPE_MALFORMED', 'x'), 'ERR_ENVELOPE_MALFORMED');
+    expect(() => parseStrictJson('['.repeat(100) + ']'.repeat(100), 'ERR_ENVELOPE_MALFORMED', 'x')).toThrowWithCode(
+      'ERR_ENVELOPE_MALFORMED',
+    );
   });
 });

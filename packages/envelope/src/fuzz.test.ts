@@ -3,13 +3,13 @@
  * never another exception, never a hang — and verifyIntegrity likewise.
  */
 import { isVouchError, toBase64Url, utf8 } from '@vouch/core';
+import { request, testSigner } from '@vouch/testing/envelope';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeCbor } from './cose/cbor.js';
 import { cose } from './cose/index.js';
 import type { EnvelopeCodec } from './index.js';
 import { jws } from './jws/index.js';
-import { request, testSigner } from './test/fixtures.js';
 
 async function outcome(codec: EnvelopeCodec, bytes: Uint8Array): Promise<'ok' | 'rejected'> {
   try {

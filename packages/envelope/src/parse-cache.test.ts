@@ -1,8 +1,8 @@
+import { request, testChainSigner } from '@vouch/testing/envelope';
 import { describe, expect, it } from 'vitest';
 import { cose } from './cose/index.js';
 import { jws } from './jws/index.js';
 import type { EnvelopeCodec } from './model.js';
-import { request, testChainSigner } from './test/fixtures.js';
 
 describe.each([
   ['jws', jws],

@@ -1,4 +1,4 @@
-import { type Descriptor, isVouchError, MediaType, utf8, type VouchErrorCode } from '@vouch/core';
+import { type Descriptor, isVouchError, MediaType, utf8 } from '@vouch/core';
 import { type EnvelopeCodec, localRawSigner, parsePayload } from '@vouch/envelope';
 import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';
@@ -30,15 +30,6 @@ async function pushImage(repo: MemoryRepository): Promise<Descriptor> {
   const layer = await repo.pushBlob(MediaType.OCI_LAYER_TAR, utf8('layer'));
   const manifest = utf8(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OCI_MANIFEST, config: cfg, layers: [layer] }));
   return repo.pushManifest(MediaType.OCI_MANIFEST, manifest, { tag: 'v1' });
-}
-
-async function code(p: Promise<unknown>): Promise<VouchErrorCode | string> {
-  try {
-    await p;
-    return 'resolved';
-  } catch (e) {
-    return isVouchError(e) ? e.code : `not a VouchError: ${e}`;
-  }
 }
 
 function metadata(capabilities: PluginMetadata['capabilities'], version = '1.0.0', name = 'io.vouch.test.inproc'): PluginMetadata {
@@ -190,7 +181,7 @@ describe('pluginSigner: SIGNATURE_GENERATOR.RAW', () => {
       const repo = memoryRepository();
       const artifact = await pushImage(repo);
       const signer = pluginSigner(inProcessPlugin(rawPlugin(() => pki, lie)), { keyId: 'k1' });
-      expect(await code(sign(`@${artifact.digest}`, { repository: repo, signer, envelope: jws }))).toBe('ERR_PLUGIN_PROTOCOL');
+      await expect(sign(`@${artifact.digest}`, { repository: repo, signer, envelope: jws })).toRejectWithCode('ERR_PLUGIN_PROTOCOL');
       const refs = [];
       for await (const page of repo.referrers(artifact, {})) refs.push(...page);
       expect(refs).toEqual([]);
@@ -209,14 +200,16 @@ describe('pluginSigner: SIGNATURE_GENERATOR.RAW', () => {
     );
     const repo = memoryRepository();
     const artifact = await pushImage(repo);
-    expect(await code(sign(`@${artifact.digest}`, { repository: repo, signer, envelope: jws }))).toBe('ERR_CERT_CHAIN_INVALID');
+    await expect(sign(`@${artifact.digest}`, { repository: repo, signer, envelope: jws })).toRejectWithCode('ERR_CERT_CHAIN_INVALID');
   });
 
   it('a plugin without signing capability is ERR_UNSUPPORTED; a plugin error body is ERR_PLUGIN_FAILED', async () => {
     const repo = memoryRepository();
     const artifact = await pushImage(repo);
     const verifierOnly = pluginSigner(inProcessPlugin(verifierPlugin()), { keyId: 'k1' });
-    expect(await code(sign(`@${artifact.digest}`, { repository: repo, signer: verifierOnly, envelope: jws }))).toBe('ERR_UNSUPPORTED');
+    await expect(sign(`@${artifact.digest}`, { repository: repo, signer: verifierOnly, envelope: jws })).toRejectWithCode(
+      'ERR_UNSUPPORTED',
+    );
     const failing = definePlugin({
       metadata: metadata(['SIGNATURE_GENERATOR.RAW']),
       describeKey: () => {
@@ -227,7 +220,7 @@ describe('pluginSigner: SIGNATURE_GENERATOR.RAW', () => {
       },
     });
     const s = pluginSigner(inProcessPlugin(failing), { keyId: 'k1' });
-    expect(await code(sign(`@${artifact.digest}`, { repository: repo, signer: s, envelope: jws }))).toBe('ERR_PLUGIN_FAILED');
+    await expect(sign(`@${artifact.digest}`, { repository: repo, signer: s, envelope: jws })).toRejectWithCode('ERR_PLUGIN_FAILED');
   });
 });
 
@@ -268,7 +261,7 @@ describe('pluginSigner: SIGNATURE_GENERATOR.ENVELOPE', () => {
     };
     for (const t of [otherArtifact, dropAnnotations]) {
       const signer = pluginSigner(inProcessPlugin(envelopePlugin(t)), { keyId: 'k1' });
-      expect(await code(sign(`@${artifact.digest}`, { repository: repo, signer, envelope: jws, userMetadata: { a: 'b' } }))).toBe(
+      await expect(sign(`@${artifact.digest}`, { repository: repo, signer, envelope: jws, userMetadata: { a: 'b' } })).toRejectWithCode(
         'ERR_PLUGIN_PROTOCOL',
       );
     }
@@ -287,7 +280,7 @@ describe('pluginSigner: SIGNATURE_GENERATOR.ENVELOPE', () => {
     });
     for (const p of [wrongType, garbage]) {
       const signer = pluginSigner(inProcessPlugin(p), { keyId: 'k1' });
-      expect(await code(sign(`@${artifact.digest}`, { repository: repo, signer, envelope: jws }))).toBe('ERR_PLUGIN_PROTOCOL');
+      await expect(sign(`@${artifact.digest}`, { repository: repo, signer, envelope: jws })).toRejectWithCode('ERR_PLUGIN_PROTOCOL');
     }
   });
 });

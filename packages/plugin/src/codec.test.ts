@@ -1,4 +1,4 @@
-import { fromBase64, hasCode, toBase64, utf8 } from '@vouch/core';
+import { fromBase64, toBase64, utf8 } from '@vouch/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -58,7 +58,7 @@ function protocolError(fn: () => unknown): void {
   } catch (e) {
     thrown = e;
   }
-  expect(hasCode(thrown, 'ERR_PLUGIN_PROTOCOL')).toBe(true);
+  expect(thrown).toBeVouchError('ERR_PLUGIN_PROTOCOL');
 }
 
 describe('constants', () => {
@@ -294,7 +294,7 @@ describe('codec round trip', () => {
     } catch (e) {
       thrown = e;
     }
-    expect(hasCode(thrown, 'ERR_INVALID_ARGUMENT')).toBe(true);
+    expect(thrown).toBeVouchError('ERR_INVALID_ARGUMENT');
   });
 
   it('refuses to encode a response whose bytes are not Uint8Array', () => {

@@ -1,5 +1,4 @@
 import { Annotation, digestOf, fromUtf8, MediaType, utf8 } from '@vouch/core';
-import { codeOf } from '@vouch/testing';
 import { describe, expect, it } from 'vitest';
 import { type LayoutFs, ociLayoutRepository, parseLayoutReference } from './layout.js';
 import { buildSignatureManifest } from './manifest.js';
@@ -87,8 +86,8 @@ describe.each(kinds)('%s', (_name, make) => {
     expect(await repo.resolve(imageDesc.digest)).toEqual(imageDesc);
     const { bytes } = await repo.fetchManifest('v1');
     expect(fromUtf8(bytes)).toBe(fromUtf8(image));
-    expect(await codeOf(repo.resolve('nope'))).toBe('ERR_REGISTRY_NOT_FOUND');
-    expect(await codeOf(repo.resolve('sha256:zz'))).toBe('ERR_INVALID_DIGEST');
+    await expect(repo.resolve('nope')).toRejectWithCode('ERR_REGISTRY_NOT_FOUND');
+    await expect(repo.resolve('sha256:zz')).toRejectWithCode('ERR_INVALID_DIGEST');
   });
 
   it('rejects tampered or truncated content and oversized descriptors', async () => {
@@ -96,10 +95,10 @@ describe.each(kinds)('%s', (_name, make) => {
     await seed(repo);
     const env = await repo.pushBlob(MediaType.JWS, utf8('envelope-bytes'));
     tamper(env.digest);
-    expect(await codeOf(repo.fetchBlob(env))).toBe('ERR_DIGEST_MISMATCH');
-    expect(await codeOf(repo.fetchManifest({ ...imageDesc, size: imageDesc.size - 1 }))).toBe('ERR_DIGEST_MISMATCH');
-    expect(await codeOf(repo.fetchBlob({ ...env, size: 100 }, { maxBytes: 10 }))).toBe('ERR_SIZE_LIMIT_EXCEEDED');
-    expect(await codeOf(repo.fetchManifest({ ...imageDesc, size: 5 * 1024 * 1024 }))).toBe('ERR_SIZE_LIMIT_EXCEEDED');
+    await expect(repo.fetchBlob(env)).toRejectWithCode('ERR_DIGEST_MISMATCH');
+    await expect(repo.fetchManifest({ ...imageDesc, size: imageDesc.size - 1 })).toRejectWithCode('ERR_DIGEST_MISMATCH');
+    await expect(repo.fetchBlob({ ...env, size: 100 }, { maxBytes: 10 })).toRejectWithCode('ERR_SIZE_LIMIT_EXCEEDED');
+    await expect(repo.fetchManifest({ ...imageDesc, size: 5 * 1024 * 1024 })).toRejectWithCode('ERR_SIZE_LIMIT_EXCEEDED');
   });
 
   it('lists referrers: both Notary forms, filtered by artifactType and subject', async () => {
@@ -147,7 +146,7 @@ describe.each(kinds)('%s', (_name, make) => {
     await seed(repo);
     const ac = new AbortController();
     ac.abort();
-    expect(await codeOf(repo.resolve('v1', { signal: ac.signal }))).toBe('ERR_ABORTED');
+    await expect(repo.resolve('v1', { signal: ac.signal })).toRejectWithCode('ERR_ABORTED');
   });
 });
 
@@ -184,7 +183,7 @@ describe('ociLayoutRepository specifics', () => {
   });
 
   it('fails with ERR_IO when the directory is not an OCI layout', async () => {
-    expect(await codeOf(ociLayoutRepository(memFs()).resolve('v1'))).toBe('ERR_IO');
+    await expect(ociLayoutRepository(memFs()).resolve('v1')).toRejectWithCode('ERR_IO');
   });
 
   it('parses layout references like notation', () => {
@@ -241,7 +240,7 @@ describe('ociLayoutRepository caches', () => {
     fs.files.set('index.json', utf8(JSON.stringify(index)));
     expect((await repo.resolve('v1')).digest).toBe(imageDesc.digest);
     fs.touch('index.json');
-    expect(await codeOf(repo.resolve('v1'))).toBe('ERR_REGISTRY_NOT_FOUND');
+    await expect(repo.resolve('v1')).toRejectWithCode('ERR_REGISTRY_NOT_FOUND');
     expect(await repo.resolve('v9')).toEqual(imageDesc);
   });
 
@@ -281,14 +280,14 @@ describe('ociLayoutRepository caches', () => {
       got[0] = 0;
       fs.files.set(`blobs/sha256/${d.digest.slice(7)}`, utf8('tampered'));
       if (contentCacheBytes === 0) {
-        expect(await codeOf(repo.fetchBlob(d))).toBe('ERR_DIGEST_MISMATCH');
+        await expect(repo.fetchBlob(d)).toRejectWithCode('ERR_DIGEST_MISMATCH');
       } else {
         // the verified bytes of that digest, not the caller's modified copy nor the file's new content
         expect(fromUtf8(await repo.fetchBlob(d))).toBe('envelope-bytes');
         expect(fs.reads.get(`blobs/sha256/${d.digest.slice(7)}`)).toBe(1);
         // limits and declared sizes still apply to cached content
-        expect(await codeOf(repo.fetchBlob(d, { maxBytes: 4 }))).toBe('ERR_SIZE_LIMIT_EXCEEDED');
-        expect(await codeOf(repo.fetchBlob({ ...d, size: d.size + 1 }))).toBe('ERR_DIGEST_MISMATCH');
+        await expect(repo.fetchBlob(d, { maxBytes: 4 })).toRejectWithCode('ERR_SIZE_LIMIT_EXCEEDED');
+        await expect(repo.fetchBlob({ ...d, size: d.size + 1 })).toRejectWithCode('ERR_DIGEST_MISMATCH');
       }
     }
   });

@@ -1,5 +1,10 @@
 import { Annotation, type Descriptor, MediaType, utf8 } from '@vouch/core';
+import { localRawSigner } from '@vouch/envelope';
+import { cose } from '@vouch/envelope/cose';
+import { jws } from '@vouch/envelope/jws';
+import { sign } from '@vouch/notation';
 import { buildSignatureManifest, type WritableRepository } from '@vouch/registry';
+import type { TestPki } from '@vouch/x509';
 
 /** Push a minimal image (an OCI config and one layer, both from `salt`) tagged `tag`; resolves its manifest descriptor. */
 export async function pushTestImage(repo: WritableRepository, tag: string, salt: string = tag): Promise<Descriptor> {
@@ -23,6 +28,11 @@ export async function pushTestSignature(
   await repo.pushBlob(MediaType.OCI_EMPTY, utf8('{}'));
   const built = buildSignatureManifest({ subject, envelopeDescriptor: env, annotations: { [Annotation.THUMBPRINT_S256]: '[]' } });
   return { manifest: await repo.pushManifest(MediaType.OCI_MANIFEST, built.bytes), envelope: env };
+}
+
+/** Sign `digest` in `repo` with the PKI's leaf: a real Notary signature (JWS or COSE), as `vouch sign` writes it. */
+export async function signTestImage(repo: WritableRepository, digest: string, pki: TestPki, format: 'jws' | 'cose'): Promise<void> {
+  await sign(digest, { repository: repo, signer: localRawSigner(pki.leaf.privateKey, pki.chain), envelope: format === 'jws' ? jws : cose });
 }
 
 /** Every descriptor of a paged listing (`Repository.referrers`), in order. */

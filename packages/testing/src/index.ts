@@ -1,12 +1,15 @@
 /**
- * @vouch/testing — shared test support (not published). The runtime-agnostic part is here; the
- * Node-only parts are subpaths: the Kubernetes API server fake (`@vouch/testing/kube`) and test
- * registries, a token server and a fault-injecting proxy (`@vouch/testing/registry`). The
- * in-memory Sigstore stack (`@vouch/testing/sigstore`) is runtime-agnostic.
+ * @vouch/testing — shared test support (not published). The runtime-agnostic part is here (test
+ * images and signatures, admission fixtures); the Node-only parts are subpaths: the Kubernetes API
+ * server fake (`@vouch/testing/kube`), test registries, a token server and a fault-injecting proxy
+ * (`@vouch/testing/registry`), openssl PKIs with their TSA, OCSP and CRL server
+ * (`@vouch/testing/pki`). The in-memory Sigstore stack (`@vouch/testing/sigstore`) is
+ * runtime-agnostic. The vitest matchers `toRejectWithCode` / `toThrowWithCode` are registered for
+ * every test by `@vouch/testing/vitest`'s setup file.
  */
 
-export { codeOf } from './errors.js';
-export { collectPages, pushTestImage, pushTestSignature } from './images.js';
+export { admissionReviewFor, type SeedPolicyOptions, seedPolicyYaml, selfSignedTls, workloads } from './admission.js';
+export { collectPages, pushTestImage, pushTestSignature, signTestImage } from './images.js';
 
 /**
  * Polls `fn` every `intervalMs` (default 25) until it returns a truthy value, and resolves with it;

@@ -1,4 +1,3 @@
-import { isVouchError } from '@vouch/core';
 import { describe, expect, it } from 'vitest';
 import { verifyTrustedIdentity } from './identity.js';
 
@@ -13,14 +12,11 @@ const leaf = {
   ],
 };
 
-function codeOf(ids: unknown, subject: unknown = leaf): string | undefined {
-  try {
+/** verifyTrustedIdentity over `ids` and `subject`, for expect(…).toThrowWithCode / .not.toThrow. */
+const verifying =
+  (ids: unknown, subject: unknown = leaf) =>
+  () =>
     verifyTrustedIdentity(ids as string[], subject as typeof leaf, { policyName: 'test-statement-name' });
-  } catch (e) {
-    return isVouchError(e) ? e.code : 'not a VouchError';
-  }
-  return undefined;
-}
 
 describe('verifyTrustedIdentity', () => {
   it.each([
@@ -30,7 +26,7 @@ describe('verifyTrustedIdentity', () => {
     ['wildcard', ['*']],
     ['full subject in another order', ['x509.subject:CN=SomeCN,OU=SomeOU,O=SomeOrg,L=Seattle,ST=WA,C=US']],
   ])('accepts %s', (_, ids) => {
-    expect(codeOf(ids)).toBeUndefined();
+    expect(verifying(ids)).not.toThrow();
   });
 
   it.each([
@@ -40,21 +36,21 @@ describe('verifyTrustedIdentity', () => {
     ['no match beside a foreign prefix', ['x509.subject:C=IND,O=SomeOrg,ST=TS', 'nonX509Prefix:my-custom-identity']],
     ['two non-matching identities', ['x509.subject:C=IND,O=SomeOrg,ST=TS', 'x509.subject:C=LOL,O=LOL,ST=LOL']],
   ])('rejects %s with ERR_IDENTITY_UNTRUSTED', (_, ids) => {
-    expect(codeOf(ids)).toBe('ERR_IDENTITY_UNTRUSTED');
+    expect(verifying(ids)).toThrowWithCode('ERR_IDENTITY_UNTRUSTED');
   });
 
   it('rejects a leaf whose subject cannot be matched', () => {
     const bad = 'O=SomeOrg,OU=SomeOU,CN=Bad=#CN,L=Seattle,ST=WA,C=US';
-    expect(codeOf(['x509.subject:C=US,O=SomeOrg,ST=WA'], bad)).toBe('ERR_IDENTITY_UNTRUSTED');
+    expect(verifying(['x509.subject:C=US,O=SomeOrg,ST=WA'], bad)).toThrowWithCode('ERR_IDENTITY_UNTRUSTED');
     // … unless any identity is trusted
-    expect(codeOf(['*'], bad)).toBeUndefined();
+    expect(verifying(['*'], bad)).not.toThrow();
   });
 
   it('rejects invalid identities with ERR_TRUST_POLICY_INVALID', () => {
-    expect(codeOf(['x509.subject:C=bad=#identity,O=LOL,ST=LOL'])).toBe('ERR_TRUST_POLICY_INVALID');
-    expect(codeOf(['no separator'])).toBe('ERR_TRUST_POLICY_INVALID');
-    expect(codeOf([3])).toBe('ERR_TRUST_POLICY_INVALID');
-    expect(codeOf('x509.subject:C=US,O=SomeOrg,ST=WA')).toBe('ERR_INVALID_ARGUMENT');
+    expect(verifying(['x509.subject:C=bad=#identity,O=LOL,ST=LOL'])).toThrowWithCode('ERR_TRUST_POLICY_INVALID');
+    expect(verifying(['no separator'])).toThrowWithCode('ERR_TRUST_POLICY_INVALID');
+    expect(verifying([3])).toThrowWithCode('ERR_TRUST_POLICY_INVALID');
+    expect(verifying('x509.subject:C=US,O=SomeOrg,ST=WA')).toThrowWithCode('ERR_INVALID_ARGUMENT');
   });
 
   it('names the policy and the identities in the error', () => {

@@ -10,17 +10,6 @@ beforeAll(async () => {
   pki = await createTestPki({ keySpec: 'EC-256', ocspUrls: ['http://127.0.0.1:1/ocsp'], crlUrls: ['http://127.0.0.1:1/ca.crl'] });
 });
 
-function expectCode(fn: () => unknown, code: string): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(VouchError);
-    expect((e as VouchError).code).toBe(code);
-    return;
-  }
-  throw new Error('expected an error');
-}
-
 describe('parseCertificate', () => {
   it('fills every field of the model', () => {
     const c = pki.leaf.certificate;
@@ -98,10 +87,10 @@ describe('parseCertificate', () => {
 
   it('rejects trailing bytes, truncation and non-certificates', () => {
     const der = pki.leaf.certificate.der;
-    expectCode(() => parseCertificate(new Uint8Array([...der, 0])), 'ERR_CERT_INVALID');
-    expectCode(() => parseCertificate(der.subarray(0, der.length - 1)), 'ERR_CERT_INVALID');
-    expectCode(() => parseCertificate(encSeq(encOctets(new Uint8Array(3)))), 'ERR_CERT_INVALID');
-    expectCode(() => parseCertificate(new Uint8Array(0)), 'ERR_CERT_INVALID');
+    expect(() => parseCertificate(new Uint8Array([...der, 0]))).toThrowWithCode('ERR_CERT_INVALID');
+    expect(() => parseCertificate(der.subarray(0, der.length - 1))).toThrowWithCode('ERR_CERT_INVALID');
+    expect(() => parseCertificate(encSeq(encOctets(new Uint8Array(3))))).toThrowWithCode('ERR_CERT_INVALID');
+    expect(() => parseCertificate(new Uint8Array(0))).toThrowWithCode('ERR_CERT_INVALID');
   });
 });
 
@@ -124,15 +113,14 @@ describe('parseCertificates', () => {
   });
 
   it('rejects empty input, junk, PEM without certificates and a bad certificate among good ones', () => {
-    expectCode(() => parseCertificates(''), 'ERR_CERT_INVALID');
-    expectCode(() => parseCertificates(new Uint8Array(0)), 'ERR_CERT_INVALID');
-    expectCode(() => parseCertificates(new TextEncoder().encode('invalid\ninvalid\n')), 'ERR_CERT_INVALID');
-    expectCode(() => parseCertificates(encodePem('PUBLIC KEY', new Uint8Array([1]))), 'ERR_CERT_INVALID');
-    expectCode(
-      () => parseCertificates(`${certificatesToPem([pki.root.certificate])}${encodePem('CERTIFICATE', new Uint8Array([0x30, 0]))}`),
-      'ERR_CERT_INVALID',
-    );
-    expectCode(() => parseCertificates('-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n'), 'ERR_CERT_INVALID');
+    expect(() => parseCertificates('')).toThrowWithCode('ERR_CERT_INVALID');
+    expect(() => parseCertificates(new Uint8Array(0))).toThrowWithCode('ERR_CERT_INVALID');
+    expect(() => parseCertificates(new TextEncoder().encode('invalid\ninvalid\n'))).toThrowWithCode('ERR_CERT_INVALID');
+    expect(() => parseCertificates(encodePem('PUBLIC KEY', new Uint8Array([1])))).toThrowWithCode('ERR_CERT_INVALID');
+    expect(() =>
+      parseCertificates(`${certificatesToPem([pki.root.certificate])}${encodePem('CERTIFICATE', new Uint8Array([0x30, 0]))}`),
+    ).toThrowWithCode('ERR_CERT_INVALID');
+    expect(() => parseCertificates('-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n')).toThrowWithCode('ERR_CERT_INVALID');
   });
 });
 
@@ -189,6 +177,6 @@ describe('parseCertificate memo (same DER parsed again)', () => {
     changed[at] = 'W'.charCodeAt(0);
     expect(parseCertificate(changed).subject).toBe('CN=Wouch test signer,O=vouch,ST=WA,C=US');
     expect(parseCertificate(der.slice()).subject).toBe('CN=vouch test signer,O=vouch,ST=WA,C=US');
-    expectCode(() => parseCertificate(der.subarray(0, der.length - 1)), 'ERR_CERT_INVALID');
+    expect(() => parseCertificate(der.subarray(0, der.length - 1))).toThrowWithCode('ERR_CERT_INVALID');
   });
 });

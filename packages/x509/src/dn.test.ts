@@ -10,15 +10,6 @@ import {
   trustedIdentitiesOverlap,
 } from './dn.js';
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return isVouchError(e) ? e.code : `not a VouchError: ${String(e)}`;
-  }
-  return undefined;
-}
-
 describe('parseDistinguishedName', () => {
   it('parses RDNs in written order', () => {
     expect(parseDistinguishedName('CN=Alice,O=Acme,C=US')).toEqual([
@@ -59,10 +50,10 @@ describe('parseDistinguishedName', () => {
   });
 
   it('rejects invalid UTF-8 in hex escapes and bad escapes', () => {
-    expect(codeOf(() => parseDistinguishedName('CN=\\C4'))).toBe('ERR_MALFORMED_INPUT');
-    expect(codeOf(() => parseDistinguishedName('CN=\\zz'))).toBe('ERR_MALFORMED_INPUT');
-    expect(codeOf(() => parseDistinguishedName('CN=\\4'))).toBe('ERR_MALFORMED_INPUT');
-    expect(codeOf(() => parseDistinguishedName('CN=abc\\'))).toBe('ERR_MALFORMED_INPUT');
+    expect(() => parseDistinguishedName('CN=\\C4')).toThrowWithCode('ERR_MALFORMED_INPUT');
+    expect(() => parseDistinguishedName('CN=\\zz')).toThrowWithCode('ERR_MALFORMED_INPUT');
+    expect(() => parseDistinguishedName('CN=\\4')).toThrowWithCode('ERR_MALFORMED_INPUT');
+    expect(() => parseDistinguishedName('CN=abc\\')).toThrowWithCode('ERR_MALFORMED_INPUT');
   });
 
   it('parses multi-valued RDNs', () => {
@@ -84,9 +75,9 @@ describe('parseDistinguishedName', () => {
       type: '1.2.840.113549.1.9.1',
       value: '#160b61406578616d706c652e636f6d',
     });
-    expect(codeOf(() => parseDistinguishedName('CN=#abc'))).toBe('ERR_MALFORMED_INPUT');
-    expect(codeOf(() => parseDistinguishedName('CN=#'))).toBe('ERR_MALFORMED_INPUT');
-    expect(codeOf(() => parseDistinguishedName('CN=#abzz'))).toBe('ERR_MALFORMED_INPUT');
+    expect(() => parseDistinguishedName('CN=#abc')).toThrowWithCode('ERR_MALFORMED_INPUT');
+    expect(() => parseDistinguishedName('CN=#')).toThrowWithCode('ERR_MALFORMED_INPUT');
+    expect(() => parseDistinguishedName('CN=#abzz')).toThrowWithCode('ERR_MALFORMED_INPUT');
   });
 
   it('accepts empty values', () => {
@@ -94,15 +85,15 @@ describe('parseDistinguishedName', () => {
   });
 
   it.each([',,,', 'C=US,', 'C=US+', '=US', 'CUS', 'C=US,O', 'C N=US', '1.=x', '01.2=x', 'C-=x,-C=y'])('rejects %j', (dn) => {
-    expect(codeOf(() => parseDistinguishedName(dn))).toBe('ERR_MALFORMED_INPUT');
+    expect(() => parseDistinguishedName(dn)).toThrowWithCode('ERR_MALFORMED_INPUT');
   });
 
   it('rejects input over the length limit', () => {
-    expect(codeOf(() => parseDistinguishedName(`CN=${'a'.repeat(MAX_DN_LENGTH)}`))).toBe('ERR_MALFORMED_INPUT');
+    expect(() => parseDistinguishedName(`CN=${'a'.repeat(MAX_DN_LENGTH)}`)).toThrowWithCode('ERR_MALFORMED_INPUT');
   });
 
   it('rejects non-strings with ERR_INVALID_ARGUMENT', () => {
-    expect(codeOf(() => parseDistinguishedName(42 as unknown as string))).toBe('ERR_INVALID_ARGUMENT');
+    expect(() => parseDistinguishedName(42 as unknown as string)).toThrowWithCode('ERR_INVALID_ARGUMENT');
   });
 
   it('returns a result or throws VouchError for any string (property)', () => {
@@ -130,9 +121,9 @@ describe('parseDistinguishedName', () => {
     const ok = `CN=${'\\'.repeat(MAX_DN_LENGTH - 10)}`;
     expect(parseDistinguishedName(ok)[0]![0]!.value).toBe('\\'.repeat((MAX_DN_LENGTH - 10) / 2));
     const s = `CN=${'\\'.repeat(MAX_DN_LENGTH - 11)}`;
-    expect(codeOf(() => parseDistinguishedName(s))).toBe('ERR_MALFORMED_INPUT');
+    expect(() => parseDistinguishedName(s)).toThrowWithCode('ERR_MALFORMED_INPUT');
     const t = 'C=#'.padEnd(MAX_DN_LENGTH, 'a'); // odd number of hex digits
-    expect(codeOf(() => parseDistinguishedName(t))).toBe('ERR_MALFORMED_INPUT');
+    expect(() => parseDistinguishedName(t)).toThrowWithCode('ERR_MALFORMED_INPUT');
   });
 });
 
@@ -147,7 +138,7 @@ describe('parseTrustedIdentity', () => {
 
   it('treats S as ST', () => {
     expect(parseTrustedIdentity('x509.subject:C=US,S=WA,O=x').attributes.get('ST')).toBe('WA');
-    expect(codeOf(() => parseTrustedIdentity('x509.subject:C=US,S=WA,ST=WA,O=x'))).toBe('ERR_TRUST_POLICY_INVALID');
+    expect(() => parseTrustedIdentity('x509.subject:C=US,S=WA,ST=WA,O=x')).toThrowWithCode('ERR_TRUST_POLICY_INVALID');
   });
 
   it('accepts optional and custom attributes', () => {
@@ -171,20 +162,24 @@ describe('parseTrustedIdentity', () => {
     } catch (e) {
       err = e;
     }
-    expect(isVouchError(err) && err.code).toBe('ERR_TRUST_POLICY_INVALID');
+    expect(err).toBeVouchError('ERR_TRUST_POLICY_INVALID');
     expect((err as Error).message).toContain(message);
   });
 
   it('rejects =# quickly even for huge input (CVE-2023-25656)', () => {
     const huge = `C=#${'30'.repeat(100_000)}`;
-    expect(codeOf(() => parseTrustedIdentity(huge))).toBe('ERR_TRUST_POLICY_INVALID');
+    expect(() => parseTrustedIdentity(huge)).toThrowWithCode('ERR_TRUST_POLICY_INVALID');
   });
 
   it('returns a result or throws VouchError for any string (property)', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 60 }), (s) => {
-        const c = codeOf(() => parseTrustedIdentity(`x509.subject:${s}`));
-        expect(c === undefined || c === 'ERR_TRUST_POLICY_INVALID').toBe(true);
+        const parse = () => parseTrustedIdentity(`x509.subject:${s}`);
+        try {
+          parse();
+        } catch {
+          expect(parse).toThrowWithCode('ERR_TRUST_POLICY_INVALID');
+        }
       }),
       { numRuns: 2000 },
     );
@@ -238,16 +233,16 @@ describe('matchesTrustedIdentity', () => {
     ['two OUs', [...leafRdns, [{ type: 'OU', value: 'Other' }]]],
     ['no ST', leafRdns.filter((r) => r[0]!.type !== 'ST')],
   ])('throws ERR_IDENTITY_UNTRUSTED for a leaf subject with %s', (_, rdns) => {
-    expect(codeOf(() => matchesTrustedIdentity('x509.subject:C=US,O=SomeOrg,ST=WA', rdns))).toBe('ERR_IDENTITY_UNTRUSTED');
+    expect(() => matchesTrustedIdentity('x509.subject:C=US,O=SomeOrg,ST=WA', rdns)).toThrowWithCode('ERR_IDENTITY_UNTRUSTED');
   });
 
   it('throws ERR_IDENTITY_UNTRUSTED for an unparseable subject string', () => {
-    expect(codeOf(() => subjectAttributes('O=SomeOrg,OU=SomeOU,CN=Bad=#CN,L=Seattle,ST=WA,C=US'))).toBe('ERR_IDENTITY_UNTRUSTED');
-    expect(codeOf(() => subjectAttributes('C=US,,'))).toBe('ERR_IDENTITY_UNTRUSTED');
+    expect(() => subjectAttributes('O=SomeOrg,OU=SomeOU,CN=Bad=#CN,L=Seattle,ST=WA,C=US')).toThrowWithCode('ERR_IDENTITY_UNTRUSTED');
+    expect(() => subjectAttributes('C=US,,')).toThrowWithCode('ERR_IDENTITY_UNTRUSTED');
   });
 
   it('throws ERR_TRUST_POLICY_INVALID for a bad identity string', () => {
-    expect(codeOf(() => matchesTrustedIdentity('x509.subject:C=US', leafRdns))).toBe('ERR_TRUST_POLICY_INVALID');
+    expect(() => matchesTrustedIdentity('x509.subject:C=US', leafRdns)).toThrowWithCode('ERR_TRUST_POLICY_INVALID');
   });
 });
 

@@ -6,18 +6,17 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type OpensslPki, type PkiHttpServer, requireOpenssl, startPkiServer } from '@vouch/testing/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestPki } from '../../../node/src/testing/pki.js';
-import { type PkiHttpServer, requireOpenssl, startPkiServer } from '../../../node/src/testing/services.js';
 import type { CliIo } from '../index.js';
-import { runVouch } from '../testing/run-cli.js';
+import { runVouch } from '../test/run-cli.js';
 
 const ok = await requireOpenssl('vouch blob timestamping tests');
 
 describe.skipIf(!ok)('vouch blob with a real TSA (openssl ts on 127.0.0.1)', () => {
   let server: PkiHttpServer;
-  let rsa: TestPki;
-  let ec: TestPki;
+  let rsa: OpensslPki;
+  let ec: OpensslPki;
   let root: string;
   let cfg: string;
   let work: string;

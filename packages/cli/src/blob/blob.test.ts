@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../index.js';
-import { type CliRun, type Json, runVouch } from '../testing/run-cli.js';
+import { type CliRun, type Json, runVouch } from '../test/run-cli.js';
 
 let root: string;
 let cfg: string;

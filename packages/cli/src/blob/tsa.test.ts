@@ -64,6 +64,6 @@ describe('loadTsaRootCertificate (--timestamp-root-cert)', () => {
       message:
         'certificate from "root.pem" is not a root certificate. Expecting single x509 root certificate in PEM or DER format from the file',
     });
-    await expect(loadTsaRootCertificate(join(dir, 'missing.pem'))).rejects.toMatchObject({ code: 'ERR_IO' });
+    await expect(loadTsaRootCertificate(join(dir, 'missing.pem'))).toRejectWithCode('ERR_IO');
   });
 });

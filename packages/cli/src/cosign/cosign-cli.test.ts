@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encryptCosignKey, publicKeyFromSpki, publicKeyToPem } from '@vouch/cosign';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { layoutWithImage } from '../testing/layout.js';
-import { type CliRun, runVouch } from '../testing/run-cli.js';
+import { layoutWithImage } from '../test/layout.js';
+import { type CliRun, runVouch } from '../test/run-cli.js';
 
 /** A key pair as cosign generate-key-pair writes it (small scrypt cost), and the public key PEM. */
 async function keyPair(dir: string, name: string, password: string): Promise<{ key: string; pub: string }> {

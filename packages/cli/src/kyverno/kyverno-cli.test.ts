@@ -2,11 +2,11 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeOciLayout } from '@vouch/node';
+import { pushTestImage, seedPolicyYaml, signTestImage, workloads } from '@vouch/testing';
 import { certificatesToPem, createTestPki, type TestPki } from '@vouch/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { type CliRun, type Json, runVouch } from '../testing/run-cli.js';
-import { pushTestImage, seedPolicyYaml, signTestImage, workloads } from './testing.js';
+import { type CliRun, type Json, runVouch } from '../test/run-cli.js';
 
 let root: string;
 let pki: TestPki;
@@ -32,7 +32,7 @@ beforeAll(async () => {
   pki = await createTestPki({ keySpec: 'EC-256' });
   for (const name of ['signed', 'unsigned']) {
     const repo = nodeOciLayout(join(root, 'layouts', name));
-    digests[name] = await pushTestImage(repo, 'v1', name);
+    digests[name] = (await pushTestImage(repo, 'v1', name)).digest;
     if (name === 'signed') await signTestImage(repo, digests[name]!, pki, 'cose');
   }
   const cert = certificatesToPem([pki.root.certificate]);

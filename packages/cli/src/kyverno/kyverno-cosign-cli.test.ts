@@ -11,8 +11,8 @@ import { encryptCosignKey, publicKeyFromSpki, publicKeyToPem } from '@vouch/cosi
 import { nodeOciLayout } from '@vouch/node';
 import { cosignSignatureLayer, createTestSigstore, generateEcdsa, pushCosignTag, spkiOf } from '@vouch/testing/sigstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { layoutWithImage } from '../testing/layout.js';
-import { type CliRun, runVouch } from '../testing/run-cli.js';
+import { layoutWithImage } from '../test/layout.js';
+import { type CliRun, runVouch } from '../test/run-cli.js';
 
 let root: string;
 const digests: Record<string, string> = {};

@@ -2,13 +2,13 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isVouchError, VouchError } from '@vouch/core';
+import { VouchError } from '@vouch/core';
 import type { NotaryImageVerifier } from '@vouch/kyverno';
+import { admissionReviewFor, selfSignedTls, workloads } from '@vouch/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../run.js';
 import { startWebhookServer, type WebhookLogEntry } from '../webhook/server.js';
 import { loadPolicyDir } from './load.js';
-import { admissionReviewFor, selfSignedTls, workloads } from './testing.js';
 
 // issue 11 defect 1: the admission webhook never runs a policy it cannot evaluate; it does not become ready.
 
@@ -76,7 +76,7 @@ describe('the webhook refuses policies it cannot evaluate', () => {
     } catch (e) {
       err = e;
     }
-    expect(isVouchError(err) && err.code).toBe('ERR_UNSUPPORTED');
+    expect(err).toBeVouchError('ERR_UNSUPPORTED');
     expect((err as Error).message).toMatch(/^cosign\.yaml:\d+:\d+: vouch cannot evaluate a Cosign `signatureAlgorithm` other than sha256/);
   });
 
@@ -90,7 +90,7 @@ describe('the webhook refuses policies it cannot evaluate', () => {
       address: '127.0.0.1',
       log: (e: WebhookLogEntry) => logs.push(e),
     };
-    await expect(startWebhookServer(options)).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED' });
+    await expect(startWebhookServer(options)).toRejectWithCode('ERR_UNSUPPORTED');
     expect(logs.some((l) => l.msg === 'listening')).toBe(false);
     const s = await startWebhookServer({ ...options, watch: true });
     try {

@@ -8,10 +8,10 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ClusterPolicySourceOptions, clusterPolicySource, kubeClient, loadKubeConfig } from '@vouch/node/controller';
+import { seedPolicyYaml } from '@vouch/testing';
 import { type FakeApiServer, type KubeObject, startFakeApiServer } from '@vouch/testing/kube';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { seedPolicyYaml } from '../kyverno/testing.js';
 import type { WebhookLogEntry } from './server.js';
 import { call, pod, runVouch, until, webhookHarness } from './test/support.js';
 

@@ -10,8 +10,8 @@ import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { promisify } from 'node:util';
+import { seedPolicyYaml, selfSignedTls } from '@vouch/testing';
 import { describe, expect, it } from 'vitest';
-import { seedPolicyYaml, selfSignedTls } from '../kyverno/testing.js';
 import { createMetricsRegistry, registerWebhookMetrics } from './metrics.js';
 import { startWebhookServer, type WebhookLogEntry } from './server.js';
 import { call, fakeVerifier, pod, until, webhookHarness } from './test/support.js';
@@ -335,7 +335,7 @@ describe('TLS certificate rotation', () => {
     expect(failed).toMatchObject({ level: 'error', certFile, keyFile });
     expect(String(failed.error)).toContain(`the private key in ${keyFile} does not belong to the certificate in ${certFile}`);
     expect(await fingerprintOf(s.address.port)).toBe(after);
-    await expect(s.reloadTls()).rejects.toMatchObject({ code: 'ERR_CONFIG_INVALID' });
+    await expect(s.reloadTls()).toRejectWithCode('ERR_CONFIG_INVALID');
     expect((await call(s, '/mutate', pod('registry.example.com/signed:v1'))).json().response!.allowed).toBe(true);
     const text = await registry.metrics();
     expect(text).toMatch(/vouch_webhook_tls_reloads_total\{result="success"\} 1/);

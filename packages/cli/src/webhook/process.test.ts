@@ -9,8 +9,8 @@ import { createRequire } from 'node:module';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { seedPolicyYaml } from '@vouch/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedPolicyYaml } from '../kyverno/testing.js';
 import { call, pod, until, webhookHarness } from './test/support.js';
 
 const h = webhookHarness();

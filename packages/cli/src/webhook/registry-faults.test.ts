@@ -8,12 +8,12 @@
 import { parsePolicies } from '@vouch/kyverno';
 import { undiciFetch } from '@vouch/node';
 import { createRegistryClient, remoteRepository } from '@vouch/registry';
+import { pushTestImage, seedPolicyYaml, signTestImage } from '@vouch/testing';
 import { freePort, type RunningFakeRegistry, startFakeRegistry, startFaultProxy } from '@vouch/testing/registry';
 import { certificatesToPem, createTestPki, type TestPki } from '@vouch/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliContext } from '../context.js';
 import { cliImageVerifier } from '../kyverno/images.js';
-import { pushTestImage, seedPolicyYaml, signTestImage } from '../kyverno/testing.js';
 import { createMetricsRegistry, registerWebhookMetrics } from './metrics.js';
 import type { WebhookServer } from './server.js';
 import { call, pod, webhookHarness } from './test/support.js';
@@ -32,7 +32,7 @@ beforeAll(async () => {
   const client = createRegistryClient({ fetch: http, retry: { retries: 0 } });
   for (let i = 0; i < IMAGES; i++) {
     const repo = remoteRepository(client, `${registry.host}/app${i}`);
-    const digest = await pushTestImage(repo, 'v1', `image ${i}`);
+    const digest = (await pushTestImage(repo, 'v1', `image ${i}`)).digest;
     await signTestImage(repo, digest, pki, 'jws');
   }
 });

@@ -74,7 +74,7 @@ describe('createRegistryGuard', () => {
     const b = g.fetch('https://r.example/v2/b', { signal: ac.signal });
     await tick();
     ac.abort();
-    await expect(b).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    await expect(b).toRejectWithCode('ERR_ABORTED');
     expect(g.stats()[0]!.queued).toBe(0);
     t.pending[0]!.answer(response(200));
     await (await a).text();

@@ -2,8 +2,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fromBase64, fromUtf8, VouchError } from '@vouch/core';
 import { type KyvernoPolicy, parsePolicies } from '@vouch/kyverno';
+import { seedPolicyYaml } from '@vouch/testing';
 import { describe, expect, it } from 'vitest';
-import { seedPolicyYaml } from '../kyverno/testing.js';
 import { runCli } from '../run.js';
 import {
   distinctImages,
@@ -58,7 +58,7 @@ describe('startWebhookServer', () => {
     // `keys` attestors under type Notary: Kyverno has no such form, vouch refuses it
     const entry = unsupported.spec.rules[0]!.verifyImages![0]!.attestors![0]!.entries![0] as Record<string, unknown>;
     entry.keys = { publicKeys: '-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----' };
-    await expect(start({ loadPolicies: async () => [unsupported] })).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED' });
+    await expect(start({ loadPolicies: async () => [unsupported] })).toRejectWithCode('ERR_UNSUPPORTED');
     const w = await start({ loadPolicies: async () => [unsupported], watch: true });
     const r = await call(w, '/readyz');
     expect(r.status).toBe(503);
@@ -195,7 +195,7 @@ describe('startWebhookServer', () => {
     });
     await expect(
       startWebhookServer({ verifier: fakeVerifier(), tls: h.tls, policyDir: h.dir, loadPolicies: async () => [], timeoutMs: 1 } as never),
-    ).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    ).toRejectWithCode('ERR_INVALID_ARGUMENT');
   });
 });
 

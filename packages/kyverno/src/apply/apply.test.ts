@@ -125,7 +125,7 @@ describe('applyPolicies', () => {
       },
     ]);
     expect((await outcomes([mutate], [pod('a')])).a).toEqual(['m fail vouch cannot evaluate mutate rules (mutate): the rule fails closed']);
-    await expect(applyPolicies([mutate], [pod('a')], { unsupported: 'refuse' })).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED' });
+    await expect(applyPolicies([mutate], [pod('a')], { unsupported: 'refuse' })).toRejectWithCode('ERR_UNSUPPORTED');
     await expect(applyPolicies([mutate], [pod('a')], { unsupported: 'refuse' })).rejects.toBeInstanceOf(VouchError);
   });
 

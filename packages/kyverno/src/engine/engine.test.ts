@@ -249,7 +249,7 @@ describe('handleAdmissionReview', () => {
     const e = createKyvernoEngine({ policies: [] });
     await expect(
       handleAdmissionReview({ kind: 'AdmissionReview', apiVersion: 'admission.k8s.io/v1' } as AdmissionReview, e),
-    ).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    ).toRejectWithCode('ERR_INVALID_ARGUMENT');
   });
 });
 

@@ -1,4 +1,4 @@
-import { fromBase64, fromUtf8, isVouchError, VouchError } from '@vouch/core';
+import { fromBase64, fromUtf8, VouchError } from '@vouch/core';
 import { describe, expect, it } from 'vitest';
 import { type AdmissionReview, handleAdmissionReview, isBlocked } from '../admission/admission.js';
 import { applyPolicies } from '../apply/apply.js';
@@ -111,7 +111,7 @@ describe('constructs vouch cannot evaluate', () => {
     } catch (e) {
       err = e;
     }
-    expect(isVouchError(err) && err.code).toBe('ERR_UNSUPPORTED');
+    expect(err).toBeVouchError('ERR_UNSUPPORTED');
     expect((err as Error).message).toContain(
       'policy cosign rule verify: vouch cannot evaluate a Cosign `signatureAlgorithm` other than sha256',
     );
@@ -227,7 +227,7 @@ spec:
     } catch (e) {
       err = e;
     }
-    expect(isVouchError(err) && err.code).toBe('ERR_UNSUPPORTED');
+    expect(err).toBeVouchError('ERR_UNSUPPORTED');
     expect((err as Error).message).toMatch(
       /^cosign\.yaml:20:21: vouch cannot evaluate a Cosign `signatureAlgorithm` other than sha256 .*\(rule verify\) at spec\.rules\[0\]\.verifyImages\[0\]\.attestors\[0\]\.entries\[0\]\.keys\.signatureAlgorithm/,
     );

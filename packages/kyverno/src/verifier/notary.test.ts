@@ -60,7 +60,7 @@ describe('notationImageVerifier', () => {
   it('rejects an unsigned image and a signature from another CA with decided (not inconclusive) codes', async () => {
     const v = notationImageVerifier({ repositoryFor, envelopes: [jws, cose], revocation: false });
     const unsigned = await v.verifyImage({ image: `${REG}/unsigned:v1`, attestor: attestor() }).catch((e) => e);
-    expect(isVouchError(unsigned) && unsigned.code).toBe('ERR_SIGNATURE_NOT_FOUND');
+    expect(unsigned).toBeVouchError('ERR_SIGNATURE_NOT_FOUND');
     const wrong = await v
       .verifyImage({ image: `${REG}/jws:v1`, attestor: { certificates: certificatesToPem([other.root.certificate]) } })
       .catch((e) => e);

@@ -29,15 +29,6 @@ beforeEach(async () => {
   await mkdir(dir, { recursive: true });
 });
 
-async function codeOf(p: Promise<unknown> | (() => unknown)): Promise<string | undefined> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    return (e as { code?: string }).code ?? `not a VouchError: ${e}`;
-  }
-  return undefined;
-}
-
 const POLICY = {
   version: '1.0',
   trustPolicies: [
@@ -94,35 +85,35 @@ describe('trust policy loading', () => {
     expect((await readOciTrustPolicyFile(dir))?.notation).toBeUndefined();
   });
   it('reports a missing policy as ERR_CONFIG_INVALID and a malformed one as ERR_TRUST_POLICY_INVALID naming the file', async () => {
-    expect(await codeOf(loadOciTrustPolicy(dir))).toBe('ERR_CONFIG_INVALID');
+    await expect(loadOciTrustPolicy(dir)).toRejectWithCode('ERR_CONFIG_INVALID');
     await writeFile(join(dir, 'trustpolicy.oci.json'), '{not json');
     const err = await loadOciTrustPolicy(dir).catch((e) => e);
     expect(err.code).toBe('ERR_TRUST_POLICY_INVALID');
     expect(err.message).toContain(join(dir, 'trustpolicy.oci.json'));
     await writeFile(join(dir, 'trustpolicy.oci.json'), JSON.stringify({ version: '2.0', trustPolicies: [] }));
-    expect(await codeOf(loadOciTrustPolicy(dir))).toBe('ERR_TRUST_POLICY_INVALID');
+    await expect(loadOciTrustPolicy(dir)).toRejectWithCode('ERR_TRUST_POLICY_INVALID');
   });
   it('rejects a symlinked or directory policy file', async () => {
     await writeFile(join(dir, 'real.json'), JSON.stringify(POLICY));
     await symlink(join(dir, 'real.json'), join(dir, 'trustpolicy.oci.json'));
-    expect(await codeOf(loadOciTrustPolicy(dir))).toBe('ERR_CONFIG_INVALID');
+    await expect(loadOciTrustPolicy(dir)).toRejectWithCode('ERR_CONFIG_INVALID');
     await rm(join(dir, 'trustpolicy.oci.json'));
     await mkdir(join(dir, 'trustpolicy.oci.json'));
-    expect(await codeOf(loadOciTrustPolicy(dir))).toBe('ERR_CONFIG_INVALID');
+    await expect(loadOciTrustPolicy(dir)).toRejectWithCode('ERR_CONFIG_INVALID');
   });
   it('loads the blob policy from trustpolicy.blob.json', async () => {
-    expect(await codeOf(loadBlobTrustPolicy(dir))).toBe('ERR_CONFIG_INVALID');
+    await expect(loadBlobTrustPolicy(dir)).toRejectWithCode('ERR_CONFIG_INVALID');
     await writeFile(join(dir, 'trustpolicy.blob.json'), JSON.stringify(BLOB_POLICY));
     expect(await loadBlobTrustPolicy(dir)).toBeTruthy();
   });
   it('imports only valid policies into trustpolicy.json, refuses to overwrite without the flag, and never deletes it', async () => {
-    expect(await codeOf(importOciTrustPolicy(dir, utf8('{"version":"1.0","trustPolicies":[]}')))).toBe('ERR_TRUST_POLICY_INVALID');
+    await expect(importOciTrustPolicy(dir, utf8('{"version":"1.0","trustPolicies":[]}'))).toRejectWithCode('ERR_TRUST_POLICY_INVALID');
     expect(await readdir(dir)).toEqual([]);
     const first = await importOciTrustPolicy(dir, utf8(JSON.stringify(POLICY)));
     expect(first.path).toBe(join(dir, 'trustpolicy.json'));
     expect(first.written).toEqual([join(dir, 'trustpolicy.json')]);
     expect(await readdir(dir)).toEqual(['trustpolicy.json']);
-    expect(await codeOf(importOciTrustPolicy(dir, utf8(JSON.stringify(POLICY))))).toBe('ERR_INVALID_ARGUMENT');
+    await expect(importOciTrustPolicy(dir, utf8(JSON.stringify(POLICY)))).toRejectWithCode('ERR_INVALID_ARGUMENT');
     const r = await importOciTrustPolicy(dir, utf8(JSON.stringify(POLICY)), { overwrite: true });
     expect(await readdir(dir)).toEqual(['trustpolicy.json']);
     expect((await lstat(r.path)).mode & 0o777).toBe(0o600);
@@ -144,7 +135,7 @@ describe('trust policy loading', () => {
     await writeFile(join(dir, 'trustpolicy.oci.json'), old);
     await mkdir(join(dir, 'trustpolicy.json'));
     await writeFile(join(dir, 'trustpolicy.json', 'squatter'), 'x');
-    expect(await codeOf(importOciTrustPolicy(dir, utf8(JSON.stringify(POLICY)), { overwrite: true }))).toBe('ERR_IO');
+    await expect(importOciTrustPolicy(dir, utf8(JSON.stringify(POLICY)), { overwrite: true })).toRejectWithCode('ERR_IO');
     expect(await readFile(join(dir, 'trustpolicy.oci.json'), 'utf8')).toBe(old);
   });
 });
@@ -162,7 +153,7 @@ describe('signingkeys.json', () => {
     expect(await loadSigningKeys(dir)).toEqual({ keys: [] });
     await addSigningKey(dir, { name: 'a', keyPath: '/k', certPath: '/c' });
     await addSigningKey(dir, { name: 'b', id: 'id1', pluginName: 'com.example', pluginConfig: { k: 'v' } }, { makeDefault: true });
-    expect(await codeOf(addSigningKey(dir, { name: 'a', keyPath: '/k', certPath: '/c' }))).toBe('ERR_INVALID_ARGUMENT');
+    await expect(addSigningKey(dir, { name: 'a', keyPath: '/k', certPath: '/c' })).toRejectWithCode('ERR_INVALID_ARGUMENT');
     let doc = await loadSigningKeys(dir);
     expect(doc.default).toBe('b');
     expect(doc.keys.map((k) => k.name)).toEqual(['a', 'b']);
@@ -171,8 +162,8 @@ describe('signingkeys.json', () => {
     expect((await lstat(join(dir, 'signingkeys.json'))).mode & 0o777).toBe(0o600);
     await setDefaultSigningKey(dir, 'a');
     expect((await loadSigningKeys(dir)).default).toBe('a');
-    expect(await codeOf(setDefaultSigningKey(dir, 'nope'))).toBe('ERR_KEY_NOT_FOUND');
-    expect(await codeOf(removeSigningKeys(dir, ['a', 'nope']))).toBe('ERR_KEY_NOT_FOUND');
+    await expect(setDefaultSigningKey(dir, 'nope')).toRejectWithCode('ERR_KEY_NOT_FOUND');
+    await expect(removeSigningKeys(dir, ['a', 'nope'])).toRejectWithCode('ERR_KEY_NOT_FOUND');
     expect((await loadSigningKeys(dir)).keys).toHaveLength(2);
     const r = await removeSigningKeys(dir, ['a']);
     expect(r).toEqual({ removed: ['a'], removedDefault: 'a' });
@@ -189,9 +180,9 @@ describe('config.json', () => {
     await saveNotationConfig(dir, { insecureRegistries: ['localhost:5000'], signatureFormat: 'cose', extra: 1 });
     expect(await loadNotationConfig(dir)).toEqual({ insecureRegistries: ['localhost:5000'], signatureFormat: 'cose', extra: 1 });
     await writeFile(join(dir, 'config.json'), JSON.stringify({ signatureFormat: 'pgp' }));
-    expect(await codeOf(loadNotationConfig(dir))).toBe('ERR_CONFIG_INVALID');
+    await expect(loadNotationConfig(dir)).toRejectWithCode('ERR_CONFIG_INVALID');
     await writeFile(join(dir, 'config.json'), JSON.stringify({ insecureRegistries: 'x' }));
-    expect(await codeOf(loadNotationConfig(dir))).toBe('ERR_CONFIG_INVALID');
+    await expect(loadNotationConfig(dir)).toRejectWithCode('ERR_CONFIG_INVALID');
   });
   it('writeFileAtomic replaces content and applies the mode', async () => {
     const p = join(dir, 'sub', 'f.key');
@@ -206,14 +197,14 @@ describe('config.json', () => {
 
 describe('createNodeVerifier', () => {
   it('reads the trust policy of the config dir once, at construction', async () => {
-    expect(await codeOf(createNodeVerifier({ configDir: dir }))).toBe('ERR_CONFIG_INVALID');
+    await expect(createNodeVerifier({ configDir: dir })).toRejectWithCode('ERR_CONFIG_INVALID');
     await writeFile(join(dir, 'trustpolicy.oci.json'), JSON.stringify({ version: '1.0', trustPolicies: [{ name: 'x' }] }));
-    expect(await codeOf(createNodeVerifier({ configDir: dir }))).toBe('ERR_TRUST_POLICY_INVALID');
+    await expect(createNodeVerifier({ configDir: dir })).toRejectWithCode('ERR_TRUST_POLICY_INVALID');
     await writeFile(join(dir, 'trustpolicy.oci.json'), JSON.stringify(POLICY));
     const v = await createNodeVerifier({ configDir: dir });
     expect(v.configDir).toBe(dir);
     expect(typeof v.verify).toBe('function');
     // the trust store is the config dir's: a missing store is reported by name
-    expect(await codeOf(v.trustStore.getCertificates('ca', 's'))).toBe('ERR_TRUST_STORE_NOT_FOUND');
+    await expect(v.trustStore.getCertificates('ca', 's')).toRejectWithCode('ERR_TRUST_STORE_NOT_FOUND');
   });
 });

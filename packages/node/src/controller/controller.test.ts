@@ -5,11 +5,11 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { VouchError } from '@vouch/core';
 import { waitFor } from '@vouch/testing';
+import { podObject, policyObject, REGISTRY, signedImages } from '@vouch/testing/controller';
 import { type FakeApiServer, type KubeObject, startFakeApiServer } from '@vouch/testing/kube';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Controller, type ControllerOptions, clusterPolicySource, type KubeClient, kubeClient, startController } from './index.js';
-import { podObject, policyObject, REGISTRY, signedImages } from './test/fixtures.js';
 
 const REPORT = 'wgpolicyk8s.io/v1alpha2';
 

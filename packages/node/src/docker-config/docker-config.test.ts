@@ -6,7 +6,6 @@ import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { hasCode } from '@vouch/core';
-import { codeOf } from '@vouch/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerConfigPath, dockerServerKey } from './config.js';
 import { dockerCredentials } from './credentials.js';
@@ -100,29 +99,29 @@ describe('dockerCredentials', () => {
     expect(await p.get('reg.example')).toEqual({ username: 'helper-user', password: 'helper-pass' });
     expect(await p.get('docker.io')).toEqual({ identityToken: 'refresh' });
     expect(await p.get('reg.none')).toBeUndefined();
-    expect(await codeOf(p.get('reg.other'))).toBe('ERR_CONFIG_INVALID');
+    await expect(p.get('reg.other')).toRejectWithCode('ERR_CONFIG_INVALID');
   });
 
   it('times out a hanging helper when given a deadline (get and store alike) and rejects unsafe helper names', async () => {
-    expect(await codeOf(runCredentialHelper('vouchtest', 'slow.example', { timeoutMs: 300 }))).toBe('ERR_TIMEOUT');
-    expect(await codeOf(updateCredentialHelper('vouchtest', 'store', 'slow.example', { timeoutMs: 300 }))).toBe('ERR_TIMEOUT');
-    expect(await codeOf(runCredentialHelper('../evil', 'x'))).toBe('ERR_CONFIG_INVALID');
-    expect(await codeOf(runCredentialHelper('a;rm -rf /', 'x'))).toBe('ERR_CONFIG_INVALID');
+    await expect(runCredentialHelper('vouchtest', 'slow.example', { timeoutMs: 300 })).toRejectWithCode('ERR_TIMEOUT');
+    await expect(updateCredentialHelper('vouchtest', 'store', 'slow.example', { timeoutMs: 300 })).toRejectWithCode('ERR_TIMEOUT');
+    await expect(runCredentialHelper('../evil', 'x')).toRejectWithCode('ERR_CONFIG_INVALID');
+    await expect(runCredentialHelper('a;rm -rf /', 'x')).toRejectWithCode('ERR_CONFIG_INVALID');
   });
 
   it('reports a failing helper with what it printed, and a missing one as ERR_CONFIG_INVALID', async () => {
     const err = await runCredentialHelper('vouchtest', 'broken.example').catch((e: unknown) => e);
-    expect(hasCode(err, 'ERR_REGISTRY_UNAUTHORIZED')).toBe(true);
+    expect(err).toBeVouchError('ERR_REGISTRY_UNAUTHORIZED');
     expect((err as Error).message).toBe('credential helper docker-credential-vouchtest failed: keychain is locked');
     const missing = await runCredentialHelper('vouch-no-such-helper', 'reg.example').catch((e: unknown) => e);
-    expect(hasCode(missing, 'ERR_CONFIG_INVALID')).toBe(true);
+    expect(missing).toBeVouchError('ERR_CONFIG_INVALID');
     expect((missing as Error).message).toBe('credential helper docker-credential-vouch-no-such-helper is not installed');
   });
 
   it('treats a missing config as anonymous and a broken one as ERR_CONFIG_INVALID', async () => {
     expect(await dockerCredentials({ configPath: join(dir, 'nope.json') }).get('reg.a')).toBeUndefined();
     await writeFile(join(dir, 'bad.json'), '{');
-    expect(await codeOf(dockerCredentials({ configPath: join(dir, 'bad.json') }).get('reg.a'))).toBe('ERR_CONFIG_INVALID');
+    await expect(dockerCredentials({ configPath: join(dir, 'bad.json') }).get('reg.a')).toRejectWithCode('ERR_CONFIG_INVALID');
   });
 });
 

@@ -123,7 +123,7 @@ describe('executablePlugin with a plugin written from the spec (not the SDK)', (
 
   it('maps the plugin error body to PluginError', async () => {
     const e = await rejection(client.describeKey({ keyId: 'nope' }));
-    expect(hasCode(e, 'ERR_PLUGIN_FAILED')).toBe(true);
+    expect(e).toBeVouchError('ERR_PLUGIN_FAILED');
     expect(e).toMatchObject({
       pluginErrorCode: 'VALIDATION_ERROR',
       details: { pluginErrorCode: 'VALIDATION_ERROR', plugin: 'io.vouch.test.spec' },
@@ -159,7 +159,7 @@ describe('executablePlugin rejects misbehaving plugins with typed errors', () =>
     ['an error body that breaks the contract', 'bad-error-body'],
     ['stderr that is not an error body', 'stderr-garbage'],
   ])('%s → ERR_PLUGIN_PROTOCOL', async (_what, mode) => {
-    expect(hasCode(await rejection(fake(mode).metadata()), 'ERR_PLUGIN_PROTOCOL')).toBe(true);
+    await expect(fake(mode).metadata()).toRejectWithCode('ERR_PLUGIN_PROTOCOL');
   });
 
   it.each([['oversized-stdout'], ['oversized-stderr']])('%s over maxOutputBytes → ERR_PLUGIN_PROTOCOL', async (mode) => {
@@ -170,7 +170,7 @@ describe('executablePlugin rejects misbehaving plugins with typed errors', () =>
   it('kills a plugin that outlives the timeout → ERR_TIMEOUT', async () => {
     const pidFile = join(tmp, 'slow.pid');
     const e = await rejection(fake('slow', { timeoutMs: 3000, extra: { FAKE_PID_FILE: pidFile } }).metadata());
-    expect(hasCode(e, 'ERR_TIMEOUT')).toBe(true);
+    expect(e).toBeVouchError('ERR_TIMEOUT');
     if (existsSync(pidFile)) {
       const pid = Number(readFileSync(pidFile, 'utf8'));
       await new Promise((r) => setTimeout(r, 200));
@@ -182,7 +182,7 @@ describe('executablePlugin rejects misbehaving plugins with typed errors', () =>
     const ac = new AbortController();
     const p = fake('slow').metadata({}, { signal: ac.signal });
     setTimeout(() => ac.abort(), 300);
-    expect(hasCode(await rejection(p), 'ERR_ABORTED')).toBe(true);
+    await expect(p).toRejectWithCode('ERR_ABORTED');
   });
 
   it('an error body → PluginError with code and metadata', async () => {
@@ -223,7 +223,7 @@ describe('executablePlugin rejects misbehaving plugins with typed errors', () =>
   });
 
   it('a missing executable → ERR_PLUGIN_NOT_FOUND', async () => {
-    expect(hasCode(await rejection(executablePlugin(join(tmp, 'nowhere', 'notation-x')).metadata()), 'ERR_PLUGIN_NOT_FOUND')).toBe(true);
+    await expect(executablePlugin(join(tmp, 'nowhere', 'notation-x')).metadata()).toRejectWithCode('ERR_PLUGIN_NOT_FOUND');
   });
 
   it('lying RAW responses are caught by checkRawSignatureResponse', async () => {
@@ -246,7 +246,7 @@ describe('executablePlugin rejects misbehaving plugins with typed errors', () =>
   it('checkRawSignatureResponse validates the chain at the signing time', async () => {
     const honest = await fake('ok').generateSignature(sigReq);
     const later = new Date(Date.now() + 400 * 24 * 3600 * 1000);
-    expect(hasCode(await rejection(checkRawSignatureResponse(sigReq, honest, { signingTime: later })), 'ERR_CERT_EXPIRED')).toBe(true);
+    await expect(checkRawSignatureResponse(sigReq, honest, { signingTime: later })).toRejectWithCode('ERR_CERT_EXPIRED');
     await expect(checkRawSignatureResponse(sigReq, honest, { signingTime: false })).resolves.toBeDefined();
   });
 });
@@ -363,7 +363,7 @@ describe('installPlugin / listPlugins / uninstallPlugin', () => {
     writeFileSync(file, scriptBytes('fake-plugin.cjs'));
     const { createHash } = await import('node:crypto');
     const sum = createHash('sha256').update(readFileSync(file)).digest('hex');
-    expect(hasCode(await rejection(installPlugin(file, opts({ sha256: '0'.repeat(64) }))), 'ERR_DIGEST_MISMATCH')).toBe(true);
+    await expect(installPlugin(file, opts({ sha256: '0'.repeat(64) }))).toRejectWithCode('ERR_DIGEST_MISMATCH');
     const r = await installPlugin(file, opts({ sha256: sum.toUpperCase() }));
     expect(r).toMatchObject({
       name: 'io.vouch.test.fake',
@@ -375,13 +375,13 @@ describe('installPlugin / listPlugins / uninstallPlugin', () => {
 
   it('refuses a same-version reinstall or a downgrade unless forced, and upgrades', async () => {
     const file = join(src, 'notation-io.vouch.test.fake');
-    expect(hasCode(await rejection(installPlugin(file, opts())), 'ERR_INVALID_ARGUMENT')).toBe(true);
+    await expect(installPlugin(file, opts())).toRejectWithCode('ERR_INVALID_ARGUMENT');
     await expect(installPlugin(file, opts({ force: true }))).resolves.toMatchObject({ previousVersion: '1.0.0' });
     const newer = join(src, 'v1.1.0', 'notation-io.vouch.test.fake');
     mkdirSync(join(newer, '..'), { recursive: true });
     writeFileSync(newer, scriptBytes('fake-plugin.cjs', '1.1.0'));
     await expect(installPlugin(newer, opts())).resolves.toMatchObject({ version: '1.1.0', previousVersion: '1.0.0' });
-    expect(hasCode(await rejection(installPlugin(file, opts())), 'ERR_INVALID_ARGUMENT')).toBe(true);
+    await expect(installPlugin(file, opts())).toRejectWithCode('ERR_INVALID_ARGUMENT');
     await expect(installPlugin(file, opts({ force: true }))).resolves.toMatchObject({ version: '1.0.0', previousVersion: '1.1.0' });
   });
 
@@ -423,7 +423,7 @@ describe('installPlugin / listPlugins / uninstallPlugin', () => {
   it('rejects archives without exactly one executable, zip archives and misnamed files', async () => {
     const none = join(src, 'none.tar.gz');
     writeFileSync(none, gzipSync(tar([{ name: 'README', data: utf8('hi') }])));
-    expect(hasCode(await rejection(installPlugin(none, opts())), 'ERR_INVALID_ARGUMENT')).toBe(true);
+    await expect(installPlugin(none, opts())).toRejectWithCode('ERR_INVALID_ARGUMENT');
     const two = join(src, 'two.tar.gz');
     writeFileSync(
       two,
@@ -434,19 +434,19 @@ describe('installPlugin / listPlugins / uninstallPlugin', () => {
         ]),
       ),
     );
-    expect(hasCode(await rejection(installPlugin(two, opts())), 'ERR_INVALID_ARGUMENT')).toBe(true);
+    await expect(installPlugin(two, opts())).toRejectWithCode('ERR_INVALID_ARGUMENT');
     const zip = join(src, 'plugin.zip');
     writeFileSync(zip, new Uint8Array([0x50, 0x4b, 3, 4, 0, 0]));
-    expect(hasCode(await rejection(installPlugin(zip, opts())), 'ERR_UNSUPPORTED')).toBe(true);
+    await expect(installPlugin(zip, opts())).toRejectWithCode('ERR_UNSUPPORTED');
     const misnamed = join(src, 'my-plugin');
     writeFileSync(misnamed, scriptBytes('fake-plugin.cjs'));
-    expect(hasCode(await rejection(installPlugin(misnamed, opts())), 'ERR_INVALID_ARGUMENT')).toBe(true);
+    await expect(installPlugin(misnamed, opts())).toRejectWithCode('ERR_INVALID_ARGUMENT');
   });
 
   it('refuses a plugin whose metadata name does not match its file name, leaving nothing behind', async () => {
     const file = join(src, 'notation-io.vouch.test.liar');
     writeFileSync(file, scriptBytes('fake-plugin.cjs'));
-    expect(hasCode(await rejection(installPlugin(file, opts())), 'ERR_PLUGIN_PROTOCOL')).toBe(true);
+    await expect(installPlugin(file, opts())).toRejectWithCode('ERR_PLUGIN_PROTOCOL');
     expect(existsSync(join(configDir, 'plugins', 'io.vouch.test.liar'))).toBe(false);
   });
 
@@ -465,13 +465,13 @@ describe('installPlugin / listPlugins / uninstallPlugin', () => {
       ['io.vouch.test.spec', 'io.vouch.test.spec', undefined],
       ['io.vouch.test.symexe', undefined, 'ERR_PLUGIN_NOT_FOUND'],
     ]);
-    expect(hasCode(await rejection(findPlugin('io.vouch.test.link', opts())), 'ERR_PLUGIN_NOT_FOUND')).toBe(true);
+    await expect(findPlugin('io.vouch.test.link', opts())).toRejectWithCode('ERR_PLUGIN_NOT_FOUND');
   });
 
   it('uninstalls, and rejects unknown or invalid names', async () => {
     await uninstallPlugin('io.vouch.test.fake', { configDir });
     expect(existsSync(join(configDir, 'plugins', 'io.vouch.test.fake'))).toBe(false);
-    expect(hasCode(await rejection(uninstallPlugin('io.vouch.test.fake', { configDir })), 'ERR_PLUGIN_NOT_FOUND')).toBe(true);
-    expect(hasCode(await rejection(uninstallPlugin('../etc', { configDir })), 'ERR_INVALID_ARGUMENT')).toBe(true);
+    await expect(uninstallPlugin('io.vouch.test.fake', { configDir })).toRejectWithCode('ERR_PLUGIN_NOT_FOUND');
+    await expect(uninstallPlugin('../etc', { configDir })).toRejectWithCode('ERR_INVALID_ARGUMENT');
   });
 });

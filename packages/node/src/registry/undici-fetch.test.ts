@@ -6,7 +6,7 @@
  */
 import { type Descriptor, readLimited, utf8 } from '@vouch/core';
 import { createRegistryClient, remoteRepository } from '@vouch/registry';
-import { codeOf, pushTestImage, pushTestSignature } from '@vouch/testing';
+import { pushTestImage, pushTestSignature } from '@vouch/testing';
 import { type RunningFakeRegistry, startFakeRegistry, startFaultProxy } from '@vouch/testing/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { undiciFetch } from './undici-fetch.js';
@@ -58,6 +58,6 @@ describe('undiciFetch', () => {
       createRegistryClient({ fetch: http, cache: false, retry: { minDelayMs: 1, maxDelayMs: 5 } }),
       `${always.host}/faults/app`,
     );
-    expect(await codeOf(repo.fetchBlob(envelope))).toBe('ERR_NETWORK');
+    await expect(repo.fetchBlob(envelope)).toRejectWithCode('ERR_NETWORK');
   });
 });

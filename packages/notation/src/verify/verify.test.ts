@@ -1,9 +1,8 @@
-import { digestOf, hasCode, isVouchError, MediaType, utf8 } from '@vouch/core';
+import { digestOf, isVouchError, MediaType, utf8 } from '@vouch/core';
 import { localRawSigner } from '@vouch/envelope';
 import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';
 import { type MemoryRepository, memoryRepository } from '@vouch/registry';
-import { codeOf as rejects } from '@vouch/testing';
 import { memoryTrustStore } from '@vouch/trust-policy';
 import { type CertificateWithKey, createTestPki, type TestPki } from '@vouch/x509';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -71,7 +70,7 @@ describe('sign() then verify() over a repository', () => {
       await v.verify(digest, { repository: repo, scope: SCOPE });
       expect.unreachable();
     } catch (e) {
-      expect(hasCode(e, 'ERR_VERIFICATION_FAILED')).toBe(true);
+      expect(e).toBeVouchError('ERR_VERIFICATION_FAILED');
       const outcomes = (e as { details: { outcomes: { error: { code: string } }[] } }).details.outcomes;
       expect(outcomes).toHaveLength(1);
       expect(outcomes[0]!.error.code).toBe('ERR_CERT_UNTRUSTED');
@@ -86,7 +85,7 @@ describe('sign() then verify() over a repository', () => {
     const repo = memoryRepository();
     const digest = await pushImage(repo);
     const none = createVerifier({ trustPolicy: policy('strict'), trustStore: store(), envelopes: [jws] });
-    expect(await rejects(none.verify(digest, { repository: repo, scope: SCOPE }))).toBe('ERR_SIGNATURE_NOT_FOUND');
+    await expect(none.verify(digest, { repository: repo, scope: SCOPE })).toRejectWithCode('ERR_SIGNATURE_NOT_FOUND');
     const skip = createVerifier({ trustPolicy: policy('skip'), trustStore: store(), envelopes: [jws] });
     expect((await skip.verify(digest, { repository: repo, scope: SCOPE })).policy.level).toBe('skip');
     await sign(digest, { repository: repo, signer: signer(pki), envelope: jws });
@@ -110,12 +109,12 @@ describe('sign() then verify() over a repository', () => {
     const v = (level: string, now = t0, extra = {}) =>
       createVerifier({ trustPolicy: policy(level, extra), trustStore: store(), envelopes: [jws, cose], now: () => now });
     const inWindow = t0;
-    expect(await rejects(v('strict', inWindow).verify(digest, { repository: repo, scope: SCOPE, userMetadata: { k: 'v' } }))).toBe(
+    await expect(v('strict', inWindow).verify(digest, { repository: repo, scope: SCOPE, userMetadata: { k: 'v' } })).toRejectWithCode(
       'ERR_VERIFICATION_FAILED',
     );
-    expect(
-      await rejects(v('strict', inWindow).verify(digest, { repository: repo, scope: SCOPE, userMetadata: { 'io.cncf.notary.x': 'v' } })),
-    ).toBe('ERR_INVALID_ARGUMENT');
+    await expect(
+      v('strict', inWindow).verify(digest, { repository: repo, scope: SCOPE, userMetadata: { 'io.cncf.notary.x': 'v' } }),
+    ).toRejectWithCode('ERR_INVALID_ARGUMENT');
     // expired signature: enforced under strict, logged with an override
     const late = new Date(t0.getTime() + 120_000);
     const expired = await v('strict', late)
@@ -140,7 +139,7 @@ describe('sign() then verify() over a repository', () => {
     const d2 = await pushImage(repo2);
     await sign(d2, { repository: repo2, signer: signer(other), envelope: jws });
     await sign(d2, { repository: repo2, signer: signer(other), envelope: jws, userMetadata: { n: '2' } });
-    expect(await rejects(v('strict', inWindow).verify(d2, { repository: repo2, scope: SCOPE, maxSignatureAttempts: 1 }))).toBe(
+    await expect(v('strict', inWindow).verify(d2, { repository: repo2, scope: SCOPE, maxSignatureAttempts: 1 })).toRejectWithCode(
       'ERR_SIGNATURE_LIMIT_EXCEEDED',
     );
   });
@@ -195,10 +194,10 @@ describe('the facade: registry, defaults and result shapes', () => {
     const repo = memoryRepository();
     const digest = await pushImage(repo);
     const v = createVerifier({ trustPolicy: policy('strict'), trustStore: store(), envelopes: [jws] });
-    expect(await rejects(v.verify(digest, { repository: repo }))).toBe('ERR_INVALID_REFERENCE');
-    expect(await rejects(v.verify(digest, { scope: SCOPE }))).toBe('ERR_INVALID_ARGUMENT');
-    expect(await rejects(v.verify('', { repository: repo, scope: SCOPE }))).toBe('ERR_INVALID_REFERENCE');
-    expect(await rejects(v.verify('sha256:abc', { repository: repo, scope: SCOPE }))).toBe('ERR_INVALID_DIGEST');
+    await expect(v.verify(digest, { repository: repo })).toRejectWithCode('ERR_INVALID_REFERENCE');
+    await expect(v.verify(digest, { scope: SCOPE })).toRejectWithCode('ERR_INVALID_ARGUMENT');
+    await expect(v.verify('', { repository: repo, scope: SCOPE })).toRejectWithCode('ERR_INVALID_REFERENCE');
+    await expect(v.verify('sha256:abc', { repository: repo, scope: SCOPE })).toRejectWithCode('ERR_INVALID_DIGEST');
   });
 
   it('marks a skip-level result as skipped, with no signature read', async () => {
@@ -270,11 +269,11 @@ describe('sign(): warnings and user metadata', () => {
     const digest = await pushImage(repo);
     const s = (userMetadata: Record<string, unknown>) =>
       sign(digest, { repository: repo, signer: signer(pki), envelope: jws, userMetadata: userMetadata as Record<string, string> });
-    expect(await rejects(s({ 'io.cncf.notary.x': 'v' }))).toBe('ERR_INVALID_ARGUMENT');
-    expect(await rejects(s({ k: '' }))).toBe('ERR_INVALID_ARGUMENT');
-    expect(await rejects(s({ '': 'v' }))).toBe('ERR_INVALID_ARGUMENT');
-    expect(await rejects(s({ k: 1 }))).toBe('ERR_INVALID_ARGUMENT');
+    await expect(s({ 'io.cncf.notary.x': 'v' })).toRejectWithCode('ERR_INVALID_ARGUMENT');
+    await expect(s({ k: '' })).toRejectWithCode('ERR_INVALID_ARGUMENT');
+    await expect(s({ '': 'v' })).toRejectWithCode('ERR_INVALID_ARGUMENT');
+    await expect(s({ k: 1 })).toRejectWithCode('ERR_INVALID_ARGUMENT');
     const v = createVerifier({ trustPolicy: policy('strict'), trustStore: store(), envelopes: [jws] });
-    expect(await rejects(v.verify(digest, { repository: repo, scope: SCOPE, userMetadata: { k: '' } }))).toBe('ERR_INVALID_ARGUMENT');
+    await expect(v.verify(digest, { repository: repo, scope: SCOPE, userMetadata: { k: '' } })).toRejectWithCode('ERR_INVALID_ARGUMENT');
   });
 });

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fromBase64, hasCode, toBase64, utf8 } from '@vouch/core';
+import { fromBase64, toBase64, utf8 } from '@vouch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createPluginClient,
@@ -168,7 +168,7 @@ describe.skipIf(!haveOpenssl || !existsSync(esbuild))('runPluginCli as a real ex
   it('speaks the contract over argv, stdin, stdout, stderr and exit codes', async () => {
     expect((await client.metadata()).name).toBe('io.vouch.test.sdk');
     const e = await client.describeKey({ keyId: 'denied' }).catch((x) => x);
-    expect(hasCode(e, 'ERR_PLUGIN_FAILED')).toBe(true);
+    expect(e).toBeVouchError('ERR_PLUGIN_FAILED');
     expect(e.pluginErrorCode).toBe('ACCESS_DENIED');
   });
 

@@ -1,4 +1,4 @@
-import { digestOf, type FetchInit, hasCode, MediaType, utf8 } from '@vouch/core';
+import { digestOf, type FetchInit, MediaType, utf8 } from '@vouch/core';
 import { describe, expect, it } from 'vitest';
 import { createRegistryClient } from './client.js';
 import { MAX_PAGES, nextLink } from './paginate.js';
@@ -58,7 +58,7 @@ describe('paginate (tags and referrers)', () => {
     }));
     const repo = remoteRepository(createRegistryClient({ fetch, referrersCacheTtlMs: 0 }), 'reg.io/app');
     const tags = await repo.listTags().catch((e: unknown) => e);
-    expect(hasCode(tags, 'ERR_REGISTRY_HTTP')).toBe(true);
+    expect(tags).toBeVouchError('ERR_REGISTRY_HTTP');
     expect((tags as Error).message).toBe(`listing tags of reg.io/app: the registry linked more than ${MAX_PAGES} pages`);
     expect(urls).toHaveLength(MAX_PAGES);
     urls.length = 0;
@@ -68,7 +68,7 @@ describe('paginate (tags and referrers)', () => {
       }
     };
     const referrers = await listing().catch((e: unknown) => e);
-    expect(hasCode(referrers, 'ERR_REGISTRY_HTTP')).toBe(true);
+    expect(referrers).toBeVouchError('ERR_REGISTRY_HTTP');
     expect((referrers as Error).message).toBe(`listing referrers of ${subject.digest}: the registry linked more than ${MAX_PAGES} pages`);
     expect(urls).toHaveLength(MAX_PAGES);
   });
@@ -88,6 +88,6 @@ describe('paginate (tags and referrers)', () => {
         // drain
       }
     })().catch((e: unknown) => e);
-    expect(hasCode(err, 'ERR_REGISTRY_NOT_FOUND')).toBe(true);
+    expect(err).toBeVouchError('ERR_REGISTRY_NOT_FOUND');
   });
 });

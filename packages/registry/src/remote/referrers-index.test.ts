@@ -12,12 +12,11 @@ import {
   type FetchLike,
   type FetchResponse,
   fetchLike,
-  hasCode,
   type Logger,
   MediaType,
   utf8,
 } from '@vouch/core';
-import { codeOf, collectPages, pushTestImage } from '@vouch/testing';
+import { collectPages, pushTestImage } from '@vouch/testing';
 import { type RunningFakeRegistry, startFakeRegistry } from '@vouch/testing/registry';
 import { afterAll, describe, expect, it } from 'vitest';
 import { referrersTag } from '../content.js';
@@ -194,7 +193,7 @@ describe('addToReferrersIndex', () => {
     });
     const ctx = context(fake, fetch, {}, { referrersIndexAttempts: 3 });
     const err = await addToReferrersIndex(ctx, subject, a).catch((e: unknown) => e);
-    expect(hasCode(err, 'ERR_PUSH_SIGNATURE_FAILED')).toBe(true);
+    expect(err).toBeVouchError('ERR_PUSH_SIGNATURE_FAILED');
     expect((err as Error).message).toMatch(/after 3 attempts \(concurrent writers\); retry the push/);
     // one PUT per attempt, and nothing deleted when the entry never stayed
     expect(log.filter(isTagPut)).toHaveLength(3);
@@ -310,9 +309,9 @@ describe('pushManifest and the tag-schema index (forceReferrersTag)', () => {
     const repo = remoteRepository(createRegistryClient({ fetch, retry: { retries: 0 } }), `${fake.host}/denied/app`);
     const image = await pushTestImage(repo, 'v1');
     const err = await repo.pushManifest(MediaType.OCI_MANIFEST, await signatureManifest(repo, image, 'denied')).catch((e: unknown) => e);
-    expect(hasCode(err, 'ERR_PUSH_SIGNATURE_FAILED')).toBe(true);
+    expect(err).toBeVouchError('ERR_PUSH_SIGNATURE_FAILED');
     expect((err as Error).message).toMatch(new RegExp(`^updating the referrers index of ${image.digest} failed: `));
-    expect(hasCode((err as Error).cause, 'ERR_REGISTRY_UNAUTHORIZED')).toBe(true);
-    expect(await codeOf(repo.fetchManifest(referrersTag(image.digest)))).toBe('ERR_REGISTRY_NOT_FOUND');
+    expect((err as Error).cause).toBeVouchError('ERR_REGISTRY_UNAUTHORIZED');
+    await expect(repo.fetchManifest(referrersTag(image.digest))).toRejectWithCode('ERR_REGISTRY_NOT_FOUND');
   });
 });

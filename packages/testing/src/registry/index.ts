@@ -7,6 +7,6 @@
  */
 export { type FakeRegistryOptions, type RunningFakeRegistry, startFakeRegistry } from './fake-registry.js';
 export { type FaultAction, type FaultRule, type ProxyLogEntry, type RunningFaultProxy, startFaultProxy } from './fault-proxy.js';
-export { freePort, listenLocal, requireTool, run, which } from './process.js';
+export { freePort, listenLocal, readRequestBody, requireTool, run, which } from './process.js';
 export { type RunningRegistry, registryBinary, type StartRegistryOptions, skopeoCopy, startRegistry } from './registry-server.js';
 export { type RunningTokenServer, type StartTokenServerOptions, startTokenServer } from './token-server.js';

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 
@@ -71,4 +71,19 @@ export async function listenLocal(server: HttpServer): Promise<{ host: string; u
         server.close(() => r());
       }),
   };
+}
+
+/** The body of a request to a test server; a body over `limit` bytes destroys the request. */
+export function readRequestBody(req: IncomingMessage, limit = 1024 * 1024): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let n = 0;
+    req.on('data', (c: Buffer) => {
+      n += c.length;
+      if (n > limit) req.destroy(new Error('request too large'));
+      else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
 }

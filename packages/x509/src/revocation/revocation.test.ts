@@ -1,5 +1,4 @@
 import type { FetchInit, FetchResponse } from '@vouch/core';
-import { isVouchError } from '@vouch/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createTestPki } from '../builder.js';
@@ -94,7 +93,7 @@ describe('inspectCrl', () => {
         try {
           inspectCrl(b);
         } catch (e) {
-          expect(isVouchError(e) && e.code).toBe('ERR_MALFORMED_INPUT');
+          expect(e).toBeVouchError('ERR_MALFORMED_INPUT');
         }
       }),
       { numRuns: 300 },

@@ -42,6 +42,6 @@ describe.skipIf(!present)('verifyTimestampToken: TSA certificates given by the c
     expect(v.chain.map((c) => c.subject)).toEqual(chain.map((c: { subject: string }) => c.subject));
     // the given certificates are never anchors
     const e = await verifyTimestampToken(token, { message, trustedRoots: [chain[0]], certificates: chain }).catch((x: unknown) => x);
-    expect(isVouchError(e) && e.code).toBe('ERR_TIMESTAMP_INVALID');
+    expect(e).toBeVouchError('ERR_TIMESTAMP_INVALID');
   });
 });

@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VouchError } from '@vouch/core';
 import { type AdmissionReview, type KyvernoPolicy, type NotaryImageVerifier, parsePolicies } from '@vouch/kyverno';
+import { admissionReviewFor, seedPolicyYaml, selfSignedTls, workloads } from '@vouch/testing';
 import { certificatesToPem, createTestPki } from '@vouch/x509';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import { admissionReviewFor, seedPolicyYaml, selfSignedTls, workloads } from '../../kyverno/testing.js';
 import { runCli } from '../../run.js';
 import { startWebhookServer, type WebhookLogEntry, type WebhookServer, type WebhookServerOptions } from '../server.js';
 

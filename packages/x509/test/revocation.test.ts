@@ -11,14 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 /** globalThis.fetch as a FetchLike (the DOM and FetchLike types differ only nominally). */
 const http: FetchLike = (url, init) => fetch(url, init as RequestInit) as unknown as ReturnType<FetchLike>;
 
-import type { PkiCertName, TestPki } from './pki.js';
-import { type PkiHttpServer, requireOpenssl, startPkiServer } from './services.js';
+import { type OpensslPki, type PkiCertName, type PkiHttpServer, requireOpenssl, startPkiServer } from '@vouch/testing/pki';
 
 const ok = await requireOpenssl('OCSP/CRL tests');
 
 describe.skipIf(!ok)('revocation with real openssl OCSP and CRL peers', () => {
   let server: PkiHttpServer;
-  let pki: TestPki;
+  let pki: OpensslPki;
   const chain = (...names: PkiCertName[]) => names.map((n) => parseCertificate(pki.certs[n].der));
   const leafChain = (n: PkiCertName) => chain(n, 'int', 'root');
 

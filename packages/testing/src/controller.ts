@@ -1,5 +1,5 @@
 /**
- * Test fixtures of the controller tests and the scan benchmark (not shipped): signed images in
+ * @vouch/testing/controller: fixtures of the controller tests and the scan benchmark: signed images in
  * in-memory repositories behind the real Notary verifier adapter, Kyverno policies, workloads.
  */
 

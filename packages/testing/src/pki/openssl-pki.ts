@@ -1,10 +1,10 @@
 /**
  * Test-only: build real PKIs with the `openssl` CLI (root → intermediates → leaves, a TSA,
- * an OCSP responder, revoked certificates, CRLs) for the TSA / OCSP / CRL tests. Not
- * exported from @vouch/node; tests import it by relative path.
+ * an OCSP responder, revoked certificates, CRLs) for the TSA / OCSP / CRL tests
+ * (`@vouch/testing/pki`, Node only). Distinct from @vouch/x509's in-memory `createTestPki`.
  *
  * Certificates point their AIA OCSP and CRL distribution points at a {@link PkiHttpServer}
- * (see ./services.ts) under `<baseUrl>/<name>/…`.
+ * (see ./server.ts) under `<baseUrl>/<name>/…`.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -42,8 +42,8 @@ export interface PkiCert {
   certPath: string;
 }
 
-/** The certificates of a generated PKI (see {@link createTestPki} for what each one is). */
-export interface TestPki {
+/** The certificates of a generated PKI (see {@link createOpensslPki} for what each one is). */
+export interface OpensslPki {
   name: string;
   alg: PkiAlgorithm;
   dir: string;
@@ -216,7 +216,7 @@ ess_cert_id_alg = sha256
 `;
 }
 
-export interface CreateTestPkiOptions {
+export interface CreateOpensslPkiOptions {
   /** Directory to create the PKI in (must exist and be empty). */
   dir: string;
   /** Path segment under the server (`<baseUrl>/<name>/…`). */
@@ -232,7 +232,7 @@ export interface CreateTestPkiOptions {
  * Generate a complete test PKI with openssl (a few seconds for RSA, well under a second for
  * EC). See {@link PkiCertName} for the certificates.
  */
-export async function createTestPki(options: CreateTestPkiOptions): Promise<TestPki> {
+export async function createOpensslPki(options: CreateOpensslPkiOptions): Promise<OpensslPki> {
   const { dir, name, alg } = options;
   const md = MD[alg];
   const base = `${options.baseUrl}/${name}`;

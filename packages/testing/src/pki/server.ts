@@ -8,15 +8,15 @@
  *   GET  /<pki>/int.crl | root.crl | int-short.crl                 → DER CRLs from openssl ca -gencrl
  *   GET  /<pki>/big.crl, * /<pki>/big/ocsp…                         → oversized bodies (33 MiB / 32 KiB)
  *
- * `openssl ocsp -port` is never used (it binds every interface). Not exported from
- * @vouch/node; tests import it by relative path.
+ * `openssl ocsp -port` is never used (it binds every interface). `@vouch/testing/pki`, Node only.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestPki, opensslAvailable, type PkiAlgorithm, type TestPki } from './pki.js';
+import { readRequestBody } from '../registry/process.js';
+import { createOpensslPki, type OpensslPki, opensslAvailable, type PkiAlgorithm } from './openssl-pki.js';
 
 /** One request the server saw. */
 export interface LoggedRequest {
@@ -33,7 +33,7 @@ export interface PkiHttpServer {
   /** Every request so far. */
   readonly log: LoggedRequest[];
   /** Generate a PKI served under `<url>/<name>/`. */
-  addPki(name: string, alg: PkiAlgorithm): Promise<TestPki>;
+  addPki(name: string, alg: PkiAlgorithm): Promise<OpensslPki>;
   stop(): Promise<void>;
 }
 
@@ -45,22 +45,8 @@ async function freePortUrl(): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
-function readBody(req: IncomingMessage, limit = 1024 * 1024): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let n = 0;
-    req.on('data', (c: Buffer) => {
-      n += c.length;
-      if (n > limit) req.destroy(new Error('request too large'));
-      else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 /** Run an openssl command that reads `in.der` and writes `out.der` in a scratch dir. */
-async function withFiles(pki: TestPki, input: Uint8Array, args: (i: string, o: string) => string[]): Promise<Buffer> {
+async function withFiles(pki: OpensslPki, input: Uint8Array, args: (i: string, o: string) => string[]): Promise<Buffer> {
   const t = mkdtempSync(join(tmpdir(), 'vouch-pki-io-'));
   try {
     const i = join(t, 'in.der');
@@ -73,11 +59,11 @@ async function withFiles(pki: TestPki, input: Uint8Array, args: (i: string, o: s
   }
 }
 
-function tsaReply(pki: TestPki, query: Uint8Array): Promise<Buffer> {
+function tsaReply(pki: OpensslPki, query: Uint8Array): Promise<Buffer> {
   return withFiles(pki, query, (i, o) => ['ts', '-reply', '-config', 'tsa.cnf', '-section', 'tsa_config', '-queryfile', i, '-out', o]);
 }
 
-function ocspReply(pki: TestPki, ca: 'int' | 'root', request: Uint8Array): Promise<Buffer> {
+function ocspReply(pki: OpensslPki, ca: 'int' | 'root', request: Uint8Array): Promise<Buffer> {
   const signer = ca === 'int' ? ['-rsigner', 'ocsp.crt', '-rkey', 'ocsp.key'] : ['-rsigner', 'root.crt', '-rkey', 'root.key'];
   const db = ca === 'int' ? 'db-intca' : 'db-rootca';
   return withFiles(pki, request, (i, o) => [
@@ -107,7 +93,7 @@ function send(res: ServerResponse, type: string, body: Buffer): void {
  */
 export async function startPkiServer(): Promise<PkiHttpServer> {
   const root = mkdtempSync(join(tmpdir(), 'vouch-pki-'));
-  const pkis = new Map<string, TestPki>();
+  const pkis = new Map<string, OpensslPki>();
   const log: LoggedRequest[] = [];
   const big = Buffer.alloc(33 * 1024 * 1024, 0x30);
   const server: Server = createServer((req, res) => {
@@ -118,7 +104,7 @@ export async function startPkiServer(): Promise<PkiHttpServer> {
         path: url,
         ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}),
       });
-      const body = await readBody(req);
+      const body = await readRequestBody(req);
       const m = /^\/([^/]+)\/(.*)$/.exec(url);
       const pki = m ? pkis.get(m[1]!) : undefined;
       if (!m || !pki) {
@@ -160,7 +146,7 @@ export async function startPkiServer(): Promise<PkiHttpServer> {
     async addPki(name, alg) {
       const dir = join(root, name);
       mkdirSync(dir);
-      const pki = await createTestPki({ dir, name, alg, baseUrl: url, closedUrl });
+      const pki = await createOpensslPki({ dir, name, alg, baseUrl: url, closedUrl });
       pkis.set(name, pki);
       return pki;
     },

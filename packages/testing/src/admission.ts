@@ -1,27 +1,10 @@
 /**
- * Test fixtures shared by the kyverno/webhook tests, the end-to-end test and the admission
- * benchmark (not exported from @vouch/cli): images, signatures, the seed policy, TLS material.
+ * Kubernetes admission fixtures shared by the Kyverno and webhook tests, the end-to-end tests, the
+ * admission and webhook benchmarks and the fuzz targets: the seed policy, workloads, AdmissionReviews,
+ * and a TLS certificate for a test server.
  */
-import { encodePem, MediaType, utf8 } from '@vouch/core';
-import { localRawSigner } from '@vouch/envelope';
-import { cose } from '@vouch/envelope/cose';
-import { jws } from '@vouch/envelope/jws';
-import { sign } from '@vouch/notation';
-import type { WritableRepository } from '@vouch/registry';
-import { createCertificate, exportPrivateKeyPkcs8, generateKeyPair, type TestPki } from '@vouch/x509';
-
-/** Push a one-layer OCI image tagged `tag`; returns its manifest digest. */
-export async function pushTestImage(repo: WritableRepository, tag: string, content: string): Promise<string> {
-  const cfg = await repo.pushBlob(MediaType.OCI_EMPTY, utf8('{}'));
-  const layer = await repo.pushBlob(MediaType.OCI_LAYER_TAR, utf8(content));
-  const manifest = utf8(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OCI_MANIFEST, config: cfg, layers: [layer] }));
-  return (await repo.pushManifest(MediaType.OCI_MANIFEST, manifest, { tag })).digest;
-}
-
-/** Sign `digest` in `repo` with the PKI's leaf (notation format, JWS or COSE). */
-export async function signTestImage(repo: WritableRepository, digest: string, pki: TestPki, format: 'jws' | 'cose'): Promise<void> {
-  await sign(digest, { repository: repo, signer: localRawSigner(pki.leaf.privateKey, pki.chain), envelope: format === 'jws' ? jws : cose });
-}
+import { encodePem } from '@vouch/core';
+import { createCertificate, exportPrivateKeyPkcs8, generateKeyPair } from '@vouch/x509';
 
 /** Options of {@link seedPolicyYaml}. */
 export interface SeedPolicyOptions {
