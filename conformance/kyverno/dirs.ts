@@ -14,6 +14,7 @@ import {
   runKyvernoTest,
   unsupportedValidateFeatures,
 } from '@vouch/kyverno';
+import type { CosignWorld } from './cosign-world.js';
 import { subsetMismatch } from './util.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: upstream YAML fixtures are untyped
@@ -26,26 +27,39 @@ function docs(text: string): Json[] {
   return parseYamlObjects(text) as Json[];
 }
 
-/** Throws SkipCase when a policy uses a Kyverno feature vouch's engine does not evaluate. */
-export function checkSupported(policies: readonly KyvernoPolicy[]): void {
+/** Throws SkipCase when a policy has a mutate or generate rule (vouch evaluates neither). */
+function checkMutation(policies: readonly KyvernoPolicy[]): void {
   for (const p of policies) {
     for (const r of p.spec.rules) {
       if (r.mutate)
         throw new SkipCase(`policy ${p.metadata.name} rule ${r.name} is a mutate rule; vouch does not implement Kyverno mutation`);
       if (r.generate)
         throw new SkipCase(`policy ${p.metadata.name} rule ${r.name} is a generate rule; vouch does not implement Kyverno generation`);
+    }
+  }
+}
+
+/** Throws SkipCase when a policy uses a Kyverno feature vouch's engine does not evaluate. */
+export function checkSupported(policies: readonly KyvernoPolicy[]): void {
+  checkMutation(policies);
+  for (const p of policies) {
+    for (const r of p.spec.rules) {
       const u = unsupportedValidateFeatures(r);
       if (u.length > 0) throw new SkipCase(`policy ${p.metadata.name} rule ${r.name} uses validate.${u[0]}, which vouch does not evaluate`);
     }
   }
 }
 
-/** Runs a `kyverno test` directory; throws on any failing row. */
-export async function runKyvernoTestDir(dir: string): Promise<void> {
-  const test = parseKyvernoTest(readFileSync(join(dir, 'kyverno-test.yaml'), 'utf8'));
-  const policies = test.policies.flatMap((f) => parsePolicies(readFileSync(join(dir, f), 'utf8'), { source: f, ignoreOtherKinds: true }));
+/**
+ * Runs a `kyverno test` directory; throws on any failing row. With `world`, the files are read
+ * through its substitutions and Cosign attestors verify against its local images.
+ */
+export async function runKyvernoTestDir(dir: string, world?: CosignWorld): Promise<void> {
+  const read = (p: string) => (world ? world.rewrite(readFileSync(join(dir, p), 'utf8')) : readFileSync(join(dir, p), 'utf8'));
+  const test = parseKyvernoTest(read('kyverno-test.yaml'));
+  const policies = test.policies.flatMap((f) => parsePolicies(read(f), { source: f, ignoreOtherKinds: true }));
   checkSupported(policies);
-  const res = await runKyvernoTest(test, { readFile: (p) => readFileSync(join(dir, p), 'utf8') });
+  const res = await runKyvernoTest(test, { readFile: read, ...(world ? { cosignVerifier: world.verifier() } : {}) });
   const bad = res.rows.filter((r) => r.result !== 'Pass');
   if (Object.keys(res.invalidPolicies).length > 0) throw new Error(`invalid policies: ${JSON.stringify(res.invalidPolicies)}`);
   if (res.rows.length === 0) throw new Error('no result rows');
@@ -62,6 +76,11 @@ interface ChainsawState {
   configMaps: Map<string, Record<string, unknown>>;
   namespaces: Map<string, Record<string, string>>;
   objects: Map<string, KubeObject>;
+  /** Every admitted revision of each object, oldest first (`kubectl rollout undo`). */
+  history: Map<string, KubeObject[]>;
+  /** Secrets by `namespace/name` (their `data`, base64 values). */
+  secrets: Map<string, Record<string, string>>;
+  world?: CosignWorld;
 }
 
 function objKey(o: KubeObject): string {
@@ -69,7 +88,8 @@ function objKey(o: KubeObject): string {
 }
 
 function readTemplated(state: ChainsawState, file: string): string {
-  return readFileSync(join(state.dir, file), 'utf8').replaceAll('($test.metadata.name)', state.testName);
+  const text = readFileSync(join(state.dir, file), 'utf8').replaceAll('($test.metadata.name)', state.testName);
+  return state.world ? state.world.rewrite(text) : text;
 }
 
 function isNamespaced(kind: string): boolean {
@@ -86,6 +106,7 @@ async function admit(state: ChainsawState, obj: KubeObject, expectError: boolean
     policies: state.policies,
     cache: false as const,
     contextLoader: { configMap: (n: string, name: string) => state.configMaps.get(`${n}/${name}`) },
+    ...(state.world ? { cosignVerifier: state.world.verifier((n, name) => state.secrets.get(`${n}/${name}`)) } : {}),
   };
   let engine: ReturnType<typeof createKyvernoEngine>;
   try {
@@ -127,6 +148,7 @@ async function admit(state: ChainsawState, obj: KubeObject, expectError: boolean
   if (!res.allowed) throw new Error(`expected ${objKey(o)} to be admitted, it was denied: ${res.status?.message}`);
   const patched = res.patch ? applyJsonPatch(o, JSON.parse(Buffer.from(res.patch, 'base64').toString('utf8'))) : o;
   state.objects.set(objKey(patched), patched);
+  state.history.set(objKey(patched), [...(state.history.get(objKey(patched)) ?? []), patched]);
 }
 
 function expectsError(op: Json): boolean {
@@ -137,11 +159,21 @@ async function applyFile(state: ChainsawState, file: string, expectError: boolea
   for (const d of docs(readTemplated(state, file))) {
     const kind = d.kind;
     if (kind === 'ClusterPolicy' || kind === 'Policy') {
-      state.policies.push(...parsePolicies(JSON.stringify(d), { source: file }));
+      // applying a policy of the same kind and name replaces it (kubectl apply)
+      for (const p of parsePolicies(JSON.stringify(d), { source: file })) {
+        const same = (q: KyvernoPolicy) =>
+          q.kind === p.kind && q.metadata.name === p.metadata.name && (q.metadata.namespace ?? '') === (p.metadata.namespace ?? '');
+        state.policies = [...state.policies.filter((q) => !same(q)), p];
+      }
+      if (state.world) checkMutation(state.policies);
     } else if (kind === 'ImageValidatingPolicy' || kind === 'NamespacedImageValidatingPolicy') {
       throw new SkipCase('ImageValidatingPolicy (policies.kyverno.io) is not implemented by vouch');
     } else if (kind === 'Namespace') {
       state.namespaces.set(d.metadata.name, d.metadata.labels ?? {});
+    } else if (kind === 'Secret') {
+      state.secrets.set(`${d.metadata.namespace ?? TEST_NAMESPACE}/${d.metadata.name}`, d.data ?? {});
+    } else if (kind === 'ClusterRole' || kind === 'ClusterRoleBinding') {
+      // RBAC for Kyverno's own service accounts: nothing to evaluate offline
     } else if (kind === 'ConfigMap') {
       state.configMaps.set(`${d.metadata.namespace ?? TEST_NAMESPACE}/${d.metadata.name}`, d);
     } else if (kind === 'CustomResourceDefinition') {
@@ -166,6 +198,11 @@ function policyAssertMismatch(state: ChainsawState, d: Json): string | undefined
 function assertFile(state: ChainsawState, file: string, negate: boolean): void {
   for (const d of docs(readTemplated(state, file))) {
     let mismatch: string | undefined;
+    if (d.kind === 'List' || /PolicyReport$/.test(String(d.kind))) {
+      throw new SkipCase(
+        `asserts ${d.kind === 'List' ? 'a list of PolicyReports' : d.kind} written by Kyverno's reports controller, which the offline harness does not run`,
+      );
+    }
     if (d.kind === 'ClusterPolicy' || d.kind === 'Policy') mismatch = policyAssertMismatch(state, d);
     else if (d.kind === 'CustomResourceDefinition') continue;
     else {
@@ -210,12 +247,21 @@ function kubectlObject(cmd: string): KubeObject {
   throw new SkipCase(`chainsaw script ${JSON.stringify(cmd)} is not simulated offline`);
 }
 
+/** `kubectl rollout undo deployment`: the Deployment with its previous revision's pod template (an UPDATE). */
+function rolledBack(state: ChainsawState, namespace: string, name: string): KubeObject {
+  const revisions = state.history.get(`Deployment/${namespace}/${name}`) ?? [];
+  if (revisions.length < 2) throw new Error(`deployment ${namespace}/${name} has no previous revision to roll back to`);
+  const current = JSON.parse(JSON.stringify(revisions.at(-1))) as Json;
+  current.spec.template = JSON.parse(JSON.stringify((revisions.at(-2) as Json).spec.template));
+  return current as KubeObject;
+}
+
 /**
  * Interprets a chainsaw test offline: policies are parsed, Namespaces/ConfigMaps recorded, every other
  * applied object goes through `handleAdmissionReview` as kubernetes-admin, asserts compare stored
  * objects (subset) and policy autogen status.
  */
-export async function runChainsawDir(dir: string): Promise<void> {
+export async function runChainsawDir(dir: string, world?: CosignWorld): Promise<void> {
   const test = docs(readFileSync(join(dir, 'chainsaw-test.yaml'), 'utf8'))[0]!;
   const state: ChainsawState = {
     testName: test.metadata.name,
@@ -224,6 +270,9 @@ export async function runChainsawDir(dir: string): Promise<void> {
     configMaps: new Map(),
     namespaces: new Map(),
     objects: new Map(),
+    history: new Map(),
+    secrets: new Map(),
+    ...(world ? { world } : {}),
   };
   for (const step of test.spec.steps ?? []) {
     if (step.use) {
@@ -250,7 +299,10 @@ export async function runChainsawDir(dir: string): Promise<void> {
         const expectErr = check['($error != null)'] === true;
         const containsKey = Object.keys(check).find((k) => k.startsWith('(contains($stderr'));
         const needle = containsKey ? (/'([^']*)'\)\)$/.exec(containsKey) ?? [])[1] : undefined;
-        await admit(state, kubectlObject(String(op.script.content).trim()), expectErr, needle);
+        const cmd = String(op.script.content).trim();
+        const undo = /^kubectl -n (\S+) rollout undo deployment (\S+)$/.exec(cmd);
+        if (undo) await admit(state, rolledBack(state, undo[1]!, undo[2]!), expectErr, needle);
+        else await admit(state, kubectlObject(cmd), expectErr, needle);
       } else {
         throw new SkipCase(`chainsaw operation ${Object.keys(op).join(',')} is not simulated offline`);
       }

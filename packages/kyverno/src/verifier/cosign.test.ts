@@ -83,6 +83,18 @@ beforeAll(async () => {
       { signer: cert },
     ),
   ]);
+  // a GitHub artifact attestation: only a SLSA v1 provenance bundle referrer (keyless, logged)
+  i = await image('attested');
+  await pushBundleReferrer(
+    i.repo,
+    i.subject,
+    await dsseBundle(
+      stack,
+      bundleStatement({ digest: digests.attested!, predicateType: 'https://slsa.dev/provenance/v1', predicate: { buildDefinition: {} } }),
+      cert,
+    ),
+    'https://slsa.dev/provenance/v1',
+  );
   // cosign 3: a bundle referrer (keyless, logged)
   i = await image('bundle');
   await pushBundleReferrer(
@@ -415,6 +427,24 @@ describe('type SigstoreBundle and cosign 3 bundles', () => {
     expect((await run(wrong, [`${REG}/bundle:v1`], { trustedRoot: trustedRoot() })).rules[0]!.message).toContain(
       'sigstore bundle verification failed: no matching signatures found',
     );
+  });
+
+  it('SigstoreBundle image check: any bundle of the image counts, whatever its predicate type (as in Kyverno); the identity still must match', async () => {
+    const entry = (subject: string) => ({ keyless: { subject, issuer: ISSUER, rekor: { url: 'https://rekor.test' } } });
+    const ok = policy({ type: 'SigstoreBundle', attestors: [{ entries: [entry(WORKFLOW)] }] });
+    expect((await run(ok, [`${REG}/attested:v1`], { trustedRoot: trustedRoot() })).rules[0]!.status).toBe('pass');
+    const other = policy({
+      type: 'SigstoreBundle',
+      attestors: [{ entries: [entry('https://github.com/org/other/.github/workflows/x.yml@refs/heads/main')] }],
+    });
+    const r = await run(other, [`${REG}/attested:v1`], { trustedRoot: trustedRoot() });
+    expect(r.rules[0]!.status).toBe('fail');
+    expect(r.rules[0]!.message).toContain('no matching signatures found');
+    // without the trust material the bundle cannot verify: fail, never pass
+    expect((await run(ok, [`${REG}/attested:v1`])).rules[0]!.status).toBe('fail');
+    // type Cosign reads image signatures only: an attestation is not one
+    const cosign = policy({ attestors: [{ entries: [entry(WORKFLOW)] }] });
+    expect((await run(cosign, [`${REG}/attested:v1`], { trustedRoot: trustedRoot() })).rules[0]!.message).toContain('no signatures found');
   });
 
   it('type Cosign also reads cosign 3 bundle referrers', async () => {
