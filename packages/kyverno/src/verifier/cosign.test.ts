@@ -21,7 +21,7 @@ import { createKyvernoEngine, evaluateResource } from '../engine/engine.js';
 import type { KyvernoEngineOptions } from '../engine/types.js';
 import { policyFromObject } from '../policy/parse.js';
 import type { KubeObject, KyvernoPolicy } from '../types.js';
-import { type CosignImageVerifierOptions, cosignImageVerifier } from './cosign.js';
+import { type CosignImageVerifier, type CosignImageVerifierOptions, cosignImageVerifier } from './cosign.js';
 
 const REG = 'registry.example.com';
 const ISSUER = 'https://token.actions.githubusercontent.com';
@@ -489,6 +489,37 @@ describe('admission with a Cosign rule', () => {
     expect(ignore.allowed).toBe(true);
     const fail = (await handleAdmissionReview(review(pod(img)), engine(p('Fail')))).response!;
     expect(fail.allowed).toBe(false);
+  });
+
+  it('eight containers of one image, no cross-review cache: exactly one verification per digest per review', async () => {
+    const inner = cosignImageVerifier({ repositoryFor });
+    const calls: string[] = [];
+    const counting: CosignImageVerifier = {
+      verifyImage: (r) => {
+        calls.push(r.image);
+        return inner.verifyImage(r);
+      },
+      verifyAttestations: (r) => {
+        calls.push(`att ${r.image}`);
+        return inner.verifyAttestations(r);
+      },
+      resolveDigest: (image, signal) => inner.resolveDigest(image, signal),
+    };
+    const e = createKyvernoEngine({ policies: [policy(keys({ publicKeys: keyPem, ...noTlog }))], cosignVerifier: counting, cache: false });
+    const eight = Array.from({ length: 8 }, () => `${REG}/keyed:v1`);
+    for (let n = 1; n <= 3; n++) {
+      const res = (await handleAdmissionReview(review(pod(...eight)), e)).response!;
+      expect(res.allowed).toBe(true);
+      // every container is pinned to the verified digest
+      const ops = JSON.parse(fromUtf8(fromBase64(res.patch!))) as { path: string; value: unknown }[];
+      expect(ops.filter((o) => o.value === `${REG}/keyed:v1@${digests.keyed}`)).toHaveLength(8);
+      expect(calls).toHaveLength(n); // one more verification per review: nothing is kept between reviews
+    }
+    // two images (each four times): one verification each
+    calls.length = 0;
+    const mixed = [...Array.from({ length: 4 }, () => `${REG}/keyed:v1`), ...Array.from({ length: 4 }, () => `${REG}/annotated:v1`)];
+    expect((await handleAdmissionReview(review(pod(...mixed)), e)).response!.allowed).toBe(true);
+    expect(calls.sort()).toEqual([`${REG}/annotated:v1`, `${REG}/keyed:v1`]);
   });
 
   it('eight containers of one image: one verification per review', async () => {
