@@ -4,9 +4,11 @@
  * and COSE sign → parse → verify, tamper detection), X.509 (builder, PEM round trip, chain
  * validation), trust policy (parse, select, reject), `createVerifier().verify()` over
  * `memoryRepository()` with `memoryTrustStore()`, and Sigstore bundles (key and certificate
- * signers, Rekor v1 SETs and Rekor v2 Ed25519 checkpoints, SCTs, DSSE) over the test Sigstore stack.
+ * signers, Rekor v1 SETs and Rekor v2 Ed25519 checkpoints, SCTs, DSSE) over the test Sigstore stack,
+ * and cosign's registry forms (`signImage` → `verifyCosignSignatures` over `memoryRepository()`).
  */
 import { digestOf, encodePem, isVouchError, MediaType, utf8 } from '@vouch/core';
+import { publicKeyToPem, signerFromPkcs8, signImage, verifyCosignSignatures } from '@vouch/cosign';
 import { type EnvelopeCodec, localRawSigner } from '@vouch/envelope';
 import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';
@@ -191,5 +193,40 @@ export async function runSmoke(): Promise<SmokeResult[]> {
     );
     check(who === 'ERR_IDENTITY_UNTRUSTED', `another identity rejected (got ${who})`);
   });
+  await step(
+    'cosign: key-signed image as a Sigstore bundle referrer and in the .sig tag, verified; another key and an unsigned image rejected',
+    async () => {
+      const repo = memoryRepository();
+      const pkcs8 = async () => {
+        const pair = await generateEcdsa();
+        return new Uint8Array(await crypto.subtle.exportKey('pkcs8', pair.privateKey));
+      };
+      const signer = await signerFromPkcs8(await pkcs8());
+      const key = publicKeyToPem(signer.publicKey);
+      const trust = trustMaterialFromPem({ publicKeys: key });
+      for (const format of ['bundle', 'legacy'] as const) {
+        const digest = await pushImage(repo, `cosign ${format}`);
+        const subject = await repo.resolve(digest);
+        await signImage({ repository: repo, subject, dockerReference: SCOPE, signer, format });
+        const r = await verifyCosignSignatures({ repository: repo, reference: digest, trust, key, ignoreTlog: true });
+        const form = format === 'bundle' ? 'bundle-referrer' : 'sig-tag';
+        check(r.verified.length === 1 && r.verified[0]!.form === form && r.subject.digest === digest, `verified the ${form}`);
+        const other = publicKeyToPem((await signerFromPkcs8(await pkcs8())).publicKey);
+        const wrong = await codeOf(
+          verifyCosignSignatures({
+            repository: repo,
+            reference: digest,
+            trust: trustMaterialFromPem({ publicKeys: other }),
+            key: other,
+            ignoreTlog: true,
+          }),
+        );
+        check(wrong === 'ERR_VERIFICATION_FAILED', `another key rejected (got ${wrong})`);
+      }
+      const unsigned = await pushImage(repo, 'cosign unsigned');
+      const none = await codeOf(verifyCosignSignatures({ repository: repo, reference: unsigned, trust, key, ignoreTlog: true }));
+      check(none === 'ERR_SIGNATURE_NOT_FOUND', `unsigned image rejected (got ${none})`);
+    },
+  );
   return results;
 }
