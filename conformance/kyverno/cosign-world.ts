@@ -18,9 +18,13 @@
  * 3. **Digests.** An image built here cannot have its upstream manifest digest; every upstream
  *    digest in `UPSTREAM_DIGESTS` is replaced in the case's files (expected patches and
  *    annotations, digest references) by the digest of the image standing in for it.
- * 4. **Registry.** The references resolve to in-memory repositories: no network is used.
+ * 4. **Timestamping authority.** The `:tsa` image's signature carries an RFC 3161 timestamp from
+ *    freetsa.org upstream; here one from a TSA run by openssl on 127.0.0.1 (the test PKI server),
+ *    whose chain replaces freetsa's in the policy's `ctlog.tsaCertChain`. Without openssl that case
+ *    is skipped with the reason.
+ * 5. **Registry.** The references resolve to in-memory repositories: no network is used.
  */
-import { type Descriptor, encodePem, fromBase64, fromUtf8, MediaType, type Reference, utf8, VouchError } from '@vouch/core';
+import { type Descriptor, encodePem, fromBase64, fromUtf8, MediaType, type Reference, toBase64, utf8, VouchError } from '@vouch/core';
 import { CosignMediaType } from '@vouch/cosign';
 import { type CosignImageVerifier, type CosignKeyRequest, cosignImageVerifier } from '@vouch/kyverno';
 import { type MemoryRepository, memoryRepository, type Repository } from '@vouch/registry';
@@ -40,6 +44,7 @@ import {
   spkiOf,
   type TestSigstore,
 } from '@vouch/testing/sigstore';
+import { createTimestampRequest, requestTimestamp } from '@vouch/x509/tsp';
 
 /** The upstream public keys (their base64 SPKI, as the cases carry them) replaced here, by what they sign. */
 export const UPSTREAM_KEYS = {
@@ -50,15 +55,30 @@ export const UPSTREAM_KEYS = {
   oci11: 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEoKYkkX32oSx61B4iwKXa6llAF2dBIoL3R/9n1SJ7s00Nfkk3z4/Ar6q8el/guUmXi8akEJMxvHnvphorVUz8vQ==',
   /** ghcr.io/kyverno/test-verify-image-rollback:signed-1 and :signed-2. */
   rollback: 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEfnYaFSrs2pLp4ShcWBgMLJM6Gki/1tC5ZWN2IuJTe2RbyVrDEn1qLBXNzGKhIXbsUyO5+BuIfgMdek1pDYFZGQ==',
+  /** ghcr.io/kyverno/test-verify-image:tsa (a Rekor entry and an RFC 3161 timestamp). */
+  tsa: 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEstG5Xl7UxkQsmLUxdmS85HLgYBFyc/P/oQ22iazkKm8P0sNlaZiaZC4TSEea3oh2Pim0+wxSubhKoK+7jq9Egg==',
   /** ghcr.io/stefanprodan/podinfo:6.3.3, 6.3.4, 6.3.5 (signed with a Rekor entry: the policy does not ignore the log). */
   podinfo: 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEMKLYTatU9CUsrA5Td6jXiZTolwsxHZKwYP5XkHhU436FGDD5Zi2nVFem6AbzXWHssIQRkAI3yJgKkB4J6Qe4OQ==',
 } as const;
 
-/** Registry cases with Cosign rules that are not re-created here, and why. */
-export const NOT_RECREATED: Readonly<Record<string, string>> = {
-  'conf-vi-keyed-tsa':
-    "not re-created: its image's signature carries an RFC 3161 timestamp from freetsa.org, and @vouch/testing has no in-memory TSA to stand in for it",
-};
+/** The first line of freetsa.org's root certificate, which keyed-tsa's policy trusts in `ctlog.tsaCertChain`. */
+const FREETSA_ROOT = 'MIIH/zCCBeegAwIBAgIJAMHphhYNqOmAMA0GCSqGSIb3DQEBDQUAMIGVMREwDwYD';
+
+/** Registry cases with Cosign rules that are not re-created here, and why (given the world's options). */
+export function notRecreated(o: CosignWorldOptions): Readonly<Record<string, string>> {
+  return o.tsa
+    ? {}
+    : {
+        'conf-vi-keyed-tsa':
+          "not re-created: its image's signature carries an RFC 3161 timestamp, and without openssl there is no local TSA to stand in for freetsa.org",
+      };
+}
+
+/** Options of {@link createCosignWorld}. */
+export interface CosignWorldOptions {
+  /** A TSA on 127.0.0.1 (RFC 3161 over HTTP) and its chain (leaf first), standing in for freetsa.org. */
+  tsa?: { url: string; chainPem: string };
+}
 
 /** The upstream manifest digests the cases name, by the reference they belong to. */
 export const UPSTREAM_DIGESTS: Readonly<Record<string, string>> = {
@@ -100,7 +120,7 @@ function bodyOf(pem: string): string {
 }
 
 /** Builds the images, signatures and keys of every re-created case (one world serves them all). */
-export async function createCosignWorld(): Promise<CosignWorld> {
+export async function createCosignWorld(options: CosignWorldOptions = {}): Promise<CosignWorld> {
   const stack: TestSigstore = await createTestSigstore();
   const repos = new Map<string, MemoryRepository>();
   const digests = new Map<string, string>();
@@ -151,6 +171,23 @@ export async function createCosignWorld(): Promise<CosignWorld> {
     await cosignSignatureLayer(stack, claim(tvi, i.subject.digest), { signer: signers.oci11, log: false }),
   );
   await image(tvi, 'signed-keyless');
+  if (options.tsa) {
+    // `tsa`: key-signed with a Rekor entry and an RFC 3161 timestamp over the signature (cosign sign --timestamp-server-url)
+    i = await image(tvi, 'tsa');
+    const layer = await cosignSignatureLayer(stack, claim(tvi, i.subject.digest), { signer: signers.tsa });
+    const signature = fromBase64(layer.annotations['dev.cosignproject.cosign/signature']!);
+    const token = await requestTimestamp(options.tsa.url, await createTimestampRequest({ message: signature }), {
+      fetch: globalThis.fetch as never,
+    });
+    const stamped = {
+      ...layer,
+      annotations: {
+        ...layer.annotations,
+        'dev.sigstore.cosign/rfc3161timestamp': JSON.stringify({ SignedRFC3161Timestamp: toBase64(token.der) }),
+      },
+    };
+    await pushCosignTag(i.repo, i.subject, 'sig', [stamped]);
+  }
 
   // ghcr.io/kyverno/test-verify-image-rollback: two key-signed tags
   const rb = 'ghcr.io/kyverno/test-verify-image-rollback';
@@ -262,6 +299,7 @@ export async function createCosignWorld(): Promise<CosignWorld> {
   return {
     rewrite(text) {
       let out = rewriteKeys(text);
+      if (options.tsa) out = replacePemBlock(out, FREETSA_ROOT, options.tsa.chainPem);
       for (const [upstream, local] of digestMap) out = out.replaceAll(upstream, local);
       return out;
     },
@@ -284,6 +322,26 @@ export async function createCosignWorld(): Promise<CosignWorld> {
       return d;
     },
   };
+}
+
+/**
+ * Replaces the PEM CERTIFICATE block whose first base64 line is `firstLine` (in a YAML block
+ * scalar: every line indented alike) by `pem`, indented the same way.
+ */
+function replacePemBlock(text: string, firstLine: string, pem: string): string {
+  const at = text.indexOf(firstLine);
+  if (at < 0) return text;
+  const begin = text.lastIndexOf('-----BEGIN CERTIFICATE-----', at);
+  const lineStart = text.lastIndexOf('\n', begin) + 1;
+  const indent = text.slice(lineStart, begin);
+  const endMarker = '-----END CERTIFICATE-----';
+  const end = text.indexOf(endMarker, at) + endMarker.length;
+  const body = pem
+    .trim()
+    .split('\n')
+    .map((l, k) => (k === 0 ? l : `${indent}${l}`))
+    .join('\n');
+  return `${text.slice(0, begin)}${body}${text.slice(end)}`;
 }
 
 /** cosign 2's experimental OCI 1.1 signature: a referrer whose artifact type is cosign's signature type. */
