@@ -104,34 +104,33 @@ interface StepDef {
   run(): Promise<{ outcome: string; ok?: boolean; lines: string[]; details?: Record<string, unknown> }>;
 }
 
-/** The seed policy (`check-image-signature`) with the demo CA as its Notary attestor certificate. */
-export function demoClusterPolicy(registry: string, caPem: string): string {
+/** A Pod rule verifying every image of `registry` with one attestor entry of `type`. */
+function podRule(name: string, registry: string, type: 'Notary' | 'Cosign', entry: Record<string, unknown>): Record<string, unknown> {
+  return {
+    name,
+    match: { any: [{ resources: { kinds: ['Pod'] } }] },
+    verifyImages: [{ type, imageReferences: [`${registry}/*`], attestors: [{ count: 1, entries: [entry] }] }],
+  };
+}
+
+/** An enforcing ClusterPolicy of `rules`, as YAML. */
+function enforcingPolicy(name: string, rules: Record<string, unknown>[]): string {
   return stringify(
     {
       apiVersion: 'kyverno.io/v1',
       kind: 'ClusterPolicy',
-      metadata: { name: 'check-image-signature' },
-      spec: {
-        validationFailureAction: 'Enforce',
-        webhookTimeoutSeconds: 30,
-        failurePolicy: 'Fail',
-        rules: [
-          {
-            name: 'verify-signature',
-            match: { any: [{ resources: { kinds: ['Pod'] } }] },
-            verifyImages: [
-              {
-                type: 'Notary',
-                imageReferences: [`${registry}/*`],
-                attestors: [{ count: 1, entries: [{ certificates: { cert: caPem.trim() } }] }],
-              },
-            ],
-          },
-        ],
-      },
+      metadata: { name },
+      spec: { validationFailureAction: 'Enforce', webhookTimeoutSeconds: 30, failurePolicy: 'Fail', rules },
     },
     { lineWidth: 0 },
   );
+}
+
+/** The seed policy (`check-image-signature`) with the demo CA as its Notary attestor certificate. */
+export function demoClusterPolicy(registry: string, caPem: string): string {
+  return enforcingPolicy('check-image-signature', [
+    podRule('verify-signature', registry, 'Notary', { certificates: { cert: caPem.trim() } }),
+  ]);
 }
 
 /**
@@ -140,56 +139,16 @@ export function demoClusterPolicy(registry: string, caPem: string): string {
  * which the Cosign rule accepts with `rekor.ignoreTlog`.
  */
 export function demoNotaryAndCosignPolicy(registry: string, caPem: string, cosignPub: string): string {
-  return stringify(
-    {
-      apiVersion: 'kyverno.io/v1',
-      kind: 'ClusterPolicy',
-      metadata: { name: 'check-notary-and-cosign' },
-      spec: {
-        validationFailureAction: 'Enforce',
-        webhookTimeoutSeconds: 30,
-        failurePolicy: 'Fail',
-        rules: [
-          {
-            name: 'verify-notary',
-            match: { any: [{ resources: { kinds: ['Pod'] } }] },
-            verifyImages: [
-              {
-                type: 'Notary',
-                imageReferences: [`${registry}/*`],
-                attestors: [{ count: 1, entries: [{ certificates: { cert: caPem.trim() } }] }],
-              },
-            ],
-          },
-          {
-            name: 'verify-cosign',
-            match: { any: [{ resources: { kinds: ['Pod'] } }] },
-            verifyImages: [
-              {
-                type: 'Cosign',
-                imageReferences: [`${registry}/*`],
-                attestors: [
-                  {
-                    count: 1,
-                    entries: [
-                      {
-                        keys: {
-                          publicKeys: cosignPub.trim(),
-                          rekor: { url: 'https://rekor.sigstore.dev', ignoreTlog: true },
-                          ctlog: { ignoreSCT: true },
-                        },
-                      },
-                    ],
-                  },
-                ],
-              },
-            ],
-          },
-        ],
+  return enforcingPolicy('check-notary-and-cosign', [
+    podRule('verify-notary', registry, 'Notary', { certificates: { cert: caPem.trim() } }),
+    podRule('verify-cosign', registry, 'Cosign', {
+      keys: {
+        publicKeys: cosignPub.trim(),
+        rekor: { url: 'https://rekor.sigstore.dev', ignoreTlog: true },
+        ctlog: { ignoreSCT: true },
       },
-    },
-    { lineWidth: 0 },
-  );
+    }),
+  ]);
 }
 
 function pod(name: string, image: string): KubeObject {
