@@ -89,12 +89,13 @@ export const UPSTREAM_DIGESTS: Readonly<Record<string, string>> = {
   'ghcr.io/sigstore/cosign/cosign:v2': '33a6a55d2f1354bc989b791974cf4ee00a900ab9e4e54b393962321758eee3c6',
 };
 
-/** The OIDC issuer and workflow identities of the upstream keyless signers (from the cases' policies). */
+/** The OIDC issuer and workflow identities of the upstream keyless signers (as the cases' policies name them). */
 const GITHUB = 'https://token.actions.githubusercontent.com';
 const ID = {
   zuluImage: 'https://github.com/chipzoller/zulu/.github/workflows/slsa-generic-keyless.yaml@refs/tags/v0.0.14',
   slsaGenerator: 'https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_container_slsa3.yml@refs/heads/main',
   zuluScan: 'https://github.com/chipzoller/zulu/.github/workflows/vulnerability-scan.yaml@refs/heads/main',
+  // the case names no identity for this image beyond `subject: https://github.com/*`: a release workflow of its repository
   cosignRelease: 'https://github.com/sigstore/cosign/.github/workflows/release.yaml@refs/tags/v2.0.0',
   artifactAttestation:
     'https://github.com/vishal-chdhry/artifact-attestation-example/.github/workflows/build-attested-image.yaml@refs/heads/main',
