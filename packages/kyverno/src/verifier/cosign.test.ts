@@ -515,6 +515,14 @@ describe('admission with a Cosign rule', () => {
       expect(ops.filter((o) => o.value === `${REG}/keyed:v1@${digests.keyed}`)).toHaveLength(8);
       expect(calls).toHaveLength(n); // one more verification per review: nothing is kept between reviews
     }
+    // the same digest by tag and by digest: still one verification
+    calls.length = 0;
+    const both = [
+      ...Array.from({ length: 4 }, () => `${REG}/keyed:v1`),
+      ...Array.from({ length: 4 }, () => `${REG}/keyed@${digests.keyed}`),
+    ];
+    expect((await handleAdmissionReview(review(pod(...both)), e)).response!.allowed).toBe(true);
+    expect(calls).toHaveLength(1);
     // two images (each four times): one verification each
     calls.length = 0;
     const mixed = [...Array.from({ length: 4 }, () => `${REG}/keyed:v1`), ...Array.from({ length: 4 }, () => `${REG}/annotated:v1`)];
