@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { isVouchError } from '@vouch/core';
 import {
   applyJsonPatch,
+  buildPolicyReports,
   createKyvernoEngine,
+  evaluateResource,
   generateAutogenRules,
   handleAdmissionReview,
   type KubeObject,
@@ -96,18 +98,23 @@ function isNamespaced(kind: string): boolean {
   return !['Namespace', 'ClusterPolicy', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding'].includes(kind);
 }
 
+/** The engine options of a chainsaw run: its policies, ConfigMaps and (re-created cases) Secrets and verifier. */
+function engineOptions(state: ChainsawState) {
+  return {
+    policies: state.policies,
+    cache: false as const,
+    contextLoader: { configMap: (n: string, name: string) => state.configMaps.get(`${n}/${name}`) },
+    ...(state.world ? { cosignVerifier: state.world.verifier((n, name) => state.secrets.get(`${n}/${name}`)) } : {}),
+  };
+}
+
 async function admit(state: ChainsawState, obj: KubeObject, expectError: boolean, stderrCheck?: string): Promise<void> {
   const o = JSON.parse(JSON.stringify(obj)) as KubeObject;
   const kind = String(o.kind ?? '');
   o.metadata ??= {};
   if (isNamespaced(kind) && !o.metadata.namespace) o.metadata.namespace = TEST_NAMESPACE;
   const ns = o.metadata.namespace ?? '';
-  const options = {
-    policies: state.policies,
-    cache: false as const,
-    contextLoader: { configMap: (n: string, name: string) => state.configMaps.get(`${n}/${name}`) },
-    ...(state.world ? { cosignVerifier: state.world.verifier((n, name) => state.secrets.get(`${n}/${name}`)) } : {}),
-  };
+  const options = engineOptions(state);
   let engine: ReturnType<typeof createKyvernoEngine>;
   try {
     engine = createKyvernoEngine(options);
@@ -195,13 +202,54 @@ function policyAssertMismatch(state: ChainsawState, d: Json): string | undefined
   return subsetMismatch({ rules }, autogen);
 }
 
-function assertFile(state: ChainsawState, file: string, negate: boolean): void {
+/**
+ * The PolicyReports Kyverno's reports controller writes for the stored objects a List of
+ * PolicyReports names (by scope), computed offline: every policy evaluated on the object (both
+ * phases, as the admission and background reports do) and the responses turned into a report.
+ * Compared as a subset, without `ownerReferences` (set by Kyverno's controller, not by the report).
+ */
+async function reportMismatch(state: ChainsawState, list: Json): Promise<string | undefined> {
+  const engine = createKyvernoEngine({ ...engineOptions(state), unsupported: 'fail' });
+  for (const item of (list.items ?? []) as Json[]) {
+    if (item.kind !== 'PolicyReport') throw new SkipCase(`asserts a ${item.kind}, which the offline harness does not compute`);
+    const scope = item.scope ?? {};
+    const object = state.objects.get(`${scope.kind}/${scope.namespace ?? ''}/${scope.name}`);
+    if (!object) return `${scope.kind}/${scope.namespace ?? ''}/${scope.name} does not exist`;
+    const r = await evaluateResource(engine, { resource: object, operation: 'CREATE' });
+    // one result per policy and rule, as Kyverno's report aggregation keeps them: a verifyImages rule's
+    // verification (phase 1) stands for it, not its digest/required check of phase 2
+    const seen = new Set<string>();
+    const responses = [...r.verifyImages.responses, ...r.validation].map((p) => ({
+      ...p,
+      rules: p.rules.filter((x) => {
+        const key = `${p.policy.metadata.name}/${x.name}`;
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      }),
+    }));
+    const reports = buildPolicyReports(responses.filter((p) => p.rules.length > 0));
+    const expected = structuredClone(item);
+    delete expected.metadata?.ownerReferences;
+    const mismatches = reports.map((rep) => subsetMismatch(JSON.parse(JSON.stringify(rep)), expected));
+    if (!mismatches.includes(undefined)) return `PolicyReport of ${scope.kind}/${scope.name}: ${mismatches[0] ?? 'no report'}`;
+  }
+  return undefined;
+}
+
+async function assertFile(state: ChainsawState, file: string, negate: boolean): Promise<void> {
   for (const d of docs(readTemplated(state, file))) {
     let mismatch: string | undefined;
     if (d.kind === 'List' || /PolicyReport$/.test(String(d.kind))) {
-      throw new SkipCase(
-        `asserts ${d.kind === 'List' ? 'a list of PolicyReports' : d.kind} written by Kyverno's reports controller, which the offline harness does not run`,
-      );
+      if (!state.world || d.kind !== 'List') {
+        throw new SkipCase(
+          `asserts ${d.kind === 'List' ? 'a list of PolicyReports' : d.kind} written by Kyverno's reports controller, which the offline harness does not run`,
+        );
+      }
+      mismatch = await reportMismatch(state, d);
+      if (!negate && mismatch) throw new Error(`assert ${file}: ${mismatch}`);
+      if (negate && !mismatch) throw new Error(`error ${file}: the reports unexpectedly match`);
+      continue;
     }
     if (d.kind === 'ClusterPolicy' || d.kind === 'Policy') mismatch = policyAssertMismatch(state, d);
     else if (d.kind === 'CustomResourceDefinition') continue;
@@ -291,9 +339,9 @@ export async function runChainsawDir(dir: string, world?: CosignWorld): Promise<
         await applyFile(state, o.file, expectsError(o));
       } else if (op.assert) {
         if (!op.assert.file) throw new SkipCase('inline chainsaw assert is not simulated offline');
-        assertFile(state, op.assert.file, false);
+        await assertFile(state, op.assert.file, false);
       } else if (op.error) {
-        assertFile(state, op.error.file, true);
+        await assertFile(state, op.error.file, true);
       } else if (op.script) {
         const check = op.script.check ?? {};
         const expectErr = check['($error != null)'] === true;
