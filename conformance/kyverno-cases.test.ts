@@ -10,9 +10,10 @@ import { note } from './notes.js';
 
 // Replays ../shared/kyverno-cases (Kyverno's own fixtures) through @vouch/kyverno. One `it` per case
 // (engine tables: one per row); cases that need a registry or a Kyverno feature vouch does not
-// implement are skipped with the reason. The cases whose images upstream pulls from ghcr.io and
-// verifies with Cosign rules run against images re-created and signed locally (see
-// kyverno/cosign-world.ts for the substitutions: keys, public-good trust, digests).
+// implement are skipped with the reason. The cases whose images upstream pulls from ghcr.io run
+// against images re-created and signed locally — Cosign and SigstoreBundle signatures and
+// attestations, the Notary signature (not the Notary attestations) — see kyverno/cosign-world.ts
+// for the substitutions: keys, certificates, public-good trust, TSA, digests.
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const shared = process.env.VOUCH_SHARED_DIR ?? resolve(repo, '../shared');
@@ -72,7 +73,7 @@ if (!existsSync(indexPath)) {
         const file = c.files[0]!;
         const table = JSON.parse(readFileSync(join(root, c.dir, file), 'utf8'));
         describe(c.id, () => {
-          for (const row of tableRows(file, table)) {
+          for (const row of tableRows(file, table, async () => (await localWorld()).world)) {
             it(row.name, async (ctx) => {
               if (row.skip) skipWith(ctx, 'engine-table', row.skip);
               await row.run!();
@@ -83,8 +84,6 @@ if (!existsSync(indexPath)) {
       }
       it(c.id, async (ctx) => {
         if (c.category === 'ivpol') skipWith(ctx, c.id, 'ImageValidatingPolicy (policies.kyverno.io) is not implemented by vouch');
-        if (c.needsRegistry && c.category === 'verifyImages-notary')
-          skipWith(ctx, c.id, 'needs internet: Notary signatures of ghcr.io images (not re-created locally)');
         const dir = join(root, c.dir);
         // registry cases with Cosign (or no) attestors: against the locally re-created images
         const local = c.needsRegistry ? await localWorld() : undefined;

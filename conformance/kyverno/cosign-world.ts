@@ -22,11 +22,25 @@
  *    freetsa.org upstream; here one from a TSA run by openssl on 127.0.0.1 (the test PKI server),
  *    whose chain replaces freetsa's in the policy's `ctlog.tsaCertChain`. Without openssl that case
  *    is skipped with the reason.
- * 5. **Registry.** The references resolve to in-memory repositories: no network is used.
+ * 5. **Notary.** `ghcr.io/kyverno/test-verify-image:signed` also carries a Notary signature (JWS)
+ *    by a local test PKI; the certificate the Notary cases trust (notation's test certificate,
+ *    `UPSTREAM_NOTARY_CERT`) is replaced by that PKI's root. Only the Notary signature is
+ *    re-created, not the Notary attestations (SBOM, scans) some cases verify.
+ * 6. **Registry.** The references resolve to in-memory repositories: no network is used.
  */
 import { type Descriptor, encodePem, fromBase64, fromUtf8, MediaType, type Reference, toBase64, utf8, VouchError } from '@vouch/core';
 import { CosignMediaType } from '@vouch/cosign';
-import { type CosignImageVerifier, type CosignKeyRequest, cosignImageVerifier } from '@vouch/kyverno';
+import { localRawSigner } from '@vouch/envelope';
+import { cose } from '@vouch/envelope/cose';
+import { jws } from '@vouch/envelope/jws';
+import {
+  type CosignImageVerifier,
+  type CosignKeyRequest,
+  cosignImageVerifier,
+  type NotaryImageVerifier,
+  notationImageVerifier,
+} from '@vouch/kyverno';
+import { sign } from '@vouch/notation';
 import { type MemoryRepository, memoryRepository, type Repository } from '@vouch/registry';
 import { parseTrustedRoot } from '@vouch/sigstore';
 import { pushTestImage } from '@vouch/testing';
@@ -44,6 +58,7 @@ import {
   spkiOf,
   type TestSigstore,
 } from '@vouch/testing/sigstore';
+import { certificatesToPem, createTestPki } from '@vouch/x509';
 import { createTimestampRequest, requestTimestamp } from '@vouch/x509/tsp';
 
 /** The upstream public keys (their base64 SPKI, as the cases carry them) replaced here, by what they sign. */
@@ -61,17 +76,34 @@ export const UPSTREAM_KEYS = {
   podinfo: 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEMKLYTatU9CUsrA5Td6jXiZTolwsxHZKwYP5XkHhU436FGDD5Zi2nVFem6AbzXWHssIQRkAI3yJgKkB4J6Qe4OQ==',
 } as const;
 
+/** The first line of the certificate the Notary cases trust (notation's test certificate, CN=test,O=Notary). */
+export const UPSTREAM_NOTARY_CERT = 'MIIDTTCCAjWgAwIBAgIJAPI+zAzn4s0xMA0GCSqGSIb3DQEBCwUAMEwxCzAJBgNV';
+
 /** The first line of freetsa.org's root certificate, which keyed-tsa's policy trusts in `ctlog.tsaCertChain`. */
 const FREETSA_ROOT = 'MIIH/zCCBeegAwIBAgIJAMHphhYNqOmAMA0GCSqGSIb3DQEBDQUAMIGVMREwDwYD';
 
-/** Registry cases with Cosign rules that are not re-created here, and why (given the world's options). */
+/** Why the cases verifying Notary attestations of the test image are skipped. */
+export const NOTARY_ATTESTATIONS_NOT_RECREATED =
+  'needs internet: verifies Notary attestations (SBOM, vulnerability scans) of ghcr.io/kyverno/test-verify-image, which are not re-created locally (its Notary signature is)';
+
+/** Registry cases that are not re-created here, and why (given the world's options). */
 export function notRecreated(o: CosignWorldOptions): Readonly<Record<string, string>> {
-  return o.tsa
-    ? {}
-    : {
-        'conf-vi-keyed-tsa':
-          "not re-created: its image's signature carries an RFC 3161 timestamp, and without openssl there is no local TSA to stand in for freetsa.org",
-      };
+  const attestations = NOTARY_ATTESTATIONS_NOT_RECREATED;
+  return {
+    'conf-vi-multiple-image-verification-attestations-fail': attestations,
+    'conf-vi-multiple-image-verification-attestations-pass': attestations,
+    'conf-vi-multiple-image-verification-attestations-trivy-vex-fail': attestations,
+    'conf-vi-multiple-image-verification-attestations-trivy-vex-pass': attestations,
+    'conf-vi-notary-attestation-verification': attestations,
+    'conf-vi-notary-image-verification-secret-from-policy':
+      'needs internet: a private ghcr.io image read with registry credentials from a Secret (imageRegistryCredentials)',
+    ...(o.tsa
+      ? {}
+      : {
+          'conf-vi-keyed-tsa':
+            "not re-created: its image's signature carries an RFC 3161 timestamp, and without openssl there is no local TSA to stand in for freetsa.org",
+        }),
+  };
 }
 
 /** Options of {@link createCosignWorld}. */
@@ -105,6 +137,10 @@ const ID = {
 export interface CosignWorld {
   /** The case file's text with the substitutions applied (keys, digests). */
   rewrite(text: string): string;
+  /** The Notary verifier over the local images. */
+  notaryVerifier(): NotaryImageVerifier;
+  /** Every string of `value` (parsed JSON/YAML) with the substitutions applied (PEM blocks in plain strings). */
+  rewriteValue<T>(value: T): T;
   /** A verifier over the local images; `secret` resolves `keys.secret` (a Secret's `cosign.pub`, base64). */
   verifier(secret?: (namespace: string, name: string) => Record<string, string> | undefined): CosignImageVerifier;
   /** The local digest standing in for an upstream reference of `UPSTREAM_DIGESTS` (tests). */
@@ -189,6 +225,15 @@ export async function createCosignWorld(options: CosignWorldOptions = {}): Promi
     };
     await pushCosignTag(i.repo, i.subject, 'sig', [stamped]);
   }
+
+  // Notary: test-verify-image:signed signed by a local PKI (JWS), in place of notation's test certificate
+  const pki = await createTestPki({ keySpec: 'EC-256', name: 'kyverno cases' });
+  const notaryRoot = certificatesToPem([pki.root.certificate]);
+  await sign(`${tvi}@${digests.get(`${tvi}:signed`)}`, {
+    repository: repo(tvi),
+    signer: localRawSigner(pki.leaf.privateKey, pki.chain),
+    envelope: jws,
+  });
 
   // ghcr.io/kyverno/test-verify-image-rollback: two key-signed tags
   const rb = 'ghcr.io/kyverno/test-verify-image-rollback';
@@ -301,8 +346,21 @@ export async function createCosignWorld(options: CosignWorldOptions = {}): Promi
     rewrite(text) {
       let out = rewriteKeys(text);
       if (options.tsa) out = replacePemBlock(out, FREETSA_ROOT, options.tsa.chainPem);
+      out = replacePemBlock(out, UPSTREAM_NOTARY_CERT, notaryRoot);
       for (const [upstream, local] of digestMap) out = out.replaceAll(upstream, local);
       return out;
+    },
+    rewriteValue<T>(value: T): T {
+      const walk = (v: unknown): unknown => {
+        if (typeof v === 'string') return this.rewrite(v);
+        if (Array.isArray(v)) return v.map(walk);
+        if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+        return v;
+      };
+      return walk(value) as T;
+    },
+    notaryVerifier() {
+      return notationImageVerifier({ repositoryFor, envelopes: [jws, cose], revocation: false });
     },
     verifier(secret) {
       return cosignImageVerifier({

@@ -61,7 +61,10 @@ export async function runKyvernoTestDir(dir: string, world?: CosignWorld): Promi
   const test = parseKyvernoTest(read('kyverno-test.yaml'));
   const policies = test.policies.flatMap((f) => parsePolicies(read(f), { source: f, ignoreOtherKinds: true }));
   checkSupported(policies);
-  const res = await runKyvernoTest(test, { readFile: read, ...(world ? { cosignVerifier: world.verifier() } : {}) });
+  const res = await runKyvernoTest(test, {
+    readFile: read,
+    ...(world ? { verifier: world.notaryVerifier(), cosignVerifier: world.verifier() } : {}),
+  });
   const bad = res.rows.filter((r) => r.result !== 'Pass');
   if (Object.keys(res.invalidPolicies).length > 0) throw new Error(`invalid policies: ${JSON.stringify(res.invalidPolicies)}`);
   if (res.rows.length === 0) throw new Error('no result rows');
@@ -104,12 +107,27 @@ function engineOptions(state: ChainsawState) {
     policies: state.policies,
     cache: false as const,
     contextLoader: { configMap: (n: string, name: string) => state.configMaps.get(`${n}/${name}`) },
-    ...(state.world ? { cosignVerifier: state.world.verifier((n, name) => state.secrets.get(`${n}/${name}`)) } : {}),
+    ...(state.world
+      ? { verifier: state.world.notaryVerifier(), cosignVerifier: state.world.verifier((n, name) => state.secrets.get(`${n}/${name}`)) }
+      : {}),
   };
+}
+
+/** What the API server's own validation rejects before any webhook runs (the part the cases rely on). */
+function apiServerRejects(o: KubeObject): string | undefined {
+  if (o.kind !== 'Pod') return undefined;
+  const names = ((o.spec as Json | undefined)?.containers ?? []).map((c: Json) => c.name);
+  const dup = names.find((n: unknown, i: number) => names.indexOf(n) !== i);
+  return dup === undefined ? undefined : `Pod "${o.metadata?.name}" is invalid: spec.containers: Duplicate value: "${dup}"`;
 }
 
 async function admit(state: ChainsawState, obj: KubeObject, expectError: boolean, stderrCheck?: string): Promise<void> {
   const o = JSON.parse(JSON.stringify(obj)) as KubeObject;
+  const invalid = apiServerRejects(o);
+  if (invalid) {
+    if (!expectError) throw new Error(`the API server rejects ${objKey(o)}: ${invalid}`);
+    return;
+  }
   const kind = String(o.kind ?? '');
   o.metadata ??= {};
   if (isNamespaced(kind) && !o.metadata.namespace) o.metadata.namespace = TEST_NAMESPACE;
