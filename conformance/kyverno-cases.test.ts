@@ -3,8 +3,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, it } from 'vitest';
 import { type PkiHttpServer, requireOpenssl, startPkiServer } from '../packages/node/src/testing/services.js';
-import { type CosignWorld, type CosignWorldOptions, createCosignWorld, notRecreated } from './kyverno/cosign-world.js';
 import { runChainsawDir, runKyvernoTestDir, SkipCase } from './kyverno/dirs.js';
+import { type CaseWorld, type CaseWorldOptions, createCaseWorld, notRecreated } from './kyverno/recreated-images.js';
 import { tableRows } from './kyverno/tables.js';
 import { note } from './notes.js';
 
@@ -12,7 +12,7 @@ import { note } from './notes.js';
 // (engine tables: one per row); cases that need a registry or a Kyverno feature vouch does not
 // implement are skipped with the reason. The cases whose images upstream pulls from ghcr.io run
 // against images re-created and signed locally — Cosign and SigstoreBundle signatures and
-// attestations, the Notary signature (not the Notary attestations) — see kyverno/cosign-world.ts
+// attestations, the Notary signature (not the Notary attestations) — see kyverno/recreated-images.ts
 // for the substitutions: keys, certificates, public-good trust, TSA, digests.
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -43,14 +43,14 @@ if (!existsSync(indexPath)) {
   const index = JSON.parse(readFileSync(indexPath, 'utf8')) as CaseEntry[];
   // The world of the re-created Cosign cases, made once on first use. Its TSA (openssl behind the test
   // PKI server on 127.0.0.1) only stamps one signature while the world is built, then stops.
-  let world: Promise<{ world: CosignWorld; options: CosignWorldOptions }> | undefined;
+  let world: Promise<{ world: CaseWorld; options: CaseWorldOptions }> | undefined;
   let pkiServer: PkiHttpServer | undefined;
   afterAll(async () => {
     await pkiServer?.stop();
   });
   const localWorld = () => {
     world ??= (async () => {
-      const options: CosignWorldOptions = {};
+      const options: CaseWorldOptions = {};
       if (await requireOpenssl('the re-created keyed-tsa case (a local TSA)')) {
         pkiServer = await startPkiServer();
         const tsa = await pkiServer.addPki('tsa', 'p256');
@@ -58,7 +58,7 @@ if (!existsSync(indexPath)) {
         options.tsa = { url: `${pkiServer.url}/tsa/tsa`, chainPem };
       }
       try {
-        return { world: await createCosignWorld(options), options };
+        return { world: await createCaseWorld(options), options };
       } finally {
         await pkiServer?.stop();
         pkiServer = undefined;

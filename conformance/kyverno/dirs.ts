@@ -16,7 +16,7 @@ import {
   runKyvernoTest,
   unsupportedValidateFeatures,
 } from '@vouch/kyverno';
-import type { CosignWorld } from './cosign-world.js';
+import type { CaseWorld } from './recreated-images.js';
 import { subsetMismatch } from './util.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: upstream YAML fixtures are untyped
@@ -56,7 +56,7 @@ export function checkSupported(policies: readonly KyvernoPolicy[]): void {
  * Runs a `kyverno test` directory; throws on any failing row. With `world`, the files are read
  * through its substitutions and Cosign attestors verify against its local images.
  */
-export async function runKyvernoTestDir(dir: string, world?: CosignWorld): Promise<void> {
+export async function runKyvernoTestDir(dir: string, world?: CaseWorld): Promise<void> {
   const read = (p: string) => (world ? world.rewrite(readFileSync(join(dir, p), 'utf8')) : readFileSync(join(dir, p), 'utf8'));
   const test = parseKyvernoTest(read('kyverno-test.yaml'));
   const policies = test.policies.flatMap((f) => parsePolicies(read(f), { source: f, ignoreOtherKinds: true }));
@@ -85,7 +85,7 @@ interface ChainsawState {
   history: Map<string, KubeObject[]>;
   /** Secrets by `namespace/name` (their `data`, base64 values). */
   secrets: Map<string, Record<string, string>>;
-  world?: CosignWorld;
+  world?: CaseWorld;
 }
 
 function objKey(o: KubeObject): string {
@@ -327,7 +327,7 @@ function rolledBack(state: ChainsawState, namespace: string, name: string): Kube
  * applied object goes through `handleAdmissionReview` as kubernetes-admin, asserts compare stored
  * objects (subset) and policy autogen status.
  */
-export async function runChainsawDir(dir: string, world?: CosignWorld): Promise<void> {
+export async function runChainsawDir(dir: string, world?: CaseWorld): Promise<void> {
   const test = docs(readFileSync(join(dir, 'chainsaw-test.yaml'), 'utf8'))[0]!;
   const state: ChainsawState = {
     testName: test.metadata.name,

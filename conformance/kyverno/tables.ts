@@ -32,7 +32,7 @@ import {
   verifyAndPatchImages,
   wildcardMatch,
 } from '@vouch/kyverno';
-import { type CosignWorld, NOTARY_ATTESTATIONS_NOT_RECREATED } from './cosign-world.js';
+import { type CaseWorld, NOTARY_ATTESTATIONS_NOT_RECREATED } from './recreated-images.js';
 import { assertEqual, assertTrue, subsetMismatch } from './util.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: upstream JSON tables are untyped
@@ -333,7 +333,7 @@ const NOTARY_SIGNATURE_ROWS = new Set([
   'Test_changePolicyCacheVerificationNotary',
 ]);
 
-function imageVerifyEngineRows(t: Json, world?: () => Promise<CosignWorld>): CaseRow[] {
+function imageVerifyEngineRows(t: Json, world?: () => Promise<CaseWorld>): CaseRow[] {
   return t.cases.map((c: Json) => {
     const local = c.needsRegistry && world && NOTARY_SIGNATURE_ROWS.has(c.id);
     if (c.needsRegistry && !local) {
@@ -376,7 +376,7 @@ function imageVerifyEngineRows(t: Json, world?: () => Promise<CosignWorld>): Cas
 }
 
 /** Rows of one engine table file, by file name; `world` re-creates the images registry rows need. */
-export function tableRows(file: string, table: Json, world?: () => Promise<CosignWorld>): CaseRow[] {
+export function tableRows(file: string, table: Json, world?: () => Promise<CaseWorld>): CaseRow[] {
   switch (file) {
     case 'wildcard_match.json':
       return wildcardRows(table);

@@ -1,5 +1,5 @@
 /**
- * The world behind the re-created Kyverno Cosign cases (kyverno/cosign-world.ts) does what the
+ * The world behind the re-created Kyverno registry cases (kyverno/recreated-images.ts) does what the
  * cases rely on: the substituted keys verify the local signatures and the upstream ones do not,
  * digests and keys are rewritten in place, unknown images fail without a network call.
  */
@@ -8,9 +8,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createKyvernoEngine, evaluateResource, parsePolicies } from '@vouch/kyverno';
 import { describe, expect, it } from 'vitest';
-import { createCosignWorld, UPSTREAM_DIGESTS, UPSTREAM_KEYS, UPSTREAM_NOTARY_CERT } from './kyverno/cosign-world.js';
+import { createCaseWorld, UPSTREAM_DIGESTS, UPSTREAM_KEYS, UPSTREAM_NOTARY_CERT } from './kyverno/recreated-images.js';
 
-const world = await createCosignWorld();
+const world = await createCaseWorld();
 
 const keyed = (key: string, split = true) => ({
   form: 'keys' as const,

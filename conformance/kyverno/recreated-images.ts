@@ -1,10 +1,10 @@
 /**
- * Kyverno's Cosign cases re-created offline: the images its chainsaw and `kyverno test` cases pull
+ * Kyverno's registry cases re-created offline: the images its chainsaw and `kyverno test` cases pull
  * from ghcr.io are built here, in memory, under the same references, and signed the way their
  * upstream signatures were made (cosign's `.sig` / `.att` tags, OCI 1.1 signature referrers,
- * Sigstore bundle referrers) over the in-memory Sigstore stack of @vouch/testing/sigstore. The
- * cases then run with their own policies and their own expected results, with these substitutions
- * (nothing else in a case's files is changed):
+ * Sigstore bundle referrers over the in-memory Sigstore stack of @vouch/testing/sigstore; a Notary
+ * JWS signature). The cases then run with their own policies and their own expected results, with
+ * these substitutions (nothing else in a case's files is changed):
  *
  * 1. **Keys.** We do not hold the private keys behind the upstream public keys. Every upstream key
  *    listed in `UPSTREAM_KEYS` is replaced, wherever it appears (a policy's `publicKeys`, a
@@ -87,7 +87,7 @@ export const NOTARY_ATTESTATIONS_NOT_RECREATED =
   'needs internet: verifies Notary attestations (SBOM, vulnerability scans) of ghcr.io/kyverno/test-verify-image, which are not re-created locally (its Notary signature is)';
 
 /** Registry cases that are not re-created here, and why (given the world's options). */
-export function notRecreated(o: CosignWorldOptions): Readonly<Record<string, string>> {
+export function notRecreated(o: CaseWorldOptions): Readonly<Record<string, string>> {
   const attestations = NOTARY_ATTESTATIONS_NOT_RECREATED;
   return {
     'conf-vi-multiple-image-verification-attestations-fail': attestations,
@@ -106,8 +106,8 @@ export function notRecreated(o: CosignWorldOptions): Readonly<Record<string, str
   };
 }
 
-/** Options of {@link createCosignWorld}. */
-export interface CosignWorldOptions {
+/** Options of {@link createCaseWorld}. */
+export interface CaseWorldOptions {
   /** A TSA on 127.0.0.1 (RFC 3161 over HTTP) and its chain (leaf first), standing in for freetsa.org. */
   tsa?: { url: string; chainPem: string };
 }
@@ -134,7 +134,7 @@ const ID = {
 } as const;
 
 /** What a case needs from the world: the rewrite of its files and a verifier over the local images. */
-export interface CosignWorld {
+export interface CaseWorld {
   /** The case file's text with the substitutions applied (keys, digests). */
   rewrite(text: string): string;
   /** The Notary verifier over the local images. */
@@ -157,7 +157,7 @@ function bodyOf(pem: string): string {
 }
 
 /** Builds the images, signatures and keys of every re-created case (one world serves them all). */
-export async function createCosignWorld(options: CosignWorldOptions = {}): Promise<CosignWorld> {
+export async function createCaseWorld(options: CaseWorldOptions = {}): Promise<CaseWorld> {
   const stack: TestSigstore = await createTestSigstore();
   const repos = new Map<string, MemoryRepository>();
   const digests = new Map<string, string>();
