@@ -342,17 +342,19 @@ export async function createCaseWorld(options: CaseWorldOptions = {}): Promise<C
     return r;
   }
 
+  const rewrite = (text: string): string => {
+    let out = rewriteKeys(text);
+    if (options.tsa) out = replacePemBlock(out, FREETSA_ROOT, options.tsa.chainPem);
+    out = replacePemBlock(out, UPSTREAM_NOTARY_CERT, notaryRoot);
+    for (const [upstream, local] of digestMap) out = out.replaceAll(upstream, local);
+    return out;
+  };
+
   return {
-    rewrite(text) {
-      let out = rewriteKeys(text);
-      if (options.tsa) out = replacePemBlock(out, FREETSA_ROOT, options.tsa.chainPem);
-      out = replacePemBlock(out, UPSTREAM_NOTARY_CERT, notaryRoot);
-      for (const [upstream, local] of digestMap) out = out.replaceAll(upstream, local);
-      return out;
-    },
+    rewrite,
     rewriteValue<T>(value: T): T {
       const walk = (v: unknown): unknown => {
-        if (typeof v === 'string') return this.rewrite(v);
+        if (typeof v === 'string') return rewrite(v);
         if (Array.isArray(v)) return v.map(walk);
         if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
         return v;
