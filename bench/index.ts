@@ -1,4 +1,5 @@
 import { benchAdmissionRegistryDown, benchAdmissionVerifications, benchAdmissionWarm } from './admission.js';
+import { benchAdmissionCosign } from './admission-cosign.js';
 import { benchBlob } from './blob.js';
 import { apiServerRole, benchRegistryRequests, benchScan10k } from './controller.js';
 import { benchCosignVerifyWarm } from './cosign-verify-warm.js';
@@ -21,6 +22,7 @@ const benches: Record<string, () => Promise<void>> = {
   'admission-warm-p99-ms': benchAdmissionWarm,
   'admission-verifications-per-review': benchAdmissionVerifications,
   'admission-registry-down-peak-rss-mib': benchAdmissionRegistryDown,
+  'admission-cosign-review-vs-verify': () => benchAdmissionCosign('admission-cosign-review-vs-verify'),
   'scan-10k-pods-peak-rss-mib': benchScan10k,
   'controller-registry-requests-per-verification': benchRegistryRequests,
   'webhook-inprocess-cpu-vs-bare': benchWebhookInProcess,

@@ -4,12 +4,16 @@
  * and COSE sign → parse → verify, tamper detection), X.509 (builder, PEM round trip, chain
  * validation), trust policy (parse, select, reject), `createVerifier().verify()` over
  * `memoryRepository()` with `memoryTrustStore()`, and Sigstore bundles (key and certificate
- * signers, Rekor v1 SETs and Rekor v2 Ed25519 checkpoints, SCTs, DSSE) over the test Sigstore stack.
+ * signers, Rekor v1 SETs and Rekor v2 Ed25519 checkpoints, SCTs, DSSE) over the test Sigstore stack,
+ * cosign's registry forms (`signImage` → `verifyCosignSignatures` over `memoryRepository()`), and a
+ * Kyverno `type: Cosign` rule judging AdmissionReviews (`@vouch/kyverno`).
  */
-import { digestOf, encodePem, isVouchError, MediaType, utf8 } from '@vouch/core';
+import { digestOf, encodePem, fromBase64, fromUtf8, isVouchError, MediaType, utf8 } from '@vouch/core';
+import { publicKeyToPem, signerFromPkcs8, signImage, verifyCosignSignatures } from '@vouch/cosign';
 import { type EnvelopeCodec, localRawSigner } from '@vouch/envelope';
 import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';
+import { cosignImageVerifier, createKyvernoEngine, handleAdmissionReview, policyFromObject } from '@vouch/kyverno';
 import { createVerifier, sign } from '@vouch/notation';
 import { type MemoryRepository, memoryRepository } from '@vouch/registry';
 import { parseTrustedRoot, trustMaterialFromPem, verifyBundle } from '@vouch/sigstore';
@@ -193,6 +197,100 @@ export async function runSmoke(): Promise<SmokeResult[]> {
       verifyBundle(await messageBundle(stack, artifact, signer), { artifact, trust, identity: { subject: 'x@example.com' } }),
     );
     check(who === 'ERR_IDENTITY_UNTRUSTED', `another identity rejected (got ${who})`);
+  });
+  await step(
+    'cosign: key-signed image as a Sigstore bundle referrer and in the .sig tag, verified; another key and an unsigned image rejected',
+    async () => {
+      const repo = memoryRepository();
+      const pkcs8 = async () => {
+        const pair = await generateEcdsa();
+        return new Uint8Array(await crypto.subtle.exportKey('pkcs8', pair.privateKey));
+      };
+      const signer = await signerFromPkcs8(await pkcs8());
+      const key = publicKeyToPem(signer.publicKey);
+      const trust = trustMaterialFromPem({ publicKeys: key });
+      for (const format of ['bundle', 'legacy'] as const) {
+        const digest = await pushImage(repo, `cosign ${format}`);
+        const subject = await repo.resolve(digest);
+        await signImage({ repository: repo, subject, dockerReference: SCOPE, signer, format });
+        const r = await verifyCosignSignatures({ repository: repo, reference: digest, trust, key, ignoreTlog: true });
+        const form = format === 'bundle' ? 'bundle-referrer' : 'sig-tag';
+        check(r.verified.length === 1 && r.verified[0]!.form === form && r.subject.digest === digest, `verified the ${form}`);
+        const other = publicKeyToPem((await signerFromPkcs8(await pkcs8())).publicKey);
+        const wrong = await codeOf(
+          verifyCosignSignatures({
+            repository: repo,
+            reference: digest,
+            trust: trustMaterialFromPem({ publicKeys: other }),
+            key: other,
+            ignoreTlog: true,
+          }),
+        );
+        check(wrong === 'ERR_VERIFICATION_FAILED', `another key rejected (got ${wrong})`);
+      }
+      const unsigned = await pushImage(repo, 'cosign unsigned');
+      const none = await codeOf(verifyCosignSignatures({ repository: repo, reference: unsigned, trust, key, ignoreTlog: true }));
+      check(none === 'ERR_SIGNATURE_NOT_FOUND', `unsigned image rejected (got ${none})`);
+    },
+  );
+  await step('kyverno: a type Cosign rule admits the signed Pod with its digest pinned and denies the unsigned one', async () => {
+    const repo = memoryRepository();
+    const signer = await signerFromPkcs8(new Uint8Array(await crypto.subtle.exportKey('pkcs8', (await generateEcdsa()).privateKey)));
+    const unsigned = await pushImage(repo, 'kyverno unsigned');
+    const signed = await pushImage(repo, 'kyverno signed'); // pushed last: it holds the tag v1
+    await signImage({ repository: repo, subject: await repo.resolve(signed), dockerReference: SCOPE, signer });
+    const policy = policyFromObject({
+      apiVersion: 'kyverno.io/v1',
+      kind: 'ClusterPolicy',
+      metadata: { name: 'cosign' },
+      spec: {
+        rules: [
+          {
+            name: 'verify',
+            match: { any: [{ resources: { kinds: ['Pod'] } }] },
+            verifyImages: [
+              {
+                imageReferences: [`${SCOPE}*`],
+                failureAction: 'Enforce',
+                attestors: [
+                  { entries: [{ keys: { publicKeys: publicKeyToPem(signer.publicKey), rekor: { url: 'x', ignoreTlog: true } } }] },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+    });
+    const engine = createKyvernoEngine({ policies: [policy], cosignVerifier: cosignImageVerifier({ repositoryFor: () => repo }) });
+    const admit = async (image: string) =>
+      (
+        await handleAdmissionReview(
+          {
+            apiVersion: 'admission.k8s.io/v1',
+            kind: 'AdmissionReview',
+            request: {
+              uid: image,
+              kind: { group: '', version: 'v1', kind: 'Pod' },
+              namespace: 'default',
+              operation: 'CREATE',
+              userInfo: { username: 'smoke' },
+              object: {
+                apiVersion: 'v1',
+                kind: 'Pod',
+                metadata: { name: 'p', namespace: 'default' },
+                spec: { containers: [{ name: 'c', image }] },
+              },
+            },
+          },
+          engine,
+        )
+      ).response!;
+    const ok = await admit(`${SCOPE}:v1`);
+    check(ok.allowed === true, `signed Pod admitted (${ok.status?.message ?? ''})`);
+    const patch = fromUtf8(fromBase64(ok.patch ?? ''));
+    check(patch.includes(`${SCOPE}:v1@${signed}`), 'the tag pinned to the verified digest');
+    const denied = await admit(`${SCOPE}@${unsigned}`);
+    check(denied.allowed === false && /no signatures found/.test(denied.status?.message ?? ''), 'unsigned Pod denied: no signatures found');
   });
   return results;
 }

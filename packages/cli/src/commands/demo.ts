@@ -31,7 +31,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('demo')
     .description(
-      'Run the end-to-end story: build an image, sign it (JWS and COSE), verify it against a trust policy, and let the Kyverno policy check-image-signature admit or deny Pods. No services, no network (unless --registry)',
+      'Run the end-to-end story: build an image, sign it (JWS and COSE), verify it against a trust policy, and let the Kyverno policy check-image-signature admit or deny Pods; then sign it with a cosign key too and judge Pods by a policy with a Notary and a Cosign rule. No services, no network (unless --registry)',
     )
     .option('--dir <dir>', 'directory for the demo files (OCI layouts, keys, trust policy, Kyverno policy); default: a temporary directory')
     .option('--keep', 'keep the temporary directory (always kept with --dir)')

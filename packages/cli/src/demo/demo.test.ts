@@ -47,6 +47,9 @@ const EXPECTED = [
   ['admit-signed', 'admitted'],
   ['deny-unsigned', 'denied'],
   ['deny-tampered', 'denied'],
+  ['sign-cosign', 'signed'],
+  ['admit-notary-and-cosign', 'admitted'],
+  ['deny-unsigned-both', 'denied'],
 ];
 
 function checkReport(report: Json, registry: string): void {
@@ -86,6 +89,22 @@ function checkReport(report: Json, registry: string): void {
   expect(tampered.status.message).toContain('resource Pod/default/tampered-app was blocked due to the following policies');
   expect(tampered.status.message).toContain(`failed to verify image ${registry}/demo/tampered:v1`);
   expect(tampered.status.message).toMatch(/altered|integrity/);
+  // the Cosign leg: a bundle referrer signed with the demo's cosign key; the policy with a Notary
+  // and a Cosign rule admits the signed Pod (pinned once) and denies the unsigned one on both rules
+  expect(step('sign-cosign').details.format).toBe('bundle');
+  const both = step('admit-notary-and-cosign').details;
+  expect(both.allowed).toBe(true);
+  expect(both.pinnedImage).toBe(`${registry}/demo/app:v1@${digest}`);
+  expect(both.patch.filter((p: Json) => p.path === '/spec/containers/0/image')).toHaveLength(1);
+  const deniedBoth = step('deny-unsigned-both').details;
+  expect(deniedBoth.allowed).toBe(false);
+  expect(deniedBoth.status.message).toContain('resource Pod/default/unsigned-app was blocked due to the following policies');
+  expect(deniedBoth.status.message).toContain('check-notary-and-cosign:');
+  expect(deniedBoth.status.message).toMatch(/verify-notary: .*no signature is associated with/);
+  // (the Notary rule has resolved the tag to its digest by then: the Cosign rule names the image by digest)
+  expect(deniedBoth.status.message).toContain(
+    `verify-cosign: "failed to verify image ${registry}/demo/unsigned@${report.images.unsigned.digest}: .attestors[0].entries[0].keys: no signatures found"`,
+  );
 }
 
 describe('vouch demo on OCI layouts', () => {
@@ -103,6 +122,9 @@ describe('vouch demo on OCI layouts', () => {
     expect(await readdir(join(dir, 'notation'))).toEqual(['trustpolicy.json', 'truststore']);
     expect(await readdir(join(dir, 'notation', 'truststore', 'x509', 'ca', 'demo'))).toEqual(['demo-ca.crt']);
     expect(await readFile(join(dir, 'kyverno', 'check-image-signature.yaml'), 'utf8')).toContain('name: check-image-signature');
+    const both = await readFile(join(dir, 'kyverno', 'check-notary-and-cosign.yaml'), 'utf8');
+    expect(both).toContain('type: Cosign');
+    expect(both).toContain((await readFile(join(dir, 'cosign', 'cosign.pub'), 'utf8')).trim().split('\n')[1]);
     expect(existsSync(join(dir, 'layout', 'demo', 'app', 'index.json'))).toBe(true);
     // what the demo left behind verifies with the verify verb, and the unsigned image does not
     let out = '';
@@ -113,6 +135,16 @@ describe('vouch demo on OCI layouts', () => {
       );
     expect(await verify(`${join(dir, 'layout', 'demo', 'app')}@${report.images.signed.digest}`)).toBe(0);
     expect(await verify(`${join(dir, 'layout', 'demo', 'unsigned')}@${report.images.unsigned.digest}`)).toBe(1);
+    // and its cosign signature with `vouch cosign verify` and the cosign.pub it wrote
+    const cosignVerify = (ref: string) =>
+      runCli(['cosign', 'verify', '--key', join(dir, 'cosign', 'cosign.pub'), '--insecure-ignore-tlog', '--oci-layout', ref], {
+        stdout: { write: () => {} },
+        stderr: { write: () => {} },
+        env: {},
+        cwd: root,
+      });
+    expect(await cosignVerify(`${join(dir, 'layout', 'demo', 'app')}:v1`)).toBe(0); // as docs/getting-started.md shows it
+    expect(await cosignVerify(`${join(dir, 'layout', 'demo', 'unsigned')}@${report.images.unsigned.digest}`)).not.toBe(0);
   });
 
   it('text: narrates each step with what it proves and ends with the verdicts; the temporary directory is removed', async () => {
@@ -120,15 +152,16 @@ describe('vouch demo on OCI layouts', () => {
     const r = await demo([]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^vouch demo: /);
-    expect(r.out).toContain('[1/12] Build an image into the store');
-    expect(r.out).toContain('[12/12] Kyverno: deny a Pod running the image with the forged signature');
-    expect(r.out.match(/ {7}proves: /g)).toHaveLength(12);
+    expect(r.out).toContain('[1/15] Build an image into the store');
+    expect(r.out).toContain('[12/15] Kyverno: deny a Pod running the image with the forged signature');
+    expect(r.out).toContain('[15/15] Kyverno: deny the unsigned Pod under the Notary-and-Cosign policy');
+    expect(r.out.match(/ {7}proves: /g)).toHaveLength(15);
     expect(r.out).toMatch(/✔ admit-signed +admitted/);
     expect(r.out).toMatch(/✔ deny-unsigned +denied/);
     expect(r.out).toContain(
       'digest pinned: {"op":"replace","path":"/spec/containers/0/image","value":"registry.example.com/demo/app:v1@sha256:',
     );
-    expect(r.out).toContain('All 12 steps behaved as expected');
+    expect(r.out).toContain('All 15 steps behaved as expected');
     expect(r.out).not.toContain('✘');
     const after = (await readdir(tmpdir())).filter((n) => n.startsWith('vouch-demo-') && !n.startsWith('vouch-demo-test-'));
     expect(after.filter((n) => !before.has(n))).toEqual([]);
@@ -173,7 +206,12 @@ describe('vouch demo on OCI layouts', () => {
       'admit-signed',
       'deny-unsigned',
       'deny-tampered',
+      // not run: admit-signed is their prerequisite
+      'sign-cosign',
+      'admit-notary-and-cosign',
+      'deny-unsigned-both',
     ]);
+    expect(byId['sign-cosign']!.outcome).toBe('not run');
   });
 
   it('rejects a malformed --registry and an unknown output format', async () => {

@@ -34,8 +34,9 @@ export function renderVerdict(report: DemoReport): string {
   lines.push('');
   if (report.verdict.ok) {
     lines.push(
-      `All ${report.verdict.total} steps behaved as expected: the signed image verifies (JWS and COSE) and is admitted with its digest pinned;`,
-      'a foreign CA, a foreign identity, an unsigned image and a forged signature are all rejected.',
+      `All ${report.verdict.total} steps behaved as expected: the signed image verifies (JWS and COSE) and is admitted with its digest pinned,`,
+      'also under a policy that requires a Notary and a cosign signature; a foreign CA, a foreign identity, an unsigned image and a',
+      'forged signature are all rejected.',
     );
   } else {
     lines.push(

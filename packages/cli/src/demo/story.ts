@@ -6,11 +6,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Descriptor, encodePem, type FetchLike, fromBase64, fromUtf8, isVouchError, MediaType, VouchError } from '@vouch/core';
+import { publicKeyToPem, signerFromPkcs8, signImage } from '@vouch/cosign';
 import { localRawSigner } from '@vouch/envelope';
 import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';
 import {
   type AdmissionReview,
+  cosignImageVerifier,
   createKyvernoEngine,
   handleAdmissionReview,
   type KubeObject,
@@ -102,34 +104,51 @@ interface StepDef {
   run(): Promise<{ outcome: string; ok?: boolean; lines: string[]; details?: Record<string, unknown> }>;
 }
 
-/** The seed policy (`check-image-signature`) with the demo CA as its Notary attestor certificate. */
-export function demoClusterPolicy(registry: string, caPem: string): string {
+/** A Pod rule verifying every image of `registry` with one attestor entry of `type`. */
+function podRule(name: string, registry: string, type: 'Notary' | 'Cosign', entry: Record<string, unknown>): Record<string, unknown> {
+  return {
+    name,
+    match: { any: [{ resources: { kinds: ['Pod'] } }] },
+    verifyImages: [{ type, imageReferences: [`${registry}/*`], attestors: [{ count: 1, entries: [entry] }] }],
+  };
+}
+
+/** An enforcing ClusterPolicy of `rules`, as YAML. */
+function enforcingPolicy(name: string, rules: Record<string, unknown>[]): string {
   return stringify(
     {
       apiVersion: 'kyverno.io/v1',
       kind: 'ClusterPolicy',
-      metadata: { name: 'check-image-signature' },
-      spec: {
-        validationFailureAction: 'Enforce',
-        webhookTimeoutSeconds: 30,
-        failurePolicy: 'Fail',
-        rules: [
-          {
-            name: 'verify-signature',
-            match: { any: [{ resources: { kinds: ['Pod'] } }] },
-            verifyImages: [
-              {
-                type: 'Notary',
-                imageReferences: [`${registry}/*`],
-                attestors: [{ count: 1, entries: [{ certificates: { cert: caPem.trim() } }] }],
-              },
-            ],
-          },
-        ],
-      },
+      metadata: { name },
+      spec: { validationFailureAction: 'Enforce', webhookTimeoutSeconds: 30, failurePolicy: 'Fail', rules },
     },
     { lineWidth: 0 },
   );
+}
+
+/** The seed policy (`check-image-signature`) with the demo CA as its Notary attestor certificate. */
+export function demoClusterPolicy(registry: string, caPem: string): string {
+  return enforcingPolicy('check-image-signature', [
+    podRule('verify-signature', registry, 'Notary', { certificates: { cert: caPem.trim() } }),
+  ]);
+}
+
+/**
+ * The Cosign leg's policy: the demo's Notary rule and a `type: Cosign` rule with the demo's cosign
+ * public key, both required. The key-signed bundle has no transparency-log entry (signed offline),
+ * which the Cosign rule accepts with `rekor.ignoreTlog`.
+ */
+export function demoNotaryAndCosignPolicy(registry: string, caPem: string, cosignPub: string): string {
+  return enforcingPolicy('check-notary-and-cosign', [
+    podRule('verify-notary', registry, 'Notary', { certificates: { cert: caPem.trim() } }),
+    podRule('verify-cosign', registry, 'Cosign', {
+      keys: {
+        publicKeys: cosignPub.trim(),
+        rekor: { url: 'https://rekor.sigstore.dev', ignoreTlog: true },
+        ctlog: { ignoreSCT: true },
+      },
+    }),
+  ]);
 }
 
 function pod(name: string, image: string): KubeObject {
@@ -192,6 +211,11 @@ interface DemoState {
   trustPolicy: ReturnType<typeof parseOciTrustPolicy>;
   /** The Kyverno engine the admission steps share (`admit-signed`). */
   engine: ReturnType<typeof createKyvernoEngine>;
+  /** The cosign public key (PEM) and the bundle referrer it signed (`sign-cosign`). */
+  cosignPub: string;
+  cosignSignature: Descriptor;
+  /** The engine of the Notary-and-Cosign policy (`admit-notary-and-cosign`). */
+  bothEngine: ReturnType<typeof createKyvernoEngine>;
 }
 
 /** Runs the story. Never throws for a step that misbehaves: the report says so. */
@@ -221,6 +245,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     key: join(options.dir, 'pki', 'demo-signer.key'),
     configDir: join(options.dir, 'notation'),
     policy: join(options.dir, 'kyverno', 'check-image-signature.yaml'),
+    bothPolicy: join(options.dir, 'kyverno', 'check-notary-and-cosign.yaml'),
+    cosignPub: join(options.dir, 'cosign', 'cosign.pub'),
     pods: join(options.dir, 'kyverno', 'pods.yaml'),
   };
 
@@ -269,11 +295,28 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     }
   };
 
-  const admission = async (name: string, image: string) => {
-    const res = (await handleAdmissionReview(review(`demo-${name}`, pod(name, image)), state.engine)).response!;
+  const admission = async (name: string, image: string, engine = state.engine) => {
+    const res = (await handleAdmissionReview(review(`demo-${name}`, pod(name, image)), engine)).response!;
     const patch = res.patch ? (JSON.parse(fromUtf8(fromBase64(res.patch))) as { op: string; path: string; value?: unknown }[]) : [];
     return { res, patch };
   };
+
+  const notaryVerifier = () =>
+    notationImageVerifier({
+      repositoryFor: (r) => repo(r.repository),
+      envelopes: [jws, cose],
+      revocation: ocspCrlRevocation({ fetch: offlineFetch }),
+      now,
+    });
+
+  /** The lines and details of a denial. */
+  const denial = (res: { allowed: boolean; status?: { message: string } }) => ({
+    outcome: res.allowed ? 'admitted' : 'denied',
+    lines: res.allowed
+      ? ['AdmissionReview response: allowed']
+      : ['AdmissionReview response: denied:', ...(res.status?.message ?? '').trim().split('\n')],
+    details: { allowed: res.allowed, ...(res.status ? { status: res.status } : {}) },
+  });
 
   const defs: StepDef[] = [
     {
@@ -508,12 +551,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
         await writeFile(files.pods, pods.map((p) => stringify(p)).join('---\n'));
         state.engine = createKyvernoEngine({
           policies: parsePolicies(policyYaml, { source: files.policy }),
-          verifier: notationImageVerifier({
-            repositoryFor: (r) => repo(r.repository),
-            envelopes: [jws, cose],
-            revocation: ocspCrlRevocation({ fetch: offlineFetch }),
-            now,
-          }),
+          verifier: notaryVerifier(),
           cache: false,
           now,
         });
@@ -546,12 +584,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
           !res.allowed &&
           message.includes(`failed to verify image ${images.unsigned.reference}`) &&
           message.includes('no signature is associated with');
-        return {
-          outcome: res.allowed ? 'admitted' : 'denied',
-          ok,
-          lines: res.allowed ? ['AdmissionReview response: allowed'] : ['AdmissionReview response: denied:', ...message.trim().split('\n')],
-          details: { allowed: res.allowed, ...(res.status ? { status: res.status } : {}) },
-        };
+        return { ...denial(res), ok };
       },
     },
     {
@@ -565,12 +598,90 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
         const message = res.status?.message ?? '';
         const ok =
           !res.allowed && message.includes(`failed to verify image ${images.tampered.reference}`) && /altered|integrity/.test(message);
+        return { ...denial(res), ok };
+      },
+    },
+    {
+      id: 'sign-cosign',
+      title: 'Sign the image with a cosign key as well (Sigstore bundle)',
+      proves:
+        'cosign’s format beside Notary’s: a key pair like `cosign generate-key-pair` makes (cosign.pub), and a Sigstore bundle v0.3 referrer of the image digest, as cosign 3 signs by default; offline, without Fulcio or Rekor.',
+      expected: 'signed',
+      prerequisite: true,
+      async run() {
+        const pair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as CryptoKeyPair;
+        const signer = await signerFromPkcs8(new Uint8Array(await crypto.subtle.exportKey('pkcs8', pair.privateKey)));
+        state.cosignPub = publicKeyToPem(signer.publicKey);
+        await mkdir(join(options.dir, 'cosign'), { recursive: true });
+        await writeFile(files.cosignPub, state.cosignPub);
+        const r = await signImage({
+          repository: repo(DEMO_REPOSITORIES.signed),
+          subject: state.signed.index,
+          dockerReference: scope,
+          signer,
+          now: now(),
+        });
+        state.cosignSignature = r.manifest;
+        return {
+          outcome: 'signed',
+          ok: r.format === 'bundle',
+          lines: [
+            `signed ${pinned()} with the key in ${shown(files.cosignPub)}`,
+            `Sigstore bundle referrer ${r.manifest.digest} (no transparency-log entry: signed offline)`,
+          ],
+          details: { publicKeyFile: shown(files.cosignPub), format: r.format, signatureManifest: r.manifest.digest },
+        };
+      },
+    },
+    {
+      id: 'admit-notary-and-cosign',
+      title: 'Kyverno: admit the Pod under a policy with a Notary and a Cosign rule',
+      proves:
+        'One ClusterPolicy, two verifyImages rules, both required: type Notary with the demo CA, and type Cosign (Kyverno’s default type) with the cosign public key. The image carries both signatures, so both rules pass and the digest is pinned once.',
+      expected: 'admitted',
+      prerequisite: true,
+      async run() {
+        const policyYaml = demoNotaryAndCosignPolicy(reg, certificatesToPem([state.pki.root.certificate]), state.cosignPub);
+        await writeFile(files.bothPolicy, policyYaml);
+        state.bothEngine = createKyvernoEngine({
+          policies: parsePolicies(policyYaml, { source: files.bothPolicy }),
+          verifier: notaryVerifier(),
+          cosignVerifier: cosignImageVerifier({ repositoryFor: (r) => repo(r.repository), now }),
+          cache: false,
+          now,
+        });
+        const { res, patch } = await admission('signed-app', images.signed.reference, state.bothEngine);
+        const imageOp = patch.find((p) => p.path === '/spec/containers/0/image');
+        const want = `${images.signed.reference}@${state.signed.index.digest}`;
         return {
           outcome: res.allowed ? 'admitted' : 'denied',
-          ok,
-          lines: res.allowed ? ['AdmissionReview response: allowed'] : ['AdmissionReview response: denied:', ...message.trim().split('\n')],
-          details: { allowed: res.allowed, ...(res.status ? { status: res.status } : {}) },
+          ok: res.allowed === true && imageOp?.op === 'replace' && imageOp.value === want,
+          lines: [
+            `policy ${shown(files.bothPolicy)} (rules verify-notary and verify-cosign)`,
+            res.allowed ? 'AdmissionReview response: allowed' : `AdmissionReview response: denied: ${res.status?.message ?? ''}`,
+            `digest pinned: ${JSON.stringify(imageOp ?? null)}`,
+          ],
+          details: { allowed: res.allowed, patch, pinnedImage: imageOp?.value, ...(res.status ? { status: res.status } : {}) },
         };
+      },
+    },
+    {
+      id: 'deny-unsigned-both',
+      title: 'Kyverno: deny the unsigned Pod under the Notary-and-Cosign policy',
+      proves: 'Each rule judges on its own: the unsigned image has neither signature, and the denial names both rules and why each failed.',
+      expected: 'denied',
+      async run() {
+        const { res } = await admission('unsigned-app', images.unsigned.reference, state.bothEngine);
+        const message = res.status?.message ?? '';
+        const ok =
+          !res.allowed &&
+          message.includes('check-notary-and-cosign:') &&
+          message.includes('verify-notary:') &&
+          message.includes('no signature is associated with') &&
+          message.includes('verify-cosign:') &&
+          message.includes(`failed to verify image ${ref(DEMO_REPOSITORIES.unsigned)}`) &&
+          message.includes('.attestors[0].entries[0].keys: no signatures found');
+        return { ...denial(res), ok };
       },
     },
   ];

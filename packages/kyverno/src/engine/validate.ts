@@ -261,5 +261,7 @@ function validateRule(run: ValidationRun): RuleResponse[] {
     lastFail = r;
   }
   if (allSkip) return resp('skip', `validation rule '${rule.name}' anchor not satisfied, resource does not match pattern`);
-  return resp('fail', `validation error: ${message}. rule ${rule.name} failed at path ${lastFail?.path ?? '/'}`);
+  // Kyverno: the message ends with one period (added when missing); no message, no period
+  const lead = message === '' ? '' : message.endsWith('.') ? `${message} ` : `${message}. `;
+  return resp('fail', `validation error: ${lead}rule ${rule.name} failed at path ${lastFail?.path ?? '/'}`);
 }

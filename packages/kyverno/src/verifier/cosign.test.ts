@@ -21,7 +21,7 @@ import { createKyvernoEngine, evaluateResource } from '../engine/engine.js';
 import type { KyvernoEngineOptions } from '../engine/types.js';
 import { policyFromObject } from '../policy/parse.js';
 import type { KubeObject, KyvernoPolicy } from '../types.js';
-import { type CosignImageVerifierOptions, cosignImageVerifier } from './cosign.js';
+import { type CosignImageVerifier, type CosignImageVerifierOptions, cosignImageVerifier } from './cosign.js';
 
 const REG = 'registry.example.com';
 const ISSUER = 'https://token.actions.githubusercontent.com';
@@ -83,6 +83,18 @@ beforeAll(async () => {
       { signer: cert },
     ),
   ]);
+  // a GitHub artifact attestation: only a SLSA v1 provenance bundle referrer (keyless, logged)
+  i = await image('attested');
+  await pushBundleReferrer(
+    i.repo,
+    i.subject,
+    await dsseBundle(
+      stack,
+      bundleStatement({ digest: digests.attested!, predicateType: 'https://slsa.dev/provenance/v1', predicate: { buildDefinition: {} } }),
+      cert,
+    ),
+    'https://slsa.dev/provenance/v1',
+  );
   // cosign 3: a bundle referrer (keyless, logged)
   i = await image('bundle');
   await pushBundleReferrer(
@@ -417,6 +429,24 @@ describe('type SigstoreBundle and cosign 3 bundles', () => {
     );
   });
 
+  it('SigstoreBundle image check: any bundle of the image counts, whatever its predicate type (as in Kyverno); the identity still must match', async () => {
+    const entry = (subject: string) => ({ keyless: { subject, issuer: ISSUER, rekor: { url: 'https://rekor.test' } } });
+    const ok = policy({ type: 'SigstoreBundle', attestors: [{ entries: [entry(WORKFLOW)] }] });
+    expect((await run(ok, [`${REG}/attested:v1`], { trustedRoot: trustedRoot() })).rules[0]!.status).toBe('pass');
+    const other = policy({
+      type: 'SigstoreBundle',
+      attestors: [{ entries: [entry('https://github.com/org/other/.github/workflows/x.yml@refs/heads/main')] }],
+    });
+    const r = await run(other, [`${REG}/attested:v1`], { trustedRoot: trustedRoot() });
+    expect(r.rules[0]!.status).toBe('fail');
+    expect(r.rules[0]!.message).toContain('no matching signatures found');
+    // without the trust material the bundle cannot verify: fail, never pass
+    expect((await run(ok, [`${REG}/attested:v1`])).rules[0]!.status).toBe('fail');
+    // type Cosign reads image signatures only: an attestation is not one
+    const cosign = policy({ attestors: [{ entries: [entry(WORKFLOW)] }] });
+    expect((await run(cosign, [`${REG}/attested:v1`], { trustedRoot: trustedRoot() })).rules[0]!.message).toContain('no signatures found');
+  });
+
   it('type Cosign also reads cosign 3 bundle referrers', async () => {
     const p = policy({
       attestors: [{ entries: [{ keyless: { subject: 'https://github.com/org/app/*', issuer: ISSUER, rekor: { url: 'x' } } }] }],
@@ -459,6 +489,45 @@ describe('admission with a Cosign rule', () => {
     expect(ignore.allowed).toBe(true);
     const fail = (await handleAdmissionReview(review(pod(img)), engine(p('Fail')))).response!;
     expect(fail.allowed).toBe(false);
+  });
+
+  it('eight containers of one image, no cross-review cache: exactly one verification per digest per review', async () => {
+    const inner = cosignImageVerifier({ repositoryFor });
+    const calls: string[] = [];
+    const counting: CosignImageVerifier = {
+      verifyImage: (r) => {
+        calls.push(r.image);
+        return inner.verifyImage(r);
+      },
+      verifyAttestations: (r) => {
+        calls.push(`att ${r.image}`);
+        return inner.verifyAttestations(r);
+      },
+      resolveDigest: (image, signal) => inner.resolveDigest(image, signal),
+    };
+    const e = createKyvernoEngine({ policies: [policy(keys({ publicKeys: keyPem, ...noTlog }))], cosignVerifier: counting, cache: false });
+    const eight = Array.from({ length: 8 }, () => `${REG}/keyed:v1`);
+    for (let n = 1; n <= 3; n++) {
+      const res = (await handleAdmissionReview(review(pod(...eight)), e)).response!;
+      expect(res.allowed).toBe(true);
+      // every container is pinned to the verified digest
+      const ops = JSON.parse(fromUtf8(fromBase64(res.patch!))) as { path: string; value: unknown }[];
+      expect(ops.filter((o) => o.value === `${REG}/keyed:v1@${digests.keyed}`)).toHaveLength(8);
+      expect(calls).toHaveLength(n); // one more verification per review: nothing is kept between reviews
+    }
+    // the same digest by tag and by digest: still one verification
+    calls.length = 0;
+    const both = [
+      ...Array.from({ length: 4 }, () => `${REG}/keyed:v1`),
+      ...Array.from({ length: 4 }, () => `${REG}/keyed@${digests.keyed}`),
+    ];
+    expect((await handleAdmissionReview(review(pod(...both)), e)).response!.allowed).toBe(true);
+    expect(calls).toHaveLength(1);
+    // two images (each four times): one verification each
+    calls.length = 0;
+    const mixed = [...Array.from({ length: 4 }, () => `${REG}/keyed:v1`), ...Array.from({ length: 4 }, () => `${REG}/annotated:v1`)];
+    expect((await handleAdmissionReview(review(pod(...mixed)), e)).response!.allowed).toBe(true);
+    expect(calls.sort()).toEqual([`${REG}/annotated:v1`, `${REG}/keyed:v1`]);
   });
 
   it('eight containers of one image: one verification per review', async () => {

@@ -314,6 +314,32 @@ export function cosignImageVerifier(options: CosignImageVerifierOptions): Cosign
     return ok;
   }
 
+  /**
+   * `type: SigstoreBundle` image check: like Kyverno, every Sigstore bundle referrer of the image
+   * counts, whatever its predicate type (a GitHub artifact attestation signs the image as well as
+   * cosign 3's `sign/v1` bundle does); at least one must verify and match the identity. (With
+   * `annotations`, only image-signature bundles are read: only they carry the annotations.)
+   */
+  async function anyBundle(o: Parameters<typeof verifyCosignSignatures>[0], m: CosignAttestorMaterial): Promise<string> {
+    const verified: CosignSignatureOutcome[] = [];
+    let subject: string | undefined;
+    let first: unknown;
+    for (const verify of [verifyCosignSignatures, verifyCosignAttestations]) {
+      try {
+        const r = await verify(o);
+        verified.push(...r.verified);
+        subject = r.subject.digest;
+      } catch (e) {
+        if (!isVouchError(e) || (e.code !== 'ERR_SIGNATURE_NOT_FOUND' && e.code !== 'ERR_VERIFICATION_FAILED')) throw e;
+        // report a failed verification before an absence
+        if (first === undefined || (e.code === 'ERR_VERIFICATION_FAILED' && (first as VouchError).code !== e.code)) first = e;
+      }
+    }
+    if (verified.length === 0 || subject === undefined) throw first;
+    matching(verified, m);
+    return subject;
+  }
+
   async function run<T>(m: CosignAttestorMaterial, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
@@ -326,12 +352,16 @@ export function cosignImageVerifier(options: CosignImageVerifierOptions): Cosign
     async verifyImage({ image, attestor: m, signal }) {
       return run(m, async () => {
         const policy = await policyOf(m, signal);
-        const result: CosignVerifyResult = await verifyCosignSignatures({
+        const common = {
           ...target(image),
           ...policy,
-          ...(m.annotations ? { annotations: m.annotations } : {}),
           ...(options.maxSignatures !== undefined ? { maxSignatures: options.maxSignatures } : {}),
           ...(signal ? { signal } : {}),
+        };
+        if (m.sigstoreBundle && !m.annotations) return { digest: await anyBundle(common, m) };
+        const result: CosignVerifyResult = await verifyCosignSignatures({
+          ...common,
+          ...(m.annotations ? { annotations: m.annotations } : {}),
         });
         matching(result.verified, m);
         return { digest: result.subject.digest };

@@ -1,0 +1,90 @@
+/**
+ * The world behind the re-created Kyverno registry cases (kyverno/recreated-images.ts) does what the
+ * cases rely on: the substituted keys verify the local signatures and the upstream ones do not,
+ * digests and keys are rewritten in place, unknown images fail without a network call.
+ */
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createKyvernoEngine, evaluateResource, parsePolicies } from '@vouch/kyverno';
+import { describe, expect, it } from 'vitest';
+import { createCaseWorld, UPSTREAM_DIGESTS, UPSTREAM_KEYS, UPSTREAM_NOTARY_CERT } from './kyverno/recreated-images.js';
+
+const world = await createCaseWorld();
+
+const keyed = (key: string, split = true) => ({
+  form: 'keys' as const,
+  sigstoreBundle: false,
+  publicKeys: `-----BEGIN PUBLIC KEY-----\n${split ? `${key.slice(0, 64)}\n${key.slice(64)}` : key}\n-----END PUBLIC KEY-----`,
+  ignoreTlog: true,
+  ignoreSct: true,
+});
+
+describe('the re-created Cosign world', () => {
+  it('rewrites every upstream key (block scalar lines keep their indentation) and digest, and nothing else', () => {
+    const k = UPSTREAM_KEYS.testVerifyImage;
+    const text = `publicKeys: |-\n    -----BEGIN PUBLIC KEY-----\n    ${k.slice(0, 64)}\n    ${k.slice(64)}\n    -----END PUBLIC KEY-----\nimage: x@sha256:${UPSTREAM_DIGESTS['ghcr.io/kyverno/zulu:v0.0.14']}\nother: MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEOUD2uzRHLnx1oH6XAnF+8haL73BF\n`;
+    const out = world.rewrite(text);
+    expect(out).not.toContain(k.slice(0, 64));
+    expect(out).toMatch(/\n {4}MFkw[A-Za-z0-9+/]{60}\n {4}[A-Za-z0-9+/]{58}==\n {4}-----END/);
+    expect(out).toContain(`image: x@${world.digestOf('ghcr.io/kyverno/zulu:v0.0.14')}`);
+    expect(out).toContain('other: MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEOUD2uzRHLnx1oH6XAnF+8haL73BF');
+  });
+
+  it('the substituted key verifies ghcr.io/kyverno/test-verify-image:signed; the upstream key and the unsigned tag do not', async () => {
+    const v = world.verifier();
+    const image = 'ghcr.io/kyverno/test-verify-image:signed';
+    const local = world.rewrite(keyed(UPSTREAM_KEYS.testVerifyImage).publicKeys);
+    const r = await v.verifyImage({ image, attestor: { ...keyed(UPSTREAM_KEYS.testVerifyImage), publicKeys: local } });
+    expect(r.digest).toBe(world.digestOf(image));
+    await expect(v.verifyImage({ image, attestor: keyed(UPSTREAM_KEYS.testVerifyImage) })).rejects.toThrow(/no matching signatures/);
+    await expect(
+      v.verifyImage({
+        image: 'ghcr.io/kyverno/test-verify-image:unsigned',
+        attestor: { ...keyed(UPSTREAM_KEYS.testVerifyImage), publicKeys: local },
+      }),
+    ).rejects.toThrow(/no signatures found/);
+  });
+
+  const notaryCase = join(
+    process.env.VOUCH_SHARED_DIR ?? join(import.meta.dirname, '../../shared'),
+    'kyverno-cases/test/conformance/chainsaw/verify-images/clusterpolicy/standard/notary-image-verification/policy.yaml',
+  );
+  if (!existsSync(notaryCase)) {
+    if (process.env.CI === 'true')
+      it('the kyverno-cases data is present', () => expect.fail(`missing ${notaryCase} (set VOUCH_SHARED_DIR)`));
+    else console.warn(`NOTICE: ${notaryCase} not found; the Notary world check is skipped (set VOUCH_SHARED_DIR)`);
+  }
+  it.runIf(existsSync(notaryCase))(
+    "Notary: the signed image verifies with the local CA in place of notation's test certificate, and not with that certificate",
+    async () => {
+      const text = readFileSync(notaryCase, 'utf8');
+      expect(text).toContain(UPSTREAM_NOTARY_CERT);
+      // the case's policy reads the certificate from a ConfigMap; put it inline for the engine alone
+      const cert = (t: string) => /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(t)![0].replace(/\n\s+/g, '\n');
+      const run = async (pem: string) => {
+        const policy = parsePolicies(text, { ignoreOtherKinds: true })[0]!;
+        const entry = policy.spec.rules[0]!.verifyImages![0]!.attestors![0]!.entries![0]!;
+        entry.certificates = { cert: pem };
+        delete (policy.spec.rules[0] as { context?: unknown }).context;
+        const engine = createKyvernoEngine({ policies: [policy], verifier: world.notaryVerifier(), cache: false });
+        const r = await evaluateResource(engine, {
+          resource: {
+            apiVersion: 'v1',
+            kind: 'Pod',
+            metadata: { name: 't', namespace: 'default' },
+            spec: { containers: [{ name: 't', image: 'ghcr.io/kyverno/test-verify-image:signed' }] },
+          },
+        });
+        return r.verifyImages.responses[0]!.rules[0]!;
+      };
+      expect((await run(cert(world.rewrite(text)))).status).toBe('pass');
+      const upstream = await run(cert(text));
+      expect(upstream.status).toBe('fail');
+    },
+  );
+
+  it('an image that is not re-created fails (no network)', async () => {
+    await expect(world.verifier().resolveDigest('ghcr.io/kyverno/kyverno:latest')).rejects.toThrow(/not among the re-created images/);
+  });
+});
