@@ -20,9 +20,8 @@ import {
   policyFromObject,
 } from '@vouch/kyverno';
 import { memoryRepository } from '@vouch/registry';
-import { pushTestImage } from '@vouch/testing';
+import { admissionReviewFor, pushTestImage } from '@vouch/testing';
 import { cosignSignatureLayer, createTestSigstore, generateEcdsa, pushCosignTag, spkiOf } from '@vouch/testing/sigstore';
-import { admissionReviewFor } from '../packages/cli/src/kyverno/testing.js';
 import { emit, measureRounds, median } from './util.js';
 
 const IMAGE = 'bench.example.com/app:v1';

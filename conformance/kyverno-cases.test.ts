@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type PkiHttpServer, requireOpenssl, startPkiServer } from '@vouch/testing/pki';
 import { afterAll, describe, it } from 'vitest';
-import { type PkiHttpServer, requireOpenssl, startPkiServer } from '../packages/node/src/testing/services.js';
 import { runChainsawDir, runKyvernoTestDir, SkipCase } from './kyverno/dirs.js';
 import { type CaseWorld, type CaseWorldOptions, createCaseWorld, notRecreated } from './kyverno/recreated-images.js';
 import { tableRows } from './kyverno/tables.js';
