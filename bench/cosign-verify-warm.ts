@@ -14,7 +14,8 @@
  * keys imported once, measured sequentially and concurrently, the faster being the denominator.
  * Rounds are interleaved (see bench/util.ts) and the figure is the median of per-round ratios.
  */
-import { encodePem, fromBase64, utf8 } from '@vouch/core';
+import { encodePem, utf8 } from '@vouch/core';
+import { fromBase64 } from '@vouch/core/internal';
 import { trustMaterialFromPem, verifyCosignSignature } from '@vouch/sigstore';
 import {
   createTestLog,

@@ -5,7 +5,8 @@
  * full verification flow (trust store, trusted identity, expiry, plugins, user metadata) are
  * checked for envelope integrity here and then reported as skipped ("needs verify facade").
  */
-import { bytesEqual, fromBase64Url, fromHex, isVouchError, utf8 } from '@vouch/core';
+import { bytesEqual, fromBase64Url, fromHex } from '@vouch/core/internal';
+import { isVouchError, utf8 } from '@vouch/core';
 import {
   codecForMediaType,
   type EnvelopeCodec,

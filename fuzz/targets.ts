@@ -11,7 +11,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { digestOf, isVouchError, MediaType, toBase64, toBase64Url, utf8, VouchError } from '@vouch/core';
+import { digestOf, isVouchError, MediaType, utf8, VouchError } from '@vouch/core';
+import { toBase64, toBase64Url } from '@vouch/core/internal';
 import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';
 import { createKyvernoEngine, handleAdmissionReview, type KyvernoEngine, type NotaryImageVerifier, parsePolicies } from '@vouch/kyverno';

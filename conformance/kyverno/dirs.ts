@@ -2,9 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isVouchError } from '@vouch/core';
 import {
-  applyJsonPatch,
   createKyvernoEngine,
-  generateAutogenRules,
   handleAdmissionReview,
   type KubeObject,
   type KyvernoPolicy,
@@ -12,8 +10,8 @@ import {
   parsePolicies,
   parseYamlObjects,
   runKyvernoTest,
-  unsupportedValidateFeatures,
 } from '@vouch/kyverno';
+import { applyJsonPatch, generateAutogenRules, unsupportedValidateFeatures } from '@vouch/kyverno/internal';
 import { subsetMismatch } from './util.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: upstream YAML fixtures are untyped

@@ -5,10 +5,12 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { encodePem, isVouchError, MediaType, toBase64, utf8, type VouchErrorCode } from '@vouch/core';
+import { encodePem, isVouchError, MediaType, utf8, type VouchErrorCode } from '@vouch/core';
+import { toBase64 } from '@vouch/core/internal';
 import { localRawSigner } from '@vouch/envelope';
 import { jws } from '@vouch/envelope/jws';
-import { type ExecutablePluginOptions, executablePlugin, findPlugin } from '@vouch/node';
+import { type ExecutablePluginOptions, executablePlugin } from '@vouch/node';
+import { findPlugin } from '@vouch/node/config';
 import { createVerifier, pluginSigner, sign } from '@vouch/notation';
 import { buildSignatureManifest, type MemoryRepository, memoryRepository } from '@vouch/registry';
 import { memoryTrustStore } from '@vouch/trust-policy';

@@ -23,7 +23,8 @@
  * bundle referrer with the config media type (`application/vnd.oci.empty.v1+json`) as its
  * artifactType, so referrers are listed unfiltered and classified from their manifests.
  */
-import { type Descriptor, fromBase64, isVouchError, MediaType, parseDigest, VouchError } from '@vouch/core';
+import { type Descriptor, isVouchError, MediaType, parseDigest, VouchError } from '@vouch/core';
+import { fromBase64 } from '@vouch/core/internal';
 import { parseJsonObject, type Repository } from '@vouch/registry';
 import { SIMPLE_SIGNING_MEDIA_TYPE } from './simple-signing.js';
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { fromBase64, isVouchError, toBase64, utf8, VouchError } from '@vouch/core';
+import { fromBase64, toBase64 } from '@vouch/core/internal';
+import { isVouchError, utf8, VouchError } from '@vouch/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {

@@ -10,7 +10,8 @@
  * - RSA: PKCS#1 v1.5 with SHA-256.
  * - Ed25519: pure Ed25519 over the message.
  */
-import { decodePem, encodePem, type HashAlgorithm, type NamedCurve, toBase64, VouchError } from '@vouch/core';
+import { decodePem, encodePem, type HashAlgorithm, type NamedCurve, VouchError } from '@vouch/core';
+import { toBase64 } from '@vouch/core/internal';
 import {
   Asn1Error,
   decode,

@@ -1,4 +1,5 @@
-import { fromUtf8, isVouchError, utf8 } from '@vouch/core';
+import { fromUtf8 } from '@vouch/core/internal';
+import { isVouchError, utf8 } from '@vouch/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildSimpleSigning, checkSimpleSigningClaims, missingAnnotations, parseSimpleSigning } from './index.js';

@@ -1,4 +1,5 @@
-import { fromUtf8, hasCode, utf8, type VouchErrorCode } from '@vouch/core';
+import { fromUtf8 } from '@vouch/core/internal';
+import { hasCode, utf8, type VouchErrorCode } from '@vouch/core';
 import { generateKeyPair } from '@vouch/x509';
 import { describe, expect, it } from 'vitest';
 import { cose } from './cose/index.js';

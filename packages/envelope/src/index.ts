@@ -22,6 +22,24 @@ export {
   SIGNING_SCHEMES,
   unprocessedCriticalAttributes,
 } from './attributes.js';
-export * from './model.js';
+export {
+  NOTARY_PAYLOAD_CONTENT_TYPE,
+  type EnvelopeMediaTypeName,
+  HeaderName,
+  type NotaryPayload,
+  type SigningScheme,
+  type SignatureAlgorithm,
+  type ExtendedAttribute,
+  type SignedAttributes,
+  type UnsignedAttributes,
+  type ParsedEnvelope,
+  type RawSigner,
+  type Timestamper,
+  type SignRequest,
+  type SigningInput,
+  type EncodedSigningInput,
+  type EnvelopeParts,
+  type EnvelopeCodec,
+} from './model.js';
 export { encodePayload, parsePayload, sanitizeTargetArtifact } from './payload.js';
 export { codecForMediaType } from './registry.js';

@@ -1,4 +1,5 @@
-import { assertDescriptor, type Descriptor, fromUtf8, isVouchError, utf8, VouchError } from '@vouch/core';
+import { assertDescriptor, fromUtf8 } from '@vouch/core/internal';
+import { type Descriptor, isVouchError, utf8, VouchError } from '@vouch/core';
 import { encodeGoJson, isJsonObject, parseStrictJson } from './json.js';
 import type { NotaryPayload } from './model.js';
 

@@ -29,11 +29,41 @@ export {
   verifyBlob,
   verifyBlobDescriptor,
 } from './blob/verify.js';
-export * from './plugin-signer.js';
-export * from './plugin-verify.js';
-export * from './sign.js';
-export * from './timestamp-sign.js';
-export * from './types.js';
+export {
+  isEnvelopeSigner,
+  checkPluginSignature,
+  checkPluginEnvelope,
+  pluginSigner,
+  type EnvelopeSignRequest,
+  type EnvelopeSignResult,
+  type EnvelopeSigner,
+  type PluginSignerOptions,
+  type CheckPluginSignatureOptions,
+  type CheckPluginEnvelopeOptions,
+} from './plugin-signer.js';
+export {
+  verificationPluginOf,
+  resolveVerificationPlugin,
+  runVerificationPlugin,
+  assertPluginProcessedAttributes,
+  capabilitiesToVerify,
+  type PluginResolver,
+  type VerificationPlugin,
+  type ResolveVerificationPluginOptions,
+  type RunVerificationPluginOptions,
+  type VerificationPluginResult,
+} from './plugin-verify.js';
+export { sign, type SignOptions, type SignResult, DEFAULT_SIGNING_AGENT } from './sign.js';
+export { checkTimestampAuthority, rfc3161Timestamper, type TimestampAuthority } from './timestamp-sign.js';
+export {
+  type ValidationType,
+  type ValidationAction,
+  type VerificationLevel,
+  type CheckOutcome,
+  type SignerInfo,
+  type SignatureOutcome,
+  type VerifyResult,
+} from './types.js';
 export { ocspCrlRevocation, type RevocationChecker, rfc3161Timestamp, type TimestampVerifier } from './verify/adapters.js';
 export { createVerifier, type Verifier, type VerifierConfig, type VerifyCallOptions, verify } from './verify/oci.js';
 export { compareOciArtifact, outcomeToJson, type SignatureInput } from './verify/signature.js';

@@ -1,4 +1,5 @@
-import { type Descriptor, isVouchError, type Logger, noopLogger, toVouchError, VouchError } from '@vouch/core';
+import { type Descriptor, isVouchError, type Logger, VouchError } from '@vouch/core';
+import { noopLogger, toVouchError } from '@vouch/core/internal';
 import {
   type EnvelopeCodec,
   encodePayload,

@@ -1,4 +1,5 @@
-import { isVouchError, toBase64, toVouchError, VouchError } from '@vouch/core';
+import { isVouchError, VouchError } from '@vouch/core';
+import { toBase64, toVouchError } from '@vouch/core/internal';
 import { compareSemver, isSemver } from '@vouch/core/internal';
 import { assertCriticalAttributesProcessed, HeaderName, type ParsedEnvelope, type SignedAttributes } from '@vouch/envelope';
 import {

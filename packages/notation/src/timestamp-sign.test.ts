@@ -1,4 +1,5 @@
-import { type FetchLike, isVouchError, MediaType, toHex, utf8 } from '@vouch/core';
+import { type FetchLike, isVouchError, MediaType, utf8 } from '@vouch/core';
+import { toHex } from '@vouch/core/internal';
 import { localRawSigner } from '@vouch/envelope';
 import { jws } from '@vouch/envelope/jws';
 import { memoryRepository } from '@vouch/registry';

@@ -1,4 +1,5 @@
-import { type Clock, type FetchLike, hasCode, isVouchError, systemClock, VouchError } from '@vouch/core';
+import { type Clock, type FetchLike, hasCode, isVouchError, VouchError } from '@vouch/core';
+import { systemClock } from '@vouch/core/internal';
 import { hashForAlgorithm, type SignatureAlgorithm, type Timestamper } from '@vouch/envelope';
 import type { Certificate } from '@vouch/x509';
 import { createTimestampRequest, requestTimestamp, verifyTimestampToken } from '@vouch/x509/tsp';

@@ -1,4 +1,5 @@
-import { fromBase64, hasCode, toBase64, utf8 } from '@vouch/core';
+import { fromBase64, toBase64 } from '@vouch/core/internal';
+import { hasCode, utf8 } from '@vouch/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {

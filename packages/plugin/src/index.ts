@@ -4,11 +4,102 @@
  * (`inProcessPlugin`) or as a `notation-<name>` executable (`@vouch/plugin/cli`); and a
  * conformance helper for plugin authors (`pluginConformance`). Runtime-agnostic.
  */
-export * from './client.js';
-export * from './codec.js';
-export * from './conformance.js';
-export * from './constants.js';
-export * from './crypto.js';
-export * from './define.js';
-export * from './errors.js';
-export type * from './types.js';
+export {
+  createPluginClient,
+  inProcessPlugin,
+  type PluginTransport,
+  type PluginClient,
+  type PluginClientOptions,
+  type InProcessPluginOptions,
+} from './client.js';
+export {
+  isPluginCommand,
+  validateRequest,
+  validateResponse,
+  validateErrorBody,
+  checkContractVersion,
+  encodeRequest,
+  decodeRequest,
+  encodeResponse,
+  decodeResponse,
+} from './codec.js';
+export { pluginConformance, type ConformanceOptions, type ConformanceCheck } from './conformance.js';
+export {
+  isSigningAlgorithm,
+  isCapability,
+  isVerifierCapability,
+  isPluginErrorCode,
+  hashAlgorithmForKeySpec,
+  signingAlgorithmForKeySpec,
+  hashAlgorithmOf,
+  jwsAlgorithmOf,
+  signingAlgorithmFromJws,
+  coseAlgorithmOf,
+  commandsForCapability,
+  CONTRACT_VERSION,
+  PluginCommand,
+  PLUGIN_COMMANDS,
+  Capability,
+  type VerifierCapability,
+  CAPABILITIES,
+  VERIFIER_CAPABILITIES,
+  HASH_ALGORITHMS,
+  type HashAlgorithm,
+  isHashAlgorithm,
+  isKeySpec,
+  KEY_SPECS,
+  type KeySpec,
+  keySpecInfo,
+  type SigningAlgorithm,
+  SIGNING_ALGORITHMS,
+  type JwsAlgorithm,
+  type PluginErrorCode,
+  PLUGIN_ERROR_CODES,
+} from './constants.js';
+export {
+  certificateKey,
+  keySpecOfCertificate,
+  verifyRawSignature,
+  verifyGenerateSignatureResponse,
+  type CertificateKey,
+} from './crypto.js';
+export {
+  isValidPluginName,
+  definePlugin,
+  servePluginRequest,
+  type PluginDefinition,
+  type Plugin,
+  type ServeOptions,
+  type ServeResult,
+} from './define.js';
+export { isPluginError, toErrorBody, fromErrorBody, type PluginErrorOptions, PluginError } from './errors.js';
+export {
+  type PluginConfig,
+  type PluginMetadata,
+  type GetPluginMetadataRequest,
+  type DescribeKeyRequest,
+  type DescribeKeyResponse,
+  type GenerateSignatureRequest,
+  type GenerateSignatureResponse,
+  type GenerateEnvelopeRequest,
+  type GenerateEnvelopeResponse,
+  type AttributeValue,
+  type CriticalAttributes,
+  type VerifySignatureRequest,
+  type VerificationResult,
+  type VerifySignatureResponse,
+  type PluginErrorBody,
+  type RequestMap,
+  type ResponseMap,
+  type DescribeKeyRequestJson,
+  type GenerateSignatureRequestJson,
+  type GenerateSignatureResponseJson,
+  type GenerateEnvelopeRequestJson,
+  type GenerateEnvelopeResponseJson,
+  type VerifySignatureRequestJson,
+  type VerifySignatureResponseJson,
+  type RequestJsonMap,
+  type ResponseJsonMap,
+  type PluginCallOptions,
+  type PluginContext,
+} from './types.js';

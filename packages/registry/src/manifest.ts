@@ -1,19 +1,5 @@
-import {
-  Annotation,
-  assertDescriptor,
-  type Descriptor,
-  digestOf,
-  EMPTY_JSON,
-  type EnvelopeMediaType,
-  fromUtf8,
-  hashBytes,
-  type ImageIndex,
-  type ImageManifest,
-  MediaType,
-  toHex,
-  utf8,
-  VouchError,
-} from '@vouch/core';
+import { Annotation, type Descriptor, digestOf, type EnvelopeMediaType, type ImageIndex, type ImageManifest, MediaType, utf8, VouchError } from '@vouch/core';
+import { assertDescriptor, EMPTY_JSON, fromUtf8, hashBytes, toHex } from '@vouch/core/internal';
 
 /** The empty config descriptor of the current signature-manifest form (`{}`, inlined as `data`). */
 export const EMPTY_CONFIG: Descriptor = {

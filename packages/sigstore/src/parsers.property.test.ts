@@ -3,7 +3,8 @@
  * or throws a VouchError of its own code (never a TypeError or a RangeError), and what the test
  * Sigstore stack writes parses back to what it wrote.
  */
-import { concatBytes, isVouchError, toBase64, utf8, type VouchErrorCode } from '@vouch/core';
+import { concatBytes, toBase64 } from '@vouch/core/internal';
+import { isVouchError, utf8, type VouchErrorCode } from '@vouch/core';
 import {
   auditPath,
   createTestSigstore,

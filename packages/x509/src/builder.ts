@@ -2,7 +2,8 @@
  * Certificate builder for tests, demos and `vouch cert generate-test`: WebCrypto keys, DER
  * written by vouch's own encoder. Runs in browsers, Deno, Bun, Node and edge runtimes.
  */
-import { isVouchError, toHex, VouchError } from '@vouch/core';
+import { isVouchError, VouchError } from '@vouch/core';
+import { toHex } from '@vouch/core/internal';
 import {
   contextTag,
   decode,

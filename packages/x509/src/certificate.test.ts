@@ -1,4 +1,5 @@
-import { encodePem, hashBytes, toHex, VouchError } from '@vouch/core';
+import { encodePem, VouchError } from '@vouch/core';
+import { hashBytes, toHex } from '@vouch/core/internal';
 import { encOctets, encSeq, tlv } from '@vouch/core/asn1';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createCertificate, createTestPki, generateKeyPair, generateTestCertificate, type TestPki } from './builder.js';

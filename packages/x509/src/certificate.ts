@@ -3,7 +3,8 @@
  * model. Parsing is synchronous, strict about the certificate structure (like Go's
  * `x509.ParseCertificate`) and lenient about extensions it does not interpret.
  */
-import { BytesCache, decodePem, encodePem, hashBytes, hashOfBytes, isVouchError, toHex, VouchError } from '@vouch/core';
+import { BytesCache, hashBytes, hashOfBytes, toHex } from '@vouch/core/internal';
+import { decodePem, encodePem, isVouchError, VouchError } from '@vouch/core';
 import {
   Asn1Error,
   type Asn1Node,

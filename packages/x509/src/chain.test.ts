@@ -1,4 +1,5 @@
-import { fromHex, isVouchError, toHex, type VouchError } from '@vouch/core';
+import { fromHex, toHex } from '@vouch/core/internal';
+import { isVouchError, type VouchError } from '@vouch/core';
 import { contextTag, encBitString, encInt, encNull, encOid, encSeq, tlv } from '@vouch/core/asn1';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {

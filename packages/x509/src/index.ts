@@ -30,7 +30,17 @@ export {
   validateTimestampingChain,
   validateTimestampingLeaf,
 } from './chain.js';
-export * from './dn.js';
+export {
+  parseDistinguishedName,
+  parseTrustedIdentity,
+  subjectAttributes,
+  matchesTrustedIdentity,
+  trustedIdentitiesOverlap,
+  MAX_DN_LENGTH,
+  X509_SUBJECT_PREFIX,
+  MANDATORY_IDENTITY_ATTRIBUTES,
+  type TrustedIdentity,
+} from './dn.js';
 export { EXT_KEY_USAGE_OIDS, KEY_USAGE_NAMES, type KeyUsageName, OID } from './internal/oids.js';
 export {
   type CertificateSignatureAlgorithm,
@@ -48,4 +58,11 @@ export {
   verifyCertificateSignature,
 } from './keys.js';
 export { buildCertificatePath, type CertificatePathOptions } from './path.js';
-export * from './types.js';
+export {
+  type KeyType,
+  type NamedCurve,
+  type PublicKeyInfo,
+  type CertificateExtension,
+  type DnAttribute,
+  type Certificate,
+} from './types.js';

@@ -2,19 +2,8 @@
  * Keys: WebCrypto import/export, the Notary key specs, and certificate signature checks.
  * Runs anywhere `globalThis.crypto.subtle` exists (browsers, Deno, Bun, Node ≥ 20, edge).
  */
-import {
-  type CertificateSignatureAlgorithm,
-  decodePem,
-  isCertificateSignatureAlgorithm,
-  isVouchError,
-  KEY_SPECS,
-  type KeySpec,
-  keySpecInfo,
-  keySpecOfKey,
-  type SignatureAlgorithm,
-  signatureAlgorithmInfo,
-  VouchError,
-} from '@vouch/core';
+import { type CertificateSignatureAlgorithm, decodePem, isVouchError, KEY_SPECS, type KeySpec, type SignatureAlgorithm, VouchError } from '@vouch/core';
+import { isCertificateSignatureAlgorithm, keySpecInfo, keySpecOfKey, signatureAlgorithmInfo } from '@vouch/core/internal';
 import { Asn1Error, decode, encInt, encNull, encOctets, encOid, encSeq, expectTag, readOid, seq, TAG } from '@vouch/core/asn1';
 import { bitLength, importVerificationKey, SignatureCheckError, signatureScheme } from '@vouch/core/internal';
 import { certificateMemo } from './certificate.js';

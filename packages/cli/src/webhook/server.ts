@@ -18,14 +18,13 @@ import {
   createKyvernoEngine,
   createVerificationCache,
   handleAdmissionReview,
-  isInconclusive,
   type KyvernoEngine,
   type KyvernoEngineOptions,
   type KyvernoPolicy,
   type NotaryImageVerifier,
-  policyFailurePolicy,
   type VerificationCache,
 } from '@vouch/kyverno';
+import { isInconclusive, policyFailurePolicy } from '@vouch/kyverno/internal';
 import { loadPolicyDir } from '../kyverno/load.js';
 import type { FailurePolicyReason, ReviewOutcome, WebhookMetrics } from './metrics.js';
 import { checkTlsPair, loadTlsFiles, type TlsPair } from './tls.js';

@@ -1,4 +1,5 @@
-import { concatBytes, VouchError } from '@vouch/core';
+import { concatBytes } from '@vouch/core/internal';
+import { VouchError } from '@vouch/core';
 
 /*
  * A small, strict CBOR (RFC 8949) codec for the COSE envelope.

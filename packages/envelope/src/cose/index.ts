@@ -8,7 +8,8 @@
  * await cose.verifyIntegrity(env);
  * ```
  */
-import { bytesEqual, VouchError } from '@vouch/core';
+import { bytesEqual } from '@vouch/core/internal';
+import { VouchError } from '@vouch/core';
 import { algorithmFromCoseId, coseAlgorithmId } from '../algorithms.js';
 import { buildSignedAttributes, critOrder } from '../attributes.js';
 import {

@@ -2,7 +2,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isVouchError, VouchError } from '@vouch/core';
 import { isValidPluginName, type PluginMetadata } from '@vouch/plugin';
-import { ConfigPaths, notationConfigDir } from '../config/index.js';
+import { ConfigPaths, notationConfigDir } from '../config/dirs.js';
 import { type ExecutablePluginClient, type ExecutablePluginOptions, executablePlugin } from './executable.js';
 
 /** Where plugins live: `<configDir>/plugins`. */

@@ -1,5 +1,6 @@
 /** Signing blobs with detached signatures. */
-import { type Clock, type Descriptor, type HasherFactory, systemClock, toVouchError, VouchError } from '@vouch/core';
+import { type Clock, type Descriptor, type HasherFactory, VouchError } from '@vouch/core';
+import { systemClock, toVouchError } from '@vouch/core/internal';
 import {
   algorithmForKey,
   type EnvelopeCodec,

@@ -1,15 +1,6 @@
 /** Blobs as sources of bytes: streaming digests, the digest a signature algorithm implies, media types. */
-import {
-  type DigestAlgorithm,
-  digestAlgorithmOf,
-  type HasherFactory,
-  isSignatureAlgorithm,
-  portableHasher,
-  streamChunks,
-  toHex,
-  toVouchError,
-  VouchError,
-} from '@vouch/core';
+import { type DigestAlgorithm, type HasherFactory, isSignatureAlgorithm, VouchError } from '@vouch/core';
+import { digestAlgorithmOf, portableHasher, streamChunks, toHex, toVouchError } from '@vouch/core/internal';
 import { hashForAlgorithm, type SignatureAlgorithm } from '@vouch/envelope';
 
 /**

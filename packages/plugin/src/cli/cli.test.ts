@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fromBase64, hasCode, toBase64, utf8 } from '@vouch/core';
+import { fromBase64, toBase64 } from '@vouch/core/internal';
+import { hasCode, utf8 } from '@vouch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createPluginClient,

@@ -1,15 +1,5 @@
-import {
-  type FetchLike,
-  type FetchResponse,
-  fromUtf8,
-  isVouchError,
-  type Logger,
-  noopLogger,
-  readLimited,
-  toBase64,
-  utf8,
-  VouchError,
-} from '@vouch/core';
+import { type FetchLike, type FetchResponse, isVouchError, type Logger, utf8, VouchError } from '@vouch/core';
+import { fromUtf8, noopLogger, readLimited, toBase64 } from '@vouch/core/internal';
 import { type AuthChallenge, type Credential, type CredentialProvider, mergeScopes, parseWwwAuthenticate } from './auth.js';
 import { BoundedCache } from './cache.js';
 

@@ -4,7 +4,8 @@
  * without the SCT list extension, bound to the issuer by the SHA-256 of its
  * SubjectPublicKeyInfo (RFC 6962 §3.2).
  */
-import { bytesEqual, concatBytes, hashBytes, toBase64, VouchError } from '@vouch/core';
+import { bytesEqual, concatBytes, hashBytes, toBase64 } from '@vouch/core/internal';
+import { VouchError } from '@vouch/core';
 import { Asn1Error, decode, readOctets, readOid, seq, TAG, tlv } from '@vouch/core/asn1';
 import { uintBytes as u, type VerificationScheme } from '@vouch/core/internal';
 import type { Certificate } from '@vouch/x509';

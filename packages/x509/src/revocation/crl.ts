@@ -1,4 +1,5 @@
-import { bytesEqual, type FetchLike, readLimited, VouchError } from '@vouch/core';
+import { bytesEqual, readLimited } from '@vouch/core/internal';
+import { type FetchLike, VouchError } from '@vouch/core';
 import * as asn1 from '@vouch/core/asn1';
 import { verifySignature } from '@vouch/core/internal';
 import { type Certificate, certificatePartsOf, fetchWithDeadline, OID, readExtensions } from '../internal/index.js';

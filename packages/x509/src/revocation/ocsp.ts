@@ -1,4 +1,5 @@
-import { bytesEqual, type FetchLike, readLimited, toBase64, VouchError } from '@vouch/core';
+import { bytesEqual, readLimited, toBase64 } from '@vouch/core/internal';
+import { type FetchLike, VouchError } from '@vouch/core';
 import * as asn1 from '@vouch/core/asn1';
 import { hashOfOid, oidOfHash, verifySignature } from '@vouch/core/internal';
 import {

@@ -1,4 +1,5 @@
-import { bytesEqual, hashLength, isHashAlgorithm, readLimited, VouchError } from '@vouch/core';
+import { bytesEqual, hashLength, readLimited } from '@vouch/core/internal';
+import { isHashAlgorithm, VouchError } from '@vouch/core';
 import * as asn1 from '@vouch/core/asn1';
 import { oidOfHash } from '@vouch/core/internal';
 import { digest, fetchWithDeadline } from '../internal/index.js';

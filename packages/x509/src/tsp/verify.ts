@@ -1,4 +1,5 @@
-import { bytesEqual, isHashAlgorithm, VouchError } from '@vouch/core';
+import { bytesEqual } from '@vouch/core/internal';
+import { isHashAlgorithm, VouchError } from '@vouch/core';
 import { readOctets, readOid, readTime } from '@vouch/core/asn1';
 import { hashOfOid, oidOfHash, SignatureCheckError, verifySignature } from '@vouch/core/internal';
 import { type Certificate, digest, OID, signedBy, validateTimestampingChain } from '../internal/index.js';
