@@ -17,14 +17,8 @@ import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';
 import { createKyvernoEngine, handleAdmissionReview, type KyvernoEngine, type NotaryImageVerifier, parsePolicies } from '@vouch/kyverno';
 import { dockerCredentials } from '@vouch/node';
-import {
-  inferManifestMediaType,
-  type LayoutFs,
-  ociLayoutRepository,
-  parseSignatureManifest,
-  parseWwwAuthenticate,
-  summarizeManifest,
-} from '@vouch/registry';
+import { type LayoutFs, ociLayoutRepository, parseSignatureManifest } from '@vouch/registry';
+import { inferManifestMediaType, parseWwwAuthenticate, summarizeManifest } from '@vouch/registry/internal';
 import { certificatesToPem, createTestPki } from '@vouch/x509';
 import fc from 'fast-check';
 import { stringify as yamlStringify } from 'yaml';

@@ -10,7 +10,7 @@
 //   node tools/export-list.mjs --count [--root DIR]
 //                                         print the number of names per entry point (of any checkout)
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { publicEntries } from './public-types.mjs';
@@ -36,6 +36,36 @@ function kindOf(checker, symbol) {
     if (target.flags & flag && !(name === 'interface' && kinds.includes('class'))) kinds.push(name);
   }
   return kinds.join('+') || 'unknown';
+}
+
+/** Where a symbol is declared (`packages/x/src/y.ts:123`), to tell one meaning from another. */
+function declarationOf(checker, symbol, root) {
+  const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+  const d = target.declarations?.[0];
+  return d ? `${relative(root, d.getSourceFile().fileName).split(sep).join('/')}:${d.pos}` : undefined;
+}
+
+/**
+ * Names exported by several entry points with different declarations (two meanings for one
+ * name): one message each.
+ */
+export function sameNameDifferentMeaning(entries) {
+  const by = new Map();
+  for (const entry of entries) {
+    for (const e of entry.exports) {
+      if (!by.has(e.name)) by.set(e.name, new Map());
+      const decls = by.get(e.name);
+      if (!decls.has(e.declaration)) decls.set(e.declaration, []);
+      decls.get(e.declaration).push(entry.name);
+    }
+  }
+  const problems = [];
+  for (const [name, decls] of by) {
+    if (decls.size < 2) continue;
+    const where = [...decls.values()].map((names) => names.join(' and ')).join(' / ');
+    problems.push(`${name} names different things in ${where}: give one of them another name`);
+  }
+  return problems;
 }
 
 /** The package directory of an entry point name (`@vouch/x509/tsp` → `packages/x509`). */
@@ -67,7 +97,7 @@ export function listExports(root = repoRoot) {
     const exports = moduleSymbol
       ? checker
           .getExportsOfModule(moduleSymbol)
-          .map((s) => ({ name: s.name, kind: kindOf(checker, s) }))
+          .map((s) => ({ name: s.name, kind: kindOf(checker, s), declaration: declarationOf(checker, s, root) }))
           .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
       : [];
     return { name: entry.name, dir: packageDir(root, entry.name), exports };
@@ -117,11 +147,13 @@ function byPackage(entries) {
 /**
  * Compare the committed lists of the checkout at `root` with its code. Returns one message per
  * difference (empty when they agree): `@vouch/x509: added function foo`, `… removed …`,
- * `… changed …`, and a missing or stale list file.
+ * `… changed …`, a missing or stale list file, and a name that means different things in two
+ * entry points.
  */
 export function checkExports(root = repoRoot) {
-  const problems = [];
-  for (const [dir, entries] of byPackage(listExports(root))) {
+  const all = listExports(root);
+  const problems = sameNameDifferentMeaning(all);
+  for (const [dir, entries] of byPackage(all)) {
     const file = join(dir, FILE);
     const rel = file.slice(root.length + 1);
     if (!existsSync(file)) {
@@ -177,7 +209,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   } else if (args.includes('--check')) {
     const problems = checkExports(root);
     if (problems.length) {
-      console.error('The public export lists (packages/*/exports.txt) differ from the code:');
+      console.error('The public export lists (packages/*/exports.txt) do not match the code:');
       for (const p of problems) console.error(`  ${p}`);
       console.error(`A new or removed public name is an API decision: if it is meant, run \`${REGENERATE}\` and commit the lists.`);
       process.exit(1);

@@ -25,7 +25,8 @@
  */
 import { type Descriptor, isVouchError, MediaType, parseDigest, VouchError } from '@vouch/core';
 import { fromBase64 } from '@vouch/core/internal';
-import { parseJsonObject, type Repository } from '@vouch/registry';
+import type { Repository } from '@vouch/registry';
+import { parseJsonObject } from '@vouch/registry/internal';
 import { SIMPLE_SIGNING_MEDIA_TYPE } from './simple-signing.js';
 
 /** The annotations cosign puts on signature layers. */

@@ -25,80 +25,54 @@
  * @packageDocumentation
  */
 
-// Verify
-export { type CosignBlobForm, type CosignBlobResult, decodeSignatureFile, type VerifyCosignBlobOptions, verifyCosignBlob } from './blob.js';
-// Find
+export { type CosignBlobForm, type CosignBlobResult, type VerifyCosignBlobOptions, verifyCosignBlob } from './blob.js';
+// Find signatures without verifying them
 export {
-  BUNDLE_LAYER_MEDIA_TYPES,
-  COSIGN_SIGN_PREDICATE_TYPE,
   CosignAnnotation,
   type CosignForm,
   type CosignKind,
   CosignMediaType,
   cosignTag,
   type FindCosignSignaturesOptions,
-  FORMS_OF,
   type FoundSignature,
   findCosignSignatures,
 } from './formats.js';
-// Keys
+// Keys: cosign's encrypted key file, PEM public and private keys
 export {
   decryptCosignKey,
-  ENCRYPTED_COSIGN_KEY_PEM,
-  ENCRYPTED_SIGSTORE_KEY_PEM,
   type EncryptCosignKeyOptions,
   type EncryptedCosignKey,
   encryptCosignKey,
   isEncryptedCosignKey,
-  MAX_SCRYPT_MEMORY_BYTES,
-  parseEncryptedCosignKey,
 } from './key-file.js';
 export {
   type CosignPublicKey,
   type CosignSigner,
-  defaultHashOf,
   type LoadSignerOptions,
   loadSigner,
-  parsePublicKey,
   parsePublicKeys,
   publicKeyFromSpki,
-  publicKeyHint,
   publicKeyToPem,
   signerFromPkcs8,
 } from './keys.js';
-// Sign
+// Sign with a key, offline
 export {
-  type BuildDsseBundleOptions,
-  buildDsseBundle,
-  IN_TOTO_PAYLOAD_TYPE,
-  inTotoStatement,
-  type SignBlobOptions,
+  type SignBlobOptions as SignCosignBlobOptions,
   type SignedBlob,
   type SignedImage,
   type SignImageOptions,
   type SigningCertificates,
-  signBlob,
+  signBlob as signCosignBlob,
   signImage,
 } from './sign.js';
-// Simple signing
-export {
-  type BuildSimpleSigningOptions,
-  buildSimpleSigning,
-  COSIGN_SIGNATURE_TYPE,
-  checkSimpleSigningClaims,
-  MAX_SIMPLE_SIGNING_BYTES,
-  missingAnnotations,
-  parseSimpleSigning,
-  SIMPLE_SIGNING_MEDIA_TYPE,
-  type SimpleSigningPayload,
-} from './simple-signing.js';
+// Simple signing: the signed claim of cosign's legacy image signatures
+export { parseSimpleSigning, type SimpleSigningPayload } from './simple-signing.js';
+// Verify images and blobs
 export {
   type CosignClaim,
   type CosignSignatureOutcome,
   type CosignVerifyResult,
-  outcomeToJson,
-  PREDICATE_TYPES,
-  predicateTypeUri,
+  outcomeToJson as cosignOutcomeToJson,
   type VerifyCosignAttestationsOptions,
   type VerifyCosignImageOptions,
   type VerifyCosignSignaturesOptions,

@@ -9,7 +9,8 @@
  */
 import { type Descriptor, encodePem, type HashAlgorithm, isVouchError, MediaType, parseDigest, utf8, VouchError } from '@vouch/core';
 import { toBase64 } from '@vouch/core/internal';
-import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, parseJsonObject, type WritableRepository } from '@vouch/registry';
+import { EMPTY_CONFIG_BYTES, type WritableRepository } from '@vouch/registry';
+import { EMPTY_CONFIG, parseJsonObject } from '@vouch/registry/internal';
 import { preAuthEncoding } from '@vouch/sigstore';
 import { COSIGN_SIGN_PREDICATE_TYPE, CosignAnnotation, CosignMediaType, cosignTag } from './formats.js';
 import { type CosignSigner, defaultHashOf, publicKeyHint } from './keys.js';

@@ -1,14 +1,20 @@
 /**
- * Sign and verify OCI artifacts and blobs per the Notary Project specifications: the facade
- * of vouch. `verify` and `createVerifier` check artifacts in registries and OCI layouts against
- * a trust policy; `sign` signs them; `signBlob` and `createBlobVerifier` do the same for files
- * with detached signatures. Every failure is a {@link VouchError} with a stable `code`.
+ * `@vouch/notation`: sign and verify OCI artifacts and blobs per the Notary Project
+ * specifications, in any JavaScript runtime — the facade of vouch.
+ *
+ * - Verify artifacts in registries and OCI layouts against a trust policy ({@link verify},
+ *   {@link createVerifier}); sign them ({@link sign}).
+ * - Sign blobs with detached signatures and verify them ({@link signBlob},
+ *   {@link createBlobVerifier}).
+ * - Every failure is a {@link VouchError} with a stable `code`, re-exported here with its guards.
+ *
+ * Trust policies and stores are `@vouch/trust-policy`'s, codecs `@vouch/envelope/jws` and
+ * `@vouch/envelope/cose`, registries `@vouch/registry`.
  *
  * @packageDocumentation
  */
 
-// Errors are re-exported from @vouch/core (branch on `code`, never on `message`); blob/* signs and
-// verifies blobs, sign/plugin-signer/timestamp-sign sign OCI artifacts, verify/* verifies them.
+// Errors (branch on `code`, never on `message`)
 export { hasCode, isVouchError, VouchError, type VouchErrorCode } from '@vouch/core';
 export {
   formatFromSignatureFileName,
@@ -16,13 +22,13 @@ export {
   type SignatureFormat,
   signatureFileName,
 } from './blob/files.js';
+// Blobs: signing, verifying, detached signature files
 export { type SignBlobOptions, type SignBlobResult, signBlob } from './blob/sign.js';
-export { type BlobSource, blobDigestAlgorithm, DEFAULT_BLOB_MEDIA_TYPE, digestBlob } from './blob/source.js';
+export { type BlobSource, digestBlob } from './blob/source.js';
 export {
   type BlobDescriptor,
   type BlobVerifier,
   type BlobVerifierConfig,
-  compareBlobArtifact,
   createBlobVerifier,
   type VerifyBlobCallOptions,
   type VerifyBlobResult,
@@ -30,40 +36,18 @@ export {
   verifyBlobDescriptor,
 } from './blob/verify.js';
 export {
-  isEnvelopeSigner,
-  checkPluginSignature,
-  checkPluginEnvelope,
-  pluginSigner,
+  type EnvelopeSigner,
   type EnvelopeSignRequest,
   type EnvelopeSignResult,
-  type EnvelopeSigner,
   type PluginSignerOptions,
-  type CheckPluginSignatureOptions,
-  type CheckPluginEnvelopeOptions,
+  pluginSigner,
 } from './plugin-signer.js';
-export {
-  verificationPluginOf,
-  resolveVerificationPlugin,
-  runVerificationPlugin,
-  assertPluginProcessedAttributes,
-  capabilitiesToVerify,
-  type PluginResolver,
-  type VerificationPlugin,
-  type ResolveVerificationPluginOptions,
-  type RunVerificationPluginOptions,
-  type VerificationPluginResult,
-} from './plugin-verify.js';
-export { sign, type SignOptions, type SignResult, DEFAULT_SIGNING_AGENT } from './sign.js';
-export { checkTimestampAuthority, rfc3161Timestamper, type TimestampAuthority } from './timestamp-sign.js';
-export {
-  type ValidationType,
-  type ValidationAction,
-  type VerificationLevel,
-  type CheckOutcome,
-  type SignerInfo,
-  type SignatureOutcome,
-  type VerifyResult,
-} from './types.js';
+export type { PluginResolver } from './plugin-verify.js';
+// Signing OCI artifacts
+export { type SignOptions, type SignResult, sign } from './sign.js';
+export { rfc3161Timestamper, type TimestampAuthority } from './timestamp-sign.js';
+export type { CheckOutcome, SignatureOutcome, SignerInfo, VerifyResult } from './types.js';
 export { ocspCrlRevocation, type RevocationChecker, rfc3161Timestamp, type TimestampVerifier } from './verify/adapters.js';
+// Verifying OCI artifacts
 export { createVerifier, type Verifier, type VerifierConfig, type VerifyCallOptions, verify } from './verify/oci.js';
-export { compareOciArtifact, outcomeToJson, type SignatureInput } from './verify/signature.js';
+export { outcomeToJson } from './verify/signature.js';

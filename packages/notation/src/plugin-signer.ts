@@ -1,4 +1,4 @@
-import { type Descriptor, isVouchError, type Logger, VouchError } from '@vouch/core';
+import { type Descriptor, isVouchError, type Logger, type SignatureAlgorithm, VouchError } from '@vouch/core';
 import { noopLogger, toVouchError } from '@vouch/core/internal';
 import {
   type EnvelopeCodec,
@@ -7,7 +7,6 @@ import {
   type NotaryPayload,
   type ParsedEnvelope,
   type RawSigner,
-  type SignatureAlgorithm,
   type SignedAttributes,
   type SigningScheme,
   type Timestamper,
@@ -17,13 +16,12 @@ import {
   type GenerateSignatureRequest,
   type GenerateSignatureResponse,
   hashAlgorithmForKeySpec,
-  jwsAlgorithmOf,
   type PluginClient,
   type PluginConfig,
   type PluginMetadata,
   signingAlgorithmForKeySpec,
-  verifyGenerateSignatureResponse,
 } from '@vouch/plugin';
+import { jwsAlgorithmOf, verifyGenerateSignatureResponse } from '@vouch/plugin/internal';
 import { type Certificate, keySpecOf, parseCertificate, validateSigningChain } from '@vouch/x509';
 
 /** What {@link EnvelopeSigner.signEnvelope} is asked to sign. */

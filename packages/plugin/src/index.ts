@@ -1,105 +1,65 @@
 /**
- * @vouch/plugin: the Notary Project plugin contract (v1.0) as types, constants and strict
- * runtime validation; an SDK to write plugins once (`definePlugin`) and run them in-process
- * (`inProcessPlugin`) or as a `notation-<name>` executable (`@vouch/plugin/cli`); and a
- * conformance helper for plugin authors (`pluginConformance`). Runtime-agnostic.
+ * `@vouch/plugin`: the Notary Project plugin contract (v1.0) for plugin authors and hosts, in
+ * any JavaScript runtime.
+ *
+ * - Write a plugin once ({@link definePlugin}) and serve it in-process ({@link inProcessPlugin}),
+ *   as a `notation-<name>` executable (`@vouch/plugin/cli`) or over your own transport
+ *   ({@link servePluginRequest}).
+ * - Call a plugin over any transport ({@link createPluginClient}); every request and response is
+ *   validated strictly against the contract.
+ * - Check a plugin against the contract ({@link pluginConformance}).
+ *
+ * Helpers vouch's own packages share live in `@vouch/plugin/internal`, which is not part of the
+ * public API.
+ *
+ * @packageDocumentation
  */
+
+// Calling a plugin
 export {
   createPluginClient,
+  type InProcessPluginOptions,
   inProcessPlugin,
-  type PluginTransport,
   type PluginClient,
   type PluginClientOptions,
-  type InProcessPluginOptions,
+  type PluginTransport,
 } from './client.js';
+// Checking a plugin against the contract
+export { type ConformanceCheck, type ConformanceOptions, pluginConformance } from './conformance.js';
+// The contract: commands, capabilities, algorithms, requests and responses
 export {
-  isPluginCommand,
-  validateRequest,
-  validateResponse,
-  validateErrorBody,
-  checkContractVersion,
-  encodeRequest,
-  decodeRequest,
-  encodeResponse,
-  decodeResponse,
-} from './codec.js';
-export { pluginConformance, type ConformanceOptions, type ConformanceCheck } from './conformance.js';
-export {
-  isSigningAlgorithm,
-  isCapability,
-  isVerifierCapability,
-  isPluginErrorCode,
-  hashAlgorithmForKeySpec,
-  signingAlgorithmForKeySpec,
-  hashAlgorithmOf,
-  jwsAlgorithmOf,
-  signingAlgorithmFromJws,
-  coseAlgorithmOf,
-  commandsForCapability,
-  CONTRACT_VERSION,
-  PluginCommand,
-  PLUGIN_COMMANDS,
   Capability,
-  type VerifierCapability,
-  CAPABILITIES,
-  VERIFIER_CAPABILITIES,
-  HASH_ALGORITHMS,
+  CONTRACT_VERSION,
   type HashAlgorithm,
-  isHashAlgorithm,
-  isKeySpec,
-  KEY_SPECS,
+  hashAlgorithmForKeySpec,
   type KeySpec,
-  keySpecInfo,
-  type SigningAlgorithm,
-  SIGNING_ALGORITHMS,
-  type JwsAlgorithm,
+  PluginCommand,
   type PluginErrorCode,
-  PLUGIN_ERROR_CODES,
+  type SigningAlgorithm,
+  signingAlgorithmForKeySpec,
+  type VerifierCapability,
 } from './constants.js';
-export {
-  certificateKey,
-  keySpecOfCertificate,
-  verifyRawSignature,
-  verifyGenerateSignatureResponse,
-  type CertificateKey,
-} from './crypto.js';
-export {
-  isValidPluginName,
-  definePlugin,
-  servePluginRequest,
-  type PluginDefinition,
-  type Plugin,
-  type ServeOptions,
-  type ServeResult,
-} from './define.js';
-export { isPluginError, toErrorBody, fromErrorBody, type PluginErrorOptions, PluginError } from './errors.js';
-export {
-  type PluginConfig,
-  type PluginMetadata,
-  type GetPluginMetadataRequest,
-  type DescribeKeyRequest,
-  type DescribeKeyResponse,
-  type GenerateSignatureRequest,
-  type GenerateSignatureResponse,
-  type GenerateEnvelopeRequest,
-  type GenerateEnvelopeResponse,
-  type AttributeValue,
-  type CriticalAttributes,
-  type VerifySignatureRequest,
-  type VerificationResult,
-  type VerifySignatureResponse,
-  type PluginErrorBody,
-  type RequestMap,
-  type ResponseMap,
-  type DescribeKeyRequestJson,
-  type GenerateSignatureRequestJson,
-  type GenerateSignatureResponseJson,
-  type GenerateEnvelopeRequestJson,
-  type GenerateEnvelopeResponseJson,
-  type VerifySignatureRequestJson,
-  type VerifySignatureResponseJson,
-  type RequestJsonMap,
-  type ResponseJsonMap,
-  type PluginCallOptions,
-  type PluginContext,
+// Writing a plugin
+export { definePlugin, type Plugin, type PluginDefinition, type ServeOptions, type ServeResult, servePluginRequest } from './define.js';
+export { isPluginError, PluginError, type PluginErrorOptions } from './errors.js';
+export type {
+  AttributeValue,
+  CriticalAttributes,
+  DescribeKeyRequest,
+  DescribeKeyResponse,
+  GenerateEnvelopeRequest,
+  GenerateEnvelopeResponse,
+  GenerateSignatureRequest,
+  GenerateSignatureResponse,
+  GetPluginMetadataRequest,
+  PluginCallOptions,
+  PluginConfig,
+  PluginContext,
+  PluginErrorBody,
+  PluginMetadata,
+  RequestMap,
+  ResponseMap,
+  VerificationResult,
+  VerifySignatureRequest,
+  VerifySignatureResponse,
 } from './types.js';

@@ -1,48 +1,31 @@
+/**
+ * `@vouch/registry`: OCI distribution for signatures, in any JavaScript runtime — a registry
+ * client over an injected `fetch` (auth, retries, the Referrers API with its tag-schema
+ * fallback), repositories backed by a remote registry, an OCI image layout or memory, and the
+ * Notary signature manifest.
+ *
+ * Helpers vouch's own packages share live in `@vouch/registry/internal`, which is not part of the
+ * public API.
+ *
+ * @packageDocumentation
+ */
+
+// OCI image layouts and in-memory repositories
+export { type LayoutFs, type OciLayoutOptions, type OciLayoutRepository, ociLayoutRepository, parseLayoutReference } from './layout.js';
+// Signature manifests
 export {
-  checkDeclaredSize,
-  DEFAULT_MAX_BLOB_BYTES,
-  DEFAULT_MAX_MANIFEST_BYTES,
-  referrersTag,
-  verifyContent,
-} from './content.js';
-export { ociLayoutRepository, parseLayoutReference, type LayoutFs, type OciLayoutOptions, type OciLayoutRepository } from './layout.js';
-export {
-  isManifestMediaType,
-  orderedDescriptor,
-  goJson,
-  parseJsonObject,
-  buildSignatureManifest,
-  parseSignatureManifest,
-  thumbprintAnnotation,
-  parseThumbprintAnnotation,
-  summarizeManifest,
-  inferManifestMediaType,
-  referrerDescriptor,
-  acceptReferrer,
-  buildIndex,
-  EMPTY_CONFIG,
-  EMPTY_CONFIG_BYTES,
-  MANIFEST_ACCEPT,
   type BuildSignatureManifestOptions,
   type BuiltSignatureManifest,
+  buildSignatureManifest,
+  EMPTY_CONFIG_BYTES,
   type ParsedSignatureManifest,
-  THUMBPRINT_ANNOTATION,
-  type ManifestSummary,
-  type ReferrerRejection,
+  parseSignatureManifest,
 } from './manifest.js';
-export { memoryRepository, type MemoryRepositoryOptions, type MemoryRepository } from './memory.js';
-export {
-  type AuthChallenge,
-  type Credential,
-  type CredentialProvider,
-  mergeScopes,
-  parseWwwAuthenticate,
-  repositoryScope,
-  staticCredentials,
-} from './remote/auth.js';
+export { type MemoryRepository, type MemoryRepositoryOptions, memoryRepository } from './memory.js';
+export { type Credential, type CredentialProvider, staticCredentials } from './remote/auth.js';
+// Remote registries: the client, credentials, repositories
 export {
   createRegistryClient,
-  parseRetryAfter,
   type RegistryClient,
   type RegistryClientOptions,
   type RegistryClientStats,
@@ -50,12 +33,13 @@ export {
   type RetryOptions,
 } from './remote/client.js';
 export { type RemoteRepository, type RemoteRepositoryOptions, remoteRepository } from './remote/remote.js';
-export {
-  type Repository,
-  type WritableRepository,
-  type PushBlobOptions,
-  type PushManifestOptions,
-  type RequestOptions,
-  type FetchOptions,
-  type ReferrersOptions,
+// Repositories: the interface and its options
+export type {
+  FetchOptions,
+  PushBlobOptions,
+  PushManifestOptions,
+  ReferrersOptions,
+  Repository,
+  RequestOptions,
+  WritableRepository,
 } from './types.js';

@@ -1,38 +1,40 @@
-export { verifyTrustedIdentity, type SubjectLike } from './identity.js';
-export {
-  resolveVerificationLevel,
-  VALIDATION_TYPES,
-  VALIDATION_ACTIONS,
-  VERIFY_TIMESTAMP_OPTIONS,
-  VERIFICATION_LEVELS,
-  type ResolvedVerificationLevel,
-} from './level.js';
-export { parseOciTrustPolicy, parseBlobTrustPolicy, SUPPORTED_TRUST_POLICY_VERSIONS, MAX_TRUST_POLICY_SIZE, WILDCARD } from './policy.js';
-export { isValidRegistryScope, scopeOfReference } from './scope.js';
-export { selectOciPolicy, selectBlobPolicy } from './select.js';
+/**
+ * `@vouch/trust-policy`: Notary Project trust policies and trust stores, in any JavaScript
+ * runtime — parse and validate OCI and blob trust policy documents exactly as notation does,
+ * select the statement that applies to an artifact, resolve its verification level, match
+ * trusted identities, and hold trust store certificates in memory ({@link memoryTrustStore}).
+ *
+ * @packageDocumentation
+ */
+
+export { verifyTrustedIdentity } from './identity.js';
+export { type ResolvedVerificationLevel, resolveVerificationLevel } from './level.js';
+export { parseBlobTrustPolicy, parseOciTrustPolicy } from './policy.js';
+export { scopeOfReference } from './scope.js';
+// Evaluating a policy: statement selection, verification level, trusted identities
+export { selectBlobPolicy, selectOciPolicy } from './select.js';
+// Trust stores
 export {
   isTrustStoreType,
   isValidTrustStoreName,
-  parseTrustStoreReference,
-  validateTrustStoreCertificates,
-  verifyTrustStoreCertificates,
-  memoryTrustStore,
-  type TrustStoreType,
-  type TrustStore,
-  TRUST_STORE_TYPES,
-  type TrustStoreReference,
   type MemoryTrustStoreInit,
+  memoryTrustStore,
+  parseTrustStoreReference,
+  TRUST_STORE_TYPES,
+  type TrustStore,
+  type TrustStoreReference,
+  type TrustStoreType,
+  verifyTrustStoreCertificates,
 } from './trust-store.js';
-export {
-  type VerificationLevelName,
-  type ValidationType,
-  type ValidationAction,
-  type VerifyTimestampOption,
-  type OverridableValidationType,
-  type SignatureVerification,
-  type TrustPolicyStatementBase,
-  type TrustPolicyStatement,
-  type OciTrustPolicyDocument,
-  type BlobTrustPolicyStatement,
-  type BlobTrustPolicyDocument,
+// Trust policy documents
+export type {
+  BlobTrustPolicyDocument,
+  BlobTrustPolicyStatement,
+  OciTrustPolicyDocument,
+  SignatureVerification,
+  TrustPolicyStatement,
+  ValidationAction,
+  ValidationType,
+  VerificationLevelName,
+  VerifyTimestampOption,
 } from './types.js';

@@ -1,5 +1,5 @@
 import { VouchError } from '@vouch/core';
-import { parseTrustedIdentity, type TrustedIdentity, trustedIdentitiesOverlap } from '@vouch/x509';
+import { parseTrustedIdentity, type TrustedIdentity, trustedIdentitiesOverlap } from '@vouch/x509/internal';
 import { resolveVerificationLevel } from './level.js';
 import { isValidRegistryScope } from './scope.js';
 import { parseTrustStoreReference } from './trust-store.js';

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fromBase64Url, fromUtf8, toBase64, toBase64Url } from '@vouch/core/internal';
 import { hasCode, utf8, type VouchErrorCode } from '@vouch/core';
+import { fromBase64Url, fromUtf8, toBase64, toBase64Url } from '@vouch/core/internal';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { assertCriticalAttributesProcessed, hashForAlgorithm, type RawSigner, unprocessedCriticalAttributes } from '../index.js';
+import { hashForAlgorithm } from '../algorithms.js';
+import { assertCriticalAttributesProcessed, unprocessedCriticalAttributes } from '../attributes.js';
+import type { RawSigner } from '../index.js';
 import { ALGORITHMS, EXPIRY, PAYLOAD, request, type TestSigner, testChainSigner, testSigner, vectorsDir } from '../test/fixtures.js';
 import { jws } from './index.js';
 

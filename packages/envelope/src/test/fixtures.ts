@@ -1,8 +1,9 @@
 /** Test fixtures shared by the envelope tests (Node only). */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type Certificate, createTestPki, generateTestCertificate, type KeySpec } from '@vouch/x509';
-import { localRawSigner, type NotaryPayload, type RawSigner, type SignatureAlgorithm, type SignRequest } from '../index.js';
+import type { KeySpec, SignatureAlgorithm } from '@vouch/core';
+import { type Certificate, createTestPki, generateTestCertificate } from '@vouch/x509';
+import { localRawSigner, type NotaryPayload, type RawSigner, type SignRequest } from '../index.js';
 
 /** The six algorithms and the key spec that implies each. */
 export const ALGORITHMS: readonly (readonly [SignatureAlgorithm, KeySpec])[] = [

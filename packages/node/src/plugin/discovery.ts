@@ -1,7 +1,8 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isVouchError, VouchError } from '@vouch/core';
-import { isValidPluginName, type PluginMetadata } from '@vouch/plugin';
+import type { PluginMetadata } from '@vouch/plugin';
+import { isValidPluginName } from '@vouch/plugin/internal';
 import { ConfigPaths, notationConfigDir } from '../config/dirs.js';
 import { type ExecutablePluginClient, type ExecutablePluginOptions, executablePlugin } from './executable.js';
 

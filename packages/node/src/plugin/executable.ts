@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Limits, VouchError } from '@vouch/core';
-import { createPluginClient, fromErrorBody, type PluginClient, type PluginTransport, validateErrorBody } from '@vouch/plugin';
+import { createPluginClient, type PluginClient, type PluginTransport } from '@vouch/plugin';
+import { fromErrorBody, validateErrorBody } from '@vouch/plugin/internal';
 
 /** Default time a plugin executable may run for one command before it is killed. */
 export const DEFAULT_PLUGIN_TIMEOUT_MS = 120_000;

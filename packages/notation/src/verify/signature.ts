@@ -6,7 +6,8 @@
  */
 import { type Clock, type Descriptor, fetchLike, type Logger, VouchError } from '@vouch/core';
 import { noopLogger, systemClock, toVouchError } from '@vouch/core/internal';
-import { assertCriticalAttributesProcessed, codecForMediaType, type EnvelopeCodec, type ParsedEnvelope } from '@vouch/envelope';
+import { codecForMediaType, type EnvelopeCodec, type ParsedEnvelope } from '@vouch/envelope';
+import { assertCriticalAttributesProcessed } from '@vouch/envelope/internal';
 import {
   parseTrustStoreReference,
   resolveVerificationLevel,
