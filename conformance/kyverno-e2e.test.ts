@@ -10,8 +10,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fromBase64, fromUtf8 } from '@vouch/core/internal';
 import { parseReference } from '@vouch/core';
+import { fromBase64, fromUtf8 } from '@vouch/core/internal';
 import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';
 import {

@@ -13,8 +13,9 @@
  * whose consumers must reject both (a payload that means something else is never taken as a
  * cosign signature).
  */
-import { fromUtf8 } from '@vouch/core/internal';
+
 import { isDigest, utf8, VouchError } from '@vouch/core';
+import { fromUtf8 } from '@vouch/core/internal';
 
 /** Media type of the simple-signing payload layer. */
 export const SIMPLE_SIGNING_MEDIA_TYPE = 'application/vnd.dev.cosign.simplesigning.v1+json';

@@ -4,8 +4,7 @@
  * RawSigner over a local WebCrypto key.
  */
 import { type HashAlgorithm, isVouchError, type PublicKeyInfo, type SignatureAlgorithm, VouchError } from '@vouch/core';
-import { keySpecInfo, keySpecOfKey, signatureAlgorithmFromCose, signatureAlgorithmInfo } from '@vouch/core/internal';
-import { signatureScheme } from '@vouch/core/internal';
+import { keySpecInfo, keySpecOfKey, signatureAlgorithmFromCose, signatureAlgorithmInfo, signatureScheme } from '@vouch/core/internal';
 import type { Certificate } from '@vouch/x509';
 import type { RawSigner } from './model.js';
 

@@ -1,5 +1,5 @@
-import { assertDescriptor, fromUtf8 } from '@vouch/core/internal';
 import { type Descriptor, isVouchError, utf8, VouchError } from '@vouch/core';
+import { assertDescriptor, fromUtf8 } from '@vouch/core/internal';
 import { encodeGoJson, isJsonObject, parseStrictJson } from './json.js';
 import type { NotaryPayload } from './model.js';
 

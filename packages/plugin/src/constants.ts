@@ -3,7 +3,7 @@
  * version 1.0): commands, capabilities, key specs, algorithms and error codes, with the
  * exact strings that cross the wire.
  */
-import { type HashAlgorithm, type KeySpec, type SignatureAlgorithm } from '@vouch/core';
+import type { HashAlgorithm, KeySpec, SignatureAlgorithm } from '@vouch/core';
 import { keySpecInfo, signatureAlgorithmInfo } from '@vouch/core/internal';
 
 /** The contract version vouch speaks (as a caller and as a plugin SDK). */

@@ -1,4 +1,14 @@
-import { Annotation, type Descriptor, digestOf, type EnvelopeMediaType, type ImageIndex, type ImageManifest, MediaType, utf8, VouchError } from '@vouch/core';
+import {
+  Annotation,
+  type Descriptor,
+  digestOf,
+  type EnvelopeMediaType,
+  type ImageIndex,
+  type ImageManifest,
+  MediaType,
+  utf8,
+  VouchError,
+} from '@vouch/core';
 import { assertDescriptor, EMPTY_JSON, fromUtf8, hashBytes, toHex } from '@vouch/core/internal';
 
 /** The empty config descriptor of the current signature-manifest form (`{}`, inlined as `data`). */

@@ -3,7 +3,6 @@
  * written by vouch's own encoder. Runs in browsers, Deno, Bun, Node and edge runtimes.
  */
 import { isVouchError, VouchError } from '@vouch/core';
-import { toHex } from '@vouch/core/internal';
 import {
   contextTag,
   decode,
@@ -19,6 +18,7 @@ import {
   seq,
   tlv,
 } from '@vouch/core/asn1';
+import { toHex } from '@vouch/core/internal';
 import { certificatePartsOf, parseCertificate } from './certificate.js';
 import { EXT_KEY_USAGE_OIDS, KEY_USAGE_NAMES, type KeyUsageName, OID } from './internal/oids.js';
 import {

@@ -2,10 +2,26 @@
  * Keys: WebCrypto import/export, the Notary key specs, and certificate signature checks.
  * Runs anywhere `globalThis.crypto.subtle` exists (browsers, Deno, Bun, Node ≥ 20, edge).
  */
-import { type CertificateSignatureAlgorithm, decodePem, isVouchError, KEY_SPECS, type KeySpec, type SignatureAlgorithm, VouchError } from '@vouch/core';
-import { isCertificateSignatureAlgorithm, keySpecInfo, keySpecOfKey, signatureAlgorithmInfo } from '@vouch/core/internal';
+import {
+  type CertificateSignatureAlgorithm,
+  decodePem,
+  isVouchError,
+  KEY_SPECS,
+  type KeySpec,
+  type SignatureAlgorithm,
+  VouchError,
+} from '@vouch/core';
 import { Asn1Error, decode, encInt, encNull, encOctets, encOid, encSeq, expectTag, readOid, seq, TAG } from '@vouch/core/asn1';
-import { bitLength, importVerificationKey, SignatureCheckError, signatureScheme } from '@vouch/core/internal';
+import {
+  bitLength,
+  importVerificationKey,
+  isCertificateSignatureAlgorithm,
+  keySpecInfo,
+  keySpecOfKey,
+  SignatureCheckError,
+  signatureAlgorithmInfo,
+  signatureScheme,
+} from '@vouch/core/internal';
 import { certificateMemo } from './certificate.js';
 import { OID } from './internal/oids.js';
 import type { Certificate, PublicKeyInfo } from './types.js';

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fromBase64, fromUtf8 } from '@vouch/core/internal';
 import { VouchError } from '@vouch/core';
+import { fromBase64, fromUtf8 } from '@vouch/core/internal';
 import { type KyvernoPolicy, parsePolicies } from '@vouch/kyverno';
 import { describe, expect, it } from 'vitest';
 import { seedPolicyYaml } from '../kyverno/testing.js';

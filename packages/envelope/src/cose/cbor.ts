@@ -1,5 +1,5 @@
-import { concatBytes } from '@vouch/core/internal';
 import { VouchError } from '@vouch/core';
+import { concatBytes } from '@vouch/core/internal';
 
 /*
  * A small, strict CBOR (RFC 8949) codec for the COSE envelope.

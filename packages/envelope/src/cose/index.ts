@@ -8,8 +8,9 @@
  * await cose.verifyIntegrity(env);
  * ```
  */
-import { bytesEqual } from '@vouch/core/internal';
+
 import { VouchError } from '@vouch/core';
+import { bytesEqual } from '@vouch/core/internal';
 import { algorithmFromCoseId, coseAlgorithmId } from '../algorithms.js';
 import { buildSignedAttributes, critOrder } from '../attributes.js';
 import {

@@ -3,7 +3,18 @@
  * walk its Notary signatures (the referrer loop) and run the per-signature verifier on each
  * until one satisfies the policy.
  */
-import { type Clock, type Descriptor, fetchLike, formatReference, hasCode, Limits, type Logger, MediaType, type Reference, VouchError } from '@vouch/core';
+import {
+  type Clock,
+  type Descriptor,
+  fetchLike,
+  formatReference,
+  hasCode,
+  Limits,
+  type Logger,
+  MediaType,
+  type Reference,
+  VouchError,
+} from '@vouch/core';
 import { noopLogger, splitArtifactReference, toVouchError } from '@vouch/core/internal';
 import type { EnvelopeCodec } from '@vouch/envelope';
 import { cose } from '@vouch/envelope/cose';

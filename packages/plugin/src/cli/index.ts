@@ -1,5 +1,5 @@
-import { fromUtf8 } from '@vouch/core/internal';
 import { Limits, type Logger } from '@vouch/core';
+import { fromUtf8 } from '@vouch/core/internal';
 import { PluginCommand } from '../constants.js';
 import { type Plugin, servePluginRequest } from '../define.js';
 import { PluginError, toErrorBody } from '../errors.js';

@@ -94,10 +94,10 @@ export interface RegistryClient {
   readonly [INTERNAL]: ClientInternals;
 }
 
-/** @internal */
+/** The key of a client's shared state (not exported by the package index: vouch's own use). */
 export const INTERNAL: unique symbol = Symbol('vouch.registryClient');
 
-/** @internal */
+/** A client's state its repositories share (not exported by the package index: vouch's own use). */
 export interface ClientInternals {
   cache: BoundedCache<{ bytes?: Uint8Array; mediaType: string; size: number }> | undefined;
   referrersCache: Map<string, { expires: number; pages: import('@vouch/core').Descriptor[][] }>;

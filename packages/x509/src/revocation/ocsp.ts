@@ -1,7 +1,6 @@
-import { bytesEqual, readLimited, toBase64 } from '@vouch/core/internal';
 import { type FetchLike, VouchError } from '@vouch/core';
 import * as asn1 from '@vouch/core/asn1';
-import { hashOfOid, oidOfHash, verifySignature } from '@vouch/core/internal';
+import { bytesEqual, hashOfOid, oidOfHash, readLimited, toBase64, verifySignature } from '@vouch/core/internal';
 import {
   type Certificate,
   certificatePartsOf,
