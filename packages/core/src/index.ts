@@ -15,6 +15,9 @@
  * @packageDocumentation
  */
 
+// Errors
+export { ERROR_CODES, hasCode, isVouchError, VouchError, type VouchErrorCode, type VouchErrorOptions } from './errors.js';
+
 // Keys, signature and hash algorithms: one vocabulary for every package
 export {
   type CertificateSignatureAlgorithm,
@@ -31,18 +34,17 @@ export {
   SIGNATURE_ALGORITHMS,
   type SignatureAlgorithm,
 } from './algorithms.js';
-export { utf8 } from './bytes.js';
+
+// References and digests
+export { formatReference, type ParseReferenceOptions, parseReference, type Reference } from './reference.js';
 export { type DigestAlgorithm, digestOf, type Hasher, type HasherFactory, isDigest, type ParsedDigest, parseDigest } from './digest.js';
-// Errors
-export { ERROR_CODES, hasCode, isVouchError, VouchError, type VouchErrorCode, type VouchErrorOptions } from './errors.js';
 
 // OCI content: descriptors, manifests, media types, annotations and size limits
 export { Annotation, type Descriptor, type EnvelopeMediaType, type ImageIndex, type ImageManifest, Limits, MediaType } from './oci.js';
 
 // PEM and text
 export { decodePem, encodePem, type PemBlock } from './pem.js';
-// References and digests
-export { formatReference, type ParseReferenceOptions, parseReference, type Reference } from './reference.js';
+export { utf8 } from './bytes.js';
 
 // Transport, logging and time
 export { type Clock, type FetchInit, type FetchLike, type FetchResponse, fetchLike, type Logger } from './types.js';

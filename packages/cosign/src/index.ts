@@ -25,7 +25,20 @@
  * @packageDocumentation
  */
 
+// Verify images and blobs
+export {
+  type CosignClaim,
+  type CosignSignatureOutcome,
+  type CosignVerifyResult,
+  outcomeToJson as cosignOutcomeToJson,
+  type VerifyCosignAttestationsOptions,
+  type VerifyCosignImageOptions,
+  type VerifyCosignSignaturesOptions,
+  verifyCosignAttestations,
+  verifyCosignSignatures,
+} from './verify.js';
 export { type CosignBlobForm, type CosignBlobResult, type VerifyCosignBlobOptions, verifyCosignBlob } from './blob.js';
+
 // Find signatures without verifying them
 export {
   CosignAnnotation,
@@ -37,6 +50,18 @@ export {
   type FoundSignature,
   findCosignSignatures,
 } from './formats.js';
+
+// Sign with a key, offline
+export {
+  type SignBlobOptions as SignCosignBlobOptions,
+  type SignedBlob,
+  type SignedImage,
+  type SignImageOptions,
+  type SigningCertificates,
+  signBlob as signCosignBlob,
+  signImage,
+} from './sign.js';
+
 // Keys: cosign's encrypted key file, PEM public and private keys
 export {
   decryptCosignKey,
@@ -55,27 +80,6 @@ export {
   publicKeyToPem,
   signerFromPkcs8,
 } from './keys.js';
-// Sign with a key, offline
-export {
-  type SignBlobOptions as SignCosignBlobOptions,
-  type SignedBlob,
-  type SignedImage,
-  type SignImageOptions,
-  type SigningCertificates,
-  signBlob as signCosignBlob,
-  signImage,
-} from './sign.js';
+
 // Simple signing: the signed claim of cosign's legacy image signatures
 export { parseSimpleSigning, type SimpleSigningPayload } from './simple-signing.js';
-// Verify images and blobs
-export {
-  type CosignClaim,
-  type CosignSignatureOutcome,
-  type CosignVerifyResult,
-  outcomeToJson as cosignOutcomeToJson,
-  type VerifyCosignAttestationsOptions,
-  type VerifyCosignImageOptions,
-  type VerifyCosignSignaturesOptions,
-  verifyCosignAttestations,
-  verifyCosignSignatures,
-} from './verify.js';

@@ -11,8 +11,6 @@
  * @packageDocumentation
  */
 
-// Signing: raw signers and timestamps
-export { localRawSigner } from './algorithms.js';
 // Codecs: the contract and the lookup by media type
 export type {
   EncodedSigningInput,
@@ -20,11 +18,15 @@ export type {
   EnvelopeMediaTypeName,
   EnvelopeParts,
   ParsedEnvelope,
-  RawSigner,
   SigningInput,
   SignRequest,
-  Timestamper,
 } from './model.js';
+export { codecForMediaType } from './registry.js';
+
+// Signing: raw signers and timestamps
+export { localRawSigner } from './algorithms.js';
+export type { RawSigner, Timestamper } from './model.js';
+
 // The signed content: payload, attributes, signing schemes
 export {
   type ExtendedAttribute,
@@ -36,4 +38,3 @@ export {
   type UnsignedAttributes,
 } from './model.js';
 export { encodePayload, parsePayload } from './payload.js';
-export { codecForMediaType } from './registry.js';

@@ -15,42 +15,6 @@
  * @packageDocumentation
  */
 
-// Admission
-export {
-  type AdmissionOptions,
-  type AdmissionRequest,
-  type AdmissionResponse,
-  type AdmissionReview,
-  handleAdmissionReview,
-} from './admission/admission.js';
-// `kyverno apply` and `kyverno test`
-export { type ApplyOptions, applyPolicies, type KyvernoValues, type ResourceResult } from './apply/apply.js';
-export {
-  type KyvernoTestFile,
-  parseKyvernoTest,
-  parseYamlObjects,
-  type RunTestOptions,
-  runKyvernoTest,
-  type TestRow,
-  type TestRunResult,
-} from './apply/test-runner.js';
-
-// The engine
-export { createKyvernoEngine } from './engine/engine.js';
-export type {
-  ContextLoader,
-  EngineRequest,
-  EvaluationResult,
-  KyvernoEngine,
-  KyvernoEngineOptions,
-  VerifyImagesResult,
-} from './engine/types.js';
-export { parsePolicyExceptions } from './policy/exceptions.js';
-export { type ParsePolicyOptions, parsePolicies, policyFromObject } from './policy/parse.js';
-// Policy reports
-export { type ApplyReport, buildMergedReport, type PolicyReport, type PolicyReportResult, type ReportOptions } from './report/report.js';
-// Images in a resource
-export { extractImages, listImages } from './resource/images.js';
 // Policies: the model and parsing
 export type {
   Attestation,
@@ -67,8 +31,49 @@ export type {
   RuleResponse,
   RuleStatus,
 } from './types.js';
-export { createVerificationCache, type VerificationCache, type VerificationCacheOptions } from './verifier/cache.js';
-export { type CosignImageVerifier, type CosignImageVerifierOptions, cosignImageVerifier } from './verifier/cosign.js';
+export { type ParsePolicyOptions, parsePolicies, policyFromObject } from './policy/parse.js';
+export { parsePolicyExceptions } from './policy/exceptions.js';
+
+// The engine
+export { createKyvernoEngine } from './engine/engine.js';
+export type {
+  ContextLoader,
+  EngineRequest,
+  EvaluationResult,
+  KyvernoEngine,
+  KyvernoEngineOptions,
+  VerifyImagesResult,
+} from './engine/types.js';
+
 // Image verifiers: notation, cosign/Sigstore, and the verification cache
 export { type NotationImageVerifierOptions, notationImageVerifier } from './verifier/notary.js';
 export type { NotaryImageVerifier } from './verifier/verifier.js';
+export { type CosignImageVerifier, type CosignImageVerifierOptions, cosignImageVerifier } from './verifier/cosign.js';
+export { createVerificationCache, type VerificationCache, type VerificationCacheOptions } from './verifier/cache.js';
+
+// Admission
+export {
+  type AdmissionOptions,
+  type AdmissionRequest,
+  type AdmissionResponse,
+  type AdmissionReview,
+  handleAdmissionReview,
+} from './admission/admission.js';
+
+// `kyverno apply` and `kyverno test` (parseYamlObjects reads the YAML documents of policy and resource files)
+export { type ApplyOptions, applyPolicies, type KyvernoValues, type ResourceResult } from './apply/apply.js';
+export {
+  type KyvernoTestFile,
+  parseKyvernoTest,
+  parseYamlObjects,
+  type RunTestOptions,
+  runKyvernoTest,
+  type TestRow,
+  type TestRunResult,
+} from './apply/test-runner.js';
+
+// Policy reports
+export { type ApplyReport, buildMergedReport, type PolicyReport, type PolicyReportResult, type ReportOptions } from './report/report.js';
+
+// Images in a resource
+export { extractImages, listImages } from './resource/images.js';

@@ -16,6 +16,23 @@
  * @packageDocumentation
  */
 
+// Registries: transport, credentials, OCI layouts on disk
+export { type PooledFetch, type UndiciFetchOptions, undiciFetch } from './registry/undici-fetch.js';
+export { type DockerCredentialsOptions, dockerCredentials } from './docker-config/credentials.js';
+export { nodeLayoutFs, nodeOciLayout } from './registry/layout-fs.js';
+
+// Verification from notation's configuration directory
+export { type NotationConfigDirOptions, notationConfigDir } from './config/dirs.js';
+export { type FileTrustStore, type FileTrustStoreOptions, fileTrustStore } from './truststore/file-trust-store.js';
+export { loadBlobTrustPolicy, loadOciTrustPolicy } from './config/policy.js';
+export { createNodeVerifier, type NodeVerifier, type NodeVerifierOptions } from './config/verifier.js';
+
+// Plugins as executables
+export { type ExecutablePluginClient, type ExecutablePluginOptions, executablePlugin } from './plugin/executable.js';
+
+// Revocation: the CRL cache
+export { type FileCrlCacheOptions, fileCrlCache, type NotationCacheDirOptions, notationCacheDir } from './crl-cache/index.js';
+
 // Blobs: streaming files, native hashing, detached signature files
 export {
   type FileStreamOptions,
@@ -26,16 +43,3 @@ export {
   type WriteSignatureFileOptions,
   writeSignatureFile,
 } from './blob/index.js';
-// Verification from notation's configuration directory
-export { type NotationConfigDirOptions, notationConfigDir } from './config/dirs.js';
-export { loadBlobTrustPolicy, loadOciTrustPolicy } from './config/policy.js';
-export { createNodeVerifier, type NodeVerifier, type NodeVerifierOptions } from './config/verifier.js';
-// Revocation: the CRL cache
-export { type FileCrlCacheOptions, fileCrlCache, type NotationCacheDirOptions, notationCacheDir } from './crl-cache/index.js';
-export { type DockerCredentialsOptions, dockerCredentials } from './docker-config/credentials.js';
-// Plugins as executables
-export { type ExecutablePluginClient, type ExecutablePluginOptions, executablePlugin } from './plugin/executable.js';
-export { nodeLayoutFs, nodeOciLayout } from './registry/layout-fs.js';
-// Registries: transport, credentials, OCI layouts on disk
-export { type PooledFetch, type UndiciFetchOptions, undiciFetch } from './registry/undici-fetch.js';
-export { type FileTrustStore, type FileTrustStoreOptions, fileTrustStore } from './truststore/file-trust-store.js';

@@ -16,15 +16,27 @@
 
 // Errors (branch on `code`, never on `message`)
 export { hasCode, isVouchError, VouchError, type VouchErrorCode } from '@vouch/core';
+
+// Verifying OCI artifacts
+export { createVerifier, type Verifier, type VerifierConfig, type VerifyCallOptions, verify } from './verify/oci.js';
+export type { CheckOutcome, SignatureOutcome, SignerInfo, VerifyResult } from './types.js';
+export { outcomeToJson } from './verify/signature.js';
+export { ocspCrlRevocation, type RevocationChecker, rfc3161Timestamp, type TimestampVerifier } from './verify/adapters.js';
+export type { PluginResolver } from './plugin-verify.js';
+
+// Signing OCI artifacts
+export { type SignOptions, type SignResult, sign } from './sign.js';
 export {
-  formatFromSignatureFileName,
-  SIGNATURE_FORMAT_MEDIA_TYPES,
-  type SignatureFormat,
-  signatureFileName,
-} from './blob/files.js';
+  type EnvelopeSigner,
+  type EnvelopeSignRequest,
+  type EnvelopeSignResult,
+  type PluginSignerOptions,
+  pluginSigner,
+} from './plugin-signer.js';
+export { rfc3161Timestamper, type TimestampAuthority } from './timestamp-sign.js';
+
 // Blobs: signing, verifying, detached signature files
 export { type SignBlobOptions, type SignBlobResult, signBlob } from './blob/sign.js';
-export { type BlobSource, digestBlob } from './blob/source.js';
 export {
   type BlobDescriptor,
   type BlobVerifier,
@@ -35,19 +47,10 @@ export {
   verifyBlob,
   verifyBlobDescriptor,
 } from './blob/verify.js';
+export { type BlobSource, digestBlob } from './blob/source.js';
 export {
-  type EnvelopeSigner,
-  type EnvelopeSignRequest,
-  type EnvelopeSignResult,
-  type PluginSignerOptions,
-  pluginSigner,
-} from './plugin-signer.js';
-export type { PluginResolver } from './plugin-verify.js';
-// Signing OCI artifacts
-export { type SignOptions, type SignResult, sign } from './sign.js';
-export { rfc3161Timestamper, type TimestampAuthority } from './timestamp-sign.js';
-export type { CheckOutcome, SignatureOutcome, SignerInfo, VerifyResult } from './types.js';
-export { ocspCrlRevocation, type RevocationChecker, rfc3161Timestamp, type TimestampVerifier } from './verify/adapters.js';
-// Verifying OCI artifacts
-export { createVerifier, type Verifier, type VerifierConfig, type VerifyCallOptions, verify } from './verify/oci.js';
-export { outcomeToJson } from './verify/signature.js';
+  formatFromSignatureFileName,
+  SIGNATURE_FORMAT_MEDIA_TYPES,
+  type SignatureFormat,
+  signatureFileName,
+} from './blob/files.js';

@@ -15,6 +15,10 @@
  * @packageDocumentation
  */
 
+// Writing a plugin
+export { definePlugin, type Plugin, type PluginDefinition, type ServeOptions, type ServeResult, servePluginRequest } from './define.js';
+export { isPluginError, PluginError, type PluginErrorOptions } from './errors.js';
+
 // Calling a plugin
 export {
   createPluginClient,
@@ -24,8 +28,10 @@ export {
   type PluginClientOptions,
   type PluginTransport,
 } from './client.js';
+
 // Checking a plugin against the contract
 export { type ConformanceCheck, type ConformanceOptions, pluginConformance } from './conformance.js';
+
 // The contract: commands, capabilities, algorithms, requests and responses
 export {
   Capability,
@@ -39,9 +45,6 @@ export {
   signingAlgorithmForKeySpec,
   type VerifierCapability,
 } from './constants.js';
-// Writing a plugin
-export { definePlugin, type Plugin, type PluginDefinition, type ServeOptions, type ServeResult, servePluginRequest } from './define.js';
-export { isPluginError, PluginError, type PluginErrorOptions } from './errors.js';
 export type {
   AttributeValue,
   CriticalAttributes,

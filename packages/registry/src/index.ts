@@ -10,29 +10,6 @@
  * @packageDocumentation
  */
 
-// OCI image layouts and in-memory repositories
-export { type LayoutFs, type OciLayoutOptions, type OciLayoutRepository, ociLayoutRepository, parseLayoutReference } from './layout.js';
-// Signature manifests
-export {
-  type BuildSignatureManifestOptions,
-  type BuiltSignatureManifest,
-  buildSignatureManifest,
-  EMPTY_CONFIG_BYTES,
-  type ParsedSignatureManifest,
-  parseSignatureManifest,
-} from './manifest.js';
-export { type MemoryRepository, type MemoryRepositoryOptions, memoryRepository } from './memory.js';
-export { type Credential, type CredentialProvider, staticCredentials } from './remote/auth.js';
-// Remote registries: the client, credentials, repositories
-export {
-  createRegistryClient,
-  type RegistryClient,
-  type RegistryClientOptions,
-  type RegistryClientStats,
-  type RegistryRequest,
-  type RetryOptions,
-} from './remote/client.js';
-export { type RemoteRepository, type RemoteRepositoryOptions, remoteRepository } from './remote/remote.js';
 // Repositories: the interface and its options
 export type {
   FetchOptions,
@@ -43,3 +20,29 @@ export type {
   RequestOptions,
   WritableRepository,
 } from './types.js';
+
+// Remote registries: the client, credentials, repositories
+export {
+  createRegistryClient,
+  type RegistryClient,
+  type RegistryClientOptions,
+  type RegistryClientStats,
+  type RegistryRequest,
+  type RetryOptions,
+} from './remote/client.js';
+export { type Credential, type CredentialProvider, staticCredentials } from './remote/auth.js';
+export { type RemoteRepository, type RemoteRepositoryOptions, remoteRepository } from './remote/remote.js';
+
+// OCI image layouts and in-memory repositories
+export { type LayoutFs, type OciLayoutOptions, type OciLayoutRepository, ociLayoutRepository, parseLayoutReference } from './layout.js';
+export { type MemoryRepository, type MemoryRepositoryOptions, memoryRepository } from './memory.js';
+
+// Signature manifests
+export {
+  type BuildSignatureManifestOptions,
+  type BuiltSignatureManifest,
+  buildSignatureManifest,
+  EMPTY_CONFIG_BYTES,
+  type ParsedSignatureManifest,
+  parseSignatureManifest,
+} from './manifest.js';

@@ -7,12 +7,26 @@
  * @packageDocumentation
  */
 
-export { verifyTrustedIdentity } from './identity.js';
-export { type ResolvedVerificationLevel, resolveVerificationLevel } from './level.js';
+// Trust policy documents
+export type {
+  BlobTrustPolicyDocument,
+  BlobTrustPolicyStatement,
+  OciTrustPolicyDocument,
+  SignatureVerification,
+  TrustPolicyStatement,
+  ValidationAction,
+  ValidationType,
+  VerificationLevelName,
+  VerifyTimestampOption,
+} from './types.js';
 export { parseBlobTrustPolicy, parseOciTrustPolicy } from './policy.js';
-export { scopeOfReference } from './scope.js';
+
 // Evaluating a policy: statement selection, verification level, trusted identities
 export { selectBlobPolicy, selectOciPolicy } from './select.js';
+export { scopeOfReference } from './scope.js';
+export { type ResolvedVerificationLevel, resolveVerificationLevel } from './level.js';
+export { verifyTrustedIdentity } from './identity.js';
+
 // Trust stores
 export {
   isTrustStoreType,
@@ -26,15 +40,3 @@ export {
   type TrustStoreType,
   verifyTrustStoreCertificates,
 } from './trust-store.js';
-// Trust policy documents
-export type {
-  BlobTrustPolicyDocument,
-  BlobTrustPolicyStatement,
-  OciTrustPolicyDocument,
-  SignatureVerification,
-  TrustPolicyStatement,
-  ValidationAction,
-  ValidationType,
-  VerificationLevelName,
-  VerifyTimestampOption,
-} from './types.js';

@@ -14,6 +14,24 @@
  * @packageDocumentation
  */
 
+// Certificates
+export type { Certificate, CertificateExtension, DnAttribute } from './types.js';
+export { certificatesToPem, parseCertificate, parseCertificates } from './certificate.js';
+
+// Chain validation and path building
+export { type ChainValidationOptions, validateSigningChain, validateTimestampingChain } from './chain.js';
+export { buildCertificatePath, type CertificatePathOptions } from './path.js';
+
+// Keys and certificate signatures
+export {
+  exportPrivateKeyPkcs8,
+  importPrivateKey,
+  importPublicKey,
+  keySpecOf,
+  signatureAlgorithmOf,
+  verifyCertificateSignature,
+} from './keys.js';
+
 // Building certificates and test PKIs
 export {
   type CertificateWithKey,
@@ -27,19 +45,3 @@ export {
   generateTestCertificate,
   type TestPki,
 } from './builder.js';
-export { certificatesToPem, parseCertificate, parseCertificates } from './certificate.js';
-
-// Chain validation and path building
-export { type ChainValidationOptions, validateSigningChain, validateTimestampingChain } from './chain.js';
-// Keys
-export {
-  exportPrivateKeyPkcs8,
-  importPrivateKey,
-  importPublicKey,
-  keySpecOf,
-  signatureAlgorithmOf,
-  verifyCertificateSignature,
-} from './keys.js';
-export { buildCertificatePath, type CertificatePathOptions } from './path.js';
-// Certificates
-export type { Certificate, CertificateExtension, DnAttribute } from './types.js';

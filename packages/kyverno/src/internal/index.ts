@@ -33,9 +33,23 @@ export {
   type WorkloadKind,
   workloadApiVersion,
 } from '../background/background.js';
+export { policyKey } from '../policy/key.js';
+export { type CachedOutcome, isInconclusive } from '../verifier/cache.js';
+export {
+  combineNotaryCertificates,
+  kyvernoNotaryTrustPolicy,
+  matchesArtifactType,
+  materialKey,
+  type NotaryAttestorMaterial,
+} from '../verifier/verifier.js';
+
+// Reports, exceptions and failure policies (the CLI)
+export { buildApplyReports, toReportResult } from '../report/report.js';
+export { policyExceptionFromObject } from '../policy/exceptions.js';
+export { policyFailurePolicy, ruleFailureAction } from '../engine/failure.js';
+
 // Engine pieces (the Kyverno conformance cases)
 export { verifyAndPatchImages } from '../engine/engine.js';
-export { policyFailurePolicy, ruleFailureAction } from '../engine/failure.js';
 export { checkKind, getKindFromGVK, parseKindSelector } from '../match/kinds.js';
 export { checkAnnotations, checkName, checkNamespace, checkSelector, checkSubjects, matchRule } from '../match/match.js';
 export { matchesAny, wildcardMatch } from '../match/wildcard.js';
@@ -49,11 +63,7 @@ export {
   policyRules,
   rewriteFields,
 } from '../policy/autogen.js';
-export { policyExceptionFromObject } from '../policy/exceptions.js';
-export { policyKey } from '../policy/key.js';
 export { unsupportedValidateFeatures } from '../policy/support.js';
-// Reports, exceptions and failure policies (the CLI)
-export { buildApplyReports, toReportResult } from '../report/report.js';
 export { addDefaultRegistry, getImageInfo } from '../resource/images.js';
 export { applyJsonPatch } from '../resource/jsonpatch.js';
 export {
@@ -64,11 +74,3 @@ export {
   parseImageMetadata,
 } from '../resource/metadata.js';
 export { createJmesEngine } from '../variables/jmespath.js';
-export { type CachedOutcome, isInconclusive } from '../verifier/cache.js';
-export {
-  combineNotaryCertificates,
-  kyvernoNotaryTrustPolicy,
-  matchesArtifactType,
-  materialKey,
-  type NotaryAttestorMaterial,
-} from '../verifier/verifier.js';

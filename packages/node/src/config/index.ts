@@ -9,59 +9,12 @@
  * @packageDocumentation
  */
 
-export { fsErrorText } from '../crl-cache/index.js';
-// Docker credentials: config.json, credential helpers, writing and erasing
-export { dockerConfigPath, dockerServerKey } from '../docker-config/config.js';
-export { type CredentialHelperOptions, runCredentialHelper } from '../docker-config/helper.js';
-export {
-  type DockerConfigWriteOptions,
-  type DockerConfigWriteResult,
-  eraseDockerCredentials,
-  storeDockerCredentials,
-} from '../docker-config/store.js';
-export {
-  type FindPluginOptions,
-  findPlugin,
-  type InstalledPlugin,
-  listPlugins,
-  type PluginDirOptions,
-  pluginExecutablePath,
-} from '../plugin/discovery.js';
-export { assertRunnable } from '../plugin/executable.js';
-
-// Plugins: install, list, find
-export {
-  type InstallPluginOptions,
-  type InstallPluginResult,
-  installPlugin,
-  MAX_PLUGIN_INSTALL_BYTES,
-  uninstallPlugin,
-} from '../plugin/install.js';
-// Trust store
-export { assertStoreAddress } from '../truststore/file-trust-store.js';
-export {
-  addTrustStoreCertificate,
-  deleteTrustStore,
-  deleteTrustStoreCertificate,
-  listTrustStoreCertificates,
-  showTrustStoreCertificate,
-  type TrustStoreEntry,
-} from '../truststore/manage.js';
 // Locations
 export { ConfigPaths, localKeyPaths } from './dirs.js';
-// Files: atomic writes and Go-style error text
-export { writeFileAtomic } from './fsutil.js';
+
 // config.json
 export { loadNotationConfig, type NotationConfig, notationConfigPath, parseNotationConfig, saveNotationConfig } from './notation-config.js';
-// Trust policy files
-export {
-  type ImportedOciTrustPolicy,
-  importBlobTrustPolicy,
-  importOciTrustPolicy,
-  readBlobTrustPolicyFile,
-  readOciTrustPolicyFile,
-  type TrustPolicyFile,
-} from './policy.js';
+
 // Signing keys (signingkeys.json)
 export {
   addSigningKey,
@@ -74,3 +27,56 @@ export {
   type SigningKeys,
   setDefaultSigningKey,
 } from './signing-keys.js';
+
+// Trust policy files
+export {
+  type ImportedOciTrustPolicy,
+  importBlobTrustPolicy,
+  importOciTrustPolicy,
+  readBlobTrustPolicyFile,
+  readOciTrustPolicyFile,
+  type TrustPolicyFile,
+} from './policy.js';
+
+// Trust store
+export { assertStoreAddress } from '../truststore/file-trust-store.js';
+export {
+  addTrustStoreCertificate,
+  deleteTrustStore,
+  deleteTrustStoreCertificate,
+  listTrustStoreCertificates,
+  showTrustStoreCertificate,
+  type TrustStoreEntry,
+} from '../truststore/manage.js';
+
+// Plugins: install, list, find
+export {
+  type InstallPluginOptions,
+  type InstallPluginResult,
+  installPlugin,
+  MAX_PLUGIN_INSTALL_BYTES,
+  uninstallPlugin,
+} from '../plugin/install.js';
+export {
+  type FindPluginOptions,
+  findPlugin,
+  type InstalledPlugin,
+  listPlugins,
+  type PluginDirOptions,
+  pluginExecutablePath,
+} from '../plugin/discovery.js';
+export { assertRunnable } from '../plugin/executable.js';
+
+// Docker credentials: config.json, credential helpers, writing and erasing
+export { dockerConfigPath, dockerServerKey } from '../docker-config/config.js';
+export { type CredentialHelperOptions, runCredentialHelper } from '../docker-config/helper.js';
+export {
+  type DockerConfigWriteOptions,
+  type DockerConfigWriteResult,
+  eraseDockerCredentials,
+  storeDockerCredentials,
+} from '../docker-config/store.js';
+
+// Files: atomic writes and Go-style error text
+export { writeFileAtomic } from './fsutil.js';
+export { fsErrorText } from '../crl-cache/index.js';

@@ -9,9 +9,11 @@
  * @packageDocumentation
  */
 
-// Chain profile checks, one by one
-export { validateCaCertificate, validateSigningLeaf, validateSigningTime, validateTimestampingLeaf } from '../chain.js';
-// Trusted identities (trust policies)
-export { parseTrustedIdentity, subjectAttributes, type TrustedIdentity, trustedIdentitiesOverlap } from '../dn.js';
 // Object identifiers
 export { OID } from './oids.js';
+
+// Chain profile checks, one by one
+export { validateCaCertificate, validateSigningLeaf, validateSigningTime, validateTimestampingLeaf } from '../chain.js';
+
+// Trusted identities (trust policies)
+export { parseTrustedIdentity, subjectAttributes, type TrustedIdentity, trustedIdentitiesOverlap } from '../dn.js';
