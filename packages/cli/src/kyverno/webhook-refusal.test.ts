@@ -96,7 +96,7 @@ describe('the webhook refuses policies it cannot evaluate', () => {
     try {
       const readyz = await get(s.address.port, '/readyz');
       expect(readyz.status).toBe(503);
-      expect(readyz.text).toContain('vouch cannot evaluate verifyImages of type Cosign');
+      expect(readyz.text).toContain('vouch cannot evaluate a Cosign `signatureAlgorithm` other than sha256');
       expect(s.isReady()).toBe(false);
       const review = admissionReviewFor(workloads('ghcr.io/org/unsigned:v1')[0]!);
       const answer = JSON.parse((await get(s.address.port, '/mutate', review)).text);

@@ -55,14 +55,15 @@ describe('startWebhookServer', () => {
   });
 
   it('a policy with a construct vouch does not evaluate is a failed load: thrown, or not ready with the reason', async () => {
-    const cosign = h.policies()[0]!;
-    const unsupported = structuredClone(cosign);
-    (unsupported.spec.rules[0]!.verifyImages![0] as { type: string }).type = 'Cosign';
+    const unsupported = structuredClone(h.policies()[0]!);
+    // `keys` attestors under type Notary: Kyverno has no such form, vouch refuses it
+    const entry = unsupported.spec.rules[0]!.verifyImages![0]!.attestors![0]!.entries![0] as Record<string, unknown>;
+    entry.keys = { publicKeys: '-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----' };
     await expect(start({ loadPolicies: async () => [unsupported] })).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED' });
     const w = await start({ loadPolicies: async () => [unsupported], watch: true });
     const r = await call(w, '/readyz');
     expect(r.status).toBe(503);
-    expect(r.text).toMatch(/^not ready: policies are not loaded: .*Cosign/);
+    expect(r.text).toMatch(/^not ready: policies are not loaded: .*`keys` attestors for type Notary/);
     expect((await call(w, '/mutate', pod('registry.example.com/unsigned:v1'))).json().response!.allowed).toBe(false);
   });
 
