@@ -116,7 +116,7 @@ export interface FindCosignSignaturesOptions {
   kind: CosignKind;
   /** Where signatures are stored (cosign's `COSIGN_REPOSITORY`, Kyverno's `repository`); default `repository`. */
   signatureRepository?: Repository;
-  /** The forms to read (default: all of the kind, see {@link FORMS_OF}). */
+  /** The forms to read (default: all of the kind, see `FORMS_OF`). */
   forms?: readonly CosignForm[];
   /** At most this many signatures are read (default 100, as notation's limit); more fail with ERR_SIGNATURE_LIMIT_EXCEEDED. */
   maxSignatures?: number;

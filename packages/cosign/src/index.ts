@@ -9,7 +9,7 @@
  *   `Repository` (remote registry, OCI layout, memory); blobs with {@link verifyCosignBlob}.
  * - **Find** them without verifying: {@link findCosignSignatures}.
  * - **Sign** with a key, offline: {@link signImage} (bundle referrer, or the `.sig` tag) and
- *   {@link signBlob}.
+ *   {@link signCosignBlob}.
  * - **Keys**: cosign's encrypted key file (`cosign.key`), PEM public and private keys (EC, RSA,
  *   Ed25519).
  * - **Simple signing**: the signed claim of cosign's legacy image signatures.

@@ -19,7 +19,7 @@ export const EMPTY_CONFIG: Descriptor = {
   data: EMPTY_JSON.data,
 };
 
-/** The 2 bytes `{}` behind {@link EMPTY_CONFIG}. */
+/** The 2 bytes `{}` behind `EMPTY_CONFIG`. */
 export const EMPTY_CONFIG_BYTES: Uint8Array = utf8('{}');
 
 const MANIFEST_TYPES: ReadonlySet<string> = new Set([

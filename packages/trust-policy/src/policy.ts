@@ -193,7 +193,7 @@ function deepFreeze<T>(v: T): T {
  * - a trailing separator, a `#hex` value or an invalid attribute type in an `x509.subject`
  *   identity is rejected (notation's parser tolerates some of these).
  *
- * Throws ERR_TRUST_POLICY_INVALID (ERR_SIZE_LIMIT_EXCEEDED above {@link MAX_TRUST_POLICY_SIZE}).
+ * Throws ERR_TRUST_POLICY_INVALID (ERR_SIZE_LIMIT_EXCEEDED above `MAX_TRUST_POLICY_SIZE`).
  */
 export function parseOciTrustPolicy(input: unknown): OciTrustPolicyDocument {
   const list = checkHeader(decode(input, 'oci'), 'oci');
