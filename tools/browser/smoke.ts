@@ -70,7 +70,10 @@ async function envelopeRoundTrip(codec: EnvelopeCodec, pki: TestPki): Promise<vo
   await codec.verifyIntegrity(env);
   // Flip one byte near the end (inside the signature for both formats): parse or verify must fail.
   const tampered = bytes.slice();
-  tampered[tampered.length - 20] ^= 0x01;
+  const at = tampered.length - 20;
+  const byte = tampered[at];
+  if (byte === undefined) throw new Error(`envelope of ${tampered.length} bytes is too short to tamper with`);
+  tampered[at] = byte ^ 0x01;
   let code = 'resolved';
   try {
     await codec.verifyIntegrity(codec.parse(tampered));

@@ -3,7 +3,8 @@
 //  1. package.json: "type": "module", an "exports" map whose conditions list "types" first and
 //     include "./package.json", "sideEffects": false, "engines.node", "files", license,
 //     description, repository, and no install scripts (preinstall/install/postinstall/prepare);
-//     every file the exports map and "bin" name exists (build first: pnpm build).
+//     every file the exports map and "bin" name exists (build first: pnpm build); a README.md
+//     that "files" does not exclude (tools/test/readmes.test.ts checks what it says).
 //  2. `pnpm pack` into a temp dir, then `publint run --strict` and `attw --profile esm-only` on
 //     the tarball.
 //  3. Browser bundles (esbuild, platform browser, minified, no Node built-ins):
@@ -106,6 +107,8 @@ export function checkManifest(pkg, dir) {
     if (!existsSync(join(dir, file))) bad(`bin "${name}": ${file} does not exist (run pnpm build)`);
   if (!readdirSync(dir).some((f) => /^licen[cs]e/i.test(f)))
     bad('no LICENSE file in the package folder (the tarball ships without the licence text)');
+  if (!readdirSync(dir).includes('README.md')) bad('no README.md in the package folder (the npm page would be empty)');
+  if (Array.isArray(pkg.files) && pkg.files.some((f) => f.startsWith('!') && /readme/i.test(f))) bad('"files" excludes the README');
   return problems;
 }
 
@@ -130,6 +133,8 @@ async function checkTarball(dir, tmp) {
   const tarball = packed.ok ? readdirSync(tmp).find((f) => f.endsWith('.tgz')) : undefined;
   if (!tarball) return [`pnpm pack failed: ${packed.out.split('\n').slice(-3).join(' ')}`];
   const tgz = join(tmp, tarball);
+  const listing = await tool('tar', ['-tzf', tgz], dir);
+  if (!listing.ok || !listing.out.split('\n').includes('package/README.md')) problems.push('the tarball has no README.md');
   const bin = (n) => join(repoRoot, 'node_modules', '.bin', n);
   const publint = await tool(bin('publint'), ['run', tgz, '--strict'], dir);
   if (!publint.ok) problems.push(`publint --strict:\n${indent(publint.out)}`);

@@ -29,26 +29,38 @@ const keyOf = (o: K8sObject) => `${o.kind}/${o.metadata?.namespace ?? ''}/${o.me
 const clone = (objects: K8sObject[]) => structuredClone(objects) as K8sObject[];
 const find = (objects: K8sObject[], kind: string) => objects.find((o) => o.kind === kind)!;
 
-const renders: Record<string, K8sObject[]> = {};
+type RenderName =
+  | 'base'
+  | 'overlay'
+  | 'helmDefault'
+  | 'helmWithNamespace'
+  | 'helmCertManager'
+  | 'helmMonitoring'
+  | 'helmNoAutoscaling'
+  | 'helmCustom';
+// Assigned whole in beforeAll: a test never sees a partly rendered set (a failed render fails them all).
+let renders: Record<RenderName, K8sObject[]>;
 
 beforeAll(async () => {
-  renders.base = await renderKustomization(base);
-  renders.overlay = await renderKustomization(overlay);
   const helm = async (set: string[]) =>
     (await renderChart(chart, { name: 'vouch', namespace: 'vouch-system', set })).objects as K8sObject[];
-  renders.helmDefault = await helm(['webhook.caBundle=Q0E=']);
-  renders.helmWithNamespace = await helm(['namespace.create=true']);
-  renders.helmCertManager = await helm(['certManager.enabled=true']);
-  renders.helmMonitoring = await helm(['webhook.caBundle=Q0E=', 'serviceMonitor.enabled=true', 'serviceMonitor.labels.release=prometheus']);
-  renders.helmNoAutoscaling = await helm(['webhook.caBundle=Q0E=', 'autoscaling.enabled=false', 'webhook.timeoutSeconds=5']);
-  renders.helmCustom = await helm([
-    'fullnameOverride=admission',
-    'image.digest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
-    'webhook.caBundle=Q0E=',
-    'replicaCount=3',
-    'autoscaling.minReplicas=3',
-    'podDisruptionBudget.minAvailable=2',
-  ]);
+  renders = {
+    base: await renderKustomization(base),
+    overlay: await renderKustomization(overlay),
+    helmDefault: await helm(['webhook.caBundle=Q0E=']),
+    helmWithNamespace: await helm(['namespace.create=true']),
+    helmCertManager: await helm(['certManager.enabled=true']),
+    helmMonitoring: await helm(['webhook.caBundle=Q0E=', 'serviceMonitor.enabled=true', 'serviceMonitor.labels.release=prometheus']),
+    helmNoAutoscaling: await helm(['webhook.caBundle=Q0E=', 'autoscaling.enabled=false', 'webhook.timeoutSeconds=5']),
+    helmCustom: await helm([
+      'fullnameOverride=admission',
+      'image.digest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
+      'webhook.caBundle=Q0E=',
+      'replicaCount=3',
+      'autoscaling.minReplicas=3',
+      'podDisruptionBudget.minAvailable=2',
+    ]),
+  };
 });
 
 describe('deploy: renderers', () => {
@@ -80,7 +92,7 @@ describe('deploy: renderers', () => {
   });
 
   it('high availability by default: 3 replicas, HPA from 3, one replica disrupted at a time, anti-affinity, readiness probe', () => {
-    for (const name of ['base', 'helmDefault']) {
+    for (const name of ['base', 'helmDefault'] as const) {
       const objs = renders[name];
       const dep = find(objs, 'Deployment');
       expect(dep.spec.replicas, name).toBe(3);
@@ -183,7 +195,7 @@ describe('deploy: renderers', () => {
 });
 
 describe('deploy: rules every rendering keeps', () => {
-  const cases: [string, Parameters<typeof checkDeployment>[1]][] = [
+  const cases: [RenderName, Parameters<typeof checkDeployment>[1]][] = [
     ['base', { requireNamespace: true, requireCaSource: false }],
     ['overlay', { requireNamespace: true }],
     ['helmDefault', {}],

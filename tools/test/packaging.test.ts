@@ -40,7 +40,7 @@ const good = {
 
 describe('packaging: package.json rules', () => {
   it('accepts a manifest that follows every rule', () => {
-    const dir = fixture('good', { 'dist/index.js': '', 'dist/index.d.ts': '', LICENSE: 'Apache-2.0' });
+    const dir = fixture('good', { 'dist/index.js': '', 'dist/index.d.ts': '', LICENSE: 'Apache-2.0', 'README.md': '# @vouch/example\n' });
     expect(checkManifest(good, dir)).toEqual([]);
   });
 
@@ -56,6 +56,7 @@ describe('packaging: package.json rules', () => {
       main: './dist/index.js',
       scripts: { postinstall: 'node setup.js', prepare: 'husky' },
       exports: { '.': { default: './dist/index.js', types: './dist/index.d.ts' }, './x': './dist/x.js' },
+      files: ['dist', '!README.md'],
     };
     const problems = checkManifest(bad, dir).join('\n');
     for (const text of [
@@ -72,6 +73,8 @@ describe('packaging: package.json rules', () => {
       'exports["./x"] is not a conditions object',
       './dist/index.d.ts does not exist (run pnpm build)',
       'no LICENSE file',
+      'no README.md',
+      '"files" excludes the README',
     ]) {
       expect(problems).toContain(text);
     }

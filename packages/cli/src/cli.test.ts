@@ -8,6 +8,7 @@ import { nodeOciLayout } from '@vouch/node';
 import { type RunningFakeRegistry, startFakeRegistry } from '@vouch/testing/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliIo, runCli } from './index.js';
+import { type CliRun, type Json, runVouch } from './testing/run-cli.js';
 
 let root: string;
 let cfg: string;
@@ -17,27 +18,12 @@ let digest: string;
 let unsignedDigest: string;
 const NAME = 'test.example';
 
-// biome-ignore lint/suspicious/noExplicitAny: JSON output is inspected loosely in tests
-type Json = Record<string, any>;
-
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-  json(): Json;
-}
-
-async function vouch(args: string[], extra: Partial<CliIo> = {}): Promise<Run> {
-  let out = '';
-  let err = '';
-  const code = await runCli(['--config-dir', cfg, ...args], {
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
+async function vouch(args: string[], extra: Partial<CliIo> = {}): Promise<CliRun> {
+  return runVouch(['--config-dir', cfg, ...args], {
     env: { HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker') },
     cwd: work,
     ...extra,
   });
-  return { code, out, err, json: () => JSON.parse(out) };
 }
 
 function stdin(text: string): AsyncIterable<string> {

@@ -122,6 +122,16 @@ export function unsupported(what: string): never {
   throw new VouchError('ERR_UNSUPPORTED', `${what} is not yet supported by this build of vouch`);
 }
 
+/** Add the signer flags `sign` and `blob sign` share: a plugin key (`--id`, `--plugin`, `--plugin-config`) and an RFC 3161 TSA. */
+export function addSignerOptions(cmd: Command): Command {
+  return cmd
+    .option('--id <id>', 'key id (with --plugin)')
+    .option('--plugin <name>', 'signing plugin')
+    .option('--plugin-config <key=value>', 'plugin configuration (repeatable)', collect)
+    .option('--timestamp-url <url>', 'RFC 3161 timestamping authority URL')
+    .option('--timestamp-root-cert <file>', 'root certificate of the timestamping authority');
+}
+
 /** Add notation's registry flags: `--insecure-registry`, `-u/--username`, `-p/--password`, `--password-stdin`. */
 export function addRegistryOptions(cmd: Command): Command {
   return cmd

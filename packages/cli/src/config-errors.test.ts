@@ -10,28 +10,17 @@ import { join } from 'node:path';
 import { encodePem } from '@vouch/core';
 import { generateTestCertificate } from '@vouch/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliIo, runCli } from './index.js';
+import type { CliIo } from './index.js';
 import { layoutWithImage } from './testing/layout.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: JSON output is inspected loosely in tests
-type Json = Record<string, any>;
+import { type CliRun, runVouch } from './testing/run-cli.js';
 
 let root: string;
 let base: string;
 let digest: string;
 let n = 0;
 
-async function vouch(cfg: string, args: string[], extra: Partial<CliIo> = {}) {
-  let out = '';
-  let err = '';
-  const code = await runCli(['--config-dir', cfg, ...args], {
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
-    env: { HOME: join(root, 'home') },
-    cwd: root,
-    ...extra,
-  });
-  return { code, out, err, json: (): Json => JSON.parse(out) };
+async function vouch(cfg: string, args: string[], extra: Partial<CliIo> = {}): Promise<CliRun> {
+  return runVouch(['--config-dir', cfg, ...args], { env: { HOME: join(root, 'home') }, cwd: root, ...extra });
 }
 
 /** A copy of the base config dir (key, store `t.example`, signed layout policy) with `trustStores` and a change. */

@@ -9,7 +9,7 @@ import { encodePem, MediaType, utf8 } from '@vouch/core';
 import { nodeOciLayout } from '@vouch/node';
 import { certificatesToPem, createTestPki, exportPrivateKeyPkcs8 } from '@vouch/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './index.js';
+import { type CliRun, runVouch } from './testing/run-cli.js';
 
 const repo = resolve(import.meta.dirname, '..', '..', '..');
 const shared = resolve(process.env.VOUCH_SHARED_DIR ?? join(repo, '..', 'shared'));
@@ -23,22 +23,9 @@ let layout: string;
 let bin: string;
 let tarGz: string;
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function vouch(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  let out = '';
-  let err = '';
-  const code = await runCli(args, {
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: join(root, 'home'), XDG_CONFIG_HOME: xdg, NOTATION_EXPERIMENTAL: '1', ...env },
-    cwd: root,
-  });
-  return { code, out, err };
+async function vouch(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: join(root, 'home'), XDG_CONFIG_HOME: xdg, NOTATION_EXPERIMENTAL: '1' };
+  return runVouch(args, { env: { ...base, ...env }, cwd: root });
 }
 
 async function makeImage(tag: string): Promise<string> {
@@ -252,28 +239,12 @@ describe.skipIf(!haveEsbuild)('vouch plugin / sign --plugin / verify with plugin
     expect(v.err).toContain(
       '{"verificationResults":{"SIGNATURE_VERIFIER.REVOCATION_CHECK":{"success":true},"SIGNATURE_VERIFIER.TRUSTED_IDENTITY":{"success":true}},"processedAttributes":null}',
     );
-    const revoked = await vouch([
-      'verify',
-      '--oci-layout',
-      `layout@${digest}`,
-      '--scope',
-      'local.io/app',
-      '-v',
-      '--plugin-config',
-      'SIGNATURE_VERIFIER.REVOCATION_CHECK=failed',
-    ]);
+    const verifyFailing = (check: string) =>
+      vouch(['verify', '--oci-layout', `layout@${digest}`, '--scope', 'local.io/app', '-v', '--plugin-config', `${check}=failed`]);
+    const revoked = await verifyFailing('SIGNATURE_VERIFIER.REVOCATION_CHECK');
     expect(revoked.code).toBe(1);
     expect(revoked.err).toContain('revocation check by verification plugin "e2e-plugin" failed with reason "revocation check failed"');
-    const identity = await vouch([
-      'verify',
-      '--oci-layout',
-      `layout@${digest}`,
-      '--scope',
-      'local.io/app',
-      '-v',
-      '--plugin-config',
-      'SIGNATURE_VERIFIER.TRUSTED_IDENTITY=failed',
-    ]);
+    const identity = await verifyFailing('SIGNATURE_VERIFIER.TRUSTED_IDENTITY');
     expect(identity.code).toBe(1);
     expect(identity.err).toContain(
       'trusted identify verification by plugin "e2e-plugin" failed with reason "trusted identity check failed"',

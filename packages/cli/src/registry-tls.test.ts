@@ -10,10 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningRegistry, requireTool, run, skopeoCopy, startRegistry } from '@vouch/testing/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliIo, runCli } from './index.js';
+import type { CliIo } from './index.js';
 import { usesPlainHttp } from './registry.js';
 import { disposeCliExecutable, runCliProcess } from './testing/cli-process.js';
 import { layoutWithImage } from './testing/layout.js';
+import { runVouch } from './testing/run-cli.js';
 
 describe('usesPlainHttp: notation rule', () => {
   it('plain HTTP for localhost:<port> only, unless the flag or config.json says so', () => {
@@ -35,9 +36,6 @@ const hasTools =
   requireTool('skopeo', 'the registry TLS tests copy an image with skopeo') &&
   requireTool('openssl', 'the registry TLS tests make a server certificate with openssl');
 
-// biome-ignore lint/suspicious/noExplicitAny: JSON output is inspected loosely in tests
-type Json = Record<string, any>;
-
 describe.skipIf(!hasTools)('TLS and plain HTTP registries on 127.0.0.1', () => {
   let root: string;
   let cfg: string;
@@ -47,18 +45,8 @@ describe.skipIf(!hasTools)('TLS and plain HTTP registries on 127.0.0.1', () => {
   let digest: string;
   let env: Record<string, string>;
 
-  async function vouch(args: string[], extra: Partial<CliIo> = {}) {
-    let out = '';
-    let err = '';
-    const code = await runCli(['--config-dir', cfg, ...args], {
-      stdout: { write: (s: string) => (out += s) },
-      stderr: { write: (s: string) => (err += s) },
-      env: { ...env },
-      cwd: root,
-      ...extra,
-    });
-    return { code, out, err, json: (): Json => JSON.parse(out) };
-  }
+  const vouch = (args: string[], extra: Partial<CliIo> = {}) =>
+    runVouch(['--config-dir', cfg, ...args], { env: { ...env }, cwd: root, ...extra });
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'vouch-cli-tls-'));

@@ -12,7 +12,8 @@ import { undiciFetch } from '@vouch/node';
 import { createRegistryClient, type RemoteRepository, remoteRepository, staticCredentials } from '@vouch/registry';
 import { type RunningRegistry, requireTool, startRegistry } from '@vouch/testing/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliIo, runCli } from './index.js';
+import type { CliIo } from './index.js';
+import { type CliRun, runVouch } from './testing/run-cli.js';
 
 const USER = 'alice';
 const PASS = 'secret-pass';
@@ -27,20 +28,15 @@ const http = undiciFetch();
 let repo: RemoteRepository;
 const digests: Record<string, Descriptor> = {};
 
-// biome-ignore lint/suspicious/noExplicitAny: JSON output is inspected loosely in tests
-type Json = Record<string, any>;
-
-async function vouch(args: string[], extra: Partial<CliIo> & { env?: Record<string, string | undefined> } = {}) {
-  let out = '';
-  let err = '';
-  const code = await runCli(['--config-dir', cfg, ...args], {
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
-    cwd: root,
-    ...extra,
-    env: { HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker'), NOTATION_USERNAME: USER, NOTATION_PASSWORD: PASS, ...extra.env },
-  });
-  return { code, out, err, json: (): Json => JSON.parse(out) };
+async function vouch(args: string[], extra: Partial<CliIo> = {}): Promise<CliRun> {
+  const env = {
+    HOME: join(root, 'home'),
+    DOCKER_CONFIG: join(root, 'docker'),
+    NOTATION_USERNAME: USER,
+    NOTATION_PASSWORD: PASS,
+    ...extra.env,
+  };
+  return runVouch(['--config-dir', cfg, ...args], { cwd: root, ...extra, env });
 }
 
 async function image(tag: string, salt: string): Promise<Descriptor> {

@@ -76,6 +76,17 @@ function helpForGroups(cmd: Command, ctx: CliContext): void {
  * return the exit code: 0 only on success, 1 on any error (usage errors included).
  * Output goes to `io.stdout` / `io.stderr`; errors print as `Error: <message>` on stderr
  * and, with `--output json`, as `{"error":{"code","message","details"}}` on stdout.
+ * @example
+ * ```ts
+ * import { runCli } from '@vouch/cli';
+ *
+ * let out = '';
+ * const code = await runCli(['verify', 'registry.example.com/app@sha256:…', '--output', 'json'], {
+ *   stdout: { write: (chunk: string) => (out += chunk) },
+ *   env: { ...process.env, NOTATION_CONFIG: '/etc/notation' },
+ * });
+ * if (code !== 0) console.error(JSON.parse(out).error);
+ * ```
  */
 export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<number> {
   const ctx = new CliContext(io);

@@ -8,23 +8,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliIo, runCli } from './index.js';
+import type { CliIo } from './index.js';
 import { layoutWithImage } from './testing/layout.js';
+import { type CliRun, runVouch } from './testing/run-cli.js';
 import { MISSING_ARGUMENT } from './usage-errors.js';
 
 let root: string;
 
-async function vouch(args: string[], extra: Partial<CliIo> = {}) {
-  let out = '';
-  let err = '';
-  const code = await runCli(args, {
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
-    env: { HOME: join(root, 'home'), XDG_CONFIG_HOME: join(root, 'xdg') },
-    cwd: root,
-    ...extra,
-  });
-  return { code, out, err };
+async function vouch(args: string[], extra: Partial<CliIo> = {}): Promise<CliRun> {
+  return runVouch(args, { env: { HOME: join(root, 'home'), XDG_CONFIG_HOME: join(root, 'xdg') }, cwd: root, ...extra });
 }
 
 beforeAll(async () => {

@@ -49,6 +49,13 @@ function isValidHost(host: string): boolean {
  *
  * - `registry.io/repo:tag`, `registry.io/repo@sha256:<hex>`, `localhost:5000/a/b:t@sha256:<hex>`
  * - with `normalize`: `nginx` → `docker.io/library/nginx`, `org/app` → `docker.io/org/app`.
+ * @example
+ * ```ts
+ * import { parseReference } from '@vouch/core';
+ *
+ * parseReference('localhost:5000/team/app:v1'); // { registry: 'localhost:5000', repository: 'team/app', tag: 'v1' }
+ * parseReference('nginx', { normalize: true }); // { registry: 'docker.io', repository: 'library/nginx' }
+ * ```
  */
 export function parseReference(input: string, options: ParseReferenceOptions = {}): Reference {
   if (typeof input !== 'string' || input === '') throw invalid(String(input), 'empty reference');

@@ -371,6 +371,22 @@ export function outcomeToJson(o: CosignSignatureOutcome): Record<string, unknown
 /**
  * Verify the cosign signatures of an image (every form: bundle referrers, the `.sig` tag, OCI 1.1
  * referrers). Resolves when at least one verified; see the module doc for failures.
+ * @example
+ * ```ts
+ * import { fetchLike } from '@vouch/core';
+ * import { verifyCosignSignatures } from '@vouch/cosign';
+ * import { createRegistryClient, remoteRepository } from '@vouch/registry';
+ * import { trustMaterialFromPem } from '@vouch/sigstore';
+ *
+ * const repository = remoteRepository(createRegistryClient({ fetch: fetchLike() }), 'registry.example.com/app');
+ * const { verified } = await verifyCosignSignatures({
+ *   repository,
+ *   reference: 'v1.2.3',
+ *   trust: trustMaterialFromPem({ publicKeys: cosignPub }),
+ *   key: cosignPub,
+ *   ignoreTlog: true,
+ * });
+ * ```
  */
 export async function verifyCosignSignatures(options: VerifyCosignSignaturesOptions): Promise<CosignVerifyResult> {
   const { subject, found } = await find(options, 'signature');

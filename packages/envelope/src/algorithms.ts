@@ -55,6 +55,16 @@ function signParams(alg: SignatureAlgorithm): RsaPssParams | EcdsaParams {
  * A {@link RawSigner} over a WebCrypto private key. The key must be an RSA-PSS key imported with
  * the hash of the leaf's algorithm (RSA-2048 → SHA-256, 3072 → SHA-384, 4096 → SHA-512) or an
  * ECDSA key on the leaf's curve. Throws ERR_INVALID_ARGUMENT when key and certificate disagree.
+ * @example
+ * ```ts
+ * import { localRawSigner } from '@vouch/envelope';
+ * import { jws } from '@vouch/envelope/jws';
+ * import { createTestPki } from '@vouch/x509';
+ *
+ * const pki = await createTestPki({ keySpec: 'RSA-3072' });
+ * const signer = localRawSigner(pki.leaf.privateKey, pki.chain); // PS384, implied by the leaf key
+ * const envelope = await jws.sign({ payload, signingScheme: 'notary.x509', signingTime: new Date(), signer });
+ * ```
  */
 export function localRawSigner(privateKey: CryptoKey, certificateChain: Certificate[]): RawSigner {
   const leaf = certificateChain[0];

@@ -149,6 +149,15 @@ function roundTrip(value: unknown, what: string): unknown {
  * the request is serialised to JSON, validated by the plugin side, handled, and the
  * response is serialised and validated by the client side. Error bodies become
  * {@link PluginError}, exactly as with `executablePlugin`.
+ * @example
+ * ```ts
+ * import { inProcessPlugin, pluginConformance } from '@vouch/plugin';
+ *
+ * const client = inProcessPlugin(plugin);
+ * const metadata = await client.metadata();
+ * const checks = await pluginConformance(client, { keyId: 'my-key' });
+ * console.log(metadata.name, checks.filter((c) => c.status === 'failed'));
+ * ```
  */
 export function inProcessPlugin(plugin: Plugin, options: InProcessPluginOptions = {}): PluginClient {
   const name = plugin.metadata.name;

@@ -63,6 +63,28 @@ export function isValidPluginName(name: string): boolean {
  * response, that the name is usable as `notation-<name>`, that every advertised capability
  * has its handlers, and that no handler is present whose capability is not advertised.
  * Throws VouchError `ERR_INVALID_ARGUMENT` naming the problem.
+ * @example
+ * ```ts
+ * import { definePlugin } from '@vouch/plugin';
+ *
+ * export default definePlugin({
+ *   metadata: {
+ *     name: 'com.example.kms',
+ *     description: 'Signs with Example KMS',
+ *     version: '1.0.0',
+ *     url: 'https://example.com/kms-plugin',
+ *     supportedContractVersions: ['1.0'],
+ *     capabilities: ['SIGNATURE_GENERATOR.RAW'],
+ *   },
+ *   async describeKey({ keyId }) {
+ *     return { keyId, keySpec: 'EC-256' };
+ *   },
+ *   async generateSignature({ keyId, payload }) {
+ *     const { signature, chain } = await kms.sign(keyId, payload); // ECDSA r||s, DER certificates leaf first
+ *     return { keyId, signature, signingAlgorithm: 'ECDSA-SHA-256', certificateChain: chain };
+ *   },
+ * });
+ * ```
  */
 export function definePlugin<P extends PluginDefinition>(definition: P): Plugin & Readonly<P> {
   if (typeof definition !== 'object' || definition === null) {

@@ -39,6 +39,14 @@ interface Stored {
  * A {@link WritableRepository} held in memory: for tests, browser conformance and demos.
  * Same checks as the other repositories (digest and size verification, caps, notation's
  * referrer filter); referrers are found by scanning stored manifests for `subject`, in push order.
+ * @example
+ * ```ts
+ * import { memoryRepository } from '@vouch/registry';
+ *
+ * const repository = memoryRepository();
+ * const config = await repository.pushBlob('application/vnd.oci.empty.v1+json', new TextEncoder().encode('{}'));
+ * console.log(config.digest, repository.stats()); // { manifests: 0, blobs: 1 }
+ * ```
  */
 export function memoryRepository(options: MemoryRepositoryOptions = {}): MemoryRepository {
   const maxManifest = options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES;

@@ -14,6 +14,15 @@ export type SubjectLike = string | readonly (readonly DnAttribute[])[] | Pick<Ce
  *
  * Throws ERR_IDENTITY_UNTRUSTED (no x509 identity configured, no match, or a leaf subject that
  * cannot be matched), ERR_TRUST_POLICY_INVALID for an identity that does not parse.
+ * @example
+ * ```ts
+ * import { verifyTrustedIdentity } from '@vouch/trust-policy';
+ *
+ * // passes: the identity's attributes are a subset of the leaf's subject
+ * verifyTrustedIdentity(['x509.subject: C=US, O=wabbit-networks.io'], 'CN=signer,O=wabbit-networks.io,ST=WA,C=US');
+ * // throws ERR_IDENTITY_UNTRUSTED
+ * verifyTrustedIdentity(['x509.subject: C=US, O=acme.example'], leafCertificate, { policyName: 'team-images' });
+ * ```
  */
 export function verifyTrustedIdentity(
   trustedIdentities: readonly string[],

@@ -173,6 +173,27 @@ function deepFreeze<T>(v: T): T {
 }
 
 /**
+ * What every statement of both documents is checked for first, in notation's order: a JSON object,
+ * a name no earlier statement used, then the fields both kinds share ({@link checkStatementCore}).
+ */
+function checkStatement(
+  kind: 'oci' | 'blob',
+  statement: unknown,
+  index: number,
+  names: ReadonlySet<string>,
+): { s: Record<string, unknown>; core: TrustPolicyStatementBase } {
+  if (!isPlainObject(statement)) throw invalid(`${kind} trust policy: trust policy statement #${index + 1} is not a JSON object`);
+  if (typeof statement.name === 'string' && names.has(statement.name)) {
+    throw invalid(`multiple ${kind} trust policy statements use the same name ${q(statement.name)}, statement names must be unique`);
+  }
+  try {
+    return { s: statement, core: checkStatementCore(statement) };
+  } catch (e) {
+    throw invalid(`${kind} trust policy: ${(e as Error).message}`, e);
+  }
+}
+
+/**
  * Parse and validate an OCI trust policy document (`trustpolicy.oci.json`): JSON text, UTF-8
  * bytes, or an already-parsed object. Returns a validated, normalised, frozen copy (unknown
  * fields dropped; `trustStores` and `trustedIdentities` always present).
@@ -194,23 +215,27 @@ function deepFreeze<T>(v: T): T {
  *   identity is rejected (notation's parser tolerates some of these).
  *
  * Throws ERR_TRUST_POLICY_INVALID (ERR_SIZE_LIMIT_EXCEEDED above `MAX_TRUST_POLICY_SIZE`).
+ * @example
+ * ```ts
+ * import { hasCode } from '@vouch/core';
+ * import { parseOciTrustPolicy } from '@vouch/trust-policy';
+ *
+ * try {
+ *   const policy = parseOciTrustPolicy(await readFile('trustpolicy.json', 'utf8')); // text, bytes or an object
+ *   console.log(policy.trustPolicies.map((s) => s.name));
+ * } catch (e) {
+ *   if (hasCode(e, 'ERR_TRUST_POLICY_INVALID')) console.error(e.message); // notation's wording
+ *   else throw e;
+ * }
+ * ```
  */
 export function parseOciTrustPolicy(input: unknown): OciTrustPolicyDocument {
   const list = checkHeader(decode(input, 'oci'), 'oci');
   const names = new Set<string>();
   const statements: TrustPolicyStatement[] = [];
   const raw: Record<string, unknown>[] = [];
-  for (const [index, s] of list.entries()) {
-    if (!isPlainObject(s)) throw invalid(`oci trust policy: trust policy statement #${index + 1} is not a JSON object`);
-    if (typeof s.name === 'string' && names.has(s.name)) {
-      throw invalid(`multiple oci trust policy statements use the same name ${q(s.name)}, statement names must be unique`);
-    }
-    let core: TrustPolicyStatementBase;
-    try {
-      core = checkStatementCore(s);
-    } catch (e) {
-      throw invalid(`oci trust policy: ${(e as Error).message}`, e);
-    }
+  for (const [index, item] of list.entries()) {
+    const { s, core } = checkStatement('oci', item, index, names);
     names.add(core.name);
     raw.push(s);
     statements.push({ ...core, registryScopes: [] });
@@ -278,17 +303,8 @@ export function parseBlobTrustPolicy(input: unknown): BlobTrustPolicyDocument {
   const names = new Set<string>();
   const statements: BlobTrustPolicyStatement[] = [];
   let global: string | undefined;
-  for (const [index, s] of list.entries()) {
-    if (!isPlainObject(s)) throw invalid(`blob trust policy: trust policy statement #${index + 1} is not a JSON object`);
-    if (typeof s.name === 'string' && names.has(s.name)) {
-      throw invalid(`multiple blob trust policy statements use the same name ${q(s.name)}, statement names must be unique`);
-    }
-    let core: TrustPolicyStatementBase;
-    try {
-      core = checkStatementCore(s);
-    } catch (e) {
-      throw invalid(`blob trust policy: ${(e as Error).message}`, e);
-    }
+  for (const [index, item] of list.entries()) {
+    const { s, core } = checkStatement('blob', item, index, names);
     if (s.registryScopes !== undefined) {
       throw invalid(`blob trust policy statement ${q(core.name)} has registryScopes, which blob trust policies do not use; remove it`);
     }

@@ -12,6 +12,14 @@ const TRUST_POLICY_LINK = 'https://notaryproject.dev/docs/quickstart/#create-a-t
  *
  * Throws ERR_INVALID_REFERENCE when `scope` is not a `registry/repository`,
  * ERR_NO_APPLICABLE_TRUST_POLICY when no statement applies.
+ * @example
+ * ```ts
+ * import { parseOciTrustPolicy, resolveVerificationLevel, scopeOfReference, selectOciPolicy } from '@vouch/trust-policy';
+ *
+ * const statement = selectOciPolicy(parseOciTrustPolicy(policyJson), scopeOfReference('registry.example.com/team/app@sha256:…'));
+ * const { level, actions } = resolveVerificationLevel(statement.signatureVerification);
+ * console.log(statement.name, level, actions.revocation);
+ * ```
  */
 export function selectOciPolicy(doc: OciTrustPolicyDocument, scope: string): TrustPolicyStatement {
   if (!isValidRegistryScope(scope)) {

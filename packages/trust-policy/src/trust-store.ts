@@ -169,6 +169,17 @@ export interface MemoryTrustStoreInit {
  * then rejects with ERR_TRUST_STORE_INVALID. `getCertificates` throws
  * ERR_TRUST_STORE_NOT_FOUND for a store that is absent or empty, ERR_ABORTED when the signal is
  * aborted.
+ * @example
+ * ```ts
+ * import { memoryTrustStore } from '@vouch/trust-policy';
+ * import { parseCertificates } from '@vouch/x509';
+ *
+ * const trustStore = memoryTrustStore({
+ *   ca: { 'wabbit-networks.io': parseCertificates(caPem) },
+ *   tsa: { 'digicert': parseCertificates(tsaRootPem) },
+ * });
+ * const roots = await trustStore.getCertificates('ca', 'wabbit-networks.io');
+ * ```
  */
 export function memoryTrustStore(stores: MemoryTrustStoreInit = {}): TrustStore {
   if (typeof stores !== 'object' || stores === null)

@@ -417,6 +417,13 @@ function looksLikePem(bytes: Uint8Array): boolean {
  *
  * @throws VouchError ERR_CERT_INVALID when the input is empty, holds no certificate, or any
  *   certificate in it is malformed.
+ * @example
+ * ```ts
+ * import { parseCertificates } from '@vouch/x509';
+ *
+ * const [leaf, ...rest] = parseCertificates(await (await fetch('https://example.com/chain.pem')).text());
+ * console.log(leaf?.subject, leaf?.sha256Fingerprint, rest.length);
+ * ```
  */
 export function parseCertificates(input: Uint8Array | string): Certificate[] {
   if (typeof input !== 'string' && !(input instanceof Uint8Array)) {

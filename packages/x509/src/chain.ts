@@ -440,6 +440,19 @@ async function validateChain(chain: readonly Certificate[], options: ChainValida
  *
  * @throws VouchError ERR_CERT_CHAIN_INVALID for a rule violation (message says which), or
  *   ERR_CERT_EXPIRED when `at`/`signingTime` is outside a certificate's validity.
+ * @example
+ * ```ts
+ * import { hasCode } from '@vouch/core';
+ * import { parseCertificates, validateSigningChain } from '@vouch/x509';
+ *
+ * const chain = parseCertificates(chainPem); // leaf first
+ * try {
+ *   await validateSigningChain(chain, { at: new Date() });
+ * } catch (e) {
+ *   if (hasCode(e, 'ERR_CERT_CHAIN_INVALID') || hasCode(e, 'ERR_CERT_EXPIRED')) console.error(e.message);
+ *   else throw e;
+ * }
+ * ```
  */
 export async function validateSigningChain(chain: readonly Certificate[], options: ChainValidationOptions = {}): Promise<void> {
   await validateChain(chain, options, false);

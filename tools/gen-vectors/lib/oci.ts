@@ -154,7 +154,9 @@ export async function generateOci(pkis: Pkis, envs: EnvelopeIndex, vp: { policy:
   {
     const p = join(OUT, LAYOUT, 'blobs', 'sha256', tb.envelope.digest.slice(7));
     const bytes = readFileSync(p);
-    bytes[bytes.length - 1] ^= 0x01;
+    const last = bytes.at(-1);
+    if (last === undefined) throw new Error(`${p} is empty`);
+    bytes[bytes.length - 1] = last ^ 0x01;
     writeFileSync(p, bytes);
   }
 

@@ -1,7 +1,7 @@
 /**
  * test-vectors/pki/: a test CA per allowed key type (root → intermediate → code-signing leaf,
- * plus a TSA leaf), an unrelated "other" PKI, and bad-profile chains for every certificate rule
- * of item 3 of issue 2. Adds the `x509-chain`, `trusted-identity`, `identity-match` and
+ * plus a TSA leaf), an unrelated "other" PKI, and bad-profile chains for every rule of the Notary
+ * Project certificate requirements (code-signing and timestamping profiles). Adds the `x509-chain`, `trusted-identity`, `identity-match` and
  * `trust-store` cases.
  */
 import { createSign } from 'node:crypto';

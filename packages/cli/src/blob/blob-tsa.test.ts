@@ -9,12 +9,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestPki } from '../../../node/src/testing/pki.js';
 import { type PkiHttpServer, requireOpenssl, startPkiServer } from '../../../node/src/testing/services.js';
-import { type CliIo, runCli } from '../index.js';
+import type { CliIo } from '../index.js';
+import { runVouch } from '../testing/run-cli.js';
 
 const ok = await requireOpenssl('vouch blob timestamping tests');
-
-// biome-ignore lint/suspicious/noExplicitAny: JSON output is inspected loosely in tests
-type Json = Record<string, any>;
 
 describe.skipIf(!ok)('vouch blob with a real TSA (openssl ts on 127.0.0.1)', () => {
   let server: PkiHttpServer;
@@ -24,18 +22,15 @@ describe.skipIf(!ok)('vouch blob with a real TSA (openssl ts on 127.0.0.1)', () 
   let cfg: string;
   let work: string;
 
-  const vouch = async (args: string[], extra: Partial<CliIo> = {}) => {
-    let out = '';
-    let err = '';
-    const code = await runCli(['--config-dir', cfg, ...args], {
-      stdout: { write: (s: string) => (out += s) },
-      stderr: { write: (s: string) => (err += s) },
+  const vouch = (args: string[], extra: Partial<CliIo> = {}) =>
+    runVouch(['--config-dir', cfg, ...args], {
       env: { HOME: join(root, 'home'), NOTATION_CACHE: join(root, 'cache') },
       cwd: work,
       ...extra,
     });
-    return { code, out, err, json: (): Json => JSON.parse(out) };
-  };
+  /** `blob sign` with an RFC 3161 timestamp from `url`, its token checked against `rootCert`. */
+  const signStamped = (url: string, rootCert: string, file: string, ...rest: string[]) =>
+    vouch(['blob', 'sign', '--timestamp-url', url, '--timestamp-root-cert', rootCert, file, ...rest]);
 
   beforeAll(async () => {
     server = await startPkiServer();
@@ -75,15 +70,7 @@ describe.skipIf(!ok)('vouch blob with a real TSA (openssl ts on 127.0.0.1)', () 
   });
 
   it('signs with a verified timestamp, verifies it, and inspect shows it', async () => {
-    const s = await vouch([
-      'blob',
-      'sign',
-      '--timestamp-url',
-      `${server.url}/rsa/tsa`,
-      '--timestamp-root-cert',
-      join(rsa.dir, 'root.crt'),
-      'data.bin',
-    ]);
+    const s = await signStamped(`${server.url}/rsa/tsa`, join(rsa.dir, 'root.crt'), 'data.bin');
     expect(s.err).toBe('');
     expect(s.code).toBe(0);
     expect(s.out).toContain('Signature file written to');
@@ -115,39 +102,13 @@ describe.skipIf(!ok)('vouch blob with a real TSA (openssl ts on 127.0.0.1)', () 
 
   it('refuses a token that does not chain to --timestamp-root-cert, and an unreachable TSA', async () => {
     await writeFile(join(work, 'other.bin'), 'other');
-    const wrongRoot = await vouch([
-      'blob',
-      'sign',
-      '--timestamp-url',
-      `${server.url}/rsa/tsa`,
-      '--timestamp-root-cert',
-      join(ec.dir, 'root.crt'),
-      'other.bin',
-      '-o',
-      'json',
-    ]);
+    const wrongRoot = await signStamped(`${server.url}/rsa/tsa`, join(ec.dir, 'root.crt'), 'other.bin', '-o', 'json');
     expect(wrongRoot.code).toBe(1);
     expect(wrongRoot.json().error.code).toBe('ERR_TIMESTAMP_INVALID');
-    const closed = await vouch([
-      'blob',
-      'sign',
-      '--timestamp-url',
-      `${server.closedUrl}/tsa`,
-      '--timestamp-root-cert',
-      join(rsa.dir, 'root.crt'),
-      'other.bin',
-    ]);
+    const closed = await signStamped(`${server.closedUrl}/tsa`, join(rsa.dir, 'root.crt'), 'other.bin');
     expect(closed.code).toBe(1);
     expect(closed.err).toContain(`Error: timestamp: Post "${server.closedUrl}/tsa"`);
-    const notRoot = await vouch([
-      'blob',
-      'sign',
-      '--timestamp-url',
-      `${server.url}/rsa/tsa`,
-      '--timestamp-root-cert',
-      join(rsa.dir, 'int.crt'),
-      'other.bin',
-    ]);
+    const notRoot = await signStamped(`${server.url}/rsa/tsa`, join(rsa.dir, 'int.crt'), 'other.bin');
     expect(notRoot.code).toBe(1);
     expect(notRoot.err).toContain('failed to check root certificate with error');
   });

@@ -10,34 +10,20 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliIo, runCli } from '../index.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: JSON output is inspected loosely in tests
-type Json = Record<string, any>;
-
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-  json(): Json;
-}
+import type { CliIo } from '../index.js';
+import { type CliRun, type Json, runVouch } from '../testing/run-cli.js';
 
 let root: string;
 let cfg: string;
 let work: string;
 const KEY = 'blob.example';
 
-async function vouch(args: string[], extra: Partial<CliIo> = {}): Promise<Run> {
-  let out = '';
-  let err = '';
-  const code = await runCli(['--config-dir', cfg, ...args], {
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
+async function vouch(args: string[], extra: Partial<CliIo> = {}): Promise<CliRun> {
+  return runVouch(['--config-dir', cfg, ...args], {
     env: { HOME: join(root, 'home'), NOTATION_CACHE: join(root, 'cache') },
     cwd: work,
     ...extra,
   });
-  return { code, out, err, json: () => JSON.parse(out) };
 }
 
 function stdin(text: string): AsyncIterable<string> {

@@ -91,17 +91,6 @@ export function inheritedOption(cmd: Command, name: string): unknown {
   return cmd.optsWithGlobals()[name];
 }
 
-async function readLine(input: AsyncIterable<string | Uint8Array>): Promise<string> {
-  let s = '';
-  const dec = new TextDecoder();
-  for await (const chunk of input) {
-    s += typeof chunk === 'string' ? chunk : dec.decode(chunk, { stream: true });
-    const nl = s.indexOf('\n');
-    if (nl >= 0) return s.slice(0, nl);
-  }
-  return s;
-}
-
 /**
  * notation's confirmation prompt: `<prompt> [y/N] ` on stdout (stderr under `--output json`),
  * then one line of stdin; `y`/`yes` confirm, anything else (EOF included) declines. Without
@@ -113,7 +102,5 @@ export async function askConfirmation(ctx: CliContext, prompt: string): Promise<
       details: { confirmation: prompt },
     });
   }
-  (ctx.json ? ctx.stderr : ctx.stdout).write(`${prompt} [y/N] `);
-  const answer = (await readLine(ctx.io.stdin)).trim().toLowerCase();
-  return answer === 'y' || answer === 'yes';
+  return ctx.confirm(prompt, false);
 }

@@ -1,16 +1,15 @@
 import { readFile, stat } from 'node:fs/promises';
 import { isVouchError, Limits, VouchError } from '@vouch/core';
 import type { ParsedEnvelope } from '@vouch/envelope';
-import { timestampRange } from '@vouch/x509/tsp';
 import type { CliContext } from '../context.js';
 import { codecFor } from '../deps.js';
 import {
   ALGORITHM_NAMES,
-  addCertificates,
+  addSignatureTail,
   attributeValue,
-  certJson,
   readTimestamp,
   rfc3339Nano,
+  signatureJsonTail,
   sortedObject,
   type TimestampView,
 } from '../format/envelope.js';
@@ -42,29 +41,7 @@ export function blobInspectTree(
   if (time) addPair(signed, time.label, formatAnsic(time.time));
   if (env.signedAttributes.expiry) addPair(signed, 'expiry', formatAnsic(env.signedAttributes.expiry));
   for (const a of env.signedAttributes.extended) addPair(signed, a.key, attributeValue(a.value));
-  const user = add(root, 'user defined attributes');
-  const annotations = env.payload.targetArtifact.annotations ?? {};
-  const keys = Object.keys(annotations).sort();
-  if (keys.length === 0) add(user, '(empty)');
-  for (const k of keys) addPair(user, k, annotations[k]!);
-  const unsigned = add(root, 'unsigned attributes');
-  if (env.unsignedAttributes.signingAgent) addPair(unsigned, 'signing agent', env.unsignedAttributes.signingAgent);
-  if (ts) {
-    const tsNode = add(unsigned, 'timestamp signature');
-    if (ts.token) {
-      const { earliest, latest } = timestampRange(ts.token);
-      addPair(tsNode, 'timestamp', `[${formatAnsic(earliest)}, ${formatAnsic(latest)}]`);
-      addCertificates(tsNode, ts.token.certificates);
-    } else {
-      addPair(tsNode, 'error', ts.error ?? 'unknown error');
-    }
-  }
-  addCertificates(root, env.certificateChain);
-  const artifact = add(root, 'signed artifact');
-  const t = env.payload.targetArtifact;
-  addPair(artifact, 'media type', t.mediaType);
-  addPair(artifact, 'digest', t.digest);
-  addPair(artifact, 'size', String(t.size));
+  addSignatureTail(root, env, ts, { agentLabel: 'signing agent', markEmptyUnsigned: false });
   return renderTree(root);
 }
 
@@ -78,27 +55,11 @@ export function blobInspectJson(envelopeMediaType: string, env: ParsedEnvelope, 
   if (time) signed.push([time.key, formatRfc3339(time.time)]);
   if (env.signedAttributes.expiry) signed.push(['expiry', formatRfc3339(env.signedAttributes.expiry)]);
   for (const a of env.signedAttributes.extended) signed.push([a.key, attributeValue(a.value)]);
-  const unsigned: Record<string, unknown> = {};
-  if (env.unsignedAttributes.signingAgent) unsigned.signingAgent = env.unsignedAttributes.signingAgent;
-  if (ts?.token) {
-    const { earliest, latest } = timestampRange(ts.token);
-    unsigned.timestampSignature = {
-      timestamp: `[${rfc3339Nano(earliest)}, ${rfc3339Nano(latest)}]`,
-      certificates: ts.token.certificates.map(certJson),
-    };
-  } else if (ts?.error) {
-    unsigned.timestampSignature = { error: ts.error };
-  }
-  const t = env.payload.targetArtifact;
-  const annotations = t.annotations && Object.keys(t.annotations).length > 0 ? sortedObject(Object.entries(t.annotations)) : null;
   return {
     signatureAlgorithm: ALGORITHM_NAMES[env.algorithm] ?? env.algorithm,
     signatureEnvelopeType: envelopeMediaType,
     signedAttributes: sortedObject(signed),
-    userDefinedAttributes: annotations,
-    unsignedAttributes: unsigned,
-    certificates: env.certificateChain.map(certJson),
-    signedArtifact: { mediaType: t.mediaType, digest: t.digest, size: t.size },
+    ...signatureJsonTail(env, ts, rfc3339Nano),
   };
 }
 

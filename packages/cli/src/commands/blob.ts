@@ -3,7 +3,7 @@ import { runBlobInspect } from '../blob/inspect.js';
 import { runBlobPolicyImport, runBlobPolicyInit, runBlobPolicyShow } from '../blob/policy.js';
 import { runBlobSign } from '../blob/sign.js';
 import { runBlobVerify } from '../blob/verify.js';
-import { act, collect } from '../command.js';
+import { act, addSignerOptions, collect } from '../command.js';
 import type { CliContext } from '../context.js';
 
 /**
@@ -28,13 +28,8 @@ export function registerBlob(program: Command, ctx: CliContext): void {
       '-e, --expiry <duration>',
       'how long the signature is valid, in hours, minutes and seconds: 24h, 30m, 1h30m (default: no expiry)',
     )
-    .option('-m, --user-metadata <key=value>', 'user defined metadata to sign with the blob (repeatable)', collect)
-    .option('--id <id>', 'key id (with --plugin)')
-    .option('--plugin <name>', 'signing plugin')
-    .option('--plugin-config <key=value>', 'plugin configuration (repeatable)', collect)
-    .option('--timestamp-url <url>', 'RFC 3161 timestamping authority URL')
-    .option('--timestamp-root-cert <file>', 'root certificate of the timestamping authority')
-    .option('--force', 'overwrite an existing signature file without prompt');
+    .option('-m, --user-metadata <key=value>', 'user defined metadata to sign with the blob (repeatable)', collect);
+  addSignerOptions(sign).option('--force', 'overwrite an existing signature file without prompt');
   act(sign, ctx, (args, opts, cmd) => runBlobSign(ctx, args[0], opts, cmd));
 
   const verify = blob

@@ -2,12 +2,19 @@ import { type Descriptor, MediaType, VouchError } from '@vouch/core';
 import { toVouchError } from '@vouch/core/internal';
 import type { ParsedEnvelope } from '@vouch/envelope';
 import { parseSignatureManifest } from '@vouch/registry';
-import { timestampRange } from '@vouch/x509/tsp';
 import type { Command } from 'commander';
 import { act, addRegistryOptions } from '../command.js';
 import type { CliContext } from '../context.js';
 import { codecFor } from '../deps.js';
-import { ALGORITHM_NAMES, addCertificates, attributeValue, certJson, readTimestamp, type TimestampView } from '../format/envelope.js';
+import {
+  ALGORITHM_NAMES,
+  addSignatureTail,
+  attributeValue,
+  readTimestamp,
+  signatureJsonTail,
+  sortedEntries,
+  type TimestampView,
+} from '../format/envelope.js';
 import { formatAnsic, formatRfc3339 } from '../format/time.js';
 import { add, addPair, node, renderTree, type TreeNode } from '../format/tree.js';
 import { artifactSignatures } from '../signatures.js';
@@ -33,15 +40,6 @@ function signedAttributes(env: ParsedEnvelope, time: (d: Date) => string): [stri
   return sortedEntries(out);
 }
 
-function sortedEntries<T>(entries: [string, T][]): [string, T][] {
-  return entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
-/** The user-defined attributes (the payload's annotations), sorted by key; empty when there are none. */
-function userAttributes(env: ParsedEnvelope): [string, string][] {
-  return sortedEntries(Object.entries(env.payload.targetArtifact.annotations ?? {}));
-}
-
 /** One signature as a node of notation 1.3's `inspect` tree. */
 function signatureNode(s: Inspected): TreeNode {
   const env = s.envelope;
@@ -50,57 +48,19 @@ function signatureNode(s: Inspected): TreeNode {
   addPair(sig, 'signature algorithm', ALGORITHM_NAMES[env.algorithm] ?? env.algorithm);
   const signed = add(sig, 'signed attributes');
   for (const [k, v] of signedAttributes(env, formatAnsic)) addPair(signed, k, v);
-  const user = add(sig, 'user defined attributes');
-  const annotations = userAttributes(env);
-  if (annotations.length === 0) add(user, '(empty)');
-  for (const [k, v] of annotations) addPair(user, k, v);
-  const unsigned = add(sig, 'unsigned attributes');
-  if (env.unsignedAttributes.signingAgent) addPair(unsigned, 'signingAgent', env.unsignedAttributes.signingAgent);
-  if (s.timestamp) {
-    const ts = add(unsigned, 'timestamp signature');
-    if (s.timestamp.token) {
-      const { earliest, latest } = timestampRange(s.timestamp.token);
-      addPair(ts, 'timestamp', `[${formatAnsic(earliest)}, ${formatAnsic(latest)}]`);
-      addCertificates(ts, s.timestamp.token.certificates);
-    } else {
-      addPair(ts, 'error', s.timestamp.error ?? 'unknown error');
-    }
-  }
-  if (unsigned.children.length === 0) add(unsigned, '(empty)');
-  addCertificates(sig, env.certificateChain);
-  const art = add(sig, 'signed artifact');
-  const t = env.payload.targetArtifact;
-  addPair(art, 'media type', t.mediaType);
-  addPair(art, 'digest', t.digest);
-  addPair(art, 'size', String(t.size));
+  addSignatureTail(sig, env, s.timestamp, { agentLabel: 'signingAgent', markEmptyUnsigned: true });
   return sig;
 }
 
 /** One signature in notation 1.3's `inspect -o json` shape (its field order; attribute maps sorted by key, as Go prints maps). */
 function signatureJson(s: Inspected): Record<string, unknown> {
   const env = s.envelope;
-  const unsignedAttributes: Record<string, unknown> = {};
-  if (env.unsignedAttributes.signingAgent) unsignedAttributes.signingAgent = env.unsignedAttributes.signingAgent;
-  if (s.timestamp?.token) {
-    const { earliest, latest } = timestampRange(s.timestamp.token);
-    unsignedAttributes.timestampSignature = {
-      timestamp: `[${formatRfc3339(earliest)}, ${formatRfc3339(latest)}]`,
-      certificates: s.timestamp.token.certificates.map(certJson),
-    };
-  } else if (s.timestamp?.error) {
-    unsignedAttributes.timestampSignature = { error: s.timestamp.error };
-  }
-  const t = env.payload.targetArtifact;
-  const annotations = userAttributes(env);
   return {
     mediaType: s.envelopeMediaType,
     digest: s.manifest.digest,
     signatureAlgorithm: ALGORITHM_NAMES[env.algorithm] ?? env.algorithm,
     signedAttributes: Object.fromEntries(signedAttributes(env, formatRfc3339)),
-    userDefinedAttributes: annotations.length > 0 ? Object.fromEntries(annotations) : null,
-    unsignedAttributes,
-    certificates: env.certificateChain.map(certJson),
-    signedArtifact: { mediaType: t.mediaType, digest: t.digest, size: t.size },
+    ...signatureJsonTail(env, s.timestamp, formatRfc3339),
   };
 }
 

@@ -4,7 +4,7 @@ import { ocspCrlRevocation, sign, type TimestampAuthority } from '@vouch/notatio
 import { type Command, Option } from 'commander';
 import { unsupportedFormat } from '../blob/flags.js';
 import { loadTsaRootCertificate } from '../blob/tsa.js';
-import { act, addRegistryOptions, collect, parseKeyValues, positionalArgument, registryFlags } from '../command.js';
+import { act, addRegistryOptions, addSignerOptions, collect, parseKeyValues, positionalArgument, registryFlags } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
 import { codecFor, openTarget } from '../deps.js';
 import { parseExpiry } from '../duration.js';
@@ -27,12 +27,8 @@ export function registerSign(program: Command, ctx: CliContext): void {
       '-e, --expiry <duration>',
       'how long the signature is valid, in hours, minutes and seconds: 24h, 30m, 1h30m (default: no expiry)',
     )
-    .option('-m, --user-metadata <key=value>', 'user defined metadata (repeatable)', collect)
-    .option('--id <id>', 'key id (with --plugin)')
-    .option('--plugin <name>', 'signing plugin')
-    .option('--plugin-config <key=value>', 'plugin configuration (repeatable)', collect)
-    .option('--timestamp-url <url>', 'RFC 3161 timestamping authority URL')
-    .option('--timestamp-root-cert <file>', 'root certificate of the timestamping authority')
+    .option('-m, --user-metadata <key=value>', 'user defined metadata (repeatable)', collect);
+  addSignerOptions(cmd)
     .option('--oci-layout', 'the artifact is in an OCI image layout directory')
     .option(
       '--force-referrers-tag',

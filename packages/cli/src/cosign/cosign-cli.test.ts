@@ -8,14 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encryptCosignKey, publicKeyFromSpki, publicKeyToPem } from '@vouch/cosign';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../index.js';
 import { layoutWithImage } from '../testing/layout.js';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { type CliRun, runVouch } from '../testing/run-cli.js';
 
 /** A key pair as cosign generate-key-pair writes it (small scrypt cost), and the public key PEM. */
 async function keyPair(dir: string, name: string, password: string): Promise<{ key: string; pub: string }> {
@@ -37,17 +31,8 @@ describe('vouch cosign (OCI layout, no registry)', () => {
   let otherPub: string;
   const env = { COSIGN_PASSWORD: 'vouch-test' };
 
-  async function vouch(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
-    let stdout = '';
-    let stderr = '';
-    const code = await runCli(['cosign', ...args], {
-      stdout: { write: (s: string) => (stdout += s) },
-      stderr: { write: (s: string) => (stderr += s) },
-      env: { ...env, ...extraEnv, XDG_CONFIG_HOME: join(dir, 'xdg') },
-      cwd: dir,
-    });
-    return { code, stdout, stderr };
-  }
+  const vouch = (args: string[], extraEnv: Record<string, string> = {}): Promise<CliRun> =>
+    runVouch(['cosign', ...args], { env: { ...env, ...extraEnv, XDG_CONFIG_HOME: join(dir, 'xdg') }, cwd: dir });
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'vouch-cosign-cli-'));
@@ -66,23 +51,23 @@ describe('vouch cosign (OCI layout, no registry)', () => {
 
   it('signs (bundle referrer and .sig tag) and verifies; text output is cosign’s claim list', async () => {
     const s1 = await vouch(['sign', '--key', key(), '--yes', '--oci-layout', '-a', 'env=prod', ref()]);
-    expect(s1.code, s1.stderr).toBe(0);
-    expect(s1.stderr).toContain(`Pushing signature to: ${layout}`);
+    expect(s1.code, s1.err).toBe(0);
+    expect(s1.err).toContain(`Pushing signature to: ${layout}`);
     const s2 = await vouch(['sign', '--key', key(), '--yes', '--oci-layout', '--new-bundle-format=false', ref()]);
-    expect(s2.code, s2.stderr).toBe(0);
+    expect(s2.code, s2.err).toBe(0);
     const v = await vouch(['verify', '--key', pub(), '--insecure-ignore-tlog', '--oci-layout', ref()]);
-    expect(v.code, v.stderr).toBe(0);
-    expect(v.stderr).toMatch(/^WARNING: Skipping tlog verification/);
-    expect(v.stderr).toContain('  - The signatures were verified against the specified public key');
-    const claims = JSON.parse(v.stdout) as { critical: { image: Record<string, string>; type: string }; optional: unknown }[];
+    expect(v.code, v.err).toBe(0);
+    expect(v.err).toMatch(/^WARNING: Skipping tlog verification/);
+    expect(v.err).toContain('  - The signatures were verified against the specified public key');
+    const claims = JSON.parse(v.out) as { critical: { image: Record<string, string>; type: string }; optional: unknown }[];
     expect(claims.map((c) => c.critical.type).sort()).toEqual(['cosign container image signature', 'https://sigstore.dev/cosign/sign/v1']);
     for (const c of claims) expect(c.critical.image['docker-manifest-digest']).toBe(digest);
   });
 
   it('--output json lists every signature with its form and outcome; -a filters', async () => {
     const v = await vouch(['verify', '--key', pub(), '--insecure-ignore-tlog', '--oci-layout', '-o', 'json', '-a', 'env=prod', ref()]);
-    expect(v.code, v.stderr).toBe(0);
-    const j = JSON.parse(v.stdout) as {
+    expect(v.code, v.err).toBe(0);
+    const j = JSON.parse(v.out) as {
       verified: boolean;
       subject: { digest: string };
       signatures: { form: string; verified: boolean; error?: { code: string } }[];
@@ -98,44 +83,44 @@ describe('vouch cosign (OCI layout, no registry)', () => {
   it('fails closed: wrong key (exit 12), no tlog entry without --insecure-ignore-tlog (names the flag), unsigned (exit 10)', async () => {
     const wrong = await vouch(['verify', '--key', otherPub, '--insecure-ignore-tlog', '--oci-layout', ref()]);
     expect(wrong.code).toBe(12);
-    expect(wrong.stdout).toBe('');
-    expect(wrong.stderr).toMatch(/^Error: no matching signatures: /m);
+    expect(wrong.out).toBe('');
+    expect(wrong.err).toMatch(/^Error: no matching signatures: /m);
     const tlog = await vouch(['verify', '--key', pub(), '--oci-layout', ref()]);
     expect(tlog.code).toBe(12);
-    expect(tlog.stderr).toContain('--insecure-ignore-tlog');
+    expect(tlog.err).toContain('--insecure-ignore-tlog');
     const other = await layoutWithImage(join(dir, 'unsigned'), 'v1', 'unsigned');
     const none = await vouch(['verify', '--key', pub(), '--insecure-ignore-tlog', '--oci-layout', `${join(dir, 'unsigned')}@${other}`]);
     expect(none.code).toBe(10);
-    expect(none.stderr).toContain('Error: no signatures found');
+    expect(none.err).toContain('Error: no signatures found');
   });
 
   it('refuses what it cannot do offline or at all, before verifying anything', async () => {
     const kms = await vouch(['verify', '--key', 'gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k', '--oci-layout', ref()]);
     expect(kms.code).toBe(1);
-    expect(kms.stderr).toMatch(/not available offline/);
+    expect(kms.err).toMatch(/not available offline/);
     const keyless = await vouch(['sign', '--yes', '--oci-layout', ref()]);
     expect(keyless.code).toBe(1);
-    expect(keyless.stderr).toMatch(/keyless signing .* is not supported/);
+    expect(keyless.err).toMatch(/keyless signing .* is not supported/);
     const noId = await vouch(['verify', '--certificate-chain', otherPub, '--oci-layout', ref()]);
     expect(noId.code).toBe(1);
-    expect(noId.stderr).toMatch(/--certificate-identity or --certificate-identity-regexp is required/);
+    expect(noId.err).toMatch(/--certificate-identity or --certificate-identity-regexp is required/);
     const policy = await vouch(['verify-attestation', '--key', pub(), '--policy', 'p.cue', '--oci-layout', ref()]);
     expect(policy.code).toBe(1);
-    expect(policy.stderr).toMatch(/--policy .* not supported/);
+    expect(policy.err).toMatch(/--policy .* not supported/);
     const wrongPassword = await vouch(['sign', '--key', key(), '--yes', '--oci-layout', ref()], { COSIGN_PASSWORD: 'nope' });
     expect(wrongPassword.code).toBe(1);
-    expect(wrongPassword.stderr).toMatch(/^Error: decrypt failed/m);
+    expect(wrongPassword.err).toMatch(/^Error: decrypt failed/m);
   });
 
   it('sign-blob and verify-blob: bundle and bare signature; a changed blob fails', async () => {
     const blob = join(dir, 'blob.txt');
     await writeFile(blob, 'hello blob\n');
     const s = await vouch(['sign-blob', '--key', key(), '--yes', '--bundle', 'blob.bundle', blob]);
-    expect(s.code, s.stderr).toBe(0);
-    expect(s.stderr).toContain('Wrote bundle to file blob.bundle');
+    expect(s.code, s.err).toBe(0);
+    expect(s.err).toContain('Wrote bundle to file blob.bundle');
     const bare = await vouch(['sign-blob', '--key', key(), '--yes', blob]);
     expect(bare.code).toBe(0);
-    await writeFile(join(dir, 'blob.sig'), bare.stdout);
+    await writeFile(join(dir, 'blob.sig'), bare.out);
     const bundle = JSON.parse(await readFile(join(dir, 'blob.bundle'), 'utf8')) as { mediaType: string; messageSignature: unknown };
     expect(bundle.mediaType).toBe('application/vnd.dev.sigstore.bundle.v0.3+json');
     for (const input of [
@@ -143,13 +128,13 @@ describe('vouch cosign (OCI layout, no registry)', () => {
       ['--signature', 'blob.sig'],
     ]) {
       const v = await vouch(['verify-blob', '--key', pub(), '--insecure-ignore-tlog', ...input, blob]);
-      expect(v.code, v.stderr).toBe(0);
-      expect(v.stderr).toContain('Verified OK');
+      expect(v.code, v.err).toBe(0);
+      expect(v.err).toContain('Verified OK');
     }
     await writeFile(join(dir, 'changed.txt'), 'hello blob!\n');
     expect((await vouch(['verify-blob', '--key', pub(), '--insecure-ignore-tlog', '--bundle', 'blob.bundle', 'changed.txt'])).code).toBe(1);
     const noInput = await vouch(['verify-blob', '--key', pub(), blob]);
     expect(noInput.code).toBe(1);
-    expect(noInput.stderr).toMatch(/--bundle or --signature/);
+    expect(noInput.err).toMatch(/--bundle or --signature/);
   });
 });

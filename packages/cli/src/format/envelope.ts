@@ -2,7 +2,7 @@ import { bytesEqual, toHex } from '@vouch/core/internal';
 import type { ParsedEnvelope } from '@vouch/envelope';
 import { nodeHasher } from '@vouch/node';
 import type { Certificate } from '@vouch/x509';
-import { parseTimestampToken, type TimestampToken } from '@vouch/x509/tsp';
+import { parseTimestampToken, type TimestampToken, timestampRange } from '@vouch/x509/tsp';
 import { formatAnsic, formatRfc3339 } from './time.js';
 import { add, addPair, type TreeNode } from './tree.js';
 
@@ -78,7 +78,98 @@ export function rfc3339Nano(d: Date): string {
   });
 }
 
+/** Entries sorted by key, in place (Go prints maps sorted). */
+export function sortedEntries<T>(entries: [string, T][]): [string, T][] {
+  return entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
 /** An object with its entries sorted by key (Go prints maps sorted). */
 export function sortedObject(entries: [string, unknown][]): Record<string, unknown> {
-  return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return Object.fromEntries(sortedEntries(entries));
+}
+
+/** The user-defined attributes (the payload's annotations), sorted by key; empty when there are none. */
+function userAttributes(env: ParsedEnvelope): [string, string][] {
+  return sortedEntries(Object.entries(env.payload.targetArtifact.annotations ?? {}));
+}
+
+/** The `user defined attributes` subtree, `(empty)` when there are none. */
+function addUserAttributes(parent: TreeNode, env: ParsedEnvelope): void {
+  const user = add(parent, 'user defined attributes');
+  const annotations = userAttributes(env);
+  if (annotations.length === 0) add(user, '(empty)');
+  for (const [k, v] of annotations) addPair(user, k, v);
+}
+
+/** The `timestamp signature` subtree: the TSA's time range and certificates, or why the token is unusable. */
+function addTimestamp(parent: TreeNode, ts: TimestampView): void {
+  const tsNode = add(parent, 'timestamp signature');
+  if (ts.token) {
+    const { earliest, latest } = timestampRange(ts.token);
+    addPair(tsNode, 'timestamp', `[${formatAnsic(earliest)}, ${formatAnsic(latest)}]`);
+    addCertificates(tsNode, ts.token.certificates);
+  } else {
+    addPair(tsNode, 'error', ts.error ?? 'unknown error');
+  }
+}
+
+/** The subtrees that end a signature's tree: its certificates and the signed artifact. */
+function addChainAndArtifact(parent: TreeNode, env: ParsedEnvelope): void {
+  addCertificates(parent, env.certificateChain);
+  const artifact = add(parent, 'signed artifact');
+  const t = env.payload.targetArtifact;
+  addPair(artifact, 'media type', t.mediaType);
+  addPair(artifact, 'digest', t.digest);
+  addPair(artifact, 'size', String(t.size));
+}
+
+/** The `unsignedAttributes` of inspect's JSON: the signing agent and the timestamp (its range formatted by `time`). */
+function unsignedJson(env: ParsedEnvelope, ts: TimestampView | undefined, time: (d: Date) => string): Record<string, unknown> {
+  const unsigned: Record<string, unknown> = {};
+  if (env.unsignedAttributes.signingAgent) unsigned.signingAgent = env.unsignedAttributes.signingAgent;
+  if (ts?.token) {
+    const { earliest, latest } = timestampRange(ts.token);
+    unsigned.timestampSignature = { timestamp: `[${time(earliest)}, ${time(latest)}]`, certificates: ts.token.certificates.map(certJson) };
+  } else if (ts?.error) {
+    unsigned.timestampSignature = { error: ts.error };
+  }
+  return unsigned;
+}
+
+/** The `signedArtifact` of inspect's JSON. */
+function signedArtifactJson(env: ParsedEnvelope): { mediaType: string; digest: string; size: number } {
+  const t = env.payload.targetArtifact;
+  return { mediaType: t.mediaType, digest: t.digest, size: t.size };
+}
+
+/** Where the two inspect commands differ in the part of the tree they share. */
+export interface SignatureTailStyle {
+  /** The label of the signing agent: `signing agent` (blob inspect) or `signingAgent` (inspect). */
+  agentLabel: string;
+  /** Show `(empty)` under the unsigned attributes when there are none (inspect). */
+  markEmptyUnsigned: boolean;
+}
+
+/**
+ * The subtrees after the signed attributes, as notation's `inspect` and `blob inspect` print them:
+ * user defined attributes, unsigned attributes (signing agent, timestamp), certificates, signed artifact.
+ */
+export function addSignatureTail(parent: TreeNode, env: ParsedEnvelope, ts: TimestampView | undefined, style: SignatureTailStyle): void {
+  addUserAttributes(parent, env);
+  const unsigned = add(parent, 'unsigned attributes');
+  if (env.unsignedAttributes.signingAgent) addPair(unsigned, style.agentLabel, env.unsignedAttributes.signingAgent);
+  if (ts) addTimestamp(unsigned, ts);
+  if (style.markEmptyUnsigned && unsigned.children.length === 0) add(unsigned, '(empty)');
+  addChainAndArtifact(parent, env);
+}
+
+/** The members after `signedAttributes` in both inspect JSON documents, in notation's order (timestamp range formatted by `time`). */
+export function signatureJsonTail(env: ParsedEnvelope, ts: TimestampView | undefined, time: (d: Date) => string): Record<string, unknown> {
+  const annotations = userAttributes(env);
+  return {
+    userDefinedAttributes: annotations.length > 0 ? Object.fromEntries(annotations) : null,
+    unsignedAttributes: unsignedJson(env, ts, time),
+    certificates: env.certificateChain.map(certJson),
+    signedArtifact: signedArtifactJson(env),
+  };
 }

@@ -5,26 +5,18 @@ import { nodeOciLayout } from '@vouch/node';
 import { certificatesToPem, createTestPki, type TestPki } from '@vouch/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { runCli } from '../run.js';
+import { type CliRun, type Json, runVouch } from '../testing/run-cli.js';
 import { pushTestImage, seedPolicyYaml, signTestImage, workloads } from './testing.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: JSON output is inspected loosely in tests
-type Json = Record<string, any>;
 
 let root: string;
 let pki: TestPki;
 const digests: Record<string, string> = {};
 
-async function vouch(args: string[]): Promise<{ code: number; out: string; err: string; json(): Json }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(['--config-dir', join(root, 'config'), ...args], {
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
+async function vouch(args: string[]): Promise<CliRun> {
+  return runVouch(['--config-dir', join(root, 'config'), ...args], {
     env: { HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker') },
     cwd: root,
   });
-  return { code, out, err, json: () => JSON.parse(out) };
 }
 
 const yamlDocs = (objs: unknown[]) => objs.map((o) => JSON.stringify(o)).join('\n---\n');

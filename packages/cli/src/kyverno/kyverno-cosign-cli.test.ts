@@ -11,23 +11,16 @@ import { encryptCosignKey, publicKeyFromSpki, publicKeyToPem } from '@vouch/cosi
 import { nodeOciLayout } from '@vouch/node';
 import { cosignSignatureLayer, createTestSigstore, generateEcdsa, pushCosignTag, spkiOf } from '@vouch/testing/sigstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../run.js';
 import { layoutWithImage } from '../testing/layout.js';
+import { type CliRun, runVouch } from '../testing/run-cli.js';
 
 let root: string;
 const digests: Record<string, string> = {};
 let pub: string;
 
-async function vouch(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(['--config-dir', join(root, 'config'), ...args], {
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
-    env: { HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker'), COSIGN_PASSWORD: 'pw', XDG_CONFIG_HOME: join(root, 'xdg') },
-    cwd: root,
-  });
-  return { code, out, err };
+async function vouch(args: string[]): Promise<CliRun> {
+  const env = { HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker'), COSIGN_PASSWORD: 'pw', XDG_CONFIG_HOME: join(root, 'xdg') };
+  return runVouch(['--config-dir', join(root, 'config'), ...args], { env, cwd: root });
 }
 
 const REG = 'registry.example.com';

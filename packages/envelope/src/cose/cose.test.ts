@@ -1,22 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hasCode, utf8, type VouchErrorCode } from '@vouch/core';
+import { utf8, type VouchErrorCode } from '@vouch/core';
 import { concatBytes, fromHex, fromUtf8, toHex } from '@vouch/core/internal';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ALGORITHMS, EXPIRY, PAYLOAD, request, type TestSigner, testChainSigner, testSigner, vectorsDir } from '../test/fixtures.js';
+import { expectCode, goodEnvelopes, request, type TestSigner, testChainSigner, testSigner, vectorsDir } from '../test/fixtures.js';
 import { CborMap, CborTag, type CborValue, decodeCbor, encodeCbor } from './cbor.js';
 import { cose } from './index.js';
-
-async function expectCode(p: Promise<unknown> | (() => unknown), code: VouchErrorCode): Promise<void> {
-  let err: unknown;
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    err = e;
-  }
-  expect(err, `expected ${code}`).toBeDefined();
-  expect(hasCode(err, code), `expected ${code}, got ${(err as { code?: string })?.code}: ${(err as Error)?.message}`).toBe(true);
-}
 
 interface Msg {
   prot: CborMap;
@@ -69,31 +58,7 @@ const STIME = 'io.cncf.notary.signingTime';
 const ASTIME = 'io.cncf.notary.authenticSigningTime';
 const EXP = 'io.cncf.notary.expiry';
 
-describe('cose: sign → parse → verifyIntegrity', () => {
-  it.each(ALGORITHMS)('%s round trip (notary.x509, expiry, agent)', async (alg, spec) => {
-    const ts = await testSigner(spec);
-    const bytes = await cose.sign(request(ts.signer));
-    expect([bytes[0], bytes[1]]).toEqual([0xd2, 0x84]);
-    const env = cose.parse(bytes);
-    await cose.verifyIntegrity(env);
-    expect(env.mediaType).toBe('application/cose');
-    expect(env.algorithm).toBe(alg);
-    expect(env.payload).toEqual(PAYLOAD);
-    expect(env.signedAttributes.signingScheme).toBe('notary.x509');
-    expect(env.signedAttributes.signingTime?.toISOString()).toBe('2024-05-01T10:20:30.000Z');
-    expect(env.signedAttributes.expiry?.getTime()).toBe(EXPIRY.getTime());
-    expect(env.unsignedAttributes.signingAgent).toBe('vouch-test/1.0.0');
-    expect(env.certificateChain[0]?.sha256Fingerprint).toBe(ts.certificate.sha256Fingerprint);
-  });
-
-  it.each(ALGORITHMS)('%s round trip (signingAuthority)', async (_alg, spec) => {
-    const ts = await testSigner(spec);
-    const env = cose.parse(await cose.sign(request(ts.signer, { signingScheme: 'notary.x509.signingAuthority' })));
-    await cose.verifyIntegrity(env);
-    expect(env.signedAttributes.authenticSigningTime?.toISOString()).toBe('2024-05-01T10:20:30.000Z');
-    expect(env.signedAttributes.signingTime).toBeUndefined();
-  });
-
+describe('cose: byte layout', () => {
   it('writes notation byte layout: canonical maps, tag-1 times, struct-ordered payload, x5chain array', async () => {
     const ts = await testChainSigner();
     const bytes = await cose.sign(
@@ -106,6 +71,7 @@ describe('cose: sign → parse → verifyIntegrity', () => {
         timestamper: undefined,
       }),
     );
+    expect([bytes[0], bytes[1]]).toEqual([0xd2, 0x84]);
     const o = open(bytes);
     expect(o.prot.entries.map(([k]) => k)).toEqual([1, 2, 3, 'a', 'zz', EXP, SCHEME, ASTIME]);
     expect(o.prot.get(2)).toEqual([SCHEME, ASTIME, EXP, 'zz']);
@@ -128,50 +94,20 @@ describe('cose: sign → parse → verifyIntegrity', () => {
     ]);
   });
 
-  it('timestamps: token in the unprotected header; attachTimestamp keeps the signed bytes', async () => {
+  it('timestamps: the token follows x5chain and the agent in the unprotected header; the protected bytes are kept', async () => {
     const ts = await testSigner('EC-521');
-    let seen: Uint8Array | undefined;
-    const bytes = await cose.sign(
-      request(ts.signer, {
-        timestamper: async (s, alg) => {
-          seen = s;
-          expect(alg).toBe('ES512');
-          return new Uint8Array([0x30, 0]);
-        },
-      }),
-    );
-    const env = cose.parse(bytes);
-    await cose.verifyIntegrity(env);
-    expect(seen).toEqual(env.signature);
-    expect(env.unsignedAttributes.timestampSignature).toEqual(new Uint8Array([0x30, 0]));
+    const bytes = await cose.sign(request(ts.signer, { timestamper: async () => new Uint8Array([0x30, 0]) }));
     expect(open(bytes).unprot.entries.map(([k]) => k)).toEqual([33, 'io.cncf.notary.signingAgent', 'io.cncf.notary.timestampSignature']);
     const out = cose.attachTimestamp(bytes, new Uint8Array([7, 7]));
     expect(toHex(open(out).protectedBytes)).toBe(toHex(open(bytes).protectedBytes));
-    const env2 = cose.parse(out);
-    await cose.verifyIntegrity(env2);
-    expect(env2.unsignedAttributes.timestampSignature).toEqual(new Uint8Array([7, 7]));
-  });
-
-  it('a lying RAW signer is caught', async () => {
-    const ts = await testSigner('RSA-2048');
-    await expectCode(cose.sign(request({ ...ts.signer, sign: async () => new Uint8Array(256) })), 'ERR_SIGNING_FAILED');
   });
 });
 
 describe('cose: parse rules (each envelope breaks exactly one rule)', () => {
-  let ts: TestSigner;
-  let good: Uint8Array;
-  let goodSa: Uint8Array;
-  beforeAll(async () => {
-    ts = await testSigner('EC-256');
-    good = await cose.sign(request(ts.signer));
-    goodSa = await cose.sign(request(ts.signer, { signingScheme: 'notary.x509.signingAuthority' }));
-  });
+  const f = goodEnvelopes(cose);
 
-  it('the unmutated envelopes pass', async () => {
-    await cose.verifyIntegrity(cose.parse(good));
-    await cose.verifyIntegrity(cose.parse(goodSa));
-    await cose.verifyIntegrity(cose.parse(await mutate(good, ts, () => undefined)));
+  it('re-signing without a change breaks nothing (the mutation helper is sound)', async () => {
+    await cose.verifyIntegrity(cose.parse(await mutate(f.good, f.ts, () => undefined)));
   });
 
   const M: VouchErrorCode = 'ERR_ENVELOPE_MALFORMED';
@@ -280,7 +216,7 @@ describe('cose: parse rules (each envelope breaks exactly one rule)', () => {
   ];
 
   it.each(cases)('%s', async (_name, fn, code) => {
-    await expectCode(async () => cose.parse(await mutate(good, ts, fn)), code);
+    await expectCode(async () => cose.parse(await mutate(f.good, f.ts, fn)), code);
   });
 
   it.each([
@@ -295,17 +231,17 @@ describe('cose: parse rules (each envelope breaks exactly one rule)', () => {
     ['signingAuthority with signingTime', (m: Msg) => void set(m.prot, STIME, new CborTag(1, 1714558830))],
     ['signingAuthority with authenticSigningTime not critical', (m: Msg) => void set(m.prot, 2, [SCHEME, EXP])],
   ])('%s', async (_name, fn) => {
-    await expectCode(async () => cose.parse(await mutate(goodSa, ts, fn)), 'ERR_ENVELOPE_MALFORMED');
+    await expectCode(async () => cose.parse(await mutate(f.goodSa, f.ts, fn)), 'ERR_ENVELOPE_MALFORMED');
   });
 
   it('rejects untagged, wrongly tagged, short, trailing, indefinite and duplicate-key messages', async () => {
-    const o = open(good);
+    const o = open(f.good);
     const parts = [o.protectedBytes, o.unprot, o.payload as Uint8Array, o.signature as Uint8Array] as const;
     await expectCode(() => cose.parse(encodeCbor([...parts])), M);
     await expectCode(() => cose.parse(encodeCbor(new CborTag(17, [...parts]))), M);
     await expectCode(() => cose.parse(encodeCbor(new CborTag(18, parts.slice(0, 3) as never))), M);
-    await expectCode(() => cose.parse(concatBytes(good, new Uint8Array([0]))), M);
-    await expectCode(() => cose.parse(good.subarray(0, good.length - 1)), M);
+    await expectCode(() => cose.parse(concatBytes(f.good, new Uint8Array([0]))), M);
+    await expectCode(() => cose.parse(f.good.subarray(0, f.good.length - 1)), M);
     await expectCode(() => cose.parse(new Uint8Array([0xd2, 0x9f, 0xff])), M);
     const indefUnprot = concatBytes(
       new Uint8Array([0xd2, 0x84]),
@@ -329,11 +265,10 @@ describe('cose: parse rules (each envelope breaks exactly one rule)', () => {
     );
     await expectCode(() => cose.parse(dupUnprot), M);
     await expectCode(() => cose.parse(new Uint8Array(0)), M);
-    await expectCode(() => cose.parse(new Uint8Array(32 * 1024 * 1024 + 1)), 'ERR_SIZE_LIMIT_EXCEEDED');
   });
 
   it('ignores unknown unprotected labels and non-critical integer labels; keeps text extended attributes', async () => {
-    const bytes = await mutate(good, ts, (m) => {
+    const bytes = await mutate(f.good, f.ts, (m) => {
       set(m.unprot, 'x-vendor', [1, 2]);
       set(m.unprot, 99, 'x');
       set(m.prot, 4, new Uint8Array([0xab]));
@@ -384,11 +319,6 @@ describe('cose: integrity', () => {
       return false;
     });
     await cose.verifyIntegrity(cose.parse(u));
-  });
-
-  it('a parsed envelope whose payload was swapped after parsing fails integrity', async () => {
-    const env = cose.parse(good);
-    await expectCode(cose.verifyIntegrity({ ...env, payloadBytes: utf8('{}') }), 'ERR_SIGNATURE_INTEGRITY');
   });
 });
 

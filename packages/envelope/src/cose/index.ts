@@ -13,29 +13,18 @@ import { VouchError } from '@vouch/core';
 import { bytesEqual } from '@vouch/core/internal';
 import { algorithmFromCoseId, coseAlgorithmId } from '../algorithms.js';
 import { buildSignedAttributes, critOrder } from '../attributes.js';
-import {
-  type EncodedSigningInput,
-  type EnvelopeCodec,
-  type EnvelopeParts,
-  HeaderName,
-  NOTARY_PAYLOAD_CONTENT_TYPE,
-  type ParsedEnvelope,
-  type SignatureAlgorithm,
-  type SigningInput,
-  type SignRequest,
-  type UnsignedAttributes,
+import { type DecodedEnvelope, defineCodec } from '../codec.js';
+import type {
+  EncodedSigningInput,
+  EnvelopeCodec,
+  EnvelopeParts,
+  ParsedEnvelope,
+  SignatureAlgorithm,
+  SigningInput,
+  UnsignedAttributes,
 } from '../model.js';
-import { memoizeParse } from '../parse-cache.js';
-import { parsePayload } from '../payload.js';
-import {
-  attachTimestampWith,
-  checkAlgorithmMatchesLeaf,
-  checkEnvelopeSize,
-  parseChain,
-  signEnvelope,
-  signingLeaf,
-  verifyLeafSignature,
-} from '../sign.js';
+import { HeaderName, NOTARY_PAYLOAD_CONTENT_TYPE } from '../model.js';
+import { parseChain } from '../sign.js';
 import { type CborInput, CborMap, CborTag, type CborValue, cborToJs, decodeCbor, encodeCbor } from './cbor.js';
 
 /** The COSE media type. */
@@ -92,8 +81,7 @@ function toCborInput(value: unknown, key: string): CborInput {
   return value as CborInput;
 }
 
-function parse(bytes: Uint8Array): ParsedEnvelope {
-  checkEnvelopeSize(bytes, COSE_MEDIA_TYPE);
+function decode(bytes: Uint8Array): DecodedEnvelope {
   if (bytes.length < 2 || bytes[0] !== 0xd2 || bytes[1] !== 0x84) {
     throw malformed('not a COSE_Sign1_Tagged message: it must start with CBOR tag 18 and a 4-element array (0xD2 0x84)');
   }
@@ -208,31 +196,17 @@ function parse(bytes: Uint8Array): ParsedEnvelope {
   }
   if (!chainDers || chainDers.length === 0) throw malformed('the certificate chain (x5chain, label 33) is not present');
   const certificateChain = parseChain(chainDers);
-  checkAlgorithmMatchesLeaf(algorithm, certificateChain[0] as (typeof certificateChain)[number]);
-  const payload = parsePayload(payloadBytes);
-  return {
-    mediaType: COSE_MEDIA_TYPE,
-    payload,
-    payloadBytes,
-    payloadContentType: cty,
-    signedAttributes,
-    unsignedAttributes,
-    certificateChain,
-    algorithm,
-    signature,
-    toBeSigned: sigStructure(protectedBytes, payloadBytes),
-  };
+  const toBeSigned = sigStructure(protectedBytes, payloadBytes);
+  return { payloadBytes, signedAttributes, unsignedAttributes, certificateChain, algorithm, signature, toBeSigned };
 }
 
-async function verifyIntegrity(env: ParsedEnvelope): Promise<void> {
-  const leaf = signingLeaf(env);
-  // The payload the caller will use must be the one the signature covers.
+/** The envelope's payload must be the one the Sig_structure ends with (the one the signature covers). */
+function checkPayloadBinding(env: ParsedEnvelope): void {
   const tail = encodeCbor(env.payloadBytes);
   const tbs = env.toBeSigned;
   if (tbs.length < tail.length || !bytesEqual(tbs.subarray(tbs.length - tail.length), tail)) {
     throw new VouchError('ERR_SIGNATURE_INTEGRITY', 'the payload is not the one covered by the signature');
   }
-  await verifyLeafSignature(env, leaf, 'COSE');
 }
 
 function encodeSigningInput(input: SigningInput): EncodedSigningInput {
@@ -260,13 +234,9 @@ function serialize(parts: EnvelopeParts): Uint8Array {
   return encodeCbor(new CborTag(TAG_SIGN1, [parts.protectedHeader, u, parts.payloadBytes, parts.signature]));
 }
 
-function attachTimestamp(envelope: Uint8Array, token: Uint8Array): Uint8Array {
-  return attachTimestampWith(envelope, token, {
-    parse,
-    serialize,
-    // the protected header is the first element of the COSE_Sign1 array, as encoded
-    protectedHeaderOf: (bytes) => ((decodeCbor(bytes, 'the COSE envelope') as CborTag).value as CborValue[])[0] as Uint8Array,
-  });
+/** The protected header is the first element of the COSE_Sign1 array, as encoded. */
+function protectedHeaderOf(envelope: Uint8Array): Uint8Array {
+  return ((decodeCbor(envelope, 'the COSE envelope') as CborTag).value as CborValue[])[0] as Uint8Array;
 }
 
 /**
@@ -274,14 +244,22 @@ function attachTimestamp(envelope: Uint8Array, token: Uint8Array): Uint8Array {
  * CBOR (no duplicate keys, no indefinite lengths), labels 1/2/3 with a text content type, tag-1
  * times, crit rules, x5chain (label 33) as a non-empty array in the unprotected header, and
  * alg = the leaf key's algorithm. Encoding is canonical and byte-identical to notation's.
+ * @example
+ * ```ts
+ * import { cose } from '@vouch/envelope/cose';
+ * import { createVerifier } from '@vouch/notation';
+ *
+ * // accept COSE envelopes only
+ * const verifier = createVerifier({ trustPolicy, trustStore, envelopes: [cose] });
+ * ```
  */
-export const cose: EnvelopeCodec = {
+export const cose: EnvelopeCodec = defineCodec({
   mediaType: COSE_MEDIA_TYPE,
-  // Decoding is memoised per distinct envelope bytes (see parse-cache.ts); integrity is not.
-  parse: memoizeParse(parse),
-  verifyIntegrity,
-  sign: (req: SignRequest) => signEnvelope(cose, { payloadStyle: 'struct', reserved: RESERVED }, req),
-  attachTimestamp,
+  name: 'COSE',
+  signHooks: { payloadStyle: 'struct', reserved: RESERVED },
+  decode,
+  checkPayloadBinding,
   encodeSigningInput,
   serialize,
-};
+  protectedHeaderOf,
+});

@@ -14,29 +14,11 @@ import { fromBase64, fromBase64Url, fromUtf8, toBase64, toBase64Url } from '@vou
 import { isSignatureAlgorithm } from '../algorithms.js';
 import { buildSignedAttributes, critOrder, formatRfc3339, JOSE_REGISTERED, parseRfc3339 } from '../attributes.js';
 import { decodeBase64Url, isBase64UrlOf } from '../base64.js';
+import { type DecodedEnvelope, defineCodec } from '../codec.js';
 import { encodeGoJson, isJsonObject, parseStrictJson } from '../json.js';
-import {
-  type EncodedSigningInput,
-  type EnvelopeCodec,
-  type EnvelopeParts,
-  HeaderName,
-  NOTARY_PAYLOAD_CONTENT_TYPE,
-  type ParsedEnvelope,
-  type SigningInput,
-  type SignRequest,
-  type UnsignedAttributes,
-} from '../model.js';
-import { memoizeParse } from '../parse-cache.js';
-import { parsePayload } from '../payload.js';
-import {
-  attachTimestampWith,
-  checkAlgorithmMatchesLeaf,
-  checkEnvelopeSize,
-  parseChain,
-  signEnvelope,
-  signingLeaf,
-  verifyLeafSignature,
-} from '../sign.js';
+import type { EncodedSigningInput, EnvelopeCodec, EnvelopeParts, ParsedEnvelope, SigningInput, UnsignedAttributes } from '../model.js';
+import { HeaderName, NOTARY_PAYLOAD_CONTENT_TYPE } from '../model.js';
+import { parseChain } from '../sign.js';
 
 /** The JWS media type. */
 export const JWS_MEDIA_TYPE = 'application/jose+json';
@@ -106,8 +88,7 @@ function time(v: unknown, name: string): Date | undefined {
   return d;
 }
 
-function parse(bytes: Uint8Array): ParsedEnvelope {
-  checkEnvelopeSize(bytes, JWS_MEDIA_TYPE);
+function decode(bytes: Uint8Array): DecodedEnvelope {
   let text: string;
   try {
     text = fromUtf8(bytes);
@@ -205,39 +186,22 @@ function parse(bytes: Uint8Array): ParsedEnvelope {
     unsignedAttributes.signingAgent = agent;
   }
 
-  checkAlgorithmMatchesLeaf(alg, certificateChain[0] as (typeof certificateChain)[number]);
-  const payload = parsePayload(payloadBytes);
-  return {
-    mediaType: JWS_MEDIA_TYPE,
-    payload,
-    payloadBytes,
-    payloadContentType: cty,
-    signedAttributes,
-    unsignedAttributes,
-    certificateChain,
-    algorithm: alg,
-    signature,
-    toBeSigned: utf8(`${protectedB64}.${payloadB64}`),
-  };
+  const toBeSigned = utf8(`${protectedB64}.${payloadB64}`);
+  return { payloadBytes, signedAttributes, unsignedAttributes, certificateChain, algorithm: alg, signature, toBeSigned };
 }
 
 /**
- * The signature check, done directly with WebCrypto: `parse` has already enforced every header
- * rule (alg, crit, cty, b64, the Notary attributes), and the algorithm is the one the leaf key
- * implies, so all that is left is the signature over the JWS signing input with the leaf key,
- * and that the envelope's payload is the one that input carries (a ParsedEnvelope may have been
- * altered after parsing).
+ * Before the signature check (done directly with WebCrypto: `parse` has already enforced every
+ * header rule, and the algorithm is the one the leaf key implies), the envelope's payload must be
+ * the one the JWS signing input carries (a ParsedEnvelope may have been altered after parsing).
  */
-async function verifyIntegrity(env: ParsedEnvelope): Promise<void> {
-  const leaf = signingLeaf(env);
+function checkPayloadBinding(env: ParsedEnvelope): void {
   const tbs = env.toBeSigned;
   const dot = tbs.indexOf(0x2e);
   if (dot < 0 || tbs.lastIndexOf(0x2e) !== dot) throw new VouchError('ERR_SIGNATURE_INTEGRITY', 'the JWS signing input is malformed');
-  // The payload the caller will use must be the one the signature covers.
   if (!isBase64UrlOf(env.payloadBytes, tbs, dot + 1, tbs.length)) {
     throw new VouchError('ERR_SIGNATURE_INTEGRITY', 'the payload is not the one covered by the signature');
   }
-  await verifyLeafSignature(env, leaf, 'JWS');
 }
 
 function encodeSigningInput(input: SigningInput): EncodedSigningInput {
@@ -277,16 +241,10 @@ function serialize(parts: EnvelopeParts): Uint8Array {
   );
 }
 
-function attachTimestamp(envelope: Uint8Array, token: Uint8Array): Uint8Array {
-  return attachTimestampWith(envelope, token, {
-    parse,
-    serialize,
-    // the signing input is `protected.payload`: its first part is the protected header as signed
-    protectedHeaderOf: (_bytes, env) => {
-      const input = fromUtf8(env.toBeSigned);
-      return fromBase64Url(input.slice(0, input.indexOf('.')));
-    },
-  });
+/** The signing input is `protected.payload`: its first part is the protected header as signed. */
+function protectedHeaderOf(_envelope: Uint8Array, env: ParsedEnvelope): Uint8Array {
+  const input = fromUtf8(env.toBeSigned);
+  return fromBase64Url(input.slice(0, input.indexOf('.')));
 }
 
 /**
@@ -295,14 +253,22 @@ function attachTimestamp(envelope: Uint8Array, token: Uint8Array): Uint8Array {
  * disjoint protected/unprotected headers, alg ∈ {PS256…ES512} and equal to the leaf key's,
  * `cty`, `crit` and the signing-scheme rules, x5c in the unprotected header. Signatures are
  * checked with WebCrypto; encoding is byte-identical to notation's (sorted keys, Go escaping).
+ * @example
+ * ```ts
+ * import { jws } from '@vouch/envelope/jws';
+ *
+ * const envelope = jws.parse(bytes); // ERR_ENVELOPE_MALFORMED / ERR_ENVELOPE_UNSUPPORTED on a broken envelope
+ * await jws.verifyIntegrity(envelope); // ERR_SIGNATURE_INTEGRITY when altered
+ * console.log(envelope.signedAttributes.signingScheme, envelope.payload.targetArtifact.digest);
+ * ```
  */
-export const jws: EnvelopeCodec = {
+export const jws: EnvelopeCodec = defineCodec({
   mediaType: JWS_MEDIA_TYPE,
-  // Decoding is memoised per distinct envelope bytes (see parse-cache.ts); integrity is not.
-  parse: memoizeParse(parse),
-  verifyIntegrity,
-  sign: (req: SignRequest) => signEnvelope(jws, { payloadStyle: 'sorted', reserved: JOSE_REGISTERED }, req),
-  attachTimestamp,
+  name: 'JWS',
+  signHooks: { payloadStyle: 'sorted', reserved: JOSE_REGISTERED },
+  decode,
+  checkPayloadBinding,
   encodeSigningInput,
   serialize,
-};
+  protectedHeaderOf,
+});

@@ -1,29 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hasCode, utf8, type VouchErrorCode } from '@vouch/core';
+import { utf8, type VouchErrorCode } from '@vouch/core';
 import { fromBase64Url, fromUtf8, toBase64, toBase64Url } from '@vouch/core/internal';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hashForAlgorithm } from '../algorithms.js';
 import { assertCriticalAttributesProcessed, unprocessedCriticalAttributes } from '../attributes.js';
-import type { RawSigner } from '../index.js';
-import { ALGORITHMS, EXPIRY, PAYLOAD, request, type TestSigner, testChainSigner, testSigner, vectorsDir } from '../test/fixtures.js';
+import { expectCode, goodEnvelopes, PAYLOAD, request, type TestSigner, testChainSigner, testSigner, vectorsDir } from '../test/fixtures.js';
 import { jws } from './index.js';
 
 type JwsObject = { payload: string; protected: string; header: Record<string, unknown>; signature: string; [k: string]: unknown };
 
 const decode = (b: Uint8Array): JwsObject => JSON.parse(fromUtf8(b));
 const encode = (o: unknown): Uint8Array => utf8(JSON.stringify(o));
-
-async function expectCode(p: Promise<unknown> | (() => unknown), code: VouchErrorCode): Promise<void> {
-  let err: unknown;
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    err = e;
-  }
-  expect(err, `expected ${code}`).toBeDefined();
-  expect(hasCode(err, code), `expected ${code}, got ${(err as { code?: string })?.code}: ${(err as Error)?.message}`).toBe(true);
-}
 
 /**
  * Mutate a good envelope: `fn` edits the decoded protected header (re-encoded afterwards) and/or
@@ -43,32 +30,10 @@ async function mutate(
   return encode(o);
 }
 
-describe('jws: sign → parse → verifyIntegrity', () => {
-  it.each(ALGORITHMS)('%s round trip (notary.x509, expiry, agent)', async (alg, spec) => {
-    const ts = await testSigner(spec);
-    const bytes = await jws.sign(request(ts.signer));
-    const env = jws.parse(bytes);
-    await jws.verifyIntegrity(env);
-    expect(env.mediaType).toBe('application/jose+json');
-    expect(env.algorithm).toBe(alg);
-    expect(env.payload).toEqual({ targetArtifact: PAYLOAD.targetArtifact });
-    expect(env.payloadContentType).toBe('application/vnd.cncf.notary.payload.v1+json');
-    expect(env.signedAttributes.signingScheme).toBe('notary.x509');
-    expect(env.signedAttributes.signingTime?.toISOString()).toBe('2024-05-01T10:20:30.000Z');
-    expect(env.signedAttributes.expiry?.getTime()).toBe(EXPIRY.getTime());
-    expect(env.signedAttributes.authenticSigningTime).toBeUndefined();
-    expect(env.unsignedAttributes.signingAgent).toBe('vouch-test/1.0.0');
-    expect(env.certificateChain.map((c) => c.sha256Fingerprint)).toEqual([ts.certificate.sha256Fingerprint]);
-    if (alg.startsWith('ES')) expect(env.signature.length).toBe({ ES256: 64, ES384: 96, ES512: 132 }[alg as 'ES256']);
-  });
-
-  it('signingAuthority scheme: authenticSigningTime, critical, no signingTime', async () => {
+describe('jws: byte layout', () => {
+  it("signingAuthority: authenticSigningTime is critical, in notation's crit order", async () => {
     const ts = await testSigner('EC-256');
     const bytes = await jws.sign(request(ts.signer, { signingScheme: 'notary.x509.signingAuthority', expiry: undefined }));
-    const env = jws.parse(bytes);
-    await jws.verifyIntegrity(env);
-    expect(env.signedAttributes.signingTime).toBeUndefined();
-    expect(env.signedAttributes.authenticSigningTime?.toISOString()).toBe('2024-05-01T10:20:30.000Z');
     const prot = JSON.parse(fromUtf8(fromBase64Url(decode(bytes).protected)));
     expect(prot.crit).toEqual(['io.cncf.notary.signingScheme', 'io.cncf.notary.authenticSigningTime']);
   });
@@ -112,151 +77,30 @@ describe('jws: sign → parse → verifyIntegrity', () => {
     await expectCode(() => assertCriticalAttributesProcessed(env.signedAttributes), 'ERR_ENVELOPE_UNSUPPORTED');
     assertCriticalAttributesProcessed(env.signedAttributes, ['a-key']);
   });
-
-  it('drops artifactType/urls/platform from the signed descriptor, as notation does', async () => {
-    const ts = await testSigner('EC-256');
-    const bytes = await jws.sign(
-      request(ts.signer, {
-        payload: { targetArtifact: { ...PAYLOAD.targetArtifact, artifactType: 'x/y', urls: ['https://x'], platform: { os: 'linux' } } },
-      }),
-    );
-    expect(jws.parse(bytes).payload.targetArtifact).toEqual(PAYLOAD.targetArtifact);
-  });
 });
 
 describe('jws: timestamps', () => {
-  it('calls the timestamper with the signature and the algorithm, and carries the token', async () => {
+  it('carries the token first in the unprotected header, as notation orders it', async () => {
     const ts = await testSigner('RSA-3072');
-    const token = new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x07]);
-    let seen: { sig: Uint8Array; alg: string } | undefined;
-    const bytes = await jws.sign(
-      request(ts.signer, {
-        timestamper: async (sig, alg) => {
-          seen = { sig, alg };
-          return token;
-        },
-      }),
-    );
-    const env = jws.parse(bytes);
-    await jws.verifyIntegrity(env);
-    expect(seen?.alg).toBe('PS384');
-    expect(hashForAlgorithm('PS384')).toBe('SHA-384');
-    expect(seen?.sig).toEqual(env.signature);
-    expect(env.unsignedAttributes.timestampSignature).toEqual(token);
+    const bytes = await jws.sign(request(ts.signer, { timestamper: async () => new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x07]) }));
     expect(Object.keys(decode(bytes).header)).toEqual(['io.cncf.notary.timestampSignature', 'x5c', 'io.cncf.notary.signingAgent']);
-  });
-
-  it('attachTimestamp adds the token and keeps the signed bytes', async () => {
-    const ts = await testSigner('EC-384');
-    const bytes = await jws.sign(request(ts.signer));
-    const token = new Uint8Array([1, 2, 3]);
-    const out = jws.attachTimestamp(bytes, token);
-    const a = decode(bytes);
-    const b = decode(out);
-    expect([b.protected, b.payload, b.signature]).toEqual([a.protected, a.payload, a.signature]);
-    const env = jws.parse(out);
-    await jws.verifyIntegrity(env);
-    expect(env.unsignedAttributes.timestampSignature).toEqual(token);
-    expect(jws.parse(jws.attachTimestamp(out, new Uint8Array([9]))).unsignedAttributes.timestampSignature).toEqual(new Uint8Array([9]));
-  });
-
-  it('a failing timestamper aborts signing; signingAuthority cannot be timestamped', async () => {
-    const ts = await testSigner('EC-256');
-    await expectCode(
-      jws.sign(
-        request(ts.signer, {
-          timestamper: async () => {
-            throw new Error('TSA down');
-          },
-        }),
-      ),
-      'ERR_TIMESTAMP_INVALID',
-    );
-    await expectCode(
-      jws.sign(request(ts.signer, { signingScheme: 'notary.x509.signingAuthority', timestamper: async () => new Uint8Array([1]) })),
-      'ERR_INVALID_ARGUMENT',
-    );
-    const sa = await jws.sign(request(ts.signer, { signingScheme: 'notary.x509.signingAuthority' }));
-    await expectCode(() => jws.attachTimestamp(sa, new Uint8Array([1])), 'ERR_INVALID_ARGUMENT');
   });
 });
 
 describe('jws: signing checks', () => {
-  let ts: TestSigner;
-  beforeAll(async () => {
-    ts = await testSigner('EC-256');
-  });
-
-  it('a lying RAW signer is caught', async () => {
-    const garbage: RawSigner = { ...ts.signer, sign: async () => new Uint8Array(64).fill(7) };
-    await expectCode(jws.sign(request(garbage)), 'ERR_SIGNING_FAILED');
-    // A valid ES256 signature, but by a key other than the certificate's.
-    const kp = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])) as CryptoKeyPair;
-    const otherKey: RawSigner = {
-      ...ts.signer,
-      sign: async (tbs) => new Uint8Array(await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, kp.privateKey, tbs as BufferSource)),
-    };
-    await expectCode(jws.sign(request(otherKey)), 'ERR_SIGNING_FAILED');
-  });
-
-  it('rejects a signer whose algorithm differs from its certificate key, and signer errors', async () => {
-    await expectCode(jws.sign(request({ ...ts.signer, algorithm: 'ES384' })), 'ERR_SIGNING_FAILED');
-    await expectCode(
-      jws.sign(
-        request({
-          ...ts.signer,
-          sign: async () => {
-            throw new Error('HSM offline');
-          },
-        }),
-      ),
-      'ERR_SIGNING_FAILED',
-    );
-    await expectCode(jws.sign(request({ ...ts.signer, certificateChain: [] })), 'ERR_INVALID_ARGUMENT');
-  });
-
   it.each([
-    ['expiry equal to signing time (after truncation)', { expiry: new Date('2024-05-01T10:20:30.999Z') }],
-    ['expiry before signing time', { expiry: new Date('2020-01-01T00:00:00Z') }],
-    ['invalid signing time', { signingTime: new Date(Number.NaN) }],
-    ['unknown scheme', { signingScheme: 'notary.other' as 'notary.x509' }],
-    ['extended key = alg', { extendedAttributes: [{ key: 'alg', value: 'x', critical: false }] }],
-    ['extended key = a Notary header', { extendedAttributes: [{ key: 'io.cncf.notary.expiry', value: 'x', critical: true }] }],
-    ['extended key = signing agent', { extendedAttributes: [{ key: 'io.cncf.notary.signingAgent', value: 'x', critical: false }] }],
-    [
-      'duplicate extended key',
-      {
-        extendedAttributes: [
-          { key: 'k', value: 1, critical: false },
-          { key: 'k', value: 2, critical: false },
-        ],
-      },
-    ],
-    [
-      'non-critical verification plugin',
-      { extendedAttributes: [{ key: 'io.cncf.notary.verificationPlugin', value: 'p', critical: false }] },
-    ],
+    ['extended key = alg (a registered JOSE header)', { extendedAttributes: [{ key: 'alg', value: 'x', critical: false }] }],
     ['unencodable value', { extendedAttributes: [{ key: 'k', value: Number.NaN, critical: false }] }],
-    ['invalid descriptor', { payload: { targetArtifact: { mediaType: 'x', digest: 'nope', size: 1 } } }],
   ])('rejects a bad request: %s', async (_name, over) => {
-    await expectCode(jws.sign(request(ts.signer, over)), 'ERR_INVALID_ARGUMENT');
+    await expectCode(jws.sign(request((await testSigner('EC-256')).signer, over)), 'ERR_INVALID_ARGUMENT');
   });
 });
 
 describe('jws: parse rules (each envelope breaks exactly one rule)', () => {
-  let ts: TestSigner;
-  let good: Uint8Array;
-  let goodSa: Uint8Array;
-  beforeAll(async () => {
-    ts = await testSigner('EC-256');
-    good = await jws.sign(request(ts.signer));
-    goodSa = await jws.sign(request(ts.signer, { signingScheme: 'notary.x509.signingAuthority' }));
-  });
+  const f = goodEnvelopes(jws);
 
-  it('the unmutated envelopes pass', async () => {
-    await jws.verifyIntegrity(jws.parse(good));
-    await jws.verifyIntegrity(jws.parse(goodSa));
-    await jws.verifyIntegrity(jws.parse(await mutate(good, ts, () => undefined)));
+  it('re-signing without a change breaks nothing (the mutation helper is sound)', async () => {
+    await jws.verifyIntegrity(jws.parse(await mutate(f.good, f.ts, () => undefined)));
   });
 
   type Mut = (o: JwsObject, p: Record<string, unknown>) => undefined | false;
@@ -415,7 +259,7 @@ describe('jws: parse rules (each envelope breaks exactly one rule)', () => {
   ];
 
   it.each(cases)('%s', async (_name, fn, code) => {
-    await expectCode(async () => jws.parse(await mutate(good, ts, fn)), code);
+    await expectCode(async () => jws.parse(await mutate(f.good, f.ts, fn)), code);
   });
 
   const saCases: [string, Mut][] = [
@@ -427,24 +271,23 @@ describe('jws: parse rules (each envelope breaks exactly one rule)', () => {
     ],
   ];
   it.each(saCases)('%s', async (_name, fn) => {
-    await expectCode(async () => jws.parse(await mutate(goodSa, ts, fn)), 'ERR_ENVELOPE_MALFORMED');
+    await expectCode(async () => jws.parse(await mutate(f.goodSa, f.ts, fn)), 'ERR_ENVELOPE_MALFORMED');
   });
 
   it('rejects non-JSON, duplicate names, non-objects and oversized input', async () => {
     await expectCode(() => jws.parse(utf8('nope')), 'ERR_ENVELOPE_MALFORMED');
     await expectCode(() => jws.parse(utf8('[]')), 'ERR_ENVELOPE_MALFORMED');
     await expectCode(() => jws.parse(new Uint8Array([0xff, 0xfe])), 'ERR_ENVELOPE_MALFORMED');
-    const text = fromUtf8(good);
+    const text = fromUtf8(f.good);
     await expectCode(() => jws.parse(utf8(`${text.slice(0, -1)},"signature":"AA"}`)), 'ERR_ENVELOPE_MALFORMED');
-    const o = decode(good);
+    const o = decode(f.good);
     const prot = fromUtf8(fromBase64Url(o.protected));
     o.protected = toBase64Url(utf8(`${prot.slice(0, -1)},"alg":"ES256"}`));
     await expectCode(() => jws.parse(encode(o)), 'ERR_ENVELOPE_MALFORMED');
-    await expectCode(() => jws.parse(new Uint8Array(32 * 1024 * 1024 + 1)), 'ERR_SIZE_LIMIT_EXCEEDED');
   });
 
   it('accepts unknown unprotected members, extended attributes, offsets and fractions in times', async () => {
-    const bytes = await mutate(good, ts, (o, p) => {
+    const bytes = await mutate(f.good, f.ts, (o, p) => {
       o.header['x-vendor'] = { any: 'thing' };
       p['io.cncf.notary.signingTime'] = '2024-05-01T03:20:30.5-07:00';
       p.custom = 42;
@@ -457,7 +300,7 @@ describe('jws: parse rules (each envelope breaks exactly one rule)', () => {
   });
 
   it('reads the signing agent under a case variant of its name (Go JSON matching)', async () => {
-    const bytes = await mutate(good, ts, (o) => {
+    const bytes = await mutate(f.good, f.ts, (o) => {
       o.header['io.cncf.notary.SigningAgent'] = o.header['io.cncf.notary.signingAgent'];
       delete o.header['io.cncf.notary.signingAgent'];
       return undefined;
@@ -483,7 +326,7 @@ describe('jws: parse rules (each envelope breaks exactly one rule)', () => {
     } catch (e) {
       throw new Error(`could not build an RSA-1024 test certificate: ${(e as Error).message}`);
     }
-    const o = decode(good);
+    const o = decode(f.good);
     o.header.x5c = [toBase64(cert.der)];
     const p = JSON.parse(fromUtf8(fromBase64Url(o.protected)));
     p.alg = 'PS256';
@@ -533,11 +376,6 @@ describe('jws: integrity', () => {
     const o2 = decode(await jws.sign(request((await testSigner('EC-256')).signer)));
     o2.header.x5c = decode(other).header.x5c;
     await expectCode(jws.verifyIntegrity(jws.parse(encode(o2))), 'ERR_SIGNATURE_INTEGRITY');
-  });
-
-  it('a parsed envelope whose payload was swapped after parsing fails integrity', async () => {
-    const env = jws.parse(good);
-    await expectCode(jws.verifyIntegrity({ ...env, payloadBytes: utf8('{"targetArtifact":{}}') }), 'ERR_SIGNATURE_INTEGRITY');
   });
 });
 

@@ -1,9 +1,10 @@
 /** Test fixtures shared by the envelope tests (Node only). */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { KeySpec, SignatureAlgorithm } from '@vouch/core';
+import { hasCode, type KeySpec, type SignatureAlgorithm, type VouchErrorCode } from '@vouch/core';
 import { type Certificate, createTestPki, generateTestCertificate } from '@vouch/x509';
-import { localRawSigner, type NotaryPayload, type RawSigner, type SignRequest } from '../index.js';
+import { beforeAll, expect } from 'vitest';
+import { type EnvelopeCodec, localRawSigner, type NotaryPayload, type RawSigner, type SignRequest } from '../index.js';
 
 /** The six algorithms and the key spec that implies each. */
 export const ALGORITHMS: readonly (readonly [SignatureAlgorithm, KeySpec])[] = [
@@ -91,4 +92,34 @@ export function vectorsDir(): string | undefined {
   if (process.env.CI === 'true') throw new Error(`${msg}; under CI=true the shared vectors are required`);
   console.warn(`NOTICE: ${msg}; upstream-vector tests skipped`);
   return undefined;
+}
+
+/** Expect `p` (a promise, or a function that may throw or return one) to fail with a VouchError of `code`. */
+export async function expectCode(p: Promise<unknown> | (() => unknown), code: VouchErrorCode): Promise<void> {
+  let err: unknown;
+  try {
+    await (typeof p === 'function' ? p() : p);
+  } catch (e) {
+    err = e;
+  }
+  expect(err, `expected ${code}`).toBeDefined();
+  expect(hasCode(err, code), `expected ${code}, got ${(err as { code?: string })?.code}: ${(err as Error)?.message}`).toBe(true);
+}
+
+/** A signer and two good envelopes of a codec (notary.x509 and signingAuthority), made before the suite's tests. */
+export interface GoodEnvelopes {
+  ts: TestSigner;
+  good: Uint8Array;
+  goodSa: Uint8Array;
+}
+
+/** Register a beforeAll that signs {@link GoodEnvelopes} with an EC-256 signer; read them inside tests. */
+export function goodEnvelopes(codec: EnvelopeCodec): GoodEnvelopes {
+  const f = {} as GoodEnvelopes;
+  beforeAll(async () => {
+    f.ts = await testSigner('EC-256');
+    f.good = await codec.sign(request(f.ts.signer));
+    f.goodSa = await codec.sign(request(f.ts.signer, { signingScheme: 'notary.x509.signingAuthority' }));
+  });
+  return f;
 }

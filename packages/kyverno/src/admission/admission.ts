@@ -113,6 +113,15 @@ function deny(uid: string, message: string, warnings: string[]): AdmissionRespon
  * with Kyverno's response shape: `allowed`, `status.message` in Kyverno's blocked format, a base64 JSON
  * patch, warnings and audit annotations. Engine failures never escape: they are answered according to
  * the policies' failurePolicy. Throws VouchError ERR_INVALID_ARGUMENT only for a malformed review.
+ * @example
+ * ```ts
+ * import { handleAdmissionReview } from '@vouch/kyverno';
+ *
+ * // in an HTTPS handler for the ValidatingWebhookConfiguration / MutatingWebhookConfiguration
+ * const review = JSON.parse(body);
+ * const answer = await handleAdmissionReview(review, engine, { namespaceLabels: (ns) => labelsOf(ns) });
+ * respond(200, JSON.stringify(answer)); // response.allowed, status.message, patch
+ * ```
  */
 export function handleAdmissionReview(
   review: AdmissionReview,

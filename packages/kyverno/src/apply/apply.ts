@@ -114,6 +114,14 @@ function valuesFn(values: KyvernoValues | undefined, resource: KubeObject) {
 /**
  * Offline `kyverno apply`: evaluates every policy against every resource (verify-images phase, patches
  * applied, then validation phase) and returns the responses per resource.
+ * @example
+ * ```ts
+ * import { applyPolicies, parsePolicies, parseYamlObjects } from '@vouch/kyverno';
+ *
+ * const results = await applyPolicies(parsePolicies(policyYaml), parseYamlObjects(deploymentYaml), { verifier });
+ * for (const r of results)
+ *   for (const p of r.policyResponses) for (const rule of p.rules) console.log(r.resource.metadata?.name, rule.name, rule.status);
+ * ```
  */
 export async function applyPolicies(
   policies: readonly KyvernoPolicy[],

@@ -60,7 +60,28 @@ function isVerificationCache(c: KyvernoEngineOptions['cache']): c is Verificatio
 /** The private state of an engine (for the admission handler). */
 export const stateOf: (engine: KyvernoEngine) => EngineState = Engine.stateOf;
 
-/** Creates an engine. No global state: every engine has its own JMESPath functions and cache. */
+/**
+ * Creates an engine. No global state: every engine has its own JMESPath functions and cache.
+ *
+ * @example
+ * ```ts
+ * import { fetchLike } from '@vouch/core';
+ * import { cose } from '@vouch/envelope/cose';
+ * import { jws } from '@vouch/envelope/jws';
+ * import { createKyvernoEngine, handleAdmissionReview, notationImageVerifier, parsePolicies } from '@vouch/kyverno';
+ * import { createRegistryClient, remoteRepository } from '@vouch/registry';
+ *
+ * const client = createRegistryClient({ fetch: fetchLike() });
+ * const engine = createKyvernoEngine({
+ *   policies: parsePolicies(policyYaml),
+ *   verifier: notationImageVerifier({
+ *     repositoryFor: (ref) => remoteRepository(client, `${ref.registry}/${ref.repository}`),
+ *     envelopes: [jws, cose],
+ *   }),
+ * });
+ * const answer = await handleAdmissionReview(review, engine);
+ * ```
+ */
 export function createKyvernoEngine(options: KyvernoEngineOptions): KyvernoEngine {
   if (!options || !Array.isArray(options.policies)) {
     throw new VouchError('ERR_INVALID_ARGUMENT', 'createKyvernoEngine needs { policies: KyvernoPolicy[] }');

@@ -31,6 +31,19 @@ export interface ParsePolicyOptions {
  * (multi-document), applies the CRD defaults and runs Kyverno's policy validation. Every problem
  * throws VouchError ERR_KYVERNO_POLICY_INVALID whose message names `file:line:column`, the field, and
  * what to write instead; `details` carry `{line, column, path, problems[]}`.
+ * @example
+ * ```ts
+ * import { hasCode } from '@vouch/core';
+ * import { parsePolicies } from '@vouch/kyverno';
+ *
+ * try {
+ *   const policies = parsePolicies(await readFile('policies.yaml', 'utf8'), { source: 'policies.yaml' });
+ *   console.log(policies.map((p) => `${p.kind}/${p.metadata.name}`));
+ * } catch (e) {
+ *   if (hasCode(e, 'ERR_KYVERNO_POLICY_INVALID')) console.error(e.message); // policies.yaml:12:7: …
+ *   else throw e;
+ * }
+ * ```
  */
 export function parsePolicies(text: string, options: ParsePolicyOptions = {}): KyvernoPolicy[] {
   const lc = new LineCounter();

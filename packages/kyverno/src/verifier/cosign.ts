@@ -186,6 +186,20 @@ function requestText(r: CosignKeyRequest): string {
  *
  * `type: Cosign` reads every cosign form (the `.sig`/`.att` tags, OCI 1.1 referrers, cosign 3
  * bundle referrers); `type: SigstoreBundle` reads bundle referrers only.
+ * @example
+ * ```ts
+ * import { fetchLike } from '@vouch/core';
+ * import { cosignImageVerifier, createKyvernoEngine, parsePolicies } from '@vouch/kyverno';
+ * import { createRegistryClient, remoteRepository } from '@vouch/registry';
+ * import { parseTrustedRoot } from '@vouch/sigstore';
+ *
+ * const client = createRegistryClient({ fetch: fetchLike() });
+ * const cosignVerifier = cosignImageVerifier({
+ *   repositoryFor: (ref) => remoteRepository(client, `${ref.registry}/${ref.repository}`),
+ *   trustedRoot: parseTrustedRoot(trustedRootJson), // for keyless attestors; never fetched
+ * });
+ * const engine = createKyvernoEngine({ policies: parsePolicies(policyYaml), cosignVerifier });
+ * ```
  */
 export function cosignImageVerifier(options: CosignImageVerifierOptions): CosignImageVerifier {
   async function keyOf(m: CosignAttestorMaterial, signal: AbortSignal | undefined): Promise<string | undefined> {

@@ -34,6 +34,20 @@ export interface NotationImageVerifierOptions {
  * way Kyverno does it: the attestor's certificates (cert + certChain) form the trust store
  * `ca:kyverno` (and `tsaCertChain` the store `tsa:kyverno`), under the synthesized trust policy
  * (strict, scope `*`, any identity) unless a full notation policy is configured for the rule.
+ * @example
+ * ```ts
+ * import { fetchLike } from '@vouch/core';
+ * import { cose } from '@vouch/envelope/cose';
+ * import { jws } from '@vouch/envelope/jws';
+ * import { notationImageVerifier } from '@vouch/kyverno';
+ * import { createRegistryClient, remoteRepository } from '@vouch/registry';
+ *
+ * const client = createRegistryClient({ fetch: fetchLike() });
+ * const verifier = notationImageVerifier({
+ *   repositoryFor: (ref) => remoteRepository(client, `${ref.registry}/${ref.repository}`),
+ *   envelopes: [jws, cose],
+ * });
+ * ```
  */
 export function notationImageVerifier(options: NotationImageVerifierOptions): NotaryImageVerifier {
   const max = options.maxVerifiers ?? 256;

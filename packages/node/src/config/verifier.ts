@@ -30,6 +30,14 @@ export interface NodeVerifier extends Verifier {
  * dir (validated once, here), the file trust store of the config dir (parsed once per store,
  * re-read when its files change), JWS and COSE envelopes. Throws what
  * {@link loadOciTrustPolicy} throws when the policy is missing or invalid.
+ * @example
+ * ```ts
+ * import { createNodeVerifier } from '@vouch/node';
+ *
+ * const verifier = await createNodeVerifier(); // $XDG_CONFIG_HOME/notation: trustpolicy.json, truststore/
+ * const result = await verifier.verify('registry.example.com/team/app@sha256:…');
+ * console.log(result.policy.name, result.warnings);
+ * ```
  */
 export async function createNodeVerifier(options: NodeVerifierOptions = {}): Promise<NodeVerifier> {
   const configDir = notationConfigDir(options.configDir ? { configDir: options.configDir } : {});

@@ -42,6 +42,14 @@ function fromAuthEntry(entry: NonNullable<DockerConfigFile['auths']>[string]): C
  * else `credsStore`, else the `auths` entry (`auth` = base64 `user:password`, or
  * `username`/`password`, `identitytoken`, `registrytoken`). Docker Hub is looked up under
  * `https://index.docker.io/v1/`. The file is read on every lookup, so a login is seen at once.
+ * @example
+ * ```ts
+ * import { dockerCredentials, undiciFetch } from '@vouch/node';
+ * import { createRegistryClient } from '@vouch/registry';
+ *
+ * // what `docker login` wrote to ~/.docker/config.json (credential helpers included)
+ * const client = createRegistryClient({ fetch: undiciFetch(), credentials: dockerCredentials() });
+ * ```
  */
 export function dockerCredentials(options: DockerCredentialsOptions = {}): CredentialProvider {
   const path = options.configPath ?? dockerConfigPath();

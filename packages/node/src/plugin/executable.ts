@@ -48,16 +48,6 @@ function printable(bytes: Uint8Array, max = 512): string {
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?') + (bytes.length > max ? '…' : '');
 }
 
-function concat(parts: Uint8Array[], n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 function parseJson(bytes: Uint8Array): unknown {
   return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
 }
@@ -177,8 +167,8 @@ export function executablePlugin(path: string, options: ExecutablePluginOptions 
 
       child.on('close', (code, sig) => {
         if (settled) return;
-        const stdout = concat(out, outN);
-        const stderr = concat(err, errN);
+        const stdout: Uint8Array = Buffer.concat(out, outN);
+        const stderr: Uint8Array = Buffer.concat(err, errN);
         if (code === 0) {
           let json: unknown;
           try {

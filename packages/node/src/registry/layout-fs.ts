@@ -104,7 +104,18 @@ export function nodeLayoutFs(rootDir: string): LayoutFs {
   };
 }
 
-/** `ociLayoutRepository(nodeLayoutFs(dir), options)`: an OCI image layout directory as a repository. */
+/**
+ * `ociLayoutRepository(nodeLayoutFs(dir), options)`: an OCI image layout directory as a repository.
+ *
+ * @example
+ * ```ts
+ * import { nodeOciLayout } from '@vouch/node';
+ * import { verify } from '@vouch/notation';
+ *
+ * const layout = nodeOciLayout('./oci-layout');
+ * await verify('sha256:…', { trustPolicy, trustStore, repository: layout, scope: 'local/app' });
+ * ```
+ */
 export function nodeOciLayout(dir: string, options?: OciLayoutOptions): OciLayoutRepository {
   return ociLayoutRepository(nodeLayoutFs(dir), options);
 }

@@ -27,6 +27,16 @@ function toNodeBody(body: FetchInit['body']): string | Uint8Array | Readable | u
  * A {@link FetchLike} on undici's `request` with a keep-alive connection pool (an undici Agent).
  * Redirects are never followed here: the registry client follows them itself so that credentials
  * never reach another host.
+ * @example
+ * ```ts
+ * import { undiciFetch } from '@vouch/node';
+ * import { createRegistryClient } from '@vouch/registry';
+ *
+ * const fetch = undiciFetch({ connections: 16 });
+ * const client = createRegistryClient({ fetch });
+ * // … on shutdown
+ * await fetch.close();
+ * ```
  */
 export function undiciFetch(options: UndiciFetchOptions = {}): PooledFetch {
   const agent = new Agent({

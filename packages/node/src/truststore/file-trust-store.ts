@@ -166,6 +166,16 @@ async function readCertificateFile(path: string, type: string, name: string, ent
  * Errors: ERR_INVALID_ARGUMENT (bad type or name), ERR_TRUST_STORE_NOT_FOUND (absent or
  * empty store), ERR_TRUST_STORE_INVALID (symlink, sub-directory, unparsable file, or a
  * certificate the store type does not allow), ERR_IO.
+ * @example
+ * ```ts
+ * import { cose } from '@vouch/envelope/cose';
+ * import { jws } from '@vouch/envelope/jws';
+ * import { fileTrustStore, notationConfigDir } from '@vouch/node';
+ * import { createVerifier } from '@vouch/notation';
+ *
+ * const trustStore = fileTrustStore(notationConfigDir()); // <configDir>/truststore/x509/{ca,signingAuthority,tsa}/<name>/
+ * const verifier = createVerifier({ trustPolicy, trustStore, envelopes: [jws, cose] });
+ * ```
  */
 export function fileTrustStore(configDir: string, options: FileTrustStoreOptions = {}): FileTrustStore {
   const revalidate = options.revalidate ?? true;

@@ -126,7 +126,9 @@ describe('sign() then verify() over a repository', () => {
     expect(logged.warnings.map((w) => w.code)).toEqual(['ERR_SIGNATURE_EXPIRED']);
     // tamper: replace the envelope bytes in storage without changing the digest
     const bad = new Uint8Array(s.envelope);
-    bad[bad.length - 1] ^= 1;
+    const last = bad.at(-1);
+    if (last === undefined) throw new Error('the stored envelope is empty');
+    bad[bad.length - 1] = last ^ 1;
     repo.corrupt(s.envelopeDescriptor.digest, bad);
     const e = await v('strict', inWindow)
       .verify(digest, { repository: repo, scope: SCOPE })

@@ -64,13 +64,7 @@ async function readAll(stdin: AsyncIterable<Uint8Array | string>, max: number): 
     if (n > max) throw new PluginError('VALIDATION_ERROR', `the request on stdin is larger than ${max} bytes`);
     parts.push(b);
   }
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return Buffer.concat(parts, n);
 }
 
 /**

@@ -195,6 +195,18 @@ export async function httpError(res: FetchResponse, what: string): Promise<Vouch
 /**
  * Create a {@link RegistryClient} over a `FetchLike` transport. Nothing is sent until a
  * repository uses it.
+ * @example
+ * ```ts
+ * import { fetchLike } from '@vouch/core';
+ * import { createRegistryClient, remoteRepository, staticCredentials } from '@vouch/registry';
+ *
+ * const client = createRegistryClient({
+ *   fetch: fetchLike(),
+ *   credentials: staticCredentials({ 'registry.example.com': { username: 'ci', password: token } }),
+ * });
+ * const repository = remoteRepository(client, 'registry.example.com/team/app');
+ * const { digest } = await repository.resolve('v1.2.3');
+ * ```
  */
 export function createRegistryClient(options: RegistryClientOptions): RegistryClient {
   if (typeof options?.fetch !== 'function') throw new VouchError('ERR_INVALID_ARGUMENT', 'createRegistryClient needs a fetch function');
