@@ -53,7 +53,7 @@ describe('export-list', () => {
   it('lists every published entry point with the kind of each name, and skips private packages', () => {
     const entries = listExports(dir);
     expect(entries.map((e) => e.name)).toEqual(['@vouch/demo', '@vouch/demo/extra']);
-    expect(entries[0].exports.map((e) => `${e.kind} ${e.name}`)).toEqual([
+    expect(entries[0]?.exports.map((e) => `${e.kind} ${e.name}`)).toEqual([
       'class Box',
       'const LIMIT',
       'interface Thing',
