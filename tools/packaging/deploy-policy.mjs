@@ -40,7 +40,13 @@ export function checkDeployment(objects, options = {}) {
 
   if (options.requireNamespace && !ofKind('Namespace').some((n) => n.metadata?.name === ns)) bad(`no Namespace ${ns}`);
   for (const o of objects) {
-    const clusterScoped = ['Namespace', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'].includes(o.kind);
+    const clusterScoped = [
+      'Namespace',
+      'MutatingWebhookConfiguration',
+      'ValidatingWebhookConfiguration',
+      'ClusterRole',
+      'ClusterRoleBinding',
+    ].includes(o.kind);
     if (!clusterScoped && o.metadata?.namespace !== ns)
       bad(`${o.kind}/${o.metadata?.name} is in namespace ${o.metadata?.namespace}, not ${ns}`);
   }
@@ -67,7 +73,10 @@ export function checkDeployment(objects, options = {}) {
   const psc = pod.securityContext ?? {};
   if (psc.runAsNonRoot !== true) bad(`Deployment ${name}: pod securityContext.runAsNonRoot is not true`);
   if (psc.seccompProfile?.type !== 'RuntimeDefault') bad(`Deployment ${name}: pod seccompProfile is not RuntimeDefault`);
-  if (pod.automountServiceAccountToken !== false) bad(`Deployment ${name}: service account token is mounted`);
+  // The token is mounted only when the webhook reads its policies from the cluster (--policies-from=cluster)
+  const fromCluster = (pod.containers ?? []).some((c) => (c.args ?? []).includes('--policies-from=cluster'));
+  if (!fromCluster && pod.automountServiceAccountToken !== false) bad(`Deployment ${name}: service account token is mounted`);
+  if (fromCluster) checkPolicyReader(objects, pod.serviceAccountName, ns, bad);
   if (pod.hostNetwork || pod.hostPID || pod.hostIPC) bad(`Deployment ${name}: uses host namespaces`);
   if (!ofKind('ServiceAccount').some((s) => s.metadata?.name === pod.serviceAccountName)) {
     bad(`Deployment ${name}: serviceAccountName ${pod.serviceAccountName} is not in the render`);
@@ -117,7 +126,9 @@ export function checkDeployment(objects, options = {}) {
     const mounts = c.volumeMounts ?? [];
     const mountOf = (path) => mounts.find((m) => path === m.mountPath || path?.startsWith(`${m.mountPath}/`));
     const policiesMount = mountOf(args.policies);
-    if (!policiesMount) bad(`${where}: --policies ${args.policies} is not a mounted volume`);
+    if (fromCluster) {
+      if (args.policies !== undefined || args.watch !== undefined) bad(`${where}: --policies-from=cluster with --policies or --watch`);
+    } else if (!policiesMount) bad(`${where}: --policies ${args.policies} is not a mounted volume`);
     else {
       const v = volumes.get(policiesMount.name);
       if (!v?.configMap || !ofKind('ConfigMap').some((m) => m.metadata?.name === v.configMap.name))
@@ -265,4 +276,42 @@ export function checkDeployment(objects, options = {}) {
       bad(`Certificate ${cert.metadata.name}: Issuer ${ref.name} is not in the render`);
   }
   return problems;
+}
+
+/**
+ * A webhook reading its policies from the cluster: its token is mounted, and its ServiceAccount is
+ * bound to a ClusterRole granting get, list and watch on kyverno.io clusterpolicies and policies —
+ * and nothing else (the webhook writes nothing).
+ */
+function checkPolicyReader(objects, serviceAccount, ns, bad) {
+  const sa = objects.find((o) => o.kind === 'ServiceAccount' && o.metadata?.name === serviceAccount);
+  const pod = objects.find((o) => o.kind === 'Deployment')?.spec?.template?.spec ?? {};
+  if (pod.automountServiceAccountToken !== true || sa?.automountServiceAccountToken === false)
+    bad(`ServiceAccount ${serviceAccount}: --policies-from=cluster needs the token mounted (automountServiceAccountToken: true)`);
+  const bindings = objects.filter(
+    (o) =>
+      o.kind === 'ClusterRoleBinding' &&
+      (o.subjects ?? []).some((s) => s.kind === 'ServiceAccount' && s.name === serviceAccount && s.namespace === ns),
+  );
+  const roles = bindings.map((b) => objects.find((o) => o.kind === 'ClusterRole' && o.metadata?.name === b.roleRef?.name));
+  if (!roles.length || roles.some((r) => !r)) {
+    bad(`ServiceAccount ${serviceAccount}: --policies-from=cluster without a ClusterRole bound to it`);
+    return;
+  }
+  const rules = roles.flatMap((r) => r.rules ?? []);
+  for (const resource of ['clusterpolicies', 'policies']) {
+    const verbs = new Set(
+      rules.filter((r) => r.apiGroups?.includes('kyverno.io') && r.resources?.includes(resource)).flatMap((r) => r.verbs),
+    );
+    for (const v of ['get', 'list', 'watch']) if (!verbs.has(v)) bad(`ClusterRole: the webhook cannot ${v} kyverno.io ${resource}`);
+  }
+  for (const r of rules) {
+    if (
+      !(r.apiGroups ?? []).every((g) => g === 'kyverno.io') ||
+      !(r.resources ?? []).every((x) => x === 'clusterpolicies' || x === 'policies')
+    )
+      bad(`ClusterRole: the webhook is granted more than the policies (${(r.apiGroups ?? []).join(',')}/${(r.resources ?? []).join(',')})`);
+    if ((r.verbs ?? []).some((v) => !['get', 'list', 'watch'].includes(v)))
+      bad(`ClusterRole: the webhook may ${(r.verbs ?? []).join(', ')} the policies (read only: get, list, watch)`);
+  }
 }

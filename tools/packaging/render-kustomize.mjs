@@ -2,7 +2,8 @@
 // A small Kustomize renderer for the subset deploy/kustomize uses, so the deploy test (and a
 // user without kubectl) can render the manifests offline:
 //   resources (files and directories holding a kustomization), patches (strategic-merge patches
-//   by path or inline, matched by kind + name [+ namespace]), patchesStrategicMerge, images.
+//   by path or inline, matched by kind + name [+ namespace]; `$patch: delete` on a whole object or on
+//   an item of a merge-keyed list), patchesStrategicMerge, images.
 // Any other kustomization field is an error rather than a silent difference from kustomize.
 // The deploy test compares its output with `kubectl kustomize` where kubectl is installed.
 //
@@ -30,12 +31,13 @@ const MERGE_KEYS = {
 
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** Strategic merge of `patch` into `base` (returns a new value; null in the patch deletes). */
+/** Strategic merge of `patch` into `base` (returns a new value; null in the patch deletes, so does `$patch: delete` on a keyed list item). */
 export function strategicMerge(base, patch, key) {
   if (isObject(base) && isObject(patch)) {
     const out = { ...base };
     for (const [k, v] of Object.entries(patch)) {
-      if (k === '$patch') throw new Error('render-kustomize: $patch directives are not supported');
+      if (k === '$patch')
+        throw new Error(`render-kustomize: $patch: ${v} is not supported here (only delete, on an object or a keyed list item)`);
       if (v === null) delete out[k];
       else out[k] = k in base ? strategicMerge(base[k], v, k) : v;
     }
@@ -46,7 +48,9 @@ export function strategicMerge(base, patch, key) {
     for (const item of patch) {
       const mk = typeof MERGE_KEYS[key] === 'function' ? MERGE_KEYS[key](item) : MERGE_KEYS[key];
       const i = out.findIndex((x) => isObject(x) && x[mk] === item[mk]);
-      if (i >= 0) out[i] = strategicMerge(out[i], item, undefined);
+      if (item.$patch === 'delete') {
+        if (i >= 0) out.splice(i, 1);
+      } else if (i >= 0) out[i] = strategicMerge(out[i], item, undefined);
       else out.push(item);
     }
     return out;
@@ -149,7 +153,8 @@ function render(yaml, dir, seen) {
         (o) => o.kind === t.kind && o.metadata?.name === t.name && (t.namespace === undefined || o.metadata?.namespace === t.namespace),
       );
       if (hits.length !== 1) throw new Error(`render-kustomize: ${file}: patch for ${t.kind}/${t.name} matches ${hits.length} objects`);
-      objects = objects.map((o) => (o === hits[0] ? strategicMerge(o, doc, undefined) : o));
+      if (doc.$patch === 'delete') objects = objects.filter((o) => o !== hits[0]);
+      else objects = objects.map((o) => (o === hits[0] ? strategicMerge(o, doc, undefined) : o));
     }
   }
   if (k.images) applyImages(objects, k.images);

@@ -23,6 +23,7 @@ type K8sObject = Record<string, any>;
 const deployDir = join(repoRoot, 'deploy');
 const base = join(deployDir, 'kustomize', 'base');
 const overlay = join(deployDir, 'kustomize', 'overlays', 'production');
+const clusterOverlay = join(deployDir, 'kustomize', 'overlays', 'cluster-policies');
 const chart = join(deployDir, 'helm', 'vouch');
 const CRDS = ['cert-manager.io/v1/Certificate', 'cert-manager.io/v1/Issuer', 'monitoring.coreos.com/v1/ServiceMonitor'];
 const keyOf = (o: K8sObject) => `${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name}`;
@@ -32,14 +33,30 @@ const find = (objects: K8sObject[], kind: string) => objects.find((o) => o.kind 
 type RenderName =
   | 'base'
   | 'overlay'
+  | 'clusterPolicies'
   | 'helmDefault'
   | 'helmWithNamespace'
   | 'helmCertManager'
+  | 'helmClusterPolicies'
   | 'helmMonitoring'
   | 'helmNoAutoscaling'
   | 'helmCustom';
 // Assigned whole in beforeAll: a test never sees a partly rendered set (a failed render fails them all).
 let renders: Record<RenderName, K8sObject[]>;
+
+const HELM_LABELS = ['app.kubernetes.io/instance', 'app.kubernetes.io/managed-by', 'app.kubernetes.io/version', 'helm.sh/chart'];
+/** An object without the labels only Helm adds (release, chart). */
+const stripHelmLabels = (v: unknown): unknown => {
+  if (Array.isArray(v)) return v.map(stripHelmLabels);
+  if (v && typeof v === 'object') {
+    return Object.fromEntries(
+      Object.entries(v)
+        .filter(([k]) => !HELM_LABELS.includes(k))
+        .map(([k, x]) => [k, stripHelmLabels(x)]),
+    );
+  }
+  return v;
+};
 
 beforeAll(async () => {
   const helm = async (set: string[]) =>
@@ -47,9 +64,11 @@ beforeAll(async () => {
   renders = {
     base: await renderKustomization(base),
     overlay: await renderKustomization(overlay),
+    clusterPolicies: await renderKustomization(clusterOverlay),
     helmDefault: await helm(['webhook.caBundle=Q0E=']),
     helmWithNamespace: await helm(['namespace.create=true']),
     helmCertManager: await helm(['certManager.enabled=true']),
+    helmClusterPolicies: await helm(['namespace.create=true', 'policiesFrom=cluster']),
     helmMonitoring: await helm(['webhook.caBundle=Q0E=', 'serviceMonitor.enabled=true', 'serviceMonitor.labels.release=prometheus']),
     helmNoAutoscaling: await helm(['webhook.caBundle=Q0E=', 'autoscaling.enabled=false', 'webhook.timeoutSeconds=5']),
     helmCustom: await helm([
@@ -148,6 +167,7 @@ describe('deploy: renderers', () => {
     for (const [dir, mine] of [
       [base, renders.base],
       [overlay, renders.overlay],
+      [clusterOverlay, renders.clusterPolicies],
     ] as const) {
       const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', timeout: 60_000 });
       const theirs: K8sObject[] = yaml.parseAllDocuments(out).map((d: { toJS(): K8sObject }) => d.toJS());
@@ -159,24 +179,47 @@ describe('deploy: renderers', () => {
 
   it('the Helm chart with default values renders what the kustomize base renders', () => {
     // Helm adds release labels and a chart label; with those removed, the objects are the same.
-    const HELM_LABELS = ['app.kubernetes.io/instance', 'app.kubernetes.io/managed-by', 'app.kubernetes.io/version', 'helm.sh/chart'];
-    const strip = (v: unknown): unknown => {
-      if (Array.isArray(v)) return v.map(strip);
-      if (v && typeof v === 'object') {
-        return Object.fromEntries(
-          Object.entries(v)
-            .filter(([k]) => !HELM_LABELS.includes(k))
-            .map(([k, x]) => [k, strip(x)]),
-        );
-      }
-      return v;
-    };
+    const strip = stripHelmLabels;
     const helm = new Map(renders.helmWithNamespace.map((o) => [keyOf(o), strip(o)]));
     expect([...helm.keys()].sort()).toEqual(renders.base.map(keyOf).sort());
     for (const o of renders.base) expect(helm.get(keyOf(o)), keyOf(o)).toEqual(o);
     // With cert-manager on, the chart renders the overlay's Certificate and Issuer.
     const cm = new Map(renders.helmCertManager.map((o) => [keyOf(o), strip(o)]));
     for (const o of renders.overlay.filter((x) => x.apiVersion === 'cert-manager.io/v1')) expect(cm.get(keyOf(o)), keyOf(o)).toEqual(o);
+  });
+
+  it('policies from the cluster: --policies-from=cluster, the token mounted, read-only RBAC on the policies, no ConfigMap', () => {
+    const objs = renders.clusterPolicies;
+    expect(objs.map(keyOf).sort()).toEqual(
+      renders.base
+        .map(keyOf)
+        .filter((k) => !k.startsWith('ConfigMap/'))
+        .concat(['ClusterRole//vouch-webhook-policies', 'ClusterRoleBinding//vouch-webhook-policies'])
+        .sort(),
+    );
+    const pod = find(objs, 'Deployment').spec.template.spec;
+    const args: string[] = pod.containers[0].args;
+    expect(args).toContain('--policies-from=cluster');
+    expect(args.filter((a) => a.startsWith('--policies=') || a === '--watch')).toEqual([]);
+    // the rest of the base's arguments stay as they are
+    const baseArgs: string[] = find(renders.base, 'Deployment').spec.template.spec.containers[0].args;
+    expect(args.filter((a) => a !== '--policies-from=cluster')).toEqual(
+      baseArgs.filter((a) => !a.startsWith('--policies=') && a !== '--watch'),
+    );
+    expect(pod.automountServiceAccountToken).toBe(true);
+    expect(find(objs, 'ServiceAccount').automountServiceAccountToken).toBe(true);
+    expect(pod.volumes.map((v: K8sObject) => v.name)).toEqual(['tls', 'tmp']);
+    expect(pod.containers[0].volumeMounts.map((m: K8sObject) => m.mountPath)).toEqual(['/etc/vouch/tls', '/tmp']);
+    expect(find(objs, 'ClusterRole').rules).toEqual([
+      { apiGroups: ['kyverno.io'], resources: ['clusterpolicies', 'policies'], verbs: ['get', 'list', 'watch'] },
+    ]);
+    expect(find(objs, 'ClusterRoleBinding').subjects).toEqual([
+      { kind: 'ServiceAccount', name: 'vouch-webhook', namespace: 'vouch-system' },
+    ]);
+    // the chart with policiesFrom=cluster renders the same objects (release labels aside)
+    const helm = new Map(renders.helmClusterPolicies.map((o) => [keyOf(o), stripHelmLabels(o)]));
+    expect([...helm.keys()].sort()).toEqual(objs.map(keyOf).sort());
+    for (const o of objs) expect(helm.get(keyOf(o)), keyOf(o)).toEqual(o);
   });
 
   it('helm values drive names, image digest, CA bundle and the release namespace', async () => {
@@ -201,6 +244,8 @@ describe('deploy: rules every rendering keeps', () => {
     ['helmDefault', {}],
     ['helmWithNamespace', { requireNamespace: true, requireCaSource: false }],
     ['helmCertManager', {}],
+    ['clusterPolicies', { requireNamespace: true, requireCaSource: false }],
+    ['helmClusterPolicies', { requireNamespace: true, requireCaSource: false }],
     ['helmCustom', {}],
     ['helmMonitoring', {}],
     ['helmNoAutoscaling', {}],
@@ -251,6 +296,24 @@ describe('deploy: rules every rendering keeps', () => {
     ]) {
       expect(problems).toContain(text);
     }
+  });
+
+  it('the checks catch a webhook reading the cluster without the token or the RBAC, or with more than it needs', () => {
+    const noToken = clone(renders.clusterPolicies);
+    find(noToken, 'Deployment').spec.template.spec.automountServiceAccountToken = false;
+    expect(checkDeployment(noToken, { requireCaSource: false }).join('\n')).toContain('needs the token mounted');
+    const noRbac = clone(renders.clusterPolicies).filter((o) => o.kind !== 'ClusterRoleBinding');
+    expect(checkDeployment(noRbac, { requireCaSource: false }).join('\n')).toContain('without a ClusterRole bound to it');
+    const more = clone(renders.clusterPolicies);
+    find(more, 'ClusterRole').rules.push({ apiGroups: [''], resources: ['secrets'], verbs: ['get'] });
+    find(more, 'ClusterRole').rules[0].verbs.push('update');
+    const problems = checkDeployment(more, { requireCaSource: false }).join('\n');
+    expect(problems).toContain('granted more than the policies (/secrets)');
+    expect(problems).toContain('may get, list, watch, update the policies');
+    // and a directory-reading webhook still may not mount the token
+    const dirToken = clone(renders.base);
+    find(dirToken, 'Deployment').spec.template.spec.automountServiceAccountToken = true;
+    expect(checkDeployment(dirToken, { requireCaSource: false }).join('\n')).toContain('service account token is mounted');
   });
 
   it('parses Kubernetes quantities', () => {

@@ -1,5 +1,6 @@
+import { type Controller, clusterPolicySource, kubeClient, type PolicySource } from '@vouch/node/controller';
 import type { Command } from 'commander';
-import { act, collect, positiveInt, required } from '../command.js';
+import { act, collect, portNumber, positiveInt, required, terminationSignal } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
 import { cliImageVerifiers, parseOciLayoutMap, readTrustedRoot } from '../kyverno/images.js';
 import { createMetricsRegistry, type MetricsServer, registerWebhookMetrics, startMetricsServer } from '../webhook/metrics.js';
@@ -13,12 +14,7 @@ import {
   type WebhookLogEntry,
 } from '../webhook/server.js';
 import { webhookTransport } from '../webhook/transport.js';
-
-function port(value: unknown, flag: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(String(value)) || n > 65535) throw new UsageError(`${flag} value ${String(value)} must be a port number (0-65535)`);
-  return n;
-}
+import { addKubeOptions, addScannerOptions, kubeConfigFrom, startScanner } from './controller.js';
 
 function nonNegativeInt(value: unknown, flag: string): number {
   const n = Number(value);
@@ -37,6 +33,10 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
       'Serve Kyverno verifyImages (types Notary, Cosign, SigstoreBundle) admission over HTTPS: POST /mutate, /validate (AdmissionReview v1), GET /healthz, /readyz; Prometheus metrics on --metrics-port',
     )
     .option('--policies <dir>', 'directory of ClusterPolicy/Policy YAML files (read recursively); an empty or invalid set is not served')
+    .option(
+      '--policies-from <source>',
+      "cluster: read the cluster's ClusterPolicies and Policies instead of --policies (watched; one that cannot be used fails closed)",
+    )
     .option('--tls-cert <file>', 'PEM server certificate (chain); reloaded when the file changes')
     .option('--tls-key <file>', 'PEM server private key; reloaded when the file changes')
     .option('--port <port>', 'port to listen on', '9443')
@@ -59,7 +59,10 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
       String(DEFAULT_MAX_IMAGES_PER_REVIEW),
     )
     .option('--registry-concurrency <n>', 'requests in flight per registry (more wait, up to 16 times as many)', '16')
-    .option('--watch', 'reload the policies when the directory changes (a bad set is not applied); start not ready if the first load fails')
+    .option(
+      '--watch',
+      'reload the --policies directory when it changes (a bad set is not applied); start not ready if the first load fails',
+    )
     .option('--metrics-port <port>', 'serve Prometheus metrics over HTTP at /metrics on this port (default: off)')
     .option('--metrics-address <address>', 'address for the metrics port (default: --address)')
     .option('--shutdown-delay-ms <ms>', 'on SIGTERM, keep serving this long after readiness turns false', '0')
@@ -72,9 +75,16 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
     .option(
       '--trusted-root <file>',
       'Sigstore trusted_root.json for Cosign attestors whose policy names no rekor.pubkey, ctlog.pubkey or keyless.roots (never fetched)',
+    )
+    .option(
+      '--controller',
+      'with --policies-from cluster: run the background scanner (vouch controller) in this process too, sharing the policies and the metrics endpoint',
     );
+  addKubeOptions(cmd, ' (with --policies-from cluster)');
+  addScannerOptions(cmd, ' (with --controller)');
   act(cmd, ctx, async (_args, opts) => {
-    const policyDir = ctx.resolvePath(required(opts.policies, 'policies'));
+    const fromCluster = policiesFromCluster(opts);
+    const policyDir = fromCluster ? undefined : ctx.resolvePath(String(opts.policies));
     const certFile = ctx.resolvePath(required(opts.tlsCert, 'tls-cert'));
     const keyFile = ctx.resolvePath(required(opts.tlsKey, 'tls-key'));
     const timeoutMs = positiveInt(opts.timeoutMs, '--timeout-ms')!;
@@ -84,8 +94,8 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
     const maxImagesPerReview = positiveInt(opts.maxImagesPerReview, '--max-images-per-review')!;
     const registryConcurrency = positiveInt(opts.registryConcurrency, '--registry-concurrency')!;
     const shutdownDelayMs = nonNegativeInt(opts.shutdownDelayMs, '--shutdown-delay-ms');
-    const listenPort = port(opts.port, '--port');
-    const metricsPort = opts.metricsPort === undefined ? undefined : port(opts.metricsPort, '--metrics-port');
+    const listenPort = portNumber(opts.port, '--port');
+    const metricsPort = opts.metricsPort === undefined ? undefined : portNumber(opts.metricsPort, '--metrics-port');
     const log = (entry: WebhookLogEntry) => {
       ctx.stdout.write(`${JSON.stringify({ time: ctx.now().toISOString(), ...entry })}\n`);
     };
@@ -103,19 +113,28 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
       ...(trustedRoot ? { trustedRoot } : {}),
     });
     // Signals are listened for before anything starts, so a SIGTERM during startup still shuts down cleanly.
-    let stop!: (signal: string) => void;
-    const stopped = new Promise<string>((resolve) => {
-      stop = resolve;
-    });
-    const onTerm = () => stop('SIGTERM');
-    const onInt = () => stop('SIGINT');
-    process.once('SIGTERM', onTerm);
-    process.once('SIGINT', onInt);
+    const termination = terminationSignal();
     let metricsServer: MetricsServer | undefined;
+    let policySource: PolicySource | undefined;
+    let controller: Controller | undefined;
     try {
+      if (fromCluster) {
+        const kc = kubeConfigFrom(ctx, opts);
+        policySource = clusterPolicySource({ kube: kubeClient(kc) });
+        if (opts.controller) {
+          const scanner = startScanner(ctx, opts, {
+            kc,
+            log,
+            metricsRegistry: registry,
+            policies: policySource,
+            ...(trustedRoot ? { trustedRoot } : {}),
+          });
+          controller = scanner.controller;
+          log({ level: 'info', msg: 'controller started', identity: controller.identity, ...scanner.settings });
+        }
+      }
       const server = await startWebhookServer({
-        policyDir,
-        watch: !!opts.watch,
+        ...(policySource ? { policySource } : { policyDir: policyDir!, watch: !!opts.watch }),
         verifier,
         engine: { cosignVerifier },
         tls: { certFile, keyFile },
@@ -139,15 +158,42 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
           });
           log({ level: 'info', msg: 'metrics listening', address: metricsServer.address.url });
         }
-        const signal = await stopped;
+        const signal = await termination.stopped;
         log({ level: 'info', msg: 'shutting down', signal });
       } finally {
-        await server.close();
+        // the scanner finishes its report writes and gives its Lease up while the webhook drains
+        await Promise.all([server.close(), controller?.close()]);
+        controller = undefined;
       }
     } finally {
+      await controller?.close();
+      policySource?.close();
       await metricsServer?.close();
-      process.off('SIGTERM', onTerm);
-      process.off('SIGINT', onInt);
+      termination.dispose();
     }
   });
+}
+
+/** Whether the policies come from the cluster: exactly one of `--policies` and `--policies-from cluster`. */
+function policiesFromCluster(opts: Record<string, unknown>): boolean {
+  const from = opts.policiesFrom as string | undefined;
+  if (from !== undefined && from !== 'cluster') {
+    throw new UsageError(
+      `--policies-from value ${from} is not supported: write --policies-from cluster, or --policies DIR for a directory`,
+    );
+  }
+  if (from && opts.policies !== undefined) {
+    throw new UsageError('--policies and --policies-from cluster are exclusive: read the policies from a directory or from the cluster');
+  }
+  if (!from && opts.policies === undefined) {
+    throw new UsageError('the policies are required: --policies DIR (a directory of ClusterPolicy/Policy YAML) or --policies-from cluster');
+  }
+  if (from && opts.watch) throw new UsageError("--watch applies to --policies: the cluster's policies are always watched");
+  if (!from) {
+    required(opts.policies, 'policies');
+    for (const flag of ['kubeconfig', 'context', 'controller'] as const) {
+      if (opts[flag] !== undefined) throw new UsageError(`--${flag} applies to --policies-from cluster, not to --policies`);
+    }
+  }
+  return !!from;
 }

@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { Counter } from 'prom-client';
+import { controllerMetrics } from '@vouch/node/controller';
 import { describe, expect, it } from 'vitest';
 import { createMetricsRegistry, registerWebhookMetrics, startMetricsServer } from './metrics.js';
 import { call, pod, until, webhookHarness } from './test/support.js';
@@ -32,24 +32,47 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 }
 
 describe('webhook metrics', () => {
-  it('a shared registry: the webhook and another component register on it, one endpoint serves both', async () => {
+  it('a shared registry: the webhook and the background scanner register on it, one endpoint serves both', async () => {
     const registry = createMetricsRegistry();
     registerWebhookMetrics(registry);
-    // another component (e.g. a background scanner) adds its own instruments to the same registry
-    const scans = new Counter({ name: 'vouch_scanner_scans_total', help: 'Scans.', registers: [registry] });
-    scans.inc(3);
+    // the scanner (startController({ metricsRegistry })) adds its instruments to the same registry
+    controllerMetrics(registry).resourcesScanned.inc({ trigger: 'schedule' }, 3);
     const m = await startMetricsServer({ registry, port: 0, address: '127.0.0.1' });
     try {
       const r = await get(m.address.url);
       expect(r.status).toBe(200);
       expect(r.type).toContain('text/plain');
-      expect(sample(r.text, 'vouch_scanner_scans_total')).toBe(3);
+      expect(sample(r.text, 'vouch_controller_resources_scanned_total', { trigger: 'schedule' })).toBe(3);
+      // the process metrics once, whatever registers on the registry
+      expect(r.text.match(/^# TYPE process_resident_memory_bytes /gm)).toHaveLength(1);
+      expect((await get(m.address.url.replace('/metrics', '/readyz'))).status).toBe(404);
       expect(r.text).toContain('# TYPE vouch_webhook_review_duration_seconds histogram');
       expect(r.text).toContain('# TYPE process_cpu_user_seconds_total counter');
       expect(sample(r.text, 'vouch_webhook_policy_set_generation')).toBe(0);
       expect((await get(m.address.url.replace('/metrics', '/other'))).status).toBe(404);
       expect((await get(m.address.url, 'POST')).status).toBe(405);
       expect(() => registerWebhookMetrics(registry)).toThrow(/already been registered/);
+    } finally {
+      await m.close();
+    }
+  });
+
+  it('with health: /healthz while the process runs, /readyz as health() says (vouch controller)', async () => {
+    let ready = false;
+    const m = await startMetricsServer({
+      registry: createMetricsRegistry({ defaultMetrics: false }),
+      port: 0,
+      address: '127.0.0.1',
+      health: () => (ready ? { ready: true } : { ready: false, reason: 'policies not loaded' }),
+    });
+    try {
+      const at = (path: string, method?: string) => get(m.address.url.replace('/metrics', path), method);
+      expect(await at('/healthz')).toMatchObject({ status: 200, text: 'ok\n' });
+      expect(await at('/readyz')).toMatchObject({ status: 503, text: 'not ready: policies not loaded\n' });
+      ready = true;
+      expect(await at('/readyz')).toMatchObject({ status: 200, text: 'ok\n' });
+      expect((await at('/readyz', 'POST')).status).toBe(405);
+      expect((await at('/metrics')).status).toBe(200);
     } finally {
       await m.close();
     }

@@ -1,11 +1,12 @@
 /**
- * Prometheus metrics of `vouch webhook` (prom-client), served on a port of their own.
+ * Prometheus metrics of `vouch webhook` and `vouch controller` (prom-client), served on a port of
+ * their own.
  *
  * The registry is shared: {@link createMetricsRegistry} makes one (with the standard process and
- * Node.js metrics), each component registers its metrics on it — the webhook with
- * {@link registerWebhookMetrics}, another component (the background scanner, …) with its own
- * function taking the same `Registry` — and {@link startMetricsServer} serves whatever is
- * registered at `GET /metrics`.
+ * Node.js metrics, collected once per registry), each component registers its metrics on it — the
+ * webhook with {@link registerWebhookMetrics}, the background scanner through `startController`'s
+ * `metricsRegistry` — and {@link startMetricsServer} serves whatever is registered at `GET /metrics`,
+ * so a process running both (`vouch webhook --controller`) has one endpoint.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,7 +26,7 @@ export function createMetricsRegistry(options: { defaultMetrics?: boolean } = {}
 export type ReviewOutcome = 'allowed' | 'denied' | 'failure_policy_allowed' | 'failure_policy_denied' | 'rejected_input';
 
 /** Why a review was answered by failurePolicy. */
-export type FailurePolicyReason = 'deadline' | 'not_ready' | 'overloaded' | 'shutdown' | 'internal_error';
+export type FailurePolicyReason = 'deadline' | 'not_ready' | 'overloaded' | 'shutdown' | 'internal_error' | 'policy_unusable';
 
 /** The webhook's instruments, registered on a shared registry by {@link registerWebhookMetrics}. */
 export interface WebhookMetrics {
@@ -105,7 +106,7 @@ export function registerWebhookMetrics(registry: Registry): WebhookMetrics {
     }),
     failurePolicyDecisions: new Counter({
       name: 'vouch_webhook_failure_policy_decisions_total',
-      help: 'Reviews answered by failurePolicy instead of a decision, by failurePolicy (Fail, Ignore) and reason (deadline, not_ready, overloaded, shutdown, internal_error).',
+      help: 'Reviews answered by failurePolicy instead of a decision, by failurePolicy (Fail, Ignore) and reason (deadline, not_ready, overloaded, shutdown, internal_error; policy_unusable: a Policy of the namespace in the cluster cannot be used).',
       labelNames: ['failure_policy', 'reason'],
       registers,
     }),
@@ -154,6 +155,11 @@ export interface MetricsServerOptions {
   port: number;
   /** Default `0.0.0.0`. */
   address?: string;
+  /**
+   * Serve `GET /healthz` (200 while the process runs) and `/readyz` (200 when `health()` says ready,
+   * else 503 with the reason) too: `vouch controller`, whose only port this is.
+   */
+  health?: () => { ready: boolean; reason?: string };
 }
 
 /**
@@ -165,6 +171,19 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   const { registry } = options;
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://metrics').pathname;
+    const health = options.health && (path === '/healthz' || path === '/readyz');
+    if (health && req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' });
+      res.end(`${req.method} is not allowed on ${path}\n`);
+      return;
+    }
+    if (health) {
+      const h = path === '/healthz' ? { ready: true } : options.health!();
+      const text = h.ready ? 'ok\n' : `not ready: ${h.reason ?? 'starting'}\n`;
+      res.writeHead(h.ready ? 200 : 503, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+      res.end(req.method === 'HEAD' ? undefined : text);
+      return;
+    }
     if (path !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(`no such endpoint ${path}: metrics are at /metrics\n`);

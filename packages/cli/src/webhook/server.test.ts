@@ -15,7 +15,7 @@ import {
   type WebhookLogEntry,
   type WebhookServer,
 } from './server.js';
-import { call, DIGEST, fakeVerifier, pod, until, webhookHarness } from './test/support.js';
+import { call, DIGEST, fakeVerifier, pod, runVouch, until, webhookHarness } from './test/support.js';
 
 const h = webhookHarness();
 const BAD_POLICY =
@@ -236,22 +236,7 @@ describe('input scan', () => {
 });
 
 /** Runs `vouch webhook ARGS` in-process; `lines()` parses its JSON log so far. */
-function runWebhook(args: string[]) {
-  let out = '';
-  let err = '';
-  const done = runCli(['webhook', ...args], {
-    stdout: { write: (x: string) => (out += x) },
-    stderr: { write: (x: string) => (err += x) },
-    cwd: h.dir,
-    env: { HOME: h.dir },
-  });
-  const lines = () =>
-    out
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as WebhookLogEntry);
-  return { done, lines, err: () => err };
-}
+const runWebhook = (args: string[]) => runVouch(h.dir, ['webhook', ...args]);
 
 describe('vouch webhook', () => {
   it('serves over HTTPS with metrics on their own port until SIGTERM, then exits 0', async () => {

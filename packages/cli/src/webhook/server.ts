@@ -11,10 +11,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { dirname } from 'node:path';
-import { isVouchError, VouchError } from '@vouch/core';
+import { isVouchError, VouchError, type VouchErrorCode } from '@vouch/core';
 import {
   type AdmissionOptions,
   type AdmissionReview,
+  assertSupported,
   createKyvernoEngine,
   createVerificationCache,
   handleAdmissionReview,
@@ -25,6 +26,7 @@ import {
   type VerificationCache,
 } from '@vouch/kyverno';
 import { isInconclusive, policyFailurePolicy } from '@vouch/kyverno/internal';
+import type { PolicySource } from '@vouch/node/controller';
 import { loadPolicyDir } from '../kyverno/load.js';
 import type { FailurePolicyReason, ReviewOutcome, WebhookMetrics } from './metrics.js';
 import { checkTlsPair, loadTlsFiles, type TlsPair } from './tls.js';
@@ -59,12 +61,22 @@ export interface TlsFiles {
   keyFile: string;
 }
 
-/** Options of {@link startWebhookServer}. Exactly one of `policyDir` and `loadPolicies` is required. */
+/** Options of {@link startWebhookServer}. Exactly one of `policyDir`, `loadPolicies` and `policySource` is required. */
 export interface WebhookServerOptions {
   /** Directory of ClusterPolicy/Policy YAML (read recursively; other kinds ignored). */
   policyDir?: string;
-  /** Custom policy source, instead of `policyDir`. */
+  /** Custom policy loader, instead of `policyDir`. */
   loadPolicies?: () => Promise<readonly KyvernoPolicy[]>;
+  /**
+   * Live policies, instead of `policyDir`: the cluster's ClusterPolicies and Policies
+   * (`clusterPolicySource` of `@vouch/node/controller`). The server listens at once and is not
+   * ready until the first complete read; each change is applied as a whole (`watch` is implied).
+   * It fails closed: while a ClusterPolicy in the source cannot be used (invalid, or a construct
+   * vouch does not evaluate) the server is not ready and answers every review by failurePolicy
+   * `Fail`; a namespaced Policy that cannot be used does that for the reviews of its namespace only.
+   * `close()` closes the source.
+   */
+  policySource?: PolicySource;
   /**
    * Reload the policies when `policyDir` changes (debounced); a failed reload keeps the previous
    * policies. With `watch`, a failed first load does not stop the server: it runs not ready until
@@ -131,6 +143,8 @@ export interface WebhookStatus {
   generation: number;
   /** Error of the last policy load or reload when it failed. */
   lastLoadError?: string;
+  /** Namespaces whose reviews are denied because a Policy there cannot be used (`policySource`), with the reason. */
+  deniedNamespaces?: Record<string, string>;
   shuttingDown: boolean;
 }
 
@@ -411,6 +425,48 @@ function sharedVerifier(inner: NotaryImageVerifier, lifetime: AbortSignal, capMs
   return v;
 }
 
+/** A policy set to serve: the policies, and namespaces whose reviews are denied (see {@link usablePolicies}). */
+interface PolicySet {
+  policies: readonly KyvernoPolicy[];
+  blocked?: ReadonlyMap<string, string>;
+}
+
+/**
+ * The policies of `source` the webhook can serve. Policies that cannot be used (invalid, or with a
+ * construct vouch does not evaluate) fail closed: a ClusterPolicy makes the whole set unusable
+ * (thrown: ERR_KYVERNO_POLICY_INVALID or ERR_UNSUPPORTED), a namespaced Policy blocks its namespace.
+ */
+function usablePolicies(source: PolicySource): PolicySet {
+  const clusterWide: { code: VouchErrorCode; message: string }[] = [];
+  const byNamespace = new Map<string, string[]>();
+  const note = (namespace: string | undefined, code: VouchErrorCode, message: string) => {
+    if (namespace) byNamespace.set(namespace, [...(byNamespace.get(namespace) ?? []), message]);
+    else clusterWide.push({ code, message });
+  };
+  for (const p of source.problems()) {
+    const slash = p.policy.indexOf('/');
+    note(slash > 0 ? p.policy.slice(0, slash) : undefined, p.error.code, p.error.message);
+  }
+  const policies: KyvernoPolicy[] = [];
+  for (const p of source.current()) {
+    try {
+      assertSupported([p]);
+      policies.push(p);
+    } catch (e) {
+      note(p.kind === 'Policy' ? p.metadata.namespace : undefined, isVouchError(e) ? e.code : 'ERR_UNSUPPORTED', messageOf(e));
+    }
+  }
+  if (clusterWide.length > 0) {
+    const n = clusterWide.length;
+    throw new VouchError(
+      clusterWide[0]!.code,
+      `${n === 1 ? 'a ClusterPolicy' : `${n} ClusterPolicies`} in the cluster cannot be used, so no review is admitted until ${n === 1 ? 'it is' : 'they are'} fixed or deleted: ${clusterWide.map((c) => c.message).join('; ')}`,
+      { details: { problems: clusterWide.map((c) => c.message) } },
+    );
+  }
+  return { policies, blocked: new Map([...byNamespace].map(([ns, m]) => [ns, m.join('; ')])) };
+}
+
 interface Decision {
   review: AdmissionReview;
   outcome: ReviewOutcome;
@@ -420,17 +476,27 @@ interface Decision {
 }
 
 /**
- * Starts the webhook: loads the policies, listens on HTTPS, and serves AdmissionReview v1 at
- * `/mutate` (verify images, digest patch), `/validate` (same evaluation, answered without a
- * patch) and `/`, with `/healthz` (alive) and `/readyz` (a policy set is in use).
+ * Starts the webhook: loads the policies (a directory or loader before listening; a
+ * `policySource` after, not ready until its first read), listens on HTTPS, and serves
+ * AdmissionReview v1 at `/mutate` (verify images, digest patch), `/validate` (same evaluation,
+ * answered without a patch) and `/`, with `/healthz` (alive) and `/readyz` (a policy set is in use).
  * Throws ERR_INVALID_ARGUMENT for bad options, ERR_CONFIG_INVALID for an unusable TLS pair or an
  * empty policy set, the policy loader's error when the first load fails (without `watch`), and
- * ERR_IO when it cannot listen.
+ * ERR_IO when it cannot listen; a `policySource` is closed when it throws.
  */
 export async function startWebhookServer(options: WebhookServerOptions): Promise<WebhookServer> {
+  try {
+    return await start(options);
+  } catch (e) {
+    options?.policySource?.close();
+    throw e;
+  }
+}
+
+async function start(options: WebhookServerOptions): Promise<WebhookServer> {
   if (!options?.verifier || !options.tls) throw new VouchError('ERR_INVALID_ARGUMENT', 'startWebhookServer needs verifier and tls');
-  if ((options.policyDir === undefined) === (options.loadPolicies === undefined)) {
-    throw new VouchError('ERR_INVALID_ARGUMENT', 'startWebhookServer needs exactly one of policyDir and loadPolicies');
+  if ([options.policyDir, options.loadPolicies, options.policySource].filter((x) => x !== undefined).length !== 1) {
+    throw new VouchError('ERR_INVALID_ARGUMENT', 'startWebhookServer needs exactly one of policyDir, loadPolicies and policySource');
   }
   const positive = (name: string, v: number | undefined, fallback: number, zeroOk = false): number => {
     const n = v ?? fallback;
@@ -448,8 +514,11 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   const tlsReloadIntervalMs = positive('tlsReloadIntervalMs', options.tlsReloadIntervalMs, 10_000, true);
   const log = options.log ?? (() => {});
   const metrics = options.metrics;
-  const load = options.loadPolicies ?? (() => loadPolicyDir(options.policyDir!));
-  const policySource = options.policyDir ?? 'the policy source';
+  const source = options.policySource;
+  const load: () => Promise<PolicySet> = source
+    ? async () => usablePolicies(source)
+    : async () => ({ policies: await (options.loadPolicies ?? (() => loadPolicyDir(options.policyDir!)))() });
+  const policyOrigin = source ? 'the cluster' : (options.policyDir ?? 'the policy source');
   const tlsFiles = 'certFile' in options.tls ? options.tls : undefined;
   const lifetime = new AbortController();
   const verifier = sharedVerifier(options.verifier, lifetime.signal, Math.max(4 * timeoutMs, 30_000));
@@ -465,6 +534,8 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
 
   // 2. policies: loaded before listening
   let engine: KyvernoEngine | undefined;
+  /** Namespaces whose reviews are answered by failurePolicy Fail: a Policy there cannot be used (policySource only). */
+  let blocked: ReadonlyMap<string, string> = new Map();
   let generation = 0;
   let lastLoadError: string | undefined;
   let closing = false;
@@ -479,14 +550,15 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
 
   async function loadOnce(): Promise<void> {
     let policies: readonly KyvernoPolicy[];
+    let nextBlocked: ReadonlyMap<string, string>;
     let created: KyvernoEngine;
     try {
-      policies = await load();
+      ({ policies, blocked: nextBlocked = new Map() } = await load());
       if (policies.length === 0 && !options.allowEmptyPolicies) {
         throw new VouchError(
           'ERR_CONFIG_INVALID',
-          `no ClusterPolicy or Policy was found in ${policySource}: with no policy every request would be admitted, so the webhook does not serve; add the policies (YAML files with kind ClusterPolicy or Policy)`,
-          { details: { path: policySource } },
+          `no ClusterPolicy or Policy was found in ${policyOrigin}: with no policy every request would be admitted, so the webhook does not serve; ${source ? 'create the policies (kind ClusterPolicy or Policy, kyverno.io/v1)' : 'add the policies (YAML files with kind ClusterPolicy or Policy)'}`,
+          { details: { path: policyOrigin } },
         );
       }
       // refuses a policy with a construct vouch does not evaluate (ERR_UNSUPPORTED): not served either
@@ -500,9 +572,17 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       lastLoadError = messageOf(e);
       metrics?.policyLoads.inc({ result: 'error' });
       metrics?.policyLastLoadSuccess.set(0);
+      if (source && engine) {
+        // the cluster's policies are what is enforced: one that cannot be used fails closed, not the previous set
+        engine = undefined;
+        blocked = new Map();
+        metrics?.policies.set(0);
+        updateReadyGauge();
+      }
       throw e;
     }
     engine = created;
+    blocked = nextBlocked;
     generation++;
     lastLoadError = undefined;
     metrics?.policyLoads.inc({ result: 'success' });
@@ -518,6 +598,9 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       count: policies.length,
       policies: policies.map((p) => (p.metadata.namespace ? `${p.metadata.namespace}/${p.metadata.name}` : p.metadata.name)),
     });
+    for (const [namespace, why] of blocked) {
+      log({ level: 'error', msg: 'a Policy cannot be used: reviews in its namespace are denied until it is fixed', namespace, error: why });
+    }
   }
 
   // reloads run one at a time; a change during a reload schedules one more
@@ -541,18 +624,23 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     return reloading;
   }
 
-  try {
-    await loadOnce();
-  } catch (e) {
-    log({
-      level: 'error',
-      msg: options.watch
-        ? 'policies could not be loaded; not ready until the policy directory holds a valid set'
-        : 'policies could not be loaded; not serving',
-      error: messageOf(e),
-      code: isVouchError(e) ? e.code : undefined,
-    });
-    if (!options.watch) throw e;
+  if (source) {
+    // read from the cluster: listen at once, not ready until the first complete read (wired after listening)
+    lastLoadError = 'reading the policies from the cluster';
+  } else {
+    try {
+      await loadOnce();
+    } catch (e) {
+      log({
+        level: 'error',
+        msg: options.watch
+          ? 'policies could not be loaded; not ready until the policy directory holds a valid set'
+          : 'policies could not be loaded; not serving',
+        error: messageOf(e),
+        code: isVouchError(e) ? e.code : undefined,
+      });
+      if (!options.watch) throw e;
+    }
   }
   updateReadyGauge();
 
@@ -681,12 +769,16 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     if (closing) reason = 'shutting down';
     else if (!engine) reason = `policies are not loaded: ${lastLoadError ?? 'loading'}`;
     else if (lastLoadError) reason = `serving policy set ${generation}; the last reload failed and was not applied: ${lastLoadError}`;
+    else if (blocked.size > 0) {
+      reason = `serving policy set ${generation}; reviews in namespace ${[...blocked.keys()].join(', ')} are denied: ${[...blocked.values()].join('; ')}`;
+    }
     return {
       ready,
       ...(reason ? { reason } : {}),
       policies,
       generation,
       ...(lastLoadError ? { lastLoadError } : {}),
+      ...(blocked.size > 0 ? { deniedNamespaces: Object.fromEntries(blocked) } : {}),
       shuttingDown: closing,
     };
   }
@@ -803,8 +895,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   async function decide(review: AdmissionReview, current: KyvernoEngine | undefined, deadlineMs: number): Promise<Decision> {
     const uid = review.request!.uid;
     const apiVersion = review.apiVersion || 'admission.k8s.io/v1';
-    const byFailurePolicy = (reason: FailurePolicyReason, why: string): Decision => {
-      const fp = failurePolicyOf(current);
+    const byFailurePolicy = (reason: FailurePolicyReason, why: string, fp = failurePolicyOf(current)): Decision => {
       metrics?.failurePolicyDecisions.inc({ failure_policy: fp, reason });
       const message = `vouch could not evaluate the request: ${why} (failurePolicy ${fp})`;
       return {
@@ -820,6 +911,10 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       };
     };
     if (!current) return byFailurePolicy('not_ready', `no policy set is in use (${lastLoadError ?? 'policies are loading'})`);
+    const unusable = review.request!.namespace ? blocked.get(review.request!.namespace) : undefined;
+    // the policy that cannot be used may have said Ignore or Fail: vouch cannot tell, so it fails closed
+    if (unusable)
+      return byFailurePolicy('policy_unusable', `a Policy in namespace ${review.request!.namespace} cannot be used: ${unusable}`, 'Fail');
     if (reviewsInFlight >= maxInFlight) {
       return byFailurePolicy('overloaded', `${reviewsInFlight} reviews are being evaluated, the limit of this replica`);
     }
@@ -906,6 +1001,51 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     certificate: { subject: tlsPair.subject, notAfter: tlsPair.notAfter.toISOString() },
   });
 
+  /** Applies the policies now; a failure is logged (the directory keeps the previous set, the cluster fails closed). */
+  function reapply(): void {
+    const had = engine !== undefined;
+    reload().catch((e) =>
+      log({
+        level: 'error',
+        msg: source
+          ? "the cluster's policies cannot be served; not ready until they can"
+          : had
+            ? 'policy reload failed; keeping the previous policies'
+            : 'policies could not be loaded; still not ready',
+        error: messageOf(e),
+        code: isVouchError(e) ? e.code : undefined,
+        policySet: generation,
+      }),
+    );
+  }
+
+  // policies from the cluster: the first complete read, then every change (the source debounces)
+  const unsubscribe: (() => void)[] = [];
+  if (source) {
+    unsubscribe.push(
+      source.onChange(() => reapply()),
+      source.onProblems(() => reapply()),
+      source.onError((e) => log({ level: 'warn', msg: 'policy source', error: e.message, code: e.code })),
+    );
+    source.ready.then(
+      () => {
+        if (!closing) reapply();
+      },
+      (e: unknown) => {
+        if (engine) return;
+        lastLoadError = `cannot read the policies from the cluster (retrying): ${messageOf(e)}`;
+        metrics?.policyLoads.inc({ result: 'error' });
+        metrics?.policyLastLoadSuccess.set(0);
+        log({
+          level: 'error',
+          msg: 'policies could not be read from the cluster; not ready, retrying',
+          error: messageOf(e),
+          code: isVouchError(e) ? e.code : undefined,
+        });
+      },
+    );
+  }
+
   // policy directory watch
   let watcher: FSWatcher | undefined;
   let debounce: ReturnType<typeof setTimeout> | undefined;
@@ -913,18 +1053,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     try {
       watcher = watch(options.policyDir, { recursive: true }, () => {
         clearTimeout(debounce);
-        debounce = setTimeout(() => {
-          const had = engine !== undefined;
-          reload().catch((e) =>
-            log({
-              level: 'error',
-              msg: had ? 'policy reload failed; keeping the previous policies' : 'policies could not be loaded; still not ready',
-              error: messageOf(e),
-              code: isVouchError(e) ? e.code : undefined,
-              policySet: generation,
-            }),
-          );
-        }, 200);
+        debounce = setTimeout(reapply, 200);
       });
       watcher.on('error', (e) => log({ level: 'warn', msg: 'policy directory watch failed', error: e.message }));
     } catch (e) {
@@ -1007,6 +1136,8 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       closing = true;
       updateReadyGauge();
       watcher?.close();
+      for (const u of unsubscribe) u();
+      source?.close();
       clearTimeout(debounce);
       for (const w of tlsWatchers) w.close();
       clearTimeout(tlsDebounce);

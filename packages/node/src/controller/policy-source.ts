@@ -39,6 +39,11 @@ export interface PolicySource {
   problems(): readonly PolicyProblem[];
   /** Called after each change (several watch events within `debounceMs` are one change). Returns an unsubscribe. */
   onChange(listener: (policies: readonly KyvernoPolicy[], change: PolicyChange) => void): () => void;
+  /**
+   * Called when `problems()` changed (a policy turned unusable, was fixed or deleted), and once after a
+   * first read that `ready` had reported as failed. Returns an unsubscribe.
+   */
+  onProblems(listener: (problems: readonly PolicyProblem[]) => void): () => void;
   /** Called for invalid policies and API errors (the last good set stays in use). Returns an unsubscribe. */
   onError(listener: (error: VouchError) => void): () => void;
   close(): void;
@@ -70,6 +75,7 @@ export function clusterPolicySource(options: ClusterPolicySourceOptions): Policy
   const parsed = new Map<string, { rv: string; policy?: KyvernoPolicy; problem?: PolicyProblem }>();
   const changeListeners = new Set<(p: readonly KyvernoPolicy[], c: PolicyChange) => void>();
   const errorListeners = new Set<(e: VouchError) => void>();
+  const problemListeners = new Set<(p: readonly PolicyProblem[]) => void>();
   let timer: NodeJS.Timeout | undefined;
   let readyDone = false;
   let closed = false;
@@ -80,7 +86,9 @@ export function clusterPolicySource(options: ClusterPolicySourceOptions): Policy
 
   const keyOf = (o: KubeObject) => `${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 
-  function rebuild(notify: boolean): void {
+  const problemsText = (list: readonly PolicyProblem[]) => JSON.stringify(list.map((p) => [p.policy, p.error.code, p.error.message]));
+
+  function rebuild(notify: boolean, force = false): void {
     const next: KyvernoPolicy[] = [];
     const nextProblems: PolicyProblem[] = [];
     for (const [k, o] of raw) {
@@ -120,11 +128,13 @@ export function clusterPolicySource(options: ClusterPolicySourceOptions): Policy
     }
     const after = new Map(next.map((p) => [policyKey(p), p]));
     for (const k of before.keys()) if (!after.has(k)) change.removed.push(k);
+    const problemsChanged = problemsText(problems) !== problemsText(nextProblems);
     policies = next;
     problems = nextProblems;
     if (notify && (change.added.length || change.updated.length || change.removed.length)) {
       for (const l of changeListeners) l(policies, change);
     }
+    if (notify && (problemsChanged || force)) for (const l of problemListeners) l(problems);
   }
 
   function changed(): void {
@@ -150,7 +160,7 @@ export function clusterPolicySource(options: ClusterPolicySourceOptions): Policy
           kind: k.kind,
           plural: k.plural,
           ...(options.pageSize ? { pageSize: options.pageSize } : {}),
-          backoffMs: 1000,
+          backoffMs: options.retryMs ?? 1000,
         },
         {
           async onPage(items, { first }) {
@@ -184,7 +194,7 @@ export function clusterPolicySource(options: ClusterPolicySourceOptions): Policy
   let reportedFailure = false;
   const synced = Promise.all(reflectors.map((r) => r.synced)).then(() => {
     if (closed) return;
-    rebuild(reportedFailure);
+    rebuild(reportedFailure, reportedFailure);
     readyDone = true;
   });
   const failFast = new Promise<never>((_, reject) => {
@@ -213,6 +223,10 @@ export function clusterPolicySource(options: ClusterPolicySourceOptions): Policy
       errorListeners.add(l);
       return () => errorListeners.delete(l);
     },
+    onProblems(l) {
+      problemListeners.add(l);
+      return () => problemListeners.delete(l);
+    },
     close() {
       closed = true;
       if (timer) clearTimeout(timer);
@@ -234,6 +248,9 @@ export function staticPolicySource(policies: readonly KyvernoPolicy[]): PolicySo
       return () => listeners.delete(l);
     },
     onError() {
+      return () => undefined;
+    },
+    onProblems() {
       return () => undefined;
     },
     close() {},

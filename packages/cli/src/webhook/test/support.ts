@@ -12,6 +12,7 @@ import { type AdmissionReview, type KyvernoPolicy, type NotaryImageVerifier, par
 import { certificatesToPem, createTestPki } from '@vouch/x509';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { admissionReviewFor, seedPolicyYaml, selfSignedTls, workloads } from '../../kyverno/testing.js';
+import { runCli } from '../../run.js';
 import { startWebhookServer, type WebhookLogEntry, type WebhookServer, type WebhookServerOptions } from '../server.js';
 
 export const DIGEST = `sha256:${'a'.repeat(64)}`;
@@ -83,6 +84,24 @@ export function call(
     req.on('error', reject);
     req.end(payload);
   });
+}
+
+/** Runs `vouch ARGS` in-process in `dir` (also its HOME); `lines()` parses its JSON log so far. */
+export function runVouch(dir: string, args: string[]) {
+  let out = '';
+  let err = '';
+  const done = runCli(args, {
+    stdout: { write: (x: string) => (out += x) },
+    stderr: { write: (x: string) => (err += x) },
+    cwd: dir,
+    env: { HOME: dir },
+  });
+  const lines = () =>
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as WebhookLogEntry);
+  return { done, lines, err: () => err };
 }
 
 /** An AdmissionReview of a Pod running `image`. */
