@@ -15,7 +15,6 @@ import { isVouchError, VouchError, type VouchErrorCode } from '@vouch/core';
 import {
   type AdmissionOptions,
   type AdmissionReview,
-  assertSupported,
   createKyvernoEngine,
   createVerificationCache,
   handleAdmissionReview,
@@ -25,7 +24,7 @@ import {
   type NotaryImageVerifier,
   type VerificationCache,
 } from '@vouch/kyverno';
-import { isInconclusive, policyFailurePolicy } from '@vouch/kyverno/internal';
+import { assertSupported, isInconclusive, policyFailurePolicy } from '@vouch/kyverno/internal';
 import type { PolicySource } from '@vouch/node/controller';
 import { loadPolicyDir } from '../kyverno/load.js';
 import type { FailurePolicyReason, ReviewOutcome, WebhookMetrics } from './metrics.js';

@@ -63,7 +63,7 @@ export {
   policyRules,
   rewriteFields,
 } from '../policy/autogen.js';
-export { unsupportedValidateFeatures } from '../policy/support.js';
+export { assertSupported, unsupportedValidateFeatures } from '../policy/support.js';
 export { addDefaultRegistry, getImageInfo } from '../resource/images.js';
 export { applyJsonPatch } from '../resource/jsonpatch.js';
 export {
