@@ -13,12 +13,12 @@ import { encodePem } from '@vouch/core';
 import {
   type AdmissionReview,
   type CosignImageVerifier,
-  cosignAttestorMaterial,
   cosignImageVerifier,
   createKyvernoEngine,
   handleAdmissionReview,
   policyFromObject,
 } from '@vouch/kyverno';
+import { cosignAttestorMaterial } from '@vouch/kyverno/internal';
 import { memoryRepository } from '@vouch/registry';
 import { admissionReviewFor, pushTestImage } from '@vouch/testing';
 import { cosignSignatureLayer, createTestSigstore, generateEcdsa, pushCosignTag, spkiOf } from '@vouch/testing/sigstore';

@@ -14,7 +14,8 @@
  * keys imported once, measured sequentially and concurrently, the faster being the denominator.
  * Rounds are interleaved (see bench/util.ts) and the figure is the median of per-round ratios.
  */
-import { encodePem, fromBase64, utf8 } from '@vouch/core';
+import { encodePem, utf8 } from '@vouch/core';
+import { ecdsaDerToP1363, fromBase64 } from '@vouch/core/internal';
 import { trustMaterialFromPem, verifyCosignSignature } from '@vouch/sigstore';
 import {
   createTestLog,
@@ -25,7 +26,6 @@ import {
   signBytes,
   spkiOf,
 } from '@vouch/testing/sigstore';
-import { ecdsaDerToP1363 } from '@vouch/x509';
 import { countWebCrypto, emitVsRawChecks, type RawCheck } from './util.js';
 
 const ab = (b: Uint8Array): Uint8Array<ArrayBuffer> => new Uint8Array(b);

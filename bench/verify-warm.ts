@@ -24,15 +24,17 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MediaType, utf8 } from '@vouch/core';
-import { type EnvelopeCodec, localRawSigner, type SignatureAlgorithm } from '@vouch/envelope';
+import { type KeySpec, MediaType, type SignatureAlgorithm, utf8 } from '@vouch/core';
+import { ecdsaDerToP1363 } from '@vouch/core/internal';
+import { type EnvelopeCodec, localRawSigner } from '@vouch/envelope';
 import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';
 import { nodeLayoutFs } from '@vouch/node';
 import { createVerifier, sign } from '@vouch/notation';
 import { type LayoutFs, ociLayoutRepository, parseSignatureManifest, type Repository } from '@vouch/registry';
 import { memoryTrustStore } from '@vouch/trust-policy';
-import { type Certificate, createTestPki, ecdsaDerToP1363, type KeySpec, OID } from '@vouch/x509';
+import { type Certificate, createTestPki } from '@vouch/x509';
+import { OID } from '@vouch/x509/internal';
 import { countWebCrypto, emitVsRawChecks, type RawCheck } from './util.js';
 
 const SCOPE = 'bench.local/app';

@@ -5,14 +5,10 @@
  * full verification flow (trust store, trusted identity, expiry, plugins, user metadata) are
  * checked for envelope integrity here and then reported as skipped ("needs verify facade").
  */
-import { bytesEqual, fromBase64Url, fromHex, isVouchError, utf8 } from '@vouch/core';
-import {
-  codecForMediaType,
-  type EnvelopeCodec,
-  type ExtendedAttribute,
-  isSignatureAlgorithm,
-  type SignatureAlgorithm,
-} from '@vouch/envelope';
+
+import { isSignatureAlgorithm, isVouchError, type SignatureAlgorithm, utf8 } from '@vouch/core';
+import { bytesEqual, fromBase64Url, fromHex } from '@vouch/core/internal';
+import { codecForMediaType, type EnvelopeCodec, type ExtendedAttribute } from '@vouch/envelope';
 import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';
 import type { CaseOutcome, Handler, Handlers, VectorCase } from './types.js';

@@ -11,7 +11,8 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '@vouch/cli';
-import { fromBase64, fromUtf8, parseReference } from '@vouch/core';
+import { parseReference } from '@vouch/core';
+import { fromBase64, fromUtf8 } from '@vouch/core/internal';
 import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';
 import {

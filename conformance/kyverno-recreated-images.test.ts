@@ -6,7 +6,8 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createKyvernoEngine, evaluateResource, parsePolicies } from '@vouch/kyverno';
+import { createKyvernoEngine, parsePolicies } from '@vouch/kyverno';
+import { evaluateResource } from '@vouch/kyverno/internal';
 import { describe, expect, it } from 'vitest';
 import { createCaseWorld, UPSTREAM_DIGESTS, UPSTREAM_KEYS, UPSTREAM_NOTARY_CERT } from './kyverno/recreated-images.js';
 

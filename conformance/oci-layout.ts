@@ -6,9 +6,11 @@
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Annotation, fromBase64, fromUtf8, MediaType } from '@vouch/core';
+import { Annotation, MediaType } from '@vouch/core';
+import { fromBase64, fromUtf8 } from '@vouch/core/internal';
 import { nodeOciLayout } from '@vouch/node';
-import { buildSignatureManifest, parseSignatureManifest, thumbprintAnnotation } from '@vouch/registry';
+import { buildSignatureManifest, parseSignatureManifest } from '@vouch/registry';
+import { thumbprintAnnotation } from '@vouch/registry/internal';
 import type { CaseOutcome, Handlers, VectorCase } from './types.js';
 
 interface Desc {

@@ -8,14 +8,11 @@ import { isVouchError } from '@vouch/core';
 import {
   type Certificate,
   parseCertificates,
-  validateCaCertificate,
   validateSigningChain,
-  validateSigningLeaf,
-  validateSigningTime,
   validateTimestampingChain,
-  validateTimestampingLeaf,
   verifyCertificateSignature,
 } from '@vouch/x509';
+import { validateCaCertificate, validateSigningLeaf, validateSigningTime, validateTimestampingLeaf } from '@vouch/x509/internal';
 import type { CaseContext, CaseOutcome, Handlers, VectorCase } from './types.js';
 
 /** Short chain names used in index.json → fixture file names. */

@@ -11,19 +11,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { digestOf, isVouchError, MediaType, toBase64, toBase64Url, utf8, VouchError } from '@vouch/core';
+import { digestOf, isVouchError, MediaType, utf8, VouchError } from '@vouch/core';
+import { toBase64, toBase64Url } from '@vouch/core/internal';
 import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';
 import { createKyvernoEngine, handleAdmissionReview, type KyvernoEngine, type NotaryImageVerifier, parsePolicies } from '@vouch/kyverno';
 import { dockerCredentials } from '@vouch/node';
-import {
-  inferManifestMediaType,
-  type LayoutFs,
-  ociLayoutRepository,
-  parseSignatureManifest,
-  parseWwwAuthenticate,
-  summarizeManifest,
-} from '@vouch/registry';
+import { type LayoutFs, ociLayoutRepository, parseSignatureManifest } from '@vouch/registry';
+import { inferManifestMediaType, parseWwwAuthenticate, summarizeManifest } from '@vouch/registry/internal';
 import { admissionReviewFor, seedPolicyYaml, workloads } from '@vouch/testing';
 import { request, testSigner } from '@vouch/testing/envelope';
 import { certificatesToPem, createTestPki } from '@vouch/x509';

@@ -19,7 +19,9 @@ export interface VouchPackageOptions {
   /**
    * Declaration build: `true` (the default) emits one `.d.ts` per entry. A package with a
    * Node-only subpath passes `{ compilerOptions: { types: ['node'] } }`; a package whose
-   * binary has no types passes `{ entry: { index: 'src/index.ts' } }`.
+   * binary has no types passes `{ entry: { index: 'src/index.ts' } }`. Declarations tagged
+   * `@internal` are always left out (`stripInternal`); the `./internal` subpaths tag their module
+   * doc only, so their declarations stay.
    */
   dts?: Options['dts'];
   /** Emit source maps (off by default). */
@@ -28,10 +30,17 @@ export interface VouchPackageOptions {
 
 /** The tsup configuration of a vouch package. */
 export function vouchPackage({ entry, platform = 'neutral', dts = true, sourcemap }: VouchPackageOptions) {
+  const dtsOptions: Options['dts'] =
+    dts === false
+      ? false
+      : {
+          ...(typeof dts === 'object' ? dts : {}),
+          compilerOptions: { ...(typeof dts === 'object' ? dts.compilerOptions : {}), stripInternal: true },
+        };
   return defineConfig({
     entry,
     format: ['esm'],
-    dts,
+    dts: dtsOptions,
     clean: true,
     target: 'es2022',
     platform,

@@ -2,11 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isVouchError } from '@vouch/core';
 import {
-  applyJsonPatch,
-  buildPolicyReports,
   createKyvernoEngine,
-  evaluateResource,
-  generateAutogenRules,
   handleAdmissionReview,
   type KubeObject,
   type KyvernoPolicy,
@@ -14,8 +10,14 @@ import {
   parsePolicies,
   parseYamlObjects,
   runKyvernoTest,
-  unsupportedValidateFeatures,
 } from '@vouch/kyverno';
+import {
+  applyJsonPatch,
+  buildPolicyReports,
+  evaluateResource,
+  generateAutogenRules,
+  unsupportedValidateFeatures,
+} from '@vouch/kyverno/internal';
 import type { CaseWorld } from './recreated-images.js';
 import { subsetMismatch } from './util.js';
 

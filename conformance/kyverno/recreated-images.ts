@@ -28,7 +28,8 @@
  *    re-created, not the Notary attestations (SBOM, scans) some cases verify.
  * 6. **Registry.** The references resolve to in-memory repositories: no network is used.
  */
-import { type Descriptor, encodePem, fromBase64, fromUtf8, MediaType, type Reference, toBase64, utf8, VouchError } from '@vouch/core';
+import { type Descriptor, encodePem, MediaType, type Reference, utf8, VouchError } from '@vouch/core';
+import { fromBase64, fromUtf8, toBase64 } from '@vouch/core/internal';
 import { CosignMediaType } from '@vouch/cosign';
 import { localRawSigner } from '@vouch/envelope';
 import { cose } from '@vouch/envelope/cose';

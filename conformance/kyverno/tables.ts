@@ -1,3 +1,4 @@
+import { createKyvernoEngine, extractImages, policyFromObject } from '@vouch/kyverno';
 import {
   addDefaultRegistry,
   autogenRuleName,
@@ -11,8 +12,6 @@ import {
   combineNotaryCertificates,
   computeRules,
   createJmesEngine,
-  createKyvernoEngine,
-  extractImages,
   getImageInfo,
   getKindFromGVK,
   imageMetadataPatches,
@@ -27,11 +26,10 @@ import {
   POD_CONTROLLERS,
   parseImageMetadata,
   parseKindSelector,
-  policyFromObject,
   rewriteFields,
   verifyAndPatchImages,
   wildcardMatch,
-} from '@vouch/kyverno';
+} from '@vouch/kyverno/internal';
 import { type CaseWorld, NOTARY_ATTESTATIONS_NOT_RECREATED } from './recreated-images.js';
 import { assertEqual, assertTrue, subsetMismatch } from './util.js';
 

@@ -5,7 +5,9 @@
  * VouchError of an expected code, so a harness mistake never counts as a pass — and every other
  * case must verify.
  */
-import { fromUtf8, isVouchError } from '@vouch/core';
+
+import { isVouchError } from '@vouch/core';
+import { fromUtf8 } from '@vouch/core/internal';
 import { type CertificateIdentity, parseTrustedRoot, verifyBundle } from '@vouch/sigstore';
 
 /** The files of one case directory (bundle.sigstore.json and the optional ones), by name. */

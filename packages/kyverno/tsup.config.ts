@@ -1,3 +1,3 @@
 import { vouchPackage } from '../../tools/tsup-preset.js';
 
-export default vouchPackage({ entry: { index: 'src/index.ts' } });
+export default vouchPackage({ entry: { index: 'src/index.ts', 'internal/index': 'src/internal/index.ts' } });

@@ -8,7 +8,8 @@
  * cosign's registry forms (`signImage` → `verifyCosignSignatures` over `memoryRepository()`), and a
  * Kyverno `type: Cosign` rule judging AdmissionReviews (`@vouch/kyverno`).
  */
-import { digestOf, encodePem, fromBase64, fromUtf8, isVouchError, MediaType, utf8 } from '@vouch/core';
+import { digestOf, encodePem, isVouchError, MediaType, utf8 } from '@vouch/core';
+import { fromBase64, fromUtf8 } from '@vouch/core/internal';
 import { publicKeyToPem, signerFromPkcs8, signImage, verifyCosignSignatures } from '@vouch/cosign';
 import { type EnvelopeCodec, localRawSigner } from '@vouch/envelope';
 import { cose } from '@vouch/envelope/cose';

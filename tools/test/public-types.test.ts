@@ -94,6 +94,7 @@ export const VERSION = '1';
     expect(plugin.map((e) => [e.name, e.nodeAllowed])).toEqual([
       ['@vouch/plugin', false],
       ['@vouch/plugin/cli', true],
+      ['@vouch/plugin/internal', false],
     ]);
   });
 });

@@ -9,8 +9,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isVouchError, MediaType } from '@vouch/core';
-import { assertCriticalAttributesProcessed, type EnvelopeCodec } from '@vouch/envelope';
+import type { EnvelopeCodec } from '@vouch/envelope';
 import { cose } from '@vouch/envelope/cose';
+import { assertCriticalAttributesProcessed } from '@vouch/envelope/internal';
 import { jws } from '@vouch/envelope/jws';
 import { nodeOciLayout } from '@vouch/node';
 import { createVerifier } from '@vouch/notation';
@@ -28,7 +29,8 @@ import {
   type TrustStoreType,
   verifyTrustedIdentity,
 } from '@vouch/trust-policy';
-import { parseCertificates, parseTrustedIdentity, validateSigningChain, validateTimestampingChain } from '@vouch/x509';
+import { parseCertificates, validateSigningChain, validateTimestampingChain } from '@vouch/x509';
+import { parseTrustedIdentity } from '@vouch/x509/internal';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../test-vectors/', import.meta.url));

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileCrlCache, fsErrorText, notationCacheDir } from '@vouch/node';
+import { fileCrlCache, notationCacheDir } from '@vouch/node';
+import { fsErrorText } from '@vouch/node/config';
 import type { CrlCache } from '@vouch/x509/revocation';
 import type { CliContext } from './context.js';
 

@@ -4,13 +4,13 @@
  * ERR_UNSUPPORTED here, so wiring them later is one change in this file.
  */
 import { existsSync, statSync } from 'node:fs';
-import { VouchError } from '@vouch/core';
+import { type KeySpec, VouchError } from '@vouch/core';
 import type { EnvelopeCodec } from '@vouch/envelope';
 import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';
 import { nodeOciLayout } from '@vouch/node';
 import { type OciLayoutRepository, parseLayoutReference, type Repository } from '@vouch/registry';
-import { type Certificate, generateTestCertificate, type KeySpec } from '@vouch/x509';
+import { type Certificate, generateTestCertificate } from '@vouch/x509';
 import type { CliContext } from './context.js';
 import { openRemoteRepository, type RegistryFlags } from './registry.js';
 

@@ -1,5 +1,5 @@
 import { isVouchError, VouchError } from '@vouch/core';
-import { assertRunnable, findPlugin, type PluginKeySuite, pluginExecutablePath } from '@vouch/node';
+import { assertRunnable, findPlugin, type PluginKeySuite, pluginExecutablePath } from '@vouch/node/config';
 import { type EnvelopeSigner, type PluginResolver, pluginSigner } from '@vouch/notation';
 import { createPluginClient, type PluginClient } from '@vouch/plugin';
 import { parseKeyValues } from './command.js';
@@ -27,7 +27,7 @@ export function pluginEnv(ctx: CliContext): Record<string, string> {
   return out;
 }
 
-export { assertRunnable } from '@vouch/node';
+export { assertRunnable } from '@vouch/node/config';
 
 /** Wrap a client so that, with `--debug`, every plugin request and response is printed to stderr. */
 function withDebug(ctx: CliContext, client: PluginClient, name: string): PluginClient {

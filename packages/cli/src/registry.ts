@@ -6,16 +6,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { type FetchLike, isVouchError, parseReference, type Reference, VouchError } from '@vouch/core';
+import { dockerCredentials, undiciFetch } from '@vouch/node';
 import {
   dockerConfigPath,
-  dockerCredentials,
   dockerServerKey,
   type NotationConfig,
   notationConfigPath,
   parseNotationConfig,
   runCredentialHelper,
-  undiciFetch,
-} from '@vouch/node';
+} from '@vouch/node/config';
 import { type Credential, type CredentialProvider, createRegistryClient, type RemoteRepository, remoteRepository } from '@vouch/registry';
 import type { CliContext } from './context.js';
 

@@ -2,7 +2,7 @@ import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isVouchError, VouchError } from '@vouch/core';
 import { localRawSigner, type RawSigner } from '@vouch/envelope';
-import { isPluginKey, loadSigningKeys } from '@vouch/node';
+import { isPluginKey, loadSigningKeys } from '@vouch/node/config';
 import type { EnvelopeSigner } from '@vouch/notation';
 import { importPrivateKey, parseCertificates } from '@vouch/x509';
 import type { CliContext } from './context.js';

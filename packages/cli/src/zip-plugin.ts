@@ -3,7 +3,7 @@ import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { VouchError } from '@vouch/core';
-import { MAX_PLUGIN_INSTALL_BYTES } from '@vouch/node';
+import { MAX_PLUGIN_INSTALL_BYTES } from '@vouch/node/config';
 
 /** True when `file` starts with a zip local-file or end-of-central-directory signature. */
 export async function isZip(file: string): Promise<boolean> {

@@ -1,25 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  decodePem,
-  digestOf,
-  digestStream,
-  encodePem,
-  formatReference,
-  fromBase64,
-  fromBase64Url,
-  fromHex,
-  parseDigest,
-  parseReference,
-  splitArtifactReference,
-  streamChunks,
-  toBase64,
-  toBase64Url,
-  toHex,
-  utf8,
-  VouchError,
-  verifyDigest,
-} from './index.js';
+import { fromBase64, fromBase64Url, fromHex, toBase64, toBase64Url, toHex } from './bytes.js';
+import { digestStream, verifyDigest } from './digest.js';
+import { decodePem, digestOf, encodePem, formatReference, parseDigest, parseReference, utf8, VouchError } from './index.js';
+import { splitArtifactReference } from './reference.js';
+import { streamChunks } from './stream.js';
 
 describe('bytes', () => {
   it('round-trips base64, base64url and hex for any bytes', () => {

@@ -5,7 +5,9 @@
  * bare signature (`--signature`, base64) with a key or certificate. The cryptography is
  * `@vouch/sigstore`'s.
  */
-import { fromBase64, fromUtf8, isVouchError, VouchError } from '@vouch/core';
+
+import { isVouchError, VouchError } from '@vouch/core';
+import { fromBase64, fromUtf8 } from '@vouch/core/internal';
 import { type SigstoreVerification, type VerifyPolicyOptions, verifyBundle, verifyCosignSignature } from '@vouch/sigstore';
 
 /** Options of {@link verifyCosignBlob}. */

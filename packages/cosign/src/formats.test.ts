@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { type Descriptor, fromUtf8, MediaType, utf8 } from '@vouch/core';
-import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, type MemoryRepository, memoryRepository } from '@vouch/registry';
+import { type Descriptor, MediaType, utf8 } from '@vouch/core';
+import { fromUtf8 } from '@vouch/core/internal';
+import { EMPTY_CONFIG_BYTES, type MemoryRepository, memoryRepository } from '@vouch/registry';
+import { EMPTY_CONFIG } from '@vouch/registry/internal';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { CosignAnnotation, CosignMediaType, cosignTag, findCosignSignatures, loadSigner, parseSimpleSigning, signImage } from './index.js';
 

@@ -23,8 +23,10 @@
  * bundle referrer with the config media type (`application/vnd.oci.empty.v1+json`) as its
  * artifactType, so referrers are listed unfiltered and classified from their manifests.
  */
-import { type Descriptor, fromBase64, isVouchError, MediaType, parseDigest, VouchError } from '@vouch/core';
-import { parseJsonObject, type Repository } from '@vouch/registry';
+import { type Descriptor, isVouchError, MediaType, parseDigest, VouchError } from '@vouch/core';
+import { fromBase64 } from '@vouch/core/internal';
+import type { Repository } from '@vouch/registry';
+import { parseJsonObject } from '@vouch/registry/internal';
 import { SIMPLE_SIGNING_MEDIA_TYPE } from './simple-signing.js';
 
 /** The annotations cosign puts on signature layers. */
@@ -114,7 +116,7 @@ export interface FindCosignSignaturesOptions {
   kind: CosignKind;
   /** Where signatures are stored (cosign's `COSIGN_REPOSITORY`, Kyverno's `repository`); default `repository`. */
   signatureRepository?: Repository;
-  /** The forms to read (default: all of the kind, see {@link FORMS_OF}). */
+  /** The forms to read (default: all of the kind, see `FORMS_OF`). */
   forms?: readonly CosignForm[];
   /** At most this many signatures are read (default 100, as notation's limit); more fail with ERR_SIGNATURE_LIMIT_EXCEEDED. */
   maxSignatures?: number;

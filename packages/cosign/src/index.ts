@@ -9,7 +9,7 @@
  *   `Repository` (remote registry, OCI layout, memory); blobs with {@link verifyCosignBlob}.
  * - **Find** them without verifying: {@link findCosignSignatures}.
  * - **Sign** with a key, offline: {@link signImage} (bundle referrer, or the `.sig` tag) and
- *   {@link signBlob}.
+ *   {@link signCosignBlob}.
  * - **Keys**: cosign's encrypted key file (`cosign.key`), PEM public and private keys (EC, RSA,
  *   Ed25519).
  * - **Simple signing**: the signed claim of cosign's legacy image signatures.
@@ -25,83 +25,61 @@
  * @packageDocumentation
  */
 
-// Verify
-export { type CosignBlobForm, type CosignBlobResult, decodeSignatureFile, type VerifyCosignBlobOptions, verifyCosignBlob } from './blob.js';
-// Find
-export {
-  BUNDLE_LAYER_MEDIA_TYPES,
-  COSIGN_SIGN_PREDICATE_TYPE,
-  CosignAnnotation,
-  type CosignForm,
-  type CosignKind,
-  CosignMediaType,
-  cosignTag,
-  type FindCosignSignaturesOptions,
-  FORMS_OF,
-  type FoundSignature,
-  findCosignSignatures,
-} from './formats.js';
-// Keys
-export {
-  decryptCosignKey,
-  ENCRYPTED_COSIGN_KEY_PEM,
-  ENCRYPTED_SIGSTORE_KEY_PEM,
-  type EncryptCosignKeyOptions,
-  type EncryptedCosignKey,
-  encryptCosignKey,
-  isEncryptedCosignKey,
-  MAX_SCRYPT_MEMORY_BYTES,
-  parseEncryptedCosignKey,
-} from './key-file.js';
-export {
-  type CosignPublicKey,
-  type CosignSigner,
-  defaultHashOf,
-  type LoadSignerOptions,
-  loadSigner,
-  parsePublicKey,
-  parsePublicKeys,
-  publicKeyFromSpki,
-  publicKeyHint,
-  publicKeyToPem,
-  signerFromPkcs8,
-} from './keys.js';
-// Sign
-export {
-  type BuildDsseBundleOptions,
-  buildDsseBundle,
-  IN_TOTO_PAYLOAD_TYPE,
-  inTotoStatement,
-  type SignBlobOptions,
-  type SignedBlob,
-  type SignedImage,
-  type SignImageOptions,
-  type SigningCertificates,
-  signBlob,
-  signImage,
-} from './sign.js';
-// Simple signing
-export {
-  type BuildSimpleSigningOptions,
-  buildSimpleSigning,
-  COSIGN_SIGNATURE_TYPE,
-  checkSimpleSigningClaims,
-  MAX_SIMPLE_SIGNING_BYTES,
-  missingAnnotations,
-  parseSimpleSigning,
-  SIMPLE_SIGNING_MEDIA_TYPE,
-  type SimpleSigningPayload,
-} from './simple-signing.js';
+// Verify images and blobs
 export {
   type CosignClaim,
   type CosignSignatureOutcome,
   type CosignVerifyResult,
-  outcomeToJson,
-  PREDICATE_TYPES,
-  predicateTypeUri,
+  outcomeToJson as cosignOutcomeToJson,
   type VerifyCosignAttestationsOptions,
   type VerifyCosignImageOptions,
   type VerifyCosignSignaturesOptions,
   verifyCosignAttestations,
   verifyCosignSignatures,
 } from './verify.js';
+export { type CosignBlobForm, type CosignBlobResult, type VerifyCosignBlobOptions, verifyCosignBlob } from './blob.js';
+
+// Find signatures without verifying them
+export {
+  CosignAnnotation,
+  type CosignForm,
+  type CosignKind,
+  CosignMediaType,
+  cosignTag,
+  type FindCosignSignaturesOptions,
+  type FoundSignature,
+  findCosignSignatures,
+} from './formats.js';
+
+// Sign with a key, offline
+export {
+  type SignBlobOptions as SignCosignBlobOptions,
+  type SignedBlob,
+  type SignedImage,
+  type SignImageOptions,
+  type SigningCertificates,
+  signBlob as signCosignBlob,
+  signImage,
+} from './sign.js';
+
+// Keys: cosign's encrypted key file, PEM public and private keys
+export {
+  decryptCosignKey,
+  type EncryptCosignKeyOptions,
+  type EncryptedCosignKey,
+  encryptCosignKey,
+  isEncryptedCosignKey,
+} from './key-file.js';
+export {
+  type CosignPublicKey,
+  type CosignSigner,
+  type LoadSignerOptions,
+  loadSigner,
+  parsePublicKeys,
+  publicKeyFromSpki,
+  publicKeyToPem,
+  signerFromPkcs8,
+} from './keys.js';
+
+// Simple signing: the signed claim of cosign's legacy image signatures
+export { parseSimpleSigning, type SimpleSigningPayload } from './simple-signing.js';

@@ -12,7 +12,8 @@
  */
 import { xsalsa20poly1305 } from '@noble/ciphers/salsa.js';
 import { scryptAsync } from '@noble/hashes/scrypt.js';
-import { decodePem, encodePem, fromBase64, fromUtf8, toBase64, utf8, VouchError } from '@vouch/core';
+import { decodePem, encodePem, utf8, VouchError } from '@vouch/core';
+import { fromBase64, fromUtf8, toBase64 } from '@vouch/core/internal';
 
 /** PEM type cosign writes (sigstore ≥ 1.x). */
 export const ENCRYPTED_SIGSTORE_KEY_PEM = 'ENCRYPTED SIGSTORE PRIVATE KEY';

@@ -1,19 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { fromBase64, isVouchError, toBase64, utf8, VouchError } from '@vouch/core';
+import { isVouchError, utf8, VouchError } from '@vouch/core';
+import { fromBase64, toBase64 } from '@vouch/core/internal';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  decryptCosignKey,
-  defaultHashOf,
-  ENCRYPTED_COSIGN_KEY_PEM,
-  encryptCosignKey,
-  loadSigner,
-  parseEncryptedCosignKey,
-  parsePublicKey,
-  parsePublicKeys,
-  publicKeyHint,
-  publicKeyToPem,
-} from './index.js';
+import { decryptCosignKey, encryptCosignKey, loadSigner, parsePublicKeys, publicKeyToPem } from './index.js';
+import { ENCRYPTED_COSIGN_KEY_PEM, parseEncryptedCosignKey } from './key-file.js';
+import { defaultHashOf, parsePublicKey, publicKeyHint } from './keys.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./test/fixtures/${name}`, import.meta.url), 'utf8');
 

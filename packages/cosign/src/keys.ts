@@ -10,7 +10,7 @@
  * - RSA: PKCS#1 v1.5 with SHA-256.
  * - Ed25519: pure Ed25519 over the message.
  */
-import { decodePem, encodePem, type HashAlgorithm, type NamedCurve, toBase64, VouchError } from '@vouch/core';
+import { decodePem, encodePem, type HashAlgorithm, type NamedCurve, VouchError } from '@vouch/core';
 import {
   Asn1Error,
   decode,
@@ -25,7 +25,7 @@ import {
   seq,
   TAG,
 } from '@vouch/core/asn1';
-import { CRYPTO_OID, describeVerificationKey, ecdsaP1363ToDer } from '@vouch/core/internal';
+import { CRYPTO_OID, describeVerificationKey, ecdsaP1363ToDer, toBase64 } from '@vouch/core/internal';
 import type { SigstorePublicKey } from '@vouch/sigstore';
 import { decryptCosignKey, isEncryptedCosignKey } from './key-file.js';
 

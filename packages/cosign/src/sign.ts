@@ -7,18 +7,10 @@
  * no certificate authority are contacted: the bundle carries the key hint (or the certificate
  * given), and verifiers need `--insecure-ignore-tlog`, as for cosign's own offline signatures.
  */
-import {
-  type Descriptor,
-  encodePem,
-  type HashAlgorithm,
-  isVouchError,
-  MediaType,
-  parseDigest,
-  toBase64,
-  utf8,
-  VouchError,
-} from '@vouch/core';
-import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, parseJsonObject, type WritableRepository } from '@vouch/registry';
+import { type Descriptor, encodePem, type HashAlgorithm, isVouchError, MediaType, parseDigest, utf8, VouchError } from '@vouch/core';
+import { toBase64 } from '@vouch/core/internal';
+import { EMPTY_CONFIG_BYTES, type WritableRepository } from '@vouch/registry';
+import { EMPTY_CONFIG, parseJsonObject } from '@vouch/registry/internal';
 import { preAuthEncoding } from '@vouch/sigstore';
 import { COSIGN_SIGN_PREDICATE_TYPE, CosignAnnotation, CosignMediaType, cosignTag } from './formats.js';
 import { type CosignSigner, defaultHashOf, publicKeyHint } from './keys.js';

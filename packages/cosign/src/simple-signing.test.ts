@@ -1,7 +1,9 @@
-import { fromUtf8, isVouchError, utf8 } from '@vouch/core';
+import { isVouchError, utf8 } from '@vouch/core';
+import { fromUtf8 } from '@vouch/core/internal';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildSimpleSigning, checkSimpleSigningClaims, missingAnnotations, parseSimpleSigning } from './index.js';
+import { parseSimpleSigning } from './index.js';
+import { buildSimpleSigning, checkSimpleSigningClaims, missingAnnotations } from './simple-signing.js';
 
 const DIGEST = `sha256:${'62819fc8d0edd5e6271e5637907b9515742ede6dfbc855927f9b9f084d3a2c99'}`;
 

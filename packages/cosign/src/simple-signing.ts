@@ -13,7 +13,9 @@
  * whose consumers must reject both (a payload that means something else is never taken as a
  * cosign signature).
  */
-import { fromUtf8, isDigest, utf8, VouchError } from '@vouch/core';
+
+import { isDigest, utf8, VouchError } from '@vouch/core';
+import { fromUtf8 } from '@vouch/core/internal';
 
 /** Media type of the simple-signing payload layer. */
 export const SIMPLE_SIGNING_MEDIA_TYPE = 'application/vnd.dev.cosign.simplesigning.v1+json';
@@ -50,7 +52,7 @@ export const MAX_SIMPLE_SIGNING_BYTES = 1024 * 1024;
 /**
  * Parse a simple-signing payload. Throws ERR_ENVELOPE_MALFORMED when it is not JSON, lacks a
  * `critical` section, identity, digest or type, has a `type` other than
- * {@link COSIGN_SIGNATURE_TYPE}, or has unknown fields in `critical`.
+ * `COSIGN_SIGNATURE_TYPE`, or has unknown fields in `critical`.
  */
 export function parseSimpleSigning(bytes: Uint8Array): SimpleSigningPayload {
   if (bytes.length > MAX_SIMPLE_SIGNING_BYTES) throw bad(`${bytes.length} bytes is over the ${MAX_SIMPLE_SIGNING_BYTES}-byte limit`);

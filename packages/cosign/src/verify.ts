@@ -11,7 +11,9 @@
  * there is none, `ERR_VERIFICATION_FAILED` when none verified) whose `details.outcomes` list every
  * signature tried. The resolved result lists every outcome too, failed ones included.
  */
-import { bytesEqual, type Descriptor, decodePem, fromUtf8, isVouchError, toBase64, VouchError, type VouchErrorCode } from '@vouch/core';
+
+import { type Descriptor, decodePem, isVouchError, VouchError, type VouchErrorCode } from '@vouch/core';
+import { bytesEqual, fromUtf8, toBase64 } from '@vouch/core/internal';
 import type { Repository } from '@vouch/registry';
 import {
   type Bundle,

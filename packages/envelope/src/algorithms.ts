@@ -3,18 +3,8 @@
  * @vouch/core): which algorithm a leaf key implies, its hash and COSE identifier, and a
  * RawSigner over a local WebCrypto key.
  */
-import {
-  type HashAlgorithm,
-  isVouchError,
-  keySpecInfo,
-  keySpecOfKey,
-  type PublicKeyInfo,
-  type SignatureAlgorithm,
-  signatureAlgorithmFromCose,
-  signatureAlgorithmInfo,
-  VouchError,
-} from '@vouch/core';
-import { signatureScheme } from '@vouch/core/internal';
+import { type HashAlgorithm, isVouchError, type PublicKeyInfo, type SignatureAlgorithm, VouchError } from '@vouch/core';
+import { keySpecInfo, keySpecOfKey, signatureAlgorithmFromCose, signatureAlgorithmInfo, signatureScheme } from '@vouch/core/internal';
 import type { Certificate } from '@vouch/x509';
 import type { RawSigner } from './model.js';
 

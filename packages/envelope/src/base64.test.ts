@@ -1,4 +1,5 @@
-import { fromBase64Url, toBase64Url, utf8 } from '@vouch/core';
+import { utf8 } from '@vouch/core';
+import { fromBase64Url, toBase64Url } from '@vouch/core/internal';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeBase64Url, isBase64UrlOf } from './base64.js';

@@ -1,20 +1,12 @@
-import { fromUtf8, utf8 } from '@vouch/core';
+import { SIGNATURE_ALGORITHMS, utf8 } from '@vouch/core';
+import { fromUtf8 } from '@vouch/core/internal';
 import { PAYLOAD, testSigner } from '@vouch/testing/envelope';
 import { generateKeyPair } from '@vouch/x509';
 import { describe, expect, it } from 'vitest';
+import { algorithmForKey, algorithmFromCoseId, coseAlgorithmId } from './algorithms.js';
+import { formatRfc3339, parseRfc3339 } from './attributes.js';
 import { cose } from './cose/index.js';
-import {
-  algorithmForKey,
-  algorithmFromCoseId,
-  codecForMediaType,
-  coseAlgorithmId,
-  encodePayload,
-  formatRfc3339,
-  localRawSigner,
-  parsePayload,
-  parseRfc3339,
-  SIGNATURE_ALGORITHMS,
-} from './index.js';
+import { codecForMediaType, encodePayload, localRawSigner, parsePayload } from './index.js';
 import { encodeGoJson, parseStrictJson } from './json.js';
 import { jws } from './jws/index.js';
 

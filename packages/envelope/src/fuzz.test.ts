@@ -2,7 +2,8 @@
  * Property tests: whatever bytes arrive, parse returns an envelope or throws a VouchError —
  * never another exception, never a hang — and verifyIntegrity likewise.
  */
-import { isVouchError, toBase64Url, utf8 } from '@vouch/core';
+import { isVouchError, utf8 } from '@vouch/core';
+import { toBase64Url } from '@vouch/core/internal';
 import { request, testSigner } from '@vouch/testing/envelope';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -102,7 +102,7 @@ export interface RawSigner {
 
 /**
  * Obtains an RFC 3161 TimeStampToken whose message imprint is the hash (of `algorithm`'s
- * hash function, see {@link hashForAlgorithm}) of `signature`. Called by `sign` after the
+ * hash function, see `hashForAlgorithm`) of `signature`. Called by `sign` after the
  * signature has been checked and before the envelope is serialised; a rejection aborts signing.
  */
 export type Timestamper = (signature: Uint8Array, algorithm: SignatureAlgorithm) => Promise<Uint8Array>;

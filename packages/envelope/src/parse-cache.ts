@@ -7,7 +7,7 @@
  * certificates and extended attribute values are copies; what is shared (the payload
  * descriptor) is frozen. Inputs that fail to parse are not remembered.
  */
-import { BytesCache, hashOfBytes } from '@vouch/core';
+import { BytesCache, hashOfBytes } from '@vouch/core/internal';
 import { parseCertificate } from '@vouch/x509';
 import type { ExtendedAttribute, ParsedEnvelope } from './model.js';
 

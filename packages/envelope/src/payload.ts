@@ -1,4 +1,5 @@
-import { assertDescriptor, type Descriptor, fromUtf8, isVouchError, utf8, VouchError } from '@vouch/core';
+import { type Descriptor, isVouchError, utf8, VouchError } from '@vouch/core';
+import { assertDescriptor, fromUtf8 } from '@vouch/core/internal';
 import { encodeGoJson, isJsonObject, parseStrictJson } from './json.js';
 import type { NotaryPayload } from './model.js';
 
@@ -43,7 +44,7 @@ export function sanitizeTargetArtifact(d: Descriptor): Descriptor {
  *   `{"targetArtifact":{"mediaType","digest","size","annotations"}}`, annotations sorted.
  * - `'sorted'` (JWS: notation-core-go round-trips the payload through a map): every object's
  *   keys sorted.
- * The descriptor is sanitised first ({@link sanitizeTargetArtifact}).
+ * The descriptor is sanitised first (`sanitizeTargetArtifact`).
  * Throws ERR_INVALID_ARGUMENT for an invalid descriptor.
  */
 export function encodePayload(payload: NotaryPayload, style: 'struct' | 'sorted'): Uint8Array {

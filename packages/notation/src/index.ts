@@ -1,39 +1,56 @@
 /**
- * Sign and verify OCI artifacts and blobs per the Notary Project specifications: the facade
- * of vouch. `verify` and `createVerifier` check artifacts in registries and OCI layouts against
- * a trust policy; `sign` signs them; `signBlob` and `createBlobVerifier` do the same for files
- * with detached signatures. Every failure is a {@link VouchError} with a stable `code`.
+ * `@vouch/notation`: sign and verify OCI artifacts and blobs per the Notary Project
+ * specifications, in any JavaScript runtime — the facade of vouch.
+ *
+ * - Verify artifacts in registries and OCI layouts against a trust policy ({@link verify},
+ *   {@link createVerifier}); sign them ({@link sign}).
+ * - Sign blobs with detached signatures and verify them ({@link signBlob},
+ *   {@link createBlobVerifier}).
+ * - Every failure is a {@link VouchError} with a stable `code`, re-exported here with its guards.
+ *
+ * Trust policies and stores are `@vouch/trust-policy`'s, codecs `@vouch/envelope/jws` and
+ * `@vouch/envelope/cose`, registries `@vouch/registry`.
  *
  * @packageDocumentation
  */
 
-// Errors are re-exported from @vouch/core (branch on `code`, never on `message`); blob/* signs and
-// verifies blobs, sign/plugin-signer/timestamp-sign sign OCI artifacts, verify/* verifies them.
+// Errors (branch on `code`, never on `message`)
 export { hasCode, isVouchError, VouchError, type VouchErrorCode } from '@vouch/core';
+
+// Verifying OCI artifacts
+export { createVerifier, type Verifier, type VerifierConfig, type VerifyCallOptions, verify } from './verify/oci.js';
+export type { CheckOutcome, SignatureOutcome, SignerInfo, VerifyResult } from './types.js';
+export { outcomeToJson } from './verify/signature.js';
+export { ocspCrlRevocation, type RevocationChecker, rfc3161Timestamp, type TimestampVerifier } from './verify/adapters.js';
+export type { PluginResolver } from './plugin-verify.js';
+
+// Signing OCI artifacts
+export { type SignOptions, type SignResult, sign } from './sign.js';
 export {
-  formatFromSignatureFileName,
-  SIGNATURE_FORMAT_MEDIA_TYPES,
-  type SignatureFormat,
-  signatureFileName,
-} from './blob/files.js';
+  type EnvelopeSigner,
+  type EnvelopeSignRequest,
+  type EnvelopeSignResult,
+  type PluginSignerOptions,
+  pluginSigner,
+} from './plugin-signer.js';
+export { rfc3161Timestamper, type TimestampAuthority } from './timestamp-sign.js';
+
+// Blobs: signing, verifying, detached signature files
 export { type SignBlobOptions, type SignBlobResult, signBlob } from './blob/sign.js';
-export { type BlobSource, blobDigestAlgorithm, DEFAULT_BLOB_MEDIA_TYPE, digestBlob } from './blob/source.js';
 export {
   type BlobDescriptor,
   type BlobVerifier,
   type BlobVerifierConfig,
-  compareBlobArtifact,
   createBlobVerifier,
   type VerifyBlobCallOptions,
   type VerifyBlobResult,
   verifyBlob,
   verifyBlobDescriptor,
 } from './blob/verify.js';
-export * from './plugin-signer.js';
-export * from './plugin-verify.js';
-export * from './sign.js';
-export * from './timestamp-sign.js';
-export * from './types.js';
-export { ocspCrlRevocation, type RevocationChecker, rfc3161Timestamp, type TimestampVerifier } from './verify/adapters.js';
-export { createVerifier, type Verifier, type VerifierConfig, type VerifyCallOptions, verify } from './verify/oci.js';
-export { compareOciArtifact, outcomeToJson, type SignatureInput } from './verify/signature.js';
+export { type BlobSource, digestBlob } from './blob/source.js';
+export {
+  formatFromSignatureFileName,
+  SIGNATURE_FORMAT_MEDIA_TYPES,
+  type SignatureFormat,
+  signatureFileName,
+} from './blob/files.js';

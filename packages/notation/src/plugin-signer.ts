@@ -1,4 +1,5 @@
-import { type Descriptor, isVouchError, type Logger, noopLogger, toVouchError, VouchError } from '@vouch/core';
+import { type Descriptor, isVouchError, type Logger, type SignatureAlgorithm, VouchError } from '@vouch/core';
+import { noopLogger, toVouchError } from '@vouch/core/internal';
 import {
   type EnvelopeCodec,
   encodePayload,
@@ -6,7 +7,6 @@ import {
   type NotaryPayload,
   type ParsedEnvelope,
   type RawSigner,
-  type SignatureAlgorithm,
   type SignedAttributes,
   type SigningScheme,
   type Timestamper,
@@ -16,13 +16,12 @@ import {
   type GenerateSignatureRequest,
   type GenerateSignatureResponse,
   hashAlgorithmForKeySpec,
-  jwsAlgorithmOf,
   type PluginClient,
   type PluginConfig,
   type PluginMetadata,
   signingAlgorithmForKeySpec,
-  verifyGenerateSignatureResponse,
 } from '@vouch/plugin';
+import { jwsAlgorithmOf, verifyGenerateSignatureResponse } from '@vouch/plugin/internal';
 import { type Certificate, keySpecOf, parseCertificate, validateSigningChain } from '@vouch/x509';
 
 /** What {@link EnvelopeSigner.signEnvelope} is asked to sign. */
@@ -109,7 +108,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** Options of {@link checkPluginSignature}. */
+/** Options of `checkPluginSignature`. */
 export interface CheckPluginSignatureOptions {
   /**
    * Every certificate of the chain must be valid at this time (the signing time), and the chain
@@ -187,7 +186,7 @@ export async function checkPluginSignature(
 /** The targetArtifact members a Notary payload may carry (OCI descriptor fields). */
 const DESCRIPTOR_FIELDS = new Set(['mediaType', 'digest', 'size', 'urls', 'annotations', 'data', 'platform', 'artifactType']);
 
-/** Options of {@link checkPluginEnvelope}. */
+/** Options of `checkPluginEnvelope`. */
 export interface CheckPluginEnvelopeOptions {
   codec: EnvelopeCodec;
   /** The descriptor that was asked to be signed (with its annotations). */
@@ -252,9 +251,9 @@ export async function checkPluginEnvelope(envelope: Uint8Array, options: CheckPl
  * On each signature it runs `get-plugin-metadata` and then:
  *  - SIGNATURE_GENERATOR.RAW (preferred, as in notation): `describe-key`, then
  *    `generate-signature` over the exact signing input; the response is checked
- *    ({@link checkPluginSignature}) and @vouch/envelope builds the envelope (and the timestamp);
+ *    (`checkPluginSignature`) and @vouch/envelope builds the envelope (and the timestamp);
  *  - SIGNATURE_GENERATOR.ENVELOPE: `generate-envelope`; the envelope is checked
- *    ({@link checkPluginEnvelope}) and, when a timestamper is given and the plugin did not
+ *    (`checkPluginEnvelope`) and, when a timestamper is given and the plugin did not
  *    timestamp, countersigned; the plugin's annotations go to the signature manifest.
  *
  * Errors: ERR_PLUGIN_FAILED (the plugin's error body), ERR_PLUGIN_PROTOCOL (invalid or lying

@@ -1,15 +1,16 @@
-import { isVouchError, toBase64, toVouchError, VouchError } from '@vouch/core';
-import { compareSemver, isSemver } from '@vouch/core/internal';
-import { assertCriticalAttributesProcessed, HeaderName, type ParsedEnvelope, type SignedAttributes } from '@vouch/envelope';
+import { isVouchError, VouchError } from '@vouch/core';
+import { compareSemver, isSemver, toBase64, toVouchError } from '@vouch/core/internal';
+import { HeaderName, type ParsedEnvelope, type SignedAttributes } from '@vouch/envelope';
+import { assertCriticalAttributesProcessed } from '@vouch/envelope/internal';
 import {
   type AttributeValue,
   Capability,
-  isVerifierCapability,
   type PluginClient,
   type PluginConfig,
   type PluginMetadata,
   type VerifierCapability,
 } from '@vouch/plugin';
+import { isVerifierCapability } from '@vouch/plugin/internal';
 
 /**
  * Finds the verification plugin a signature names (`io.cncf.notary.verificationPlugin`).

@@ -1,18 +1,8 @@
-import {
-  Annotation,
-  type Clock,
-  type Descriptor,
-  type Logger,
-  MediaType,
-  noopLogger,
-  referenceScope,
-  splitArtifactReference,
-  systemClock,
-  toVouchError,
-  VouchError,
-} from '@vouch/core';
+import { Annotation, type Clock, type Descriptor, type Logger, MediaType, VouchError } from '@vouch/core';
+import { noopLogger, referenceScope, splitArtifactReference, systemClock, toVouchError } from '@vouch/core/internal';
 import type { EnvelopeCodec, RawSigner, SigningScheme } from '@vouch/envelope';
-import { buildSignatureManifest, EMPTY_CONFIG_BYTES, thumbprintAnnotation, type WritableRepository } from '@vouch/registry';
+import { buildSignatureManifest, EMPTY_CONFIG_BYTES, type WritableRepository } from '@vouch/registry';
+import { thumbprintAnnotation } from '@vouch/registry/internal';
 import { signPayload } from './payload-signing.js';
 import type { EnvelopeSigner } from './plugin-signer.js';
 import { checkTimestampAuthority, type TimestampAuthority } from './timestamp-sign.js';

@@ -1,10 +1,12 @@
-import { type FetchLike, MediaType, toHex, utf8 } from '@vouch/core';
+import { type FetchLike, MediaType, utf8 } from '@vouch/core';
+import { toHex } from '@vouch/core/internal';
 import { localRawSigner } from '@vouch/envelope';
 import { jws } from '@vouch/envelope/jws';
 import { memoryRepository } from '@vouch/registry';
 import { createTestPki, type TestPki } from '@vouch/x509';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkTimestampAuthority, rfc3161Timestamper, sign, signBlob } from './index.js';
+import { rfc3161Timestamper, sign, signBlob } from './index.js';
+import { checkTimestampAuthority } from './timestamp-sign.js';
 
 let pki: TestPki;
 beforeAll(async () => {

@@ -1,5 +1,7 @@
-import { type Clock, type FetchLike, hasCode, isVouchError, systemClock, VouchError } from '@vouch/core';
-import { hashForAlgorithm, type SignatureAlgorithm, type Timestamper } from '@vouch/envelope';
+import { type Clock, type FetchLike, hasCode, isVouchError, type SignatureAlgorithm, VouchError } from '@vouch/core';
+import { systemClock } from '@vouch/core/internal';
+import type { Timestamper } from '@vouch/envelope';
+import { hashForAlgorithm } from '@vouch/envelope/internal';
 import type { Certificate } from '@vouch/x509';
 import { createTimestampRequest, requestTimestamp, verifyTimestampToken } from '@vouch/x509/tsp';
 import { ocspCrlRevocation, type RevocationChecker } from './verify/adapters.js';

@@ -1,10 +1,10 @@
 import type { Descriptor, EnvelopeMediaType, VouchError } from '@vouch/core';
+import type { ValidationAction, ValidationType, VerificationLevelName } from '@vouch/trust-policy';
 import type { Certificate } from '@vouch/x509';
 
-/** The validation types of the Notary trust policy, in the order they run. */
-export type ValidationType = 'integrity' | 'authenticity' | 'authenticTimestamp' | 'expiry' | 'revocation';
-export type ValidationAction = 'enforce' | 'log' | 'skip';
-export type VerificationLevel = 'strict' | 'permissive' | 'audit' | 'skip';
+export type { ValidationAction, ValidationType };
+/** A verification level of the trust policy (the vocabulary of `@vouch/trust-policy`). */
+export type VerificationLevel = VerificationLevelName;
 
 /** One check of one signature. */
 export interface CheckOutcome {

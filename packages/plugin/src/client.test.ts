@@ -1,17 +1,7 @@
 import { hasCode, utf8 } from '@vouch/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  certificateKey,
-  createPluginClient,
-  inProcessPlugin,
-  isPluginError,
-  type KeySpec,
-  keySpecOfCertificate,
-  type PluginClient,
-  pluginConformance,
-  verifyGenerateSignatureResponse,
-  verifyRawSignature,
-} from './index.js';
+import { certificateKey, keySpecOfCertificate, verifyGenerateSignatureResponse, verifyRawSignature } from './crypto.js';
+import { createPluginClient, inProcessPlugin, isPluginError, type KeySpec, type PluginClient, pluginConformance } from './index.js';
 import { makeTestKey, requireOpenssl, type TestKey } from './test/certs.js';
 import { makeSdkPlugin } from './test/sdk-plugin.js';
 

@@ -1,25 +1,19 @@
-import { fromBase64, toBase64, utf8 } from '@vouch/core';
+import { KEY_SPECS, utf8 } from '@vouch/core';
+import { fromBase64, toBase64 } from '@vouch/core/internal';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  coseAlgorithmOf,
   decodeRequest,
   decodeResponse,
   encodeRequest,
   encodeResponse,
-  hashAlgorithmForKeySpec,
-  isPluginError,
-  jwsAlgorithmOf,
-  KEY_SPECS,
-  PluginError,
-  SIGNING_ALGORITHMS,
-  signingAlgorithmForKeySpec,
-  signingAlgorithmFromJws,
-  toErrorBody,
   validateErrorBody,
   validateRequest,
   validateResponse,
-} from './index.js';
+} from './codec.js';
+import { coseAlgorithmOf, jwsAlgorithmOf, SIGNING_ALGORITHMS, signingAlgorithmFromJws } from './constants.js';
+import { toErrorBody } from './errors.js';
+import { hashAlgorithmForKeySpec, isPluginError, PluginError, signingAlgorithmForKeySpec } from './index.js';
 
 const cv = '1.0';
 const sigReq = { contractVersion: cv, keyId: 'k', keySpec: 'EC-256', hashAlgorithm: 'SHA-256', payload: toBase64(utf8('a.b')) };

@@ -1,4 +1,5 @@
-import { fromBase64, toBase64, VouchError } from '@vouch/core';
+import { VouchError } from '@vouch/core';
+import { fromBase64, toBase64 } from '@vouch/core/internal';
 import {
   CONTRACT_VERSION,
   isCapability,

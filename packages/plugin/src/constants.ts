@@ -3,7 +3,8 @@
  * version 1.0): commands, capabilities, key specs, algorithms and error codes, with the
  * exact strings that cross the wire.
  */
-import { type HashAlgorithm, type KeySpec, keySpecInfo, type SignatureAlgorithm, signatureAlgorithmInfo } from '@vouch/core';
+import type { HashAlgorithm, KeySpec, SignatureAlgorithm } from '@vouch/core';
+import { keySpecInfo, signatureAlgorithmInfo } from '@vouch/core/internal';
 
 /** The contract version vouch speaks (as a caller and as a plugin SDK). */
 export const CONTRACT_VERSION = '1.0';
@@ -55,7 +56,8 @@ export const VERIFIER_CAPABILITIES: readonly VerifierCapability[] = Object.freez
 ]);
 
 // Key specs and hash algorithms of the contract are the Notary vocabulary of @vouch/core.
-export { HASH_ALGORITHMS, type HashAlgorithm, isHashAlgorithm, isKeySpec, KEY_SPECS, type KeySpec, keySpecInfo } from '@vouch/core';
+export { HASH_ALGORITHMS, type HashAlgorithm, isHashAlgorithm, isKeySpec, KEY_SPECS, type KeySpec } from '@vouch/core';
+export { keySpecInfo } from '@vouch/core/internal';
 
 /** Signing algorithms of the contract (PSS salt length = hash length; ECDSA signatures are r||s). */
 export type SigningAlgorithm =

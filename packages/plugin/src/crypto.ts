@@ -1,6 +1,6 @@
-import { type KeySpec, type KeyType, keySpecOfKey, type NamedCurve, VouchError } from '@vouch/core';
+import { type KeySpec, type KeyType, type NamedCurve, VouchError } from '@vouch/core';
 import { decode, expectTag, seq, TAG } from '@vouch/core/asn1';
-import { describePublicKey, verifySignature } from '@vouch/core/internal';
+import { describePublicKey, keySpecOfKey, verifySignature } from '@vouch/core/internal';
 import { hashAlgorithmOf, jwsAlgorithmOf, keySpecInfo, type SigningAlgorithm, signingAlgorithmForKeySpec } from './constants.js';
 import type { GenerateSignatureRequest, GenerateSignatureResponse } from './types.js';
 

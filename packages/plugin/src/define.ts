@@ -1,4 +1,5 @@
-import { isVouchError, type Logger, noopLogger, VouchError } from '@vouch/core';
+import { isVouchError, type Logger, VouchError } from '@vouch/core';
+import { noopLogger } from '@vouch/core/internal';
 import { checkContractVersion, decodeRequest, encodeResponse, isPluginCommand, validateResponse } from './codec.js';
 import { Capability, commandsForCapability, PLUGIN_COMMANDS, PluginCommand, VERIFIER_CAPABILITIES } from './constants.js';
 import { PluginError, toErrorBody } from './errors.js';

@@ -1,4 +1,5 @@
-import { type Descriptor, digestAsync, Limits, parseDigest, VouchError } from '@vouch/core';
+import { type Descriptor, Limits, parseDigest, VouchError } from '@vouch/core';
+import { digestAsync } from '@vouch/core/internal';
 
 /** Default cap for manifests (notation: 4 MiB). */
 export const DEFAULT_MAX_MANIFEST_BYTES: number = Limits.MAX_MANIFEST_BYTES;

@@ -1,4 +1,5 @@
-import { Annotation, digestOf, fromUtf8, MediaType, utf8 } from '@vouch/core';
+import { Annotation, digestOf, MediaType, utf8 } from '@vouch/core';
+import { fromUtf8 } from '@vouch/core/internal';
 import { describe, expect, it } from 'vitest';
 import { type LayoutFs, ociLayoutRepository, parseLayoutReference } from './layout.js';
 import { buildSignatureManifest } from './manifest.js';

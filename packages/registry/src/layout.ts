@@ -1,15 +1,5 @@
-import {
-  Annotation,
-  type Descriptor,
-  digestAsync,
-  isDigest,
-  isVouchError,
-  type Logger,
-  noopLogger,
-  parseDigest,
-  utf8,
-  VouchError,
-} from '@vouch/core';
+import { Annotation, type Descriptor, isDigest, isVouchError, type Logger, parseDigest, utf8, VouchError } from '@vouch/core';
+import { digestAsync, noopLogger } from '@vouch/core/internal';
 import {
   checkContentSize,
   checkDeclaredSize,

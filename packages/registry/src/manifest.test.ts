@@ -1,4 +1,5 @@
-import { Annotation, digestOf, EMPTY_JSON, fromUtf8, MediaType, utf8 } from '@vouch/core';
+import { Annotation, digestOf, MediaType, utf8 } from '@vouch/core';
+import { EMPTY_JSON, fromUtf8 } from '@vouch/core/internal';
 import { describe, expect, it } from 'vitest';
 import {
   acceptReferrer,

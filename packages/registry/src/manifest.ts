@@ -1,19 +1,15 @@
 import {
   Annotation,
-  assertDescriptor,
   type Descriptor,
   digestOf,
-  EMPTY_JSON,
   type EnvelopeMediaType,
-  fromUtf8,
-  hashBytes,
   type ImageIndex,
   type ImageManifest,
   MediaType,
-  toHex,
   utf8,
   VouchError,
 } from '@vouch/core';
+import { assertDescriptor, EMPTY_JSON, fromUtf8, hashBytes, toHex } from '@vouch/core/internal';
 
 /** The empty config descriptor of the current signature-manifest form (`{}`, inlined as `data`). */
 export const EMPTY_CONFIG: Descriptor = {
@@ -23,7 +19,7 @@ export const EMPTY_CONFIG: Descriptor = {
   data: EMPTY_JSON.data,
 };
 
-/** The 2 bytes `{}` behind {@link EMPTY_CONFIG}. */
+/** The 2 bytes `{}` behind `EMPTY_CONFIG`. */
 export const EMPTY_CONFIG_BYTES: Uint8Array = utf8('{}');
 
 const MANIFEST_TYPES: ReadonlySet<string> = new Set([

@@ -1,4 +1,5 @@
-import { type Descriptor, digestAsync, isDigest, parseDigest, VouchError } from '@vouch/core';
+import { type Descriptor, isDigest, parseDigest, VouchError } from '@vouch/core';
+import { digestAsync } from '@vouch/core/internal';
 import {
   checkDeclaredSize,
   DEFAULT_MAX_BLOB_BYTES,

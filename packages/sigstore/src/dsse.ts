@@ -2,7 +2,9 @@
  * DSSE envelopes (github.com/secure-systems-lab/dsse, "envelope.md" and "protocol.md") and the
  * in-toto statements they carry (in-toto attestation framework, Statement v0.1 and v1).
  */
-import { fromUtf8, utf8, VouchError } from '@vouch/core';
+
+import { utf8, VouchError } from '@vouch/core';
+import { fromUtf8 } from '@vouch/core/internal';
 import { JsonReader, parseJsonInput } from './internal/json.js';
 import type { DsseEnvelope, InTotoStatement } from './types.js';
 

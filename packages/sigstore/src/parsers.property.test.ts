@@ -3,7 +3,9 @@
  * or throws a VouchError of its own code (never a TypeError or a RangeError), and what the test
  * Sigstore stack writes parses back to what it wrote.
  */
-import { concatBytes, isVouchError, toBase64, utf8, type VouchErrorCode } from '@vouch/core';
+
+import { isVouchError, utf8, type VouchErrorCode } from '@vouch/core';
+import { concatBytes, toBase64 } from '@vouch/core/internal';
 import {
   auditPath,
   createTestSigstore,

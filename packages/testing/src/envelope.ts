@@ -2,8 +2,9 @@
  * @vouch/testing/envelope: signers and a sign request for the envelope tests and the fuzz targets —
  * self-signed certificates per key spec and a leaf → intermediate → root chain, memoised.
  */
-import { localRawSigner, type NotaryPayload, type RawSigner, type SignatureAlgorithm, type SignRequest } from '@vouch/envelope';
-import { type Certificate, createTestPki, generateTestCertificate, type KeySpec } from '@vouch/x509';
+import type { KeySpec, SignatureAlgorithm } from '@vouch/core';
+import { localRawSigner, type NotaryPayload, type RawSigner, type SignRequest } from '@vouch/envelope';
+import { type Certificate, createTestPki, generateTestCertificate } from '@vouch/x509';
 
 /** The six algorithms and the key spec that implies each. */
 export const ALGORITHMS: readonly (readonly [SignatureAlgorithm, KeySpec])[] = [

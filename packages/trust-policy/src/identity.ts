@@ -1,5 +1,6 @@
 import { VouchError } from '@vouch/core';
-import { type Certificate, type DnAttribute, parseTrustedIdentity, subjectAttributes, type TrustedIdentity } from '@vouch/x509';
+import type { Certificate, DnAttribute } from '@vouch/x509';
+import { parseTrustedIdentity, subjectAttributes, type TrustedIdentity } from '@vouch/x509/internal';
 import { WILDCARD } from './policy.js';
 
 /** What a signing certificate's subject may be given as. */

@@ -69,7 +69,7 @@ function isLevelName(v: unknown): v is VerificationLevelName {
  * Resolve and validate a statement's `signatureVerification`:
  *
  * - `level` must be `strict`, `permissive`, `audit` or `skip` (the level table of
- *   {@link VERIFICATION_LEVELS});
+ *   `VERIFICATION_LEVELS`);
  * - `override` is not allowed with `skip`; its keys must be validation types other than
  *   `integrity` (which can never be overridden), its values `enforce` or `log`, and `skip` only
  *   for `revocation`;

@@ -1,5 +1,5 @@
 import { VouchError } from '@vouch/core';
-import { parseTrustedIdentity, type TrustedIdentity, trustedIdentitiesOverlap } from '@vouch/x509';
+import { parseTrustedIdentity, type TrustedIdentity, trustedIdentitiesOverlap } from '@vouch/x509/internal';
 import { resolveVerificationLevel } from './level.js';
 import { isValidRegistryScope } from './scope.js';
 import { parseTrustStoreReference } from './trust-store.js';
@@ -214,7 +214,7 @@ function checkStatement(
  * - a trailing separator, a `#hex` value or an invalid attribute type in an `x509.subject`
  *   identity is rejected (notation's parser tolerates some of these).
  *
- * Throws ERR_TRUST_POLICY_INVALID (ERR_SIZE_LIMIT_EXCEEDED above {@link MAX_TRUST_POLICY_SIZE}).
+ * Throws ERR_TRUST_POLICY_INVALID (ERR_SIZE_LIMIT_EXCEEDED above `MAX_TRUST_POLICY_SIZE`).
  * @example
  * ```ts
  * import { hasCode } from '@vouch/core';

@@ -124,7 +124,7 @@ function needsSelfSignature(type: TrustStoreType, cert: Certificate): boolean {
 }
 
 /**
- * {@link validateTrustStoreCertificates}, then verify the self-signature of every certificate
+ * `validateTrustStoreCertificates`, then verify the self-signature of every certificate
  * accepted for being self-signed (non-CA certificates in `ca`/`signingAuthority` stores) and of
  * every `tsa` root, as notation does. A certificate signed with an insecure or unsupported
  * algorithm (SHA-1, MD5) fails that check. Rejects with ERR_TRUST_STORE_INVALID.
@@ -163,7 +163,7 @@ export interface MemoryTrustStoreInit {
 
 /**
  * An in-memory {@link TrustStore}. Store names and certificates are validated when the store
- * is created ({@link isValidTrustStoreName}, {@link validateTrustStoreCertificates}); a bad name
+ * is created ({@link isValidTrustStoreName}, `validateTrustStoreCertificates`); a bad name
  * or certificate throws ERR_TRUST_STORE_INVALID. Self-signatures are verified on the first
  * `getCertificates` of each store ({@link verifyTrustStoreCertificates}; result cached), which
  * then rejects with ERR_TRUST_STORE_INVALID. `getCertificates` throws

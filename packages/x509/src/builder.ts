@@ -2,7 +2,7 @@
  * Certificate builder for tests, demos and `vouch cert generate-test`: WebCrypto keys, DER
  * written by vouch's own encoder. Runs in browsers, Deno, Bun, Node and edge runtimes.
  */
-import { isVouchError, toHex, VouchError } from '@vouch/core';
+import { isVouchError, VouchError } from '@vouch/core';
 import {
   contextTag,
   decode,
@@ -18,6 +18,7 @@ import {
   seq,
   tlv,
 } from '@vouch/core/asn1';
+import { toHex } from '@vouch/core/internal';
 import { certificatePartsOf, parseCertificate } from './certificate.js';
 import { EXT_KEY_USAGE_OIDS, KEY_USAGE_NAMES, type KeyUsageName, OID } from './internal/oids.js';
 import {

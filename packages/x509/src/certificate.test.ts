@@ -1,5 +1,6 @@
-import { encodePem, hashBytes, toHex, VouchError } from '@vouch/core';
+import { encodePem, VouchError } from '@vouch/core';
 import { encOctets, encSeq, tlv } from '@vouch/core/asn1';
+import { hashBytes, toHex } from '@vouch/core/internal';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createCertificate, createTestPki, generateKeyPair, generateTestCertificate, type TestPki } from './builder.js';
 import { certificatesToPem, parseCertificate, parseCertificates } from './certificate.js';

@@ -3,7 +3,8 @@
  * model. Parsing is synchronous, strict about the certificate structure (like Go's
  * `x509.ParseCertificate`) and lenient about extensions it does not interpret.
  */
-import { BytesCache, decodePem, encodePem, hashBytes, hashOfBytes, isVouchError, toHex, VouchError } from '@vouch/core';
+
+import { decodePem, encodePem, isVouchError, VouchError } from '@vouch/core';
 import {
   Asn1Error,
   type Asn1Node,
@@ -18,7 +19,7 @@ import {
   seq,
   TAG,
 } from '@vouch/core/asn1';
-import { describePublicKey } from '@vouch/core/internal';
+import { BytesCache, describePublicKey, hashBytes, hashOfBytes, toHex } from '@vouch/core/internal';
 import { type CertificateParts, decodeCertificateParts, readExtensions } from './internal/cert-parts.js';
 import { KEY_USAGE_NAMES, OID } from './internal/oids.js';
 import { formatGoName, type ParsedAttribute, parseName } from './names.js';

@@ -1,5 +1,6 @@
-import { fromHex, isVouchError, toHex, type VouchError } from '@vouch/core';
+import { isVouchError, type VouchError } from '@vouch/core';
 import { contextTag, encBitString, encInt, encNull, encOid, encSeq, tlv } from '@vouch/core/asn1';
+import { fromHex, toHex } from '@vouch/core/internal';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type CertificateWithKey,

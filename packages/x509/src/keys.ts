@@ -5,18 +5,23 @@
 import {
   type CertificateSignatureAlgorithm,
   decodePem,
-  isCertificateSignatureAlgorithm,
   isVouchError,
   KEY_SPECS,
   type KeySpec,
-  keySpecInfo,
-  keySpecOfKey,
   type SignatureAlgorithm,
-  signatureAlgorithmInfo,
   VouchError,
 } from '@vouch/core';
 import { Asn1Error, decode, encInt, encNull, encOctets, encOid, encSeq, expectTag, readOid, seq, TAG } from '@vouch/core/asn1';
-import { bitLength, importVerificationKey, SignatureCheckError, signatureScheme } from '@vouch/core/internal';
+import {
+  bitLength,
+  importVerificationKey,
+  isCertificateSignatureAlgorithm,
+  keySpecInfo,
+  keySpecOfKey,
+  SignatureCheckError,
+  signatureAlgorithmInfo,
+  signatureScheme,
+} from '@vouch/core/internal';
 import { certificateMemo } from './certificate.js';
 import { OID } from './internal/oids.js';
 import type { Certificate, PublicKeyInfo } from './types.js';

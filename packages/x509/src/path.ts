@@ -5,7 +5,9 @@
  * path length constraints, extended key usage nesting, unrecognised critical extensions, and
  * every certificate valid at one instant.
  */
-import { bytesEqual, VouchError } from '@vouch/core';
+
+import { VouchError } from '@vouch/core';
+import { bytesEqual } from '@vouch/core/internal';
 import { isValidAt, MAX_CHAIN_LENGTH, RECOGNISED_EXTENSIONS } from './chain.js';
 import { OID } from './internal/oids.js';
 import { signedBy } from './internal/verify.js';

@@ -5,10 +5,11 @@
  * `envelope` and `verify-signature` cases.
  */
 
+import { KEY_SPECS } from '@vouch/core';
 import { type ExtendedAttribute, localRawSigner, type SigningScheme } from '@vouch/envelope';
 import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';
-import { type Certificate, KEY_SPECS, signatureAlgorithmOf } from '@vouch/x509';
+import { type Certificate, signatureAlgorithmOf } from '@vouch/x509';
 import { Entries, encode, Raw, Tag } from './cbor.js';
 import { add, sha256hex, T, utf8, write } from './common.js';
 import {

@@ -5,7 +5,8 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exportPrivateKeyPkcs8, generateKeyPair, type KeySpec } from '@vouch/x509';
+import type { KeySpec } from '@vouch/core';
+import { exportPrivateKeyPkcs8, generateKeyPair } from '@vouch/x509';
 import { OUT, pem, write } from './common.js';
 
 export type KeyKind = KeySpec | 'RSA-1024' | 'EC-224';

@@ -6,14 +6,14 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Annotation, type Descriptor, MediaType } from '@vouch/core';
+import { Annotation, type Descriptor, KEY_SPECS, MediaType } from '@vouch/core';
 import { localRawSigner } from '@vouch/envelope';
 import { jws } from '@vouch/envelope/jws';
 import { nodeOciLayout } from '@vouch/node';
 import { sign } from '@vouch/notation';
-import { buildSignatureManifest, thumbprintAnnotation, type WritableRepository } from '@vouch/registry';
+import { buildSignatureManifest, type WritableRepository } from '@vouch/registry';
+import { thumbprintAnnotation } from '@vouch/registry/internal';
 import type { Certificate } from '@vouch/x509';
-import { KEY_SPECS } from '@vouch/x509';
 import { add, OUT, sha256hex, T, utf8, write, writeJson } from './common.js';
 import { stdHeader } from './envelope-builder.js';
 import { ARTIFACT, build, type EnvelopeIndex, FORMATS, type Format, packageSign, payloadFor } from './envelopes.js';

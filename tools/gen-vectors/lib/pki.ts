@@ -5,16 +5,9 @@
  * `trust-store` cases.
  */
 import { createSign } from 'node:crypto';
-import {
-  type Certificate,
-  type CreateCertificateOptions,
-  certificatesToPem,
-  createCertificate,
-  ecdsaP1363ToDer,
-  KEY_SPECS,
-  type KeySpec,
-  parseCertificate,
-} from '@vouch/x509';
+import { KEY_SPECS, type KeySpec } from '@vouch/core';
+import { ecdsaP1363ToDer } from '@vouch/core/internal';
+import { type Certificate, type CreateCertificateOptions, certificatesToPem, createCertificate, parseCertificate } from '@vouch/x509';
 import { add, serialFor, T, write } from './common.js';
 import { ALGORITHM_ID, corruptSignature, resign, subjectName } from './der.js';
 import { type KeyKind, type KeyMaterial, key } from './keys.js';

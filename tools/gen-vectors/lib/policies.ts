@@ -3,7 +3,9 @@
  * item 5 (OCI and blob), selection expectations and the level table. Also the policy and the
  * trust store (test-vectors/truststore/, notation's layout) used by the verification cases.
  */
-import { certificatesToPem, KEY_SPECS } from '@vouch/x509';
+
+import { KEY_SPECS } from '@vouch/core';
+import { certificatesToPem } from '@vouch/x509';
 import { add, write, writeJson } from './common.js';
 import type { Pkis } from './pki.js';
 

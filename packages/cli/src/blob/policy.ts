@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fromUtf8, isVouchError, utf8, VouchError } from '@vouch/core';
-import { ConfigPaths, importBlobTrustPolicy, loadBlobTrustPolicy, readBlobTrustPolicyFile, writeFileAtomic } from '@vouch/node';
+import { isVouchError, utf8, VouchError } from '@vouch/core';
+import { fromUtf8 } from '@vouch/core/internal';
+import { loadBlobTrustPolicy } from '@vouch/node';
+import { ConfigPaths, importBlobTrustPolicy, readBlobTrustPolicyFile, writeFileAtomic } from '@vouch/node/config';
 import { parseBlobTrustPolicy } from '@vouch/trust-policy';
 import { type CliContext, UsageError } from '../context.js';
 import { askConfirmation, type BlobOpts } from './flags.js';

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { isVouchError, VouchError } from '@vouch/core';
 import type { RawSigner } from '@vouch/envelope';
-import { fileStream, loadNotationConfig, nodeHasher, writeSignatureFile } from '@vouch/node';
+import { fileStream, nodeHasher, writeSignatureFile } from '@vouch/node';
+import { loadNotationConfig } from '@vouch/node/config';
 import {
   type EnvelopeSigner,
   ocspCrlRevocation,

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { isVouchError, VouchError } from '@vouch/core';
-import { fileStream, fileTrustStore, loadBlobTrustPolicy, nodeHasher, readBlobTrustPolicyFile, readSignatureFile } from '@vouch/node';
+import { fileStream, fileTrustStore, loadBlobTrustPolicy, nodeHasher, readSignatureFile } from '@vouch/node';
+import { readBlobTrustPolicyFile } from '@vouch/node/config';
 import { createBlobVerifier, ocspCrlRevocation, outcomeToJson, rfc3161Timestamp, type VerifyBlobResult } from '@vouch/notation';
 import { type BlobTrustPolicyDocument, type BlobTrustPolicyStatement, selectBlobPolicy } from '@vouch/trust-policy';
 import type { CliContext } from '../context.js';

@@ -1,5 +1,11 @@
 import { type FetchLike, VouchError } from '@vouch/core';
-import { dockerConfigPath, eraseDockerCredentials, loadNotationConfig, type NotationConfig, storeDockerCredentials } from '@vouch/node';
+import {
+  dockerConfigPath,
+  eraseDockerCredentials,
+  loadNotationConfig,
+  type NotationConfig,
+  storeDockerCredentials,
+} from '@vouch/node/config';
 import type { Command } from 'commander';
 import { act, positionalArgument } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';

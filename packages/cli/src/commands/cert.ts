@@ -8,14 +8,14 @@ import {
   assertStoreAddress,
   deleteTrustStore,
   deleteTrustStoreCertificate,
-  isValidTrustStoreName,
   listTrustStoreCertificates,
   loadSigningKeys,
   localKeyPaths,
   removeSigningKeys,
   showTrustStoreCertificate,
   writeFileAtomic,
-} from '@vouch/node';
+} from '@vouch/node/config';
+import { isValidTrustStoreName } from '@vouch/trust-policy';
 import type { Command } from 'commander';
 import { act, positionalArgument, positiveInt, required } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';

@@ -1,4 +1,5 @@
-import { type Descriptor, MediaType, toVouchError, VouchError } from '@vouch/core';
+import { type Descriptor, MediaType, VouchError } from '@vouch/core';
+import { toVouchError } from '@vouch/core/internal';
 import type { ParsedEnvelope } from '@vouch/envelope';
 import { parseSignatureManifest } from '@vouch/registry';
 import type { Command } from 'commander';

@@ -9,7 +9,7 @@ import {
   loadSigningKeys,
   removeSigningKeys,
   setDefaultSigningKey,
-} from '@vouch/node';
+} from '@vouch/node/config';
 import { type Certificate, parseCertificates } from '@vouch/x509';
 import type { Command } from 'commander';
 import { act, collect, parseKeyValues, positionalArgument } from '../command.js';

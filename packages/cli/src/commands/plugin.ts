@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { type FetchLike, isVouchError, VouchError } from '@vouch/core';
-import { type InstallPluginResult, installPlugin, listPlugins, MAX_PLUGIN_INSTALL_BYTES, uninstallPlugin } from '@vouch/node';
+import { type InstallPluginResult, installPlugin, listPlugins, MAX_PLUGIN_INSTALL_BYTES, uninstallPlugin } from '@vouch/node/config';
 import type { Command } from 'commander';
 import { act, positionalArgument, required } from '../command.js';
 import type { CliContext } from '../context.js';

@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { fromUtf8, hasCode, isVouchError, VouchError } from '@vouch/core';
-import { importOciTrustPolicy, loadOciTrustPolicy, readOciTrustPolicyFile } from '@vouch/node';
+import { hasCode, isVouchError, VouchError } from '@vouch/core';
+import { fromUtf8 } from '@vouch/core/internal';
+import { loadOciTrustPolicy } from '@vouch/node';
+import { importOciTrustPolicy, readOciTrustPolicyFile } from '@vouch/node/config';
 import type { Command } from 'commander';
 import { act } from '../command.js';
 import type { CliContext } from '../context.js';

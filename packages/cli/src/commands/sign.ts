@@ -1,5 +1,5 @@
 import { VouchError } from '@vouch/core';
-import { loadNotationConfig } from '@vouch/node';
+import { loadNotationConfig } from '@vouch/node/config';
 import { ocspCrlRevocation, sign, type TimestampAuthority } from '@vouch/notation';
 import { type Command, Option } from 'commander';
 import { unsupportedFormat } from '../blob/flags.js';

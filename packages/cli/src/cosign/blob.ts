@@ -1,7 +1,7 @@
 /** `vouch cosign verify-blob` and `vouch cosign sign-blob`. */
 import { readFile } from 'node:fs/promises';
 import { utf8, VouchError } from '@vouch/core';
-import { signBlob, verifyCosignBlob } from '@vouch/cosign';
+import { signCosignBlob as signBlob, verifyCosignBlob } from '@vouch/cosign';
 import { writeSignatureFile } from '@vouch/node';
 import type { Opts } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';

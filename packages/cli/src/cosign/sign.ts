@@ -4,7 +4,9 @@
  * legacy `.sig` tag (cosign 2's default). No transparency log upload and no Fulcio: keyless
  * signing is refused with the reason.
  */
-import { bytesEqual, decodePem, VouchError } from '@vouch/core';
+
+import { decodePem, VouchError } from '@vouch/core';
+import { bytesEqual } from '@vouch/core/internal';
 import { type CosignSigner, loadSigner, type SigningCertificates, signImage } from '@vouch/cosign';
 import type { WritableRepository } from '@vouch/registry';
 import { parseCertificate } from '@vouch/x509';

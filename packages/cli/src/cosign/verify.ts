@@ -8,7 +8,7 @@ import { type Descriptor, isVouchError, VouchError } from '@vouch/core';
 import {
   type CosignSignatureOutcome,
   type CosignVerifyResult,
-  outcomeToJson,
+  cosignOutcomeToJson as outcomeToJson,
   verifyCosignAttestations,
   verifyCosignSignatures,
 } from '@vouch/cosign';

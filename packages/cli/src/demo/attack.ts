@@ -1,5 +1,6 @@
 /** The attacker's move in the `vouch demo` story (the `tamper` step). */
-import { type Descriptor, fromBase64Url, fromUtf8, toBase64Url, utf8 } from '@vouch/core';
+import { type Descriptor, utf8 } from '@vouch/core';
+import { fromBase64Url, fromUtf8, toBase64Url } from '@vouch/core/internal';
 
 /**
  * Rewrite a JWS envelope's payload to name `target` instead of the signed artifact, keeping

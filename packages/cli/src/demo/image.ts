@@ -3,7 +3,8 @@
  * image index into any {@link WritableRepository} (an OCI layout on disk or a registry).
  */
 import { type Descriptor, digestOf, MediaType, utf8 } from '@vouch/core';
-import { buildIndex, type WritableRepository } from '@vouch/registry';
+import type { WritableRepository } from '@vouch/registry';
+import { buildIndex } from '@vouch/registry/internal';
 
 /** One platform of a demo image. */
 export interface DemoPlatform {

@@ -5,7 +5,8 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Descriptor, encodePem, type FetchLike, fromBase64, fromUtf8, isVouchError, MediaType, VouchError } from '@vouch/core';
+import { type Descriptor, encodePem, type FetchLike, isVouchError, MediaType, VouchError } from '@vouch/core';
+import { fromBase64, fromUtf8 } from '@vouch/core/internal';
 import { publicKeyToPem, signerFromPkcs8, signImage } from '@vouch/cosign';
 import { localRawSigner } from '@vouch/envelope';
 import { cose } from '@vouch/envelope/cose';

@@ -1,4 +1,4 @@
-import { bytesEqual, toHex } from '@vouch/core';
+import { bytesEqual, toHex } from '@vouch/core/internal';
 import type { ParsedEnvelope } from '@vouch/envelope';
 import { nodeHasher } from '@vouch/node';
 import type { Certificate } from '@vouch/x509';

@@ -1,12 +1,6 @@
 /** The body of `vouch kyverno apply`: Kyverno's flags, output and exit codes. */
-import {
-  type KubeObject,
-  type KyvernoValues,
-  type PolicyException,
-  parsePolicyExceptions,
-  policyExceptionFromObject,
-  type RequestInfo,
-} from '@vouch/kyverno';
+import { type KubeObject, type KyvernoValues, type PolicyException, parsePolicyExceptions, type RequestInfo } from '@vouch/kyverno';
+import { policyExceptionFromObject } from '@vouch/kyverno/internal';
 import { stringify } from 'yaml';
 import type { Opts } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';

@@ -5,7 +5,6 @@ import { VouchError } from '@vouch/core';
 import {
   type ApplyReport,
   applyPolicies,
-  buildApplyReports,
   buildMergedReport,
   type CosignImageVerifier,
   type KubeObject,
@@ -15,13 +14,11 @@ import {
   type PolicyException,
   type PolicyReport,
   type PolicyResponse,
-  policyRules,
   type RequestInfo,
   type ResourceResult,
   type RuleResponse,
-  ruleFailureAction,
-  toReportResult,
 } from '@vouch/kyverno';
+import { buildApplyReports, policyRules, ruleFailureAction, toReportResult } from '@vouch/kyverno/internal';
 import { stringify } from 'yaml';
 import { renderTable } from './test-runner.js';
 

@@ -16,7 +16,7 @@
  * mean "could not decide" to the admission engine, so failurePolicy applies.
  */
 import { type FetchInit, type FetchLike, type FetchResponse, isVouchError, VouchError } from '@vouch/core';
-import { parseRetryAfter } from '@vouch/registry';
+import { parseRetryAfter } from '@vouch/registry/internal';
 
 /** Options of {@link createRegistryGuard}. */
 export interface RegistryGuardOptions {

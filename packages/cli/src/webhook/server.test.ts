@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fromBase64, fromUtf8, VouchError } from '@vouch/core';
+import { VouchError } from '@vouch/core';
+import { fromBase64, fromUtf8 } from '@vouch/core/internal';
 import { type KyvernoPolicy, parsePolicies } from '@vouch/kyverno';
 import { seedPolicyYaml } from '@vouch/testing';
 import { describe, expect, it } from 'vitest';

@@ -14,18 +14,16 @@ import { isVouchError, VouchError, type VouchErrorCode } from '@vouch/core';
 import {
   type AdmissionOptions,
   type AdmissionReview,
-  assertSupported,
   createKyvernoEngine,
   createVerificationCache,
   handleAdmissionReview,
-  isInconclusive,
   type KyvernoEngine,
   type KyvernoEngineOptions,
   type KyvernoPolicy,
   type NotaryImageVerifier,
-  policyFailurePolicy,
   type VerificationCache,
 } from '@vouch/kyverno';
+import { assertSupported, isInconclusive, policyFailurePolicy } from '@vouch/kyverno/internal';
 import type { PolicySource } from '@vouch/node/controller';
 import { loadPolicyDir } from '../kyverno/load.js';
 import type { FailurePolicyReason, ReviewOutcome, WebhookMetrics } from './metrics.js';

@@ -8,6 +8,36 @@
  *
  * @packageDocumentation
  */
+
+// Bytes, base64 and hex
+export { bytesEqual, concatBytes, fromBase64, fromBase64Url, fromHex, fromUtf8, toBase64, toBase64Url, toHex } from '../bytes.js';
+
+// Algorithm tables behind the public vocabulary
+export {
+  hashLength,
+  isCertificateSignatureAlgorithm,
+  type KeySpecInfo,
+  keySpecInfo,
+  keySpecOfKey,
+  type SignatureAlgorithmInfo,
+  signatureAlgorithmFromCose,
+  signatureAlgorithmInfo,
+} from '../algorithms.js';
+
+// Digests, hashing and caches
+export { digestAlgorithmOf, digestAsync, hashBytes, portableHasher } from '../digest.js';
+export { BytesCache, hashOfBytes } from '../bytes-cache.js';
+
+// OCI helpers
+export { assertDescriptor, EMPTY_JSON } from '../oci.js';
+export { type ArtifactReference, referenceScope, splitArtifactReference } from '../reference.js';
+
+// Streams, errors, logging and time
+export { readLimited, streamChunks } from '../stream.js';
+export { toVouchError } from '../errors.js';
+export { noopLogger, systemClock } from '../types.js';
+
+// Keys, signatures and SemVer
 export { CRYPTO_OID } from './oids.js';
 export {
   bitLength,

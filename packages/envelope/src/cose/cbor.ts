@@ -1,4 +1,5 @@
-import { concatBytes, VouchError } from '@vouch/core';
+import { VouchError } from '@vouch/core';
+import { concatBytes } from '@vouch/core/internal';
 
 /*
  * A small, strict CBOR (RFC 8949) codec for the COSE envelope.

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { concatBytes, fromHex, fromUtf8, toHex, utf8, type VouchErrorCode } from '@vouch/core';
+import { utf8, type VouchErrorCode } from '@vouch/core';
+import { concatBytes, fromHex, fromUtf8, toHex } from '@vouch/core/internal';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectCode, goodEnvelopes, request, type TestSigner, testChainSigner, testSigner, vectorsDir } from '../test/fixtures.js';
 import { CborMap, CborTag, type CborValue, decodeCbor, encodeCbor } from './cbor.js';

@@ -8,7 +8,9 @@
  * await cose.verifyIntegrity(env);
  * ```
  */
-import { bytesEqual, VouchError } from '@vouch/core';
+
+import { VouchError } from '@vouch/core';
+import { bytesEqual } from '@vouch/core/internal';
 import { algorithmFromCoseId, coseAlgorithmId } from '../algorithms.js';
 import { buildSignedAttributes, critOrder } from '../attributes.js';
 import { type DecodedEnvelope, defineCodec } from '../codec.js';

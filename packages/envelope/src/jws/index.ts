@@ -8,7 +8,9 @@
  * await jws.verifyIntegrity(env);
  * ```
  */
-import { fromBase64, fromBase64Url, fromUtf8, toBase64, toBase64Url, utf8, VouchError } from '@vouch/core';
+
+import { utf8, VouchError } from '@vouch/core';
+import { fromBase64, fromBase64Url, fromUtf8, toBase64, toBase64Url } from '@vouch/core/internal';
 import { isSignatureAlgorithm } from '../algorithms.js';
 import { buildSignedAttributes, critOrder, formatRfc3339, JOSE_REGISTERED, parseRfc3339 } from '../attributes.js';
 import { decodeBase64Url, isBase64UrlOf } from '../base64.js';

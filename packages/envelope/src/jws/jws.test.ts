@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fromBase64Url, fromUtf8, toBase64, toBase64Url, utf8, type VouchErrorCode } from '@vouch/core';
+import { utf8, type VouchErrorCode } from '@vouch/core';
+import { fromBase64Url, fromUtf8, toBase64, toBase64Url } from '@vouch/core/internal';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { assertCriticalAttributesProcessed, unprocessedCriticalAttributes } from '../index.js';
+import { assertCriticalAttributesProcessed, unprocessedCriticalAttributes } from '../attributes.js';
 import { expectCode, goodEnvelopes, PAYLOAD, request, type TestSigner, testChainSigner, testSigner, vectorsDir } from '../test/fixtures.js';
 import { jws } from './index.js';
 

@@ -1,20 +1,17 @@
 import { VouchError } from '@vouch/core';
 import { describe, expect, it } from 'vitest';
+import { createKyvernoEngine, type KubeObject, type NotaryImageVerifier, parsePolicies } from '../index.js';
 import {
   backgroundPolicies,
   backgroundRequest,
   buildScanReport,
-  createKyvernoEngine,
   fingerprintsDiffer,
-  type KubeObject,
-  type NotaryImageVerifier,
-  parsePolicies,
   policyFingerprints,
   reportChanged,
   scanInputFingerprint,
   scannedKinds,
   scanResource,
-} from '../index.js';
+} from './background.js';
 
 const CERT = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
 

@@ -1,4 +1,5 @@
-import { fromBase64, fromUtf8, VouchError } from '@vouch/core';
+import { VouchError } from '@vouch/core';
+import { fromBase64, fromUtf8 } from '@vouch/core/internal';
 import { describe, expect, it } from 'vitest';
 import { type AdmissionReview, handleAdmissionReview, isBlocked } from '../admission/admission.js';
 import { applyPolicies } from '../apply/apply.js';

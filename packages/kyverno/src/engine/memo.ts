@@ -4,7 +4,9 @@
  * caches keyed by request data (image strings, annotation texts, patches) are bounded, and the last
  * value is kept where warm reviews of one workload ask the same question again and again.
  */
-import { toBase64, utf8 } from '@vouch/core';
+
+import { utf8 } from '@vouch/core';
+import { toBase64 } from '@vouch/core/internal';
 import { checkKind, type GroupVersionKind } from '../match/kinds.js';
 import { matchesAny } from '../match/wildcard.js';
 import { policyRules } from '../policy/autogen.js';

@@ -8,7 +8,8 @@ import {
   TYPE_OBJECT,
   TYPE_STRING,
 } from '@jmespath-community/jmespath';
-import { fromBase64, fromUtf8, toBase64, utf8, VouchError } from '@vouch/core';
+import { utf8, VouchError } from '@vouch/core';
+import { fromBase64, fromUtf8, toBase64 } from '@vouch/core/internal';
 import { parse as parseYaml } from 'yaml';
 import { wildcardMatch } from '../match/wildcard.js';
 import { getImageInfo } from '../resource/images.js';

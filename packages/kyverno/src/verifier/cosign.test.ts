@@ -1,4 +1,5 @@
-import { type Descriptor, encodePem, fromBase64, fromUtf8, VouchError } from '@vouch/core';
+import { type Descriptor, encodePem, VouchError } from '@vouch/core';
+import { fromBase64, fromUtf8 } from '@vouch/core/internal';
 import { type MemoryRepository, memoryRepository, type Repository } from '@vouch/registry';
 import { parseTrustedRoot } from '@vouch/sigstore';
 import { pushTestImage } from '@vouch/testing';

@@ -5,7 +5,8 @@
  * network. Where Kyverno would go online (TUF for the public-good keys, a Rekor search for a
  * signature without its SET), the check fails with the reason and the policy field to set.
  */
-import { encodePem, fromBase64, fromUtf8, isVouchError, parseReference, type Reference, VouchError } from '@vouch/core';
+import { encodePem, isVouchError, parseReference, type Reference, VouchError } from '@vouch/core';
+import { fromBase64, fromUtf8 } from '@vouch/core/internal';
 import {
   type CosignForm,
   type CosignSignatureOutcome,

@@ -1,4 +1,5 @@
-import { fromBase64, fromUtf8, isVouchError, MediaType, utf8, VouchError } from '@vouch/core';
+import { isVouchError, MediaType, utf8, VouchError } from '@vouch/core';
+import { fromBase64, fromUtf8 } from '@vouch/core/internal';
 import { localRawSigner } from '@vouch/envelope';
 import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';

@@ -1,4 +1,5 @@
-import { type Clock, fromUtf8, isVouchError, parseReference, type Reference, VouchError } from '@vouch/core';
+import { type Clock, isVouchError, parseReference, type Reference, VouchError } from '@vouch/core';
+import { fromUtf8 } from '@vouch/core/internal';
 import type { EnvelopeCodec } from '@vouch/envelope';
 import { createVerifier, type RevocationChecker, type TimestampVerifier, type Verifier } from '@vouch/notation';
 import type { Repository } from '@vouch/registry';

@@ -61,7 +61,7 @@ export interface NotaryAttestation {
  * rejection whose cause chain holds `ERR_NETWORK`, `ERR_TIMEOUT` or `ERR_ABORTED` is an
  * infrastructure error (rule status `error`, decided by the policy's failurePolicy, as Kyverno
  * does for network errors); every other rejection, including a thrown non-VouchError, is `fail`
- * (see {@link isInfrastructureError}).
+ * (see `isInfrastructureError`).
  */
 export interface NotaryImageVerifier {
   /** Verifies the image's Notary signature; resolves with the verified manifest digest. */

@@ -3,22 +3,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { utf8 } from '@vouch/core';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { notationConfigDir } from './dirs.js';
 import {
   addSigningKey,
-  createNodeVerifier,
   importOciTrustPolicy,
-  loadBlobTrustPolicy,
   loadNotationConfig,
-  loadOciTrustPolicy,
   loadSigningKeys,
-  notationConfigDir,
-  parseSigningKeys,
   readOciTrustPolicyFile,
   removeSigningKeys,
   saveNotationConfig,
   setDefaultSigningKey,
   writeFileAtomic,
 } from './index.js';
+import { loadBlobTrustPolicy, loadOciTrustPolicy } from './policy.js';
+import { parseSigningKeys } from './signing-keys.js';
+import { createNodeVerifier } from './verifier.js';
 
 const tmpRoot = await mkdtemp(join(tmpdir(), 'vouch-config-'));
 afterAll(() => rm(tmpRoot, { recursive: true, force: true }));

@@ -15,17 +15,19 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { isVouchError, VouchError } from '@vouch/core';
 import {
-  backgroundPolicies,
-  buildScanReport,
-  containerImages,
   createKyvernoEngine,
-  fingerprintsDiffer,
   type KubeObject,
   type KyvernoEngine,
   type KyvernoEngineOptions,
   type KyvernoPolicy,
   type NotaryImageVerifier,
   type PolicyReportResult,
+} from '@vouch/kyverno';
+import {
+  backgroundPolicies,
+  buildScanReport,
+  containerImages,
+  fingerprintsDiffer,
   policyFingerprints,
   policyKey,
   REPORT_MANAGED_BY,
@@ -40,7 +42,7 @@ import {
   WORKLOAD_KINDS,
   type WorkloadKind,
   workloadApiVersion,
-} from '@vouch/kyverno';
+} from '@vouch/kyverno/internal';
 import { Registry } from 'prom-client';
 import { type KubeClient, kubeStatus } from './kube.js';
 import { startLeaderElection } from './lease.js';

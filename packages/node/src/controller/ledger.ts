@@ -5,7 +5,9 @@
  * (digest, attestor) is verified at most once per run; between runs, answers are reused until their TTL
  * ends, and the ledger says which images expired so that the scanner re-verifies them.
  */
-import { isInconclusive, materialKey, type NotaryAttestorMaterial, type NotaryImageVerifier } from '@vouch/kyverno';
+
+import type { NotaryImageVerifier } from '@vouch/kyverno';
+import { isInconclusive, materialKey, type NotaryAttestorMaterial } from '@vouch/kyverno/internal';
 import { concurrencyGate } from './rate.js';
 
 /** Options of {@link verificationLedger}. */

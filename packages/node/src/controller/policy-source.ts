@@ -4,7 +4,8 @@
  * one the admission webhook can use instead of a policy directory.
  */
 import { isVouchError, VouchError } from '@vouch/core';
-import { type KubeObject, type KyvernoPolicy, policyFromObject, policyKey } from '@vouch/kyverno';
+import { type KubeObject, type KyvernoPolicy, policyFromObject } from '@vouch/kyverno';
+import { policyKey } from '@vouch/kyverno/internal';
 import type { KubeClient } from './kube.js';
 import { type Reflector, startReflector } from './reflector.js';
 

@@ -1,5 +1,6 @@
-import { checkPluginSignature } from '@vouch/notation';
-import { type GenerateSignatureRequest, type GenerateSignatureResponse, jwsAlgorithmOf } from '@vouch/plugin';
+import { checkPluginSignature } from '@vouch/notation/internal';
+import type { GenerateSignatureRequest, GenerateSignatureResponse } from '@vouch/plugin';
+import { jwsAlgorithmOf } from '@vouch/plugin/internal';
 import type { Certificate } from '@vouch/x509';
 
 /** Options of {@link checkRawSignatureResponse}. */

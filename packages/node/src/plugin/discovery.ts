@@ -1,8 +1,9 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isVouchError, VouchError } from '@vouch/core';
-import { isValidPluginName, type PluginMetadata } from '@vouch/plugin';
-import { ConfigPaths, notationConfigDir } from '../config/index.js';
+import type { PluginMetadata } from '@vouch/plugin';
+import { isValidPluginName } from '@vouch/plugin/internal';
+import { ConfigPaths, notationConfigDir } from '../config/dirs.js';
 import { type ExecutablePluginClient, type ExecutablePluginOptions, executablePlugin } from './executable.js';
 
 /** Where plugins live: `<configDir>/plugins`. */
@@ -58,7 +59,7 @@ async function checkCandidate(path: string, name: string): Promise<void> {
 export interface FindPluginOptions extends PluginDirOptions, Omit<ExecutablePluginOptions, 'name'> {}
 
 /**
- * The installed plugin `name` as a {@link PluginClient}, after checking the candidate rules of
+ * The installed plugin `name` as a `PluginClient`, after checking the candidate rules of
  * the spec: the plugin directory and `notation-<name>` must be real (no symbolic links), the
  * executable a regular file with execute permission. The plugin's metadata name is checked
  * against `name` on every `metadata()` call. Throws ERR_PLUGIN_NOT_FOUND naming the problem.

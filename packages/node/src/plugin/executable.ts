@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Limits, VouchError } from '@vouch/core';
-import { createPluginClient, fromErrorBody, type PluginClient, type PluginTransport, validateErrorBody } from '@vouch/plugin';
+import { createPluginClient, type PluginClient, type PluginTransport } from '@vouch/plugin';
+import { fromErrorBody, validateErrorBody } from '@vouch/plugin/internal';
 
 /** Default time a plugin executable may run for one command before it is killed. */
 export const DEFAULT_PLUGIN_TIMEOUT_MS = 120_000;
@@ -56,7 +57,7 @@ function parseJson(bytes: Uint8Array): unknown {
  * writes the request JSON to stdin, and reads the response JSON from stdout (exit 0) or the
  * error body from stderr (non-zero exit). Every response is validated.
  *
- * Errors: ERR_PLUGIN_FAILED ({@link PluginError}, `details.pluginErrorCode`) for an error
+ * Errors: ERR_PLUGIN_FAILED (`PluginError`, `details.pluginErrorCode`) for an error
  * body, or for a non-zero exit without one (code ERROR); ERR_PLUGIN_PROTOCOL for output that
  * is not JSON, an invalid response or error body, output over `maxOutputBytes`; ERR_TIMEOUT
  * when the command outlives `timeoutMs` (the process is killed); ERR_ABORTED on the call's

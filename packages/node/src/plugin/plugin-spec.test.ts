@@ -5,7 +5,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { encodePem, isVouchError, MediaType, toBase64, utf8 } from '@vouch/core';
+import { encodePem, isVouchError, MediaType, utf8 } from '@vouch/core';
+import { toBase64 } from '@vouch/core/internal';
 import { localRawSigner } from '@vouch/envelope';
 import { jws } from '@vouch/envelope/jws';
 import { createVerifier, pluginSigner, sign } from '@vouch/notation';

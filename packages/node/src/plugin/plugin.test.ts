@@ -4,19 +4,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { encodePem, hasCode, toBase64, utf8 } from '@vouch/core';
+import { encodePem, hasCode, utf8 } from '@vouch/core';
+import { toBase64 } from '@vouch/core/internal';
 import { type GenerateSignatureRequest, isPluginError, type PluginClient, pluginConformance } from '@vouch/plugin';
 import { type GeneratedCertificate, generateTestCertificate } from '@vouch/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  checkRawSignatureResponse,
-  executablePlugin,
-  findPlugin,
-  installPlugin,
-  listPlugins,
-  pluginExecutablePath,
-  uninstallPlugin,
-} from './index.js';
+import { checkRawSignatureResponse } from './check.js';
+import { findPlugin, listPlugins, pluginExecutablePath } from './discovery.js';
+import { executablePlugin } from './executable.js';
+import { installPlugin, uninstallPlugin } from './install.js';
 import { readTar } from './tar.js';
 
 const fixtures = fileURLToPath(new URL('./test/', import.meta.url));

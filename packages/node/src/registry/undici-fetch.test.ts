@@ -4,7 +4,8 @@
  * another host), and a body cut short is an error the registry client maps to ERR_NETWORK and
  * retries.
  */
-import { type Descriptor, readLimited, utf8 } from '@vouch/core';
+import { type Descriptor, utf8 } from '@vouch/core';
+import { readLimited } from '@vouch/core/internal';
 import { createRegistryClient, remoteRepository } from '@vouch/registry';
 import { pushTestImage, pushTestSignature } from '@vouch/testing';
 import { type RunningFakeRegistry, startFakeRegistry, startFaultProxy } from '@vouch/testing/registry';

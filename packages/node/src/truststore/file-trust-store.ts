@@ -1,25 +1,16 @@
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isVouchError, VouchError } from '@vouch/core';
-import { type TrustStore, type TrustStoreType, verifyTrustStoreCertificates } from '@vouch/trust-policy';
+import {
+  isTrustStoreType,
+  isValidTrustStoreName,
+  type TrustStore,
+  type TrustStoreType,
+  verifyTrustStoreCertificates,
+} from '@vouch/trust-policy';
 import { type Certificate, parseCertificates } from '@vouch/x509';
 import { ConfigPaths } from '../config/dirs.js';
 import { errnoCode } from '../config/fsutil.js';
-
-/** The trust store types, in notation's order. */
-export const TRUST_STORE_TYPES: readonly TrustStoreType[] = ['ca', 'signingAuthority', 'tsa'];
-
-const NAME_RE = /^[a-zA-Z0-9_.-]+$/;
-
-/** True for `ca`, `signingAuthority` and `tsa`. */
-export function isTrustStoreType(value: string): value is TrustStoreType {
-  return (TRUST_STORE_TYPES as readonly string[]).includes(value);
-}
-
-/** True when `name` is a valid store or certificate file name (`[a-zA-Z0-9_.-]+`, not `.`/`..`). */
-export function isValidTrustStoreName(name: string): boolean {
-  return NAME_RE.test(name) && name !== '.' && name !== '..';
-}
 
 /** Throw ERR_INVALID_ARGUMENT unless `type` is a store type and `name` a valid store name. */
 export function assertStoreAddress(type: string, name: string): asserts type is TrustStoreType {

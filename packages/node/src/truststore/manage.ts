@@ -1,11 +1,11 @@
 import { copyFile, lstat, readdir, readFile, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { isVouchError, VouchError } from '@vouch/core';
-import { type TrustStoreType, verifyTrustStoreCertificates } from '@vouch/trust-policy';
+import { isValidTrustStoreName, TRUST_STORE_TYPES, type TrustStoreType, verifyTrustStoreCertificates } from '@vouch/trust-policy';
 import { type Certificate, parseCertificates } from '@vouch/x509';
 import { ConfigPaths } from '../config/dirs.js';
 import { ensureDir, errnoCode } from '../config/fsutil.js';
-import { assertStoreAddress, isValidTrustStoreName, TRUST_STORE_TYPES, trustStoreDir } from './file-trust-store.js';
+import { assertStoreAddress, trustStoreDir } from './file-trust-store.js';
 
 /** One certificate file in a trust store. */
 export interface TrustStoreEntry {

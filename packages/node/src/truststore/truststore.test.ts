@@ -3,15 +3,14 @@ import { cp, mkdir, mkdtemp, readdir, rm, symlink, utimes, writeFile } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { fileTrustStore, readTrustStoreCertificates } from './file-trust-store.js';
 import {
   addTrustStoreCertificate,
   deleteTrustStore,
   deleteTrustStoreCertificate,
-  fileTrustStore,
   listTrustStoreCertificates,
-  readTrustStoreCertificates,
   showTrustStoreCertificate,
-} from './index.js';
+} from './manage.js';
 
 const shared = resolve(process.env.VOUCH_SHARED_DIR ?? join(import.meta.dirname, '..', '..', '..', '..', '..', 'shared'));
 const testdata = join(shared, 'vectors', 'notation-go', 'verifier', 'testdata');

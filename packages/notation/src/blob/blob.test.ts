@@ -7,7 +7,6 @@ import { memoryTrustStore } from '@vouch/trust-policy';
 import { createTestPki, keySpecOf, type TestPki } from '@vouch/x509';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  compareBlobArtifact,
   createBlobVerifier,
   digestBlob,
   formatFromSignatureFileName,
@@ -17,6 +16,7 @@ import {
   verifyBlob,
   verifyBlobDescriptor,
 } from '../index.js';
+import { compareBlobArtifact } from './verify.js';
 
 let ec: TestPki;
 let rsa384: TestPki;

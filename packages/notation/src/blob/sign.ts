@@ -1,13 +1,8 @@
 /** Signing blobs with detached signatures. */
-import { type Clock, type Descriptor, type HasherFactory, systemClock, toVouchError, VouchError } from '@vouch/core';
-import {
-  algorithmForKey,
-  type EnvelopeCodec,
-  type EnvelopeMediaTypeName,
-  type RawSigner,
-  type SignatureAlgorithm,
-  type SigningScheme,
-} from '@vouch/envelope';
+import { type Clock, type Descriptor, type HasherFactory, type SignatureAlgorithm, VouchError } from '@vouch/core';
+import { systemClock, toVouchError } from '@vouch/core/internal';
+import type { EnvelopeCodec, EnvelopeMediaTypeName, RawSigner, SigningScheme } from '@vouch/envelope';
+import { algorithmForKey } from '@vouch/envelope/internal';
 import { signPayload } from '../payload-signing.js';
 import { type EnvelopeSigner, isEnvelopeSigner } from '../plugin-signer.js';
 import { checkTimestampAuthority, type TimestampAuthority } from '../timestamp-sign.js';

@@ -1,16 +1,7 @@
 /** Blobs as sources of bytes: streaming digests, the digest a signature algorithm implies, media types. */
-import {
-  type DigestAlgorithm,
-  digestAlgorithmOf,
-  type HasherFactory,
-  isSignatureAlgorithm,
-  portableHasher,
-  streamChunks,
-  toHex,
-  toVouchError,
-  VouchError,
-} from '@vouch/core';
-import { hashForAlgorithm, type SignatureAlgorithm } from '@vouch/envelope';
+import { type DigestAlgorithm, type HasherFactory, isSignatureAlgorithm, type SignatureAlgorithm, VouchError } from '@vouch/core';
+import { digestAlgorithmOf, portableHasher, streamChunks, toHex, toVouchError } from '@vouch/core/internal';
+import { hashForAlgorithm } from '@vouch/envelope/internal';
 
 /**
  * A blob to sign or verify: bytes, a WHATWG `ReadableStream`, or any async iterable of chunks

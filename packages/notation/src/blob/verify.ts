@@ -3,7 +3,8 @@
  * the detached envelope to learn its algorithm, digest the blob with the matching hash, then
  * verify the signature with the blob payload binding.
  */
-import { type Clock, type Descriptor, digestOf, type HasherFactory, type Logger, parseDigest, toVouchError, VouchError } from '@vouch/core';
+import { type Clock, type Descriptor, digestOf, type HasherFactory, type Logger, parseDigest, VouchError } from '@vouch/core';
+import { toVouchError } from '@vouch/core/internal';
 import { codecForMediaType, type EnvelopeCodec, type ParsedEnvelope } from '@vouch/envelope';
 import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';

@@ -12,12 +12,10 @@ import {
   Limits,
   type Logger,
   MediaType,
-  noopLogger,
   type Reference,
-  splitArtifactReference,
-  toVouchError,
   VouchError,
 } from '@vouch/core';
+import { noopLogger, splitArtifactReference, toVouchError } from '@vouch/core/internal';
 import type { EnvelopeCodec } from '@vouch/envelope';
 import { cose } from '@vouch/envelope/cose';
 import { jws } from '@vouch/envelope/jws';

@@ -4,8 +4,10 @@
  * {@link SIGNATURE_CHECKS} table with the action the trust policy statement gives its type.
  * Internal: callers reach it through `Verifier.verifySignature` and the blob verifier.
  */
-import { type Clock, type Descriptor, fetchLike, type Logger, noopLogger, systemClock, toVouchError, VouchError } from '@vouch/core';
-import { assertCriticalAttributesProcessed, codecForMediaType, type EnvelopeCodec, type ParsedEnvelope } from '@vouch/envelope';
+import { type Clock, type Descriptor, fetchLike, type Logger, VouchError } from '@vouch/core';
+import { noopLogger, systemClock, toVouchError } from '@vouch/core/internal';
+import { codecForMediaType, type EnvelopeCodec, type ParsedEnvelope } from '@vouch/envelope';
+import { assertCriticalAttributesProcessed } from '@vouch/envelope/internal';
 import {
   parseTrustStoreReference,
   resolveVerificationLevel,

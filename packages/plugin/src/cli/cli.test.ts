@@ -3,17 +3,18 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fromBase64, toBase64, utf8 } from '@vouch/core';
+import { utf8 } from '@vouch/core';
+import { fromBase64, toBase64 } from '@vouch/core/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateErrorBody } from '../codec.js';
+import { fromErrorBody } from '../errors.js';
 import {
   createPluginClient,
   definePlugin,
-  fromErrorBody,
   type PluginClient,
   type PluginErrorBody,
   type PluginTransport,
   pluginConformance,
-  validateErrorBody,
 } from '../index.js';
 import { makeTestKey, requireOpenssl, type TestKey } from '../test/certs.js';
 import { runPluginCli } from './index.js';

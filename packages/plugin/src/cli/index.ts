@@ -1,4 +1,12 @@
-import { fromUtf8, Limits, type Logger } from '@vouch/core';
+/**
+ * `@vouch/plugin/cli` (Node only): run a plugin written with `definePlugin` as a
+ * `notation-<name>` executable — {@link runPluginCli} reads the command from argv and the request
+ * from stdin, and writes the response or the error body the way notation expects.
+ *
+ * @packageDocumentation
+ */
+import { Limits, type Logger } from '@vouch/core';
+import { fromUtf8 } from '@vouch/core/internal';
 import { PluginCommand } from '../constants.js';
 import { type Plugin, servePluginRequest } from '../define.js';
 import { PluginError, toErrorBody } from '../errors.js';

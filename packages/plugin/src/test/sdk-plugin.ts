@@ -1,6 +1,6 @@
 // Test-only: a signer + verifier plugin written with the SDK, signing with a node:crypto key.
 import { createPrivateKey, constants as cryptoConstants, sign } from 'node:crypto';
-import { bytesEqual } from '@vouch/core';
+import { bytesEqual } from '@vouch/core/internal';
 import { type HashAlgorithm, signingAlgorithmForKeySpec } from '../constants.js';
 import { definePlugin } from '../define.js';
 import { PluginError } from '../errors.js';

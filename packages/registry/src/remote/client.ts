@@ -1,15 +1,5 @@
-import {
-  type FetchLike,
-  type FetchResponse,
-  fromUtf8,
-  isVouchError,
-  type Logger,
-  noopLogger,
-  readLimited,
-  toBase64,
-  utf8,
-  VouchError,
-} from '@vouch/core';
+import { type FetchLike, type FetchResponse, isVouchError, type Logger, utf8, VouchError } from '@vouch/core';
+import { fromUtf8, noopLogger, readLimited, toBase64 } from '@vouch/core/internal';
 import { type AuthChallenge, type Credential, type CredentialProvider, mergeScopes, parseWwwAuthenticate } from './auth.js';
 import { BoundedCache } from './cache.js';
 
@@ -104,10 +94,10 @@ export interface RegistryClient {
   readonly [INTERNAL]: ClientInternals;
 }
 
-/** @internal */
+/** The key of a client's shared state (not exported by the package index: vouch's own use). */
 export const INTERNAL: unique symbol = Symbol('vouch.registryClient');
 
-/** @internal */
+/** A client's state its repositories share (not exported by the package index: vouch's own use). */
 export interface ClientInternals {
   cache: BoundedCache<{ bytes?: Uint8Array; mediaType: string; size: number }> | undefined;
   referrersCache: Map<string, { expires: number; pages: import('@vouch/core').Descriptor[][] }>;

@@ -3,16 +3,8 @@
  * manifests and blobs verified against digest and size, served from the client's content cache
  * and shared between identical concurrent callers; and reading a referrers tag-schema index.
  */
-import {
-  type Descriptor,
-  digestAsync,
-  isDigest,
-  isVouchError,
-  parseDigest,
-  readLimited,
-  splitArtifactReference,
-  VouchError,
-} from '@vouch/core';
+import { type Descriptor, isDigest, isVouchError, parseDigest, VouchError } from '@vouch/core';
+import { digestAsync, readLimited, splitArtifactReference } from '@vouch/core/internal';
 import { checkDeclaredSize, throwIfAborted, verifyContent } from '../content.js';
 import { inferManifestMediaType, isManifestMediaType, MANIFEST_ACCEPT, parseJsonObject, summarizeManifest } from '../manifest.js';
 import type { FetchOptions, RequestOptions } from '../types.js';

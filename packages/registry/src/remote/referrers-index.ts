@@ -11,7 +11,8 @@
  * which a concurrent PUT can land — and merges again when its entry is missing. Once the entry
  * stays, the indexes it replaced are deleted (as notation does), except one that is current again.
  */
-import { type Descriptor, digestAsync, MediaType, VouchError } from '@vouch/core';
+import { type Descriptor, MediaType, VouchError } from '@vouch/core';
+import { digestAsync } from '@vouch/core/internal';
 import { referrersTag } from '../content.js';
 import { buildIndex } from '../manifest.js';
 import type { RepoContext } from './context.js';

@@ -5,7 +5,8 @@
  * `referrersCacheTtlMs`; pushing a referrer invalidates its subject's listings and keeps the
  * subject discoverable ({@link recordReferrer}).
  */
-import { type Descriptor, isVouchError, MediaType, readLimited, VouchError } from '@vouch/core';
+import { type Descriptor, isVouchError, MediaType, VouchError } from '@vouch/core';
+import { readLimited } from '@vouch/core/internal';
 import { referrersTag, throwIfAborted } from '../content.js';
 import { isManifestMediaType, referrerDescriptor } from '../manifest.js';
 import type { PushManifestOptions, ReferrersOptions } from '../types.js';

@@ -6,7 +6,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Annotation, type Descriptor, digestOf, type FetchLike, fetchLike, MediaType, referenceScope, utf8 } from '@vouch/core';
+import { Annotation, type Descriptor, digestOf, type FetchLike, fetchLike, MediaType, utf8 } from '@vouch/core';
+import { referenceScope } from '@vouch/core/internal';
 import { collectPages as collect, pushTestSignature, pushTestImage as seedImage } from '@vouch/testing';
 import {
   type RunningRegistry,

@@ -1,5 +1,5 @@
 /** Tag listing of a remote repository (`/tags/list`, every page). */
-import { readLimited } from '@vouch/core';
+import { readLimited } from '@vouch/core/internal';
 import { parseJsonObject } from '../manifest.js';
 import type { RequestOptions } from '../types.js';
 import { httpError } from './client.js';

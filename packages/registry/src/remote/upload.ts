@@ -3,7 +3,8 @@
  * monolithic or chunked upload), manifest PUT and DELETE, each checking the digest the registry
  * says it stored.
  */
-import { type Descriptor, digestAsync, type FetchResponse, isVouchError, parseDigest, VouchError } from '@vouch/core';
+import { type Descriptor, type FetchResponse, isVouchError, parseDigest, VouchError } from '@vouch/core';
+import { digestAsync } from '@vouch/core/internal';
 import { TAG_RE, throwIfAborted } from '../content.js';
 import { isManifestMediaType, type ManifestSummary, summarizeManifest } from '../manifest.js';
 import type { PushBlobOptions, PushManifestOptions, RequestOptions } from '../types.js';

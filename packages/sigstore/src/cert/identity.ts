@@ -3,8 +3,10 @@
  * Fulcio's extensions (OID arc 1.3.6.1.4.1.57264.1, "Fulcio certificate extensions" in
  * sigstore/fulcio `docs/oid-info.md`), and matching them against a policy.
  */
-import { fromUtf8, VouchError } from '@vouch/core';
+
+import { VouchError } from '@vouch/core';
 import { Asn1Error, type Asn1Node, decode, readOid, seq, stringContent, TAG } from '@vouch/core/asn1';
+import { fromUtf8 } from '@vouch/core/internal';
 import type { Certificate } from '@vouch/x509';
 import type { CertificateIdentity, FulcioExtensions } from '../types.js';
 

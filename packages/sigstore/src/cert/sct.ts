@@ -4,9 +4,10 @@
  * without the SCT list extension, bound to the issuer by the SHA-256 of its
  * SubjectPublicKeyInfo (RFC 6962 §3.2).
  */
-import { bytesEqual, concatBytes, hashBytes, toBase64, VouchError } from '@vouch/core';
+
+import { VouchError } from '@vouch/core';
 import { Asn1Error, decode, readOctets, readOid, seq, TAG, tlv } from '@vouch/core/asn1';
-import { uintBytes as u, type VerificationScheme } from '@vouch/core/internal';
+import { bytesEqual, concatBytes, hashBytes, toBase64, uintBytes as u, type VerificationScheme } from '@vouch/core/internal';
 import type { Certificate } from '@vouch/x509';
 import { verifyWithScheme } from '../internal/keys.js';
 import type { TransparencyLogKey } from '../types.js';

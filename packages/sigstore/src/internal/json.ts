@@ -4,7 +4,9 @@
  * 64-bit integers may be strings or numbers (proto3 JSON) but must be non-negative safe
  * integers, and a field may be spelled lowerCamelCase or as its proto name (proto3 JSON).
  */
-import { fromBase64, fromUtf8, isVouchError, VouchError, type VouchErrorCode } from '@vouch/core';
+
+import { isVouchError, VouchError, type VouchErrorCode } from '@vouch/core';
+import { fromBase64, fromUtf8 } from '@vouch/core/internal';
 
 /** A JSON object being read, with the path used in error messages and the code its errors carry. */
 export class JsonReader {

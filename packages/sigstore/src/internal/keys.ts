@@ -3,9 +3,11 @@
  * the protobuf specs, and the signature schemes a key is checked with (through the one
  * verification function of @vouch/core).
  */
-import { bytesEqual, decodePem, type HashAlgorithm, VouchError } from '@vouch/core';
+
+import { decodePem, type HashAlgorithm, VouchError } from '@vouch/core';
 import { encBitString, encNull, encOid, encSeq } from '@vouch/core/asn1';
 import {
+  bytesEqual,
   CRYPTO_OID,
   describeVerificationKey,
   type VerificationKeyInfo,

@@ -8,7 +8,8 @@
  * Rekor stores them). Anything else is refused (ERR_UNSUPPORTED): an entry vouch cannot read
  * cannot vouch for a signature.
  */
-import { decodePem, fromBase64, fromHex, fromUtf8, type HashAlgorithm, isVouchError, VouchError } from '@vouch/core';
+import { decodePem, type HashAlgorithm, isVouchError, VouchError } from '@vouch/core';
+import { fromBase64, fromHex, fromUtf8 } from '@vouch/core/internal';
 import { JsonReader } from '../internal/json.js';
 import { hashOfProtoName, hashOfRekorName } from '../internal/keys.js';
 import type { TlogEntry } from '../types.js';

@@ -5,7 +5,9 @@
  * one signature line by the log's key (matching key hint, the log's name when known) verifies;
  * lines by other keys (witness cosignatures) are ignored.
  */
-import { bytesEqual, concatBytes, fromBase64, hashBytes, utf8, VouchError } from '@vouch/core';
+
+import { utf8, VouchError } from '@vouch/core';
+import { bytesEqual, concatBytes, fromBase64, hashBytes } from '@vouch/core/internal';
 import { logScheme, verifyWithScheme } from '../internal/keys.js';
 import type { TransparencyLogKey } from '../types.js';
 

@@ -2,7 +2,7 @@
  * Merkle tree hashing and inclusion proofs of RFC 6962 §2.1 / RFC 9162 §2.1.3.2, as Rekor and
  * CT logs use them (SHA-256, leaf prefix 0x00, node prefix 0x01).
  */
-import { concatBytes, hashBytes } from '@vouch/core';
+import { concatBytes, hashBytes } from '@vouch/core/internal';
 
 const LEAF = new Uint8Array([0]);
 const NODE = new Uint8Array([1]);

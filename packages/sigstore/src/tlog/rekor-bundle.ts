@@ -3,7 +3,9 @@
  * `{"SignedEntryTimestamp":"<base64>","Payload":{"body":"<base64>","integratedTime":n,"logIndex":n,"logID":"<hex>"}}`,
  * read as a transparency log entry whose kind and version come from its body.
  */
-import { fromHex, isVouchError, VouchError } from '@vouch/core';
+
+import { isVouchError, VouchError } from '@vouch/core';
+import { fromHex } from '@vouch/core/internal';
 import { JsonReader, parseJsonInput } from '../internal/json.js';
 import type { RekorBundle, TlogEntry } from '../types.js';
 import { readBodyKind } from './body.js';

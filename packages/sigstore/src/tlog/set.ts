@@ -3,7 +3,9 @@
  * canonical JSON `{"body":…,"integratedTime":…,"logID":…,"logIndex":…}` (RFC 8785 key order;
  * body in standard base64, logID in lowercase hex, logIndex the global index).
  */
-import { toBase64, toHex, utf8 } from '@vouch/core';
+
+import { utf8 } from '@vouch/core';
+import { toBase64, toHex } from '@vouch/core/internal';
 import { base64Of } from '../internal/json.js';
 import { logScheme, verifyWithScheme } from '../internal/keys.js';
 import type { TlogEntry, TransparencyLogKey } from '../types.js';

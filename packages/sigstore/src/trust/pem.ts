@@ -3,7 +3,9 @@
  * `keyless.roots`, `rekor.pubkey`, `ctlog.pubkey`, `ctlog.tsaCertChain`) or cosign takes it from
  * flags and environment. PEM material has no validity windows: it is trusted at any time.
  */
-import { hashBytes, VouchError } from '@vouch/core';
+
+import { VouchError } from '@vouch/core';
+import { hashBytes } from '@vouch/core/internal';
 import { type Certificate, parseCertificates } from '@vouch/x509';
 import { keysFromPem } from '../internal/keys.js';
 import type { CertificateAuthority, TransparencyLogKey, TrustMaterial } from '../types.js';

@@ -4,7 +4,8 @@
  * trusted CT logs, and names an accepted identity.
  */
 import { isVouchError, VouchError } from '@vouch/core';
-import { buildCertificatePath, type Certificate, OID } from '@vouch/x509';
+import { buildCertificatePath, type Certificate } from '@vouch/x509';
+import { OID } from '@vouch/x509/internal';
 import { checkIdentityPolicy, identityMismatch, signingCertificateIdentity } from '../cert/identity.js';
 import { verifyEmbeddedScts } from '../cert/sct.js';
 import { missing } from '../internal/missing.js';

@@ -3,7 +3,9 @@
  * the signature or DSSE envelope, the certificate and chain annotations, the Rekor bundle (SET)
  * and RFC 3161 timestamp annotations, mapped onto the one verification.
  */
-import { fromBase64, isVouchError, VouchError } from '@vouch/core';
+
+import { isVouchError, VouchError } from '@vouch/core';
+import { fromBase64 } from '@vouch/core/internal';
 import { type Certificate, parseCertificate, parseCertificates } from '@vouch/x509';
 import { parseDsseEnvelope } from '../dsse.js';
 import { JsonReader, parseJsonInput } from '../internal/json.js';

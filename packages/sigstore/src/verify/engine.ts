@@ -12,7 +12,9 @@
  *
  * Fails closed: every check that cannot be made is a failure with its own code, never a pass.
  */
-import { toHex, VouchError } from '@vouch/core';
+
+import { VouchError } from '@vouch/core';
+import { toHex } from '@vouch/core/internal';
 import { parsePublicKey, sameKey } from '../internal/keys.js';
 import { missing } from '../internal/missing.js';
 import type {

@@ -2,7 +2,9 @@
  * Integrity and binding: the signature verifies over the signed bytes with the signer's key, and
  * the signed bytes describe the artifact (a message's digest, an in-toto subject).
  */
-import { bytesEqual, type DigestAlgorithm, hashBytes, type ParsedDigest, parseDigest, VouchError } from '@vouch/core';
+
+import { type DigestAlgorithm, type ParsedDigest, parseDigest, VouchError } from '@vouch/core';
+import { bytesEqual, hashBytes } from '@vouch/core/internal';
 import { IN_TOTO_PAYLOAD_TYPE, parseInTotoStatement, preAuthEncoding } from '../dsse.js';
 import { verifyWithKey } from '../internal/keys.js';
 import type { InTotoStatement, SigstorePublicKey } from '../types.js';

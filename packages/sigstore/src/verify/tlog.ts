@@ -3,7 +3,9 @@
  * proof leads to the root of a checkpoint the log signed, and its body describes this
  * signature, this certificate or key, and this artifact digest (or DSSE payload).
  */
-import { bytesEqual, hashBytes, VouchError } from '@vouch/core';
+
+import { VouchError } from '@vouch/core';
+import { bytesEqual, hashBytes } from '@vouch/core/internal';
 import type { Certificate } from '@vouch/x509';
 import { sameKey } from '../internal/keys.js';
 import { type BodyClaims, type BodyVerifier, readBody } from '../tlog/body.js';

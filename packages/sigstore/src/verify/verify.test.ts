@@ -1,4 +1,5 @@
-import { digestOf, isVouchError, toBase64, utf8 } from '@vouch/core';
+import { digestOf, isVouchError, utf8 } from '@vouch/core';
+import { toBase64 } from '@vouch/core/internal';
 import {
   createTestLog,
   createTestSigstore,

@@ -5,7 +5,8 @@
  * annotations), the `.att` tag (DSSE envelopes of in-toto statements), and Sigstore bundle
  * referrers (cosign 3). Nothing here verifies.
  */
-import { type Descriptor, encodePem, MediaType, parseDigest, toBase64, utf8 } from '@vouch/core';
+import { type Descriptor, encodePem, MediaType, parseDigest, utf8 } from '@vouch/core';
+import { toBase64 } from '@vouch/core/internal';
 import type { WritableRepository } from '@vouch/registry';
 import {
   type BodySigner,

@@ -10,10 +10,11 @@
  * Nothing here verifies: it produces what real Sigstore services produce, so @vouch/sigstore's
  * tests can check it (and tamper with it).
  */
-import { concatBytes, encodePem, fromBase64, hashBytes, toBase64, toHex, utf8 } from '@vouch/core';
+
+import { encodePem, utf8 } from '@vouch/core';
 import { decode, encOctets, encSeq, seq, tlv } from '@vouch/core/asn1';
-import { uintBytes as u } from '@vouch/core/internal';
-import { type Certificate, type CertificateWithKey, createCertificate, ecdsaP1363ToDer } from '@vouch/x509';
+import { concatBytes, ecdsaP1363ToDer, fromBase64, hashBytes, toBase64, toHex, uintBytes as u } from '@vouch/core/internal';
+import { type Certificate, type CertificateWithKey, createCertificate } from '@vouch/x509';
 
 const subtle = () => globalThis.crypto.subtle;
 const ab = (b: Uint8Array): Uint8Array<ArrayBuffer> => b as Uint8Array<ArrayBuffer>;

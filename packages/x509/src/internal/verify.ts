@@ -4,8 +4,16 @@
  * certificate signatures with per-certificate memos, the issuer link the timestamp and
  * revocation code build chains with, and hashing by name for CMS and OCSP.
  */
-import { bytesEqual, type HashAlgorithm, isVouchError, type NamedCurve, VouchError } from '@vouch/core';
-import { ecCoordinateBytes, ecdsaDerToP1363, type SignatureScheme, signatureScheme, verifySignature } from '@vouch/core/internal';
+
+import { type HashAlgorithm, isVouchError, type NamedCurve, VouchError } from '@vouch/core';
+import {
+  bytesEqual,
+  ecCoordinateBytes,
+  ecdsaDerToP1363,
+  type SignatureScheme,
+  signatureScheme,
+  verifySignature,
+} from '@vouch/core/internal';
 import { certificateMemo, certificatePartsOf } from '../certificate.js';
 import type { Certificate } from '../types.js';
 

@@ -1,6 +1,6 @@
-import { bytesEqual, type FetchLike, readLimited, VouchError } from '@vouch/core';
+import { type FetchLike, VouchError } from '@vouch/core';
 import * as asn1 from '@vouch/core/asn1';
-import { verifySignature } from '@vouch/core/internal';
+import { bytesEqual, readLimited, verifySignature } from '@vouch/core/internal';
 import { type Certificate, certificatePartsOf, fetchWithDeadline, OID, readExtensions } from '../internal/index.js';
 import { CRL_REASONS } from './ocsp.js';
 import type { CrlCache, CrlCacheEntry } from './types.js';

@@ -6,9 +6,15 @@
  *
  * @packageDocumentation
  */
-export { memoryCrlCache } from './cache.js';
+
+// Checking a chain
 export { checkRevocation, freshestCrlUrls, revocationOutcome } from './check.js';
+
+// CRLs: inspection and caching
 export { type CrlInfo, inspectCrl } from './crl.js';
+export { memoryCrlCache } from './cache.js';
+
+// Types
 export type {
   CertificateRevocation,
   CertRevocationStatus,

@@ -1,6 +1,6 @@
-import { bytesEqual, type FetchLike, readLimited, toBase64, VouchError } from '@vouch/core';
+import { type FetchLike, VouchError } from '@vouch/core';
 import * as asn1 from '@vouch/core/asn1';
-import { hashOfOid, oidOfHash, verifySignature } from '@vouch/core/internal';
+import { bytesEqual, hashOfOid, oidOfHash, readLimited, toBase64, verifySignature } from '@vouch/core/internal';
 import {
   type Certificate,
   certificatePartsOf,

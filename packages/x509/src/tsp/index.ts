@@ -6,13 +6,17 @@
  *
  * @packageDocumentation
  */
+
+// Requesting a timestamp from a TSA
 export { createTimestampRequest, parseTimestampResponse, requestTimestamp, validateTimestampResponse } from './request.js';
+
+// Reading and verifying timestamp tokens
 export { parseTimestampToken, timestampRange } from './token.js';
+// Types
 export type {
   CreateTimestampRequestOptions,
   RequestTimestampOptions,
   TimestampAccuracy,
-  TimestampHashAlgorithm,
   TimestampRange,
   TimestampRequest,
   TimestampRequestInfo,

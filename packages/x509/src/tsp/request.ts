@@ -1,6 +1,6 @@
-import { bytesEqual, hashLength, isHashAlgorithm, readLimited, VouchError } from '@vouch/core';
+import { isHashAlgorithm, VouchError } from '@vouch/core';
 import * as asn1 from '@vouch/core/asn1';
-import { oidOfHash } from '@vouch/core/internal';
+import { bytesEqual, hashLength, oidOfHash, readLimited } from '@vouch/core/internal';
 import { digest, fetchWithDeadline } from '../internal/index.js';
 import { BER, parseTokenInternal, tsError } from './token.js';
 import type {

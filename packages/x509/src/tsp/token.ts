@@ -1,6 +1,6 @@
-import { bytesEqual, VouchError } from '@vouch/core';
+import { VouchError } from '@vouch/core';
 import * as asn1 from '@vouch/core/asn1';
-import { hashOfOid } from '@vouch/core/internal';
+import { bytesEqual, hashOfOid } from '@vouch/core/internal';
 import { type Certificate, certificatePartsOf, digest, OID, parseCertificate } from '../internal/index.js';
 import type { TimestampAccuracy, TimestampToken } from './types.js';
 

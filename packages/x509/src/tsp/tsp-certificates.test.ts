@@ -6,7 +6,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fromBase64, isVouchError } from '@vouch/core';
+import { isVouchError } from '@vouch/core';
+import { fromBase64 } from '@vouch/core/internal';
 import { describe, expect, it } from 'vitest';
 import { parseCertificate } from '../certificate.js';
 import { parseTimestampResponse, verifyTimestampToken } from './index.js';

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { concatBytes, type FetchResponse, isVouchError } from '@vouch/core';
+import { type FetchResponse, isVouchError } from '@vouch/core';
 import { decode, encBitString, encInt, encOctets, encOid, encSeq, encTime, seq } from '@vouch/core/asn1';
+import { concatBytes } from '@vouch/core/internal';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createTestPki } from '../builder.js';

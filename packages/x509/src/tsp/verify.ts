@@ -1,6 +1,6 @@
-import { bytesEqual, isHashAlgorithm, VouchError } from '@vouch/core';
+import { isHashAlgorithm, VouchError } from '@vouch/core';
 import { readOctets, readOid, readTime } from '@vouch/core/asn1';
-import { hashOfOid, oidOfHash, SignatureCheckError, verifySignature } from '@vouch/core/internal';
+import { bytesEqual, hashOfOid, oidOfHash, SignatureCheckError, verifySignature } from '@vouch/core/internal';
 import { type Certificate, digest, OID, signedBy, validateTimestampingChain } from '../internal/index.js';
 import {
   type ParsedSignerInfo,

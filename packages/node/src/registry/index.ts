@@ -1,2 +1,0 @@
-export * from './layout-fs.js';
-export * from './undici-fetch.js';

@@ -1,2 +1,0 @@
-export * from './file-trust-store.js';
-export * from './manage.js';

@@ -1,0 +1,222 @@
+#!/usr/bin/env node
+// The committed list of every published entry point's export names, so that a new public name is
+// always a decision seen in review. One file per package, `packages/<pkg>/exports.txt`: a section
+// per entry point (`[@vouch/x509/tsp]`), then one `<kind> <name>` line per export, sorted by name.
+// Entry points are the published ones of tools/public-types.mjs (`publicEntries`: the `paths` of
+// tsconfig.base.json, minus private packages); names and kinds come from the TypeScript checker.
+//
+//   node tools/export-list.mjs            regenerate the lists (pnpm api:exports)
+//   node tools/export-list.mjs --check    fail when a list differs from the code (run by pnpm lint)
+//   node tools/export-list.mjs --count [--root DIR]
+//                                         print the number of names per entry point (of any checkout)
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import ts from 'typescript';
+import { publicEntries } from './public-types.mjs';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const REGENERATE = 'pnpm api:exports';
+const FILE = 'exports.txt';
+
+const KINDS = [
+  [ts.SymbolFlags.Class, 'class'],
+  [ts.SymbolFlags.Function, 'function'],
+  [ts.SymbolFlags.Variable, 'const'],
+  [ts.SymbolFlags.Enum, 'enum'],
+  [ts.SymbolFlags.ValueModule | ts.SymbolFlags.NamespaceModule, 'namespace'],
+  [ts.SymbolFlags.Interface, 'interface'],
+  [ts.SymbolFlags.TypeAlias, 'type'],
+];
+
+function kindOf(checker, symbol) {
+  const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+  const kinds = [];
+  for (const [flag, name] of KINDS) {
+    if (target.flags & flag && !(name === 'interface' && kinds.includes('class'))) kinds.push(name);
+  }
+  return kinds.join('+') || 'unknown';
+}
+
+/** Where a symbol is declared (`packages/x/src/y.ts:123`), to tell one meaning from another. */
+function declarationOf(checker, symbol, root) {
+  const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+  const d = target.declarations?.[0];
+  return d ? `${relative(root, d.getSourceFile().fileName).split(sep).join('/')}:${d.pos}` : undefined;
+}
+
+/**
+ * Names exported by several entry points with different declarations (two meanings for one
+ * name): one message each.
+ */
+export function sameNameDifferentMeaning(entries) {
+  const by = new Map();
+  for (const entry of entries) {
+    for (const e of entry.exports) {
+      if (!by.has(e.name)) by.set(e.name, new Map());
+      const decls = by.get(e.name);
+      if (!decls.has(e.declaration)) decls.set(e.declaration, []);
+      decls.get(e.declaration).push(entry.name);
+    }
+  }
+  const problems = [];
+  for (const [name, decls] of by) {
+    if (decls.size < 2) continue;
+    const where = [...decls.values()].map((names) => names.join(' and ')).join(' / ');
+    problems.push(`${name} names different things in ${where}: give one of them another name`);
+  }
+  return problems;
+}
+
+/** The package directory of an entry point name (`@vouch/x509/tsp` → `packages/x509`). */
+function packageDir(root, entryName) {
+  const pkg = entryName.split('/').slice(0, 2).join('/');
+  const layersFile = join(root, 'tools', 'layers.json');
+  const layers = existsSync(layersFile) ? JSON.parse(readFileSync(layersFile, 'utf8')).packages : {};
+  return join(root, layers[pkg]?.dir ?? join('packages', pkg.slice('@vouch/'.length)));
+}
+
+/**
+ * The exports of every published entry point of the checkout at `root`:
+ * `[{ name, dir, exports: [{ name, kind }] }]`, names sorted.
+ */
+export function listExports(root = repoRoot) {
+  const entries = publicEntries(root);
+  const base = ts.readConfigFile(join(root, 'tsconfig.base.json'), ts.sys.readFile).config;
+  const options = ts.convertCompilerOptionsFromJson(base.compilerOptions, root).options;
+  options.noEmit = true;
+  options.types = [];
+  const program = ts.createProgram(
+    entries.map((e) => e.file),
+    options,
+  );
+  const checker = program.getTypeChecker();
+  return entries.map((entry) => {
+    const sf = program.getSourceFile(entry.file);
+    const moduleSymbol = sf && checker.getSymbolAtLocation(sf);
+    const exports = moduleSymbol
+      ? checker
+          .getExportsOfModule(moduleSymbol)
+          .map((s) => ({ name: s.name, kind: kindOf(checker, s), declaration: declarationOf(checker, s, root) }))
+          .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      : [];
+    return { name: entry.name, dir: packageDir(root, entry.name), exports };
+  });
+}
+
+/** The text of one package's list, for `entries` of that package. */
+export function formatList(entries) {
+  const pkg = entries[0].name.split('/').slice(0, 2).join('/');
+  const lines = [`# Export names of ${pkg}, generated by tools/export-list.mjs: do not edit, run \`${REGENERATE}\`.`];
+  for (const entry of entries) {
+    lines.push('', `[${entry.name}]`);
+    for (const e of entry.exports) lines.push(`${e.kind} ${e.name}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Parse a list written by {@link formatList}: entry name → Map(name → kind). */
+export function parseList(text) {
+  const out = new Map();
+  let current;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const section = /^\[(.+)\]$/.exec(line);
+    if (section) {
+      current = new Map();
+      out.set(section[1], current);
+      continue;
+    }
+    const [kind, name] = line.split(/\s+/);
+    current?.set(name, kind);
+  }
+  return out;
+}
+
+/** Group entries by package directory. */
+function byPackage(entries) {
+  const groups = new Map();
+  for (const e of entries) {
+    if (!groups.has(e.dir)) groups.set(e.dir, []);
+    groups.get(e.dir).push(e);
+  }
+  return groups;
+}
+
+/**
+ * Compare the committed lists of the checkout at `root` with its code. Returns one message per
+ * difference (empty when they agree): `@vouch/x509: added function foo`, `… removed …`,
+ * `… changed …`, a missing or stale list file, and a name that means different things in two
+ * entry points.
+ */
+export function checkExports(root = repoRoot) {
+  const all = listExports(root);
+  const problems = sameNameDifferentMeaning(all);
+  for (const [dir, entries] of byPackage(all)) {
+    const file = join(dir, FILE);
+    const rel = file.slice(root.length + 1);
+    if (!existsSync(file)) {
+      problems.push(`${rel} is missing`);
+      continue;
+    }
+    const committed = parseList(readFileSync(file, 'utf8'));
+    for (const entry of entries) {
+      const listed = committed.get(entry.name) ?? new Map();
+      if (!committed.has(entry.name)) problems.push(`${rel}: entry point ${entry.name} is not listed`);
+      const actual = new Map(entry.exports.map((e) => [e.name, e.kind]));
+      for (const [name, kind] of actual) {
+        if (!listed.has(name)) problems.push(`${entry.name}: added ${kind} ${name}`);
+        else if (listed.get(name) !== kind) problems.push(`${entry.name}: ${name} changed from ${listed.get(name)} to ${kind}`);
+      }
+      for (const [name, kind] of listed) {
+        if (!actual.has(name)) problems.push(`${entry.name}: removed ${kind} ${name}`);
+      }
+    }
+    const names = new Set(entries.map((e) => e.name));
+    for (const name of committed.keys()) {
+      if (!names.has(name)) problems.push(`${rel}: lists ${name}, which is no longer a published entry point`);
+    }
+  }
+  return problems;
+}
+
+/** Write every package's list. Returns the files written. */
+export function writeExports(root = repoRoot) {
+  const written = [];
+  for (const [dir, entries] of byPackage(listExports(root))) {
+    const file = join(dir, FILE);
+    const text = formatList(entries);
+    if (!existsSync(file) || readFileSync(file, 'utf8') !== text) {
+      writeFileSync(file, text);
+      written.push(file.slice(root.length + 1));
+    }
+  }
+  return written;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const args = process.argv.slice(2);
+  const rootArg = args.indexOf('--root');
+  const root = rootArg >= 0 ? resolve(args[rootArg + 1]) : repoRoot;
+  if (args.includes('--count')) {
+    let total = 0;
+    for (const e of listExports(root)) {
+      total += e.exports.length;
+      console.log(`${String(e.exports.length).padStart(5)}  ${e.name}`);
+    }
+    console.log(`${String(total).padStart(5)}  total`);
+  } else if (args.includes('--check')) {
+    const problems = checkExports(root);
+    if (problems.length) {
+      console.error('The public export lists (packages/*/exports.txt) do not match the code:');
+      for (const p of problems) console.error(`  ${p}`);
+      console.error(`A new or removed public name is an API decision: if it is meant, run \`${REGENERATE}\` and commit the lists.`);
+      process.exit(1);
+    }
+    console.log('export lists: up to date');
+  } else {
+    const written = writeExports(root);
+    console.log(written.length ? `wrote ${written.join(', ')}` : 'export lists: up to date');
+  }
+}
