@@ -145,10 +145,12 @@ export function cliCredentials(
   registry: string,
   flags: RegistryFlags,
   config: NotationConfig,
+  helperTimeoutMs?: number,
 ): CredentialProvider & { found(): boolean } {
   const explicit = explicitCredential(ctx, flags);
   explicit.catch(() => {});
-  const docker = dockerCredentials({ configPath: dockerConfigPath(ctx.env) });
+  const helperOptions = helperTimeoutMs ? { timeoutMs: helperTimeoutMs } : {};
+  const docker = dockerCredentials({ configPath: dockerConfigPath(ctx.env), ...(helperTimeoutMs ? { helperTimeoutMs } : {}) });
   let found = false;
   return {
     found: () => found,
@@ -157,7 +159,7 @@ export function cliCredentials(
       if (host === registry) c = await explicit;
       if (!c) {
         const helper = config.credHelpers?.[host] || config.credsStore;
-        c = helper ? await runCredentialHelper(helper, dockerServerKey(host)) : await docker.get(host);
+        c = helper ? await runCredentialHelper(helper, dockerServerKey(host), helperOptions) : await docker.get(host);
       }
       if (c) found = true;
       return c;

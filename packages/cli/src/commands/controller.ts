@@ -13,7 +13,7 @@ import type { TrustMaterial } from '@vouch/sigstore';
 import type { Command } from 'commander';
 import { act, collect, portNumber, positiveInt, terminationSignal } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
-import { cliImageVerifiers, parseOciLayoutMap } from '../kyverno/images.js';
+import { cliImageVerifiers, parseOciLayoutMap, SERVICE_CREDENTIAL_HELPER_TIMEOUT_MS } from '../kyverno/images.js';
 import { createMetricsRegistry, type Registry, startMetricsServer } from '../webhook/metrics.js';
 
 type KubeConfig = ReturnType<typeof loadKubeConfig>;
@@ -97,6 +97,8 @@ export function startScanner(ctx: CliContext, opts: Record<string, unknown>, c: 
     'default';
   const budget = tokenBucket(qps, burst);
   const { verifier, cosignVerifier } = cliImageVerifiers(ctx, {
+    // a service must not wait forever on a credential helper
+    credentialHelperTimeoutMs: SERVICE_CREDENTIAL_HELPER_TIMEOUT_MS,
     insecureRegistries: (opts.insecureRegistry as string[] | undefined) ?? [],
     layouts: parseOciLayoutMap(ctx, opts.ociLayoutMap as string[] | undefined),
     wrapFetch: (f) => rateLimitedFetch(f, budget),

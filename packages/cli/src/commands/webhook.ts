@@ -2,7 +2,7 @@ import { type Controller, clusterPolicySource, kubeClient, type PolicySource } f
 import type { Command } from 'commander';
 import { act, collect, portNumber, positiveInt, required, terminationSignal } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
-import { cliImageVerifiers, parseOciLayoutMap, readTrustedRoot } from '../kyverno/images.js';
+import { cliImageVerifiers, parseOciLayoutMap, readTrustedRoot, SERVICE_CREDENTIAL_HELPER_TIMEOUT_MS } from '../kyverno/images.js';
 import { createMetricsRegistry, type MetricsServer, registerWebhookMetrics, startMetricsServer } from '../webhook/metrics.js';
 import {
   DEFAULT_MAX_BODY_BYTES,
@@ -104,6 +104,8 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
     const transport = webhookTransport(ctx, { maxConcurrent: registryConcurrency, metrics });
     const trustedRoot = readTrustedRoot(ctx, opts.trustedRoot as string | undefined);
     const { verifier, cosignVerifier } = cliImageVerifiers(ctx, {
+      // a service must not wait forever on a credential helper
+      credentialHelperTimeoutMs: SERVICE_CREDENTIAL_HELPER_TIMEOUT_MS,
       insecureRegistries: (opts.insecureRegistry as string[] | undefined) ?? [],
       layouts: parseOciLayoutMap(ctx, opts.ociLayoutMap as string[] | undefined),
       registryTimeoutMs: timeoutMs,

@@ -24,6 +24,7 @@ export async function runCosignVerifyBlob(ctx: CliContext, blob: string | undefi
   const bundlePath = str('bundle');
   const signaturePath = str('signature');
   if (!bundlePath && !signaturePath) throw new UsageError('either --bundle or --signature must be set');
+  if (bundlePath && signaturePath) throw new UsageError('--bundle and --signature cannot be used together: the bundle holds the signature');
   if (str('rfc3161Timestamp')) {
     throw new VouchError(
       'ERR_UNSUPPORTED',
@@ -40,7 +41,7 @@ export async function runCosignVerifyBlob(ctx: CliContext, blob: string | undefi
     ...policy,
     data,
     ...(bundlePath ? { bundle: await readFlagFile(ctx, bundlePath, '--bundle') } : {}),
-    ...(signaturePath && !bundlePath ? { signature: await readFlagFile(ctx, signaturePath, '--signature') } : {}),
+    ...(signaturePath ? { signature: await readFlagFile(ctx, signaturePath, '--signature') } : {}),
     ...(certificate ? { certificate } : {}),
     ...(chain ? { chain } : {}),
   });

@@ -110,6 +110,13 @@ describe('vouch cosign (OCI layout, no registry)', () => {
     const wrongPassword = await vouch(['sign', '--key', key(), '--yes', '--oci-layout', ref()], { COSIGN_PASSWORD: 'nope' });
     expect(wrongPassword.code).toBe(1);
     expect(wrongPassword.err).toMatch(/^Error: decrypt failed/m);
+    // cosign ignores these; vouch refuses rather than drop a check or read other signatures
+    const keyAndIdentity = await vouch(['verify', '--key', pub(), '--certificate-identity', 'me@example.com', '--oci-layout', ref()]);
+    expect(keyAndIdentity.code).toBe(1);
+    expect(keyAndIdentity.err).toMatch(/--certificate-identity cannot be checked with --key/);
+    const detached = await vouch(['verify', '--key', pub(), '--signature', 'x.sig', '--oci-layout', ref()]);
+    expect(detached.code).toBe(1);
+    expect(detached.err).toMatch(/--signature .* is not supported/);
   });
 
   it('sign-blob and verify-blob: bundle and bare signature; a changed blob fails', async () => {
@@ -136,5 +143,8 @@ describe('vouch cosign (OCI layout, no registry)', () => {
     const noInput = await vouch(['verify-blob', '--key', pub(), blob]);
     expect(noInput.code).toBe(1);
     expect(noInput.err).toMatch(/--bundle or --signature/);
+    const both = await vouch(['verify-blob', '--key', pub(), '--bundle', 'blob.bundle', '--signature', 'blob.sig', blob]);
+    expect(both.code).toBe(1);
+    expect(both.err).toMatch(/--bundle and --signature cannot be used together/);
   });
 });

@@ -134,6 +134,24 @@ export async function cosignPolicy(ctx: CliContext, opts: Opts): Promise<CosignP
   const policy: VerifyPolicyOptions = { trust: trust!, ignoreTlog, ignoreSct: opts.insecureIgnoreSct === true };
   if (ctx.io.now) policy.now = ctx.io.now();
   if (key) {
+    // cosign ignores the identity flags with --key; vouch never drops a check silently
+    const ignored = [
+      'certificateIdentity',
+      'certificateIdentityRegexp',
+      'certificateOidcIssuer',
+      'certificateOidcIssuerRegexp',
+      'certificateGithubWorkflowTrigger',
+      'certificateGithubWorkflowSha',
+      'certificateGithubWorkflowName',
+      'certificateGithubWorkflowRepository',
+      'certificateGithubWorkflowRef',
+    ].filter((f) => str(f));
+    if (ignored.length > 0) {
+      const flags = ignored.map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ');
+      throw new UsageError(
+        `${flags} cannot be checked with --key (a key names no signer): drop them, or verify the certificate with --certificate / --trusted-root`,
+      );
+    }
     policy.key = pem.publicKeys!;
     return { policy, keyed: true };
   }

@@ -124,7 +124,14 @@ export async function runCosignVerify(
   kind: 'signature' | 'attestation',
 ): Promise<void> {
   ctx.errorExitCode = cosignExitCode;
-  if (images.length === 0) throw new UsageError(kind === 'signature' ? 'at least one image is required' : 'at least one image is required');
+  if (images.length === 0) throw new UsageError('at least one image is required');
+  if (typeof opts.signature === 'string') {
+    // a flag declared "not supported" must not be ignored: the attached signatures would be verified instead
+    throw new VouchError(
+      'ERR_UNSUPPORTED',
+      '--signature (a detached signature for an image) is not supported: verify the attached signatures',
+    );
+  }
   if (kind === 'attestation' && Array.isArray(opts.policy) && opts.policy.length > 0) {
     throw new VouchError('ERR_UNSUPPORTED', '--policy (CUE/Rego policies) is not supported by vouch cosign; nothing was verified');
   }
@@ -136,7 +143,7 @@ export async function runCosignVerify(
   for (const image of images) {
     const target = openCosignImage(ctx, image, opts);
     const subject = await resolveImage(target.repository, target.reference, image);
-    const display = target.layout ? `${target.display}@${subject.digest}` : `${target.display}@${subject.digest}`;
+    const display = `${target.display}@${subject.digest}`;
     const common = {
       ...policy,
       repository: target.repository,

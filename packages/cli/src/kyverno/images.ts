@@ -63,6 +63,9 @@ export function parseOciLayoutMap(ctx: CliContext, values: readonly string[] | u
   return out;
 }
 
+/** The credential helper deadline of `vouch webhook` and `vouch controller` (docker's own has none). */
+export const SERVICE_CREDENTIAL_HELPER_TIMEOUT_MS = 10_000;
+
 /** Options of {@link cliImageVerifier}. */
 export interface CliImageVerifierOptions {
   /** `--insecure-registry HOST:PORT` values: plain HTTP for these registries. */
@@ -77,6 +80,11 @@ export interface CliImageVerifierOptions {
   wrapFetch?: (fetch: FetchLike) => FetchLike;
   /** Registry retry policy (default: 2 retries). */
   retry?: RetryOptions;
+  /**
+   * Deadline in ms of a docker credential helper (default none, as docker and notation). Long-lived
+   * services pass one: a helper that hangs would otherwise hold every later request to its registry.
+   */
+  credentialHelperTimeoutMs?: number;
 }
 
 /** The layout mapped to `ref`, if any: a one-reference mapping wins over a repository mapping. */
@@ -134,7 +142,7 @@ export function cliImageVerifiers(
     const config = readNotationConfigSync(ctx);
     client = createRegistryClient({
       fetch,
-      credentials: cliCredentials(ctx, '', {}, config),
+      credentials: cliCredentials(ctx, '', {}, config, options.credentialHelperTimeoutMs),
       insecureRegistries: [...(config.insecureRegistries ?? []), ...(options.insecureRegistries ?? [])],
       logger: ctx.logger(),
       userAgent: `vouch/${ctx.version}`,

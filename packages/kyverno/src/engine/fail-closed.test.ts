@@ -281,6 +281,43 @@ describe('errors that are not infrastructure errors never admit under Enforce', 
     expect(JSON.parse(scoped.value as string).policies['/p'].verify['down.example.com/app:1']).toBe('skip');
   });
 
+  it('a decided failure next to an unreachable entry stays a failure: failurePolicy Ignore does not admit it', async () => {
+    const DOWN = '-----BEGIN CERTIFICATE-----\nZG93bg==\n-----END CERTIFICATE-----';
+    // the entry with certificate DOWN cannot reach its registry; the entry with CERT is answered: not signed by it
+    const split: NotaryImageVerifier = {
+      async verifyImage(req) {
+        if (req.attestor.certificates === DOWN) {
+          throw new VouchError('ERR_SIGNATURE_RETRIEVAL_FAILED', 'GET failed', { cause: new VouchError('ERR_NETWORK', 'ECONNREFUSED') });
+        }
+        throw new VouchError('ERR_SIGNATURE_NOT_FOUND', `no signature is associated with "${req.image}"`);
+      },
+      async resolveDigest() {
+        return DIGEST;
+      },
+    };
+    const run = async (entries: Entry[], count?: number) => {
+      const p = clusterPolicy(
+        'p',
+        {
+          type: 'Notary',
+          attestors: [{ ...(count ? { count } : {}), entries: entries.length ? entries : [{ certificates: { cert: CERT } }] }],
+        },
+        { failurePolicy: 'Ignore' },
+      );
+      // an empty set cannot be written (the parser refuses it): an SDK caller can still build one
+      if (entries.length === 0) p.spec.rules[0]!.verifyImages![0]!.attestors![0]!.entries = [];
+      const engine = createKyvernoEngine({ policies: [p], verifier: split });
+      return (await handleAdmissionReview(review(pod('registry.example.com/app:1')), engine)).response!;
+    };
+    const both = [{ certificates: { cert: CERT } }, { certificates: { cert: DOWN } }];
+    // every entry required: the decided one can no longer verify, whatever the unreachable one would say
+    expect((await run(both)).allowed).toBe(false);
+    // one of two required: the unreachable entry could still make up the count, so failurePolicy decides
+    expect((await run(both, 1)).allowed).toBe(true);
+    // an attestor set with no entries verifies nothing
+    expect((await run([])).allowed).toBe(false);
+  });
+
   it('context load and JMESPath failures: error, not infrastructure, denied under Enforce + Ignore; admitted under Audit + Ignore', async () => {
     const ctxRule = { context: [{ name: 'keys', configMap: { name: 'missing', namespace: 'kyverno' } }] };
     const enforce = clusterPolicy('p', notary(), { failurePolicy: 'Ignore' }, ctxRule);

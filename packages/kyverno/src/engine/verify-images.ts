@@ -554,18 +554,22 @@ function verifyAttestorSets(
     const set = sets[si]!;
     // Cosign: a `publicKeys` holding several keys counts as one entry per key (Kyverno's ExpandStaticKeys)
     const attestors = state.entriesOf(type, set);
+    // an empty set verifies nothing: never a pass (policy validation refuses it; SDK-built policies may not be validated)
+    if (attestors.length === 0)
+      return { ok: false, inconclusive: false, errors: [`${prefix}.attestors[${si}]: no entries`], causes: NO_STRINGS };
     const required = set.count && set.count > 0 ? set.count : attestors.length;
     let verified = 0;
     let errors: string[] | undefined;
     let causes: unknown[] | undefined;
-    let inconclusive = false;
+    // entries an infrastructure error left undecided: the set is inconclusive only if they could still make up the count
+    let undecided = 0;
     for (let ei = 0; ei < attestors.length && verified < required; ei++) {
       const attestor = attestors[ei]!;
       try {
         if (attestor.attestor) {
           const r = verifyAttestorSets(run, entry, image, [attestor.attestor], `${prefix}.attestors[${si}].entries[${ei}].attestor`);
           if (!r.ok) {
-            if (r.inconclusive) inconclusive = true;
+            if (r.inconclusive) undecided++;
             (errors ??= []).push(...r.errors);
             (causes ??= []).push(...r.causes);
             continue;
@@ -584,12 +588,16 @@ function verifyAttestorSets(
         verified++;
       } catch (e) {
         rethrowPending(e);
-        if (isInfrastructureError(e)) inconclusive = true;
+        if (isInfrastructureError(e)) undecided++;
         (errors ??= []).push(`${prefix}.attestors[${si}].entries[${ei}]${type.entryPath(attestor)}: ${errMessage(e)}`);
         (causes ??= []).push(e);
       }
     }
-    if (verified < required) return { ok: false, inconclusive, errors: errors ?? NO_STRINGS, causes: causes ?? NO_STRINGS };
+    if (verified < required) {
+      // a decided failure stays a failure: failurePolicy Ignore must not admit what can no longer verify
+      const inconclusive = verified + undecided >= required;
+      return { ok: false, inconclusive, errors: errors ?? NO_STRINGS, causes: causes ?? NO_STRINGS };
+    }
   }
   return { ok: true, inconclusive: false, errors: NO_STRINGS, digest, causes: NO_STRINGS };
 }
@@ -633,11 +641,12 @@ function verifyAttestations(run: RuleRun, entry: EntryRun, image: string): Entry
     for (let si = 0; si < sets.length; si++) {
       const set = sets[si]!;
       const attestors = set.entries ?? [];
+      if (attestors.length === 0) return { status: 'fail', message: `.attestations[${ai}].attestors[${si}]: no entries` };
       const required = set.count && set.count > 0 ? set.count : attestors.length;
       let verified = 0;
       const errors: string[] = [];
       const causes: unknown[] = [];
-      let inconclusive = false;
+      let undecided = 0;
       for (let ei = 0; ei < attestors.length && verified < required; ei++) {
         // the entry index printed is the attestation's, as Kyverno prints it (upstream bug, kept for identical messages)
         const path = `.attestations[${ai}].attestors[${si}].entries[${ai}]${type.entryPath(attestors[ei]!)}`;
@@ -662,12 +671,13 @@ function verifyAttestations(run: RuleRun, entry: EntryRun, image: string): Entry
           verified++;
         } catch (e) {
           rethrowPending(e);
-          if (isInfrastructureError(e)) inconclusive = true;
+          if (isInfrastructureError(e)) undecided++;
           errors.push(`${path}: ${errMessage(e)}`);
           causes.push(e);
         }
       }
       if (verified < required) {
+        const inconclusive = verified + undecided >= required;
         const joined = errors.join('; ');
         return {
           status: inconclusive ? 'error' : 'fail',

@@ -379,6 +379,17 @@ describe('cluster policy source', () => {
       server.apply({ ...cp, status: { ready: true } });
       await new Promise((r) => setTimeout(r, 100));
       expect(changes).toHaveLength(1);
+      // a construct vouch does not evaluate is a problem, never a policy the engine would refuse later
+      const mutating = policyObject({ name: 'mutating', certPem: images.certPem, refs: ['*'] });
+      (mutating.spec.rules as unknown[]).push({
+        name: 'label',
+        match: (mutating.spec.rules[0] as Record<string, unknown>).match,
+        mutate: { patchStrategicMerge: { metadata: { labels: { a: 'b' } } } },
+      });
+      server.create(mutating);
+      await waitFor('the unsupported policy', () => source.problems().length > 1);
+      expect(source.problems()).toContainEqual({ policy: 'mutating', error: expect.objectContaining({ code: 'ERR_UNSUPPORTED' }) });
+      expect(source.current().map((p) => p.metadata.name)).toEqual(['cp']);
     } finally {
       source.close();
     }

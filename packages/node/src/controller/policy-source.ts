@@ -5,7 +5,7 @@
  */
 import { isVouchError, VouchError } from '@vouch/core';
 import { type KubeObject, type KyvernoPolicy, policyFromObject } from '@vouch/kyverno';
-import { policyKey } from '@vouch/kyverno/internal';
+import { assertSupported, policyKey } from '@vouch/kyverno/internal';
 import type { KubeClient } from './kube.js';
 import { type Reflector, startReflector } from './reflector.js';
 
@@ -99,6 +99,9 @@ export function clusterPolicySource(options: ClusterPolicySourceOptions): Policy
           const policy = policyFromObject(o, {
             source: `${o.kind} ${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name}`,
           });
+          // a construct vouch does not evaluate makes the policy a problem (never a policy that
+          // passes in part): the webhook then fails closed, the scanner goes on with the others
+          assertSupported([policy]);
           p = { rv, policy };
         } catch (e) {
           const error = isVouchError(e) ? e : new VouchError('ERR_KYVERNO_POLICY_INVALID', String(e), { cause: e });

@@ -135,16 +135,18 @@ export async function verifyEntity(entity: SignedEntity, options: VerifyPolicyOp
       "the signature was made with a certificate: pass `identity` (subject/issuer, as cosign's --certificate-identity and --certificate-oidc-issuer), or identity: 'any'",
     );
   }
-  if (entity.certificate === undefined && options.identity !== undefined && options.identity !== 'any') {
-    // An identity is a constraint a key signature cannot meet: never dropped silently.
+  if (!byCertificate && options.identity !== undefined && options.identity !== 'any') {
+    // An identity is a constraint a key check cannot meet: never dropped silently. A certificate
+    // that comes with a key-verified signature is not checked against a root, so its names prove
+    // nothing either.
     if (options.key === undefined)
       throw missing('key', trust, 'an identity was given, but the signature was made with a key, not a certificate');
     throw new VouchError(
       'ERR_IDENTITY_UNTRUSTED',
-      'an identity was required, but the signature was made with a key: no certificate names who signed',
-      {
-        details: { check: 'identity' },
-      },
+      entity.certificate === undefined
+        ? 'an identity was required, but the signature was made with a key: no certificate names who signed'
+        : 'an identity was required, but the signature is checked with a key: the certificate it carries is not verified against a root, so its identity is not trusted',
+      { details: { check: 'identity' } },
     );
   }
   const candidates = byCertificate

@@ -367,7 +367,8 @@ describe('verifyCosignSignature: cosign legacy registry signatures', () => {
   });
 
   it('verifies a certificate signature with its chain annotation, and a DSSE attestation by digest', async () => {
-    const signer = await stack.fulcio.issue({ subject: SUBJECT, issuer: ISSUER });
+    const certPair = await generateEcdsa();
+    const signer = await stack.fulcio.issue({ subject: SUBJECT, issuer: ISSUER, keyPair: certPair });
     const payload = utf8('{"critical":{}}');
     const signature = await signBytes(signer.privateKey, payload);
     const entry = await stack.rekor.append(hashedRekordBody(payload, signature, { certificate: signer.certificate }), { setOnly: true });
@@ -382,6 +383,19 @@ describe('verifyCosignSignature: cosign legacy registry signatures', () => {
       { trust: trustMaterialFromPem(stack.pem()), identity: IDENTITY },
     );
     expect(r.signer.type).toBe('certificate');
+    // the same signature checked with its key: the certificate it carries is not verified against a
+    // root, so an identity asked for is refused rather than read from it (or dropped)
+    const certKey = `-----BEGIN PUBLIC KEY-----\n${toBase64(await spkiOf(certPair.publicKey))}\n-----END PUBLIC KEY-----\n`;
+    const keyed = {
+      content: { type: 'message' as const, payload, signature },
+      certificate: pem(signer.certificate.der),
+      rekorBundle: rekorBundleAnnotation(entry),
+    };
+    const keyTrust = trustMaterialFromPem({ ...stack.pem(), publicKeys: certKey });
+    await expect(verifyCosignSignature(keyed, { trust: keyTrust, key: certKey, identity: IDENTITY })).toRejectWithCode(
+      'ERR_IDENTITY_UNTRUSTED',
+    );
+    expect((await verifyCosignSignature(keyed, { trust: keyTrust, key: certKey })).signer.type).toBe('key');
 
     const imageDigest = `sha256:${'ab'.repeat(32)}`;
     const env = await signDsse(inTotoStatement({ name: 'r.test/app', sha256: 'ab'.repeat(32) }), signer.privateKey);
