@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseKeyValues } from './command.js';
-import { parseExpiry, parseGoDuration } from './duration.js';
+import { goDurationMs, parseDurationFlag, parseExpiry, parseGoDuration } from './duration.js';
 
 describe('parseExpiry (Go time.ParseDuration, whole seconds)', () => {
   it.each([
@@ -56,5 +56,23 @@ describe('parseKeyValues (-m/--user-metadata, --plugin-config)', () => {
     expect(() => parseKeyValues([pair], 'user-metadata')).toThrow(
       'could not parse flag user-metadata: key-value pair requires "=" as separator',
     );
+  });
+});
+
+describe('the one Go duration parser in milliseconds (webhook timeout, controller flags, kyverno apply TTL)', () => {
+  it('goDurationMs: a Go duration, or undefined', () => {
+    expect(goDurationMs('10s')).toBe(10_000);
+    expect(goDurationMs('1m30s')).toBe(90_000);
+    expect(goDurationMs('720h0m0s')).toBe(2_592_000_000);
+    expect(goDurationMs('500ms')).toBe(500);
+    expect(goDurationMs('10')).toBeUndefined();
+    expect(goDurationMs('1d')).toBeUndefined();
+  });
+
+  it('parseDurationFlag: a Go duration or bare seconds; anything else is a usage error naming the flag', () => {
+    expect(parseDurationFlag('90', '--scan-interval')).toBe(90_000);
+    expect(parseDurationFlag('1h30m', '--scan-interval')).toBe(5_400_000);
+    for (const bad of ['', '-5s', '1d', 'soon'])
+      expect(() => parseDurationFlag(bad, '--cache-ttl')).toThrow(`--cache-ttl value ${bad} is not a duration`);
   });
 });

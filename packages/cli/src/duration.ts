@@ -54,6 +54,26 @@ export function parseGoDuration(input: string): bigint {
   return negative ? -total : total;
 }
 
+/** A Go duration in milliseconds (sub-millisecond parts dropped); undefined when it is not one. */
+export function goDurationMs(text: string): number | undefined {
+  try {
+    return Number(parseGoDuration(text) / 1_000_000n);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A duration flag of the long-running commands: a Go duration (`90s`, `30m`, `1h30m`, `500ms`) or a
+ * bare number of seconds; positive. Returns milliseconds.
+ */
+export function parseDurationFlag(value: unknown, flag: string): number {
+  const s = String(value).trim();
+  const ms = /^\d+$/.test(s) ? Number(s) * 1000 : goDurationMs(s);
+  if (ms === undefined || ms < 0) throw new UsageError(`${flag} value ${s} is not a duration (write e.g. 90s, 30m, 1h)`);
+  return ms;
+}
+
 /**
  * notation's `--expiry`: a Go duration in whole seconds, not negative; `0` means no expiry.
  * Messages are notation's.

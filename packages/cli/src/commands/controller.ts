@@ -13,27 +13,13 @@ import type { TrustMaterial } from '@vouch/sigstore';
 import type { Command } from 'commander';
 import { act, collect, portNumber, positiveInt, terminationSignal } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
+import { parseDurationFlag } from '../duration.js';
 import { cliImageVerifiers, parseOciLayoutMap, SERVICE_CREDENTIAL_HELPER_TIMEOUT_MS } from '../kyverno/images.js';
 import { createMetricsRegistry, type Registry, startMetricsServer } from '../webhook/metrics.js';
 
 type KubeConfig = ReturnType<typeof loadKubeConfig>;
 
 const SA_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
-
-/** A duration flag: `90s`, `30m`, `1h`, `1h30m`, `500ms` (a bare number is seconds). */
-export function parseDuration(value: unknown, flag: string): number {
-  const s = String(value).trim();
-  if (/^\d+$/.test(s)) return Number(s) * 1000;
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
-  let total = 0;
-  let end = 0;
-  for (let m = re.exec(s); m; m = re.exec(s)) {
-    total += Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-    end = re.lastIndex;
-  }
-  if (end !== s.length || s === '') throw new UsageError(`${flag} value ${s} is not a duration (write e.g. 90s, 30m, 1h)`);
-  return total;
-}
 
 /** `--kubeconfig` and `--context`: how `vouch controller` and `vouch webhook --policies-from cluster` reach the API server. */
 export function addKubeOptions(cmd: Command, note = ''): Command {
@@ -82,8 +68,8 @@ interface ScannerContext {
  */
 export function startScanner(ctx: CliContext, opts: Record<string, unknown>, c: ScannerContext) {
   const env = ctx.io.env ?? process.env;
-  const scanIntervalMs = parseDuration(opts.scanInterval, '--scan-interval');
-  const cacheTtlMs = parseDuration(opts.cacheTtl, '--cache-ttl');
+  const scanIntervalMs = parseDurationFlag(opts.scanInterval, '--scan-interval');
+  const cacheTtlMs = parseDurationFlag(opts.cacheTtl, '--cache-ttl');
   if (cacheTtlMs <= 0) throw new UsageError('--cache-ttl must be longer than 0');
   const qps = positiveInt(opts.registryQps, '--registry-qps')!;
   const burst = positiveInt(opts.registryBurst, '--registry-burst')!;

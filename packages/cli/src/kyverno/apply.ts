@@ -20,6 +20,7 @@ import {
 } from '@vouch/kyverno';
 import { buildApplyReports, policyRules, ruleFailureAction, toReportResult } from '@vouch/kyverno/internal';
 import { stringify } from 'yaml';
+import { goDurationMs } from '../duration.js';
 import { renderTable } from './test-runner.js';
 
 /** Inputs of {@link runApply}. */
@@ -211,18 +212,8 @@ export function renderPolicyReports(responses: readonly PolicyResponse[], format
 
 /** A Go duration (`720h0m0s`, `24h`, `1h30m`, `90s`) in seconds; undefined when malformed. */
 export function parseGoDuration(text: string): number | undefined {
-  const units: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 1e-3, us: 1e-6, µs: 1e-6, ns: 1e-9 };
-  if (text === '0') return 0;
-  const re = /(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/gy;
-  let total = 0;
-  let pos = 0;
-  let m: RegExpExecArray | null = re.exec(text);
-  while (m) {
-    total += Number(m[1]) * units[m[2]!]!;
-    pos = re.lastIndex;
-    m = re.exec(text);
-  }
-  return pos === text.length && pos > 0 ? total : undefined;
+  const ms = goDurationMs(text);
+  return ms === undefined || ms < 0 ? undefined : ms / 1000;
 }
 
 /** Go's `Duration.String()` for whole seconds (`720h0m0s`, `1m30s`, `45s`, `0s`). */

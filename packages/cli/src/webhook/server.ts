@@ -25,6 +25,7 @@ import {
 } from '@vouch/kyverno';
 import { assertSupported, isInconclusive, policyFailurePolicy } from '@vouch/kyverno/internal';
 import type { PolicySource } from '@vouch/node/controller';
+import { goDurationMs } from '../duration.js';
 import { loadPolicyDir } from '../kyverno/load.js';
 import type { FailurePolicyReason, ReviewOutcome, WebhookMetrics } from './metrics.js';
 import { checkTlsPair, loadTlsFiles, type TlsPair } from './tls.js';
@@ -189,16 +190,13 @@ class HttpError extends Error {
 /** Parses a Go duration as the API server writes it in `?timeout=` (`10s`, `1m30s`, `500ms`); undefined when absent/invalid. */
 export function parseGoDuration(s: string | null): number | undefined {
   if (!s) return undefined;
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
-  let total = 0;
-  let matched = 0;
-  for (let m = re.exec(s); m; m = re.exec(s)) {
-    const n = Number(m[1]);
-    total += n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-    matched = re.lastIndex;
-  }
-  return matched === s.length && total > 0 ? total : undefined;
+  // the API server sends the same `timeout` with every review: parse it once
+  if (s === lastTimeout.text) return lastTimeout.ms;
+  const ms = goDurationMs(s);
+  lastTimeout = { text: s, ms: ms !== undefined && ms > 0 ? ms : undefined };
+  return lastTimeout.ms;
 }
+let lastTimeout: { text: string; ms: number | undefined } = { text: '', ms: undefined };
 
 /** The deadline of one review: `timeoutMs`, or 90% of the API server's own budget when that is smaller. */
 export function reviewDeadlineMs(timeoutMs: number, apiServerBudgetMs: number | undefined): number {

@@ -5,6 +5,7 @@
  * from the last one seen; `410 Gone` (an ERROR event or the HTTP status) starts a new list, as the API
  * conventions require.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { KubeObject } from '@vouch/kyverno';
 import { type KubeClient, kubeStatus } from './kube.js';
 
@@ -83,14 +84,8 @@ export function startReflector(o: ReflectorOptions, h: ReflectorHandlers): Refle
     resolveSynced = r;
   });
   const baseBackoff = o.backoffMs ?? 500;
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      stopCtl.signal.addEventListener('abort', () => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
+  // resolves early on stop; no listener outlives its sleep (retries can run for as long as the API is down)
+  const sleep = (ms: number): Promise<void> => delay(ms, undefined, { signal: stopCtl.signal }).catch(() => {});
 
   async function list(relist: boolean): Promise<void> {
     let backoff = baseBackoff;
