@@ -72,7 +72,8 @@ export function parsePolicies(text: string, options: ParsePolicyOptions = {}): K
     if (doc.contents === null) return;
     let js: unknown;
     try {
-      js = doc.toJS({ maxAliasCount: 100 });
+      // a JSON copy: a YAML alias becomes its own object, as in policyFromObject (the engine keys its memos by object)
+      js = JSON.parse(JSON.stringify(doc.toJS({ maxAliasCount: 100 }) ?? null));
     } catch (e) {
       throw new VouchError(
         'ERR_KYVERNO_POLICY_INVALID',

@@ -49,6 +49,16 @@ function parseError(text: string): VouchError {
 }
 
 describe('parsePolicies', () => {
+  it('a YAML alias becomes a copy: two verifyImages entries never share an attestor object', () => {
+    const text =
+      seedPolicy().replace('          attestors:\n', '          attestors: &sets\n') +
+      '        - type: Notary\n          imageReferences:\n            - "other.example.com/*"\n          repository: other.example.com/sigs\n          attestors: *sets\n';
+    const [p] = parsePolicies(text);
+    const [a, b] = p!.spec.rules[0]!.verifyImages!;
+    expect(b!.attestors).toEqual(a!.attestors);
+    expect(b!.attestors![0]!.entries![0]).not.toBe(a!.attestors![0]!.entries![0]);
+  });
+
   it('parses the seed policy and applies CRD defaults', () => {
     const [p] = parsePolicies(seedPolicy());
     expect(p!.metadata.name).toBe('check-image-signature');
