@@ -51,3 +51,41 @@ export function processSink(stream: NodeJS.WriteStream): ProcessSink {
   sinks.set(stream, sink);
   return sink;
 }
+
+/** Lines written together: see {@link batchedLines}. */
+export interface LineBatcher {
+  /** Queue `line` (newline included). */
+  write(line: string): void;
+  /** Write whatever is queued now. */
+  flush(): void;
+}
+
+/**
+ * Lines for `sink` written together: the lines queued in one turn of the event loop go out in one
+ * write (at `setImmediate`), or at once when `maxBytes` characters wait. A server that logs every
+ * request then makes one write per turn instead of one system call per line. Nothing is reordered;
+ * `flush()` writes what waits (call it at shutdown and on process exit).
+ */
+export function batchedLines(sink: TextSink, maxBytes = 64 * 1024): LineBatcher {
+  let queued: string[] = [];
+  let size = 0;
+  let scheduled: ReturnType<typeof setImmediate> | undefined;
+  const flush = () => {
+    if (scheduled) clearImmediate(scheduled);
+    scheduled = undefined;
+    if (queued.length === 0) return;
+    const text = queued.length === 1 ? queued[0]! : queued.join('');
+    queued = [];
+    size = 0;
+    sink.write(text);
+  };
+  return {
+    write(line: string) {
+      queued.push(line);
+      size += line.length;
+      if (size >= maxBytes) flush();
+      else scheduled ??= setImmediate(flush);
+    },
+    flush,
+  };
+}

@@ -59,6 +59,34 @@ export interface WebhookMetrics {
   readonly tlsReloads: Counter<'result'>;
   /** Expiry (notAfter) of the serving certificate in use, in Unix seconds. */
   readonly tlsCertificateExpiry: Gauge;
+  /**
+   * Counting on the request path: kept in plain numbers and added to `httpRequests` and
+   * `verifications` when those are collected (a scrape), so a review pays no label hashing per count.
+   */
+  readonly tally: {
+    httpRequest(path: string, code: number): void;
+    verification(kind: string, result: 'verified' | 'failed' | 'error', cache: 'hit' | 'miss' | 'coalesced'): void;
+  };
+}
+
+/** Counts by label set, held until `flush` adds them to their counter (at collection). */
+class PendingCounts<L extends string> {
+  private readonly counts = new Map<string, { labels: Partial<Record<L, string>>; n: number }>();
+
+  add(key: string, labels: () => Partial<Record<L, string>>): void {
+    const known = this.counts.get(key);
+    if (known) known.n++;
+    else this.counts.set(key, { labels: labels(), n: 1 });
+  }
+
+  flush(counter: Counter<L>): void {
+    for (const c of this.counts.values()) {
+      if (c.n > 0) counter.inc(c.labels, c.n);
+      c.n = 0;
+    }
+    // label sets are few (paths × codes, kinds × results × cache uses); a runaway set is dropped once flushed
+    if (this.counts.size > 1024) this.counts.clear();
+  }
 }
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -69,7 +97,13 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
  */
 export function registerWebhookMetrics(registry: Registry): WebhookMetrics {
   const registers = [registry];
+  const http = new PendingCounts<'path' | 'code'>();
+  const verified = new PendingCounts<'kind' | 'result' | 'cache'>();
   return {
+    tally: {
+      httpRequest: (path, code) => http.add(`${path} ${code}`, () => ({ path, code: String(code) })),
+      verification: (kind, result, cache) => verified.add(`${kind} ${result} ${cache}`, () => ({ kind, result, cache })),
+    },
     registry,
     reviewDuration: new Histogram({
       name: 'vouch_webhook_review_duration_seconds',
@@ -84,12 +118,18 @@ export function registerWebhookMetrics(registry: Registry): WebhookMetrics {
       help: 'HTTP requests answered, by path and status code.',
       labelNames: ['path', 'code'],
       registers,
+      collect() {
+        http.flush(this);
+      },
     }),
     verifications: new Counter({
       name: 'vouch_webhook_verifications_total',
       help: 'Image verifications asked for by reviews, by kind (signature, attestation, digest), result (verified, failed, error) and cache (hit, miss, coalesced: joined one in flight).',
       labelNames: ['kind', 'result', 'cache'],
       registers,
+      collect() {
+        verified.flush(this);
+      },
     }),
     registryRequests: new Counter({
       name: 'vouch_webhook_registry_requests_total',

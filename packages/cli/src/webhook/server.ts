@@ -4,6 +4,8 @@
  * server's webhook timeout, with health endpoints, bounded input, JSON decision logs, policy
  * and certificate reload, Prometheus metrics and graceful shutdown.
  */
+
+import { setMaxListeners } from 'node:events';
 import { type FSWatcher, watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -16,14 +18,13 @@ import {
   type AdmissionReview,
   createKyvernoEngine,
   createVerificationCache,
-  handleAdmissionReview,
   type KyvernoEngine,
   type KyvernoEngineOptions,
   type KyvernoPolicy,
   type NotaryImageVerifier,
   type VerificationCache,
 } from '@vouch/kyverno';
-import { assertSupported, isInconclusive, policyFailurePolicy } from '@vouch/kyverno/internal';
+import { admissionAnswer, assertSupported, isInconclusive, policyFailurePolicy } from '@vouch/kyverno/internal';
 import type { PolicySource } from '@vouch/node/controller';
 import { goDurationMs } from '../duration.js';
 import { loadPolicyDir } from '../kyverno/load.js';
@@ -174,6 +175,17 @@ export interface WebhookServer {
 }
 
 const ADMISSION_PATHS = new Set(['/', '/mutate', '/validate']);
+/** Width of a deadline group's window (see `deadlineGroup`), at most. */
+const DEADLINE_WINDOW_MS = 8;
+
+/** `?timeout=` of a request: from `url` when it was parsed, else from the raw query string (one-entry memo: the API server sends the same one). */
+function timeoutParam(url: URL | undefined, query: string): string | null {
+  if (url) return url.searchParams.get('timeout');
+  if (query === '') return null;
+  if (query !== lastQuery.text) lastQuery = { text: query, timeout: new URLSearchParams(query).get('timeout') };
+  return lastQuery.timeout;
+}
+let lastQuery: { text: string; timeout: string | null } = { text: '', timeout: null };
 /** Metric label values of `request.operation` (anything else is `other`: labels stay few). */
 const OPERATIONS = new Set(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']);
 const KNOWN_PATHS = new Set([...ADMISSION_PATHS, '/healthz', '/livez', '/readyz']);
@@ -364,7 +376,7 @@ function subjectOfKey(key: string): string {
  */
 function reviewAwareCache(base: VerificationCache, metrics: WebhookMetrics | undefined): VerificationCache {
   const count = (key: string, result: 'verified' | 'failed' | 'error', cache: 'hit' | 'miss' | 'coalesced') => {
-    metrics?.verifications.inc({ kind: KIND_OF_KEY[key.slice(0, key.indexOf('|'))] ?? 'other', result, cache });
+    metrics?.tally.verification(KIND_OF_KEY[key.slice(0, key.indexOf('|'))] ?? 'other', result, cache);
   };
   const wrapped: VerificationCache = {
     get misses() {
@@ -733,7 +745,7 @@ async function start(options: WebhookServerOptions): Promise<WebhookServer> {
     res.end(text);
     if (metrics) {
       const path = o.path ?? new URL(res.req?.url ?? '/', 'https://webhook').pathname;
-      metrics.httpRequests.inc({ path: KNOWN_PATHS.has(path) ? path : 'other', code: String(status) });
+      metrics.tally.httpRequest(KNOWN_PATHS.has(path) ? path : 'other', status);
     }
   }
 
@@ -808,11 +820,15 @@ async function start(options: WebhookServerOptions): Promise<WebhookServer> {
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'https://webhook');
+    const target = req.url ?? '/';
+    const q = target.indexOf('?');
+    const plainPath = q < 0 ? target : target.slice(0, q);
+    // an admission path as the API server writes it (`/mutate?timeout=10s`) needs no URL parser
+    const url = ADMISSION_PATHS.has(plainPath) ? undefined : new URL(target, 'https://webhook');
     const method = req.method ?? 'GET';
-    const path = url.pathname;
+    const path = url ? url.pathname : plainPath;
     if (path === '/healthz' || path === '/livez') return send(res, 200, 'ok', { path });
-    if (path === '/readyz') {
+    if (url && path === '/readyz') {
       const s = status();
       if (url.searchParams.has('verbose') || (req.headers.accept ?? '').includes('application/json')) {
         return send(res, s.ready ? 200 : 503, s, { path });
@@ -863,12 +879,15 @@ async function start(options: WebhookServerOptions): Promise<WebhookServer> {
     }
     const review = decoded.review;
     const r = review.request!;
-    const deadline = reviewDeadlineMs(timeoutMs, parseGoDuration(url.searchParams.get('timeout')));
+    const deadline = reviewDeadlineMs(timeoutMs, parseGoDuration(timeoutParam(url, q < 0 ? '' : target.slice(q + 1))));
     const images = decoded.imageStrings > maxImages ? distinctImages(r.object) : 0;
-    const answer =
-      images > maxImages
-        ? refuse(review, `the object lists ${images} distinct images; vouch evaluates at most ${maxImages} per request`)
-        : await decide(review, engine, deadline);
+    let answer: Decision;
+    if (images > maxImages) {
+      answer = refuse(review, `the object lists ${images} distinct images; vouch evaluates at most ${maxImages} per request`);
+    } else {
+      const d = decide(review, engine, deadline);
+      answer = d instanceof Promise ? await d : d;
+    }
     const out = answer.review;
     if (path === '/validate' && out.response) {
       delete out.response.patch;
@@ -915,42 +934,85 @@ async function start(options: WebhookServerOptions): Promise<WebhookServer> {
     };
   }
 
-  /** Evaluate within `deadlineMs`: waiting on verification stops shortly before it; at it, failurePolicy answers. */
-  async function decide(review: AdmissionReview, current: KyvernoEngine | undefined, deadlineMs: number): Promise<Decision> {
-    const uid = review.request!.uid;
-    const apiVersion = review.apiVersion || 'admission.k8s.io/v1';
-    const byFailurePolicy = (reason: FailurePolicyReason, why: string, fp = failurePolicyOf(current)): Decision => {
-      metrics?.failurePolicyDecisions.inc({ failure_policy: fp, reason });
-      const message = `vouch could not evaluate the request: ${why} (failurePolicy ${fp})`;
-      return {
-        review: {
-          apiVersion,
-          kind: 'AdmissionReview',
-          response:
-            fp === 'Ignore' ? { uid, allowed: true, warnings: [message] } : { uid, allowed: false, status: { status: 'Failure', message } },
-        },
-        outcome: fp === 'Ignore' ? 'failure_policy_allowed' : 'failure_policy_denied',
-        reason,
-        timedOut: reason === 'deadline',
-      };
-    };
-    if (!current) return byFailurePolicy('not_ready', `no policy set is in use (${lastLoadError ?? 'policies are loading'})`);
+  /**
+   * Deadline groups: the reviews whose moment to stop waiting falls in the same window of a few
+   * milliseconds (with the same deadline) share one AbortController and one timer. A warm review never
+   * waits, so it costs a map lookup instead of a controller and timers of its own; the window only
+   * ever brings a review's stop earlier, by less than its width.
+   */
+  const deadlineGroups = new Map<string, AbortController>();
+  function deadlineGroup(deadlineMs: number): AbortController {
+    // stop waiting on verification a little before the deadline so the engine answers with its own messages
+    const grace = Math.min(250, Math.floor(deadlineMs / 5));
+    const width = Math.max(1, Math.min(DEADLINE_WINDOW_MS, Math.floor(deadlineMs / 20)));
+    const now = performance.now();
+    const at = Math.floor((now + deadlineMs - grace) / width) * width;
+    const key = `${at}|${deadlineMs}`;
+    const known = deadlineGroups.get(key);
+    if (known) return known;
+    const group = new AbortController();
+    setMaxListeners(0, group.signal); // every review of the group may wait on it
+    deadlineGroups.set(key, group);
+    const timer = setTimeout(
+      () => {
+        deadlineGroups.delete(key);
+        group.abort(new VouchError('ERR_TIMEOUT', `the review deadline of ${deadlineMs} ms was reached`));
+      },
+      Math.max(0, at - now),
+    );
+    timer.unref();
+    return group;
+  }
+
+  /**
+   * Evaluate within `deadlineMs`: waiting on verification stops shortly before it; at it, failurePolicy
+   * answers. A warm review (nothing to wait for) is answered synchronously.
+   */
+  function decide(review: AdmissionReview, current: KyvernoEngine | undefined, deadlineMs: number): Decision | Promise<Decision> {
+    if (!current)
+      return byFailurePolicy(review, current, 'not_ready', `no policy set is in use (${lastLoadError ?? 'policies are loading'})`);
     const unusable = review.request!.namespace ? blocked.get(review.request!.namespace) : undefined;
     // the policy that cannot be used may have said Ignore or Fail: vouch cannot tell, so it fails closed
-    if (unusable)
-      return byFailurePolicy('policy_unusable', `a Policy in namespace ${review.request!.namespace} cannot be used: ${unusable}`, 'Fail');
+    if (unusable) {
+      return byFailurePolicy(
+        review,
+        current,
+        'policy_unusable',
+        `a Policy in namespace ${review.request!.namespace} cannot be used: ${unusable}`,
+        'Fail',
+      );
+    }
     if (reviewsInFlight >= maxInFlight) {
-      return byFailurePolicy('overloaded', `${reviewsInFlight} reviews are being evaluated, the limit of this replica`);
+      return byFailurePolicy(review, current, 'overloaded', `${reviewsInFlight} reviews are being evaluated, the limit of this replica`);
     }
     reviewsInFlight++;
     metrics?.reviewsInFlight.inc();
-    const controller = new AbortController();
-    // stop waiting on verification a little before the deadline so the engine answers with its own messages
-    const grace = Math.min(250, Math.floor(deadlineMs / 5));
-    const abortTimer = setTimeout(
-      () => controller.abort(new VouchError('ERR_TIMEOUT', `the review deadline of ${deadlineMs} ms was reached`)),
-      deadlineMs - grace,
-    );
+    let waiting = false;
+    try {
+      const group = deadlineGroup(deadlineMs);
+      const now = admissionAnswer(review, current, { ...(options.admission ?? {}), signal: group.signal });
+      if (!(now instanceof Promise)) return decided(now, group.signal.aborted);
+      waiting = true;
+      return waitForAnswer(now, review, current, deadlineMs, group);
+    } catch (e) {
+      return internalError(review, e);
+    } finally {
+      if (!waiting) {
+        reviewsInFlight--;
+        metrics?.reviewsInFlight.dec();
+      }
+    }
+  }
+
+  /** The rest of {@link decide} for a review that waits (on verification): raced against its deadline and shutdown. */
+  async function waitForAnswer(
+    work: Promise<AdmissionReview>,
+    review: AdmissionReview,
+    current: KyvernoEngine,
+    deadlineMs: number,
+    group: AbortController,
+  ): Promise<Decision> {
+    work.catch(() => {});
     let hardTimer: ReturnType<typeof setTimeout> | undefined;
     let force: ((reason: string) => void) | undefined;
     const stop = new Promise<{ stop: 'deadline' | 'shutdown'; why: string }>((resolve) => {
@@ -959,40 +1021,69 @@ async function start(options: WebhookServerOptions): Promise<WebhookServer> {
       forceAnswers.add(force);
     });
     try {
-      const work = handleAdmissionReview(review, current, { ...(options.admission ?? {}), signal: controller.signal });
-      work.catch(() => {});
       const r = await Promise.race([work, stop]);
       if ('stop' in r) {
-        controller.abort(new VouchError('ERR_TIMEOUT', r.why));
-        return byFailurePolicy(r.stop, r.why);
+        // the group's reviews share this deadline (a shutdown stops every group in close())
+        if (r.stop === 'deadline') group.abort(new VouchError('ERR_TIMEOUT', r.why));
+        return byFailurePolicy(review, current, r.stop, r.why);
       }
-      const allowed = r.response?.allowed === true;
-      return { review: r, outcome: allowed ? 'allowed' : 'denied', timedOut: controller.signal.aborted };
+      return decided(r, group.signal.aborted);
     } catch (e) {
-      // not an infrastructure error: a bug or input vouch cannot handle; never admitted
-      log({ level: 'error', msg: 'review failed', uid, error: messageOf(e) });
-      metrics?.failurePolicyDecisions.inc({ failure_policy: 'Fail', reason: 'internal_error' });
-      return {
-        review: {
-          apiVersion,
-          kind: 'AdmissionReview',
-          response: {
-            uid,
-            allowed: false,
-            status: { status: 'Failure', message: `vouch could not evaluate the request and does not admit it: ${messageOf(e)}` },
-          },
-        },
-        outcome: 'denied',
-        reason: 'internal_error',
-        timedOut: false,
-      };
+      return internalError(review, e);
     } finally {
-      clearTimeout(abortTimer);
       clearTimeout(hardTimer);
       if (force) forceAnswers.delete(force);
       reviewsInFlight--;
       metrics?.reviewsInFlight.dec();
     }
+  }
+
+  function decided(r: AdmissionReview, timedOut: boolean): Decision {
+    return { review: r, outcome: r.response?.allowed === true ? 'allowed' : 'denied', timedOut };
+  }
+
+  function byFailurePolicy(
+    review: AdmissionReview,
+    current: KyvernoEngine | undefined,
+    reason: FailurePolicyReason,
+    why: string,
+    fp = failurePolicyOf(current),
+  ): Decision {
+    const uid = review.request!.uid;
+    metrics?.failurePolicyDecisions.inc({ failure_policy: fp, reason });
+    const message = `vouch could not evaluate the request: ${why} (failurePolicy ${fp})`;
+    return {
+      review: {
+        apiVersion: review.apiVersion || 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        response:
+          fp === 'Ignore' ? { uid, allowed: true, warnings: [message] } : { uid, allowed: false, status: { status: 'Failure', message } },
+      },
+      outcome: fp === 'Ignore' ? 'failure_policy_allowed' : 'failure_policy_denied',
+      reason,
+      timedOut: reason === 'deadline',
+    };
+  }
+
+  /** Not an infrastructure error: a bug or input vouch cannot handle; never admitted. */
+  function internalError(review: AdmissionReview, e: unknown): Decision {
+    const uid = review.request!.uid;
+    log({ level: 'error', msg: 'review failed', uid, error: messageOf(e) });
+    metrics?.failurePolicyDecisions.inc({ failure_policy: 'Fail', reason: 'internal_error' });
+    return {
+      review: {
+        apiVersion: review.apiVersion || 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        response: {
+          uid,
+          allowed: false,
+          status: { status: 'Failure', message: `vouch could not evaluate the request and does not admit it: ${messageOf(e)}` },
+        },
+      },
+      outcome: 'denied',
+      reason: 'internal_error',
+      timedOut: false,
+    };
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -1186,6 +1277,8 @@ async function start(options: WebhookServerOptions): Promise<WebhookServer> {
         }
         await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, 1000))]);
       }
+      for (const group of deadlineGroups.values()) group.abort(new VouchError('ERR_TIMEOUT', 'the webhook is shutting down'));
+      deadlineGroups.clear();
       lifetime.abort(new VouchError('ERR_ABORTED', 'the webhook is shutting down'));
       server.closeAllConnections();
       for (const s of sockets) s.destroy();

@@ -1,7 +1,7 @@
 import { VouchError } from '@vouch/core';
 import { stringify } from 'yaml';
 import { answerKey, rememberAnswer, rememberedAnswer } from '../engine/answers.js';
-import { type Co, driveAsync, settled } from '../engine/drive.js';
+import { type Co, drive, driveAsync, settled } from '../engine/drive.js';
 import { stateOf, validateResourceCo, verifyAndPatchImagesCo } from '../engine/engine.js';
 import { policyFailurePolicy, ruleFailureAction } from '../engine/failure.js';
 import { newReviewMemo } from '../engine/review.js';
@@ -141,6 +141,20 @@ export function handleAdmissionReview(
 ): Promise<AdmissionReview> {
   // a coroutine: a warm review (every verification decided) is answered without waiting on anything
   return driveAsync(admissionCo(review, engine, options));
+}
+
+/**
+ * {@link handleAdmissionReview} without the promise when nothing has to be waited for: a warm review
+ * (every verification decided) is answered synchronously, so a server can skip its per-review deadline
+ * machinery; otherwise a promise of the answer. Throws (synchronously, or by rejecting) exactly what
+ * handleAdmissionReview rejects with.
+ */
+export function admissionAnswer(
+  review: AdmissionReview,
+  engine: KyvernoEngine,
+  options: AdmissionOptions = {},
+): AdmissionReview | Promise<AdmissionReview> {
+  return drive(admissionCo(review, engine, options));
 }
 
 function* admissionCo(review: AdmissionReview, engine: KyvernoEngine, options: AdmissionOptions): Co<AdmissionReview> {

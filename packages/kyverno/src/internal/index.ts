@@ -44,6 +44,9 @@ export {
   type NotaryAttestorMaterial,
 } from '../verifier/verifier.js';
 
+// The webhook's warm path (the CLI)
+export { admissionAnswer } from '../admission/admission.js';
+
 // Reports, exceptions and failure policies (the CLI)
 export { buildApplyReports, buildPolicyReports, toReportResult } from '../report/report.js';
 export { policyExceptionFromObject } from '../policy/exceptions.js';
