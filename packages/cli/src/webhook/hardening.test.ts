@@ -435,6 +435,58 @@ describe('overload and deadlines', () => {
   });
 });
 
+describe('deadline groups', () => {
+  it('reviews waiting at once share deadline groups: each is answered at its own deadline, with no listener-leak warning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    try {
+      const s = await h.start({
+        timeoutMs: 5000,
+        verifier: {
+          async verifyImage() {
+            await gate;
+            return { digest: `sha256:${'b'.repeat(64)}` };
+          },
+        },
+      });
+      // connections opened first, so that the reviews arrive within a few milliseconds (a window or two)
+      const agent = new Agent({ keepAlive: true, maxSockets: 60, rejectUnauthorized: false });
+      await Promise.all(Array.from({ length: 60 }, () => call(s, '/healthz', undefined, {}, { agent })));
+      const t0 = Date.now();
+      // 60 reviews with the same short API-server budget: a group or two, dozens of waits on its signal
+      const short = Array.from({ length: 60 }, (_, i) =>
+        call(s, '/mutate?timeout=400ms', pod(`registry.example.com/signed:v${i}`, `s${i}`), {}, { agent }),
+      );
+      // a longer budget: a group of its own, not stopped with the short ones
+      const long = call(s, '/mutate?timeout=3s', pod('registry.example.com/signed:v0', 'long'));
+      const answers = await Promise.all(short);
+      const shortMs = Date.now() - t0;
+      release();
+      const late = (await long).json().response!;
+      for (const [i, a] of answers.entries()) {
+        const r = a.json().response!;
+        expect(r).toMatchObject({ uid: `s${i}`, allowed: false });
+        expect(r.status!.message).toContain(
+          `the review deadline of 360 ms was reached before the signature of registry.example.com/signed:v${i}`,
+        );
+      }
+      expect(shortMs).toBeLessThan(2500);
+      expect(late).toMatchObject({ uid: 'long', allowed: true });
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.filter((w) => /MaxListeners|memory leak/i.test(w))).toEqual([]);
+      agent.destroy();
+    } finally {
+      process.off('warning', onWarning);
+      release();
+    }
+  });
+});
+
 describe('policy reload failures are visible', () => {
   it('a bad file keeps the good set; readiness stays true and says why; metrics show the failed load', async () => {
     const pdir = join(h.dir, 'reload-visible');

@@ -1,6 +1,6 @@
 import { VouchError } from '@vouch/core';
 import { describe, expect, it } from 'vitest';
-import { type AdmissionReview, handleAdmissionReview } from '../admission/admission.js';
+import { type AdmissionReview, admissionAnswer, handleAdmissionReview } from '../admission/admission.js';
 import { policyFromObject } from '../policy/parse.js';
 import { patchShared } from '../resource/jsonpatch.js';
 import type { KubeObject } from '../types.js';
@@ -114,6 +114,22 @@ describe('warm admission path', () => {
     expect(v.calls.length).toBe(callsAfterCold);
     expect({ ...warm.response, uid: 'x' }).toEqual({ ...cold.response, uid: 'x' });
     expect(warm.response).toMatchObject({ allowed: true, patchType: 'JSONPatch' });
+  });
+
+  it('admissionAnswer: a promise while a verification is pending, the answer itself once warm (what handleAdmissionReview resolves to)', async () => {
+    const v = slowVerifier();
+    const engine = createKyvernoEngine({ policies: [policy('a')], verifier: v });
+    const img = 'registry.example.com/signed/app:1';
+    const cold = admissionAnswer(review(pod(img), 'cold'), engine);
+    expect(cold).toBeInstanceOf(Promise);
+    const coldAnswer = await cold;
+    const warm = admissionAnswer(review(pod(img), 'warm'), engine);
+    expect(warm).not.toBeInstanceOf(Promise);
+    expect(warm).toEqual(await handleAdmissionReview(review(pod(img), 'warm'), engine));
+    expect({ ...(warm as AdmissionReview).response, uid: 'x' }).toEqual({ ...coldAnswer.response, uid: 'x' });
+    // a malformed review is refused as handleAdmissionReview refuses it, synchronously here
+    expect(() => admissionAnswer({ kind: 'AdmissionReview' } as AdmissionReview, engine)).toThrow(/request\.uid/);
+    await expect(handleAdmissionReview({ kind: 'AdmissionReview' } as AdmissionReview, engine)).rejects.toThrow(/request\.uid/);
   });
 
   it('a cold review waits and re-runs rules without doubling their responses, warnings or records', async () => {
