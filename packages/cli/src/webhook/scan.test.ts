@@ -1,7 +1,7 @@
 import type { AdmissionReview } from '@vouch/kyverno';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { answerJson, scanJson } from './server.js';
+import { answerBody, scanJson } from './server.js';
 
 /** The byte-by-byte scan scanJson replaced (the reference its answers must equal). */
 function byteByByte(bytes: Uint8Array, maxDepth: number): { tooDeep: boolean; imageStrings: number } {
@@ -42,11 +42,11 @@ describe('scanJson', () => {
   });
 });
 
-describe('answerJson', () => {
+describe('answerBody', () => {
   const patch = btoa('x'.repeat(3000));
   const review = (response: Record<string, unknown>): AdmissionReview =>
     ({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response }) as unknown as AdmissionReview;
-  it('is JSON.stringify byte for byte, whatever else the answer holds', () => {
+  it('is the UTF-8 of JSON.stringify byte for byte, whatever else the answer holds', () => {
     const cases = [
       review({ uid: 'u', allowed: true, patchType: 'JSONPatch', patch }),
       review({ uid: 'u"patch":""', allowed: true, patchType: 'JSONPatch', patch, warnings: ['"patch":""'] }),
@@ -54,10 +54,12 @@ describe('answerJson', () => {
       review({ uid: 'u', allowed: true, patch: 'not base64 "quoted"'.repeat(100) }),
       review({ uid: 'u', allowed: true, patch: 'QUJD' }),
       review({ uid: 'u', allowed: false, status: { status: 'Failure', message: 'no' } }),
+      review({ uid: 'ü-1', allowed: true, patchType: 'JSONPatch', patch, warnings: ['image “app” 🚫 — checked'] }),
     ];
     for (const r of cases) {
-      expect(answerJson(r)).toBe(JSON.stringify(r));
-      expect(answerJson(r)).toBe(JSON.stringify(r)); // again, the patch known to be base64
+      const want = Buffer.from(JSON.stringify(r), 'utf8');
+      expect(answerBody(r).equals(want)).toBe(true);
+      expect(answerBody(r).equals(want)).toBe(true); // again, the patch known to be base64
     }
   });
 });

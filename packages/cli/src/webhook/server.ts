@@ -321,26 +321,31 @@ export function distinctImages(value: unknown): number {
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const EMPTY_PATCH = '"patch":""';
-/** Patch strings known to be base64 (answers served from the engine's memo repeat the same string). */
-const base64Patches = new Set<string>();
+/** Bytes of patch strings known to be base64 (answers served from the engine's memo repeat the same string). */
+const base64Patches = new Map<string, Buffer>();
 
 /**
- * `JSON.stringify(review)`, with a base64 `response.patch` (tens of KB; no character JSON escapes)
- * spliced into the text instead of being scanned and copied by `JSON.stringify`.
+ * The UTF-8 bytes of `JSON.stringify(review)`, with a base64 `response.patch` (tens of KB; no
+ * character JSON escapes) spliced in as bytes kept from earlier answers, instead of being scanned by
+ * `JSON.stringify`, copied into the text and encoded again for every answer.
  */
-export function answerJson(review: AdmissionReview): string {
+export function answerBody(review: AdmissionReview): Buffer {
   const patch = review.response?.patch;
-  if (typeof patch !== 'string' || patch.length < 1024) return JSON.stringify(review);
-  if (!base64Patches.has(patch)) {
-    if (!BASE64.test(patch)) return JSON.stringify(review);
+  if (typeof patch !== 'string' || patch.length < 1024) return Buffer.from(JSON.stringify(review));
+  let bytes = base64Patches.get(patch);
+  if (!bytes) {
+    if (!BASE64.test(patch)) return Buffer.from(JSON.stringify(review));
     if (base64Patches.size >= 64) base64Patches.clear(); // bounded: it holds the strings
-    base64Patches.add(patch);
+    bytes = Buffer.from(patch, 'latin1');
+    base64Patches.set(patch, bytes);
   }
   const text = JSON.stringify({ ...review, response: { ...review.response, patch: '' } });
   const at = text.indexOf(EMPTY_PATCH);
   // only where the text holds that pair once (an audit annotation could be named `patch`)
-  if (at < 0 || text.indexOf(EMPTY_PATCH, at + 1) >= 0) return JSON.stringify(review);
-  return `${text.slice(0, at + 9)}${patch}${text.slice(at + 9)}`;
+  if (at < 0 || text.indexOf(EMPTY_PATCH, at + 1) >= 0) return Buffer.from(JSON.stringify(review));
+  const head = Buffer.from(text.slice(0, at + 9));
+  const tail = Buffer.from(text.slice(at + 9));
+  return Buffer.concat([head, bytes, tail], head.length + bytes.length + tail.length);
 }
 
 const pemText = (v: string | Uint8Array): string => (typeof v === 'string' ? v : Buffer.from(v).toString('utf8'));
@@ -732,17 +737,17 @@ async function start(options: WebhookServerOptions): Promise<WebhookServer> {
     res: ServerResponse,
     status: number,
     body: unknown,
-    o: { close?: boolean; path?: string; extraHeaders?: Record<string, string>; json?: boolean } = {},
+    o: { close?: boolean; path?: string; extraHeaders?: Record<string, string> } = {},
   ): void {
-    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    const data = typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
     const headers: Record<string, string | number> = {
-      'content-type': typeof body === 'string' && !o.json ? 'text/plain; charset=utf-8' : 'application/json',
-      'content-length': Buffer.byteLength(text),
+      'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json',
+      'content-length': typeof data === 'string' ? Buffer.byteLength(data) : data.length,
       ...(o.extraHeaders ?? {}),
     };
     if (stopping || o.close) headers.connection = 'close';
     res.writeHead(status, headers);
-    res.end(text);
+    res.end(data);
     if (metrics) {
       const path = o.path ?? new URL(res.req?.url ?? '/', 'https://webhook').pathname;
       metrics.tally.httpRequest(KNOWN_PATHS.has(path) ? path : 'other', status);
@@ -893,7 +898,7 @@ async function start(options: WebhookServerOptions): Promise<WebhookServer> {
       delete out.response.patch;
       delete out.response.patchType;
     }
-    send(res, 200, answerJson(out), { path, json: true });
+    send(res, 200, answerBody(out), { path });
     const seconds = (performance.now() - started) / 1000;
     const operation = OPERATIONS.has(r.operation as string) ? (r.operation as string) : 'other';
     metrics?.reviewDuration.observe({ webhook: path, operation, outcome: answer.outcome }, seconds);
