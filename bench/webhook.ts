@@ -294,13 +294,13 @@ async function startServer(dir: string, name: string, nodeArgs: string[], pin = 
   }
 }
 
-function procStat(pid: number): { cpuSeconds: number; rssMiB: number; hwmMiB: number } {
+function procStat(pid: number): { cpuSeconds: number; sysSeconds: number; rssMiB: number; hwmMiB: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
-  return { cpuSeconds, rssMiB: kib('VmRSS') / 1024, hwmMiB: kib('VmHWM') / 1024 };
+  return { cpuSeconds, sysSeconds: Number(fields[12]) / CLK_TCK, rssMiB: kib('VmRSS') / 1024, hwmMiB: kib('VmHWM') / 1024 };
 }
 
 async function wrk(dir: string, port: number, seconds: number, path: string, gapMs = 0): Promise<WrkResult> {
@@ -540,14 +540,20 @@ export async function benchWebhook(only: readonly string[]): Promise<void> {
       const ratios: number[] = [];
       let cpu = 0;
       let bareCpu = 0;
+      let sys = 0;
+      let bareSys = 0;
       let wall = 0;
       for (let r = 0; r < ROUNDS; r++) {
-        const b0 = procStat(bare.child.pid!).cpuSeconds;
+        const b0 = procStat(bare.child.pid!);
         const b = await wrk(dir, bare.port, SECONDS, '/mutate');
-        bareCpu += procStat(bare.child.pid!).cpuSeconds - b0;
-        const c0 = procStat(v.child.pid!).cpuSeconds;
+        const b1 = procStat(bare.child.pid!);
+        bareCpu += b1.cpuSeconds - b0.cpuSeconds;
+        bareSys += b1.sysSeconds - b0.sysSeconds;
+        const c0 = procStat(v.child.pid!);
         const x = await wrk(dir, v.port, SECONDS, '/mutate');
-        cpu += procStat(v.child.pid!).cpuSeconds - c0;
+        const c1 = procStat(v.child.pid!);
+        cpu += c1.cpuSeconds - c0.cpuSeconds;
+        sys += c1.sysSeconds - c0.sysSeconds;
         wall += x.durationUs / 1e6;
         bareRuns.push(b);
         vouchRuns.push(x);
@@ -569,7 +575,7 @@ export async function benchWebhook(only: readonly string[]): Promise<void> {
         emit(
           'webhook-throughput-vs-bare-https',
           median(ratios),
-          `vouch ${vouchRps.toFixed(0)} reviews/s vs bare Node HTTPS ${bareRps.toFixed(0)} reviews/s (medians; per-round ratios ${ratios.map((x) => x.toFixed(2)).join(', ')}); CPU: vouch ${perCore.toFixed(0)} vs bare ${barePerCore.toFixed(0)} reviews per CPU-second (ratio ${(perCore / barePerCore).toFixed(2)}); ${setup}; wrk errors ${errors}; reviews allowed by a decision ${allowed}, any other outcome ${other}; target >= 0.5`,
+          `vouch ${vouchRps.toFixed(0)} reviews/s vs bare Node HTTPS ${bareRps.toFixed(0)} reviews/s (medians; per-round ratios ${ratios.map((x) => x.toFixed(2)).join(', ')}); CPU: vouch ${perCore.toFixed(0)} vs bare ${barePerCore.toFixed(0)} reviews per CPU-second (ratio ${(perCore / barePerCore).toFixed(2)}; in the kernel: vouch ${((1e6 * sys) / served).toFixed(0)} µs, bare ${((1e6 * bareSys) / bareRuns.reduce((n, w) => n + w.requests, 0)).toFixed(0)} µs per review); ${setup}; wrk errors ${errors}; reviews allowed by a decision ${allowed}, any other outcome ${other}; target >= 0.5`,
         );
       if (want('webhook-p99-ms')) {
         // latency under a fixed offered load (half of vouch's measured capacity) on the same 64
