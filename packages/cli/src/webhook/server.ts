@@ -902,7 +902,8 @@ async function start(options: WebhookServerOptions): Promise<WebhookServer> {
     const seconds = (performance.now() - started) / 1000;
     const operation = OPERATIONS.has(r.operation as string) ? (r.operation as string) : 'other';
     metrics?.reviewDuration.observe({ webhook: path, operation, outcome: answer.outcome }, seconds);
-    log({
+    // one entry per review: fields set in a fixed order (no spreads), the optional ones only when they apply
+    const entry: WebhookLogEntry = {
       level: 'info',
       msg: 'admission decision',
       path,
@@ -914,12 +915,16 @@ async function start(options: WebhookServerOptions): Promise<WebhookServer> {
       allowed: out.response?.allowed,
       patched: !!out.response?.patch,
       warnings: out.response?.warnings?.length ?? 0,
-      ...(out.response?.allowed ? {} : { message: out.response?.status?.message }),
-      ...(answer.reason ? { failurePolicy: answer.reason } : {}),
-      ...(answer.timedOut ? { timedOut: true, deadlineMs: deadline } : {}),
-      durationMs: Math.round(seconds * 1e4) / 10,
-      policySet: generation,
-    });
+    };
+    if (!out.response?.allowed) entry.message = out.response?.status?.message;
+    if (answer.reason) entry.failurePolicy = answer.reason;
+    if (answer.timedOut) {
+      entry.timedOut = true;
+      entry.deadlineMs = deadline;
+    }
+    entry.durationMs = Math.round(seconds * 1e4) / 10;
+    entry.policySet = generation;
+    log(entry);
   }
 
   /** A request vouch will not evaluate: denied whatever the failurePolicy (fail closed). */
