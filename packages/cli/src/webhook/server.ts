@@ -242,7 +242,9 @@ export function scanJson(bytes: Uint8Array, maxDepth: number): JsonScan {
       let end = bytes.indexOf(0x22, i + 1);
       while (end > 0 && escapedAt(bytes, end)) end = bytes.indexOf(0x22, end + 1);
       if (end < 0) break; // unterminated: JSON.parse says so
-      if (end - i === 6 && isImage(bytes, i + 1)) images++;
+      const len = end - i - 1;
+      // `image` as written, or maybe written with escapes (`\u0069mage`): counted, the bound stays an upper one
+      if (len === 5 ? isImage(bytes, i + 1) : len > 5 && len <= 30 && hasBackslash(bytes, i + 1, end)) images++;
       i = end;
     } else if (c === 0x7b || c === 0x5b) {
       if (++depth > maxDepth) return { tooDeep: true, imageStrings: images };
@@ -256,6 +258,28 @@ function escapedAt(bytes: Uint8Array, at: number): boolean {
   let k = at - 1;
   while (k >= 0 && bytes[k] === 0x5c) k--;
   return (at - 1 - k) % 2 === 1;
+}
+
+function hasBackslash(bytes: Uint8Array, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) if (bytes[k] === 0x5c) return true;
+  return false;
+}
+
+/**
+ * {@link scanJson}'s answer without walking the text, for the common body that holds no backslash
+ * (so no escapes: every string reads as written): fewer `{` and `[` than `maxDepth` cannot nest
+ * deeper, and the strings reading `image` are the occurrences of `"image"`. Undefined when it cannot
+ * tell (a backslash, or too many brackets): scan then.
+ */
+export function quickScan(text: string, maxDepth: number): JsonScan | undefined {
+  if (text.includes('\\')) return undefined;
+  let brackets = 0;
+  for (const open of ['{', '[']) {
+    for (let i = text.indexOf(open); i >= 0; i = text.indexOf(open, i + 1)) if (++brackets > maxDepth) return undefined;
+  }
+  let images = 0;
+  for (let i = text.indexOf('"image"'); i >= 0; i = text.indexOf('"image"', i + 7)) images++;
+  return { tooDeep: false, imageStrings: images };
 }
 
 function isImage(bytes: Uint8Array, at: number): boolean {
@@ -278,9 +302,10 @@ export interface DecodedReview {
  * overlong `request.uid`, an `object`/`oldObject` that is not an object. Throws an Error saying why.
  */
 export function decodeReview(body: Uint8Array): DecodedReview {
-  const scan = scanJson(body, MAX_JSON_DEPTH);
+  const text = UTF8.decode(body);
+  const scan = quickScan(text, MAX_JSON_DEPTH) ?? scanJson(body, MAX_JSON_DEPTH);
   if (scan.tooDeep) throw new Error(`JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
-  const review = JSON.parse(UTF8.decode(body)) as AdmissionReview;
+  const review = JSON.parse(text) as AdmissionReview;
   if (
     review?.kind !== 'AdmissionReview' ||
     typeof review.request !== 'object' ||
