@@ -221,7 +221,8 @@ describe('input scan', () => {
       imageStrings: 2,
     });
     expect(scanJson(bytes('{"a":[[{"x":1}]]}'), 3)).toEqual({ tooDeep: true, imageStrings: 0 });
-    expect(scanJson(bytes('{"s":"\\"[[[[[","t":"\\\\","u":[]}'), 2)).toEqual({ tooDeep: false, imageStrings: 0 });
+    // `\"[[[[[` holds an escape and is short: counted as a string that might spell image (an upper bound)
+    expect(scanJson(bytes('{"s":"\\"[[[[[","t":"\\\\","u":[]}'), 2)).toEqual({ tooDeep: false, imageStrings: 1 });
     expect(scanJson(bytes('"image"'), 1).imageStrings).toBe(1);
   });
   it('counts distinct image fields anywhere in an object', () => {
