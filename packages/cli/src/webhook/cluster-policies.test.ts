@@ -178,6 +178,31 @@ describe('startWebhookServer with policies from the cluster', () => {
     expect(await allowed(s, 'registry.example.com/signed:v1', 'team-a')).toMatchObject({ allowed: true });
   });
 
+  it('one reload per change, also when a change moves a policy out of the problems and into the set', async () => {
+    await cluster();
+    api.create(seedPolicy());
+    const bad = seedPolicy('team-policy');
+    bad.kind = 'Policy';
+    bad.metadata = { name: 'team-policy', namespace: 'team-a' };
+    (bad.spec as Record<string, unknown>).validationFailureAction = 'Sometimes';
+    api.create(bad);
+    const logs: WebhookLogEntry[] = [];
+    const s = await h.start({ loadPolicies: undefined, policySource: source() }, logs);
+    await s.ready;
+    await until(() => s.status().deniedNamespaces !== undefined);
+    const loads = () => logs.filter((l) => l.msg === 'policies loaded').length;
+    const before = loads();
+    const generation = s.status().generation;
+    // fixed: the set gains it and the problems lose it, two events of one change
+    const fixed = structuredClone(api.get('kyverno.io/v1', 'Policy', 'team-a', 'team-policy')!);
+    (fixed.spec as Record<string, unknown>).validationFailureAction = 'Enforce';
+    api.apply(fixed);
+    await until(() => s.status().deniedNamespaces === undefined && s.policies().length === 2);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(loads() - before).toBe(1);
+    expect(s.status().generation).toBe(generation + 1);
+  });
+
   it('an API server that cannot be reached at start: not ready with the reason, ready once it answers', async () => {
     await cluster();
     api.create(seedPolicy());

@@ -190,6 +190,18 @@ describe('startWebhookServer', () => {
     expect(s.policies()).toHaveLength(2);
   });
 
+  it('a new policy set keeps the verification cache: an image verified under the old set is not verified again', async () => {
+    const verifier = fakeVerifier();
+    const s = await start({ verifier });
+    const review = () => call(s, '/mutate', pod('registry.example.com/signed:v1'));
+    expect((await review()).json().response!.allowed).toBe(true);
+    expect(verifier.calls).toBe(1);
+    await s.reload();
+    expect(s.status().generation).toBe(2);
+    expect((await review()).json().response!.allowed).toBe(true);
+    expect(verifier.calls).toBe(1);
+  });
+
   it('refuses inconsistent options', async () => {
     await expect(startWebhookServer({ verifier: fakeVerifier(), tls: h.tls } as never)).rejects.toMatchObject({
       code: 'ERR_INVALID_ARGUMENT',

@@ -598,6 +598,16 @@ async function start(options: WebhookServerOptions): Promise<WebhookServer> {
       });
   metrics?.tlsCertificateExpiry.set(Math.floor(tlsPair.notAfter.getTime() / 1000));
 
+  // One verification cache for the server's lifetime, shared by every policy set: its keys name the
+  // image and the attestor material (certificates, keys, trust policy), so a reload keeps what is valid.
+  const cacheOption = options.engine?.cache;
+  const verificationCache = reviewAwareCache(
+    typeof cacheOption === 'object' && cacheOption !== null && 'run' in cacheOption
+      ? cacheOption
+      : createVerificationCache(cacheOption === false ? { ttlMs: 0, negativeTtlMs: 0 } : (cacheOption ?? {})),
+    metrics,
+  );
+
   // 2. policies: loaded before listening
   let engine: KyvernoEngine | undefined;
   /** Namespaces whose reviews are answered by failurePolicy Fail: a Policy there cannot be used (policySource only). */
@@ -628,12 +638,7 @@ async function start(options: WebhookServerOptions): Promise<WebhookServer> {
         );
       }
       // refuses a policy with a construct vouch does not evaluate (ERR_UNSUPPORTED): not served either
-      const cacheOption = options.engine?.cache;
-      const base =
-        typeof cacheOption === 'object' && cacheOption !== null && 'run' in cacheOption
-          ? cacheOption
-          : createVerificationCache(cacheOption === false ? { ttlMs: 0, negativeTtlMs: 0 } : (cacheOption ?? {}));
-      created = createKyvernoEngine({ ...(options.engine ?? {}), policies, verifier, cache: reviewAwareCache(base, metrics) });
+      created = createKyvernoEngine({ ...(options.engine ?? {}), policies, verifier, cache: verificationCache });
     } catch (e) {
       lastLoadError = messageOf(e);
       metrics?.policyLoads.inc({ result: 'error' });
@@ -1149,6 +1154,20 @@ async function start(options: WebhookServerOptions): Promise<WebhookServer> {
     certificate: { subject: tlsPair.subject, notAfter: tlsPair.notAfter.toISOString() },
   });
 
+  /**
+   * Applies the policies once the current turn of the event loop is over: the events of one change
+   * (the set changed and its problems changed) make one reload, not one each.
+   */
+  let reapplyScheduled = false;
+  function scheduleReapply(): void {
+    if (reapplyScheduled) return;
+    reapplyScheduled = true;
+    setImmediate(() => {
+      reapplyScheduled = false;
+      if (!closing) reapply();
+    });
+  }
+
   /** Applies the policies now; a failure is logged (the directory keeps the previous set, the cluster fails closed). */
   function reapply(): void {
     const had = engine !== undefined;
@@ -1171,8 +1190,8 @@ async function start(options: WebhookServerOptions): Promise<WebhookServer> {
   const unsubscribe: (() => void)[] = [];
   if (source) {
     unsubscribe.push(
-      source.onChange(() => reapply()),
-      source.onProblems(() => reapply()),
+      source.onChange(() => scheduleReapply()),
+      source.onProblems(() => scheduleReapply()),
       source.onError((e) => log({ level: 'warn', msg: 'policy source', error: e.message, code: e.code })),
     );
     source.ready.then(
