@@ -346,20 +346,21 @@ export function distinctImages(value: unknown): number {
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const EMPTY_PATCH = '"patch":""';
-/** Bytes of patch strings known to be base64 (answers served from the engine's memo repeat the same string). */
+/** Bytes of patch strings known to be base64 (answers served from the engine's memo repeat the same string; never written to). */
 const base64Patches = new Map<string, Buffer>();
 
 /**
- * The UTF-8 bytes of `JSON.stringify(review)`, with a base64 `response.patch` (tens of KB; no
- * character JSON escapes) spliced in as bytes kept from earlier answers, instead of being scanned by
- * `JSON.stringify`, copied into the text and encoded again for every answer.
+ * The UTF-8 bytes of `JSON.stringify(review)`, in parts: a base64 `response.patch` (tens of KB; no
+ * character JSON escapes) is the same bytes every time an answer repeats it, kept from the first
+ * time, so a repeated patch is neither scanned by `JSON.stringify`, copied into the text, encoded
+ * again nor copied into a new buffer per answer (the parts are written one after the other).
  */
-export function answerBody(review: AdmissionReview): Buffer {
+export function answerParts(review: AdmissionReview): Buffer[] {
   const patch = review.response?.patch;
-  if (typeof patch !== 'string' || patch.length < 1024) return Buffer.from(JSON.stringify(review));
+  if (typeof patch !== 'string' || patch.length < 1024) return [Buffer.from(JSON.stringify(review))];
   let bytes = base64Patches.get(patch);
   if (!bytes) {
-    if (!BASE64.test(patch)) return Buffer.from(JSON.stringify(review));
+    if (!BASE64.test(patch)) return [Buffer.from(JSON.stringify(review))];
     if (base64Patches.size >= 64) base64Patches.clear(); // bounded: it holds the strings
     bytes = Buffer.from(patch, 'latin1');
     base64Patches.set(patch, bytes);
@@ -367,10 +368,8 @@ export function answerBody(review: AdmissionReview): Buffer {
   const text = JSON.stringify({ ...review, response: { ...review.response, patch: '' } });
   const at = text.indexOf(EMPTY_PATCH);
   // only where the text holds that pair once (an audit annotation could be named `patch`)
-  if (at < 0 || text.indexOf(EMPTY_PATCH, at + 1) >= 0) return Buffer.from(JSON.stringify(review));
-  const head = Buffer.from(text.slice(0, at + 9));
-  const tail = Buffer.from(text.slice(at + 9));
-  return Buffer.concat([head, bytes, tail], head.length + bytes.length + tail.length);
+  if (at < 0 || text.indexOf(EMPTY_PATCH, at + 1) >= 0) return [Buffer.from(JSON.stringify(review))];
+  return [Buffer.from(text.slice(0, at + 9)), bytes, Buffer.from(text.slice(at + 9))];
 }
 
 const pemText = (v: string | Uint8Array): string => (typeof v === 'string' ? v : Buffer.from(v).toString('utf8'));
@@ -769,15 +768,19 @@ async function start(options: WebhookServerOptions): Promise<WebhookServer> {
     body: unknown,
     o: { close?: boolean; path?: string; extraHeaders?: Record<string, string> } = {},
   ): void {
-    const data = typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
+    // text, JSON of a value, or the parts of a JSON answer (answerParts), written one after the other
+    const parts = Array.isArray(body) ? (body as Uint8Array[]) : [typeof body === 'string' ? body : JSON.stringify(body)];
+    let length = 0;
+    for (const p of parts) length += typeof p === 'string' ? Buffer.byteLength(p) : p.length;
     const headers: Record<string, string | number> = {
       'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json',
-      'content-length': typeof data === 'string' ? Buffer.byteLength(data) : data.length,
+      'content-length': length,
       ...(o.extraHeaders ?? {}),
     };
     if (stopping || o.close) headers.connection = 'close';
     res.writeHead(status, headers);
-    res.end(data);
+    for (let i = 0; i < parts.length - 1; i++) res.write(parts[i]);
+    res.end(parts[parts.length - 1]);
     if (metrics) {
       const path = o.path ?? new URL(res.req?.url ?? '/', 'https://webhook').pathname;
       metrics.tally.httpRequest(KNOWN_PATHS.has(path) ? path : 'other', status);
@@ -928,7 +931,7 @@ async function start(options: WebhookServerOptions): Promise<WebhookServer> {
       delete out.response.patch;
       delete out.response.patchType;
     }
-    send(res, 200, answerBody(out), { path });
+    send(res, 200, answerParts(out), { path });
     const seconds = (performance.now() - started) / 1000;
     const operation = OPERATIONS.has(r.operation as string) ? (r.operation as string) : 'other';
     metrics?.reviewDuration.observe({ webhook: path, operation, outcome: answer.outcome }, seconds);
