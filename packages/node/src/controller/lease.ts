@@ -3,7 +3,8 @@
  * package: every replica tries to acquire or renew the Lease every `retryPeriod`, writes only with the
  * resourceVersion it read (optimistic concurrency decides races), and treats a Lease held by another as
  * expired once its record has not changed for `leaseDuration` of the replica's own clock (no trust in
- * other clocks). A leader that cannot renew for `renewDeadline` stops leading. Releasing on shutdown
+ * other clocks). A leader that cannot renew for `renewDeadline` stops leading, also while a renewal
+ * call hangs (a timer, not the next try, decides). Releasing on shutdown
  * empties `holderIdentity`, so that a standby takes over at its next try instead of after the lease duration.
  */
 import { VouchError } from '@vouch/core';
@@ -68,6 +69,8 @@ export function startLeaderElection(o: LeaderElectionOptions): LeaderElection {
   let observed: { key: string; at: number; holder?: string } | undefined;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  /** Stops leading at `renewDeadline` after the last renewal even while a renewal call hangs. */
+  let watchdog: NodeJS.Timeout | undefined;
   let current: Promise<void> = Promise.resolve();
 
   async function tryAcquireOrRenew(): Promise<boolean> {
@@ -116,6 +119,8 @@ export function startLeaderElection(o: LeaderElectionOptions): LeaderElection {
   }
 
   function stopLeading(): void {
+    clearTimeout(watchdog);
+    watchdog = undefined;
     if (!leading) return;
     leading.abort();
     leading = undefined;
@@ -137,6 +142,13 @@ export function startLeaderElection(o: LeaderElectionOptions): LeaderElection {
         leading = new AbortController();
         o.onStartedLeading(leading.signal);
       }
+      // a renewal that never returns (a partitioned API server) must not keep this replica leading
+      // past the deadline, when a standby may already take the Lease over
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => {
+        if (leading && now() - lastRenew >= renewDeadline) stopLeading();
+      }, renewDeadline);
+      watchdog.unref();
     } else if (leading && t - lastRenew >= renewDeadline) stopLeading();
     else if (leading && observed?.holder && observed.holder !== o.identity) stopLeading();
   }
@@ -158,20 +170,32 @@ export function startLeaderElection(o: LeaderElectionOptions): LeaderElection {
     async stop(options = {}) {
       stopped = true;
       if (timer) clearTimeout(timer);
-      await current.catch(() => undefined);
+      // an API server that does not answer must not hold shutdown: each wait is bounded by renewDeadline
+      const bounded = (p: Promise<unknown>) =>
+        Promise.race([
+          p.catch(() => undefined),
+          new Promise<void>((r) => {
+            setTimeout(r, renewDeadline).unref();
+          }),
+        ]);
+      await bounded(current);
       const wasLeading = leading !== undefined;
       stopLeading();
       if (!wasLeading || options.release === false) return;
-      try {
-        const lease = await o.kube.get('coordination.k8s.io/v1', 'Lease', o.namespace, o.name);
-        const spec = (lease?.spec ?? {}) as LeaseSpec;
-        if (lease && spec.holderIdentity === o.identity) {
-          const { holderIdentity: _h, ...rest } = spec;
-          await o.kube.replace({ ...lease, spec: { ...rest, leaseDurationSeconds: 1, renewTime: microTime(now()) } } as KubeObject);
-        }
-      } catch (e) {
-        o.onError?.(e);
-      }
+      await bounded(
+        (async () => {
+          try {
+            const lease = await o.kube.get('coordination.k8s.io/v1', 'Lease', o.namespace, o.name);
+            const spec = (lease?.spec ?? {}) as LeaseSpec;
+            if (lease && spec.holderIdentity === o.identity) {
+              const { holderIdentity: _h, ...rest } = spec;
+              await o.kube.replace({ ...lease, spec: { ...rest, leaseDurationSeconds: 1, renewTime: microTime(now()) } } as KubeObject);
+            }
+          } catch (e) {
+            o.onError?.(e);
+          }
+        })(),
+      );
     },
   };
 }
