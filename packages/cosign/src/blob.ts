@@ -6,9 +6,10 @@
  * `@vouch/sigstore`'s.
  */
 
-import { isVouchError, VouchError } from '@vouch/core';
+import { decodePem, isVouchError, VouchError } from '@vouch/core';
 import { fromBase64, fromUtf8 } from '@vouch/core/internal';
-import { type SigstoreVerification, type VerifyPolicyOptions, verifyBundle, verifyCosignSignature } from '@vouch/sigstore';
+import { parseBundle, type SigstoreVerification, type VerifyPolicyOptions, verifyBundle, verifyCosignSignature } from '@vouch/sigstore';
+import { checkGivenCertificate } from './verify.js';
 
 /** Options of {@link verifyCosignBlob}. */
 export interface VerifyCosignBlobOptions extends VerifyPolicyOptions {
@@ -95,10 +96,16 @@ export async function verifyCosignBlob(options: VerifyCosignBlobOptions): Promis
       throw new VouchError('ERR_MALFORMED_INPUT', `the bundle is not JSON: ${(e as Error).message}`, { cause: e });
     }
     if (!isObject(doc)) throw new VouchError('ERR_MALFORMED_INPUT', 'the bundle is not a JSON object');
+    // a certificate given beside a bundle must be the one the bundle was signed with, never a second opinion
     if (typeof doc.mediaType === 'string') {
-      return { form: 'sigstore-bundle', verification: await verifyBundle(text, { ...policy, artifact: options.data }) };
+      const bundle = parseBundle(text);
+      checkGivenCertificate(bundle.certificate?.der, options.certificate);
+      return { form: 'sigstore-bundle', verification: await verifyBundle(bundle, { ...policy, artifact: options.data }) };
     }
     const old = parseCosignBlobBundle(doc);
+    if (old.certificate !== undefined) {
+      checkGivenCertificate(decodePem(old.certificate).find((b) => b.label === 'CERTIFICATE')?.der, options.certificate);
+    }
     const certificate = old.certificate ?? options.certificate;
     const verification = await verifyCosignSignature(
       {

@@ -224,7 +224,7 @@ async function verifySignatureEntry(
   return settle(f, 'signature', async (out) => {
     if (f.form === 'bundle-referrer') {
       const bundle = parseBundle(f.bundle!);
-      checkGivenCertificate(bundle, o.certificate);
+      checkGivenCertificate(bundle.certificate?.der, o.certificate);
       const verification = await verifyBundle(bundle, { ...policyOf(o), digest: subject.digest });
       const content = dsseContent(verification);
       const type = content.statement?.predicateType;
@@ -276,7 +276,7 @@ async function verifyAttestationEntry(
     let signatures: { keyid?: string; sig: string }[];
     if (f.form === 'bundle-referrer') {
       const bundle = parseBundle(f.bundle!);
-      checkGivenCertificate(bundle, o.certificate);
+      checkGivenCertificate(bundle.certificate?.der, o.certificate);
       if (bundle.content.type !== 'dsseEnvelope')
         throw new VouchError('ERR_ENVELOPE_MALFORMED', 'the attestation bundle holds no DSSE envelope');
       signatures = bundle.content.envelope.signatures.map((s) => ({ ...(s.keyid ? { keyid: s.keyid } : {}), sig: toBase64(s.sig) }));
@@ -305,12 +305,15 @@ function parseEnvelopeSignatures(text: string): { keyid?: string; sig: string }[
   }
 }
 
-/** With `--certificate`, a bundle must carry that certificate. */
-function checkGivenCertificate(bundle: Bundle, given: string | undefined): void {
+/**
+ * With `--certificate`, a bundle must carry that certificate (`carried`: the DER of the bundle's
+ * signing certificate, undefined when it has none). Images and blobs alike.
+ */
+export function checkGivenCertificate(carried: Uint8Array | undefined, given: string | undefined): void {
   if (given === undefined) return;
   const der = decodePem(given).find((b) => b.label === 'CERTIFICATE')?.der;
   if (!der) throw new VouchError('ERR_CERT_INVALID', 'the given certificate is not a PEM CERTIFICATE');
-  if (!bundle.certificate || !bytesEqual(bundle.certificate.der, der)) {
+  if (!carried || !bytesEqual(carried, der)) {
     throw new VouchError('ERR_CERT_UNTRUSTED', 'the bundle was not signed with the given certificate (--certificate)');
   }
 }
