@@ -16,7 +16,6 @@ import { type Descriptor, decodePem, isVouchError, VouchError, type VouchErrorCo
 import { bytesEqual, fromUtf8, toBase64 } from '@vouch/core/internal';
 import type { Repository } from '@vouch/registry';
 import {
-  type Bundle,
   type InTotoStatement,
   parseBundle,
   type SigstoreVerification,
