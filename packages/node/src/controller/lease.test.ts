@@ -34,28 +34,34 @@ function leaseStore() {
   };
 }
 
+/** An election of replica `a` over `store` with short timings (lease 600, renew deadline 300, retry 50 ms), once it leads. */
+async function leading(store: ReturnType<typeof leaseStore>, onStoppedLeading: () => void) {
+  let started = 0;
+  const election = startLeaderElection({
+    kube: store.kube,
+    namespace: 'vouch',
+    name: 'scanner',
+    identity: 'a',
+    leaseDurationMs: 600,
+    renewDeadlineMs: 300,
+    retryPeriodMs: 50,
+    onStartedLeading: () => started++,
+    onStoppedLeading,
+  });
+  for (let i = 0; i < 100 && !election.isLeader(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(election.isLeader()).toBe(true);
+  expect(started).toBe(1);
+  return election;
+}
+
 describe('leader election', () => {
   it('a leader whose renewal hangs stops leading at the renew deadline, not at its next answer', async () => {
     const store = leaseStore();
-    let started = 0;
     let stoppedAt: number | undefined;
-    const election = startLeaderElection({
-      kube: store.kube,
-      namespace: 'vouch',
-      name: 'scanner',
-      identity: 'a',
-      leaseDurationMs: 600,
-      renewDeadlineMs: 300,
-      retryPeriodMs: 50,
-      onStartedLeading: () => started++,
-      onStoppedLeading: () => {
-        stoppedAt = Date.now();
-      },
+    const election = await leading(store, () => {
+      stoppedAt = Date.now();
     });
     try {
-      for (let i = 0; i < 100 && !election.isLeader(); i++) await new Promise((r) => setTimeout(r, 10));
-      expect(election.isLeader()).toBe(true);
-      expect(started).toBe(1);
       const hungAt = Date.now();
       store.hang();
       for (let i = 0; i < 100 && stoppedAt === undefined; i++) await new Promise((r) => setTimeout(r, 10));
@@ -71,19 +77,7 @@ describe('leader election', () => {
   it('stop() with the API server not answering ends within the renew deadline, not leading any more', async () => {
     const store = leaseStore();
     let stopped = 0;
-    const election = startLeaderElection({
-      kube: store.kube,
-      namespace: 'vouch',
-      name: 'scanner',
-      identity: 'a',
-      leaseDurationMs: 600,
-      renewDeadlineMs: 300,
-      retryPeriodMs: 50,
-      onStartedLeading: () => {},
-      onStoppedLeading: () => stopped++,
-    });
-    for (let i = 0; i < 100 && !election.isLeader(); i++) await new Promise((r) => setTimeout(r, 10));
-    expect(election.isLeader()).toBe(true);
+    const election = await leading(store, () => stopped++);
     store.hang();
     await new Promise((r) => setTimeout(r, 60)); // a renewal is now waiting on the API server
     const t0 = Date.now();
