@@ -118,6 +118,18 @@ export function startLeaderElection(o: LeaderElectionOptions): LeaderElection {
     }
   }
 
+  /** Checks the renew deadline in `ms`; a timer may fire a little before it by `now()`, so it checks again then. */
+  function armWatchdog(ms: number): void {
+    clearTimeout(watchdog);
+    watchdog = setTimeout(() => {
+      if (!leading) return;
+      const left = renewDeadline - (now() - lastRenew);
+      if (left <= 0) stopLeading();
+      else armWatchdog(left);
+    }, ms);
+    watchdog.unref();
+  }
+
   function stopLeading(): void {
     clearTimeout(watchdog);
     watchdog = undefined;
@@ -144,11 +156,7 @@ export function startLeaderElection(o: LeaderElectionOptions): LeaderElection {
       }
       // a renewal that never returns (a partitioned API server) must not keep this replica leading
       // past the deadline, when a standby may already take the Lease over
-      clearTimeout(watchdog);
-      watchdog = setTimeout(() => {
-        if (leading && now() - lastRenew >= renewDeadline) stopLeading();
-      }, renewDeadline);
-      watchdog.unref();
+      armWatchdog(renewDeadline);
     } else if (leading && t - lastRenew >= renewDeadline) stopLeading();
     else if (leading && observed?.holder && observed.holder !== o.identity) stopLeading();
   }
