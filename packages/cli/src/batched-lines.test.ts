@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batchedLines } from './stdio.js';
+import { batchedLines, jsonLogLine } from './stdio.js';
 
 function sink() {
   const writes: string[] = [];
@@ -34,5 +34,17 @@ describe('batchedLines', () => {
     lines.flush();
     await new Promise((r) => setImmediate(r));
     expect(s.writes).toEqual(['12345\n67890\n', 'x\n']);
+  });
+});
+
+describe('jsonLogLine', () => {
+  it('puts the time first, then the entry, one JSON object per line', () => {
+    const t = new Date(0);
+    expect(jsonLogLine(t, { level: 'info', msg: 'x', n: 1 })).toBe('{"time":"1970-01-01T00:00:00.000Z","level":"info","msg":"x","n":1}\n');
+    expect(jsonLogLine(t, {})).toBe('{"time":"1970-01-01T00:00:00.000Z"}\n');
+    expect(JSON.parse(jsonLogLine(t, { msg: 'a "quoted" \\ text' }))).toEqual({
+      time: '1970-01-01T00:00:00.000Z',
+      msg: 'a "quoted" \\ text',
+    });
   });
 });

@@ -89,3 +89,13 @@ export function batchedLines(sink: TextSink, maxBytes = 64 * 1024): LineBatcher 
     flush,
   };
 }
+
+/**
+ * One structured log line of `vouch webhook` and `vouch controller`: `{"time":…,` then the entry's
+ * fields, newline-terminated.
+ */
+export function jsonLogLine(time: Date, entry: Record<string, unknown>): string {
+  const fields = JSON.stringify(entry);
+  const head = `{"time":"${time.toISOString()}"`;
+  return fields.length > 2 ? `${head},${fields.slice(1)}\n` : `${head}}\n`;
+}

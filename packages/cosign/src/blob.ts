@@ -6,7 +6,7 @@
  * `@vouch/sigstore`'s.
  */
 
-import { decodePem, isVouchError, VouchError } from '@vouch/core';
+import { isVouchError, VouchError } from '@vouch/core';
 import { fromBase64, fromUtf8 } from '@vouch/core/internal';
 import { parseBundle, type SigstoreVerification, type VerifyPolicyOptions, verifyBundle, verifyCosignSignature } from '@vouch/sigstore';
 import { checkGivenCertificate } from './verify.js';
@@ -103,9 +103,7 @@ export async function verifyCosignBlob(options: VerifyCosignBlobOptions): Promis
       return { form: 'sigstore-bundle', verification: await verifyBundle(bundle, { ...policy, artifact: options.data }) };
     }
     const old = parseCosignBlobBundle(doc);
-    if (old.certificate !== undefined) {
-      checkGivenCertificate(decodePem(old.certificate).find((b) => b.label === 'CERTIFICATE')?.der, options.certificate);
-    }
+    if (old.certificate !== undefined) checkGivenCertificate(old.certificate, options.certificate);
     const certificate = old.certificate ?? options.certificate;
     const verification = await verifyCosignSignature(
       {

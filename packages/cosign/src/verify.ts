@@ -304,15 +304,19 @@ function parseEnvelopeSignatures(text: string): { keyid?: string; sig: string }[
   }
 }
 
+/** The DER of the first CERTIFICATE block of `pem`. */
+const certificateDer = (pem: string): Uint8Array | undefined => decodePem(pem).find((b) => b.label === 'CERTIFICATE')?.der;
+
 /**
- * With `--certificate`, a bundle must carry that certificate (`carried`: the DER of the bundle's
- * signing certificate, undefined when it has none). Images and blobs alike.
+ * With `--certificate`, a bundle must carry that certificate (`carried`: the bundle's signing
+ * certificate, DER or PEM; undefined when it has none). Images and blobs alike.
  */
-export function checkGivenCertificate(carried: Uint8Array | undefined, given: string | undefined): void {
+export function checkGivenCertificate(carried: Uint8Array | string | undefined, given: string | undefined): void {
   if (given === undefined) return;
-  const der = decodePem(given).find((b) => b.label === 'CERTIFICATE')?.der;
+  const der = certificateDer(given);
   if (!der) throw new VouchError('ERR_CERT_INVALID', 'the given certificate is not a PEM CERTIFICATE');
-  if (!carried || !bytesEqual(carried, der)) {
+  const carriedDer = typeof carried === 'string' ? certificateDer(carried) : carried;
+  if (!carriedDer || !bytesEqual(carriedDer, der)) {
     throw new VouchError('ERR_CERT_UNTRUSTED', 'the bundle was not signed with the given certificate (--certificate)');
   }
 }

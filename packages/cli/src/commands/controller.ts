@@ -15,6 +15,7 @@ import { act, collect, portNumber, positiveInt, terminationSignal } from '../com
 import { type CliContext, UsageError } from '../context.js';
 import { parseDurationFlag } from '../duration.js';
 import { cliImageVerifiers, parseOciLayoutMap, SERVICE_CREDENTIAL_HELPER_TIMEOUT_MS } from '../kyverno/images.js';
+import { jsonLogLine } from '../stdio.js';
 import { createMetricsRegistry, type Registry, startMetricsServer } from '../webhook/metrics.js';
 
 type KubeConfig = ReturnType<typeof loadKubeConfig>;
@@ -141,9 +142,7 @@ export function registerController(program: Command, ctx: CliContext): void {
   act(cmd, ctx, async (_args, opts) => {
     const metricsPort = portNumber(opts.metricsPort, '--metrics-port');
     const kc = kubeConfigFrom(ctx, opts);
-    const log = (entry: Record<string, unknown>) => {
-      ctx.stdout.write(`${JSON.stringify({ time: ctx.now().toISOString(), ...entry })}\n`);
-    };
+    const log = (entry: Record<string, unknown>) => ctx.stdout.write(jsonLogLine(ctx.now(), entry));
     const registry = createMetricsRegistry();
     const termination = terminationSignal();
     const { controller, settings } = startScanner(ctx, opts, { kc, log, metricsRegistry: registry });

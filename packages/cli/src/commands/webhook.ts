@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { act, collect, portNumber, positiveInt, required, terminationSignal } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
 import { cliImageVerifiers, parseOciLayoutMap, readTrustedRoot, SERVICE_CREDENTIAL_HELPER_TIMEOUT_MS } from '../kyverno/images.js';
-import { batchedLines } from '../stdio.js';
+import { batchedLines, jsonLogLine } from '../stdio.js';
 import { createMetricsRegistry, type MetricsServer, registerWebhookMetrics, startMetricsServer } from '../webhook/metrics.js';
 import {
   DEFAULT_MAX_BODY_BYTES,
@@ -99,11 +99,7 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
     const metricsPort = opts.metricsPort === undefined ? undefined : portNumber(opts.metricsPort, '--metrics-port');
     // a line per review: written a turn of the event loop at a time, and on exit whatever waits
     const lines = batchedLines(ctx.stdout);
-    const log = (entry: WebhookLogEntry) => {
-      const fields = JSON.stringify(entry);
-      const time = `{"time":"${ctx.now().toISOString()}"`;
-      lines.write(fields.length > 2 ? `${time},${fields.slice(1)}\n` : `${time}}\n`);
-    };
+    const log = (entry: WebhookLogEntry) => lines.write(jsonLogLine(ctx.now(), entry));
     const registry = metricsPort === undefined ? undefined : createMetricsRegistry();
     const metrics = registry ? registerWebhookMetrics(registry) : undefined;
     const transport = webhookTransport(ctx, { maxConcurrent: registryConcurrency, metrics });

@@ -1033,10 +1033,10 @@ async function start(options: WebhookServerOptions): Promise<WebhookServer> {
     let waiting = false;
     try {
       const group = deadlineGroup(deadlineMs);
-      const now = admissionAnswer(review, current, { ...(options.admission ?? {}), signal: group.signal });
-      if (!(now instanceof Promise)) return decided(now, group.signal.aborted);
+      const answer = admissionAnswer(review, current, { ...(options.admission ?? {}), signal: group.signal });
+      if (!(answer instanceof Promise)) return decided(answer, group.signal.aborted);
       waiting = true;
-      return waitForAnswer(now, review, current, deadlineMs, group);
+      return waitForAnswer(answer, review, current, deadlineMs, group);
     } catch (e) {
       return internalError(review, e);
     } finally {
