@@ -242,6 +242,62 @@ describe('background scanner', () => {
     expect(c.stats().runs.some((x) => x.trigger === 'expiry')).toBe(true);
   });
 
+  it('waits again when the expiry timer fires before the clock reaches the expiry (timers and Date.now() differ)', async () => {
+    const { server, images, kube } = await setup();
+    const digest = await images.push('app', 'v1');
+    server.create(policyObject({ name: 'p', certPem: images.certPem, refs: [`${REGISTRY}/*`] }));
+    server.create(podObject('web', 'ns', { app: `${REGISTRY}/app:v1` }));
+    // a clock at half speed: every timer fires when the clock has reached only half of its delay
+    const base = Date.now();
+    const now = () => base + (Date.now() - base) / 2;
+    const c = controller({ kube, verifier: images.verifier, now, cacheTtlMs: 400, minExpiryScanIntervalMs: 50, scanIntervalMs: 3_600_000 });
+    await c.initialScan();
+    await images.unsign('app', digest);
+    const r = await waitFor(
+      'the expiry run',
+      () => reportOf(server, 'ns', 'web')?.results[0]?.result === 'fail' && reportOf(server, 'ns', 'web'),
+    );
+    expect(r.results[0]!.message).toContain('no signature');
+    expect(c.stats().runs.filter((x) => x.trigger === 'expiry').length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('retries the expired images when their expiry run fails', async () => {
+    const { server, images, kube } = await setup();
+    const digest = await images.push('app', 'v1');
+    server.create(policyObject({ name: 'p', certPem: images.certPem, refs: [`${REGISTRY}/*`] }));
+    server.create(podObject('web', 'ns', { app: `${REGISTRY}/app:v1` }));
+    let failPodLists = 0;
+    const failing: KubeClient = {
+      ...kube,
+      list: (...a) => {
+        if (a[1] === 'Pod' && failPodLists > 0) {
+          failPodLists--;
+          return Promise.reject(new VouchError('ERR_NETWORK', 'API server unreachable'));
+        }
+        return kube.list(...a);
+      },
+    };
+    const logged: string[] = [];
+    const c = controller({
+      kube: failing,
+      verifier: images.verifier,
+      cacheTtlMs: 300,
+      minExpiryScanIntervalMs: 200,
+      scanIntervalMs: 3_600_000,
+      log: (e) => logged.push(e.msg),
+    });
+    await c.initialScan();
+    await images.unsign('app', digest);
+    failPodLists = 1;
+    const r = await waitFor(
+      'the retried expiry run',
+      () => reportOf(server, 'ns', 'web')?.results[0]?.result === 'fail' && reportOf(server, 'ns', 'web'),
+    );
+    expect(r.results[0]!.message).toContain('no signature');
+    expect(failPodLists).toBe(0);
+    expect(logged).toContain('expiry scan failed');
+  });
+
   it('registers its metrics on the registry it is given', async () => {
     const { server, images, kube } = await setup();
     await images.push('app', 'v1', false);

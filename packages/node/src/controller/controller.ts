@@ -97,6 +97,8 @@ export interface ControllerOptions {
   /** Where the metrics are registered (default: a private registry). */
   metricsRegistry?: Registry;
   log?: (entry: ControllerLogEntry) => void;
+  /** Clock in ms for verification ages and expiry (default Date.now). */
+  now?: () => number;
 }
 
 /** Figures of one scan run. */
@@ -168,7 +170,9 @@ export function startController(options: ControllerOptions): Controller {
   const ttl = options.cacheTtlMs ?? 60 * 60_000;
   const minExpiryGap = options.minExpiryScanIntervalMs ?? 60_000;
   const pageSize = options.pageSize ?? 500;
+  const now = options.now ?? (() => Date.now());
   const ledger = verificationLedger({
+    now,
     verifier: options.verifier,
     ttlMs: ttl,
     ...(options.errorTtlMs !== undefined ? { errorTtlMs: options.errorTtlMs } : {}),
@@ -278,11 +282,11 @@ export function startController(options: ControllerOptions): Controller {
     async function namespaceLabels(ns: string | undefined): Promise<Record<string, string> | undefined> {
       if (!needsNamespaces || !ns) return undefined;
       const hit = nsLabels.get(ns);
-      if (hit && Date.now() - hit.at < 60_000) return hit.labels;
+      if (hit && now() - hit.at < 60_000) return hit.labels;
       const o = await kube.get('v1', 'Namespace', undefined, ns);
       const labels = (o?.metadata?.labels ?? undefined) as Record<string, string> | undefined;
       if (nsLabels.size > 10_000) nsLabels.clear();
-      nsLabels.set(ns, { at: Date.now(), labels });
+      nsLabels.set(ns, { at: now(), labels });
       return labels;
     }
 
@@ -493,7 +497,7 @@ export function startController(options: ControllerOptions): Controller {
     function fullScan(trigger: 'schedule'): Promise<ScanRunStats> {
       return queue(async () => {
         const t0 = performance.now();
-        const start = Date.now();
+        const start = now();
         const run: Run = { trigger, engine: makeEngine(background, start), writes: 0, resources: 0 };
         const seen = await sweep(scannedKinds(background), run);
         for (const [kind, s] of seen) pruneUnseen(kind, s);
@@ -513,7 +517,7 @@ export function startController(options: ControllerOptions): Controller {
         const kinds = new Set(scannedKinds([...next, ...old]).map((k) => k.kind));
         for (const st of state.values()) if (Object.keys(st.fp).some((k) => changed.has(k))) kinds.add(st.kind);
         setPolicies(list);
-        const run: Run = { trigger: 'policy', engine: makeEngine(next, Date.now()), only: changed, drop, writes: 0, resources: 0 };
+        const run: Run = { trigger: 'policy', engine: makeEngine(next, now()), only: changed, drop, writes: 0, resources: 0 };
         log({
           level: 'info',
           msg: 'policies changed: re-scanning what they match',
@@ -532,12 +536,30 @@ export function startController(options: ControllerOptions): Controller {
 
     function expiryScan(): Promise<ScanRunStats | undefined> {
       return queue(async () => {
-        const images = ledger.takeExpired(Date.now());
-        lastExpiryScan = Date.now();
-        if (images.size === 0) return undefined;
+        const images = ledger.takeExpired(now());
+        for (const i of retryImages) images.add(i);
+        retryImages.clear();
+        if (images.size === 0) {
+          // the timer fired before the clock reached the expiry (timers and Date.now() use different
+          // clocks): wait for it again rather than for the next unrelated run
+          scheduleExpiry();
+          return undefined;
+        }
+        lastExpiryScan = now();
         const t0 = performance.now();
         const run: Run = { trigger: 'expiry', engine: makeEngine(background, 0), writes: 0, resources: 0 };
-        await sweep(scannedKinds(background), run, (o) => containerImages(o, options.engine?.imageConfig).some((c) => images.has(c.image)));
+        try {
+          await sweep(scannedKinds(background), run, (o) =>
+            containerImages(o, options.engine?.imageConfig).some((c) => images.has(c.image)),
+          );
+        } catch (e) {
+          // their answers are gone from the ledger: keep the images for the retry, after the minimum gap
+          if (!signal.aborted) {
+            for (const i of images) retryImages.add(i);
+            scheduleExpiry();
+          }
+          throw e;
+        }
         return finishRun(run, t0);
       });
     }
@@ -552,7 +574,7 @@ export function startController(options: ControllerOptions): Controller {
 
     function scheduleFull(): void {
       if (!(scanInterval > 0)) return;
-      nextFullAt = Date.now() + scanInterval;
+      nextFullAt = now() + scanInterval;
       later(scanInterval, () => {
         fullScan('schedule').then(scheduleFull, (e) => {
           if (!signal.aborted) log({ level: 'error', msg: 'scheduled scan failed', error: errText(e) });
@@ -562,8 +584,11 @@ export function startController(options: ControllerOptions): Controller {
     }
 
     let expiryTimer: NodeJS.Timeout | undefined;
+    /** Images of an expiry run that failed (their ledger answers were taken): the next expiry run re-verifies them. */
+    const retryImages = new Set<string>();
     function scheduleExpiry(): void {
-      const at = ledger.nextExpiry();
+      const next = ledger.nextExpiry();
+      const at = retryImages.size > 0 ? Math.min(next ?? Number.POSITIVE_INFINITY, now()) : next;
       if (at === undefined || signal.aborted) return;
       // the next full scan re-verifies everything anyway
       if (at >= nextFullAt) return;
@@ -579,7 +604,7 @@ export function startController(options: ControllerOptions): Controller {
           if (!signal.aborted)
             void expiryScan().catch((e) => !signal.aborted && log({ level: 'error', msg: 'expiry scan failed', error: errText(e) }));
         },
-        Math.max(0, when - Date.now()),
+        Math.max(0, when - now()),
       );
       expiryTimer = t;
       timers.add(t);
