@@ -142,12 +142,27 @@ function keepAlive(kc: KubeConfig): void {
     ]);
     let agent = agents.get(key);
     if (!agent) {
-      if (agents.size >= 8) agents.clear();
+      if (agents.size >= 8) {
+        const [oldest, old] = agents.entries().next().value as [string, unknown];
+        agents.delete(oldest);
+        retire(old);
+      }
       agent = create(cluster, { ...options, keepAlive: true, maxSockets: 32 });
       agents.set(key, agent);
     }
     return agent;
   };
+}
+
+/**
+ * Lets an agent no request will get again go: its idle connections are closed now, the ones in use
+ * when their request ends (an agent without keep-alive closes a socket once it is free).
+ */
+function retire(agent: unknown): void {
+  const a = agent as { keepAlive?: boolean; freeSockets?: Record<string, { destroy(): void }[] | undefined> };
+  if (typeof a !== 'object' || a === null) return;
+  a.keepAlive = false;
+  for (const list of Object.values(a.freeSockets ?? {})) for (const s of list ?? []) s.destroy();
 }
 
 /** A {@link KubeClient} over @kubernetes/client-node. */
