@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileCrlCache, notationCacheDir } from '@vouch/node';
-import { fsErrorText } from '@vouch/node/config';
+import { fsErrorText } from '@vouch/node/internal';
 import type { CrlCache } from '@vouch/x509/revocation';
 import type { CliContext } from './context.js';
 

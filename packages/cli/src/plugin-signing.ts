@@ -1,5 +1,6 @@
 import { isVouchError, VouchError } from '@vouch/core';
-import { assertRunnable, findPlugin, type PluginKeySuite, pluginExecutablePath } from '@vouch/node/config';
+import { findPlugin, type PluginKeySuite, pluginExecutablePath } from '@vouch/node/config';
+import { assertRunnable } from '@vouch/node/internal';
 import { type EnvelopeSigner, type PluginResolver, pluginSigner } from '@vouch/notation';
 import { createPluginClient, type PluginClient } from '@vouch/plugin';
 import { parseKeyValues } from './command.js';
@@ -27,7 +28,7 @@ export function pluginEnv(ctx: CliContext): Record<string, string> {
   return out;
 }
 
-export { assertRunnable } from '@vouch/node/config';
+export { assertRunnable } from '@vouch/node/internal';
 
 /** Wrap a client so that, with `--debug`, every plugin request and response is printed to stderr. */
 function withDebug(ctx: CliContext, client: PluginClient, name: string): PluginClient {

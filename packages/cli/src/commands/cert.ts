@@ -5,7 +5,6 @@ import { encodePem, hasCode, isVouchError, VouchError, type VouchErrorCode } fro
 import {
   addSigningKey,
   addTrustStoreCertificate,
-  assertStoreAddress,
   deleteTrustStore,
   deleteTrustStoreCertificate,
   listTrustStoreCertificates,
@@ -13,8 +12,8 @@ import {
   localKeyPaths,
   removeSigningKeys,
   showTrustStoreCertificate,
-  writeFileAtomic,
 } from '@vouch/node/config';
+import { assertStoreAddress, writeFileAtomic } from '@vouch/node/internal';
 import { isValidTrustStoreName } from '@vouch/trust-policy';
 import type { Command } from 'commander';
 import { act, positionalArgument, positiveInt, required } from '../command.js';

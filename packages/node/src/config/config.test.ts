@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { utf8 } from '@vouch/core';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { notationConfigDir } from './dirs.js';
+import { writeFileAtomic } from './fsutil.js';
 import {
   addSigningKey,
   importOciTrustPolicy,
@@ -13,7 +14,6 @@ import {
   removeSigningKeys,
   saveNotationConfig,
   setDefaultSigningKey,
-  writeFileAtomic,
 } from './index.js';
 import { loadBlobTrustPolicy, loadOciTrustPolicy } from './policy.js';
 import { parseSigningKeys } from './signing-keys.js';

@@ -39,7 +39,6 @@ export {
 } from './policy.js';
 
 // Trust store
-export { assertStoreAddress } from '../truststore/file-trust-store.js';
 export {
   addTrustStoreCertificate,
   deleteTrustStore,
@@ -65,7 +64,6 @@ export {
   type PluginDirOptions,
   pluginExecutablePath,
 } from '../plugin/discovery.js';
-export { assertRunnable } from '../plugin/executable.js';
 
 // Docker credentials: config.json, credential helpers, writing and erasing
 export { dockerConfigPath, dockerServerKey } from '../docker-config/config.js';
@@ -76,7 +74,3 @@ export {
   eraseDockerCredentials,
   storeDockerCredentials,
 } from '../docker-config/store.js';
-
-// Files: atomic writes and Go-style error text
-export { writeFileAtomic } from './fsutil.js';
-export { fsErrorText } from '../crl-cache/index.js';
