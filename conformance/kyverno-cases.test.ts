@@ -12,7 +12,7 @@ import { note } from './notes.js';
 // (engine tables: one per row); cases that need a registry or a Kyverno feature vouch does not
 // implement are skipped with the reason. The cases whose images upstream pulls from ghcr.io run
 // against images re-created and signed locally — Cosign and SigstoreBundle signatures and
-// attestations, the Notary signature (not the Notary attestations) — see kyverno/recreated-images.ts
+// attestations, the Notary signature and attestations (payloads made for the cases) — see kyverno/recreated-images.ts
 // for the substitutions: keys, certificates, public-good trust, TSA, digests.
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');

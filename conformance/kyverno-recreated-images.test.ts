@@ -85,6 +85,85 @@ describe('the re-created Cosign world', () => {
     },
   );
 
+  // the Notary attestation cases: each passes, or fails by its own validate.deny, not by a signature check
+  const standard = join(
+    process.env.VOUCH_SHARED_DIR ?? join(import.meta.dirname, '../../shared'),
+    'kyverno-cases/test/conformance/chainsaw/verify-images/clusterpolicy/standard',
+  );
+  const attestationCases: [string, 'pass' | 'fail', RegExp][] = [
+    ['notary-attestation-verification', 'pass', /^verified image attestations for /],
+    ['multiple-image-verification-attestations-pass', 'pass', /^verifyImages validation is passed in verify-attestation-notary rule$/],
+    [
+      'multiple-image-verification-attestations-fail',
+      'fail',
+      /^validation in verifyImages failed: .*scan report should be created after sbom/,
+    ],
+    ['multiple-image-verification-attestations-trivy-vex-pass', 'pass', /^verifyImages validation is passed in /],
+    [
+      'multiple-image-verification-attestations-trivy-vex-fail',
+      'fail',
+      /^validation in verifyImages failed: All vulnerabilities in trivy and vex should be same/,
+    ],
+  ];
+  const evaluatePod = async (policyText: string) => {
+    // the policies read the certificate from a ConfigMap in the same file
+    const pem = /certificate: \|-\n([\s\S]*?-----END CERTIFICATE-----)/.exec(policyText)![1]!.replace(/^ +/gm, '');
+    const engine = createKyvernoEngine({
+      policies: parsePolicies(policyText, { ignoreOtherKinds: true }),
+      verifier: world.notaryVerifier(),
+      cache: false,
+      contextLoader: { configMap: () => ({ data: { certificate: pem } }) },
+    });
+    const r = await evaluateResource(engine, {
+      resource: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'test', namespace: 'notary-verify-attestation' },
+        spec: { containers: [{ name: 'test', image: 'ghcr.io/kyverno/test-verify-image:signed' }] },
+      },
+    });
+    return r.verifyImages.responses[0]!.rules[0]!;
+  };
+  for (const [name, status, message] of attestationCases) {
+    const file = join(standard, name, 'policy.yaml');
+    it.runIf(existsSync(file))(
+      `Notary attestations, ${name}: ${status} by the policy's own checks; the upstream certificate verifies none`,
+      async () => {
+        const text = readFileSync(file, 'utf8');
+        const local = await evaluatePod(world.rewrite(text));
+        expect([local.status, local.message]).toEqual([status, expect.stringMatching(message)]);
+        const upstream = await evaluatePod(text);
+        expect(upstream.status).toBe('fail');
+        expect(upstream.message).toMatch(/^image attestations verification failed, .*signature is not produced by a trusted signer/);
+      },
+    );
+  }
+
+  // Kyverno's engine rows of the same policies compare time_after's bool with the strings "True" and
+  // "False": a bool equals only a bool, so neither denies and upstream asserts pass for both (with the
+  // ConfigMap the policies declare supplied: compatibility K22)
+  const engineTable = join(
+    process.env.VOUCH_SHARED_DIR ?? join(import.meta.dirname, '../../shared'),
+    'kyverno-cases/engine-tables/image_verify_engine.json',
+  );
+  for (const id of ['Test_MultipleImageVerificationAttestationPass', 'Test_MultipleImageVerificationAttestationFail']) {
+    it.runIf(existsSync(engineTable))(`engine row ${id}: pass, as upstream asserts`, async () => {
+      const row = (
+        JSON.parse(readFileSync(engineTable, 'utf8')) as { cases: { id: string; policy: unknown; resource: unknown }[] }
+      ).cases.find((c) => c.id === id)!;
+      const policy = parsePolicies(JSON.stringify(world.rewriteValue(row.policy)))[0]!;
+      const engine = createKyvernoEngine({
+        policies: [policy],
+        verifier: world.notaryVerifier(),
+        cache: false,
+        contextLoader: { configMap: (namespace, name) => ({ metadata: { namespace, name }, data: {} }) },
+      });
+      const r = await evaluateResource(engine, { resource: row.resource as Record<string, unknown> });
+      const rule = r.verifyImages.responses[0]!.rules[0]!;
+      expect([rule.status, rule.message]).toEqual(['pass', 'verifyImages validation is passed in verify-attestation-notary rule']);
+    });
+  }
+
   it('an image that is not re-created fails (no network)', async () => {
     await expect(world.verifier().resolveDigest('ghcr.io/kyverno/kyverno:latest')).rejects.toThrow(/not among the re-created images/);
   });

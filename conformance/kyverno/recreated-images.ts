@@ -24,8 +24,11 @@
  *    is skipped with the reason.
  * 5. **Notary.** `ghcr.io/kyverno/test-verify-image:signed` also carries a Notary signature (JWS)
  *    by a local test PKI; the certificate the Notary cases trust (notation's test certificate,
- *    `UPSTREAM_NOTARY_CERT`) is replaced by that PKI's root. Only the Notary signature is
- *    re-created, not the Notary attestations (SBOM, scans) some cases verify.
+ *    `UPSTREAM_NOTARY_CERT`) is replaced by that PKI's root. Its Notary attestations (SBOM, scans,
+ *    VEX: signed referrers of an artifact type) are re-created with payloads made for the cases
+ *    (`NOTARY_ATTESTATIONS`): upstream's contents are not available offline. The Trivy and VEX ones
+ *    are signed by a second local PKI, whose root replaces the certificate those cases trust
+ *    (`UPSTREAM_TRIVY_VEX_CERT`).
  * 6. **Registry.** The references resolve to in-memory repositories: no network is used.
  */
 import { type Descriptor, encodePem, MediaType, type Reference, utf8, VouchError } from '@vouch/core';
@@ -80,22 +83,55 @@ export const UPSTREAM_KEYS = {
 /** The first line of the certificate the Notary cases trust (notation's test certificate, CN=test,O=Notary). */
 export const UPSTREAM_NOTARY_CERT = 'MIIDTTCCAjWgAwIBAgIJAPI+zAzn4s0xMA0GCSqGSIb3DQEBCwUAMEwxCzAJBgNV';
 
+/** The first line of the certificate the trivy/VEX cases trust for their attestations (a second Notary signer). */
+export const UPSTREAM_TRIVY_VEX_CERT = 'MIIDmDCCAoCgAwIBAgIUCntgF4FftePAhEa6nZTsu/NMT3cwDQYJKoZIhvcNAQEL';
+
 /** The first line of freetsa.org's root certificate, which keyed-tsa's policy trusts in `ctlog.tsaCertChain`. */
 const FREETSA_ROOT = 'MIIH/zCCBeegAwIBAgIJAMHphhYNqOmAMA0GCSqGSIb3DQEBDQUAMIGVMREwDwYD';
 
-/** Why the cases verifying Notary attestations of the test image are skipped. */
-export const NOTARY_ATTESTATIONS_NOT_RECREATED =
-  'needs internet: verifies Notary attestations (SBOM, vulnerability scans) of ghcr.io/kyverno/test-verify-image, which are not re-created locally (its Notary signature is)';
+/**
+ * The Notary attestations of `ghcr.io/kyverno/test-verify-image:signed`, by artifact type. Upstream's
+ * payloads cannot be read offline; these carry what the cases' policies read, with the values their
+ * expected results need: the SBOM's licenses are all GPL-3.0 and it is dated after the scan (the
+ * `time_after` checks), the scan is of an image, the Trivy report's vulnerabilities are all in the VEX
+ * document, and the `-fail-test` report has one that is not.
+ */
+export const NOTARY_ATTESTATIONS: Readonly<Record<string, unknown>> = {
+  'sbom/cyclone-dx': {
+    bomFormat: 'CycloneDX',
+    specVersion: '1.5',
+    metadata: { timestamp: '2024-03-02T10:00:00Z', component: { type: 'container', name: 'ghcr.io/kyverno/test-verify-image' } },
+    components: [
+      { type: 'library', name: 'busybox', version: '1.36.1', licenses: [{ expression: 'GPL-3.0' }] },
+      { type: 'library', name: 'musl', version: '1.2.4', licenses: [{ expression: 'GPL-3.0' }] },
+    ],
+  },
+  'vulnerability-scan': {
+    source: { type: 'image', target: { userInput: 'ghcr.io/kyverno/test-verify-image:signed' } },
+    descriptor: { name: 'grype', version: '0.74.0', timestamp: '2024-03-01T10:00:00Z' },
+    matches: [],
+  },
+  'trivy/vulnerability': {
+    ArtifactName: 'ghcr.io/kyverno/test-verify-image:signed',
+    Vulnerabilities: [{ VulnerabilityID: 'CVE-2023-42363' }, { VulnerabilityID: 'CVE-2023-42366' }],
+  },
+  'trivy/vulnerability-fail-test': {
+    ArtifactName: 'ghcr.io/kyverno/test-verify-image:signed',
+    Vulnerabilities: [{ VulnerabilityID: 'CVE-2023-42363' }, { VulnerabilityID: 'CVE-2024-00001' }],
+  },
+  'vex/cyclone-dx': {
+    bomFormat: 'CycloneDX',
+    specVersion: '1.5',
+    vulnerabilities: [
+      { id: 'CVE-2023-42363', analysis: { state: 'not_affected' } },
+      { id: 'CVE-2023-42366', analysis: { state: 'not_affected' } },
+    ],
+  },
+};
 
 /** Registry cases that are not re-created here, and why (given the world's options). */
 export function notRecreated(o: CaseWorldOptions): Readonly<Record<string, string>> {
-  const attestations = NOTARY_ATTESTATIONS_NOT_RECREATED;
   return {
-    'conf-vi-multiple-image-verification-attestations-fail': attestations,
-    'conf-vi-multiple-image-verification-attestations-pass': attestations,
-    'conf-vi-multiple-image-verification-attestations-trivy-vex-fail': attestations,
-    'conf-vi-multiple-image-verification-attestations-trivy-vex-pass': attestations,
-    'conf-vi-notary-attestation-verification': attestations,
     'conf-vi-notary-image-verification-secret-from-policy':
       'needs internet: a private ghcr.io image read with registry credentials from a Secret (imageRegistryCredentials)',
     ...(o.tsa
@@ -235,6 +271,20 @@ export async function createCaseWorld(options: CaseWorldOptions = {}): Promise<C
     signer: localRawSigner(pki.leaf.privateKey, pki.chain),
     envelope: jws,
   });
+  // its Notary attestations: referrers of the signed image, one JSON layer each, each Notary-signed by the same PKI
+  const tviSigned = await repo(tvi).resolve('signed');
+  // upstream, the Trivy and VEX attestations are signed by another certificate than the image and its SBOM and scan
+  const trivyVexPki = await createTestPki({ keySpec: 'EC-256', name: 'kyverno cases trivy vex' });
+  const trivyVexRoot = certificatesToPem([trivyVexPki.root.certificate]);
+  for (const [artifactType, payload] of Object.entries(NOTARY_ATTESTATIONS)) {
+    const by = /^(trivy|vex)\//.test(artifactType) ? trivyVexPki : pki;
+    const r = repo(tvi);
+    const config = await r.pushBlob(MediaType.OCI_EMPTY, utf8('{}'));
+    const layer = await r.pushBlob('application/json', utf8(JSON.stringify(payload)));
+    const manifest = { schemaVersion: 2, mediaType: MediaType.OCI_MANIFEST, artifactType, config, layers: [layer], subject: tviSigned };
+    const pushed = await r.pushManifest(MediaType.OCI_MANIFEST, utf8(JSON.stringify(manifest)));
+    await sign(`${tvi}@${pushed.digest}`, { repository: r, signer: localRawSigner(by.leaf.privateKey, by.chain), envelope: jws });
+  }
 
   // ghcr.io/kyverno/test-verify-image-rollback: two key-signed tags
   const rb = 'ghcr.io/kyverno/test-verify-image-rollback';
@@ -347,6 +397,7 @@ export async function createCaseWorld(options: CaseWorldOptions = {}): Promise<C
     let out = rewriteKeys(text);
     if (options.tsa) out = replacePemBlock(out, FREETSA_ROOT, options.tsa.chainPem);
     out = replacePemBlock(out, UPSTREAM_NOTARY_CERT, notaryRoot);
+    out = replacePemBlock(out, UPSTREAM_TRIVY_VEX_CERT, trivyVexRoot);
     for (const [upstream, local] of digestMap) out = out.replaceAll(upstream, local);
     return out;
   };
@@ -392,7 +443,7 @@ export async function createCaseWorld(options: CaseWorldOptions = {}): Promise<C
  */
 function replacePemBlock(text: string, firstLine: string, pem: string): string {
   const at = text.indexOf(firstLine);
-  if (at < 0) return text;
+  if (at < 0 || pem.includes(firstLine)) return text;
   const begin = text.lastIndexOf('-----BEGIN CERTIFICATE-----', at);
   const lineStart = text.lastIndexOf('\n', begin) + 1;
   const indent = text.slice(lineStart, begin);
@@ -403,7 +454,8 @@ function replacePemBlock(text: string, firstLine: string, pem: string): string {
     .split('\n')
     .map((l, k) => (k === 0 ? l : `${indent}${l}`))
     .join('\n');
-  return `${text.slice(0, begin)}${body}${text.slice(end)}`;
+  // every occurrence (a policy may carry the certificate more than once)
+  return replacePemBlock(`${text.slice(0, begin)}${body}${text.slice(end)}`, firstLine, pem);
 }
 
 /** cosign 2's experimental OCI 1.1 signature: a referrer whose artifact type is cosign's signature type. */

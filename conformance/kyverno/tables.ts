@@ -30,7 +30,7 @@ import {
   verifyAndPatchImages,
   wildcardMatch,
 } from '@vouch/kyverno/internal';
-import { type CaseWorld, NOTARY_ATTESTATIONS_NOT_RECREATED } from './recreated-images.js';
+import type { CaseWorld } from './recreated-images.js';
 import { assertEqual, assertTrue, subsetMismatch } from './util.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: upstream JSON tables are untyped
@@ -324,21 +324,23 @@ function notaryHelperRows(t: Json): CaseRow[] {
   return rows;
 }
 
-/** The registry rows of image_verify_engine.json that verify only the Notary signature, which the world re-creates. */
-const NOTARY_SIGNATURE_ROWS = new Set([
-  'Test_SkipImageReferences/pass',
-  'Test_ImageVerifyCacheNotary',
-  'Test_changePolicyCacheVerificationNotary',
-]);
+/** The registry rows of image_verify_engine.json: Notary signatures and attestations of the test image, which the world re-creates. */
+const NOTARY_ROWS = new Set(['Test_SkipImageReferences/pass', 'Test_ImageVerifyCacheNotary', 'Test_changePolicyCacheVerificationNotary']);
+
+/** Registry rows the world re-creates but that cannot pass here, and why. */
+const DIFFERENT_ROWS: Readonly<Record<string, string>> = {
+  Test_MultipleImageVerificationAttestationPass:
+    "compatibility K22: the policy declares a ConfigMap context entry (keys) it never reads and the upstream test has no ConfigMap; Kyverno's deferred loading never fetches it, vouch loads every entry and reports the rule as an error",
+  Test_MultipleImageVerificationAttestationFail:
+    "compatibility K22: the policy declares a ConfigMap context entry (keys) it never reads and the upstream test has no ConfigMap; Kyverno's deferred loading never fetches it, vouch loads every entry and reports the rule as an error",
+};
 
 function imageVerifyEngineRows(t: Json, world?: () => Promise<CaseWorld>): CaseRow[] {
   return t.cases.map((c: Json) => {
-    const local = c.needsRegistry && world && NOTARY_SIGNATURE_ROWS.has(c.id);
+    const local = c.needsRegistry && world && NOTARY_ROWS.has(c.id);
+    if (DIFFERENT_ROWS[c.id]) return { name: c.id, skip: DIFFERENT_ROWS[c.id] };
     if (c.needsRegistry && !local) {
-      return {
-        name: c.id,
-        skip: NOTARY_ATTESTATIONS_NOT_RECREATED,
-      };
+      return { name: c.id, skip: `needs internet: ${c.id} reads images that are not re-created locally` };
     }
     return {
       name: c.id,
@@ -355,7 +357,7 @@ function imageVerifyEngineRows(t: Json, world?: () => Promise<CaseWorld>): CaseR
         const r = await verifyAndPatchImages(engine, { resource: c.resource, operation: 'CREATE' });
         const rules = r.responses.flatMap((p) => p.rules);
         assertEqual(rules.length, c.expected.ruleResponses, `rule responses (${JSON.stringify(rules)})`);
-        if (c.expected.status) assertEqual(rules[0]!.status, c.expected.status, 'status');
+        if (c.expected.status) assertEqual(rules[0]!.status, c.expected.status, `status (${rules[0]!.message})`);
         if (c.expected.message) assertEqual(rules[0]!.message, c.expected.message, 'message');
         if (c.expected.messageFormat && !c.expected.message) {
           const image = c.resource.spec.containers[0].image as string;

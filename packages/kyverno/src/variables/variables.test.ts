@@ -64,7 +64,7 @@ describe('substituteVariables', () => {
 });
 
 describe('evaluateCondition', () => {
-  it('Equals: wildcards in the value, durations, quantities, numbers and strings, booleans case-insensitively', () => {
+  it('Equals: wildcards in the value, durations, quantities, numbers and strings; a boolean equals only the same boolean', () => {
     expect(evaluateCondition('nginx:1', 'Equals', 'nginx:*')).toBe(true);
     expect(evaluateCondition('nginx:1', 'Equals', 'redis:*')).toBe(false);
     expect(evaluateCondition('1h', 'Equals', '60m')).toBe(true);
@@ -72,7 +72,13 @@ describe('evaluateCondition', () => {
     expect(evaluateCondition('5', 'Equals', 5)).toBe(true);
     expect(evaluateCondition(5, 'Equals', '5')).toBe(true);
     expect(evaluateCondition('1e3', 'Equals', 1000)).toBe(true);
-    expect(evaluateCondition('TRUE', 'Equals', true)).toBe(true);
+    // Kyverno's Equal handler wants a bool for a bool key, and a string key takes no bool value
+    expect(evaluateCondition(true, 'Equals', true)).toBe(true);
+    expect(evaluateCondition(false, 'Equals', true)).toBe(false);
+    expect(evaluateCondition(true, 'Equals', 'True')).toBe(false);
+    expect(evaluateCondition(true, 'Equals', 'true')).toBe(false);
+    expect(evaluateCondition('true', 'Equals', true)).toBe(false);
+    expect(evaluateCondition(true, 'NotEquals', 'True')).toBe(true);
     expect(evaluateCondition({ a: [1] }, 'Equals', { a: [1] })).toBe(true);
     expect(evaluateCondition({ a: [1] }, 'Equals', { a: [2] })).toBe(false);
   });

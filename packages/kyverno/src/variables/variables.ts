@@ -134,12 +134,6 @@ function deepEqual(a: unknown, b: unknown): boolean {
   return ka.length === kb.length && ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
-function scalarString(v: unknown): string | undefined {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return undefined;
-}
-
 function equals(key: unknown, value: unknown): boolean {
   if (typeof key === 'string' && typeof value === 'string') {
     if (wildcardMatch(value, key)) return true;
@@ -156,9 +150,8 @@ function equals(key: unknown, value: unknown): boolean {
     const b = toNumber(value);
     return a !== undefined && b !== undefined && a === b;
   }
-  if (typeof key === 'boolean' || typeof value === 'boolean') {
-    return scalarString(key)?.toLowerCase() === scalarString(value)?.toLowerCase() && key !== null && value !== null;
-  }
+  // a bool key takes only a bool value, and a string key no bool value (Kyverno's Equal handler)
+  if (typeof key === 'boolean' || typeof value === 'boolean') return key === value;
   if (key === null || key === undefined) return value === null || value === undefined || value === '';
   return deepEqual(key, value);
 }
