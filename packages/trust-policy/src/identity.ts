@@ -1,6 +1,6 @@
 import { VouchError } from '@vouch/core';
 import type { Certificate, DnAttribute } from '@vouch/x509';
-import { parseTrustedIdentity, subjectAttributes, type TrustedIdentity } from '@vouch/x509/internal';
+import { isAttributeSubset, parseTrustedIdentity, subjectAttributes, type TrustedIdentity } from '@vouch/x509/internal';
 import { WILDCARD } from './policy.js';
 
 /** What a signing certificate's subject may be given as. */
@@ -46,16 +46,7 @@ export function verifyTrustedIdentity(
     throw new VouchError('ERR_IDENTITY_UNTRUSTED', `no x509 trusted identities are configured in ${policy}`);
   }
   const subject = subjectAttributes(leaf);
-  for (const id of ids) {
-    let all = true;
-    for (const [k, v] of id.attributes) {
-      if (subject.get(k) !== v) {
-        all = false;
-        break;
-      }
-    }
-    if (all) return;
-  }
+  for (const id of ids) if (isAttributeSubset(id.attributes, subject)) return;
   const rendered = typeof leaf === 'string' ? leaf : undefined;
   throw new VouchError(
     'ERR_IDENTITY_UNTRUSTED',

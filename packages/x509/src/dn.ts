@@ -344,8 +344,8 @@ export function matchesTrustedIdentity(identity: TrustedIdentity | string, subje
   return isAttributeSubset(id.attributes, leaf);
 }
 
-/** True when every (type, value) of `a` is in `b`. */
-function isAttributeSubset(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+/** True when every (type, value) of `a` is in `b` (an identity's attributes against a subject's: {@link subjectAttributes}). */
+export function isAttributeSubset(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
   for (const [k, v] of a) if (b.get(k) !== v) return false;
   return true;
 }

@@ -16,4 +16,4 @@ export { OID } from './oids.js';
 export { validateCaCertificate, validateSigningLeaf, validateSigningTime, validateTimestampingLeaf } from '../chain.js';
 
 // Trusted identities (trust policies)
-export { parseTrustedIdentity, subjectAttributes, type TrustedIdentity, trustedIdentitiesOverlap } from '../dn.js';
+export { isAttributeSubset, parseTrustedIdentity, subjectAttributes, type TrustedIdentity, trustedIdentitiesOverlap } from '../dn.js';
