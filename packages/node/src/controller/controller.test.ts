@@ -287,8 +287,9 @@ describe('background scanner', () => {
       log: (e) => logged.push(e.msg),
     });
     await c.initialScan();
-    await images.unsign('app', digest);
+    // the next pod list is the first expiry run's (the reflector lists only at start and after a 410)
     failPodLists = 1;
+    await images.unsign('app', digest);
     const r = await waitFor(
       'the retried expiry run',
       () => reportOf(server, 'ns', 'web')?.results[0]?.result === 'fail' && reportOf(server, 'ns', 'web'),
