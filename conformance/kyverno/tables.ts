@@ -327,12 +327,12 @@ function notaryHelperRows(t: Json): CaseRow[] {
 /** The registry rows of image_verify_engine.json: Notary signatures and attestations of the test image, which the world re-creates. */
 const NOTARY_ROWS = new Set(['Test_SkipImageReferences/pass', 'Test_ImageVerifyCacheNotary', 'Test_changePolicyCacheVerificationNotary']);
 
-/** Registry rows the world re-creates but that cannot pass here, and why. */
+/** Registry rows the world re-creates but that cannot run as upstream does, and why. */
+const NO_CONFIGMAP_RESOLVER =
+  "upstream runs this row without a ConfigMap resolver, which drops the policy's ConfigMap context entry (keys, unused: the certificates are inline); vouch has no such mode, a declared ConfigMap must load (compatibility K22). Run with the ConfigMap supplied in kyverno-recreated-images.test.ts: pass, as upstream";
 const DIFFERENT_ROWS: Readonly<Record<string, string>> = {
-  Test_MultipleImageVerificationAttestationPass:
-    "compatibility K22: the policy declares a ConfigMap context entry (keys) it never reads and the upstream test has no ConfigMap; Kyverno's deferred loading never fetches it, vouch loads every entry and reports the rule as an error",
-  Test_MultipleImageVerificationAttestationFail:
-    "compatibility K22: the policy declares a ConfigMap context entry (keys) it never reads and the upstream test has no ConfigMap; Kyverno's deferred loading never fetches it, vouch loads every entry and reports the rule as an error",
+  Test_MultipleImageVerificationAttestationPass: NO_CONFIGMAP_RESOLVER,
+  Test_MultipleImageVerificationAttestationFail: NO_CONFIGMAP_RESOLVER,
 };
 
 function imageVerifyEngineRows(t: Json, world?: () => Promise<CaseWorld>): CaseRow[] {
