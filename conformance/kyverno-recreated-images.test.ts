@@ -13,6 +13,19 @@ import { createCaseWorld, UPSTREAM_DIGESTS, UPSTREAM_KEYS, UPSTREAM_NOTARY_CERT 
 
 const world = await createCaseWorld();
 
+/** The first verifyImages rule response for a Pod in `namespace` running the signed test image. */
+async function firstImageRule(engine: ReturnType<typeof createKyvernoEngine>, namespace: string) {
+  const r = await evaluateResource(engine, {
+    resource: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'test', namespace },
+      spec: { containers: [{ name: 'test', image: 'ghcr.io/kyverno/test-verify-image:signed' }] },
+    },
+  });
+  return r.verifyImages.responses[0]!.rules[0]!;
+}
+
 const keyed = (key: string, split = true) => ({
   form: 'keys' as const,
   sigstoreBundle: false,
@@ -68,16 +81,7 @@ describe('the re-created Cosign world', () => {
         const entry = policy.spec.rules[0]!.verifyImages![0]!.attestors![0]!.entries![0]!;
         entry.certificates = { cert: pem };
         delete (policy.spec.rules[0] as { context?: unknown }).context;
-        const engine = createKyvernoEngine({ policies: [policy], verifier: world.notaryVerifier(), cache: false });
-        const r = await evaluateResource(engine, {
-          resource: {
-            apiVersion: 'v1',
-            kind: 'Pod',
-            metadata: { name: 't', namespace: 'default' },
-            spec: { containers: [{ name: 't', image: 'ghcr.io/kyverno/test-verify-image:signed' }] },
-          },
-        });
-        return r.verifyImages.responses[0]!.rules[0]!;
+        return firstImageRule(createKyvernoEngine({ policies: [policy], verifier: world.notaryVerifier(), cache: false }), 'default');
       };
       expect((await run(cert(world.rewrite(text)))).status).toBe('pass');
       const upstream = await run(cert(text));
@@ -114,15 +118,7 @@ describe('the re-created Cosign world', () => {
       cache: false,
       contextLoader: { configMap: () => ({ data: { certificate: pem } }) },
     });
-    const r = await evaluateResource(engine, {
-      resource: {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: 'test', namespace: 'notary-verify-attestation' },
-        spec: { containers: [{ name: 'test', image: 'ghcr.io/kyverno/test-verify-image:signed' }] },
-      },
-    });
-    return r.verifyImages.responses[0]!.rules[0]!;
+    return firstImageRule(engine, 'notary-verify-attestation');
   };
   for (const [name, status, message] of attestationCases) {
     const file = join(standard, name, 'policy.yaml');

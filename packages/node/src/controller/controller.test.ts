@@ -57,6 +57,14 @@ function reportOf(server: FakeApiServer, ns: string, pod: string): Report | unde
   return uid ? (server.get(REPORT, 'PolicyReport', ns, `vouch-${uid}`) as Report | undefined) : undefined;
 }
 
+/** Waits until the report of `pod` says fail, and returns it. */
+function failedReport(server: FakeApiServer, ns: string, pod: string, what: string): Promise<Report> {
+  return waitFor(what, () => {
+    const r = reportOf(server, ns, pod);
+    return r?.results[0]?.result === 'fail' && r;
+  });
+}
+
 const started: { close(o?: { release?: boolean }): Promise<void> }[] = [];
 const servers: FakeApiServer[] = [];
 afterEach(async () => {
@@ -234,10 +242,7 @@ describe('background scanner', () => {
     const c = controller({ kube, verifier: images.verifier, cacheTtlMs: 600, minExpiryScanIntervalMs: 100, scanIntervalMs: 3_600_000 });
     await c.initialScan();
     await images.unsign('app', digest);
-    const r = await waitFor(
-      'the expiry run',
-      () => reportOf(server, 'ns', 'web')?.results[0]?.result === 'fail' && reportOf(server, 'ns', 'web'),
-    );
+    const r = await failedReport(server, 'ns', 'web', 'the expiry run');
     expect(r.results[0]!.message).toContain('no signature');
     expect(c.stats().runs.some((x) => x.trigger === 'expiry')).toBe(true);
   });
@@ -253,10 +258,7 @@ describe('background scanner', () => {
     const c = controller({ kube, verifier: images.verifier, now, cacheTtlMs: 400, minExpiryScanIntervalMs: 50, scanIntervalMs: 3_600_000 });
     await c.initialScan();
     await images.unsign('app', digest);
-    const r = await waitFor(
-      'the expiry run',
-      () => reportOf(server, 'ns', 'web')?.results[0]?.result === 'fail' && reportOf(server, 'ns', 'web'),
-    );
+    const r = await failedReport(server, 'ns', 'web', 'the expiry run');
     expect(r.results[0]!.message).toContain('no signature');
     expect(c.stats().runs.filter((x) => x.trigger === 'expiry').length).toBeGreaterThanOrEqual(1);
   });
@@ -290,10 +292,7 @@ describe('background scanner', () => {
     // the next pod list is the first expiry run's (the reflector lists only at start and after a 410)
     failPodLists = 1;
     await images.unsign('app', digest);
-    const r = await waitFor(
-      'the retried expiry run',
-      () => reportOf(server, 'ns', 'web')?.results[0]?.result === 'fail' && reportOf(server, 'ns', 'web'),
-    );
+    const r = await failedReport(server, 'ns', 'web', 'the retried expiry run');
     expect(r.results[0]!.message).toContain('no signature');
     expect(failPodLists).toBe(0);
     expect(logged).toContain('expiry scan failed');
