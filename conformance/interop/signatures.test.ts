@@ -194,9 +194,11 @@ describe.skipIf(!ready)('signatures across notation 1.3.2 and vouch', () => {
 
     it(`expiry: ${signer} signs with --expiry, ${verifier} verifies before and rejects after`, async () => {
       const img = await pushImage(ws, regs.distribution);
-      expectExit(await sign(signer, ['--expiry', '3s', img.ref]), 0, `${signer} sign`);
+      // long enough for the first verify on a loaded machine; then wait out the expiry from when sign returned
+      expectExit(await sign(signer, ['--expiry', '6s', img.ref]), 0, `${signer} sign`);
+      const signed = Date.now();
       expectExit(await verify(verifier, [img.ref]), 0, `${verifier} verify before expiry`);
-      await new Promise((r) => setTimeout(r, 3500));
+      await new Promise((r) => setTimeout(r, Math.max(0, signed + 7000 - Date.now())));
       const late = expectExit(await verify(verifier, [img.ref]), 1, `${verifier} verify after expiry`);
       expect(late.error).toBe(`Error: signature verification failed for all the signatures associated with ${img.ref}`);
       await verifyBoth([img.ref], 1);
