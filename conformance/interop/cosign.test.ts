@@ -7,6 +7,7 @@
  * schema) and the in-repo fake with the Referrers API. cosign never reaches beyond 127.0.0.1
  * (see `cosignSetup`).
  */
+import { generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fetchLike, MediaType, utf8 } from '@vouch/core';
@@ -531,6 +532,19 @@ describe.skipIf(!ready)('vouch cosign and the real cosign 3.1.1 / 2.5.0', () => 
         expect((await vouch([...base, ...input, changed])).code).toBe(1);
         expect((await vouch(['verify-blob', '--key', other, '--insecure-ignore-tlog', ...input, blob])).code).toBe(1);
       }
+    });
+
+    it('an RSA key under 2048 bits: cosign 3.1 and 2.5 verify a blob signature with it, vouch refuses the key (compatibility CS15)', async () => {
+      const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+      const blob = await ws.file('rsa1024.txt', 'signed with a short RSA key\n');
+      const pub = await ws.file('rsa1024.pub', publicKey.export({ type: 'spki', format: 'pem' }).toString());
+      const sig = await ws.file('rsa1024.sig', nodeSign('sha256', await readFile(blob), privateKey).toString('base64'));
+      const args = ['verify-blob', '--key', pub, '--signature', sig, '--insecure-ignore-tlog=true', blob];
+      expect(expectExit(await cosign3(args), 0, 'cosign 3.1 verify-blob').stderr).toContain('Verified OK');
+      expect(expectExit(await cosign2(args), 0, 'cosign 2.5 verify-blob').stderr).toContain('Verified OK');
+      const v = await vouch(args);
+      expect(v.code).toBe(1);
+      expect(v.stderr).toContain('is a 1024-bit RSA key; at least 2048 bits are required');
     });
 
     it('vouch sign-blob: cosign 3.1 and 2.5 verify-blob accept the bundle and the signature', async () => {
