@@ -6,7 +6,7 @@ import type { Opts } from '../command.js';
 import { type CliContext, UsageError } from '../context.js';
 import {
   applyHeader,
-  parseGoDuration,
+  goDurationSeconds,
   renderApplyTable,
   renderApplyText,
   renderGeneratedExceptions,
@@ -69,7 +69,7 @@ export async function kyvernoApply(
     throw new UsageError(`invalid --output-format "${String(opts.outputFormat)}": use yaml or json`);
   }
   const warnExitCode = integer(opts.warnExitCode ?? '0', '--warn-exit-code');
-  const ttl = parseGoDuration(String(opts.generatedExceptionTtl ?? '720h0m0s'));
+  const ttl = goDurationSeconds(String(opts.generatedExceptionTtl ?? '720h0m0s'));
   if (ttl === undefined)
     throw new UsageError(
       `invalid argument "${String(opts.generatedExceptionTtl)}" for "--generated-exception-ttl" flag: not a duration (e.g. 720h0m0s)`,

@@ -211,7 +211,7 @@ export function renderPolicyReports(responses: readonly PolicyResponse[], format
 }
 
 /** A Go duration (`720h0m0s`, `24h`, `1h30m`, `90s`) in seconds; undefined when malformed. */
-export function parseGoDuration(text: string): number | undefined {
+export function goDurationSeconds(text: string): number | undefined {
   const ms = goDurationMs(text);
   return ms === undefined || ms < 0 ? undefined : ms / 1000;
 }

@@ -7,8 +7,8 @@ import { seedPolicyYaml } from '@vouch/testing';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../run.js';
 import {
+  apiServerBudgetMs,
   distinctImages,
-  parseGoDuration,
   reviewDeadlineMs,
   scanJson,
   startWebhookServer,
@@ -214,11 +214,14 @@ describe('startWebhookServer', () => {
 
 describe('deadline helpers', () => {
   it('parses the API server timeout and keeps the deadline below it', () => {
-    expect(parseGoDuration('10s')).toBe(10_000);
-    expect(parseGoDuration('1m30s')).toBe(90_000);
-    expect(parseGoDuration('500ms')).toBe(500);
-    expect(parseGoDuration('10')).toBeUndefined();
-    expect(parseGoDuration(null)).toBeUndefined();
+    expect(apiServerBudgetMs('timeout=10s')).toBe(10_000);
+    expect(apiServerBudgetMs('timeout=1m30s')).toBe(90_000);
+    expect(apiServerBudgetMs('a=b&timeout=500ms')).toBe(500);
+    expect(apiServerBudgetMs('timeout=10')).toBeUndefined();
+    expect(apiServerBudgetMs('')).toBeUndefined();
+    expect(apiServerBudgetMs('dryRun=All')).toBeUndefined();
+    expect(apiServerBudgetMs('timeout=0s')).toBeUndefined();
+    expect([apiServerBudgetMs('timeout=3s'), apiServerBudgetMs('timeout=3s'), apiServerBudgetMs('timeout=4s')]).toEqual([3000, 3000, 4000]);
     expect(reviewDeadlineMs(8000, undefined)).toBe(8000);
     expect(reviewDeadlineMs(8000, 10_000)).toBe(8000);
     expect(reviewDeadlineMs(8000, 5000)).toBe(4500);

@@ -178,14 +178,6 @@ const ADMISSION_PATHS = new Set(['/', '/mutate', '/validate']);
 /** Width of a deadline group's window (see `deadlineGroup`), at most. */
 const DEADLINE_WINDOW_MS = 8;
 
-/** `?timeout=` of a request: from `url` when it was parsed, else from the raw query string (one-entry memo: the API server sends the same one). */
-function timeoutParam(url: URL | undefined, query: string): string | null {
-  if (url) return url.searchParams.get('timeout');
-  if (query === '') return null;
-  if (query !== lastQuery.text) lastQuery = { text: query, timeout: new URLSearchParams(query).get('timeout') };
-  return lastQuery.timeout;
-}
-let lastQuery: { text: string; timeout: string | null } = { text: '', timeout: null };
 /** Metric label values of `request.operation` (anything else is `other`: labels stay few). */
 const OPERATIONS = new Set(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']);
 const KNOWN_PATHS = new Set([...ADMISSION_PATHS, '/healthz', '/livez', '/readyz']);
@@ -199,16 +191,20 @@ class HttpError extends Error {
   }
 }
 
-/** Parses a Go duration as the API server writes it in `?timeout=` (`10s`, `1m30s`, `500ms`); undefined when absent/invalid. */
-export function parseGoDuration(s: string | null): number | undefined {
-  if (!s) return undefined;
-  // the API server sends the same `timeout` with every review: parse it once
-  if (s === lastTimeout.text) return lastTimeout.ms;
-  const ms = goDurationMs(s);
-  lastTimeout = { text: s, ms: ms !== undefined && ms > 0 ? ms : undefined };
-  return lastTimeout.ms;
+/**
+ * The API server's budget for a review in ms: the Go duration of `timeout=` in the request's query
+ * string (`timeout=10s`, `1m30s`, `500ms`); undefined when absent or invalid. The API server sends the
+ * same query with every review, so the last one is remembered.
+ */
+export function apiServerBudgetMs(query: string): number | undefined {
+  if (query === '') return undefined;
+  if (query !== lastBudget.query) {
+    const ms = goDurationMs(new URLSearchParams(query).get('timeout') ?? '');
+    lastBudget = { query, ms: ms !== undefined && ms > 0 ? ms : undefined };
+  }
+  return lastBudget.ms;
 }
-let lastTimeout: { text: string; ms: number | undefined } = { text: '', ms: undefined };
+let lastBudget: { query: string; ms: number | undefined } = { query: '', ms: undefined };
 
 /** The deadline of one review: `timeoutMs`, or 90% of the API server's own budget when that is smaller. */
 export function reviewDeadlineMs(timeoutMs: number, apiServerBudgetMs: number | undefined): number {
@@ -917,7 +913,7 @@ async function start(options: WebhookServerOptions): Promise<WebhookServer> {
     }
     const review = decoded.review;
     const r = review.request!;
-    const deadline = reviewDeadlineMs(timeoutMs, parseGoDuration(timeoutParam(url, q < 0 ? '' : target.slice(q + 1))));
+    const deadline = reviewDeadlineMs(timeoutMs, apiServerBudgetMs(url ? url.search.slice(1) : q < 0 ? '' : target.slice(q + 1)));
     const images = decoded.imageStrings > maxImages ? distinctImages(r.object) : 0;
     let answer: Decision;
     if (images > maxImages) {
